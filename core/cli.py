@@ -1,0 +1,97 @@
+"""The ``hybrid-calendar`` command line.
+
+Core commands live here (``serve``, ``demo``, ``config check``, ``plugins``, ``docs hooks``);
+plugins add theirs through the ``register_commands`` hook (``emulator google``,
+``kms rotate``, ``parse-join``, ...). A command name with a space creates a group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hybrid_calendar import __version__
+from hybrid_calendar.errors import GatewayError
+from hybrid_calendar.hooks import Hooks
+from hybrid_calendar.plugins import BUILTIN_PLUGINS, get_plugin_manager
+
+Configure = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: ``name`` may be ``"group sub"``."""
+
+    name: str
+    help: str
+    configure: Configure
+    run: Run
+
+
+def core_commands() -> list[Command]:
+    """The commands the core itself provides."""
+    from hybrid_calendar import commands
+
+    return commands.COMMANDS
+
+
+def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
+    """Build the argument parser, creating command groups for names with a space."""
+    parser = argparse.ArgumentParser(
+        prog="hybrid-calendar",
+        description="Hybrid calendar gateway: Google Workspace calendars to meeting systems.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    top = parser.add_subparsers(dest="command", metavar="COMMAND")
+    top.required = True
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    for command in sorted(commands, key=lambda c: c.name):
+        parts = command.name.split(" ", 1)
+        if len(parts) == 1:
+            sub = top.add_parser(parts[0], help=command.help, description=command.help)
+        else:
+            group, name = parts
+            if group not in groups:
+                group_parser = top.add_parser(group, help=f"{group} commands")
+                groups[group] = group_parser.add_subparsers(dest=f"{group}_command",
+                                                            metavar="SUBCOMMAND")
+                groups[group].required = True
+            sub = groups[group].add_parser(name, help=command.help, description=command.help)
+        command.configure(sub)
+        sub.set_defaults(_run=command.run)
+    return parser
+
+
+def all_commands() -> list[Command]:
+    """Core commands plus those registered by every built-in and installed plugin."""
+    commands = core_commands()
+    pm = get_plugin_manager(BUILTIN_PLUGINS, tolerate_missing=True)
+
+    def register(name: str, help: str, configure: Configure, run: Run) -> None:
+        commands.append(Command(name, help, configure, run))
+
+    Hooks(pm).register_commands(register)
+    return commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hybrid-calendar`` console script."""
+    parser = build_parser(all_commands())
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args._run(args))
+    except GatewayError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

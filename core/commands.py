@@ -1,0 +1,126 @@
+"""The core's own CLI commands: serve, demo, config check, plugins, docs hooks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from hybrid_calendar.cli import Command
+
+
+def load_config(path: str | None, *, overrides: dict[str, dict[str, object]] | None = None
+                ) -> tuple[object, object]:
+    """Load and validate configuration; return ``(config, plugin_manager)``."""
+    from hybrid_calendar.settings import load_settings
+
+    return load_settings(Path(path) if path else None, overrides=overrides)
+
+
+def _configure_config_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="TOML configuration file to validate")
+
+
+def _run_config_check(args: argparse.Namespace) -> int:
+    config, _pm = load_config(args.file)
+    print(f"{args.file}: OK")
+    return 0
+
+
+def _configure_config_show(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML configuration file")
+
+
+def _run_config_show(args: argparse.Namespace) -> int:
+    from hybrid_calendar.settings import describe
+
+    config, _pm = load_config(args.config)
+    print(json.dumps(describe(config), indent=2, default=str))
+    return 0
+
+
+def _configure_plugins(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML configuration file")
+
+
+def _run_plugins(args: argparse.Namespace) -> int:
+    from hybrid_calendar.plugins import plugin_listing
+
+    _config, pm = load_config(args.config)
+    print(json.dumps(plugin_listing(pm), indent=2))
+    return 0
+
+
+def _configure_docs_hooks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", default="docs/hooks.md",
+                        help="where to write the hook reference (- for stdout)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the file differs from the generated text")
+
+
+def _run_docs_hooks(args: argparse.Namespace) -> int:
+    from hybrid_calendar.docs import render_hooks_markdown
+
+    text = render_hooks_markdown()
+    if args.output == "-":
+        print(text, end="")
+        return 0
+    target = Path(args.output)
+    if args.check:
+        current = target.read_text() if target.exists() else ""
+        if current != text:
+            print(f"{target} is stale: run `hybrid-calendar docs hooks`")
+            return 1
+        return 0
+    target.write_text(text)
+    print(f"wrote {target}")
+    return 0
+
+
+def _configure_serve(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML configuration file")
+    parser.add_argument("--host", help="override gateway.host")
+    parser.add_argument("--port", type=int, help="override gateway.port")
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from hybrid_calendar.server import serve
+
+    overrides: dict[str, dict[str, object]] = {"gateway": {}}
+    if args.host:
+        overrides["gateway"]["host"] = args.host
+    if args.port is not None:
+        overrides["gateway"]["port"] = args.port
+    config, pm = load_config(args.config, overrides=overrides)
+    return serve(config, pm)  # type: ignore[arg-type]
+
+
+def _configure_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=os.environ.get("HYBRID_CALENDAR_DEMO_DIR",
+                                                             "demo-data"),
+                        help="where the demo keeps its database and keys")
+    parser.add_argument("--port", type=int, default=8080, help="gateway port")
+    parser.add_argument("--seconds", type=float, default=0,
+                        help="stop after this many seconds (0: run until Ctrl-C)")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from hybrid_calendar.demo import run_demo
+
+    return run_demo(Path(args.data_dir), port=args.port, seconds=args.seconds)
+
+
+COMMANDS: list[Command] = [
+    Command("serve", "run the gateway (HTTP app and background engine)",
+            _configure_serve, _run_serve),
+    Command("demo", "run the gateway on embedded defaults against the emulators",
+            _configure_demo, _run_demo),
+    Command("config check", "validate a configuration file", _configure_config_check,
+            _run_config_check),
+    Command("config show", "print the effective configuration (secrets hidden)",
+            _configure_config_show, _run_config_show),
+    Command("plugins", "list loaded plugins and their hooks", _configure_plugins, _run_plugins),
+    Command("docs hooks", "generate docs/hooks.md from the hook docstrings",
+            _configure_docs_hooks, _run_docs_hooks),
+]

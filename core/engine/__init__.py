@@ -1,0 +1,1 @@
+"""The background engine: durable job queue, per-user sync, periodic sweeps."""

@@ -1,0 +1,150 @@
+"""The typed facade over ``pm.hook``: every hook call site of the core is here.
+
+Reading this one file shows how data flows between the core and plugins. Each method
+awaits implementations that return coroutines, so plugins may be sync or async.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pluggy
+
+from hybrid_calendar.errors import PluginError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from starlette.routing import BaseRoute
+
+    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.models import (
+        AccessCheck,
+        CalendarEvent,
+        ChangeBatch,
+        Channel,
+        InviteUpdate,
+        JoinInfo,
+        KeywordRequest,
+        KmsStatus,
+        Notification,
+        OutOfOffice,
+        User,
+        WrappedKey,
+    )
+
+T = TypeVar("T")
+
+
+async def await_me_maybe(value: T | Awaitable[T]) -> T:
+    """Await ``value`` if it is awaitable, else return it."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class Hooks:
+    """Typed access to every hook. Built around a :class:`pluggy.PluginManager`."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._hook = pm.hook
+
+    # set-up ------------------------------------------------------------------
+    def register_settings(self, register: Callable[[SettingSpec], None]) -> None:
+        self._hook.register_settings(register=register)
+
+    def register_commands(self, register: Callable[
+            [str, str, Callable[[argparse.ArgumentParser], None],
+             Callable[[argparse.Namespace], int]], None]) -> None:
+        self._hook.register_commands(register=register)
+
+    def register_routes(self, gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
+        self._hook.register_routes(gateway=gateway, register=register)
+
+    async def startup(self, gateway: Gateway) -> None:
+        for impl in reversed(self._hook.startup.get_hookimpls()):
+            try:
+                await await_me_maybe(impl.function(gateway=gateway))
+            except Exception as err:
+                raise PluginError(impl.plugin_name, f"startup failed: {err}") from err
+
+    async def shutdown(self, gateway: Gateway) -> list[BaseException]:
+        errors: list[BaseException] = []
+        for impl in self._hook.shutdown.get_hookimpls():
+            try:
+                await await_me_maybe(impl.function(gateway=gateway))
+            except Exception as err:  # every plugin gets to shut down
+                errors.append(err)
+        return errors
+
+    # provider ----------------------------------------------------------------
+    async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:
+        return await self._first("check_access", gateway=gateway, user=user)
+
+    async def fetch_changes(self, gateway: Gateway, user: User, cursor: str | None
+                            ) -> ChangeBatch:
+        return await self._first("fetch_changes", gateway=gateway, user=user, cursor=cursor)
+
+    async def watch_calendar(self, gateway: Gateway, user: User, address: str, token: str
+                             ) -> Channel:
+        return await self._first("watch_calendar", gateway=gateway, user=user,
+                                 address=address, token=token)
+
+    async def stop_watch(self, gateway: Gateway, user: User, channel: Channel) -> bool:
+        return bool(await self._first("stop_watch", gateway=gateway, user=user,
+                                      channel=channel))
+
+    async def update_invite(self, gateway: Gateway, user: User, event: CalendarEvent,
+                            update: InviteUpdate) -> CalendarEvent:
+        return await self._first("update_invite", gateway=gateway, user=user, event=event,
+                                 update=update)
+
+    async def read_out_of_office(self, gateway: Gateway, user: User) -> OutOfOffice:
+        return await self._first("read_out_of_office", gateway=gateway, user=user)
+
+    async def read_locale(self, gateway: Gateway, user: User) -> str | None:
+        return await self._first("read_locale", gateway=gateway, user=user, required=False)
+
+    # join information --------------------------------------------------------
+    def parse_join_info(self, event: CalendarEvent) -> list[JoinInfo]:
+        found: list[JoinInfo] = []
+        self._hook.parse_join_info(event=event, register=found.append)
+        return found
+
+    async def create_meeting(self, gateway: Gateway, user: User, event: CalendarEvent,
+                             request: KeywordRequest) -> JoinInfo | None:
+        return await self._first("create_meeting", gateway=gateway, user=user, event=event,
+                                 request=request, required=False)
+
+    # delivery ----------------------------------------------------------------
+    async def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
+        for result in self._hook.deliver_notification(gateway=gateway,
+                                                      notification=notification):
+            await await_me_maybe(result)
+
+    # key management ----------------------------------------------------------
+    async def wrap_key(self, gateway: Gateway, plaintext: bytes, context: bytes) -> WrappedKey:
+        return await self._first("wrap_key", gateway=gateway, plaintext=plaintext,
+                                 context=context)
+
+    async def unwrap_key(self, gateway: Gateway, wrapped: WrappedKey, context: bytes) -> bytes:
+        return await self._first("unwrap_key", gateway=gateway, wrapped=wrapped, context=context)
+
+    async def rotate_master_key(self, gateway: Gateway) -> str:
+        return await self._first("rotate_master_key", gateway=gateway)
+
+    async def kms_status(self, gateway: Gateway) -> KmsStatus | None:
+        return await self._first("kms_status", gateway=gateway, required=False)
+
+    # helpers -----------------------------------------------------------------
+    async def _first(self, name: str, *, required: bool = True, **kwargs: Any) -> Any:
+        """Call a ``firstresult`` hook; await the answer; complain if nobody answers."""
+        result = await await_me_maybe(getattr(self._hook, name)(**kwargs))
+        if result is None and required:
+            raise PluginError("(none)", f"no plugin answered hook {name!r}; "
+                              "is the plugin that should be enabled in plugins.enabled?")
+        return result

@@ -1,0 +1,344 @@
+"""Hook specifications: the contract between the gateway core and its plugins.
+
+Every hook is declared here with its docstring, which is the integrator's reference
+(``docs/hooks.md`` is generated from these docstrings: ``hybrid-calendar docs hooks``).
+
+Conventions:
+
+* Implementations may return a value or a coroutine; the core awaits either.
+* ``firstresult`` hooks stop at the first implementation that returns something other
+  than ``None``. Return ``None`` (synchronously) to let another plugin answer: a provider
+  plugin passes on users of another provider, a KMS plugin on keys it did not wrap.
+* Hooks that hand over many things take a ``register`` callback instead of returning lists.
+* ``gateway`` is the running :class:`hybrid_calendar.gateway.Gateway`: configuration,
+  store, shared ``httpx.AsyncClient``, clock and the typed hook facade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from hybrid_calendar import PROJECT_NAME
+
+if TYPE_CHECKING:
+    import argparse
+
+    from starlette.routing import BaseRoute
+
+    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.models import (
+        AccessCheck,
+        CalendarEvent,
+        ChangeBatch,
+        Channel,
+        InviteUpdate,
+        JoinInfo,
+        KeywordRequest,
+        KmsStatus,
+        Notification,
+        OutOfOffice,
+        User,
+        WrappedKey,
+    )
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+@hookspec
+def register_settings(register: Callable[[SettingSpec], None]) -> None:
+    """Declare the configuration keys a plugin reads.
+
+    Called once when configuration is loaded, before it is validated. Each
+    :class:`~hybrid_calendar.config.SettingSpec` names a section and key, its type, default
+    and whether it is a secret. Unknown keys in a configuration file are errors, so a
+    plugin must declare every key it reads.
+
+    :param register: call once per setting.
+    """
+
+
+@hookspec
+def register_commands(
+    register: Callable[[str, str, Callable[[argparse.ArgumentParser], None],
+                        Callable[[argparse.Namespace], int]], None],
+) -> None:
+    """Add sub-commands to the ``hybrid-calendar`` command line.
+
+    Called when the CLI starts. ``register(name, help, configure, run)``: ``configure``
+    adds arguments to the sub-command's parser, ``run`` executes it and returns the exit
+    status. A name with a space (``"kms rotate"``) creates a command group.
+
+    :param register: call once per command.
+    """
+
+
+@hookspec
+def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
+    """Add HTTP routes to the gateway's Starlette app.
+
+    Called once when the app is built. The Google plugin registers its push-notification
+    receiver here; a sink may register device endpoints.
+
+    :param gateway: the gateway the routes serve.
+    :param register: call once per Starlette route or mount.
+    """
+
+
+@hookspec
+def startup(gateway: Gateway) -> Awaitable[None] | None:
+    """Prepare a plugin's resources when the gateway starts.
+
+    Called in the app's lifespan after the store is open, before the engine starts. Every
+    implementation runs; an exception stops the start-up with an error naming the plugin.
+
+    :param gateway: the starting gateway.
+    """
+
+
+@hookspec
+def shutdown(gateway: Gateway) -> Awaitable[None] | None:
+    """Release a plugin's resources when the gateway stops.
+
+    Called in the app's lifespan after the engine has stopped. Every implementation runs,
+    even if another raised.
+
+    :param gateway: the stopping gateway.
+    """
+
+
+# --------------------------------------------------------------------------- calendar provider
+
+
+@hookspec(firstresult=True)
+def check_access(gateway: Gateway, user: User) -> Awaitable[AccessCheck] | None:
+    """Validate that the gateway can read and write a user's calendar.
+
+    Called when an admin activates a user, and again when a user in error state is retried.
+    The provider owning ``user.provider`` answers; others return ``None``.
+
+    :param gateway: the running gateway.
+    :param user: the user being activated.
+    :returns: an :class:`~hybrid_calendar.models.AccessCheck`; ``ok=False`` with a reason an
+        admin can act on moves the user to error state. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_changes(gateway: Gateway, user: User, cursor: str | None
+                  ) -> Awaitable[ChangeBatch] | None:
+    """Fetch the events of a user's calendar that changed since ``cursor``.
+
+    Called by the per-user sync job. With ``cursor=None`` the provider returns a full
+    snapshot of the retention window (``full_sync=True``); otherwise only changes, with
+    cancelled events as tombstones. Recurring series are returned as their instances in
+    the window. The provider pages internally and returns the cursor for the next call.
+
+    :param gateway: the running gateway.
+    :param user: an active user of this provider.
+    :param cursor: the cursor returned by the previous call, or ``None``.
+    :returns: a :class:`~hybrid_calendar.models.ChangeBatch`. First result wins.
+    :raises SyncTokenExpiredError: the cursor is no longer valid; the engine retries with
+        ``cursor=None``.
+    :raises AccessDeniedError: the user's calendar can no longer be read; the engine moves
+        the user to error state.
+    """
+
+
+@hookspec(firstresult=True)
+def watch_calendar(gateway: Gateway, user: User, address: str, token: str
+                   ) -> Awaitable[Channel] | None:
+    """Subscribe to change notifications for a user's calendar.
+
+    Called on activation and before an existing channel expires (renewal creates a new
+    channel, then the old one is stopped).
+
+    :param gateway: the running gateway.
+    :param user: an active user of this provider.
+    :param address: the public HTTPS URL notifications must be POSTed to.
+    :param token: a random secret the provider must echo with every notification.
+    :returns: the created :class:`~hybrid_calendar.models.Channel`. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def stop_watch(gateway: Gateway, user: User, channel: Channel) -> Awaitable[bool] | None:
+    """Stop a change-notification channel.
+
+    Called on deactivation and after a renewed channel replaced an old one.
+
+    :param gateway: the running gateway.
+    :param user: the channel's user.
+    :param channel: the channel to stop.
+    :returns: ``True`` when stopped (or already gone). First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def update_invite(gateway: Gateway, user: User, event: CalendarEvent, update: InviteUpdate
+                  ) -> Awaitable[CalendarEvent] | None:
+    """Write join details back into an invite, idempotently.
+
+    Called after a meeting was created for a keyword. The provider writes
+    ``update.location`` and ``update.description`` and stores ``update.marker`` with the
+    event (Google: ``extendedProperties.private``), using the event's etag as a
+    precondition and re-reading on conflict. If the event already carries the same marker
+    it writes nothing.
+
+    :param gateway: the running gateway.
+    :param user: the organiser, whose copy is updated.
+    :param event: the event as last read.
+    :param update: what to write.
+    :returns: the event as stored after the write. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def read_out_of_office(gateway: Gateway, user: User) -> Awaitable[OutOfOffice] | None:
+    """Read a user's out-of-office (vacation responder) state.
+
+    Called by the periodic presence poll for active users.
+
+    :param gateway: the running gateway.
+    :param user: an active user of this provider.
+    :returns: an :class:`~hybrid_calendar.models.OutOfOffice`. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def read_locale(gateway: Gateway, user: User) -> Awaitable[str] | None:
+    """Read the language a user's calendar is set to (e.g. ``de``, ``pt_BR``).
+
+    Called before join details are rendered for an organiser.
+
+    :param gateway: the running gateway.
+    :param user: the organiser.
+    :returns: a locale code; the core falls back to ``en``. First result wins.
+    """
+
+
+# --------------------------------------------------------------------------- join information
+
+
+@hookspec
+def parse_join_info(event: CalendarEvent, register: Callable[[JoinInfo], None]) -> None:
+    """Find how to join a meeting from an event's conference data, location and body.
+
+    Called for every stored event. Every implementation runs and registers the candidates
+    it finds; the core ranks them (conference data, then location, then body; a longer URL
+    wins a tie) and keeps the best. Join links are parsed, never fetched.
+
+    :param event: the event to inspect.
+    :param register: call once per :class:`~hybrid_calendar.models.JoinInfo` found.
+    """
+
+
+@hookspec(firstresult=True)
+def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
+                   request: KeywordRequest) -> Awaitable[JoinInfo] | None:
+    """Create a meeting for a scheduling keyword (``@webex``, ``@meet``, ...).
+
+    Called once per event carrying a keyword and no gateway marker. The plugin owning
+    ``request.keyword`` answers; others return ``None``. Must be idempotent for the same
+    event (use the event id as the request id) so a retry does not create two meetings.
+
+    :param gateway: the running gateway.
+    :param user: the organiser.
+    :param event: the event with the keyword.
+    :param request: keyword, modifier and resolved action.
+    :returns: join information for the new meeting. First result wins.
+    """
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+@hookspec
+def deliver_notification(gateway: Gateway, notification: Notification
+                         ) -> Awaitable[None] | None:
+    """Deliver a meetings-list change, a Join button or a presence change to a user.
+
+    Called by the engine; every sink plugin receives every notification and decides
+    whether it serves the user. Delivery is at-least-once: ``notification.key`` is stable
+    for the same message so sinks can drop duplicates. Raise to have the engine retry.
+
+    :param gateway: the running gateway.
+    :param notification: what to deliver, to whom.
+    """
+
+
+# --------------------------------------------------------------------------- key management
+
+
+@hookspec(firstresult=True)
+def wrap_key(gateway: Gateway, plaintext: bytes, context: bytes
+             ) -> Awaitable[WrappedKey] | None:
+    """Encrypt a data key with the KMS's current key-encryption key.
+
+    Called when a data key is created or rewrapped after rotation. Only the configured
+    KMS plugin answers. The plaintext key must never be logged or stored.
+
+    :param gateway: the running gateway.
+    :param plaintext: the 32-byte data key.
+    :param context: associated data binding the wrapped key to its owner; the same bytes
+        must be passed to :func:`unwrap_key`.
+    :returns: a :class:`~hybrid_calendar.models.WrappedKey`. First result wins.
+    :raises KeyManagementError: the KMS is unreachable or refused.
+    """
+
+
+@hookspec(firstresult=True)
+def unwrap_key(gateway: Gateway, wrapped: WrappedKey, context: bytes
+               ) -> Awaitable[bytes] | None:
+    """Decrypt a data key wrapped by :func:`wrap_key`.
+
+    Called when a data key is first needed after start (the core caches it briefly). A
+    plugin returns ``None`` for keys another KMS wrapped (``wrapped.kms``).
+
+    :param gateway: the running gateway.
+    :param wrapped: the wrapped key as stored.
+    :param context: the same associated data given to :func:`wrap_key`.
+    :returns: the plaintext data key. First result wins.
+    :raises DecryptionError: the blob or context does not authenticate.
+    :raises KeyManagementError: the KMS is unreachable, or the key version was destroyed.
+    """
+
+
+@hookspec(firstresult=True)
+def rotate_master_key(gateway: Gateway) -> Awaitable[str] | None:
+    """Create a new version of the key-encryption key and make it current.
+
+    Called by ``hybrid-calendar kms rotate``. Old versions stay usable for unwrapping
+    until the core has rewrapped every data key.
+
+    :param gateway: the running gateway.
+    :returns: the new key reference. First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def kms_status(gateway: Gateway) -> Awaitable[KmsStatus] | None:
+    """Report whether the KMS can wrap and unwrap right now.
+
+    Called by ``/readyz`` and before the engine writes. An unhealthy KMS makes the gateway
+    report not-ready and stop writing; it never falls back to clear text.
+
+    :param gateway: the running gateway.
+    :returns: a :class:`~hybrid_calendar.models.KmsStatus`. First result wins.
+    """
+
+
+HOOK_NAMES: tuple[str, ...] = tuple(
+    name for name, value in dict(globals()).items()
+    if callable(value) and hasattr(value, f"{PROJECT_NAME}_spec")
+)
+"""Every hook declared in this module, in declaration order."""
+
+__all__ = ["HOOK_NAMES", "hookspec"]
+

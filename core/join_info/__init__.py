@@ -1,0 +1,1 @@
+"""Join information: keyword scheduling, join-link detection and invite rendering."""

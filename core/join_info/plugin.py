@@ -1,0 +1,1 @@
+"""Built-in ``join_info`` plugin: parse_join_info implementations (work in progress)."""

@@ -1,0 +1,263 @@
+"""Provider-neutral models passed between the core and plugins.
+
+Plugins translate their wire formats into these dataclasses at the edge, so the engine
+never sees a provider's JSON. All datetimes are timezone-aware (UTC unless stated).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class UserState(enum.StrEnum):
+    """Activation state of a user. Only ``ACTIVE`` users' calendars are ever read."""
+
+    PENDING = "pending"
+    """Activation requested, validation not finished yet."""
+    ACTIVE = "active"
+    """Validated; calendar watched and synced."""
+    ERROR = "error"
+    """Validation or access failed; ``User.reason`` says why. Not polled until re-activated."""
+    INACTIVE = "inactive"
+    """Deactivated by an admin; data purged, channels stopped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """A tenant: one Google Workspace domain with its service account and settings."""
+
+    id: str
+    name: str
+    domain: str
+    provider: str = "google"
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person whose calendar the gateway may serve.
+
+    ``email`` is in clear in memory only; the store keeps it encrypted with a blind index.
+    """
+
+    id: str
+    org_id: str
+    email: str
+    state: UserState = UserState.PENDING
+    reason: str | None = None
+    provider: str = "google"
+    locale: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    """One invitee of an event."""
+
+    email: str
+    display_name: str | None = None
+    response_status: str = "needsAction"
+    organizer: bool = False
+    resource: bool = False
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceEntryPoint:
+    """One way into a conference, as in Google's ``conferenceData.entryPoints[]``."""
+
+    kind: str
+    """``video``, ``phone``, ``sip`` or ``more``."""
+    uri: str
+    label: str | None = None
+    pin: str | None = None
+    passcode: str | None = None
+    meeting_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conference:
+    """Structured conference data attached to an event by the calendar provider."""
+
+    solution: str | None
+    """Provider's solution key, e.g. ``hangoutsMeet`` or ``addOn``."""
+    conference_id: str | None = None
+    entry_points: tuple[ConferenceEntryPoint, ...] = ()
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """A calendar event or one instance of a recurring series, provider-neutral."""
+
+    id: str
+    calendar_id: str
+    status: str
+    """``confirmed``, ``tentative`` or ``cancelled``."""
+    start: datetime | None
+    end: datetime | None
+    summary: str = ""
+    description: str = ""
+    location: str = ""
+    all_day: bool = False
+    organizer: str | None = None
+    attendees: tuple[Attendee, ...] = ()
+    conference: Conference | None = None
+    recurring_event_id: str | None = None
+    original_start: datetime | None = None
+    recurrence: tuple[str, ...] = ()
+    etag: str | None = None
+    sequence: int = 0
+    updated: datetime | None = None
+    private_properties: Mapping[str, str] = field(default_factory=dict)
+    html_link: str | None = None
+    time_zone: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The provider's resource as received; for plugins, never stored in clear."""
+
+    @property
+    def cancelled(self) -> bool:
+        """True for deleted events and cancelled instances."""
+        return self.status == "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBatch:
+    """What ``fetch_changes`` returns: events changed since a cursor, and the next cursor.
+
+    ``full_sync`` is true when the batch is a complete snapshot of the window: the engine
+    then deletes every stored meeting of the user that is not in ``events``.
+    """
+
+    events: tuple[CalendarEvent, ...]
+    next_cursor: str | None
+    full_sync: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JoinInfo:
+    """How to join a meeting: found in an event, or created for a keyword."""
+
+    provider: str
+    """Lower-case service id: ``webex``, ``zoom``, ``teams``, ``meet``, ``sip``, ..."""
+    url: str | None
+    source: str
+    """``conference``, ``location``, ``body``, or ``created`` for a keyword meeting."""
+    dial: str | None = None
+    """Dial string for SIP video devices, e.g. ``123456789@site.webex.com``."""
+    meeting_id: str | None = None
+    passcode: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordRequest:
+    """A scheduling keyword found in an event's Location, e.g. ``@webex:onetime``."""
+
+    keyword: str
+    """The keyword without ``@``, lower-case: ``webex``, ``meet``."""
+    action: str
+    """Resolved action: ``personal_room``, ``onetime``, ``space``, ``meet``, ..."""
+    modifier: str | None = None
+    raw: str = ""
+    """The exact token as typed, so it can be replaced in Location."""
+
+
+@dataclass(frozen=True, slots=True)
+class InviteUpdate:
+    """Join details to write back into an invite."""
+
+    location: str
+    description: str
+    marker: str
+    """Value stored in ``extendedProperties.private`` (hash of the rendered block)."""
+    locale: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A push-notification subscription for one user's calendar."""
+
+    id: str
+    user_id: str
+    resource_id: str
+    token: str
+    expires_at: datetime
+    provider: str = "google"
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfOffice:
+    """Vacation-responder state of a user."""
+
+    enabled: bool
+    start: datetime | None = None
+    end: datetime | None = None
+    message: str | None = None
+
+    def active_at(self, when: datetime) -> bool:
+        """True when the responder is on and ``when`` lies inside its optional window."""
+        if not self.enabled:
+            return False
+        if self.start is not None and when < self.start:
+            return False
+        return not (self.end is not None and when >= self.end)
+
+
+class NotificationKind(enum.StrEnum):
+    """What ``deliver_notification`` carries."""
+
+    MEETINGS_CHANGED = "meetings_changed"
+    """A user's meetings list changed; payload has ``meetings``."""
+    JOIN_BUTTON = "join_button"
+    """A meeting starts soon; payload has ``meeting`` and ``join``."""
+    PRESENCE = "presence"
+    """Out-of-office presence changed; payload has ``out_of_office``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One message for a user's apps and devices."""
+
+    kind: NotificationKind
+    user: User
+    payload: Mapping[str, Any]
+    key: str
+    """Idempotency key: the same key is delivered at most once."""
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedKey:
+    """A data key encrypted ("wrapped") by a KMS plugin's key-encryption key."""
+
+    kms: str
+    """Name of the KMS plugin that wrapped it, e.g. ``local`` or ``pkcs11``."""
+    key_ref: str
+    """Which key-encryption key and version wrapped it, e.g. ``kek-v3``."""
+    blob: bytes
+    """Opaque to the core: whatever the KMS needs to unwrap (nonce, ciphertext, tag)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KmsStatus:
+    """Health of the key management service, reported on ``/readyz``."""
+
+    kms: str
+    healthy: bool
+    current_key_ref: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessCheck:
+    """Outcome of validating a user's calendar access on activation."""
+
+    ok: bool
+    reason: str | None = None
+    """Why access failed, in words an admin can act on (no secrets, no addresses)."""
+    locale: str | None = None
+    timezone: str | None = None

@@ -1,0 +1,53 @@
+"""Loading configuration together with the plugins that declare part of it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from hybrid_calendar import config as config_module
+from hybrid_calendar.config import Config, Secret
+from hybrid_calendar.hooks import Hooks
+from hybrid_calendar.plugins import get_plugin_manager
+
+
+def load_settings(path: Path | None = None, *,
+                  overrides: dict[str, dict[str, Any]] | None = None,
+                  environ: dict[str, str] | None = None,
+                  ) -> tuple[Config, pluggy.PluginManager]:
+    """Read the file and environment, build the plugin manager, validate everything.
+
+    The ``[plugins]`` section is read first (it decides which plugins declare the rest of
+    the settings), then the full configuration is validated against every declared key.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    file_values = config_module.read_file(path) if path else {}
+    for section, values in (overrides or {}).items():
+        file_values.setdefault(section, {}).update(values)
+    core_specs = config_module.collect_specs()
+    plugin_specs = {k: v for k, v in core_specs.items() if v.section == "plugins"}
+    plugin_values = {"plugins": file_values.get("plugins", {})}
+    bootstrap = config_module.load(plugin_specs, plugin_values, _only(environ, "PLUGINS__"))
+    pm = get_plugin_manager(bootstrap.get("plugins", "enabled"),
+                            load_entrypoints=bootstrap.get("plugins", "load_entrypoints"),
+                            blocked=bootstrap.get("plugins", "blocked"),
+                            trace=bootstrap.get("plugins", "trace_hooks"))
+    specs = config_module.collect_specs(Hooks(pm).register_settings)
+    config = config_module.load(specs, file_values, environ, source=path)
+    return config, pm
+
+
+def describe(config: Config) -> dict[str, dict[str, Any]]:
+    """The effective configuration with secrets masked (for ``config show``)."""
+    return {section: {key: ("**********" if isinstance(value, Secret) and value.reveal()
+                            else "" if isinstance(value, Secret) else value)
+                      for key, value in values.items()}
+            for section, values in config.values.items()}
+
+
+def _only(environ: dict[str, str], infix: str) -> dict[str, str]:
+    prefix = config_module.ENV_PREFIX + infix
+    return {k: v for k, v in environ.items() if k.startswith(prefix)}

@@ -1,0 +1,1 @@
+"""Storage behind one narrow interface; SQLite (sqlite-utils) is the embedded default."""

@@ -1,0 +1,1 @@
+"""Google API emulator: Calendar v3, Gmail settings, OAuth token endpoint, push (work in progress)."""

@@ -1,0 +1,1 @@
+"""Built-in ``google`` plugin: provider hook implementations (work in progress)."""

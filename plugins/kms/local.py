@@ -1,0 +1,1 @@
+"""Built-in ``kms_local`` plugin: key file keyring (work in progress)."""
