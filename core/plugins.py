@@ -25,13 +25,16 @@ from hybrid_calendar.errors import PluginError
 
 log = logging.getLogger(__name__)
 
-BUILTIN_PLUGINS: dict[str, str] = {
-    "google": "hybrid_calendar_google.plugin",
-    "join_info": "hybrid_calendar.join_info.plugin",
-    "kms_local": "hybrid_calendar_kms.local",
-    "kms_pkcs11": "hybrid_calendar_kms.pkcs11",
+BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
+    "google": ("hybrid_calendar_google.plugin", "hybrid_calendar_google.emulator.commands"),
+    "join_info": ("hybrid_calendar.join_info.plugin",),
+    "kms_local": ("hybrid_calendar_kms.local",),
+    "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),
 }
-"""Built-in plugin names (as used in ``plugins.enabled``) and the modules implementing them."""
+"""Built-in plugin names (as used in ``plugins.enabled``) and the modules implementing them.
+
+A plugin of several modules registers the first under its name and the others as
+``name.module`` (e.g. ``google.commands``), so each module stays small and single-purpose."""
 
 NO_ENTRYPOINTS_ENV = "HYBRID_CALENDAR_NO_ENTRYPOINTS"
 """Set to ``1`` to ignore installed third-party plugins (the test suite does)."""
@@ -82,15 +85,20 @@ def get_plugin_manager(
 
 def register_builtin(pm: pluggy.PluginManager, name: str) -> Any:
     """Import and register one built-in plugin by name."""
-    module_name = BUILTIN_PLUGINS.get(name)
-    if module_name is None:
+    module_names = BUILTIN_PLUGINS.get(name)
+    if module_names is None:
         known = ", ".join(sorted(BUILTIN_PLUGINS))
         raise PluginError(name, f"is not a built-in plugin (known: {known})")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as err:
-        raise PluginError(name, f"failed to import {module_name}: {err}") from err
-    return _register(pm, module, name)
+    first = None
+    for index, module_name in enumerate(module_names):
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as err:
+            raise PluginError(name, f"failed to import {module_name}: {err}") from err
+        plugin_name = name if index == 0 else f"{name}.{module_name.rsplit('.', 1)[-1]}"
+        registered = _register(pm, module, plugin_name)
+        first = first or registered
+    return first
 
 
 def _load_entrypoints(pm: pluggy.PluginManager) -> None:

@@ -1,0 +1,1 @@
+"""``hybrid-calendar emulator google`` command (work in progress)."""

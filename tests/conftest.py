@@ -1,0 +1,15 @@
+"""Shared fixtures. Tests never load third-party plugins installed on the machine."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ["HYBRID_CALENDAR_NO_ENTRYPOINTS"] = "1"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run ``@pytest.mark.anyio`` tests on asyncio (the backend uvicorn uses)."""
+    return "asyncio"
