@@ -23,7 +23,7 @@ def _configure_config_check(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_config_check(args: argparse.Namespace) -> int:
-    config, _pm = load_config(args.file)
+    _config, _pm = load_config(args.file)
     print(f"{args.file}: OK")
     return 0
 

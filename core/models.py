@@ -261,3 +261,67 @@ class AccessCheck:
     """Why access failed, in words an admin can act on (no secrets, no addresses)."""
     locale: str | None = None
     timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """A meeting as the gateway keeps it for a user's meetings list (stored encrypted).
+
+    ``event_id`` is the provider's event (or instance) id; ``(user_id, event_id)`` is unique.
+    """
+
+    user_id: str
+    event_id: str
+    calendar_id: str
+    status: str
+    start: datetime
+    end: datetime
+    title: str = ""
+    description: str = ""
+    location: str = ""
+    organizer: str | None = None
+    attendees: tuple[str, ...] = ()
+    join: JoinInfo | None = None
+    all_day: bool = False
+    recurring_event_id: str | None = None
+    etag: str | None = None
+    marker: str | None = None
+    html_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Where a user's sync stands."""
+
+    user_id: str
+    cursor: str | None = None
+    last_sync_at: datetime | None = None
+    last_notification_at: datetime | None = None
+    last_error: str | None = None
+    out_of_office: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A durable background job (per-user sync, activation, ...)."""
+
+    id: int
+    kind: str
+    key: str
+    payload: Mapping[str, Any]
+    attempts: int
+    run_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledNotification:
+    """A notification due at a given time (Join buttons). ``key`` makes delivery idempotent."""
+
+    key: str
+    user_id: str
+    event_id: str
+    due_at: datetime
+    start: datetime
+    end: datetime
+    payload: Mapping[str, Any]
+    sent_at: datetime | None = None

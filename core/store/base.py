@@ -1,0 +1,259 @@
+"""The storage interface: everything the engine persists goes through :class:`Store`.
+
+It is deliberately narrow so a second backend (PostgreSQL for scale-out) can be added
+without touching the engine. Implementations encrypt every sensitive field (titles,
+bodies, locations, email addresses, join details, secrets) with the :class:`FieldCipher`
+they are given, and look users up by a keyed blind index, never by address.
+
+Rules every backend keeps:
+
+* :meth:`Store.apply_changes` writes meetings and the new sync cursor in ONE transaction:
+  the stored cursor never runs ahead of the stored data.
+* Jobs are coalesced by key: at most one queued job per key, and a key never has two
+  running jobs (per-user serialisation).
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from hybrid_calendar.models import (
+    Channel,
+    Job,
+    Meeting,
+    Organisation,
+    ScheduledNotification,
+    SyncState,
+    User,
+    UserState,
+)
+
+
+class Sealer(Protocol):
+    """Encrypts and decrypts fields under one owner's data key (synchronous, fast)."""
+
+    def seal(self, plaintext: str, *, table: str, row_id: str, column: str) -> str:
+        """Encrypt ``plaintext`` bound to its table, row and column."""
+        ...
+
+    def open(self, token: str, *, table: str, row_id: str, column: str) -> str:
+        """Decrypt a token made by :meth:`seal` for the same table, row and column."""
+        ...
+
+
+class FieldCipher(Protocol):
+    """Hands out sealers per owner and computes blind indexes (see ``hybrid_calendar.crypto``)."""
+
+    async def sealer(self, org_id: str, user_id: str | None) -> Sealer:
+        """Return the sealer of a user's (or, with ``None``, the organisation's) data key."""
+        ...
+
+    async def blind_index(self, org_id: str, value: str) -> str:
+        """Return a keyed, deterministic index of ``value`` for equality look-ups."""
+        ...
+
+
+def hash_channel_token(token: str) -> str:
+    """Digest under which a channel token is stored (the token itself never is)."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def channel_token_matches(channel: Channel, presented: str | None) -> bool:
+    """Compare a presented channel token with a stored channel, in constant time."""
+    if presented is None:
+        return False
+    return hmac.compare_digest(channel.token.encode(), hash_channel_token(presented).encode())
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What :meth:`Store.apply_changes` changed."""
+
+    upserted: int
+    deleted: int
+
+
+class Store(abc.ABC):
+    """Persistence for organisations, users, sync state, meetings, channels, jobs, schedules."""
+
+    # lifecycle -------------------------------------------------------------
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Open the database and apply pending migrations."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Flush and close."""
+
+    @abc.abstractmethod
+    async def ping(self) -> bool:
+        """Return True when the database answers (for ``/readyz``)."""
+
+    @abc.abstractmethod
+    async def call(self, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(connection)`` serialized with every other store operation.
+
+        For components that keep their own tables in the same database (e.g. the crypto
+        key repository). Backends pass their native handle.
+        """
+
+    # organisations -----------------------------------------------------------
+    @abc.abstractmethod
+    async def put_organisation(self, org: Organisation) -> None:
+        """Insert or update an organisation."""
+
+    @abc.abstractmethod
+    async def get_organisation(self, org_id: str) -> Organisation | None:
+        """Return one organisation."""
+
+    @abc.abstractmethod
+    async def list_organisations(self) -> list[Organisation]:
+        """Return every organisation."""
+
+    @abc.abstractmethod
+    async def put_org_secret(self, org_id: str, name: str, value: str) -> None:
+        """Store a secret of an organisation (e.g. its service-account key), encrypted."""
+
+    @abc.abstractmethod
+    async def get_org_secret(self, org_id: str, name: str) -> str | None:
+        """Return a decrypted organisation secret."""
+
+    # users -------------------------------------------------------------------
+    @abc.abstractmethod
+    async def put_user(self, user: User) -> None:
+        """Insert or update a user (email encrypted, blind-indexed)."""
+
+    @abc.abstractmethod
+    async def get_user(self, user_id: str) -> User | None:
+        """Return one user."""
+
+    @abc.abstractmethod
+    async def find_user(self, org_id: str, email: str) -> User | None:
+        """Find a user of an organisation by email, through the blind index."""
+
+    @abc.abstractmethod
+    async def list_users(self, *, state: UserState | None = None, org_id: str | None = None
+                         ) -> list[User]:
+        """Return users, optionally filtered by state and organisation."""
+
+    @abc.abstractmethod
+    async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
+                             ) -> User:
+        """Change a user's activation state (and reason)."""
+
+    @abc.abstractmethod
+    async def forget_user_data(self, user_id: str) -> None:
+        """Delete a user's meetings, cursor, channels and schedules (deactivation)."""
+
+    # sync ---------------------------------------------------------------------
+    @abc.abstractmethod
+    async def get_sync_state(self, user_id: str) -> SyncState:
+        """Return the user's cursor and sync timestamps."""
+
+    @abc.abstractmethod
+    async def apply_changes(self, user: User, upserts: Sequence[Meeting],
+                            deleted_event_ids: Sequence[str], cursor: str | None, *,
+                            full_sync: bool, synced_at: datetime) -> ApplyResult:
+        """Store changed meetings, drop deleted ones and save the cursor, atomically.
+
+        With ``full_sync`` every stored meeting of the user not in ``upserts`` is deleted.
+        """
+
+    @abc.abstractmethod
+    async def reset_cursor(self, user_id: str) -> None:
+        """Forget the cursor so the next sync is a full one."""
+
+    @abc.abstractmethod
+    async def record_notification(self, user_id: str, at: datetime) -> None:
+        """Remember when the provider last notified us about the user."""
+
+    @abc.abstractmethod
+    async def record_sync_error(self, user_id: str, error: str | None) -> None:
+        """Remember the last sync error (None clears it)."""
+
+    @abc.abstractmethod
+    async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
+        """Store the user's out-of-office state; return the previous one."""
+
+    # meetings ----------------------------------------------------------------
+    @abc.abstractmethod
+    async def list_meetings(self, user: User, start: datetime, end: datetime) -> list[Meeting]:
+        """Return the user's meetings overlapping ``[start, end)``, by start time."""
+
+    @abc.abstractmethod
+    async def get_meeting(self, user: User, event_id: str) -> Meeting | None:
+        """Return one stored meeting."""
+
+    @abc.abstractmethod
+    async def purge_outside(self, keep_from: datetime, keep_until: datetime) -> int:
+        """Delete meetings ending before ``keep_from`` or starting after ``keep_until``."""
+
+    # channels ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def put_channel(self, channel: Channel) -> None:
+        """Store a push channel; its token is stored as :func:`hash_channel_token` only."""
+
+    @abc.abstractmethod
+    async def get_channel(self, channel_id: str) -> Channel | None:
+        """Return a channel (``token`` holds the stored digest)."""
+
+    @abc.abstractmethod
+    async def list_channels(self, *, user_id: str | None = None,
+                            expiring_before: datetime | None = None) -> list[Channel]:
+        """Return channels of a user and/or expiring before a time."""
+
+    @abc.abstractmethod
+    async def delete_channel(self, channel_id: str) -> None:
+        """Forget a channel."""
+
+    # jobs ----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime
+                      ) -> bool:
+        """Queue a job unless one with the same key is already queued; True if added."""
+
+    @abc.abstractmethod
+    async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
+        """Take the next due job whose key has no running job; None if there is none."""
+
+    @abc.abstractmethod
+    async def finish(self, job_id: int) -> None:
+        """Delete a job that completed."""
+
+    @abc.abstractmethod
+    async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
+        """Put a failed job back in the queue at ``run_at`` (None parks it for inspection)."""
+
+    @abc.abstractmethod
+    async def requeue_running(self, now: datetime | None = None) -> int:
+        """Re-queue running jobs whose lease expired (all of them when ``now`` is None)."""
+
+    @abc.abstractmethod
+    async def job_counts(self) -> dict[str, int]:
+        """Return the number of jobs by state."""
+
+    # scheduled notifications -----------------------------------------------------
+    @abc.abstractmethod
+    async def schedule(self, user: User, items: Sequence[ScheduledNotification],
+                       *, replace_for_events: Sequence[str] = ()) -> None:
+        """Upsert scheduled notifications by key; unsent ones of ``replace_for_events``
+        not in ``items`` are removed (a meeting moved or lost its join link)."""
+
+    @abc.abstractmethod
+    async def due_notifications(self, now: datetime, limit: int = 100
+                                ) -> list[tuple[User, ScheduledNotification]]:
+        """Return unsent notifications due at ``now`` whose meeting has not ended."""
+
+    @abc.abstractmethod
+    async def mark_sent(self, key: str, at: datetime) -> None:
+        """Mark a scheduled notification delivered."""
+
+
+AsyncRunner = Callable[[Callable[[Any], Any]], Awaitable[Any]]
+"""Signature of :meth:`Store.call`."""

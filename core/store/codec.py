@@ -1,0 +1,100 @@
+"""Turning models into encrypted rows and back (the only place that knows the columns)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from hybrid_calendar.models import JoinInfo, Meeting, User, UserState
+from hybrid_calendar.store.base import Sealer
+from hybrid_calendar.store.sqlite_base import dt, ts
+
+MEETING_SEALED = ("title", "description", "location", "organizer", "attendees", "join_info",
+                  "html_link")
+"""Meeting columns stored encrypted."""
+
+
+def meeting_row_id(user_id: str, event_id: str) -> str:
+    """Row identity bound into each meeting ciphertext."""
+    return f"{user_id}/{event_id}"
+
+
+def meeting_to_row(sealer: Sealer, meeting: Meeting) -> dict[str, Any]:
+    """Encrypt a meeting into a ``meetings`` row."""
+    row_id = meeting_row_id(meeting.user_id, meeting.event_id)
+    clear = {
+        "title": meeting.title,
+        "description": meeting.description,
+        "location": meeting.location,
+        "organizer": meeting.organizer or "",
+        "attendees": json.dumps(list(meeting.attendees)),
+        "join_info": json.dumps(join_to_json(meeting.join)),
+        "html_link": meeting.html_link or "",
+    }
+    row: dict[str, Any] = {
+        "user_id": meeting.user_id, "event_id": meeting.event_id,
+        "calendar_id": meeting.calendar_id, "status": meeting.status,
+        "start_at": ts(meeting.start), "end_at": ts(meeting.end),
+        "all_day": int(meeting.all_day), "recurring_event_id": meeting.recurring_event_id,
+        "etag": meeting.etag, "marker": meeting.marker,
+    }
+    for column, value in clear.items():
+        row[column] = sealer.seal(value, table="meetings", row_id=row_id, column=column)
+    return row
+
+
+def row_to_meeting(sealer: Sealer, row: Mapping[str, Any]) -> Meeting:
+    """Decrypt a ``meetings`` row."""
+    row_id = meeting_row_id(row["user_id"], row["event_id"])
+    clear = {column: sealer.open(row[column], table="meetings", row_id=row_id, column=column)
+             for column in MEETING_SEALED}
+    start, end = dt(row["start_at"]), dt(row["end_at"])
+    assert start is not None and end is not None
+    return Meeting(
+        user_id=row["user_id"], event_id=row["event_id"], calendar_id=row["calendar_id"],
+        status=row["status"], start=start, end=end, title=clear["title"],
+        description=clear["description"], location=clear["location"],
+        organizer=clear["organizer"] or None,
+        attendees=tuple(json.loads(clear["attendees"])),
+        join=join_from_json(json.loads(clear["join_info"])), all_day=bool(row["all_day"]),
+        recurring_event_id=row["recurring_event_id"], etag=row["etag"], marker=row["marker"],
+        html_link=clear["html_link"] or None,
+    )
+
+
+def join_to_json(join: JoinInfo | None) -> dict[str, Any] | None:
+    """JoinInfo as a JSON-able dict."""
+    if join is None:
+        return None
+    return {"provider": join.provider, "url": join.url, "source": join.source,
+            "dial": join.dial, "meeting_id": join.meeting_id, "passcode": join.passcode,
+            "extra": dict(join.extra)}
+
+
+def join_from_json(data: Mapping[str, Any] | None) -> JoinInfo | None:
+    """Inverse of :func:`join_to_json`."""
+    if data is None:
+        return None
+    return JoinInfo(provider=data["provider"], url=data.get("url"), source=data["source"],
+                    dial=data.get("dial"), meeting_id=data.get("meeting_id"),
+                    passcode=data.get("passcode"), extra=data.get("extra") or {})
+
+
+def user_to_row(sealer: Sealer, user: User, email_index: str, now: float) -> dict[str, Any]:
+    """Encrypt a user into a ``users`` row (email sealed under the organisation's key)."""
+    return {
+        "id": user.id, "org_id": user.org_id,
+        "email": sealer.seal(user.email, table="users", row_id=user.id, column="email"),
+        "email_index": email_index, "state": str(user.state), "reason": user.reason,
+        "provider": user.provider, "locale": user.locale, "timezone": user.timezone,
+        "updated_at": now,
+    }
+
+
+def row_to_user(sealer: Sealer, row: Mapping[str, Any]) -> User:
+    """Decrypt a ``users`` row."""
+    return User(id=row["id"], org_id=row["org_id"],
+                email=sealer.open(row["email"], table="users", row_id=row["id"], column="email"),
+                state=UserState(row["state"]), reason=row["reason"], provider=row["provider"],
+                locale=row["locale"], timezone=row["timezone"])

@@ -1,0 +1,397 @@
+"""The embedded SQLite backend of :class:`~hybrid_calendar.store.base.Store`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from hybrid_calendar.errors import NotFoundError
+from hybrid_calendar.models import (
+    Channel,
+    Job,
+    Meeting,
+    Organisation,
+    ScheduledNotification,
+    SyncState,
+    User,
+    UserState,
+)
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
+from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
+
+_USER_COLUMNS = "id, org_id, email, state, reason, provider, locale, timezone"
+
+
+class SqliteStore(SqliteConnection, Store):
+    """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
+
+    # organisations -----------------------------------------------------------
+    async def put_organisation(self, org: Organisation) -> None:
+        row = {"id": org.id, "name": org.name, "domain": org.domain, "provider": org.provider,
+               "settings": json.dumps(dict(org.settings)), "created_at": time.time()}
+        await self._run(lambda: self.execute(
+            "INSERT INTO organisations (id, name, domain, provider, settings, created_at) "
+            "VALUES (:id, :name, :domain, :provider, :settings, :created_at) "
+            "ON CONFLICT(id) DO UPDATE SET name=excluded.name, domain=excluded.domain, "
+            "provider=excluded.provider, settings=excluded.settings", row))
+
+    async def get_organisation(self, org_id: str) -> Organisation | None:
+        rows = await self._select("SELECT * FROM organisations WHERE id = ?", (org_id,))
+        return _org(rows[0]) if rows else None
+
+    async def list_organisations(self) -> list[Organisation]:
+        return [_org(row) for row in await self._select("SELECT * FROM organisations "
+                                                        "ORDER BY id")]
+
+    async def put_org_secret(self, org_id: str, name: str, value: str) -> None:
+        sealer = await self.cipher.sealer(org_id, None)
+        sealed = sealer.seal(value, table="org_secrets", row_id=f"{org_id}/{name}",
+                             column="value")
+        await self._run(lambda: self.execute(
+            "INSERT INTO org_secrets (org_id, name, value) VALUES (?, ?, ?) "
+            "ON CONFLICT(org_id, name) DO UPDATE SET value=excluded.value",
+            (org_id, name, sealed)))
+
+    async def get_org_secret(self, org_id: str, name: str) -> str | None:
+        rows = await self._select("SELECT value FROM org_secrets WHERE org_id=? AND name=?",
+                                  (org_id, name))
+        if not rows:
+            return None
+        sealer = await self.cipher.sealer(org_id, None)
+        return sealer.open(rows[0]["value"], table="org_secrets", row_id=f"{org_id}/{name}",
+                           column="value")
+
+    # users -------------------------------------------------------------------
+    async def put_user(self, user: User) -> None:
+        sealer = await self.cipher.sealer(user.org_id, None)
+        index = await self.cipher.blind_index(user.org_id, user.email)
+        row = codec.user_to_row(sealer, user, index, time.time())
+        row["created_at"] = row["updated_at"]
+        await self._run(lambda: self.execute(
+            "INSERT INTO users (id, org_id, email, email_index, state, reason, provider, locale,"
+            " timezone, created_at, updated_at) VALUES (:id, :org_id, :email, :email_index,"
+            " :state, :reason, :provider, :locale, :timezone, :created_at, :updated_at) "
+            "ON CONFLICT(id) DO UPDATE SET email=excluded.email, email_index=excluded.email_index,"
+            " state=excluded.state, reason=excluded.reason, provider=excluded.provider,"
+            " locale=excluded.locale, timezone=excluded.timezone, updated_at=excluded.updated_at",
+            row))
+
+    async def get_user(self, user_id: str) -> User | None:
+        users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return users[0] if users else None
+
+    async def find_user(self, org_id: str, email: str) -> User | None:
+        index = await self.cipher.blind_index(org_id, email)
+        users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE org_id = ? AND "
+                                  "email_index = ?", (org_id, index))
+        return users[0] if users else None
+
+    async def list_users(self, *, state: UserState | None = None, org_id: str | None = None
+                         ) -> list[User]:
+        clauses, params = [], []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(str(state))
+        if org_id is not None:
+            clauses.append("org_id = ?")
+            params.append(org_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return await self._users(f"SELECT {_USER_COLUMNS} FROM users{where} ORDER BY id",
+                                 tuple(params))
+
+    async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
+                             ) -> User:
+        cursor = await self._run(lambda: self.execute(
+            "UPDATE users SET state = ?, reason = ?, updated_at = ? WHERE id = ?",
+            (str(state), reason, time.time(), user_id)))
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no user with id {user_id}")
+        user = await self.get_user(user_id)
+        assert user is not None
+        return user
+
+    async def forget_user_data(self, user_id: str) -> None:
+        def work() -> None:
+            with transaction(self._conn_or_fail()) as conn:
+                for table in ("meetings", "channels", "scheduled_notifications", "sync_state"):
+                    conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+        await self._run(work)
+
+    async def _users(self, sql: str, params: tuple[Any, ...]) -> list[User]:
+        rows = await self._select(sql, params)
+        sealers = {org: await self.cipher.sealer(org, None) for org in {r["org_id"] for r in rows}}
+        return [codec.row_to_user(sealers[row["org_id"]], row) for row in rows]
+
+    # sync ---------------------------------------------------------------------
+    async def get_sync_state(self, user_id: str) -> SyncState:
+        rows = await self._select("SELECT * FROM sync_state WHERE user_id = ?", (user_id,))
+        if not rows:
+            return SyncState(user_id=user_id)
+        row = rows[0]
+        ooo = row["out_of_office"]
+        return SyncState(user_id=user_id, cursor=row["cursor"],
+                         last_sync_at=dt(row["last_sync_at"]),
+                         last_notification_at=dt(row["last_notification_at"]),
+                         last_error=row["last_error"],
+                         out_of_office=None if ooo is None else bool(ooo))
+
+    async def apply_changes(self, user: User, upserts: Sequence[Meeting],
+                            deleted_event_ids: Sequence[str], cursor: str | None, *,
+                            full_sync: bool, synced_at: datetime) -> ApplyResult:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+
+        def work() -> ApplyResult:
+            rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
+            with transaction(self._conn_or_fail()) as conn:
+                deleted = 0
+                if full_sync:
+                    keep = {row["event_id"] for row in rows}
+                    stored = [r[0] for r in conn.execute(
+                        "SELECT event_id FROM meetings WHERE user_id = ?", (user.id,))]
+                    gone = [(user.id, event_id) for event_id in stored if event_id not in keep]
+                else:
+                    gone = [(user.id, event_id) for event_id in deleted_event_ids]
+                if gone:
+                    deleted = conn.executemany(
+                        "DELETE FROM meetings WHERE user_id = ? AND event_id = ?", gone).rowcount
+                    conn.executemany("DELETE FROM scheduled_notifications WHERE user_id = ? "
+                                     "AND event_id = ? AND sent_at IS NULL", gone)
+                if rows:
+                    columns = list(rows[0])
+                    updates = ", ".join(f"{c}=excluded.{c}" for c in columns
+                                        if c not in ("user_id", "event_id"))
+                    conn.executemany(
+                        f"INSERT INTO meetings ({', '.join(columns)}) VALUES "
+                        f"({', '.join(':' + c for c in columns)}) "
+                        f"ON CONFLICT(user_id, event_id) DO UPDATE SET {updates}", rows)
+                conn.execute(
+                    "INSERT INTO sync_state (user_id, cursor, last_sync_at, last_error) "
+                    "VALUES (?, ?, ?, NULL) ON CONFLICT(user_id) DO UPDATE SET "
+                    "cursor=excluded.cursor, last_sync_at=excluded.last_sync_at, "
+                    "last_error=NULL", (user.id, cursor, ts(synced_at)))
+            return ApplyResult(upserted=len(rows), deleted=max(deleted, 0))
+
+        return await self._run(work)
+
+    async def reset_cursor(self, user_id: str) -> None:
+        await self._run(lambda: self.execute(
+            "UPDATE sync_state SET cursor = NULL WHERE user_id = ?", (user_id,)))
+
+    async def record_notification(self, user_id: str, at: datetime) -> None:
+        await self._upsert_sync_state(user_id, "last_notification_at", ts(at))
+
+    async def record_sync_error(self, user_id: str, error: str | None) -> None:
+        await self._upsert_sync_state(user_id, "last_error", error)
+
+    async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
+        previous = (await self.get_sync_state(user_id)).out_of_office
+        await self._upsert_sync_state(user_id, "out_of_office", int(enabled))
+        return previous
+
+    async def _upsert_sync_state(self, user_id: str, column: str, value: Any) -> None:
+        await self._run(lambda: self.execute(
+            f"INSERT INTO sync_state (user_id, {column}) VALUES (?, ?) "
+            f"ON CONFLICT(user_id) DO UPDATE SET {column}=excluded.{column}", (user_id, value)))
+
+    # meetings ----------------------------------------------------------------
+    async def list_meetings(self, user: User, start: datetime, end: datetime) -> list[Meeting]:
+        rows = await self._select(
+            "SELECT * FROM meetings WHERE user_id = ? AND start_at < ? AND end_at > ? "
+            "ORDER BY start_at, event_id", (user.id, ts(end), ts(start)))
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        return [codec.row_to_meeting(sealer, row) for row in rows]
+
+    async def get_meeting(self, user: User, event_id: str) -> Meeting | None:
+        rows = await self._select("SELECT * FROM meetings WHERE user_id = ? AND event_id = ?",
+                                  (user.id, event_id))
+        if not rows:
+            return None
+        return codec.row_to_meeting(await self.cipher.sealer(user.org_id, user.id), rows[0])
+
+    async def purge_outside(self, keep_from: datetime, keep_until: datetime) -> int:
+        def work() -> int:
+            with transaction(self._conn_or_fail()) as conn:
+                conn.execute("DELETE FROM scheduled_notifications WHERE end_at < ? OR "
+                             "start_at > ?", (ts(keep_from), ts(keep_until)))
+                return conn.execute("DELETE FROM meetings WHERE end_at < ? OR start_at > ?",
+                                    (ts(keep_from), ts(keep_until))).rowcount
+        return int(await self._run(work))
+
+    # channels ------------------------------------------------------------------
+    async def put_channel(self, channel: Channel) -> None:
+        row = (channel.id, channel.user_id, channel.resource_id,
+               hash_channel_token(channel.token), ts(channel.expires_at), channel.provider)
+        await self._run(lambda: self.execute(
+            "INSERT OR REPLACE INTO channels (id, user_id, resource_id, token_hash, expires_at,"
+            " provider) VALUES (?, ?, ?, ?, ?, ?)", row))
+
+    async def get_channel(self, channel_id: str) -> Channel | None:
+        rows = await self._select("SELECT * FROM channels WHERE id = ?", (channel_id,))
+        return _channel(rows[0]) if rows else None
+
+    async def list_channels(self, *, user_id: str | None = None,
+                            expiring_before: datetime | None = None) -> list[Channel]:
+        clauses, params = ["1=1"], []
+        if user_id is not None:
+            clauses.append("user_id = ?")
+            params.append(user_id)
+        if expiring_before is not None:
+            clauses.append("expires_at < ?")
+            params.append(ts(expiring_before))
+        rows = await self._select(f"SELECT * FROM channels WHERE {' AND '.join(clauses)} "
+                                  "ORDER BY expires_at", tuple(params))
+        return [_channel(row) for row in rows]
+
+    async def delete_channel(self, channel_id: str) -> None:
+        await self._run(lambda: self.execute("DELETE FROM channels WHERE id = ?", (channel_id,)))
+
+    # jobs ----------------------------------------------------------------------
+    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime
+                      ) -> bool:
+        cursor = await self._run(lambda: self.execute(
+            "INSERT OR IGNORE INTO jobs (kind, key, payload, state, run_at, attempts, "
+            "created_at) VALUES (?, ?, ?, 'queued', ?, 0, ?)",
+            (kind, key, json.dumps(dict(payload)), ts(run_at), time.time())))
+        return bool(cursor.rowcount)
+
+    async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
+        def work() -> Job | None:
+            with transaction(self._conn_or_fail()) as conn:
+                row = conn.execute(
+                    "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
+                    "WHERE state = 'queued' AND run_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs r"
+                    " WHERE r.key = q.key AND r.state = 'running') ORDER BY run_at, id LIMIT 1",
+                    (ts(now),)).fetchone()
+                if row is None:
+                    return None
+                conn.execute("UPDATE jobs SET state='running', attempts=attempts+1, "
+                             "lease_until=? WHERE id=?", (ts(now) + lease_seconds, row[0]))
+            run_at = dt(row[5])
+            assert run_at is not None
+            return Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),
+                       attempts=row[4] + 1, run_at=run_at)
+        return await self._run(work)
+
+    async def finish(self, job_id: int) -> None:
+        await self._run(lambda: self.execute("DELETE FROM jobs WHERE id = ?", (job_id,)))
+
+    async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
+        def work() -> None:
+            with transaction(self._conn_or_fail()) as conn:
+                key = conn.execute("SELECT key FROM jobs WHERE id=?", (job_id,)).fetchone()
+                if key is None:
+                    return
+                if run_at is None:
+                    conn.execute("UPDATE jobs SET state='parked', last_error=? WHERE id=?",
+                                 (error, job_id))
+                    return
+                queued = conn.execute("SELECT id FROM jobs WHERE key=? AND state='queued'",
+                                      (key[0],)).fetchone()
+                if queued is not None:  # a newer request supersedes the failed run
+                    conn.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+                    conn.execute("UPDATE jobs SET run_at=MIN(run_at, ?) WHERE id=?",
+                                 (ts(run_at), queued[0]))
+                else:
+                    conn.execute("UPDATE jobs SET state='queued', run_at=?, last_error=?, "
+                                 "lease_until=NULL WHERE id=?", (ts(run_at), error, job_id))
+        await self._run(work)
+
+    async def requeue_running(self, now: datetime | None = None) -> int:
+        def work() -> int:
+            with transaction(self._conn_or_fail()) as conn:
+                sql = "SELECT id, key FROM jobs WHERE state='running'"
+                params: tuple[Any, ...] = ()
+                if now is not None:
+                    sql += " AND lease_until < ?"
+                    params = (ts(now),)
+                count = 0
+                for job_id, key in conn.execute(sql, params).fetchall():
+                    if conn.execute("SELECT 1 FROM jobs WHERE key=? AND state='queued'",
+                                    (key,)).fetchone():
+                        conn.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+                    else:
+                        conn.execute("UPDATE jobs SET state='queued', lease_until=NULL "
+                                     "WHERE id=?", (job_id,))
+                    count += 1
+                return count
+        return int(await self._run(work))
+
+    async def job_counts(self) -> dict[str, int]:
+        rows = await self._select("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+        return {row["state"]: row["n"] for row in rows}
+
+    # scheduled notifications -----------------------------------------------------
+    async def schedule(self, user: User, items: Sequence[ScheduledNotification],
+                       *, replace_for_events: Sequence[str] = ()) -> None:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        rows = [(item.key, user.id, item.event_id, ts(item.due_at), ts(item.start),
+                 ts(item.end), sealer.seal(json.dumps(dict(item.payload)),
+                                           table="scheduled_notifications", row_id=item.key,
+                                           column="payload")) for item in items]
+        keys = {item.key for item in items}
+
+        def work() -> None:
+            with transaction(self._conn_or_fail()) as conn:
+                for event_id in replace_for_events:
+                    for (key,) in conn.execute(
+                            "SELECT key FROM scheduled_notifications WHERE user_id=? AND "
+                            "event_id=? AND sent_at IS NULL", (user.id, event_id)).fetchall():
+                        if key not in keys:
+                            conn.execute("DELETE FROM scheduled_notifications WHERE key=?",
+                                         (key,))
+                conn.executemany(
+                    "INSERT INTO scheduled_notifications (key, user_id, event_id, due_at, "
+                    "start_at, end_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) "
+                    "DO UPDATE SET due_at=excluded.due_at, end_at=excluded.end_at, "
+                    "payload=excluded.payload WHERE sent_at IS NULL", rows)
+        await self._run(work)
+
+    async def due_notifications(self, now: datetime, limit: int = 100
+                                ) -> list[tuple[User, ScheduledNotification]]:
+        rows = await self._select(
+            "SELECT * FROM scheduled_notifications WHERE sent_at IS NULL AND due_at <= ? AND "
+            "end_at > ? ORDER BY due_at LIMIT ?", (ts(now), ts(now), limit))
+        result = []
+        for row in rows:
+            user = await self.get_user(row["user_id"])
+            if user is None:
+                continue
+            sealer = await self.cipher.sealer(user.org_id, user.id)
+            payload = json.loads(sealer.open(row["payload"], table="scheduled_notifications",
+                                             row_id=row["key"], column="payload"))
+            due, start, end = dt(row["due_at"]), dt(row["start_at"]), dt(row["end_at"])
+            assert due and start and end
+            result.append((user, ScheduledNotification(
+                key=row["key"], user_id=row["user_id"], event_id=row["event_id"], due_at=due,
+                start=start, end=end, payload=payload)))
+        return result
+
+    async def mark_sent(self, key: str, at: datetime) -> None:
+        await self._run(lambda: self.execute(
+            "UPDATE scheduled_notifications SET sent_at=? WHERE key=?", (ts(at), key)))
+
+    # helpers -------------------------------------------------------------------
+    async def _select(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        def work() -> list[dict[str, Any]]:
+            cursor = self.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return await self._run(work)
+
+
+def _org(row: Mapping[str, Any]) -> Organisation:
+    return Organisation(id=row["id"], name=row["name"], domain=row["domain"],
+                        provider=row["provider"], settings=json.loads(row["settings"] or "{}"))
+
+
+def _channel(row: Mapping[str, Any]) -> Channel:
+    expires = dt(row["expires_at"])
+    assert expires is not None
+    return Channel(id=row["id"], user_id=row["user_id"], resource_id=row["resource_id"],
+                   token=row["token_hash"], expires_at=expires, provider=row["provider"])
+
+

@@ -1,0 +1,121 @@
+"""Connection handling of the SQLite backend: WAL, one serialized worker, transactions."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from sqlite_utils import Database
+
+from hybrid_calendar.errors import StoreError
+from hybrid_calendar.store.base import FieldCipher
+from hybrid_calendar.store.migrations import migrations
+
+T = TypeVar("T")
+
+
+def ts(when: datetime | None) -> float | None:
+    """Datetime to epoch seconds (the stored form)."""
+    return None if when is None else when.timestamp()
+
+
+def dt(value: float | None) -> datetime | None:
+    """Epoch seconds to an aware UTC datetime."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE``), rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class SqliteConnection:
+    """Owns the connection; runs every operation in a worker thread, one at a time.
+
+    :param path: database file, or ``":memory:"``.
+    :param cipher: encrypts sensitive fields.
+    :param synchronous: ``FULL`` (default: committed syncs survive power loss) or ``NORMAL``.
+    """
+
+    def __init__(self, path: str | Path, cipher: FieldCipher, *,
+                 synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        self.cipher = cipher
+        self.synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+        self._db: Database | None = None
+        self._limiter = anyio.CapacityLimiter(1)
+
+    @property
+    def db(self) -> Database:
+        """The sqlite-utils handle (only use it inside :meth:`call`)."""
+        if self._db is None:
+            raise StoreError("store is not open: call open() first")
+        return self._db
+
+    async def open(self) -> None:
+        """Open the file, switch to WAL and apply pending migrations."""
+        await self._run(self._open_sync)
+
+    def _open_sync(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            db = Database(conn)
+            migrations.apply(db)
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open database {self.path}: {err}") from err
+        self._conn, self._db = conn, db
+
+    async def close(self) -> None:
+        """Checkpoint the WAL and close the connection."""
+        if self._conn is not None:
+            await self._run(self._close_sync)
+
+    def _close_sync(self) -> None:
+        assert self._conn is not None
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._conn.close()
+        self._conn = self._db = None
+
+    async def ping(self) -> bool:
+        """True when a trivial query answers."""
+        try:
+            return bool(await self._run(lambda: self.db.execute("SELECT 1").fetchone()))
+        except Exception:
+            return False
+
+    async def call(self, fn: Callable[[Database], T]) -> T:
+        """Run ``fn(db)`` serialized with all other operations."""
+        return await self._run(lambda: fn(self.db))
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(fn, limiter=self._limiter)
+
+    def _conn_or_fail(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("store is not open: call open() first")
+        return self._conn
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """Execute one statement on the connection (inside the worker thread)."""
+        return self._conn_or_fail().execute(sql, params)
