@@ -1,1 +1,154 @@
-"""Built-in ``google`` plugin: provider hook implementations (work in progress)."""
+"""Built-in ``google`` plugin: the Google Workspace calendar provider hooks.
+
+Each hook answers only for users whose ``provider`` is ``google`` (it returns ``None``
+synchronously for others, so another provider can answer) and adapts the framework-free
+modules — :mod:`~hybrid_calendar_google.sync`, :mod:`~hybrid_calendar_google.invites`,
+:mod:`~hybrid_calendar_google.channels`, :mod:`~hybrid_calendar_google.settings_api` —
+to the core's dataclasses. Configuration lives in the ``[google]`` section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from hybrid_calendar import hookimpl
+from hybrid_calendar.config import Secret, SettingSpec
+from hybrid_calendar_google import channels, invites, settings_api, sync
+from hybrid_calendar_google.auth import DEFAULT_SCOPES
+from hybrid_calendar_google.context import context
+from hybrid_calendar_google.webhook import webhook_route
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.models import (
+        AccessCheck,
+        CalendarEvent,
+        ChangeBatch,
+        Channel,
+        InviteUpdate,
+        OutOfOffice,
+        User,
+    )
+
+PROVIDER = "google"
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("google", "service_account_file", str, "",
+                help="Path to the service-account key JSON (domain-wide delegation)."),
+    SettingSpec("google", "service_account_json", Secret, "",
+                help="The service-account key JSON itself (use $file:/$env: indirection)."),
+    SettingSpec("google", "calendar_base_url", str, "https://www.googleapis.com/calendar/v3",
+                help="Calendar API base URL (point at the emulator for tests and demos)."),
+    SettingSpec("google", "gmail_base_url", str, "https://gmail.googleapis.com",
+                help="Gmail API base URL (paths start with gmail/v1/)."),
+    SettingSpec("google", "token_uri", str, "",
+                help="OAuth token endpoint; empty uses the key file's token_uri."),
+    SettingSpec("google", "scopes", list, list(DEFAULT_SCOPES),
+                help="Scopes requested for every user; all must be delegated."),
+    SettingSpec("google", "token_refresh_margin_seconds", float, 300.0, minimum=0.0,
+                help="Mint a new access token this long before the old one expires."),
+    SettingSpec("google", "max_attempts", int, 6, minimum=1,
+                help="Attempts per Google call on rate limits, 5xx and network errors."),
+    SettingSpec("google", "backoff_base_seconds", float, 0.5, minimum=0.0,
+                help="First retry waits up to this long (full jitter, doubling)."),
+    SettingSpec("google", "backoff_cap_seconds", float, 30.0, minimum=0.0,
+                help="No backoff wait exceeds this (Retry-After may ask for longer)."),
+    SettingSpec("google", "page_size", int, 2500, minimum=1,
+                help="events.list maxResults (Google's maximum is 2500)."),
+    SettingSpec("google", "channel_ttl_seconds", int, 604800, minimum=60,
+                help="Requested lifetime of push channels (Google caps it)."),
+    SettingSpec("google", "marker_property", str, "hybridCalendarJoin",
+                help="extendedProperties.private key holding the gateway's marker."),
+    SettingSpec("google", "update_max_attempts", int, 3, minimum=1,
+                help="Re-reads on HTTP 412 before update_invite gives up."),
+)
+
+
+def _ours(user: User) -> bool:
+    return user.provider == PROVIDER
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec], None]) -> None:
+    """Declare the ``[google]`` settings (see :data:`SETTINGS`)."""
+    for spec in SETTINGS:
+        register(spec)
+
+
+@hookimpl
+def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
+    """Register the push-notification receiver ``POST /webhooks/google``."""
+    register(webhook_route(gateway))
+
+
+@hookimpl
+def check_access(gateway: Gateway, user: User) -> Awaitable[AccessCheck] | None:
+    """Mint a token for the user and read locale and time zone; report what failed.
+
+    Refused delegation, unknown or suspended users and 403s give ``ok=False`` with a
+    reason an admin can act on; rate limits and 5xx (after retries) raise.
+    """
+    if not _ours(user):
+        return None
+    return settings_api.check_access(gateway, context(gateway), user)
+
+
+@hookimpl
+def fetch_changes(gateway: Gateway, user: User, cursor: str | None
+                  ) -> Awaitable[ChangeBatch] | None:
+    """Full sync of the retention window (``cursor=None``) or incremental sync."""
+    if not _ours(user):
+        return None
+
+    async def run() -> ChangeBatch:
+        ctx = context(gateway)
+        client = await ctx.client(gateway, user)
+        return await sync.fetch_changes(client, user.email, ctx.calendar_url, cursor,
+                                        gateway.clock.now(), ctx.window)
+
+    return run()
+
+
+@hookimpl
+def watch_calendar(gateway: Gateway, user: User, address: str, token: str
+                   ) -> Awaitable[Channel] | None:
+    """Create an ``events.watch`` channel on the user's primary calendar."""
+    if not _ours(user):
+        return None
+    return channels.watch(gateway, context(gateway), user, address, token)
+
+
+@hookimpl
+def stop_watch(gateway: Gateway, user: User, channel: Channel) -> Awaitable[bool] | None:
+    """``channels.stop``; ``True`` when stopped or already gone, ``False`` if refused."""
+    if not _ours(user) or channel.provider != PROVIDER:
+        return None
+    return channels.stop(gateway, context(gateway), user, channel)
+
+
+@hookimpl
+def update_invite(gateway: Gateway, user: User, event: CalendarEvent, update: InviteUpdate
+                  ) -> Awaitable[CalendarEvent] | None:
+    """PATCH location, description and marker with ``If-Match``; no-op if marked."""
+    if not _ours(user):
+        return None
+    return invites.update_invite(gateway, context(gateway), user, event, update)
+
+
+@hookimpl
+def read_out_of_office(gateway: Gateway, user: User) -> Awaitable[OutOfOffice] | None:
+    """Read the Gmail vacation responder."""
+    if not _ours(user):
+        return None
+    return settings_api.read_out_of_office(gateway, context(gateway), user)
+
+
+@hookimpl
+def read_locale(gateway: Gateway, user: User) -> Awaitable[str | None] | None:
+    """Read the Calendar ``locale`` setting."""
+    if not _ours(user):
+        return None
+    return settings_api.read_locale(gateway, context(gateway), user)

@@ -1,0 +1,260 @@
+"""Per-user access tokens by the OAuth 2.0 JWT-bearer grant (domain-wide delegation).
+
+A service account signs a short JWT assertion (``sub`` = the user) with its private key;
+the token endpoint answers with an access token for that user. google-auth does the
+RS256 signing (:func:`google.auth.jwt.encode`); the POST goes through the gateway's shared
+``httpx.AsyncClient``. Tokens are cached per user until ``refresh_margin`` seconds before
+they expire, and concurrent callers for one user share a single grant (single flight).
+Tokens and keys are never logged and never appear in exception messages.
+
+Token-endpoint errors become core exceptions with reasons an admin can act on:
+:class:`~hybrid_calendar.errors.AccessDeniedError` for problems of *this user*
+(delegation missing or revoked, user unknown or suspended, policy blocks a scope) and
+:class:`~hybrid_calendar.errors.AuthError` for problems of the service account or key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from google.auth import crypt, jwt
+from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
+from hybrid_calendar_google.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+"""The assertion audience; google-auth uses it even when ``token_uri`` points elsewhere."""
+DEFAULT_SCOPES = (
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/gmail.settings.basic",
+)
+ASSERTION_LIFETIME = 3600
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A service-account key: who signs, with which key, and where tokens come from.
+
+    The private key lives only inside :attr:`signer`; ``repr`` shows no secret.
+    """
+
+    client_email: str = field(repr=False)
+    client_id: str
+    token_uri: str
+    signer: crypt.Signer = field(repr=False)
+
+    @classmethod
+    def from_info(cls, info: Mapping[str, Any], token_uri: str = "") -> ServiceAccount:
+        """Build from the key's JSON (as downloaded from the Cloud console).
+
+        :param token_uri: overrides the key's ``token_uri`` (the emulator) when not empty.
+        :raises ConfigError: a field is missing or the private key cannot be read.
+        """
+        missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
+        if missing and not (missing == ["token_uri"] and token_uri):
+            raise ConfigError("google.service_account_file",
+                              f"the service-account key lacks {', '.join(missing)}")
+        try:
+            signer = crypt.RSASigner.from_service_account_info(dict(info))
+        except (ValueError, TypeError) as err:
+            raise ConfigError("google.service_account_file",
+                              "the service-account private key cannot be read") from err
+        return cls(str(info["client_email"]), str(info.get("client_id", "")),
+                   token_uri or str(info["token_uri"]), signer)
+
+    @classmethod
+    def from_file(cls, path: str | Path, token_uri: str = "") -> ServiceAccount:
+        """Read a key file; errors name the setting, never the key."""
+        try:
+            info = json.loads(Path(path).read_text())
+        except OSError as err:
+            raise ConfigError("google.service_account_file",
+                              f"cannot read {path}: {err.strerror}") from None
+        except ValueError:
+            raise ConfigError("google.service_account_file",
+                              f"{path} is not a JSON service-account key") from None
+        return cls.from_info(info, token_uri)
+
+    def assertion(self, subject: str, scopes: tuple[str, ...], now: float) -> bytes:
+        """Sign the JWT-bearer assertion for ``subject``."""
+        payload = {"iss": self.client_email, "sub": subject, "aud": GOOGLE_TOKEN_URI,
+                   "scope": " ".join(scopes), "iat": int(now),
+                   "exp": int(now) + ASSERTION_LIFETIME}
+        return jwt.encode(self.signer, payload)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str = field(repr=False)
+    refresh_at: float
+
+
+_TRANSIENT_GRANT_ERRORS = {"internal_failure", "server_error", "temporarily_unavailable"}
+
+
+class TokenSource:
+    """Mints and caches per-user access tokens.
+
+    :param account: the service account.
+    :param http: the shared HTTP client.
+    :param scopes: scopes requested for every user (must all be delegated).
+    :param refresh_margin: refresh this many seconds before a token expires.
+    :param backoff: retry policy for transient token-endpoint failures.
+    :param wall_clock: epoch seconds for ``iat``/``exp``.
+    :param monotonic: for cache expiry.
+    """
+
+    def __init__(self, account: ServiceAccount, http: httpx.AsyncClient, *,
+                 scopes: tuple[str, ...] = DEFAULT_SCOPES, refresh_margin: float = 300.0,
+                 backoff: Backoff | None = None,
+                 wall_clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.account = account
+        self.http = http
+        self.scopes = scopes
+        self.refresh_margin = refresh_margin
+        self.backoff = backoff or Backoff()
+        self._wall_clock = wall_clock
+        self._monotonic = monotonic
+        self._cache: dict[str, _Token] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.grants = 0
+        """Number of token grants performed (for tests and metrics)."""
+
+    async def token(self, subject: str) -> str:
+        """Return a valid access token for ``subject``, minting one if needed."""
+        cached = self._cache.get(subject)
+        if cached is not None and self._monotonic() < cached.refresh_at:
+            return cached.value
+        lock = self._locks.setdefault(subject, asyncio.Lock())
+        async with lock:
+            cached = self._cache.get(subject)
+            if cached is not None and self._monotonic() < cached.refresh_at:
+                return cached.value
+            token = await self._grant(subject)
+            self._cache[subject] = token
+            return token.value
+
+    def invalidate(self, subject: str, value: str | None = None) -> None:
+        """Forget the cached token of ``subject`` (only if it is ``value``, when given)."""
+        cached = self._cache.get(subject)
+        if cached is not None and (value is None or cached.value == value):
+            del self._cache[subject]
+
+    def forget(self, subject: str) -> None:
+        """Drop everything held for ``subject`` (on deactivation)."""
+        self._cache.pop(subject, None)
+        self._locks.pop(subject, None)
+
+    async def _grant(self, subject: str) -> _Token:
+        attempt = 0
+        while True:
+            started = self._monotonic()
+            assertion = self.account.assertion(subject, self.scopes, self._wall_clock())
+            try:
+                response = await self.http.post(
+                    self.account.token_uri,
+                    data={"grant_type": GRANT_TYPE, "assertion": assertion.decode()},
+                    headers={"Accept": "application/json"})
+            except httpx.TransportError as err:
+                failure: Exception = TransientError(
+                    f"token endpoint unreachable ({type(err).__name__})")
+                retry_after = None
+            else:
+                body = _json(response)
+                if response.status_code == 200 and body.get("access_token"):
+                    self.grants += 1
+                    expires_in = float(body.get("expires_in", 3600))
+                    return _Token(str(body["access_token"]),
+                                  started + max(0.0, expires_in - self.refresh_margin))
+                error = str(body.get("error", "")) if isinstance(body, dict) else ""
+                if response.status_code < 500 and response.status_code != 429 and (
+                        error not in _TRANSIENT_GRANT_ERRORS):
+                    raise grant_error(response.status_code, error,
+                                      str(body.get("error_description", "")),
+                                      self.account.client_id)
+                failure = TransientError(
+                    f"token endpoint failed with HTTP {response.status_code}"
+                    + (f" ({error})" if error else ""), status=response.status_code,
+                    reason=error or None)
+                retry_after = _retry_after(response)
+            attempt += 1
+            if attempt >= self.backoff.max_attempts:
+                raise failure
+            log.info("token grant failed transiently, retrying (attempt %d)", attempt)
+            await self.backoff.wait(attempt, retry_after)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def grant_error(status: int, error: str, description: str, client_id: str
+                ) -> AccessDeniedError | AuthError:
+    """Translate a refused JWT-bearer grant into an exception an admin can act on.
+
+    The message never quotes the user's address, the key or the token.
+    """
+    scopes = ", ".join(DEFAULT_SCOPES)
+    client = f"client ID {client_id}" if client_id else "the service account's client ID"
+    lowered = description.lower()
+    if error == "unauthorized_client":
+        return AccessDeniedError(
+            "Domain-wide delegation is missing or was revoked for this user's domain: in the "
+            "Google Admin console (Security > Access and data control > API controls > "
+            f"Domain-wide delegation) authorise {client} for the scopes {scopes}. "
+            "Changes can take up to 24 hours to apply.", status=status, reason=error)
+    if error in {"access_denied", "admin_policy_enforced"}:
+        return AccessDeniedError(
+            "A Google Workspace admin policy blocks the gateway's scopes for this user: allow "
+            f"{client} ({scopes}) for the user's organisational unit.",
+            status=status, reason=error)
+    if error == "invalid_grant" and ("signature" in lowered or "jwt" in lowered):
+        if "short-lived" in lowered or "timeframe" in lowered or "iat" in lowered:
+            return AuthError("Google rejected the token request's time stamps: synchronise "
+                             "the gateway's clock (NTP).", status=status, reason=error)
+        return AuthError("Google rejected the service-account key's signature: the key was "
+                         "deleted or replaced; create a new key and configure "
+                         "google.service_account_file.", status=status, reason=error)
+    if error == "invalid_grant":
+        return AccessDeniedError(
+            "Google does not know this user, or the user is suspended or was renamed: check "
+            "the account in the Google Admin console, then re-activate.",
+            status=status, reason=error)
+    if error == "invalid_scope":
+        return AuthError(f"Google rejected the configured scopes: use {scopes} "
+                         "(google.scopes).", status=status, reason=error)
+    if error in {"invalid_client", "deleted_client", "disabled_client", "org_internal"}:
+        return AuthError(f"The service account cannot get tokens ({error}): check that it "
+                         "exists, is enabled and that its key is current.",
+                         status=status, reason=error)
+    return AuthError(f"Token request refused with HTTP {status}"
+                     + (f" ({error})" if error else "") + ".", status=status,
+                     reason=error or None)
+
+
+__all__ = ["DEFAULT_SCOPES", "ServiceAccount", "TokenSource", "grant_error"]
+

@@ -1,0 +1,71 @@
+"""Push channels: ``events.watch`` on the user's primary calendar and ``channels.stop``."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from hybrid_calendar.errors import AccessDeniedError, AuthError, ProviderError
+from hybrid_calendar.models import Channel
+from hybrid_calendar_google.discovery import Calendar
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.models import User
+    from hybrid_calendar_google.context import GoogleContext
+
+log = logging.getLogger(__name__)
+
+
+def new_channel_id() -> str:
+    """A fresh channel id: 32 hex characters (Google allows up to 64, unique per project)."""
+    return secrets.token_hex(16)
+
+
+async def watch(gateway: Gateway, ctx: GoogleContext, user: User, address: str, token: str
+                ) -> Channel:
+    """Create a channel delivering ``events`` changes of ``user``'s primary calendar.
+
+    :param address: the gateway's public HTTPS webhook URL.
+    :param token: echoed by Google as ``X-Goog-Channel-Token`` (≤ 256 characters).
+    """
+    if len(token) > 256:
+        raise ValueError("channel token longer than Google's 256 characters")
+    client = await ctx.client(gateway, user)
+    ttl = int(ctx.settings["channel_ttl_seconds"])
+    channel_id = new_channel_id()
+    body = {"id": channel_id, "type": "web_hook", "address": address, "token": token,
+            "params": {"ttl": str(ttl)}}
+    data = await client.call(user.email, Calendar.events_watch, ctx.calendar_url, body=body,
+                             calendarId=user.email)
+    expiration = data.get("expiration")
+    if expiration:
+        expires_at = datetime.fromtimestamp(int(str(expiration)) / 1000, UTC)
+    else:
+        expires_at = gateway.clock.now() + timedelta(seconds=ttl)
+    return Channel(id=str(data.get("id") or channel_id), user_id=user.id,
+                   resource_id=str(data.get("resourceId", "")), token=token,
+                   expires_at=expires_at, provider="google")
+
+
+async def stop(gateway: Gateway, ctx: GoogleContext, user: User, channel: Channel) -> bool:
+    """Stop ``channel``; ``True`` when stopped or already unknown to Google.
+
+    Returns ``False`` when Google refuses (e.g. delegation already revoked): the channel
+    then simply expires, and the webhook rejects it because the gateway forgot it.
+    """
+    client = await ctx.client(gateway, user)
+    try:
+        await client.call(user.email, Calendar.channels_stop, ctx.calendar_url,
+                          body={"id": channel.id, "resourceId": channel.resource_id})
+    except (AccessDeniedError, AuthError) as err:
+        log.warning("channels.stop refused (%s); the channel will expire on its own",
+                    err.reason or err.status)
+        return False
+    except ProviderError as err:
+        if err.status == 404:
+            return True
+        raise
+    return True

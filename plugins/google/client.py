@@ -1,0 +1,215 @@
+"""Executing Google API calls: budget, token, send, retry, and error mapping.
+
+:class:`GoogleClient` is framework-free: it takes the shared ``httpx.AsyncClient``, a
+:class:`~hybrid_calendar_google.auth.TokenSource`, a
+:class:`~hybrid_calendar_google.quota.QuotaLimiter` and a
+:class:`~hybrid_calendar_google.backoff.Backoff`. Every attempt (first try and retries)
+first takes budget, so retries are throttled too. This is the *only* layer that backs off:
+
+* 403 ``rateLimitExceeded``/``userRateLimitExceeded``, 429, 5xx and network errors are
+  retried with capped full-jitter backoff, honouring ``Retry-After``, up to
+  ``backoff.max_attempts``; then :class:`RateLimitError`/:class:`TransientError` is raised.
+* 401 drops the cached token and retries once with a fresh one; a second 401 is
+  :class:`AuthError`.
+* 403 ``quotaExceeded``/``dailyLimitExceeded`` is :class:`RateLimitError` at once (do not
+  hammer); other 403s on the user's data are :class:`AccessDeniedError`, except
+  ``forbiddenForNonOrganizer`` which is a plain :class:`ProviderError`.
+* 410 ``fullSyncRequired``/``updatedMinTooLongAgo`` is :class:`SyncTokenExpiredError`;
+  412 is :class:`PreconditionFailedError`; anything else is :class:`ProviderError` with
+  ``status`` and ``reason`` set.
+
+Error messages carry the method id, status and Google's reason, never addresses or tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from hybrid_calendar.errors import (
+    AccessDeniedError,
+    AuthError,
+    PreconditionFailedError,
+    ProviderError,
+    RateLimitError,
+    SyncTokenExpiredError,
+    TransientError,
+)
+from hybrid_calendar_google.auth import TokenSource
+from hybrid_calendar_google.backoff import Backoff
+from hybrid_calendar_google.discovery import ApiMethod
+from hybrid_calendar_google.quota import QuotaLimiter
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+SYNC_EXPIRED_REASONS = frozenset({"fullSyncRequired", "updatedMinTooLongAgo"})
+
+
+@dataclass(frozen=True, slots=True)
+class GoogleErrorBody:
+    """The parts of Google's error envelope the gateway looks at."""
+
+    code: int
+    reason: str | None
+    message: str
+
+    @classmethod
+    def parse(cls, response: httpx.Response) -> GoogleErrorBody:
+        """Read ``{"error": {"errors": [{"reason": ...}], "code": ..., "message": ...}}``."""
+        reason: str | None = None
+        message = ""
+        try:
+            error = response.json().get("error", {})
+        except (ValueError, AttributeError):
+            error = {}
+        if isinstance(error, dict):
+            errors = error.get("errors") or []
+            if errors and isinstance(errors[0], dict):
+                reason = errors[0].get("reason")
+            reason = reason or error.get("status")
+            message = str(error.get("message", ""))
+        elif isinstance(error, str):  # OAuth-style {"error": "invalid_token"}
+            reason = error
+        return cls(response.status_code, reason, message)
+
+
+class GoogleClient:
+    """Sends discovery-built requests for a user, with budget, token, retries and mapping.
+
+    :param http: the shared outbound client.
+    :param tokens: per-user token source.
+    :param quota: outbound budgets.
+    :param backoff: the retry policy.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, tokens: TokenSource, quota: QuotaLimiter,
+                 backoff: Backoff | None = None) -> None:
+        self.http = http
+        self.tokens = tokens
+        self.quota = quota
+        self.backoff = backoff or Backoff()
+        self.calls = 0
+        """Requests sent (every attempt), for tests and metrics."""
+
+    async def call(self, subject: str, method: ApiMethod, base_url: str, *,
+                   body: Mapping[str, Any] | None = None,
+                   headers: Mapping[str, str] | None = None,
+                   **params: Any) -> dict[str, Any]:
+        """Call ``method`` as ``subject`` and return the decoded JSON body (``{}`` if empty).
+
+        :param subject: the user to act as (delegation ``sub``); also the budget key.
+        :param base_url: the API base URL (Calendar or Gmail).
+        :param body: JSON request body, for methods that take one.
+        :param headers: extra headers, e.g. ``If-Match``.
+        :raises ProviderError: (a subclass of) as described in the module docstring.
+        """
+        prepared = method.prepare(base_url, body, **params)
+        attempt = 0
+        refreshed = False
+        while True:
+            await self.quota.acquire(subject)
+            token = await self.tokens.token(subject)
+            request_headers = {"Authorization": f"Bearer {token}",
+                               "Accept": "application/json"}
+            if headers:
+                request_headers.update(headers)
+            self.calls += 1
+            try:
+                response = await self.http.request(
+                    prepared.method, prepared.url, params=prepared.params,
+                    json=prepared.body, headers=request_headers)
+            except httpx.TransportError as err:
+                failure: ProviderError = TransientError(
+                    f"{method.id}: network error ({type(err).__name__})")
+                retry_after = None
+            else:
+                status = response.status_code
+                if status < 300:
+                    return _decode(response)
+                error = GoogleErrorBody.parse(response)
+                if status == 401 and not refreshed:
+                    refreshed = True
+                    self.tokens.invalidate(subject, token)
+                    continue
+                failure = map_error(method.id, error)
+                if not _retryable(error):
+                    raise failure
+                retry_after = _retry_after(response)
+                failure.retry_after = retry_after
+            attempt += 1
+            if attempt >= self.backoff.max_attempts:
+                raise failure
+            delay = await self.backoff.wait(attempt, retry_after)
+            log.info("%s: %s, retry %d in %.2fs", method.id, type(failure).__name__,
+                     attempt, delay)
+
+
+def _decode(response: httpx.Response) -> dict[str, Any]:
+    if not response.content:
+        return {}
+    data = response.json()
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def _retryable(error: GoogleErrorBody) -> bool:
+    if error.code in (429, 408) or error.code >= 500:
+        return True
+    return error.code == 403 and error.reason in RATE_LIMIT_REASONS
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        from datetime import UTC, datetime
+
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def map_error(method_id: str, error: GoogleErrorBody) -> ProviderError:
+    """Translate an HTTP error from Google into the core exception tree."""
+    code, reason = error.code, error.reason
+    where = f"{method_id}: HTTP {code}" + (f" {reason}" if reason else "")
+    kwargs: dict[str, Any] = {"status": code, "reason": reason}
+    if code == 401:
+        return AuthError(f"{where}: Google rejected a freshly minted access token; check "
+                         "the service account and its domain-wide delegation.", **kwargs)
+    if code == 429 or (code == 403 and reason in RATE_LIMIT_REASONS):
+        return RateLimitError(f"{where}: rate limited by Google; the gateway slows down.",
+                              **kwargs)
+    if code == 403 and reason in QUOTA_REASONS:
+        return RateLimitError(f"{where}: Google usage limit exceeded; lower quota.* or "
+                              "wait for the limit to reset.", **kwargs)
+    if code == 403 and reason == "forbiddenForNonOrganizer":
+        return ProviderError(f"{where}: only the organiser may change this event.", **kwargs)
+    if code == 403 and reason == "accessNotConfigured":
+        return AuthError(f"{where}: the API is not enabled in the service account's "
+                         "Google Cloud project; enable it in the Cloud console.", **kwargs)
+    if code == 403:
+        return AccessDeniedError(f"{where}: Google denied access to this user's data; "
+                                 "check that the user has Google Calendar/Gmail enabled and "
+                                 "that domain-wide delegation covers the scopes.", **kwargs)
+    if code == 410 and (reason in SYNC_EXPIRED_REASONS or method_id.endswith("events.list")):
+        return SyncTokenExpiredError(f"{where}: sync token expired; a full sync is needed.",
+                                     **kwargs)
+    if code == 412:
+        return PreconditionFailedError(f"{where}: the event changed since it was read.",
+                                       **kwargs)
+    if code >= 500 or code == 408:
+        return TransientError(f"{where}: Google failed; retried with backoff.", **kwargs)
+    return ProviderError(f"{where}.", **kwargs)

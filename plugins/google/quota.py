@@ -1,0 +1,96 @@
+"""Outbound call budgets: per project per minute and per user per minute.
+
+Google counts requests in a sliding one-minute window (10,000 per project and 600 per user
+are the legacy public figures). :class:`QuotaLimiter` keeps the same kind of window on
+the gateway's side: every outbound call first takes one unit from the project budget and
+one from its user's budget, and *waits* until both have room, so the gateway slows down
+before Google has to tell it to. Nothing fails here; callers just take longer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+WINDOW_SECONDS = 60.0
+
+
+class SlidingWindow:
+    """At most ``limit`` events in any ``window`` seconds (an exact log of recent events)."""
+
+    __slots__ = ("_times", "limit", "window")
+
+    def __init__(self, limit: int, window: float = WINDOW_SECONDS) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one more event fits (0 when it fits now)."""
+        times = self._times
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) < self.limit:
+            return 0.0
+        return times[0] + self.window - now
+
+    def record(self, now: float) -> None:
+        """Count one event at ``now`` (call only after :meth:`wait_time` returned 0)."""
+        self._times.append(now)
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+
+class QuotaLimiter:
+    """Project-wide and per-user sliding windows that callers wait on.
+
+    :param project_per_minute: calls per minute for the whole gateway.
+    :param user_per_minute: calls per minute for any one user.
+    :param monotonic: time source (seconds); injectable for tests.
+    :param sleep: how to wait; injectable for tests.
+    """
+
+    def __init__(self, project_per_minute: int, user_per_minute: int, *,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.project = SlidingWindow(project_per_minute)
+        self.user_per_minute = user_per_minute
+        self._users: dict[str, SlidingWindow] = {}
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._last_prune = monotonic()
+        self.waited_seconds = 0.0
+        """Total time callers spent waiting for budget (for metrics and tests)."""
+
+    async def acquire(self, user_key: str) -> None:
+        """Wait until one call for ``user_key`` fits both budgets, then count it."""
+        while True:
+            now = self._monotonic()
+            user = self._users.get(user_key)
+            if user is None:
+                user = self._users[user_key] = SlidingWindow(self.user_per_minute)
+            delay = max(self.project.wait_time(now), user.wait_time(now))
+            if delay <= 0:
+                self.project.record(now)
+                user.record(now)
+                self._forget_idle(now)
+                return
+            self.waited_seconds += delay
+            await self._sleep(delay)
+
+    def _forget_idle(self, now: float) -> None:
+        """Once a window, drop per-user windows with nothing left in them (bounded memory)."""
+        if now - self._last_prune < self.project.window:
+            return
+        self._last_prune = now
+        for key in [k for k, w in self._users.items() if w.wait_time(now) == 0 and not len(w)]:
+            del self._users[key]
+
+    def tracked_users(self) -> int:
+        """How many per-user windows are held (for tests and metrics)."""
+        return len(self._users)
