@@ -1,1 +1,29 @@
-"""Envelope encryption of sensitive fields with per-user data keys (work in progress)."""
+"""Envelope encryption of sensitive fields with per-user data keys.
+
+``FieldCipher`` hands out synchronous ``Sealer`` objects per owner, computes keyed blind
+indexes and rotates keys; ``GatewayKms`` reaches the KMS plugin through the gateway's
+hooks; ``KeyRepository`` stores wrapped keys and counters (migration set ``crypto``).
+See ``docs/security.md``.
+"""
+
+from hybrid_calendar.crypto.admin import gateway_cipher, rotate
+from hybrid_calendar.crypto.cipher import FieldCipher, RotationReport
+from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
+from hybrid_calendar.crypto.repository import DbRunner, KeyRecord, KeyRepository, migrations
+from hybrid_calendar.crypto.sealer import Sealer, compute_blind_index, normalise
+
+__all__ = [
+    "DbRunner",
+    "FieldCipher",
+    "GatewayKms",
+    "KeyRecord",
+    "KeyRepository",
+    "KmsAccess",
+    "RotationReport",
+    "Sealer",
+    "compute_blind_index",
+    "gateway_cipher",
+    "migrations",
+    "normalise",
+    "rotate",
+]

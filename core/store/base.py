@@ -214,13 +214,17 @@ class Store(abc.ABC):
 
     # jobs ----------------------------------------------------------------------
     @abc.abstractmethod
-    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime
-                      ) -> bool:
-        """Queue a job unless one with the same key is already queued; True if added."""
+    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
+                      *, lane: str | None = None) -> bool:
+        """Queue a job unless one with the same key is already queued; True if added.
+
+        Jobs of one ``lane`` (default: the key) never run at the same time: all jobs of a
+        user share the user's lane, so sync, activation and deactivation are serialized.
+        """
 
     @abc.abstractmethod
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
-        """Take the next due job whose key has no running job; None if there is none."""
+        """Take the next due job whose lane has no running job; None if there is none."""
 
     @abc.abstractmethod
     async def finish(self, job_id: int) -> None:

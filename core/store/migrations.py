@@ -39,13 +39,15 @@ def m001_initial(db: Database) -> None:
                            "expires_at": float, "provider": str}, pk="id")
     db["channels"].create_index(["user_id"])
     db["channels"].create_index(["expires_at"])
-    db["jobs"].create({"id": int, "kind": str, "key": str, "payload": str, "state": str,
+    db["jobs"].create({"id": int, "kind": str, "key": str, "lane": str, "payload": str,
+                       "state": str,
                        "run_at": float, "attempts": int, "lease_until": float,
                        "last_error": str, "created_at": float}, pk="id",
                       not_null={"kind", "key", "state", "run_at"})
     db.execute("CREATE UNIQUE INDEX jobs_one_queued_per_key ON jobs(key) "
                "WHERE state = 'queued'")
     db["jobs"].create_index(["state", "run_at"])
+    db["jobs"].create_index(["lane", "state"])
 
 
 @migrations()

@@ -250,12 +250,12 @@ class SqliteStore(SqliteConnection, Store):
         await self._run(lambda: self.execute("DELETE FROM channels WHERE id = ?", (channel_id,)))
 
     # jobs ----------------------------------------------------------------------
-    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime
-                      ) -> bool:
+    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
+                      *, lane: str | None = None) -> bool:
         cursor = await self._run(lambda: self.execute(
-            "INSERT OR IGNORE INTO jobs (kind, key, payload, state, run_at, attempts, "
-            "created_at) VALUES (?, ?, ?, 'queued', ?, 0, ?)",
-            (kind, key, json.dumps(dict(payload)), ts(run_at), time.time())))
+            "INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
+            "created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)",
+            (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time())))
         return bool(cursor.rowcount)
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
@@ -264,7 +264,7 @@ class SqliteStore(SqliteConnection, Store):
                 row = conn.execute(
                     "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
                     "WHERE state = 'queued' AND run_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs r"
-                    " WHERE r.key = q.key AND r.state = 'running') ORDER BY run_at, id LIMIT 1",
+                    " WHERE r.lane = q.lane AND r.state = 'running') ORDER BY run_at, id LIMIT 1",
                     (ts(now),)).fetchone()
                 if row is None:
                     return None

@@ -1,0 +1,156 @@
+"""The Starlette app: health, readiness, admin API, plugin routes, one lifespan.
+
+Build it with :func:`create_app`; everything it needs is passed in. The lifespan opens the
+store, runs plugin ``startup`` hooks, starts the engine, and undoes all of it on shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hybrid_calendar import logs
+from hybrid_calendar.admin_api import admin_routes
+from hybrid_calendar.engine.engine import Engine
+from hybrid_calendar.errors import GatewayError
+from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.plugins import plugin_listing
+
+log = logging.getLogger(__name__)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Give every request an id (kept from ``X-Request-ID`` when sane), echo it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(token)
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """The gateway's JSON error body: ``{"error": {"code", "message", "request_id"}}``."""
+    return JSONResponse({"error": {"code": code, "message": message,
+                                   "request_id": logs.request_id.get()}}, status_code=status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s: %s", request.method, request.url.path,
+              type(exc).__name__, exc_info=exc)
+    return error_response(500, "internal", "internal error; see the gateway log with this "
+                                           "request id")
+
+
+async def _gateway_error(request: Request, exc: Exception) -> Response:
+    log.warning("request failed: %s", exc)
+    return error_response(400, type(exc).__name__, str(exc))
+
+
+async def readiness(gateway: Gateway) -> dict[str, Any]:
+    """Check what must work before the gateway takes traffic."""
+    checks: dict[str, Any] = {"store": await gateway.store.ping(),
+                              "plugins": bool(gateway.pm.list_name_plugin())}
+    try:
+        status = await gateway.hooks.kms_status(gateway)
+    except Exception as err:
+        checks["kms"] = {"healthy": False, "reason": f"{type(err).__name__}: {err}"}
+    else:
+        if status is not None:
+            checks["kms"] = {"healthy": status.healthy, "kms": status.kms,
+                             "reason": status.reason}
+    engine = gateway.engine
+    checks["engine"] = engine is not None and engine.running
+    checks["ready"] = all(v if isinstance(v, bool) else v.get("healthy", False)
+                          for v in checks.values())
+    return checks
+
+
+def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
+    """Build the ASGI app around a gateway.
+
+    :param gateway: configuration, plugins and store (opened by the lifespan).
+    :param start_engine: run the background engine (tests of pure HTTP behaviour may not).
+    """
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks = await readiness(gateway)
+        return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
+
+    async def plugins_json(request: Request) -> Response:
+        return JSONResponse(plugin_listing(gateway.pm))
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/-/plugins.json", plugins_json),
+        *admin_routes(gateway),
+    ]
+    gateway.hooks.register_routes(gateway, routes.append)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.store.open()
+        gateway.http_client()
+        try:
+            await gateway.hooks.startup(gateway)
+            engine = Engine(gateway)
+            gateway.engine = engine
+            if start_engine:
+                await engine.start()
+            try:
+                yield
+            finally:
+                await engine.stop()
+                for err in await gateway.hooks.shutdown(gateway):
+                    log.error("plugin shutdown failed: %s", err)
+        finally:
+            cipher = gateway.state.get("cipher")
+            if cipher is not None:
+                await cipher.aclose()
+            await gateway.aclose()
+            await gateway.store.close()
+
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={HTTPException: _http_error, GatewayError: _gateway_error,
+                            Exception: _server_error},
+        lifespan=lifespan,
+    )

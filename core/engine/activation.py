@@ -1,0 +1,83 @@
+"""Activating and deactivating users, and keeping their push channels alive."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from hybrid_calendar.errors import GatewayError
+from hybrid_calendar.models import Job, User, UserState
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/google"
+"""Where the provider posts push notifications (the Google plugin serves this route)."""
+
+
+async def run_activate_job(gateway: Gateway, job: Job) -> None:
+    """Validate access; on success mark active, open a channel and queue a full sync."""
+    user = await gateway.store.get_user(str(job.payload["user_id"]))
+    if user is None or user.state == UserState.INACTIVE:
+        return
+    try:
+        check = await gateway.hooks.check_access(gateway, user)
+    except GatewayError as err:
+        check_ok, reason = False, f"{type(err).__name__}: {err}"
+    else:
+        check_ok, reason = check.ok, check.reason
+        if check.ok:
+            user = replace(user, locale=check.locale or user.locale,
+                           timezone=check.timezone or user.timezone)
+    if not check_ok:
+        await gateway.store.set_user_state(user.id, UserState.ERROR,
+                                           reason or "access check failed")
+        log.warning("activation of user %s failed: %s", user.id, reason)
+        return
+    user = replace(user, state=UserState.ACTIVE, reason=None)
+    await gateway.store.put_user(user)
+    await open_channel(gateway, user)
+    await gateway.store.reset_cursor(user.id)
+    assert gateway.engine is not None
+    await gateway.engine.request_sync(user.id, "activation")
+
+
+async def run_deactivate_job(gateway: Gateway, job: Job) -> None:
+    """Stop channels, delete the user's data and keys, mark inactive."""
+    user = await gateway.store.get_user(str(job.payload["user_id"]))
+    if user is None:
+        return
+    for channel in await gateway.store.list_channels(user_id=user.id):
+        try:
+            await gateway.hooks.stop_watch(gateway, user, channel)
+        except GatewayError as err:  # the channel expires on its own at worst
+            log.warning("stopping channel of user %s failed: %s", user.id, err)
+        await gateway.store.delete_channel(channel.id)
+    await gateway.store.forget_user_data(user.id)
+    forget = getattr(gateway.state.get("cipher"), "forget_user", None)
+    if forget is not None:
+        await forget(user.org_id, user.id)
+    await gateway.store.set_user_state(user.id, UserState.INACTIVE, job.payload.get("reason"))
+
+
+async def open_channel(gateway: Gateway, user: User) -> bool:
+    """Open a push channel for the user (best effort: polling covers a failure)."""
+    address = gateway.config.get("gateway", "public_url").rstrip("/") + WEBHOOK_PATH
+    token = secrets.token_urlsafe(32)
+    try:
+        channel = await gateway.hooks.watch_calendar(gateway, user, address, token)
+    except GatewayError as err:
+        log.warning("watch failed for user %s (safety re-sync covers it): %s", user.id, err)
+        return False
+    await gateway.store.put_channel(replace(channel, token=token))
+    return True
+
+
+def new_user_id() -> str:
+    """A fresh opaque user id."""
+    return uuid.uuid4().hex

@@ -1,0 +1,181 @@
+"""The background engine: workers draining the durable job queue, plus periodic loops.
+
+* Workers (``sync.max_concurrency`` of them) claim jobs; a user's jobs share a lane so they
+  never run concurrently; many sync requests for one user coalesce into one queued job.
+* The sweep loop renews channels, re-syncs quiet users, polls presence and purges data
+  outside the retention window (:mod:`hybrid_calendar.engine.sweeps`).
+* The notifier loop delivers Join buttons when due (:mod:`hybrid_calendar.engine.notify`).
+
+On stop, jobs in flight get a grace period to finish; those still running are re-queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from hybrid_calendar.engine import activation, notify, sweeps, sync
+from hybrid_calendar.errors import ProviderError, RateLimitError, TransientError
+from hybrid_calendar.models import Job
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Gateway", Job], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    "sync": sync.run_sync_job,
+    "activate": activation.run_activate_job,
+    "deactivate": activation.run_deactivate_job,
+}
+"""Job kinds and the functions that run them."""
+
+LEASE_SECONDS = 300.0
+IDLE_POLL_SECONDS = 1.0
+
+
+def user_lane(user_id: str) -> str:
+    """The lane shared by all jobs of one user."""
+    return f"user:{user_id}"
+
+
+class Engine:
+    """Owns the worker and loop tasks of one gateway process."""
+
+    def __init__(self, gateway: Gateway, *, grace_seconds: float = 20.0) -> None:
+        self.gateway = gateway
+        self.grace_seconds = grace_seconds
+        self.running = False
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._busy: dict[int, Job] = {}
+
+    # public API -------------------------------------------------------------
+    async def start(self) -> None:
+        """Re-queue jobs a previous process left running, then start workers and loops."""
+        requeued = await self.gateway.store.requeue_running()
+        if requeued:
+            log.info("re-queued %d job(s) left running by a previous process", requeued)
+        workers = int(self.gateway.config.get("sync", "max_concurrency"))
+        self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}")
+                       for i in range(workers)]
+        self._tasks.append(asyncio.create_task(self._loop(
+            "sweep", float(self.gateway.config.get("sync", "sweep_seconds")),
+            sweeps.run_sweep), name="sweep"))
+        self._tasks.append(asyncio.create_task(self._loop(
+            "notify", min(5.0, float(self.gateway.config.get("sync", "sweep_seconds"))),
+            notify.deliver_due), name="notify"))
+        self.running = True
+
+    async def stop(self) -> None:
+        """Stop taking jobs; let jobs in flight finish within the grace period."""
+        if not self._tasks:
+            return
+        self._stopping.set()
+        self._wake.set()
+        _done, pending = await asyncio.wait(self._tasks, timeout=self.grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._busy:  # cancelled mid-job: put them back for the next start
+            await self.gateway.store.requeue_running()
+        self._tasks = []
+        self.running = False
+
+    async def request_sync(self, user_id: str, reason: str) -> bool:
+        """Ask for a sync of one user (coalesced); returns True if a job was queued."""
+        return await self.enqueue("sync", user_id, {"user_id": user_id, "reason": reason})
+
+    async def enqueue(self, kind: str, user_id: str, payload: dict[str, Any],
+                      delay: timedelta = timedelta(0)) -> bool:
+        """Queue a job for a user in the user's lane and wake a worker."""
+        added = await self.gateway.store.enqueue(
+            kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
+            lane=user_lane(user_id))
+        self._wake.set()
+        return added
+
+    async def run_until_idle(self, limit_seconds: float = 30.0) -> None:
+        """Process due jobs until none is left (tests and the demo use this)."""
+        with anyio.fail_after(limit_seconds):
+            while True:
+                job = await self.gateway.store.claim(self.gateway.clock.now(), LEASE_SECONDS)
+                if job is None:
+                    if not self._busy:
+                        return
+                    await anyio.sleep(0.01)
+                    continue
+                await self._run_job(job)
+
+    # internals -----------------------------------------------------------------
+    async def _worker(self, index: int) -> None:
+        store = self.gateway.store
+        while not self._stopping.is_set():
+            try:
+                job = await store.claim(self.gateway.clock.now(), LEASE_SECONDS)
+            except Exception:
+                log.exception("claiming a job failed")
+                job = None
+            if job is None:
+                self._wake.clear()
+                with anyio.move_on_after(IDLE_POLL_SECONDS):
+                    await self._wake.wait()
+                continue
+            await self._run_job(job)
+
+    async def _run_job(self, job: Job) -> None:
+        store = self.gateway.store
+        handler = HANDLERS.get(job.kind)
+        if handler is None:
+            await store.retry(job.id, f"unknown job kind {job.kind!r}", None)
+            return
+        self._busy[job.id] = job
+        try:
+            await handler(self.gateway, job)
+        except Exception as err:
+            await self._failed(job, err)
+        else:
+            await store.finish(job.id)
+        finally:
+            self._busy.pop(job.id, None)
+
+    async def _failed(self, job: Job, err: Exception) -> None:
+        max_attempts = int(self.gateway.config.get("sync", "job_max_attempts"))
+        error = f"{type(err).__name__}: {err}"
+        if not isinstance(err, ProviderError):
+            log.error("job %s (%s) failed: %s", job.id, job.kind, error, exc_info=err)
+        else:
+            log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
+        if job.attempts >= max_attempts:
+            await self.gateway.store.retry(job.id, error, None)
+            return
+        delay = backoff_delay(job.attempts, err)
+        await self.gateway.store.retry(job.id, error, self.gateway.clock.now() + delay)
+
+    async def _loop(self, name: str, interval: float,
+                    body: Callable[[Gateway], Awaitable[None]]) -> None:
+        while not self._stopping.is_set():
+            try:
+                await body(self.gateway)
+            except Exception:
+                log.exception("%s loop iteration failed", name)
+            with anyio.move_on_after(interval):
+                await self._stopping.wait()
+
+
+def backoff_delay(attempts: int, err: Exception | None = None, *, base: float = 2.0,
+                  cap: float = 900.0) -> timedelta:
+    """Capped exponential backoff with full jitter; honours a provider's Retry-After."""
+    retry_after = getattr(err, "retry_after", None)
+    if isinstance(err, RateLimitError | TransientError) and retry_after:
+        return timedelta(seconds=float(retry_after))
+    return timedelta(seconds=random.uniform(0, min(cap, base * 2 ** attempts)))

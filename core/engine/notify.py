@@ -1,0 +1,63 @@
+"""Join buttons (One Button To Push): scheduled per meeting and recipient, delivered once.
+
+A Join button is a row with a unique key ``user|event|start``; after a restart, rows that
+fell due while the process was down fire at once if the meeting has not ended, and the
+sent marker makes delivery idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from hybrid_calendar.models import (
+    Meeting,
+    Notification,
+    NotificationKind,
+    ScheduledNotification,
+    User,
+)
+from hybrid_calendar.store.codec import join_to_json
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def join_button_key(user: User, meeting: Meeting) -> str:
+    """Unique key of a meeting's Join button for one recipient and start time."""
+    return f"{user.id}|{meeting.event_id}|{meeting.start.isoformat()}"
+
+
+async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting],
+                                deleted_event_ids: Sequence[str] = ()) -> None:
+    """(Re)schedule Join buttons for meetings with join information."""
+    lead = timedelta(minutes=float(gateway.config.get("notifications",
+                                                      "join_button_lead_minutes")))
+    items = [ScheduledNotification(
+        key=join_button_key(user, m), user_id=user.id, event_id=m.event_id,
+        due_at=m.start - lead, start=m.start, end=m.end,
+        payload={"event_id": m.event_id, "title": m.title, "start": m.start.isoformat(),
+                 "end": m.end.isoformat(), "join": join_to_json(m.join)})
+        for m in meetings if m.join is not None and m.status != "cancelled" and not m.all_day]
+    touched = [m.event_id for m in meetings] + list(deleted_event_ids)
+    if items or touched:
+        await gateway.store.schedule(user, items, replace_for_events=touched)
+
+
+async def deliver_due(gateway: Gateway) -> None:
+    """Deliver every Join button that is due and whose meeting has not ended."""
+    now = gateway.clock.now()
+    for user, item in await gateway.store.due_notifications(now):
+        try:
+            await gateway.hooks.deliver_notification(gateway, Notification(
+                kind=NotificationKind.JOIN_BUTTON, user=user, payload=item.payload,
+                key=item.key))
+        except Exception as err:
+            log.warning("join button %s for user %s not delivered (will retry): %s",
+                        item.event_id, user.id, err)
+            continue
+        await gateway.store.mark_sent(item.key, now)

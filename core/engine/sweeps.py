@@ -1,0 +1,109 @@
+"""The periodic sweep: channel renewal, safety re-sync, presence poll, retention purge."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from hybrid_calendar.engine.activation import open_channel
+from hybrid_calendar.engine.sync import retention_window
+from hybrid_calendar.errors import GatewayError
+from hybrid_calendar.models import Notification, NotificationKind, User, UserState
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+async def run_sweep(gateway: Gateway) -> None:
+    """One pass of every periodic duty; each step's failure is logged, never fatal."""
+    for step in (requeue_expired, renew_channels, resync_quiet_users, poll_presence,
+                 purge_expired, rekey_data_keys):
+        try:
+            await step(gateway)
+        except Exception:
+            log.exception("sweep step %s failed", step.__name__)
+
+
+async def requeue_expired(gateway: Gateway) -> None:
+    """Jobs whose worker died (lease expired) go back to the queue."""
+    await gateway.store.requeue_running(gateway.clock.now())
+
+
+async def renew_channels(gateway: Gateway) -> None:
+    """Open a channel for active users without one; replace those expiring soon."""
+    now = gateway.clock.now()
+    horizon = now + timedelta(hours=float(gateway.config.get("sync",
+                                                             "channel_renew_before_hours")))
+    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+        channels = await gateway.store.list_channels(user_id=user.id)
+        fresh = [c for c in channels if c.expires_at > horizon]
+        if fresh:
+            continue
+        if not await open_channel(gateway, user):
+            continue
+        for old in channels:
+            try:
+                await gateway.hooks.stop_watch(gateway, user, old)
+            except GatewayError as err:
+                log.info("old channel of user %s not stopped: %s", user.id, err)
+            await gateway.store.delete_channel(old.id)
+
+
+async def resync_quiet_users(gateway: Gateway) -> None:
+    """Safety net for lost notifications: re-sync users not synced for a while."""
+    assert gateway.engine is not None
+    quiet = timedelta(minutes=float(gateway.config.get("sync", "safety_resync_minutes")))
+    now = gateway.clock.now()
+    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+        state = await gateway.store.get_sync_state(user.id)
+        if state.last_sync_at is None or now - state.last_sync_at >= quiet:
+            await gateway.engine.request_sync(user.id, "safety")
+
+
+async def poll_presence(gateway: Gateway) -> None:
+    """Read each active user's vacation responder when due; announce changes."""
+    interval = timedelta(minutes=float(gateway.config.get("presence", "poll_minutes")))
+    polled: dict[str, datetime] = gateway.state.setdefault("engine.presence_polled", {})
+    now = gateway.clock.now()
+    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+        last = polled.get(user.id)
+        if last is not None and now - last < interval:
+            continue
+        polled[user.id] = now
+        await update_presence(gateway, user, now)
+
+
+async def update_presence(gateway: Gateway, user: User, now: datetime) -> bool | None:
+    """Read one user's out-of-office state, store it, deliver a change; returns the state."""
+    try:
+        ooo = await gateway.hooks.read_out_of_office(gateway, user)
+    except GatewayError as err:
+        log.warning("out-of-office of user %s not read: %s", user.id, err)
+        return None
+    active = ooo.active_at(now)
+    previous = await gateway.store.set_out_of_office(user.id, active)
+    if previous is not active:
+        await gateway.hooks.deliver_notification(gateway, Notification(
+            kind=NotificationKind.PRESENCE, user=user,
+            payload={"out_of_office": active,
+                     "until": ooo.end.isoformat() if active and ooo.end else None},
+            key=f"presence:{user.id}:{int(active)}:{now.isoformat()}"))
+    return active
+
+
+async def purge_expired(gateway: Gateway) -> None:
+    """Delete meetings outside the retention window."""
+    keep_from, keep_until = retention_window(gateway)
+    removed = await gateway.store.purge_outside(keep_from, keep_until)
+    if removed:
+        log.info("purged %d meeting(s) outside the retention window", removed)
+
+
+async def rekey_data_keys(gateway: Gateway) -> None:
+    """Rotate data keys that reached their use or age limit (when encryption is on)."""
+    rekey = getattr(gateway.state.get("cipher"), "rekey_due", None)
+    if rekey is not None:
+        await rekey()
