@@ -1,0 +1,137 @@
+"""Per-user tokens by the JWT-bearer grant: signing, caching, single flight, error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
+from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount, TokenSource
+from hybrid_calendar_google.backoff import Backoff
+
+from .conftest import FakeGoogle
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def _source(sa_info: dict[str, str], http: httpx.AsyncClient, **kwargs: Any) -> TokenSource:
+    kwargs.setdefault("backoff", Backoff(max_attempts=3, sleep=_no_sleep))
+    return TokenSource(ServiceAccount.from_info(sa_info), http, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_assertion_carries_delegation_claims(sa_info: dict[str, str], fake: FakeGoogle,
+                                                   http: httpx.AsyncClient) -> None:
+    token = await _source(sa_info, http).token("alice@example.com")
+    assert token == "ya29.t1"
+    claims = fake.grants[0]
+    assert claims["sub"] == "alice@example.com"
+    assert claims["iss"] == sa_info["client_email"]
+    assert claims["scope"] == " ".join(DEFAULT_SCOPES)
+    assert claims["exp"] - claims["iat"] == 3600
+
+
+@pytest.mark.anyio
+async def test_tokens_are_cached_per_user_until_margin(sa_info: dict[str, str],
+                                                       fake: FakeGoogle,
+                                                       http: httpx.AsyncClient) -> None:
+    now = [0.0]
+    source = _source(sa_info, http, refresh_margin=300.0, monotonic=lambda: now[0])
+    assert await source.token("a@example.com") == "ya29.t1"
+    assert await source.token("a@example.com") == "ya29.t1"
+    assert await source.token("b@example.com") == "ya29.t2"
+    now[0] = 3599 - 301
+    assert await source.token("a@example.com") == "ya29.t1"
+    now[0] = 3599 - 299
+    assert await source.token("a@example.com") == "ya29.t3"
+    assert source.grants == 3
+
+
+@pytest.mark.anyio
+async def test_concurrent_callers_share_one_grant(sa_info: dict[str, str], fake: FakeGoogle,
+                                                  http: httpx.AsyncClient) -> None:
+    source = _source(sa_info, http)
+    tokens = await asyncio.gather(*(source.token("a@example.com") for _ in range(20)))
+    assert set(tokens) == {"ya29.t1"}
+    assert len(fake.grants) == 1
+
+
+@pytest.mark.anyio
+async def test_invalidate_only_drops_the_named_token(sa_info: dict[str, str], fake: FakeGoogle,
+                                                     http: httpx.AsyncClient) -> None:
+    source = _source(sa_info, http)
+    first = await source.token("a@example.com")
+    source.invalidate("a@example.com", "something-else")
+    assert await source.token("a@example.com") == first
+    source.invalidate("a@example.com", first)
+    assert await source.token("a@example.com") != first
+
+
+@pytest.mark.anyio
+async def test_revoked_delegation_is_access_denied_with_actionable_reason(
+        sa_info: dict[str, str], fake: FakeGoogle, http: httpx.AsyncClient) -> None:
+    fake.token_failures.append(httpx.Response(401, json={
+        "error": "unauthorized_client",
+        "error_description": "Client is unauthorized to retrieve access tokens using this "
+                             "method, or client not authorized for any of the scopes requested."}))
+    with pytest.raises(AccessDeniedError, match="Domain-wide delegation") as caught:
+        await _source(sa_info, http).token("alice@example.com")
+    assert caught.value.reason == "unauthorized_client"
+    assert "112233445566778899" in str(caught.value)
+    assert "alice" not in str(caught.value) and "@" not in str(caught.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("error", "description", "exc", "words"), [
+    ("invalid_grant", "Invalid email or User ID", AccessDeniedError, "suspended"),
+    ("invalid_grant", "Invalid JWT Signature.", AuthError, "key"),
+    ("invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a "
+                      "reasonable timeframe. Check your iat and exp values", AuthError, "clock"),
+    ("admin_policy_enforced", "", AccessDeniedError, "policy"),
+    ("disabled_client", "The OAuth client was disabled.", AuthError, "enabled"),
+    ("invalid_scope", "Invalid OAuth scope", AuthError, "google.scopes"),
+])
+async def test_grant_errors_map_to_admin_reasons(
+        sa_info: dict[str, str], fake: FakeGoogle, http: httpx.AsyncClient, error: str,
+        description: str, exc: type[Exception], words: str) -> None:
+    fake.token_failures.append(httpx.Response(400, json={
+        "error": error, "error_description": description}))
+    with pytest.raises(exc, match=words) as caught:
+        await _source(sa_info, http).token("alice@example.com")
+    assert "@" not in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_transient_token_failures_are_retried(sa_info: dict[str, str], fake: FakeGoogle,
+                                                    http: httpx.AsyncClient) -> None:
+    fake.token_failures += [httpx.Response(503), httpx.Response(
+        400, json={"error": "internal_failure"})]
+    assert await _source(sa_info, http).token("a@example.com") == "ya29.t1"
+
+
+@pytest.mark.anyio
+async def test_transient_token_failures_are_bounded(sa_info: dict[str, str], fake: FakeGoogle,
+                                                    http: httpx.AsyncClient) -> None:
+    fake.token_failures += [httpx.Response(503)] * 5
+    with pytest.raises(TransientError, match="HTTP 503"):
+        await _source(sa_info, http).token("a@example.com")
+    assert len(fake.token_failures) == 2  # three attempts made
+
+
+def test_unreadable_key_names_the_setting(sa_info: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match=r"google\.service_account_file") as caught:
+        ServiceAccount.from_info({**sa_info, "private_key": "not a key"})
+    assert "not a key" not in str(caught.value)
+    with pytest.raises(ConfigError, match="lacks client_email"):
+        ServiceAccount.from_info({**sa_info, "client_email": ""})
+
+
+def test_repr_shows_no_secret(sa_info: dict[str, str]) -> None:
+    account = ServiceAccount.from_info(sa_info, token_uri="http://127.0.0.1:1/token")
+    assert "PRIVATE" not in repr(account) and sa_info["client_email"] not in repr(account)
+    assert account.token_uri == "http://127.0.0.1:1/token"
