@@ -36,7 +36,7 @@ def core_commands() -> list[Command]:
     """The commands the core itself provides."""
     from hybrid_calendar import commands
 
-    return commands.COMMANDS
+    return list(commands.COMMANDS)
 
 
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:

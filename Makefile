@@ -1,0 +1,37 @@
+# Two commands on a fresh machine:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test lint bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Run the gateway on embedded defaults against the bundled emulators.
+demo: $(STAMP)
+	$(BIN)/hybrid-calendar demo
+
+## Lint, then the whole test suite (SoftHSM tests need softhsm2: `.ci/run` installs it).
+test: $(STAMP)
+	$(BIN)/ruff check core plugins tests bench
+	$(BIN)/hybrid-calendar docs hooks --check
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check core plugins tests bench
+
+## Benchmarks: each prints its figures next to a baseline measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python bench/parse_join.py
+	$(BIN)/python bench/sync.py
+
+docs: $(STAMP)
+	$(BIN)/hybrid-calendar docs hooks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-data
