@@ -1,1 +1,96 @@
-"""Built-in ``kms_local`` plugin: key file keyring (work in progress)."""
+"""Built-in ``kms_local`` plugin: key-encryption keys in a local key file (the default).
+
+Suits development, the demo and small single-host deployments. The key file
+(``kms_local.key_file``, default ``<gateway.data_dir>/kms-local.json``) is created on first
+start with mode 0600; the gateway refuses to start if group or others may read it. Back
+it up separately from the database: the database alone cannot be decrypted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybrid_calendar import hookimpl
+from hybrid_calendar.config import Config, SettingSpec
+from hybrid_calendar.models import KmsStatus, WrappedKey
+from hybrid_calendar_kms.keyfile import KMS_NAME, LocalKeyring, check_permissions
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+SECTION = "kms_local"
+STATE_KEY = "kms_local"
+
+
+def key_file(config: Config) -> Path:
+    """The configured key file, or ``<gateway.data_dir>/kms-local.json``."""
+    configured = config.get(SECTION, "key_file")
+    if configured:
+        return Path(configured)
+    return Path(config.get("gateway", "data_dir")) / "kms-local.json"
+
+
+def keyring(gateway: Gateway) -> LocalKeyring:
+    """This gateway's keyring, opened (and on the very first start created) on first use."""
+    ring = gateway.state.get(STATE_KEY)
+    if ring is None:
+        ring = LocalKeyring.open(key_file(gateway.config), create=True)
+        gateway.state[STATE_KEY] = ring
+    assert isinstance(ring, LocalKeyring)
+    return ring
+
+
+def viable(config: Config) -> None:
+    """Check that the key file exists, is private and parses.
+
+    :raises KeyManagementError: with the reason and the fix.
+    """
+    path = key_file(config)
+    check_permissions(path)
+    LocalKeyring.open(path, create=False)
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec], None]) -> None:
+    """Declare ``kms_local.key_file``."""
+    register(SettingSpec(SECTION, "key_file", str, "",
+                         help="Key file of the local KMS (created 0600 on first start); "
+                              "empty means <gateway.data_dir>/kms-local.json."))
+
+
+@hookimpl
+def startup(gateway: Gateway) -> None:
+    """Create the key file on first start; refuse to start on loose permissions."""
+    keyring(gateway).refresh()
+
+
+@hookimpl
+def wrap_key(gateway: Gateway, plaintext: bytes, context: bytes) -> WrappedKey:
+    """Wrap a data key with AES-256-GCM under the current KEK version (``kek-vN``)."""
+    return keyring(gateway).wrap(plaintext, context)
+
+
+@hookimpl
+def unwrap_key(gateway: Gateway, wrapped: WrappedKey, context: bytes) -> bytes | None:
+    """Unwrap a data key this plugin wrapped; pass (``None``) on other KMSs' keys."""
+    if wrapped.kms != KMS_NAME:
+        return None
+    return keyring(gateway).unwrap(wrapped, context)
+
+
+@hookimpl
+def rotate_master_key(gateway: Gateway) -> str:
+    """Add a KEK version to the key file and make it current; old versions stay."""
+    return keyring(gateway).rotate()
+
+
+@hookimpl
+def kms_status(gateway: Gateway) -> KmsStatus:
+    """Healthy while the key file is present, private (0600) and intact."""
+    try:
+        ring = keyring(gateway)
+    except Exception as err:
+        return KmsStatus(kms=KMS_NAME, healthy=False, reason=str(err))
+    return ring.status()
