@@ -218,3 +218,14 @@ async def test_upgrades_an_old_schema_database(tmp_path: Path) -> None:
 async def test_wal_mode_is_on(store: SqliteStore) -> None:
     mode = await store.call(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0])
     assert mode == "wal"
+
+
+async def test_jobs_of_one_lane_never_run_together(store: SqliteStore) -> None:
+    await store.enqueue("activate", "activate:u1", {}, NOW, lane="user:u1")
+    await store.enqueue("sync", "sync:u1", {}, NOW, lane="user:u1")
+    first = await store.claim(NOW, 60)
+    assert first is not None and first.kind == "activate"
+    assert await store.claim(NOW, 60) is None
+    await store.finish(first.id)
+    second = await store.claim(NOW, 60)
+    assert second is not None and second.kind == "sync"
