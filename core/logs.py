@@ -67,6 +67,7 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        record.exc_info = None  # formatters print the redacted exc_text instead
         for key in TO_REDACT & set(record.__dict__):
             record.__dict__[key] = "<redacted>"
         record.request_id = request_id.get() or "-"

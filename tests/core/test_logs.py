@@ -1,0 +1,34 @@
+"""Logs never carry email addresses or credentials."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from hybrid_calendar.logs import RedactingFilter, redact
+
+
+def test_redact_replaces_emails_and_bearer_tokens() -> None:
+    text = redact("user o'neil@example.com sent Authorization: Bearer ya29.abc-DEF_1")
+    assert "example.com" not in text and "ya29" not in text
+    assert text.startswith("user <email:")
+    assert redact("a@b.co and A@B.CO") .count(redact("a@b.co")) == 2
+
+
+def test_filter_redacts_messages_args_extras_and_tracebacks(
+        caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.redaction")
+    caplog.handler.addFilter(RedactingFilter())
+    try:
+        with caplog.at_level(logging.INFO, logger="test.redaction"):
+            logger.info("syncing %s", "carol@example.org", extra={"summary": "Secret plan"})
+            try:
+                raise ValueError("bad address dave@example.net")
+            except ValueError:
+                logger.exception("failed for %s", "erin@example.com")
+    finally:
+        caplog.handler.removeFilter(caplog.handler.filters[-1])
+    text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    for value in ("carol@", "dave@", "erin@", "Secret plan"):
+        assert value not in text
