@@ -56,6 +56,16 @@ class GoogleContext:
         return str(self.settings["calendar_base_url"]).rstrip("/")
 
     @property
+    def marker_key(self) -> str:
+        """``extendedProperties.private`` key of the marker: the core's unless configured."""
+        configured = str(self.settings.get("marker_property") or "")
+        if configured:
+            return configured
+        from hybrid_calendar.join_info.render import MARKER_KEY
+
+        return str(MARKER_KEY)
+
+    @property
     def gmail_url(self) -> str:
         """Gmail API base URL (``google.gmail_base_url``)."""
         return str(self.settings["gmail_base_url"]).rstrip("/")

@@ -1,7 +1,8 @@
 """Writing join details back into an invite: PATCH with ``If-Match`` and a marker.
 
 The marker (a hash of the rendered join block, computed by the core) is stored in
-``extendedProperties.private`` under ``google.marker_property``. If the event already
+``extendedProperties.private`` under the core's ``MARKER_KEY`` (or
+``google.marker_property`` when set). If the event already
 carries the same marker nothing is written, so the gateway's own change — which comes
 back through sync — never triggers another update (the write is a fixpoint).
 
@@ -41,7 +42,7 @@ async def update_invite(gateway: Gateway, ctx: GoogleContext, user: User,
     :raises PreconditionFailedError: the event kept changing for every attempt.
     """
     client = await ctx.client(gateway, user)
-    marker_key = str(ctx.settings["marker_property"])
+    marker_key = ctx.marker_key
     attempts = int(ctx.settings["update_max_attempts"])
     calendar_id = event.calendar_id or user.email
     current = event

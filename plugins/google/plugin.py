@@ -60,8 +60,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 help="events.list maxResults (Google's maximum is 2500)."),
     SettingSpec("google", "channel_ttl_seconds", int, 604800, minimum=60,
                 help="Requested lifetime of push channels (Google caps it)."),
-    SettingSpec("google", "marker_property", str, "hybridCalendarJoin",
-                help="extendedProperties.private key holding the gateway's marker."),
+    SettingSpec("google", "marker_property", str, "",
+                help="extendedProperties.private key of the gateway's marker; empty uses "
+                     "the core's key (hybrid_calendar.join_info.render.MARKER_KEY)."),
     SettingSpec("google", "update_max_attempts", int, 3, minimum=1,
                 help="Re-reads on HTTP 412 before update_invite gives up."),
 )

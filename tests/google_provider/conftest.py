@@ -126,3 +126,44 @@ def no_sleep() -> list[float]:
 
 
 __all__ = ["CAL", "GMAIL", "TOKEN_URI", "FakeGoogle", "body", "crypt", "error"]
+
+
+@pytest.fixture
+async def make_gateway(tmp_path: Any) -> Any:
+    """Build a real gateway (google + kms_local plugins, SQLite store) with Google settings.
+
+    ``await make_gateway(google={...}, http=client)`` returns an opened gateway; all are
+    closed at the end of the test.
+    """
+    from hybrid_calendar.builder import build_gateway
+    from hybrid_calendar.models import Organisation
+    from hybrid_calendar.settings import load_settings
+
+    opened: list[Any] = []
+
+    async def make(google: dict[str, Any], http: httpx.AsyncClient | None = None,
+                   **sections: dict[str, Any]) -> Any:
+        overrides: dict[str, dict[str, Any]] = {
+            "plugins": {"enabled": ["google", "kms_local"], "load_entrypoints": False},
+            "gateway": {"data_dir": str(tmp_path / f"gw{len(opened)}")},
+            "google": google, **sections}
+        config, pm = load_settings(overrides=overrides, environ={})
+        gateway = build_gateway(config, pm)
+        gateway.http = http
+        await gateway.store.open()
+        await gateway.store.put_organisation(Organisation("org1", "Example", "example.com"))
+        opened.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in opened:
+        await gateway.store.close()
+        if gateway.http is not None and not gateway.http.is_closed:
+            await gateway.http.aclose()
+
+
+def google_settings(sa_info: dict[str, str], **extra: Any) -> dict[str, Any]:
+    """``[google]`` settings pointing at the fake remote."""
+    return {"service_account_json": json.dumps(sa_info), "calendar_base_url": CAL,
+            "gmail_base_url": GMAIL, "marker_property": "hcMarker",
+            "backoff_base_seconds": 0.0, **extra}

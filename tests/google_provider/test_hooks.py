@@ -1,0 +1,268 @@
+"""Provider hooks through the real hook machinery, against a faked remote (MockTransport).
+
+The behaviours that need a stateful Google (recurrence, real sync tokens, push) are in
+``test_emulator_*.py``; these cover the wire details and error paths precisely.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from hybrid_calendar.errors import PreconditionFailedError, SyncTokenExpiredError
+from hybrid_calendar.models import Channel, InviteUpdate, User, UserState
+from hybrid_calendar_google.convert import to_event
+
+from .conftest import FakeGoogle, body, error, google_settings
+
+EVENTS = "/calendar/v3/calendars/alice@example.com/events"
+ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.ACTIVE)
+
+
+def _event(event_id: str, **extra: Any) -> dict[str, Any]:
+    return {"id": event_id, "status": "confirmed", "etag": f"\"{event_id}-1\"",
+            "start": {"dateTime": "2026-12-01T10:00:00Z"},
+            "end": {"dateTime": "2026-12-01T11:00:00Z"}, **extra}
+
+
+@pytest.fixture
+async def gateway(make_gateway: Any, sa_info: dict[str, str], http: httpx.AsyncClient) -> Any:
+    return await make_gateway(google_settings(sa_info), http)
+
+
+@pytest.mark.anyio
+async def test_full_then_incremental_sync_pages(gateway: Any, fake: FakeGoogle) -> None:
+    def events(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if "syncToken" in params:
+            assert params["syncToken"] == "S1"
+            assert "timeMin" not in params and params["singleEvents"] == "true"
+            return httpx.Response(200, json={"items": [{"id": "a", "status": "cancelled"}],
+                                             "nextSyncToken": "S2"})
+        assert params["singleEvents"] == "true" and params["maxResults"] == "2500"
+        assert params["timeMin"] < params["timeMax"]
+        if params.get("pageToken") == "P2":
+            return httpx.Response(200, json={"items": [_event("b")], "nextSyncToken": "S1"})
+        return httpx.Response(200, json={"items": [_event("a")], "nextPageToken": "P2"})
+
+    fake.routes[("GET", EVENTS)] = events
+    full = await gateway.hooks.fetch_changes(gateway, ALICE, None)
+    assert full.full_sync and [e.id for e in full.events] == ["a", "b"]
+    assert full.next_cursor == "g1:S1"
+    changes = await gateway.hooks.fetch_changes(gateway, ALICE, full.next_cursor)
+    assert not changes.full_sync and changes.next_cursor == "g1:S2"
+    assert [(e.id, e.cancelled) for e in changes.events] == [("a", True)]
+
+
+@pytest.mark.anyio
+async def test_window_follows_configuration(make_gateway: Any, sa_info: dict[str, str],
+                                            http: httpx.AsyncClient, fake: FakeGoogle) -> None:
+    gateway = await make_gateway(google_settings(sa_info), http,
+                                 sync={"retention_past_days": 1, "retention_future_days": 2})
+    seen: list[httpx.URL] = []
+
+    def events(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json={"items": [], "nextSyncToken": "S"})
+
+    fake.routes[("GET", EVENTS)] = events
+    await gateway.hooks.fetch_changes(gateway, ALICE, None)
+    low = datetime.fromisoformat(seen[0].params["timeMin"])
+    high = datetime.fromisoformat(seen[0].params["timeMax"])
+    assert (high - low).days == 3
+    assert abs((datetime.now(UTC) - low).total_seconds() - 86400) < 60
+
+
+@pytest.mark.anyio
+async def test_expired_sync_token_raises(gateway: Any, fake: FakeGoogle) -> None:
+    fake.failures.append(error(410, "fullSyncRequired", "Sync token is no longer valid"))
+    with pytest.raises(SyncTokenExpiredError):
+        await gateway.hooks.fetch_changes(gateway, ALICE, "g1:OLD")
+
+
+@pytest.mark.anyio
+async def test_foreign_cursor_forces_full_sync(gateway: Any, fake: FakeGoogle) -> None:
+    with pytest.raises(SyncTokenExpiredError, match="unknown format"):
+        await gateway.hooks.fetch_changes(gateway, ALICE, "v0:whatever")
+    assert fake.requests == []
+
+
+@pytest.mark.anyio
+async def test_other_providers_users_are_passed_on(gateway: Any, fake: FakeGoogle) -> None:
+    other = User(id="u2", org_id="org1", email="x@example.com", provider="exchange")
+    assert gateway.pm.hook.fetch_changes(gateway=gateway, user=other, cursor=None) is None
+    assert fake.requests == []
+
+
+UPDATE = InviteUpdate(location="https://example.webex.com/meet/alice",
+                      description="Join: https://example.webex.com/meet/alice", marker="m1")
+
+
+@pytest.mark.anyio
+async def test_update_invite_patches_with_if_match_and_marker(gateway: Any,
+                                                              fake: FakeGoogle) -> None:
+    def patch(request: httpx.Request) -> httpx.Response:
+        sent = body(request)
+        return httpx.Response(200, json=_event("e1", location=sent["location"],
+                                               extendedProperties=sent["extendedProperties"],
+                                               etag="\"e1-2\""))
+
+    fake.routes[("PATCH", EVENTS + "/e1")] = patch
+    event = to_event(_event("e1", extendedProperties={"private": {"keep": "me"}}),
+                     "alice@example.com")
+    updated = await gateway.hooks.update_invite(gateway, ALICE, event, UPDATE)
+    request = fake.api_requests()[0]
+    assert request.headers["if-match"] == "\"e1-1\""
+    assert "conferenceDataVersion" not in request.url.params
+    assert body(request) == {"location": UPDATE.location, "description": UPDATE.description,
+                             "extendedProperties": {"private": {"keep": "me", "hcMarker": "m1"}}}
+    assert updated.private_properties["hcMarker"] == "m1" and updated.etag == "\"e1-2\""
+
+
+@pytest.mark.anyio
+async def test_update_invite_writes_nothing_when_marked(gateway: Any, fake: FakeGoogle) -> None:
+    event = to_event(_event("e1", extendedProperties={"private": {"hcMarker": "m1"}}),
+                     "alice@example.com")
+    assert await gateway.hooks.update_invite(gateway, ALICE, event, UPDATE) is event
+    assert fake.requests == []
+
+
+@pytest.mark.anyio
+async def test_update_invite_rereads_on_412(gateway: Any, fake: FakeGoogle) -> None:
+    etags: list[str] = []
+
+    def patch(request: httpx.Request) -> httpx.Response:
+        etags.append(request.headers["if-match"])
+        if len(etags) == 1:
+            return error(412, "conditionNotMet", "Precondition Failed")
+        return httpx.Response(200, json=_event("e1", etag="\"e1-3\"", extendedProperties=body(
+            request)["extendedProperties"]))
+
+    fake.routes[("PATCH", EVENTS + "/e1")] = patch
+    fake.routes[("GET", EVENTS + "/e1")] = lambda r: httpx.Response(
+        200, json=_event("e1", etag="\"e1-2\"", summary="changed meanwhile"))
+    updated = await gateway.hooks.update_invite(
+        gateway, ALICE, to_event(_event("e1"), "alice@example.com"), UPDATE)
+    assert etags == ["\"e1-1\"", "\"e1-2\""]
+    assert updated.etag == "\"e1-3\""
+
+
+@pytest.mark.anyio
+async def test_update_invite_stops_if_reread_shows_marker(gateway: Any,
+                                                          fake: FakeGoogle) -> None:
+    fake.routes[("PATCH", EVENTS + "/e1")] = lambda r: error(412, "conditionNotMet", "x")
+    fake.routes[("GET", EVENTS + "/e1")] = lambda r: httpx.Response(200, json=_event(
+        "e1", etag="\"e1-2\"", extendedProperties={"private": {"hcMarker": "m1"}}))
+    result = await gateway.hooks.update_invite(
+        gateway, ALICE, to_event(_event("e1"), "alice@example.com"), UPDATE)
+    assert result.etag == "\"e1-2\""
+    assert [r.method for r in fake.api_requests()] == ["PATCH", "GET"]
+
+
+@pytest.mark.anyio
+async def test_update_invite_gives_up_after_bounded_conflicts(gateway: Any,
+                                                              fake: FakeGoogle) -> None:
+    fake.routes[("PATCH", EVENTS + "/e1")] = lambda r: error(412, "conditionNotMet", "x")
+    fake.routes[("GET", EVENTS + "/e1")] = lambda r: httpx.Response(200, json=_event("e1"))
+    with pytest.raises(PreconditionFailedError, match="3 attempts"):
+        await gateway.hooks.update_invite(
+            gateway, ALICE, to_event(_event("e1"), "alice@example.com"), UPDATE)
+    assert [r.method for r in fake.api_requests()].count("PATCH") == 3
+
+
+@pytest.mark.anyio
+async def test_watch_and_stop(gateway: Any, fake: FakeGoogle) -> None:
+    def watch(request: httpx.Request) -> httpx.Response:
+        sent = body(request)
+        assert sent["type"] == "web_hook" and sent["params"] == {"ttl": "604800"}
+        assert len(sent["id"]) <= 64
+        return httpx.Response(200, json={"kind": "api#channel", "id": sent["id"],
+                                         "resourceId": "R1", "token": sent["token"],
+                                         "expiration": "1798761600000"})
+
+    fake.routes[("POST", EVENTS + "/watch")] = watch
+    fake.routes[("POST", "/calendar/v3/channels/stop")] = lambda r: httpx.Response(204)
+    channel = await gateway.hooks.watch_calendar(gateway, ALICE, "https://gw.test/webhooks/google",
+                                                 "tok")
+    assert channel.resource_id == "R1" and channel.token == "tok" and channel.user_id == "u1"
+    assert channel.expires_at == datetime(2027, 1, 1, tzinfo=UTC)
+    assert await gateway.hooks.stop_watch(gateway, ALICE, channel) is True
+    assert body(fake.api_requests()[-1]) == {"id": channel.id, "resourceId": "R1"}
+
+
+@pytest.mark.anyio
+async def test_stop_of_unknown_channel_is_done(gateway: Any, fake: FakeGoogle) -> None:
+    channel = Channel("c1", "u1", "R1", "tok", datetime(2027, 1, 1, tzinfo=UTC))
+    assert await gateway.hooks.stop_watch(gateway, ALICE, channel) is True  # fake answers 404
+
+
+@pytest.mark.anyio
+async def test_out_of_office_and_locale(gateway: Any, fake: FakeGoogle) -> None:
+    fake.routes[("GET", "/gmail/v1/users/me/settings/vacation")] = lambda r: httpx.Response(
+        200, json={"enableAutoReply": True, "responseSubject": "Away",
+                   "startTime": "1798761600000", "endTime": "1799366400000"})
+    fake.routes[("GET", "/calendar/v3/users/me/settings/locale")] = lambda r: httpx.Response(
+        200, json={"id": "locale", "value": "pt_BR"})
+    ooo = await gateway.hooks.read_out_of_office(gateway, ALICE)
+    assert ooo.enabled and ooo.start == datetime(2027, 1, 1, tzinfo=UTC)
+    assert ooo.end == datetime(2027, 1, 8, tzinfo=UTC) and ooo.message == "Away"
+    assert await gateway.hooks.read_locale(gateway, ALICE) == "pt_BR"
+
+
+@pytest.mark.anyio
+async def test_no_mailbox_means_no_responder(gateway: Any, fake: FakeGoogle) -> None:
+    fake.failures.append(error(400, "failedPrecondition", "Mail service not enabled"))
+    assert (await gateway.hooks.read_out_of_office(gateway, ALICE)).enabled is False
+
+
+@pytest.mark.anyio
+async def test_check_access_reports_settings(gateway: Any, fake: FakeGoogle) -> None:
+    fake.routes[("GET", "/calendar/v3/users/me/settings/locale")] = lambda r: httpx.Response(
+        200, json={"value": "de"})
+    fake.routes[("GET", "/calendar/v3/users/me/settings/timezone")] = lambda r: httpx.Response(
+        200, json={"value": "Europe/Berlin"})
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert (check.ok, check.locale, check.timezone) == (True, "de", "Europe/Berlin")
+    assert fake.grants[0]["sub"] == "alice@example.com"
+
+
+@pytest.mark.anyio
+async def test_check_access_maps_refused_delegation(gateway: Any, fake: FakeGoogle) -> None:
+    fake.token_failures.append(httpx.Response(401, json={
+        "error": "unauthorized_client", "error_description": "Unauthorized client or scope"}))
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert not check.ok and check.reason is not None
+    assert "Domain-wide delegation" in check.reason and "@" not in check.reason
+    assert fake.api_requests() == []
+
+
+@pytest.mark.anyio
+async def test_check_access_maps_403(gateway: Any, fake: FakeGoogle) -> None:
+    fake.failures += [error(403, "forbidden", "Forbidden")] * 2
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert not check.ok and check.reason and "denied access" in check.reason
+
+
+@pytest.mark.anyio
+async def test_check_access_without_key_names_the_setting(make_gateway: Any,
+                                                          http: httpx.AsyncClient) -> None:
+    gateway = await make_gateway({}, http)
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert not check.ok and "google.service_account_file" in (check.reason or "")
+
+
+@pytest.mark.anyio
+async def test_key_from_organisation_secret_wins(make_gateway: Any, sa_info: dict[str, str],
+                                                 http: httpx.AsyncClient,
+                                                 fake: FakeGoogle) -> None:
+    import json
+
+    gateway = await make_gateway({"calendar_base_url": "https://calendar.test/calendar/v3",
+                                  "service_account_file": "/nonexistent.json"}, http)
+    await gateway.store.put_org_secret("org1", "google_service_account", json.dumps(sa_info))
+    fake.routes[("GET", "/calendar/v3/users/me/settings/locale")] = lambda r: httpx.Response(
+        200, json={"value": "fr"})
+    assert await gateway.hooks.read_locale(gateway, ALICE) == "fr"
