@@ -25,7 +25,7 @@ SERVICES: tuple[Service, ...] = (
         r"(?:meeting|webinar)/|/[\w-]+/(?:url|ldr)\.php\?[^#]*\b(?:MTID|RCID)=m",
         exclude=r"\bldr\.php|/signin|/webappng/sites/[\w-]+/dashboard",
         meeting_id=r"/(?:meet|join)/(?P<id>[\w.@+-]+)",
-        sip_domains=("webex.com",)),
+        sip_domains=(".webex.com",)),
     svc("zoom", "Zoom", ("zoom.us", "zoom.com", "zoom.com.cn", "zoom.de"),
         r"/(?:j|s|w|my|wc(?:/join)?|wc/\d+|meeting/register|webinar/register|"
         r"meeting/\d|w/join)/[\w.@+-]+|/(?:j|s|w)/\d+",

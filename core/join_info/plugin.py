@@ -1,1 +1,74 @@
-"""Built-in ``join_info`` plugin: parse_join_info implementations (work in progress)."""
+"""Built-in ``join_info`` plugin: join-link detection, its settings and ``parse-join``.
+
+``parse_join_info`` is a ``trylast`` implementation, so a third-party plugin can add
+candidates (or a better detector) and the core still ranks them all with
+:func:`hybrid_calendar.join_info.best_join_info`. Admin dial rules are read from
+``join_info.dial_rules`` when the gateway starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hybrid_calendar import hookimpl
+from hybrid_calendar.config import SettingSpec
+from hybrid_calendar.join_info import command
+from hybrid_calendar.join_info.detect import find_candidates
+from hybrid_calendar.join_info.dial import DialRule, parse_rules
+from hybrid_calendar.join_info.keywords import DEFAULT_KEYWORDS
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.models import CalendarEvent, JoinInfo
+
+SECTION = "join_info"
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(SECTION, "keywords", list, list(DEFAULT_KEYWORDS),
+                help="Scheduling keywords as 'keyword=action' (actions: personal_room, "
+                     "onetime, space, google_meet)."),
+    SettingSpec(SECTION, "dial_rules", list, [],
+                help="Admin dial rules 'REGEX => TEMPLATE' applied to join URLs before the "
+                     "built-in ones (template uses \\1 or \\g<name>)."),
+    SettingSpec(SECTION, "default_locale", str, "en",
+                help="Language of join details when the organiser's calendar has none."),
+)
+
+
+class _Rules:
+    """The dial rules in effect (set at gateway start-up; none until then)."""
+
+    current: tuple[DialRule, ...] = ()
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec], None]) -> None:
+    """Declare ``join_info.keywords``, ``join_info.dial_rules`` and the default locale."""
+    for spec in SETTINGS:
+        register(spec)
+
+
+@hookimpl
+def register_commands(register: Callable[..., None]) -> None:
+    """Add ``hybrid-calendar parse-join``."""
+    register("parse-join", "Print the join information of Google Calendar events (JSON "
+             "on stdin).", _configure, command.run)
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    command.configure(parser)
+
+
+@hookimpl
+def startup(gateway: Gateway) -> None:
+    """Compile the admin dial rules of the running gateway's configuration."""
+    _Rules.current = parse_rules(gateway.config.section(SECTION).get("dial_rules", []))
+
+
+@hookimpl(trylast=True)
+def parse_join_info(event: CalendarEvent, register: Callable[[JoinInfo], None]) -> None:
+    """Register every join candidate in the event's conference data, Location and body."""
+    for candidate in find_candidates(event, _Rules.current):
+        register(candidate)

@@ -114,6 +114,7 @@ class ServiceIndex:
         self._prefix: dict[str, list[Service]] = {}
         self._schemes: dict[str, list[Service]] = {}
         self._sip: dict[str, Service] = {}
+        self._sip_sub: dict[str, Service] = {}
         for service in self.services:
             for host in service.hosts:
                 if host.startswith("="):
@@ -125,7 +126,10 @@ class ServiceIndex:
             for scheme in service.schemes:
                 self._schemes.setdefault(scheme, []).append(service)
             for domain in service.sip_domains:
-                self._sip.setdefault(domain, service)
+                if domain.startswith("."):
+                    self._sip_sub.setdefault(domain[1:], service)
+                else:
+                    self._sip.setdefault(domain, service)
 
     def by_key(self, key: str) -> Service:
         """Return the service with table key ``key``; raises ``KeyError``."""
@@ -189,10 +193,16 @@ class ServiceIndex:
         return None
 
     def sip_service(self, domain: str) -> Service | None:
-        """The service owning SIP ``domain`` (or a parent domain of it), if any."""
-        name = domain.lower()
+        """The service owning SIP ``domain`` (or a parent domain of it), if any.
+
+        A ``sip_domains`` entry starting with ``.`` matches sub-domains only, so
+        ``jo@webex.com`` (an e-mail address) is not a Webex video address.
+        """
+        domain = name = domain.lower()
         while True:
             service = self._sip.get(name)
+            if service is None and name != domain:
+                service = self._sip_sub.get(name)
             if service is not None:
                 return service
             dot = name.find(".")

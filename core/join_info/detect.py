@@ -1,0 +1,189 @@
+"""Join-link detection for one event, and the ranking of candidates.
+
+:func:`find_candidates` returns every join candidate in an event's conference data,
+Location and description; :func:`best_join_info` picks one: conference data before
+Location before the description; within a source a service's join link before a SIP
+address and both before a "weak" link (a YouTube video); then the longer URL (it keeps
+Zoom's ``pwd=``); then the earlier candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from hybrid_calendar.join_info.catalog import INDEX, SERVICES
+from hybrid_calendar.join_info.dial import Context, DialRule, derive_dial, sip_dial
+from hybrid_calendar.join_info.extract import (
+    Text,
+    find_bare_urls,
+    find_sip_uris,
+    find_urls,
+    prepare,
+)
+from hybrid_calendar.join_info.services import Classified
+from hybrid_calendar.join_info.unwrap import unwrap
+from hybrid_calendar.models import CalendarEvent, Conference, JoinInfo
+
+SOURCE_RANK = {"created": 0, "conference": 0, "location": 1, "body": 2}
+"""Lower ranks win."""
+
+SIP_PROVIDERS = frozenset({"sip", "h323"})
+WEAK_PROVIDERS = frozenset(
+    s.provider for s in SERVICES
+    if s.weak and all(o.weak for o in SERVICES if o.provider == s.provider))
+"""Providers whose links are only sometimes meetings."""
+
+_SOLUTION_PROVIDERS = {"hangoutsmeet": "meet", "eventhangout": "hangouts",
+                       "eventnamedhangout": "hangouts"}
+
+
+def rank_key(join: JoinInfo) -> tuple[int, int, int]:
+    """Sort key of a candidate: source, then kind of link, then longer URL first."""
+    if join.provider in WEAK_PROVIDERS:
+        tier = 2
+    elif join.url is None or join.provider in SIP_PROVIDERS or join.url.startswith(
+            ("sip:", "sips:", "h323:")):
+        tier = 1
+    else:
+        tier = 0
+    return (SOURCE_RANK.get(join.source, 3), tier, -len(join.url or join.dial or ""))
+
+
+def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
+    """The candidate the gateway uses, or ``None`` when there is none.
+
+    A chosen candidate without a dial string borrows one from a lower-ranked candidate
+    of the same provider (a Webex link in Location, its SIP address in the body).
+    """
+    ordered = sorted(candidates, key=rank_key)  # stable: earlier wins a full tie
+    if not ordered:
+        return None
+    best = ordered[0]
+    if best.dial is None:
+        for other in ordered[1:]:
+            if other.dial and other.provider == best.provider:
+                return JoinInfo(provider=best.provider, url=best.url, source=best.source,
+                                dial=other.dial, meeting_id=best.meeting_id or other.meeting_id,
+                                passcode=best.passcode or other.passcode, extra=best.extra)
+    return best
+
+
+def detect(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> JoinInfo | None:
+    """The best join information of ``event`` (conference, then Location, then body)."""
+    return best_join_info(find_candidates(event, rules))
+
+
+def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> list[JoinInfo]:
+    """Every join candidate in ``event``, in source order, duplicates removed."""
+    body = prepare(event.description) if event.description else None
+    location = prepare(event.location) if event.location else None
+    context_text = (location.plain if location else "") + "\n" + (body.plain if body else "")
+    context = Context(context_text)
+    found: list[JoinInfo] = []
+    if event.conference is not None:
+        found.extend(_from_conference(event.conference, context, rules))
+    if location is not None:
+        found.extend(_from_text(location, "location", context, rules, bare=True))
+    if body is not None:
+        found.extend(_from_text(body, "body", context, rules, bare=False))
+    return found
+
+
+def _join(found: Classified, source: str, context: Context, rules: Sequence[DialRule],
+          meeting_id: str | None = None, code: str | None = None) -> JoinInfo:
+    dial = derive_dial(found, context, rules, meeting_id=meeting_id, code=code)
+    return JoinInfo(provider=found.service.provider, url=found.url, source=source, dial=dial,
+                    meeting_id=found.meeting_id or meeting_id, passcode=code,
+                    extra={"service": found.service.key})
+
+
+def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule],
+               *, bare: bool) -> list[JoinInfo]:
+    plain = text.plain
+    urls = [url for _, url in find_urls(plain)]
+    urls.extend(text.hrefs)
+    if bare or not urls:
+        urls.extend(url for _, url in find_bare_urls(plain))
+    result: list[JoinInfo] = []
+    seen: set[str] = set()
+    for raw in urls:
+        url = unwrap(raw)
+        if url in seen:
+            continue
+        seen.add(url)
+        found = INDEX.classify(url)
+        if found is not None:
+            result.append(_join(found, source, context, rules))
+    if ":" in plain:
+        for _, uri in find_sip_uris(plain):
+            dial = sip_dial(uri)
+            if dial and uri not in seen:
+                seen.add(uri)
+                result.append(_sip(uri, dial, source))
+    for _, user, domain in (context.addresses if "@" in plain else ()):
+        dial = f"{user}@{domain}"
+        if dial in plain and dial not in seen and f"sip:{dial}" not in seen:
+            seen.add(dial)
+            result.append(_sip(None, dial, source))
+    return result
+
+
+def _sip(uri: str | None, dial: str, source: str) -> JoinInfo:
+    domain = dial.rpartition("@")[2].split(":", 1)[0]
+    owner = INDEX.sip_service(domain) if domain else None
+    if owner is not None:
+        provider = owner.provider
+    elif uri is not None and uri.lower().startswith("h323:"):
+        provider = "h323"
+    else:
+        provider = "sip"
+    return JoinInfo(provider=provider, url=uri, source=source, dial=dial,
+                    extra={"service": owner.key if owner else provider})
+
+
+def _from_conference(conference: Conference, context: Context,
+                     rules: Sequence[DialRule]) -> list[JoinInfo]:
+    video = sip = None
+    code = meeting = None
+    for entry in conference.entry_points:
+        kind = entry.kind.lower()
+        if kind == "video" and video is None:
+            video = entry.uri
+            meeting = entry.meeting_code or conference.conference_id
+            code = entry.passcode or entry.pin
+        elif kind == "sip" and sip is None:
+            sip = entry.uri
+    sip_string = sip_dial(sip) if sip and ":" in sip else sip
+    if video:
+        url = unwrap(video)
+        found = INDEX.classify(url)
+        digits = "".join(c for c in meeting or "" if c.isdigit())
+        number = digits if meeting and len(digits) >= len(meeting.replace(" ", "")) else meeting
+        if found is not None:
+            join = _join(found, "conference", context, rules, meeting_id=number, code=code)
+            if sip_string and not any(rule.pattern.search(url) for rule in rules):
+                join = JoinInfo(provider=join.provider, url=join.url, source=join.source,
+                                dial=sip_string, meeting_id=join.meeting_id,
+                                passcode=join.passcode, extra=join.extra)
+            return [join]
+        provider = _conference_provider(conference, url)
+        return [JoinInfo(provider=provider, url=url, source="conference", dial=sip_string,
+                         meeting_id=number, passcode=code, extra={"service": provider})]
+    if sip and sip_string:
+        return [_sip(sip, sip_string, "conference")]
+    return []
+
+
+def _conference_provider(conference: Conference, url: str) -> str:
+    solution = (conference.solution or "").lower()
+    if solution in _SOLUTION_PROVIDERS:
+        return _SOLUTION_PROVIDERS[solution]
+    name = (conference.name or "").lower()
+    words = set(re.findall(r"[a-z0-9]+", name))
+    for service in SERVICES:
+        if service.provider in words or service.name.lower() == name:
+            return service.provider
+    host = url.split("//", 1)[-1].split("/", 1)[0].lower()
+    parts = host.rsplit(".", 2)
+    return parts[-2] if len(parts) >= 2 else (solution or "other")

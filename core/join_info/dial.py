@@ -1,0 +1,211 @@
+"""Dial strings for SIP video devices, built-in per service and added by admin rules.
+
+Cisco and other SIP room systems join a meeting by dialling an address, not a web link.
+:func:`derive_dial` finds one for a join link, in this order:
+
+1. admin rules (``join_info.dial_rules``): ``REGEX => TEMPLATE``; the first regex that
+   matches the join URL (``re.search``) produces ``match.expand(TEMPLATE)``, as on-prem
+   One-Touch-Join products allow (e.g. ``meet\\.google\\.com/([a-z-]+) => \\1@meet.example.com``);
+2. a SIP address printed in the invitation on one of the service's SIP domains
+   (``85512345678@zoomcrc.com``, ``23456789012@acme.webex.com``);
+3. the service's convention: Webex ``NUMBER@site.webex.com`` or ``name@site.webex.com``
+   for a Personal Room, Zoom ``ID.PASSCODE@zoomcrc.com`` / ``ID@zoomcrc.com``, BlueJeans
+   ``ID@bjn.vc``, Lifesize ``ID@lifesizecloud.com``, Teams ``VTCID@domain`` where the
+   invitation has a "VTC/Video Conference ID" and a video device address on ``domain``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from hybrid_calendar.errors import ConfigError
+from hybrid_calendar.join_info.catalog import INDEX
+from hybrid_calendar.join_info.extract import find_addresses
+from hybrid_calendar.join_info.services import Classified
+
+RULES_KEY = "join_info.dial_rules"
+
+_SEP = r"\s{0,3}(?:\([^()\n]{0,40}\))?\s{0,3}[:：]?\s{0,3}"
+_MEETING_NUMBER = re.compile(
+    r"(?:meeting\s(?:number|id|no\.?)|access\scode|webinar\s(?:number|id)|meeting-?nummer"
+    r"|besprechungs-?id|meeting-id|konferenz-?id|num[ée]ro\sde\s(?:la\s)?r[ée]union"
+    r"|id\sde\s(?:la\s)?r[ée]union|n[úu]mero\sde\s(?:la\s)?reuni[óo]n|id\sde\s(?:la\s)?"
+    r"reuni[óo]n|n[úu]mero\sda\sreuni[ãa]o|id\sda\sreuni[ãa]o|numero\s(?:della\s)?riunione"
+    r"|id\s(?:della\s)?riunione|vergaderingsnummer|vergader-id|会議番号|ミーティング\s?ID"
+    r"|会议号|会议\s?ID|會議號|會議\s?ID|회의\s?번호|회의\s?ID)" + _SEP + r"(\d[\d \u00a0]{5,16}\d)",
+    re.IGNORECASE)
+_PASSCODE = re.compile(
+    r"(?:pass\s?code|password|kenncode|passwort|code\ssecret|mot\sde\spasse|c[óo]digo\sde"
+    r"\sacceso|contrase[ñn]a|senha|codice\sd'accesso|toegangscode|wachtwoord|パスコード"
+    r"|パスワード|密码|密碼|암호|비밀번호)" + _SEP + r"([\w!@#$%^&*.+=-]{1,32})",
+    re.IGNORECASE)
+_VTC_ID = re.compile(
+    r"(?:vtc|video)\s(?:conference\s)?id" + _SEP + r"(\d[\d \u00a0]{4,20}\d)", re.IGNORECASE)
+_VIDEO_CONTEXT = re.compile(
+    r"sip|h\.?323|video|vtc|room\ssystem|dial|videokonferenz|vid[ée]o|v[íi]deo|ビデオ|视频|視訊|화상",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DialRule:
+    """An admin rule: a regex on the join URL and a dial-string template."""
+
+    pattern: re.Pattern[str]
+    template: str
+
+    def apply(self, url: str) -> str | None:
+        """Return the dial string for ``url``, or ``None`` if the rule does not match."""
+        found = self.pattern.search(url)
+        if found is None:
+            return None
+        try:
+            return found.expand(self.template) or None
+        except (re.error, IndexError):
+            return None
+
+
+def parse_rules(lines: Iterable[str]) -> tuple[DialRule, ...]:
+    """Parse ``REGEX => TEMPLATE`` lines; a bad line raises :class:`ConfigError`."""
+    rules = []
+    for index, line in enumerate(lines):
+        pattern, arrow, template = str(line).partition("=>")
+        if not arrow or not pattern.strip() or not template.strip():
+            raise ConfigError(RULES_KEY, f"rule {index + 1} must look like 'REGEX => TEMPLATE'")
+        try:
+            compiled = re.compile(pattern.strip(), re.IGNORECASE)
+        except re.error as err:
+            raise ConfigError(RULES_KEY, f"rule {index + 1}: invalid regex: {err}") from None
+        rules.append(DialRule(compiled, template.strip()))
+    return tuple(rules)
+
+
+def meeting_number(text: str) -> str | None:
+    """The meeting number printed in an invitation (digits only), if any."""
+    found = _MEETING_NUMBER.search(text)
+    return _digits(found.group(1)) if found else None
+
+
+def passcode(text: str) -> str | None:
+    """The passcode printed in an invitation, if any."""
+    found = _PASSCODE.search(text)
+    return found.group(1) if found else None
+
+
+def sip_addresses(text: str) -> list[tuple[int, str, str]]:
+    """Addresses in ``text`` that look like SIP video addresses, not e-mail addresses.
+
+    An address counts when its domain belongs to a known service's SIP domains, or when
+    the 80 characters before it mention SIP, video systems or dialling.
+    """
+    found = []
+    for position, user, domain in find_addresses(text):
+        service = INDEX.sip_service(domain)
+        if service is not None or _VIDEO_CONTEXT.search(text, max(0, position - 80), position):
+            found.append((position, user, domain))
+    return found
+
+
+class Context:
+    """The invitation text a dial string is derived from, scanned at most once per fact."""
+
+    __slots__ = ("_addresses", "_number", "_passcode", "_teams", "text")
+
+    _UNSET: object = object()
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._addresses: list[tuple[int, str, str]] | None = None
+        self._number: object = Context._UNSET
+        self._passcode: object = Context._UNSET
+        self._teams: object = Context._UNSET
+
+    @property
+    def addresses(self) -> list[tuple[int, str, str]]:
+        """SIP video addresses in the text (see :func:`sip_addresses`)."""
+        if self._addresses is None:
+            self._addresses = sip_addresses(self.text)
+        return self._addresses
+
+    @property
+    def meeting_number(self) -> str | None:
+        """The labelled meeting number, digits only."""
+        if self._number is Context._UNSET:
+            self._number = meeting_number(self.text)
+        return self._number  # type: ignore[return-value]
+
+    @property
+    def passcode(self) -> str | None:
+        """The labelled passcode."""
+        if self._passcode is Context._UNSET:
+            self._passcode = passcode(self.text)
+        return self._passcode  # type: ignore[return-value]
+
+    @property
+    def teams(self) -> str | None:
+        """The Teams video-device dial string (``VTCID@domain``)."""
+        if self._teams is Context._UNSET:
+            self._teams = teams_dial(self.text)
+        return self._teams  # type: ignore[return-value]
+
+
+def derive_dial(found: Classified, context: Context, rules: Sequence[DialRule] = (),
+                *, meeting_id: str | None = None, code: str | None = None) -> str | None:
+    """The dial string for the join link ``found``, using the invitation ``context``."""
+    for rule in rules:
+        dial = rule.apply(found.url)
+        if dial is not None:
+            return dial
+    service = found.service
+    provider = service.provider
+    if provider == "teams":
+        return context.teams
+    for _position, user, domain in context.addresses:
+        owner = INDEX.sip_service(domain)
+        if owner is not None and owner.provider == provider:
+            return f"{user}@{domain}"
+    number = found.meeting_id or meeting_id
+    if provider == "webex":
+        if number is None:
+            number = context.meeting_number
+        return f"{number}@{found.host}" if number else None
+    if provider == "zoom" and service.key != "zoomgov":
+        number = number or context.meeting_number
+        if not number:
+            return None
+        secret = code or context.passcode
+        if secret and secret.isdigit():
+            return f"{number}.{secret}@zoomcrc.com"
+        return f"{number}@zoomcrc.com"
+    if provider in _ID_DOMAINS and number:
+        return f"{number}@{_ID_DOMAINS[provider]}"
+    return None
+
+
+_ID_DOMAINS = {"bluejeans": "bjn.vc", "lifesize": "lifesizecloud.com"}
+
+
+def teams_dial(text: str) -> str | None:
+    """``VTCID@domain`` from a Teams invitation's video conferencing device section."""
+    found = _VTC_ID.search(text)
+    if found is None:
+        return None
+    vtc_id = _digits(found.group(1))
+    domain = None
+    for position, _user, address_domain in find_addresses(text):
+        if position > found.start() + 200:
+            break
+        if found.start() - position < 400:
+            domain = address_domain
+    return f"{vtc_id}@{domain}" if domain else None
+
+
+def sip_dial(uri: str) -> str:
+    """A ``sip:``/``sips:``/``h323:`` URI as a dial string (scheme and parameters removed)."""
+    _, _, rest = uri.partition(":")
+    return rest.split(";", 1)[0].split("?", 1)[0]
+
+
+def _digits(value: str) -> str:
+    return "".join(char for char in value if char.isdigit())
