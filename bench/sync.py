@@ -1,0 +1,221 @@
+"""Full-sync throughput of the Google provider against the emulator, next to bare httpx.
+
+Seeds N users × M events in the Google emulator (on loopback), then in the same run and
+alternating rounds:
+
+* **bare** — the I/O ceiling: one shared ``httpx.AsyncClient`` GETs each user's
+  ``events.list`` pages (same query, same tokens, following ``nextPageToken``) and only
+  decodes the JSON;
+* **gapic** (``--gapic``) — the same, but each page's request built by
+  google-api-python-client (cached service resource → ``HttpRequest``);
+* **provider** — ``hooks.fetch_changes(gateway, user, None)`` through the real plugin
+  manager: discovery-built request, budget, token cache, retries, conversion of every
+  event into ``CalendarEvent``.
+
+Prints events/s for each mode and the ratio provider/bare (target ≥ 0.7). Access tokens
+are minted once before the timed rounds (both modes use cached tokens; minting is
+reported separately).
+
+    .venv/bin/python bench/sync.py                      # 100 users × 50 events
+    .venv/bin/python bench/sync.py --users 1000 --events 50   # the full size
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.models import User, UserState
+from hybrid_calendar.settings import load_settings
+from hybrid_calendar_google.context import context
+from hybrid_calendar_google.emulator.testing import running_emulator
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Google provider full-sync benchmark")
+    parser.add_argument("--users", type=int, default=100, help="users (default 100)")
+    parser.add_argument("--events", type=int, default=50, help="events per user (default 50)")
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="users synced at once (default 16)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per mode")
+    parser.add_argument("--page-size", type=int, default=2500, help="events.list maxResults")
+    parser.add_argument("--gapic", action="store_true",
+                        help="also time requests built by google-api-python-client")
+    return parser.parse_args()
+
+
+async def _gather_limited(items: list[Any], limit: int,
+                          fn: Callable[[Any], Awaitable[int]]) -> int:
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(item: Any) -> int:
+        async with semaphore:
+            return await fn(item)
+
+    return sum(await asyncio.gather(*(one(item) for item in items)))
+
+
+class Bench:
+    """The three ways of fetching the same pages."""
+
+    def __init__(self, gateway: Gateway, users: list[User], args: argparse.Namespace) -> None:
+        self.gateway = gateway
+        self.users = users
+        self.args = args
+        self.ctx = context(gateway)
+        self.http = gateway.http_client()
+        self.tokens: dict[str, str] = {}
+        time_min, time_max = self.ctx.window.bounds(gateway.clock.now())
+        self.query = {"singleEvents": "true", "timeMin": time_min, "timeMax": time_max,
+                      "maxResults": str(args.page_size)}
+        self._service: Any = None
+
+    async def mint_tokens(self) -> float:
+        started = time.perf_counter()
+        client = await self.ctx.client(self.gateway, self.users[0])
+
+        async def mint(user: User) -> int:
+            self.tokens[user.email] = await client.tokens.token(user.email)
+            return 0
+
+        await _gather_limited(self.users, self.args.concurrency, mint)
+        return time.perf_counter() - started
+
+    async def _pages(self, user: User, first: Callable[[str | None], httpx.Request]) -> int:
+        count = 0
+        page_token: str | None = None
+        while True:
+            response = await self.http.send(first(page_token))
+            response.raise_for_status()
+            page = response.json()
+            count += len(page.get("items", ()))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return count
+
+    async def bare(self, user: User) -> int:
+        url = f"{self.ctx.calendar_url}/calendars/{quote(user.email, safe='')}/events"
+        headers = {"Authorization": f"Bearer {self.tokens[user.email]}",
+                   "Accept": "application/json"}
+
+        def build(page_token: str | None) -> httpx.Request:
+            params = dict(self.query, alt="json")
+            if page_token:
+                params["pageToken"] = page_token
+            return self.http.build_request("GET", url, params=params, headers=headers)
+
+        return await self._pages(user, build)
+
+    async def gapic(self, user: User) -> int:
+        if self._service is None:
+            from google.oauth2.credentials import Credentials
+            from googleapiclient.discovery import build
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._service = build("calendar", "v3", static_discovery=True,
+                                      credentials=Credentials(token="unused"),
+                                      client_options={"api_endpoint":
+                                                      self.ctx.calendar_url + "/"}).events()
+        headers = {"Authorization": f"Bearer {self.tokens[user.email]}"}
+
+        def build_request(page_token: str | None) -> httpx.Request:
+            request = self._service.list(calendarId=user.email, singleEvents=True,
+                                         timeMin=self.query["timeMin"],
+                                         timeMax=self.query["timeMax"],
+                                         maxResults=int(self.query["maxResults"]),
+                                         pageToken=page_token)
+            return self.http.build_request(request.method, request.uri,
+                                           headers={**request.headers, **headers})
+
+        return await self._pages(user, build_request)
+
+    async def provider(self, user: User) -> int:
+        batch = await self.gateway.hooks.fetch_changes(self.gateway, user, None)
+        return len(batch.events)
+
+    async def timed(self, fn: Callable[[User], Awaitable[int]]) -> tuple[int, float]:
+        started = time.perf_counter()
+        events = await _gather_limited(self.users, self.args.concurrency, fn)
+        return events, time.perf_counter() - started
+
+
+async def _run(base_url: str, account: dict[str, Any], args: argparse.Namespace,
+               emails: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        import json
+
+        config, pm = load_settings(overrides={
+            "plugins": {"enabled": ["google", "kms_local"], "load_entrypoints": False},
+            "gateway": {"data_dir": data_dir},
+            "google": {"service_account_json": json.dumps(account),
+                       "calendar_base_url": base_url + "/calendar/v3",
+                       "gmail_base_url": base_url, "page_size": args.page_size},
+        }, environ={})
+        gateway = build_gateway(config, pm)
+        await gateway.store.open()
+        try:
+            users = [User(id=f"u{i}", org_id="bench", email=email, state=UserState.ACTIVE)
+                     for i, email in enumerate(emails)]
+            bench = Bench(gateway, users, args)
+            minted = await bench.mint_tokens()
+            print(f"token grants: {len(users)} in {minted:.2f}s "
+                  f"({len(users) / minted:.0f}/s, not in the timed rounds)")
+            modes: dict[str, Callable[[User], Awaitable[int]]] = {
+                "bare": bench.bare, "provider": bench.provider}
+            if args.gapic:
+                modes["gapic"] = bench.gapic
+            for fn in modes.values():  # warm-up: connections, caches, JIT-free but fair
+                await bench.timed(fn)
+            rates: dict[str, list[float]] = {name: [] for name in modes}
+            counts: dict[str, int] = {}
+            for _ in range(args.rounds):
+                for name, fn in modes.items():
+                    events, seconds = await bench.timed(fn)
+                    counts[name] = events
+                    rates[name].append(events / seconds)
+            _report(args, rates, counts)
+        finally:
+            await gateway.aclose()
+            await gateway.store.close()
+
+
+def _report(args: argparse.Namespace, rates: dict[str, list[float]],
+            counts: dict[str, int]) -> None:
+    print(f"{args.users} users × {args.events} events, concurrency {args.concurrency}, "
+          f"{args.rounds} rounds (median; best in brackets)")
+    for name, values in rates.items():
+        print(f"  {name:<9} {statistics.median(values):9.0f} events/s  "
+              f"[{max(values):.0f}]  events per round: {counts[name]}")
+    if len(set(counts.values())) != 1:
+        print("  WARNING: modes saw different event counts")
+    ratio = statistics.median(rates["provider"]) / statistics.median(rates["bare"])
+    print(f"  ratio provider/bare: {ratio:.2f} (target >= 0.70)")
+
+
+def main() -> None:
+    args = _parse()
+    emails = [f"user{i:05d}@example.com" for i in range(args.users)]
+    with running_emulator(domain="example.com", users=emails) as emu:
+        started = time.perf_counter()
+        now = datetime.now(UTC)
+        emu.state.bulk_seed(emails, args.events, start=now - timedelta(days=3), days=30)
+        print(f"seeded {args.users * args.events} events in "
+              f"{time.perf_counter() - started:.1f}s")
+        asyncio.run(_run(emu.base_url, emu.service_account_info, args, emails))
+
+
+if __name__ == "__main__":
+    main()
