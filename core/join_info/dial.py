@@ -34,7 +34,8 @@ _MEETING_NUMBER = re.compile(
     r"|id\sde\s(?:la\s)?r[ée]union|n[úu]mero\sde\s(?:la\s)?reuni[óo]n|id\sde\s(?:la\s)?"
     r"reuni[óo]n|n[úu]mero\sda\sreuni[ãa]o|id\sda\sreuni[ãa]o|numero\s(?:della\s)?riunione"
     r"|id\s(?:della\s)?riunione|vergaderingsnummer|vergader-id|会議番号|ミーティング\s?ID"
-    r"|会议号|会议\s?ID|會議號|會議\s?ID|회의\s?번호|회의\s?ID)" + _SEP + r"(\d[\d \u00a0]{5,16}\d)",
+    r"|会议号|会议\s?ID|會議號|會議\s?ID|회의\s?번호|회의\s?ID)"
+    + _SEP + r"(\d[\d \u00a0]{5,16}\d)",
     re.IGNORECASE)
 _PASSCODE = re.compile(
     r"(?:pass\s?code|password|kenncode|passwort|code\ssecret|mot\sde\spasse|c[óo]digo\sde"

@@ -100,3 +100,25 @@ def replace_keyword(location: str, request: KeywordRequest, replacement: str) ->
     if index < 0:
         return location
     return location[:index] + replacement + location[index + len(request.raw):]
+
+
+def keyword_config(config: object, org_settings: Mapping[str, object] | None = None
+                   ) -> KeywordConfig:
+    """The keyword configuration in effect for an organisation.
+
+    ``org_settings["keywords"]`` (a list of ``keyword=action`` strings or a mapping of
+    keyword to action) overrides the gateway-wide ``join_info.keywords`` setting.
+
+    :param config: the gateway's :class:`~hybrid_calendar.config.Config`.
+    :param org_settings: the organisation's settings.
+    """
+    override = (org_settings or {}).get("keywords")
+    if isinstance(override, Mapping):
+        return KeywordConfig.parse(f"{k}={v}" for k, v in override.items())
+    if isinstance(override, list | tuple):
+        return KeywordConfig.parse(str(item) for item in override)
+    section = getattr(config, "section", None)
+    entries = section("join_info").get("keywords") if callable(section) else None
+    if not entries:
+        return DEFAULT_CONFIG
+    return KeywordConfig.parse(entries)

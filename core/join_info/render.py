@@ -1,0 +1,119 @@
+"""The join block written into an invite, and the plan of that write.
+
+The block sits between :data:`BEGIN_MARKER` and :data:`END_MARKER` lines. A later update
+replaces what is between them, so join details are never duplicated, and the organiser's
+own text before and after is kept byte for byte. The marker value stored with the event
+(``extendedProperties.private[MARKER_KEY]``) is the SHA-256 of the rendered block: when
+it already matches, :func:`plan_invite_update` returns ``None`` and nothing is written,
+which makes the gateway's own write a fixpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Mapping
+
+from hybrid_calendar.join_info.keywords import KeywordConfig, find_keyword, replace_keyword
+from hybrid_calendar.join_info.locales import normalize_locale, texts
+from hybrid_calendar.models import CalendarEvent, InviteUpdate, JoinInfo, KeywordRequest
+
+MARKER_KEY = "hybridCalendarJoin"
+"""``extendedProperties.private`` key holding the hash of the rendered join block."""
+
+BEGIN_MARKER = "-::~:~::~ hybrid-calendar join details ~::~:~::-"
+END_MARKER = "-::~:~::~ end of join details ~::~:~::-"
+
+_HTML_HINT = re.compile(r"<(?:br|p|div|a|b|i|u|span|ul|ol|li|html)\b", re.IGNORECASE)
+
+
+def is_processed(event: CalendarEvent) -> bool:
+    """True when the gateway already wrote join details into ``event`` (marker present)."""
+    return bool(event.private_properties.get(MARKER_KEY))
+
+
+def looks_like_html(text: str) -> bool:
+    """True when a description is HTML (Google stores rich-text descriptions as HTML)."""
+    return "<" in text and _HTML_HINT.search(text) is not None
+
+
+def render_block(join: JoinInfo, locale: str | None, *, as_html: bool = False,
+                 templates: Mapping[str, str] | None = None) -> str:
+    """The join block, markers included, in the organiser's language.
+
+    :param templates: admin overrides of the ``header`` and ``footer`` lines.
+    """
+    words = dict(texts(locale))
+    words.update({k: v for k, v in (templates or {}).items() if k in ("header", "footer")})
+    lines: list[tuple[str, str | None]] = [(words["header"], None)]
+    if join.url:
+        lines.append((f"{words['link']}: ", join.url))
+    if join.meeting_id:
+        lines.append((f"{words['number']}: {join.meeting_id}", None))
+    if join.passcode:
+        lines.append((f"{words['passcode']}: {join.passcode}", None))
+    if join.dial:
+        lines.append((f"{words['video']}: {join.dial}", None))
+    if words["footer"]:
+        lines.append((words["footer"], None))
+    if not as_html:
+        body = [text + (link or "") for text, link in lines]
+        return "\n".join([BEGIN_MARKER, *body, END_MARKER])
+    rendered = []
+    for text, link in lines:
+        line = html.escape(text, quote=False)
+        if link:
+            escaped = html.escape(link)
+            line += f'<a href="{escaped}">{escaped}</a>'
+        rendered.append(line)
+    return "<br>".join([BEGIN_MARKER, *rendered, END_MARKER])
+
+
+def marker_for(block: str) -> str:
+    """The marker value of a rendered block: its SHA-256, hex."""
+    return hashlib.sha256(block.encode("utf-8")).hexdigest()
+
+
+def replace_block(description: str, block: str) -> str:
+    """``description`` with its join block replaced by ``block`` (or ``block`` appended).
+
+    A begin marker without an end marker is taken to run to the end of the text.
+    """
+    start = description.find(BEGIN_MARKER)
+    if start >= 0:
+        end = description.find(END_MARKER, start)
+        stop = len(description) if end < 0 else end + len(END_MARKER)
+        return description[:start] + block + description[stop:]
+    if not description:
+        return block
+    separator = "<br><br>" if looks_like_html(description) else "\n\n"
+    return description + separator + block
+
+
+def plan_invite_update(event: CalendarEvent, join: JoinInfo, locale: str | None,
+                       request: KeywordRequest | None = None, *,
+                       keyword_config: KeywordConfig | None = None,
+                       templates: Mapping[str, str] | None = None) -> InviteUpdate | None:
+    """What to write into ``event`` for the meeting ``join``; ``None`` if nothing changes.
+
+    The keyword (``request``, or the one :func:`find_keyword` finds) is replaced in
+    Location by the join link (or the dial string when there is no link); the join
+    block is put between the markers in the description.
+    """
+    language = normalize_locale(locale)
+    block = render_block(join, language, as_html=looks_like_html(event.description),
+                         templates=templates)
+    marker = marker_for(block)
+    location = event.location
+    if request is None:
+        request = find_keyword(location, keyword_config or KeywordConfig())
+    replacement = join.url or join.dial
+    if request is not None and replacement:
+        location = replace_keyword(location, request, replacement)
+    description = replace_block(event.description, block)
+    if (event.private_properties.get(MARKER_KEY) == marker and location == event.location
+            and description == event.description):
+        return None
+    return InviteUpdate(location=location, description=description, marker=marker,
+                        locale=language)
