@@ -1,1 +1,84 @@
-"""``hybrid-calendar emulator google`` command (work in progress)."""
+"""``hybrid-calendar emulator google``: run the Google API emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from hybrid_calendar import hookimpl
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``emulator google``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8081, help="port (0: any free port)")
+    parser.add_argument("--domain", default="example.com", help="Workspace domain")
+    parser.add_argument("--users", default="",
+                        help="comma-separated user emails of the domain (a@D,b@D,...)")
+    parser.add_argument("--service-account-out", type=Path, required=True, metavar="FILE",
+                        help="write the trusted service-account key file here (mode 0600)")
+    parser.add_argument("--public-url", default=None,
+                        help="base URL clients use, if not http://HOST:PORT")
+    parser.add_argument("--project-rpm", type=int, default=10_000,
+                        help="requests per minute per project (default 10000)")
+    parser.add_argument("--user-rpm", type=int, default=600,
+                        help="requests per minute per user (default 600)")
+    parser.add_argument("--sync-token-ttl", type=float, default=None,
+                        help="seconds until sync tokens expire (default: never)")
+    parser.add_argument("--require-https", action="store_true",
+                        help="refuse non-HTTPS watch addresses, as Google does")
+    parser.add_argument("--faults", default=None, metavar="JSON",
+                        help="initial control document, e.g. '{\"latency_ms\": 20}'")
+    parser.add_argument("--seed", default=None, metavar="USERSxEVENTS",
+                        help="bulk-seed the given users with N events each, e.g. 50")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the emulator and serve until interrupted."""
+    from hybrid_calendar_google.emulator.server import bind, make_server
+    from hybrid_calendar_google.emulator.settings import EmulatorSettings
+    from hybrid_calendar_google.emulator.state import EmulatorState
+
+    users = [u.strip() for u in args.users.split(",") if u.strip()]
+    foreign = [u for u in users if not u.lower().endswith("@" + args.domain.lower())]
+    if foreign:
+        print(f"error: {len(foreign)} user(s) not in domain {args.domain}", file=sys.stderr)
+        return 2
+    settings = EmulatorSettings(
+        domain=args.domain, users=users, project_rpm=args.project_rpm,
+        user_rpm=args.user_rpm, sync_token_ttl=args.sync_token_ttl,
+        require_https=args.require_https, public_base_url=args.public_url)
+    state = EmulatorState(settings)
+    sock = bind(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    state.set_base_url(f"http://{host}:{port}")
+    if args.faults:
+        state.control(json.loads(args.faults))
+    if args.seed:
+        state.bulk_seed(users, int(args.seed))
+    out: Path = args.service_account_out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(state.service_account_info, handle, indent=2)
+    print(f"Google API emulator on {state.public_url} ({len(users)} users); key written to "
+          f"{out}", flush=True)
+    try:
+        asyncio.run(make_server(state).serve(sockets=[sock]))
+    finally:
+        state.close()
+    return 0
+
+
+@hookimpl
+def register_commands(
+    register: Callable[[str, str, Callable[[argparse.ArgumentParser], None],
+                        Callable[[argparse.Namespace], int]], None],
+) -> None:
+    """Register ``emulator google``."""
+    register("emulator google", "run the Google Calendar/Gmail API emulator", configure, run)
