@@ -1,0 +1,202 @@
+"""Key-encryption keys inside a PKCS#11 token (an HSM, or SoftHSM2 in tests).
+
+Each KEK version is an AES-256 secret key object generated in the token with
+``SENSITIVE=True, EXTRACTABLE=False`` and labelled ``<key_label>-v<N>``; its value never
+leaves the token. A data key is wrapped by ``C_Encrypt`` with ``CKM_AES_GCM`` inside the
+token: random 96-bit IV, the core's context (plus the KEK version) as associated data,
+128-bit tag; the blob is ``IV ‖ ciphertext ‖ tag``.
+
+Many tokens allow one logged-in session per process, so every keyring of a process
+shares one session per (module, token) behind a lock. The calls block: the plugin runs
+them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pkcs11
+from pkcs11 import Attribute, GCMParams, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as p11
+
+from hybrid_calendar.errors import DecryptionError, KeyManagementError
+from hybrid_calendar.models import KmsStatus, WrappedKey
+from hybrid_calendar_kms.common import key_ref, ref_version, wrap_aad
+
+KMS_NAME = "pkcs11"
+T = TypeVar("T")
+
+_AUTHENTICATION_FAILURES = (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange,
+                            p11.GeneralError, p11.FunctionFailed)
+"""What tokens raise when a GCM tag does not verify (SoftHSM2: CKR_GENERAL_ERROR)."""
+
+
+@dataclass
+class _Shared:
+    """One session per (module, token) for the whole process."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    session: Any = None
+    keys: dict[str, Any] = field(default_factory=dict)
+    """KEK objects by reference (``<label>-v<N>``), valid while ``session`` is."""
+
+
+_SHARED: dict[tuple[str, str, str], _Shared] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+class HsmKeyring:
+    """KEK versions in a PKCS#11 token.
+
+    :param module: path of the PKCS#11 library, e.g. ``/usr/lib/softhsm/libsofthsm2.so``.
+    :param token_label: label of the token holding the KEKs.
+    :param pin: the token's user PIN.
+    :param key_label: label prefix of the KEK objects (``<key_label>-v<N>``).
+    """
+
+    def __init__(self, module: str, token_label: str, pin: str, key_label: str) -> None:
+        self.module = module
+        self.token_label = token_label
+        self.key_label = key_label
+        self._pin = pin
+        pin_id = hashlib.sha256(pin.encode()).hexdigest()[:16]
+        with _SHARED_LOCK:
+            self._shared = _SHARED.setdefault((module, token_label, pin_id), _Shared())
+
+    # ------------------------------------------------------------------ operations
+    def ensure(self) -> str:
+        """Check the token is usable and holds a KEK, generating version 1 on first start."""
+        def run(session: Any) -> str:
+            versions = self._versions(session)
+            if not versions:
+                return self._generate(session, 1)
+            return key_ref(self.key_label, max(versions))
+        return self._call("start", run)
+
+    def wrap(self, plaintext: bytes, context: bytes) -> WrappedKey:
+        """Encrypt a data key under the newest KEK version, inside the token."""
+        def run(session: Any) -> WrappedKey:
+            versions = self._versions(session)
+            if not versions:
+                raise KeyManagementError(f"token {self.token_label!r} holds no key labelled "
+                                         f"{self.key_label}-v<N>; start the gateway once")
+            ref = key_ref(self.key_label, max(versions))
+            nonce = os.urandom(12)
+            sealed = versions[max(versions)].encrypt(
+                plaintext, mechanism=Mechanism.AES_GCM,
+                mechanism_param=GCMParams(nonce, wrap_aad(KMS_NAME, ref, context), 128))
+            return WrappedKey(kms=KMS_NAME, key_ref=ref, blob=nonce + bytes(sealed))
+        return self._call("wrap", run)
+
+    def unwrap(self, wrapped: WrappedKey, context: bytes) -> bytes:
+        """Decrypt a blob made by :meth:`wrap`, inside the token."""
+        version = ref_version(wrapped.key_ref, self.key_label)
+        if version is None or len(wrapped.blob) < 12 + 16:
+            raise DecryptionError("wrapped data key is not from this PKCS#11 keyring")
+
+        def run(session: Any) -> bytes:
+            key = self._shared.keys.get(wrapped.key_ref) or self._versions(session).get(version)
+            if key is None:
+                raise KeyManagementError(f"KEK {wrapped.key_ref} is not in token "
+                                         f"{self.token_label!r} (destroyed?)")
+            params = GCMParams(wrapped.blob[:12], wrap_aad(KMS_NAME, wrapped.key_ref, context),
+                               128)
+            try:
+                return bytes(key.decrypt(wrapped.blob[12:], mechanism=Mechanism.AES_GCM,
+                                         mechanism_param=params))
+            except _AUTHENTICATION_FAILURES:
+                raise DecryptionError(f"wrapped data key does not authenticate under "
+                                      f"{wrapped.key_ref} (wrong owner or tampered)") from None
+        return self._call("unwrap", run)
+
+    def rotate(self) -> str:
+        """Generate the next KEK version in the token; it becomes current at once."""
+        return self._call("rotate", lambda s: self._generate(
+            s, max(self._versions(s), default=0) + 1))
+
+    def status(self) -> KmsStatus:
+        """Healthy when the token answers and holds a KEK."""
+        try:
+            versions = self._call("status", self._versions)
+        except KeyManagementError as err:
+            return KmsStatus(kms=KMS_NAME, healthy=False, reason=str(err))
+        if not versions:
+            return KmsStatus(kms=KMS_NAME, healthy=False,
+                             reason=f"token {self.token_label!r} holds no KEK yet")
+        return KmsStatus(kms=KMS_NAME, healthy=True,
+                         current_key_ref=key_ref(self.key_label, max(versions)))
+
+    def close(self) -> None:
+        """Close the shared session (it reopens on next use)."""
+        with self._shared.lock:
+            self._reset()
+
+    # ------------------------------------------------------------------ internals
+    def _call(self, operation: str, fn: Callable[[Any], T]) -> T:
+        with self._shared.lock:
+            try:
+                return fn(self._session())
+            except KeyManagementError:
+                raise
+            except p11.PKCS11Error as err:
+                self._reset()
+                raise KeyManagementError(f"PKCS#11 {operation} failed on token "
+                                         f"{self.token_label!r}: {type(err).__name__}") from err
+
+    def _session(self) -> Any:
+        if self._shared.session is not None:
+            return self._shared.session
+        if not os.path.exists(self.module):
+            raise KeyManagementError(f"PKCS#11 module {self.module} not found; install the "
+                                     "HSM's library or set kms_pkcs11.module")
+        try:
+            lib = pkcs11.lib(self.module)
+            token = lib.get_token(token_label=self.token_label)
+        except p11.NoSuchToken:
+            raise KeyManagementError(f"no PKCS#11 token labelled {self.token_label!r} in "
+                                     f"{self.module}; set kms_pkcs11.token_label") from None
+        except p11.PKCS11Error as err:
+            raise KeyManagementError(f"cannot load PKCS#11 module {self.module}: "
+                                     f"{type(err).__name__}") from err
+        if Mechanism.AES_GCM not in token.slot.get_mechanisms():
+            raise KeyManagementError(f"token {self.token_label!r} does not offer CKM_AES_GCM, "
+                                     "which the pkcs11 KMS needs")
+        try:
+            self._shared.session = token.open(user_pin=self._pin, rw=True)
+        except p11.PinIncorrect:
+            raise KeyManagementError(f"PIN for token {self.token_label!r} is incorrect "
+                                     "(kms_pkcs11.pin)") from None
+        return self._shared.session
+
+    def _reset(self) -> None:
+        session, self._shared.session = self._shared.session, None
+        self._shared.keys.clear()
+        if session is not None:
+            with contextlib.suppress(p11.PKCS11Error):
+                session.close()
+
+    def _versions(self, session: Any) -> dict[int, Any]:
+        found: dict[int, Any] = {}
+        for obj in list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY,
+                                             Attribute.KEY_TYPE: KeyType.AES})):
+            version = ref_version(obj.label or "", self.key_label)
+            if version is not None:
+                found[version] = obj
+                self._shared.keys[key_ref(self.key_label, version)] = obj
+        return found
+
+    def _generate(self, session: Any, version: int) -> str:
+        ref = key_ref(self.key_label, version)
+        key = session.generate_key(
+            KeyType.AES, 256, label=ref, id=ref.encode(), store=True,
+            template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
+                      Attribute.ENCRYPT: True, Attribute.DECRYPT: True,
+                      Attribute.WRAP: False, Attribute.UNWRAP: False})
+        self._shared.keys[ref] = key
+        return ref
