@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "google": ("hybrid_calendar_google.plugin", "hybrid_calendar_google.emulator.commands"),
     "join_info": ("hybrid_calendar.join_info.plugin",),
-    "kms_local": ("hybrid_calendar_kms.local",),
+    "kms_local": ("hybrid_calendar_kms.local", "hybrid_calendar_kms.commands"),
     "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),
 }
 """Built-in plugin names (as used in ``plugins.enabled``) and the modules implementing them.

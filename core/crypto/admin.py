@@ -13,18 +13,15 @@ if TYPE_CHECKING:
 
 
 def gateway_cipher(gateway: Gateway) -> FieldCipher | None:
-    """The field cipher the gateway's store uses, if it exposes one as ``store.cipher``."""
-    for holder in (gateway.store, getattr(gateway.store, "connection", None)):
-        cipher = getattr(holder, "cipher", None)
-        if isinstance(cipher, FieldCipher):
-            return cipher
-    return None
+    """The gateway's field cipher: ``gateway.state["cipher"]`` (set by the builder)."""
+    cipher = gateway.state.get("cipher")
+    return cipher if isinstance(cipher, FieldCipher) else None
 
 
 async def rotate(gateway: Gateway, keys: KeyRepository | None = None) -> RotationReport:
     """Rotate the KMS key-encryption key and rewrap every stored data and index key.
 
-    Uses the store's own :class:`FieldCipher` when it has one (a running gateway);
+    Uses the gateway's own :class:`FieldCipher` when it has one (``state["cipher"]``);
     otherwise builds one over ``keys`` (default: ``KeyRepository(gateway.store.call)``).
     """
     cipher = gateway_cipher(gateway) if keys is None else None
