@@ -73,7 +73,8 @@ SERVICES: tuple[Service, ...] = (
         meeting_id=r"/join/(?P<id>\d{9})\b"),
     svc("goto", "GoTo (meet.goto.com)", ("=meet.goto.com", "=app.goto.com"),
         r"/(?:meeting/)?(?:\d{9}\b|[\w-]+/\d{9}\b|[\w-]{3,})",
-        provider="gotomeeting", meeting_id=r"/(?:meeting/)?(?P<id>\d{9})\b"),
+        provider="gotomeeting", meeting_id=r"/(?:meeting/)?(?P<id>\d{9})\b",
+        sip_domains=("67.217.95.2", "inroomlink.goto.com")),
     svc("gotomeet_me", "GoTo Meeting personal link", "=gotomeet.me", _NAME,
         provider="gotomeeting"),
     svc("gotowebinar", "GoTo Webinar", "gotowebinar.com", r"/(?:register|join|join/)[\w/-]*/\d"

@@ -94,6 +94,16 @@ def passcode(text: str) -> str | None:
     return found.group(1) if found else None
 
 
+def numeric_passcode(text: str) -> str | None:
+    """The first labelled passcode made of digits only (Zoom's numeric passcode)."""
+    for index, found in enumerate(_PASSCODE.finditer(text)):
+        if found.group(1).isdigit():
+            return found.group(1)
+        if index >= 5:
+            break
+    return None
+
+
 def sip_addresses(text: str) -> list[tuple[int, str, str]]:
     """Addresses in ``text`` that look like SIP video addresses, not e-mail addresses.
 
@@ -111,7 +121,7 @@ def sip_addresses(text: str) -> list[tuple[int, str, str]]:
 class Context:
     """The invitation text a dial string is derived from, scanned at most once per fact."""
 
-    __slots__ = ("_addresses", "_number", "_passcode", "_teams", "text")
+    __slots__ = ("_addresses", "_number", "_numeric", "_passcode", "_teams", "text")
 
     _UNSET: object = object()
 
@@ -120,6 +130,7 @@ class Context:
         self._addresses: list[tuple[int, str, str]] | None = None
         self._number: object = Context._UNSET
         self._passcode: object = Context._UNSET
+        self._numeric: object = Context._UNSET
         self._teams: object = Context._UNSET
 
     @property
@@ -144,6 +155,13 @@ class Context:
         return self._passcode  # type: ignore[return-value]
 
     @property
+    def numeric_passcode(self) -> str | None:
+        """The first all-digit labelled passcode (what SIP dial strings can carry)."""
+        if self._numeric is Context._UNSET:
+            self._numeric = numeric_passcode(self.text)
+        return self._numeric  # type: ignore[return-value]
+
+    @property
     def teams(self) -> str | None:
         """The Teams video-device dial string (``VTCID@domain``)."""
         if self._teams is Context._UNSET:
@@ -165,6 +183,8 @@ def derive_dial(found: Classified, context: Context, rules: Sequence[DialRule] =
     for _position, user, domain in context.addresses:
         owner = INDEX.sip_service(domain)
         if owner is not None and owner.provider == provider:
+            if domain == "zoomcrc.com" and user.isdigit() and context.numeric_passcode:
+                return f"{user}.{context.numeric_passcode}@{domain}"
             return f"{user}@{domain}"
     number = found.meeting_id or meeting_id
     if provider == "webex":
@@ -175,16 +195,20 @@ def derive_dial(found: Classified, context: Context, rules: Sequence[DialRule] =
         number = number or context.meeting_number
         if not number:
             return None
-        secret = code or context.passcode
-        if secret and secret.isdigit():
-            return f"{number}.{secret}@zoomcrc.com"
-        return f"{number}@zoomcrc.com"
-    if provider in _ID_DOMAINS and number:
-        return f"{number}@{_ID_DOMAINS[provider]}"
+        secret = code if code and code.isdigit() else context.numeric_passcode
+        return f"{number}.{secret}@zoomcrc.com" if secret else f"{number}@zoomcrc.com"
+    if provider == "bluejeans" and number:
+        secret = _BLUEJEANS_PASSCODE.search(found.rest)
+        return f"{number}.{secret.group(1)}@bjn.vc" if secret else f"{number}@bjn.vc"
+    if provider == "lifesize" and number:
+        return f"{number}@lifesizecloud.com"
+    for _position, user, domain in context.addresses:
+        if INDEX.sip_service(domain) is None:
+            return f"{user}@{domain}"
     return None
 
 
-_ID_DOMAINS = {"bluejeans": "bjn.vc", "lifesize": "lifesizecloud.com"}
+_BLUEJEANS_PASSCODE = re.compile(r"^/\d{6,}/(\d{4,})\b")
 
 
 def teams_dial(text: str) -> str | None:
@@ -193,13 +217,18 @@ def teams_dial(text: str) -> str | None:
     if found is None:
         return None
     vtc_id = _digits(found.group(1))
-    domain = None
-    for position, _user, address_domain in find_addresses(text):
+    address = None
+    for position, user, domain in find_addresses(text):
         if position > found.start() + 200:
             break
         if found.start() - position < 400:
-            domain = address_domain
-    return f"{vtc_id}@{domain}" if domain else None
+            address = (user, domain)
+    if address is None:
+        return None
+    user, domain = address
+    if domain == "m.webex.com":  # Cisco's direct dial: <Video ID>.<tenant key>@m.webex.com
+        return f"{vtc_id}.{user}@{domain}"
+    return f"{vtc_id}@{domain}"
 
 
 def sip_dial(uri: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 MAX_TEXT = 100_000
 """Characters of a location or description that are inspected."""
 
-_TAG = re.compile(r"<[^<>]*>")
+_TAG = re.compile(r"<(?:/?[a-zA-Z][a-zA-Z0-9-]{0,30}(?:\s[^<>]*)?/?|![^<>]*)>")
 _HREF = re.compile(r"""\bhref\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 _URL = re.compile(
