@@ -22,7 +22,8 @@ from tests.google_emulator.helpers import (
 @pytest.fixture
 def emu() -> Iterator[RunningEmulator]:
     """An emulator for example.com with alice, bob and carol."""
-    with running_emulator(domain="example.com", users=[ALICE, BOB, CAROL]) as running:
+    with running_emulator(domain="example.com", users=[ALICE, BOB, CAROL],
+                           fresh_key=False) as running:
         yield running
 
 

@@ -49,11 +49,23 @@ class AccessToken:
     expires_at: float
 
 
+_PROCESS_KEY: list[rsa.RSAPrivateKey] = []
+
+
+def _rsa_key(fresh: bool) -> rsa.RSAPrivateKey:
+    """A 2048-bit RSA key: new, or one shared by every emulator of this process."""
+    if fresh:
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if not _PROCESS_KEY:
+        _PROCESS_KEY.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _PROCESS_KEY[0]
+
+
 class ServiceAccountKey:
     """The emulator's service account: an RSA key pair and its Google key-file JSON."""
 
-    def __init__(self, project_id: str, token_uri: str) -> None:
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    def __init__(self, project_id: str, token_uri: str, *, fresh: bool = True) -> None:
+        self.private_key = _rsa_key(fresh)
         self.public_key = self.private_key.public_key()
         self.private_key_id = secrets.token_hex(20)
         self.client_id = str(100_000_000_000_000_000_000 + secrets.randbelow(10**20))

@@ -63,6 +63,9 @@ class EmulatorSettings:
     max_instances: int = 730
     """Cap on instances generated for an unbounded recurrence."""
     max_batch_parts: int = 1000
+    fresh_key: bool = True
+    """Generate a new RSA key; ``False`` reuses one key per process (fast test start-up;
+    the key id and client email still differ per emulator)."""
     acl_change_invalidates_sync_tokens: bool = False
     """Google may invalidate sync tokens when ACLs change; set to emulate that."""
     public_base_url: str | None = None

@@ -76,7 +76,8 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.base_url = base_url.rstrip("/")
         self.journal = Journal()
-        self.key = ServiceAccountKey(settings.project_id, self.public_url + "/token")
+        self.key = ServiceAccountKey(settings.project_id, self.public_url + "/token",
+                                     fresh=settings.fresh_key)
         self.tokens = TokenRegistry()
         self.sync_tokens = SyncTokens()
         self.pages = PageCache(settings.page_token_cache)
