@@ -1,0 +1,126 @@
+"""Precedence between sources and candidates, and negative cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_calendar.join_info import best_join_info, detect, find_candidates
+from hybrid_calendar.join_info.google_event import event_from_google
+from hybrid_calendar.models import JoinInfo
+
+from .helpers import conference, event
+
+ZOOM = "https://acme.zoom.us/j/91234567890"
+TEAMS = "https://teams.microsoft.com/meet/2345678901234?p=AbCdEf"
+MEET = "https://meet.google.com/abc-defg-hij"
+
+
+def test_conference_beats_location_beats_body() -> None:
+    full = event(f"Teams: {TEAMS}", f"Zoom {ZOOM}", conference(MEET, "hangoutsMeet"))
+    assert detect(full) is not None and detect(full).source == "conference"  # type: ignore[union-attr]
+    assert detect(full).provider == "meet"  # type: ignore[union-attr]
+    no_conference = event(f"Teams: {TEAMS}", f"Zoom {ZOOM}")
+    found = detect(no_conference)
+    assert found is not None and (found.provider, found.source) == ("zoom", "location")
+    body_only = detect(event(f"Teams: {TEAMS}"))
+    assert body_only is not None and (body_only.provider, body_only.source) == ("teams", "body")
+
+
+def test_longer_url_wins_a_tie_and_keeps_zoom_pwd() -> None:
+    body = f"Join {ZOOM}\nor with passcode: {ZOOM}?pwd=SeCrEt.1"
+    found = detect(event(body))
+    assert found is not None and found.url == f"{ZOOM}?pwd=SeCrEt.1"
+
+
+def test_join_link_beats_sip_address_and_weak_link_in_same_source() -> None:
+    body = ("Watch the all-hands stream https://www.youtube.com/watch?v=AbCdEfGhIjK&t=42s\n"
+            "Video system: sip:room@vc.example.org\n"
+            f"Zoom: {ZOOM}")
+    found = detect(event(body))
+    assert found is not None and found.provider == "zoom"
+    assert detect(event("Stream: https://www.youtube.com/watch?v=AbCdEfGhIjK")) is not None
+
+
+def test_weak_link_loses_to_sip_address() -> None:
+    body = ("Stream https://www.youtube.com/watch?v=AbCdEfGhIjK\n"
+            "Join from a video system: sip:room@vc.example.org")
+    found = detect(event(body))
+    assert found is not None and found.provider == "sip"
+
+
+def test_best_join_info_of_nothing_is_none() -> None:
+    assert best_join_info([]) is None
+
+
+def test_best_borrows_dial_of_same_provider() -> None:
+    link = JoinInfo(provider="webex", url="https://acme.webex.com/meet/jo", source="location")
+    sip = JoinInfo(provider="webex", url=None, source="body", dial="jo@acme.webex.com")
+    other = JoinInfo(provider="sip", url=None, source="body", dial="x@vc.example.org")
+    best = best_join_info([other, sip, link])
+    assert best is not None
+    assert (best.url, best.source, best.dial) == (link.url, "location", "jo@acme.webex.com")
+
+
+def test_earlier_candidate_wins_a_full_tie() -> None:
+    first = JoinInfo(provider="zoom", url="https://zoom.us/j/11111111111", source="body")
+    second = JoinInfo(provider="zoom", url="https://zoom.us/j/22222222222", source="body")
+    assert best_join_info([first, second]) is first
+    assert best_join_info([second, first]) is second
+
+
+def test_duplicate_links_are_registered_once() -> None:
+    body = f'<a href="{ZOOM}">{ZOOM}</a><br>{ZOOM}'
+    assert len([c for c in find_candidates(event(body)) if c.url == ZOOM]) == 1
+
+
+def test_zoom_add_on_conference_data() -> None:
+    resource = {
+        "id": "e1", "summary": "x",
+        "conferenceData": {
+            "entryPoints": [
+                {"entryPointType": "video", "uri": "https://us06web.zoom.us/j/81234567890?pwd=a",
+                 "label": "us06web.zoom.us/j/81234567890?pwd=a", "meetingCode": "81234567890",
+                 "passcode": "112233"},
+                {"entryPointType": "phone", "uri": "tel:+16699006833,,81234567890#"},
+            ],
+            "conferenceSolution": {"key": {"type": "addOn"}, "name": "Zoom Meeting"},
+            "conferenceId": "81234567890"}}
+    found = detect(event_from_google(resource))
+    assert found is not None
+    assert (found.provider, found.source, found.dial, found.meeting_id, found.passcode) == (
+        "zoom", "conference", "81234567890.112233@zoomcrc.com", "81234567890", "112233")
+
+
+def test_conference_sip_entry_point_is_the_dial_string() -> None:
+    conf = conference("https://video.example.org/join/123", name="Acme Video")
+    conf = type(conf)(solution="addOn", name="Acme Video", entry_points=(
+        *conf.entry_points,
+        type(conf.entry_points[0])(kind="sip", uri="sip:123@video.example.org")))
+    found = detect(event(conference=conf))
+    assert found is not None
+    assert (found.provider, found.url, found.dial) == (
+        "example", "https://video.example.org/join/123", "123@video.example.org")
+
+
+def test_hangout_link_without_conference_data() -> None:
+    found = detect(event_from_google({"id": "e", "hangoutLink": MEET}))
+    assert found is not None and (found.provider, found.url, found.source) == (
+        "meet", MEET, "conference")
+
+
+@pytest.mark.parametrize("body", [
+    "",
+    "Room 4.01, second floor",
+    "Contact jo@webex.com or jane@zoom.us for questions",
+    "Call me: tel:+1-555-0100 or +1 555 0100",
+    "See https://www.google.com/maps/place/Acme+HQ and https://docs.google.com/document/d/1/edit",
+    "We use zoom.us and webex.com and teams.microsoft.com for calls",
+    "Reference: https://example.com/?next=https://zoom.us/j/123456789",
+    "Help: https://help.webex.com/en-us/article/abc, download https://zoom.us/download",
+    "Learn More<https://aka.ms/JoinTeamsMeeting> | Meeting options<https://teams.microsoft.com/"
+    "meetingOptions/?organizerId=1>",
+    "<p>Agenda:</p><ul><li>budget</li><li>hiring</li></ul>",
+    "Dinner at https://www.opentable.com/r/acme-restaurant",
+])
+def test_no_join_information(body: str) -> None:
+    assert detect(event(body, location=body)) is None
