@@ -102,12 +102,18 @@ def _proofpoint_v3(url: str) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
 
+    missing = False
+
     def replace(token: re.Match[str]) -> str:
+        nonlocal missing
         run = token.group(1)
         length = 1 if run is None else _PP_RUN_LENGTHS.get(run[1], 1)
-        return "".join(next(chars, "") for _ in range(length))
+        taken = "".join(next(chars, "") for _ in range(length))
+        missing = missing or len(taken) < length
+        return taken
 
-    return _PP_TOKEN.sub(replace, found.group("url"))
+    result = _PP_TOKEN.sub(replace, found.group("url"))
+    return None if missing else result
 
 
 def _cisco_secure(path: str) -> str | None:
