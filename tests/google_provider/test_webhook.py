@@ -1,0 +1,104 @@
+"""The push receiver, served by uvicorn on loopback, in front of a real store and engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from hybrid_calendar.engine.engine import Engine
+from hybrid_calendar.models import Channel, User, UserState
+
+from .conftest import google_settings
+
+ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.ACTIVE)
+TOKEN = "Zt6QYpA0m2kq6hS1cC3m4eFVb9x8wQn1t0aLr5sUu2Y"
+
+
+async def _serve(app: Starlette) -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error",
+                                           lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def receiver(make_gateway: Any, sa_info: dict[str, str]) -> AsyncIterator[Any]:
+    gateway = await make_gateway(google_settings(sa_info))
+    gateway.engine = Engine(gateway)  # not started: queued jobs stay visible
+    await gateway.store.put_user(ALICE)
+    await gateway.store.put_channel(Channel("chan-1", "u1", "RES-1", TOKEN,
+                                            datetime(2030, 1, 1, tzinfo=UTC)))
+    routes: list[BaseRoute] = []
+    gateway.hooks.register_routes(gateway, routes.append)
+    async for url in _serve(Starlette(routes=routes)):
+        async with httpx.AsyncClient(base_url=url) as client:
+            yield gateway, client
+
+
+def _headers(**overrides: str) -> dict[str, str]:
+    headers = {"X-Goog-Channel-ID": "chan-1", "X-Goog-Channel-Token": TOKEN,
+               "X-Goog-Resource-ID": "RES-1", "X-Goog-Resource-State": "exists",
+               "X-Goog-Message-Number": "10",
+               "X-Goog-Resource-URI": "https://www.googleapis.com/calendar/v3/calendars/x/events"}
+    headers.update(overrides)
+    return {k: v for k, v in headers.items() if v}
+
+
+async def _queued(gateway: Any) -> int:
+    return sum((await gateway.store.job_counts()).values())
+
+
+@pytest.mark.anyio
+async def test_change_notification_enqueues_one_sync(receiver: Any) -> None:
+    gateway, client = receiver
+    response = await client.post("/webhooks/google", headers=_headers())
+    assert response.status_code == 200
+    assert await _queued(gateway) == 1
+
+
+@pytest.mark.anyio
+async def test_sync_message_is_acknowledged_without_a_job(receiver: Any) -> None:
+    gateway, client = receiver
+    response = await client.post("/webhooks/google",
+                                 headers=_headers(**{"X-Goog-Resource-State": "sync",
+                                                     "X-Goog-Message-Number": "1"}))
+    assert response.status_code == 200
+    assert await _queued(gateway) == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("overrides", "status"), [
+    ({"X-Goog-Channel-ID": "unknown"}, 404),
+    ({"X-Goog-Channel-ID": ""}, 400),
+    ({"X-Goog-Channel-Token": "wrong"}, 403),
+    ({"X-Goog-Channel-Token": ""}, 403),
+    ({"X-Goog-Channel-Token": TOKEN[:-1]}, 403),
+    ({"X-Goog-Resource-ID": "RES-other"}, 403),
+])
+async def test_bad_notifications_are_rejected_before_any_work(
+        receiver: Any, overrides: dict[str, str], status: int) -> None:
+    gateway, client = receiver
+    response = await client.post("/webhooks/google", headers=_headers(**overrides))
+    assert response.status_code == status
+    assert await _queued(gateway) == 0
+
+
+@pytest.mark.anyio
+async def test_only_post_is_served(receiver: Any) -> None:
+    _, client = receiver
+    assert (await client.get("/webhooks/google", headers=_headers())).status_code == 405
