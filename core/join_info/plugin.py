@@ -67,6 +67,12 @@ def startup(gateway: Gateway) -> None:
     _Rules.current = parse_rules(gateway.config.section(SECTION).get("dial_rules", []))
 
 
+@hookimpl
+def shutdown(gateway: Gateway) -> None:
+    """Forget the dial rules of the stopping gateway."""
+    _Rules.current = ()
+
+
 @hookimpl(trylast=True)
 def parse_join_info(event: CalendarEvent, register: Callable[[JoinInfo], None]) -> None:
     """Register every join candidate in the event's conference data, Location and body."""

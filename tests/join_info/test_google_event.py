@@ -1,0 +1,80 @@
+"""Google Calendar event resources to core events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from hybrid_calendar.join_info.google_event import EventFormatError, event_from_google
+
+RESOURCE = {
+    "kind": "calendar#event", "etag": "\"3187221858184000\"",
+    "id": "3gi3kabkm3bua5lq3jhscc8s4c_20220615T200000Z", "status": "confirmed",
+    "htmlLink": "https://www.google.com/calendar/event?eid=abc",
+    "updated": "2020-07-01T13:42:09.092Z", "summary": "Intro", "description": "Hi",
+    "location": "@webex", "organizer": {"email": "alice@example.com", "self": True},
+    "start": {"dateTime": "2022-06-15T22:00:00+02:00", "timeZone": "Europe/Berlin"},
+    "end": {"dateTime": "2022-06-15T23:00:00+02:00", "timeZone": "Europe/Berlin"},
+    "recurringEventId": "3gi3kabkm3bua5lq3jhscc8s4c",
+    "originalStartTime": {"dateTime": "2022-06-15T22:00:00+02:00"}, "sequence": 2,
+    "attendees": [{"email": "bob@example.com", "responseStatus": "needsAction"},
+                  {"email": "alice@example.com", "organizer": True, "responseStatus": "accepted"},
+                  {"email": "c_188@resource.calendar.google.com", "displayName": "Room 1",
+                   "resource": True, "responseStatus": "accepted"},
+                  {"displayName": "no email"}],
+    "hangoutLink": "https://meet.google.com/xcb-hfjb-psv",
+    "conferenceData": {"entryPoints": [
+        {"entryPointType": "video", "uri": "https://meet.google.com/xcb-hfjb-psv",
+         "label": "meet.google.com/xcb-hfjb-psv"},
+        {"entryPointType": "more", "uri": "https://tel.meet/xcb-hfjb-psv?pin=4442155852117",
+         "pin": "4442155852117"},
+        {"regionCode": "DE", "entryPointType": "phone", "uri": "tel:+49-40-8081617300",
+         "label": "+49 40 8081617300", "pin": "657955248"}],
+        "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
+        "conferenceId": "xcb-hfjb-psv"},
+    "extendedProperties": {"private": {"webexMeetingId": "123"}, "shared": {"x": "y"}},
+}
+
+
+def test_full_resource() -> None:
+    event = event_from_google(RESOURCE, "alice@example.com")
+    berlin = timezone(timedelta(hours=2))
+    assert event.id == RESOURCE["id"] and event.calendar_id == "alice@example.com"
+    assert event.start == datetime(2022, 6, 15, 22, tzinfo=berlin)
+    assert event.end == datetime(2022, 6, 15, 23, tzinfo=berlin)
+    assert event.original_start == event.start and not event.all_day
+    assert event.updated == datetime(2020, 7, 1, 13, 42, 9, 92000, tzinfo=UTC)
+    assert (event.summary, event.location, event.organizer) == ("Intro", "@webex",
+                                                                "alice@example.com")
+    assert [a.email for a in event.attendees] == ["bob@example.com", "alice@example.com",
+                                                  "c_188@resource.calendar.google.com"]
+    assert event.attendees[2].resource and event.attendees[1].organizer
+    assert event.private_properties == {"webexMeetingId": "123"}
+    assert event.recurring_event_id == "3gi3kabkm3bua5lq3jhscc8s4c" and event.sequence == 2
+    assert event.time_zone == "Europe/Berlin" and event.etag == "\"3187221858184000\""
+    assert event.conference is not None
+    assert event.conference.solution == "hangoutsMeet"
+    assert [e.kind for e in event.conference.entry_points] == ["video", "more", "phone"]
+    assert event.conference.entry_points[2].pin == "657955248"
+
+
+def test_all_day_and_minimal() -> None:
+    event = event_from_google({"id": "x", "start": {"date": "2026-03-01"},
+                               "end": {"date": "2026-03-02"}})
+    assert event.all_day and event.start == datetime(2026, 3, 1, tzinfo=UTC)
+    assert event.status == "confirmed" and event.conference is None
+
+
+def test_wrong_types_are_ignored() -> None:
+    event = event_from_google({"id": "x", "summary": 5, "attendees": "bob", "sequence": "2",
+                               "conferenceData": [], "start": {"dateTime": "not a date"},
+                               "extendedProperties": {"private": None}})
+    assert event.summary == "" and event.attendees == () and event.sequence == 0
+    assert event.start is None and event.private_properties == {}
+
+
+@pytest.mark.parametrize("resource", [None, [], "event", 5, {}, {"id": 5}, {"id": ""}])
+def test_not_an_event(resource: object) -> None:
+    with pytest.raises(EventFormatError):
+        event_from_google(resource)
