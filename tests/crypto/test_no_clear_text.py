@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
 from hybrid_calendar.crypto.testing import SqliteRunner
+from hybrid_calendar.errors import DecryptionError
 
 from .conftest import MakeCipher
 
@@ -45,3 +47,32 @@ async def test_sentinels_absent_from_file_and_wal(make_cipher: MakeCipher, runne
     row = runner.db["meetings"].get("evt-3")
     assert sealer.open(row["title"], table="meetings", row_id="evt-3",
                        column="title") == SENTINELS["title"]
+
+
+@pytest.mark.anyio
+async def test_logs_and_errors_carry_no_clear_text(make_cipher: MakeCipher,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    cipher = make_cipher(max_uses=2)
+    messages = []
+    sealer = await cipher.sealer("org-1", "user-1")
+    token = sealer.seal(SENTINELS["title"], table="meetings", row_id="e", column="title")
+    for _ in range(3):
+        (await cipher.sealer("org-1", "user-1")).seal(SENTINELS["description"],
+                                                      table="meetings", row_id="e",
+                                                      column="description")
+    await cipher.rotate_master_key()
+    await cipher.rekey_due()
+    for where in ({"row_id": "other"}, {"column": "location"}):
+        try:
+            sealer.open(token, **({"table": "meetings", "row_id": "e", "column": "title"}
+                                  | where))
+        except DecryptionError as err:
+            messages.append(str(err))
+    await cipher.blind_index("org-1", SENTINELS["organizer"])
+    await cipher.forget_user("org-1", "user-1")
+    assert caplog.records  # key creation and rotation are logged
+    text = caplog.text + "\n".join(messages)
+    for value in SENTINELS.values():
+        assert value.split()[0].lower() not in text.lower()
+    assert token not in text

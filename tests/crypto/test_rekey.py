@@ -85,3 +85,17 @@ def test_limits_are_validated(make_cipher: MakeCipher) -> None:
         make_cipher(max_uses=2**32)
     with pytest.raises(ValueError):
         make_cipher(cache_ttl=timedelta(minutes=16))
+
+
+@pytest.mark.anyio
+async def test_purge_retired_deletes_only_old_retired_generations(
+        make_cipher: MakeCipher, clock: ManualClock, runner: SqliteRunner) -> None:
+    cipher = make_cipher(max_age=timedelta(days=30))
+    await cipher.sealer("o", "u")
+    clock.advance(timedelta(days=31))
+    assert await cipher.rekey_due() == 1  # generation 1 retired now
+    clock.advance(timedelta(days=10))
+    assert await cipher.purge_retired(clock.now() - timedelta(days=20)) == 0
+    assert await cipher.purge_retired(clock.now()) == 1
+    left = {(r["purpose"], r["generation"]) for r in runner.db["crypto_keys"].rows}
+    assert left == {("data", 2), ("index", 1)}
