@@ -26,7 +26,9 @@ async def _serve(app: Starlette) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error",
                                            lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(1000):  # uvicorn offers no start-up event to wait on
+        if server.started:
+            break
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:

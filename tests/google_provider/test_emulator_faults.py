@@ -1,0 +1,98 @@
+"""Failure handling against the emulator: injected rate limits, 5xx, 401, 410, revoked DWD."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hybrid_calendar.errors import AccessDeniedError, SyncTokenExpiredError, TransientError
+from hybrid_calendar.models import User, UserState
+
+from .conftest import emulator_settings
+
+ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.ACTIVE)
+LIST = "calendar.events.list"
+
+
+def _statuses(emulator: Any, operation: str = LIST) -> list[int]:
+    return [r.status for r in emulator.state.request_log if r.operation == operation]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("status", "reason"), [
+    (429, "rateLimitExceeded"), (403, "rateLimitExceeded"), (403, "userRateLimitExceeded"),
+    (500, "backendError"), (503, None),
+])
+async def test_retryable_failures_are_retried(emu_gateway: Any, emulator: Any, status: int,
+                                              reason: str | None) -> None:
+    rule: dict[str, Any] = {"status": status, "count": 2, "path": "/events$"}
+    if reason:
+        rule["reason"] = reason
+    emulator.control({"errors": [rule]})
+    batch = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    assert batch.full_sync
+    assert _statuses(emulator) == [status, status, 200]
+
+
+@pytest.mark.anyio
+async def test_retries_are_bounded(make_gateway: Any, emulator: Any) -> None:
+    gateway = await make_gateway(emulator_settings(emulator, max_attempts=3))
+    emulator.control({"errors": [{"status": 502, "count": 10, "path": "/events$"}]})
+    with pytest.raises(TransientError, match="HTTP 502"):
+        await gateway.hooks.fetch_changes(gateway, ALICE, None)
+    assert _statuses(emulator) == [502, 502, 502]
+
+
+@pytest.mark.anyio
+async def test_expired_sync_token_then_full_sync(emu_gateway: Any, emulator: Any) -> None:
+    first = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    emulator.state.invalidate_sync_tokens("alice@example.com")
+    with pytest.raises(SyncTokenExpiredError) as caught:
+        await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, first.next_cursor)
+    assert caught.value.status == 410 and caught.value.reason == "fullSyncRequired"
+    again = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    assert again.full_sync and again.next_cursor != first.next_cursor
+
+
+@pytest.mark.anyio
+async def test_expired_access_token_is_refreshed_once(emu_gateway: Any, emulator: Any) -> None:
+    await emu_gateway.hooks.read_locale(emu_gateway, ALICE)
+    emulator.control({"expire_access_tokens": "alice@example.com"})
+    assert await emu_gateway.hooks.read_locale(emu_gateway, ALICE) == "en"
+    assert _statuses(emulator, "calendar.settings.get") == [200, 401, 200]
+
+
+@pytest.mark.anyio
+async def test_revoked_delegation(emu_gateway: Any, emulator: Any) -> None:
+    emulator.state.revoke_delegation("alice@example.com")
+    check = await emu_gateway.hooks.check_access(emu_gateway, ALICE)
+    assert not check.ok and check.reason is not None
+    assert "Domain-wide delegation" in check.reason and "@" not in check.reason
+    with pytest.raises(AccessDeniedError, match="Domain-wide delegation") as caught:
+        await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    assert caught.value.reason == "unauthorized_client"
+    assert _statuses(emulator) == []
+
+
+@pytest.mark.anyio
+async def test_revocation_after_tokens_were_cached(emu_gateway: Any, emulator: Any) -> None:
+    assert (await emu_gateway.hooks.check_access(emu_gateway, ALICE)).ok
+    emulator.state.revoke_delegation("alice@example.com")
+    with pytest.raises(AccessDeniedError, match="Domain-wide delegation"):
+        await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+
+
+@pytest.mark.anyio
+async def test_suspended_user(emu_gateway: Any, emulator: Any) -> None:
+    emulator.state.suspend_user("alice@example.com")
+    check = await emu_gateway.hooks.check_access(emu_gateway, ALICE)
+    assert not check.ok and "suspended" in (check.reason or "")
+
+
+@pytest.mark.anyio
+async def test_unknown_user(emu_gateway: Any) -> None:
+    stranger = User(id="u9", org_id="org1", email="nobody@example.com")
+    check = await emu_gateway.hooks.check_access(emu_gateway, stranger)
+    assert not check.ok and "does not know this user" in (check.reason or "")
+    assert "nobody" not in (check.reason or "")

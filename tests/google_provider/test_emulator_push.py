@@ -1,0 +1,111 @@
+"""Push channels end to end: emulator → uvicorn-served webhook → engine queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from hybrid_calendar.engine.engine import Engine
+from hybrid_calendar.models import User, UserState
+
+from .test_webhook import _serve
+
+ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.ACTIVE)
+
+
+@pytest.fixture
+async def webhook(emu_gateway: Any) -> AsyncIterator[str]:
+    """The gateway's routes served on loopback; yields the webhook address."""
+    emu_gateway.engine = Engine(emu_gateway)  # not started: queued jobs stay visible
+    await emu_gateway.store.put_user(ALICE)
+    routes: list[BaseRoute] = []
+    emu_gateway.hooks.register_routes(emu_gateway, routes.append)
+    async for url in _serve(Starlette(routes=routes)):
+        yield url + "/webhooks/google"
+
+
+def _event() -> dict[str, Any]:
+    start = datetime.now(UTC) + timedelta(days=1)
+    return {"summary": "sync me", "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + timedelta(hours=1)).isoformat()}}
+
+
+async def _deliveries(emulator: Any, count: int) -> list[Any]:
+    for _ in range(200):
+        delivered = list(emulator.state.push.deliveries)
+        if len(delivered) >= count:
+            return delivered
+        await anyio.sleep(0.02)
+    return list(emulator.state.push.deliveries)
+
+
+async def _watch(gateway: Any, address: str) -> Any:
+    from dataclasses import replace
+
+    token = "k" * 43
+    channel = await gateway.hooks.watch_calendar(gateway, ALICE, address, token)
+    await gateway.store.put_channel(replace(channel, token=token))
+    return channel
+
+
+async def _jobs(gateway: Any) -> int:
+    return sum((await gateway.store.job_counts()).values())
+
+
+@pytest.mark.anyio
+async def test_notifications_reach_the_webhook_and_enqueue(emu_gateway: Any, emulator: Any,
+                                                           webhook: str) -> None:
+    channel = await _watch(emu_gateway, webhook)
+    assert channel.expires_at > datetime.now(UTC) + timedelta(days=6)
+    first = await _deliveries(emulator, 1)
+    assert await _jobs(emu_gateway) == 0  # the "sync" message needs no sync
+    emulator.state.insert_event("alice@example.com", _event())
+    delivered = await _deliveries(emulator, len(first) + 1)
+    assert len(delivered) == len(first) + 1
+    assert await _jobs(emu_gateway) == 1
+
+
+@pytest.mark.anyio
+async def test_stopped_channel_gets_no_more_messages(emu_gateway: Any, emulator: Any,
+                                                     webhook: str) -> None:
+    channel = await _watch(emu_gateway, webhook)
+    before = len(await _deliveries(emulator, 1))
+    assert await emu_gateway.hooks.stop_watch(emu_gateway, ALICE, channel) is True
+    emulator.state.insert_event("alice@example.com", _event())
+    await anyio.sleep(0.3)
+    assert len(emulator.state.push.deliveries) == before
+    assert await _jobs(emu_gateway) == 0
+    assert await emu_gateway.hooks.stop_watch(emu_gateway, ALICE, channel) is True
+
+
+@pytest.mark.anyio
+async def test_dropped_notifications_are_caught_by_polling(emu_gateway: Any, emulator: Any,
+                                                           webhook: str) -> None:
+    first = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    await _watch(emu_gateway, webhook)
+    await _deliveries(emulator, 1)
+    emulator.control({"drop_notifications": 1.0})
+    created = emulator.state.insert_event("alice@example.com", _event())
+    await anyio.sleep(0.3)
+    assert await _jobs(emu_gateway) == 0  # the hint was lost...
+    changes = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, first.next_cursor)
+    assert [e.id for e in changes.events] == [created["id"]]  # ...the safety sync is not
+
+
+@pytest.mark.anyio
+async def test_forged_notification_is_rejected(emu_gateway: Any, emulator: Any,
+                                               webhook: str) -> None:
+    channel = await _watch(emu_gateway, webhook)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(webhook, headers={
+            "X-Goog-Channel-ID": channel.id, "X-Goog-Channel-Token": "guess",
+            "X-Goog-Resource-ID": channel.resource_id, "X-Goog-Resource-State": "exists"})
+    assert response.status_code == 403
+    assert await _jobs(emu_gateway) == 0
