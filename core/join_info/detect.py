@@ -34,6 +34,9 @@ WEAK_PROVIDERS = frozenset(
     if s.weak and all(o.weak for o in SERVICES if o.provider == s.provider))
 """Providers whose links are only sometimes meetings."""
 
+MAX_URLS = 200
+"""Links inspected per Location or description (an invitation has a handful)."""
+
 _SOLUTION_PROVIDERS = {"hangoutsmeet": "meet", "eventhangout": "hangouts",
                        "eventnamedhangout": "hangouts"}
 
@@ -107,7 +110,7 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
         urls.extend(url for _, url in find_bare_urls(plain))
     result: list[JoinInfo] = []
     seen: set[str] = set()
-    for raw in urls:
+    for raw in urls[:MAX_URLS]:
         url = unwrap(raw)
         if url in seen:
             continue

@@ -18,17 +18,18 @@ MAX_TEXT = 100_000
 _TAG = re.compile(r"<(?:/?[a-zA-Z][a-zA-Z0-9-]{0,30}(?:\s[^<>]*)?/?|![^<>]*)>")
 _HREF = re.compile(r"""\bhref\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
-_URL = re.compile(
-    r"(?:https?://|zoommtg://|zoomus://|msteams:/|discord://)[^\s<>\"'`\[\]{}|\\^]+",
-    re.IGNORECASE)
-_BARE_URL = re.compile(
-    r"(?<![\w.@/:%+=&#~-])(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}/[^\s<>\"'`\[\]{}|\\^]*",
-    re.IGNORECASE)
+_SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
+_TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^]+")
+_MSTEAMS = re.compile(r"(?<![\w.+/-])msteams:/[^\s<>\"'`\[\]{}|\\^]+")
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_BARE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}", re.IGNORECASE)
+_NOT_BEFORE_HOST = frozenset(".@/:%+=&#~-_")
 _SIP_URI = re.compile(r"(?<![\w.+/-])(?:sips?|h323):[^\s<>\"'`,;()\[\]{}]+", re.IGNORECASE)
-_ADDRESS = re.compile(
-    r"(?<![\w.+%/:=-])([\w+-][\w.+-]{0,63})@((?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}"
-    r"|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])",
-    re.IGNORECASE)
+_USER_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+_NOT_BEFORE_USER = frozenset("%/:=")
+_DOMAIN = re.compile(r"(?:(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}|\d{1,3}(?:\.\d{1,3}){3})"
+                     r"(?![\w-])", re.IGNORECASE)
 _TRAILING = ".,;:!?'\"*>)]}»”’"
 
 
@@ -68,22 +69,50 @@ def trim(url: str) -> str:
 
 
 def find_urls(text: str) -> list[tuple[int, str]]:
-    """URLs with a scheme, as ``(position, url)``, in order of appearance."""
-    found = []
-    for match in _URL.finditer(text):
-        url = trim(match.group())
-        if url:
-            found.append((match.start(), url))
+    """URLs with a scheme, as ``(position, url)``, in order of appearance.
+
+    Scans with ``str.find`` for ``://`` (and ``msteams:/``) and reads the scheme
+    backwards, which is several times faster than a regex trying every position.
+    """
+    found: list[tuple[int, str]] = []
+    pos = text.find("://")
+    while pos >= 0:
+        start = pos
+        while start > 0 and pos - start < 8 and text[start - 1].isascii() \
+                and text[start - 1].isalpha():
+            start -= 1
+        end = pos + 3
+        if text[start:pos].lower() in _SCHEMES:
+            tail = _TAIL.match(text, end)
+            if tail is not None:
+                end = tail.end()
+                url = trim(text[start:end])
+                if len(url) > len(text[start:pos]) + 3:
+                    found.append((start, url))
+        pos = text.find("://", end)
+    if "msteams:/" in text:
+        found.extend((m.start(), trim(m.group())) for m in _MSTEAMS.finditer(text))
+        found.sort()
     return found
 
 
 def find_bare_urls(text: str) -> list[tuple[int, str]]:
     """Links written without a scheme (``meet.google.com/abc-defg-hij``), as https URLs."""
-    found = []
-    for match in _BARE_URL.finditer(text):
-        url = trim(match.group())
-        if "/" in url:
-            found.append((match.start(), "https://" + url))
+    found: list[tuple[int, str]] = []
+    pos = text.find("/")
+    while pos > 0:
+        start = pos
+        while start > 0 and pos - start < 254 and text[start - 1] in _HOST_CHARS:
+            start -= 1
+        host = text[start:pos]
+        before = text[start - 1] if start > 0 else " "
+        end = pos + 1
+        if "." in host and _BARE_HOST.fullmatch(host) is not None and not (
+                before.isalnum() or before in _NOT_BEFORE_HOST):
+            tail = _TAIL.match(text, pos)
+            end = tail.end() if tail is not None else pos + 1
+            found.append((start, "https://" + trim(text[start:end])))
+        pos = text.find("/", end)
     return found
 
 
@@ -98,11 +127,17 @@ def find_addresses(text: str) -> list[tuple[int, str, str]]:
     Whether an address is a video address and not an e-mail address is decided by the
     caller from the domain and the words around it.
     """
-    if "@" not in text:
-        return []
-    found = []
-    for match in _ADDRESS.finditer(text):
-        user = match.group(1).rstrip(".")
-        if user:
-            found.append((match.start(), user, match.group(2).lower()))
+    found: list[tuple[int, str, str]] = []
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > 0 and at - start < 64 and text[start - 1] in _USER_CHARS:
+            start -= 1
+        before = text[start - 1] if start > 0 else " "
+        domain = _DOMAIN.match(text, at + 1)
+        user = text[start:at].rstrip(".")
+        if (domain is not None and user and user[0] not in "." and not (
+                before in _USER_CHARS or before in _NOT_BEFORE_USER)):
+            found.append((start, user, domain.group().lower()))
+        at = text.find("@", at + 1)
     return found

@@ -159,6 +159,10 @@ class ServiceIndex:
         """Return the service whose join link ``url`` is, or ``None``."""
         if len(url) > MAX_URL_LENGTH:
             url = url[:MAX_URL_LENGTH]
+        fast = _split_http(url)
+        if fast is not None:
+            host, rest = fast
+            return self._classify_http(url, host, rest)
         try:
             parts = urlsplit(url)
             host = (parts.hostname or "").rstrip(".")
@@ -167,9 +171,11 @@ class ServiceIndex:
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             return self._classify_scheme(scheme, url, parts, host)
+        return self._classify_http(url, host, _rest(parts))
+
+    def _classify_http(self, url: str, host: str, rest: str) -> Classified | None:
         if not host or host.split(".", 1)[0] in NON_JOIN_LABELS:
             return None
-        rest = _rest(parts)
         if _first_segment(rest) in NON_JOIN_SEGMENTS:
             return None
         for service in self.candidates(host):
@@ -209,6 +215,29 @@ class ServiceIndex:
             if dot < 0:
                 return None
             name = name[dot + 1:]
+
+
+def _split_http(url: str) -> tuple[str, str] | None:
+    """``(host, rest)`` of a plain ``http(s)://host[:port]/...`` URL, else ``None``."""
+    if url[:8].lower() == "https://":
+        begin = 8
+    elif url[:7].lower() == "http://":
+        begin = 7
+    else:
+        return None
+    end = len(url)
+    for stop in "/?#":
+        index = url.find(stop, begin)
+        if 0 <= index < end:
+            end = index
+    authority = url[begin:end]
+    if "@" in authority or "[" in authority or "\\" in authority:
+        return None  # userinfo or IPv6: let urlsplit decide
+    host = authority.split(":", 1)[0].lower().rstrip(".")
+    rest = url[end:]
+    if not rest or rest[0] != "/":
+        rest = "/" + rest
+    return host, rest
 
 
 def _rest(parts: SplitResult) -> str:

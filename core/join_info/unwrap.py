@@ -29,6 +29,10 @@ _QUERY_KEYS: dict[str, tuple[str, ...]] = {
 }
 """Wrapper hosts (or parent domains) that carry the target in a query parameter."""
 
+_HINTS = ("google.", "safelinks", "urldefense", "cudasvc", "trendmicro", "secure-web.cisco",
+          "statics.teams")
+"""Cheap substring test before a URL is parsed as a possible wrapper."""
+
 _PP_RUN_LENGTHS = {char: index + 2 for index, char in enumerate(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
 _PP_TOKEN = re.compile(r"\*(\*.)?")
@@ -47,8 +51,13 @@ def unwrap(url: str) -> str:
 
 def unwrap_once(url: str) -> str | None:
     """Remove one wrapper; ``None`` when ``url`` is not a known wrapper."""
-    lowered = url[:40].lower()
-    if "urldefense" in lowered:
+    lowered = url[:80].lower()
+    if not any(hint in lowered for hint in _HINTS):
+        return None
+    host_part = lowered.partition("://")[2]
+    for stop in "/?#":
+        host_part = host_part.partition(stop)[0]
+    if "urldefense" in host_part:
         if "/v3/__" in url:
             return _proofpoint_v3(url)
         return _proofpoint_v2(url)

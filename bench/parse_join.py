@@ -1,0 +1,170 @@
+"""Join-link detection throughput on one core, next to baselines measured in the same run.
+
+Builds a realistic mix of Google Calendar event resources (Google Meet conference data,
+Zoom, Teams, Webex and GoTo invitations in plain text and HTML, links wrapped by
+SafeLinks and Google's redirector, and events with no join information at all), then
+times, alternating rounds, best of ``--rounds``:
+
+* **detect** — ``detect(event)`` on already converted ``CalendarEvent`` objects (what the
+  engine does per stored event);
+* **pipeline** — what ``parse-join --jsonl`` does per line: ``json.loads``, conversion to
+  ``CalendarEvent``, ``detect`` and ``json.dumps`` of the result;
+* **baseline json** — ``json.loads`` of the same lines;
+* **baseline regex** — a naive single regex scan (``https?://\\S+``) over Location and
+  description of the same events.
+
+Prints events/s for each and the ratios; target ≥ 20,000 events/s for ``detect``.
+
+    .venv/bin/python bench/parse_join.py [--events 20000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from hybrid_calendar.join_info.command import join_to_json
+from hybrid_calendar.join_info.detect import detect
+from hybrid_calendar.join_info.google_event import event_from_google
+
+AGENDA = ("Agenda:\n1. Status of the migration\n2. Budget for Q3\n3. Hiring plan\n\n"
+          "Notes from last time are in the shared folder. Please review the design doc "
+          "before the meeting and add comments.\n")
+ZOOM = ("Jane Doe is inviting you to a scheduled Zoom meeting.\n\nJoin Zoom Meeting\n"
+        "https://us02web.zoom.us/j/8551234{n:04d}?pwd=ZXhhbXBsZVBhc3N3b3Jk.1\n\n"
+        "Meeting ID: 855 1234 {n:04d}\nPasscode: 482913\n\n---\n\nOne tap mobile\n"
+        "+16469313860,,8551234{n:04d}#,,,,*482913# US\n\nJoin by SIP\n"
+        "• 8551234{n:04d}@zoomcrc.com\n\nJoin by H.323\n• 144.195.19.161 (US West)\n")
+TEAMS = ("_" * 80 + "\nMicrosoft Teams meeting\nJoin on your computer, mobile app or room "
+         "device\nClick here to join the meeting<https://teams.microsoft.com/l/meetup-join/"
+         "19%3ameeting_NjQ3ZmE5OTMtYjk4Ni00ZGI4LWE2NjQtYzE0ZGEz{n:04d}%40thread.v2/0?context="
+         "%7b%22Tid%22%3a%2272f988bf%22%2c%22Oid%22%3a%22d8c9f5e4%22%7d>\nMeeting ID: 245 896 "
+         "123 456\nPasscode: x7KmQp\nDownload Teams<https://www.microsoft.com/en-us/microsoft-"
+         "teams/download-app> | Join on the web<https://www.microsoft.com/microsoft-teams/join-"
+         "a-meeting>\nJoin with a video conferencing device\nacme@m.webex.com\nVideo ID: 113 922"
+         " {n:04d}\nLearn More<https://aka.ms/JoinTeamsMeeting> | Meeting options<https://"
+         "teams.microsoft.com/meetingOptions/?organizerId=d8c9>\n" + "_" * 80 + "\n")
+WEBEX = ("Jane Doe is inviting you to a scheduled Webex meeting.\n\nMeeting number (access "
+         "code): 2634 123 {n:04d}\nMeeting password: Ab12Cd34\n\nJoin meeting https://acme."
+         "webex.com/acme/j.php?MTID=m1234567890abcdef1234567890ab{n:04d}\n\nJoin by phone\n"
+         "+1-415-655-0001 US Toll\n\nJoin from a video system or application\nDial 2634123{n:04d}"
+         "@acme.webex.com\n\nNeed help? Go to https://help.webex.com\n")
+GOTO = ("Please join my meeting from your computer, tablet or smartphone.\nhttps://meet.goto."
+        "com/12345{n:04d}\n\nAccess Code: 123-45{n:04d}\nOr dial directly: 12345{n:04d}"
+        "@67.217.95.2\n")
+
+
+def _html(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "<div>" + re.sub(r"(https://\S+)", lambda m: (
+        f'<a href="https://www.google.com/url?q={quote(m.group(1), safe="")}&amp;sa=D&amp;'
+        f'source=calendar">{m.group(1)}</a>'), text).replace("\n", "<br>") + "</div>"
+
+
+def make_events(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """A deterministic realistic mix of event resources."""
+    rng = random.Random(seed)
+    events = []
+    for n in range(count):
+        kind = rng.random()
+        event: dict[str, Any] = {
+            "kind": "calendar#event", "id": f"evt{n:06d}", "status": "confirmed",
+            "summary": f"Meeting {n}", "etag": f"\"{3187221858184000 + n}\"",
+            "start": {"dateTime": "2026-03-03T10:00:00+01:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2026-03-03T11:00:00+01:00", "timeZone": "Europe/Berlin"},
+            "organizer": {"email": "alice@example.com"},
+            "attendees": [{"email": f"user{i}@example.com", "responseStatus": "accepted"}
+                          for i in range(rng.randint(1, 8))]}
+        number = n % 10_000
+        if kind < 0.30:
+            code = "abc-defg-hij"
+            event["hangoutLink"] = f"https://meet.google.com/{code}"
+            event["conferenceData"] = {"entryPoints": [
+                {"entryPointType": "video", "uri": f"https://meet.google.com/{code}"},
+                {"entryPointType": "phone", "uri": "tel:+49-40-8081617300", "pin": "657955248"}],
+                "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
+                "conferenceId": code}
+            event["description"] = AGENDA
+        elif kind < 0.50:
+            event["description"] = ZOOM.format(n=number)
+            event["location"] = f"https://us02web.zoom.us/j/8551234{number:04d}"
+        elif kind < 0.62:
+            event["description"] = TEAMS.format(n=number)
+            event["location"] = "Microsoft Teams Meeting"
+        elif kind < 0.72:
+            event["description"] = _html(WEBEX.format(n=number))
+        elif kind < 0.77:
+            event["description"] = GOTO.format(n=number)
+        elif kind < 0.80:
+            event["description"] = (AGENDA + "Join: https://nam12.safelinks.protection.outlook."
+                                    "com/?url=" + quote(f"https://acme.zoom.us/j/9{n:010d}",
+                                                        safe="") + "&data=05%7C01&reserved=0")
+        else:
+            event["description"] = AGENDA if kind < 0.95 else ""
+            event["location"] = "Room 4.01, Building B" if kind < 0.9 else ""
+        events.append(event)
+    return events
+
+
+_NAIVE = re.compile(r"https?://\S+")
+
+
+def _best(fn: Callable[[], object], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    """Run the benchmark and print one results line per mode plus the summary."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    resources = make_events(args.events)
+    lines = [json.dumps(r) for r in resources]
+    events = [event_from_google(r) for r in resources]
+    found = sum(detect(e) is not None for e in events)
+
+    def run_detect() -> None:
+        for event in events:
+            detect(event)
+
+    def run_pipeline() -> None:
+        for line in lines:
+            json.dumps(join_to_json(detect(event_from_google(json.loads(line)))))
+
+    def run_json() -> None:
+        for line in lines:
+            json.loads(line)
+
+    def run_regex() -> None:
+        for event in events:
+            _NAIVE.findall(event.location)
+            _NAIVE.findall(event.description)
+
+    times = {"detect": _best(run_detect, args.rounds), "pipeline": _best(run_pipeline, args.rounds),
+             "json": _best(run_json, args.rounds), "regex": _best(run_regex, args.rounds)}
+    rate = {name: args.events / seconds for name, seconds in times.items()}
+    print(f"parse_join: {args.events} events ({found} with join info), best of {args.rounds}, "
+          "one core")
+    for name in ("detect", "pipeline", "json", "regex"):
+        print(f"  {name:<9} {rate[name]:>12,.0f} events/s")
+    print(f"parse_join results: detect {rate['detect']:,.0f} events/s "
+          f"(target >= 20,000: {'ok' if rate['detect'] >= 20_000 else 'MISSED'}); "
+          f"detect/json.loads time ratio {times['detect'] / times['json']:.2f}; "
+          f"detect/naive-regex time ratio {times['detect'] / times['regex']:.2f}; "
+          f"pipeline/json.loads time ratio {times['pipeline'] / times['json']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

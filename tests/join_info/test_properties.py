@@ -1,0 +1,114 @@
+"""Property tests: the detector never crashes and stays linear on hostile input.
+
+The hostile bodies are ~100 kB of patterns that make naive URL, e-mail and HTML regexes
+backtrack quadratically or worse; a linear scan handles each in milliseconds, a quadratic
+one would take minutes. Hypothesis' per-example deadline is set far above the expected
+time only so that such a regression fails instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hybrid_calendar.join_info import detect, find_keyword
+from hybrid_calendar.join_info.extract import MAX_TEXT, prepare
+from hybrid_calendar.join_info.google_event import EventFormatError, event_from_google
+from hybrid_calendar.join_info.unwrap import unwrap
+from hybrid_calendar.models import JoinInfo
+
+from .helpers import event
+
+PIECES = ["https://", "http://", "zoom.us/j/", "@", ".", "a", "1", "-", "<", ">", "<a href=\"",
+          "\"", "&amp;", "sip:", "Meeting ID: ", "Passcode: ", "VTC Conference ID: ", "\n",
+          " ", "webex.com/meet/", "?pwd=", "%", "*", "__;", "urldefense.com/v3/__", ":",
+          "www.google.com/url?q=", "safelinks.protection.outlook.com/?url=", "@webex", "é",
+          "会議番号: ", "<br>", "\u00a0", "/"]
+text = st.lists(st.sampled_from(PIECES) | st.text(max_size=5), max_size=60).map("".join)
+
+
+def _valid(found: JoinInfo | None) -> None:
+    if found is not None:
+        assert found.provider and found.provider == found.provider.lower()
+        assert found.source in ("conference", "location", "body")
+        assert found.url is not None or found.dial is not None
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=2),
+          suppress_health_check=[HealthCheck.too_slow])
+@given(description=text, location=text)
+def test_detect_never_crashes(description: str, location: str) -> None:
+    _valid(detect(event(description, location)))
+
+
+@settings(max_examples=200, deadline=timedelta(seconds=2))
+@given(location=text)
+def test_find_keyword_never_crashes(location: str) -> None:
+    request = find_keyword(location)
+    if request is not None:
+        assert request.raw in location and request.raw.startswith("@")
+
+
+@settings(max_examples=200, deadline=timedelta(seconds=2))
+@given(url=text)
+def test_unwrap_never_crashes(url: str) -> None:
+    assert isinstance(unwrap("https://" + url), str)
+
+
+@settings(max_examples=100, deadline=timedelta(seconds=2))
+@given(resource=st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "start", "end", "description", "location", "conferenceData",
+                         "entryPoints", "uri", "hangoutLink", "attendees", "email",
+                         "dateTime", "date", "extendedProperties", "private"]),
+        inner, max_size=6),
+    max_leaves=20))
+def test_google_event_conversion_never_crashes(resource: object) -> None:
+    try:
+        converted = event_from_google(resource)
+    except EventFormatError:
+        return
+    _valid(detect(converted))
+
+
+HOSTILE = [
+    "a" * 100_000,
+    "a." * 50_000,
+    "@" * 100_000,
+    "a@" * 50_000,
+    "a@a." * 25_000,
+    "<" * 100_000,
+    "<a " * 33_000,
+    "<a href=\"" * 10_000,
+    "https://" * 12_000,
+    "https://a" * 11_000,
+    "zoom.us/" * 12_000,
+    "x.zoom.us/j/1 " * 7_000,
+    "Meeting ID: " * 8_000,
+    "Passcode: 1 " * 8_000,
+    "VTC Conference ID: 1 a@b.cc " * 3_000,
+    "sip:" * 25_000,
+    "-" * 100_000,
+    "1 " * 50_000,
+    "*" * 100_000,
+    "&amp;" * 20_000,
+    ("https://urldefense.com/v3/__" + "*" * 5_000 + "__;") * 10,
+    "https://www.google.com/url?q=" * 3_000,
+    "@webex:" * 14_000,
+]
+
+
+@settings(max_examples=len(HOSTILE), deadline=timedelta(seconds=5), database=None)
+@given(st.sampled_from(HOSTILE))
+def test_hostile_bodies_finish(body: str) -> None:
+    assert len(prepare(body).plain) <= MAX_TEXT
+    _valid(detect(event(body, body[:5000])))
+    find_keyword(body)
+
+
+def test_each_hostile_body_is_checked() -> None:
+    for body in HOSTILE:
+        _valid(detect(event(body)))
