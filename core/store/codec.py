@@ -10,8 +10,8 @@ from hybrid_calendar.models import JoinInfo, Meeting, User, UserState
 from hybrid_calendar.store.base import Sealer
 from hybrid_calendar.store.sqlite_base import dt, ts
 
-MEETING_SEALED = ("title", "description", "location", "organizer", "attendees", "join_info",
-                  "html_link")
+MEETING_SEALED = ("calendar_id", "title", "description", "location", "organizer", "attendees",
+                  "join_info", "html_link")
 """Meeting columns stored encrypted."""
 
 
@@ -24,6 +24,7 @@ def meeting_to_row(sealer: Sealer, meeting: Meeting) -> dict[str, Any]:
     """Encrypt a meeting into a ``meetings`` row."""
     row_id = meeting_row_id(meeting.user_id, meeting.event_id)
     clear = {
+        "calendar_id": meeting.calendar_id,
         "title": meeting.title,
         "description": meeting.description,
         "location": meeting.location,
@@ -33,8 +34,7 @@ def meeting_to_row(sealer: Sealer, meeting: Meeting) -> dict[str, Any]:
         "html_link": meeting.html_link or "",
     }
     row: dict[str, Any] = {
-        "user_id": meeting.user_id, "event_id": meeting.event_id,
-        "calendar_id": meeting.calendar_id, "status": meeting.status,
+        "user_id": meeting.user_id, "event_id": meeting.event_id, "status": meeting.status,
         "start_at": ts(meeting.start), "end_at": ts(meeting.end),
         "all_day": int(meeting.all_day), "recurring_event_id": meeting.recurring_event_id,
         "etag": meeting.etag, "marker": meeting.marker,
@@ -52,7 +52,7 @@ def row_to_meeting(sealer: Sealer, row: Mapping[str, Any]) -> Meeting:
     start, end = dt(row["start_at"]), dt(row["end_at"])
     assert start is not None and end is not None
     return Meeting(
-        user_id=row["user_id"], event_id=row["event_id"], calendar_id=row["calendar_id"],
+        user_id=row["user_id"], event_id=row["event_id"], calendar_id=clear["calendar_id"],
         status=row["status"], start=start, end=end, title=clear["title"],
         description=clear["description"], location=clear["location"],
         organizer=clear["organizer"] or None,

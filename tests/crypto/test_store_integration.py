@@ -69,9 +69,6 @@ async def test_store_writes_no_sentinel_in_clear(gateway: Gateway, tmp_path: Pat
     assert (await store.get_meeting(user, "evt7")) == stored
 
 
-@pytest.mark.xfail(strict=True, reason="meetings.calendar_id is stored in clear and the Google "
-                   "provider sets it to the user's address (store owner: seal it or store "
-                   "an index); remove this marker when fixed")
 @pytest.mark.anyio
 async def test_calendar_id_address_is_not_stored_in_clear(gateway: Gateway) -> None:
     store = gateway.store
