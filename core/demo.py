@@ -31,8 +31,9 @@ def demo_events(now: datetime) -> dict[str, list[dict[str, Any]]]:
     """Invitations that exercise join-link detection and keyword scheduling."""
     def at(hours: float, minutes: int = 30) -> dict[str, dict[str, str]]:
         start = (now + timedelta(hours=hours)).replace(second=0, microsecond=0)
-        return {"start": {"dateTime": start.isoformat()},
-                "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()}}
+        return {"start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+                "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat(),
+                        "timeZone": "UTC"}}
 
     return {
         USERS[0]: [
