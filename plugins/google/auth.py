@@ -66,7 +66,8 @@ class ServiceAccount:
             raise ConfigError("google.service_account_file",
                               f"the service-account key lacks {', '.join(missing)}")
         try:
-            signer = crypt.RSASigner.from_service_account_info(dict(info))
+            signer = crypt.RSASigner.from_service_account_info(  # type: ignore[no-untyped-call]
+                dict(info))
         except (ValueError, TypeError) as err:
             raise ConfigError("google.service_account_file",
                               "the service-account private key cannot be read") from err
@@ -91,7 +92,8 @@ class ServiceAccount:
         payload = {"iss": self.client_email, "sub": subject, "aud": GOOGLE_TOKEN_URI,
                    "scope": " ".join(scopes), "iat": int(now),
                    "exp": int(now) + ASSERTION_LIFETIME}
-        return jwt.encode(self.signer, payload)
+        assertion: bytes = jwt.encode(self.signer, payload)  # type: ignore[no-untyped-call]
+        return assertion
 
 
 @dataclass(frozen=True, slots=True)

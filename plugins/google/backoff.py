@@ -32,7 +32,7 @@ class Backoff:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
-        ceiling = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        ceiling = min(self.cap, self.base * 2.0 ** max(0, attempt - 1))
         jittered = self.random() * ceiling
         if retry_after is not None:
             return max(jittered, min(retry_after, self.max_retry_after))
