@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -69,7 +70,7 @@ def test_message_numbers_not_consecutive(emu: RunningEmulator, cal: Any,
         emu.state.insert_event(ALICE, timed(f"e{i}", START, END))
     received = receiver.wait_for(11)
     numbers = [int(r["headers"]["X-Goog-Message-Number"]) for r in received]
-    gaps = {b - a for a, b in zip(numbers, numbers[1:], strict=False)}
+    gaps = {b - a for a, b in itertools.pairwise(numbers)}
     assert min(gaps) >= 1 and gaps != {1}
 
 

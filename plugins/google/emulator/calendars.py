@@ -8,6 +8,7 @@ sync returns exactly the rows whose sequence is larger. Deleted events stay as
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -72,8 +73,7 @@ class Calendar:
 
 def new_event_id() -> str:
     """A random id in Google's alphabet (base32hex lower case, 26 characters)."""
-    alphabet = "0123456789abcdefghijklmnopqrstuv"
-    return "".join(secrets.choice(alphabet) for _ in range(26))
+    return base64.b32hexencode(secrets.token_bytes(16)).decode().lower().rstrip("=")
 
 
 def valid_client_id(event_id: str) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar_google.emulator.calendars import new_event_id
 from hybrid_calendar_google.emulator.events import etag_for
 from hybrid_calendar_google.emulator.timeutil import format_local, format_utc, stamp_to_datetime
 
@@ -41,7 +41,7 @@ def seed(state: EmulatorState, users: list[str], events_per_user: int, *,
                                        hours=8 + rng.randrange(9),
                                        minutes=30 * rng.randrange(2))
             end = when + dt.timedelta(minutes=30 * (1 + rng.randrange(2)))
-            event_id = new_event_id()
+            event_id = secrets.token_hex(13)  # [0-9a-f] is inside Google's id alphabet
             now = format_utc(stamp_to_datetime(stamp))
             attendees = [{"email": user.email, "organizer": True, "self": True,
                           "responseStatus": "accepted"}]
