@@ -80,6 +80,7 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
                        "calendar_base_url": emu.base_url + "/calendar/v3",
                        "gmail_base_url": emu.base_url},
             "kms_local": {"key_file": str(data_dir / "kms-keys.json")},
+            "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
         }
         config, pm = load_settings(None, overrides=overrides)
         server = uvicorn.Server(uvicorn_config(config, pm))

@@ -252,7 +252,10 @@ def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
     :param user: the organiser.
     :param event: the event with the keyword.
     :param request: keyword, modifier and resolved action.
-    :returns: join information for the new meeting. First result wins.
+    :returns: join information for the new meeting. A plugin that modified the event
+        itself (e.g. attached conference data) puts the event's new etag in
+        ``extra["event_etag"]`` so the following invite update does not conflict.
+        First result wins.
     """
 
 

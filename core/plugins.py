@@ -26,7 +26,8 @@ from hybrid_calendar.errors import PluginError
 log = logging.getLogger(__name__)
 
 BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
-    "google": ("hybrid_calendar_google.plugin", "hybrid_calendar_google.emulator.commands"),
+    "google": ("hybrid_calendar_google.plugin", "hybrid_calendar_google.meet",
+               "hybrid_calendar_google.emulator.commands"),
     "join_info": ("hybrid_calendar.join_info.plugin",),
     "kms_local": ("hybrid_calendar_kms.local", "hybrid_calendar_kms.commands"),
     "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,8 @@ async def schedule_keyword_meeting(gateway: Gateway, user: User, event: Calendar
         log.warning("no plugin creates meetings for keyword %r (event %s)", request.keyword,
                     event.id)
         return event
+    if join.extra.get("event_etag"):  # the plugin changed the event (conference data)
+        event = replace(event, etag=join.extra["event_etag"])
     locale = user.locale or await gateway.hooks.read_locale(gateway, user) or "en"
     update = plan_invite_update(event, join, locale, request)
     if update is None:
