@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Secret, SettingSpec
-from hybrid_calendar_google import channels, invites, settings_api, sync
+from hybrid_calendar_google import channels, invites, keys, settings_api, sync
 from hybrid_calendar_google.auth import DEFAULT_SCOPES
 from hybrid_calendar_google.context import context
 from hybrid_calendar_google.webhook import webhook_route
@@ -77,6 +77,13 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
     """Declare the ``[google]`` settings (see :data:`SETTINGS`)."""
     for spec in SETTINGS:
         register(spec)
+
+
+@hookimpl
+def register_commands(register: Callable[..., None]) -> None:
+    """Add ``hybrid-calendar google import-key`` (store a key as an encrypted org secret)."""
+    register("google import-key", "store a service-account key for an organisation",
+             keys.configure, keys.run)
 
 
 @hookimpl
