@@ -1,0 +1,166 @@
+"""The whole gateway (HTTP app, engine, store, crypto) against the Google emulator.
+
+Both servers run for real on loopback: the emulator in its own thread, the gateway under
+uvicorn in the test's event loop, so push notifications travel over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from hybrid_calendar import hookimpl
+from hybrid_calendar.app import create_app
+from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.models import Notification
+from hybrid_calendar.settings import load_settings
+from hybrid_calendar_google.emulator.testing import RunningEmulator, running_emulator
+
+DOMAIN = "example.com"
+ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+class CaptureSink:
+    """A sink plugin that records what the engine delivers (registered like any plugin)."""
+
+    def __init__(self) -> None:
+        self.delivered: list[Notification] = []
+        self.fail_next = 0
+
+    @hookimpl
+    def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
+        """Record the notification, or fail on purpose when asked to."""
+        if self.fail_next:
+            self.fail_next -= 1
+            raise RuntimeError("device unreachable")
+        self.delivered.append(notification)
+
+    def of_kind(self, kind: str) -> list[Notification]:
+        return [n for n in self.delivered if n.kind == kind]
+
+
+@dataclass
+class Stack:
+    """A running emulator + gateway pair and an admin client."""
+
+    emu: RunningEmulator
+    gateway: Gateway
+    admin: httpx.AsyncClient
+    sink: CaptureSink
+    base_url: str
+    user_ids: dict[str, str] = field(default_factory=dict)
+
+    async def provision(self) -> None:
+        response = await self.admin.post("/api/v1/organisations",
+                                          json={"id": "org1", "name": "Example",
+                                                "domain": DOMAIN})
+        assert response.status_code == 201, response.text
+
+    async def activate(self, email: str) -> dict[str, Any]:
+        response = await self.admin.post("/api/v1/organisations/org1/users",
+                                         json={"email": email})
+        assert response.status_code == 202, response.text
+        self.user_ids[email] = response.json()["id"]
+        await self.idle()
+        return await self.user(email)
+
+    async def user(self, email: str) -> dict[str, Any]:
+        users = (await self.admin.get("/api/v1/organisations/org1/users")).json()["users"]
+        return next(u for u in users if u["email"] == email)
+
+    async def meetings(self, email: str) -> list[dict[str, Any]]:
+        response = await self.admin.get(f"/api/v1/users/{self.user_ids[email]}/meetings")
+        assert response.status_code == 200, response.text
+        return list(response.json()["meetings"])
+
+    async def idle(self, limit: float = 20.0) -> None:
+        """Wait until every queued job ran (push deliveries included)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline:
+            await asyncio.to_thread(self.emu.state.push.wait_idle, 5.0)
+            jobs = await self.gateway.store.job_counts()
+            if not jobs.get("queued") and not jobs.get("running"):
+                await asyncio.sleep(0.05)
+                jobs = await self.gateway.store.job_counts()
+                if not jobs.get("queued") and not jobs.get("running"):
+                    return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"jobs still pending: {await self.gateway.store.job_counts()}")
+
+    async def wait_for(self, predicate: Any, limit: float = 20.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline:
+            if await predicate():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("condition not met in time")
+
+    def calls(self, user: str, method: str | None = None, contains: str = "") -> list[Any]:
+        return [r for r in self.emu.state.request_log if r.user == user
+                and (method is None or r.method == method) and contains in r.path]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with running_emulator(domain=DOMAIN, users=[ALICE, BOB, CAROL]) as emu:
+        yield emu
+
+
+def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[str, Any]:
+    return {
+        "plugins": {"enabled": ["google", "join_info", "kms_local"], "load_entrypoints": False},
+        "gateway": {"port": port, "public_url": f"http://127.0.0.1:{port}",
+                    "data_dir": str(tmp_path / "data"), "admin_token": ADMIN_TOKEN,
+                    "synchronous": "NORMAL"},
+        "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4},
+        "google": {"service_account_json": json.dumps(emu.service_account_info),
+                   "calendar_base_url": emu.base_url + "/calendar/v3",
+                   "gmail_base_url": emu.base_url, "backoff_base_seconds": 0.01,
+                   "backoff_cap_seconds": 0.05},
+        "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
+    }
+
+
+@pytest.fixture
+async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
+    port = free_port()
+    config, pm = load_settings(None, overrides=gateway_overrides(emulator, tmp_path, port),
+                               environ={})
+    sink = CaptureSink()
+    pm.register(sink, name="capture")
+    gateway = build_gateway(config, pm)
+    server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
+                                           lifespan="on", log_config=None))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "gateway failed to start"
+        await asyncio.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers={
+                "Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
+            stack = Stack(emulator, gateway, admin, sink, base)
+            await stack.provision()
+            yield stack
+    finally:
+        server.should_exit = True
+        await task

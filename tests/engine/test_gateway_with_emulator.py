@@ -1,0 +1,214 @@
+"""End to end: admin API → activation → sync → meetings list, over real HTTP both ways."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from hybrid_calendar.engine import notify, sweeps
+from hybrid_calendar.models import NotificationKind
+
+from .conftest import ALICE, BOB, CAROL, Stack
+
+pytestmark = pytest.mark.anyio
+
+
+def at(hours: float, minutes: int = 30, **extra: Any) -> dict[str, Any]:
+    start = (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
+    return {"start": {"dateTime": start.isoformat(), "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat(),
+                    "timeZone": "Europe/Berlin"}, **extra}
+
+
+async def test_activation_syncs_the_retention_window(stack: Stack) -> None:
+    emu = stack.emu.state
+    emu.insert_event(ALICE, at(-24 * 9, summary="Too old"))
+    emu.insert_event(ALICE, at(-24 * 2, summary="Last week"))
+    emu.insert_event(ALICE, at(2, summary="Design review", description=(
+        "Join: https://us02web.zoom.us/j/81234567890?pwd=abc")))
+    emu.insert_event(ALICE, at(24 * 40, summary="Too far"))
+    emu.insert_event(ALICE, at(24, summary="Weekly", recurrence=["RRULE:FREQ=WEEKLY;COUNT=10"],
+                               location="https://teams.microsoft.com/l/meetup-join/19%3am"))
+    user = await stack.activate(ALICE)
+    assert (user["state"], user["reason"]) == ("active", None)
+    meetings = await stack.meetings(ALICE)
+    titles = [m["title"] for m in meetings]
+    assert "Too old" not in titles and "Too far" not in titles
+    assert titles.count("Weekly") == 5  # weekly instances within 31 days
+    assert {"Last week", "Design review"} <= set(titles)
+    zoom = next(m for m in meetings if m["title"] == "Design review")
+    assert zoom["join"]["provider"] == "zoom"
+    assert zoom["join"]["url"] == "https://us02web.zoom.us/j/81234567890?pwd=abc"
+    assert zoom["join"]["dial"] == "81234567890@zoomcrc.com"
+
+
+async def test_push_notifications_drive_incremental_sync(stack: Stack) -> None:
+    event = stack.emu.state.insert_event(ALICE, at(3, summary="Planning"))
+    await stack.activate(ALICE)
+    lists_before = len(stack.calls(ALICE, "GET", "/events"))
+    stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Planning (moved)"})
+    await stack.idle()
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Planning (moved)"]
+    assert len(stack.calls(ALICE, "GET", "/events")) == lists_before + 1  # one incremental
+    stack.emu.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert await stack.meetings(ALICE) == []
+
+
+async def test_only_active_users_are_ever_called(stack: Stack) -> None:
+    stack.emu.state.insert_event(BOB, at(1, summary="Bob's own"))
+    stack.emu.state.insert_event(ALICE, at(1, summary="Alice's", attendees=[{"email": BOB}]))
+    await stack.activate(ALICE)
+    await sweeps.run_sweep(stack.gateway)
+    await stack.idle()
+    assert stack.calls(ALICE)
+    assert stack.calls(BOB) == []
+
+
+async def test_revoked_delegation_moves_user_to_error_and_stops_polling(stack: Stack) -> None:
+    await stack.activate(ALICE)
+    stack.emu.state.revoke_delegation(ALICE)
+    stack.emu.control({"expire_access_tokens": ALICE})
+    response = await stack.admin.post(f"/api/v1/users/{stack.user_ids[ALICE]}/sync")
+    assert response.status_code == 202
+    await stack.idle()
+    user = await stack.user(ALICE)
+    assert user["state"] == "error"
+    assert user["reason"] and ALICE not in user["reason"]
+    calls = len(stack.emu.state.request_log)
+    await sweeps.run_sweep(stack.gateway)
+    await stack.idle()
+    assert len(stack.calls(ALICE)) == len([r for r in stack.emu.state.request_log[:calls]
+                                           if r.user == ALICE])
+
+
+async def test_unknown_user_activation_fails_with_a_reason(stack: Stack) -> None:
+    user = await stack.activate("mallory@example.com")
+    assert user["state"] == "error"
+    assert user["reason"]
+
+
+async def test_expired_sync_token_triggers_a_full_resync(stack: Stack) -> None:
+    first = stack.emu.state.insert_event(ALICE, at(1, summary="One"))
+    await stack.activate(ALICE)
+    stack.emu.state.invalidate_sync_tokens(ALICE)
+    stack.emu.state.patch_event(ALICE, first["id"], {"summary": "One, renamed"})
+    stack.emu.state.insert_event(ALICE, at(5, summary="Two"))
+    await stack.idle()
+    assert sorted(m["title"] for m in await stack.meetings(ALICE)) == ["One, renamed", "Two"]
+    assert any(r.status == 410 for r in stack.calls(ALICE, "GET", "/events"))
+
+
+async def test_rate_limits_and_server_errors_are_ridden_out(stack: Stack) -> None:
+    stack.emu.state.insert_event(ALICE, at(1, summary="Survivor"))
+    stack.emu.control({"errors": [{"status": 429, "count": 2, "path": "/events$"},
+                                  {"status": 403, "reason": "userRateLimitExceeded",
+                                   "count": 1, "path": "/events$"},
+                                  {"status": 503, "count": 1, "path": "/events$"}]})
+    await stack.activate(ALICE)
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Survivor"]
+    statuses = [r.status for r in stack.calls(ALICE, "GET", "/events")]
+    assert {429, 403, 503} <= set(statuses) and statuses[-1] == 200
+
+
+async def test_safety_resync_catches_dropped_notifications(stack: Stack) -> None:
+    event = stack.emu.state.insert_event(ALICE, at(1, summary="Before"))
+    await stack.activate(ALICE)
+    stack.emu.control({"drop_notifications": 1.0})
+    stack.emu.state.patch_event(ALICE, event["id"], {"summary": "After"})
+    await stack.idle()
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Before"]
+    stack.gateway.config = stack.gateway.config.replace("sync", safety_resync_minutes=0.01)
+    await anyio.sleep(0.7)  # quiet for longer than 0.01 minutes
+    await sweeps.resync_quiet_users(stack.gateway)
+    await stack.idle()
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["After"]
+
+
+async def test_keyword_creates_one_meeting_and_the_update_is_a_fixpoint(stack: Stack) -> None:
+    stack.emu.state.set_setting(ALICE, "locale", "de")
+    event = stack.emu.state.insert_event(ALICE, at(4, summary="Kundentermin",
+                                                   location="Raum 4 @meet",
+                                                   description="Agenda: Angebot"))
+    await stack.activate(ALICE)
+    stored = stack.emu.state.get_event(ALICE, event["id"])
+    meetings = await stack.meetings(ALICE)
+    assert meetings[0]["join"]["provider"] == "meet"
+    url = meetings[0]["join"]["url"]
+    assert url.startswith("https://meet.google.com/")
+    assert stored["location"] == meetings[0]["location"] == f"Raum 4 {url}"
+    assert stored["description"].startswith("Agenda: Angebot")  # organiser's text kept
+    assert url in stored["description"]
+    assert "An der Besprechung teilnehmen" in stored["description"]  # organiser locale: de
+    patches = len(stack.calls(ALICE, "PATCH"))
+    assert patches == 2  # conference data, then the localized join details
+
+    # The organiser edits the title: the gateway syncs, writes nothing, creates nothing.
+    stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Kundentermin (neu)"})
+    await stack.idle()
+    assert len(stack.calls(ALICE, "PATCH")) == patches
+    meetings = await stack.meetings(ALICE)
+    assert meetings[0]["title"] == "Kundentermin (neu)" and meetings[0]["join"]["url"] == url
+
+
+async def test_vacation_responder_sets_presence(stack: Stack) -> None:
+    now = datetime.now(UTC)
+    stack.emu.state.set_vacation(CAROL, {
+        "enableAutoReply": True, "startTime": str(int((now - timedelta(hours=1)).timestamp()
+                                                      * 1000)),
+        "endTime": str(int((now + timedelta(days=2)).timestamp() * 1000))})
+    await stack.activate(CAROL)
+    await sweeps.poll_presence(stack.gateway)
+    presence = stack.sink.of_kind(NotificationKind.PRESENCE)
+    assert [n.payload["out_of_office"] for n in presence] == [True]
+    stack.emu.state.set_vacation(CAROL, {"enableAutoReply": False})
+    stack.gateway.state["engine.presence_polled"].clear()
+    await sweeps.poll_presence(stack.gateway)
+    assert [n.payload["out_of_office"] for n in stack.sink.of_kind(
+        NotificationKind.PRESENCE)] == [True, False]
+
+
+async def test_join_button_is_delivered_once_and_retried_on_failure(stack: Stack) -> None:
+    stack.emu.state.insert_event(ALICE, at(0.05, summary="Starting now", location=(
+        "https://acme.webex.com/acme/j.php?MTID=m0123456789abcdef0123456789abcdef")))
+    await stack.activate(ALICE)
+    stack.sink.fail_next = 1
+    await notify.deliver_due(stack.gateway)
+    assert stack.sink.of_kind(NotificationKind.JOIN_BUTTON) == []
+    await notify.deliver_due(stack.gateway)
+    await notify.deliver_due(stack.gateway)
+    buttons = stack.sink.of_kind(NotificationKind.JOIN_BUTTON)
+    assert len(buttons) == 1
+    assert buttons[0].payload["join"]["provider"] == "webex"
+
+
+async def test_deactivation_stops_the_channel_and_forgets_data(stack: Stack) -> None:
+    stack.emu.state.insert_event(ALICE, at(1, summary="Soon gone"))
+    await stack.activate(ALICE)
+    user_id = stack.user_ids[ALICE]
+    assert await stack.gateway.store.list_channels(user_id=user_id)
+    response = await stack.admin.post(f"/api/v1/users/{user_id}/deactivate")
+    assert response.status_code == 202
+    await stack.idle()
+    assert (await stack.user(ALICE))["state"] == "inactive"
+    assert await stack.gateway.store.list_channels(user_id=user_id) == []
+    assert any("channels/stop" in r.path for r in stack.emu.state.request_log)
+    assert await stack.meetings(ALICE) == []
+
+
+async def test_webhook_rejects_unknown_channels_and_wrong_tokens(stack: Stack) -> None:
+    await stack.activate(ALICE)
+    channel = (await stack.gateway.store.list_channels(
+        user_id=stack.user_ids[ALICE]))[0]
+    async with httpx.AsyncClient(base_url=stack.base_url) as client:
+        unknown = await client.post("/webhooks/google", headers={
+            "X-Goog-Channel-ID": "nope", "X-Goog-Resource-State": "exists"})
+        wrong = await client.post("/webhooks/google", headers={
+            "X-Goog-Channel-ID": channel.id, "X-Goog-Channel-Token": "guess",
+            "X-Goog-Resource-State": "exists"})
+    assert unknown.status_code == 404 and wrong.status_code == 403
+    assert await stack.gateway.store.job_counts() == {}
