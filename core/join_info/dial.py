@@ -23,27 +23,11 @@ from dataclasses import dataclass
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.join_info.catalog import INDEX
 from hybrid_calendar.join_info.extract import find_addresses
+from hybrid_calendar.join_info.labels import MEETING_NUMBER, PASSCODE, VTC_ID
 from hybrid_calendar.join_info.services import Classified
 
 RULES_KEY = "join_info.dial_rules"
 
-_SEP = r"\s{0,3}(?:\([^()\n]{0,40}\))?\s{0,3}[:：]?\s{0,3}"
-_MEETING_NUMBER = re.compile(
-    r"(?:meeting\s(?:number|id|no\.?)|access\scode|webinar\s(?:number|id)|meeting-?nummer"
-    r"|besprechungs-?id|meeting-id|konferenz-?id|num[ée]ro\sde\s(?:la\s)?r[ée]union"
-    r"|id\sde\s(?:la\s)?r[ée]union|n[úu]mero\sde\s(?:la\s)?reuni[óo]n|id\sde\s(?:la\s)?"
-    r"reuni[óo]n|n[úu]mero\sda\sreuni[ãa]o|id\sda\sreuni[ãa]o|numero\s(?:della\s)?riunione"
-    r"|id\s(?:della\s)?riunione|vergaderingsnummer|vergader-id|会議番号|ミーティング\s?ID"
-    r"|会议号|会议\s?ID|會議號|會議\s?ID|회의\s?번호|회의\s?ID)"
-    + _SEP + r"(\d[\d \u00a0]{5,16}\d)",
-    re.IGNORECASE)
-_PASSCODE = re.compile(
-    r"(?:pass\s?code|password|kenncode|passwort|code\ssecret|mot\sde\spasse|c[óo]digo\sde"
-    r"\sacceso|contrase[ñn]a|senha|codice\sd'accesso|toegangscode|wachtwoord|パスコード"
-    r"|パスワード|密码|密碼|암호|비밀번호)" + _SEP + r"([\w!@#$%^&*.+=-]{1,32})",
-    re.IGNORECASE)
-_VTC_ID = re.compile(
-    r"(?:vtc|video)\s(?:conference\s)?id" + _SEP + r"(\d[\d \u00a0]{4,20}\d)", re.IGNORECASE)
 _VIDEO_CONTEXT = re.compile(
     r"sip|h\.?323|video|vtc|room\ssystem|dial|videokonferenz|vid[ée]o|v[íi]deo|ビデオ|视频|視訊|화상",
     re.IGNORECASE)
@@ -84,24 +68,18 @@ def parse_rules(lines: Iterable[str]) -> tuple[DialRule, ...]:
 
 def meeting_number(text: str) -> str | None:
     """The meeting number printed in an invitation (digits only), if any."""
-    found = _MEETING_NUMBER.search(text)
-    return _digits(found.group(1)) if found else None
+    found = MEETING_NUMBER.search(text)
+    return _digits(found) if found else None
 
 
 def passcode(text: str) -> str | None:
     """The passcode printed in an invitation, if any."""
-    found = _PASSCODE.search(text)
-    return found.group(1) if found else None
+    return PASSCODE.search(text)
 
 
 def numeric_passcode(text: str) -> str | None:
     """The first labelled passcode made of digits only (Zoom's numeric passcode)."""
-    for index, found in enumerate(_PASSCODE.finditer(text)):
-        if found.group(1).isdigit():
-            return found.group(1)
-        if index >= 5:
-            break
-    return None
+    return next((value for value in PASSCODE.finditer(text) if value.isdigit()), None)
 
 
 def sip_addresses(text: str) -> list[tuple[int, str, str]]:
@@ -213,15 +191,16 @@ _BLUEJEANS_PASSCODE = re.compile(r"^/\d{6,}/(\d{4,})\b")
 
 def teams_dial(text: str) -> str | None:
     """``VTCID@domain`` from a Teams invitation's video conferencing device section."""
-    found = _VTC_ID.search(text)
+    found = next(VTC_ID.locate(text), None)
     if found is None:
         return None
-    vtc_id = _digits(found.group(1))
+    at, value = found
+    vtc_id = _digits(value)
     address = None
     for position, user, domain in find_addresses(text):
-        if position > found.start() + 200:
+        if position > at + 200:
             break
-        if found.start() - position < 400:
+        if at - position < 400:
             address = (user, domain)
     if address is None:
         return None

@@ -24,7 +24,7 @@ _MSTEAMS = re.compile(r"(?<![\w.+/-])msteams:/[^\s<>\"'`\[\]{}|\\^]+")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 _BARE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}", re.IGNORECASE)
 _NOT_BEFORE_HOST = frozenset(".@/:%+=&#~-_")
-_SIP_URI = re.compile(r"(?<![\w.+/-])(?:sips?|h323):[^\s<>\"'`,;()\[\]{}]+", re.IGNORECASE)
+_URI_TAIL = re.compile(r"[^\s<>\"'`,;()\[\]{}]+")
 _USER_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
 _NOT_BEFORE_USER = frozenset("%/:=")
@@ -118,7 +118,23 @@ def find_bare_urls(text: str) -> list[tuple[int, str]]:
 
 def find_sip_uris(text: str) -> list[tuple[int, str]]:
     """``sip:``, ``sips:`` and ``h323:`` URIs, as ``(position, uri)``."""
-    return [(m.start(), trim(m.group())) for m in _SIP_URI.finditer(text)]
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    found: list[tuple[int, str]] = []
+    for scheme in ("sip:", "sips:", "h323:"):
+        pos = lowered.find(scheme)
+        while pos >= 0:
+            before = text[pos - 1] if pos > 0 else " "
+            end = pos + len(scheme)
+            if not (before.isalnum() or before in "._+/-"):
+                tail = _URI_TAIL.match(text, end)
+                if tail is not None:
+                    end = tail.end()
+                    found.append((pos, trim(text[pos:end])))
+            pos = lowered.find(scheme, end)
+    found.sort()
+    return found
 
 
 def find_addresses(text: str) -> list[tuple[int, str, str]]:
