@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybrid_calendar_google.emulator import events as ev
+from hybrid_calendar_google.emulator import invites
 from hybrid_calendar_google.emulator.auth import ServiceAccountKey, TokenRegistry
 from hybrid_calendar_google.emulator.calendars import (
     Calendar,
@@ -26,6 +27,7 @@ from hybrid_calendar_google.emulator.errors import (
     condition_not_met,
     deleted,
     duplicate,
+    forbidden,
     not_found,
 )
 from hybrid_calendar_google.emulator.faults import Faults, Quota
@@ -205,11 +207,20 @@ class EmulatorState:
 
     # -- events ---------------------------------------------------------------------------
 
-    def _commit(self, calendar: Calendar, event: dict[str, Any], *, notify: bool = True
-                ) -> None:
+    def _commit(self, calendar: Calendar, event: dict[str, Any], *, notify: bool = True,
+                changed: set[str] | None = None) -> None:
+        """Store a changed event, update invitation copies, and notify watchers."""
+        previous = calendar.events.get(event["id"])
         calendar.store(event, self.journal.next())
-        if notify:
-            self.notify(calendar.id)
+        touched = {calendar.id} if changed is None else changed
+        touched.add(calendar.id)
+        if invites.organizer_of(event) == calendar.id:
+            invites.propagate(self, calendar, event, previous, touched)
+        else:
+            invites.reply(self, calendar, event, touched)
+        if notify and changed is None:
+            for calendar_id in sorted(touched):
+                self.notify(calendar_id)
 
     def notify(self, calendar_id: str) -> None:
         """Send an ``exists`` message on every live channel watching ``calendar_id``."""
@@ -305,6 +316,14 @@ class EmulatorState:
                 raise not_found()
             if if_match is not None and if_match not in ("*", existing["etag"]):
                 raise condition_not_met()
+            if invites.organizer_of(existing) not in ("", calendar.id):
+                shared = (changes.get("extendedProperties") or {}).get("shared")
+                old_shared = (existing.get("extendedProperties") or {}).get("shared") or {}
+                new_shared = dict(shared or {}) if replace else {**old_shared, **(shared or {})}
+                if shared is not None and {k: v for k, v in new_shared.items()
+                                           if v is not None} != old_shared:
+                    raise forbidden("Shared properties can only be changed by the organizer "
+                                    "of the event.", "forbiddenForNonOrganizer")
             resource = ev.update_event(
                 existing, changes, calendar_id=calendar.id,
                 stamp_us=self.journal.clock.tick(), default_tz=self.timezone_of(calendar.id),
@@ -332,11 +351,15 @@ class EmulatorState:
             if if_match is not None and if_match not in ("*", existing["etag"]):
                 raise condition_not_met()
             stamp = self.journal.clock.tick()
+            touched: set[str] = set()
             if existing.get("recurrence"):
                 for exception in calendar.exceptions_of(event_id):
                     if exception.get("status") != "cancelled":
-                        calendar.store(ev.cancel_event(exception, stamp), self.journal.next())
-            self._commit(calendar, ev.cancel_event(existing, stamp))
+                        self._commit(calendar, ev.cancel_event(exception, stamp),
+                                     changed=touched)
+            self._commit(calendar, ev.cancel_event(existing, stamp), changed=touched)
+            for calendar_id in sorted(touched):
+                self.notify(calendar_id)
 
     def bulk_seed(self, users: list[str], events_per_user: int, *, start: Any = None,
                   days: int = 30) -> int:

@@ -1,0 +1,95 @@
+"""Invitations: copies on attendees' calendars, responses back to the organizer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from googleapiclient.errors import HttpError
+
+from hybrid_calendar_google.emulator.testing import RunningEmulator
+from tests.google_emulator.helpers import ALICE, BOB, CAROL, Receiver, timed
+
+START, END = "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"
+
+
+def test_attendee_gets_copy_with_own_private_props(emu: RunningEmulator, cal: Any,
+                                                   make_service: Callable[..., Any]) -> None:
+    bob = make_service(BOB)
+    event = cal.events().insert(calendarId="primary", body=timed(
+        "Sync", START, END, attendees=[{"email": BOB}, {"email": "ext@partner.example"}],
+        extendedProperties={"private": {"marker": "gw"}, "shared": {"join": "url"}},
+    )).execute()
+    copy = bob.events().get(calendarId="primary", eventId=event["id"]).execute()
+    assert copy["iCalUID"] == event["iCalUID"] and copy["summary"] == "Sync"
+    assert copy["organizer"] == {"email": ALICE}
+    assert copy["extendedProperties"] == {"shared": {"join": "url"}}
+    assert [a for a in copy["attendees"] if a.get("self")] == [
+        {"email": BOB, "responseStatus": "needsAction", "self": True}]
+    bob.events().patch(calendarId="primary", eventId=event["id"],
+                       body={"extendedProperties": {"private": {"mine": "1"}}}).execute()
+    cal.events().patch(calendarId="primary", eventId=event["id"],
+                       body={"location": "@webex"}).execute()
+    copy = bob.events().get(calendarId="primary", eventId=event["id"]).execute()
+    assert copy["location"] == "@webex"
+    assert copy["extendedProperties"]["private"] == {"mine": "1"}
+
+
+def test_response_flows_back_and_delete_declines(emu: RunningEmulator, cal: Any,
+                                                 make_service: Callable[..., Any]) -> None:
+    bob, carol = make_service(BOB), make_service(CAROL)
+    event = cal.events().insert(calendarId="primary", body=timed(
+        "Sync", START, END, attendees=[{"email": BOB}, {"email": CAROL}])).execute()
+    bob.events().patch(calendarId="primary", eventId=event["id"], body={
+        "attendeesOmitted": True,
+        "attendees": [{"email": BOB, "responseStatus": "accepted"}]}).execute()
+    statuses = {a["email"]: a["responseStatus"] for a in cal.events().get(
+        calendarId="primary", eventId=event["id"]).execute()["attendees"]}
+    assert statuses == {BOB: "accepted", CAROL: "needsAction"}
+    carol_view = carol.events().get(calendarId="primary", eventId=event["id"]).execute()
+    assert {a["email"]: a["responseStatus"] for a in carol_view["attendees"]}[BOB] == "accepted"
+    carol.events().delete(calendarId="primary", eventId=event["id"]).execute()
+    statuses = {a["email"]: a["responseStatus"] for a in cal.events().get(
+        calendarId="primary", eventId=event["id"]).execute()["attendees"]}
+    assert statuses[CAROL] == "declined"
+
+
+def test_removed_attendee_and_cancelled_event(emu: RunningEmulator, cal: Any,
+                                              make_service: Callable[..., Any]) -> None:
+    bob = make_service(BOB)
+    event = cal.events().insert(calendarId="primary", body=timed(
+        "Sync", START, END, attendees=[{"email": BOB}, {"email": CAROL}])).execute()
+    cal.events().patch(calendarId="primary", eventId=event["id"],
+                       body={"attendees": [{"email": CAROL}]}).execute()
+    assert bob.events().get(calendarId="primary", eventId=event["id"]
+                            ).execute()["status"] == "cancelled"
+    cal.events().delete(calendarId="primary", eventId=event["id"]).execute()
+    assert emu.state.get_event(CAROL, event["id"])["status"] == "cancelled"
+
+
+def test_shared_properties_only_by_organizer(cal: Any,
+                                             make_service: Callable[..., Any]) -> None:
+    bob = make_service(BOB)
+    event = cal.events().insert(calendarId="primary", body=timed(
+        "Sync", START, END, attendees=[{"email": BOB}],
+        extendedProperties={"shared": {"a": "1"}})).execute()
+    with pytest.raises(HttpError) as info:
+        bob.events().patch(calendarId="primary", eventId=event["id"], body={
+            "extendedProperties": {"shared": {"a": "2"}}}).execute()
+    assert info.value.status_code == 403
+    assert info.value.error_details[0]["reason"] == "forbiddenForNonOrganizer"
+
+
+def test_invite_notifies_attendee_channel(emu: RunningEmulator, cal: Any,
+                                          make_service: Callable[..., Any],
+                                          receiver: Receiver) -> None:
+    bob = make_service(BOB)
+    bob.events().watch(calendarId=BOB, body={"id": "bob-chan", "type": "web_hook",
+                                             "address": receiver.url}).execute()
+    receiver.wait_for(1)
+    cal.events().insert(calendarId="primary", body=timed(
+        "Sync", START, END, attendees=[{"email": BOB}])).execute()
+    received = receiver.wait_for(2)
+    assert received[1]["headers"]["X-Goog-Channel-ID"] == "bob-chan"
+    assert received[1]["headers"]["X-Goog-Resource-State"] == "exists"
