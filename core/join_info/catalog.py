@@ -21,7 +21,7 @@ SERVICES: tuple[Service, ...] = (
     # --- the big ones ----------------------------------------------------------------
     svc("webex", "Cisco Webex", "webex.com",
         r"/(?:meet|join)/[\w.@+-]+|/[\w-]+/(?:j|e|m|k2/j)\.php\?[^#]*\bMTID="
-        r"|/[\w-]+/onstage/g\.php\?|/wbxmjs/joinservice/|/webappng/sites/[\w-]+/"
+        r"|/[\w-]+/onstage/g\.php\?|/wbxmjs/joinservice/|/weblink/register/|/webappng/sites/[\w-]+/"
         r"(?:meeting|webinar)/|/[\w-]+/(?:url|ldr)\.php\?[^#]*\b(?:MTID|RCID)=m",
         exclude=r"\bldr\.php|/signin|/webappng/sites/[\w-]+/dashboard",
         meeting_id=r"/(?:meet|join)/(?P<id>[\w.@+-]+)",

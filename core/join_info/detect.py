@@ -87,9 +87,9 @@ def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> lis
     if event.conference is not None:
         found.extend(_from_conference(event.conference, context, rules))
     if location is not None:
-        found.extend(_from_text(location, "location", context, rules, bare=True))
+        found.extend(_from_text(location, "location", context, rules))
     if body is not None:
-        found.extend(_from_text(body, "body", context, rules, bare=False))
+        found.extend(_from_text(body, "body", context, rules))
     return found
 
 
@@ -101,12 +101,12 @@ def _join(found: Classified, source: str, context: Context, rules: Sequence[Dial
                     extra={"service": found.service.key})
 
 
-def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule],
-               *, bare: bool) -> list[JoinInfo]:
+def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule]
+               ) -> list[JoinInfo]:
     plain = text.plain
     urls = [url for _, url in find_urls(plain)]
     urls.extend(text.hrefs)
-    if bare or not urls:
+    if "/" in plain:
         urls.extend(url for _, url in find_bare_urls(plain))
     result: list[JoinInfo] = []
     seen: set[str] = set()

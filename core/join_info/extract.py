@@ -22,6 +22,7 @@ _SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
 _TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^]+")
 _MSTEAMS = re.compile(r"(?<![\w.+/-])msteams:/[^\s<>\"'`\[\]{}|\\^]+")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_TLD_SLASH = re.compile(r"\.[a-zA-Z]{2,24}/")
 _BARE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}", re.IGNORECASE)
 _NOT_BEFORE_HOST = frozenset(".@/:%+=&#~-_")
 _URI_TAIL = re.compile(r"[^\s<>\"'`,;()\[\]{}]+")
@@ -97,22 +98,27 @@ def find_urls(text: str) -> list[tuple[int, str]]:
 
 
 def find_bare_urls(text: str) -> list[tuple[int, str]]:
-    """Links written without a scheme (``meet.google.com/abc-defg-hij``), as https URLs."""
+    """Links written without a scheme (``meet.google.com/abc-defg-hij``), as https URLs.
+
+    Looks only where a top-level domain meets a slash (``.com/``), then reads the host
+    backwards: cheap on long text, and bounded per hit.
+    """
     found: list[tuple[int, str]] = []
-    pos = text.find("/")
-    while pos > 0:
-        start = pos
+    resume = 0
+    for hit in _TLD_SLASH.finditer(text):
+        pos = hit.end() - 1
+        if pos < resume:
+            continue
+        start = hit.start()
         while start > 0 and pos - start < 254 and text[start - 1] in _HOST_CHARS:
             start -= 1
         host = text[start:pos]
         before = text[start - 1] if start > 0 else " "
-        end = pos + 1
-        if "." in host and _BARE_HOST.fullmatch(host) is not None and not (
+        if _BARE_HOST.fullmatch(host) is not None and not (
                 before.isalnum() or before in _NOT_BEFORE_HOST):
             tail = _TAIL.match(text, pos)
-            end = tail.end() if tail is not None else pos + 1
-            found.append((start, "https://" + trim(text[start:end])))
-        pos = text.find("/", end)
+            resume = tail.end() if tail is not None else pos + 1
+            found.append((start, "https://" + trim(text[start:resume])))
     return found
 
 

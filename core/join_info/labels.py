@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-SEPARATOR = r"[ \t\u00a0]{0,3}(?:\([^()\n]{0,40}\))?[ \t\u00a0]{0,3}[:：#]?[ \t\u00a0]{0,3}"
+SEPARATOR = (r"[ \t\u00a0]{0,3}(?:[(（][^()（）\n]{0,40}[)）])?[ \t\u00a0]{0,3}[:：#]?"
+             r"[ \t\u00a0]{0,3}")
 """Between a label and its value: blanks, an optional ``(note)``, an optional colon."""
 
 
@@ -63,7 +64,8 @@ MEETING_NUMBER = Label((
     "numero riunione", "numero della riunione", "id riunione", "id della riunione",
     "vergaderingsnummer", "vergader-id", "会議番号", "ミーティングid", "ミーティング id",
     "会议号", "会议id", "会议 id", "會議號", "會議id", "會議 id", "회의 번호", "회의번호",
-    "회의 id", "회의id",
+    "회의 id", "회의id", "meeting-kennnummer", "kennnummer", "ミーティング番号", "미팅 번호",
+    "미팅번호", "会议号码", "會議號碼", "tencent meeting id", "腾讯会议号", "meeting code",
 ), r"\d[\d \u00a0-]{5,16}\d")
 """Meeting numbers (Webex, Zoom, Teams, Tencent...)."""
 

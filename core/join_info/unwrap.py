@@ -29,8 +29,8 @@ _QUERY_KEYS: dict[str, tuple[str, ...]] = {
 }
 """Wrapper hosts (or parent domains) that carry the target in a query parameter."""
 
-_HINTS = ("google.", "safelinks", "urldefense", "cudasvc", "trendmicro", "secure-web.cisco",
-          "statics.teams")
+_HINTS = re.compile(r"google\.|safelinks|urldefense|cudasvc|trendmicro|secure-web\.cisco"
+                    r"|statics\.teams")
 """Cheap substring test before a URL is parsed as a possible wrapper."""
 
 _PP_RUN_LENGTHS = {char: index + 2 for index, char in enumerate(
@@ -52,7 +52,7 @@ def unwrap(url: str) -> str:
 def unwrap_once(url: str) -> str | None:
     """Remove one wrapper; ``None`` when ``url`` is not a known wrapper."""
     lowered = url[:80].lower()
-    if not any(hint in lowered for hint in _HINTS):
+    if _HINTS.search(lowered) is None:
         return None
     host_part = lowered.partition("://")[2]
     for stop in "/?#":
