@@ -92,7 +92,7 @@ def make_conference(data: dict[str, Any], existing: dict[str, Any] | None,
         return copy.deepcopy(existing)
     key = (request.get("conferenceSolutionKey") or {}).get("type", "hangoutsMeet")
     if key not in ("hangoutsMeet", "eventHangout", "eventNamedHangout"):
-        conference = {"createRequest": {"requestId": request_id,
+        conference: dict[str, Any] = {"createRequest": {"requestId": request_id,
                                         "conferenceSolutionKey": {"type": key},
                                         "status": {"statusCode": "failure"}}}
         requests[request_id] = conference

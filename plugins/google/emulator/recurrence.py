@@ -93,9 +93,9 @@ def build_set(lines: list[str], start: dt.datetime | dt.date, tz_name: str | Non
             if name in ("RRULE", "EXRULE"):
                 rule = rrule.rrulestr(_fix_until(line, all_day, tz), dtstart=anchor)
                 if name == "RRULE":
-                    result.rrule(rule)  # type: ignore[arg-type]
+                    result.rrule(rule)
                 else:
-                    result.exrule(rule)  # type: ignore[arg-type]
+                    result.exrule(rule)
             elif name == "RDATE":
                 for value in _parse_dates(line, all_day, tz):
                     result.rdate(value)

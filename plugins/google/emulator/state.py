@@ -113,8 +113,13 @@ class EmulatorState:
         return self.key.info()
 
     def add_user(self, email: str) -> User:
-        """Add a user of the domain with a primary calendar."""
+        """Add a user of the domain with a primary calendar.
+
+        :raises ValueError: when ``email`` is not in the emulated domain.
+        """
         email = email.strip().lower()
+        if not email.endswith("@" + self.settings.domain.lower()):
+            raise ValueError("user is not in the emulated domain")
         with self.lock:
             user = self.users.get(email)
             if user is None:

@@ -51,7 +51,7 @@ class RunningEmulator:
         """google-auth service-account credentials impersonating ``user``."""
         from google.oauth2 import service_account
 
-        creds = service_account.Credentials.from_service_account_info(
+        creds = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
             self.service_account_info, scopes=list(scopes))
         return creds.with_subject(user)
 
