@@ -51,10 +51,11 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, status: int, data: Any, headers: dict[str, str] | None = None
-             ) -> ApiResponse:
-        """A JSON response (``application/json; charset=UTF-8``)."""
-        return cls(status, json.dumps(data, indent=1).encode(),
+    def json(cls, status: int, data: Any, headers: dict[str, str] | None = None, *,
+             pretty: bool = True) -> ApiResponse:
+        """A JSON response (``application/json; charset=UTF-8``; ``prettyPrint``)."""
+        text = json.dumps(data, indent=1) if pretty else json.dumps(data, separators=(",", ":"))
+        return cls(status, text.encode(),
                    {"content-type": "application/json; charset=UTF-8", **(headers or {})})
 
 
@@ -213,7 +214,8 @@ class Dispatcher:
         selection = next((v for k, v in request.params if k == "fields"), None)
         if selection:
             result = apply_fields(result, parse_fields(selection))
-        return ApiResponse.json(200, result)
+        pretty = next((v for k, v in request.params if k == "prettyPrint"), "true") != "false"
+        return ApiResponse.json(200, result, pretty=pretty)
 
 
 def method_override(request: ApiRequest) -> ApiRequest:

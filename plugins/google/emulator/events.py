@@ -140,15 +140,18 @@ def build_event(body: dict[str, Any], *, calendar_id: str, organizer: str, actor
                 event_id: str, stamp_us: int, default_tz: str, conference_version: int,
                 conference_requests: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A new event resource from an ``events.insert`` body (validated)."""
-    event: dict[str, Any] = {k: copy.deepcopy(v) for k, v in body.items()
-                             if k not in READ_ONLY and k != "conferenceData"}
-    validate_times(event, default_tz)
+    supplied = {k: copy.deepcopy(v) for k, v in body.items()
+                if k not in READ_ONLY and k != "conferenceData"}
+    validate_times(supplied, default_tz)
     now = format_utc(stamp_to_datetime(stamp_us))
-    event.update({
+    event: dict[str, Any] = {
         "kind": "calendar#event", "etag": etag_for(stamp_us), "id": event_id,
         "status": body.get("status") or "confirmed",
         "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
         "created": now, "updated": now,
+    }
+    event.update(supplied)
+    event.update({
         "creator": {"email": actor, **({"self": True} if actor == calendar_id else {})},
         "organizer": {"email": organizer,
                       **({"self": True} if organizer == calendar_id else {})},
@@ -157,6 +160,7 @@ def build_event(body: dict[str, Any], *, calendar_id: str, organizer: str, actor
         "reminders": body.get("reminders") or {"useDefault": True},
         "eventType": body.get("eventType") or "default",
     })
+    event["status"] = body.get("status") or "confirmed"
     if "attendees" in event:
         event["attendees"] = _attendees(event["attendees"], organizer, calendar_id)
     _apply_conference(event, body, conference_version, conference_requests)

@@ -1,0 +1,67 @@
+"""Async use: the running emulator from an anyio test, and ``create_app`` in process."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from google.auth import crypt, jwt
+
+from hybrid_calendar_google.emulator.app import create_app
+from hybrid_calendar_google.emulator.settings import EmulatorSettings
+from hybrid_calendar_google.emulator.state import EmulatorState
+from hybrid_calendar_google.emulator.testing import running_emulator
+from tests.google_emulator.helpers import ALICE, CALENDAR, timed
+
+
+def grant(info: dict[str, str], aud: str = "https://oauth2.googleapis.com/token") -> str:
+    """A signed JWT-bearer assertion for Alice."""
+    import time
+
+    now = int(time.time())
+    return jwt.encode(crypt.RSASigner.from_service_account_info(info), {
+        "iss": info["client_email"], "sub": ALICE, "aud": aud, "scope": CALENDAR,
+        "iat": now, "exp": now + 3600}).decode()
+
+
+@pytest.mark.anyio
+async def test_running_emulator_from_async_code() -> None:
+    with running_emulator(users=[ALICE], fresh_key=False) as emu:
+        emu.state.insert_event(ALICE, timed("x", "2026-12-01T10:00:00Z",
+                                            "2026-12-01T11:00:00Z"))
+        async with httpx.AsyncClient(base_url=emu.base_url) as client:
+            token = (await client.post("/token", data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": grant(emu.service_account_info)})).json()["access_token"]
+            response = await client.get(
+                "/calendar/v3/calendars/alice%40example.com/events",
+                params={"fields": "items(summary)"},
+                headers={"Authorization": f"Bearer {token}"})
+        assert response.json() == {"items": [{"summary": "x"}]}
+
+
+@pytest.mark.anyio
+async def test_create_app_in_process() -> None:
+    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False),
+                          base_url="http://emulator.test")
+    app = create_app(state)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport,
+                                     base_url="http://emulator.test") as client:
+            info = state.service_account_info
+            assert info["token_uri"] == "http://emulator.test/token"
+            token = (await client.post("/token", data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": grant(info, aud=info["token_uri"])})).json()["access_token"]
+            created = await client.post(
+                "/calendar/v3/calendars/primary/events",
+                json=timed("y", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"),
+                headers={"Authorization": f"Bearer {token}"})
+            assert created.status_code == 200
+            assert list(created.json())[:3] == ["kind", "etag", "id"]
+            compact = await client.get("/calendar/v3/users/me/settings/locale",
+                                       params={"prettyPrint": "false"},
+                                       headers={"Authorization": f"Bearer {token}"})
+            assert b"\n" not in compact.content
+    finally:
+        state.close()
