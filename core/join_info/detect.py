@@ -73,12 +73,21 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
 
 
 def detect(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> JoinInfo | None:
-    """The best join information of ``event`` (conference, then Location, then body)."""
-    return best_join_info(find_candidates(event, rules))
+    """The best join information of ``event`` (conference, then Location, then body).
+
+    Equivalent to ``best_join_info(find_candidates(event, rules))`` but stops at the
+    first source that has a candidate, since a later source can never outrank it.
+    """
+    return best_join_info(find_candidates(event, rules, stop_early=True))
 
 
-def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> list[JoinInfo]:
-    """Every join candidate in ``event``, in source order, duplicates removed."""
+def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = (), *,
+                    stop_early: bool = False) -> list[JoinInfo]:
+    """Every join candidate in ``event``, in source order, duplicates removed.
+
+    :param stop_early: return after the first source (conference, Location, body) that
+        has any candidate.
+    """
     body = prepare(event.description) if event.description else None
     location = prepare(event.location) if event.location else None
     context_text = (location.plain if location else "") + "\n" + (body.plain if body else "")
@@ -86,9 +95,9 @@ def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> lis
     found: list[JoinInfo] = []
     if event.conference is not None:
         found.extend(_from_conference(event.conference, context, rules))
-    if location is not None:
+    if location is not None and not (stop_early and found):
         found.extend(_from_text(location, "location", context, rules))
-    if body is not None:
+    if body is not None and not (stop_early and found):
         found.extend(_from_text(body, "body", context, rules))
     return found
 

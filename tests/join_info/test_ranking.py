@@ -124,3 +124,16 @@ def test_hangout_link_without_conference_data() -> None:
 ])
 def test_no_join_information(body: str) -> None:
     assert detect(event(body, location=body)) is None
+
+
+def test_detect_equals_ranking_all_candidates() -> None:
+    from .invitations import INVITES
+
+    texts = [invite.body for invite in INVITES] + [""]
+    locations = ["", "Room 1", ZOOM, f"Teams {TEAMS}", "sip:room@vc.example.org"]
+    conferences = [None, conference(MEET, "hangoutsMeet")]
+    for body in texts:
+        for location in locations:
+            for conf in conferences:
+                evt = event(body, location, conf)
+                assert detect(evt) == best_join_info(find_candidates(evt))
