@@ -83,7 +83,8 @@ def _rules(args: argparse.Namespace) -> tuple[DialRule, ...]:
         from hybrid_calendar.config import read_file
 
         section = read_file(Path(args.config)).get("join_info", {})
-        lines = list(section.get("dial_rules", [])) + lines
+        configured = section.get("dial_rules", []) if isinstance(section, dict) else []
+        lines = [str(line) for line in configured] + lines
     return parse_rules(lines)
 
 

@@ -176,8 +176,8 @@ def derive_dial(found: Classified, context: Context, rules: Sequence[DialRule] =
         secret = code if code and code.isdigit() else context.numeric_passcode
         return f"{number}.{secret}@zoomcrc.com" if secret else f"{number}@zoomcrc.com"
     if provider == "bluejeans" and number:
-        secret = _BLUEJEANS_PASSCODE.search(found.rest)
-        return f"{number}.{secret.group(1)}@bjn.vc" if secret else f"{number}@bjn.vc"
+        pin = _BLUEJEANS_PASSCODE.search(found.rest)
+        return f"{number}.{pin.group(1)}@bjn.vc" if pin else f"{number}@bjn.vc"
     if provider == "lifesize" and number:
         return f"{number}@lifesizecloud.com"
     for _position, user, domain in context.addresses:
