@@ -171,3 +171,19 @@ def test_long_get_sent_as_post_with_method_override(emu: RunningEmulator, cal: A
     assert request.execute()["items"] == [{"summary": "E1"}]
     assert request.method == "POST"
     assert request.headers["x-http-method-override"] == "GET"
+
+
+def test_page_token_retry_and_other_calendar(emu: RunningEmulator, cal: Any,
+                                             make_service: Any) -> None:
+    seed(emu, 5)
+    first = cal.events().list(calendarId="primary", maxResults=2).execute()
+    again = cal.events().list(calendarId="primary", maxResults=2,
+                              pageToken=first["nextPageToken"]).execute()
+    retried = cal.events().list(calendarId="primary", maxResults=2,
+                                pageToken=first["nextPageToken"]).execute()
+    assert [e["id"] for e in again["items"]] == [e["id"] for e in retried["items"]]
+    bob = make_service("bob@example.com")
+    with pytest.raises(HttpError) as info:
+        bob.events().list(calendarId="primary", maxResults=2,
+                          pageToken=first["nextPageToken"]).execute()
+    assert info.value.status_code == 400

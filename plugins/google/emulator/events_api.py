@@ -34,6 +34,7 @@ def events_list(call: Call) -> dict[str, Any]:
     """events.list: filters, paging, incremental sync."""
     calendar, role = resolve(call.state, call.path_params["calendarId"], call.user)
     query = parse_list_query(call.request.params)
+    query.page_key = f"{calendar.id}|{query.page_key}"
     state = call.state
     tz = state.timezone_of(calendar.id)
     if query.page_token:
@@ -66,6 +67,7 @@ def events_instances(call: Call) -> dict[str, Any]:
     if master is None:
         raise not_found()
     query = parse_list_query(call.request.params, instances=True)
+    query.page_key = f"{calendar.id}|{master['id']}|{query.page_key}"
     state = call.state
     tz = state.timezone_of(calendar.id)
     if query.page_token:

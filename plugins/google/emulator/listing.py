@@ -90,11 +90,13 @@ class PageCache:
         return token
 
     def take(self, token: str, key: str, syncing: bool) -> Snapshot:
-        """The snapshot for ``token`` (consumed).
+        """The snapshot for ``token`` (tokens stay valid for retries until evicted).
 
         :raises ApiError: 400 (410 while syncing) when unknown or bound to another query.
         """
-        snapshot = self._pages.pop(token, None)
+        snapshot = self._pages.get(token)
+        if snapshot is not None:
+            self._pages.move_to_end(token)
         if snapshot is None or snapshot.key != key:
             if syncing:
                 raise full_sync_required()
