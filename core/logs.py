@@ -22,7 +22,8 @@ TO_REDACT = frozenset({"summary", "title", "description", "body", "location", "e
                        "private_key", "assertion", "pin", "password", "passcode"})
 """Keys whose values are replaced in structured log data (``extra=``)."""
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+EMAIL = re.compile(r"[A-Za-z0-9._+'-]{1,64}(?:@|%40)[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+"""An email address, also percent-encoded as in URLs (``alice%40example.com``)."""
 BEARER = re.compile(r"(?i)(bearer\s+|access_token=|assertion=)[A-Za-z0-9._~+/=-]+")
 
 _KEY = os.urandom(16)
@@ -37,7 +38,7 @@ def pseudonym(value: str) -> str:
 
 def redact(text: str) -> str:
     """Replace email addresses and bearer credentials in ``text``."""
-    text = EMAIL.sub(lambda m: f"<email:{pseudonym(m.group(0))}>", text)
+    text = EMAIL.sub(lambda m: f"<email:{pseudonym(m.group(0).replace('%40', '@'))}>", text)
     return BEARER.sub(lambda m: f"{m.group(1)}<redacted>", text)
 
 

@@ -83,11 +83,13 @@ class Engine:
         self._stopping.set()
         self._wake.set()
         _done, pending = await asyncio.wait(self._tasks, timeout=self.grace_seconds)
+        interrupted = bool(self._busy)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        if self._busy:  # cancelled mid-job: put them back for the next start
-            await self.gateway.store.requeue_running()
+        if interrupted:  # cancelled mid-job: put them back for the next start
+            count = await self.gateway.store.requeue_running()
+            log.info("re-queued %d job(s) interrupted by shutdown", count)
         self._tasks = []
         self.running = False
 

@@ -70,3 +70,14 @@ def test_load_settings_reads_toml_and_reports_bad_files(tmp_path: Path) -> None:
         load_settings(path, environ={})
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_cli_help_lists_the_command_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    from hybrid_calendar.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("serve", "demo", "emulator", "config", "kms", "parse-join", "plugins"):
+        assert command in out, command

@@ -13,7 +13,10 @@ def test_redact_replaces_emails_and_bearer_tokens() -> None:
     text = redact("user o'neil@example.com sent Authorization: Bearer ya29.abc-DEF_1")
     assert "example.com" not in text and "ya29" not in text
     assert text.startswith("user <email:")
-    assert redact("a@b.co and A@B.CO") .count(redact("a@b.co")) == 2
+    assert redact("a@b.co and A@B.CO").count(redact("a@b.co")) == 2
+    encoded = redact("GET /calendars/alice%40example.com/events")
+    assert "alice" not in encoded and encoded.count("<email:") == 1
+    assert redact("alice%40example.com") == redact("alice@example.com")
 
 
 def test_filter_redacts_messages_args_extras_and_tracebacks(

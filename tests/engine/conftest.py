@@ -7,12 +7,15 @@ uvicorn in the test's event loop, so push notifications travel over HTTP.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -22,6 +25,7 @@ from hybrid_calendar import hookimpl
 from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.logs import RedactingFilter
 from hybrid_calendar.models import Notification
 from hybrid_calendar.settings import load_settings
 from hybrid_calendar_google.emulator.testing import RunningEmulator, running_emulator
@@ -164,3 +168,41 @@ async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stac
     finally:
         server.should_exit = True
         await task
+
+
+def _sensitive_values(emu: RunningEmulator) -> set[str]:
+    """Titles, bodies, locations, addresses and links the emulator's calendars hold."""
+    values = {ALICE, BOB, CAROL}
+    with emu.state.lock:
+        calendars = list(emu.state.calendars.values())
+    for calendar in calendars:
+        for event in list(getattr(calendar, "events", {}).values()):
+            for key in ("summary", "description", "location"):
+                text = str(event.get(key) or "").strip()
+                if len(text) >= 6:
+                    values.add(text)
+            for attendee in event.get("attendees") or []:
+                values.add(attendee.get("email", ""))
+    values |= {quote(v, safe="") for v in values}  # as they would appear in URLs
+    return {v for v in values if v}
+
+
+@pytest.fixture(autouse=True)
+def logs_carry_no_personal_data(emulator: RunningEmulator) -> Iterator[None]:
+    """Capture every log line at DEBUG, through the production filter, and scan it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    text = stream.getvalue()
+    leaked = sorted(v for v in _sensitive_values(emulator) if v in text)
+    assert not leaked, f"personal data in logs: {leaked}"

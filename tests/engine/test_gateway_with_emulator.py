@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -212,3 +213,28 @@ async def test_webhook_rejects_unknown_channels_and_wrong_tokens(stack: Stack) -
             "X-Goog-Resource-State": "exists"})
     assert unknown.status_code == 404 and wrong.status_code == 403
     assert await stack.gateway.store.job_counts() == {}
+
+
+async def test_unhealthy_kms_makes_the_gateway_unready_and_stops_writes(stack: Stack) -> None:
+    event = stack.emu.state.insert_event(ALICE, at(2, summary="Kept secret"))
+    await stack.activate(ALICE)
+    key_file = Path(stack.gateway.config.get("gateway", "data_dir")) / "kms-local.json"
+    assert (await stack.admin.get("/readyz")).status_code == 200
+    key_file.chmod(0o644)  # a key file others can read is refused, never used
+    try:
+        ready = await stack.admin.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["kms"]["healthy"] is False and ready.json()["kms"]["reason"]
+        stack.emu.state.patch_event(ALICE, event["id"], {"summary": "NEVER-STORED-TITLE"})
+        await stack.wait_for(lambda: _has_failed_job(stack))
+        raw = b"".join(p.read_bytes() for p in key_file.parent.glob("gateway.sqlite3*"))
+        assert b"NEVER-STORED-TITLE" not in raw
+    finally:
+        key_file.chmod(0o600)
+    assert (await stack.admin.get("/readyz")).status_code == 200
+
+
+async def _has_failed_job(stack: Stack) -> bool:
+    rows = await stack.gateway.store.call(lambda db: db.execute(
+        "SELECT last_error FROM jobs WHERE last_error IS NOT NULL").fetchall())
+    return any("KeyManagementError" in row[0] for row in rows)
