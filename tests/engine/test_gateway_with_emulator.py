@@ -10,8 +10,9 @@ import anyio
 import httpx
 import pytest
 
+from hybrid_calendar import hookimpl
 from hybrid_calendar.engine import notify, sweeps
-from hybrid_calendar.models import NotificationKind
+from hybrid_calendar.models import JoinInfo, NotificationKind
 
 from .conftest import ALICE, BOB, CAROL, Stack
 
@@ -238,3 +239,38 @@ async def _has_failed_job(stack: Stack) -> bool:
     rows = await stack.gateway.store.call(lambda db: db.execute(
         "SELECT last_error FROM jobs WHERE last_error IS NOT NULL").fetchall())
     return any("KeyManagementError" in row[0] for row in rows)
+
+
+class RecordingWebexSink:
+    """Stands in for a meeting service: creates one meeting per event id."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    @hookimpl
+    def create_meeting(self, gateway: Any, user: Any, event: Any, request: Any) -> Any:
+        """Answer for the ``webex`` keyword only."""
+        if request.keyword != "webex":
+            return None
+        self.created.append(event.id)
+        return JoinInfo(provider="webex", url="https://acme.webex.com/meet/alice",
+                        source="created", dial="alice@acme.webex.com")
+
+
+async def test_one_user_edit_causes_exactly_one_patch(stack: Stack) -> None:
+    sink = RecordingWebexSink()
+    stack.gateway.pm.register(sink, name="webex-test")
+    event = stack.emu.state.insert_event(ALICE, at(6, summary="Quarterly", location="Room 1"))
+    await stack.activate(ALICE)
+    assert stack.calls(ALICE, "PATCH") == []
+
+    stack.emu.state.patch_event(ALICE, event["id"], {"location": "Room 1 @WebEx"})  # the edit
+    await stack.idle()
+    assert len(stack.calls(ALICE, "PATCH")) == 1
+    stored = stack.emu.state.get_event(ALICE, event["id"])
+    assert stored["location"] == "Room 1 https://acme.webex.com/meet/alice"
+    assert "alice@acme.webex.com" in stored["description"]
+
+    stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Quarterly review"})
+    await stack.idle()
+    assert len(stack.calls(ALICE, "PATCH")) == 1 and sink.created == [event["id"]]
