@@ -112,7 +112,7 @@ SERVICES: tuple[Service, ...] = (
     svc("around", "Around", ("=around.co", "=meet.around.co"), r"/r/[\w-]+|/[\w-]+/?$"),
     svc("jam", "Jam", "=jam.systems", r"/[\w-]+", exclude=r"^/new\b"),
     svc("discord", "Discord", ("discord.com", "discordapp.com"),
-        r"/(?:channels|invite)/\w", schemes=("discord",)),
+        r"/(?:channels|invite|events)/\w", schemes=("discord",)),
     svc("discord_invite", "Discord (invite link)", "=discord.gg", _NAME, provider="discord"),
     svc("blackboard", "Blackboard Collaborate", "bbcollab.com",
         r"/(?:guest|collab|m|invite)/\S"),

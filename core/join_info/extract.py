@@ -16,6 +16,10 @@ MAX_TEXT = 100_000
 """Characters of a location or description that are inspected."""
 
 _TAG = re.compile(r"<(?:/?[a-zA-Z][a-zA-Z0-9-]{0,30}(?:\s[^<>]*)?/?|![^<>]*)>")
+_INLINE = re.compile(r"</?(?:wbr|span|font|b|i|u|em|strong|small|s|o:p)\b[^<>]*>",
+                     re.IGNORECASE)
+"""Tags inside words or links (Outlook breaks long URLs with ``<wbr>``): removed."""
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u00ad\ufeff"))
 _HREF = re.compile(r"""\bhref\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 _SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
@@ -52,10 +56,12 @@ def prepare(text: str) -> Text:
         text = text[:MAX_TEXT]
     hrefs: tuple[str, ...] = ()
     if "<" in text and ">" in text:
-        hrefs = tuple(html.unescape(a or b) for a, b in _HREF.findall(text))
-        text = _TAG.sub(" ", _BREAK.sub("\n", text))
+        hrefs = tuple(html.unescape(a or b).strip() for a, b in _HREF.findall(text))
+        text = _TAG.sub(" ", _INLINE.sub("", _BREAK.sub("\n", text)))
     if "&" in text:
         text = html.unescape(text)
+    if "\u200b" in text or "\u00ad" in text or "\ufeff" in text:
+        text = text.translate(_INVISIBLE)
     return Text(plain=text, hrefs=hrefs)
 
 

@@ -79,6 +79,8 @@ PASSCODE = Label((
 
 VTC_ID = Label((
     "vtc conference id", "video conference id", "vtc id", "video id", "videokonferenz-id",
-    "video-id",
+    "video-id", "id de vidéoconférence", "id de la vidéoconférence", "id vidéo",
+    "id. de videoconferencia", "id de videoconferencia", "id do vídeo", "id video",
+    "ビデオ会議 id", "ビデオ id", "视频会议 id", "視訊會議 id", "화상 회의 id",
 ), r"\d[\d \u00a0]{4,20}\d")
 """Teams' video-device conference ids (Cloud Video Interop)."""

@@ -22,6 +22,8 @@ class Invite:
     dial: str | None = None
     location: str = ""
     source: str = "body"
+    is_html: bool = False
+    """The body is already HTML (an Outlook invitation): no HTML variants are derived."""
 
 
 WEBEX_SCHEDULED = """Jane Doe is inviting you to a scheduled Webex meeting.
@@ -241,6 +243,57 @@ BARE_SIP = """Video call-in
 Dial from your room system: 4455667@video.globex.example
 """
 
+ZOOM_DE = """Jane Doe lädt Sie zu einem geplanten Zoom-Meeting ein.
+
+Zoom-Meeting beitreten
+https://us06web.zoom.us/j/81234567890?pwd=YWJjZGVm.1
+
+Meeting-ID: 812 3456 7890
+Kenncode: 135790
+"""
+
+WEBEX_JA = """Webex ミーティングへの招待
+
+ミーティング番号 (アクセス コード): 2551 234 5678
+ミーティング パスワード: Xy12Ab34
+
+ミーティングに参加する https://acme.webex.com/acme/j.php?MTID=m0f1e2d3c4b5a69788796a5b4c3d2e1f0
+"""
+
+WEBEX_ZH = """会议号（访问码）：2551 876 5432
+加入会议 https://acme.webex.com/acme/j.php?MTID=m99aa88bb77cc66dd55ee44ff33aa22bb
+"""
+
+TEAMS_OUTLOOK_HTML = (
+    '<html><body><div><span style="font-size:18pt">Microsoft Teams meeting</span></div>'
+    '<div><b>Join on your computer, mobile app or room device</b></div>'
+    '<div><a href="https://nam12.safelinks.protection.outlook.com/ap/t-59584e83/?url=https%3A'
+    '%2F%2Fteams.microsoft.com%2Fl%2Fmeetup-join%2F19%253ameeting_ZGQ1%2540thread.v2%2F0%3F'
+    'context%3D%257b%2522Tid%2522%253a%2522abc%2522%257d&amp;data=05%7C02%7C%7Cabc&amp;'
+    'sdata=xyz%3D&amp;reserved=0" target="_blank"><span>Click here to join the meeting</span>'
+    '</a></div><div>Meeting ID: 245 896 123 456<br>Passcode: x7KmQp</div>'
+    '<div><b>Join with a video conferencing device</b></div>'
+    '<div>acme@vc.<wbr>acme-corp.example</div><div>Video Conference ID: 117 334 559 0</div>'
+    '<div><a href="https://aka.ms/JoinTeamsMeeting">Learn More</a> | '
+    '<a href="https://teams.microsoft.com/meetingOptions/?organizerId=1">Meeting options</a>'
+    '</div></body></html>')
+
+TEAMS_PROOFPOINT = """Microsoft Teams meeting
+Join on your computer or mobile app
+Click here to join the meeting<https://urldefense.com/v3/__https://teams.microsoft.com/l/meetup-join/19*3ameeting_MDAx*40thread.v2/0?context=*7b*22Tid*22*3a*22abc*22*7d__;JSUlJSUlJSUl!!ACWV5N9M2RV99hQ!abc$>
+Learn More<https://urldefense.com/v3/__https://aka.ms/JoinTeamsMeeting__;!!ACWV5N9M2RV99hQ!def$>
+"""
+
+TEAMS_FR_VIMT = """Réunion Microsoft Teams
+Rejoindre sur votre ordinateur, application mobile ou appareil de salle
+Cliquez ici pour rejoindre la réunion <https://teams.microsoft.com/l/meetup-join/19%3ameeting_Zm9v%40thread.v2/0?context=%7b%7d>
+ID de la réunion : 245 896 123 456
+Code secret : x7KmQp
+Participer à l'aide d'un appareil de vidéoconférence
+globex@m.webex.com
+ID vidéo : 114 556 778 9
+"""
+
 INVITES: tuple[Invite, ...] = (
     Invite("webex scheduled", "webex", WEBEX_SCHEDULED,
            "https://acme.webex.com/acme/j.php?MTID=m1234567890abcdef1234567890abcdef",
@@ -301,6 +354,23 @@ INVITES: tuple[Invite, ...] = (
     Invite("sip uri", "sip", SIP_ONLY, "sip:8881234@vc.globex.example", "sip",
            "8881234@vc.globex.example"),
     Invite("bare sip address", "sip", BARE_SIP, None, "sip", "4455667@video.globex.example"),
+    Invite("zoom in german", "zoom", ZOOM_DE, "https://us06web.zoom.us/j/81234567890?pwd=YWJjZGVm.1",
+           "zoom", "81234567890.135790@zoomcrc.com"),
+    Invite("webex in japanese", "webex", WEBEX_JA,
+           "https://acme.webex.com/acme/j.php?MTID=m0f1e2d3c4b5a69788796a5b4c3d2e1f0", "webex",
+           "25512345678@acme.webex.com"),
+    Invite("webex in chinese", "webex", WEBEX_ZH,
+           "https://acme.webex.com/acme/j.php?MTID=m99aa88bb77cc66dd55ee44ff33aa22bb", "webex",
+           "25518765432@acme.webex.com"),
+    Invite("teams from outlook html with safelinks", "teams", TEAMS_OUTLOOK_HTML,
+           "https://teams.microsoft.com/l/meetup-join/19%3ameeting_ZGQ1%40thread.v2/0?context="
+           "%7b%22Tid%22%3a%22abc%22%7d", "teams", "1173345590@vc.acme-corp.example", is_html=True),
+    Invite("teams behind proofpoint v3", "teams", TEAMS_PROOFPOINT,
+           "https://teams.microsoft.com/l/meetup-join/19%3ameeting_MDAx%40thread.v2/0?context="
+           "%7b%22Tid%22%3a%22abc%22%7d", "teams"),
+    Invite("teams in french with webex video integration", "teams", TEAMS_FR_VIMT,
+           "https://teams.microsoft.com/l/meetup-join/19%3ameeting_Zm9v%40thread.v2/0?context=%7b"
+           "%7d", "teams", "1145567789.globex@m.webex.com"),
     Invite("zoom link in location", "zoom", "Agenda: see doc",
            "https://acme.zoom.us/j/91234567890", "zoom", "91234567890@zoomcrc.com",
            location="https://acme.zoom.us/j/91234567890", source="location"),

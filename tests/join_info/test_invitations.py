@@ -22,7 +22,7 @@ def _render(invite: Invite, form: str) -> tuple[str, str]:
     if form in wrappers and invite.url and invite.url.startswith("http"):
         wrapped = wrappers[form](invite.url)
         body, location = body.replace(invite.url, wrapped), location.replace(invite.url, wrapped)
-    elif form.startswith("html-") and invite.source == "body":
+    elif form.startswith("html-") and invite.source == "body" and not invite.is_html:
         body = as_html(body, invite.url if invite.url and invite.url.startswith("http") else None,
                        form.removeprefix("html-"))
     return body, location
