@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.errors import PreconditionFailedError
-from hybrid_calendar_google.convert import to_event
+from hybrid_calendar.join_info.google_event import event_from_google
 from hybrid_calendar_google.discovery import Calendar
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ async def update_invite(gateway: Gateway, ctx: GoogleContext, user: User,
         except PreconditionFailedError:
             fresh = await client.call(user.email, Calendar.events_get, ctx.calendar_url,
                                       calendarId=calendar_id, eventId=current.id)
-            current = to_event(fresh, calendar_id)
+            current = event_from_google(fresh, calendar_id)
             continue
-        return to_event(data, calendar_id)
+        return event_from_google(data, calendar_id)
     raise PreconditionFailedError(
         f"calendar.events.patch: the event changed during each of {attempts} attempts; "
         "the next sync retries", status=412, reason="conditionNotMet")

@@ -12,8 +12,11 @@ https://developers.google.com/workspace/calendar/api/guides/sync
 * HTTP 410 (token expired) raises :class:`SyncTokenExpiredError`; the engine then calls
   again with ``cursor=None``.
 
-The cursor handed to the engine is ``g1:<syncToken>``: the prefix versions the cursor
-format (and the query it belongs to), so a cursor from another version forces a full sync.
+Items are converted by the core's
+:func:`~hybrid_calendar.join_info.google_event.event_from_google` (shared with the
+``parse-join`` command). The cursor handed to the engine is ``g1:<syncToken>``: the
+prefix versions the cursor format (and the query it belongs to), so a cursor from another
+version forces a full sync.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hybrid_calendar.errors import ProviderError, SyncTokenExpiredError
+from hybrid_calendar.join_info.google_event import event_from_google
 from hybrid_calendar.models import CalendarEvent, ChangeBatch
 from hybrid_calendar_google.client import GoogleClient
-from hybrid_calendar_google.convert import to_event
 from hybrid_calendar_google.discovery import Calendar
 
 CURSOR_PREFIX = "g1:"
@@ -89,7 +92,7 @@ async def fetch_changes(client: GoogleClient, subject: str, base_url: str,
     while True:
         page = await client.call(subject, Calendar.events_list, base_url,
                                  pageToken=page_token, **query)
-        events.extend(to_event(item, calendar) for item in _items(page))
+        events.extend(event_from_google(item, calendar) for item in _items(page))
         page_token = page.get("nextPageToken")
         if page_token:
             continue

