@@ -7,11 +7,14 @@ import json
 import os
 from pathlib import Path
 
+import pluggy
+
 from hybrid_calendar.cli import Command
+from hybrid_calendar.config import Config
 
 
 def load_config(path: str | None, *, overrides: dict[str, dict[str, object]] | None = None
-                ) -> tuple[object, object]:
+                ) -> tuple[Config, pluggy.PluginManager]:
     """Load and validate configuration; return ``(config, plugin_manager)``."""
     from hybrid_calendar.settings import load_settings
 
@@ -93,7 +96,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["gateway"]["port"] = args.port
     config, pm = load_config(args.config, overrides=overrides)
-    return serve(config, pm)  # type: ignore[arg-type]
+    return serve(config, pm)
 
 
 def _configure_demo(parser: argparse.ArgumentParser) -> None:

@@ -83,16 +83,20 @@ class Hooks:
 
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:
-        return await self._first("check_access", gateway=gateway, user=user)
+        result: AccessCheck = await self._first("check_access", gateway=gateway, user=user)
+        return result
 
     async def fetch_changes(self, gateway: Gateway, user: User, cursor: str | None
                             ) -> ChangeBatch:
-        return await self._first("fetch_changes", gateway=gateway, user=user, cursor=cursor)
+        result: ChangeBatch = await self._first("fetch_changes", gateway=gateway, user=user,
+                                                cursor=cursor)
+        return result
 
     async def watch_calendar(self, gateway: Gateway, user: User, address: str, token: str
                              ) -> Channel:
-        return await self._first("watch_calendar", gateway=gateway, user=user,
-                                 address=address, token=token)
+        result: Channel = await self._first("watch_calendar", gateway=gateway, user=user,
+                                            address=address, token=token)
+        return result
 
     async def stop_watch(self, gateway: Gateway, user: User, channel: Channel) -> bool:
         return bool(await self._first("stop_watch", gateway=gateway, user=user,
@@ -100,14 +104,19 @@ class Hooks:
 
     async def update_invite(self, gateway: Gateway, user: User, event: CalendarEvent,
                             update: InviteUpdate) -> CalendarEvent:
-        return await self._first("update_invite", gateway=gateway, user=user, event=event,
-                                 update=update)
+        result: CalendarEvent = await self._first("update_invite", gateway=gateway, user=user,
+                                                  event=event, update=update)
+        return result
 
     async def read_out_of_office(self, gateway: Gateway, user: User) -> OutOfOffice:
-        return await self._first("read_out_of_office", gateway=gateway, user=user)
+        result: OutOfOffice = await self._first("read_out_of_office", gateway=gateway,
+                                                user=user)
+        return result
 
     async def read_locale(self, gateway: Gateway, user: User) -> str | None:
-        return await self._first("read_locale", gateway=gateway, user=user, required=False)
+        result: str | None = await self._first("read_locale", gateway=gateway, user=user,
+                                               required=False)
+        return result
 
     # join information --------------------------------------------------------
     def parse_join_info(self, event: CalendarEvent) -> list[JoinInfo]:
@@ -117,8 +126,10 @@ class Hooks:
 
     async def create_meeting(self, gateway: Gateway, user: User, event: CalendarEvent,
                              request: KeywordRequest) -> JoinInfo | None:
-        return await self._first("create_meeting", gateway=gateway, user=user, event=event,
-                                 request=request, required=False)
+        result: JoinInfo | None = await self._first("create_meeting", gateway=gateway,
+                                                    user=user, event=event, request=request,
+                                                    required=False)
+        return result
 
     # delivery ----------------------------------------------------------------
     async def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
@@ -128,17 +139,23 @@ class Hooks:
 
     # key management ----------------------------------------------------------
     async def wrap_key(self, gateway: Gateway, plaintext: bytes, context: bytes) -> WrappedKey:
-        return await self._first("wrap_key", gateway=gateway, plaintext=plaintext,
-                                 context=context)
+        result: WrappedKey = await self._first("wrap_key", gateway=gateway,
+                                               plaintext=plaintext, context=context)
+        return result
 
     async def unwrap_key(self, gateway: Gateway, wrapped: WrappedKey, context: bytes) -> bytes:
-        return await self._first("unwrap_key", gateway=gateway, wrapped=wrapped, context=context)
+        result: bytes = await self._first("unwrap_key", gateway=gateway, wrapped=wrapped,
+                                          context=context)
+        return result
 
     async def rotate_master_key(self, gateway: Gateway) -> str:
-        return await self._first("rotate_master_key", gateway=gateway)
+        result: str = await self._first("rotate_master_key", gateway=gateway)
+        return result
 
     async def kms_status(self, gateway: Gateway) -> KmsStatus | None:
-        return await self._first("kms_status", gateway=gateway, required=False)
+        result: KmsStatus | None = await self._first("kms_status", gateway=gateway,
+                                                     required=False)
+        return result
 
     # helpers -----------------------------------------------------------------
     async def _first(self, name: str, *, required: bool = True, **kwargs: Any) -> Any:

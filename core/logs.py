@@ -79,7 +79,7 @@ def install(level: str = "INFO") -> None:
     """Configure the root logger with the redacting filter on every handler."""
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
+        handler: logging.Handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
         root.addHandler(handler)

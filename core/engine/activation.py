@@ -25,6 +25,8 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     user = await gateway.store.get_user(str(job.payload["user_id"]))
     if user is None or user.state == UserState.INACTIVE:
         return
+    check_ok: bool
+    reason: str | None
     try:
         check = await gateway.hooks.check_access(gateway, user)
     except GatewayError as err:

@@ -70,7 +70,8 @@ def _is_organiser(user: User, event: CalendarEvent) -> bool:
 
 
 def _writes(gateway: Gateway) -> dict[str, deque[datetime]]:
-    return gateway.state.setdefault("engine.invite_writes", {})
+    writes: dict[str, deque[datetime]] = gateway.state.setdefault("engine.invite_writes", {})
+    return writes
 
 
 def _fuse_allows(gateway: Gateway, user: User, event: CalendarEvent) -> bool:

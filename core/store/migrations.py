@@ -15,49 +15,49 @@ migrations = Migrations("core")
 @migrations()
 def m001_initial(db: Database) -> None:
     """Organisations, users, sync state, meetings, channels and the job queue."""
-    db["organisations"].create({"id": str, "name": str, "domain": str, "provider": str,
+    db.table("organisations").create({"id": str, "name": str, "domain": str, "provider": str,
                                 "settings": str, "created_at": float}, pk="id")
-    db["org_secrets"].create({"org_id": str, "name": str, "value": str},
+    db.table("org_secrets").create({"org_id": str, "name": str, "value": str},
                              pk=("org_id", "name"), foreign_keys=[("org_id", "organisations")])
-    db["users"].create({"id": str, "org_id": str, "email": str, "email_index": str,
+    db.table("users").create({"id": str, "org_id": str, "email": str, "email_index": str,
                         "state": str, "reason": str, "provider": str, "locale": str,
                         "created_at": float, "updated_at": float}, pk="id",
                        foreign_keys=[("org_id", "organisations")])
-    db["users"].create_index(["org_id", "email_index"], unique=True)
-    db["users"].create_index(["state"])
-    db["sync_state"].create({"user_id": str, "cursor": str, "last_sync_at": float,
+    db.table("users").create_index(["org_id", "email_index"], unique=True)
+    db.table("users").create_index(["state"])
+    db.table("sync_state").create({"user_id": str, "cursor": str, "last_sync_at": float,
                              "last_notification_at": float, "last_error": str}, pk="user_id")
-    db["meetings"].create({
+    db.table("meetings").create({
         "user_id": str, "event_id": str, "calendar_id": str, "status": str,
         "start_at": float, "end_at": float, "all_day": int, "recurring_event_id": str,
         "etag": str, "marker": str, "title": str, "description": str, "location": str,
         "organizer": str, "attendees": str, "join_info": str, "html_link": str,
     }, pk=("user_id", "event_id"), not_null={"status", "start_at", "end_at", "title"})
-    db["meetings"].create_index(["user_id", "start_at"])
-    db["meetings"].create_index(["end_at"])
-    db["channels"].create({"id": str, "user_id": str, "resource_id": str, "token_hash": str,
+    db.table("meetings").create_index(["user_id", "start_at"])
+    db.table("meetings").create_index(["end_at"])
+    db.table("channels").create({"id": str, "user_id": str, "resource_id": str, "token_hash": str,
                            "expires_at": float, "provider": str}, pk="id")
-    db["channels"].create_index(["user_id"])
-    db["channels"].create_index(["expires_at"])
-    db["jobs"].create({"id": int, "kind": str, "key": str, "lane": str, "payload": str,
+    db.table("channels").create_index(["user_id"])
+    db.table("channels").create_index(["expires_at"])
+    db.table("jobs").create({"id": int, "kind": str, "key": str, "lane": str, "payload": str,
                        "state": str,
                        "run_at": float, "attempts": int, "lease_until": float,
                        "last_error": str, "created_at": float}, pk="id",
                       not_null={"kind", "key", "state", "run_at"})
     db.execute("CREATE UNIQUE INDEX jobs_one_queued_per_key ON jobs(key) "
                "WHERE state = 'queued'")
-    db["jobs"].create_index(["state", "run_at"])
-    db["jobs"].create_index(["lane", "state"])
+    db.table("jobs").create_index(["state", "run_at"])
+    db.table("jobs").create_index(["lane", "state"])
 
 
 @migrations()
 def m002_schedules_presence_timezone(db: Database) -> None:
     """Join-button schedule, out-of-office state, user time zone."""
-    db["scheduled_notifications"].create({
+    db.table("scheduled_notifications").create({
         "key": str, "user_id": str, "event_id": str, "due_at": float, "start_at": float,
         "end_at": float, "payload": str, "sent_at": float,
     }, pk="key")
-    db["scheduled_notifications"].create_index(["sent_at", "due_at"])
-    db["scheduled_notifications"].create_index(["user_id", "event_id"])
-    db["sync_state"].add_column("out_of_office", int)
-    db["users"].add_column("timezone", str)
+    db.table("scheduled_notifications").create_index(["sent_at", "due_at"])
+    db.table("scheduled_notifications").create_index(["user_id", "event_id"])
+    db.table("sync_state").add_column("out_of_office", int)
+    db.table("users").add_column("timezone", str)

@@ -92,7 +92,8 @@ class SqliteStore(SqliteConnection, Store):
 
     async def list_users(self, *, state: UserState | None = None, org_id: str | None = None
                          ) -> list[User]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if state is not None:
             clauses.append("state = ?")
             params.append(str(state))
@@ -235,7 +236,8 @@ class SqliteStore(SqliteConnection, Store):
 
     async def list_channels(self, *, user_id: str | None = None,
                             expiring_before: datetime | None = None) -> list[Channel]:
-        clauses, params = ["1=1"], []
+        clauses: list[str] = ["1=1"]
+        params: list[Any] = []
         if user_id is not None:
             clauses.append("user_id = ?")
             params.append(user_id)
@@ -269,7 +271,7 @@ class SqliteStore(SqliteConnection, Store):
                 if row is None:
                     return None
                 conn.execute("UPDATE jobs SET state='running', attempts=attempts+1, "
-                             "lease_until=? WHERE id=?", (ts(now) + lease_seconds, row[0]))
+                             "lease_until=? WHERE id=?", (now.timestamp() + lease_seconds, row[0]))
             run_at = dt(row[5])
             assert run_at is not None
             return Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),
