@@ -3,8 +3,8 @@
 :func:`find_candidates` returns every join candidate in an event's conference data,
 Location and description; :func:`best_join_info` picks one: conference data before
 Location before the description; within a source a service's join link before a SIP
-address and both before a "weak" link (a YouTube video); then the longer URL (it keeps
-Zoom's ``pwd=``); then the earlier candidate.
+address and both before a "weak" link (a YouTube video); then the service met first in
+the text; within one service the longer URL (it keeps Zoom's ``pwd=``).
 """
 
 from __future__ import annotations
@@ -56,12 +56,24 @@ def rank_key(join: JoinInfo) -> tuple[int, int, int]:
 def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     """The candidate the gateway uses, or ``None`` when there is none.
 
+    Order: source (conference, location, body); kind of link (see :func:`rank_key`); then
+    the provider met first (registration order follows the text); within one provider
+    the longer URL (a tie between the same meeting's links keeps Zoom's ``pwd=``).
+
     A chosen candidate without a dial string borrows one from a lower-ranked candidate
     of the same provider (a Webex link in Location, its SIP address in the body).
     """
-    ordered = sorted(candidates, key=rank_key)  # stable: earlier wins a full tie
-    if not ordered:
+    items = list(candidates)
+    if not items:
         return None
+    first: dict[tuple[int, int, str], int] = {}
+    keyed = []
+    for index, join in enumerate(items):
+        source, tier, length = rank_key(join)
+        group = first.setdefault((source, tier, join.provider), index)
+        keyed.append(((source, tier, group, length, index), join))
+    keyed.sort(key=lambda item: item[0])
+    ordered = [join for _, join in keyed]
     best = ordered[0]
     if best.dial is None:
         for other in ordered[1:]:
@@ -113,10 +125,12 @@ def _join(found: Classified, source: str, context: Context, rules: Sequence[Dial
 def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule]
                ) -> list[JoinInfo]:
     plain = text.plain
-    urls = [url for _, url in find_urls(plain)]
-    urls.extend(text.hrefs)
+    positioned = find_urls(plain)
     if "/" in plain:
-        urls.extend(url for _, url in find_bare_urls(plain))
+        positioned.extend(find_bare_urls(plain))
+        positioned.sort()
+    urls = [url for _, url in positioned]
+    urls.extend(text.hrefs)
     result: list[JoinInfo] = []
     seen: set[str] = set()
     for raw in urls[:MAX_URLS]:

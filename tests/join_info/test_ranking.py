@@ -137,3 +137,16 @@ def test_detect_equals_ranking_all_candidates() -> None:
             for conf in conferences:
                 evt = event(body, location, conf)
                 assert detect(evt) == best_join_info(find_candidates(evt))
+
+
+def test_first_service_in_the_text_wins_over_a_longer_later_link() -> None:
+    body = f"Primary: {ZOOM}\nIf that fails: {TEAMS}"
+    found = detect(event(body))
+    assert found is not None and found.provider == "zoom"
+    swapped = detect(event(f"Primary: {TEAMS}\nBackup: {ZOOM}?pwd=a-much-longer-link-here"))
+    assert swapped is not None and swapped.provider == "teams"
+
+
+def test_bare_and_scheme_links_keep_text_order() -> None:
+    found = detect(event("Primary meet.google.com/abc-defg-hij, backup https://zoom.us/j/123456789"))
+    assert found is not None and found.provider == "meet"
