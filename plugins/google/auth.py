@@ -40,6 +40,8 @@ DEFAULT_SCOPES = (
     "https://www.googleapis.com/auth/gmail.settings.basic",
 )
 ASSERTION_LIFETIME = 3600
+PRUNE_EVERY = 256
+"""Drop expired cache entries after every this many grants (bounded memory)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,22 @@ class TokenSource:
                 return cached.value
             token = await self._grant(subject)
             self._cache[subject] = token
+            if self.grants % PRUNE_EVERY == 0:
+                self._prune()
             return token.value
+
+    def _prune(self) -> None:
+        """Forget stale tokens and idle locks (users deactivated or gone quiet)."""
+        now = self._monotonic()
+        for subject in [s for s, t in self._cache.items() if t.refresh_at <= now]:
+            del self._cache[subject]
+        for subject in [s for s, lock in self._locks.items()
+                        if not lock.locked() and s not in self._cache]:
+            del self._locks[subject]
+
+    def cached_users(self) -> int:
+        """How many users have a cached token (for tests and metrics)."""
+        return len(self._cache)
 
     def invalidate(self, subject: str, value: str | None = None) -> None:
         """Forget the cached token of ``subject`` (only if it is ``value``, when given)."""

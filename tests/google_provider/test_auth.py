@@ -135,3 +135,19 @@ def test_repr_shows_no_secret(sa_info: dict[str, str]) -> None:
     account = ServiceAccount.from_info(sa_info, token_uri="http://127.0.0.1:1/token")
     assert "PRIVATE" not in repr(account) and sa_info["client_email"] not in repr(account)
     assert account.token_uri == "http://127.0.0.1:1/token"
+
+
+@pytest.mark.anyio
+async def test_stale_tokens_are_pruned(sa_info: dict[str, str], fake: FakeGoogle,
+                                       http: httpx.AsyncClient,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from hybrid_calendar_google import auth
+
+    monkeypatch.setattr(auth, "PRUNE_EVERY", 4)
+    now = [0.0]
+    source = _source(sa_info, http, monotonic=lambda: now[0])
+    for index in range(3):
+        await source.token(f"user{index}@example.com")
+    now[0] = 4000.0  # all three are past their refresh time
+    await source.token("late@example.com")
+    assert source.cached_users() == 1

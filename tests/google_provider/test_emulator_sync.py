@@ -145,3 +145,23 @@ async def test_only_the_users_asked_for_are_called(emu_gateway: Any, emulator: A
     await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
     await emu_gateway.hooks.read_locale(emu_gateway, ALICE)
     assert {r.user for r in emulator.state.request_log if r.user} == {"alice@example.com"}
+
+
+@pytest.mark.anyio
+async def test_recurring_changes_arrive_as_instances(emu_gateway: Any, emulator: Any) -> None:
+    state = emulator.state
+    series = state.insert_event("alice@example.com", {
+        "summary": "daily", "start": {"dateTime": _at(-1), "timeZone": "UTC"},
+        "end": {"dateTime": _at(-1, 11), "timeZone": "UTC"},
+        "recurrence": ["RRULE:FREQ=DAILY;COUNT=5"]})
+    full = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    instances = sorted(e.id for e in full.events)
+    assert len(instances) == 5
+    state.delete_event("alice@example.com", instances[2])
+    changes = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, full.next_cursor)
+    assert [(e.id, e.cancelled, e.recurring_event_id) for e in changes.events] == [
+        (instances[2], True, series["id"])]
+    state.delete_event("alice@example.com", series["id"])
+    gone = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, changes.next_cursor)
+    assert series["id"] not in {e.id for e in gone.events if not e.cancelled}
+    assert {e.id for e in gone.events if e.cancelled} >= set(instances) - {instances[2]}
