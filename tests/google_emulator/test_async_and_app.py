@@ -65,3 +65,16 @@ async def test_create_app_in_process() -> None:
             assert b"\n" not in compact.content
     finally:
         state.close()
+
+
+def test_sequential_requests_do_not_stall_on_delayed_acks() -> None:
+    import time
+
+    with running_emulator(users=[ALICE], fresh_key=False) as emu, \
+            httpx.Client(base_url=emu.base_url) as client:
+        client.get("/calendar/v3/calendars/primary/events")
+        started = time.perf_counter()
+        for _ in range(40):
+            assert client.get("/calendar/v3/calendars/primary/events").status_code == 401
+        # without TCP_NODELAY each response waits ~40 ms for the client's delayed ACK
+        assert time.perf_counter() - started < 0.8

@@ -203,8 +203,7 @@ class Dispatcher:
             raise auth_error()
         return grant.email, grant.scopes
 
-    @staticmethod
-    def render(result: dict[str, Any] | ApiResponse | None, request: ApiRequest
+    def render(self, result: dict[str, Any] | ApiResponse | None, request: ApiRequest
                ) -> ApiResponse:
         """Turn a handler result into a response, applying ``fields``."""
         if isinstance(result, ApiResponse):
@@ -214,8 +213,9 @@ class Dispatcher:
         selection = next((v for k, v in request.params if k == "fields"), None)
         if selection:
             result = apply_fields(result, parse_fields(selection))
-        pretty = next((v for k, v in request.params if k == "prettyPrint"), "true") != "false"
-        return ApiResponse.json(200, result, pretty=pretty)
+        pretty = next((v for k, v in request.params if k == "prettyPrint"), None)
+        return ApiResponse.json(200, result, pretty=pretty == "true" if pretty is not None
+                                else self.state.settings.pretty_print)
 
 
 def method_override(request: ApiRequest) -> ApiRequest:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import datetime as dt
 import hashlib
 import hmac
@@ -169,7 +168,11 @@ def expand(calendar: Calendar, master: dict[str, Any], query: ListQuery, tz: str
 
 def compute_items(calendar: Calendar, query: ListQuery, tz: str, limit: int,
                   since: int | None) -> list[dict[str, Any]]:
-    """Every item of a list result, before paging (``since``: incremental sync)."""
+    """Every item of a list result, before paging (``since``: incremental sync).
+
+    Items are shallow copies: stored events are never mutated in place (every write
+    stores a new dict), so nested values can be shared safely.
+    """
     rows = calendar.changed_since(since) if since is not None else list(calendar.events.values())
     incremental = since is not None or query.updated_min is not None
     show_deleted = query.show_deleted or incremental
@@ -189,7 +192,7 @@ def compute_items(calendar: Calendar, query: ListQuery, tz: str, limit: int,
                     if show_deleted:
                         items.append(tombstone(inst))
                 elif _matches(inst, query):
-                    items.append(copy.deepcopy(inst))
+                    items.append(dict(inst))
             continue
         if query.single_events and event.get("recurringEventId") and since is None:
             continue  # already produced by expanding its master
@@ -204,10 +207,10 @@ def compute_items(calendar: Calendar, query: ListQuery, tz: str, limit: int,
             continue
         if not query.single_events and event.get("recurrence"):
             if expand(calendar, event, query, tz, 1) and _matches(event, query):
-                items.append(copy.deepcopy(event))
+                items.append(dict(event))
             continue
         if _in_window(event, query, tz) and _matches(event, query):
-            items.append(copy.deepcopy(event))
+            items.append(dict(event))
     unique: dict[str, dict[str, Any]] = {}
     for item in items:
         unique.setdefault(item["id"], item)
