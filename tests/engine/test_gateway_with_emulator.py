@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -274,3 +275,28 @@ async def test_one_user_edit_causes_exactly_one_patch(stack: Stack) -> None:
     stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Quarterly review"})
     await stack.idle()
     assert len(stack.calls(ALICE, "PATCH")) == 1 and sink.created == [event["id"]]
+
+
+async def test_ten_notifications_cause_one_sync_in_flight_and_one_queued(stack: Stack) -> None:
+    event = stack.emu.state.insert_event(ALICE, at(2, summary="Busy"))
+    await stack.activate(ALICE)
+    lists_before = len(stack.calls(ALICE, "GET", "/events"))
+    stack.emu.control({"latency_ms": 400})  # each sync takes a while
+    try:
+        stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Busy 0"})
+        await stack.wait_for(_sync_running(stack))
+        for n in range(1, 10):
+            stack.emu.state.patch_event(ALICE, event["id"], {"summary": f"Busy {n}"})
+        await asyncio.to_thread(stack.emu.state.push.wait_idle, 5.0)
+        assert await stack.gateway.store.job_counts() == {"running": 1, "queued": 1}
+        await stack.idle()
+    finally:
+        stack.emu.control({"latency_ms": 0})
+    assert len(stack.calls(ALICE, "GET", "/events")) == lists_before + 2
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Busy 9"]
+
+
+def _sync_running(stack: Stack) -> Any:
+    async def running() -> bool:
+        return (await stack.gateway.store.job_counts()).get("running") == 1
+    return running
