@@ -141,6 +141,8 @@ class ServiceIndex:
     def candidates(self, host: str) -> list[Service]:
         """Services that may own ``host``: exact, then the nearest parent domain."""
         found = list(self._exact.get(host, ()))
+        if not found and host.startswith("www."):
+            found = list(self._exact.get(host[4:], ()))
         name = host
         while True:
             services = self._suffix.get(name)
