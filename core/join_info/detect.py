@@ -34,6 +34,12 @@ WEAK_PROVIDERS = frozenset(
     if s.weak and all(o.weak for o in SERVICES if o.provider == s.provider))
 """Providers whose links are only sometimes meetings."""
 
+LABELLED_PROVIDERS = frozenset({
+    "webex", "zoom", "teams", "gotomeeting", "bluejeans", "chime", "ringcentral", "tencent",
+    "lark", "zoho", "lifesize", "dialpad"})
+"""Services whose invitations print "Meeting ID" and "Passcode" lines; those values are
+reported with the link (Cisco devices join Teams meetings by id and passcode)."""
+
 MAX_URLS = 200
 """Links inspected per Location or description (an invitation has a handful)."""
 
@@ -117,9 +123,13 @@ def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = (), *,
 def _join(found: Classified, source: str, context: Context, rules: Sequence[DialRule],
           meeting_id: str | None = None, code: str | None = None) -> JoinInfo:
     dial = derive_dial(found, context, rules, meeting_id=meeting_id, code=code)
-    return JoinInfo(provider=found.service.provider, url=found.url, source=source, dial=dial,
-                    meeting_id=found.meeting_id or meeting_id, passcode=code,
-                    extra={"service": found.service.key})
+    provider = found.service.provider
+    meeting_id = found.meeting_id or meeting_id
+    if provider in LABELLED_PROVIDERS:
+        meeting_id = meeting_id or context.meeting_number
+        code = code or context.passcode
+    return JoinInfo(provider=provider, url=found.url, source=source, dial=dial,
+                    meeting_id=meeting_id, passcode=code, extra={"service": found.service.key})
 
 
 def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule]

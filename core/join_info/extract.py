@@ -23,7 +23,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u00ad\ufeff"))
 _HREF = re.compile(r"""\bhref\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 _SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
-_TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^]+")
+_TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^。，、；！？（）「」『』【】《》＜＞]+")
 _MSTEAMS = re.compile(r"(?<![\w.+/-])msteams:/[^\s<>\"'`\[\]{}|\\^]+")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 _TLD_SLASH = re.compile(r"\.[a-zA-Z]{2,24}/")
@@ -35,7 +35,7 @@ _USER_CHARS = frozenset(
 _NOT_BEFORE_USER = frozenset("%/:=")
 _DOMAIN = re.compile(r"(?:(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}|\d{1,3}(?:\.\d{1,3}){3})"
                      r"(?![\w-])", re.IGNORECASE)
-_TRAILING = ".,;:!?'\"*>)]}»”’"
+_TRAILING = ".,;:!?'\"*>)]}»”’。，、；：！？）」』】》＞"
 
 
 @dataclass(frozen=True, slots=True)
