@@ -164,3 +164,17 @@ def test_drop_and_duplicate_faults(emu: RunningEmulator, cal: Any,
     received = receiver.wait_for(3)
     assert received[1]["headers"]["X-Goog-Message-Number"] == \
         received[2]["headers"]["X-Goog-Message-Number"]
+
+
+def test_notification_then_incremental_sync_round_trip(emu: RunningEmulator, cal: Any,
+                                                       receiver: Receiver) -> None:
+    token = cal.events().list(calendarId="primary").execute()["nextSyncToken"]
+    watch(cal, receiver)
+    receiver.wait_for(1)
+    event = emu.state.insert_event(ALICE, timed("edited by the user", START, END))
+    notice = receiver.wait_for(2)[1]["headers"]
+    assert notice["X-Goog-Resource-State"] == "exists"
+    # the notification carries no detail: the receiver syncs the resource it names
+    assert notice["X-Goog-Resource-URI"].startswith(emu.base_url + "/calendar/v3/calendars/")
+    changes = cal.events().list(calendarId="primary", syncToken=token).execute()
+    assert [e["id"] for e in changes["items"]] == [event["id"]]
