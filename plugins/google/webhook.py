@@ -4,7 +4,8 @@ Google POSTs an empty body with ``X-Goog-*`` headers for every change of a watch
 calendar. Notifications are hints: this route verifies them and only asks the engine to
 sync the user (one pending job per user); it never calls Google and answers at once.
 
-* missing ``X-Goog-Channel-ID`` → 400; unknown channel (or not a Google channel) → 404;
+* missing ``X-Goog-Channel-ID`` → 400; unknown channel (or not a Google channel, or an id
+  longer than Google's 64 characters, rejected without a look-up) → 404;
 * token (``X-Goog-Channel-Token``) absent or wrong → 403, compared in constant time
   against the stored digest; a resource id different from the channel's → 403;
   all of these before any database write or Google call;
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_CHANNEL_ID = 64
+
 WEBHOOK_PATH = "/webhooks/google"
 """Where the engine must point ``events.watch`` channels: ``<public_url>/webhooks/google``."""
 
@@ -41,6 +44,8 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
         channel_id = headers.get("x-goog-channel-id")
         if not channel_id:
             return Response("missing X-Goog-Channel-ID", status_code=400)
+        if len(channel_id) > MAX_CHANNEL_ID:  # Google's limit: no such channel can exist
+            return Response("unknown channel", status_code=404)
         channel = await gateway.store.get_channel(channel_id)
         if channel is None or channel.provider != "google":
             return Response("unknown channel", status_code=404)

@@ -86,6 +86,7 @@ async def test_sync_message_is_acknowledged_without_a_job(receiver: Any) -> None
 @pytest.mark.anyio
 @pytest.mark.parametrize(("overrides", "status"), [
     ({"X-Goog-Channel-ID": "unknown"}, 404),
+    ({"X-Goog-Channel-ID": "c" * 65}, 404),
     ({"X-Goog-Channel-ID": ""}, 400),
     ({"X-Goog-Channel-Token": "wrong"}, 403),
     ({"X-Goog-Channel-Token": ""}, 403),
