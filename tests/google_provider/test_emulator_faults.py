@@ -96,3 +96,20 @@ async def test_unknown_user(emu_gateway: Any) -> None:
     check = await emu_gateway.hooks.check_access(emu_gateway, stranger)
     assert not check.ok and "does not know this user" in (check.reason or "")
     assert "nobody" not in (check.reason or "")
+
+
+@pytest.mark.anyio
+async def test_budget_waits_before_google_has_to_refuse(make_gateway: Any,
+                                                        emulator: Any) -> None:
+    import anyio
+
+    gateway = await make_gateway(emulator_settings(emulator), quota={"user_per_minute": 5})
+    emulator.control({"quota": {"user_rpm": 5, "status": 429}})
+    for _ in range(5):
+        await gateway.hooks.read_locale(gateway, ALICE)
+    with anyio.move_on_after(0.5) as scope:
+        await gateway.hooks.read_locale(gateway, ALICE)  # the 6th call in a minute waits
+    assert scope.cancelled_caught
+    assert _statuses(emulator, "calendar.settings.get") == [200] * 5
+    bob = User(id="u2", org_id="org1", email="bob@example.com", state=UserState.ACTIVE)
+    assert await gateway.hooks.read_locale(gateway, bob) == "en"  # other users go on
