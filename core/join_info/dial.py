@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.join_info.catalog import INDEX
 from hybrid_calendar.join_info.extract import find_addresses
-from hybrid_calendar.join_info.labels import MEETING_NUMBER, PASSCODE, VTC_ID
+from hybrid_calendar.join_info.labels import MEETING_NUMBER, PASSCODE, VTC_ID, Colons
 from hybrid_calendar.join_info.services import Classified
 
 RULES_KEY = "join_info.dial_rules"
@@ -66,18 +66,18 @@ def parse_rules(lines: Iterable[str]) -> tuple[DialRule, ...]:
     return tuple(rules)
 
 
-def meeting_number(text: str) -> str | None:
+def meeting_number(text: str | Colons) -> str | None:
     """The meeting number printed in an invitation (digits only), if any."""
     found = MEETING_NUMBER.search(text)
     return _digits(found) if found else None
 
 
-def passcode(text: str) -> str | None:
+def passcode(text: str | Colons) -> str | None:
     """The passcode printed in an invitation, if any."""
     return PASSCODE.search(text)
 
 
-def numeric_passcode(text: str) -> str | None:
+def numeric_passcode(text: str | Colons) -> str | None:
     """The first labelled passcode made of digits only (Zoom's numeric passcode)."""
     return next((value for value in PASSCODE.finditer(text) if value.isdigit()), None)
 
@@ -99,13 +99,15 @@ def sip_addresses(text: str) -> list[tuple[int, str, str]]:
 class Context:
     """The invitation text a dial string is derived from, scanned at most once per fact."""
 
-    __slots__ = ("_addresses", "_number", "_numeric", "_passcode", "_teams", "text")
+    __slots__ = ("_addresses", "_colons", "_number", "_numeric", "_passcode", "_teams",
+                 "text")
 
     _UNSET: object = object()
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._addresses: list[tuple[int, str, str]] | None = None
+        self._colons: Colons | None = None
         self._number: object = Context._UNSET
         self._passcode: object = Context._UNSET
         self._numeric: object = Context._UNSET
@@ -119,31 +121,38 @@ class Context:
         return self._addresses
 
     @property
+    def colons(self) -> Colons:
+        """The text's colons, for labelled values."""
+        if self._colons is None:
+            self._colons = Colons(self.text)
+        return self._colons
+
+    @property
     def meeting_number(self) -> str | None:
         """The labelled meeting number, digits only."""
         if self._number is Context._UNSET:
-            self._number = meeting_number(self.text)
+            self._number = meeting_number(self.colons)
         return self._number  # type: ignore[return-value]
 
     @property
     def passcode(self) -> str | None:
         """The labelled passcode."""
         if self._passcode is Context._UNSET:
-            self._passcode = passcode(self.text)
+            self._passcode = passcode(self.colons)
         return self._passcode  # type: ignore[return-value]
 
     @property
     def numeric_passcode(self) -> str | None:
         """The first all-digit labelled passcode (what SIP dial strings can carry)."""
         if self._numeric is Context._UNSET:
-            self._numeric = numeric_passcode(self.text)
+            self._numeric = numeric_passcode(self.colons)
         return self._numeric  # type: ignore[return-value]
 
     @property
     def teams(self) -> str | None:
         """The Teams video-device dial string (``VTCID@domain``)."""
         if self._teams is Context._UNSET:
-            self._teams = teams_dial(self.text)
+            self._teams = teams_dial(self.colons)
         return self._teams  # type: ignore[return-value]
 
 
@@ -189,9 +198,10 @@ def derive_dial(found: Classified, context: Context, rules: Sequence[DialRule] =
 _BLUEJEANS_PASSCODE = re.compile(r"^/\d{6,}/(\d{4,})\b")
 
 
-def teams_dial(text: str) -> str | None:
+def teams_dial(text: str | Colons) -> str | None:
     """``VTCID@domain`` from a Teams invitation's video conferencing device section."""
     found = next(VTC_ID.locate(text), None)
+    text = text.text if isinstance(text, Colons) else text
     if found is None:
         return None
     at, value = found

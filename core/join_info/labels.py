@@ -1,7 +1,8 @@
 """Labelled values in invitations ("Meeting ID: 855 1234 5678", "Passcode: 482913").
 
-A :class:`Label` finds each label with ``str.find`` on the lower-cased text (fast, and
-linear), then reads the value right after it with an anchored regular expression. Labels
+A :class:`Label` looks at each colon, checks whether the words before it end with one of
+its labels (an optional ``(note)`` between label and colon is skipped), then reads the
+value after the colon with an anchored regular expression: linear in the text. Labels
 are listed in the languages meeting services write invitations in.
 """
 
@@ -10,49 +11,76 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-SEPARATOR = (r"[ \t\u00a0]{0,3}(?:[(（][^()（）\n]{0,40}[)）])?[ \t\u00a0]{0,3}[:：#]?"
-             r"[ \t\u00a0]{0,3}")
-"""Between a label and its value: blanks, an optional ``(note)``, an optional colon."""
+
+class Colons:
+    """The colons of a text with the lower-cased words before each: built once per text
+    and shared by every :class:`Label`."""
+
+    __slots__ = ("entries", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.entries: list[tuple[int, int, str]] = []
+        """``(label end, value start, lower-cased words before)`` per colon."""
+        for colon in _COLON.finditer(text):
+            end = colon.start()
+            if text.startswith("//", end + 1):
+                continue  # a URL scheme
+            window = text[max(0, end - _WINDOW):end].rstrip(" \t\u00a0")
+            if window.endswith((")", "）")):
+                cut = max(window.rfind("("), window.rfind("（"))
+                if cut < 0:
+                    continue
+                window = window[:cut].rstrip(" \t\u00a0")
+            self.entries.append((end, colon.end(), window.lower().replace("\u00a0", " ")))
+            if len(self.entries) >= _MAX_COLONS:
+                break
 
 
 class Label:
-    """Values introduced by any of several labels."""
+    """Values introduced by any of several labels followed by a colon.
+
+    Each colon in the text is a possible label end: the words before it (minus a
+    ``(note)``) are compared with the labels using ``str.endswith``, so the cost grows
+    with the number of colons, not with the number of labels.
+    """
 
     def __init__(self, labels: tuple[str, ...], value: str) -> None:
         self.labels = tuple(label.lower() for label in labels)
-        self.value = re.compile(SEPARATOR + "(" + value + ")")
+        self.value = re.compile(r"[ \t\u00a0]{0,3}(" + value + ")")
 
-    def locate(self, text: str, limit: int = 8) -> Iterator[tuple[int, str]]:
-        """``(position, value)`` in order of appearance; at most ``limit`` labels tried."""
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few characters change length when lowered
-            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-        lowered = lowered.replace("\u00a0", " ")
-        hits: list[tuple[int, int]] = []
-        for label in self.labels:
-            start = lowered.find(label)
-            while start >= 0 and len(hits) < 64:
-                hits.append((start, start + len(label)))
-                start = lowered.find(label, start + len(label))
-        hits.sort()
+    def locate(self, text: str | Colons, limit: int = 8) -> Iterator[tuple[int, str]]:
+        """``(position of the label, value)`` in order of appearance."""
+        colons = text if isinstance(text, Colons) else Colons(text)
         tried = 0
-        for start, end in hits:
-            if start > 0 and lowered[start - 1].isalnum() and lowered[start].isascii():
+        for end, value_start, lowered in colons.entries:
+            if not lowered.endswith(self.labels):
+                continue
+            label = next(label for label in self.labels if lowered.endswith(label))
+            before = lowered[-len(label) - 1] if len(lowered) > len(label) else " "
+            if before.isalnum() and label[0].isascii():
                 continue  # a Latin label must start a word ("paid" is no "id")
-            found = self.value.match(text, end)
+            found = self.value.match(colons.text, value_start)
             if found is not None:
-                yield start, found.group(1)
-            tried += 1
-            if tried >= limit:
-                return
+                yield end - len(label), found.group(1)
+                tried += 1
+                if tried >= limit:
+                    return
 
-    def finditer(self, text: str, limit: int = 8) -> Iterator[str]:
+    def finditer(self, text: str | Colons, limit: int = 8) -> Iterator[str]:
         """Values in order of appearance."""
         return (value for _, value in self.locate(text, limit))
 
-    def search(self, text: str) -> str | None:
+    def search(self, text: str | Colons) -> str | None:
         """The first value, or ``None``."""
         return next(self.finditer(text), None)
+
+
+_COLON = re.compile(r"[:：]")
+_WINDOW = 80
+"""Characters before a colon that may hold a label and its note."""
+_MAX_COLONS = 2000
+"""Colons looked at per text (a hostile text may have many)."""
 
 
 MEETING_NUMBER = Label((
