@@ -187,3 +187,21 @@ def test_page_token_retry_and_other_calendar(emu: RunningEmulator, cal: Any,
         bob.events().list(calendarId="primary", maxResults=2,
                           pageToken=first["nextPageToken"]).execute()
     assert info.value.status_code == 400
+
+
+def test_updated_min_too_long_ago() -> None:
+    from hybrid_calendar_google.emulator.testing import running_emulator
+    from tests.google_emulator.helpers import calendar_service
+
+    with running_emulator(users=[ALICE], updated_min_max_age=3600, fresh_key=False) as emu:
+        cal = calendar_service(emu)
+        try:
+            cal.events().list(calendarId="primary",
+                              updatedMin="2099-01-01T00:00:00Z").execute()
+            with pytest.raises(HttpError) as info:
+                cal.events().list(calendarId="primary",
+                                  updatedMin="2020-01-01T00:00:00Z").execute()
+            assert info.value.status_code == 410
+            assert info.value.error_details[0]["reason"] == "updatedMinTooLongAgo"
+        finally:
+            cal.close()

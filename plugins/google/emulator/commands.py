@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,8 +35,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="refuse non-HTTPS watch addresses, as Google does")
     parser.add_argument("--faults", default=None, metavar="JSON",
                         help="initial control document, e.g. '{\"latency_ms\": 20}'")
-    parser.add_argument("--seed", default=None, metavar="USERSxEVENTS",
-                        help="bulk-seed the given users with N events each, e.g. 50")
+    parser.add_argument("--seed", default=None, metavar="N",
+                        help="bulk-seed every user with N events (skipped when state is loaded)")
+    parser.add_argument("--state-file", type=Path, default=None, metavar="FILE",
+                        help="load state from FILE if it exists and save it there on exit "
+                             "(default: memory only)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,9 +61,14 @@ def run(args: argparse.Namespace) -> int:
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     state.set_base_url(f"http://{host}:{port}")
+    loaded = False
+    if args.state_file is not None:
+        from hybrid_calendar_google.emulator.persist import load
+
+        loaded = load(state, args.state_file)
     if args.faults:
         state.control(json.loads(args.faults))
-    if args.seed:
+    if args.seed and not loaded:
         state.bulk_seed(users, int(args.seed))
     out: Path = args.service_account_out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,10 +77,17 @@ def run(args: argparse.Namespace) -> int:
         json.dump(state.service_account_info, handle, indent=2)
     print(f"Google API emulator on {state.public_url} ({len(users)} users); key written to "
           f"{out}", flush=True)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal; a no-op handler
+    # lets this function return normally (and save the state) instead of dying by signal.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         asyncio.run(make_server(state).serve(sockets=[sock]))
     finally:
         state.close()
+        if args.state_file is not None:
+            from hybrid_calendar_google.emulator.persist import save
+
+            save(state, args.state_file)
     return 0
 
 

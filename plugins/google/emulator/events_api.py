@@ -36,6 +36,12 @@ def events_list(call: Call) -> dict[str, Any]:
     query = parse_list_query(call.request.params)
     query.page_key = f"{calendar.id}|{query.page_key}"
     state = call.state
+    max_age = state.settings.updated_min_max_age
+    if query.updated_min is not None and max_age is not None \
+            and (now_utc() - query.updated_min).total_seconds() > max_age:
+        raise ApiError(410, "updatedMinTooLongAgo",
+                       "The requested minimum modification time lies too far in the past.",
+                       domain="calendar", location="updatedMin", location_type="parameter")
     tz = state.timezone_of(calendar.id)
     if query.page_token:
         snapshot = state.pages.take(query.page_token, query.page_key,

@@ -31,13 +31,13 @@ class SyncTokens:
     """Opaque, MAC-protected sync tokens: calendar, generation, sequence, issue time."""
 
     def __init__(self) -> None:
-        self._secret = secrets.token_bytes(32)
+        self.secret = secrets.token_bytes(32)
 
     def encode(self, calendar: Calendar, seq: int) -> str:
         """A token meaning "changes of ``calendar`` after ``seq``"."""
         payload = json.dumps([calendar.id, calendar.generation, seq, int(time.time())],
                              separators=(",", ":")).encode()
-        mac = hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]
+        mac = hmac.new(self.secret, payload, hashlib.sha256).digest()[:12]
         return "C" + base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
 
     def decode(self, token: str, calendar: Calendar, ttl: float | None) -> int:
@@ -49,7 +49,7 @@ class SyncTokens:
         try:
             raw = base64.urlsafe_b64decode(token[1:] + "=" * (-len(token[1:]) % 4))
             payload, mac = raw[:-12], raw[-12:]
-            expected = hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]
+            expected = hmac.new(self.secret, payload, hashlib.sha256).digest()[:12]
             if not token.startswith("C") or not hmac.compare_digest(mac, expected):
                 raise ValueError("bad mac")
             cal_id, generation, seq, issued = json.loads(payload)

@@ -45,6 +45,9 @@ class EmulatorSettings:
     clock_skew: int = 300
     sync_token_ttl: float | None = None
     """Seconds after which a sync token expires (410); ``None``: never (Google: undocumented)."""
+    updated_min_max_age: float | None = None
+    """Seconds; an ``updatedMin`` further back answers 410 ``updatedMinTooLongAgo``
+    (Google: tombstones are kept for a limited, undocumented time). ``None``: no limit."""
     page_token_cache: int = 10_000
     """Number of frozen result snapshots kept for ``pageToken`` paging."""
     project_rpm: int = 10_000
