@@ -20,7 +20,8 @@ _INLINE = re.compile(r"</?(?:wbr|span|font|b|i|u|em|strong|small|s|o:p)\b[^<>]*>
                      re.IGNORECASE)
 """Tags inside words or links (Outlook breaks long URLs with ``<wbr>``): removed."""
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u00ad\ufeff"))
-_HREF = re.compile(r"""\bhref\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
+_HREF = re.compile(r"""href\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""")
+_HREF_ANY_CASE = re.compile(_HREF.pattern, re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 _SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
 _TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^。，、；！？（）「」『』【】《》＜＞]+")
@@ -56,7 +57,8 @@ def prepare(text: str) -> Text:
         text = text[:MAX_TEXT]
     hrefs: tuple[str, ...] = ()
     if "<" in text and ">" in text:
-        hrefs = tuple(html.unescape(a or b).strip() for a, b in _HREF.findall(text))
+        pattern = _HREF if "href" in text or "HREF" not in text.upper() else _HREF_ANY_CASE
+        hrefs = tuple(html.unescape(a or b).strip() for a, b in pattern.findall(text))
         text = _TAG.sub(" ", _INLINE.sub("", _BREAK.sub("\n", text)))
     if "&" in text:
         text = html.unescape(text)

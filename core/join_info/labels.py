@@ -22,8 +22,8 @@ class Colons:
         self.text = text
         self.entries: list[tuple[int, int, str]] = []
         """``(label end, value start, lower-cased words before)`` per colon."""
-        for colon in _COLON.finditer(text):
-            end = colon.start()
+        positions = _colon_positions(text)
+        for end in positions[:_MAX_COLONS]:
             if text.startswith("//", end + 1):
                 continue  # a URL scheme
             window = text[max(0, end - _WINDOW):end].rstrip(" \t\u00a0")
@@ -32,9 +32,18 @@ class Colons:
                 if cut < 0:
                     continue
                 window = window[:cut].rstrip(" \t\u00a0")
-            self.entries.append((end, colon.end(), window.lower().replace("\u00a0", " ")))
-            if len(self.entries) >= _MAX_COLONS:
-                break
+            self.entries.append((end, end + 1, window.lower().replace("\u00a0", " ")))
+
+
+def _colon_positions(text: str) -> list[int]:
+    positions = []
+    for colon in ":：":
+        at = text.find(colon)
+        while at >= 0 and len(positions) < 2 * _MAX_COLONS:
+            positions.append(at)
+            at = text.find(colon, at + 1)
+    positions.sort()
+    return positions
 
 
 class Label:
@@ -76,7 +85,6 @@ class Label:
         return next(self.finditer(text), None)
 
 
-_COLON = re.compile(r"[:：]")
 _WINDOW = 80
 """Characters before a colon that may hold a label and its note."""
 _MAX_COLONS = 2000

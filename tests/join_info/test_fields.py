@@ -41,3 +41,16 @@ def test_no_labels_for_services_without_them() -> None:
 def test_link_boundaries(text: str, url: str) -> None:
     found = detect(event(text))
     assert found is not None and found.url == url
+
+
+def test_upper_case_html_attributes() -> None:
+    found = detect(event('<P><A HREF="https://meet.jit.si/Room">Join</A></P>'))
+    assert found is not None and found.url == "https://meet.jit.si/Room"
+
+
+def test_labels_skip_a_note_and_need_a_word_start() -> None:
+    found = detect(event("Meeting number (access code): 2634 123 4567\n"
+                         "https://acme.webex.com/acme/j.php?MTID=m0123456789"))
+    assert found is not None and found.meeting_id == "26341234567"
+    unpaid = detect(event("Unpaid: 123 456 789\nhttps://acme.webex.com/acme/j.php?MTID=m01234"))
+    assert unpaid is not None and unpaid.meeting_id is None
