@@ -196,7 +196,7 @@ def test_fields_partial_response(emu: RunningEmulator, cal: Any) -> None:
     assert set(page) == {"kind", "nextSyncToken", "items"}
     item = page["items"][0]
     assert set(item) == {"id", "start", "attendees"}
-    assert item["start"] == {"dateTime": START}
+    assert item["start"] == {"dateTime": "2026-12-01T09:00:00Z"}  # calendar zone: Etc/GMT
     assert item["attendees"] == [{"email": BOB}]
     response = httpx.get(emu.base_url + "/calendar/v3/calendars/primary/events",
                          params={"fields": "items(id"},
@@ -216,3 +216,18 @@ def emu_token(emu: RunningEmulator) -> str:
         return str(creds.token)
     finally:
         http.close()
+
+
+def test_times_rendered_in_calendar_or_requested_zone(emu: RunningEmulator, cal: Any) -> None:
+    event = cal.events().insert(calendarId="primary", body={
+        "summary": "x", "start": {"dateTime": "2026-12-01T10:00:00+01:00"},
+        "end": {"dateTime": "2026-12-01T11:00:00", "timeZone": "Europe/Berlin"}}).execute()
+    assert event["start"] == {"dateTime": "2026-12-01T09:00:00Z"}
+    assert event["end"] == {"dateTime": "2026-12-01T10:00:00Z", "timeZone": "Europe/Berlin"}
+    tokyo = cal.events().get(calendarId="primary", eventId=event["id"],
+                             timeZone="Asia/Tokyo").execute()
+    assert tokyo["start"]["dateTime"] == "2026-12-01T18:00:00+09:00"
+    emu.state.set_setting(ALICE, "timezone", "America/New_York")
+    listed = cal.events().list(calendarId="primary").execute()
+    assert listed["timeZone"] == "America/New_York"
+    assert listed["items"][0]["start"]["dateTime"] == "2026-12-01T04:00:00-05:00"

@@ -43,7 +43,8 @@ def test_rrule_subset_unit() -> None:
     assert instance_id("abc", dt.date(2026, 3, 30)) == "abc_20260330"
 
 
-def test_instances_keep_wall_clock_across_dst(cal: Any) -> None:
+def test_instances_keep_wall_clock_across_dst(emu: RunningEmulator, cal: Any) -> None:
+    emu.state.set_setting(ALICE, "timezone", "Europe/Berlin")
     master = weekly(cal, ["RRULE:FREQ=WEEKLY;BYDAY=MO,WE;COUNT=4"])
     page = cal.events().instances(calendarId="primary", eventId=master["id"]).execute()
     starts = [e["start"]["dateTime"] for e in page["items"]]
@@ -68,6 +69,7 @@ def test_recurring_needs_time_zone(cal: Any) -> None:
 
 
 def test_exception_and_cancelled_instance(emu: RunningEmulator, cal: Any) -> None:
+    emu.state.set_setting(ALICE, "timezone", "Europe/Berlin")
     master = weekly(cal, ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE;TZID=Europe/Berlin:20260406T090000"])
     ids = [e["id"] for e in cal.events().instances(calendarId="primary", eventId=master["id"]
                                                    ).execute()["items"]]

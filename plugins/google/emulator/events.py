@@ -270,6 +270,25 @@ def render_instance(master: dict[str, Any], original: dt.datetime | dt.date,
     return instance
 
 
+def localize(event: dict[str, Any], tz_name: str) -> dict[str, Any]:
+    """``event`` with ``dateTime`` values expressed in ``tz_name`` (the response time zone:
+    the ``timeZone`` parameter or the calendar's zone, as Google documents)."""
+    tz = zone(tz_name)
+    result = dict(event)
+    for key in ("start", "end", "originalStartTime"):
+        value = event.get(key)
+        if not isinstance(value, dict) or not value.get("dateTime"):
+            continue
+        try:
+            parsed = dt.datetime.fromisoformat(str(value["dateTime"]))
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone(value.get("timeZone"), tz_name))
+        result[key] = {**value, "dateTime": format_local(parsed.astimezone(tz))}
+    return result
+
+
 def bounds(event: dict[str, Any], default_tz: str) -> tuple[dt.datetime, dt.datetime]:
     """Aware ``(start, end)`` of an event (all-day: local midnights in ``default_tz``)."""
     tz = zone(default_tz)

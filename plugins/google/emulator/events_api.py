@@ -7,10 +7,12 @@ import datetime as dt
 import time
 import urllib.parse
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hybrid_calendar_google.emulator.access import resolve
 from hybrid_calendar_google.emulator.dispatch import Call, Handler
 from hybrid_calendar_google.emulator.errors import ApiError, bad_request, not_found, required
+from hybrid_calendar_google.emulator.events import localize
 from hybrid_calendar_google.emulator.listing import compute_items, expand, page, trim_attendees
 from hybrid_calendar_google.emulator.push import Channel
 from hybrid_calendar_google.emulator.query import get_int, parse_list_query
@@ -24,6 +26,18 @@ def _envelope(call: Call, calendar_id: str, role: str) -> dict[str, Any]:
             "summary": calendar_id, "description": "", "updated": format_utc(now_utc()),
             "timeZone": tz, "accessRole": role,
             "defaultReminders": [{"method": "popup", "minutes": 10}] if role == "owner" else []}
+
+
+def _response_tz(call: Call, calendar_id: str) -> str:
+    """The ``timeZone`` parameter if it names a zone, else the calendar's zone."""
+    requested = call.param("timeZone")
+    if requested:
+        try:
+            ZoneInfo(requested)
+            return requested
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return call.state.timezone_of(calendar_id)
 
 
 def _conference_version(call: Call) -> int:
@@ -57,6 +71,8 @@ def events_list(call: Call) -> dict[str, Any]:
         offset = 0
     chunk, continuation = page(items, query, state.pages, sync_seq, offset)
     trim_attendees(chunk, query.max_attendees)
+    response_tz = _response_tz(call, calendar.id)
+    chunk = [localize(item, response_tz) for item in chunk]
     result = _envelope(call, calendar.id, role)
     if "nextPageToken" in continuation:
         result["nextPageToken"] = continuation["nextPageToken"]
@@ -91,6 +107,8 @@ def events_instances(call: Call) -> dict[str, Any]:
         offset = 0
     chunk, continuation = page(items, query, state.pages, None, offset)
     trim_attendees(chunk, query.max_attendees)
+    response_tz = _response_tz(call, calendar.id)
+    chunk = [localize(item, response_tz) for item in chunk]
     result = _envelope(call, calendar.id, role)
     if "nextPageToken" in continuation:
         result["nextPageToken"] = continuation["nextPageToken"]
@@ -101,7 +119,8 @@ def events_instances(call: Call) -> dict[str, Any]:
 def events_get(call: Call) -> dict[str, Any]:
     """events.get (cancelled events included)."""
     calendar, _ = resolve(call.state, call.path_params["calendarId"], call.user)
-    return call.state.get_event(call.user, call.path_params["eventId"], calendar_id=calendar.id)
+    return call.state.get_event(call.user, call.path_params["eventId"], calendar_id=calendar.id,
+                                time_zone=_response_tz(call, calendar.id))
 
 
 def events_insert(call: Call) -> dict[str, Any]:

@@ -257,7 +257,7 @@ class EmulatorState:
             if resource.get("recurrence"):
                 self._check_recurrence(resource, calendar.id)
             self._commit(calendar, resource, notify=notify)
-            return copy.deepcopy(resource)
+            return ev.localize(copy.deepcopy(resource), self.timezone_of(calendar.id))
 
     def _check_recurrence(self, event: dict[str, Any], calendar_id: str) -> None:
         tz = self.timezone_of(calendar_id)
@@ -295,9 +295,10 @@ class EmulatorState:
                 return instance
         return None
 
-    def get_event(self, user_email: str, event_id: str, *, calendar_id: str | None = None
-                  ) -> dict[str, Any]:
-        """An event (cancelled ones too, like events.get).
+    def get_event(self, user_email: str, event_id: str, *, calendar_id: str | None = None,
+                  time_zone: str | None = None) -> dict[str, Any]:
+        """An event (cancelled ones too, like events.get), times in ``time_zone``
+        (default: the calendar's).
 
         :raises ApiError: 404.
         """
@@ -306,7 +307,7 @@ class EmulatorState:
             found = self.find_event(calendar, event_id)
             if found is None:
                 raise not_found()
-            return copy.deepcopy(found)
+            return ev.localize(copy.deepcopy(found), time_zone or self.timezone_of(calendar.id))
 
     def patch_event(self, user_email: str, event_id: str, changes: dict[str, Any], *,
                     calendar_id: str | None = None, if_match: str | None = None,
@@ -337,7 +338,7 @@ class EmulatorState:
             if resource.get("recurrence"):
                 self._check_recurrence(resource, calendar.id)
             self._commit(calendar, resource)
-            return copy.deepcopy(resource)
+            return ev.localize(copy.deepcopy(resource), self.timezone_of(calendar.id))
 
     def delete_event(self, user_email: str, event_id: str, *, calendar_id: str | None = None,
                      if_match: str | None = None) -> None:

@@ -45,9 +45,9 @@ def format_utc(value: dt.datetime) -> str:
 
 
 def format_local(value: dt.datetime) -> str:
-    """``2024-01-01T10:00:00+01:00`` (Google's form for event times)."""
+    """``2024-01-01T10:00:00+01:00`` (Google's form for event times; ``Z`` for offset 0)."""
     text = value.replace(microsecond=0).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") and value.tzinfo is UTC else text
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def now_utc() -> dt.datetime:
