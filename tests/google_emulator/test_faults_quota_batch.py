@@ -56,6 +56,19 @@ def test_error_rules_can_target_user_and_path(emu: RunningEmulator,
     assert bob.events().list(calendarId="primary").execute()["items"] == []
 
 
+def test_faults_at_start() -> None:
+    with running_emulator(users=[ALICE], fresh_key=False,
+                          faults={"errors": [{"status": 503, "count": 1}]}) as emu:
+        cal = calendar_service(emu)
+        try:
+            with pytest.raises(HttpError) as info:
+                cal.events().list(calendarId="primary").execute()
+            assert info.value.status_code == 503
+            assert cal.events().list(calendarId="primary").execute()["items"] == []
+        finally:
+            cal.close()
+
+
 def test_latency(emu: RunningEmulator, cal: Any) -> None:
     cal.events().list(calendarId="primary").execute()
     emu.control({"latency_ms": 150})

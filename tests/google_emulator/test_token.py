@@ -126,6 +126,14 @@ def test_suspended_user_is_invalid_grant(emu: RunningEmulator) -> None:
     assert response.json()["error"] == "invalid_grant"
 
 
+def test_json_body_and_lifetime_tolerance(emu: RunningEmulator) -> None:
+    now = int(time.time())
+    response = httpx.post(emu.base_url + "/token", json={
+        "grant_type": GRANT, "assertion": assertion(emu, iat=now - 10, exp=now + 3650)})
+    assert response.status_code == 200
+    assert response.json()["token_type"] == "Bearer"
+
+
 def test_wrong_grant_type(emu: RunningEmulator) -> None:
     response = httpx.post(emu.base_url + "/token",
                           data={"grant_type": "client_credentials", "assertion": "x"})

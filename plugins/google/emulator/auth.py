@@ -129,6 +129,9 @@ def check_claims(claims: dict[str, Any], key: ServiceAccountKey, *, now: float,
                  max_lifetime: int, skew: int) -> None:
     """Check ``iss``, ``aud`` and the ``iat``/``exp`` window like Google does.
 
+    ``exp`` may be at most ``max_lifetime`` (one hour) after ``iat``, plus ``skew`` of
+    tolerance; ``iat`` must not be in the future and ``exp`` not in the past (± ``skew``).
+
     :raises TokenError: ``invalid_client`` / ``invalid_grant``.
     """
     if claims.get("iss") != key.client_email:
@@ -141,7 +144,7 @@ def check_claims(claims: dict[str, Any], key: ServiceAccountKey, *, now: float,
     iat, exp = claims.get("iat"), claims.get("exp")
     if not isinstance(iat, int | float) or not isinstance(exp, int | float):
         raise TokenError(400, "invalid_grant", "Invalid JWT: iat and exp are required.")
-    if exp < iat or exp - iat > max_lifetime or iat > now + skew or exp < now - skew:
+    if exp < iat or exp - iat > max_lifetime + skew or iat > now + skew or exp < now - skew:
         raise TokenError(
             400, "invalid_grant",
             "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable "

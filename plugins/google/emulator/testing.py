@@ -64,14 +64,18 @@ class RunningEmulator:
 @contextmanager
 def running_emulator(domain: str = "example.com", users: Sequence[str] = (),
                      *, host: str = "127.0.0.1", port: int = 0,
+                     faults: dict[str, Any] | None = None,
                      **settings: Any) -> Iterator[RunningEmulator]:
     """Start an emulator on loopback for the duration of the ``with`` block.
 
+    :param faults: a control document applied before serving (see :mod:`.control`).
     :param settings: any :class:`EmulatorSettings` field (``user_rpm``, ``sync_token_ttl``,
         ``require_https``, ...); unknown names raise ``TypeError``.
     """
     config = EmulatorSettings().merged({"domain": domain, "users": list(users), **settings})
     state = EmulatorState(config)
+    if faults:
+        state.control(faults)
     server = BackgroundServer(state, host, port)
     server.start()
     try:

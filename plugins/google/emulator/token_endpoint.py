@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.parse
 from typing import Any
@@ -56,12 +57,22 @@ def grant_token(state: EmulatorState, form: dict[str, str]) -> dict[str, Any]:
 
 def handle_token_request(state: EmulatorState, content_type: str, body: bytes
                          ) -> tuple[int, dict[str, Any]]:
-    """Serve a POST to the token endpoint; returns status and JSON body."""
+    """Serve a POST to the token endpoint (form-encoded, or JSON as some clients send);
+    returns status and JSON body."""
     status = 200
     try:
-        if not content_type.startswith("application/x-www-form-urlencoded"):
+        if content_type.startswith("application/json"):
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError as err:
+                raise TokenError(400, "invalid_request", "Invalid JSON body.") from err
+            if not isinstance(data, dict):
+                raise TokenError(400, "invalid_request", "Invalid JSON body.")
+            form = {str(k): str(v) for k, v in data.items()}
+        elif content_type.startswith("application/x-www-form-urlencoded"):
+            form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
+        else:
             raise TokenError(400, "invalid_request", "Invalid content type.")
-        form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
         result = grant_token(state, form)
     except TokenError as err:
         status, result = err.status, err.body()
