@@ -23,7 +23,8 @@ from hybrid_calendar_google.emulator.errors import (
     insufficient_scopes,
 )
 from hybrid_calendar_google.emulator.fields import apply_fields, parse_fields
-from hybrid_calendar_google.emulator.state import EmulatorState, RequestRecord
+from hybrid_calendar_google.emulator.state import EmulatorState
+from hybrid_calendar_google.emulator.users import RequestRecord
 
 QUOTA_COST: dict[str, int] = {"calendar.events.patch": 3}
 """Quota units per call where Google documents more than one (events.patch: 3)."""

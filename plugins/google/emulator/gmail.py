@@ -9,7 +9,7 @@ from hybrid_calendar_google.emulator.errors import ApiError, bad_request
 
 if TYPE_CHECKING:
     from hybrid_calendar_google.emulator.dispatch import Call, Handler
-    from hybrid_calendar_google.emulator.state import User
+    from hybrid_calendar_google.emulator.users import User
 
 VACATION_FIELDS = ("enableAutoReply", "responseSubject", "responseBodyPlainText",
                    "responseBodyHtml", "restrictToContacts", "restrictToDomain",

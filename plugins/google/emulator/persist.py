@@ -52,7 +52,7 @@ def restore(state: EmulatorState, data: dict[str, Any]) -> None:
 
     :raises ValueError: for another format version or a key that is not RSA.
     """
-    from hybrid_calendar_google.emulator.state import User
+    from hybrid_calendar_google.emulator.users import User
 
     if data.get("version") != VERSION:
         raise ValueError("unsupported emulator state file version")

@@ -8,9 +8,7 @@ behaves exactly like the API call: new etag, sequence, sync-visible change, push
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from hybrid_calendar_google.emulator import events as ev
@@ -31,43 +29,13 @@ from hybrid_calendar_google.emulator.errors import (
     not_found,
 )
 from hybrid_calendar_google.emulator.faults import Faults, Quota
+from hybrid_calendar_google.emulator.instances import find_event
 from hybrid_calendar_google.emulator.listing import PageCache, SyncTokens
 from hybrid_calendar_google.emulator.push import ChannelRegistry, PushDispatcher, PushOptions
-from hybrid_calendar_google.emulator.recurrence import instance_id, occurrences, split_instance_id
+from hybrid_calendar_google.emulator.recurrence import occurrences
 from hybrid_calendar_google.emulator.settings import EmulatorSettings
-from hybrid_calendar_google.emulator.timeutil import event_time, zone
-
-DEFAULT_USER_SETTINGS: dict[str, str] = {
-    "locale": "en", "timezone": "Etc/GMT", "autoAddHangouts": "false",
-    "dateFieldOrder": "MDY", "defaultEventLength": "60", "format24HourTime": "false",
-    "hideInvitations": "false", "hideWeekends": "false",
-    "remindOnRespondedEventsOnly": "false", "showDeclinedEvents": "true",
-    "useKeyboardShortcuts": "true", "weekStart": "0",
-}
-
-
-@dataclass
-class User:
-    """A user of the emulated Workspace domain."""
-
-    email: str
-    delegated: bool = True
-    """Whether the service account's DWD grant covers this user (Admin console)."""
-    suspended: bool = False
-    has_mailbox: bool = True
-    settings: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_USER_SETTINGS))
-    vacation: dict[str, Any] = field(default_factory=lambda: {"enableAutoReply": False})
-
-
-@dataclass
-class RequestRecord:
-    """One API call as seen by the emulator (no bodies, no tokens)."""
-
-    method: str
-    path: str
-    user: str | None
-    status: int
-    operation: str | None = None
+from hybrid_calendar_google.emulator.timeutil import event_time
+from hybrid_calendar_google.emulator.users import RequestRecord, User
 
 
 class EmulatorState:
@@ -266,34 +234,7 @@ class EmulatorState:
 
     def find_event(self, calendar: Calendar, event_id: str) -> dict[str, Any] | None:
         """A stored event, or the generated instance for an instance id of a master."""
-        stored = calendar.events.get(event_id)
-        if stored is not None:
-            return stored
-        parts = split_instance_id(event_id)
-        if parts is None:
-            return None
-        master = calendar.events.get(parts[0])
-        if master is None or not master.get("recurrence"):
-            return None
-        tz = self.timezone_of(calendar.id)
-        series_tz = master["start"].get("timeZone") or tz
-        stamp = parts[1]
-        try:
-            if "T" in stamp:
-                after = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
-            else:
-                after = dt.datetime.strptime(stamp, "%Y%m%d").replace(tzinfo=zone(series_tz))
-        except ValueError:
-            return None
-        start = event_time(master["start"], tz, "start")
-        for original in occurrences(master["recurrence"], start, series_tz, after=after,
-                                    limit=1):
-            if instance_id(master["id"], original) == event_id:
-                instance = ev.render_instance(master, original, tz)
-                if master.get("status") == "cancelled":
-                    instance["status"] = "cancelled"
-                return instance
-        return None
+        return find_event(calendar, event_id, self.timezone_of(calendar.id))
 
     def get_event(self, user_email: str, event_id: str, *, calendar_id: str | None = None,
                   time_zone: str | None = None) -> dict[str, Any]:

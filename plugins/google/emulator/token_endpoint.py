@@ -14,7 +14,8 @@ from hybrid_calendar_google.emulator.auth import (
     check_scopes,
     decode_assertion,
 )
-from hybrid_calendar_google.emulator.state import EmulatorState, RequestRecord
+from hybrid_calendar_google.emulator.state import EmulatorState
+from hybrid_calendar_google.emulator.users import RequestRecord
 
 
 def grant_token(state: EmulatorState, form: dict[str, str]) -> dict[str, Any]:
