@@ -110,7 +110,7 @@ PASSCODE = Label((
     "mot de passe", "código de acceso", "codigo de acceso", "contraseña", "senha",
     "codice d'accesso", "codice di accesso", "toegangscode", "wachtwoord", "パスコード",
     "パスワード", "密码", "密碼", "암호", "비밀번호",
-), r"[\w!@#$%^&*.+=-]{1,32}")
+), r"[\w!@#$%^&*.+=?-]{0,31}[\w!@#$%^&*+=-]")
 """Meeting passcodes."""
 
 VTC_ID = Label((

@@ -32,8 +32,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(SECTION, "dial_rules", list, [],
                 help="Admin dial rules 'REGEX => TEMPLATE' applied to join URLs before the "
                      "built-in ones (template uses \\1 or \\g<name>)."),
-    SettingSpec(SECTION, "default_locale", str, "en",
-                help="Language of join details when the organiser's calendar has none."),
 )
 
 
@@ -45,7 +43,7 @@ class _Rules:
 
 @hookimpl
 def register_settings(register: Callable[[SettingSpec], None]) -> None:
-    """Declare ``join_info.keywords``, ``join_info.dial_rules`` and the default locale."""
+    """Declare ``join_info.keywords`` and ``join_info.dial_rules``."""
     for spec in SETTINGS:
         register(spec)
 

@@ -141,6 +141,7 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ('lifesize', 'https://call.lifesizecloud.com/extension/1234567'),
     ('zoho_meeting', 'https://meeting.zoho.in/meeting/register?sessionId=1234567890'),
     ('jitsi', 'https://meet.jit.si/moderated/0123abcd'),
+    ('zoho_meet_short', 'https://meet.zoho.com/AbCdEf12'),
 )
 """``(service key, join URL)``: the URL must be recognised as that service."""
 
