@@ -14,6 +14,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_google.emulator.events import cancel_event, etag_for
+from hybrid_calendar_google.emulator.timeutil import format_utc, stamp_to_datetime
 
 if TYPE_CHECKING:
     from hybrid_calendar_google.emulator.calendars import Calendar
@@ -109,6 +110,7 @@ def reply(state: EmulatorState, calendar: Calendar, event: dict[str, Any],
             attendee["responseStatus"] = status
     stamp = state.journal.clock.tick()
     updated["etag"] = etag_for(stamp)
+    updated["updated"] = format_utc(stamp_to_datetime(stamp))
     home.store(updated, state.journal.next())
     changed.add(home.id)
     for email in _attendee_emails(updated) - {organizer, calendar.id}:
