@@ -122,3 +122,45 @@ def test_each_hostile_body_is_checked() -> None:
     for body in HOSTILE:
         _valid(detect(event(body)))
         _valid(detect(event(location=body)))
+
+
+@settings(max_examples=200, deadline=timedelta(seconds=2))
+@given(local=st.from_regex(r"[A-Za-z0-9._%+-]{0,20}[A-Za-z0-9]", fullmatch=True),
+       tail=st.sampled_from(["", ".com", ":onetime", " ", ","]))
+def test_an_email_address_is_never_a_keyword(local: str, tail: str) -> None:
+    assert find_keyword(f"{local}@webex{tail}") is None
+    assert find_keyword(f"{local}@meet{tail}") is None
+
+
+organiser_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200).filter(
+    lambda t: "-::~" not in t)
+join_urls = st.sampled_from(["https://acme.webex.com/meet/jdoe", "https://zoom.us/j/1234567890",
+                             "https://meet.google.com/abc-defg-hij"])
+
+
+@settings(max_examples=150, deadline=timedelta(seconds=2))
+@given(before=organiser_text, after=organiser_text, first=join_urls, second=join_urls,
+       locale=st.sampled_from(["en", "de", "ja", "pt_BR", "zh_TW", "xx"]))
+def test_invite_update_is_a_fixpoint_and_never_duplicates(
+        before: str, after: str, first: str, second: str, locale: str) -> None:
+    import dataclasses
+
+    from hybrid_calendar.join_info import MARKER_KEY, plan_invite_update
+    from hybrid_calendar.join_info.render import BEGIN_MARKER, END_MARKER
+
+    evt = event(before, "@webex")
+    update = plan_invite_update(evt, JoinInfo("webex", first, "created"), locale)
+    assert update is not None and update.description.startswith(before)
+    done = dataclasses.replace(evt, location=update.location,
+                               description=update.description + after,
+                               private_properties={MARKER_KEY: update.marker})
+    again = plan_invite_update(done, JoinInfo("webex", first, "created"), locale)
+    assert again is None
+    moved = plan_invite_update(done, JoinInfo("webex", second, "created"), locale)
+    if first == second:
+        assert moved is None
+    else:
+        assert moved is not None
+        assert moved.description.count(BEGIN_MARKER) == 1
+        assert moved.description.count(END_MARKER) == 1
+        assert moved.description.startswith(before) and moved.description.endswith(after)
