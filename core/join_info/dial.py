@@ -29,8 +29,15 @@ from hybrid_calendar.join_info.services import Classified
 RULES_KEY = "join_info.dial_rules"
 
 _VIDEO_CONTEXT = re.compile(
-    r"sip|h\.?323|video|vtc|room\ssystem|dial|videokonferenz|vid[ée]o|v[íi]deo|ビデオ|视频|視訊|화상",
+    r"\bsips?\b|h\.?323|video[\s-]?(?:system|conferenc|device|address|endpoint|call|bridge)"
+    r"|videosystem|vtc|room\s(?:system|device)|tenant\skey|\bdial\b[^\n]{0,16}$"
+    r"|videokonferenz|videoger[äa]t|syst[èe]me\svid[ée]o|visioconf[ée]rence"
+    r"|vid[ée]oconf[ée]rence|sistema\sde\sv[íi]deo|videoconferencia|videoconfer[êe]ncia"
+    r"|sistema\svideo|videosysteem|ビデオ会議|ビデオ\s?システム|视频会议|视频系统|視訊|화상",
     re.IGNORECASE)
+_MAIL_CONTEXT = re.compile(
+    r"e-?mail|mailto|contact|write\sto|send|questions|support|kontakt|courriel|correo|メール"
+    r"|邮件|郵件|메일", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +93,21 @@ def sip_addresses(text: str) -> list[tuple[int, str, str]]:
     """Addresses in ``text`` that look like SIP video addresses, not e-mail addresses.
 
     An address counts when its domain belongs to a known service's SIP domains, or when
-    the 80 characters before it mention SIP, video systems or dialling.
+    its line and the line before (at most 100 characters) mention SIP, H.323, a video
+    system or device, or end in "dial ...", and do not talk about mail or support.
     """
     found = []
     for position, user, domain in find_addresses(text):
-        service = INDEX.sip_service(domain)
-        if service is not None or _VIDEO_CONTEXT.search(text, max(0, position - 80), position):
+        if INDEX.sip_service(domain) is not None:
+            found.append((position, user, domain))
+            continue
+        start = max(0, position - 100)
+        line = text.rfind("\n", start, position)
+        if line >= 0:
+            previous = text.rfind("\n", start, line)
+            start = previous + 1 if previous >= 0 else start
+        window = text[start:position]
+        if _VIDEO_CONTEXT.search(window) and not _MAIL_CONTEXT.search(window):
             found.append((position, user, domain))
     return found
 

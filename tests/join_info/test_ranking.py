@@ -150,3 +150,26 @@ def test_first_service_in_the_text_wins_over_a_longer_later_link() -> None:
 def test_bare_and_scheme_links_keep_text_order() -> None:
     found = detect(event("Primary meet.google.com/abc-defg-hij, backup https://zoom.us/j/123456789"))
     assert found is not None and found.provider == "meet"
+
+
+@pytest.mark.parametrize("body", [
+    "For video questions contact helpdesk@acme.example",
+    "Dial-in issues? email support@acme.example",
+    "Video system booking: write to rooms@acme.example",
+    "Organiser: jane.doe@acme.example\nAttendees: bob@acme.example",
+    "SIP trunk questions: send mail to voice-team@acme.example",
+])
+def test_email_addresses_near_video_words_are_not_sip(body: str) -> None:
+    assert detect(event(body)) is None
+
+
+@pytest.mark.parametrize(("body", "dial"), [
+    ("Join from a video system: 7788@vc.acme.example", "7788@vc.acme.example"),
+    ("Video conferencing device\nroom42@bridge.acme.example", "room42@bridge.acme.example"),
+    ("Or dial directly: 123456789@10.1.2.3", "123456789@10.1.2.3"),
+    ("H.323/SIP: 5566@mcu.acme.example", "5566@mcu.acme.example"),
+    ("Rejoindre depuis un système vidéo : 4455@vc.acme.example", "4455@vc.acme.example"),
+])
+def test_labelled_sip_addresses(body: str, dial: str) -> None:
+    found = detect(event(body))
+    assert found is not None and (found.provider, found.dial, found.url) == ("sip", dial, None)
