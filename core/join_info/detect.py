@@ -16,6 +16,7 @@ from hybrid_calendar.join_info.catalog import INDEX, SERVICES
 from hybrid_calendar.join_info.dial import Context, DialRule, derive_dial, sip_dial
 from hybrid_calendar.join_info.extract import (
     Text,
+    find_addresses,
     find_bare_urls,
     find_sip_uris,
     find_urls,
@@ -39,6 +40,8 @@ LABELLED_PROVIDERS = frozenset({
     "lark", "zoho", "lifesize", "dialpad"})
 """Services whose invitations print "Meeting ID" and "Passcode" lines; those values are
 reported with the link (Cisco devices join Teams meetings by id and passcode)."""
+
+_NUMERIC_USER = re.compile(r"\d{3,20}(?:[.#*]\d{1,12})?")
 
 MAX_URLS = 200
 """Links inspected per Location or description (an invitation has a handful)."""
@@ -157,7 +160,13 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
             if dial and uri not in seen:
                 seen.add(uri)
                 result.append(_sip(uri, dial, source))
-    for _, user, domain in (context.addresses if "@" in plain else ()):
+    addresses: list[tuple[str, str]] = []
+    if "@" in plain:
+        addresses = [(user, domain) for _, user, domain in context.addresses]
+        if source == "location":  # a room-system address alone in Location: 688432@rp1.vc
+            addresses.extend((user, domain) for _, user, domain in find_addresses(plain)
+                             if _NUMERIC_USER.fullmatch(user))
+    for user, domain in addresses:
         dial = f"{user}@{domain}"
         if dial in plain and dial not in seen and f"sip:{dial}" not in seen:
             seen.add(dial)

@@ -30,6 +30,7 @@ RULES_KEY = "join_info.dial_rules"
 
 _VIDEO_CONTEXT = re.compile(
     r"\bsips?\b|h\.?323|video[\s-]?(?:system|conferenc|device|address|endpoint|call|bridge)"
+    r"|\bvideo\s?:"
     r"|videosystem|vtc|room\s(?:system|device)|tenant\skey|\bdial\b[^\n]{0,16}$"
     r"|videokonferenz|videoger[äa]t|syst[èe]me\svid[ée]o|visioconf[ée]rence"
     r"|vid[ée]oconf[ée]rence|sistema\sde\sv[íi]deo|videoconferencia|videoconfer[êe]ncia"

@@ -173,3 +173,12 @@ def test_email_addresses_near_video_words_are_not_sip(body: str) -> None:
 def test_labelled_sip_addresses(body: str, dial: str) -> None:
     found = detect(event(body))
     assert found is not None and (found.provider, found.dial, found.url) == ("sip", dial, None)
+
+
+def test_numeric_address_alone_in_location_is_a_video_address() -> None:
+    found = detect(event(location="688432@rp1.vc"))
+    assert found is not None and (found.provider, found.dial, found.source) == (
+        "sip", "688432@rp1.vc", "location")
+    assert detect(event(location="Video: room@rp1.vc")) is not None
+    assert detect(event(location="jane@acme.example")) is None
+    assert detect(event("Student 123456@students.example.edu")) is None
