@@ -182,3 +182,26 @@ def test_numeric_address_alone_in_location_is_a_video_address() -> None:
     assert detect(event(location="Video: room@rp1.vc")) is not None
     assert detect(event(location="jane@acme.example")) is None
     assert detect(event("Student 123456@students.example.edu")) is None
+
+
+def test_webex_add_on_conference_data() -> None:
+    resource = {"id": "e", "conferenceData": {
+        "entryPoints": [
+            {"entryPointType": "video",
+             "uri": "https://acme.webex.com/acme/j.php?MTID=m0123456789abcdef0123456789abcdef",
+             "meetingCode": "2634 123 4567", "password": "Ab12Cd34"},
+            {"entryPointType": "phone", "uri": "tel:+1-415-655-0001,,26341234567#"}],
+        "conferenceSolution": {"key": {"type": "addOn"}, "name": "Webex Meetings"}}}
+    found = detect(event_from_google(resource))
+    assert found is not None
+    assert (found.provider, found.source, found.dial, found.meeting_id, found.passcode) == (
+        "webex", "conference", "26341234567@acme.webex.com", "26341234567", "Ab12Cd34")
+
+
+def test_unknown_conference_service_is_named_after_the_solution() -> None:
+    found = detect(event(conference=conference("https://vc.globex.example/r/42",
+                                               name="Globex Video")))
+    assert found is not None and found.provider == "globex"
+    named = detect(event(conference=conference("https://gw.example.org/j/1",
+                                               name="Zoom Meeting")))
+    assert named is not None and named.provider == "zoom"
