@@ -76,6 +76,9 @@ async def fetch_changes(client: GoogleClient, subject: str, base_url: str,
                         calendar_id: str | None = None) -> ChangeBatch:
     """Fetch a full snapshot (``cursor=None``) or the changes since ``cursor``.
 
+    A full sync whose paging is interrupted by HTTP 410 (a page token that expired
+    between pages) starts over once; a second 410 is raised.
+
     :param subject: the user whose calendar is read (delegation subject).
     :param calendar_id: the calendar; defaults to the user's primary (their address).
     :raises SyncTokenExpiredError: the cursor's sync token is no longer valid.
@@ -83,15 +86,34 @@ async def fetch_changes(client: GoogleClient, subject: str, base_url: str,
     calendar = calendar_id or subject
     query: dict[str, Any] = {"calendarId": calendar, "singleEvents": True,
                              "maxResults": window.page_size}
-    if cursor is None:
-        query["timeMin"], query["timeMax"] = window.bounds(now)
-    else:
+    if cursor is not None:
         query["syncToken"] = decode_cursor(cursor)
+        return await _page_through(client, subject, base_url, calendar, query, full=False)
+    query["timeMin"], query["timeMax"] = window.bounds(now)
+    try:
+        return await _page_through(client, subject, base_url, calendar, query, full=True,
+                                   restartable=True)
+    except _InterruptedFullSync:
+        return await _page_through(client, subject, base_url, calendar, query, full=True)
+
+
+class _InterruptedFullSync(Exception):
+    """A full sync's page token expired after the first page (restart once)."""
+
+
+async def _page_through(client: GoogleClient, subject: str, base_url: str, calendar: str,
+                        query: dict[str, Any], *, full: bool, restartable: bool = False
+                        ) -> ChangeBatch:
     events: list[CalendarEvent] = []
     page_token: str | None = None
     while True:
-        page = await client.call(subject, Calendar.events_list, base_url,
-                                 pageToken=page_token, **query)
+        try:
+            page = await client.call(subject, Calendar.events_list, base_url,
+                                     pageToken=page_token, **query)
+        except SyncTokenExpiredError as err:
+            if restartable and page_token is not None:
+                raise _InterruptedFullSync from err
+            raise
         events.extend(event_from_google(item, calendar) for item in _items(page))
         page_token = page.get("nextPageToken")
         if page_token:
@@ -101,7 +123,7 @@ async def fetch_changes(client: GoogleClient, subject: str, base_url: str,
             raise ProviderError("calendar.events.list: last page carries no nextSyncToken",
                                 reason="noSyncToken")
         return ChangeBatch(events=tuple(events), next_cursor=encode_cursor(sync_token),
-                           full_sync=cursor is None)
+                           full_sync=full)
 
 
 def _items(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -84,6 +84,40 @@ async def test_expired_sync_token_raises(gateway: Any, fake: FakeGoogle) -> None
 
 
 @pytest.mark.anyio
+async def test_full_sync_restarts_once_when_paging_is_interrupted(gateway: Any,
+                                                                  fake: FakeGoogle) -> None:
+    calls: list[str | None] = []
+
+    def events(request: httpx.Request) -> httpx.Response:
+        page = request.url.params.get("pageToken")
+        calls.append(page)
+        if page == "P2" and calls.count("P2") == 1:
+            return error(410, "fullSyncRequired", "Sync token is no longer valid")
+        if page == "P2":
+            return httpx.Response(200, json={"items": [_event("b")], "nextSyncToken": "S"})
+        return httpx.Response(200, json={"items": [_event("a")], "nextPageToken": "P2"})
+
+    fake.routes[("GET", EVENTS)] = events
+    batch = await gateway.hooks.fetch_changes(gateway, ALICE, None)
+    assert [e.id for e in batch.events] == ["a", "b"] and batch.full_sync
+    assert calls == [None, "P2", None, "P2"]
+
+
+@pytest.mark.anyio
+async def test_full_sync_gives_up_after_second_interruption(gateway: Any,
+                                                            fake: FakeGoogle) -> None:
+    def events(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("pageToken"):
+            return error(410, "fullSyncRequired", "Sync token is no longer valid")
+        return httpx.Response(200, json={"items": [_event("a")], "nextPageToken": "P2"})
+
+    fake.routes[("GET", EVENTS)] = events
+    with pytest.raises(SyncTokenExpiredError):
+        await gateway.hooks.fetch_changes(gateway, ALICE, None)
+    assert len(fake.api_requests()) == 4
+
+
+@pytest.mark.anyio
 async def test_foreign_cursor_forces_full_sync(gateway: Any, fake: FakeGoogle) -> None:
     with pytest.raises(SyncTokenExpiredError, match="unknown format"):
         await gateway.hooks.fetch_changes(gateway, ALICE, "v0:whatever")
