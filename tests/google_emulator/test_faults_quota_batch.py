@@ -132,11 +132,17 @@ def test_batch_with_google_client(emu: RunningEmulator, cal: Any) -> None:
         batch.add(cal.events().insert(calendarId="primary", body=timed(f"b{i}", START, END)),
                   request_id=f"r{i}")
     batch.add(cal.events().get(calendarId="primary", eventId="missing"), request_id="bad")
+    doomed = cal.events().insert(calendarId="primary", body=timed("d", START, END)).execute()
+    batch.add(cal.events().delete(calendarId="primary", eventId=doomed["id"]), request_id="del")
+    batch.add(cal.events().patch(calendarId="primary", eventId=doomed["id"] + "x",
+                                 body={"summary": "z"}), request_id="nopatch")
     batch.execute()
+    assert results["del"] == ""  # 204, no body
+    assert isinstance(results["nopatch"], HttpError) and results["nopatch"].status_code == 404
     assert sorted(results[f"r{i}"]["summary"] for i in range(3)) == ["b0", "b1", "b2"]
     assert isinstance(results["bad"], HttpError) and results["bad"].status_code == 404
     parts = [r for r in emu.state.request_log if r.operation and r.operation.startswith("cal")]
-    assert len(parts) == 5  # the warm-up list, then each part is its own call
+    assert len(parts) == 8  # warm-up list, the insert, then each part is its own call
 
 
 def test_batch_parts_count_against_quota() -> None:

@@ -52,7 +52,7 @@ def no_mailbox() -> ApiError:
 def _mailbox_user(call: Call) -> User:
     user_id = call.path_params["userId"]
     if user_id not in ("me", call.user):
-        raise ApiError(403, "forbidden", f"Delegation denied for {call.user}")
+        raise ApiError(403, "forbidden", "Delegation denied for the requested mailbox.")
     user = call.state.user(call.user)
     if not user.has_mailbox:
         raise no_mailbox()
