@@ -40,7 +40,9 @@ def run_jsonl(lines: Iterable[str], out: TextIO, rules: Sequence[DialRule] = ())
     """Process one event per line; return the number of lines that failed."""
     failures = 0
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line.strip():  # still answered, so output line N belongs to input line N
+            failures += 1
+            out.write(json.dumps({"error": "empty line", "line": number}) + "\n")
             continue
         try:
             result: Any = parse_line(line, rules)

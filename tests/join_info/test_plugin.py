@@ -119,12 +119,13 @@ def test_parse_join_jsonl_survives_bad_lines(monkeypatch: pytest.MonkeyPatch,
              json.dumps({"id": "b"}), json.dumps({"id": "c", "hangoutLink": MEET})]
     status, out = _run(["parse-join", "--jsonl"], "\n".join(lines) + "\n", monkeypatch, capsys)
     results = [json.loads(line) for line in out.splitlines()]
-    assert status == 0 and len(results) == 5
+    assert status == 0 and len(results) == len(lines)
     assert results[0]["provider"] == "meet" and results[0]["source"] == "location"
     assert results[1] == {"error": "invalid JSON at column 2", "line": 2}
     assert results[2]["line"] == 3 and "error" in results[2]
-    assert results[3] is None
-    assert results[4]["source"] == "conference"
+    assert results[3] == {"error": "empty line", "line": 4}
+    assert results[4] is None
+    assert results[5]["source"] == "conference"
 
 
 def test_parse_join_malformed_single_event(monkeypatch: pytest.MonkeyPatch,
