@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import secrets
 import string
 from typing import Any
@@ -270,22 +271,28 @@ def render_instance(master: dict[str, Any], original: dt.datetime | dt.date,
     return instance
 
 
+@functools.lru_cache(maxsize=65_536)
+def _render_date_time(text: str, event_tz: str | None, target_tz: str) -> str | None:
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone(event_tz, target_tz))
+    return format_local(parsed.astimezone(zone(target_tz)))
+
+
 def localize(event: dict[str, Any], tz_name: str) -> dict[str, Any]:
     """``event`` with ``dateTime`` values expressed in ``tz_name`` (the response time zone:
     the ``timeZone`` parameter or the calendar's zone, as Google documents)."""
-    tz = zone(tz_name)
     result = dict(event)
     for key in ("start", "end", "originalStartTime"):
         value = event.get(key)
         if not isinstance(value, dict) or not value.get("dateTime"):
             continue
-        try:
-            parsed = dt.datetime.fromisoformat(str(value["dateTime"]))
-        except ValueError:
-            continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=zone(value.get("timeZone"), tz_name))
-        result[key] = {**value, "dateTime": format_local(parsed.astimezone(tz))}
+        rendered = _render_date_time(str(value["dateTime"]), value.get("timeZone"), tz_name)
+        if rendered is not None and rendered != value["dateTime"]:
+            result[key] = {**value, "dateTime": rendered}
     return result
 
 
