@@ -36,7 +36,7 @@ class Colons:
 
 
 def _colon_positions(text: str) -> list[int]:
-    positions = []
+    positions: list[int] = []
     for colon in ":：":
         at = text.find(colon)
         while at >= 0 and len(positions) < 2 * _MAX_COLONS:
