@@ -35,6 +35,11 @@ def test_watch_response_shape(cal: Any, receiver: Receiver) -> None:
         "/calendar/v3/calendars/alice%40example.com/events?alt=json")
     again = watch(cal, receiver, "chan-2", params={"ttl": "60"})
     assert again["resourceId"] == channel["resourceId"]  # stable per calendar
+    primary = cal.events().watch(calendarId="primary", body={
+        "id": "chan-3", "type": "web_hook", "address": receiver.url}).execute()
+    assert primary["resourceId"] == channel["resourceId"]
+    assert primary["resourceUri"].endswith("/calendars/primary/events?alt=json")
+    assert "token" not in primary
     assert int(again["expiration"]) - before <= 61_000
 
 

@@ -203,7 +203,9 @@ def events_watch(call: Call) -> dict[str, Any]:
             expiration = min(expiration, int(body["expiration"]))
         except (TypeError, ValueError) as err:
             raise bad_request("Invalid expiration.", location="resource.expiration") from err
-    quoted = urllib.parse.quote(calendar.id, safe="")
+    # the URI names the collection as requested (``primary`` stays ``primary``); the
+    # resourceId is per calendar, whatever name was used
+    quoted = urllib.parse.quote(call.path_params["calendarId"], safe="")
     channel = Channel(
         id=str(channel_id), calendar_id=calendar.id, user=call.user, address=str(address),
         token=None if token is None else str(token), expiration_ms=expiration,
