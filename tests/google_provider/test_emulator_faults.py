@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from hybrid_calendar.errors import AccessDeniedError, SyncTokenExpiredError, TransientError
-from hybrid_calendar.models import User, UserState
+from hybrid_calendar.models import Channel, User, UserState
 
 from .conftest import emulator_settings
 
@@ -113,3 +115,24 @@ async def test_budget_waits_before_google_has_to_refuse(make_gateway: Any,
     assert _statuses(emulator, "calendar.settings.get") == [200] * 5
     bob = User(id="u2", org_id="org1", email="bob@example.com", state=UserState.ACTIVE)
     assert await gateway.hooks.read_locale(gateway, bob) == "en"  # other users go on
+
+
+@pytest.mark.anyio
+async def test_plugin_logs_carry_no_addresses_or_tokens(emu_gateway: Any, emulator: Any,
+                                                        caplog: pytest.LogCaptureFixture
+                                                        ) -> None:
+    caplog.set_level(logging.DEBUG, logger="hybrid_calendar_google")
+    emulator.control({"errors": [{"status": 429, "reason": "rateLimitExceeded", "count": 2},
+                                 {"status": 503, "count": 1}]})
+    await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    emulator.control({"expire_access_tokens": "alice@example.com"})
+    await emu_gateway.hooks.read_locale(emu_gateway, ALICE)
+    emulator.state.revoke_delegation("alice@example.com")
+    channel = Channel("c1", "u1", "R1", "secret-channel-token",
+                      datetime(2030, 1, 1, tzinfo=UTC))
+    assert await emu_gateway.hooks.stop_watch(emu_gateway, ALICE, channel) is False
+    records = [r for r in caplog.records if r.name.startswith("hybrid_calendar_google")]
+    assert len(records) >= 3  # retries and the refused stop were logged
+    text = "\n".join(r.getMessage() for r in records)
+    assert "@" not in text and "%40" not in text and "alice" not in text
+    assert "secret-channel-token" not in text and "Bearer" not in text
