@@ -1,0 +1,164 @@
+"""Conformance suites for plugin authors (the model is keyring's backend tests).
+
+A calendar-provider plugin proves it keeps the core's contract by subclassing
+:class:`ProviderTests` and writing one fixture, ``world``, that returns a
+:class:`ProviderWorld`: a gateway with the provider enabled plus a way to act on the
+remote calendar as its user would. The KMS suite is
+:class:`hybrid_calendar.crypto.testing.KeyStoreTests`.
+
+Example (the Google plugin's own suite, against its emulator)::
+
+    class TestGoogleProvider(ProviderTests):
+        @pytest.fixture
+        async def world(self, ...) -> AsyncIterator[ProviderWorld]:
+            ...
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import pytest
+
+from hybrid_calendar.errors import PluginError, SyncTokenExpiredError
+from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.join_info import MARKER_KEY
+from hybrid_calendar.models import CalendarEvent, ChangeBatch, InviteUpdate, User
+
+
+class ProviderWorld(Protocol):
+    """The remote side of a provider, driven as its users would."""
+
+    gateway: Gateway
+    """A gateway with the provider plugin enabled and its store open."""
+    user: User
+    """An active user whose calendar the provider can read and write."""
+    stranger: User
+    """A user of the same organisation the provider does not know (no access)."""
+
+    def add_event(self, summary: str, start: datetime, *, location: str = "",
+                  description: str = "") -> str:
+        """Create a 30-minute event in ``user``'s calendar; return its id."""
+        ...
+
+    def change_event(self, event_id: str, summary: str) -> None:
+        """Rename an event, as the user would in a calendar client."""
+        ...
+
+    def remove_event(self, event_id: str) -> None:
+        """Delete an event."""
+        ...
+
+    def expire_cursors(self) -> None:
+        """Make every sync cursor handed out so far invalid (the provider's "410")."""
+        ...
+
+    def set_out_of_office(self, enabled: bool) -> None:
+        """Turn the user's vacation responder on or off (open-ended)."""
+        ...
+
+
+def _soon(hours: float) -> datetime:
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
+
+
+def _by_id(batch: ChangeBatch) -> dict[str, CalendarEvent]:
+    return {event.id: event for event in batch.events}
+
+
+@pytest.mark.anyio
+class ProviderTests:
+    """What every calendar provider plugin must do. Subclass and provide ``world``."""
+
+    @pytest.fixture
+    def world(self) -> ProviderWorld:
+        """Override: return a :class:`ProviderWorld` for the provider under test."""
+        raise NotImplementedError("subclasses provide the `world` fixture")
+
+    async def test_full_sync_returns_a_snapshot_and_a_cursor(self, world: ProviderWorld
+                                                             ) -> None:
+        event_id = world.add_event("Conformance one", _soon(2), location="Room 1")
+        gateway = world.gateway
+        batch = await gateway.hooks.fetch_changes(gateway, world.user, None)
+        assert batch.full_sync is True and batch.next_cursor
+        event = _by_id(batch)[event_id]
+        assert (event.summary, event.location, event.status) == (
+            "Conformance one", "Room 1", "confirmed")
+        assert event.start is not None and event.start.tzinfo is not None
+        assert abs(event.start - _soon(2)) < timedelta(minutes=1)
+
+    async def test_incremental_sync_returns_changes_and_tombstones(
+            self, world: ProviderWorld) -> None:
+        keep = world.add_event("Conformance keep", _soon(3))
+        drop = world.add_event("Conformance drop", _soon(4))
+        gateway = world.gateway
+        first = await gateway.hooks.fetch_changes(gateway, world.user, None)
+        world.change_event(keep, "Conformance kept")
+        world.remove_event(drop)
+        second = await gateway.hooks.fetch_changes(gateway, world.user, first.next_cursor)
+        assert second.full_sync is False and second.next_cursor
+        changed = _by_id(second)
+        assert changed[keep].summary == "Conformance kept"
+        assert changed[drop].cancelled
+        third = await gateway.hooks.fetch_changes(gateway, world.user, second.next_cursor)
+        assert [e for e in third.events if e.id in (keep, drop)] == []
+
+    async def test_expired_cursor_asks_for_a_full_sync(self, world: ProviderWorld) -> None:
+        world.add_event("Conformance cursor", _soon(5))
+        gateway = world.gateway
+        batch = await gateway.hooks.fetch_changes(gateway, world.user, None)
+        world.expire_cursors()
+        with pytest.raises(SyncTokenExpiredError):
+            await gateway.hooks.fetch_changes(gateway, world.user, batch.next_cursor)
+
+    async def test_access_check_passes_and_fails_with_a_reason(self, world: ProviderWorld
+                                                               ) -> None:
+        gateway = world.gateway
+        good = await gateway.hooks.check_access(gateway, world.user)
+        assert good.ok is True and good.reason is None
+        bad = await gateway.hooks.check_access(gateway, world.stranger)
+        assert bad.ok is False and bad.reason
+        assert world.stranger.email not in bad.reason
+
+    async def test_out_of_office_follows_the_vacation_responder(self, world: ProviderWorld
+                                                                ) -> None:
+        gateway = world.gateway
+        world.set_out_of_office(True)
+        assert (await gateway.hooks.read_out_of_office(gateway, world.user)).active_at(
+            datetime.now(UTC))
+        world.set_out_of_office(False)
+        assert not (await gateway.hooks.read_out_of_office(gateway, world.user)).enabled
+
+    async def test_update_invite_writes_once_and_is_a_fixpoint(self, world: ProviderWorld
+                                                               ) -> None:
+        event_id = world.add_event("Conformance invite", _soon(6), location="@webex",
+                                   description="Agenda")
+        gateway = world.gateway
+        event = _by_id(await gateway.hooks.fetch_changes(gateway, world.user, None))[event_id]
+        update = InviteUpdate(location="https://example.test/j/1",
+                              description="Agenda\n\n[join block]", marker="m-1")
+        written = await gateway.hooks.update_invite(gateway, world.user, event, update)
+        assert (written.location, written.description) == (update.location,
+                                                           update.description)
+        assert written.private_properties.get(MARKER_KEY) == "m-1"
+        again = await gateway.hooks.update_invite(gateway, world.user, written, update)
+        assert again.etag == written.etag  # nothing written the second time
+
+    async def test_watch_returns_a_live_channel_that_can_be_stopped(
+            self, world: ProviderWorld) -> None:
+        gateway = world.gateway
+        address = gateway.config.get("gateway", "public_url").rstrip("/") + "/webhooks/test"
+        channel = await gateway.hooks.watch_calendar(gateway, world.user, address,
+                                                     "token-" + "x" * 40)
+        assert channel.id and channel.resource_id and channel.user_id == world.user.id
+        assert channel.expires_at > datetime.now(UTC)
+        assert await gateway.hooks.stop_watch(gateway, world.user, channel) is True
+
+    async def test_users_of_other_providers_are_left_alone(self, world: ProviderWorld
+                                                           ) -> None:
+        gateway = world.gateway
+        foreign = User(id="foreign", org_id=world.user.org_id, email=world.user.email,
+                       provider="some-other-provider")
+        with pytest.raises(PluginError, match="no plugin answered"):
+            await gateway.hooks.fetch_changes(gateway, foreign, None)
