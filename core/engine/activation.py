@@ -8,7 +8,7 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from hybrid_calendar.errors import GatewayError
+from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 from hybrid_calendar.models import Job, User, UserState
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     reason: str | None
     try:
         check = await gateway.hooks.check_access(gateway, user)
+    except (RateLimitError, TransientError):
+        raise  # not the user's fault: the job retries with backoff, the user stays pending
     except GatewayError as err:
         check_ok, reason = False, f"{type(err).__name__}: {err}"
     else:

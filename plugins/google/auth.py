@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from google.auth import crypt, jwt
+
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
 from hybrid_calendar_google.backoff import Backoff
 
