@@ -231,3 +231,21 @@ def test_times_rendered_in_calendar_or_requested_zone(emu: RunningEmulator, cal:
     listed = cal.events().list(calendarId="primary").execute()
     assert listed["timeZone"] == "America/New_York"
     assert listed["items"][0]["start"]["dateTime"] == "2026-12-01T04:00:00-05:00"
+
+
+def test_import_and_move(emu: RunningEmulator, cal: Any,
+                         make_service: Callable[..., Any]) -> None:
+    with pytest.raises(HttpError) as info:
+        cal.events().import_(calendarId="primary", body=timed("x", START, END)).execute()
+    assert info.value.status_code == 400
+    imported = cal.events().import_(calendarId="primary", body=timed(
+        "x", START, END, iCalUID="abc@partner.example")).execute()
+    assert imported["iCalUID"] == "abc@partner.example"
+    make_service(BOB).acl().insert(calendarId="primary", body={
+        "role": "writer", "scope": {"type": "user", "value": ALICE}}).execute()
+    moved = cal.events().move(calendarId="primary", eventId=imported["id"],
+                              destination=BOB).execute()
+    assert moved["organizer"]["email"] == BOB and moved["id"] == imported["id"]
+    assert cal.events().get(calendarId="primary", eventId=imported["id"]
+                            ).execute()["status"] == "cancelled"
+    assert emu.state.get_event(BOB, imported["id"])["summary"] == "x"

@@ -155,6 +155,27 @@ def events_delete(call: Call) -> None:
                             if_match=call.request.headers.get("if-match"))
 
 
+def events_import(call: Call) -> dict[str, Any]:
+    """events.import: a private copy of an existing event (``iCalUID`` required)."""
+    calendar, _ = resolve(call.state, call.path_params["calendarId"], call.user, "writer")
+    body = call.json_body()
+    if not body.get("iCalUID"):
+        raise required("iCalUID")
+    return call.state.insert_event(call.user, body, calendar_id=calendar.id,
+                                   conference_data_version=_conference_version(call))
+
+
+def events_move(call: Call) -> dict[str, Any]:
+    """events.move: change the organizer calendar (same id; a tombstone stays behind)."""
+    source, _ = resolve(call.state, call.path_params["calendarId"], call.user, "writer")
+    destination_id = call.param("destination")
+    if not destination_id:
+        raise required("destination")
+    destination, _ = resolve(call.state, destination_id, call.user, "writer")
+    return call.state.move_event(call.user, call.path_params["eventId"], source.id,
+                                 destination.id)
+
+
 def events_quick_add(call: Call) -> dict[str, Any]:
     """events.quickAdd: a small deterministic natural-language parser."""
     calendar, _ = resolve(call.state, call.path_params["calendarId"], call.user, "writer")
@@ -225,5 +246,7 @@ HANDLERS: dict[str, Handler] = {
     "calendar.events.update": events_update,
     "calendar.events.delete": events_delete,
     "calendar.events.quickAdd": events_quick_add,
+    "calendar.events.import": events_import,
+    "calendar.events.move": events_move,
     "calendar.events.watch": events_watch,
 }

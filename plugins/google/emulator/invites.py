@@ -18,7 +18,7 @@ from hybrid_calendar_google.emulator.timeutil import format_utc, stamp_to_dateti
 
 if TYPE_CHECKING:
     from hybrid_calendar_google.emulator.calendars import Calendar
-    from hybrid_calendar_google.emulator.state import EmulatorState
+    from hybrid_calendar_google.emulator.event_ops import EventOperations
 
 PER_COPY = ("reminders", "colorId")
 
@@ -61,7 +61,7 @@ def _copy_for(event: dict[str, Any], user: str, existing: dict[str, Any] | None
     return result
 
 
-def propagate(state: EmulatorState, calendar: Calendar, event: dict[str, Any],
+def propagate(state: EventOperations, calendar: Calendar, event: dict[str, Any],
               previous: dict[str, Any] | None, changed: set[str]) -> None:
     """After the organizer's copy changed: update, create or cancel attendees' copies.
 
@@ -86,7 +86,7 @@ def propagate(state: EmulatorState, calendar: Calendar, event: dict[str, Any],
         changed.add(target.id)
 
 
-def reply(state: EmulatorState, calendar: Calendar, event: dict[str, Any],
+def reply(state: EventOperations, calendar: Calendar, event: dict[str, Any],
           changed: set[str]) -> None:
     """After an attendee's copy changed: carry their response to the organizer's copy."""
     organizer = organizer_of(event)
