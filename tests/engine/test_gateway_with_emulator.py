@@ -304,7 +304,7 @@ def _sync_running(stack: Stack) -> Any:
 
 async def test_transient_failures_during_activation_retry_instead_of_failing(stack: Stack
                                                                              ) -> None:
-    stack.emu.control({"errors": [{"status": 503, "count": 6, "path": "/settings/"}]})
-    user = await stack.activate(ALICE)  # six 503s exhaust the plugin's retries once
+    stack.emu.control({"errors": [{"status": 503, "count": 12, "path": "/settings/"}]})
+    user = await stack.activate(ALICE)  # both settings reads exhaust their 6 attempts once
     assert (user["state"], user["reason"]) == ("active", None)
-    assert [r.status for r in stack.calls(ALICE, contains="/settings/")].count(503) == 6
+    assert [r.status for r in stack.calls(ALICE, contains="/settings/")].count(503) == 12
