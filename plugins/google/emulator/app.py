@@ -44,11 +44,13 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
     dispatcher = build_dispatcher(state)
 
     async def delay() -> None:
+        """Injected latency (``latency_ms``)."""
         latency = state.faults.latency_ms
         if latency > 0:
             await asyncio.sleep(latency / 1000)
 
     async def api(request: Request) -> Response:
+        """Calendar and Gmail API calls (raw path: encoded ``/`` stays inside a segment)."""
         await delay()
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         path = raw_path.decode("latin-1").split("?", 1)[0]
@@ -59,6 +61,7 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
                                                          headers, body)))
 
     async def batch(request: Request) -> Response:
+        """The multipart/mixed batch endpoint."""
         await delay()
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -66,6 +69,7 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
                                          headers, state.settings.max_batch_parts))
 
     async def token(request: Request) -> Response:
+        """The OAuth 2.0 token endpoint."""
         await delay()
         status, data = handle_token_request(state, request.headers.get("content-type", ""),
                                             await request.body())
@@ -73,6 +77,7 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
                             headers={"Cache-Control": "no-cache, no-store, max-age=0"})
 
     async def control(request: Request) -> Response:
+        """Emulator-only controls (JSON document, see :mod:`.control`)."""
         try:
             spec = json.loads(await request.body() or b"{}")
             if not isinstance(spec, dict):
