@@ -88,6 +88,8 @@ def test_user_quota_per_minute() -> None:
             assert info.value.status_code == 403
             assert info.value.error_details[0]["reason"] == "userRateLimitExceeded"
             bob.events().list(calendarId="primary").execute()  # other user unaffected
+            # quotaUser moves the per-user accounting to another key
+            alice.events().list(calendarId="primary", quotaUser="batch-job-1").execute()
             emu.control({"quota": {"status": 429}})
             with pytest.raises(HttpError) as info:
                 alice.events().list(calendarId="primary").execute()

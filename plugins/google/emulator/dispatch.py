@@ -169,7 +169,10 @@ class Dispatcher:
                 user, scopes = self.authenticate(request)
                 if route.scopes and not scopes & route.scopes:
                     raise insufficient_scopes()
-                self.state.quota.charge(user, QUOTA_COST.get(route.operation, 1))
+                # the per-user quota is charged to quotaUser when given, else to the
+                # impersonated user (Google's accounting with domain-wide delegation)
+                quota_user = next((v for k, v in request.params if k == "quotaUser"), user)
+                self.state.quota.charge(quota_user, QUOTA_COST.get(route.operation, 1))
                 fault = self.state.faults.check(request.method, request.path, user)
                 if fault is not None:
                     raise fault
