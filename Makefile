@@ -20,6 +20,7 @@ demo: $(STAMP)
 ## installs it).
 test: $(STAMP) lint typecheck
 	$(BIN)/hybrid-calendar docs hooks --check
+	$(BIN)/hybrid-calendar docs config --check
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -44,6 +45,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/hybrid-calendar docs hooks
+	$(BIN)/hybrid-calendar docs config
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-data

@@ -65,7 +65,23 @@ def _configure_docs_hooks(parser: argparse.ArgumentParser) -> None:
 def _run_docs_hooks(args: argparse.Namespace) -> int:
     from hybrid_calendar.docs import render_hooks_markdown
 
-    text = render_hooks_markdown()
+    return _write_generated(render_hooks_markdown(), args, "hooks")
+
+
+def _configure_docs_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", default="docs/configuration.md",
+                        help="where to write the configuration reference (- for stdout)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the file differs from the generated text")
+
+
+def _run_docs_config(args: argparse.Namespace) -> int:
+    from hybrid_calendar.docs import render_config_markdown
+
+    return _write_generated(render_config_markdown(), args, "config")
+
+
+def _write_generated(text: str, args: argparse.Namespace, name: str) -> int:
     if args.output == "-":
         print(text, end="")
         return 0
@@ -73,7 +89,7 @@ def _run_docs_hooks(args: argparse.Namespace) -> int:
     if args.check:
         current = target.read_text() if target.exists() else ""
         if current != text:
-            print(f"{target} is stale: run `hybrid-calendar docs hooks`")
+            print(f"{target} is stale: run `hybrid-calendar docs {name}`")
             return 1
         return 0
     target.write_text(text)
@@ -126,4 +142,6 @@ COMMANDS: list[Command] = [
     Command("plugins", "list loaded plugins and their hooks", _configure_plugins, _run_plugins),
     Command("docs hooks", "generate docs/hooks.md from the hook docstrings",
             _configure_docs_hooks, _run_docs_hooks),
+    Command("docs config", "generate docs/configuration.md from the declared settings",
+            _configure_docs_config, _run_docs_config),
 ]

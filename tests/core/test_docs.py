@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hybrid_calendar import hookspecs
 from hybrid_calendar.cli import main
-from hybrid_calendar.docs import render_hooks_markdown
+from hybrid_calendar.docs import render_config_markdown, render_hooks_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_hooks_md_is_up_to_date() -> None:
     assert (ROOT / "docs" / "hooks.md").read_text() == render_hooks_markdown(), (
         "docs/hooks.md is stale: run `hybrid-calendar docs hooks`")
+
+
+def test_configuration_md_is_up_to_date() -> None:
+    text = render_config_markdown()
+    assert (ROOT / "docs" / "configuration.md").read_text() == text, (
+        "docs/configuration.md is stale: run `hybrid-calendar docs config`")
+    for section in ("[gateway]", "[sync]", "[google]", "[kms_local]", "[join_info]"):
+        assert section in text
 
 
 def test_every_hook_has_a_docstring_with_its_parameters() -> None:
