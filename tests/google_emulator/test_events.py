@@ -249,3 +249,16 @@ def test_import_and_move(emu: RunningEmulator, cal: Any,
     assert cal.events().get(calendarId="primary", eventId=imported["id"]
                             ).execute()["status"] == "cancelled"
     assert emu.state.get_event(BOB, imported["id"])["summary"] == "x"
+
+
+def test_etag_header_and_if_none_match(emu: RunningEmulator, cal: Any) -> None:
+    event = cal.events().insert(calendarId="primary", body=timed("x", START, END)).execute()
+    headers = {"Authorization": "Bearer " + emu_token(emu)}
+    url = f"{emu.base_url}/calendar/v3/calendars/primary/events/{event['id']}"
+    first = httpx.get(url, headers=headers)
+    assert first.headers["etag"] == event["etag"]
+    cached = httpx.get(url, headers={**headers, "If-None-Match": event["etag"]})
+    assert cached.status_code == 304 and cached.content == b""
+    emu.state.patch_event(ALICE, event["id"], {"summary": "y"})
+    assert httpx.get(url, headers={**headers, "If-None-Match": event["etag"]}
+                     ).status_code == 200

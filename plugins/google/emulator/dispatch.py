@@ -214,11 +214,15 @@ class Dispatcher:
             return result
         if result is None:
             return ApiResponse(204)
+        etag = result.get("etag") if isinstance(result.get("etag"), str) else None
+        if etag and request.method == "GET" and request.headers.get("if-none-match") == etag:
+            return ApiResponse(304, b"", {"etag": etag})
         selection = next((v for k, v in request.params if k == "fields"), None)
         if selection:
             result = apply_fields(result, parse_fields(selection))
         pretty = next((v for k, v in request.params if k == "prettyPrint"), None)
-        return ApiResponse.json(200, result, pretty=pretty == "true" if pretty is not None
+        return ApiResponse.json(200, result, {"etag": etag} if etag else None,
+                                pretty=pretty == "true" if pretty is not None
                                 else self.state.settings.pretty_print)
 
 
