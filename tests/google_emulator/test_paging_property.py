@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybrid_calendar_google.emulator.app import build_dispatcher
-from hybrid_calendar_google.emulator.dispatch import ApiRequest
+from hybrid_calendar_google.emulator.dispatch import ApiRequest, Dispatcher
 from hybrid_calendar_google.emulator.settings import CALENDAR_SCOPE, EmulatorSettings
 from hybrid_calendar_google.emulator.state import EmulatorState
 from tests.google_emulator.helpers import ALICE, timed
@@ -44,5 +44,66 @@ def test_pages_partition_the_result(count: int, page_size: int, deleted: int) ->
             if page_token is None:
                 break
         assert sorted(seen) == sorted(ids)
+    finally:
+        state.close()
+
+
+def _list_all(dispatcher: Dispatcher, token: str, params: list[tuple[str, str]]
+              ) -> tuple[list[dict[str, object]], str]:
+    """Every item of events.list (following nextPageToken) and the final sync token."""
+    items: list[dict[str, object]] = []
+    page_token = None
+    while True:
+        query = list(params) + ([("pageToken", page_token)] if page_token else [])
+        response = dispatcher.handle(ApiRequest(
+            "GET", "/calendar/v3/calendars/primary/events", query,
+            {"authorization": f"Bearer {token}"}))
+        page = json.loads(response.body)
+        items += page["items"]
+        page_token = page.get("nextPageToken")
+        if page_token is None:
+            return items, page["nextSyncToken"]
+
+
+operations = st.lists(st.tuples(st.sampled_from(["insert", "patch", "delete", "sync"]),
+                                st.integers(0, 20)), max_size=25)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=operations, page_size=st.integers(1, 6))
+def test_incremental_sync_mirror_matches_full_sync(ops: list[tuple[str, int]],
+                                                   page_size: int) -> None:
+    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    try:
+        token, _ = state.tokens.issue(ALICE, frozenset([CALENDAR_SCOPE]), 3600)
+        dispatcher = build_dispatcher(state)
+        size = [("maxResults", str(page_size))]
+        items, sync_token = _list_all(dispatcher, token, size)
+        mirror = {item["id"]: item for item in items}
+        live: list[str] = []
+        for op, n in ops:
+            if op == "insert":
+                live.append(state.insert_event(ALICE, timed(
+                    f"e{n}", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"))["id"])
+            elif op == "patch" and live:
+                state.patch_event(ALICE, live[n % len(live)], {"summary": f"p{n}"})
+            elif op == "delete" and live:
+                state.delete_event(ALICE, live.pop(n % len(live)))
+            elif op == "sync":
+                changes, sync_token = _list_all(dispatcher, token,
+                                                [*size, ("syncToken", sync_token)])
+                for change in changes:
+                    if change["status"] == "cancelled":
+                        mirror.pop(str(change["id"]), None)
+                    else:
+                        mirror[str(change["id"])] = change
+        changes, _ = _list_all(dispatcher, token, [*size, ("syncToken", sync_token)])
+        for change in changes:
+            if change["status"] == "cancelled":
+                mirror.pop(str(change["id"]), None)
+            else:
+                mirror[str(change["id"])] = change
+        fresh, _ = _list_all(dispatcher, token, size)
+        assert mirror == {str(item["id"]): item for item in fresh}
     finally:
         state.close()
