@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hybrid_calendar_google.emulator.app import build_dispatcher
 from hybrid_calendar_google.emulator.dispatch import ApiRequest, Dispatcher
+from hybrid_calendar_google.emulator.errors import ApiError
 from hybrid_calendar_google.emulator.settings import CALENDAR_SCOPE, EmulatorSettings
 from hybrid_calendar_google.emulator.state import EmulatorState
 from tests.google_emulator.helpers import ALICE, timed
@@ -104,6 +105,70 @@ def test_incremental_sync_mirror_matches_full_sync(ops: list[tuple[str, int]],
             else:
                 mirror[str(change["id"])] = change
         fresh, _ = _list_all(dispatcher, token, size)
+        assert mirror == {str(item["id"]): item for item in fresh}
+    finally:
+        state.close()
+
+
+recurring_ops = st.lists(st.tuples(
+    st.sampled_from(["series", "single", "patch_instance", "delete_instance", "delete",
+                     "patch_master", "sync"]),
+    st.integers(0, 20)), max_size=20)
+
+
+def _apply(mirror: dict[str, dict[str, object]], changes: list[dict[str, object]]) -> None:
+    for change in changes:
+        if change["status"] == "cancelled":
+            mirror.pop(str(change["id"]), None)
+        else:
+            mirror[str(change["id"])] = change
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=recurring_ops, page_size=st.integers(1, 7))
+def test_single_events_mirror_matches_full_sync(ops: list[tuple[str, int]],
+                                                page_size: int) -> None:
+    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    try:
+        token, _ = state.tokens.issue(ALICE, frozenset([CALENDAR_SCOPE]), 3600)
+        dispatcher = build_dispatcher(state)
+        params = [("maxResults", str(page_size)), ("singleEvents", "true")]
+        items, sync_token = _list_all(dispatcher, token, params)
+        mirror = {str(item["id"]): item for item in items}
+        masters: list[str] = []
+        singles: list[str] = []
+        for op, n in ops:
+            if op == "series":
+                masters.append(state.insert_event(ALICE, {
+                    "summary": f"s{n}", "recurrence": [f"RRULE:FREQ=DAILY;COUNT={1 + n % 4}"],
+                    "start": {"dateTime": "2026-12-01T10:00:00", "timeZone": "Europe/Berlin"},
+                    "end": {"dateTime": "2026-12-01T11:00:00", "timeZone": "Europe/Berlin"},
+                })["id"])
+            elif op == "single":
+                singles.append(state.insert_event(ALICE, timed(
+                    f"e{n}", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"))["id"])
+            elif op in ("patch_instance", "delete_instance") and masters:
+                master = masters[n % len(masters)]
+                instance = f"{master}_202612{1 + n % 2:02d}T090000Z"
+                try:
+                    if op == "patch_instance":
+                        state.patch_event(ALICE, instance, {"summary": f"x{n}"})
+                    else:
+                        state.delete_event(ALICE, instance)
+                except ApiError as err:  # the instance may be gone already
+                    assert err.code in (404, 410)
+            elif op == "patch_master" and masters:
+                state.patch_event(ALICE, masters[n % len(masters)], {"summary": f"m{n}"})
+            elif op == "delete" and (masters or singles):
+                pool = masters if n % 2 and masters else singles or masters
+                state.delete_event(ALICE, pool.pop(n % len(pool)))
+            elif op == "sync":
+                changes, sync_token = _list_all(dispatcher, token,
+                                                [*params, ("syncToken", sync_token)])
+                _apply(mirror, changes)
+        changes, _ = _list_all(dispatcher, token, [*params, ("syncToken", sync_token)])
+        _apply(mirror, changes)
+        fresh, _ = _list_all(dispatcher, token, params)
         assert mirror == {str(item["id"]): item for item in fresh}
     finally:
         state.close()
