@@ -27,6 +27,7 @@ from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.plugins import plugin_listing
+from hybrid_calendar.runtime import tune_garbage_collector
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -133,6 +134,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
         gateway.http_client()
         try:
             await gateway.hooks.startup(gateway)
+            tune_garbage_collector(int(gateway.config.get("gateway", "gc_threshold")))
             engine = Engine(gateway)
             gateway.engine = engine
             if start_engine:

@@ -92,6 +92,9 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("gateway", "tls_private_key", str, "", help="PEM private key for HTTPS."),
     SettingSpec("gateway", "log_level", str, "INFO",
                 choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="Log level."),
+    SettingSpec("gateway", "gc_threshold", int, 50_000, minimum=0,
+                help="Garbage-collector generation-0 threshold after start-up (0: leave "
+                     "CPython's default); start-up objects are frozen too."),
     SettingSpec("gateway", "admin_token", Secret, "",
                 help="Bearer token for the admin API; empty disables the admin API."),
     SettingSpec("plugins", "enabled", list,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from hybrid_calendar.models import Attendee, CalendarEvent, Conference, ConferenceEntryPoint
@@ -20,42 +21,60 @@ class EventFormatError(ValueError):
 
 
 def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEvent:
-    """Convert one ``Event`` resource; raises :class:`EventFormatError` if it is not one."""
-    if not isinstance(resource, Mapping):
-        raise EventFormatError("an event must be a JSON object")
-    event_id = resource.get("id")
-    if not isinstance(event_id, str) or not event_id:
+    """Convert one ``Event`` resource; raises :class:`EventFormatError` if it is not one.
+
+    This runs for every event of every sync, so it avoids abstract ``isinstance`` checks on
+    the common path: decoded JSON objects are exactly ``dict``, strings exactly ``str``.
+    """
+    if type(resource) is not dict:
+        if not isinstance(resource, Mapping):
+            raise EventFormatError("an event must be a JSON object")
+        resource = dict(resource)
+    get = resource.get
+    event_id = get("id")
+    if type(event_id) is not str or not event_id:
         raise EventFormatError("an event needs a string 'id'")
-    start, all_day = _when(resource.get("start"))
-    end, _ = _when(resource.get("end"))
-    original, _ = _when(resource.get("originalStartTime"))
-    extended = _mapping(resource.get("extendedProperties"))
-    private = {str(k): str(v) for k, v in _mapping(extended.get("private")).items()}
-    organizer = _mapping(resource.get("organizer")).get("email")
-    start_zone = _mapping(resource.get("start")).get("timeZone")
+    start_data = _mapping(get("start"))
+    start, all_day = _when(start_data)
+    end, _ = _when(get("end"))
+    original = get("originalStartTime")
+    original_start = _when(original)[0] if original is not None else None
+    extended = get("extendedProperties")
+    private: dict[str, str] = {}
+    if extended:
+        private = {str(k): str(v) for k, v in _mapping(_mapping(extended).get("private")).items()}
+    organizer = _mapping(get("organizer")).get("email")
+    start_zone = start_data.get("timeZone")
+    attendees = get("attendees")
+    recurrence = get("recurrence")
+    sequence = get("sequence")
     return CalendarEvent(
         id=event_id,
         calendar_id=calendar_id,
-        status=_str(resource.get("status")) or "confirmed",
+        status=_str(get("status")) or "confirmed",
         start=start,
         end=end,
-        summary=_str(resource.get("summary")),
-        description=_str(resource.get("description")),
-        location=_str(resource.get("location")),
+        summary=_str(get("summary")),
+        description=_str(get("description")),
+        location=_str(get("location")),
         all_day=all_day,
-        organizer=organizer if isinstance(organizer, str) else None,
-        attendees=tuple(_attendee(a) for a in _list(resource.get("attendees"))
-                        if isinstance(a, Mapping) and isinstance(a.get("email"), str)),
-        conference=conference_from_google(resource),
-        recurring_event_id=_str(resource.get("recurringEventId")) or None,
-        original_start=original,
-        recurrence=tuple(r for r in _list(resource.get("recurrence")) if isinstance(r, str)),
-        etag=_str(resource.get("etag")) or None,
-        sequence=_int(resource.get("sequence")),
-        updated=_datetime(resource.get("updated")),
+        organizer=organizer if type(organizer) is str else None,
+        attendees=tuple(_attendee(a) for a in attendees
+                        if (type(a) is dict or isinstance(a, Mapping))
+                        and type(a.get("email")) is str
+                        ) if type(attendees) is list else (),
+        conference=(conference_from_google(resource)
+                    if "conferenceData" in resource or "hangoutLink" in resource else None),
+        recurring_event_id=_str(get("recurringEventId")) or None,
+        original_start=original_start,
+        recurrence=tuple(r for r in recurrence if type(r) is str
+                         ) if type(recurrence) is list else (),
+        etag=_str(get("etag")) or None,
+        sequence=sequence if type(sequence) is int else 0,
+        updated=_datetime(get("updated")),
         private_properties=private,
-        html_link=_str(resource.get("htmlLink")) or None,
-        time_zone=start_zone if isinstance(start_zone, str) else None,
+        html_link=_str(get("htmlLink")) or None,
+        time_zone=start_zone if type(start_zone) is str else None,
         raw=resource,
     )
 
@@ -98,9 +117,10 @@ def _attendee(item: Mapping[str, Any]) -> Attendee:
 
 def _when(value: Any) -> tuple[datetime | None, bool]:
     when = _mapping(value)
-    if isinstance(when.get("dateTime"), str):
-        return _datetime(when["dateTime"]), False
-    if isinstance(when.get("date"), str):
+    moment = when.get("dateTime")
+    if type(moment) is str:
+        return _datetime(moment), False
+    if type(when.get("date")) is str:
         try:
             day = date.fromisoformat(when["date"])
         except ValueError:
@@ -110,17 +130,22 @@ def _when(value: Any) -> tuple[datetime | None, bool]:
 
 
 def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    if type(value) is not str or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # Python 3.11 accepts "Z"
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    if type(value) is dict:
+        return value
+    return value if isinstance(value, Mapping) else _EMPTY
 
 
 def _list(value: Any) -> list[Any]:
@@ -128,8 +153,4 @@ def _list(value: Any) -> list[Any]:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return value if type(value) is str else ""

@@ -134,7 +134,9 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
         "plugins": {"enabled": ["google", "join_info", "kms_local"], "load_entrypoints": False},
         "gateway": {"port": port, "public_url": f"http://127.0.0.1:{port}",
                     "data_dir": str(tmp_path / "data"), "admin_token": ADMIN_TOKEN,
-                    "synchronous": "NORMAL"},
+                    "synchronous": "NORMAL",
+                    # the gateway shares this process with pytest: leave its GC alone
+                    "gc_threshold": 0},
         "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4},
         "google": {"service_account_json": json.dumps(emu.service_account_info),
                    "calendar_base_url": emu.base_url + "/calendar/v3",
