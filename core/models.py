@@ -2,6 +2,11 @@
 
 Plugins translate their wire formats into these dataclasses at the edge, so the engine
 never sees a provider's JSON. All datetimes are timezone-aware (UTC unless stated).
+
+Models are values: change one with :func:`dataclasses.replace`, never in place. They are
+frozen, except the two built for every event of every sync (:class:`CalendarEvent`,
+:class:`Attendee`): a frozen dataclass sets each field through ``object.__setattr__``,
+which made building them ~40 % of event conversion (``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ class User:
     timezone: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Attendee:
     """One invitee of an event."""
 
@@ -90,7 +95,7 @@ class Conference:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CalendarEvent:
     """A calendar event or one instance of a recurring series, provider-neutral."""
 
