@@ -41,7 +41,9 @@ typecheck: $(STAMP)
 ## Benchmarks: each prints its figures next to a baseline measured in the same run.
 bench: $(STAMP)
 	$(BIN)/python bench/parse_join.py
-	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/sync.py --users 1000 --events 50
+	$(BIN)/python bench/crypto_seal.py
+	$(BIN)/python bench/request_build.py
 
 docs: $(STAMP)
 	$(BIN)/hybrid-calendar docs hooks

@@ -65,6 +65,7 @@ def main() -> None:
     width = max(len(name) for name, _ in rows)
     for name, micros in rows:
         print(f"{name:<{width}}  {micros:10.1f} us/request")
+    print(f"ratio cached googleapiclient / ApiMethod.prepare: {rows[2][1] / rows[3][1]:.1f}x")
 
 
 if __name__ == "__main__":
