@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid_calendar import logs
 from hybrid_calendar.admin_api import admin_routes
+from hybrid_calendar.builder import close_gateway
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.gateway import Gateway
@@ -146,11 +147,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
                 for err in await gateway.hooks.shutdown(gateway):
                     log.error("plugin shutdown failed: %s", err)
         finally:
-            cipher = gateway.state.get("cipher")
-            if cipher is not None:
-                await cipher.aclose()
-            await gateway.aclose()
-            await gateway.store.close()
+            await close_gateway(gateway)
             log.info("gateway stopped cleanly")
 
     return Starlette(

@@ -7,6 +7,8 @@ built together here.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,3 +59,27 @@ def build_gateway(config: Config, pm: pluggy.PluginManager, *, clock: Clock | No
     slot.target = cipher
     gateway.state["cipher"] = cipher
     return gateway
+
+
+async def close_gateway(gateway: Gateway) -> None:
+    """Release what :func:`build_gateway` set up: cipher counters, HTTP client, store."""
+    cipher = gateway.state.get("cipher")
+    try:
+        if cipher is not None:
+            await cipher.aclose()
+    finally:
+        await gateway.aclose()
+        await gateway.store.close()
+
+
+@contextlib.asynccontextmanager
+async def opened_gateway(config: Config, pm: pluggy.PluginManager, *,
+                         clock: Clock | None = None) -> AsyncIterator[Gateway]:
+    """A built gateway with its store open, for one-off commands (no engine, no start-up
+    hooks: nothing syncs or listens)."""
+    gateway = build_gateway(config, pm, clock=clock)
+    await gateway.store.open()
+    try:
+        yield gateway
+    finally:
+        await close_gateway(gateway)

@@ -28,23 +28,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 async def import_key(config_path: str | None, org_id: str, text: str) -> str:
     """Validate the key JSON ``text`` and store it for ``org_id``; return its client ID."""
-    from hybrid_calendar.builder import build_gateway
+    from hybrid_calendar.builder import opened_gateway
     from hybrid_calendar.commands import load_config
 
     account = ServiceAccount.from_info(json.loads(text))
     config, pm = load_config(config_path)
-    gateway = build_gateway(config, pm)
-    await gateway.store.open()
-    try:
+    async with opened_gateway(config, pm) as gateway:
         if await gateway.store.get_organisation(org_id) is None:
             raise GatewayError(f"unknown organisation {org_id!r}: create it first")
         await gateway.store.put_org_secret(org_id, ORG_SECRET_NAME, text)
-    finally:
-        cipher = gateway.state.get("cipher")
-        if cipher is not None and hasattr(cipher, "aclose"):
-            await cipher.aclose()
-        await gateway.aclose()
-        await gateway.store.close()
     return account.client_id
 
 

@@ -32,20 +32,12 @@ async def open_gateway(config_path: str | None) -> AsyncIterator[Gateway]:
 
     No plugin start-up hooks run: the command must not start syncing or listening.
     """
-    from hybrid_calendar.builder import build_gateway
+    from hybrid_calendar.builder import opened_gateway
     from hybrid_calendar.settings import load_settings
 
     config, pm = load_settings(Path(config_path) if config_path else None)
-    gateway = build_gateway(config, pm)
-    await gateway.store.open()
-    try:
+    async with opened_gateway(config, pm) as gateway:
         yield gateway
-    finally:
-        cipher = gateway.state.get("cipher")
-        if cipher is not None:
-            await cipher.aclose()
-        await gateway.aclose()
-        await gateway.store.close()
 
 
 async def rotate_command(config_path: str | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.models import Organisation, User, UserState
 from hybrid_calendar.settings import load_settings
@@ -72,6 +72,4 @@ class TestGoogleProvider(ProviderTests):
             try:
                 yield GoogleWorld(gateway, user, stranger, emu)
             finally:
-                await gateway.state["cipher"].aclose()
-                await gateway.aclose()
-                await gateway.store.close()
+                await close_gateway(gateway)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine import sweeps
 from hybrid_calendar.gateway import Gateway
@@ -32,8 +32,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     try:
         yield gw
     finally:
-        await gw.state["cipher"].aclose()
-        await gw.store.close()
+        await close_gateway(gw)
 
 
 def meeting(event_id: str, days: float) -> Meeting:
