@@ -92,6 +92,13 @@ class Hooks:
                                                 cursor=cursor)
         return result
 
+    async def get_event(self, gateway: Gateway, user: User, event_id: str
+                        ) -> CalendarEvent | None:
+        result: CalendarEvent | None = await self._first("get_event", gateway=gateway,
+                                                         user=user, event_id=event_id,
+                                                         required=False)
+        return result
+
     async def watch_calendar(self, gateway: Gateway, user: User, address: str, token: str
                              ) -> Channel:
         result: Channel = await self._first("watch_calendar", gateway=gateway, user=user,

@@ -152,6 +152,23 @@ def fetch_changes(gateway: Gateway, user: User, cursor: str | None
 
 
 @hookspec(firstresult=True)
+def get_event(gateway: Gateway, user: User, event_id: str
+              ) -> Awaitable[CalendarEvent | None] | None:
+    """Read one event (or the master of a recurring series) of a user's calendar.
+
+    Called when a scheduling keyword is found on an instance of a recurring series, to
+    see whether the keyword belongs to the whole series (then the series gets one meeting
+    and the master is updated once) or to that instance alone.
+
+    :param gateway: the running gateway.
+    :param user: an active user of this provider.
+    :param event_id: the event's id, e.g. a ``recurring_event_id``.
+    :returns: the event, or ``None`` inside the awaitable when it does not exist.
+        First result wins.
+    """
+
+
+@hookspec(firstresult=True)
 def watch_calendar(gateway: Gateway, user: User, address: str, token: str
                    ) -> Awaitable[Channel] | None:
     """Subscribe to change notifications for a user's calendar.

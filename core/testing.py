@@ -104,6 +104,13 @@ class ProviderTests:
         third = await gateway.hooks.fetch_changes(gateway, world.user, second.next_cursor)
         assert [e for e in third.events if e.id in (keep, drop)] == []
 
+    async def test_get_event_reads_one_event_or_none(self, world: ProviderWorld) -> None:
+        event_id = world.add_event("Conformance single", _soon(7), location="Room 7")
+        gateway = world.gateway
+        event = await gateway.hooks.get_event(gateway, world.user, event_id)
+        assert event is not None and (event.id, event.location) == (event_id, "Room 7")
+        assert await gateway.hooks.get_event(gateway, world.user, "doesnotexist0") is None
+
     async def test_expired_cursor_asks_for_a_full_sync(self, world: ProviderWorld) -> None:
         world.add_event("Conformance cursor", _soon(5))
         gateway = world.gateway

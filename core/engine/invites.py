@@ -4,6 +4,9 @@ Guards that keep it a fixpoint:
 
 * only the organiser's own copy is processed (attendees' copies carry the same keyword);
 * an event carrying the gateway's marker is never processed again;
+* a keyword on a recurring series is handled once, on the series master (one meeting for
+  the series; its instances inherit the join details); a keyword typed on one instance
+  only (an exception) is handled on that instance;
 * a fuse stops writing to an event the gateway changed more than
   :data:`FUSE_LIMIT` times within :data:`FUSE_WINDOW`.
 """
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar.join_info.keywords import find_keyword, keyword_config
 from hybrid_calendar.join_info.render import MARKER_KEY, is_processed, plan_invite_update
-from hybrid_calendar.models import CalendarEvent, User
+from hybrid_calendar.models import CalendarEvent, KeywordRequest, User
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -31,19 +34,40 @@ FUSE_WINDOW = timedelta(hours=1)
 __all__ = ["FUSE_LIMIT", "MARKER_KEY", "schedule_keyword_meeting"]
 
 
-async def schedule_keyword_meeting(gateway: Gateway, user: User, event: CalendarEvent
-                                   ) -> CalendarEvent:
+async def schedule_keyword_meeting(gateway: Gateway, user: User, event: CalendarEvent,
+                                   series_done: set[str] | None = None) -> CalendarEvent:
     """Create a meeting for a keyword in the event's Location and write it into the invite.
 
-    Returns the event as it now stands (updated, or unchanged when there was nothing to do).
+    :param series_done: recurring series already looked at in this sync (so a batch of
+        instances reads the series master once).
+    :returns: the event as it now stands (updated, or unchanged when there was nothing
+        to do; an instance whose series was updated comes back with the next sync).
     """
     if is_processed(event) or not _is_organiser(user, event):
         return event
     org = await gateway.store.get_organisation(user.org_id)
-    request = find_keyword(event.location, keyword_config(gateway.config,
-                                                          org.settings if org else {}))
+    config = keyword_config(gateway.config, org.settings if org else {})
+    request = find_keyword(event.location, config)
     if request is None:
         return event
+    series = event.recurring_event_id
+    if series:
+        if series_done is not None and series in series_done:
+            return event  # handled on the master earlier in this sync
+        master = await gateway.hooks.get_event(gateway, user, series)
+        if master is not None and not master.cancelled:
+            master_request = find_keyword(master.location, config)
+            if is_processed(master) or master_request is not None:
+                if series_done is not None:
+                    series_done.add(series)
+                if master_request is not None and not is_processed(master):
+                    await _create_and_write(gateway, user, master, master_request)
+                return event  # the instances get the series' details with the next sync
+    return await _create_and_write(gateway, user, event, request)
+
+
+async def _create_and_write(gateway: Gateway, user: User, event: CalendarEvent,
+                            request: KeywordRequest) -> CalendarEvent:
     if not _fuse_allows(gateway, user, event):
         log.error("fuse: event %s of user %s was changed %d times within %s; not writing",
                   event.id, user.id, FUSE_LIMIT, FUSE_WINDOW)

@@ -63,12 +63,13 @@ async def sync_user(gateway: Gateway, user: User) -> int:
     start, end = retention_window(gateway)
     upserts: list[Meeting] = []
     deleted: list[str] = []
+    series_done: set[str] = set()
     for event in batch.events:
         if event.cancelled or not _in_window(event, start, end):
             deleted.append(event.id)
             continue
         try:
-            event = await invites.schedule_keyword_meeting(gateway, user, event)
+            event = await invites.schedule_keyword_meeting(gateway, user, event, series_done)
             upserts.append(meeting_from_event(user, event, best_join(gateway, event)))
         except Exception as err:  # one malformed event must not stop the others
             log.warning("event %s of user %s skipped: %s: %s", event.id, user.id,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar.errors import PreconditionFailedError
+from hybrid_calendar.errors import PreconditionFailedError, ProviderError
 from hybrid_calendar.join_info.google_event import event_from_google
 from hybrid_calendar_google.discovery import Calendar
 
@@ -64,3 +64,17 @@ async def update_invite(gateway: Gateway, ctx: GoogleContext, user: User,
     raise PreconditionFailedError(
         f"calendar.events.patch: the event changed during each of {attempts} attempts; "
         "the next sync retries", status=412, reason="conditionNotMet")
+
+
+async def get_event(gateway: Gateway, ctx: GoogleContext, user: User, event_id: str
+                    ) -> CalendarEvent | None:
+    """Read one event of the user's calendar; ``None`` if Google does not know it."""
+    client = await ctx.client(gateway, user)
+    try:
+        data = await client.call(user.email, Calendar.events_get, ctx.calendar_url,
+                                 calendarId=user.email, eventId=event_id)
+    except ProviderError as err:
+        if err.status in (404, 410):
+            return None
+        raise
+    return event_from_google(data, user.email)

@@ -121,6 +121,15 @@ def fetch_changes(gateway: Gateway, user: User, cursor: str | None
 
 
 @hookimpl
+def get_event(gateway: Gateway, user: User, event_id: str
+              ) -> Awaitable[CalendarEvent | None] | None:
+    """``events.get`` on the user's primary calendar; ``None`` when it does not exist."""
+    if not _ours(user):
+        return None
+    return invites.get_event(gateway, context(gateway), user, event_id)
+
+
+@hookimpl
 def watch_calendar(gateway: Gateway, user: User, address: str, token: str
                    ) -> Awaitable[Channel] | None:
     """Create an ``events.watch`` channel on the user's primary calendar."""

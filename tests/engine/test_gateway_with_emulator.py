@@ -308,3 +308,39 @@ async def test_transient_failures_during_activation_retry_instead_of_failing(sta
     user = await stack.activate(ALICE)  # both settings reads exhaust their 6 attempts once
     assert (user["state"], user["reason"]) == ("active", None)
     assert [r.status for r in stack.calls(ALICE, contains="/settings/")].count(503) == 12
+
+
+async def test_keyword_on_a_recurring_series_creates_one_meeting_for_the_series(
+        stack: Stack) -> None:
+    sink = RecordingWebexSink()
+    stack.gateway.pm.register(sink, name="webex-test")
+    series = stack.emu.state.insert_event(ALICE, at(24, summary="Weekly 1:1",
+                                                    location="@webex",
+                                                    recurrence=["RRULE:FREQ=WEEKLY;COUNT=6"]))
+    await stack.activate(ALICE)
+    await stack.idle()
+    assert sink.created == [series["id"]]  # one meeting, for the series
+    patches = stack.calls(ALICE, "PATCH")
+    assert len(patches) == 1 and patches[0].path.endswith(series["id"])  # the master only
+    meetings = await stack.meetings(ALICE)
+    assert len(meetings) == 5  # weekly instances in the 31-day window
+    assert {m["join"]["url"] for m in meetings} == {"https://acme.webex.com/meet/alice"}
+    assert {m["location"] for m in meetings} == {"https://acme.webex.com/meet/alice"}
+
+
+async def test_keyword_on_one_instance_only_updates_that_instance(stack: Stack) -> None:
+    sink = RecordingWebexSink()
+    stack.gateway.pm.register(sink, name="webex-test")
+    series = stack.emu.state.insert_event(ALICE, at(24, summary="Standup", location="Room 2",
+                                                    recurrence=["RRULE:FREQ=DAILY;COUNT=5"]))
+    await stack.activate(ALICE)
+    instances = sorted((m for m in await stack.meetings(ALICE)), key=lambda m: m["start"])
+    third = instances[2]["event_id"]
+    stack.emu.state.patch_event(ALICE, third, {"location": "Room 2 @webex"})
+    await stack.idle()
+    assert sink.created == [third]
+    meetings = {m["event_id"]: m for m in await stack.meetings(ALICE)}
+    assert meetings[third]["join"]["url"] == "https://acme.webex.com/meet/alice"
+    others = [m for event_id, m in meetings.items() if event_id != third]
+    assert all(m["location"] == "Room 2" and m["join"] is None for m in others)
+    assert series["id"] not in meetings  # the master is never listed, only instances
