@@ -344,3 +344,25 @@ async def test_keyword_on_one_instance_only_updates_that_instance(stack: Stack) 
     others = [m for event_id, m in meetings.items() if event_id != third]
     assert all(m["location"] == "Room 2" and m["join"] is None for m in others)
     assert series["id"] not in meetings  # the master is never listed, only instances
+
+
+class PoisonedParser:
+    """A join parser that fails on one event, as a buggy third-party plugin might."""
+
+    @hookimpl
+    def parse_join_info(self, event: Any, register: Any) -> None:
+        """Raise on the poisoned event."""
+        if event.summary == "Poisoned agenda":
+            raise ValueError("parser bug")
+
+
+async def test_an_event_that_breaks_a_plugin_is_skipped_not_fatal(
+        stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    stack.gateway.pm.register(PoisonedParser(), name="poisoned")
+    bad = stack.emu.state.insert_event(ALICE, at(1, summary="Poisoned agenda"))
+    stack.emu.state.insert_event(ALICE, at(2, summary="Healthy"))
+    user = await stack.activate(ALICE)
+    assert user["state"] == "active"
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Healthy"]
+    assert any(bad["id"] in r.getMessage() and "skipped" in r.getMessage()
+               for r in caplog.records)
