@@ -229,3 +229,13 @@ async def test_jobs_of_one_lane_never_run_together(store: SqliteStore) -> None:
     await store.finish(first.id)
     second = await store.claim(NOW, 60)
     assert second is not None and second.kind == "sync"
+
+
+async def test_database_files_are_private(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "new" / "gw.sqlite3", TestCipher())
+    await store.open()
+    await store.put_organisation(ORG)
+    for path in (tmp_path / "new").iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path.name
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+    await store.close()
