@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from hybrid_calendar_google.emulator import calendar_api, events_api, gmail
 from hybrid_calendar_google.emulator.batch import handle_batch
+from hybrid_calendar_google.emulator.compression import encode
 from hybrid_calendar_google.emulator.dispatch import ApiRequest, ApiResponse, Dispatcher
 from hybrid_calendar_google.emulator.settings import EmulatorSettings
 from hybrid_calendar_google.emulator.state import EmulatorState
@@ -33,8 +34,13 @@ def build_dispatcher(state: EmulatorState) -> Dispatcher:
                               **gmail.HANDLERS})
 
 
-def _to_response(result: ApiResponse) -> Response:
-    return Response(result.body, status_code=result.status, headers=result.headers)
+def _to_response(result: ApiResponse, request_headers: dict[str, str],
+                 settings: EmulatorSettings) -> Response:
+    headers = dict(result.headers)
+    body = result.body
+    if settings.gzip_responses:
+        body = encode(body, headers, request_headers, settings.gzip_level)
+    return Response(body, status_code=result.status, headers=headers)
 
 
 def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -> Starlette:
@@ -58,7 +64,8 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         return _to_response(dispatcher.handle(ApiRequest(request.method, path, params,
-                                                         headers, body)))
+                                                         headers, body)),
+                            headers, state.settings)
 
     async def batch(request: Request) -> Response:
         """The multipart/mixed batch endpoint."""
@@ -66,7 +73,8 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         return _to_response(handle_batch(dispatcher, headers.get("content-type", ""), body,
-                                         headers, state.settings.max_batch_parts))
+                                         headers, state.settings.max_batch_parts),
+                            headers, state.settings)
 
     async def token(request: Request) -> Response:
         """The OAuth 2.0 token endpoint."""

@@ -22,7 +22,12 @@ from hybrid_calendar_google.emulator.errors import (
     bad_request,
     insufficient_scopes,
 )
-from hybrid_calendar_google.emulator.fields import apply_fields, parse_fields
+from hybrid_calendar_google.emulator.fields import (
+    Selector,
+    apply_fields,
+    check_fields,
+    parse_fields,
+)
 from hybrid_calendar_google.emulator.state import EmulatorState
 from hybrid_calendar_google.emulator.users import RequestRecord
 
@@ -105,6 +110,22 @@ class Route:
     operation: str
     scopes: frozenset[str]
     handler: Handler | None
+    response: dict[str, Any] | None = None
+    """The discovery response schema (``{"$ref": "Events"}``); ``None``: no body."""
+    schemas: dict[str, Any] = field(default_factory=dict)
+    """The discovery document's ``schemas`` (to check ``fields`` against)."""
+
+    def selection(self, request: ApiRequest) -> Selector | None:
+        """The request's parsed and schema-checked ``fields`` (``None``: everything).
+
+        :raises ApiError: 400 ``invalidParameter`` (bad syntax or unknown field).
+        """
+        text = next((v for k, v in reversed(request.params) if k == "fields"), None)
+        if not text:
+            return None
+        selector = parse_fields(text)
+        check_fields(selector, self.response, self.schemas)
+        return selector
 
 
 def _discovery(name: str) -> dict[str, Any]:
@@ -131,7 +152,8 @@ def load_routes(handlers: dict[str, Handler]) -> list[Route]:
                            .replace(r"\}", "}"))
             routes.append(Route(method["httpMethod"], re.compile(regex + "$"), names,
                                 method["id"], frozenset(method.get("scopes", [])),
-                                handlers.get(method["id"])))
+                                handlers.get(method["id"]), method.get("response"),
+                                doc.get("schemas", {})))
     routes.sort(key=lambda r: len(r.names))
     return routes
 
@@ -179,9 +201,11 @@ class Dispatcher:
                 if route.handler is None:
                     raise ApiError(501, "notImplemented",
                                    f"{route.operation} is not implemented by the emulator.")
+                # Google rejects a bad ``fields`` before running the method
+                selector = route.selection(request)
                 call = Call(self.state, request, route.operation, user, scopes, path_params)
                 result = route.handler(call)
-            response = self.render(result, request)
+            response = self.render(result, request, selector)
         except ApiError as err:
             response = ApiResponse.json(err.code, err.body(), err.headers)
         with self.state.lock:
@@ -207,8 +231,8 @@ class Dispatcher:
             raise auth_error()
         return grant.email, grant.scopes
 
-    def render(self, result: dict[str, Any] | ApiResponse | None, request: ApiRequest
-               ) -> ApiResponse:
+    def render(self, result: dict[str, Any] | ApiResponse | None, request: ApiRequest,
+               selector: Selector | None = None) -> ApiResponse:
         """Turn a handler result into a response, applying ``fields``."""
         if isinstance(result, ApiResponse):
             return result
@@ -217,9 +241,8 @@ class Dispatcher:
         etag = result.get("etag") if isinstance(result.get("etag"), str) else None
         if etag and request.method == "GET" and request.headers.get("if-none-match") == etag:
             return ApiResponse(304, b"", {"etag": etag})
-        selection = next((v for k, v in request.params if k == "fields"), None)
-        if selection:
-            result = apply_fields(result, parse_fields(selection))
+        if selector is not None:
+            result = apply_fields(result, selector)
         pretty = next((v for k, v in request.params if k == "prettyPrint"), None)
         return ApiResponse.json(200, result, {"etag": etag} if etag else None,
                                 pretty=pretty == "true" if pretty is not None

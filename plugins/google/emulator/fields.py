@@ -15,8 +15,12 @@ Selector = dict[str, "Selector | None"]
 """A parsed selection: field name -> sub-selection (``None``: the whole value)."""
 
 
-def _invalid() -> ApiError:
-    return ApiError(400, "invalidParameter", "Invalid field selection", location="fields",
+SCALAR_TYPES = frozenset({"string", "integer", "number", "boolean"})
+
+
+def _invalid(name: str = "") -> ApiError:
+    message = f"Invalid field selection {name}" if name else "Invalid field selection"
+    return ApiError(400, "invalidParameter", message, location="fields",
                     location_type="parameter")
 
 
@@ -73,6 +77,49 @@ def _parse_list(text: str, pos: int) -> tuple[Selector, int]:
             pos += 1
             continue
         return result, pos
+
+
+def check_fields(selector: Selector, schema: dict[str, Any] | None,
+                 schemas: dict[str, Any]) -> None:
+    """Reject a selection naming a field the response schema does not have.
+
+    Google checks ``fields`` against the method's response schema (names are
+    case-sensitive): ``fields=pagetoken`` on events.list is 400 ``invalidParameter``
+    "Invalid field selection pagetoken". Map-valued fields (``additionalProperties``, e.g.
+    freeBusy ``calendars``) accept any key; a sub-selection of a scalar is invalid.
+
+    :param schema: the method's response schema (``{"$ref": "Events"}``); ``None`` skips.
+    :param schemas: the discovery document's ``schemas``.
+    :raises ApiError: 400 ``invalidParameter`` naming the first unknown field.
+    """
+    if schema is None:
+        return
+    resolved = _resolve(schema, schemas)
+    while resolved.get("type") == "array":
+        resolved = _resolve(resolved.get("items", {}), schemas)
+    properties: dict[str, Any] | None = resolved.get("properties")
+    extra = resolved.get("additionalProperties")
+    for name, sub in selector.items():
+        if name == "*":
+            continue
+        if properties is not None and name in properties:
+            child: dict[str, Any] | None = properties[name]
+        elif extra is not None:
+            child = extra
+        elif properties is None and resolved.get("type") not in SCALAR_TYPES:
+            child = None   # free-form object (``type: any``): anything goes
+        else:
+            raise _invalid(name)
+        if sub is not None:
+            check_fields(sub, child, schemas)
+
+
+def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    seen = 0
+    while "$ref" in schema and seen < 50:
+        schema = schemas.get(schema["$ref"], {})
+        seen += 1
+    return schema
 
 
 def apply_fields(value: Any, selector: Selector | None) -> Any:

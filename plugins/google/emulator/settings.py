@@ -69,6 +69,12 @@ class EmulatorSettings:
     pretty_print: bool = False
     """Default for ``prettyPrint``. Google's default is true; compact output is several times
     faster to produce, and no client depends on the whitespace. ``prettyPrint`` wins."""
+    gzip_responses: bool = True
+    """gzip API responses when the request asks as Google's performance guide says
+    (``Accept-Encoding: gzip`` and ``gzip`` in the ``User-Agent``, which
+    google-api-python-client and aiogoogle both send)."""
+    gzip_level: int = 1
+    """zlib level for those responses (1: cheapest; clients only need valid gzip)."""
     fresh_key: bool = True
     """Generate a new RSA key; ``False`` reuses one key per process (fast test start-up;
     the key id and client email still differ per emulator)."""
