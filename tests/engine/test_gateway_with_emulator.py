@@ -366,3 +366,20 @@ async def test_an_event_that_breaks_a_plugin_is_skipped_not_fatal(
     assert [m["title"] for m in await stack.meetings(ALICE)] == ["Healthy"]
     assert any(bad["id"] in r.getMessage() and "skipped" in r.getMessage()
                for r in caplog.records)
+
+
+async def test_channels_are_renewed_before_they_expire(stack: Stack) -> None:
+    await stack.activate(ALICE)
+    user_id = stack.user_ids[ALICE]
+    [old] = await stack.gateway.store.list_channels(user_id=user_id)
+    await sweeps.renew_channels(stack.gateway)
+    assert await stack.gateway.store.list_channels(user_id=user_id) == [old]  # not due yet
+    # renew when less than 8 days are left: the 7-day channel is due now
+    stack.gateway.config = stack.gateway.config.replace("sync", channel_renew_before_hours=192)
+    await sweeps.renew_channels(stack.gateway)
+    [new] = await stack.gateway.store.list_channels(user_id=user_id)
+    assert new.id != old.id and new.expires_at >= old.expires_at
+    assert any("channels/stop" in r.path for r in stack.calls(ALICE, "POST"))
+    event = stack.emu.state.insert_event(ALICE, at(1, summary="Seen through the new channel"))
+    await stack.idle()
+    assert [m["event_id"] for m in await stack.meetings(ALICE)] == [event["id"]]
