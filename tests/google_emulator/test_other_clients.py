@@ -132,3 +132,45 @@ def test_gzip_can_be_switched_off() -> None:
                                       **AIOGOOGLE_HEADERS})
         assert "content-encoding" not in response.headers
         assert response.json()["value"] == "en"
+
+
+def test_error_bodies_follow_pretty_print(api: httpx.Client) -> None:
+    default = api.get("/calendars/nobody%40example.com/events")
+    compact = api.get("/calendars/nobody%40example.com/events",
+                      params={"prettyPrint": "false"})
+    assert default.status_code == compact.status_code == 404
+    assert default.json() == compact.json()
+    assert b"\n" in default.content          # Google's default: indented
+    assert b"\n" not in compact.content and b": " not in compact.content
+
+
+def test_cors_preflight_and_allow_origin_on_api_roots(emu: RunningEmulator,
+                                                      api: httpx.Client) -> None:
+    origin = "https://app.example.org"
+    preflight = httpx.options(emu.calendar_endpoint + "calendars/primary/events", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == origin
+    assert "POST" in preflight.headers["access-control-allow-methods"].split(",")
+    assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"
+    listed = api.get("/calendars/primary/events", headers={"Origin": origin})
+    assert listed.status_code == 200
+    assert listed.headers["access-control-allow-origin"] == origin
+    denied = api.get("/calendars/nobody%40example.com/events", headers={"Origin": origin})
+    assert denied.headers["access-control-allow-origin"] == origin   # errors readable too
+    # same-origin requests carry no CORS headers; the emulator's control endpoint never does
+    assert "access-control-allow-origin" not in api.get("/calendars/primary/events").headers
+    control = httpx.options(emu.base_url + "/emulator/control", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in control.headers
+
+
+def test_head_is_get_without_a_body(emu: RunningEmulator, api: httpx.Client) -> None:
+    emu.state.insert_event(ALICE, timed("x", START, END))
+    head = api.head("/users/me/settings/locale")
+    get = api.get("/users/me/settings/locale")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert api.head("/calendars/nobody%40example.com/events").status_code == 404

@@ -13,6 +13,7 @@ import json
 import urllib.parse
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,6 +21,7 @@ from starlette.routing import Route
 from hybrid_calendar_google.emulator import calendar_api, events_api, gmail
 from hybrid_calendar_google.emulator.batch import handle_batch
 from hybrid_calendar_google.emulator.compression import encode
+from hybrid_calendar_google.emulator.cors import CorsMiddleware
 from hybrid_calendar_google.emulator.dispatch import ApiRequest, ApiResponse, Dispatcher
 from hybrid_calendar_google.emulator.settings import EmulatorSettings
 from hybrid_calendar_google.emulator.state import EmulatorState
@@ -103,4 +105,4 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
         Route("/calendar/v3/{rest:path}", api, methods=METHODS),
         Route("/gmail/v1/{rest:path}", api, methods=METHODS),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(CorsMiddleware)])

@@ -33,6 +33,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seconds until sync tokens expire (default: never)")
     parser.add_argument("--require-https", action="store_true",
                         help="refuse non-HTTPS watch addresses, as Google does")
+    parser.add_argument("--no-gzip", action="store_true",
+                        help="never gzip responses (default: gzip when the request asks as "
+                             "Google's performance guide says)")
     parser.add_argument("--faults", default=None, metavar="JSON",
                         help="initial control document, e.g. '{\"latency_ms\": 20}'")
     parser.add_argument("--seed", default=None, metavar="N",
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     settings = EmulatorSettings(
         domain=args.domain, users=users, project_rpm=args.project_rpm,
         user_rpm=args.user_rpm, sync_token_ttl=args.sync_token_ttl,
-        require_https=args.require_https, public_base_url=args.public_url)
+        require_https=args.require_https, public_base_url=args.public_url,
+        gzip_responses=not args.no_gzip)
     state = EmulatorState(settings)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]

@@ -166,7 +166,12 @@ class Dispatcher:
         self.routes = load_routes(handlers)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route and decoded path parameters for ``method path``."""
+        """The route and decoded path parameters for ``method path``.
+
+        ``HEAD`` is served as ``GET`` (HTTP semantics; the server drops the body).
+        """
+        if method == "HEAD":
+            method = "GET"
         for route in self.routes:
             if route.method != method:
                 continue
@@ -207,7 +212,10 @@ class Dispatcher:
                 result = route.handler(call)
             response = self.render(result, request, selector)
         except ApiError as err:
-            response = ApiResponse.json(err.code, err.body(), err.headers)
+            # errors keep Google's default (indented) unless the request says prettyPrint=false
+            pretty = next((v for k, v in reversed(request.params) if k == "prettyPrint"), "true")
+            response = ApiResponse.json(err.code, err.body(), err.headers,
+                                        pretty=pretty != "false")
         with self.state.lock:
             self.state.log_request(RequestRecord(request.method, request.path, user,
                                                  response.status, operation))
@@ -243,7 +251,7 @@ class Dispatcher:
             return ApiResponse(304, b"", {"etag": etag})
         if selector is not None:
             result = apply_fields(result, selector)
-        pretty = next((v for k, v in request.params if k == "prettyPrint"), None)
+        pretty = next((v for k, v in reversed(request.params) if k == "prettyPrint"), None)
         return ApiResponse.json(200, result, {"etag": etag} if etag else None,
                                 pretty=pretty == "true" if pretty is not None
                                 else self.state.settings.pretty_print)
