@@ -19,13 +19,13 @@ _NAME = r"/[\w.~%@+-]+"
 
 SERVICES: tuple[Service, ...] = (
     # --- the big ones ----------------------------------------------------------------
-    svc("webex", "Cisco Webex", "webex.com",
+    svc("webex", "Cisco Webex", ("webex.com", "webex.com.cn", "webexgov.us"),
         r"/(?:meet|join)/[\w.@+-]+|/[\w-]+/(?:j|e|m|k2/j)\.php\?[^#]*\bMTID="
         r"|/[\w-]+/onstage/g\.php\?|/wbxmjs/joinservice/|/weblink/register/|/webappng/sites/[\w-]+/"
         r"(?:meeting|webinar)/|/[\w-]+/(?:url|ldr)\.php\?[^#]*\b(?:MTID|RCID)=m",
         exclude=r"\bldr\.php|/signin|/webappng/sites/[\w-]+/dashboard",
         meeting_id=r"/(?:meet|join)/(?P<id>[\w.@+-]+)",
-        sip_domains=(".webex.com",)),
+        sip_domains=(".webex.com", ".webex.com.cn", ".webexgov.us")),
     svc("zoom", "Zoom", ("zoom.us", "zoom.com", "zoom.com.cn", "zoom.de"),
         r"/(?:j|s|w|my|wc(?:/join)?|wc/\d+|meeting/register|webinar/register|"
         r"meeting/\d|w/join)/[\w.@+-]+|/(?:j|s|w)/\d+",

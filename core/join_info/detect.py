@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from hybrid_calendar.join_info.catalog import INDEX, SERVICES
 from hybrid_calendar.join_info.dial import Context, DialRule, derive_dial, sip_dial
@@ -43,6 +44,19 @@ reported with the link (Cisco devices join Teams meetings by id and passcode).""
 
 _NUMERIC_USER = re.compile(r"\d{3,20}(?:[.#*]\d{1,12})?")
 
+_BACKUP = re.compile(
+    r"\b(?:backup|back-up|fallback|fall-back|secondary|old|previous|outdated|deprecated"
+    r"|ersatz\w*|alte[nrs]?|vorherige[nr]?|secours|repli|ancien(?:ne)?|respaldo|reserva)\b"
+    r"|\b(?:do not|don't|dont|no longer|not) use\b|nicht (?:mehr )?(?:verwenden|nutzen)"
+    r"|\bif\b[^\n]{0,40}\b(?:fails?|is down|doesn't work|does not work|not working)"
+    r"|\bfalls\b[^\n]{0,40}\bnicht\b|\bsi\b[^\n]{0,40}\bne fonctionne pas\b",
+    re.IGNORECASE)
+"""Words before a link that mark it as a backup or an outdated link ("Backup Zoom:",
+"if Teams fails", "do not use the old link"): such a link ranks after the others."""
+
+_BACKUP_WINDOW = 160
+"""Characters before a link searched for :data:`_BACKUP` (its line, or the line before)."""
+
 MAX_URLS = 200
 """Links inspected per Location or description (an invitation has a handful)."""
 
@@ -51,8 +65,14 @@ _SOLUTION_PROVIDERS = {"hangoutsmeet": "meet", "eventhangout": "hangouts",
 
 
 def rank_key(join: JoinInfo) -> tuple[int, int, int]:
-    """Sort key of a candidate: source, then kind of link, then longer URL first."""
-    if join.provider in WEAK_PROVIDERS:
+    """Sort key of a candidate: source, then kind of link, then longer URL first.
+
+    Kinds: a service's join link, a SIP address or URI, a weak link (YouTube), and last
+    a link the text marks as a backup or outdated (``extra["role"] == "backup"``).
+    """
+    if join.extra.get("role") == "backup":
+        tier = 3
+    elif join.provider in WEAK_PROVIDERS:
         tier = 2
     elif join.url is None or join.provider in SIP_PROVIDERS or join.url.startswith(
             ("sip:", "sips:", "h323:")):
@@ -135,6 +155,21 @@ def _join(found: Classified, source: str, context: Context, rules: Sequence[Dial
                     meeting_id=meeting_id, passcode=code, extra={"service": found.service.key})
 
 
+def is_backup(text: str, position: int) -> bool:
+    """Whether the words before the link at ``position`` mark it as a backup or old link.
+
+    Looks at the link's line up to the link; a link that starts its line is judged by the
+    line before too ("Backup (Zoom):" above the link).
+    """
+    low = max(0, position - _BACKUP_WINDOW)
+    newline = text.rfind("\n", low, position)
+    start = newline + 1 if newline >= 0 else low
+    if newline >= 0 and not text[start:position].strip(" \t\u00a0•*-<(["):
+        previous = text.rfind("\n", low, newline)
+        start = previous + 1 if previous >= 0 else low
+    return _BACKUP.search(text, start, position) is not None
+
+
 def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule]
                ) -> list[JoinInfo]:
     plain = text.plain
@@ -142,11 +177,12 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
     if "/" in plain:
         positioned.extend(find_bare_urls(plain))
         positioned.sort()
-    urls = [url for _, url in positioned]
-    urls.extend(text.hrefs)
+    urls: list[tuple[int, str]] = list(positioned)
+    urls.extend((-1, href) for href in text.hrefs)
     result: list[JoinInfo] = []
+    positions: list[int] = []
     seen: set[str] = set()
-    for raw in urls[:MAX_URLS]:
+    for position, raw in urls[:MAX_URLS]:
         url = unwrap(raw)
         if url in seen:
             continue
@@ -154,6 +190,12 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
         found = INDEX.classify(url)
         if found is not None:
             result.append(_join(found, source, context, rules))
+            positions.append(position)
+    if len(result) > 1:  # a backup mark only matters next to another link
+        for index, position in enumerate(positions):
+            if position > 0 and is_backup(plain, position):
+                join = result[index]
+                result[index] = replace(join, extra={**join.extra, "role": "backup"})
     if ":" in plain:
         for _, uri in find_sip_uris(plain):
             dial = sip_dial(uri)

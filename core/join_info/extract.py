@@ -8,6 +8,7 @@ Input longer than :data:`MAX_TEXT` characters is cut (join details sit near the 
 
 from __future__ import annotations
 
+import binascii
 import html
 import re
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ _NOT_BEFORE_USER = frozenset("%/:=")
 _DOMAIN = re.compile(r"(?:(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}|\d{1,3}(?:\.\d{1,3}){3})"
                      r"(?![\w-])", re.IGNORECASE)
 _TRAILING = ".,;:!?'\"*>)]}»”’。，、；：！？）」』】》＞"
+_URL_BLANKS = dict.fromkeys(map(ord, "\t\r\n"))
+"""Removed from ``href`` values, as browsers do (WHATWG URL: tab and newline are dropped)."""
+_QP_MARK = re.compile(r"=(?:\r?\n|3D|0A|0D|20)")
+"""Quoted-printable evidence: a soft line break or an escaped ``=``, line feed or space."""
+_MAX_WRAPS = 8
+"""Line breaks joined inside one ``<...>``-delimited URL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +62,41 @@ def prepare(text: str) -> Text:
     """Strip HTML (keeping ``href`` targets) and decode entities."""
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
+    if "=" in text:
+        text = decode_quoted_printable(text)
     hrefs: tuple[str, ...] = ()
     if "<" in text and ">" in text:
         pattern = _HREF if "href" in text or "HREF" not in text.upper() else _HREF_ANY_CASE
-        hrefs = tuple(html.unescape(a or b).strip() for a, b in pattern.findall(text))
+        hrefs = tuple(html.unescape(a or b).strip().translate(_URL_BLANKS)
+                      for a, b in pattern.findall(text))
         text = _TAG.sub(" ", _INLINE.sub("", _BREAK.sub("\n", text)))
     if "&" in text:
         text = html.unescape(text)
     if "\u200b" in text or "\u00ad" in text or "\ufeff" in text:
         text = text.translate(_INVISIBLE)
     return Text(plain=text, hrefs=hrefs)
+
+
+def decode_quoted_printable(text: str) -> str:
+    """Undo quoted-printable encoding left in text pasted from a raw e-mail.
+
+    Decoded only on clear evidence: three escapes (``=3D``, ``=0A``, ``=0D``, ``=20``) or a
+    soft line break (``=`` at the end of a line) and one more escape, so an ordinary
+    ``?t=20`` query is left alone. Soft breaks are removed (they split long links).
+    """
+    first = _QP_MARK.search(text)
+    if first is None:
+        return text
+    second = _QP_MARK.search(text, first.end())
+    if second is None:
+        return text
+    soft = first.group().endswith("\n") or second.group().endswith("\n")
+    if not soft and _QP_MARK.search(text, second.end()) is None:
+        return text
+    try:
+        return binascii.a2b_qp(text.encode("utf-8")).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return text
 
 
 def trim(url: str) -> str:
@@ -95,7 +127,11 @@ def find_urls(text: str) -> list[tuple[int, str]]:
             tail = _TAIL.match(text, end)
             if tail is not None:
                 end = tail.end()
-                url = trim(text[start:end])
+                raw = text[start:end]
+                if start > 0 and text[start - 1] == "<" and end < len(text) \
+                        and text[end] in "\r\n":
+                    raw, end = _unwrap_lines(text, raw, end)
+                url = trim(raw)
                 if len(url) > len(text[start:pos]) + 3:
                     found.append((start, url))
         pos = text.find("://", end)
@@ -103,6 +139,31 @@ def find_urls(text: str) -> list[tuple[int, str]]:
         found.extend((m.start(), trim(m.group())) for m in _MSTEAMS.finditer(text))
         found.sort()
     return found
+
+
+def _unwrap_lines(text: str, raw: str, end: int) -> tuple[str, int]:
+    """Join a ``<URL>`` that a mail client wrapped over several lines (RFC 3986, App. C).
+
+    ``raw`` stopped at a line break at ``end``; continuation lines are appended while each
+    is one unbroken token, and only if a ``>`` closes the URL, else ``raw`` is kept.
+    """
+    pieces = [raw]
+    pos = end
+    for _ in range(_MAX_WRAPS):
+        if text.startswith("\r\n", pos):
+            pos += 2
+        elif pos < len(text) and text[pos] == "\n":
+            pos += 1
+        else:
+            return raw, end
+        tail = _TAIL.match(text, pos)
+        if tail is None:
+            return raw, end
+        pieces.append(tail.group())
+        pos = tail.end()
+        if pos < len(text) and text[pos] == ">":
+            return "".join(pieces), pos
+    return raw, end
 
 
 def find_bare_urls(text: str) -> list[tuple[int, str]]:

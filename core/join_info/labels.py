@@ -54,18 +54,28 @@ class Label:
     with the number of colons, not with the number of labels.
     """
 
-    def __init__(self, labels: tuple[str, ...], value: str) -> None:
+    def __init__(self, labels: tuple[str, ...], value: str,
+                 shape: str | None = None, hint: str = "") -> None:
         self.labels = tuple(label.lower() for label in labels)
         self.value = re.compile(r"[ \t\u00a0]{0,3}(" + value + ")")
+        self.shape = re.compile(shape) if shape else None
+        """Regex (ending in ``$``) for label wordings not listed: tried on the lower-cased
+        words before a colon that contain ``hint`` when no listed label matches."""
+        self.hint = hint
 
     def locate(self, text: str | Colons, limit: int = 8) -> Iterator[tuple[int, str]]:
         """``(position of the label, value)`` in order of appearance."""
         colons = text if isinstance(text, Colons) else Colons(text)
         tried = 0
         for end, value_start, lowered in colons.entries:
-            if not lowered.endswith(self.labels):
-                continue
-            label = next(label for label in self.labels if lowered.endswith(label))
+            if lowered.endswith(self.labels):
+                label = next(label for label in self.labels if lowered.endswith(label))
+            else:
+                shaped = self.shape.search(lowered) if self.shape is not None \
+                    and self.hint in lowered else None
+                if shaped is None:
+                    continue
+                label = shaped.group()
             before = lowered[-len(label) - 1] if len(lowered) > len(label) else " "
             if before.isalnum() and label[0].isascii():
                 continue  # a Latin label must start a word ("paid" is no "id")
@@ -118,5 +128,8 @@ VTC_ID = Label((
     "video-id", "id de vidéoconférence", "id de la vidéoconférence", "id vidéo",
     "id. de videoconferencia", "id de videoconferencia", "id do vídeo", "id video",
     "ビデオ会議 id", "ビデオ id", "视频会议 id", "視訊會議 id", "화상 회의 id",
-), r"\d[\d \u00a0]{4,20}\d")
-"""Teams' video-device conference ids (Cloud Video Interop)."""
+), r"\d[\d \u00a0]{4,20}\d",
+    shape=r"\bvtc\b[^:\n]{0,30}\bid\.?$|\bid\.?[ \u00a0][^:\n]{0,30}\bvtc$"
+          r"|\bvtc[ \u00a0]?(?:会議|会议|會議)[ \u00a0]?id$", hint="vtc")
+"""Teams' video-device conference ids (Cloud Video Interop): the listed wordings, and any
+label that names VTC and an id ("Id. de conferencia de VTC", "VTC-conferentie-id")."""

@@ -2,7 +2,8 @@
 
 Invitations forwarded through mail security gateways carry the real join link inside a
 wrapper: Outlook SafeLinks, Google's ``www.google.com/url?q=`` redirect, Proofpoint URL
-Defense (v2 and v3), Barracuda, Trend Micro and Cisco Secure Email. :func:`unwrap` peels
+Defense (v2 and v3), Barracuda, Trend Micro, Sophos Email and Cisco Secure Email.
+:func:`unwrap` peels
 them off in a bounded loop (wrappers can nest). Nothing is fetched: the target is always
 encoded in the wrapper itself.
 """
@@ -30,7 +31,7 @@ _QUERY_KEYS: dict[str, tuple[str, ...]] = {
 """Wrapper hosts (or parent domains) that carry the target in a query parameter."""
 
 _HINTS = re.compile(r"google\.|safelinks|urldefense|cudasvc|trendmicro|secure-web\.cisco"
-                    r"|statics\.teams")
+                    r"|statics\.teams|protection\.sophos")
 """Cheap substring test before a URL is parsed as a possible wrapper."""
 
 _PP_RUN_LENGTHS = {char: index + 2 for index, char in enumerate(
@@ -68,6 +69,8 @@ def unwrap_once(url: str) -> str | None:
         return None
     if host == "secure-web.cisco.com":
         return _cisco_secure(parts.path)
+    if host.endswith(".protection.sophos.com"):
+        return _sophos(parts.query)
     keys = _wrapper_keys(host)
     if keys is None or (host.endswith("google.com") and parts.path != "/url"):
         return None
@@ -123,6 +126,20 @@ def _proofpoint_v3(url: str) -> str | None:
 
     result = _PP_TOKEN.sub(replace, found.group("url"))
     return None if missing else result
+
+
+def _sophos(query: str) -> str | None:
+    """Sophos Email time-of-click links carry the target base64-encoded in ``u``."""
+    encoded = parse_qs(query).get("u")
+    if not encoded:
+        return None
+    value = encoded[0].replace(" ", "+")  # parse_qs reads a raw '+' as a space
+    try:
+        target = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_")
+        url = target.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return url if url.startswith(("http://", "https://")) else None
 
 
 def _cisco_secure(path: str) -> str | None:

@@ -205,6 +205,18 @@ Z13 = "https://zoom.us/j/97712345678?pwd=bGlua2luc2lkZQ"
 case("zoom link in markdown", want("zoom", Z13),
      description=f"**Call:** [Zoom]({Z13})\n\n*Agenda* in the doc.")
 
+ORGANIZER_LINE = (
+    'For organizers: Meeting options<https://teams.microsoft.com/meetingOptions/?orga'
+    'nizerId=1a2b&tenantId=3c4d&threadId=19_meeting_abc@thread.v2&messageId=0&languag'
+    'e=en-US> | Reset dial-in PIN<https://dialin.teams.microsoft.com/usp/pstnconferen'
+    'cing>')
+LOCAL_NUMBERS_LINE = (
+    'Local numbers<https://dialin.teams.microsoft.com/8551f4c1-bea3-441a-8738-69aa517'
+    'a91c5?id=73572842> | Reset PIN<https://mysettings.lync.com/pstnconferencing> | L'
+    'earn more about Teams<https://go.microsoft.com/fwlink/?linkid=857250> | Meeting '
+    'options<https://teams.microsoft.com/meetingOptions/?organizerId=1c29c2f7&tenantI'
+    'd=72f988bf&threadId=19_meeting_MDU1@thread.v2&messageId=0&language=en-US>')
+
 # --- Microsoft Teams -----------------------------------------------------------------
 T1 = "https://teams.microsoft.com/meet/21234567890123?p=AbCdEfGhIjKlMnOp"
 case("teams new-style invitation", want("teams", T1), description=f"""\
@@ -218,7 +230,7 @@ Dial in by phone
 +1 920-393-6201,,559727062# United States, Green Bay
 Find a local number<https://dialin.teams.microsoft.com/8551f4c1?id=559727062>
 Phone conference ID: 559 727 062#
-For organizers: Meeting options<https://teams.microsoft.com/meetingOptions/?organizerId=1a2b&tenantId=3c4d&threadId=19_meeting_abc@thread.v2&messageId=0&language=en-US> | Reset dial-in PIN<https://dialin.teams.microsoft.com/usp/pstnconferencing>
+{ORGANIZER_LINE}
 ________________________________________________________________________________
 """)
 T2 = ("https://teams.microsoft.com/l/meetup-join/19%3ameeting_NmM3NTBlNTItMGExOC00OGEwLWJlMmUt"
@@ -256,7 +268,7 @@ Join Microsoft Teams Meeting<{T3}>
 +1 323-849-4874<tel:+1%20323-849-4874,,73572842#>   United States, Los Angeles (Toll)
 (866) 679-9995<tel:(866)%20679-9995,,73572842#>   (Toll-free)
 Conference ID: 735 728 42#
-Local numbers<https://dialin.teams.microsoft.com/8551f4c1-bea3-441a-8738-69aa517a91c5?id=73572842> | Reset PIN<https://mysettings.lync.com/pstnconferencing> | Learn more about Teams<https://go.microsoft.com/fwlink/?linkid=857250> | Meeting options<https://teams.microsoft.com/meetingOptions/?organizerId=1c29c2f7&tenantId=72f988bf&threadId=19_meeting_MDU1@thread.v2&messageId=0&language=en-US>
+{LOCAL_NUMBERS_LINE}
 Join with a video conferencing device
 813878896@t.plcm.vc<mailto:813878896@t.plcm.vc> VTC Conference ID: 017920684
 Alternate VTC dialing instructions<https://dialin.plcm.vc/teams/?key=813878896&conf=017920684>
@@ -586,7 +598,8 @@ case("tencent meeting chinese punctuation", want(
     "张三 邀请您参加腾讯会议\n会议主题：组会\n点击链接入会，或添加至会议列表："
     "https://meeting.tencent.com/dm/7bTAf0Kc1XRR）\n\n#腾讯会议：694-179-234"))
 case("voov meeting", want("tencent", "https://voovmeeting.com/dm/Ab3dEfGh12"),
-     description="VooV Meeting link: https://voovmeeting.com/dm/Ab3dEfGh12\nMeeting ID: 694-179-234")
+     description="VooV Meeting link: https://voovmeeting.com/dm/Ab3dEfGh12\n"
+                 "Meeting ID: 694-179-234")
 case("feishu meeting", want("lark", "https://vc.feishu.cn/j/612345678"),
      description="飞书视频会议：https://vc.feishu.cn/j/612345678")
 case("livestorm event room", want("livestorm", "https://app.livestorm.co/p/3a2b1c/live?s=AbCd"),
@@ -745,7 +758,8 @@ case("zoom room connector address alone in location", want(
     "zoom", None, "location", dial="85512340000@zoomcrc.com"),
      location="85512340000@zoomcrc.com")
 case("zoom chinese invitation", want(
-    "zoom", "https://zoom.com.cn/j/62312345678?pwd=emhvbmd3ZW4", dial="62312345678.135246@zoomcrc.com"),
+    "zoom", "https://zoom.com.cn/j/62312345678?pwd=emhvbmd3ZW4",
+    dial="62312345678.135246@zoomcrc.com"),
      description="""\
 张三 邀请您参加预定的 Zoom 会议。
 
