@@ -41,7 +41,7 @@ def test_cli_serves_and_writes_trusted_key(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
          "--domain", "example.com", "--users", f"{ALICE},bob@example.com",
-         "--service-account-out", str(key_file), "--seed", "3"],
+         "--service-account-out", str(key_file), "--seed", "3", "--no-gzip"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -57,7 +57,12 @@ def test_cli_serves_and_writes_trusted_key(tmp_path: Path) -> None:
                         client_options={"api_endpoint": base + "/calendar/v3/"},
                         static_discovery=True, cache_discovery=False)
         try:
-            assert len(service.events().list(calendarId="primary").execute()["items"]) == 3
+            # google-api-python-client asks for gzip; --no-gzip answers identity
+            request = service.events().list(calendarId="primary")
+            response, _ = service._http.request(request.uri, headers=request.headers)
+            assert response.status == 200 and "-content-encoding" not in response
+            assert "content-encoding" not in response
+            assert len(request.execute()["items"]) == 3
         finally:
             service.close()
     finally:

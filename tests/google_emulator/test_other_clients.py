@@ -15,7 +15,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from hybrid_calendar_google.emulator.testing import RunningEmulator
-from tests.google_emulator.helpers import ALICE, timed
+from tests.google_emulator.helpers import ALICE, BOB, timed
 from tests.google_emulator.test_events import emu_token
 
 START, END = "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"
@@ -174,3 +174,48 @@ def test_head_is_get_without_a_body(emu: RunningEmulator, api: httpx.Client) -> 
     assert head.headers["etag"] == get.headers["etag"]
     assert head.headers["content-length"] == get.headers["content-length"]
     assert api.head("/calendars/nobody%40example.com/events").status_code == 404
+
+
+def test_calendar_list_incremental_sync(emu: RunningEmulator, make_service: Any) -> None:
+    """gcal-sync's CalendarListSyncManager: full list, then ``syncToken`` for changes only."""
+    alice, bob = make_service(ALICE), make_service(BOB)
+    full = alice.calendarList().list().execute()
+    assert [e["id"] for e in full["items"]] == [ALICE] and "nextPageToken" not in full
+    token = full["nextSyncToken"]
+    assert alice.calendarList().list(syncToken=token).execute()["items"] == []
+    rule = bob.acl().insert(calendarId="primary", body={
+        "role": "reader", "scope": {"type": "user", "value": ALICE}}).execute()
+    added = alice.calendarList().list(syncToken=token).execute()
+    assert [(e["id"], e["accessRole"]) for e in added["items"]] == [(BOB, "reader")]
+    bob.acl().delete(calendarId="primary", ruleId=rule["id"]).execute()
+    removed = alice.calendarList().list(syncToken=added["nextSyncToken"]).execute()
+    assert removed["items"] == [{"kind": "calendar#calendarListEntry",
+                                 "etag": removed["items"][0]["etag"], "id": BOB,
+                                 "deleted": True}]
+    assert alice.calendarList().list(syncToken=removed["nextSyncToken"]
+                                     ).execute()["items"] == []
+
+
+def test_calendar_list_sync_errors_and_paging(emu: RunningEmulator, make_service: Any) -> None:
+    alice, bob = make_service(ALICE), make_service(BOB)
+    bob.acl().insert(calendarId="primary", body={
+        "role": "writer", "scope": {"type": "user", "value": ALICE}}).execute()
+    first = alice.calendarList().list(maxResults=1).execute()
+    assert len(first["items"]) == 1 and "nextSyncToken" not in first
+    second = alice.calendarList().list(maxResults=1, pageToken=first["nextPageToken"]).execute()
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {ALICE, BOB}
+    token = second["nextSyncToken"]
+    owned = alice.calendarList().list(minAccessRole="owner").execute()["items"]
+    assert [e["id"] for e in owned] == [ALICE]
+    for bad in ({"syncToken": "garbage"}, {"syncToken": token[:-2] + "xx"}):
+        with pytest.raises(HttpError) as caught:
+            alice.calendarList().list(**bad).execute()
+        assert caught.value.status_code == 410
+        assert caught.value.error_details[0]["reason"] == "fullSyncRequired"
+    with pytest.raises(HttpError) as caught:
+        alice.calendarList().list(syncToken=token, minAccessRole="reader").execute()
+    assert caught.value.status_code == 400
+    emu.state.invalidate_sync_tokens(ALICE)
+    with pytest.raises(HttpError) as caught:
+        alice.calendarList().list(syncToken=token).execute()
+    assert caught.value.status_code == 410

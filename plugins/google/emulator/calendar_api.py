@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hybrid_calendar_google.emulator.access import access_role, rank, resolve
+from hybrid_calendar_google.emulator import calendar_list
+from hybrid_calendar_google.emulator.access import resolve
 from hybrid_calendar_google.emulator.dispatch import ApiResponse, Call, Handler
 from hybrid_calendar_google.emulator.errors import ApiError, bad_request, not_found, required
 from hybrid_calendar_google.emulator.events import etag_for
@@ -65,32 +66,6 @@ def calendars_get(call: Call) -> dict[str, Any]:
     calendar, _ = resolve(call.state, call.path_params["calendarId"], call.user,
                           "freeBusyReader")
     return _calendar_resource(call, calendar.id)
-
-
-def _list_entry(call: Call, calendar_id: str, role: str) -> dict[str, Any]:
-    entry = _calendar_resource(call, calendar_id)
-    entry.update({"kind": "calendar#calendarListEntry", "accessRole": role,
-                  "defaultReminders": [], "primary": calendar_id == call.user,
-                  "selected": True})
-    return entry
-
-
-def calendar_list_list(call: Call) -> dict[str, Any]:
-    """calendarList.list: the caller's primary calendar and those shared with them."""
-    items = []
-    for calendar in call.state.calendars.values():
-        role = access_role(calendar, call.user)
-        if calendar.id == call.user or (rank(role) >= rank("reader") and \
-                any(r["scope"].get("value") == call.user for r in calendar.acl.values())):
-            items.append(_list_entry(call, calendar.id, role))
-    return {"kind": "calendar#calendarList", "etag": f'"{call.state.journal.seq}"',
-            "items": items, "nextSyncToken": "00001"}
-
-
-def calendar_list_get(call: Call) -> dict[str, Any]:
-    """calendarList.get."""
-    calendar, role = resolve(call.state, call.path_params["calendarId"], call.user)
-    return _list_entry(call, calendar.id, role)
 
 
 def acl_list(call: Call) -> dict[str, Any]:
@@ -231,8 +206,8 @@ HANDLERS: dict[str, Handler] = {
     "calendar.settings.get": settings_get,
     "calendar.settings.list": settings_list,
     "calendar.calendars.get": calendars_get,
-    "calendar.calendarList.list": calendar_list_list,
-    "calendar.calendarList.get": calendar_list_get,
+    "calendar.calendarList.list": calendar_list.calendar_list_list,
+    "calendar.calendarList.get": calendar_list.calendar_list_get,
     "calendar.acl.list": acl_list,
     "calendar.acl.get": acl_get,
     "calendar.acl.insert": acl_insert,
