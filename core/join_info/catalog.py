@@ -43,7 +43,7 @@ SERVICES: tuple[Service, ...] = (
     svc("teams", "Microsoft Teams", ("teams.microsoft.com", "teams.microsoft.us",
                                      "teams.cloud.microsoft"),
         r"/l/meetup-join/|/meet/\d|/dl/launcher/[^#]*meetup-join|/_#/l/meetup-join/"
-        r"|/v2/\?meetingjoin=true",
+        r"|/v2/\?meetingjoin=true|/event/[\w-]{8,}@[\w-]{8,}",
         exclude=r"/l/meeting/new|meetingOptions",
         meeting_id=r"/meet/(?P<id>\d{9,15})\b"),
     svc("teams_live", "Microsoft Teams (free)", "=teams.live.com",

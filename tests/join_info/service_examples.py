@@ -142,6 +142,9 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ('zoho_meeting', 'https://meeting.zoho.in/meeting/register?sessionId=1234567890'),
     ('jitsi', 'https://meet.jit.si/moderated/0123abcd'),
     ('zoho_meet_short', 'https://meet.zoho.com/AbCdEf12'),
+    ('teams', 'https://events.teams.microsoft.com/event/1f2e3d4c-5b6a-7980-a1b2-c3d4e5f60718@0a1b2c3d-0000-4000-8000-000000000000'),
+    ('webex', 'https://corp.webex.com.cn/corp/j.php?MTID=m00112233445566778899aabbccddeeff'),
+    ('webex', 'https://dept.webexgov.us/meet/jo.doe'),
 )
 """``(service key, join URL)``: the URL must be recognised as that service."""
 
