@@ -52,6 +52,7 @@ from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.models import User, UserState
 from hybrid_calendar.runtime import tune_garbage_collector
 from hybrid_calendar.settings import load_settings
+from hybrid_calendar_google.client import COMPRESSED
 from hybrid_calendar_google.context import context
 from hybrid_calendar_google.emulator.testing import running_emulator
 
@@ -126,7 +127,7 @@ class Bench:
     async def bare(self, user: User) -> int:
         url = f"{self.ctx.calendar_url}/calendars/{quote(user.email, safe='')}/events"
         headers = {"Authorization": f"Bearer {self.tokens[user.email]}",
-                   "Accept": "application/json"}
+                   "Accept": "application/json", **COMPRESSED}  # the provider's headers
 
         def build(page_token: str | None) -> httpx.Request:
             params = dict(self.query, alt="json")

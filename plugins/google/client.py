@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from hybrid_calendar import __version__
 from hybrid_calendar.errors import (
     AccessDeniedError,
     AuthError,
@@ -116,7 +117,7 @@ class GoogleClient:
             await self.quota.acquire(subject)
             token = await self.tokens.token(subject)
             request_headers = {"Authorization": f"Bearer {token}",
-                               "Accept": "application/json"}
+                               "Accept": "application/json", **COMPRESSED}
             if headers:
                 request_headers.update(headers)
             self.calls += 1
@@ -179,6 +180,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         from datetime import UTC, datetime
 
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+USER_AGENT = f"hybrid-calendar/{__version__} (gzip)"
+"""Google sends gzip only when the user agent contains "gzip" (performance guide)."""
+
+COMPRESSED = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
+"""Headers asking Google for gzip-compressed responses."""
 
 
 def map_error(method_id: str, error: GoogleErrorBody) -> ProviderError:

@@ -167,3 +167,13 @@ async def test_network_errors_are_retried(sa_info: dict[str, str]) -> None:
         client = GoogleClient(http, tokens, QuotaLimiter(10, 10), backoff)
         assert (await _get_locale(client))["value"] == "en"
     assert calls["n"] == 2
+
+
+@pytest.mark.anyio
+async def test_requests_ask_google_for_gzip(client: GoogleClient, locale_ok: FakeGoogle
+                                            ) -> None:
+    await _get_locale(client)
+    request = locale_ok.api_requests()[0]
+    # Google compresses only when both ask for it (performance guide)
+    assert "(gzip)" in request.headers["user-agent"]
+    assert request.headers["accept-encoding"] == "gzip"
