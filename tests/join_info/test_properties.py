@@ -25,7 +25,8 @@ PIECES = ["https://", "http://", "zoom.us/j/", "@", ".", "a", "1", "-", "<", ">"
           "\"", "&amp;", "sip:", "Meeting ID: ", "Passcode: ", "VTC Conference ID: ", "\n",
           " ", "webex.com/meet/", "?pwd=", "%", "*", "__;", "urldefense.com/v3/__", ":",
           "www.google.com/url?q=", "safelinks.protection.outlook.com/?url=", "@webex", "é",
-          "会議番号: ", "<br>", "\u00a0", "/"]
+          "会議番号: ", "<br>", "\u00a0", "/", "=3D", "=0A", "=\n", "\r\n", "<https://",
+          "x.protection.sophos.com?u=", "Backup: ", "old link ", "Id. de VTC: "]
 text = st.lists(st.sampled_from(PIECES) | st.text(max_size=5), max_size=60).map("".join)
 
 
@@ -106,6 +107,11 @@ HOSTILE = [
     "a" * 300 + "/" + "b" * 300 + "/" * 1000,
     "1@" * 50_000,
     "meet.google.com/" * 6_000,
+    "<https://zoom.us/j/1\n" * 5_000,
+    "<https://a.b/" + "c\n" * 50_000,
+    "=3D=0A=\n" * 12_000,
+    "backup old https://zoom.us/j/123456789 " * 2_500,
+    "vtc id: 1234567 " * 6_000,
 ]
 
 
