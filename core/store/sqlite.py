@@ -11,22 +11,21 @@ from typing import Any
 from hybrid_calendar.errors import NotFoundError
 from hybrid_calendar.models import (
     Channel,
-    Job,
     Meeting,
     Organisation,
-    ScheduledNotification,
     SyncState,
     User,
     UserState,
 )
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
-from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
+from hybrid_calendar.store.sqlite_base import dt, transaction, ts
+from hybrid_calendar.store.sqlite_queue import SqliteQueue
 
 _USER_COLUMNS = "id, org_id, email, state, reason, provider, locale, timezone"
 
 
-class SqliteStore(SqliteConnection, Store):
+class SqliteStore(SqliteQueue, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
 
     # organisations -----------------------------------------------------------
@@ -250,139 +249,6 @@ class SqliteStore(SqliteConnection, Store):
 
     async def delete_channel(self, channel_id: str) -> None:
         await self._run(lambda: self.execute("DELETE FROM channels WHERE id = ?", (channel_id,)))
-
-    # jobs ----------------------------------------------------------------------
-    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
-                      *, lane: str | None = None) -> bool:
-        cursor = await self._run(lambda: self.execute(
-            "INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
-            "created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)",
-            (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time())))
-        return bool(cursor.rowcount)
-
-    async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
-        def work() -> Job | None:
-            with transaction(self._conn_or_fail()) as conn:
-                row = conn.execute(
-                    "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
-                    "WHERE state = 'queued' AND run_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs r"
-                    " WHERE r.lane = q.lane AND r.state = 'running') ORDER BY run_at, id LIMIT 1",
-                    (ts(now),)).fetchone()
-                if row is None:
-                    return None
-                conn.execute("UPDATE jobs SET state='running', attempts=attempts+1, "
-                             "lease_until=? WHERE id=?", (now.timestamp() + lease_seconds, row[0]))
-            run_at = dt(row[5])
-            assert run_at is not None
-            return Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),
-                       attempts=row[4] + 1, run_at=run_at)
-        return await self._run(work)
-
-    async def finish(self, job_id: int) -> None:
-        await self._run(lambda: self.execute("DELETE FROM jobs WHERE id = ?", (job_id,)))
-
-    async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
-        def work() -> None:
-            with transaction(self._conn_or_fail()) as conn:
-                key = conn.execute("SELECT key FROM jobs WHERE id=?", (job_id,)).fetchone()
-                if key is None:
-                    return
-                if run_at is None:
-                    conn.execute("UPDATE jobs SET state='parked', last_error=? WHERE id=?",
-                                 (error, job_id))
-                    return
-                queued = conn.execute("SELECT id FROM jobs WHERE key=? AND state='queued'",
-                                      (key[0],)).fetchone()
-                if queued is not None:  # a newer request supersedes the failed run
-                    conn.execute("DELETE FROM jobs WHERE id=?", (job_id,))
-                    conn.execute("UPDATE jobs SET run_at=MIN(run_at, ?) WHERE id=?",
-                                 (ts(run_at), queued[0]))
-                else:
-                    conn.execute("UPDATE jobs SET state='queued', run_at=?, last_error=?, "
-                                 "lease_until=NULL WHERE id=?", (ts(run_at), error, job_id))
-        await self._run(work)
-
-    async def requeue_running(self, now: datetime | None = None) -> int:
-        def work() -> int:
-            with transaction(self._conn_or_fail()) as conn:
-                sql = "SELECT id, key FROM jobs WHERE state='running'"
-                params: tuple[Any, ...] = ()
-                if now is not None:
-                    sql += " AND lease_until < ?"
-                    params = (ts(now),)
-                count = 0
-                for job_id, key in conn.execute(sql, params).fetchall():
-                    if conn.execute("SELECT 1 FROM jobs WHERE key=? AND state='queued'",
-                                    (key,)).fetchone():
-                        conn.execute("DELETE FROM jobs WHERE id=?", (job_id,))
-                    else:
-                        conn.execute("UPDATE jobs SET state='queued', lease_until=NULL "
-                                     "WHERE id=?", (job_id,))
-                    count += 1
-                return count
-        return int(await self._run(work))
-
-    async def job_counts(self) -> dict[str, int]:
-        rows = await self._select("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
-        return {row["state"]: row["n"] for row in rows}
-
-    # scheduled notifications -----------------------------------------------------
-    async def schedule(self, user: User, items: Sequence[ScheduledNotification],
-                       *, replace_for_events: Sequence[str] = ()) -> None:
-        sealer = await self.cipher.sealer(user.org_id, user.id)
-        rows = [(item.key, user.id, item.event_id, ts(item.due_at), ts(item.start),
-                 ts(item.end), sealer.seal(json.dumps(dict(item.payload)),
-                                           table="scheduled_notifications", row_id=item.key,
-                                           column="payload")) for item in items]
-        keys = {item.key for item in items}
-
-        def work() -> None:
-            with transaction(self._conn_or_fail()) as conn:
-                for event_id in replace_for_events:
-                    for (key,) in conn.execute(
-                            "SELECT key FROM scheduled_notifications WHERE user_id=? AND "
-                            "event_id=? AND sent_at IS NULL", (user.id, event_id)).fetchall():
-                        if key not in keys:
-                            conn.execute("DELETE FROM scheduled_notifications WHERE key=?",
-                                         (key,))
-                conn.executemany(
-                    "INSERT INTO scheduled_notifications (key, user_id, event_id, due_at, "
-                    "start_at, end_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) "
-                    "DO UPDATE SET due_at=excluded.due_at, end_at=excluded.end_at, "
-                    "payload=excluded.payload WHERE sent_at IS NULL", rows)
-        await self._run(work)
-
-    async def due_notifications(self, now: datetime, limit: int = 100
-                                ) -> list[tuple[User, ScheduledNotification]]:
-        rows = await self._select(
-            "SELECT * FROM scheduled_notifications WHERE sent_at IS NULL AND due_at <= ? AND "
-            "end_at > ? ORDER BY due_at LIMIT ?", (ts(now), ts(now), limit))
-        result = []
-        for row in rows:
-            user = await self.get_user(row["user_id"])
-            if user is None:
-                continue
-            sealer = await self.cipher.sealer(user.org_id, user.id)
-            payload = json.loads(sealer.open(row["payload"], table="scheduled_notifications",
-                                             row_id=row["key"], column="payload"))
-            due, start, end = dt(row["due_at"]), dt(row["start_at"]), dt(row["end_at"])
-            assert due and start and end
-            result.append((user, ScheduledNotification(
-                key=row["key"], user_id=row["user_id"], event_id=row["event_id"], due_at=due,
-                start=start, end=end, payload=payload)))
-        return result
-
-    async def mark_sent(self, key: str, at: datetime) -> None:
-        await self._run(lambda: self.execute(
-            "UPDATE scheduled_notifications SET sent_at=? WHERE key=?", (ts(at), key)))
-
-    # helpers -------------------------------------------------------------------
-    async def _select(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        def work() -> list[dict[str, Any]]:
-            cursor = self.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        return await self._run(work)
 
 
 def _org(row: Mapping[str, Any]) -> Organisation:

@@ -123,3 +123,11 @@ class SqliteConnection:
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         """Execute one statement on the connection (inside the worker thread)."""
         return self._conn_or_fail().execute(sql, params)
+
+    async def _select(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run a query; rows as dicts of column name to value."""
+        def work() -> list[dict[str, Any]]:
+            cursor = self.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return await self._run(work)
