@@ -87,7 +87,8 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
 
     Order: source (conference, location, body); kind of link (see :func:`rank_key`); then
     the provider met first (registration order follows the text); within one provider
-    the longer URL (a tie between the same meeting's links keeps Zoom's ``pwd=``).
+    the meeting met first (an updated link above a quoted older one); among links of the
+    same meeting (same path) the longer URL (it keeps Zoom's ``pwd=``).
 
     A chosen candidate without a dial string borrows one from a lower-ranked candidate
     of the same provider (a Webex link in Location, its SIP address in the body).
@@ -96,11 +97,13 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     if not items:
         return None
     first: dict[tuple[int, int, str], int] = {}
+    meetings: dict[tuple[int, int, str, str], int] = {}
     keyed = []
     for index, join in enumerate(items):
         source, tier, length = rank_key(join)
         group = first.setdefault((source, tier, join.provider), index)
-        keyed.append(((source, tier, group, length, index), join))
+        meeting = meetings.setdefault((source, tier, join.provider, _meeting_path(join)), index)
+        keyed.append(((source, tier, group, meeting, length, index), join))
     keyed.sort(key=lambda item: item[0])
     ordered = [join for _, join in keyed]
     best = ordered[0]
@@ -111,6 +114,19 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
                                 dial=other.dial, meeting_id=best.meeting_id or other.meeting_id,
                                 passcode=best.passcode or other.passcode, extra=best.extra)
     return best
+
+
+def _meeting_path(join: JoinInfo) -> str:
+    """What identifies a candidate's meeting: its URL's path (no host, query or fragment),
+    so ``zoom.us/j/1`` and ``us02web.zoom.us/j/1?pwd=x`` are one meeting; else the dial."""
+    url = join.url
+    if not url:
+        return join.dial or ""
+    rest = url.partition("://")[2] or url
+    path = rest[rest.find("/"):] if "/" in rest else ""
+    for stop in "?#":
+        path = path.partition(stop)[0]
+    return path.rstrip("/").lower()
 
 
 def detect(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> JoinInfo | None:
@@ -155,13 +171,14 @@ def _join(found: Classified, source: str, context: Context, rules: Sequence[Dial
                     meeting_id=meeting_id, passcode=code, extra={"service": found.service.key})
 
 
-def is_backup(text: str, position: int) -> bool:
+def is_backup(text: str, position: int, after: int = 0) -> bool:
     """Whether the words before the link at ``position`` mark it as a backup or old link.
 
-    Looks at the link's line up to the link; a link that starts its line is judged by the
-    line before too ("Backup (Zoom):" above the link).
+    Looks at the link's line up to the link, but not before ``after`` (the end of the
+    previous link, so "Zoom (backup) <link> | Teams <link>" marks only the first); a link
+    that starts its line is judged by the line before too ("Backup (Zoom):" above it).
     """
-    low = max(0, position - _BACKUP_WINDOW)
+    low = max(0, after, position - _BACKUP_WINDOW)
     newline = text.rfind("\n", low, position)
     start = newline + 1 if newline >= 0 else low
     if newline >= 0 and not text[start:position].strip(" \t\u00a0•*-<(["):
@@ -180,20 +197,22 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
     urls: list[tuple[int, str]] = list(positioned)
     urls.extend((-1, href) for href in text.hrefs)
     result: list[JoinInfo] = []
-    positions: list[int] = []
+    positions: list[tuple[int, int]] = []
     seen: set[str] = set()
+    previous_end = 0
     for position, raw in urls[:MAX_URLS]:
         url = unwrap(raw)
+        after, previous_end = previous_end, (position + len(raw) if position >= 0 else 0)
         if url in seen:
             continue
         seen.add(url)
         found = INDEX.classify(url)
         if found is not None:
             result.append(_join(found, source, context, rules))
-            positions.append(position)
+            positions.append((position, after))
     if len(result) > 1:  # a backup mark only matters next to another link
-        for index, position in enumerate(positions):
-            if position > 0 and is_backup(plain, position):
+        for index, (position, after) in enumerate(positions):
+            if position > 0 and is_backup(plain, position, after):
                 join = result[index]
                 result[index] = replace(join, extra={**join.extra, "role": "backup"})
     if ":" in plain:

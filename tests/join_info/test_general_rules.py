@@ -109,3 +109,33 @@ def test_a_backup_link_alone_is_still_used() -> None:
 def test_ordinary_wording_is_no_backup(before: str) -> None:
     text = f"{before}https://zoom.us/j/5550001234"
     assert not is_backup(text, text.find("https://"))
+
+
+def test_backup_mark_does_not_reach_past_the_previous_link() -> None:
+    text = "Webex (fallback) https://acme.webex.com/meet/jo ; Chime https://chime.aws/1234567890"
+    assert is_backup(text, text.find("https://acme"))
+    assert not is_backup(text, text.find("https://chime"), text.find(" ; Chime"))
+    found = detect(event(location=text))
+    assert found is not None and found.provider == "chime"
+
+
+def test_the_first_meeting_of_a_service_wins_over_a_longer_later_one() -> None:
+    text = ("New: https://bluejeans.com/111222333\n"
+            "Old: https://bluejeans.com/444555666/7788?src=calendarLink")
+    found = detect(event(text))
+    assert found is not None and found.url == "https://bluejeans.com/111222333"
+
+
+def test_the_longer_link_of_the_same_meeting_still_wins() -> None:
+    text = "https://zoom.us/j/5551234567 or https://us02web.zoom.us/j/5551234567?pwd=AbC.1"
+    found = detect(event(text))
+    assert found is not None and found.url.endswith("?pwd=AbC.1")
+
+
+@pytest.mark.parametrize(("url", "provider"), [
+    ("https://meet.fabrikam.example/anna/7QK2M9XZ", "skypeforbusiness"),
+    ("https://join.slack.com/t/fabrikamteam/shared_invite/zt-9xyz", None),
+])
+def test_self_hosted_skype_ids_are_upper_case(url: str, provider: str | None) -> None:
+    found = detect(event(f"Link: {url}"))
+    assert (found.provider if found else None) == provider

@@ -25,8 +25,11 @@ and measured before any further change (a second held-out sample)."""
 
 
 def case(name: str, expected: dict[str, Any] | None, *, description: str = "",
-         location: str = "", **extra: Any) -> None:
-    """Add one event (``extra`` holds further resource fields such as conferenceData)."""
+         location: str = "", known_miss: str = "", **extra: Any) -> None:
+    """Add one event (``extra`` holds further resource fields such as conferenceData).
+
+    ``known_miss`` documents a gap the detector still has (the test expects it to fail).
+    """
     event: dict[str, Any] = {"kind": "calendar#event", "id": f"heldout{len(CASES):03d}",
                              "status": "confirmed", "summary": name}
     if description:
@@ -34,7 +37,10 @@ def case(name: str, expected: dict[str, Any] | None, *, description: str = "",
     if location:
         event["location"] = location
     event.update(extra)
-    CASES.append({"name": name, "event": event, "expected": expected, "batch": BATCH[0]})
+    item = {"name": name, "event": event, "expected": expected, "batch": BATCH[0]}
+    if known_miss:
+        item["known_miss"] = known_miss
+    CASES.append(item)
 
 
 def want(provider: str, url: str | None, source: str = "body", dial: Any = ...) -> dict[str, Any]:
@@ -949,6 +955,94 @@ Dial in or type: 67.217.95.2 or inroomlink.goto.com
 Meeting ID: 765 432 198
 Or dial directly: 765432198@67.217.95.2 or 67.217.95.2##765432198
 """)
+
+# === batch 3: written after the batch-2 fix, measured before any further change ========
+BATCH[0] = 3
+case("zoom 2019 template, 9-digit id, password label", want(
+    "zoom", "https://zoom.us/j/123456789", dial="123456789.224466@zoomcrc.com"), description="""\
+Jane Doe is inviting you to a scheduled Zoom meeting.
+
+Join Zoom Meeting
+https://zoom.us/j/123456789
+
+Meeting ID: 123 456 789
+Password: 224466
+
+One tap mobile
++16465588656,,123456789# US (New York)
+
+Dial by your location
+        +1 646 558 8656 US (New York)
+Meeting ID: 123 456 789
+Find your local number: https://zoom.us/u/abYkQ9Cxz
+""")
+case("zoom link in full-width parentheses", want("zoom", "https://zoom.us/j/1234567890"),
+     description="会议链接（https://zoom.us/j/1234567890）请准时参加。")
+TB = ("https://teams.microsoft.com/l/meetup-join/19%3ameeting_Ymx1ZWplYW5z%40thread.v2/0?context="
+      "%7b%22Tid%22%3a%22bj%22%7d")
+case("teams with bluejeans gateway", want("teams", TB, dial="1234567890@teams.bjn.vc"),
+     description=f"""\
+Microsoft Teams meeting
+Click here to join the meeting<{TB}>
+Join with a video conferencing device
+acme@teams.bjn.vc
+Video Conference ID: 123 456 789 0
+""")
+case("legacy named hangout conference data", want(
+    "hangouts", "https://hangouts.google.com/hangouts/_/acme.example/standup", "conference"),
+     conferenceData={"entryPoints": [{"entryPointType": "video", "uri":
+                                      "https://hangouts.google.com/hangouts/_/acme.example/standup"}],
+                     "conferenceSolution": {"key": {"type": "eventNamedHangout"},
+                                            "name": "Google Hangouts"},
+                     "conferenceId": "standup"})
+case("gotomeet.me without scheme", want("gotomeeting", "https://gotomeet.me/JaneDoe"),
+     description="My room: gotomeet.me/JaneDoe")
+case("sip uri in angle brackets in location", want(
+    "sip", "sip:room4@vc.acme.example", "location", dial="room4@vc.acme.example"),
+     location="Room 4 <sip:room4@vc.acme.example>")
+case("location lists a backup zoom before teams on one line", want(
+    "teams", "https://teams.microsoft.com/meet/23456789012345?p=OnOneLine", "location"),
+     location="Zoom (backup) https://zoom.us/j/5552223333 | Teams "
+              "https://teams.microsoft.com/meet/23456789012345?p=OnOneLine")
+case("chime with dial-in numbers page", want("chime", "https://chime.aws/9876543210"),
+     description="Click to join the meeting: https://chime.aws/9876543210\nMeeting ID: 9876 54 "
+                 "3210\nInternational: https://chime.aws/dialinnumbers/")
+case("zoho webinar registration", want(
+    "zoho", "https://meeting.zoho.eu/meeting/register?sessionId=1098765432"),
+     description="Register: https://meeting.zoho.eu/meeting/register?sessionId=1098765432")
+case("meetup.com group event", None, description=(
+    "RSVP at https://www.meetup.com/acme-python/events/301234567/"))
+case("eventbrite ticket page", None, description="Tickets: https://www.eventbrite.com/e/123456789")
+case("slides link near the word zoom", None, description=(
+    "Zoom in on slide 3: https://docs.google.com/presentation/d/1AbC/edit#slide=id.p3"))
+case("slack workspace invite on join.slack.com", None, description=(
+    "Join our Slack first: https://join.slack.com/t/acmecorp/shared_invite/zt-1abcdef-GhIjKlMn"))
+case("webex space link", None, description=(
+    "Files are in our space https://web.webex.com/spaces/Y2lzY29zcGFyazovL3VzL1JPT00vYWJj"))
+case("self-hosted site about page on video sub-domain", None, description=(
+    "Our studio: https://video.acme.example/about-us"))
+case("skype for business on-premises meeting", want(
+    "skypeforbusiness", "https://meet.contoso.example/jdoe/4NSQ1FXL"),
+     description="Join Skype Meeting<https://meet.contoso.example/jdoe/4NSQ1FXL>\n"
+                 "Trouble Joining? Try Skype Web App<https://meet.contoso.example/jdoe/4NSQ1FXL?sl=1>",
+     known_miss="two links of one meeting: the longer-URL rule (kept for Zoom's pwd=) picks "
+                "the Skype Web App variant instead of the primary 'Join Skype Meeting' link")
+case("zoom invitation forwarded with an older link quoted below", want(
+    "zoom", "https://us02web.zoom.us/j/85500000002?pwd=bmV3.1"), description=(
+    "Updated link:\nhttps://us02web.zoom.us/j/85500000002?pwd=bmV3.1\n\n"
+    "-----Original Appointment-----\nJoin Zoom Meeting\n"
+    "https://us02web.zoom.us/j/85500000001?pwd=b2xkZXI.1"))
+case("teams in location text, add-on conference data", want(
+    "teams", T20, "conference"), location="Microsoft Teams Meeting", conferenceData={
+    "entryPoints": [{"entryPointType": "video", "uri": T20}],
+    "conferenceSolution": {"key": {"type": "addOn"}, "name": "Microsoft Teams Meeting"}})
+case("whereby room with key", want(
+    "whereby", "https://whereby.com/acme-standup-7f3?roomKey=ZXhhbXBsZQ"),
+     description="Host link: https://whereby.com/acme-standup-7f3?roomKey=ZXhhbXBsZQ")
+case("tencent meeting with english labels", want(
+    "tencent", "https://meeting.tencent.com/dm/Qw3Er4Ty5Ui6"), description=(
+    "Tencent Meeting\nMeeting link: https://meeting.tencent.com/dm/Qw3Er4Ty5Ui6\n"
+    "#Tencent Meeting ID: 512-345-678\nPassword: 4321"))
 
 
 def main() -> None:
