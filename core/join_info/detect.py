@@ -97,12 +97,16 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     if not items:
         return None
     first: dict[tuple[int, int, str], int] = {}
-    meetings: dict[tuple[int, int, str, str], int] = {}
+    meetings: dict[tuple[tuple[int, int, str], str], int] = {}
     keyed = []
     for index, join in enumerate(items):
         source, tier, length = rank_key(join)
-        group = first.setdefault((source, tier, join.provider), index)
-        meeting = meetings.setdefault((source, tier, join.provider, _meeting_path(join)), index)
+        kind = (source, tier, join.provider)
+        group = first.setdefault(kind, index)
+        meeting = index
+        if group != index:  # a second candidate of this provider: compare meetings
+            meetings.setdefault((kind, _meeting_path(items[group])), group)
+            meeting = meetings.setdefault((kind, _meeting_path(join)), index)
         keyed.append(((source, tier, group, meeting, length, index), join))
     keyed.sort(key=lambda item: item[0])
     ordered = [join for _, join in keyed]
