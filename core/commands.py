@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pluggy
@@ -55,24 +56,19 @@ def _run_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_docs_hooks(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", default="docs/hooks.md",
-                        help="where to write the hook reference (- for stdout)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the file differs from the generated text")
+def _generated_doc_options(default: str) -> Callable[[argparse.ArgumentParser], None]:
+    def configure(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--output", default=default,
+                            help=f"where to write it (default {default}; - for stdout)")
+        parser.add_argument("--check", action="store_true",
+                            help="exit 1 if the file differs from the generated text")
+    return configure
 
 
 def _run_docs_hooks(args: argparse.Namespace) -> int:
     from hybrid_calendar.docs import render_hooks_markdown
 
     return _write_generated(render_hooks_markdown(), args, "hooks")
-
-
-def _configure_docs_config(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", default="docs/configuration.md",
-                        help="where to write the configuration reference (- for stdout)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the file differs from the generated text")
 
 
 def _run_docs_config(args: argparse.Namespace) -> int:
@@ -141,7 +137,7 @@ COMMANDS: list[Command] = [
             _configure_config_show, _run_config_show),
     Command("plugins", "list loaded plugins and their hooks", _configure_plugins, _run_plugins),
     Command("docs hooks", "generate docs/hooks.md from the hook docstrings",
-            _configure_docs_hooks, _run_docs_hooks),
+            _generated_doc_options("docs/hooks.md"), _run_docs_hooks),
     Command("docs config", "generate docs/configuration.md from the declared settings",
-            _configure_docs_config, _run_docs_config),
+            _generated_doc_options("docs/configuration.md"), _run_docs_config),
 ]

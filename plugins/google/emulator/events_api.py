@@ -40,6 +40,20 @@ def _response_tz(call: Call, calendar_id: str) -> str:
     return call.state.timezone_of(calendar_id)
 
 
+def _page_response(call: Call, calendar_id: str, role: str, items: list[dict[str, Any]],
+                   query: Any, sync_seq: int | None, offset: int
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One page of a list response: envelope, ``nextPageToken`` if more, localized items."""
+    chunk, continuation = page(items, query, call.state.pages, sync_seq, offset)
+    trim_attendees(chunk, query.max_attendees)
+    response_tz = _response_tz(call, calendar_id)
+    result = _envelope(call, calendar_id, role)
+    if "nextPageToken" in continuation:
+        result["nextPageToken"] = continuation["nextPageToken"]
+    result["items"] = [localize(item, response_tz) for item in chunk]
+    return result, continuation
+
+
 def _conference_version(call: Call) -> int:
     return get_int(call.request.params, "conferenceDataVersion", 0, 0, 1)
 
@@ -69,16 +83,11 @@ def events_list(call: Call) -> dict[str, Any]:
         sync_seq = state.journal.seq
         items = compute_items(calendar, query, tz, state.settings.max_instances, since)
         offset = 0
-    chunk, continuation = page(items, query, state.pages, sync_seq, offset)
-    trim_attendees(chunk, query.max_attendees)
-    response_tz = _response_tz(call, calendar.id)
-    chunk = [localize(item, response_tz) for item in chunk]
-    result = _envelope(call, calendar.id, role)
-    if "nextPageToken" in continuation:
-        result["nextPageToken"] = continuation["nextPageToken"]
-    elif continuation.get("_sync"):
+    result, continuation = _page_response(call, calendar.id, role, items, query, sync_seq,
+                                          offset)
+    if "nextPageToken" not in result and continuation.get("_sync"):
         result["nextSyncToken"] = state.sync_tokens.encode(calendar, int(continuation["_sync"]))
-    result["items"] = chunk
+    result["items"] = result.pop("items")  # items last, as Google orders the envelope
     return result
 
 
@@ -105,14 +114,7 @@ def events_instances(call: Call) -> dict[str, Any]:
                 if instance.get("status") != "cancelled" or query.show_deleted:
                     items.append(dict(instance))
         offset = 0
-    chunk, continuation = page(items, query, state.pages, None, offset)
-    trim_attendees(chunk, query.max_attendees)
-    response_tz = _response_tz(call, calendar.id)
-    chunk = [localize(item, response_tz) for item in chunk]
-    result = _envelope(call, calendar.id, role)
-    if "nextPageToken" in continuation:
-        result["nextPageToken"] = continuation["nextPageToken"]
-    result["items"] = chunk
+    result, _ = _page_response(call, calendar.id, role, items, query, None, offset)
     return result
 
 
