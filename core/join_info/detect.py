@@ -4,7 +4,8 @@
 Location and description; :func:`best_join_info` picks one: conference data before
 Location before the description; within a source a service's join link before a SIP
 address and both before a "weak" link (a YouTube video); then the service met first in
-the text; within one service the longer URL (it keeps Zoom's ``pwd=``).
+the text; among links to the same meeting the one carrying credentials (Zoom's ``pwd=``),
+else the first.
 """
 
 from __future__ import annotations
@@ -64,8 +65,19 @@ _SOLUTION_PROVIDERS = {"hangoutsmeet": "meet", "eventhangout": "hangouts",
                        "eventnamedhangout": "hangouts"}
 
 
+CREDENTIAL_PARAMS = frozenset({"pwd", "passcode", "password", "pass", "pin", "p", "tk"})
+"""Query parameters that carry a meeting's passcode (Zoom ``pwd``, Teams ``p``, ...)."""
+
+
+def credential_count(join: JoinInfo) -> int:
+    """How many passcode-carrying query parameters a candidate's URL has."""
+    query = (join.url or "").partition("?")[2].partition("#")[0]
+    return sum(1 for pair in query.split("&") if pair.partition("=")[0].lower()
+               in CREDENTIAL_PARAMS)
+
+
 def rank_key(join: JoinInfo) -> tuple[int, int, int]:
-    """Sort key of a candidate: source, then kind of link, then longer URL first.
+    """Sort key of a candidate: source, kind of link, then credentials in the URL first.
 
     Kinds: a service's join link, a SIP address or URI, a weak link (YouTube), and last
     a link the text marks as a backup or outdated (``extra["role"] == "backup"``).
@@ -79,7 +91,7 @@ def rank_key(join: JoinInfo) -> tuple[int, int, int]:
         tier = 1
     else:
         tier = 0
-    return (SOURCE_RANK.get(join.source, 3), tier, -len(join.url or join.dial or ""))
+    return (SOURCE_RANK.get(join.source, 3), tier, -credential_count(join))
 
 
 def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
@@ -88,7 +100,8 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     Order: source (conference, location, body); kind of link (see :func:`rank_key`); then
     the provider met first (registration order follows the text); within one provider
     the meeting met first (an updated link above a quoted older one); among links of the
-    same meeting (same path) the longer URL (it keeps Zoom's ``pwd=``).
+    same meeting (same path) the one whose URL carries the passcode (Zoom's ``pwd=``),
+    else the one met first (so Skype's "Join Skype Meeting" beats its "Web App" link).
 
     A chosen candidate without a dial string borrows one from a lower-ranked candidate
     of the same provider (a Webex link in Location, its SIP address in the body).
@@ -100,14 +113,14 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     meetings: dict[tuple[tuple[int, int, str], str], int] = {}
     keyed = []
     for index, join in enumerate(items):
-        source, tier, length = rank_key(join)
+        source, tier, credentials = rank_key(join)
         kind = (source, tier, join.provider)
         group = first.setdefault(kind, index)
         meeting = index
         if group != index:  # a second candidate of this provider: compare meetings
             meetings.setdefault((kind, _meeting_path(items[group])), group)
             meeting = meetings.setdefault((kind, _meeting_path(join)), index)
-        keyed.append(((source, tier, group, meeting, length, index), join))
+        keyed.append(((source, tier, group, meeting, credentials, index), join))
     keyed.sort(key=lambda item: item[0])
     ordered = [join for _, join in keyed]
     best = ordered[0]

@@ -1024,9 +1024,7 @@ case("self-hosted site about page on video sub-domain", None, description=(
 case("skype for business on-premises meeting", want(
     "skypeforbusiness", "https://meet.contoso.example/jdoe/4NSQ1FXL"),
      description="Join Skype Meeting<https://meet.contoso.example/jdoe/4NSQ1FXL>\n"
-                 "Trouble Joining? Try Skype Web App<https://meet.contoso.example/jdoe/4NSQ1FXL?sl=1>",
-     known_miss="two links of one meeting: the longer-URL rule (kept for Zoom's pwd=) picks "
-                "the Skype Web App variant instead of the primary 'Join Skype Meeting' link")
+                 "Trouble Joining? Try Skype Web App<https://meet.contoso.example/jdoe/4NSQ1FXL?sl=1>")
 case("zoom invitation forwarded with an older link quoted below", want(
     "zoom", "https://us02web.zoom.us/j/85500000002?pwd=bmV3.1"), description=(
     "Updated link:\nhttps://us02web.zoom.us/j/85500000002?pwd=bmV3.1\n\n"
