@@ -53,12 +53,19 @@ async def test_tokens_are_cached_per_user_until_margin(sa_info: dict[str, str],
 
 
 @pytest.mark.anyio
-async def test_concurrent_callers_share_one_grant(sa_info: dict[str, str], fake: FakeGoogle,
-                                                  http: httpx.AsyncClient) -> None:
-    source = _source(sa_info, http)
-    tokens = await asyncio.gather(*(source.token("a@example.com") for _ in range(20)))
+async def test_concurrent_callers_share_one_grant(sa_info: dict[str, str], fake: FakeGoogle
+                                                  ) -> None:
+    async def in_flight(request: httpx.Request) -> httpx.Response:
+        # MockTransport never suspends on its own: yield once so that the grant is really
+        # in flight while the other 19 callers arrive (without this the test cannot fail).
+        await asyncio.sleep(0)
+        return fake.handle(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(in_flight)) as http:
+        source = _source(sa_info, http)
+        tokens = await asyncio.gather(*(source.token("a@example.com") for _ in range(20)))
     assert set(tokens) == {"ya29.t1"}
-    assert len(fake.grants) == 1
+    assert len(fake.grants) == 1 and source.grants == 1
 
 
 @pytest.mark.anyio

@@ -46,6 +46,11 @@ async def _deliveries(emulator: Any, count: int) -> list[Any]:
     return list(emulator.state.push.deliveries)
 
 
+async def _push_idle(emulator: Any) -> bool:
+    """Wait (off the event loop, which serves the webhook) until every push was handled."""
+    return bool(await anyio.to_thread.run_sync(emulator.state.push.wait_idle, 5.0))
+
+
 async def _watch(gateway: Any, address: str) -> Any:
     from dataclasses import replace
 
@@ -79,7 +84,7 @@ async def test_stopped_channel_gets_no_more_messages(emu_gateway: Any, emulator:
     before = len(await _deliveries(emulator, 1))
     assert await emu_gateway.hooks.stop_watch(emu_gateway, ALICE, channel) is True
     emulator.state.insert_event("alice@example.com", _event())
-    await anyio.sleep(0.3)
+    assert await _push_idle(emulator)  # every message the change caused was handled
     assert len(emulator.state.push.deliveries) == before
     assert await _jobs(emu_gateway) == 0
     assert await emu_gateway.hooks.stop_watch(emu_gateway, ALICE, channel) is True
@@ -93,7 +98,8 @@ async def test_dropped_notifications_are_caught_by_polling(emu_gateway: Any, emu
     await _deliveries(emulator, 1)
     emulator.control({"drop_notifications": 1.0})
     created = emulator.state.insert_event("alice@example.com", _event())
-    await anyio.sleep(0.3)
+    assert await _push_idle(emulator)
+    assert emulator.state.push.deliveries[-1].dropped
     assert await _jobs(emu_gateway) == 0  # the hint was lost...
     changes = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, first.next_cursor)
     assert [e.id for e in changes.events] == [created["id"]]  # ...the safety sync is not

@@ -231,6 +231,9 @@ async def test_watch_and_stop(gateway: Any, fake: FakeGoogle) -> None:
 async def test_stop_of_unknown_channel_is_done(gateway: Any, fake: FakeGoogle) -> None:
     channel = Channel("c1", "u1", "R1", "tok", datetime(2027, 1, 1, tzinfo=UTC))
     assert await gateway.hooks.stop_watch(gateway, ALICE, channel) is True  # fake answers 404
+    [stop] = fake.api_requests()  # the stop really was asked for, once
+    assert (stop.method, stop.url.path) == ("POST", "/calendar/v3/channels/stop")
+    assert body(stop) == {"id": "c1", "resourceId": "R1"}
 
 
 @pytest.mark.anyio
