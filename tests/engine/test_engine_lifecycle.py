@@ -36,7 +36,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
 async def test_jobs_in_flight_finish_or_are_requeued(gateway: Gateway,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     started = anyio.Event()
-    quick_done = anyio.Event()
+    quick_started = anyio.Event()
     finished: list[str] = []
 
     async def slow(gw: Gateway, job: Job) -> None:
@@ -45,9 +45,9 @@ async def test_jobs_in_flight_finish_or_are_requeued(gateway: Gateway,
         finished.append(job.key)
 
     async def quick(gw: Gateway, job: Job) -> None:
-        await anyio.sleep(0.05)
+        quick_started.set()
+        await anyio.sleep(0.2)  # still running when stop() is called
         finished.append(job.key)
-        quick_done.set()
 
     monkeypatch.setitem(engine_module.HANDLERS, "slow", slow)
     monkeypatch.setitem(engine_module.HANDLERS, "quick", quick)
@@ -57,8 +57,9 @@ async def test_jobs_in_flight_finish_or_are_requeued(gateway: Gateway,
     await engine.enqueue("quick", "u1", {})
     await engine.start()
     with anyio.fail_after(5):
-        await quick_done.wait()
-    await engine.stop()
+        await quick_started.wait()
+    assert finished == []  # in flight
+    await engine.stop()  # within the grace period: the job finishes and is not re-queued
     assert finished == ["quick:u1"] and await gateway.store.job_counts() == {}
 
     engine = Engine(gateway, grace_seconds=0.2)
