@@ -5,7 +5,8 @@
   (state ``pending`` until the access check passes; ``error`` with a reason otherwise).
 * ``GET /api/v1/organisations/{org}/users`` — users with state and reason.
 * ``POST /api/v1/users/{id}/activate`` / ``.../deactivate`` — retry activation / deactivate.
-* ``GET /api/v1/users/{id}/meetings?from=&to=`` — the user's meetings list.
+* ``GET /api/v1/users/{id}/meetings?from=&to=`` — the user's meetings list and
+  out-of-office state (``null`` until first read).
 * ``POST /api/v1/users/{id}/sync`` — queue a sync now.
 * ``GET /api/v1/status`` — job queue counts.
 """
@@ -142,7 +143,9 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
         if start.tzinfo is None or end.tzinfo is None:
             raise HTTPException(400, "from/to need a UTC offset, e.g. 2026-11-27T00:00:00Z")
         listed = await gateway.store.list_meetings(user, start, end)
-        return JSONResponse({"user_id": user.id, "meetings": [meeting_json(m) for m in listed]})
+        presence = (await gateway.store.get_sync_state(user.id)).out_of_office
+        return JSONResponse({"user_id": user.id, "out_of_office": presence,
+                             "meetings": [meeting_json(m) for m in listed]})
 
     async def status(request: Request) -> Response:
         return JSONResponse({"jobs": await gateway.store.job_counts()})

@@ -102,7 +102,8 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
             await _wait_for_sync(client, ids)
             for user_id, email in zip(ids, USERS, strict=True):
                 listed = (await client.get(f"/api/v1/users/{user_id}/meetings")).json()
-                print(f"\n{email}: {len(listed['meetings'])} meeting(s)")
+                away = " (out of office)" if listed.get("out_of_office") else ""
+                print(f"\n{email}{away}: {len(listed['meetings'])} meeting(s)")
                 for meeting in listed["meetings"]:
                     join = meeting["join"] or {}
                     print(f"  {meeting['start'][:16]}  {meeting['title']:<18} "

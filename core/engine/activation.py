@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from hybrid_calendar.engine.presence import record_presence_poll, update_presence
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 from hybrid_calendar.models import Job, User, UserState
 
@@ -46,6 +47,9 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     user = replace(user, state=UserState.ACTIVE, reason=None)
     await gateway.store.put_user(user)
     await open_channel(gateway, user)
+    now = gateway.clock.now()
+    await update_presence(gateway, user, now)  # presence is right from the start
+    record_presence_poll(gateway, user, now)
     await gateway.store.reset_cursor(user.id)
     assert gateway.engine is not None
     await gateway.engine.request_sync(user.id, "activation")

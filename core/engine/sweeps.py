@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine.activation import open_channel
+from hybrid_calendar.engine.presence import poll_presence
 from hybrid_calendar.engine.sync import retention_window
 from hybrid_calendar.errors import GatewayError
-from hybrid_calendar.models import Notification, NotificationKind, User, UserState
+from hybrid_calendar.models import UserState
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 async def run_sweep(gateway: Gateway) -> None:
     """One pass of every periodic duty; each step's failure is logged, never fatal."""
     for step in (requeue_expired, renew_channels, resync_quiet_users, poll_presence,
-                 purge_expired, rekey_data_keys):
+                 purge_expired, rekey_data_keys):  # poll_presence: engine/presence.py
         try:
             await step(gateway)
         except Exception:
@@ -61,37 +62,6 @@ async def resync_quiet_users(gateway: Gateway) -> None:
         state = await gateway.store.get_sync_state(user.id)
         if state.last_sync_at is None or now - state.last_sync_at >= quiet:
             await gateway.engine.request_sync(user.id, "safety")
-
-
-async def poll_presence(gateway: Gateway) -> None:
-    """Read each active user's vacation responder when due; announce changes."""
-    interval = timedelta(minutes=float(gateway.config.get("presence", "poll_minutes")))
-    polled: dict[str, datetime] = gateway.state.setdefault("engine.presence_polled", {})
-    now = gateway.clock.now()
-    for user in await gateway.store.list_users(state=UserState.ACTIVE):
-        last = polled.get(user.id)
-        if last is not None and now - last < interval:
-            continue
-        polled[user.id] = now
-        await update_presence(gateway, user, now)
-
-
-async def update_presence(gateway: Gateway, user: User, now: datetime) -> bool | None:
-    """Read one user's out-of-office state, store it, deliver a change; returns the state."""
-    try:
-        ooo = await gateway.hooks.read_out_of_office(gateway, user)
-    except GatewayError as err:
-        log.warning("out-of-office of user %s not read: %s", user.id, err)
-        return None
-    active = ooo.active_at(now)
-    previous = await gateway.store.set_out_of_office(user.id, active)
-    if previous is not active:
-        await gateway.hooks.deliver_notification(gateway, Notification(
-            kind=NotificationKind.PRESENCE, user=user,
-            payload={"out_of_office": active,
-                     "until": ooo.end.isoformat() if active and ooo.end else None},
-            key=f"presence:{user.id}:{int(active)}:{now.isoformat()}"))
-    return active
 
 
 async def purge_expired(gateway: Gateway) -> None:

@@ -164,10 +164,13 @@ async def test_vacation_responder_sets_presence(stack: Stack) -> None:
         "enableAutoReply": True, "startTime": str(int((now - timedelta(hours=1)).timestamp()
                                                       * 1000)),
         "endTime": str(int((now + timedelta(days=2)).timestamp() * 1000))})
-    await stack.activate(CAROL)
-    await sweeps.poll_presence(stack.gateway)
+    await stack.activate(CAROL)  # presence is read at activation, not only by the sweep
     presence = stack.sink.of_kind(NotificationKind.PRESENCE)
     assert [n.payload["out_of_office"] for n in presence] == [True]
+    listed = (await stack.admin.get(f"/api/v1/users/{stack.user_ids[CAROL]}/meetings")).json()
+    assert listed["out_of_office"] is True
+    await sweeps.poll_presence(stack.gateway)  # not due again yet: nothing new
+    assert len(stack.sink.of_kind(NotificationKind.PRESENCE)) == 1
     stack.emu.state.set_vacation(CAROL, {"enableAutoReply": False})
     stack.gateway.state["engine.presence_polled"].clear()
     await sweeps.poll_presence(stack.gateway)

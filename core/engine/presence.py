@@ -1,0 +1,56 @@
+"""Out-of-office presence: read each active user's vacation responder, announce changes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from hybrid_calendar.errors import GatewayError
+from hybrid_calendar.models import Notification, NotificationKind, User, UserState
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+async def poll_presence(gateway: Gateway) -> None:
+    """Read each active user's vacation responder when due; announce changes."""
+    interval = timedelta(minutes=float(gateway.config.get("presence", "poll_minutes")))
+    polled = _presence_polls(gateway)
+    now = gateway.clock.now()
+    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+        last = polled.get(user.id)
+        if last is not None and now - last < interval:
+            continue
+        record_presence_poll(gateway, user, now)
+        await update_presence(gateway, user, now)
+
+
+def _presence_polls(gateway: Gateway) -> dict[str, datetime]:
+    polls: dict[str, datetime] = gateway.state.setdefault("engine.presence_polled", {})
+    return polls
+
+
+def record_presence_poll(gateway: Gateway, user: User, at: datetime) -> None:
+    """Remember when a user's out-of-office state was last read."""
+    _presence_polls(gateway)[user.id] = at
+
+
+async def update_presence(gateway: Gateway, user: User, now: datetime) -> bool | None:
+    """Read one user's out-of-office state, store it, deliver a change; returns the state."""
+    try:
+        ooo = await gateway.hooks.read_out_of_office(gateway, user)
+    except GatewayError as err:
+        log.warning("out-of-office of user %s not read: %s", user.id, err)
+        return None
+    active = ooo.active_at(now)
+    previous = await gateway.store.set_out_of_office(user.id, active)
+    if previous is not active:
+        await gateway.hooks.deliver_notification(gateway, Notification(
+            kind=NotificationKind.PRESENCE, user=user,
+            payload={"out_of_office": active,
+                     "until": ooo.end.isoformat() if active and ooo.end else None},
+            key=f"presence:{user.id}:{int(active)}:{now.isoformat()}"))
+    return active
