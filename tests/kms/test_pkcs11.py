@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import pytest
 from pkcs11 import Attribute, ObjectClass
 
@@ -103,17 +105,45 @@ async def test_concurrent_sealing_and_rotation_with_hsm(softhsm: SoftHsm,
     runner = SqliteRunner(tmp_path / "k.db")
     try:
         cipher = FieldCipher(GatewayKms(gateway), KeyRepository(runner), gateway.clock)
-        tokens = {}
-        for user in ("a", "b", "c"):
+        tokens: dict[str, str] = {}  # row id -> token; the row id names user and value
+        for user in ("a0", "b0", "c0"):  # data keys wrapped under the first KEK
             sealer = await cipher.sealer("org", user)
-            tokens[user] = sealer.seal(f"t-{user}", table="m", row_id=user, column="title")
-        report = await cipher.rotate_master_key()
-        assert report.rewrapped == 4 and report.remaining == 0
+            tokens[f"{user}-0"] = sealer.seal(f"t-{user}-0", table="m", row_id=f"{user}-0",
+                                              column="title")
+        rotating, during_rotation = [False], [0]
+        reports = []
+
+        async def writer(user: str) -> None:
+            for i in range(1, 21):
+                owner = f"{user}{i % 4}"  # new users appear: keys are wrapped meanwhile
+                sealer = await cipher.sealer("org", owner)
+                tokens[f"{owner}-{i}"] = sealer.seal(f"t-{owner}-{i}", table="m",
+                                                     row_id=f"{owner}-{i}", column="title")
+                during_rotation[0] += rotating[0]
+                await anyio.lowlevel.checkpoint()
+
+        async def rotator() -> None:
+            await anyio.lowlevel.checkpoint()
+            rotating[0] = True
+            reports.append(await cipher.rotate_master_key())
+            rotating[0] = False
+
+        async with anyio.create_task_group() as group:
+            for user in ("a", "b", "c", "d"):
+                group.start_soon(writer, user)
+            group.start_soon(rotator)
+        assert during_rotation[0] > 0  # sealing really went on while keys were rewrapped
+        [report] = reports
+        # a0, b0, c0 and the index key, and the keys created before the KEK changed
+        assert report.rewrapped >= 4 and report.failed == 0 and report.remaining == 0
         await cipher.aclose()
+        assert {row["key_ref"] for row in runner.db["crypto_keys"].rows} == {report.key_ref}
+        assert len(tokens) == 3 + 4 * 20
         fresh = FieldCipher(GatewayKms(gateway), KeyRepository(runner), gateway.clock)
-        for user, token in tokens.items():
+        for row_id, token in tokens.items():
+            user = row_id.split("-")[0]
             assert (await fresh.sealer("org", user)).open(
-                token, table="m", row_id=user, column="title") == f"t-{user}"
+                token, table="m", row_id=row_id, column="title") == f"t-{row_id}"
         await fresh.aclose()
     finally:
         runner.close()
