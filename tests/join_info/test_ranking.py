@@ -38,7 +38,9 @@ def test_join_link_beats_sip_address_and_weak_link_in_same_source() -> None:
             f"Zoom: {ZOOM}")
     found = detect(event(body))
     assert found is not None and found.provider == "zoom"
-    assert detect(event("Stream: https://www.youtube.com/watch?v=AbCdEfGhIjK")) is not None
+    alone = detect(event("Stream: https://www.youtube.com/watch?v=AbCdEfGhIjK"))
+    assert alone is not None and (alone.provider, alone.url) == (  # a weak link alone counts
+        "youtube", "https://www.youtube.com/watch?v=AbCdEfGhIjK")
 
 
 def test_weak_link_loses_to_sip_address() -> None:
@@ -179,7 +181,9 @@ def test_numeric_address_alone_in_location_is_a_video_address() -> None:
     found = detect(event(location="688432@rp1.vc"))
     assert found is not None and (found.provider, found.dial, found.source) == (
         "sip", "688432@rp1.vc", "location")
-    assert detect(event(location="Video: room@rp1.vc")) is not None
+    labelled = detect(event(location="Video: room@rp1.vc"))
+    assert labelled is not None and (labelled.provider, labelled.dial, labelled.source) == (
+        "sip", "room@rp1.vc", "location")
     assert detect(event(location="jane@acme.example")) is None
     assert detect(event("Student 123456@students.example.edu")) is None
 
