@@ -57,13 +57,30 @@ def test_full_resource() -> None:
     assert event.conference.solution == "hangoutsMeet"
     assert [e.kind for e in event.conference.entry_points] == ["video", "more", "phone"]
     assert event.conference.entry_points[2].pin == "657955248"
+    assert event.attendees[2].display_name == "Room 1"
+    assert event.raw is RESOURCE  # kept for plugins, not copied
 
 
 def test_all_day_and_minimal() -> None:
     event = event_from_google({"id": "x", "start": {"date": "2026-03-01"},
                                "end": {"date": "2026-03-02"}})
     assert event.all_day and event.start == datetime(2026, 3, 1, tzinfo=UTC)
+    assert event.end == datetime(2026, 3, 2, tzinfo=UTC)
     assert event.status == "confirmed" and event.conference is None
+
+
+def test_minimal_tombstone() -> None:
+    event = event_from_google({"id": "gone", "status": "cancelled"}, "c")
+    assert event.cancelled and event.start is None and event.end is None
+    assert event.summary == "" and event.attendees == ()
+
+
+def test_cancelled_instance_keeps_series_link() -> None:
+    event = event_from_google({"id": "s_20261201T100000Z", "status": "cancelled",
+                               "recurringEventId": "s",
+                               "originalStartTime": {"dateTime": "2026-12-01T10:00:00Z"}}, "c")
+    assert event.cancelled and event.recurring_event_id == "s"
+    assert event.original_start == datetime(2026, 12, 1, 10, tzinfo=UTC)
 
 
 def test_wrong_types_are_ignored() -> None:
