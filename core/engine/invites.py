@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from hybrid_calendar.join_info.keywords import find_keyword, keyword_config
+from hybrid_calendar.join_info.keywords import KeywordConfig, find_keyword, keyword_config
 from hybrid_calendar.join_info.render import MARKER_KEY, is_processed, plan_invite_update
 from hybrid_calendar.models import CalendarEvent, KeywordRequest, User
 
@@ -34,10 +34,18 @@ FUSE_WINDOW = timedelta(hours=1)
 __all__ = ["FUSE_LIMIT", "MARKER_KEY", "schedule_keyword_meeting"]
 
 
+async def keywords_for(gateway: Gateway, user: User) -> KeywordConfig:
+    """The keyword table in effect for the user's organisation (read once per sync)."""
+    org = await gateway.store.get_organisation(user.org_id)
+    return keyword_config(gateway.config, org.settings if org else {})
+
+
 async def schedule_keyword_meeting(gateway: Gateway, user: User, event: CalendarEvent,
+                                   config: KeywordConfig,
                                    series_done: set[str] | None = None) -> CalendarEvent:
     """Create a meeting for a keyword in the event's Location and write it into the invite.
 
+    :param config: the organisation's keywords (:func:`keywords_for`).
     :param series_done: recurring series already looked at in this sync (so a batch of
         instances reads the series master once).
     :returns: the event as it now stands (updated, or unchanged when there was nothing
@@ -45,8 +53,6 @@ async def schedule_keyword_meeting(gateway: Gateway, user: User, event: Calendar
     """
     if is_processed(event) or not _is_organiser(user, event):
         return event
-    org = await gateway.store.get_organisation(user.org_id)
-    config = keyword_config(gateway.config, org.settings if org else {})
     request = find_keyword(event.location, config)
     if request is None:
         return event

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine import invites, notify
 from hybrid_calendar.errors import AccessDeniedError, AuthError, SyncTokenExpiredError
+from hybrid_calendar.join_info import best_join_info
 from hybrid_calendar.models import (
     CalendarEvent,
     ChangeBatch,
@@ -64,12 +65,14 @@ async def sync_user(gateway: Gateway, user: User) -> int:
     upserts: list[Meeting] = []
     deleted: list[str] = []
     series_done: set[str] = set()
+    keywords = await invites.keywords_for(gateway, user)
     for event in batch.events:
         if event.cancelled or not _in_window(event, start, end):
             deleted.append(event.id)
             continue
         try:
-            event = await invites.schedule_keyword_meeting(gateway, user, event, series_done)
+            event = await invites.schedule_keyword_meeting(gateway, user, event, keywords,
+                                                           series_done)
             upserts.append(meeting_from_event(user, event, best_join(gateway, event)))
         except Exception as err:  # one malformed event must not stop the others
             log.warning("event %s of user %s skipped: %s: %s", event.id, user.id,
@@ -100,8 +103,6 @@ def _in_window(event: CalendarEvent, start: datetime, end: datetime) -> bool:
 
 def best_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:
     """The best join candidate plugins found (conference, then location, then body)."""
-    from hybrid_calendar.join_info import best_join_info
-
     return best_join_info(gateway.hooks.parse_join_info(event))
 
 
