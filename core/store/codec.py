@@ -15,6 +15,10 @@ MEETING_SEALED = ("calendar_id", "title", "description", "location", "organizer"
 """Meeting columns stored encrypted."""
 
 
+USER_COLUMNS = ("id", "org_id", "email", "state", "reason", "provider", "locale", "timezone")
+"""Columns :func:`row_to_user` reads."""
+
+
 def meeting_row_id(user_id: str, event_id: str) -> str:
     """Row identity bound into each meeting ciphertext."""
     return f"{user_id}/{event_id}"

@@ -22,7 +22,7 @@ from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.sqlite_base import dt, transaction, ts
 from hybrid_calendar.store.sqlite_queue import SqliteQueue
 
-_USER_COLUMNS = "id, org_id, email, state, reason, provider, locale, timezone"
+_USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
 class SqliteStore(SqliteQueue, Store):

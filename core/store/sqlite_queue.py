@@ -9,18 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from hybrid_calendar.models import Job, ScheduledNotification, User
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.codec import USER_COLUMNS
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 
 class SqliteQueue(SqliteConnection):
-    """Jobs (coalesced by key, serialized by lane) and scheduled notifications.
-
-    The user lookups and the cipher that :meth:`due_notifications` needs come from the
-    concrete store class.
-    """
-
-    async def get_user(self, user_id: str) -> User | None:  # provided by the store
-        raise NotImplementedError
+    """Jobs (coalesced by key, serialized by lane) and scheduled notifications."""
 
     # jobs ----------------------------------------------------------------------
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
@@ -125,14 +120,17 @@ class SqliteQueue(SqliteConnection):
 
     async def due_notifications(self, now: datetime, limit: int = 100
                                 ) -> list[tuple[User, ScheduledNotification]]:
+        """Unsent notifications due at ``now`` whose meeting has not ended, with their user
+        (one query; addresses opened with each organisation's sealer)."""
         rows = await self._select(
-            "SELECT * FROM scheduled_notifications WHERE sent_at IS NULL AND due_at <= ? AND "
-            "end_at > ? ORDER BY due_at LIMIT ?", (ts(now), ts(now), limit))
+            f"SELECT n.*, {', '.join('u.' + c + ' AS u_' + c for c in USER_COLUMNS)} "
+            "FROM scheduled_notifications n JOIN users u ON u.id = n.user_id "
+            "WHERE n.sent_at IS NULL AND n.due_at <= ? AND n.end_at > ? "
+            "ORDER BY n.due_at LIMIT ?", (ts(now), ts(now), limit))
         result = []
         for row in rows:
-            user = await self.get_user(row["user_id"])
-            if user is None:
-                continue
+            org_sealer = await self.cipher.sealer(row["u_org_id"], None)
+            user = codec.row_to_user(org_sealer, {c: row["u_" + c] for c in USER_COLUMNS})
             sealer = await self.cipher.sealer(user.org_id, user.id)
             payload = json.loads(sealer.open(row["payload"], table="scheduled_notifications",
                                              row_id=row["key"], column="payload"))
