@@ -301,8 +301,6 @@ class SyncState:
     user_id: str
     cursor: str | None = None
     last_sync_at: datetime | None = None
-    last_notification_at: datetime | None = None
-    last_error: str | None = None
     out_of_office: bool | None = None
 
 

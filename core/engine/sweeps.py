@@ -10,7 +10,7 @@ from hybrid_calendar.engine.activation import open_channel
 from hybrid_calendar.engine.presence import poll_presence
 from hybrid_calendar.engine.sync import retention_window
 from hybrid_calendar.errors import GatewayError
-from hybrid_calendar.models import UserState
+from hybrid_calendar.models import Channel, UserState
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -38,8 +38,11 @@ async def renew_channels(gateway: Gateway) -> None:
     now = gateway.clock.now()
     horizon = now + timedelta(hours=float(gateway.config.get("sync",
                                                              "channel_renew_before_hours")))
+    by_user: dict[str, list[Channel]] = {}
+    for channel in await gateway.store.list_channels():
+        by_user.setdefault(channel.user_id, []).append(channel)
     for user in await gateway.store.list_users(state=UserState.ACTIVE):
-        channels = await gateway.store.list_channels(user_id=user.id)
+        channels = by_user.get(user.id, [])
         fresh = [c for c in channels if c.expires_at > horizon]
         if fresh:
             continue
@@ -58,9 +61,10 @@ async def resync_quiet_users(gateway: Gateway) -> None:
     assert gateway.engine is not None
     quiet = timedelta(minutes=float(gateway.config.get("sync", "safety_resync_minutes")))
     now = gateway.clock.now()
+    synced = {s.user_id: s.last_sync_at for s in await gateway.store.list_sync_states()}
     for user in await gateway.store.list_users(state=UserState.ACTIVE):
-        state = await gateway.store.get_sync_state(user.id)
-        if state.last_sync_at is None or now - state.last_sync_at >= quiet:
+        last = synced.get(user.id)
+        if last is None or now - last >= quiet:
             await gateway.engine.request_sync(user.id, "safety")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -166,16 +166,12 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def list_sync_states(self) -> list[SyncState]:
+        """Every user's sync state, in one read (for the periodic sweep)."""
+
+    @abc.abstractmethod
     async def reset_cursor(self, user_id: str) -> None:
         """Forget the cursor so the next sync is a full one."""
-
-    @abc.abstractmethod
-    async def record_notification(self, user_id: str, at: datetime) -> None:
-        """Remember when the provider last notified us about the user."""
-
-    @abc.abstractmethod
-    async def record_sync_error(self, user_id: str, error: str | None) -> None:
-        """Remember the last sync error (None clears it)."""
 
     @abc.abstractmethod
     async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
@@ -259,5 +255,3 @@ class Store(abc.ABC):
         """Mark a scheduled notification delivered."""
 
 
-AsyncRunner = Callable[[Callable[[Any], Any]], Awaitable[Any]]
-"""Signature of :meth:`Store.call`."""

@@ -61,3 +61,9 @@ def m002_schedules_presence_timezone(db: Database) -> None:
     db.table("scheduled_notifications").create_index(["user_id", "event_id"])
     db.table("sync_state").add_column("out_of_office", int)
     db.table("users").add_column("timezone", str)
+
+
+@migrations()
+def m003_drop_unused_sync_columns(db: Database) -> None:
+    """Sync state keeps what the engine reads: cursor, last sync, out-of-office."""
+    db.table("sync_state").transform(drop={"last_notification_at", "last_error"})

@@ -129,15 +129,10 @@ class SqliteStore(SqliteQueue, Store):
     # sync ---------------------------------------------------------------------
     async def get_sync_state(self, user_id: str) -> SyncState:
         rows = await self._select("SELECT * FROM sync_state WHERE user_id = ?", (user_id,))
-        if not rows:
-            return SyncState(user_id=user_id)
-        row = rows[0]
-        ooo = row["out_of_office"]
-        return SyncState(user_id=user_id, cursor=row["cursor"],
-                         last_sync_at=dt(row["last_sync_at"]),
-                         last_notification_at=dt(row["last_notification_at"]),
-                         last_error=row["last_error"],
-                         out_of_office=None if ooo is None else bool(ooo))
+        return _sync_state(rows[0]) if rows else SyncState(user_id=user_id)
+
+    async def list_sync_states(self) -> list[SyncState]:
+        return [_sync_state(row) for row in await self._select("SELECT * FROM sync_state")]
 
     async def apply_changes(self, user: User, upserts: Sequence[Meeting],
                             deleted_event_ids: Sequence[str], cursor: str | None, *,
@@ -169,10 +164,9 @@ class SqliteStore(SqliteQueue, Store):
                         f"({', '.join(':' + c for c in columns)}) "
                         f"ON CONFLICT(user_id, event_id) DO UPDATE SET {updates}", rows)
                 conn.execute(
-                    "INSERT INTO sync_state (user_id, cursor, last_sync_at, last_error) "
-                    "VALUES (?, ?, ?, NULL) ON CONFLICT(user_id) DO UPDATE SET "
-                    "cursor=excluded.cursor, last_sync_at=excluded.last_sync_at, "
-                    "last_error=NULL", (user.id, cursor, ts(synced_at)))
+                    "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(user_id) DO UPDATE SET cursor=excluded.cursor, "
+                    "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
             return ApplyResult(upserted=len(rows), deleted=max(deleted, 0))
 
         return await self._run(work)
@@ -180,12 +174,6 @@ class SqliteStore(SqliteQueue, Store):
     async def reset_cursor(self, user_id: str) -> None:
         await self._run(lambda: self.execute(
             "UPDATE sync_state SET cursor = NULL WHERE user_id = ?", (user_id,)))
-
-    async def record_notification(self, user_id: str, at: datetime) -> None:
-        await self._upsert_sync_state(user_id, "last_notification_at", ts(at))
-
-    async def record_sync_error(self, user_id: str, error: str | None) -> None:
-        await self._upsert_sync_state(user_id, "last_error", error)
 
     async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
         previous = (await self.get_sync_state(user_id)).out_of_office
@@ -249,6 +237,13 @@ class SqliteStore(SqliteQueue, Store):
 
     async def delete_channel(self, channel_id: str) -> None:
         await self._run(lambda: self.execute("DELETE FROM channels WHERE id = ?", (channel_id,)))
+
+
+def _sync_state(row: Mapping[str, Any]) -> SyncState:
+    ooo = row["out_of_office"]
+    return SyncState(user_id=row["user_id"], cursor=row["cursor"],
+                     last_sync_at=dt(row["last_sync_at"]),
+                     out_of_office=None if ooo is None else bool(ooo))
 
 
 def _org(row: Mapping[str, Any]) -> Organisation:
