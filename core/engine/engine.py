@@ -106,18 +106,6 @@ class Engine:
         self._wake.set()
         return added
 
-    async def run_until_idle(self, limit_seconds: float = 30.0) -> None:
-        """Process due jobs until none is left (tests and the demo use this)."""
-        with anyio.fail_after(limit_seconds):
-            while True:
-                job = await self.gateway.store.claim(self.gateway.clock.now(), LEASE_SECONDS)
-                if job is None:
-                    if not self._busy:
-                        return
-                    await anyio.sleep(0.01)
-                    continue
-                await self._run_job(job)
-
     # internals -----------------------------------------------------------------
     async def _worker(self, index: int) -> None:
         store = self.gateway.store
