@@ -20,15 +20,13 @@ import pytest
 from sqlite_utils import Database
 
 from hybrid_calendar.clock import Clock, SystemClock
-from hybrid_calendar.config import collect_specs, load
 from hybrid_calendar.crypto.cipher import FieldCipher
 from hybrid_calendar.crypto.kms import GatewayKms
 from hybrid_calendar.crypto.repository import KeyRepository
 from hybrid_calendar.errors import DecryptionError, KeyManagementError
 from hybrid_calendar.gateway import Gateway
-from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.models import WrappedKey
-from hybrid_calendar.plugins import get_plugin_manager
+from hybrid_calendar.settings import load_settings
 
 T = TypeVar("T")
 
@@ -62,9 +60,9 @@ def build_gateway(plugins: list[str], settings: Mapping[str, Mapping[str, Any]],
 
     ``store`` is ``None``: the KMS hooks do not use it.
     """
-    pm = get_plugin_manager(plugins, load_entrypoints=False)
-    specs = collect_specs(Hooks(pm).register_settings)
-    config = load(specs, {k: dict(v) for k, v in settings.items()}, environ={})
+    overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in settings.items()}
+    overrides["plugins"] = {"enabled": list(plugins), "load_entrypoints": False}
+    config, pm = load_settings(None, overrides=overrides, environ={})
     return Gateway(config=config, pm=pm, store=None,  # type: ignore[arg-type]
                    clock=clock or SystemClock())
 
