@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine import invites, notify
-from hybrid_calendar.errors import AccessDeniedError, AuthError, SyncTokenExpiredError
+from hybrid_calendar.errors import (
+    AccessDeniedError,
+    AuthError,
+    KeyManagementError,
+    RateLimitError,
+    SyncTokenExpiredError,
+    TransientError,
+)
 from hybrid_calendar.join_info import best_join_info
 from hybrid_calendar.models import (
     CalendarEvent,
@@ -30,6 +37,10 @@ if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+
+RETRY_LATER = (RateLimitError, TransientError, KeyManagementError)
+"""Failures that pass: the whole sync is retried later rather than skipping the event."""
 
 
 def retention_window(gateway: Gateway, now: datetime | None = None
@@ -73,10 +84,18 @@ async def sync_user(gateway: Gateway, user: User) -> int:
         try:
             event = await invites.schedule_keyword_meeting(gateway, user, event, keywords,
                                                            series_done)
-            upserts.append(meeting_from_event(user, event, best_join(gateway, event)))
-        except Exception as err:  # one malformed event must not stop the others
-            log.warning("event %s of user %s skipped: %s: %s", event.id, user.id,
-                        type(err).__name__, err)
+        except RETRY_LATER:
+            raise  # the job retries with backoff; the cursor stays before this event
+        except Exception as err:  # a bad event or plugin: store the meeting anyway
+            log.warning("keyword scheduling for event %s of user %s failed: %s: %s",
+                        event.id, user.id, type(err).__name__, err)
+        try:
+            join = best_join(gateway, event)
+        except Exception as err:
+            log.warning("join detection for event %s of user %s failed: %s: %s", event.id,
+                        user.id, type(err).__name__, err)
+            join = None
+        upserts.append(meeting_from_event(user, event, join))
     result = await store.apply_changes(user, upserts, deleted, batch.next_cursor,
                                        full_sync=batch.full_sync, synced_at=gateway.clock.now())
     await notify.schedule_join_buttons(gateway, user, upserts, deleted)

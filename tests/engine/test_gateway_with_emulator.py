@@ -13,6 +13,7 @@ import pytest
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.engine import notify, sweeps
+from hybrid_calendar.errors import TransientError
 from hybrid_calendar.models import JoinInfo, NotificationKind
 
 from .conftest import ALICE, BOB, CAROL, Stack
@@ -359,16 +360,49 @@ class PoisonedParser:
             raise ValueError("parser bug")
 
 
-async def test_an_event_that_breaks_a_plugin_is_skipped_not_fatal(
+async def test_an_event_that_breaks_a_plugin_is_kept_without_join_info(
         stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
     stack.gateway.pm.register(PoisonedParser(), name="poisoned")
-    bad = stack.emu.state.insert_event(ALICE, at(1, summary="Poisoned agenda"))
-    stack.emu.state.insert_event(ALICE, at(2, summary="Healthy"))
+    bad = stack.emu.state.insert_event(ALICE, at(1, summary="Poisoned agenda", location=(
+        "https://acme.webex.com/meet/alice")))
+    stack.emu.state.insert_event(ALICE, at(2, summary="Healthy", location=(
+        "https://acme.webex.com/meet/bob")))
     user = await stack.activate(ALICE)
     assert user["state"] == "active"
-    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Healthy"]
-    assert any(bad["id"] in r.getMessage() and "skipped" in r.getMessage()
+    meetings = {m["title"]: m for m in await stack.meetings(ALICE)}
+    assert sorted(meetings) == ["Healthy", "Poisoned agenda"]  # nothing is dropped
+    assert meetings["Poisoned agenda"]["join"] is None
+    assert meetings["Healthy"]["join"]["url"] == "https://acme.webex.com/meet/bob"
+    assert any(bad["id"] in r.getMessage() and "join detection" in r.getMessage()
                for r in caplog.records)
+
+
+class FlakyWebexSink(RecordingWebexSink):
+    """A meeting service that is down for its first call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    @hookimpl
+    def create_meeting(self, gateway: Any, user: Any, event: Any, request: Any) -> Any:
+        """Fail once with a transient error, then create meetings."""
+        if request.keyword == "webex" and self.failures:
+            self.failures -= 1
+            raise TransientError("meeting service unavailable", status=503)
+        return super().create_meeting(gateway, user, event, request)
+
+
+async def test_a_transient_meeting_service_failure_is_retried_not_forgotten(
+        stack: Stack) -> None:
+    sink = FlakyWebexSink()
+    stack.gateway.pm.register(sink, name="webex-flaky")
+    event = stack.emu.state.insert_event(ALICE, at(5, summary="Retry me", location="@webex"))
+    await stack.activate(ALICE)  # first sync fails on the keyword, the retry succeeds
+    assert sink.failures == 0 and sink.created == [event["id"]]
+    stored = stack.emu.state.get_event(ALICE, event["id"])
+    assert stored["location"] == "https://acme.webex.com/meet/alice"
+    assert len(stack.calls(ALICE, "PATCH")) == 1
 
 
 async def test_channels_are_renewed_before_they_expire(stack: Stack) -> None:
