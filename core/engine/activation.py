@@ -46,6 +46,7 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
         return
     user = replace(user, state=UserState.ACTIVE, reason=None)
     await gateway.store.put_user(user)
+    await stop_channels(gateway, user)  # a retried or repeated activation starts afresh
     await open_channel(gateway, user)
     now = gateway.clock.now()
     await update_presence(gateway, user, now)  # presence is right from the start
@@ -60,17 +61,22 @@ async def run_deactivate_job(gateway: Gateway, job: Job) -> None:
     user = await gateway.store.get_user(str(job.payload["user_id"]))
     if user is None:
         return
+    await stop_channels(gateway, user)
+    await gateway.store.forget_user_data(user.id)
+    forget = getattr(gateway.state.get("cipher"), "forget_user", None)
+    if forget is not None:
+        await forget(user.org_id, user.id)
+    await gateway.store.set_user_state(user.id, UserState.INACTIVE, job.payload.get("reason"))
+
+
+async def stop_channels(gateway: Gateway, user: User) -> None:
+    """Stop and forget every push channel of a user (best effort at the provider)."""
     for channel in await gateway.store.list_channels(user_id=user.id):
         try:
             await gateway.hooks.stop_watch(gateway, user, channel)
         except GatewayError as err:  # the channel expires on its own at worst
             log.warning("stopping channel of user %s failed: %s", user.id, err)
         await gateway.store.delete_channel(channel.id)
-    await gateway.store.forget_user_data(user.id)
-    forget = getattr(gateway.state.get("cipher"), "forget_user", None)
-    if forget is not None:
-        await forget(user.org_id, user.id)
-    await gateway.store.set_user_state(user.id, UserState.INACTIVE, job.payload.get("reason"))
 
 
 async def open_channel(gateway: Gateway, user: User) -> bool:

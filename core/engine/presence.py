@@ -39,18 +39,27 @@ def record_presence_poll(gateway: Gateway, user: User, at: datetime) -> None:
 
 
 async def update_presence(gateway: Gateway, user: User, now: datetime) -> bool | None:
-    """Read one user's out-of-office state, store it, deliver a change; returns the state."""
+    """Read one user's out-of-office state and deliver a change; returns the state.
+
+    The new state is stored only once the change was delivered, so a failed delivery is
+    retried by the next poll. Never raises: presence is best effort.
+    """
     try:
         ooo = await gateway.hooks.read_out_of_office(gateway, user)
     except GatewayError as err:
         log.warning("out-of-office of user %s not read: %s", user.id, err)
         return None
     active = ooo.active_at(now)
-    previous = await gateway.store.set_out_of_office(user.id, active)
-    if previous is not active:
-        await gateway.hooks.deliver_notification(gateway, Notification(
-            kind=NotificationKind.PRESENCE, user=user,
-            payload={"out_of_office": active,
-                     "until": ooo.end.isoformat() if active and ooo.end else None},
-            key=f"presence:{user.id}:{int(active)}:{now.isoformat()}"))
+    if (await gateway.store.get_sync_state(user.id)).out_of_office is not active:
+        try:
+            await gateway.hooks.deliver_notification(gateway, Notification(
+                kind=NotificationKind.PRESENCE, user=user,
+                payload={"out_of_office": active,
+                         "until": ooo.end.isoformat() if active and ooo.end else None},
+                key=f"presence:{user.id}:{int(active)}:{now.isoformat()}"))
+        except Exception as err:
+            log.warning("presence of user %s not delivered (next poll retries): %s: %s",
+                        user.id, type(err).__name__, err)
+            return active
+        await gateway.store.set_out_of_office(user.id, active)
     return active

@@ -420,3 +420,21 @@ async def test_channels_are_renewed_before_they_expire(stack: Stack) -> None:
     event = stack.emu.state.insert_event(ALICE, at(1, summary="Seen through the new channel"))
     await stack.idle()
     assert [m["event_id"] for m in await stack.meetings(ALICE)] == [event["id"]]
+
+
+async def test_reactivation_replaces_the_channel_and_presence_survives_a_failing_sink(
+        stack: Stack) -> None:
+    now = datetime.now(UTC)
+    stack.emu.state.set_vacation(CAROL, {
+        "enableAutoReply": True, "startTime": str(int((now - timedelta(hours=1)).timestamp()
+                                                      * 1000))})
+    stack.sink.fail_next = 1  # the presence delivery at activation fails
+    user = await stack.activate(CAROL)
+    assert user["state"] == "active"  # activation does not depend on a sink
+    assert stack.sink.of_kind(NotificationKind.PRESENCE) == []
+    [first] = await stack.gateway.store.list_channels(user_id=stack.user_ids[CAROL])
+    await stack.activate(CAROL)  # again: the channel is replaced, not duplicated
+    [second] = await stack.gateway.store.list_channels(user_id=stack.user_ids[CAROL])
+    assert second.id != first.id
+    presence = stack.sink.of_kind(NotificationKind.PRESENCE)
+    assert [n.payload["out_of_office"] for n in presence] == [True]  # retried, delivered once
