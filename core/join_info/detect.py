@@ -127,9 +127,9 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     if best.dial is None:
         for other in ordered[1:]:
             if other.dial and other.provider == best.provider:
-                return JoinInfo(provider=best.provider, url=best.url, source=best.source,
-                                dial=other.dial, meeting_id=best.meeting_id or other.meeting_id,
-                                passcode=best.passcode or other.passcode, extra=best.extra)
+                return replace(best, dial=other.dial,
+                               meeting_id=best.meeting_id or other.meeting_id,
+                               passcode=best.passcode or other.passcode)
     return best
 
 
@@ -286,9 +286,7 @@ def _from_conference(conference: Conference, context: Context,
         if found is not None:
             join = _join(found, "conference", context, rules, meeting_id=number, code=code)
             if sip_string and not any(rule.pattern.search(url) for rule in rules):
-                join = JoinInfo(provider=join.provider, url=join.url, source=join.source,
-                                dial=sip_string, meeting_id=join.meeting_id,
-                                passcode=join.passcode, extra=join.extra)
+                join = replace(join, dial=sip_string)
             return [join]
         provider = _conference_provider(conference, url)
         return [JoinInfo(provider=provider, url=url, source="conference", dial=sip_string,
