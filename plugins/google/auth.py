@@ -28,7 +28,7 @@ import httpx
 from google.auth import crypt, jwt
 
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
-from hybrid_calendar_google.backoff import Backoff
+from hybrid_calendar_google.backoff import Backoff, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ class TokenSource:
                     f"token endpoint failed with HTTP {response.status_code}"
                     + (f" ({error})" if error else ""), status=response.status_code,
                     reason=error or None)
-                retry_after = _retry_after(response)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
             attempt += 1
             if attempt >= self.backoff.max_attempts:
                 raise failure
@@ -221,14 +221,6 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 def grant_error(status: int, error: str, description: str, client_id: str

@@ -41,7 +41,7 @@ from hybrid_calendar.errors import (
     TransientError,
 )
 from hybrid_calendar_google.auth import TokenSource
-from hybrid_calendar_google.backoff import Backoff
+from hybrid_calendar_google.backoff import Backoff, parse_retry_after
 from hybrid_calendar_google.discovery import ApiMethod
 from hybrid_calendar_google.quota import QuotaLimiter
 
@@ -141,7 +141,7 @@ class GoogleClient:
                 failure = map_error(method.id, error)
                 if not _retryable(error):
                     raise failure
-                retry_after = _retry_after(response)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 failure.retry_after = retry_after
             attempt += 1
             if attempt >= self.backoff.max_attempts:
@@ -162,24 +162,6 @@ def _retryable(error: GoogleErrorBody) -> bool:
     if error.code in (429, 408) or error.code >= 500:
         return True
     return error.code == 403 and error.reason in RATE_LIMIT_REASONS
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        from datetime import UTC, datetime
-
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 USER_AGENT = f"hybrid-calendar/{__version__} (gzip)"

@@ -130,6 +130,22 @@ async def test_transient_token_failures_are_bounded(sa_info: dict[str, str], fak
     assert len(fake.token_failures) == 2  # three attempts made
 
 
+@pytest.mark.anyio
+async def test_token_endpoint_retry_after_is_honoured(sa_info: dict[str, str],
+                                                      fake: FakeGoogle,
+                                                      http: httpx.AsyncClient) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    fake.token_failures.append(httpx.Response(429, headers={"Retry-After": "9"}))
+    source = _source(sa_info, http, backoff=Backoff(max_attempts=3, random=lambda: 0.0,
+                                                     sleep=sleep))
+    assert await source.token("a@example.com") == "ya29.t1"
+    assert slept == [9.0]
+
+
 def test_unreadable_key_names_the_setting(sa_info: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match=r"google\.service_account_file") as caught:
         ServiceAccount.from_info({**sa_info, "private_key": "not a key"})
