@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
@@ -90,3 +91,39 @@ def test_cli_restart_keeps_key_events_and_sync_tokens(tmp_path: Path) -> None:
         cal.close()  # type: ignore[attr-defined]
     finally:
         stop(process)
+
+
+def test_damaged_state_file_leaves_state_untouched(tmp_path: Path) -> None:
+    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    save(state, tmp_path / "good.json")
+    good = json.loads((tmp_path / "good.json").read_text())
+    del good["calendars"]  # key and users readable, calendars missing
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(good))
+    fresh = EmulatorState(EmulatorSettings(users=[BOB], fresh_key=True))
+    before = fresh.service_account_info
+    try:
+        with pytest.raises(ValueError, match="damaged emulator state file"):
+            load(fresh, path)
+        assert fresh.service_account_info == before
+        assert set(fresh.users) == {BOB}
+        path.write_text("{not json")
+        with pytest.raises(ValueError):
+            load(fresh, path)
+    finally:
+        state.close()
+        fresh.close()
+
+
+def test_cli_refuses_damaged_state_file_and_keeps_it(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_text('{"version": 1}')
+    result = subprocess.run(
+        [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
+         "--users", ALICE, "--service-account-out", str(tmp_path / "sa.json"),
+         "--state-file", str(state_file)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "damaged emulator state file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert state_file.read_text() == '{"version": 1}'
+    assert not (tmp_path / "sa.json").exists()

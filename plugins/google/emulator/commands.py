@@ -69,7 +69,13 @@ def run(args: argparse.Namespace) -> int:
     if args.state_file is not None:
         from hybrid_calendar_google.emulator.persist import load
 
-        loaded = load(state, args.state_file)
+        try:
+            loaded = load(state, args.state_file)
+        except ValueError as err:  # not overwritten on exit: the file may be worth saving
+            sock.close()
+            state.close()
+            print(f"error: {args.state_file}: {err}", file=sys.stderr)
+            return 2
     if args.faults:
         state.control(json.loads(args.faults))
     if args.seed and not loaded:

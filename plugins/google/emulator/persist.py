@@ -50,25 +50,25 @@ def snapshot(state: EmulatorState) -> dict[str, Any]:
 def restore(state: EmulatorState, data: dict[str, Any]) -> None:
     """Replace ``state``'s persistent part with ``data`` (from :func:`snapshot`).
 
-    :raises ValueError: for another format version or a key that is not RSA.
+    Everything is read before ``state`` changes, so a damaged file leaves it untouched.
+
+    :raises ValueError: for another format version, a key that is not RSA, or missing or
+        malformed parts.
     """
     from hybrid_calendar_google.emulator.users import User
 
-    if data.get("version") != VERSION:
+    if not isinstance(data, dict) or data.get("version") != VERSION:
         raise ValueError("unsupported emulator state file version")
-    private = serialization.load_pem_private_key(data["key"]["private_key"].encode(), None)
-    if not isinstance(private, rsa.RSAPrivateKey):
-        raise ValueError("the state file's key is not an RSA key")
-    with state.lock:
-        key = state.key
-        key.private_key, key.public_key = private, private.public_key()
-        key.private_key_id = data["key"]["private_key_id"]
-        key.client_id = data["key"]["client_id"]
-        key.client_email = data["key"]["client_email"]
-        state.sync_tokens.secret = bytes.fromhex(data["sync_secret"])
-        state.journal.seq = max(state.journal.seq, int(data["seq"]))
-        state.users = {email: User(**fields) for email, fields in data["users"].items()}
-        state.calendars = {}
+    try:
+        private = serialization.load_pem_private_key(data["key"]["private_key"].encode(), None)
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise ValueError("the state file's key is not an RSA key")
+        key_fields = {name: str(data["key"][name])
+                      for name in ("private_key_id", "client_id", "client_email")}
+        secret = bytes.fromhex(data["sync_secret"])
+        seq = int(data["seq"])
+        users = {email: User(**fields) for email, fields in data["users"].items()}
+        calendars = {}
         for cal_id, raw in data["calendars"].items():
             calendar = Calendar(cal_id, raw["owner"], acl=raw["acl"],
                                 generation=raw["generation"],
@@ -76,9 +76,22 @@ def restore(state: EmulatorState, data: dict[str, Any]) -> None:
                                 conference_requests=raw["conference_requests"])
             for event in raw["events"]:
                 calendar.store(event, int(raw["seqs"][event["id"]]))
-            state.calendars[cal_id] = calendar
-        for fields in data.get("channels", []):
-            state.channels.add(Channel(**fields))
+            calendars[cal_id] = calendar
+        channels = [Channel(**fields) for fields in data.get("channels", [])]
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"damaged emulator state file ({type(err).__name__})") from err
+    with state.lock:
+        key = state.key
+        key.private_key, key.public_key = private, private.public_key()
+        key.private_key_id = key_fields["private_key_id"]
+        key.client_id = key_fields["client_id"]
+        key.client_email = key_fields["client_email"]
+        state.sync_tokens.secret = secret
+        state.journal.seq = max(state.journal.seq, seq)
+        state.users = users
+        state.calendars = calendars
+        for channel in channels:
+            state.channels.add(channel)
         for email in state.settings.users:
             if email.lower() not in state.users:
                 state.add_user(email)
@@ -98,8 +111,12 @@ def save(state: EmulatorState, path: Path) -> None:
 
 
 def load(state: EmulatorState, path: Path) -> bool:
-    """Restore from ``path`` if it exists; returns whether it did."""
+    """Restore from ``path`` if it exists; returns whether it did.
+
+    :raises ValueError: the file is not a state file this version wrote (``state`` is
+        left unchanged).
+    """
     if not path.exists():
         return False
-    restore(state, json.loads(path.read_text()))
+    restore(state, json.loads(path.read_text(encoding="utf-8")))
     return True
