@@ -163,6 +163,18 @@ def test_attendee_response_with_attendees_omitted(cal: Any) -> None:
     assert statuses == {ALICE: "accepted", BOB: "needsAction"}
 
 
+def test_max_attendees_keeps_only_the_participant(cal: Any) -> None:
+    event = cal.events().insert(calendarId="primary", body=timed(
+        "x", START, END, attendees=[{"email": BOB}, {"email": ALICE}])).execute()
+    trimmed = cal.events().list(calendarId="primary", maxAttendees=1).execute()["items"]
+    assert [(e["id"], e["attendees"], e["attendeesOmitted"]) for e in trimmed] == [
+        (event["id"], [{"email": ALICE, "responseStatus": "needsAction", "organizer": True,
+                        "self": True}], True)]
+    full = cal.events().list(calendarId="primary", maxAttendees=2).execute()["items"]
+    assert [a["email"] for a in full[0]["attendees"]] == [BOB, ALICE]
+    assert "attendeesOmitted" not in full[0]
+
+
 def test_other_users_calendar_needs_acl(emu: RunningEmulator, cal: Any,
                                         make_service: Callable[..., Any]) -> None:
     bob = make_service(BOB)

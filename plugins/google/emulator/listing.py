@@ -176,7 +176,6 @@ def compute_items(calendar: Calendar, query: ListQuery, tz: str, limit: int,
     rows = calendar.changed_since(since) if since is not None else list(calendar.events.values())
     incremental = since is not None or query.updated_min is not None
     show_deleted = query.show_deleted or incremental
-    masters = {ev["id"]: ev for ev in calendar.events.values() if ev.get("recurrence")}
     items: list[dict[str, Any]] = []
     for event in rows:
         if query.updated_min is not None and \
@@ -199,8 +198,9 @@ def compute_items(calendar: Calendar, query: ListQuery, tz: str, limit: int,
         if cancelled:
             # cancelled exceptions of a live master are listed even without showDeleted
             # when singleEvents is false (Google's documented quirk)
-            master = masters.get(event.get("recurringEventId") or "")
-            live_exception = (master is not None and master.get("status") != "cancelled"
+            master = calendar.events.get(event.get("recurringEventId") or "")
+            live_exception = (master is not None and bool(master.get("recurrence"))
+                              and master.get("status") != "cancelled"
                               and not query.single_events)
             if show_deleted or live_exception:
                 items.append(tombstone(event))
@@ -234,13 +234,15 @@ def page(items: list[dict[str, Any]], query: ListQuery, cache: PageCache,
 
 
 def trim_attendees(items: list[dict[str, Any]], max_attendees: int | None) -> None:
-    """Apply ``maxAttendees``: keep the first N (and ``self``), flag ``attendeesOmitted``."""
+    """Apply ``maxAttendees`` as Google documents it: an event with more attendees than
+    that keeps only the participant (the ``self`` attendee, if any) and gets
+    ``attendeesOmitted``. ``items`` are the listing's copies, changed in place."""
     if max_attendees is None:
         return
     for event in items:
         attendees = event.get("attendees") or []
         if len(attendees) > max_attendees:
-            event["attendees"] = attendees[:max_attendees]
+            event["attendees"] = [a for a in attendees if a.get("self")]
             event["attendeesOmitted"] = True
 
 
