@@ -171,11 +171,6 @@ class TokenSource:
         if cached is not None and (value is None or cached.value == value):
             del self._cache[subject]
 
-    def forget(self, subject: str) -> None:
-        """Drop everything held for ``subject`` (on deactivation)."""
-        self._cache.pop(subject, None)
-        self._locks.pop(subject, None)
-
     async def _grant(self, subject: str) -> _Token:
         attempt = 0
         while True:

@@ -72,18 +72,18 @@ def decode_cursor(cursor: str) -> str:
 
 
 async def fetch_changes(client: GoogleClient, subject: str, base_url: str,
-                        cursor: str | None, now: datetime, window: SyncWindow,
-                        calendar_id: str | None = None) -> ChangeBatch:
+                        cursor: str | None, now: datetime, window: SyncWindow
+                        ) -> ChangeBatch:
     """Fetch a full snapshot (``cursor=None``) or the changes since ``cursor``.
 
     A full sync whose paging is interrupted by HTTP 410 (a page token that expired
     between pages) starts over once; a second 410 is raised.
 
-    :param subject: the user whose calendar is read (delegation subject).
-    :param calendar_id: the calendar; defaults to the user's primary (their address).
+    :param subject: the user whose primary calendar is read (delegation subject; the
+        primary calendar's id is the user's address).
     :raises SyncTokenExpiredError: the cursor's sync token is no longer valid.
     """
-    calendar = calendar_id or subject
+    calendar = subject
     query: dict[str, Any] = {"calendarId": calendar, "singleEvents": True,
                              "maxResults": window.page_size}
     if cursor is not None:

@@ -119,12 +119,6 @@ async def http(fake: FakeGoogle) -> Any:
         yield client
 
 
-@pytest.fixture
-def no_sleep() -> list[float]:
-    """Collects requested sleeps instead of sleeping."""
-    return []
-
-
 __all__ = ["CAL", "GMAIL", "TOKEN_URI", "FakeGoogle", "body", "crypt", "error"]
 
 
