@@ -117,6 +117,14 @@ class KeyStoreTests:
             await kms.unwrap(tampered, CONTEXT)
 
     @pytest.mark.anyio
+    @pytest.mark.parametrize("keep", [0, 5, 12, 27])
+    async def test_truncated_blob_fails(self, kms: GatewayKms, keep: int) -> None:
+        wrapped = await kms.wrap(os.urandom(32), CONTEXT)
+        truncated = WrappedKey(wrapped.kms, wrapped.key_ref, wrapped.blob[:keep])
+        with pytest.raises(DecryptionError):
+            await kms.unwrap(truncated, CONTEXT)
+
+    @pytest.mark.anyio
     async def test_foreign_key_is_not_answered(self, kms: GatewayKms) -> None:
         wrapped = await kms.wrap(os.urandom(32), CONTEXT)
         foreign = WrappedKey("some-other-kms", wrapped.key_ref, wrapped.blob)

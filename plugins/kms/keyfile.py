@@ -29,6 +29,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hybrid_calendar.crypto.formats import NONCE_BYTES, TAG_BYTES
 from hybrid_calendar.errors import DecryptionError, KeyManagementError
 from hybrid_calendar.models import KmsStatus, WrappedKey
 from hybrid_calendar_kms.common import key_ref, ref_version, wrap_aad
@@ -157,7 +158,7 @@ class LocalKeyring:
     def wrap(self, plaintext: bytes, context: bytes) -> WrappedKey:
         """Encrypt a data key under the current KEK; the blob is nonce ‖ ct ‖ tag."""
         ref = self.current
-        nonce = os.urandom(12)
+        nonce = os.urandom(NONCE_BYTES)
         blob = nonce + self._aeads[ref].encrypt(nonce, plaintext,
                                                 wrap_aad(KMS_NAME, ref, context))
         return WrappedKey(kms=KMS_NAME, key_ref=ref, blob=blob)
@@ -169,8 +170,10 @@ class LocalKeyring:
         if aead is None:
             raise KeyManagementError(f"local KMS key version {wrapped.key_ref!r} is not in "
                                      f"{self.path} (destroyed, or a different key file)")
+        if len(wrapped.blob) < NONCE_BYTES + TAG_BYTES:
+            raise DecryptionError("wrapped data key is truncated")
         try:
-            return aead.decrypt(wrapped.blob[:12], wrapped.blob[12:],
+            return aead.decrypt(wrapped.blob[:NONCE_BYTES], wrapped.blob[NONCE_BYTES:],
                                 wrap_aad(KMS_NAME, wrapped.key_ref, context))
         except InvalidTag:
             raise DecryptionError("wrapped data key does not authenticate under "
