@@ -61,8 +61,12 @@ class ServiceAccount:
         """Build from the key's JSON (as downloaded from the Cloud console).
 
         :param token_uri: overrides the key's ``token_uri`` (the emulator) when not empty.
-        :raises ConfigError: a field is missing or the private key cannot be read.
+        :raises ConfigError: not a JSON object, a field is missing or the private key cannot
+            be read.
         """
+        if not isinstance(info, Mapping):
+            raise ConfigError("google.service_account_file",
+                              "the service-account key is not a JSON object")
         missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
         if missing and not (missing == ["token_uri"] and token_uri):
             raise ConfigError("google.service_account_file",

@@ -152,6 +152,8 @@ def test_unreadable_key_names_the_setting(sa_info: dict[str, str]) -> None:
     assert "not a key" not in str(caught.value)
     with pytest.raises(ConfigError, match="lacks client_email"):
         ServiceAccount.from_info({**sa_info, "client_email": ""})
+    with pytest.raises(ConfigError, match="not a JSON object"):
+        ServiceAccount.from_info([sa_info])  # type: ignore[arg-type]
 
 
 def test_repr_shows_no_secret(sa_info: dict[str, str]) -> None:

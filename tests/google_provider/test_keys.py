@@ -69,3 +69,7 @@ def test_import_key_refuses_unknown_org_and_bad_keys(tmp_path: Path, sa_info: di
     assert main(["google", "import-key", "--config", str(config), "--org", "nope",
                  str(key_file)]) == 1
     assert "cannot be read" in capsys.readouterr().err
+    key_file.write_text(json.dumps([sa_info]))  # valid JSON, but not a key object
+    assert main(["google", "import-key", "--config", str(config), "--org", "nope",
+                 str(key_file)]) == 1
+    assert "not a JSON object" in capsys.readouterr().err
