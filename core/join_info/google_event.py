@@ -9,9 +9,11 @@ fields of the wrong type are ignored rather than trusted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hybrid_calendar.models import Attendee, CalendarEvent, Conference, ConferenceEntryPoint
 
@@ -119,7 +121,7 @@ def _when(value: Any) -> tuple[datetime | None, bool]:
     when = _mapping(value)
     moment = when.get("dateTime")
     if type(moment) is str:
-        return _datetime(moment), False
+        return _datetime(moment, when.get("timeZone")), False
     if type(when.get("date")) is str:
         try:
             day = date.fromisoformat(when["date"])
@@ -129,14 +131,26 @@ def _when(value: Any) -> tuple[datetime | None, bool]:
     return None, False
 
 
-def _datetime(value: Any) -> datetime | None:
+def _datetime(value: Any, zone: Any = None) -> datetime | None:
+    """An RFC 3339 value; one without offset is read in ``zone`` (the ``timeZone`` field
+    next to it, as the API does for requests), else in UTC."""
     if type(value) is not str or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)  # Python 3.11 accepts "Z"
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is not None:
+        return parsed
+    return parsed.replace(tzinfo=_zone(zone) if type(zone) is str else UTC)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

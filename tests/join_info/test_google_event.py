@@ -69,6 +69,17 @@ def test_all_day_and_minimal() -> None:
     assert event.status == "confirmed" and event.conference is None
 
 
+def test_time_without_offset_is_read_in_its_time_zone() -> None:
+    # one week apart across Berlin's DST change (2026-03-29): same wall clock, other offset
+    event = event_from_google({
+        "id": "x", "start": {"dateTime": "2026-03-23T09:00:00", "timeZone": "Europe/Berlin"},
+        "end": {"dateTime": "2026-03-30T09:00:00", "timeZone": "Europe/Berlin"},
+        "originalStartTime": {"dateTime": "2026-03-23T09:00:00", "timeZone": "Nowhere/X"}})
+    assert event.start == datetime(2026, 3, 23, 8, tzinfo=UTC)
+    assert event.end == datetime(2026, 3, 30, 7, tzinfo=UTC)
+    assert event.original_start == datetime(2026, 3, 23, 9, tzinfo=UTC)  # unknown zone: UTC
+
+
 def test_minimal_tombstone() -> None:
     event = event_from_google({"id": "gone", "status": "cancelled"}, "c")
     assert event.cancelled and event.start is None and event.end is None
