@@ -201,7 +201,7 @@ class TokenSource:
                         error not in _TRANSIENT_GRANT_ERRORS):
                     raise grant_error(response.status_code, error,
                                       str(body.get("error_description", "")),
-                                      self.account.client_id)
+                                      self.account.client_id, self.scopes)
                 failure = TransientError(
                     f"token endpoint failed with HTTP {response.status_code}"
                     + (f" ({error})" if error else ""), status=response.status_code,
@@ -222,13 +222,16 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def grant_error(status: int, error: str, description: str, client_id: str
-                ) -> AccessDeniedError | AuthError:
+def grant_error(status: int, error: str, description: str, client_id: str,
+                requested: tuple[str, ...] = DEFAULT_SCOPES) -> AccessDeniedError | AuthError:
     """Translate a refused JWT-bearer grant into an exception an admin can act on.
+
+    :param requested: the scopes the grant asked for (``google.scopes``): what the admin
+        must delegate.
 
     The message never quotes the user's address, the key or the token.
     """
-    scopes = ", ".join(DEFAULT_SCOPES)
+    scopes = ", ".join(requested)
     client = f"client ID {client_id}" if client_id else "the service account's client ID"
     lowered = description.lower()
     if error == "unauthorized_client":
@@ -255,8 +258,9 @@ def grant_error(status: int, error: str, description: str, client_id: str
             "the account in the Google Admin console, then re-activate.",
             status=status, reason=error)
     if error == "invalid_scope":
-        return AuthError(f"Google rejected the configured scopes: use {scopes} "
-                         "(google.scopes).", status=status, reason=error)
+        return AuthError("Google rejected the configured scopes: use "
+                         f"{', '.join(DEFAULT_SCOPES)} (google.scopes).", status=status,
+                         reason=error)
     if error in {"invalid_client", "deleted_client", "disabled_client", "org_internal"}:
         return AuthError(f"The service account cannot get tokens ({error}): check that it "
                          "exists, is enabled and that its key is current.",

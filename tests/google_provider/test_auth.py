@@ -114,6 +114,16 @@ async def test_grant_errors_map_to_admin_reasons(
 
 
 @pytest.mark.anyio
+async def test_delegation_error_names_the_requested_scopes(
+        sa_info: dict[str, str], fake: FakeGoogle, http: httpx.AsyncClient) -> None:
+    fake.token_failures.append(httpx.Response(401, json={"error": "unauthorized_client"}))
+    only_calendar = ("https://www.googleapis.com/auth/calendar",)
+    with pytest.raises(AccessDeniedError, match="Domain-wide delegation") as caught:
+        await _source(sa_info, http, scopes=only_calendar).token("alice@example.com")
+    assert "auth/calendar." in str(caught.value) and "gmail" not in str(caught.value)
+
+
+@pytest.mark.anyio
 async def test_transient_token_failures_are_retried(sa_info: dict[str, str], fake: FakeGoogle,
                                                     http: httpx.AsyncClient) -> None:
     fake.token_failures += [httpx.Response(503), httpx.Response(
