@@ -110,3 +110,21 @@ def test_unknown_settings_rejected(bad: dict[str, int]) -> None:
 
     with pytest.raises(TypeError, match="unknown_setting"), running_emulator(**bad):
         pass
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--faults", "{latency"], "argument --faults: not JSON"),
+    (["--faults", "[1]"], "argument --faults: must be a JSON object"),
+    (["--faults", '{"no_such_control": 1}'], "error: --faults: unknown control key"),
+    (["--seed", "many"], "argument --seed: invalid int value"),
+])
+def test_cli_rejects_bad_faults_and_seed(tmp_path: Path, extra: list[str], message: str
+                                         ) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
+         "--users", ALICE, "--service-account-out", str(tmp_path / "k.json"), *extra],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "k.json").exists()

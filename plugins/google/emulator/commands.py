@@ -7,11 +7,16 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
+
+if TYPE_CHECKING:
+    from hybrid_calendar_google.emulator.state import EmulatorState
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,13 +41,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-gzip", action="store_true",
                         help="never gzip responses (default: gzip when the request asks as "
                              "Google's performance guide says)")
-    parser.add_argument("--faults", default=None, metavar="JSON",
+    parser.add_argument("--faults", type=_json_object, default=None, metavar="JSON",
                         help="initial control document, e.g. '{\"latency_ms\": 20}'")
-    parser.add_argument("--seed", default=None, metavar="N",
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
                         help="bulk-seed every user with N events (skipped when state is loaded)")
     parser.add_argument("--state-file", type=Path, default=None, metavar="FILE",
                         help="load state from FILE if it exists and save it there on exit "
                              "(default: memory only)")
+
+
+def _json_object(text: str) -> dict[str, object]:
+    """An argparse type: a JSON object (argparse reports anything else as a usage error)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not JSON ({err.msg})") from err
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,14 +88,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             loaded = load(state, args.state_file)
         except ValueError as err:  # not overwritten on exit: the file may be worth saving
-            sock.close()
-            state.close()
-            print(f"error: {args.state_file}: {err}", file=sys.stderr)
-            return 2
+            return _refuse(sock, state, f"{args.state_file}: {err}")
     if args.faults:
-        state.control(json.loads(args.faults))
+        try:
+            state.control(args.faults)
+        except ValueError as err:
+            return _refuse(sock, state, f"--faults: {err}")
     if args.seed and not loaded:
-        state.bulk_seed(users, int(args.seed))
+        state.bulk_seed(users, args.seed)
     out: Path = args.service_account_out
     out.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -99,6 +115,14 @@ def run(args: argparse.Namespace) -> int:
 
             save(state, args.state_file)
     return 0
+
+
+def _refuse(sock: socket.socket, state: EmulatorState, message: str) -> int:
+    """Give up before serving: release the port and the state, print ``message``."""
+    sock.close()
+    state.close()
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 @hookimpl
