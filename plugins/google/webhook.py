@@ -7,7 +7,8 @@ sync the user (one pending job per user); it never calls Google and answers at o
 * missing ``X-Goog-Channel-ID`` → 400; unknown channel (or not a Google channel, or an id
   longer than Google's 64 characters, rejected without a look-up) → 404;
 * token (``X-Goog-Channel-Token``) absent or wrong → 403, compared in constant time
-  against the stored digest; a resource id different from the channel's → 403;
+  against the stored digest; a resource id (``X-Goog-Resource-ID``, which Google always
+  sends) absent or different from the channel's → 403;
   all of these before any database write or Google call;
 * ``X-Goog-Resource-State: sync`` (the channel's first message) → 200, nothing to do;
 * ``exists`` (or any other state) → ``engine.request_sync(user_id, "push")`` → 200;
@@ -53,7 +54,7 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
             log.warning("push notification with a wrong channel token rejected")
             return Response("forbidden", status_code=403)
         resource_id = headers.get("x-goog-resource-id")
-        if channel.resource_id and resource_id and resource_id != channel.resource_id:
+        if channel.resource_id and resource_id != channel.resource_id:
             return Response("forbidden", status_code=403)
         state = headers.get("x-goog-resource-state", "")
         if state == "sync":

@@ -92,6 +92,7 @@ async def test_sync_message_is_acknowledged_without_a_job(receiver: Any) -> None
     ({"X-Goog-Channel-Token": ""}, 403),
     ({"X-Goog-Channel-Token": TOKEN[:-1]}, 403),
     ({"X-Goog-Resource-ID": "RES-other"}, 403),
+    ({"X-Goog-Resource-ID": ""}, 403),
 ])
 async def test_bad_notifications_are_rejected_before_any_work(
         receiver: Any, overrides: dict[str, str], status: int) -> None:
