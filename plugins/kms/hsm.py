@@ -120,6 +120,13 @@ class HsmKeyring:
         return self._call("rotate", lambda s: self._generate(
             s, max(self._versions(s), default=0) + 1))
 
+    def check(self) -> None:
+        """Open the token and list its KEKs (a token with none yet is fine).
+
+        :raises KeyManagementError: module missing, token absent, PIN wrong, no AES-GCM.
+        """
+        self._call("check", self._versions)
+
     def status(self) -> KmsStatus:
         """Healthy when the token answers and holds a KEK."""
         try:

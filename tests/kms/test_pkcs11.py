@@ -72,7 +72,9 @@ async def test_missing_token_or_module_is_not_viable(softhsm: SoftHsm, tmp_path:
     missing = str(tmp_path / "libnothing.so")
     status = await GatewayKms(hsm_gateway(softhsm, module=missing)).status()
     assert not status.healthy and "not found" in (status.reason or "")
-    plugin.viable(hsm_gateway(softhsm).config)
+    with pytest.raises(KeyManagementError, match="not found"):
+        plugin.viable(hsm_gateway(softhsm, module=missing).config)
+    plugin.viable(hsm_gateway(softhsm).config)  # a token without a KEK yet is viable
 
 
 @pytest.mark.anyio
