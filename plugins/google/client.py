@@ -95,8 +95,6 @@ class GoogleClient:
         self.tokens = tokens
         self.quota = quota
         self.backoff = backoff or Backoff()
-        self.calls = 0
-        """Requests sent (every attempt), for tests and metrics."""
 
     async def call(self, subject: str, method: ApiMethod, base_url: str, *,
                    body: Mapping[str, Any] | None = None,
@@ -120,7 +118,6 @@ class GoogleClient:
                                "Accept": "application/json", **COMPRESSED}
             if headers:
                 request_headers.update(headers)
-            self.calls += 1
             try:
                 response = await self.http.request(
                     prepared.method, prepared.url, params=prepared.params,
