@@ -165,3 +165,52 @@ async def test_recurring_changes_arrive_as_instances(emu_gateway: Any, emulator:
     gone = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, changes.next_cursor)
     assert series["id"] not in {e.id for e in gone.events if not e.cancelled}
     assert {e.id for e in gone.events if e.cancelled} >= set(instances) - {instances[2]}
+
+
+@pytest.mark.anyio
+async def test_time_zones_all_day_and_wall_clock_of_series(emu_gateway: Any,
+                                                           emulator: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    state = emulator.state
+    new_york = ZoneInfo("America/New_York")
+    day = datetime.now(UTC).date() + timedelta(days=2)
+    offset = state.insert_event("alice@example.com", {
+        "summary": "offset", "start": {"dateTime": f"{day}T10:00:00+05:30"},
+        "end": {"dateTime": f"{day}T11:00:00+05:30"}})
+    all_day = state.insert_event("alice@example.com", {
+        "summary": "holiday", "start": {"date": str(day)},
+        "end": {"date": str(day + timedelta(days=1))}})
+    first = datetime.now(new_york).date() - timedelta(days=30)
+    series = state.insert_event("alice@example.com", {
+        "summary": "stand-up", "recurrence": ["RRULE:FREQ=WEEKLY"],
+        "start": {"dateTime": f"{first}T09:00:00", "timeZone": "America/New_York"},
+        "end": {"dateTime": f"{first}T09:30:00", "timeZone": "America/New_York"}})
+    batch = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    by_id = {e.id: e for e in batch.events}
+    assert by_id[offset["id"]].start == datetime.combine(day, datetime.min.time(), UTC
+                                                         ) + timedelta(hours=4, minutes=30)
+    assert by_id[offset["id"]].start.tzinfo is not None
+    holiday = by_id[all_day["id"]]
+    assert holiday.all_day and holiday.start is not None
+    assert holiday.start.date() == day
+    instances = [e for e in batch.events if e.recurring_event_id == series["id"]]
+    assert len(instances) >= 5
+    # the local wall-clock time holds across any DST change in the window
+    assert {(e.start.astimezone(new_york).hour, e.start.astimezone(new_york).minute)
+            for e in instances if e.start is not None} == {(9, 0)}
+
+
+@pytest.mark.anyio
+async def test_event_moved_out_of_the_window_arrives_with_its_new_time(
+        emu_gateway: Any, emulator: Any) -> None:
+    state = emulator.state
+    moving = state.insert_event("alice@example.com", _timed("moving", 1))
+    first = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    assert moving["id"] in {e.id for e in first.events}
+    state.patch_event("alice@example.com", moving["id"], {
+        "start": {"dateTime": _at(90)}, "end": {"dateTime": _at(90, 11)}})
+    changes = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, first.next_cursor)
+    (moved,) = changes.events
+    assert moved.id == moving["id"] and not moved.cancelled
+    assert moved.start == datetime.strptime(_at(90), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
