@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.builder import opened_gateway
 from hybrid_calendar.crypto import FieldCipher
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.models import JoinInfo, Meeting, Organisation, User, UserState
@@ -25,11 +25,8 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     config, pm = load_settings(None, overrides={
         "gateway": {"data_dir": str(tmp_path / "var")},
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
-    gateway = build_gateway(config, pm)
-    await gateway.store.open()
-    yield gateway
-    await gateway.state["cipher"].aclose()
-    await gateway.store.close()
+    async with opened_gateway(config, pm) as gateway:
+        yield gateway
 
 
 def meetings(user: User, count: int) -> list[Meeting]:

@@ -129,7 +129,7 @@ async def make_gateway(tmp_path: Any) -> Any:
     ``await make_gateway(google={...}, http=client)`` returns an opened gateway; all are
     closed at the end of the test.
     """
-    from hybrid_calendar.builder import build_gateway
+    from hybrid_calendar.builder import build_gateway, close_gateway
     from hybrid_calendar.models import Organisation
     from hybrid_calendar.settings import load_settings
 
@@ -151,9 +151,7 @@ async def make_gateway(tmp_path: Any) -> Any:
 
     yield make
     for gateway in opened:
-        await gateway.store.close()
-        if gateway.http is not None and not gateway.http.is_closed:
-            await gateway.http.aclose()
+        await close_gateway(gateway)
 
 
 def google_settings(sa_info: dict[str, str], **extra: Any) -> dict[str, Any]:

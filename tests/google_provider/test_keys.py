@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.builder import opened_gateway
 from hybrid_calendar.cli import main
 from hybrid_calendar.commands import load_config
 from hybrid_calendar.models import Organisation
@@ -24,17 +24,11 @@ def _config(tmp_path: Path) -> Path:
 
 def _with_store(config: Path, action: str, org_id: str = "org1") -> str | None:
     async def run() -> str | None:
-        cfg, pm = load_config(str(config))
-        gateway = build_gateway(cfg, pm)
-        await gateway.store.open()
-        try:
+        async with opened_gateway(*load_config(str(config))) as gateway:
             if action == "create":
                 await gateway.store.put_organisation(Organisation(org_id, "Org", "example.com"))
                 return None
             return await gateway.store.get_org_secret(org_id, ORG_SECRET_NAME)
-        finally:
-            await gateway.state["cipher"].aclose()
-            await gateway.store.close()
 
     return asyncio.run(run())
 
