@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from hybrid_calendar.errors import GatewayError
-from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount
+from hybrid_calendar_google.auth import ServiceAccount
 from hybrid_calendar_google.context import ORG_SECRET_NAME
 
 
@@ -26,8 +26,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("key_file", help="service-account key JSON downloaded from Cloud")
 
 
-async def import_key(config_path: str | None, org_id: str, text: str) -> str:
-    """Validate the key JSON ``text`` and store it for ``org_id``; return its client ID."""
+async def import_key(config_path: str | None, org_id: str, text: str
+                     ) -> tuple[str, tuple[str, ...]]:
+    """Validate the key JSON ``text`` and store it for ``org_id``.
+
+    :returns: the key's client ID and the configured scopes (``google.scopes``): what an
+        admin must authorise for domain-wide delegation.
+    """
     from hybrid_calendar.builder import opened_gateway
     from hybrid_calendar.commands import load_config
 
@@ -37,18 +42,18 @@ async def import_key(config_path: str | None, org_id: str, text: str) -> str:
         if await gateway.store.get_organisation(org_id) is None:
             raise GatewayError(f"unknown organisation {org_id!r}: create it first")
         await gateway.store.put_org_secret(org_id, ORG_SECRET_NAME, text)
-    return account.client_id
+    return account.client_id, tuple(config.get("google", "scopes"))
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``google import-key``; exit status 0 on success, 1 on a reported error."""
     try:
         text = Path(args.key_file).read_text()
-        client_id = asyncio.run(import_key(args.config, args.org, text))
+        client_id, scopes = asyncio.run(import_key(args.config, args.org, text))
     except (OSError, ValueError, GatewayError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"stored the service-account key of organisation {args.org} (encrypted).")
     print(f"Authorise client ID {client_id or '(missing in key)'} for domain-wide delegation "
-          f"with the scopes: {','.join(DEFAULT_SCOPES)}")
+          f"with the scopes: {','.join(scopes)}")
     return 0

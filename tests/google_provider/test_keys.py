@@ -15,10 +15,11 @@ from hybrid_calendar.models import Organisation
 from hybrid_calendar_google.context import ORG_SECRET_NAME
 
 
-def _config(tmp_path: Path) -> Path:
+def _config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "gateway.toml"
     path.write_text(f'[gateway]\ndata_dir = "{tmp_path / "data"}"\n'
-                    '[plugins]\nenabled = ["google", "kms_local"]\nload_entrypoints = false\n')
+                    '[plugins]\nenabled = ["google", "kms_local"]\nload_entrypoints = false\n'
+                    + extra)
     return path
 
 
@@ -67,3 +68,15 @@ def test_import_key_refuses_unknown_org_and_bad_keys(tmp_path: Path, sa_info: di
     assert main(["google", "import-key", "--config", str(config), "--org", "nope",
                  str(key_file)]) == 1
     assert "not a JSON object" in capsys.readouterr().err
+
+
+def test_import_key_names_the_configured_scopes(tmp_path: Path, sa_info: dict[str, str],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, '[google]\nscopes = ["https://www.googleapis.com/auth/calendar"]\n')
+    _with_store(config, "create")
+    key_file = tmp_path / "sa.json"
+    key_file.write_text(json.dumps(sa_info))
+    assert main(["google", "import-key", "--config", str(config), "--org", "org1",
+                 str(key_file)]) == 0
+    out = capsys.readouterr().out
+    assert "scopes: https://www.googleapis.com/auth/calendar\n" in out and "gmail" not in out
