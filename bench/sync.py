@@ -54,7 +54,7 @@ from hybrid_calendar.runtime import tune_garbage_collector
 from hybrid_calendar.settings import load_settings
 from hybrid_calendar_google.client import COMPRESSED
 from hybrid_calendar_google.context import context
-from hybrid_calendar_google.emulator.testing import running_emulator
+from hybrid_calendar_google_emulator.testing import running_emulator
 
 UNLIMITED = 100_000_000
 """Budget used on both sides (gateway and emulator) so quotas never throttle the run."""

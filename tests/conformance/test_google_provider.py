@@ -15,7 +15,7 @@ from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.models import Organisation, User, UserState
 from hybrid_calendar.settings import load_settings
 from hybrid_calendar.testing import ProviderTests, ProviderWorld
-from hybrid_calendar_google.emulator.testing import RunningEmulator, running_emulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 ALICE = "alice@example.com"
 

@@ -1,4 +1,5 @@
-"""Every package folder is listed in pyproject.toml, so wheels contain all the code."""
+"""Every package folder is found by pyproject.toml, so wheels contain all the code, and each
+source folder holds its packages under their import names."""
 
 from __future__ import annotations
 
@@ -8,11 +9,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_package_folder_is_declared() -> None:
+def _find() -> dict[str, object]:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    declared = set(setuptools["packages"])
-    for name, folder in setuptools["package-dir"].items():
-        for init in (ROOT / folder).rglob("__init__.py"):
-            relative = init.parent.relative_to(ROOT / folder)
-            package = ".".join((name, *relative.parts))
-            assert package in declared, f"{package} ({init.parent}) missing from pyproject"
+    found: dict[str, object] = setuptools["packages"]["find"]
+    return found
+
+
+def test_every_source_folder_is_searched_for_packages() -> None:
+    searched = set(_find()["where"])  # type: ignore[arg-type]
+    source_folders = {"core", *(f"plugins/{p.name}" for p in (ROOT / "plugins").iterdir()
+                                if p.is_dir() and not p.name.startswith(("_", ".")))}
+    assert source_folders == searched
+
+
+def test_folder_names_are_import_names() -> None:
+    for where in _find()["where"]:  # type: ignore[attr-defined]
+        for child in (ROOT / where).iterdir():
+            if child.name.startswith((".", "_")) or not child.is_dir():
+                continue
+            assert (child / "__init__.py").exists(), f"{child} is not a package"
+            assert child.name.startswith("hybrid_calendar"), (
+                f"{child}: packages are named hybrid_calendar* so they cannot collide")

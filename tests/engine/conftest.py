@@ -28,7 +28,7 @@ from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.logs import RedactingFilter
 from hybrid_calendar.models import Notification
 from hybrid_calendar.settings import load_settings
-from hybrid_calendar_google.emulator.testing import RunningEmulator, running_emulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 DOMAIN = "example.com"
 ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))

@@ -8,7 +8,7 @@ from typing import Any
 import httplib2
 import pytest
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator, running_emulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 from tests.google_emulator.helpers import (
     ALICE,
     BOB,

@@ -8,7 +8,7 @@ from typing import Any
 
 from googleapiclient.discovery import build
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

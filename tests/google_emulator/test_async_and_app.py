@@ -6,10 +6,10 @@ import httpx
 import pytest
 from google.auth import crypt, jwt
 
-from hybrid_calendar_google.emulator.app import create_app
-from hybrid_calendar_google.emulator.settings import EmulatorSettings
-from hybrid_calendar_google.emulator.state import EmulatorState
-from hybrid_calendar_google.emulator.testing import running_emulator
+from hybrid_calendar_google_emulator.app import create_app
+from hybrid_calendar_google_emulator.settings import EmulatorSettings
+from hybrid_calendar_google_emulator.state import EmulatorState
+from hybrid_calendar_google_emulator.testing import running_emulator
 from tests.google_emulator.helpers import ALICE, CALENDAR, timed
 
 

@@ -16,12 +16,12 @@ from googleapiclient.discovery import build
 
 from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.plugins import get_plugin_manager
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 from tests.google_emulator.helpers import ALICE, CALENDAR
 
 
 def test_command_registered_through_hook() -> None:
-    pm = get_plugin_manager(["google"], load_entrypoints=False)
+    pm = get_plugin_manager(["google_emulator"], load_entrypoints=False)
     found: dict[str, argparse.ArgumentParser] = {}
 
     def register(name: str, help: str, configure: object, run: object) -> None:
@@ -106,7 +106,7 @@ def test_bulk_seed_1000_users_x_50_events_fast(emu: RunningEmulator) -> None:
 
 @pytest.mark.parametrize("bad", [{"unknown_setting": 1}])
 def test_unknown_settings_rejected(bad: dict[str, int]) -> None:
-    from hybrid_calendar_google.emulator.testing import running_emulator
+    from hybrid_calendar_google_emulator.testing import running_emulator
 
     with pytest.raises(TypeError, match="unknown_setting"), running_emulator(**bad):
         pass

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 from tests.google_emulator.helpers import ALICE, BOB, CAROL, Receiver, timed
 
 START, END = "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"

@@ -11,7 +11,7 @@ import pytest
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 from tests.google_emulator.helpers import ALICE, BOB, CAROL, GMAIL_SETTINGS, timed
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from googleapiclient.errors import HttpError
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 from tests.google_emulator.helpers import ALICE, BOB, timed
 from tests.google_emulator.test_events import emu_token
 
@@ -124,7 +124,7 @@ def test_google_api_python_client_gets_and_decodes_gzip(emu: RunningEmulator,
 
 
 def test_gzip_can_be_switched_off() -> None:
-    from hybrid_calendar_google.emulator.testing import running_emulator
+    from hybrid_calendar_google_emulator.testing import running_emulator
 
     with running_emulator(users=[ALICE], fresh_key=False, gzip_responses=False) as emu:
         response = httpx.get(emu.calendar_endpoint + "users/me/settings/locale",

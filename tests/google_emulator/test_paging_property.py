@@ -7,11 +7,11 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hybrid_calendar_google.emulator.app import build_dispatcher
-from hybrid_calendar_google.emulator.dispatch import ApiRequest, Dispatcher
-from hybrid_calendar_google.emulator.errors import ApiError
-from hybrid_calendar_google.emulator.settings import CALENDAR_SCOPE, EmulatorSettings
-from hybrid_calendar_google.emulator.state import EmulatorState
+from hybrid_calendar_google_emulator.app import build_dispatcher
+from hybrid_calendar_google_emulator.dispatch import ApiRequest, Dispatcher
+from hybrid_calendar_google_emulator.errors import ApiError
+from hybrid_calendar_google_emulator.settings import CALENDAR_SCOPE, EmulatorSettings
+from hybrid_calendar_google_emulator.state import EmulatorState
 from tests.google_emulator.helpers import ALICE, timed
 
 

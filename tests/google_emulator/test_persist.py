@@ -11,9 +11,9 @@ import pytest
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
-from hybrid_calendar_google.emulator.persist import load, save
-from hybrid_calendar_google.emulator.settings import EmulatorSettings
-from hybrid_calendar_google.emulator.state import EmulatorState
+from hybrid_calendar_google_emulator.persist import load, save
+from hybrid_calendar_google_emulator.settings import EmulatorSettings
+from hybrid_calendar_google_emulator.state import EmulatorState
 from tests.google_emulator.helpers import ALICE, BOB, CALENDAR, timed
 
 

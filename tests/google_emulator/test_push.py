@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator, running_emulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 from tests.google_emulator.helpers import ALICE, Receiver, timed
 
 START, END = "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"

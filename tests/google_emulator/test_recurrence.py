@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from googleapiclient.errors import HttpError
 
-from hybrid_calendar_google.emulator.recurrence import instance_id, occurrences
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.recurrence import instance_id, occurrences
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 from tests.google_emulator.helpers import ALICE
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 from tests.google_emulator.helpers import ALICE, timed
 
 
@@ -190,7 +190,7 @@ def test_page_token_retry_and_other_calendar(emu: RunningEmulator, cal: Any,
 
 
 def test_updated_min_too_long_ago() -> None:
-    from hybrid_calendar_google.emulator.testing import running_emulator
+    from hybrid_calendar_google_emulator.testing import running_emulator
     from tests.google_emulator.helpers import calendar_service
 
     with running_emulator(users=[ALICE], updated_min_max_age=3600, fresh_key=False) as emu:

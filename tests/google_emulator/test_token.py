@@ -15,7 +15,7 @@ from google.auth.exceptions import RefreshError
 from google_auth_httplib2 import Request
 from googleapiclient.errors import HttpError
 
-from hybrid_calendar_google.emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 from tests.google_emulator.helpers import ALICE, CALENDAR
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -96,7 +96,7 @@ def test_signature_from_another_key_rejected(emu: RunningEmulator) -> None:
 
 def running_other() -> Any:
     """A second emulator (a different key)."""
-    from hybrid_calendar_google.emulator.testing import running_emulator
+    from hybrid_calendar_google_emulator.testing import running_emulator
 
     return running_emulator(users=[ALICE])
 

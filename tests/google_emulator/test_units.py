@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hybrid_calendar_google.emulator.errors import ApiError
-from hybrid_calendar_google.emulator.fields import apply_fields, parse_fields
-from hybrid_calendar_google.emulator.query import parse_list_query
-from hybrid_calendar_google.emulator.quickadd import parse_quick_add
-from hybrid_calendar_google.emulator.recurrence import occurrences, split_instance_id
+from hybrid_calendar_google_emulator.errors import ApiError
+from hybrid_calendar_google_emulator.fields import apply_fields, parse_fields
+from hybrid_calendar_google_emulator.query import parse_list_query
+from hybrid_calendar_google_emulator.quickadd import parse_quick_add
+from hybrid_calendar_google_emulator.recurrence import occurrences, split_instance_id
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -164,7 +164,7 @@ def google_settings(sa_info: dict[str, str], **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def emulator() -> Any:
     """The Google emulator on loopback with two users (fresh per test)."""
-    from hybrid_calendar_google.emulator.testing import running_emulator
+    from hybrid_calendar_google_emulator.testing import running_emulator
 
     with running_emulator(domain="example.com",
                           users=["alice@example.com", "bob@example.com"]) as emu:
