@@ -51,28 +51,40 @@ def meeting_json(meeting: Meeting) -> dict[str, Any]:
             "status": meeting.status}
 
 
+def admin_only(gateway: Gateway, endpoint: Endpoint) -> Endpoint:
+    """Wrap an endpoint so it answers only ``Authorization: Bearer <gateway.admin_token>``
+    (404 while no admin token is configured, 401 for anything else)."""
+
+    async def wrapper(request: Request) -> Response:
+        expected = gateway.config.get("gateway", "admin_token").reveal()
+        if not expected:
+            raise HTTPException(404, "admin API disabled: set gateway.admin_token")
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            raise HTTPException(401, "missing or wrong admin token")
+        return await endpoint(request)
+    return wrapper
+
+
+def read_json_object(data: Any) -> dict[str, Any]:
+    """Check that a parsed request body is a JSON object (400 otherwise)."""
+    if not isinstance(data, dict):
+        raise HTTPException(400, "body must be a JSON object")
+    return data
+
+
 def admin_routes(gateway: Gateway) -> list[BaseRoute]:
     """The API routes; every one requires ``Authorization: Bearer <gateway.admin_token>``."""
 
     def guarded(endpoint: Endpoint) -> Endpoint:
-        async def wrapper(request: Request) -> Response:
-            expected = gateway.config.get("gateway", "admin_token").reveal()
-            if not expected:
-                raise HTTPException(404, "admin API disabled: set gateway.admin_token")
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-                raise HTTPException(401, "missing or wrong admin token")
-            return await endpoint(request)
-        return wrapper
+        return admin_only(gateway, endpoint)
 
     async def body(request: Request) -> dict[str, Any]:
         try:
             data = await request.json()
         except ValueError:
             raise HTTPException(400, "body must be JSON") from None
-        if not isinstance(data, dict):
-            raise HTTPException(400, "body must be a JSON object")
-        return data
+        return read_json_object(data)
 
     async def user_or_404(request: Request) -> User:
         user = await gateway.store.get_user(request.path_params["user_id"])

@@ -67,3 +67,11 @@ def m002_schedules_presence_timezone(db: Database) -> None:
 def m003_drop_unused_sync_columns(db: Database) -> None:
     """Sync state keeps what the engine reads: cursor, last sync, out-of-office."""
     db.table("sync_state").transform(drop={"last_notification_at", "last_error"})
+
+
+@migrations()
+def m004_people_access_outbox_webhooks(db: Database) -> None:
+    """Personal access, the stream outbox and signed webhooks (``hybrid_calendar.people``)."""
+    from hybrid_calendar.people.schema import create_people_tables
+
+    create_people_tables(db)

@@ -1,0 +1,25 @@
+"""Running SQL on the store's connection, serialized with every other store operation."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+T = TypeVar("T")
+
+
+async def run(gateway: Gateway, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``fn(connection)`` in the store's worker (the people tables live in its file)."""
+    result: T = await gateway.store.call(lambda db: fn(db.conn))
+    return result
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Run a query; rows as dicts of column name to value."""
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,43 @@
+"""The built-in plugin ``people``: the gateway's own channels to people and room displays.
+
+It declares the ``[people]`` settings, mounts the personal API, page, feed and stream,
+the administrator's access and webhook routes, adds the ``access`` CLI group, and is a
+sink: every notification goes into the durable stream outbox and to the organisation's
+signed webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.routing import BaseRoute
+
+from hybrid_calendar import hookimpl
+from hybrid_calendar.config import SettingSpec
+from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.people.admin import access_admin_routes
+from hybrid_calendar.people.api import api_routes
+from hybrid_calendar.people.commands import Configure, Run, register_access_commands
+from hybrid_calendar.people.settings import PEOPLE_SETTINGS
+from hybrid_calendar.people.signin import signin_routes
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec], None]) -> None:
+    """Declare the ``[people]`` keys."""
+    for spec in PEOPLE_SETTINGS:
+        register(spec)
+
+
+@hookimpl
+def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
+    """Mount the personal and the administrator's routes."""
+    for route in (*api_routes(gateway), *signin_routes(gateway),
+                  *access_admin_routes(gateway)):
+        register(route)
+
+
+@hookimpl
+def register_commands(register: Callable[[str, str, Configure, Run], None]) -> None:
+    """Add ``access issue|list|revoke``."""
+    register_access_commands(register)
