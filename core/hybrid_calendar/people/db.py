@@ -6,8 +6,11 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hybrid_calendar.errors import StoreError
+
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.store.base import FieldCipher, Sealer
 
 T = TypeVar("T")
 
@@ -23,3 +26,15 @@ def rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str,
     cursor = conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+async def sealer(gateway: Gateway, org_id: str, user_id: str | None) -> Sealer:
+    """The sealer of a user's (or, with None, the organisation's) data key.
+
+    The people tables are sealed with the same cipher as the store's own rows.
+    """
+    cipher: FieldCipher | None = getattr(gateway, "cipher", None) or gateway.state.get(
+        "cipher") or getattr(gateway.store, "cipher", None)
+    if cipher is None:
+        raise StoreError("no field cipher: build the gateway with hybrid_calendar.builder")
+    return await cipher.sealer(org_id, user_id)

@@ -15,12 +15,15 @@ from starlette.routing import BaseRoute
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import SettingSpec
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.models import Notification
 from hybrid_calendar.people.admin import access_admin_routes
 from hybrid_calendar.people.api import api_routes
 from hybrid_calendar.people.commands import Configure, Run, register_access_commands
 from hybrid_calendar.people.feed import feed_routes
+from hybrid_calendar.people.service import people_service
 from hybrid_calendar.people.settings import PEOPLE_SETTINGS
 from hybrid_calendar.people.signin import signin_routes
+from hybrid_calendar.people.stream import stream_routes
 
 
 @hookimpl
@@ -34,7 +37,8 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Mount the personal and the administrator's routes."""
     for route in (*api_routes(gateway), *signin_routes(gateway),
-                  *feed_routes(gateway), *access_admin_routes(gateway)):
+                  *feed_routes(gateway), *stream_routes(gateway),
+                  *access_admin_routes(gateway)):
         register(route)
 
 
@@ -42,3 +46,21 @@ def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> 
 def register_commands(register: Callable[[str, str, Configure, Run], None]) -> None:
     """Add ``access issue|list|revoke``."""
     register_access_commands(register)
+
+
+@hookimpl
+async def deliver_notification(gateway: Gateway, notification: Notification) -> None:
+    """Record the notification in the stream outbox and queue it for webhooks."""
+    await people_service(gateway).deliver(notification)
+
+
+@hookimpl
+async def startup(gateway: Gateway) -> None:
+    """Start the outbox retention loop and the webhook worker."""
+    await people_service(gateway).start()
+
+
+@hookimpl
+async def shutdown(gateway: Gateway) -> None:
+    """Stop them."""
+    await people_service(gateway).stop()

@@ -4,6 +4,7 @@
   SHA-256 digests only.
 * ``people_outbox``: every stream event, in order (``seq`` is the SSE event id; AUTOINCREMENT
   so ids are never reused, even after the whole outbox was purged). Payloads are sealed.
+* ``people_meta``: small facts, e.g. the highest outbox ``seq`` ever purged.
 * ``people_webhooks`` / ``people_webhook_deliveries``: registered endpoints (URL and signing
   secret sealed under the organisation's key) and their durable delivery queue.
 """
@@ -14,7 +15,7 @@ from sqlite_utils import Database
 
 
 def create_people_tables(db: Database) -> None:
-    """Create the four tables and their indexes."""
+    """Create the tables and their indexes."""
     db.table("people_access").create({
         "id": str, "user_id": str, "audience": str, "kind": str, "token_hash": str,
         "label": str, "parent_id": str, "created_at": float, "expires_at": float,
@@ -27,6 +28,7 @@ def create_people_tables(db: Database) -> None:
                "payload TEXT NOT NULL, created_at REAL NOT NULL)")
     db.table("people_outbox").create_index(["user_id", "seq"])
     db.table("people_outbox").create_index(["created_at"])
+    db.table("people_meta").create({"name": str, "value": str}, pk="name")
     db.table("people_webhooks").create({
         "id": str, "org_id": str, "url": str, "secret": str, "events": str,
         "allow_host": str, "created_at": float}, pk="id",

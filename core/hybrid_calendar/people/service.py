@@ -1,0 +1,102 @@
+"""The people channels' running parts, one set per gateway: the stream hub, the ordering
+lock of the outbox, and background tasks (outbox retention, webhook deliveries).
+
+The ``people`` plugin is a sink: :meth:`PeopleService.deliver` records a notification in
+the outbox (durably, once per idempotency key), fans it out to open streams, and queues it
+for the organisation's webhooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar.models import Notification, NotificationKind
+from hybrid_calendar.people import outbox
+from hybrid_calendar.people.hub import StreamHub
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "people"
+EVENT_NAMES = {NotificationKind.MEETINGS_CHANGED: "meetings",
+               NotificationKind.JOIN_BUTTON: "join_button",
+               NotificationKind.PRESENCE: "presence"}
+"""Stream event name (and webhook event type suffix) of each notification kind."""
+
+
+class PeopleService:
+    """Everything the people channels keep while a gateway runs."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.hub = StreamHub()
+        self._order = asyncio.Lock()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.webhooks: Any = None
+
+    async def deliver(self, notification: Notification) -> outbox.OutboxEvent | None:
+        """Record a notification and hand it to streams and webhooks.
+
+        :returns: the new outbox event, or None when this key was delivered before.
+        """
+        name = EVENT_NAMES.get(notification.kind)
+        if name is None:
+            return None
+        data = dict(notification.payload)
+        key = f"{name}:{notification.key}"
+        async with self._order:  # seq order == publish order within the process
+            event = await outbox.append(self.gateway, notification.user, name, key, data)
+            if event is not None:
+                self.hub.publish(event)
+        if event is not None and self.webhooks is not None:
+            await self.webhooks.enqueue(notification.user, name, key, data)
+        return event
+
+    async def start(self) -> None:
+        """Start the retention loop (and the webhook worker when configured)."""
+        self._tasks.append(asyncio.create_task(self._retention_loop(),
+                                               name="people-retention"))
+        if self.webhooks is not None:
+            await self.webhooks.start()
+
+    async def stop(self) -> None:
+        """Stop background tasks."""
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def purge_outbox(self) -> int:
+        """Drop stream events older than ``people.outbox_retention_hours``."""
+        hours = float(self.gateway.config.get("people", "outbox_retention_hours"))
+        return await outbox.purge_before(self.gateway,
+                                         self.gateway.clock.now() - timedelta(hours=hours))
+
+    async def _retention_loop(self) -> None:
+        while True:
+            try:
+                removed = await self.purge_outbox()
+                if removed:
+                    log.info("purged %d stream event(s) past retention", removed)
+            except Exception:
+                log.exception("stream outbox purge failed")
+            await asyncio.sleep(600)
+
+
+def people_service(gateway: Gateway) -> PeopleService:
+    """The gateway's :class:`PeopleService`, created on first use."""
+    service = gateway.state.get(STATE_KEY)
+    if service is None:
+        service = gateway.state[STATE_KEY] = PeopleService(gateway)
+    assert isinstance(service, PeopleService)
+    return service
