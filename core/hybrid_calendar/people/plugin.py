@@ -20,6 +20,7 @@ from hybrid_calendar.people.admin import access_admin_routes
 from hybrid_calendar.people.api import api_routes
 from hybrid_calendar.people.commands import Configure, Run, register_access_commands
 from hybrid_calendar.people.feed import feed_routes
+from hybrid_calendar.people.page import page_routes
 from hybrid_calendar.people.service import people_service
 from hybrid_calendar.people.settings import PEOPLE_SETTINGS
 from hybrid_calendar.people.signin import signin_routes
@@ -37,7 +38,7 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Mount the personal and the administrator's routes."""
     for route in (*api_routes(gateway), *signin_routes(gateway),
-                  *feed_routes(gateway), *stream_routes(gateway),
+                  *feed_routes(gateway), *stream_routes(gateway), *page_routes(gateway),
                   *access_admin_routes(gateway)):
         register(route)
 
