@@ -89,7 +89,8 @@ def people_overrides(tmp_path: Path, port: int, **sections: dict[str, Any]
                     "data_dir": str(tmp_path / "data"), "admin_token": ADMIN_TOKEN,
                     "synchronous": "NORMAL", "gc_threshold": 0},
         "sync": {"sweep_seconds": 3600.0},
-        "people": {"webhook_allow_http": True, "stream_ping_seconds": 0.3},
+        "people": {"webhook_allow_http": True, "stream_ping_seconds": 0.3,
+                   "run_workers": False},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

@@ -25,6 +25,7 @@ from hybrid_calendar.people.service import people_service
 from hybrid_calendar.people.settings import PEOPLE_SETTINGS
 from hybrid_calendar.people.signin import signin_routes
 from hybrid_calendar.people.stream import stream_routes
+from hybrid_calendar.people.webhook_admin import webhook_admin_routes
 
 
 @hookimpl
@@ -39,7 +40,7 @@ def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> 
     """Mount the personal and the administrator's routes."""
     for route in (*api_routes(gateway), *signin_routes(gateway),
                   *feed_routes(gateway), *stream_routes(gateway), *page_routes(gateway),
-                  *access_admin_routes(gateway)):
+                  *access_admin_routes(gateway), *webhook_admin_routes(gateway)):
         register(route)
 
 

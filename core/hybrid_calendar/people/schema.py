@@ -37,7 +37,8 @@ def create_people_tables(db: Database) -> None:
     db.table("people_webhook_deliveries").create({
         "id": str, "endpoint_id": str, "org_id": str, "source_key": str, "event_type": str,
         "payload": str, "state": str, "attempts": int, "next_attempt_at": float,
-        "last_error": str, "created_at": float, "delivered_at": float}, pk="id",
+        "leased_until": float, "last_error": str, "created_at": float, "delivered_at": float},
+        pk="id",
         not_null={"endpoint_id", "org_id", "source_key", "event_type", "payload", "state"})
     db.table("people_webhook_deliveries").create_index(["endpoint_id", "source_key"],
                                                        unique=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import Notification, NotificationKind
 from hybrid_calendar.people import outbox
+from hybrid_calendar.people.delivery import WebhookWorker
 from hybrid_calendar.people.hub import StreamHub
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class PeopleService:
         self.hub = StreamHub()
         self._order = asyncio.Lock()
         self._tasks: list[asyncio.Task[Any]] = []
-        self.webhooks: Any = None
+        self.webhooks = WebhookWorker(gateway)
 
     async def deliver(self, notification: Notification) -> outbox.OutboxEvent | None:
         """Record a notification and hand it to streams and webhooks.
@@ -54,21 +55,22 @@ class PeopleService:
             event = await outbox.append(self.gateway, notification.user, name, key, data)
             if event is not None:
                 self.hub.publish(event)
-        if event is not None and self.webhooks is not None:
+        if event is not None:
             await self.webhooks.enqueue(notification.user, name, key, data)
         return event
 
     async def start(self) -> None:
-        """Start the retention loop (and the webhook worker when configured)."""
+        """Start the retention loop and the webhook worker (unless ``people.run_workers``
+        is off)."""
+        if not self.gateway.config.get("people", "run_workers"):
+            return
         self._tasks.append(asyncio.create_task(self._retention_loop(),
                                                name="people-retention"))
-        if self.webhooks is not None:
-            await self.webhooks.start()
+        await self.webhooks.start()
 
     async def stop(self) -> None:
         """Stop background tasks."""
-        if self.webhooks is not None:
-            await self.webhooks.stop()
+        await self.webhooks.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

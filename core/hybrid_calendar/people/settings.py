@@ -17,6 +17,9 @@ PEOPLE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="Stream events kept for clients that reconnect with Last-Event-ID."),
     SettingSpec("people", "stream_ping_seconds", float, 15.0, minimum=0.1,
                 help="Keep-alive comment interval on idle event streams."),
+    SettingSpec("people", "run_workers", bool, True,
+                help="Run the webhook sender and outbox retention in this process (tests "
+                     "drive them by hand)."),
     SettingSpec("people", "webhook_max_attempts", int, 8, minimum=1,
                 help="Attempts before a webhook delivery is dead-lettered."),
     SettingSpec("people", "webhook_backoff_base_seconds", float, 2.0, minimum=0.0,

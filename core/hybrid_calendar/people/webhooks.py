@@ -1,0 +1,205 @@
+"""Webhook endpoints of an organisation and their durable delivery rows.
+
+An endpoint has a URL and a signing secret (both sealed under the organisation's key), the
+event types it wants (``join_button``, ``meetings``, ``presence``) and optionally one host
+an administrator allowed despite resolving to a non-public address. Each notification
+becomes one delivery row per subscribed endpoint, unique per (endpoint, notification), so
+a notification delivered twice to the sink is still sent once. Rows move ``pending`` →
+``delivered``, or → ``dead`` after ``people.webhook_max_attempts`` with the last reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar.people.db import rows, run, sealer
+from hybrid_calendar.people.signing import new_secret
+from hybrid_calendar.store.sqlite_base import dt, ts
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+EVENT_TYPES = {"join_button": "join_button.due", "meetings": "meetings.changed",
+               "presence": "presence.changed"}
+"""Stream event name → webhook ``type``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A registered webhook endpoint (secret and URL in clear, in memory only)."""
+
+    id: str
+    org_id: str
+    url: str
+    secret: str
+    events: tuple[str, ...]
+    allow_host: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The endpoint as the admin API lists it (no secret)."""
+        return {"id": self.id, "org_id": self.org_id, "url": self.url,
+                "events": list(self.events), "allow_host": self.allow_host}
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message to one endpoint."""
+
+    id: str
+    endpoint_id: str
+    org_id: str
+    event_type: str
+    body: bytes
+    attempts: int
+    state: str
+    last_error: str | None
+    created_at: datetime | None
+
+
+async def add_endpoint(gateway: Gateway, org_id: str, url: str, events: tuple[str, ...],
+                       allow_host: str | None) -> Endpoint:
+    """Register an endpoint with a new secret."""
+    endpoint = Endpoint("whe_" + uuid.uuid4().hex[:20], org_id, url, new_secret(), events,
+                        allow_host)
+    seal = await sealer(gateway, org_id, None)
+    row = (endpoint.id, org_id,
+           seal.seal(url, table="people_webhooks", row_id=endpoint.id, column="url"),
+           seal.seal(endpoint.secret, table="people_webhooks", row_id=endpoint.id,
+                     column="secret"),
+           json.dumps(list(events)), allow_host, ts(gateway.clock.now()))
+    await run(gateway, lambda conn: conn.execute(
+        "INSERT INTO people_webhooks (id, org_id, url, secret, events, allow_host, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)", row))
+    return endpoint
+
+
+async def endpoints(gateway: Gateway, *, org_id: str | None = None,
+                    endpoint_id: str | None = None) -> list[Endpoint]:
+    """Endpoints of an organisation, or one by id."""
+    where, params = (("org_id = ?", (org_id,)) if org_id is not None
+                     else ("id = ?", (endpoint_id,)))
+    found = await run(gateway, lambda conn: rows(
+        conn, f"SELECT * FROM people_webhooks WHERE {where} ORDER BY created_at", params))
+    result = []
+    for row in found:
+        opener = await sealer(gateway, row["org_id"], None)
+        result.append(Endpoint(
+            row["id"], row["org_id"],
+            opener.open(row["url"], table="people_webhooks", row_id=row["id"], column="url"),
+            opener.open(row["secret"], table="people_webhooks", row_id=row["id"],
+                        column="secret"),
+            tuple(json.loads(row["events"])), row["allow_host"]))
+    return result
+
+
+async def remove_endpoint(gateway: Gateway, endpoint_id: str) -> bool:
+    """Forget an endpoint and its undelivered messages."""
+    def work(conn: sqlite3.Connection) -> int:
+        conn.execute("DELETE FROM people_webhook_deliveries WHERE endpoint_id = ? AND "
+                     "state != 'delivered'", (endpoint_id,))
+        return int(conn.execute("DELETE FROM people_webhooks WHERE id = ?",
+                                (endpoint_id,)).rowcount)
+    return bool(await run(gateway, work))
+
+
+async def add_deliveries(gateway: Gateway, org_id: str, items: list[tuple[Endpoint, str,
+                                                                             str, bytes]]
+                         ) -> int:
+    """Queue ``(endpoint, source_key, event_type, body)`` messages; duplicates are ignored."""
+    seal = await sealer(gateway, org_id, None)
+    now = ts(gateway.clock.now())
+    prepared = []
+    for endpoint, source_key, event_type, body in items:
+        msg_id = "msg_" + uuid.uuid4().hex
+        prepared.append((msg_id, endpoint.id, org_id, source_key, event_type,
+                         seal.seal(body.decode(), table="people_webhook_deliveries",
+                                   row_id=msg_id, column="payload"), now, now))
+
+    def work(conn: sqlite3.Connection) -> int:
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT OR IGNORE INTO people_webhook_deliveries (id, endpoint_id, org_id, "
+            "source_key, event_type, payload, state, attempts, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", prepared)
+        return conn.total_changes - before
+    return await run(gateway, work)
+
+
+async def claim_due(gateway: Gateway, now: datetime, limit: int, lease_seconds: float
+                    ) -> list[Delivery]:
+    """Take up to ``limit`` due pending messages, leasing them against other workers."""
+    at = now.timestamp()
+
+    def work(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        found = rows(conn, "SELECT * FROM people_webhook_deliveries WHERE state = 'pending' "
+                           "AND next_attempt_at <= ? AND (leased_until IS NULL OR "
+                           "leased_until < ?) ORDER BY next_attempt_at LIMIT ?",
+                     (at, at, limit))
+        conn.executemany("UPDATE people_webhook_deliveries SET leased_until = ? WHERE id = ?",
+                         [(at + lease_seconds, r["id"]) for r in found])
+        return found
+    return await _deliveries(gateway, await run(gateway, work))
+
+
+async def next_due_at(gateway: Gateway) -> datetime | None:
+    """When the earliest pending, unleased message is due, if any."""
+    found = await run(gateway, lambda conn: conn.execute(
+        "SELECT min(next_attempt_at) FROM people_webhook_deliveries WHERE state = 'pending' "
+        "AND leased_until IS NULL").fetchone()[0])
+    return dt(found)
+
+
+async def record(gateway: Gateway, results: list[tuple[str, str, int, str | None,
+                                                       datetime | None]]) -> None:
+    """Store outcomes: ``(id, state, attempts, last_error, next_attempt_at)``."""
+    now = ts(gateway.clock.now())
+    await run(gateway, lambda conn: conn.executemany(
+        "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?, "
+        "next_attempt_at = ?, leased_until = NULL, "
+        "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
+        [(state, attempts, error, ts(when), state, now, msg_id)
+         for msg_id, state, attempts, error, when in results]))
+
+
+async def release_leases(gateway: Gateway) -> int:
+    """Make messages leased by a stopped process due again (call at start-up)."""
+    return int(await run(gateway, lambda conn: conn.execute(
+        "UPDATE people_webhook_deliveries SET leased_until = NULL WHERE leased_until IS NOT "
+        "NULL AND state = 'pending'").rowcount))
+
+
+async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
+                          ) -> list[Delivery]:
+    """An endpoint's messages, newest first (``state`` filters, e.g. ``dead``)."""
+    clause = " AND state = ?" if state else ""
+    params = (endpoint_id, state) if state else (endpoint_id,)
+    found = await run(gateway, lambda conn: rows(
+        conn, f"SELECT * FROM people_webhook_deliveries WHERE endpoint_id = ?{clause} "
+              "ORDER BY created_at DESC LIMIT 500", params))
+    return await _deliveries(gateway, found)
+
+
+async def requeue(gateway: Gateway, endpoint_id: str, msg_id: str) -> bool:
+    """Send a dead message again (attempts start over)."""
+    now = ts(gateway.clock.now())
+    return bool(await run(gateway, lambda conn: conn.execute(
+        "UPDATE people_webhook_deliveries SET state = 'pending', attempts = 0, "
+        "next_attempt_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dead'",
+        (now, msg_id, endpoint_id)).rowcount))
+
+
+async def _deliveries(gateway: Gateway, found: list[dict[str, Any]]) -> list[Delivery]:
+    result = []
+    for row in found:
+        opener = await sealer(gateway, row["org_id"], None)
+        body = opener.open(row["payload"], table="people_webhook_deliveries", row_id=row["id"],
+                           column="payload").encode()
+        result.append(Delivery(row["id"], row["endpoint_id"], row["org_id"],
+                               row["event_type"], body, row["attempts"], row["state"],
+                               row["last_error"], dt(row["created_at"])))
+    return result
