@@ -28,6 +28,7 @@ class Receiver:
     default: int = 204
     redirect_to: str | None = None
     requests: list[Received] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -40,6 +41,7 @@ class Receiver:
                 break
         self.requests.append(Received({k.decode(): v.decode() for k, v in scope["headers"]},
                                       body))
+        self.arrived.set()
         status = self.statuses.pop(0) if self.statuses else self.default
         headers = [(b"content-length", b"0")]
         if self.redirect_to:

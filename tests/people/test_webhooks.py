@@ -3,6 +3,7 @@ retries with backoff, dead letters with their reason, replay protection, SSRF re
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -82,6 +83,17 @@ async def test_deliveries_are_signed_as_standard_webhooks_describes(live: People
         verify(hook["secret"], got.headers, got.body, now + timedelta(minutes=6))
     with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
         standardwebhooks.Webhook(hook["secret"]).verify(got.body + b" ", got.headers)
+
+
+async def test_the_background_sender_delivers_without_being_asked(tmp_path: Path) -> None:
+    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    async with running_receiver() as receiver, running_stack(
+            tmp_path, clock, people={"run_workers": True}) as stack:
+        user = await stack.add_user("bob")
+        await _register(stack, receiver.url, allow_host="127.0.0.1")
+        await _join_button(stack, user)
+        await asyncio.wait_for(receiver.arrived.wait(), 10)
+    assert len(receiver.requests) == 1
 
 
 async def test_failures_are_retried_with_backoff_then_delivered_once(live: PeopleStack) -> None:
