@@ -126,6 +126,9 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="How often the vacation responder of each active user is read."),
     SettingSpec("notifications", "join_button_lead_minutes", float, 5.0, minimum=0.0,
                 help="Show the Join button this many minutes before a meeting starts."),
+    SettingSpec("notifications", "poll_seconds", float, 0.25, minimum=0.01,
+                help="How often the notifier looks for Join buttons that fell due (the "
+                     "most a button can be late by waiting)."),
 )
 
 

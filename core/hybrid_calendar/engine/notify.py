@@ -7,9 +7,10 @@ sent marker makes delivery idempotent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.models import (
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+BATCH = 500
+"""Due Join buttons read per query."""
+DELIVERY_CONCURRENCY = 64
+"""Join buttons being delivered at once."""
 
 
 def join_button_key(user: User, meeting: Meeting) -> str:
@@ -49,9 +55,27 @@ async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence
 
 
 async def deliver_due(gateway: Gateway) -> None:
-    """Deliver every Join button that is due and whose meeting has not ended."""
-    now = gateway.clock.now()
-    for user, item in await gateway.store.due_notifications(now):
+    """Deliver every Join button that is due and whose meeting has not ended.
+
+    Due buttons are read in batches and delivered concurrently (at most
+    :data:`DELIVERY_CONCURRENCY` at once), so a minute with thousands of buttons keeps
+    time; each is marked sent once its delivery returned.
+    """
+    while True:
+        now = gateway.clock.now()
+        due = await gateway.store.due_notifications(now, limit=BATCH)
+        if not due:
+            return
+        slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+        sent = await asyncio.gather(*(_deliver_one(gateway, slots, user, item, now)
+                                      for user, item in due))
+        if len(due) < BATCH or not any(sent):
+            return
+
+
+async def _deliver_one(gateway: Gateway, slots: asyncio.Semaphore, user: User,
+                       item: ScheduledNotification, now: datetime) -> bool:
+    async with slots:
         try:
             await gateway.hooks.deliver_notification(gateway, Notification(
                 kind=NotificationKind.JOIN_BUTTON, user=user, payload=item.payload,
@@ -59,5 +83,6 @@ async def deliver_due(gateway: Gateway) -> None:
         except Exception as err:
             log.warning("join button %s for user %s not delivered (will retry): %s",
                         item.event_id, user.id, err)
-            continue
+            return False
         await gateway.store.mark_sent(item.key, now)
+        return True

@@ -66,20 +66,24 @@ class WebhookWorker:
         self._endpoints[org_id] = (time.monotonic(), found)
         return found
 
-    async def enqueue(self, user: User, name: str, key: str, data: dict[str, Any]) -> int:
-        """Queue one message per endpoint of the user's organisation that wants ``name``."""
+    async def messages_for(self, user: User, name: str, key: str, data: dict[str, Any]
+                           ) -> list[tuple[Any, ...]]:
+        """Sealed delivery rows for every endpoint of the user's organisation that wants
+        ``name`` (insert them with :func:`webhooks.insert_deliveries`, then :meth:`wake`)."""
         wanted = [e for e in await self._org_endpoints(user.org_id) if name in e.events]
         if not wanted:
-            return 0
+            return []
         event_type = webhooks.EVENT_TYPES[name]
         body = json.dumps({"type": event_type,
                            "timestamp": self.gateway.clock.now().isoformat(),
                            "data": {"user_id": user.id, "user_email": user.email, **data}},
                           separators=(",", ":")).encode()
-        added = await webhooks.add_deliveries(self.gateway, user.org_id,
-                                              [(e, key, event_type, body) for e in wanted])
+        return await webhooks.prepare_deliveries(self.gateway, user.org_id,
+                                                 [(e, key, event_type, body) for e in wanted])
+
+    def wake(self) -> None:
+        """Tell the send loop new messages are queued."""
         self._wake.set()
-        return added
 
     # sending -------------------------------------------------------------------------
     async def start(self) -> None:

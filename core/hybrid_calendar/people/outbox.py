@@ -37,21 +37,20 @@ class OutboxEvent:
     data: dict[str, Any]
 
 
-async def append(gateway: Gateway, user: User, kind: str, key: str, data: dict[str, Any]
-                 ) -> OutboxEvent | None:
-    """Record an event; None when an event with the same key was recorded before."""
-    sealed = (await sealer(gateway, user.org_id, user.id)).seal(
+async def seal_payload(gateway: Gateway, user: User, key: str, data: dict[str, Any]) -> str:
+    """An event's payload sealed under the user's data key, bound to its key."""
+    return (await sealer(gateway, user.org_id, user.id)).seal(
         json.dumps(data), table="people_outbox", row_id=key, column="payload")
-    now = ts(gateway.clock.now())
 
-    def work(conn: sqlite3.Connection) -> int | None:
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO people_outbox (user_id, kind, key, payload, created_at) "
-            "VALUES (?, ?, ?, ?, ?)", (user.id, kind, key, sealed, now))
-        return cursor.lastrowid if cursor.rowcount == 1 else None
 
-    seq = await run(gateway, work)
-    return None if seq is None else OutboxEvent(seq, user.id, kind, key, data)
+def insert(conn: sqlite3.Connection, user_id: str, kind: str, key: str, sealed: str,
+           at: datetime) -> int | None:
+    """Record one event (inside the caller's transaction); its ``seq``, or None when an
+    event with the same key was recorded before."""
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO people_outbox (user_id, kind, key, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?)", (user_id, kind, key, sealed, ts(at)))
+    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
 async def since(gateway: Gateway, user: User, after: int, limit: int = 1000

@@ -18,6 +18,7 @@ from hybrid_calendar.models import Notification, NotificationKind
 from hybrid_calendar.people import outbox
 from hybrid_calendar.people.delivery import WebhookWorker
 from hybrid_calendar.people.hub import StreamHub
+from hybrid_calendar.people.writer import OutboxWriter
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -37,9 +38,9 @@ class PeopleService:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.hub = StreamHub()
-        self._order = asyncio.Lock()
         self._tasks: list[asyncio.Task[Any]] = []
         self.webhooks = WebhookWorker(gateway)
+        self.writer = OutboxWriter(gateway, self.hub, self.webhooks)
 
     async def deliver(self, notification: Notification) -> outbox.OutboxEvent | None:
         """Record a notification and hand it to streams and webhooks.
@@ -49,15 +50,9 @@ class PeopleService:
         name = EVENT_NAMES.get(notification.kind)
         if name is None:
             return None
-        data = dict(notification.payload)
-        key = f"{name}:{notification.key}"
-        async with self._order:  # seq order == publish order within the process
-            event = await outbox.append(self.gateway, notification.user, name, key, data)
-            if event is not None:
-                self.hub.publish(event)
-        if event is not None:
-            await self.webhooks.enqueue(notification.user, name, key, data)
-        return event
+        return await self.writer.submit(notification.user, name,
+                                        f"{name}:{notification.key}",
+                                        dict(notification.payload))
 
     async def start(self) -> None:
         """Start the retention loop and the webhook worker (unless ``people.run_workers``

@@ -107,10 +107,12 @@ async def remove_endpoint(gateway: Gateway, endpoint_id: str) -> bool:
     return bool(await run(gateway, work))
 
 
-async def add_deliveries(gateway: Gateway, org_id: str, items: list[tuple[Endpoint, str,
-                                                                             str, bytes]]
-                         ) -> int:
-    """Queue ``(endpoint, source_key, event_type, body)`` messages; duplicates are ignored."""
+async def prepare_deliveries(gateway: Gateway, org_id: str,
+                             items: list[tuple[Endpoint, str, str, bytes]]
+                             ) -> list[tuple[Any, ...]]:
+    """Seal ``(endpoint, source_key, event_type, body)`` messages into delivery rows."""
+    if not items:
+        return []
     seal = await sealer(gateway, org_id, None)
     now = ts(gateway.clock.now())
     prepared = []
@@ -119,15 +121,17 @@ async def add_deliveries(gateway: Gateway, org_id: str, items: list[tuple[Endpoi
         prepared.append((msg_id, endpoint.id, org_id, source_key, event_type,
                          seal.seal(body.decode(), table="people_webhook_deliveries",
                                    row_id=msg_id, column="payload"), now, now))
+    return prepared
 
-    def work(conn: sqlite3.Connection) -> int:
-        before = conn.total_changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO people_webhook_deliveries (id, endpoint_id, org_id, "
-            "source_key, event_type, payload, state, attempts, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", prepared)
-        return conn.total_changes - before
-    return await run(gateway, work)
+
+def insert_deliveries(conn: sqlite3.Connection, prepared: list[tuple[Any, ...]]) -> int:
+    """Queue prepared rows (inside the caller's transaction); duplicates are ignored."""
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO people_webhook_deliveries (id, endpoint_id, org_id, "
+        "source_key, event_type, payload, state, attempts, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", prepared)
+    return conn.total_changes - before
 
 
 async def claim_due(gateway: Gateway, now: datetime, limit: int, lease_seconds: float
