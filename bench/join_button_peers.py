@@ -33,7 +33,7 @@ async def receiver(port: int, out: str) -> None:
                 records.append((time.time(), lower.get("webhook-id", ""), body.decode()))
                 writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)

@@ -133,6 +133,7 @@ async def run(args: argparse.Namespace) -> None:
                                            backlog=4096, timeout_graceful_shutdown=2))
     serving = asyncio.create_task(server.serve())
     while not server.started:
+        assert not serving.done(), "the gateway failed to start"
         await asyncio.sleep(0.05)
     began = time.perf_counter()
     people, tokens = await provision(gateway, args.users, args.clients)
@@ -160,8 +161,7 @@ async def run(args: argparse.Namespace) -> None:
     if scheduled_in >= args.setup_seconds:
         raise SystemExit("scheduling took longer than --setup-seconds: raise it")
     end_of_minute = first_due.timestamp() + args.spread
-    while time.time() < end_of_minute + args.grace:
-        await asyncio.sleep(0.5)
+    await asyncio.sleep(max(0.0, end_of_minute + args.grace - time.time()))
     # one change reaching every connected client: a meeting they are all invited to moved
     fanout_start = time.time()
     await asyncio.gather(*(gateway.hooks.deliver_notification(gateway, Notification(
