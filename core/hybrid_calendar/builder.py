@@ -55,7 +55,8 @@ def build_gateway(config: Config, pm: pluggy.PluginManager, *, clock: Clock | No
     store = SqliteStore(database_path(config), slot,
                         synchronous=str(config.get("gateway", "synchronous")))
     gateway = Gateway(config=config, pm=pm, store=store, clock=clock or SystemClock())
-    cipher = FieldCipher(GatewayKms(gateway), KeyRepository(store.call), gateway.clock)
+    cipher = FieldCipher(GatewayKms(gateway), KeyRepository(store.call), gateway.clock,
+                         cache_size=int(config.get("gateway", "key_cache_size")))
     slot.target = cipher
     gateway.state["cipher"] = cipher
     return gateway

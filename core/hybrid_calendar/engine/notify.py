@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.models import (
@@ -59,7 +59,7 @@ async def deliver_due(gateway: Gateway) -> None:
 
     Due buttons are read in batches and delivered concurrently (at most
     :data:`DELIVERY_CONCURRENCY` at once), so a minute with thousands of buttons keeps
-    time; each is marked sent once its delivery returned.
+    time; the delivered ones of a batch are marked sent in one write.
     """
     while True:
         now = gateway.clock.now()
@@ -67,14 +67,17 @@ async def deliver_due(gateway: Gateway) -> None:
         if not due:
             return
         slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
-        sent = await asyncio.gather(*(_deliver_one(gateway, slots, user, item, now)
+        sent = await asyncio.gather(*(_deliver_one(gateway, slots, user, item)
                                       for user, item in due))
-        if len(due) < BATCH or not any(sent):
+        delivered = [item.key for (_user, item), ok in zip(due, sent, strict=True) if ok]
+        if delivered:
+            await gateway.store.mark_sent_many(delivered, now)
+        if len(due) < BATCH or not delivered:
             return
 
 
 async def _deliver_one(gateway: Gateway, slots: asyncio.Semaphore, user: User,
-                       item: ScheduledNotification, now: datetime) -> bool:
+                       item: ScheduledNotification) -> bool:
     async with slots:
         try:
             await gateway.hooks.deliver_notification(gateway, Notification(
@@ -84,5 +87,4 @@ async def _deliver_one(gateway: Gateway, slots: asyncio.Semaphore, user: User,
             log.warning("join button %s for user %s not delivered (will retry): %s",
                         item.event_id, user.id, err)
             return False
-        await gateway.store.mark_sent(item.key, now)
         return True

@@ -1,6 +1,7 @@
 """The webhook worker: sends queued messages, signed, with retries and a dead letter.
 
-Each attempt checks the endpoint again (:mod:`.ssrf`), connects to the checked address
+Each attempt uses the endpoint's checked address (:mod:`.ssrf`, re-checked every
+:data:`CHECK_SECONDS`), connects to the checked address
 (with the endpoint's host name for ``Host`` and TLS), never follows redirects, and signs
 with a fresh timestamp under the message's stable ``webhook-id``. A 2xx answer delivers;
 anything else is retried after capped exponential backoff with full jitter
@@ -24,7 +25,7 @@ import httpx
 from hybrid_calendar.models import User
 from hybrid_calendar.people import webhooks
 from hybrid_calendar.people.signing import signed_headers
-from hybrid_calendar.people.ssrf import RefusedEndpoint, check_endpoint
+from hybrid_calendar.people.ssrf import RefusedEndpoint, Target, check_endpoint
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 BATCH = 500
 ENDPOINT_CACHE_SECONDS = 30.0
+CHECK_SECONDS = 10.0
+"""How long a resolved and checked endpoint address is reused (the request still goes to
+that checked address, so a DNS change cannot slip a private address in)."""
 Outcome = tuple[str, str, int, str | None, Any]
 
 
@@ -52,6 +56,7 @@ class WebhookWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._endpoints: dict[str, tuple[float, list[webhooks.Endpoint]]] = {}
+        self._targets: dict[str, tuple[float, str, Target]] = {}
 
     # queueing ----------------------------------------------------------------------
     def forget_endpoints(self, org_id: str) -> None:
@@ -160,10 +165,20 @@ class WebhookWorker:
         return (delivery.id, "pending", attempts, error,
                 self.gateway.clock.now() + timedelta(seconds=delay))
 
-    async def _send(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint
-                    ) -> str | None:
+    async def _checked(self, endpoint: webhooks.Endpoint) -> Target:
+        """The endpoint's checked address, re-checked every :data:`CHECK_SECONDS`."""
+        cached = self._targets.get(endpoint.id)
+        if cached is not None and time.monotonic() - cached[0] < CHECK_SECONDS \
+                and cached[1] == endpoint.url:
+            return cached[2]
         target = await check_endpoint(endpoint.url, allow_host=endpoint.allow_host,
                                       allow_http=self.allow_http)
+        self._targets[endpoint.id] = (time.monotonic(), endpoint.url, target)
+        return target
+
+    async def _send(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint
+                    ) -> str | None:
+        target = await self._checked(endpoint)
         address = f"[{target.address}]" if ":" in target.address else target.address
         default_port = 443 if target.scheme == "https" else 80
         host = target.host if target.port == default_port else f"{target.host}:{target.port}"

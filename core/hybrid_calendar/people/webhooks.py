@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.people.db import rows, run, sealer
 from hybrid_calendar.people.signing import new_secret
-from hybrid_calendar.store.sqlite_base import dt, ts
+from hybrid_calendar.store.sqlite_base import dt, transaction, ts
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -144,8 +144,9 @@ async def claim_due(gateway: Gateway, now: datetime, limit: int, lease_seconds: 
                            "AND next_attempt_at <= ? AND (leased_until IS NULL OR "
                            "leased_until < ?) ORDER BY next_attempt_at LIMIT ?",
                      (at, at, limit))
-        conn.executemany("UPDATE people_webhook_deliveries SET leased_until = ? WHERE id = ?",
-                         [(at + lease_seconds, r["id"]) for r in found])
+        with transaction(conn):
+            conn.executemany("UPDATE people_webhook_deliveries SET leased_until = ? "
+                             "WHERE id = ?", [(at + lease_seconds, r["id"]) for r in found])
         return found
     return await _deliveries(gateway, await run(gateway, work))
 
@@ -162,12 +163,16 @@ async def record(gateway: Gateway, results: list[tuple[str, str, int, str | None
                                                        datetime | None]]) -> None:
     """Store outcomes: ``(id, state, attempts, last_error, next_attempt_at)``."""
     now = ts(gateway.clock.now())
-    await run(gateway, lambda conn: conn.executemany(
-        "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?, "
-        "next_attempt_at = ?, leased_until = NULL, "
-        "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
-        [(state, attempts, error, ts(when), state, now, msg_id)
-         for msg_id, state, attempts, error, when in results]))
+
+    def work(conn: sqlite3.Connection) -> None:
+        with transaction(conn):
+            conn.executemany(
+                "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?,"
+                " next_attempt_at = ?, leased_until = NULL, "
+                "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
+                [(state, attempts, error, ts(when), state, now, msg_id)
+                 for msg_id, state, attempts, error, when in results])
+    await run(gateway, work)
 
 
 async def release_leases(gateway: Gateway) -> int:

@@ -254,4 +254,9 @@ class Store(abc.ABC):
     async def mark_sent(self, key: str, at: datetime) -> None:
         """Mark a scheduled notification delivered."""
 
+    async def mark_sent_many(self, keys: Sequence[str], at: datetime) -> None:
+        """Mark several scheduled notifications delivered (backends do it in one write)."""
+        for key in keys:
+            await self.mark_sent(key, at)
+
 

@@ -144,3 +144,10 @@ class SqliteQueue(SqliteConnection):
     async def mark_sent(self, key: str, at: datetime) -> None:
         await self._run(lambda: self.execute(
             "UPDATE scheduled_notifications SET sent_at=? WHERE key=?", (ts(at), key)))
+
+    async def mark_sent_many(self, keys: Sequence[str], at: datetime) -> None:
+        def work() -> None:
+            with transaction(self._conn_or_fail()) as conn:
+                conn.executemany("UPDATE scheduled_notifications SET sent_at=? WHERE key=?",
+                                 [(ts(at), key) for key in keys])
+        await self._run(work)
