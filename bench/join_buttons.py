@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1_000)
     parser.add_argument("--spread", type=float, default=60.0,
                         help="seconds over which the due times spread (one minute)")
-    parser.add_argument("--setup-seconds", type=float, default=90.0,
+    parser.add_argument("--setup-seconds", type=float, default=150.0,
                         help="the first button is due this long after scheduling starts")
     parser.add_argument("--grace", type=float, default=5.0,
                         help="seconds to wait for late arrivals")

@@ -51,12 +51,17 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def running_receiver(**options: Any) -> AsyncIterator[Receiver]:
+async def running_receiver(*, tls: tuple[str, str] | None = None, **options: Any
+                           ) -> AsyncIterator[Receiver]:
+    """A receiver on loopback; with ``tls=(certfile, keyfile)`` it speaks HTTPS and its URL
+    names ``localhost``."""
     receiver = Receiver(**options)
     port = free_port()
-    receiver.url = f"http://127.0.0.1:{port}/hooks/calendar"
+    receiver.url = (f"https://localhost:{port}/hooks/calendar" if tls
+                    else f"http://127.0.0.1:{port}/hooks/calendar")
+    ssl_options = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
     server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port,
-                                           lifespan="off", log_config=None))
+                                           lifespan="off", log_config=None, **ssl_options))
     task = asyncio.create_task(server.serve())
     while not server.started:
         assert not task.done()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import standardwebhooks
+import trustme
 
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.models import Notification, NotificationKind, User
@@ -83,6 +84,34 @@ async def test_deliveries_are_signed_as_standard_webhooks_describes(live: People
         verify(hook["secret"], got.headers, got.body, now + timedelta(minutes=6))
     with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
         standardwebhooks.Webhook(hook["secret"]).verify(got.body + b" ", got.headers)
+
+
+async def test_https_endpoints_are_verified_with_their_host_name(
+        live: PeopleStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trusted, other = trustme.CA(), trustme.CA()
+    files = {}
+    for name, ca in (("trusted", trusted), ("other", other)):
+        cert = ca.issue_cert("localhost")
+        cert.cert_chain_pems[0].write_to_path(str(tmp_path / f"{name}.pem"))
+        for blob in cert.cert_chain_pems[1:]:
+            blob.write_to_path(str(tmp_path / f"{name}.pem"), append=True)
+        cert.private_key_pem.write_to_path(str(tmp_path / f"{name}.key"))
+        files[name] = (str(tmp_path / f"{name}.pem"), str(tmp_path / f"{name}.key"))
+    trusted.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    user = await live.add_user("bob")
+    async with running_receiver(tls=files["trusted"]) as good, \
+            running_receiver(tls=files["other"]) as forged:
+        good_hook = await _register(live, good.url, allow_host="localhost")
+        forged_hook = await _register(live, forged.url, allow_host="localhost")
+        await _join_button(live, user)
+        assert await _send(live) == 2
+    (got,) = good.requests
+    standardwebhooks.Webhook(good_hook["secret"]).verify(got.body, got.headers)
+    assert forged.requests == []
+    (failed,) = (await live.admin.get(f"/api/v1/webhooks/{forged_hook['id']}/deliveries")
+                 ).json()["deliveries"]
+    assert failed["state"] == "pending" and "TLS failed" in failed["last_error"]
 
 
 async def test_the_background_sender_delivers_without_being_asked(tmp_path: Path) -> None:

@@ -20,10 +20,9 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from hybrid_calendar.models import User
 from hybrid_calendar.people import webhooks
+from hybrid_calendar.people.http1 import Http1Client, WebhookTransportError
 from hybrid_calendar.people.signing import signed_headers
 from hybrid_calendar.people.ssrf import RefusedEndpoint, Target, check_endpoint
 
@@ -52,7 +51,7 @@ class WebhookWorker:
         self.allow_http = bool(cfg.get("people", "webhook_allow_http"))
         self._limit = asyncio.Semaphore(int(cfg.get("people", "webhook_concurrency")))
         self._timeout = float(cfg.get("people", "webhook_timeout_seconds"))
-        self._client: httpx.AsyncClient | None = None
+        self._client: Http1Client | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._endpoints: dict[str, tuple[float, list[webhooks.Endpoint]]] = {}
@@ -137,12 +136,10 @@ class WebhookWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
-    def _client_or_new(self) -> httpx.AsyncClient:
+    def _client_or_new(self) -> Http1Client:
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                follow_redirects=False, timeout=self._timeout,
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-                headers={"User-Agent": "hybrid-calendar-webhooks/1"})
+            self._client = Http1Client(timeout=self._timeout,
+                                       user_agent="hybrid-calendar-webhooks/1")
         return self._client
 
     async def _attempt(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint | None
@@ -179,22 +176,17 @@ class WebhookWorker:
     async def _send(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint
                     ) -> str | None:
         target = await self._checked(endpoint)
-        address = f"[{target.address}]" if ":" in target.address else target.address
-        default_port = 443 if target.scheme == "https" else 80
-        host = target.host if target.port == default_port else f"{target.host}:{target.port}"
-        headers = {"Host": host, "Content-Type": "application/json",
+        headers = {"Content-Type": "application/json",
                    **signed_headers(endpoint.secret, delivery.id, self.gateway.clock.now(),
                                     delivery.body)}
-        url = f"{target.scheme}://{address}:{target.port}{target.path}"
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         try:
-            response = await self._client_or_new().post(url, content=delivery.body,
-                                                        headers=headers,
-                                                        extensions=extensions)
-        except httpx.HTTPError as err:
-            return f"{type(err).__name__}: could not reach the endpoint"
-        if 200 <= response.status_code < 300:
+            status = await self._client_or_new().post(
+                target.scheme, target.address, target.port, target.host, target.path,
+                headers, delivery.body)
+        except WebhookTransportError as err:
+            return f"could not reach the endpoint: {err}"
+        if 200 <= status < 300:
             return None
-        if 300 <= response.status_code < 400:
-            return f"HTTP {response.status_code}: redirects are not followed"
-        return f"HTTP {response.status_code}"
+        if 300 <= status < 400:
+            return f"HTTP {status}: redirects are not followed"
+        return f"HTTP {status}"
