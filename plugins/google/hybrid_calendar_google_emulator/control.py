@@ -52,13 +52,13 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
             state.invalidate_sync_tokens(target if isinstance(target, str) else None)
         if "sync_token_ttl" in spec:
             ttl = spec["sync_token_ttl"]
-            state.settings.sync_token_ttl = None if ttl is None else float(ttl)
+            state.options.sync_token_ttl = None if ttl is None else float(ttl)
         if spec.get("expire_access_tokens"):
             target = spec["expire_access_tokens"]
             result["expired_access_tokens"] = state.expire_access_tokens(
                 target if isinstance(target, str) else None)
         if "access_token_ttl" in spec:
-            state.settings.access_token_ttl = int(spec["access_token_ttl"])
+            state.options.access_token_ttl = int(spec["access_token_ttl"])
         if "quota" in spec:
             quota = spec["quota"]
             state.quota.project_rpm = int(quota.get("project_rpm", state.quota.project_rpm))

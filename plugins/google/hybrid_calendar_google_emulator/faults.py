@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybrid_calendar_google_emulator.errors import ApiError, injected
+from hybrid_calendar_google_emulator.api_errors import ApiError, injected
 
 
 class Quota:
@@ -81,7 +81,7 @@ class ErrorRule:
 
 @dataclass
 class Faults:
-    """Active fault injection settings."""
+    """Active fault injection rules."""
 
     errors: list[ErrorRule] = field(default_factory=list)
     latency_ms: float = 0.0
