@@ -4,7 +4,8 @@ A control document is a JSON object; every key is optional:
 
 ``errors`` / ``token_errors``
     list of ``{"status": 429, "reason"?: "rateLimitExceeded", "count"?: 3, "rate"?: 0.1,
-    "user"?: "a@d", "path"?: "regex", "method"?: "GET"}`` for API calls / the token endpoint.
+    "user"?: "a@d", "path"?: "regex", "method"?: "GET", "retry_after"?: 30}`` for API calls
+    / the token endpoint (``rate: 1`` without ``count``: every matching call, until cleared).
 ``clear_errors``: true; ``latency_ms``: added delay per HTTP request.
 ``drop_notifications`` / ``duplicate_notifications``: probability 0..1 per push message.
 ``expire_sync_tokens``: true (all calendars) or a user email; ``sync_token_ttl``: seconds.
