@@ -25,8 +25,8 @@ from hybrid_calendar.crypto.kms import GatewayKms
 from hybrid_calendar.crypto.repository import KeyRepository
 from hybrid_calendar.errors import DecryptionError, KeyManagementError
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import WrappedKey
-from hybrid_calendar.settings import load_settings
 
 T = TypeVar("T")
 
@@ -62,7 +62,7 @@ def build_gateway(plugins: list[str], settings: Mapping[str, Mapping[str, Any]],
     """
     overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in settings.items()}
     overrides["plugins"] = {"enabled": list(plugins), "load_entrypoints": False}
-    config, pm = load_settings(None, overrides=overrides, environ={})
+    config, pm = load_config(None, overrides=overrides, environ={})
     return Gateway(config=config, pm=pm, store=None,  # type: ignore[arg-type]
                    clock=clock or SystemClock())
 
