@@ -145,7 +145,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
             finally:
                 await engine.stop()
                 for err in await gateway.hooks.shutdown(gateway):
-                    log.error("plugin shutdown failed: %s", err)
+                    log.error("%s", err)
         finally:
             await close_gateway(gateway)
             log.info("gateway stopped cleanly")
