@@ -86,17 +86,13 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     """Check what must work before the gateway takes traffic."""
     checks: dict[str, Any] = {"store": await gateway.store.ping(),
                               "plugins": bool(gateway.pm.list_name_plugin())}
-    cipher = gateway.state.get("cipher")
     try:
         # The cipher asks the KMS and drops cached keys at once when it turns unhealthy.
-        status = await (cipher.status() if cipher is not None
-                        else gateway.hooks.kms_status(gateway))
+        status = await gateway.cipher.status()
     except Exception as err:
         checks["kms"] = {"healthy": False, "reason": f"{type(err).__name__}: {err}"}
     else:
-        if status is not None:
-            checks["kms"] = {"healthy": status.healthy, "kms": status.kms,
-                             "reason": status.reason}
+        checks["kms"] = {"healthy": status.healthy, "kms": status.kms, "reason": status.reason}
     engine = gateway.engine
     checks["engine"] = engine is not None and engine.running
     checks["ready"] = all(v if isinstance(v, bool) else v.get("healthy", False)

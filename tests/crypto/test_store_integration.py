@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from hybrid_calendar.builder import opened_gateway
-from hybrid_calendar.crypto import FieldCipher
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import JoinInfo, Meeting, Organisation, User, UserState
@@ -60,7 +59,7 @@ async def test_store_writes_no_sentinel_in_clear(gateway: Gateway, tmp_path: Pat
     assert await store.get_org_secret("org1", "service_account") == SERVICE_ACCOUNT
     found = await store.find_user("org1", ORGANISER.upper())
     assert found is not None and found.id == "u1"
-    cipher: FieldCipher = gateway.state["cipher"]
+    cipher = gateway.cipher
     report = await cipher.rotate_master_key()
     assert report.failed == 0 and report.remaining == 0
     assert (await store.get_meeting(user, "evt7")) == stored

@@ -20,6 +20,7 @@ from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.join_info import best_join_info
 from hybrid_calendar.models import JoinInfo
 from hybrid_calendar.plugins import get_plugin_manager
+from hybrid_calendar.store.sqlite import SqliteStore
 
 from .helpers import event
 from .invitations import ZOOM
@@ -67,7 +68,7 @@ async def test_hook_startup_reads_admin_dial_rules() -> None:
     hooks = _hooks()
     config = Config(values={"join_info": {"dial_rules": [
         r"meet\.google\.com/(?P<code>[a-z]+-[a-z]+-[a-z]+) => \g<code>@meet.acme.example"]}})
-    gateway = Gateway(config=config, pm=hooks.pm, store=None)  # type: ignore[arg-type]
+    gateway = Gateway(config, hooks.pm, store=lambda cipher: SqliteStore(":memory:", cipher))
     await hooks.startup(gateway)
     try:
         best = best_join_info(hooks.parse_join_info(event(MEET)))
@@ -82,7 +83,7 @@ async def test_hook_startup_reads_admin_dial_rules() -> None:
 async def test_bad_dial_rule_stops_startup_naming_the_key() -> None:
     hooks = _hooks()
     config = Config(values={"join_info": {"dial_rules": ["(unclosed => x"]}})
-    gateway = Gateway(config=config, pm=hooks.pm, store=None)  # type: ignore[arg-type]
+    gateway = Gateway(config, hooks.pm, store=lambda cipher: SqliteStore(":memory:", cipher))
     with pytest.raises(Exception, match=r"join_info\.dial_rules") as caught:
         await hooks.startup(gateway)
     assert isinstance(caught.value.__cause__, ConfigError)

@@ -12,7 +12,6 @@ import pytest
 
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.cli import main
-from hybrid_calendar.crypto import FieldCipher
 from hybrid_calendar.loading import load_config
 from hybrid_calendar_kms.commands import rotate_command
 
@@ -31,7 +30,7 @@ async def write_rows(config_file: Path, count: int, started: anyio.Event | None 
     config, pm = load_config(config_file, environ={})
     gateway = build_gateway(config, pm)
     await gateway.store.open()
-    cipher: FieldCipher = gateway.state["cipher"]
+    cipher = gateway.cipher
     written = []
     try:
         for i in range(offset, offset + count):
@@ -56,7 +55,7 @@ async def read_all(config_file: Path) -> dict[str, str]:
     config, pm = load_config(config_file, environ={})
     gateway = build_gateway(config, pm)
     await gateway.store.open()
-    cipher: FieldCipher = gateway.state["cipher"]
+    cipher = gateway.cipher
     try:
         rows = await gateway.store.call(lambda db: list(db["kms_test"].rows))
         result = {}
