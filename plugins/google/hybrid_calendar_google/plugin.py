@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Secret, SettingSpec
-from hybrid_calendar_google import calendar_settings, channels, invites, keys, sync
+from hybrid_calendar_google import (
+    calendar_settings,
+    channels,
+    invites,
+    keys,
+    parse_join,
+    sync,
+)
 from hybrid_calendar_google.auth import DEFAULT_SCOPES
 from hybrid_calendar_google.context import context
 from hybrid_calendar_google.webhook import webhook_route
@@ -81,9 +88,12 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    """Add ``hybrid-calendar google import-key`` (store a key as an encrypted org secret)."""
+    """Add ``hybrid-calendar google import-key`` (store a key as an encrypted org secret)
+    and ``hybrid-calendar parse-join`` (join information of Google event JSON)."""
     register("google import-key", "store a service-account key for an organisation",
              keys.configure, keys.run)
+    register("parse-join", "Print the join information of Google Calendar events (JSON "
+             "on stdin).", parse_join.configure, parse_join.run)
 
 
 @hookimpl
