@@ -32,9 +32,9 @@ from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.listening import until_answering
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.logs import RedactingFilter
 from hybrid_calendar.models import Notification
-from hybrid_calendar.settings import load_settings
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 DOMAIN = "example.com"
@@ -181,7 +181,7 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
 @pytest.fixture
 async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
     port = free_port()
-    config, pm = load_settings(None, overrides=gateway_overrides(emulator, tmp_path, port),
+    config, pm = load_config(None, overrides=gateway_overrides(emulator, tmp_path, port),
                                environ={})
     sink = CaptureSink()
     pm.register(sink, name="capture")

@@ -22,15 +22,15 @@ from hybrid_calendar.errors import (
     TransientError,
 )
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Job
-from hybrid_calendar.settings import load_settings
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    config, pm = load_settings(None, overrides={
+    config, pm = load_config(None, overrides={
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False},
         "gateway": {"data_dir": str(tmp_path)}, "sync": {"max_concurrency": 2}}, environ={})
     gw = build_gateway(config, pm)
