@@ -37,22 +37,24 @@ from hybrid_calendar.models import (
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.hooks import Hooks
 
 log = logging.getLogger(__name__)
 
 
-def sinks_by_kind(gateway: Gateway) -> dict[NotificationKind, tuple[str, ...]]:
+def sinks_by_kind(hooks: Hooks) -> dict[NotificationKind, tuple[str, ...]]:
     """Every notification kind and the names of the enabled sinks that declared it."""
     found: dict[NotificationKind, list[str]] = {kind: [] for kind in NotificationKind}
-    for sink, kinds in gateway.hooks.sink_kinds().items():
+    for sink, kinds in hooks.sink_kinds().items():
         for kind in kinds:
             found[kind].append(sink)
     return {kind: tuple(sorted(sinks)) for kind, sinks in found.items()}
 
 
-def delivery_coverage(gateway: Gateway) -> dict[str, Any]:
-    """Which sink delivers which kind, and the kinds nobody delivers (for health)."""
-    by_kind = sinks_by_kind(gateway)
+def delivery_coverage(hooks: Hooks) -> dict[str, Any]:
+    """Which sinks deliver each kind, and the kinds no enabled plugin delivers (for
+    ``/readyz``, ``hybrid-calendar plugins`` and the start-up log)."""
+    by_kind = sinks_by_kind(hooks)
     return {"sinks": {str(kind): list(sinks) for kind, sinks in by_kind.items()},
             "kinds_without_sink": [str(kind) for kind, sinks in by_kind.items()
                                    if not sinks]}
@@ -60,7 +62,7 @@ def delivery_coverage(gateway: Gateway) -> dict[str, Any]:
 
 def log_delivery_coverage(gateway: Gateway) -> None:
     """Say at start-up which kinds of notification no enabled plugin delivers."""
-    missing = delivery_coverage(gateway)["kinds_without_sink"]
+    missing = delivery_coverage(gateway.hooks)["kinds_without_sink"]
     if missing:
         log.warning("no enabled plugin delivers notifications of kind %s: they stay pending "
                     "until a sink for them is enabled", ", ".join(missing))

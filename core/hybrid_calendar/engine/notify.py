@@ -70,7 +70,7 @@ async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
     """Put a notification in the outbox (superseding the user's pending one of the same
     kind) and try it at once; returns where it stands. Never raises for a sink's sake."""
     now = gateway.clock.now()
-    sinks = sinks_by_kind(gateway)[kind]
+    sinks = sinks_by_kind(gateway.hooks)[kind]
     item = ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=now,
                                  start=None, end=None, payload=payload, kind=kind)
     claimed = now + timedelta(seconds=LEASE_SECONDS) if sinks else now
@@ -86,7 +86,7 @@ async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
 
 async def deliver_due(gateway: Gateway) -> None:
     """Try every notification whose next attempt is due (the outbox loop's body)."""
-    sinks = sinks_by_kind(gateway)
+    sinks = sinks_by_kind(gateway.hooks)
     served = [kind for kind, names in sinks.items() if names]
     due = await gateway.store.due_notifications(gateway.clock.now(), served,
                                                 lease_seconds=LEASE_SECONDS)
