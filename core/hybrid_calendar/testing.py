@@ -3,7 +3,8 @@
 A calendar-provider plugin proves it keeps the core's contract by subclassing
 :class:`ProviderTests` and writing one fixture, ``world``, that returns a
 :class:`ProviderWorld`: a gateway with the provider enabled plus a way to act on the
-remote calendar as its user would. The KMS suite is
+remote calendar as its user would. Sinks subclass :class:`SinkTests` (from
+:mod:`hybrid_calendar.sink_testing`, re-exported here); the KMS suite is
 :class:`hybrid_calendar.crypto.testing.KeyStoreTests`.
 
 Example (the Google plugin's own suite, against its emulator)::
@@ -32,6 +33,7 @@ from hybrid_calendar.models import (
     KeywordRequest,
     User,
 )
+from hybrid_calendar.sink_testing import SinkTests, SinkWorld
 
 
 class ProviderWorld(Protocol):
@@ -261,3 +263,6 @@ class ProviderTests:
         assert await hooks.read_locale(gateway, foreign) is None
         for request in self.meeting_requests:
             assert await hooks.create_meeting(gateway, foreign, event, request) is None
+
+
+__all__ = ["ProviderTests", "ProviderWorld", "SinkTests", "SinkWorld"]
