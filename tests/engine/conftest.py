@@ -13,7 +13,7 @@ import io
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -34,7 +34,7 @@ from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.logs import RedactingFilter
-from hybrid_calendar.models import Notification
+from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 DOMAIN = "example.com"
@@ -53,12 +53,21 @@ class CaptureSink:
         self.fail_next = 0
 
     @hookimpl
-    def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
-        """Record the notification, or fail on purpose when asked to."""
+    def register_delivery_kinds(self, register: Callable[[NotificationKind], None]) -> None:
+        """Every kind."""
+        for kind in NotificationKind:
+            register(kind)
+
+    @hookimpl
+    def deliver_notification(self, gateway: Gateway, notification: Notification
+                             ) -> DeliveryReceipt:
+        """Record the notification once per key, or fail on purpose when asked to."""
         if self.fail_next:
             self.fail_next -= 1
             raise RuntimeError("device unreachable")
-        self.delivered.append(notification)
+        if all(n.key != notification.key for n in self.delivered):
+            self.delivered.append(notification)
+        return DeliveryReceipt.delivered()
 
     def of_kind(self, kind: str) -> list[Notification]:
         return [n for n in self.delivered if n.kind == kind]
@@ -171,6 +180,7 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
         "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4,
                  "retry_base_seconds": RETRY_BASE.total_seconds(),
                  "retry_cap_seconds": RETRY_CAP.total_seconds()},
+        "notifications": {"retry_base_seconds": 0.0},  # a failed delivery is due again at once
         "google": {"service_account_json": json.dumps(emu.service_account_info),
                    "calendar_base_url": emu.base_url + "/calendar/v3",
                    "gmail_base_url": emu.base_url},
