@@ -29,7 +29,9 @@ def wxc(emu: RunningWebexEmulator, token: str) -> WebexSimpleApi:
 
 
 def wxc_async(emu: RunningWebexEmulator, token: str) -> AsWebexSimpleApi:
-    """wxc-sdk's aiohttp API pointed at the emulator (``AsRestSession.BASE``)."""
+    """wxc-sdk's aiohttp API pointed at the emulator (``AsRestSession.BASE``); call inside
+    the event loop and close ``api.session`` afterwards (a given session is not closed by
+    the API object)."""
     session = AsRestSession(tokens=Tokens(access_token=token), concurrent_requests=4)
     session.BASE = emu.api_base
     return AsWebexSimpleApi(tokens=token, session=session)
