@@ -75,14 +75,15 @@ def run(args: argparse.Namespace) -> int:
                                      public_base_url=args.public_url)
     state = WebexState(settings)
     loaded = False
+    source = str(args.state_file)
     try:
         if args.state_file is not None:
             loaded = load(state, args.state_file)
+        source = "--faults"
         if args.faults:
             state.control(args.faults)
     except ValueError as err:  # the state file is left as it is
         state.close()
-        source = args.state_file if not args.faults or "control" not in str(err) else "--faults"
         print(f"error: {source}: {err}", file=sys.stderr)
         return 2
     try:
