@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import secrets
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ import httpx
 import uvicorn
 
 from hybrid_calendar import logs
+from hybrid_calendar.listening import ServerNotAnsweringError, until_answering
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.server import uvicorn_config
-from hybrid_calendar.settings import load_settings
 
 DOMAIN = "demo.example"
 USERS = [f"alice@{DOMAIN}", f"bob@{DOMAIN}", f"carol@{DOMAIN}"]
@@ -82,13 +84,14 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
             "kms_local": {"key_file": str(data_dir / "kms-keys.json")},
             "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
         }
-        config, pm = load_settings(None, overrides=overrides)
+        config, pm = load_config(None, overrides=overrides)
         server = uvicorn.Server(uvicorn_config(config, pm))
         task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                return 1
-            await asyncio.sleep(0.05)
+        try:
+            await until_answering(base + "/healthz", within=60, alive=lambda: not task.done())
+        except ServerNotAnsweringError as err:
+            print(f"error: the gateway did not start: {err}", file=sys.stderr)
+            return 1
         headers = {"Authorization": f"Bearer {admin_token}"}
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
             (await client.post("/api/v1/organisations", json={
