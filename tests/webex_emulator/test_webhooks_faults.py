@@ -108,3 +108,19 @@ def test_latency_is_injected(emu: RunningWebexEmulator, http: httpx.Client) -> N
     assert emu.state.faults.latency_ms == 1
     answer = http.post("/_emulator/control", json={"no_such_key": 1})
     assert answer.status_code == 400 and "no_such_key" in answer.json()["error"]
+
+
+def test_org_owned_meetings_webhook_sees_started_and_ended(emu: RunningWebexEmulator,
+                                                           receiver: Receiver) -> None:
+    admin = wxc(emu, emu.admin_token)
+    admin.webhook.create(name="org", target_url=receiver.url, resource="meetings",
+                         event="all", owned_by="org")
+    meeting = admin.meetings.create(title="t", start="2100-01-01T10:00:00Z",
+                                    end="2100-01-01T11:00:00Z", host_email=BOB)
+    emu.control({"meeting_event": {"meetingId": meeting.id, "event": "started"}})
+    emu.control({"meeting_event": {"meetingId": meeting.id, "event": "ended"}})
+    bodies = [r["body"] for r in receiver.wait_for(3)]
+    assert [b["event"] for b in bodies] == ["created", "started", "ended"]
+    assert {b["data"]["hostEmail"] for b in bodies} == {BOB}
+    with pytest.raises(ValueError, match="meetingId"):
+        emu.control({"meeting_event": {"meetingId": "nope", "event": "started"}})

@@ -13,6 +13,8 @@ is a JSON object; every key is optional:
 ``add_users``: emails; ``set_status``: ``{"email or id": "OutOfOffice", ...}``.
 ``device_connection``: ``{"deviceId": "disconnected", ...}``.
 ``seed``: ``{"meetings_per_user": N}``.
+``meeting_event``: ``{"meetingId": "...", "event": "started" | "ended"}``: the host starts
+or ends the meeting in Webex (fires the ``meetings`` webhook; nothing else changes).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
 KNOWN = frozenset({"errors", "clear_errors", "latency_ms", "drop_webhooks", "rate_limit",
                    "reset_rate_limits", "expire_tokens", "add_users", "set_status",
-                   "device_connection", "seed"})
+                   "device_connection", "seed", "meeting_event"})
 
 
 def apply_control(state: WebexState, spec: dict[str, Any]) -> dict[str, Any]:
@@ -71,4 +73,17 @@ def apply_control(state: WebexState, spec: dict[str, Any]) -> dict[str, Any]:
 
             result["seeded_meetings"] = seed_meetings(
                 state, int(spec["seed"].get("meetings_per_user", 0)))
+        if "meeting_event" in spec:
+            result["webhooks"] = _meeting_event(state, spec["meeting_event"])
     return result
+
+
+def _meeting_event(state: WebexState, spec: object) -> int:
+    from hybrid_calendar_webex_emulator.meetings_api import fire_meeting_event
+
+    if not isinstance(spec, dict) or spec.get("event") not in ("started", "ended"):
+        raise ValueError('meeting_event needs {"meetingId", "event": "started"|"ended"}')
+    meeting = state.meetings.get(str(spec.get("meetingId")))
+    if meeting is None:
+        raise ValueError("unknown meetingId")
+    return fire_meeting_event(state, meeting, str(spec["event"]), meeting["hostUserId"])

@@ -12,7 +12,7 @@ lists scheduled meetings, each with id ``<seriesId>_<start UTC>``.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex_emulator import meetings_model as model
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
@@ -20,6 +20,9 @@ from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_fo
 from hybrid_calendar_webex_emulator.paging import page
 from hybrid_calendar_webex_emulator.timeutil import parse
 from hybrid_calendar_webex_emulator.webhooks import fire
+
+if TYPE_CHECKING:
+    from hybrid_calendar_webex_emulator.state import WebexState
 
 READ = ("meeting:schedules_read", "meeting:admin_schedule_read")
 WRITE = ("meeting:schedules_write", "meeting:admin_schedule_write")
@@ -49,13 +52,20 @@ def _public(meeting: dict[str, Any], now: datetime) -> dict[str, Any]:
     return shown
 
 
-def _event(call: Call, meeting: dict[str, Any], event: str) -> None:
+def fire_meeting_event(state: WebexState, meeting: dict[str, Any], event: str,
+                       actor_id: str) -> int:
+    """Fire a ``meetings`` webhook event (``created``, ``updated``, ``deleted``,
+    ``started``, ``ended``) to the host's and the organisation's webhooks."""
     data = {"id": meeting["id"], "meetingSeriesId": meeting["id"],
             "meetingType": "meetingSeries", "scheduledType": meeting["scheduledType"],
             "hostUserId": meeting["hostUserId"], "hostEmail": meeting["hostEmail"],
-            "orgId": call.state.org_id}
-    fire(call.state, "meetings", event, data, call.grant.person_id, {meeting["hostUserId"]},
-         org_wide=True)
+            "orgId": state.org_id}
+    return fire(state, "meetings", event, data, actor_id, {meeting["hostUserId"]},
+                org_wide=True)
+
+
+def _event(call: Call, meeting: dict[str, Any], event: str) -> None:
+    fire_meeting_event(call.state, meeting, event, call.grant.person_id)
 
 
 def _record_emails(call: Call, meeting: dict[str, Any], kind: str, send: bool) -> None:
