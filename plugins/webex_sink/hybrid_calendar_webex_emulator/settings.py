@@ -53,8 +53,6 @@ class WebexEmulatorSettings:
     """Workspaces created at start, each with a Google-linked calendar and one device."""
     admin_email: str | None = None
     """The full administrator's email (default ``admin@<domain>``)."""
-    org_name: str | None = None
-    """Organisation display name (default: the domain)."""
     site_url: str | None = None
     """Webex site host (default ``<first label of domain>.webex.com``)."""
     calling_users: list[str] | None = None
