@@ -107,10 +107,9 @@ class Hooks:
                                                          required=False)
         return result
 
-    async def watch_calendar(self, gateway: Gateway, user: User, address: str, token: str
-                             ) -> Channel:
+    async def watch_calendar(self, gateway: Gateway, user: User, token: str) -> Channel:
         result: Channel = await self._first("watch_calendar", gateway=gateway, user=user,
-                                            address=address, token=token)
+                                            token=token)
         return result
 
     async def stop_watch(self, gateway: Gateway, user: User, channel: Channel) -> bool:

@@ -171,17 +171,19 @@ def get_event(gateway: Gateway, user: User, event_id: str
 
 
 @hookspec(firstresult=True)
-def watch_calendar(gateway: Gateway, user: User, address: str, token: str
-                   ) -> Awaitable[Channel] | None:
+def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channel] | None:
     """Subscribe to change notifications for a user's calendar.
 
     Called on activation and before an existing channel expires (renewal creates a new
-    channel, then the old one is stopped).
+    channel, then the old one is stopped). The provider builds the notification address
+    itself: the gateway's public URL joined with the push route it registered in
+    :func:`register_routes` (``gateway.public_url("/webhooks/acme")``). The core stores
+    the returned channel (with a digest of ``token``); the provider's route looks it up
+    with ``gateway.store.get_channel`` and checks the token before anything else.
 
     :param gateway: the running gateway.
     :param user: an active user of this provider.
-    :param address: the public HTTPS URL notifications must be POSTed to.
-    :param token: a random secret the provider must echo with every notification.
+    :param token: a random secret the provider must have echoed with every notification.
     :returns: the created :class:`~hybrid_calendar.models.Channel`. First result wins.
     """
 
