@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
         AccessCheck,
@@ -88,6 +89,10 @@ class Hooks:
                 failure.__cause__ = err
                 errors.append(failure)
         return errors
+
+    def prepare_demo(self, demo: DemoSetup) -> list[DemoPart]:
+        parts: list[DemoPart] = self._hook.prepare_demo(demo=demo)
+        return parts
 
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
         AccessCheck,
@@ -112,6 +113,23 @@ def shutdown(gateway: Gateway) -> Awaitable[None] | None:
     plugin's name.
 
     :param gateway: the stopping gateway.
+    """
+
+
+@hookspec
+def prepare_demo(demo: DemoSetup) -> DemoPart | None:
+    """Start what a plugin contributes to ``hybrid-calendar demo``.
+
+    Called once by the demo before the gateway is configured; every implementation runs.
+    A plugin with something to show starts it here (an emulator seeded with events for
+    ``demo.users``), registers its cleanup with ``demo.cleanup``, and returns the settings
+    the gateway needs to use it. The demo enables each built-in ``<name>_emulator`` plugin
+    next to an enabled ``<name>`` plugin, so an emulator plugin is the natural place.
+
+    :param demo: the demo organisation (``domain``, ``users``), its data directory and
+        start time, and the cleanup stack (:class:`~hybrid_calendar.demo_setup.DemoSetup`).
+    :returns: a :class:`~hybrid_calendar.demo_setup.DemoPart` (settings by section, lines
+        to print), or ``None`` when the plugin has no part in the demo.
     """
 
 
