@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hybrid_calendar import logs
 from hybrid_calendar.admin_api import admin_routes
 from hybrid_calendar.builder import close_gateway
+from hybrid_calendar.engine.delivery import delivery_coverage, log_delivery_coverage
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.gateway import Gateway
@@ -97,6 +98,9 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     checks["engine"] = engine is not None and engine.running
     checks["ready"] = all(v if isinstance(v, bool) else v.get("healthy", False)
                           for v in checks.values())
+    # Reported, not required: without a sink for a kind the gateway still syncs and
+    # serves meetings lists; those notifications stay pending (docs/plugins.md).
+    checks["delivery"] = delivery_coverage(gateway.hooks)
     return checks
 
 
@@ -131,6 +135,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
         gateway.http_client()
         try:
             await gateway.hooks.startup(gateway)
+            log_delivery_coverage(gateway)
             tune_garbage_collector(int(gateway.config.get("gateway", "gc_threshold")))
             engine = Engine(gateway)
             gateway.engine = engine

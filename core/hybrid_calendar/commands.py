@@ -39,10 +39,13 @@ def _configure_plugins(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_plugins(args: argparse.Namespace) -> int:
+    from hybrid_calendar.engine.delivery import delivery_coverage
+    from hybrid_calendar.hooks import Hooks
     from hybrid_calendar.plugins import plugin_listing
 
     _config, pm = load_config(args.config)
-    print(json.dumps(plugin_listing(pm), indent=2))
+    print(json.dumps({"plugins": plugin_listing(pm),
+                      "delivery": delivery_coverage(Hooks(pm))}, indent=2))
     return 0
 
 
@@ -125,7 +128,8 @@ COMMANDS: list[Command] = [
             _run_config_check),
     Command("config show", "print the effective configuration (secrets hidden)",
             _configure_config_show, _run_config_show),
-    Command("plugins", "list loaded plugins and their hooks", _configure_plugins, _run_plugins),
+    Command("plugins", "list loaded plugins, their hooks, and which notification kinds "
+                       "have no sink", _configure_plugins, _run_plugins),
     Command("docs hooks", "generate docs/hooks.md from the hook docstrings",
             _generated_doc_options("docs/hooks.md"), _run_docs_hooks),
     Command("docs config", "generate docs/configuration.md from the declared settings",

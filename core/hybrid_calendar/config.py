@@ -126,6 +126,13 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="How often the vacation responder of each active user is read."),
     SettingSpec("notifications", "join_button_lead_minutes", float, 5.0, minimum=0.0,
                 help="Show the Join button this many minutes before a meeting starts."),
+    SettingSpec("notifications", "max_attempts", int, 8, minimum=1,
+                help="Attempts per sink before a notification becomes a dead letter."),
+    SettingSpec("notifications", "retry_base_seconds", float, 30.0, minimum=0.0,
+                help="First retry delay of a failed delivery (doubling, full jitter)."),
+    SettingSpec("notifications", "retry_cap_seconds", float, 3600.0, minimum=0.0,
+                help="Longest delay between two delivery attempts (also caps a sink's "
+                     "retry_after)."),
 )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from hybrid_calendar.errors import PluginError
+from hybrid_calendar.models import DeliveryReceipt, NotificationKind
 
 if TYPE_CHECKING:
     import argparse
@@ -151,10 +152,41 @@ class Hooks:
         return result
 
     # delivery ----------------------------------------------------------------
-    async def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
-        for result in self._hook.deliver_notification(gateway=gateway,
-                                                      notification=notification):
-            await await_me_maybe(result)
+    def sink_kinds(self) -> dict[str, frozenset[NotificationKind]]:
+        """Each plugin implementing ``deliver_notification`` and the kinds it declared
+        with ``register_delivery_kinds`` (asked one plugin at a time)."""
+        sinks: dict[str, frozenset[NotificationKind]] = {}
+        for impl in self._hook.deliver_notification.get_hookimpls():
+            declared: list[NotificationKind] = []
+
+            def register(kind: NotificationKind, _into: list[NotificationKind] = declared,
+                         _plugin: str = impl.plugin_name) -> None:
+                try:
+                    _into.append(NotificationKind(kind))
+                except ValueError:
+                    raise PluginError(_plugin, f"declared unknown notification kind "
+                                               f"{kind!r}") from None
+
+            self._only(impl.plugin, "register_delivery_kinds")(register=register)
+            sinks[impl.plugin_name] = frozenset(declared)
+        return sinks
+
+    async def deliver_notification(self, gateway: Gateway, notification: Notification,
+                                   sink: str) -> DeliveryReceipt | None:
+        """Ask one sink (by plugin name) to deliver; its receipt, or ``None`` if it does
+        not serve the notification."""
+        plugin = self.pm.get_plugin(sink)
+        if plugin is None:
+            raise PluginError(sink, "is not a registered plugin")
+        results = self._only(plugin, "deliver_notification")(gateway=gateway,
+                                                             notification=notification)
+        receipt = None
+        for result in results:
+            receipt = await await_me_maybe(result)
+        if receipt is not None and not isinstance(receipt, DeliveryReceipt):
+            raise PluginError(sink, f"deliver_notification returned {type(receipt).__name__}"
+                                    ", not a DeliveryReceipt or None")
+        return receipt
 
     # key management ----------------------------------------------------------
     async def wrap_key(self, gateway: Gateway, plaintext: bytes, context: bytes) -> WrappedKey:
@@ -197,6 +229,11 @@ class Hooks:
     def _hook_caller(self, name: str) -> pluggy.HookCaller:
         caller: pluggy.HookCaller = getattr(self._hook, name)
         return caller
+
+    def _only(self, plugin: object, name: str) -> pluggy.HookCaller:
+        """The hook caller of ``name`` restricted to one plugin (still traced)."""
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
+        return self.pm.subset_hook_caller(name, remove_plugins=others)
 
     async def _first(self, name: str, *, required: bool = True, **kwargs: Any) -> Any:
         """Call a ``firstresult`` hook; await the answer; complain if nobody answers."""

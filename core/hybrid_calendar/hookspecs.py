@@ -36,11 +36,13 @@ if TYPE_CHECKING:
         CalendarEvent,
         ChangeBatch,
         Channel,
+        DeliveryReceipt,
         InviteUpdate,
         JoinInfo,
         KeywordRequest,
         KmsStatus,
         Notification,
+        NotificationKind,
         OutOfOffice,
         User,
         WrappedKey,
@@ -302,16 +304,45 @@ def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
 
 
 @hookspec
+def register_delivery_kinds(register: Callable[[NotificationKind], None]) -> None:
+    """Declare which kinds of notification a sink plugin delivers.
+
+    Called for each plugin that implements :func:`deliver_notification`, when the gateway
+    starts, for ``/readyz`` and for ``hybrid-calendar plugins``. The core calls a sink's
+    :func:`deliver_notification` only for the kinds it declared here. A kind no enabled
+    plugin declares is never marked delivered: its notifications stay pending (and are
+    delivered once such a sink is enabled), and ``/readyz``, ``hybrid-calendar plugins``
+    and the start-up log name it.
+
+    :param register: call once per :class:`~hybrid_calendar.models.NotificationKind` the
+        plugin delivers.
+    """
+
+
+@hookspec
 def deliver_notification(gateway: Gateway, notification: Notification
-                         ) -> Awaitable[None] | None:
+                         ) -> Awaitable[DeliveryReceipt | None] | DeliveryReceipt | None:
     """Deliver a meetings-list change, a Join button or a presence change to a user.
 
-    Called by the engine; every sink plugin receives every notification and decides
-    whether it serves the user. Delivery is at-least-once: ``notification.key`` is stable
-    for the same message so sinks can drop duplicates. Raise to have the engine retry.
+    Called by the core's outbox for each sink that declared ``notification.kind`` with
+    :func:`register_delivery_kinds`, one sink at a time, so each answer is that sink's own.
+    A sink that already delivered a notification is not called again for it; one that
+    asked to retry is called again after a capped, jittered backoff (or its
+    ``retry_after``), up to ``notifications.max_attempts`` times. The core is the only
+    layer that retries: a sink makes one attempt per call.
+
+    Delivery is at-least-once (a crash between the delivery and the core recording it
+    repeats the call), so a sink must honour ``notification.key``: the same key reaches
+    the person at most once, and a repeat answers "delivered" again.
 
     :param gateway: the running gateway.
-    :param notification: what to deliver, to whom.
+    :param notification: what to deliver, to whom, with its idempotency key.
+    :returns: a :class:`~hybrid_calendar.models.DeliveryReceipt`: ``delivered()`` once the
+        message reached the person; ``retry_later(reason, retry_after)`` for a transient
+        failure; ``failed(reason)`` when it can never be delivered (kept as a dead letter
+        with the reason, visible in the admin API). ``None`` when the sink does not serve
+        this notification (e.g. the person has no account there). Only a delivered receipt
+        marks a notification delivered. An exception counts as ``retry_later``.
     """
 
 

@@ -13,7 +13,7 @@ import pytest
 from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
-from hybrid_calendar.models import Organisation, User, UserState
+from hybrid_calendar.models import KeywordRequest, Organisation, User, UserState
 from hybrid_calendar.testing import ProviderTests, ProviderWorld
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
@@ -49,9 +49,14 @@ class GoogleWorld:
     def set_out_of_office(self, enabled: bool) -> None:
         self.emu.state.set_vacation(ALICE, {"enableAutoReply": enabled})
 
+    def set_locale(self, locale: str) -> None:
+        self.emu.state.set_setting(ALICE, "locale", locale)
+
 
 class TestGoogleProvider(ProviderTests):
     """Runs every conformance test against the Google plugin."""
+
+    meeting_requests = (KeywordRequest("meet", "google_meet", raw="@meet"),)
 
     @pytest.fixture
     async def world(self, tmp_path: Path) -> AsyncIterator[ProviderWorld]:

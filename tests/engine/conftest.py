@@ -11,7 +11,7 @@ import io
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.logs import RedactingFilter
-from hybrid_calendar.models import Notification
+from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 DOMAIN = "example.com"
@@ -43,12 +43,21 @@ class CaptureSink:
         self.fail_next = 0
 
     @hookimpl
-    def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
-        """Record the notification, or fail on purpose when asked to."""
+    def register_delivery_kinds(self, register: Callable[[NotificationKind], None]) -> None:
+        """Every kind."""
+        for kind in NotificationKind:
+            register(kind)
+
+    @hookimpl
+    def deliver_notification(self, gateway: Gateway, notification: Notification
+                             ) -> DeliveryReceipt:
+        """Record the notification once per key, or fail on purpose when asked to."""
         if self.fail_next:
             self.fail_next -= 1
             raise RuntimeError("device unreachable")
-        self.delivered.append(notification)
+        if all(n.key != notification.key for n in self.delivered):
+            self.delivered.append(notification)
+        return DeliveryReceipt.delivered()
 
     def of_kind(self, kind: str) -> list[Notification]:
         return [n for n in self.delivered if n.kind == kind]
@@ -138,6 +147,7 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
                     # the gateway shares this process with pytest: leave its GC alone
                     "gc_threshold": 0},
         "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4},
+        "notifications": {"retry_base_seconds": 0.0},  # a failed delivery is due again at once
         "google": {"service_account_json": json.dumps(emu.service_account_info),
                    "calendar_base_url": emu.base_url + "/calendar/v3",
                    "gmail_base_url": emu.base_url, "backoff_base_seconds": 0.01,

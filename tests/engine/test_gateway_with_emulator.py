@@ -436,5 +436,8 @@ async def test_reactivation_replaces_the_channel_and_presence_survives_a_failing
     await stack.activate(CAROL)  # again: the channel is replaced, not duplicated
     [second] = await stack.gateway.store.list_channels(user_id=stack.user_ids[CAROL])
     assert second.id != first.id
+    assert stack.sink.of_kind(NotificationKind.PRESENCE) == []  # pending in the outbox
+    await notify.deliver_due(stack.gateway)  # the outbox retries the failed delivery
+    await notify.deliver_due(stack.gateway)
     presence = stack.sink.of_kind(NotificationKind.PRESENCE)
     assert [n.payload["out_of_office"] for n in presence] == [True]  # retried, delivered once

@@ -11,10 +11,13 @@ from sqlite_utils import Database
 
 from hybrid_calendar.models import (
     Channel,
+    DeliveryState,
     JoinInfo,
     Meeting,
+    NotificationKind,
     Organisation,
     ScheduledNotification,
+    SinkDelivery,
     User,
     UserState,
 )
@@ -175,11 +178,45 @@ async def test_schedules_are_idempotent_and_skip_ended(store: SqliteStore) -> No
                                   end=NOW - timedelta(hours=1), payload={})
     await store.schedule(ALICE, [item, ended])
     await store.schedule(ALICE, [item])
-    due = await store.due_notifications(NOW)
+    due = await store.due_notifications(NOW, [NotificationKind.JOIN_BUTTON])
     assert [(u.id, n.key, n.payload) for u, n in due] == [("u1", "e1|u1|start", {"url": "x"})]
-    await store.mark_sent(item.key, NOW)
+    assert await store.due_notifications(NOW, [NotificationKind.JOIN_BUTTON]) == []  # leased
+    await store.record_deliveries(ALICE, item.key, [SinkDelivery(
+        "sink", DeliveryState.DELIVERED, 1)], DeliveryState.DELIVERED, None, NOW)
     await store.schedule(ALICE, [item])  # re-scheduling a sent item does not resend it
-    assert await store.due_notifications(NOW) == []
+    later = NOW + timedelta(minutes=10)
+    assert await store.due_notifications(later, [NotificationKind.JOIN_BUTTON]) == []
+    [sent] = await store.list_notifications(ALICE, state=DeliveryState.DELIVERED)
+    assert sent.state is DeliveryState.DELIVERED and sent.sent_at == NOW
+    assert sent.deliveries["sink"].attempts == 1
+
+
+async def test_outbox_keeps_attempts_and_sealed_reasons(store: SqliteStore) -> None:
+    await seeded(store)
+    first = ScheduledNotification(key="p1", user_id="u1", event_id=None, due_at=NOW,
+                                  start=None, end=None, payload={"out_of_office": True},
+                                  kind=NotificationKind.PRESENCE)
+    assert await store.enqueue_notification(ALICE, first)
+    assert not await store.enqueue_notification(ALICE, first)  # same key: once
+    assert await store.due_notifications(NOW, [NotificationKind.JOIN_BUTTON]) == []
+    retry_at = NOW + timedelta(minutes=1)
+    await store.record_deliveries(ALICE, "p1", [SinkDelivery(
+        "sink", DeliveryState.PENDING, 3, "Webex 503 for alice@example.com", retry_at)],
+        DeliveryState.PENDING, retry_at, NOW)
+    assert await store.due_notifications(NOW, [NotificationKind.PRESENCE]) == []
+    [(_, due)] = await store.due_notifications(retry_at, [NotificationKind.PRESENCE])
+    record = due.deliveries["sink"]
+    assert (record.attempts, record.reason) == (3, "Webex 503 for alice@example.com")
+    raw = await store.call(lambda db: list(db.execute(
+        "SELECT reason FROM notification_deliveries").fetchall()))
+    assert "alice" not in str(raw)  # the reason is sealed
+    second = ScheduledNotification(key="p2", user_id="u1", event_id=None, due_at=NOW,
+                                   start=None, end=None, payload={"out_of_office": False},
+                                   kind=NotificationKind.PRESENCE)
+    await store.enqueue_notification(ALICE, second, supersede=True)
+    assert [n.key for n in await store.list_notifications(ALICE)] == ["p2"]
+    assert await store.call(lambda db: db.execute(
+        "SELECT COUNT(*) FROM notification_deliveries").fetchone()[0]) == 0  # cascaded
 
 
 async def test_purge_keeps_only_the_window(store: SqliteStore) -> None:

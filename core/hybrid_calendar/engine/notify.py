@@ -1,22 +1,36 @@
-"""Join buttons (One Button To Push): scheduled per meeting and recipient, delivered once.
+"""The notification outbox: Join buttons, presence and meetings-list changes, delivered
+only on a sink's receipt (policy in :mod:`hybrid_calendar.engine.delivery`).
 
-A Join button is a row with a unique key ``user|event|start``; after a restart, rows that
-fell due while the process was down fire at once if the meeting has not ended, and the
-sent marker makes delivery idempotent.
+* A Join button (One Button To Push) is a row keyed ``user|event|start``, due at start
+  minus the lead time; rows that fell due while the process was down fire at once if the
+  meeting has not ended, and never after it ended.
+* Presence and meetings-list changes go in as they happen and are tried at once; a newer
+  one supersedes an older one still pending for the same user.
+* Every attempt and its outcome per sink is stored, so a restart keeps the attempt
+  count; the outbox loop (:func:`deliver_due`) retries what is due.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.engine.delivery import (
+    RetryPolicy,
+    overall_state,
+    record_receipt,
+    sinks_by_kind,
+)
 from hybrid_calendar.models import (
+    DeliveryReceipt,
+    DeliveryState,
     Meeting,
     Notification,
     NotificationKind,
     ScheduledNotification,
+    SinkDelivery,
     User,
 )
 from hybrid_calendar.store.codec import join_to_json
@@ -25,6 +39,9 @@ if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0
+"""How long a claimed notification is left to the process that took it."""
 
 
 def join_button_key(user: User, meeting: Meeting) -> str:
@@ -48,16 +65,62 @@ async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence
         await gateway.store.schedule(user, items, replace_for_events=touched)
 
 
-async def deliver_due(gateway: Gateway) -> None:
-    """Deliver every Join button that is due and whose meeting has not ended."""
+async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
+                     payload: Mapping[str, Any], key: str) -> DeliveryState:
+    """Put a notification in the outbox (superseding the user's pending one of the same
+    kind) and try it at once; returns where it stands. Never raises for a sink's sake."""
     now = gateway.clock.now()
-    for user, item in await gateway.store.due_notifications(now):
+    sinks = sinks_by_kind(gateway.hooks)[kind]
+    item = ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=now,
+                                 start=None, end=None, payload=payload, kind=kind)
+    claimed = now + timedelta(seconds=LEASE_SECONDS) if sinks else now
+    if not await gateway.store.enqueue_notification(user, item, supersede=True,
+                                                    next_attempt_at=claimed):
+        return DeliveryState.PENDING  # the same key is already in the outbox
+    if not sinks:
+        log.info("%s notification for user %s stays pending: no enabled sink delivers it",
+                 kind, user.id)
+        return DeliveryState.PENDING
+    return await attempt(gateway, user, item, sinks)
+
+
+async def deliver_due(gateway: Gateway) -> None:
+    """Try every notification whose next attempt is due (the outbox loop's body)."""
+    sinks = sinks_by_kind(gateway.hooks)
+    served = [kind for kind, names in sinks.items() if names]
+    due = await gateway.store.due_notifications(gateway.clock.now(), served,
+                                                lease_seconds=LEASE_SECONDS)
+    for user, item in due:
+        await attempt(gateway, user, item, sinks[item.kind])
+
+
+async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
+                  sinks: Sequence[str]) -> DeliveryState:
+    """Offer a notification to each of ``sinks`` that still owes it, record every receipt
+    and the notification's new state."""
+    now = gateway.clock.now()
+    policy = RetryPolicy.from_gateway(gateway)
+    notification = Notification(kind=item.kind, user=user, payload=item.payload, key=item.key)
+    records: dict[str, SinkDelivery] = dict(item.deliveries)
+    changed: list[SinkDelivery] = []
+    for sink in sinks:
+        previous = records.get(sink)
+        if previous is not None and (previous.state is not DeliveryState.PENDING or (
+                previous.next_attempt_at is not None and previous.next_attempt_at > now)):
+            continue  # done, or another sink's retry is what fell due
+        attempts = (previous.attempts if previous else 0) + 1
         try:
-            await gateway.hooks.deliver_notification(gateway, Notification(
-                kind=NotificationKind.JOIN_BUTTON, user=user, payload=item.payload,
-                key=item.key))
-        except Exception as err:
-            log.warning("join button %s for user %s not delivered (will retry): %s",
-                        item.event_id, user.id, err)
-            continue
-        await gateway.store.mark_sent(item.key, now)
+            receipt = await gateway.hooks.deliver_notification(gateway, notification, sink)
+        except Exception as err:  # a sink's bug or outage: retried like retry_later
+            log.warning("sink %s raised delivering %s %s to user %s: %s: %s", sink,
+                        item.kind, item.key, user.id, type(err).__name__, err)
+            receipt = DeliveryReceipt.retry_later(f"{type(err).__name__}: {err}")
+        record = record_receipt(sink, receipt, attempts, now, policy)
+        records[sink] = record
+        changed.append(record)
+        if record.state is DeliveryState.DEAD:
+            log.warning("%s notification %s for user %s is a dead letter at sink %s: %s",
+                        item.kind, item.key, user.id, sink, record.reason)
+    state, next_at = overall_state(records, sinks)
+    await gateway.store.record_deliveries(user, item.key, changed, state, next_at, now)
+    return state

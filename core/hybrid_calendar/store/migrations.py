@@ -67,3 +67,28 @@ def m002_schedules_presence_timezone(db: Database) -> None:
 def m003_drop_unused_sync_columns(db: Database) -> None:
     """Sync state keeps what the engine reads: cursor, last sync, out-of-office."""
     db.table("sync_state").transform(drop={"last_notification_at", "last_error"})
+
+
+@migrations()
+def m004_notification_outbox(db: Database) -> None:
+    """Every notification kind in one outbox; delivery state per notification and sink.
+
+    A notification is ``pending`` until a sink returns a delivered receipt (then
+    ``delivered``), every sink failed (``dead``: a dead letter) or none served it
+    (``skipped``). ``notification_deliveries`` keeps each sink's attempts, reason (sealed)
+    and next attempt, so a restart keeps the attempt count.
+    """
+    table = db.table("scheduled_notifications")
+    table.add_column("kind", str)
+    table.add_column("state", str)
+    table.add_column("next_attempt_at", float)
+    db.execute("UPDATE scheduled_notifications SET kind = 'join_button', "
+               "state = CASE WHEN sent_at IS NULL THEN 'pending' ELSE 'delivered' END, "
+               "next_attempt_at = due_at")
+    table.create_index(["state", "kind", "next_attempt_at"])
+    table.create_index(["user_id", "kind", "state"])
+    db.execute(
+        "CREATE TABLE notification_deliveries ("
+        " key TEXT NOT NULL REFERENCES scheduled_notifications(key) ON DELETE CASCADE,"
+        " sink TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        " reason TEXT, next_attempt_at FLOAT, updated_at FLOAT, PRIMARY KEY (key, sink))")

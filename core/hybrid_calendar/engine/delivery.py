@@ -1,0 +1,126 @@
+"""Delivery policy: which sinks deliver which kinds, and what a receipt means for the outbox.
+
+Sinks declare their kinds with ``register_delivery_kinds``; a kind no enabled sink
+declares stays pending (never marked delivered) and is reported by ``/readyz``,
+``hybrid-calendar plugins`` and the start-up log. For each sink and notification:
+
+==========================  ==========================================================
+receipt                     record
+==========================  ==========================================================
+``delivered()``             ``delivered``; the sink is never called again for the key
+``None``                    ``skipped``: the sink does not serve this notification
+``retry_later`` / raised    ``pending``, next attempt after ``retry_after`` or a capped
+                            full-jitter backoff; ``dead`` after ``max_attempts``
+``failed(reason)``          ``dead`` with the reason (a dead letter)
+==========================  ==========================================================
+
+A notification is ``delivered`` once a sink delivered it and no sink is pending, ``dead``
+when none delivered and one failed, ``skipped`` when no sink served it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar.models import (
+    DeliveryReceipt,
+    DeliveryState,
+    DeliveryStatus,
+    NotificationKind,
+    SinkDelivery,
+)
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.hooks import Hooks
+
+log = logging.getLogger(__name__)
+
+
+def sinks_by_kind(hooks: Hooks) -> dict[NotificationKind, tuple[str, ...]]:
+    """Every notification kind and the names of the enabled sinks that declared it."""
+    found: dict[NotificationKind, list[str]] = {kind: [] for kind in NotificationKind}
+    for sink, kinds in hooks.sink_kinds().items():
+        for kind in kinds:
+            found[kind].append(sink)
+    return {kind: tuple(sorted(sinks)) for kind, sinks in found.items()}
+
+
+def delivery_coverage(hooks: Hooks) -> dict[str, Any]:
+    """Which sinks deliver each kind, and the kinds no enabled plugin delivers (for
+    ``/readyz``, ``hybrid-calendar plugins`` and the start-up log)."""
+    by_kind = sinks_by_kind(hooks)
+    return {"sinks": {str(kind): list(sinks) for kind, sinks in by_kind.items()},
+            "kinds_without_sink": [str(kind) for kind, sinks in by_kind.items()
+                                   if not sinks]}
+
+
+def log_delivery_coverage(gateway: Gateway) -> None:
+    """Say at start-up which kinds of notification no enabled plugin delivers."""
+    missing = delivery_coverage(gateway.hooks)["kinds_without_sink"]
+    if missing:
+        log.warning("no enabled plugin delivers notifications of kind %s: they stay pending "
+                    "until a sink for them is enabled", ", ".join(missing))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long the outbox retries one sink (``[notifications]``)."""
+
+    max_attempts: int
+    base_seconds: float
+    cap_seconds: float
+
+    @classmethod
+    def from_gateway(cls, gateway: Gateway) -> RetryPolicy:
+        """The policy configured for this gateway."""
+        config = gateway.config
+        return cls(int(config.get("notifications", "max_attempts")),
+                   float(config.get("notifications", "retry_base_seconds")),
+                   float(config.get("notifications", "retry_cap_seconds")))
+
+    def delay(self, attempts: int, retry_after: float | None) -> timedelta:
+        """The wait before attempt ``attempts + 1``: the sink's ``retry_after`` if given,
+        else full jitter over ``base * 2**(attempts-1)``; never more than the cap."""
+        if retry_after is not None and retry_after >= 0:
+            return timedelta(seconds=min(retry_after, self.cap_seconds))
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        return timedelta(seconds=random.uniform(0, ceiling))
+
+
+def record_receipt(sink: str, receipt: DeliveryReceipt | None, attempts: int,
+                   now: datetime, policy: RetryPolicy) -> SinkDelivery:
+    """Turn one sink's answer to attempt number ``attempts`` into its delivery record."""
+    if receipt is None:
+        return SinkDelivery(sink, DeliveryState.SKIPPED, attempts, updated_at=now)
+    if receipt.status is DeliveryStatus.DELIVERED:
+        return SinkDelivery(sink, DeliveryState.DELIVERED, attempts, updated_at=now)
+    reason = receipt.reason or "no reason given"
+    if receipt.status is DeliveryStatus.FAILED:
+        return SinkDelivery(sink, DeliveryState.DEAD, attempts, reason, updated_at=now)
+    if attempts >= policy.max_attempts:
+        return SinkDelivery(sink, DeliveryState.DEAD, attempts,
+                            f"gave up after {attempts} attempts: {reason}", updated_at=now)
+    return SinkDelivery(sink, DeliveryState.PENDING, attempts, reason,
+                        next_attempt_at=now + policy.delay(attempts, receipt.retry_after),
+                        updated_at=now)
+
+
+def overall_state(records: Mapping[str, SinkDelivery], sinks: Iterable[str]
+                  ) -> tuple[DeliveryState, datetime | None]:
+    """A notification's state from the records of the sinks that deliver its kind, and
+    when to try again (the earliest pending sink's next attempt)."""
+    current = [records[sink] for sink in sinks if sink in records]
+    pending = [r.next_attempt_at for r in current if r.state is DeliveryState.PENDING]
+    if pending:
+        return DeliveryState.PENDING, min((p for p in pending if p is not None), default=None)
+    states = {r.state for r in current}
+    for state in (DeliveryState.DELIVERED, DeliveryState.DEAD):
+        if state in states:
+            return state, None
+    return DeliveryState.SKIPPED, None
