@@ -251,7 +251,7 @@ class ProviderTests:
         update = InviteUpdate(location="x", description="y", marker="m")
         for call in (hooks.check_access(gateway, foreign),
                      hooks.fetch_changes(gateway, foreign, None),
-                     hooks.watch_calendar(gateway, foreign, "https://x.test/", "t" * 40),
+                     hooks.watch_calendar(gateway, foreign, "t" * 40),
                      hooks.stop_watch(gateway, foreign, channel),
                      hooks.update_invite(gateway, foreign, event, update),
                      hooks.read_out_of_office(gateway, foreign)):
