@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ import uvicorn
 from hybrid_calendar import logs
 from hybrid_calendar.demo_setup import DemoPart, DemoSetup, merge_parts
 from hybrid_calendar.hooks import Hooks
+from hybrid_calendar.listening import ServerNotAnsweringError, until_answering
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.plugins import BUILTIN_PLUGINS
 from hybrid_calendar.server import uvicorn_config
@@ -63,10 +65,11 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
         config, pm = load_config(None, overrides=overrides)
         server = uvicorn.Server(uvicorn_config(config, pm))
         task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                return 1
-            await asyncio.sleep(0.05)
+        try:
+            await until_answering(base + "/healthz", within=60, alive=lambda: not task.done())
+        except ServerNotAnsweringError as err:
+            print(f"error: the gateway did not start: {err}", file=sys.stderr)
+            return 1
         headers = {"Authorization": f"Bearer {admin_token}"}
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
             (await client.post("/api/v1/organisations", json={
