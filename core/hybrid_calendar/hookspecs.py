@@ -10,8 +10,10 @@ Conventions:
   than ``None``. Return ``None`` (synchronously) to let another plugin answer: a provider
   plugin passes on users of another provider, a KMS plugin on keys it did not wrap.
 * Hooks that hand over many things take a ``register`` callback instead of returning lists.
-* ``gateway`` is the running :class:`hybrid_calendar.gateway.Gateway`: configuration,
-  store, shared ``httpx.AsyncClient``, clock and the typed hook facade.
+* ``gateway`` is the running :class:`hybrid_calendar.gateway.Gateway`, typed access to
+  what plugins share: configuration, store, cipher, clock, shared ``httpx.AsyncClient``,
+  public URL and the typed hook facade; ``gateway.state`` holds plugin-private values
+  under the plugin's name.
 """
 
 from __future__ import annotations
@@ -86,8 +88,9 @@ def register_commands(
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Add HTTP routes to the gateway's Starlette app.
 
-    Called once when the app is built. The Google plugin registers its push-notification
-    receiver here; a sink may register device endpoints.
+    Called once when the app is built. A provider registers its push-notification
+    receiver here (the Google plugin: ``/webhooks/google``) and points the channels it
+    opens in :func:`watch_calendar` at it; a sink may register device endpoints.
 
     :param gateway: the gateway the routes serve.
     :param register: call once per Starlette route or mount.
