@@ -39,12 +39,11 @@ def _event() -> dict[str, Any]:
 
 
 async def _deliveries(emulator: Any, count: int) -> list[Any]:
-    for _ in range(200):
-        delivered = list(emulator.state.push.deliveries)
-        if len(delivered) >= count:
-            return delivered
-        await anyio.sleep(0.02)
-    return list(emulator.state.push.deliveries)
+    """Every push message delivered so far, once all queued ones were handled."""
+    assert await _push_idle(emulator)
+    delivered = list(emulator.state.push.deliveries)
+    assert len(delivered) >= count
+    return delivered
 
 
 async def _push_idle(emulator: Any) -> bool:
