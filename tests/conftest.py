@@ -8,6 +8,8 @@ import pytest
 
 os.environ["HYBRID_CALENDAR_NO_ENTRYPOINTS"] = "1"
 
+pytest_plugins = ["pytester"]  # tests/core/test_hook_coverage.py runs a pytest inside
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -48,3 +48,37 @@ def test_test_names_match_hooks_exactly() -> None:
         "register_delivery_kinds")
     assert hook_named_by("test_hook_register_route", hooks) is None
     assert hook_named_by("test_wrap_key", hooks) is None
+
+
+PROBE = '''
+from hybrid_calendar.hooks import Hooks
+from hybrid_calendar.models import CalendarEvent
+from hybrid_calendar.plugins import get_plugin_manager
+
+EVENT = CalendarEvent(id="e1", calendar_id="primary", status="confirmed", start=None,
+                      end=None, location="https://acme.zoom.us/j/1234567890")
+
+
+def test_hook_parse_join_info_by_name_only():
+    get_plugin_manager(["join_info"], load_entrypoints=False)
+
+
+def test_hook_parse_join_info_really_called():
+    Hooks(get_plugin_manager(["join_info"], load_entrypoints=False)).parse_join_info(EVENT)
+
+
+def test_hook_no_such_hook():
+    pass
+'''
+
+
+def test_a_hook_test_that_does_not_call_its_hook_fails(pytester: pytest.Pytester,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("HYBRID_CALENDAR_NO_ENTRYPOINTS", "1")
+    pytester.makepyfile(test_probe=PROBE)
+    result = pytester.runpytest_subprocess("-p", "tests.hook_calls", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines([
+        "*test_hook_parse_join_info_by_name_only never called hook 'parse_join_info'*",
+        "*test_hook_no_such_hook is named for a hook that does not exist*"])
