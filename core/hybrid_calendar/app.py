@@ -87,17 +87,13 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     """Check what must work before the gateway takes traffic."""
     checks: dict[str, Any] = {"store": await gateway.store.ping(),
                               "plugins": bool(gateway.pm.list_name_plugin())}
-    cipher = gateway.state.get("cipher")
     try:
         # The cipher asks the KMS and drops cached keys at once when it turns unhealthy.
-        status = await (cipher.status() if cipher is not None
-                        else gateway.hooks.kms_status(gateway))
+        status = await gateway.cipher.status()
     except Exception as err:
         checks["kms"] = {"healthy": False, "reason": f"{type(err).__name__}: {err}"}
     else:
-        if status is not None:
-            checks["kms"] = {"healthy": status.healthy, "kms": status.kms,
-                             "reason": status.reason}
+        checks["kms"] = {"healthy": status.healthy, "kms": status.kms, "reason": status.reason}
     engine = gateway.engine
     checks["engine"] = engine is not None and engine.running
     checks["ready"] = all(v if isinstance(v, bool) else v.get("healthy", False)
@@ -150,7 +146,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
             finally:
                 await engine.stop()
                 for err in await gateway.hooks.shutdown(gateway):
-                    log.error("plugin shutdown failed: %s", err)
+                    log.error("%s", err)
         finally:
             await close_gateway(gateway)
             log.info("gateway stopped cleanly")

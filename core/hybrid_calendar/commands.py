@@ -8,18 +8,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pluggy
-
 from hybrid_calendar.cli import Command
-from hybrid_calendar.config import Config
-
-
-def load_config(path: str | None, *, overrides: dict[str, dict[str, object]] | None = None
-                ) -> tuple[Config, pluggy.PluginManager]:
-    """Load and validate configuration; return ``(config, plugin_manager)``."""
-    from hybrid_calendar.settings import load_settings
-
-    return load_settings(Path(path) if path else None, overrides=overrides)
+from hybrid_calendar.loading import load_config
 
 
 def _configure_config_check(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +27,7 @@ def _configure_config_show(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_config_show(args: argparse.Namespace) -> int:
-    from hybrid_calendar.settings import describe
+    from hybrid_calendar.loading import describe
 
     config, _pm = load_config(args.config)
     print(json.dumps(describe(config), indent=2, default=str))

@@ -20,8 +20,8 @@ import httpx
 import uvicorn
 
 from hybrid_calendar import logs
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.server import uvicorn_config
-from hybrid_calendar.settings import load_settings
 
 DOMAIN = "demo.example"
 USERS = [f"alice@{DOMAIN}", f"bob@{DOMAIN}", f"carol@{DOMAIN}"]
@@ -82,7 +82,7 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
             "kms_local": {"key_file": str(data_dir / "kms-keys.json")},
             "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
         }
-        config, pm = load_settings(None, overrides=overrides)
+        config, pm = load_config(None, overrides=overrides)
         server = uvicorn.Server(uvicorn_config(config, pm))
         task = asyncio.create_task(server.serve())
         while not server.started:

@@ -67,19 +67,27 @@ class Hooks:
         self._hook.register_routes(gateway=gateway, register=register)
 
     async def startup(self, gateway: Gateway) -> None:
-        for impl in reversed(self._hook.startup.get_hookimpls()):
+        """Run every plugin's ``startup`` in pluggy's call order; the first failure stops
+        start-up with a :class:`PluginError` naming its plugin."""
+        for plugin_name, call in self._per_plugin("startup", teardown=False):
             try:
-                await await_me_maybe(impl.function(gateway=gateway))
+                for result in call(gateway=gateway):
+                    await await_me_maybe(result)
             except Exception as err:
-                raise PluginError(impl.plugin_name, f"startup failed: {err}") from err
+                raise PluginError(plugin_name, f"startup failed: {err}") from err
 
-    async def shutdown(self, gateway: Gateway) -> list[BaseException]:
-        errors: list[BaseException] = []
-        for impl in self._hook.shutdown.get_hookimpls():
+    async def shutdown(self, gateway: Gateway) -> list[PluginError]:
+        """Run every plugin's ``shutdown`` (in the reverse of start-up order), each even if
+        another raised; return the failures, each naming its plugin."""
+        errors: list[PluginError] = []
+        for plugin_name, call in self._per_plugin("shutdown", teardown=True):
             try:
-                await await_me_maybe(impl.function(gateway=gateway))
+                for result in call(gateway=gateway):
+                    await await_me_maybe(result)
             except Exception as err:  # every plugin gets to shut down
-                errors.append(err)
+                failure = PluginError(plugin_name, f"shutdown failed: {err}")
+                failure.__cause__ = err
+                errors.append(failure)
         return errors
 
     # provider ----------------------------------------------------------------
@@ -201,6 +209,27 @@ class Hooks:
         """The hook caller of ``name`` restricted to one plugin (still traced)."""
         others = [p for p in self.pm.get_plugins() if p is not plugin]
         return self.pm.subset_hook_caller(name, remove_plugins=others)
+
+    def _per_plugin(self, name: str, *, teardown: bool
+                    ) -> list[tuple[str, Callable[..., list[Any]]]]:
+        """One ordinary pluggy hook caller per plugin implementing hook ``name``.
+
+        Each is :meth:`pluggy.PluginManager.subset_hook_caller` restricted to one plugin,
+        so every call goes through pluggy's normal hook execution (tracing, monitoring,
+        wrappers) while a failure is attributed to exactly one plugin and cannot keep
+        another plugin's implementation from running. Call order is pluggy's
+        (``tryfirst`` first, then the last registered); ``teardown`` reverses it.
+        """
+        impls = self._hook_caller(name).get_hookimpls()  # pluggy calls them last-first
+        ordered = impls if teardown else list(reversed(impls))
+        plugins = [impl.plugin for impl in impls]
+        return [(impl.plugin_name,
+                 self.pm.subset_hook_caller(name, [p for p in plugins if p is not impl.plugin]))
+                for impl in ordered]
+
+    def _hook_caller(self, name: str) -> pluggy.HookCaller:
+        caller: pluggy.HookCaller = getattr(self._hook, name)
+        return caller
 
     async def _first(self, name: str, *, required: bool = True, **kwargs: Any) -> Any:
         """Call a ``firstresult`` hook; await the answer; complain if nobody answers."""

@@ -98,7 +98,8 @@ def startup(gateway: Gateway) -> Awaitable[None] | None:
     """Prepare a plugin's resources when the gateway starts.
 
     Called in the app's lifespan after the store is open, before the engine starts. Every
-    implementation runs; an exception stops the start-up with an error naming the plugin.
+    implementation runs, in pluggy's call order (``tryfirst`` first, then the last
+    registered); an exception stops the start-up with an error naming the plugin.
 
     :param gateway: the starting gateway.
     """
@@ -108,8 +109,9 @@ def startup(gateway: Gateway) -> Awaitable[None] | None:
 def shutdown(gateway: Gateway) -> Awaitable[None] | None:
     """Release a plugin's resources when the gateway stops.
 
-    Called in the app's lifespan after the engine has stopped. Every implementation runs,
-    even if another raised.
+    Called in the app's lifespan after the engine has stopped, in the reverse of start-up
+    order. Every implementation runs, even if another raised; failures are logged with the
+    plugin's name.
 
     :param gateway: the stopping gateway.
     """

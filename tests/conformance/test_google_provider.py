@@ -12,8 +12,8 @@ import pytest
 
 from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import KeywordRequest, Organisation, User, UserState
-from hybrid_calendar.settings import load_settings
 from hybrid_calendar.testing import ProviderTests, ProviderWorld
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
@@ -61,7 +61,7 @@ class TestGoogleProvider(ProviderTests):
     @pytest.fixture
     async def world(self, tmp_path: Path) -> AsyncIterator[ProviderWorld]:
         with running_emulator(domain="example.com", users=[ALICE]) as emu:
-            config, pm = load_settings(None, overrides={
+            config, pm = load_config(None, overrides={
                 "plugins": {"enabled": ["google", "join_info", "kms_local"],
                             "load_entrypoints": False},
                 "gateway": {"data_dir": str(tmp_path)},

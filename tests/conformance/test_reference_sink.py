@@ -13,8 +13,8 @@ import pytest
 
 from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Organisation, User, UserState
-from hybrid_calendar.settings import load_settings
 from hybrid_calendar.sink_testing import SinkTests, SinkWorld
 from tests.conformance.reference_sink import MessagingSink
 
@@ -76,7 +76,7 @@ class TestReferenceSink(SinkTests):
 
     @pytest.fixture
     async def sink_world(self, tmp_path: Path) -> AsyncIterator[SinkWorld]:
-        config, pm = load_settings(None, overrides={
+        config, pm = load_config(None, overrides={
             "plugins": {"enabled": ["kms_local"], "load_entrypoints": False},
             "gateway": {"data_dir": str(tmp_path)}}, environ={})
         pm.register(MessagingSink(BASE_URL), name="messaging")

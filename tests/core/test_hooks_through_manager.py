@@ -16,10 +16,10 @@ from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.cli import all_commands
 from hybrid_calendar.config import Secret
 from hybrid_calendar.gateway import Gateway
-from hybrid_calendar.hooks import Hooks, await_me_maybe
+from hybrid_calendar.hooks import Hooks
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import CalendarEvent
 from hybrid_calendar.plugins import get_plugin_manager
-from hybrid_calendar.settings import load_settings
 
 pytestmark = pytest.mark.anyio
 CONTEXT = b"org-1/user-1/data"
@@ -27,7 +27,7 @@ CONTEXT = b"org-1/user-1/data"
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    config, pm = load_settings(None, overrides={
+    config, pm = load_config(None, overrides={
         "plugins": {"enabled": ["google", "join_info", "kms_local"], "load_entrypoints": False},
         "gateway": {"data_dir": str(tmp_path)}}, environ={})
     gw = build_gateway(config, pm)
@@ -39,7 +39,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
 
 
 def test_hook_register_settings_declares_plugin_sections() -> None:
-    config, _pm = load_settings(None, overrides={
+    config, _pm = load_config(None, overrides={
         "plugins": {"enabled": ["google", "kms_local"], "load_entrypoints": False}},
         environ={})
     assert isinstance(config.get("google", "service_account_json"), Secret)
@@ -62,13 +62,12 @@ async def test_hook_register_routes_mounts_the_provider_webhook(gateway: Gateway
 
 async def test_hook_startup_prepares_the_key_file(gateway: Gateway, tmp_path: Path) -> None:
     assert not (tmp_path / "kms-local.json").exists()
-    for result in gateway.pm.hook.startup(gateway=gateway):
-        await await_me_maybe(result)
+    await gateway.hooks.startup(gateway)
     assert json.loads((tmp_path / "kms-local.json").read_text())["current"] == "kek-v1"
 
 
 async def test_hook_shutdown_forgets_what_startup_prepared(tmp_path: Path) -> None:
-    config, pm = load_settings(None, overrides={
+    config, pm = load_config(None, overrides={
         "plugins": {"enabled": ["join_info", "kms_local"], "load_entrypoints": False},
         "gateway": {"data_dir": str(tmp_path)},
         "join_info": {"dial_rules": [
@@ -82,11 +81,9 @@ async def test_hook_shutdown_forgets_what_startup_prepared(tmp_path: Path) -> No
         return {j.dial for j in gateway.hooks.parse_join_info(event)}
 
     try:
-        for result in gateway.pm.hook.startup(gateway=gateway):
-            await await_me_maybe(result)
+        await gateway.hooks.startup(gateway)
         assert "abc-defg-hij@meet.acme.example" in dials()
-        for result in gateway.pm.hook.shutdown(gateway=gateway):
-            await await_me_maybe(result)
+        assert await gateway.hooks.shutdown(gateway) == []
         assert "abc-defg-hij@meet.acme.example" not in dials()
     finally:
         await close_gateway(gateway)

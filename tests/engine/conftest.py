@@ -25,9 +25,9 @@ from hybrid_calendar import hookimpl
 from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.logs import RedactingFilter
 from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
-from hybrid_calendar.settings import load_settings
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 DOMAIN = "example.com"
@@ -159,7 +159,7 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
 @pytest.fixture
 async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
     port = free_port()
-    config, pm = load_settings(None, overrides=gateway_overrides(emulator, tmp_path, port),
+    config, pm = load_config(None, overrides=gateway_overrides(emulator, tmp_path, port),
                                environ={})
     sink = CaptureSink()
     pm.register(sink, name="capture")

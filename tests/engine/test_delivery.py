@@ -26,6 +26,7 @@ from hybrid_calendar.engine import notify
 from hybrid_calendar.engine.delivery import log_delivery_coverage
 from hybrid_calendar.engine.presence import update_presence
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import (
     DeliveryReceipt,
     DeliveryState,
@@ -37,7 +38,6 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
-from hybrid_calendar.settings import load_settings
 
 pytestmark = pytest.mark.anyio
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -84,7 +84,7 @@ class OutOfOfficeProvider:
 
 
 def _gateway(tmp_path: Path, **notifications: Any) -> Gateway:
-    config, pm = load_settings(None, overrides={
+    config, pm = load_config(None, overrides={
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False},
         "gateway": {"data_dir": str(tmp_path), "admin_token": TOKEN},
         "notifications": {"retry_base_seconds": 10.0, "retry_cap_seconds": 60.0,

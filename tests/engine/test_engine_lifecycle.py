@@ -14,15 +14,15 @@ from hybrid_calendar.engine import engine as engine_module
 from hybrid_calendar.engine.engine import Engine, backoff_delay
 from hybrid_calendar.errors import RateLimitError
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Job
-from hybrid_calendar.settings import load_settings
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    config, pm = load_settings(None, overrides={
+    config, pm = load_config(None, overrides={
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False},
         "gateway": {"data_dir": str(tmp_path)}, "sync": {"max_concurrency": 2}}, environ={})
     gw = build_gateway(config, pm)

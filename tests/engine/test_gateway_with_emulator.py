@@ -173,7 +173,7 @@ async def test_vacation_responder_sets_presence(stack: Stack) -> None:
     await sweeps.poll_presence(stack.gateway)  # not due again yet: nothing new
     assert len(stack.sink.of_kind(NotificationKind.PRESENCE)) == 1
     stack.emu.state.set_vacation(CAROL, {"enableAutoReply": False})
-    stack.gateway.state["engine.presence_polled"].clear()
+    stack.gateway.memory.presence_polled.clear()
     await sweeps.poll_presence(stack.gateway)
     assert [n.payload["out_of_office"] for n in stack.sink.of_kind(
         NotificationKind.PRESENCE)] == [True, False]

@@ -130,8 +130,8 @@ async def make_gateway(tmp_path: Any) -> Any:
     closed at the end of the test.
     """
     from hybrid_calendar.builder import build_gateway, close_gateway
+    from hybrid_calendar.loading import load_config
     from hybrid_calendar.models import Organisation
-    from hybrid_calendar.settings import load_settings
 
     opened: list[Any] = []
 
@@ -141,7 +141,7 @@ async def make_gateway(tmp_path: Any) -> Any:
             "plugins": {"enabled": ["google", "kms_local"], "load_entrypoints": False},
             "gateway": {"data_dir": str(tmp_path / f"gw{len(opened)}")},
             "google": google, **sections}
-        config, pm = load_settings(overrides=overrides, environ={})
+        config, pm = load_config(overrides=overrides, environ={})
         gateway = build_gateway(config, pm)
         gateway.http = http
         await gateway.store.open()

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from hybrid_calendar.errors import PreconditionFailedError, SyncTokenExpiredError
-from hybrid_calendar.join_info.google_event import event_from_google as to_event
 from hybrid_calendar.models import Channel, InviteUpdate, User, UserState
+from hybrid_calendar_google.event_json import event_from_google as to_event
 
 from .conftest import FakeGoogle, body, error, google_settings
 

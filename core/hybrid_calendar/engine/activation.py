@@ -63,9 +63,7 @@ async def run_deactivate_job(gateway: Gateway, job: Job) -> None:
         return
     await stop_channels(gateway, user)
     await gateway.store.forget_user_data(user.id)
-    forget = getattr(gateway.state.get("cipher"), "forget_user", None)
-    if forget is not None:
-        await forget(user.org_id, user.id)
+    await gateway.cipher.forget_user(user.org_id, user.id)
     await gateway.store.set_user_state(user.id, UserState.INACTIVE, job.payload.get("reason"))
 
 

@@ -31,8 +31,7 @@ async def poll_presence(gateway: Gateway) -> None:
 
 
 def _presence_polls(gateway: Gateway) -> dict[str, datetime]:
-    polls: dict[str, datetime] = gateway.state.setdefault("engine.presence_polled", {})
-    return polls
+    return gateway.memory.presence_polled
 
 
 def record_presence_poll(gateway: Gateway, user: User, at: datetime) -> None:

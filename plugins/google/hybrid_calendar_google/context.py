@@ -1,4 +1,4 @@
-"""Per-gateway state of the Google plugin, kept in ``gateway.state["google"]``.
+"""Per-gateway state of the Google plugin, kept in ``gateway.state`` under ``google``.
 
 One :class:`GoogleContext` per gateway holds the settings, the shared budget
 (:class:`~hybrid_calendar_google.quota.QuotaLimiter`), the retry policy and one
@@ -92,12 +92,9 @@ class GoogleContext:
 
     async def _account(self, gateway: Gateway, org_id: str) -> ServiceAccount:
         token_uri = str(self.settings["token_uri"])
-        getter = getattr(gateway.store, "get_org_secret", None)
-        if getter is not None:
-            stored = await getter(org_id, ORG_SECRET_NAME)
-            if stored:
-                return ServiceAccount.from_info(_parse(stored, "organisation secret"),
-                                                token_uri)
+        stored = await gateway.store.get_org_secret(org_id, ORG_SECRET_NAME)
+        if stored:
+            return ServiceAccount.from_info(_parse(stored, "organisation secret"), token_uri)
         inline = self.settings["service_account_json"]
         text = inline.reveal() if isinstance(inline, Secret) else str(inline or "")
         if text:
@@ -125,9 +122,10 @@ def _parse(text: str, where: str) -> dict[str, Any]:
 
 def context(gateway: Gateway) -> GoogleContext:
     """Return the gateway's Google context, creating it from configuration on first use."""
-    existing = gateway.state.get(STATE_KEY)
-    if isinstance(existing, GoogleContext):
-        return existing
+    return gateway.state.get_or_create(STATE_KEY, GoogleContext, lambda: _create(gateway))
+
+
+def _create(gateway: Gateway) -> GoogleContext:
     config = gateway.config
     settings = config.section("google")
     backoff = Backoff(max_attempts=int(settings["max_attempts"]),
@@ -138,6 +136,4 @@ def context(gateway: Gateway) -> GoogleContext:
     window = SyncWindow(int(config.get("sync", "retention_past_days")),
                         int(config.get("sync", "retention_future_days")),
                         int(settings["page_size"]))
-    created = GoogleContext(settings, quota, backoff, window)
-    gateway.state[STATE_KEY] = created
-    return created
+    return GoogleContext(settings, quota, backoff, window)

@@ -3,7 +3,7 @@
 Each hook answers only for users whose ``provider`` is ``google`` (it returns ``None``
 synchronously for others, so another provider can answer) and adapts the framework-free
 modules — :mod:`~hybrid_calendar_google.sync`, :mod:`~hybrid_calendar_google.invites`,
-:mod:`~hybrid_calendar_google.channels`, :mod:`~hybrid_calendar_google.settings_api` —
+:mod:`~hybrid_calendar_google.channels`, :mod:`~hybrid_calendar_google.calendar_settings` —
 to the core's dataclasses. Configuration lives in the ``[google]`` section.
 """
 
@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Secret, SettingSpec
-from hybrid_calendar_google import channels, invites, keys, settings_api, sync
+from hybrid_calendar_google import (
+    calendar_settings,
+    channels,
+    invites,
+    keys,
+    parse_join,
+    sync,
+)
 from hybrid_calendar_google.auth import DEFAULT_SCOPES
 from hybrid_calendar_google.context import context
 from hybrid_calendar_google.webhook import webhook_route
@@ -81,9 +88,12 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    """Add ``hybrid-calendar google import-key`` (store a key as an encrypted org secret)."""
+    """Add ``hybrid-calendar google import-key`` (store a key as an encrypted org secret)
+    and ``hybrid-calendar parse-join`` (join information of Google event JSON)."""
     register("google import-key", "store a service-account key for an organisation",
              keys.configure, keys.run)
+    register("parse-join", "Print the join information of Google Calendar events (JSON "
+             "on stdin).", parse_join.configure, parse_join.run)
 
 
 @hookimpl
@@ -101,7 +111,7 @@ def check_access(gateway: Gateway, user: User) -> Awaitable[AccessCheck] | None:
     """
     if not _ours(user):
         return None
-    return settings_api.check_access(gateway, context(gateway), user)
+    return calendar_settings.check_access(gateway, context(gateway), user)
 
 
 @hookimpl
@@ -160,7 +170,7 @@ def read_out_of_office(gateway: Gateway, user: User) -> Awaitable[OutOfOffice] |
     """Read the Gmail vacation responder."""
     if not _ours(user):
         return None
-    return settings_api.read_out_of_office(gateway, context(gateway), user)
+    return calendar_settings.read_out_of_office(gateway, context(gateway), user)
 
 
 @hookimpl
@@ -168,4 +178,4 @@ def read_locale(gateway: Gateway, user: User) -> Awaitable[str | None] | None:
     """Read the Calendar ``locale`` setting."""
     if not _ours(user):
         return None
-    return settings_api.read_locale(gateway, context(gateway), user)
+    return calendar_settings.read_locale(gateway, context(gateway), user)

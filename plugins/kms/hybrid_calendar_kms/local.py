@@ -34,12 +34,9 @@ def key_file(config: Config) -> Path:
 
 def keyring(gateway: Gateway) -> LocalKeyring:
     """This gateway's keyring, opened (and on the very first start created) on first use."""
-    ring = gateway.state.get(STATE_KEY)
-    if ring is None:
-        ring = LocalKeyring.open(key_file(gateway.config), create=True)
-        gateway.state[STATE_KEY] = ring
-    assert isinstance(ring, LocalKeyring)
-    return ring
+    return gateway.state.get_or_create(
+        STATE_KEY, LocalKeyring,
+        lambda: LocalKeyring.open(key_file(gateway.config), create=True))
 
 
 def viable(config: Config) -> None:
