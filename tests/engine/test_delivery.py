@@ -23,6 +23,7 @@ from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.cli import main
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine import notify
+from hybrid_calendar.engine.delivery import log_delivery_coverage
 from hybrid_calendar.engine.presence import update_presence
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
@@ -155,6 +156,18 @@ async def test_start_up_log_names_kinds_without_a_sink(
             pass
     [line] = [r.getMessage() for r in caplog.records if "no enabled plugin" in r.getMessage()]
     assert "meetings_changed, presence" in line and "join_button" not in line
+
+
+async def test_a_sink_declaring_no_kinds_is_never_called_and_logged(
+        gateway: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+    silent = ScriptedSink([])
+    gateway.pm.register(silent, name="silent")
+    with caplog.at_level(logging.WARNING, logger="hybrid_calendar.engine.delivery"):
+        log_delivery_coverage(gateway)
+    assert any("plugin silent implements deliver_notification but declares no kinds"
+               in r.getMessage() for r in caplog.records)
+    await notify.notify_now(gateway, USER, NotificationKind.PRESENCE, {}, "p1")
+    assert silent.calls == [] and await states(gateway) == [("p1", "pending")]
 
 
 async def test_only_a_delivered_receipt_marks_delivered(gateway: Gateway) -> None:

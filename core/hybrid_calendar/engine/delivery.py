@@ -61,7 +61,12 @@ def delivery_coverage(hooks: Hooks) -> dict[str, Any]:
 
 
 def log_delivery_coverage(gateway: Gateway) -> None:
-    """Say at start-up which kinds of notification no enabled plugin delivers."""
+    """Say at start-up which kinds of notification no enabled plugin delivers, and which
+    plugins implement ``deliver_notification`` but declared no kind (they get nothing)."""
+    for sink, kinds in gateway.hooks.sink_kinds().items():
+        if not kinds:
+            log.warning("plugin %s implements deliver_notification but declares no kinds "
+                        "with register_delivery_kinds: it is never called", sink)
     missing = delivery_coverage(gateway.hooks)["kinds_without_sink"]
     if missing:
         log.warning("no enabled plugin delivers notifications of kind %s: they stay pending "
