@@ -24,6 +24,7 @@ from hybrid_calendar.cli import main
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine import notify
 from hybrid_calendar.engine.delivery import log_delivery_coverage
+from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.engine.presence import update_presence
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
@@ -131,6 +132,17 @@ async def test_without_a_sink_nothing_is_marked_sent_and_health_says_so(
     checks = await readiness(gateway)
     assert checks["delivery"]["kinds_without_sink"] == [
         "meetings_changed", "join_button", "presence"]
+    gateway.engine = Engine(gateway)
+    await gateway.engine.start()
+    transport = httpx.ASGITransport(app=create_app(gateway, start_engine=False))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            response = await client.get("/readyz")
+    finally:
+        await gateway.engine.stop()
+    assert response.json()["delivery"]["kinds_without_sink"] == [
+        "meetings_changed", "join_button", "presence"]
+    assert response.status_code == 200 and response.json()["ready"] is True  # still ready
     assert main(["plugins"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["delivery"]["kinds_without_sink"] == [
