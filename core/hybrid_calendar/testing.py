@@ -177,9 +177,7 @@ class ProviderTests:
     async def test_hook_watch_calendar_returns_a_live_channel(
             self, world: ProviderWorld) -> None:
         gateway = world.gateway
-        address = gateway.config.get("gateway", "public_url").rstrip("/") + "/webhooks/test"
-        channel = await gateway.hooks.watch_calendar(gateway, world.user, address,
-                                                     "token-" + "x" * 40)
+        channel = await gateway.hooks.watch_calendar(gateway, world.user, "token-" + "x" * 40)
         assert channel.id and channel.resource_id and channel.user_id == world.user.id
         assert channel.expires_at > datetime.now(UTC)
         assert await gateway.hooks.stop_watch(gateway, world.user, channel) is True
@@ -187,9 +185,7 @@ class ProviderTests:
     async def test_hook_stop_watch_stops_a_channel_even_when_gone(
             self, world: ProviderWorld) -> None:
         gateway = world.gateway
-        address = gateway.config.get("gateway", "public_url").rstrip("/") + "/webhooks/test"
-        channel = await gateway.hooks.watch_calendar(gateway, world.user, address,
-                                                     "token-" + "y" * 40)
+        channel = await gateway.hooks.watch_calendar(gateway, world.user, "token-" + "y" * 40)
         assert await gateway.hooks.stop_watch(gateway, world.user, channel) is True
         assert await gateway.hooks.stop_watch(gateway, world.user, channel) is True  # gone
 
@@ -261,7 +257,7 @@ class ProviderTests:
         update = InviteUpdate(location="x", description="y", marker="m")
         for call in (hooks.check_access(gateway, foreign),
                      hooks.fetch_changes(gateway, foreign, None),
-                     hooks.watch_calendar(gateway, foreign, "https://x.test/", "t" * 40),
+                     hooks.watch_calendar(gateway, foreign, "t" * 40),
                      hooks.stop_watch(gateway, foreign, channel),
                      hooks.update_invite(gateway, foreign, event, update),
                      hooks.read_out_of_office(gateway, foreign)):

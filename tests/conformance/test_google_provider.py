@@ -67,8 +67,7 @@ class TestGoogleProvider(ProviderTests):
                 "gateway": {"data_dir": str(tmp_path)},
                 "google": {"service_account_json": json.dumps(emu.service_account_info),
                            "calendar_base_url": emu.base_url + "/calendar/v3",
-                           "gmail_base_url": emu.base_url, "backoff_base_seconds": 0.01,
-                           "backoff_cap_seconds": 0.05}}, environ={})
+                           "gmail_base_url": emu.base_url}}, environ={})
             gateway = build_gateway(config, pm)
             await gateway.store.open()
             await gateway.store.put_organisation(Organisation("o1", "Example", "example.com"))

@@ -1,4 +1,4 @@
-"""Engine start/stop: jobs in flight finish within the grace period or are re-queued."""
+"""Engine start/stop (jobs in flight finish or are re-queued) and the one retry policy."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from hybrid_calendar.app import readiness
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.engine import engine as engine_module
-from hybrid_calendar.engine.engine import Engine, backoff_delay
-from hybrid_calendar.errors import RateLimitError
+from hybrid_calendar.engine.engine import Engine
+from hybrid_calendar.engine.retries import RetryPolicy, retryable
+from hybrid_calendar.errors import (
+    AccessDeniedError,
+    KeyManagementError,
+    ProviderError,
+    RateLimitError,
+    TransientError,
+)
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Job
@@ -37,29 +45,34 @@ async def test_jobs_in_flight_finish_or_are_requeued(gateway: Gateway,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     started = anyio.Event()
     quick_started = anyio.Event()
+    quick_may_finish = anyio.Event()
     finished: list[str] = []
 
     async def slow(gw: Gateway, job: Job) -> None:
         started.set()
-        await anyio.sleep(30)
+        await anyio.Event().wait()  # never set: runs until cancelled
         finished.append(job.key)
 
     async def quick(gw: Gateway, job: Job) -> None:
         quick_started.set()
-        await anyio.sleep(0.2)  # still running when stop() is called
+        await quick_may_finish.wait()  # still running when stop() is called
         finished.append(job.key)
 
     monkeypatch.setitem(engine_module.HANDLERS, "slow", slow)
     monkeypatch.setitem(engine_module.HANDLERS, "quick", quick)
 
-    engine = Engine(gateway, grace_seconds=2)
+    engine = Engine(gateway, grace_seconds=5)
     gateway.engine = engine
     await engine.enqueue("quick", "u1", {})
     await engine.start()
     with anyio.fail_after(5):
         await quick_started.wait()
     assert finished == []  # in flight
-    await engine.stop()  # within the grace period: the job finishes and is not re-queued
+    async with anyio.create_task_group() as group:
+        group.start_soon(engine.stop)
+        await anyio.lowlevel.checkpoint()  # stop() has begun: no new job is taken
+        assert finished == []
+        quick_may_finish.set()  # within the grace period: finishes and is not re-queued
     assert finished == ["quick:u1"] and await gateway.store.job_counts() == {}
 
     engine = Engine(gateway, grace_seconds=0.2)
@@ -90,7 +103,27 @@ async def test_readiness_reports_each_check(gateway: Gateway) -> None:
 
 
 def test_backoff_is_capped_full_jitter_and_honours_retry_after() -> None:
-    delays = [backoff_delay(10).total_seconds() for _ in range(200)]
+    policy = RetryPolicy(max_attempts=8, base_seconds=2.0, cap_seconds=900.0)
+    delays = [policy.delay(10).total_seconds() for _ in range(200)]
     assert all(0 <= d <= 900 for d in delays) and len(set(delays)) > 150
+    highest = RetryPolicy(base_seconds=2.0, cap_seconds=60.0, random=lambda: 1.0)
+    assert [highest.delay(n).total_seconds() for n in range(1, 7)] == [2, 4, 8, 16, 32, 60]
+    lowest = RetryPolicy(random=lambda: 0.0)
     limited = RateLimitError("slow down", status=429, retry_after=7.0)
-    assert backoff_delay(1, limited).total_seconds() == 7.0
+    assert lowest.delay(1, limited).total_seconds() == 7.0
+    assert highest.delay(1, limited).total_seconds() == 7.0  # the longer of the two
+    assert highest.delay(5, limited).total_seconds() == 32.0
+    greedy = TransientError("down", status=503, retry_after=86400.0)
+    assert highest.delay(1, greedy).total_seconds() == 60.0  # capped
+
+
+def test_attempts_are_bounded_and_permanent_refusals_are_not_retried() -> None:
+    policy = RetryPolicy(max_attempts=3)
+    transient = TransientError("down", status=503)
+    assert policy.retries(1, transient) and policy.retries(2, transient)
+    assert not policy.retries(3, transient)
+    assert retryable(RateLimitError("slow", status=429))
+    assert retryable(KeyManagementError("kms unreachable")) and retryable(ValueError("bug"))
+    assert retryable(ProviderError("pending", reason="conferencePending"))
+    assert not retryable(ProviderError("bad request", status=400))
+    assert not retryable(AccessDeniedError("no", status=403))

@@ -157,8 +157,7 @@ async def make_gateway(tmp_path: Any) -> Any:
 def google_settings(sa_info: dict[str, str], **extra: Any) -> dict[str, Any]:
     """``[google]`` settings pointing at the fake remote."""
     return {"service_account_json": json.dumps(sa_info), "calendar_base_url": CAL,
-            "gmail_base_url": GMAIL, "marker_property": "hcMarker",
-            "backoff_base_seconds": 0.0, **extra}
+            "gmail_base_url": GMAIL, "marker_property": "hcMarker", **extra}
 
 
 @pytest.fixture
@@ -181,5 +180,4 @@ def emulator_settings(emu: Any, **extra: Any) -> dict[str, Any]:
     """``[google]`` settings pointing at a running emulator."""
     return {"service_account_json": json.dumps(emu.service_account_info),
             "calendar_base_url": emu.base_url + "/calendar/v3",
-            "gmail_base_url": emu.base_url, "marker_property": "hcMarker",
-            "backoff_base_seconds": 0.01, "backoff_cap_seconds": 0.05, **extra}
+            "gmail_base_url": emu.base_url, "marker_property": "hcMarker", **extra}

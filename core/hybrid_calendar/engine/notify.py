@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.engine.delivery import (
-    RetryPolicy,
+    delivery_retry_policy,
     overall_state,
     record_receipt,
     sinks_by_kind,
@@ -99,7 +99,7 @@ async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
     """Offer a notification to each of ``sinks`` that still owes it, record every receipt
     and the notification's new state."""
     now = gateway.clock.now()
-    policy = RetryPolicy.from_gateway(gateway)
+    policy = delivery_retry_policy(gateway)
     notification = Notification(kind=item.kind, user=user, payload=item.payload, key=item.key)
     records: dict[str, SinkDelivery] = dict(item.deliveries)
     changed: list[SinkDelivery] = []

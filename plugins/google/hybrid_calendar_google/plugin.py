@@ -24,7 +24,7 @@ from hybrid_calendar_google import (
 )
 from hybrid_calendar_google.auth import DEFAULT_SCOPES
 from hybrid_calendar_google.context import context
-from hybrid_calendar_google.webhook import webhook_route
+from hybrid_calendar_google.webhook import WEBHOOK_PATH, webhook_route
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -57,12 +57,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 help="Scopes requested for every user; all must be delegated."),
     SettingSpec("google", "token_refresh_margin_seconds", float, 300.0, minimum=0.0,
                 help="Mint a new access token this long before the old one expires."),
-    SettingSpec("google", "max_attempts", int, 6, minimum=1,
-                help="Attempts per Google call on rate limits, 5xx and network errors."),
-    SettingSpec("google", "backoff_base_seconds", float, 0.5, minimum=0.0,
-                help="First retry waits up to this long (full jitter, doubling)."),
-    SettingSpec("google", "backoff_cap_seconds", float, 30.0, minimum=0.0,
-                help="No backoff wait exceeds this (Retry-After may ask for longer)."),
     SettingSpec("google", "page_size", int, 2500, minimum=1,
                 help="events.list maxResults (Google's maximum is 2500)."),
     SettingSpec("google", "channel_ttl_seconds", int, 604800, minimum=60,
@@ -140,12 +134,13 @@ def get_event(gateway: Gateway, user: User, event_id: str
 
 
 @hookimpl
-def watch_calendar(gateway: Gateway, user: User, address: str, token: str
-                   ) -> Awaitable[Channel] | None:
-    """Create an ``events.watch`` channel on the user's primary calendar."""
+def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channel] | None:
+    """Create an ``events.watch`` channel on the user's primary calendar, pointed at this
+    plugin's receiver: ``<gateway.public_url>/webhooks/google``."""
     if not _ours(user):
         return None
-    return channels.watch(gateway, context(gateway), user, address, token)
+    return channels.watch(gateway, context(gateway), user, gateway.public_url(WEBHOOK_PATH),
+                          token)
 
 
 @hookimpl
