@@ -252,6 +252,16 @@ async def test_upgrades_an_old_schema_database(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_purge_drops_old_presence_and_list_notifications(store: SqliteStore) -> None:
+    await seeded(store)
+    for key, age in (("old", timedelta(days=8)), ("recent", timedelta(days=6))):
+        await store.enqueue_notification(ALICE, ScheduledNotification(
+            key=key, user_id="u1", event_id=None, due_at=NOW - age, start=None, end=None,
+            payload={}, kind=NotificationKind.MEETINGS_CHANGED))
+    await store.purge_outside(NOW - timedelta(days=7), NOW + timedelta(days=31))
+    assert [n.key for n in await store.list_notifications(ALICE)] == ["recent"]
+
+
 async def test_outbox_migration_keeps_sent_join_buttons_sent(tmp_path: Path) -> None:
     path = tmp_path / "m003.sqlite3"
     db = Database(sqlite3.connect(path))
