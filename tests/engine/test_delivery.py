@@ -282,13 +282,36 @@ async def test_permanent_failure_is_a_dead_letter_at_once(gateway: Gateway) -> N
 
 
 async def test_a_join_button_is_never_sent_after_its_meeting_ended(gateway: Gateway) -> None:
-    sink = ScriptedSink([NotificationKind.JOIN_BUTTON])
-    gateway.pm.register(sink, name="buttons")
-    await notify.schedule_join_buttons(gateway, USER, [join_meeting(START + timedelta(hours=1))])
+    start = START + timedelta(hours=1)
+    key = f"u1|e1|{start.isoformat()}"
+    await notify.schedule_join_buttons(gateway, USER, [join_meeting(start)])
     clock_of(gateway).advance(timedelta(hours=2))  # the process was down all along
     await notify.deliver_due(gateway)
-    assert sink.calls == [] and await states(gateway) == [
-        (f"u1|e1|{(START + timedelta(hours=1)).isoformat()}", "pending")]
+    assert await states(gateway) == [(key, "pending")]  # no sink: never given up either
+
+    sink = ScriptedSink([NotificationKind.JOIN_BUTTON])
+    gateway.pm.register(sink, name="buttons")
+    await notify.deliver_due(gateway)
+    assert sink.calls == [] and await states(gateway) == [(key, "dead")]
+    [letter] = await gateway.store.list_notifications(USER, state=DeliveryState.DEAD)
+    assert letter.deliveries["buttons"].reason == "the meeting ended before delivery"
+
+
+async def test_a_join_button_retried_until_its_meeting_ended_is_a_dead_letter(
+        gateway: Gateway) -> None:
+    sink = ScriptedSink([NotificationKind.JOIN_BUTTON],
+                        DeliveryReceipt.retry_later("Webex 503", retry_after=3600))
+    gateway.pm.register(sink, name="buttons")
+    await notify.schedule_join_buttons(gateway, USER, [join_meeting(START + timedelta(
+        minutes=5))])
+    await notify.deliver_due(gateway)
+    clock_of(gateway).advance(timedelta(minutes=40))  # ended before the retry fell due
+    await notify.deliver_due(gateway)
+    assert len(sink.calls) == 1
+    [letter] = await gateway.store.list_notifications(USER, state=DeliveryState.DEAD)
+    record = letter.deliveries["buttons"]
+    assert (record.attempts, record.reason) == (
+        1, "the meeting ended before delivery (last attempt: Webex 503)")
 
 
 async def test_presence_goes_through_the_outbox_newest_state_wins(gateway: Gateway) -> None:

@@ -15,7 +15,8 @@ receipt                     record
 ==========================  ==========================================================
 
 A notification is ``delivered`` once a sink delivered it and no sink is pending, ``dead``
-when none delivered and one failed, ``skipped`` when no sink served it.
+when none delivered and one failed, ``skipped`` when no sink served it. A Join button
+whose meeting ended while a sink still owed it is ``dead`` for that sink.
 """
 
 from __future__ import annotations
