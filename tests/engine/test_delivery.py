@@ -26,6 +26,7 @@ from hybrid_calendar.engine import notify
 from hybrid_calendar.engine.delivery import log_delivery_coverage
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.engine.presence import update_presence
+from hybrid_calendar.errors import PluginError
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import (
@@ -329,3 +330,23 @@ async def test_presence_goes_through_the_outbox_newest_state_wins(gateway: Gatew
     assert await update_presence(gateway, USER, later) is False
     assert await states(gateway) == [(f"presence:u1:0:{later.isoformat()}", "delivered")]
     assert [n.payload["out_of_office"] for n in sink.calls] == [True, False]
+
+
+class UnknownKindSink:
+    """Declares a kind the core does not have."""
+
+    @hookimpl
+    def register_delivery_kinds(self, register: Callable[[str], None]) -> None:
+        """A made-up kind."""
+        register("carrier_pigeon")
+
+    @hookimpl
+    def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
+        """Never reached."""
+
+
+async def test_an_unknown_declared_kind_is_an_error_naming_the_sink(gateway: Gateway) -> None:
+    gateway.pm.register(UnknownKindSink(), name="pigeons")
+    with pytest.raises(PluginError, match="carrier_pigeon") as caught:
+        gateway.hooks.sink_kinds()
+    assert "pigeons" in str(caught.value)
