@@ -66,6 +66,32 @@ class OutboxTests(StoreFixtures):
         assert len(await store.due_notifications(NOW + 11 * MINUTE, JOIN)) == 1
 
     @pytest.mark.anyio
+    @covers("ended_notifications", "record_deliveries")
+    async def test_ended_notifications_finds_pending_buttons_of_past_meetings(
+            self, store: Store) -> None:
+        await seed(store, ALICE, BOB)
+        ended = join_button("ended", due=NOW - 60 * MINUTE, ends=NOW - MINUTE)
+        ends_now = join_button("ends-now", due=NOW - 40 * MINUTE, ends=NOW)
+        running = join_button("running")
+        delivered = join_button("delivered", due=NOW - 60 * MINUTE, ends=NOW - MINUTE)
+        await store.schedule(ALICE, [ended, ends_now, running, delivered])
+        await store.schedule(BOB, [join_button("bob", user=BOB, due=NOW - 60 * MINUTE,
+                                               ends=NOW - MINUTE)])
+        await store.enqueue_notification(ALICE, presence("away"))  # no meeting: never ends
+        await store.record_deliveries(ALICE, delivered.key, [SinkDelivery(
+            "webex", DeliveryState.DELIVERED, attempts=1, updated_at=NOW)],
+            DeliveryState.DELIVERED, None, NOW)
+        assert await store.ended_notifications(NOW, []) == []
+        assert await store.ended_notifications(NOW, PRESENCE) == []
+        found = await store.ended_notifications(NOW, JOIN)
+        assert sorted((user.id, n.key) for user, n in found) == sorted([
+            (ALICE.id, ended.key), (ALICE.id, ends_now.key),
+            (BOB.id, join_button("bob", user=BOB).key)])
+        again = await store.ended_notifications(NOW, JOIN)  # no lease: still there
+        assert len(again) == 3
+        assert len(await store.ended_notifications(NOW, JOIN, limit=2)) == 2
+
+    @pytest.mark.anyio
     @covers("enqueue_notification", "list_notifications", "due_notifications")
     async def test_enqueue_notification_adds_once_and_supersedes_older_pending(
             self, store: Store) -> None:
