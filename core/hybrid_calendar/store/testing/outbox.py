@@ -87,9 +87,12 @@ class OutboxTests(StoreFixtures):
         assert sorted((user.id, n.key) for user, n in found) == sorted([
             (ALICE.id, ended.key), (ALICE.id, ends_now.key),
             (BOB.id, join_button("bob", user=BOB).key)])
+        assert all(n.state is DeliveryState.PENDING for _, n in found)
         again = await store.ended_notifications(NOW, JOIN)  # no lease: still there
         assert len(again) == 3
         assert len(await store.ended_notifications(NOW, JOIN, limit=2)) == 2
+        later = await store.ended_notifications(NOW + 60 * MINUTE, JOIN)
+        assert running.key in {n.key for _, n in later} and len(later) == 4
 
     @pytest.mark.anyio
     @covers("enqueue_notification", "list_notifications", "due_notifications")
