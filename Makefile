@@ -28,7 +28,7 @@ lint: $(STAMP)
 
 # Every folder holds its packages under their import names (pyproject's mypy_path).
 PACKAGES = hybrid_calendar hybrid_calendar_google hybrid_calendar_google_emulator \
-           hybrid_calendar_kms hybrid_calendar_webex
+           hybrid_calendar_kms hybrid_calendar_webex hybrid_calendar_webex_emulator
 typecheck: $(STAMP)
 	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
 

@@ -44,6 +44,7 @@ from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.engine import notify
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import (
     JoinInfo,
     Meeting,
@@ -54,7 +55,6 @@ from hybrid_calendar.models import (
     UserState,
 )
 from hybrid_calendar.people import access
-from hybrid_calendar.settings import load_settings
 
 PEERS = str(Path(__file__).with_name("join_button_peers.py"))
 ADMIN = "bench-admin-token-0123456789abcdef"
@@ -119,7 +119,7 @@ async def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-join-"))
     port, receiver_port = free_port(), free_port()
     receiver = start_peer("receiver", str(receiver_port), str(work / "received.json"))
-    config, pm = load_settings(None, environ={}, overrides={
+    config, pm = load_config(None, environ={}, overrides={
         "plugins": {"enabled": ["join_info", "kms_local", "people"], "load_entrypoints": False},
         "gateway": {"port": port, "public_url": f"http://127.0.0.1:{port}",
                     "data_dir": str(work / "data"), "admin_token": ADMIN,
@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1_000)
     parser.add_argument("--spread", type=float, default=60.0,
                         help="seconds over which the due times spread (one minute)")
-    parser.add_argument("--setup-seconds", type=float, default=150.0,
+    parser.add_argument("--setup-seconds", type=float, default=120.0,
                         help="the first button is due this long after scheduling starts")
     parser.add_argument("--grace", type=float, default=5.0,
                         help="seconds to wait for late arrivals")

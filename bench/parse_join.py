@@ -31,9 +31,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from hybrid_calendar.join_info.command import join_to_json
 from hybrid_calendar.join_info.detect import best_join_info, detect, find_candidates
-from hybrid_calendar.join_info.google_event import event_from_google
+from hybrid_calendar_google.event_json import event_from_google
+from hybrid_calendar_google.parse_join import join_to_json
 
 AGENDA = ("Agenda:\n1. Status of the migration\n2. Budget for Q3\n3. Hiring plan\n\n"
           "Notes from last time are in the shared folder. Please review the design doc "

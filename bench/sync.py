@@ -49,9 +49,9 @@ import httpx
 
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import User, UserState
 from hybrid_calendar.runtime import tune_garbage_collector
-from hybrid_calendar.settings import load_settings
 from hybrid_calendar_google.client import COMPRESSED
 from hybrid_calendar_google.context import context
 from hybrid_calendar_google_emulator.testing import running_emulator
@@ -174,7 +174,7 @@ class Bench:
 async def _run(base_url: str, account: dict[str, Any], args: argparse.Namespace,
                emails: list[str]) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
-        config, pm = load_settings(overrides={
+        config, pm = load_config(overrides={
             "plugins": {"enabled": ["google", "kms_local"], "load_entrypoints": False},
             "gateway": {"data_dir": data_dir},
             # measure the code, not the budget: every mode sends far more than 10,000/min

@@ -8,6 +8,9 @@
 * ``GET /api/v1/users/{id}/meetings?from=&to=`` — the user's meetings list and
   out-of-office state (``null`` until first read).
 * ``POST /api/v1/users/{id}/sync`` — queue a sync now.
+* ``GET /api/v1/users/{id}/notifications?state=`` — the user's notifications in the outbox
+  (``pending``, ``delivered``, ``dead``, ``skipped``) with each sink's state, attempts and
+  reason; ``GET /api/v1/users/{id}/dead-letters`` is ``state=dead``.
 * ``GET /api/v1/status`` — job queue counts.
 """
 
@@ -25,7 +28,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hybrid_calendar.engine.activation import new_user_id
-from hybrid_calendar.models import Meeting, Organisation, User, UserState
+from hybrid_calendar.models import (
+    DeliveryState,
+    Meeting,
+    Organisation,
+    ScheduledNotification,
+    User,
+    UserState,
+)
 from hybrid_calendar.store.codec import join_to_json
 
 if TYPE_CHECKING:
@@ -71,6 +81,19 @@ def read_json_object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HTTPException(400, "body must be a JSON object")
     return data
+
+
+def notification_json(item: ScheduledNotification) -> dict[str, Any]:
+    """An outbox entry as the admin API shows it (its payload is not shown)."""
+    return {"key": item.key, "kind": str(item.kind), "state": str(item.state),
+            "event_id": item.event_id, "due_at": item.due_at.isoformat(),
+            "sent_at": item.sent_at.isoformat() if item.sent_at else None,
+            "deliveries": [{"sink": d.sink, "state": str(d.state), "attempts": d.attempts,
+                            "reason": d.reason,
+                            "next_attempt_at": (d.next_attempt_at.isoformat()
+                                                if d.next_attempt_at else None),
+                            "updated_at": d.updated_at.isoformat() if d.updated_at else None}
+                           for d in item.deliveries.values()]}
 
 
 def admin_routes(gateway: Gateway) -> list[BaseRoute]:
@@ -159,6 +182,24 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
         return JSONResponse({"user_id": user.id, "out_of_office": presence,
                              "meetings": [meeting_json(m) for m in listed]})
 
+    async def notifications(request: Request) -> Response:
+        user = await user_or_404(request)
+        wanted = request.query_params.get("state")
+        try:
+            state = DeliveryState(wanted) if wanted else None
+        except ValueError:
+            known = ", ".join(s.value for s in DeliveryState)
+            raise HTTPException(400, f"state must be one of {known}") from None
+        listed = await gateway.store.list_notifications(user, state=state)
+        return JSONResponse({"user_id": user.id,
+                             "notifications": [notification_json(n) for n in listed]})
+
+    async def dead_letters(request: Request) -> Response:
+        user = await user_or_404(request)
+        listed = await gateway.store.list_notifications(user, state=DeliveryState.DEAD)
+        return JSONResponse({"user_id": user.id,
+                             "dead_letters": [notification_json(n) for n in listed]})
+
     async def status(request: Request) -> Response:
         return JSONResponse({"jobs": await gateway.store.job_counts()})
 
@@ -170,6 +211,9 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
         Route("/api/v1/users/{user_id}/deactivate", guarded(deactivate), methods=["POST"]),
         Route("/api/v1/users/{user_id}/sync", guarded(sync_now), methods=["POST"]),
         Route("/api/v1/users/{user_id}/meetings", guarded(meetings), methods=["GET"]),
+        Route("/api/v1/users/{user_id}/notifications", guarded(notifications),
+              methods=["GET"]),
+        Route("/api/v1/users/{user_id}/dead-letters", guarded(dead_letters), methods=["GET"]),
         Route("/api/v1/status", guarded(status), methods=["GET"]),
     ]
 

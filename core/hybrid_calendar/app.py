@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hybrid_calendar import logs
 from hybrid_calendar.admin_api import admin_routes
 from hybrid_calendar.builder import close_gateway
+from hybrid_calendar.engine.delivery import delivery_coverage, log_delivery_coverage
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.gateway import Gateway
@@ -86,21 +87,20 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     """Check what must work before the gateway takes traffic."""
     checks: dict[str, Any] = {"store": await gateway.store.ping(),
                               "plugins": bool(gateway.pm.list_name_plugin())}
-    cipher = gateway.state.get("cipher")
     try:
         # The cipher asks the KMS and drops cached keys at once when it turns unhealthy.
-        status = await (cipher.status() if cipher is not None
-                        else gateway.hooks.kms_status(gateway))
+        status = await gateway.cipher.status()
     except Exception as err:
         checks["kms"] = {"healthy": False, "reason": f"{type(err).__name__}: {err}"}
     else:
-        if status is not None:
-            checks["kms"] = {"healthy": status.healthy, "kms": status.kms,
-                             "reason": status.reason}
+        checks["kms"] = {"healthy": status.healthy, "kms": status.kms, "reason": status.reason}
     engine = gateway.engine
     checks["engine"] = engine is not None and engine.running
     checks["ready"] = all(v if isinstance(v, bool) else v.get("healthy", False)
                           for v in checks.values())
+    # Reported, not required: without a sink for a kind the gateway still syncs and
+    # serves meetings lists; those notifications stay pending (docs/plugins.md).
+    checks["delivery"] = delivery_coverage(gateway.hooks)
     return checks
 
 
@@ -135,6 +135,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
         gateway.http_client()
         try:
             await gateway.hooks.startup(gateway)
+            log_delivery_coverage(gateway)
             tune_garbage_collector(int(gateway.config.get("gateway", "gc_threshold")))
             engine = Engine(gateway)
             gateway.engine = engine
@@ -145,7 +146,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
             finally:
                 await engine.stop()
                 for err in await gateway.hooks.shutdown(gateway):
-                    log.error("plugin shutdown failed: %s", err)
+                    log.error("%s", err)
         finally:
             await close_gateway(gateway)
             log.info("gateway stopped cleanly")

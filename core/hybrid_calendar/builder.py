@@ -1,8 +1,7 @@
 """Assembling a :class:`~hybrid_calendar.gateway.Gateway` from configuration.
 
-The store encrypts with a :class:`~hybrid_calendar.crypto.FieldCipher` whose keys are
-wrapped by the configured KMS plugin (through the gateway's hooks), so the three are
-built together here.
+The gateway builds its cipher and KMS access itself; this module chooses the store (the
+embedded SQLite database at :func:`database_path`) and opens and closes the whole.
 """
 
 from __future__ import annotations
@@ -10,34 +9,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pluggy
 
 from hybrid_calendar.clock import Clock, SystemClock
 from hybrid_calendar.config import Config
 from hybrid_calendar.crypto import FieldCipher
-from hybrid_calendar.crypto.kms import GatewayKms
-from hybrid_calendar.crypto.repository import KeyRepository
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.store.sqlite import SqliteStore
-
-if TYPE_CHECKING:
-    from hybrid_calendar.store.base import Sealer
-
-
-class _CipherSlot:
-    """Lets the store hold the cipher before the cipher (which needs the gateway) exists."""
-
-    target: FieldCipher | None = None
-
-    async def sealer(self, org_id: str, user_id: str | None) -> Sealer:
-        assert self.target is not None
-        return await self.target.sealer(org_id, user_id)
-
-    async def blind_index(self, org_id: str, value: str) -> str:
-        assert self.target is not None
-        return await self.target.blind_index(org_id, value)
 
 
 def database_path(config: Config) -> str:
@@ -50,24 +29,19 @@ def database_path(config: Config) -> str:
 
 def build_gateway(config: Config, pm: pluggy.PluginManager, *, clock: Clock | None = None
                   ) -> Gateway:
-    """Create the store, cipher and gateway for one process (nothing is opened yet)."""
-    slot = _CipherSlot()
-    store = SqliteStore(database_path(config), slot,
-                        synchronous=str(config.get("gateway", "synchronous")))
-    gateway = Gateway(config=config, pm=pm, store=store, clock=clock or SystemClock())
-    cipher = FieldCipher(GatewayKms(gateway), KeyRepository(store.call), gateway.clock,
-                         cache_size=int(config.get("gateway", "key_cache_size")))
-    slot.target = cipher
-    gateway.state["cipher"] = cipher
-    return gateway
+    """Create the gateway with its cipher and SQLite store (nothing is opened yet)."""
+    path, synchronous = database_path(config), str(config.get("gateway", "synchronous"))
+
+    def sqlite_store(cipher: FieldCipher) -> SqliteStore:
+        return SqliteStore(path, cipher, synchronous=synchronous)
+
+    return Gateway(config, pm, store=sqlite_store, clock=clock or SystemClock())
 
 
 async def close_gateway(gateway: Gateway) -> None:
     """Release what :func:`build_gateway` set up: cipher counters, HTTP client, store."""
-    cipher = gateway.state.get("cipher")
     try:
-        if cipher is not None:
-            await cipher.aclose()
+        await gateway.cipher.aclose()
     finally:
         await gateway.aclose()
         await gateway.store.close()

@@ -8,18 +8,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pluggy
-
 from hybrid_calendar.cli import Command
-from hybrid_calendar.config import Config
-
-
-def load_config(path: str | None, *, overrides: dict[str, dict[str, object]] | None = None
-                ) -> tuple[Config, pluggy.PluginManager]:
-    """Load and validate configuration; return ``(config, plugin_manager)``."""
-    from hybrid_calendar.settings import load_settings
-
-    return load_settings(Path(path) if path else None, overrides=overrides)
+from hybrid_calendar.loading import load_config
 
 
 def _configure_config_check(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +27,7 @@ def _configure_config_show(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_config_show(args: argparse.Namespace) -> int:
-    from hybrid_calendar.settings import describe
+    from hybrid_calendar.loading import describe
 
     config, _pm = load_config(args.config)
     print(json.dumps(describe(config), indent=2, default=str))
@@ -49,10 +39,13 @@ def _configure_plugins(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_plugins(args: argparse.Namespace) -> int:
+    from hybrid_calendar.engine.delivery import delivery_coverage
+    from hybrid_calendar.hooks import Hooks
     from hybrid_calendar.plugins import plugin_listing
 
     _config, pm = load_config(args.config)
-    print(json.dumps(plugin_listing(pm), indent=2))
+    print(json.dumps({"plugins": plugin_listing(pm),
+                      "delivery": delivery_coverage(Hooks(pm))}, indent=2))
     return 0
 
 
@@ -135,7 +128,8 @@ COMMANDS: list[Command] = [
             _run_config_check),
     Command("config show", "print the effective configuration (secrets hidden)",
             _configure_config_show, _run_config_show),
-    Command("plugins", "list loaded plugins and their hooks", _configure_plugins, _run_plugins),
+    Command("plugins", "list loaded plugins, their hooks, and which notification kinds "
+                       "have no sink", _configure_plugins, _run_plugins),
     Command("docs hooks", "generate docs/hooks.md from the hook docstrings",
             _generated_doc_options("docs/hooks.md"), _run_docs_hooks),
     Command("docs config", "generate docs/configuration.md from the declared settings",

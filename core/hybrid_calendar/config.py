@@ -120,7 +120,14 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("sync", "channel_renew_before_hours", float, 24.0, minimum=0.0,
                 help="Renew a push channel this long before it expires."),
     SettingSpec("sync", "job_max_attempts", int, 8, minimum=1,
-                help="Attempts before a failing sync job is parked."),
+                help="Attempts of a job, the first included, before it is parked: the one "
+                     "retry limit of provider calls (a Google call that keeps failing is "
+                     "made at most this often; plugins never retry on their own)."),
+    SettingSpec("sync", "retry_base_seconds", float, 2.0, minimum=0.0,
+                help="A failed job runs again after up to this long, doubling per attempt "
+                     "(full jitter), or after the provider's Retry-After if longer."),
+    SettingSpec("sync", "retry_cap_seconds", float, 900.0, minimum=0.0,
+                help="No wait before a job's retry is longer, Retry-After included."),
     SettingSpec("quota", "project_per_minute", int, 10_000, minimum=1,
                 help="Outbound calls to the provider per minute for the whole gateway."),
     SettingSpec("quota", "user_per_minute", int, 600, minimum=1,
@@ -132,6 +139,14 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("notifications", "poll_seconds", float, 0.25, minimum=0.01,
                 help="How often the notifier looks for Join buttons that fell due (the "
                      "most a button can be late by waiting)."),
+    SettingSpec("notifications", "max_attempts", int, 8, minimum=1,
+                help="Attempts per sink before a notification becomes a dead letter."),
+    SettingSpec("notifications", "retry_base_seconds", float, 30.0, minimum=0.0,
+                help="First retry delay of a failed delivery (doubling, full jitter; at "
+                     "least a sink's retry_after)."),
+    SettingSpec("notifications", "retry_cap_seconds", float, 3600.0, minimum=0.0,
+                help="Longest delay between two delivery attempts (also caps a sink's "
+                     "retry_after)."),
 )
 
 

@@ -1,52 +1,131 @@
 """The running gateway: what hook implementations receive as ``gateway``.
 
-One object holds the validated configuration, the plugin manager and its typed facade,
-the store, the clock, the shared outbound ``httpx.AsyncClient`` and the engine. The app's
-lifespan creates and closes the HTTP client; tests may build a ``Gateway`` directly.
+One object gives plugins typed access to everything they share: the validated
+configuration, the plugin manager and its typed facade, the store, the field cipher and
+the KMS behind it, the clock, the shared outbound ``httpx.AsyncClient`` and the engine.
+What a plugin keeps for itself goes in :attr:`Gateway.state`, under the plugin's name.
+
+The gateway builds its parts in dependency order, so nothing is half-made: the KMS access
+calls this gateway's hooks (only when used), the cipher wraps its data keys through that
+KMS and keeps them in the store's database, and the store (made by the given factory)
+encrypts through the cipher. The app's lifespan opens the store, creates the HTTP client
+and closes both (:func:`hybrid_calendar.builder.close_gateway`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 import pluggy
 
 from hybrid_calendar.clock import Clock, SystemClock
 from hybrid_calendar.config import Config
+from hybrid_calendar.crypto.cipher import FieldCipher
+from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
+from hybrid_calendar.crypto.repository import KeyRepository
+from hybrid_calendar.engine.memory import EngineMemory
 from hybrid_calendar.hooks import Hooks
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from hybrid_calendar.engine.engine import Engine
     from hybrid_calendar.store.base import Store
 
+T = TypeVar("T")
 
-@dataclass
+StoreFactory = Callable[[FieldCipher], "Store"]
+"""Makes the gateway's store around its cipher (``builder.build_gateway`` passes one for
+the configured SQLite database). The store is opened later, by the app's lifespan."""
+
+
+class PluginState:
+    """Plugin-private values, one per plugin name (caches, clients, key rings).
+
+    Only the plugin that owns a name reads or writes it; core services are attributes of
+    the :class:`Gateway` instead. Access is typed: the caller names the class it expects.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, object] = {}
+
+    def get(self, plugin: str, kind: type[T]) -> T | None:
+        """The value ``plugin`` stored, or ``None``.
+
+        :raises TypeError: the stored value is not a ``kind`` (two plugins share a name).
+        """
+        value = self._values.get(plugin)
+        if value is None:
+            return None
+        if not isinstance(value, kind):
+            raise TypeError(f"gateway state of plugin {plugin!r} is a "
+                            f"{type(value).__name__}, not a {kind.__name__}")
+        return value
+
+    def get_or_create(self, plugin: str, kind: type[T], create: Callable[[], T]) -> T:
+        """The value ``plugin`` stored, storing ``create()`` first if there is none."""
+        value = self.get(plugin, kind)
+        if value is None:
+            value = self._values[plugin] = create()
+        return value
+
+    def pop(self, plugin: str, kind: type[T]) -> T | None:
+        """Remove and return the value ``plugin`` stored (``None`` if there was none)."""
+        value = self.get(plugin, kind)
+        self._values.pop(plugin, None)
+        return value
+
+    def __contains__(self, plugin: object) -> bool:
+        return plugin in self._values
+
+
 class Gateway:
     """Everything a plugin may need, passed explicitly.
 
+    :param config: validated configuration (:attr:`config`).
+    :param pm: the plugin manager (:attr:`pm`).
+    :param store: makes the store around the gateway's cipher.
+    :param clock: the time source (default: the system clock).
+
     :ivar config: validated configuration; plugins read their section with
-        ``config.section("google")``.
+        ``config.section("google")`` or one key with ``config.get("google", "page_size")``.
     :ivar pm: the plugin manager (rarely needed: prefer :attr:`hooks`).
     :ivar hooks: typed facade over every hook.
-    :ivar store: persistence (encrypts sensitive fields itself).
     :ivar clock: the time source; never call ``datetime.now`` in engine code.
-    :ivar http: the shared outbound HTTP client (connection pooling, TLS verification on).
+    :ivar kms: wraps and unwraps data keys through the enabled KMS plugin's hooks.
+    :ivar cipher: the envelope encryption of sensitive fields (data keys, blind indexes,
+        rotation); the store encrypts through it.
+    :ivar store: persistence (encrypts sensitive fields itself).
+    :ivar http: the shared outbound HTTP client once created (see :meth:`http_client`).
     :ivar engine: the background engine (job queue, sync, sweeps) once started.
-    :ivar state: per-plugin scratch space, keyed by plugin name (caches, clients).
+    :ivar memory: what the engine remembers between jobs in this process.
+    :ivar state: plugin-private values, one per plugin name (:class:`PluginState`).
     """
 
-    config: Config
-    pm: pluggy.PluginManager
-    store: Store
-    clock: Clock = field(default_factory=SystemClock)
-    http: httpx.AsyncClient | None = None
-    engine: Engine | None = None
-    state: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, config: Config, pm: pluggy.PluginManager, *, store: StoreFactory,
+                 clock: Clock | None = None) -> None:
+        self.config = config
+        self.pm = pm
+        self.hooks = Hooks(pm)
+        self.clock: Clock = clock or SystemClock()
+        self.kms: KmsAccess = GatewayKms(self)
+        self.cipher = FieldCipher(self.kms, KeyRepository(self._in_database), self.clock,
+                                  cache_size=int(config.get("gateway", "key_cache_size")))
+        self.store: Store = store(self.cipher)
+        self.http: httpx.AsyncClient | None = None
+        self.engine: Engine | None = None
+        self.memory = EngineMemory()
+        self.state = PluginState()
 
-    def __post_init__(self) -> None:
-        self.hooks = Hooks(self.pm)
+    def public_url(self, path: str = "") -> str:
+        """Where remote services reach this gateway: ``gateway.public_url`` + ``path``.
+
+        A provider builds its notification address with it from its own route, e.g.
+        ``gateway.public_url("/webhooks/google")``.
+        """
+        return str(self.config.get("gateway", "public_url")).rstrip("/") + path
 
     def http_client(self) -> httpx.AsyncClient:
         """Return the shared outbound client, creating it on first use."""
@@ -61,3 +140,12 @@ class Gateway:
         if self.http is not None:
             await self.http.aclose()
             self.http = None
+
+    def _in_database(self, fn: Callable[[Database], T]) -> Awaitable[T]:
+        """Run ``fn`` in the store's database thread (the cipher keeps its keys there)."""
+        result: Awaitable[T] = self.store.call(fn)
+        return result
+
+
+__all__ = ["Gateway", "PluginState", "StoreFactory"]
+

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from hybrid_calendar.errors import PluginError
+from hybrid_calendar.models import DeliveryReceipt, NotificationKind
 
 if TYPE_CHECKING:
     import argparse
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
         AccessCheck,
@@ -66,20 +68,32 @@ class Hooks:
         self._hook.register_routes(gateway=gateway, register=register)
 
     async def startup(self, gateway: Gateway) -> None:
-        for impl in reversed(self._hook.startup.get_hookimpls()):
+        """Run every plugin's ``startup`` in pluggy's call order; the first failure stops
+        start-up with a :class:`PluginError` naming its plugin."""
+        for plugin_name, call in self._per_plugin("startup", teardown=False):
             try:
-                await await_me_maybe(impl.function(gateway=gateway))
+                for result in call(gateway=gateway):
+                    await await_me_maybe(result)
             except Exception as err:
-                raise PluginError(impl.plugin_name, f"startup failed: {err}") from err
+                raise PluginError(plugin_name, f"startup failed: {err}") from err
 
-    async def shutdown(self, gateway: Gateway) -> list[BaseException]:
-        errors: list[BaseException] = []
-        for impl in self._hook.shutdown.get_hookimpls():
+    async def shutdown(self, gateway: Gateway) -> list[PluginError]:
+        """Run every plugin's ``shutdown`` (in the reverse of start-up order), each even if
+        another raised; return the failures, each naming its plugin."""
+        errors: list[PluginError] = []
+        for plugin_name, call in self._per_plugin("shutdown", teardown=True):
             try:
-                await await_me_maybe(impl.function(gateway=gateway))
+                for result in call(gateway=gateway):
+                    await await_me_maybe(result)
             except Exception as err:  # every plugin gets to shut down
-                errors.append(err)
+                failure = PluginError(plugin_name, f"shutdown failed: {err}")
+                failure.__cause__ = err
+                errors.append(failure)
         return errors
+
+    def prepare_demo(self, demo: DemoSetup) -> list[DemoPart]:
+        parts: list[DemoPart] = self._hook.prepare_demo(demo=demo)
+        return parts
 
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:
@@ -99,10 +113,9 @@ class Hooks:
                                                          required=False)
         return result
 
-    async def watch_calendar(self, gateway: Gateway, user: User, address: str, token: str
-                             ) -> Channel:
+    async def watch_calendar(self, gateway: Gateway, user: User, token: str) -> Channel:
         result: Channel = await self._first("watch_calendar", gateway=gateway, user=user,
-                                            address=address, token=token)
+                                            token=token)
         return result
 
     async def stop_watch(self, gateway: Gateway, user: User, channel: Channel) -> bool:
@@ -139,10 +152,33 @@ class Hooks:
         return result
 
     # delivery ----------------------------------------------------------------
-    async def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
-        for result in self._hook.deliver_notification(gateway=gateway,
-                                                      notification=notification):
-            await await_me_maybe(result)
+    def sink_kinds(self) -> dict[str, frozenset[NotificationKind]]:
+        """Each plugin implementing ``deliver_notification`` and the kinds it declared
+        with ``register_delivery_kinds`` (asked one plugin at a time)."""
+        sinks: dict[str, frozenset[NotificationKind]] = {}
+        for impl in self._hook.deliver_notification.get_hookimpls():
+            declared: list[NotificationKind] = []
+            register = _kind_collector(impl.plugin_name, declared)
+            self._only(impl.plugin, "register_delivery_kinds")(register=register)
+            sinks[impl.plugin_name] = frozenset(declared)
+        return sinks
+
+    async def deliver_notification(self, gateway: Gateway, notification: Notification,
+                                   sink: str) -> DeliveryReceipt | None:
+        """Ask one sink (by plugin name) to deliver; its receipt, or ``None`` if it does
+        not serve the notification."""
+        plugin = self.pm.get_plugin(sink)
+        if plugin is None:
+            raise PluginError(sink, "is not a registered plugin")
+        results = self._only(plugin, "deliver_notification")(gateway=gateway,
+                                                             notification=notification)
+        receipt = None
+        for result in results:
+            receipt = await await_me_maybe(result)
+        if receipt is not None and not isinstance(receipt, DeliveryReceipt):
+            raise PluginError(sink, f"deliver_notification returned {type(receipt).__name__}"
+                                    ", not a DeliveryReceipt or None")
+        return receipt
 
     # key management ----------------------------------------------------------
     async def wrap_key(self, gateway: Gateway, plaintext: bytes, context: bytes) -> WrappedKey:
@@ -165,6 +201,23 @@ class Hooks:
         return result
 
     # helpers -----------------------------------------------------------------
+    def _per_plugin(self, name: str, *, teardown: bool
+                    ) -> list[tuple[str, pluggy.HookCaller]]:
+        """One ordinary pluggy hook caller per plugin implementing hook ``name``
+        (:meth:`_only`), so each call is traced and a failure belongs to one plugin and
+        cannot keep another's implementation from running. Call order is pluggy's
+        (``tryfirst`` first, then the last registered); ``teardown`` reverses it.
+        """
+        caller: pluggy.HookCaller = getattr(self._hook, name)
+        impls = caller.get_hookimpls()  # pluggy calls them last-first
+        ordered = impls if teardown else list(reversed(impls))
+        return [(impl.plugin_name, self._only(impl.plugin, name)) for impl in ordered]
+
+    def _only(self, plugin: object, name: str) -> pluggy.HookCaller:
+        """The hook caller of ``name`` restricted to one plugin (still traced)."""
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
+        return self.pm.subset_hook_caller(name, remove_plugins=others)
+
     async def _first(self, name: str, *, required: bool = True, **kwargs: Any) -> Any:
         """Call a ``firstresult`` hook; await the answer; complain if nobody answers."""
         result = await await_me_maybe(getattr(self._hook, name)(**kwargs))
@@ -172,3 +225,15 @@ class Hooks:
             raise PluginError("(none)", f"no plugin answered hook {name!r}; "
                               "is the plugin that should be enabled in plugins.enabled?")
         return result
+
+
+def _kind_collector(plugin_name: str, into: list[NotificationKind]
+                    ) -> Callable[[NotificationKind], None]:
+    """The ``register`` callback handed to one plugin's ``register_delivery_kinds``."""
+    def register(kind: NotificationKind) -> None:
+        try:
+            into.append(NotificationKind(kind))
+        except ValueError:
+            raise PluginError(plugin_name, f"declared unknown notification kind {kind!r}"
+                              ) from None
+    return register

@@ -10,8 +10,10 @@ Conventions:
   than ``None``. Return ``None`` (synchronously) to let another plugin answer: a provider
   plugin passes on users of another provider, a KMS plugin on keys it did not wrap.
 * Hooks that hand over many things take a ``register`` callback instead of returning lists.
-* ``gateway`` is the running :class:`hybrid_calendar.gateway.Gateway`: configuration,
-  store, shared ``httpx.AsyncClient``, clock and the typed hook facade.
+* ``gateway`` is the running :class:`hybrid_calendar.gateway.Gateway`, typed access to
+  what plugins share: configuration, store, cipher, clock, shared ``httpx.AsyncClient``,
+  public URL and the typed hook facade; ``gateway.state`` holds plugin-private values
+  under the plugin's name.
 """
 
 from __future__ import annotations
@@ -29,17 +31,20 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
         AccessCheck,
         CalendarEvent,
         ChangeBatch,
         Channel,
+        DeliveryReceipt,
         InviteUpdate,
         JoinInfo,
         KeywordRequest,
         KmsStatus,
         Notification,
+        NotificationKind,
         OutOfOffice,
         User,
         WrappedKey,
@@ -83,8 +88,9 @@ def register_commands(
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Add HTTP routes to the gateway's Starlette app.
 
-    Called once when the app is built. The Google plugin registers its push-notification
-    receiver here; a sink may register device endpoints.
+    Called once when the app is built. A provider registers its push-notification
+    receiver here (the Google plugin: ``/webhooks/google``) and points the channels it
+    opens in :func:`watch_calendar` at it; a sink may register device endpoints.
 
     :param gateway: the gateway the routes serve.
     :param register: call once per Starlette route or mount.
@@ -96,7 +102,8 @@ def startup(gateway: Gateway) -> Awaitable[None] | None:
     """Prepare a plugin's resources when the gateway starts.
 
     Called in the app's lifespan after the store is open, before the engine starts. Every
-    implementation runs; an exception stops the start-up with an error naming the plugin.
+    implementation runs, in pluggy's call order (``tryfirst`` first, then the last
+    registered); an exception stops the start-up with an error naming the plugin.
 
     :param gateway: the starting gateway.
     """
@@ -106,10 +113,28 @@ def startup(gateway: Gateway) -> Awaitable[None] | None:
 def shutdown(gateway: Gateway) -> Awaitable[None] | None:
     """Release a plugin's resources when the gateway stops.
 
-    Called in the app's lifespan after the engine has stopped. Every implementation runs,
-    even if another raised.
+    Called in the app's lifespan after the engine has stopped, in the reverse of start-up
+    order. Every implementation runs, even if another raised; failures are logged with the
+    plugin's name.
 
     :param gateway: the stopping gateway.
+    """
+
+
+@hookspec
+def prepare_demo(demo: DemoSetup) -> DemoPart | None:
+    """Start what a plugin contributes to ``hybrid-calendar demo``.
+
+    Called once by the demo before the gateway is configured; every implementation runs.
+    A plugin with something to show starts it here (an emulator seeded with events for
+    ``demo.users``), registers its cleanup with ``demo.cleanup``, and returns the settings
+    the gateway needs to use it. The demo enables each built-in ``<name>_emulator`` plugin
+    next to an enabled ``<name>`` plugin, so an emulator plugin is the natural place.
+
+    :param demo: the demo organisation (``domain``, ``users``), its data directory and
+        start time, and the cleanup stack (:class:`~hybrid_calendar.demo_setup.DemoSetup`).
+    :returns: a :class:`~hybrid_calendar.demo_setup.DemoPart` (settings by section, lines
+        to print), or ``None`` when the plugin has no part in the demo.
     """
 
 
@@ -169,17 +194,19 @@ def get_event(gateway: Gateway, user: User, event_id: str
 
 
 @hookspec(firstresult=True)
-def watch_calendar(gateway: Gateway, user: User, address: str, token: str
-                   ) -> Awaitable[Channel] | None:
+def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channel] | None:
     """Subscribe to change notifications for a user's calendar.
 
     Called on activation and before an existing channel expires (renewal creates a new
-    channel, then the old one is stopped).
+    channel, then the old one is stopped). The provider builds the notification address
+    itself: the gateway's public URL joined with the push route it registered in
+    :func:`register_routes` (``gateway.public_url("/webhooks/acme")``). The core stores
+    the returned channel (with a digest of ``token``); the provider's route looks it up
+    with ``gateway.store.get_channel`` and checks the token before anything else.
 
     :param gateway: the running gateway.
     :param user: an active user of this provider.
-    :param address: the public HTTPS URL notifications must be POSTed to.
-    :param token: a random secret the provider must echo with every notification.
+    :param token: a random secret the provider must have echoed with every notification.
     :returns: the created :class:`~hybrid_calendar.models.Channel`. First result wins.
     """
 
@@ -280,16 +307,45 @@ def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
 
 
 @hookspec
+def register_delivery_kinds(register: Callable[[NotificationKind], None]) -> None:
+    """Declare which kinds of notification a sink plugin delivers.
+
+    Called for each plugin that implements :func:`deliver_notification`, when the gateway
+    starts, for ``/readyz`` and for ``hybrid-calendar plugins``. The core calls a sink's
+    :func:`deliver_notification` only for the kinds it declared here. A kind no enabled
+    plugin declares is never marked delivered: its notifications stay pending (and are
+    delivered once such a sink is enabled), and ``/readyz``, ``hybrid-calendar plugins``
+    and the start-up log name it.
+
+    :param register: call once per :class:`~hybrid_calendar.models.NotificationKind` the
+        plugin delivers.
+    """
+
+
+@hookspec
 def deliver_notification(gateway: Gateway, notification: Notification
-                         ) -> Awaitable[None] | None:
+                         ) -> Awaitable[DeliveryReceipt | None] | DeliveryReceipt | None:
     """Deliver a meetings-list change, a Join button or a presence change to a user.
 
-    Called by the engine; every sink plugin receives every notification and decides
-    whether it serves the user. Delivery is at-least-once: ``notification.key`` is stable
-    for the same message so sinks can drop duplicates. Raise to have the engine retry.
+    Called by the core's outbox for each sink that declared ``notification.kind`` with
+    :func:`register_delivery_kinds`, one sink at a time, so each answer is that sink's own.
+    A sink that already delivered a notification is not called again for it; one that
+    asked to retry is called again after a capped, jittered backoff (at least its
+    ``retry_after``), up to ``notifications.max_attempts`` times. The core is the only
+    layer that retries: a sink makes one attempt per call.
+
+    Delivery is at-least-once (a crash between the delivery and the core recording it
+    repeats the call), so a sink must honour ``notification.key``: the same key reaches
+    the person at most once, and a repeat answers "delivered" again.
 
     :param gateway: the running gateway.
-    :param notification: what to deliver, to whom.
+    :param notification: what to deliver, to whom, with its idempotency key.
+    :returns: a :class:`~hybrid_calendar.models.DeliveryReceipt`: ``delivered()`` once the
+        message reached the person; ``retry_later(reason, retry_after)`` for a transient
+        failure; ``failed(reason)`` when it can never be delivered (kept as a dead letter
+        with the reason, visible in the admin API). ``None`` when the sink does not serve
+        this notification (e.g. the person has no account there). Only a delivered receipt
+        marks a notification delivered. An exception counts as ``retry_later``.
     """
 
 

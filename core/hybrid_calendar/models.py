@@ -217,11 +217,13 @@ class NotificationKind(enum.StrEnum):
     """What ``deliver_notification`` carries."""
 
     MEETINGS_CHANGED = "meetings_changed"
-    """A user's meetings list changed; payload has ``meetings``."""
+    """A user's meetings list changed; payload has ``full_sync`` (read the list from the
+    gateway's API or store)."""
     JOIN_BUTTON = "join_button"
-    """A meeting starts soon; payload has ``meeting`` and ``join``."""
+    """A meeting starts soon; payload has ``event_id``, ``title``, ``start``, ``end`` and
+    ``join`` (a :class:`JoinInfo` as JSON)."""
     PRESENCE = "presence"
-    """Out-of-office presence changed; payload has ``out_of_office``."""
+    """Out-of-office presence changed; payload has ``out_of_office`` and ``until``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +234,72 @@ class Notification:
     user: User
     payload: Mapping[str, Any]
     key: str
-    """Idempotency key: the same key is delivered at most once."""
+    """Idempotency key: stable for the same message, so a sink delivers it at most once
+    even when the core calls it again (delivery is at-least-once)."""
+
+
+class DeliveryStatus(enum.StrEnum):
+    """What a sink says about one delivery attempt (see :class:`DeliveryReceipt`)."""
+
+    DELIVERED = "delivered"
+    """The message reached the person's apps or devices (or had already, for this key)."""
+    RETRY = "retry"
+    """Not delivered now, worth trying again (rate limit, 5xx, network)."""
+    FAILED = "failed"
+    """Never deliverable as it stands (no account, refused); kept as a dead letter."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReceipt:
+    """A sink's answer to ``deliver_notification``. Build it with the class methods."""
+
+    status: DeliveryStatus
+    reason: str | None = None
+    """Why it was not delivered, in words an admin can act on (no addresses, no text of
+    the message)."""
+    retry_after: float | None = None
+    """Seconds to wait before the next attempt, when the remote said so (``RETRY``)."""
+
+    @classmethod
+    def delivered(cls) -> DeliveryReceipt:
+        """The message reached the person (now, or earlier for the same key)."""
+        return cls(DeliveryStatus.DELIVERED)
+
+    @classmethod
+    def retry_later(cls, reason: str, retry_after: float | None = None) -> DeliveryReceipt:
+        """Not delivered now; the core retries with backoff (or after ``retry_after``)."""
+        return cls(DeliveryStatus.RETRY, reason, retry_after)
+
+    @classmethod
+    def failed(cls, reason: str) -> DeliveryReceipt:
+        """Not deliverable; the core keeps a dead letter with ``reason``."""
+        return cls(DeliveryStatus.FAILED, reason)
+
+
+class DeliveryState(enum.StrEnum):
+    """Where the core's delivery of a notification stands, per sink and overall."""
+
+    PENDING = "pending"
+    """Not delivered yet: due, waiting for a retry, or no enabled sink delivers its kind."""
+    DELIVERED = "delivered"
+    """A sink returned a delivered receipt (overall: at least one did, none is pending)."""
+    DEAD = "dead"
+    """Failed permanently or gave up after ``notifications.max_attempts`` (a dead letter)."""
+    SKIPPED = "skipped"
+    """The sink does not serve this notification (it returned ``None``); overall: no sink
+    served it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SinkDelivery:
+    """The core's record of one sink's delivery of one notification."""
+
+    sink: str
+    state: DeliveryState
+    attempts: int = 0
+    reason: str | None = None
+    next_attempt_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,13 +385,22 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledNotification:
-    """A notification due at a given time (Join buttons). ``key`` makes delivery idempotent."""
+    """A notification in the core's outbox, due at ``due_at``.
+
+    Join buttons carry their meeting (``event_id``, ``start``, ``end``: never delivered
+    after the end); presence and meetings-list changes have ``event_id``, ``start`` and
+    ``end`` set to ``None``. ``key`` makes delivery idempotent per sink.
+    """
 
     key: str
     user_id: str
-    event_id: str
+    event_id: str | None
     due_at: datetime
-    start: datetime
-    end: datetime
+    start: datetime | None
+    end: datetime | None
     payload: Mapping[str, Any]
     sent_at: datetime | None = None
+    kind: NotificationKind = NotificationKind.JOIN_BUTTON
+    state: DeliveryState = DeliveryState.PENDING
+    deliveries: Mapping[str, SinkDelivery] = field(default_factory=dict)
+    """Per-sink records, by sink (plugin) name."""

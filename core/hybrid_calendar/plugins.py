@@ -27,11 +27,13 @@ log = logging.getLogger(__name__)
 
 BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "google": ("hybrid_calendar_google.plugin", "hybrid_calendar_google.meet"),
-    "google_emulator": ("hybrid_calendar_google_emulator.commands",),
+    "google_emulator": ("hybrid_calendar_google_emulator.commands",
+                        "hybrid_calendar_google_emulator.demo"),
     "join_info": ("hybrid_calendar.join_info.plugin",),
     "kms_local": ("hybrid_calendar_kms.local", "hybrid_calendar_kms.commands"),
     "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),
-    "people": ("hybrid_calendar.people.plugin",),
+    "people": ("hybrid_calendar.people.plugin", "hybrid_calendar.people.webhook_sink"),
+    "webex_emulator": ("hybrid_calendar_webex_emulator.commands",),
 }
 """Built-in plugin names (as used in ``plugins.enabled``) and the modules implementing them.
 

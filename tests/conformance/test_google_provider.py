@@ -12,8 +12,8 @@ import pytest
 
 from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.gateway import Gateway
-from hybrid_calendar.models import Organisation, User, UserState
-from hybrid_calendar.settings import load_settings
+from hybrid_calendar.loading import load_config
+from hybrid_calendar.models import KeywordRequest, Organisation, User, UserState
 from hybrid_calendar.testing import ProviderTests, ProviderWorld
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
@@ -49,21 +49,25 @@ class GoogleWorld:
     def set_out_of_office(self, enabled: bool) -> None:
         self.emu.state.set_vacation(ALICE, {"enableAutoReply": enabled})
 
+    def set_locale(self, locale: str) -> None:
+        self.emu.state.set_setting(ALICE, "locale", locale)
+
 
 class TestGoogleProvider(ProviderTests):
     """Runs every conformance test against the Google plugin."""
 
+    meeting_requests = (KeywordRequest("meet", "google_meet", raw="@meet"),)
+
     @pytest.fixture
     async def world(self, tmp_path: Path) -> AsyncIterator[ProviderWorld]:
         with running_emulator(domain="example.com", users=[ALICE]) as emu:
-            config, pm = load_settings(None, overrides={
+            config, pm = load_config(None, overrides={
                 "plugins": {"enabled": ["google", "join_info", "kms_local"],
                             "load_entrypoints": False},
                 "gateway": {"data_dir": str(tmp_path)},
                 "google": {"service_account_json": json.dumps(emu.service_account_info),
                            "calendar_base_url": emu.base_url + "/calendar/v3",
-                           "gmail_base_url": emu.base_url, "backoff_base_seconds": 0.01,
-                           "backoff_cap_seconds": 0.05}}, environ={})
+                           "gmail_base_url": emu.base_url}}, environ={})
             gateway = build_gateway(config, pm)
             await gateway.store.open()
             await gateway.store.put_organisation(Organisation("o1", "Example", "example.com"))

@@ -8,7 +8,7 @@ import pytest
 
 from hybrid_calendar.config import REQUIRED, Secret, SettingSpec, collect_specs, load
 from hybrid_calendar.errors import ConfigError
-from hybrid_calendar.settings import describe, load_settings
+from hybrid_calendar.loading import describe, load_config
 
 SPECS = collect_specs()
 
@@ -57,19 +57,19 @@ def test_required_keys_and_secret_indirection(tmp_path: Path) -> None:
         load(specs, {"x": {"token": "$env:NOPE"}}, {})
 
 
-def test_load_settings_reads_toml_and_reports_bad_files(tmp_path: Path) -> None:
+def test_load_config_reads_toml_and_reports_bad_files(tmp_path: Path) -> None:
     path = tmp_path / "gw.toml"
     path.write_text('[gateway]\nport = 9000\nadmin_token = "hunter2"\n'
                     '[plugins]\nenabled = []\n')
-    config, pm = load_settings(path, environ={})
+    config, pm = load_config(path, environ={})
     assert config.get("gateway", "port") == 9000
     assert describe(config)["gateway"]["admin_token"] == "**********"
     assert pm.list_name_plugin() == []
     path.write_text("[gateway\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_settings(path, environ={})
+        load_config(path, environ={})
     with pytest.raises(ConfigError, match="file not found"):
-        load_settings(tmp_path / "missing.toml", environ={})
+        load_config(tmp_path / "missing.toml", environ={})
 
 
 def test_cli_help_lists_the_command_groups(capsys: pytest.CaptureFixture[str]) -> None:

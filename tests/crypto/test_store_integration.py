@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from hybrid_calendar.builder import opened_gateway
-from hybrid_calendar.crypto import FieldCipher
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import JoinInfo, Meeting, Organisation, User, UserState
-from hybrid_calendar.settings import load_settings
 
 TITLE, BODY = "SENTINEL-TITLE-b7e1 acquisition", "SENTINEL-BODY-3d9f agenda"
 PLACE, JOIN = "SENTINEL-PLACE-0c4a", "https://example.webex.com/meet/sentinel-join-6f2e"
@@ -22,7 +21,7 @@ SERVICE_ACCOUNT = '{"private_key": "SENTINEL-SA-KEY-77aa"}'
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    config, pm = load_settings(None, overrides={
+    config, pm = load_config(None, overrides={
         "gateway": {"data_dir": str(tmp_path / "var")},
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
     async with opened_gateway(config, pm) as gateway:
@@ -60,7 +59,7 @@ async def test_store_writes_no_sentinel_in_clear(gateway: Gateway, tmp_path: Pat
     assert await store.get_org_secret("org1", "service_account") == SERVICE_ACCOUNT
     found = await store.find_user("org1", ORGANISER.upper())
     assert found is not None and found.id == "u1"
-    cipher: FieldCipher = gateway.state["cipher"]
+    cipher = gateway.cipher
     report = await cipher.rotate_master_key()
     assert report.failed == 0 and report.remaining == 0
     assert (await store.get_meeting(user, "evt7")) == stored

@@ -1,7 +1,9 @@
 """The whole gateway (HTTP app, engine, store, crypto) against the Google emulator.
 
 Both servers run for real on loopback: the emulator in its own thread, the gateway under
-uvicorn in the test's event loop, so push notifications travel over HTTP.
+uvicorn in the test's event loop, so push notifications travel over HTTP. The gateway's
+clock is a :class:`ManualClock`: a job's retry runs when a test moves the clock past it
+(:meth:`Stack.advance`), and waiting is on events (:meth:`Stack.idle`), never by sleeping.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import io
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import httpx
 import pytest
 import uvicorn
@@ -24,15 +28,21 @@ import uvicorn
 from hybrid_calendar import hookimpl
 from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.clock import ManualClock
+from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.listening import until_answering
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.logs import RedactingFilter
-from hybrid_calendar.models import Notification
-from hybrid_calendar.settings import load_settings
+from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 DOMAIN = "example.com"
 ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))
 ADMIN_TOKEN = "test-admin-token-0123456789"
+RETRY_BASE = timedelta(seconds=10)
+RETRY_CAP = timedelta(minutes=5)
+"""The stack's ``sync.retry_*_seconds``: a retry is due at most RETRY_CAP after a failure."""
 
 
 class CaptureSink:
@@ -43,12 +53,21 @@ class CaptureSink:
         self.fail_next = 0
 
     @hookimpl
-    def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
-        """Record the notification, or fail on purpose when asked to."""
+    def register_delivery_kinds(self, register: Callable[[NotificationKind], None]) -> None:
+        """Every kind."""
+        for kind in NotificationKind:
+            register(kind)
+
+    @hookimpl
+    def deliver_notification(self, gateway: Gateway, notification: Notification
+                             ) -> DeliveryReceipt:
+        """Record the notification once per key, or fail on purpose when asked to."""
         if self.fail_next:
             self.fail_next -= 1
             raise RuntimeError("device unreachable")
-        self.delivered.append(notification)
+        if all(n.key != notification.key for n in self.delivered):
+            self.delivered.append(notification)
+        return DeliveryReceipt.delivered()
 
     def of_kind(self, kind: str) -> list[Notification]:
         return [n for n in self.delivered if n.kind == kind]
@@ -88,29 +107,50 @@ class Stack:
         assert response.status_code == 200, response.text
         return list(response.json()["meetings"])
 
-    async def idle(self, limit: float = 20.0) -> None:
-        """Wait until every queued job ran (push deliveries included)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        while loop.time() < deadline:
-            await asyncio.to_thread(self.emu.state.push.wait_idle, 5.0)
-            jobs = await self.gateway.store.job_counts()
-            if not jobs.get("queued") and not jobs.get("running"):
-                await asyncio.sleep(0.05)
-                jobs = await self.gateway.store.job_counts()
-                if not jobs.get("queued") and not jobs.get("running"):
-                    return
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"jobs still pending: {await self.gateway.store.job_counts()}")
+    @property
+    def clock(self) -> ManualClock:
+        """The gateway's clock, which only moves when a test moves it."""
+        assert isinstance(self.gateway.clock, ManualClock)
+        return self.gateway.clock
 
-    async def wait_for(self, predicate: Any, limit: float = 20.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        while loop.time() < deadline:
-            if await predicate():
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError("condition not met in time")
+    @property
+    def engine(self) -> Engine:
+        """The running engine."""
+        assert self.gateway.engine is not None
+        return self.gateway.engine
+
+    async def idle(self, limit: float = 20.0) -> None:
+        """Wait until no job is due or running and every push message was delivered.
+
+        Jobs due later (a retry after backoff) do not count: :meth:`advance` runs them.
+        """
+        push = self.emu.state.push
+        with anyio.fail_after(limit):
+            while True:
+                assert await asyncio.to_thread(push.wait_idle, limit), "push still busy"
+                delivered = len(push.deliveries)
+                await self.engine.until_idle()  # jobs may write to Google, which pushes
+                assert await asyncio.to_thread(push.wait_idle, limit), "push still busy"
+                if len(push.deliveries) == delivered:
+                    return
+
+    async def advance(self, delta: timedelta) -> None:
+        """Move the gateway's clock forward, then wait until what became due has run."""
+        self.clock.advance(delta)
+        await self.idle()
+
+    async def run_retries(self) -> int:
+        """Advance the clock by the longest backoff until no job waits for a retry.
+
+        Returns how many times the clock moved (at most ``sync.job_max_attempts``).
+        """
+        moves = 0
+        while (await self.gateway.store.job_counts()).get("queued"):
+            assert moves < int(self.gateway.config.get("sync", "job_max_attempts")), \
+                "a job keeps being retried past sync.job_max_attempts"
+            await self.advance(RETRY_CAP)
+            moves += 1
+        return moves
 
     def calls(self, user: str, method: str | None = None, contains: str = "") -> list[Any]:
         return [r for r in self.emu.state.request_log if r.user == user
@@ -137,11 +177,15 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
                     "synchronous": "NORMAL",
                     # the gateway shares this process with pytest: leave its GC alone
                     "gc_threshold": 0},
-        "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4},
+        "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4,
+                 "retry_base_seconds": RETRY_BASE.total_seconds(),
+                 "retry_cap_seconds": RETRY_CAP.total_seconds()},
+        # a failed delivery is due again at once; the tests run the outbox loop's body
+        # themselves (the loop's own 5-second round is kept out of their way)
+        "notifications": {"retry_base_seconds": 0.0, "poll_seconds": 5.0},
         "google": {"service_account_json": json.dumps(emu.service_account_info),
                    "calendar_base_url": emu.base_url + "/calendar/v3",
-                   "gmail_base_url": emu.base_url, "backoff_base_seconds": 0.01,
-                   "backoff_cap_seconds": 0.05},
+                   "gmail_base_url": emu.base_url},
         "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
     }
 
@@ -149,18 +193,16 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
 @pytest.fixture
 async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
     port = free_port()
-    config, pm = load_settings(None, overrides=gateway_overrides(emulator, tmp_path, port),
+    config, pm = load_config(None, overrides=gateway_overrides(emulator, tmp_path, port),
                                environ={})
     sink = CaptureSink()
     pm.register(sink, name="capture")
-    gateway = build_gateway(config, pm)
+    gateway = build_gateway(config, pm, clock=ManualClock())
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_config=None))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "gateway failed to start"
-        await asyncio.sleep(0.02)
     base = f"http://127.0.0.1:{port}"
+    await until_answering(base + "/healthz", alive=lambda: not task.done())
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30, headers={
                 "Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:

@@ -114,9 +114,11 @@ async def test_rate_limits_and_server_errors_are_ridden_out(stack: Stack) -> Non
                                    "count": 1, "path": "/events$"},
                                   {"status": 503, "count": 1, "path": "/events$"}]})
     await stack.activate(ALICE)
+    assert await stack.meetings(ALICE) == []  # the first sync failed: retried later
+    assert await stack.run_retries() == 4  # one engine retry per failure, on the clock
     assert [m["title"] for m in await stack.meetings(ALICE)] == ["Survivor"]
     statuses = [r.status for r in stack.calls(ALICE, "GET", "/events")]
-    assert {429, 403, 503} <= set(statuses) and statuses[-1] == 200
+    assert statuses == [429, 429, 403, 503, 200]
 
 
 async def test_safety_resync_catches_dropped_notifications(stack: Stack) -> None:
@@ -126,8 +128,11 @@ async def test_safety_resync_catches_dropped_notifications(stack: Stack) -> None
     stack.emu.state.patch_event(ALICE, event["id"], {"summary": "After"})
     await stack.idle()
     assert [m["title"] for m in await stack.meetings(ALICE)] == ["Before"]
-    stack.gateway.config = stack.gateway.config.replace("sync", safety_resync_minutes=0.01)
-    await anyio.sleep(0.7)  # quiet for longer than 0.01 minutes
+    await sweeps.resync_quiet_users(stack.gateway)  # synced a moment ago: not quiet yet
+    await stack.idle()
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Before"]
+    quiet = float(stack.gateway.config.get("sync", "safety_resync_minutes"))
+    stack.clock.advance(timedelta(minutes=quiet))
     await sweeps.resync_quiet_users(stack.gateway)
     await stack.idle()
     assert [m["title"] for m in await stack.meetings(ALICE)] == ["After"]
@@ -173,7 +178,7 @@ async def test_vacation_responder_sets_presence(stack: Stack) -> None:
     await sweeps.poll_presence(stack.gateway)  # not due again yet: nothing new
     assert len(stack.sink.of_kind(NotificationKind.PRESENCE)) == 1
     stack.emu.state.set_vacation(CAROL, {"enableAutoReply": False})
-    stack.gateway.state["engine.presence_polled"].clear()
+    stack.gateway.memory.presence_polled.clear()
     await sweeps.poll_presence(stack.gateway)
     assert [n.payload["out_of_office"] for n in stack.sink.of_kind(
         NotificationKind.PRESENCE)] == [True, False]
@@ -232,7 +237,8 @@ async def test_unhealthy_kms_makes_the_gateway_unready_and_stops_writes(stack: S
         assert ready.status_code == 503
         assert ready.json()["kms"]["healthy"] is False and ready.json()["kms"]["reason"]
         stack.emu.state.patch_event(ALICE, event["id"], {"summary": "NEVER-STORED-TITLE"})
-        await stack.wait_for(lambda: _has_failed_job(stack))
+        await stack.idle()
+        assert await _has_failed_job(stack)
         raw = b"".join(p.read_bytes() for p in key_file.parent.glob("gateway.sqlite3*"))
         assert b"NEVER-STORED-TITLE" not in raw
     finally:
@@ -281,37 +287,57 @@ async def test_one_user_edit_causes_exactly_one_patch(stack: Stack) -> None:
     assert len(stack.calls(ALICE, "PATCH")) == 1 and sink.created == [event["id"]]
 
 
+class SyncGate:
+    """Holds every sync inside ``fetch_changes`` until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.open = asyncio.Event()
+
+    @hookimpl(wrapper=True)
+    def fetch_changes(self, gateway: Any, user: Any, cursor: Any) -> Any:
+        """Wrap the provider's coroutine: signal entry, wait for the gate, then fetch."""
+        fetch = yield
+
+        async def gated() -> Any:
+            self.entered.set()
+            await self.open.wait()
+            return await fetch
+
+        return gated()
+
+
 async def test_ten_notifications_cause_one_sync_in_flight_and_one_queued(stack: Stack) -> None:
     event = stack.emu.state.insert_event(ALICE, at(2, summary="Busy"))
     await stack.activate(ALICE)
     lists_before = len(stack.calls(ALICE, "GET", "/events"))
-    stack.emu.control({"latency_ms": 400})  # each sync takes a while
+    gate = SyncGate()
+    stack.gateway.pm.register(gate, name="sync-gate")
     try:
         stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Busy 0"})
-        await stack.wait_for(_sync_running(stack))
+        with anyio.fail_after(10):
+            await gate.entered.wait()  # the first sync is in flight
         for n in range(1, 10):
             stack.emu.state.patch_event(ALICE, event["id"], {"summary": f"Busy {n}"})
         await asyncio.to_thread(stack.emu.state.push.wait_idle, 5.0)
         assert await stack.gateway.store.job_counts() == {"running": 1, "queued": 1}
-        await stack.idle()
     finally:
-        stack.emu.control({"latency_ms": 0})
+        gate.open.set()
+    await stack.idle()
+    stack.gateway.pm.unregister(gate)
     assert len(stack.calls(ALICE, "GET", "/events")) == lists_before + 2
     assert [m["title"] for m in await stack.meetings(ALICE)] == ["Busy 9"]
 
 
-def _sync_running(stack: Stack) -> Any:
-    async def running() -> bool:
-        return (await stack.gateway.store.job_counts()).get("running") == 1
-    return running
-
-
 async def test_transient_failures_during_activation_retry_instead_of_failing(stack: Stack
                                                                              ) -> None:
-    stack.emu.control({"errors": [{"status": 503, "count": 12, "path": "/settings/"}]})
-    user = await stack.activate(ALICE)  # both settings reads exhaust their 6 attempts once
+    stack.emu.control({"errors": [{"status": 503, "count": 3, "path": "/settings/"}]})
+    user = await stack.activate(ALICE)
+    assert (user["state"], user["reason"]) == ("pending", None)  # not the user's fault
+    await stack.run_retries()
+    user = await stack.user(ALICE)
     assert (user["state"], user["reason"]) == ("active", None)
-    assert [r.status for r in stack.calls(ALICE, contains="/settings/")].count(503) == 12
+    assert [r.status for r in stack.calls(ALICE, contains="/settings/")].count(503) == 3
 
 
 async def test_keyword_on_a_recurring_series_creates_one_meeting_for_the_series(
@@ -398,8 +424,10 @@ async def test_a_transient_meeting_service_failure_is_retried_not_forgotten(
     sink = FlakyWebexSink()
     stack.gateway.pm.register(sink, name="webex-flaky")
     event = stack.emu.state.insert_event(ALICE, at(5, summary="Retry me", location="@webex"))
-    await stack.activate(ALICE)  # first sync fails on the keyword, the retry succeeds
-    assert sink.failures == 0 and sink.created == [event["id"]]
+    await stack.activate(ALICE)  # first sync fails on the keyword
+    assert sink.failures == 0 and sink.created == []
+    await stack.run_retries()  # the retry succeeds
+    assert sink.created == [event["id"]]
     stored = stack.emu.state.get_event(ALICE, event["id"])
     assert stored["location"] == "https://acme.webex.com/meet/alice"
     assert len(stack.calls(ALICE, "PATCH")) == 1
@@ -436,5 +464,8 @@ async def test_reactivation_replaces_the_channel_and_presence_survives_a_failing
     await stack.activate(CAROL)  # again: the channel is replaced, not duplicated
     [second] = await stack.gateway.store.list_channels(user_id=stack.user_ids[CAROL])
     assert second.id != first.id
+    assert stack.sink.of_kind(NotificationKind.PRESENCE) == []  # pending in the outbox
+    await notify.deliver_due(stack.gateway)  # the outbox retries the failed delivery
+    await notify.deliver_due(stack.gateway)
     presence = stack.sink.of_kind(NotificationKind.PRESENCE)
     assert [n.payload["out_of_office"] for n in presence] == [True]  # retried, delivered once

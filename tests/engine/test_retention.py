@@ -12,8 +12,8 @@ from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine import sweeps
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Meeting, Organisation, User, UserState
-from hybrid_calendar.settings import load_settings
 
 pytestmark = pytest.mark.anyio
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ USER = User(id="u1", org_id="o1", email="alice@example.com", state=UserState.ACT
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    config, pm = load_settings(None, overrides={
+    config, pm = load_config(None, overrides={
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False},
         "gateway": {"data_dir": str(tmp_path)}}, environ={})
     gw = build_gateway(config, pm, clock=ManualClock(START))

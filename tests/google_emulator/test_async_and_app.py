@@ -7,7 +7,7 @@ import pytest
 from google.auth import crypt, jwt
 
 from hybrid_calendar_google_emulator.app import create_app
-from hybrid_calendar_google_emulator.settings import EmulatorSettings
+from hybrid_calendar_google_emulator.options import EmulatorOptions
 from hybrid_calendar_google_emulator.state import EmulatorState
 from hybrid_calendar_google_emulator.testing import running_emulator
 from tests.google_emulator.helpers import ALICE, CALENDAR, timed
@@ -41,7 +41,7 @@ async def test_running_emulator_from_async_code() -> None:
 
 @pytest.mark.anyio
 async def test_create_app_in_process() -> None:
-    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False),
+    state = EmulatorState(EmulatorOptions(users=[ALICE], fresh_key=False),
                           base_url="http://emulator.test")
     app = create_app(state)
     transport = httpx.ASGITransport(app=app)

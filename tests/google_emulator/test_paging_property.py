@@ -7,10 +7,10 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hybrid_calendar_google_emulator.api_errors import ApiError
 from hybrid_calendar_google_emulator.app import build_dispatcher
 from hybrid_calendar_google_emulator.dispatch import ApiRequest, Dispatcher
-from hybrid_calendar_google_emulator.errors import ApiError
-from hybrid_calendar_google_emulator.settings import CALENDAR_SCOPE, EmulatorSettings
+from hybrid_calendar_google_emulator.options import CALENDAR_SCOPE, EmulatorOptions
 from hybrid_calendar_google_emulator.state import EmulatorState
 from tests.google_emulator.helpers import ALICE, timed
 
@@ -18,7 +18,7 @@ from tests.google_emulator.helpers import ALICE, timed
 @settings(max_examples=40, deadline=None)
 @given(count=st.integers(0, 30), page_size=st.integers(1, 12), deleted=st.integers(0, 5))
 def test_pages_partition_the_result(count: int, page_size: int, deleted: int) -> None:
-    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    state = EmulatorState(EmulatorOptions(users=[ALICE], fresh_key=False))
     try:
         ids = [state.insert_event(ALICE, timed(f"e{i}", "2026-12-01T10:00:00Z",
                                                "2026-12-01T11:00:00Z"))["id"]
@@ -74,7 +74,7 @@ operations = st.lists(st.tuples(st.sampled_from(["insert", "patch", "delete", "s
 @given(ops=operations, page_size=st.integers(1, 6))
 def test_incremental_sync_mirror_matches_full_sync(ops: list[tuple[str, int]],
                                                    page_size: int) -> None:
-    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    state = EmulatorState(EmulatorOptions(users=[ALICE], fresh_key=False))
     try:
         token, _ = state.tokens.issue(ALICE, frozenset([CALENDAR_SCOPE]), 3600)
         dispatcher = build_dispatcher(state)
@@ -128,7 +128,7 @@ def _apply(mirror: dict[str, dict[str, object]], changes: list[dict[str, object]
 @given(ops=recurring_ops, page_size=st.integers(1, 7))
 def test_single_events_mirror_matches_full_sync(ops: list[tuple[str, int]],
                                                 page_size: int) -> None:
-    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    state = EmulatorState(EmulatorOptions(users=[ALICE], fresh_key=False))
     try:
         token, _ = state.tokens.issue(ALICE, frozenset([CALENDAR_SCOPE]), 3600)
         dispatcher = build_dispatcher(state)

@@ -11,14 +11,14 @@ import pytest
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
+from hybrid_calendar_google_emulator.options import EmulatorOptions
 from hybrid_calendar_google_emulator.persist import load, save
-from hybrid_calendar_google_emulator.settings import EmulatorSettings
 from hybrid_calendar_google_emulator.state import EmulatorState
 from tests.google_emulator.helpers import ALICE, BOB, CALENDAR, timed
 
 
 def test_state_round_trip(tmp_path: Path) -> None:
-    state = EmulatorState(EmulatorSettings(users=[ALICE, BOB], fresh_key=False))
+    state = EmulatorState(EmulatorOptions(users=[ALICE, BOB], fresh_key=False))
     event = state.insert_event(ALICE, timed("x", "2026-12-01T10:00:00Z",
                                             "2026-12-01T11:00:00Z",
                                             attendees=[{"email": BOB}]))
@@ -27,7 +27,7 @@ def test_state_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     save(state, path)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    again = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    again = EmulatorState(EmulatorOptions(users=[ALICE], fresh_key=False))
     assert load(again, path)
     assert again.service_account_info == state.service_account_info
     assert again.get_event(BOB, event["id"])["status"] == "cancelled"
@@ -94,13 +94,13 @@ def test_cli_restart_keeps_key_events_and_sync_tokens(tmp_path: Path) -> None:
 
 
 def test_damaged_state_file_leaves_state_untouched(tmp_path: Path) -> None:
-    state = EmulatorState(EmulatorSettings(users=[ALICE], fresh_key=False))
+    state = EmulatorState(EmulatorOptions(users=[ALICE], fresh_key=False))
     save(state, tmp_path / "good.json")
     good = json.loads((tmp_path / "good.json").read_text())
     del good["calendars"]  # key and users readable, calendars missing
     path = tmp_path / "state.json"
     path.write_text(json.dumps(good))
-    fresh = EmulatorState(EmulatorSettings(users=[BOB], fresh_key=True))
+    fresh = EmulatorState(EmulatorOptions(users=[BOB], fresh_key=True))
     before = fresh.service_account_info
     try:
         with pytest.raises(ValueError, match="damaged emulator state file"):

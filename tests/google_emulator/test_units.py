@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hybrid_calendar_google_emulator.errors import ApiError
+from hybrid_calendar_google_emulator.api_errors import ApiError
 from hybrid_calendar_google_emulator.fields import apply_fields, parse_fields
 from hybrid_calendar_google_emulator.query import parse_list_query
 from hybrid_calendar_google_emulator.quickadd import parse_quick_add

@@ -130,8 +130,8 @@ async def make_gateway(tmp_path: Any) -> Any:
     closed at the end of the test.
     """
     from hybrid_calendar.builder import build_gateway, close_gateway
+    from hybrid_calendar.loading import load_config
     from hybrid_calendar.models import Organisation
-    from hybrid_calendar.settings import load_settings
 
     opened: list[Any] = []
 
@@ -141,7 +141,7 @@ async def make_gateway(tmp_path: Any) -> Any:
             "plugins": {"enabled": ["google", "kms_local"], "load_entrypoints": False},
             "gateway": {"data_dir": str(tmp_path / f"gw{len(opened)}")},
             "google": google, **sections}
-        config, pm = load_settings(overrides=overrides, environ={})
+        config, pm = load_config(overrides=overrides, environ={})
         gateway = build_gateway(config, pm)
         gateway.http = http
         await gateway.store.open()
@@ -157,8 +157,7 @@ async def make_gateway(tmp_path: Any) -> Any:
 def google_settings(sa_info: dict[str, str], **extra: Any) -> dict[str, Any]:
     """``[google]`` settings pointing at the fake remote."""
     return {"service_account_json": json.dumps(sa_info), "calendar_base_url": CAL,
-            "gmail_base_url": GMAIL, "marker_property": "hcMarker",
-            "backoff_base_seconds": 0.0, **extra}
+            "gmail_base_url": GMAIL, "marker_property": "hcMarker", **extra}
 
 
 @pytest.fixture
@@ -181,5 +180,4 @@ def emulator_settings(emu: Any, **extra: Any) -> dict[str, Any]:
     """``[google]`` settings pointing at a running emulator."""
     return {"service_account_json": json.dumps(emu.service_account_info),
             "calendar_base_url": emu.base_url + "/calendar/v3",
-            "gmail_base_url": emu.base_url, "marker_property": "hcMarker",
-            "backoff_base_seconds": 0.01, "backoff_cap_seconds": 0.05, **extra}
+            "gmail_base_url": emu.base_url, "marker_property": "hcMarker", **extra}

@@ -5,22 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio.lowlevel
 import httpx
 import pytest
 
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
 from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount, TokenSource
-from hybrid_calendar_google.backoff import Backoff
 
 from .conftest import FakeGoogle
 
 
-async def _no_sleep(_: float) -> None:
-    return None
-
-
 def _source(sa_info: dict[str, str], http: httpx.AsyncClient, **kwargs: Any) -> TokenSource:
-    kwargs.setdefault("backoff", Backoff(max_attempts=3, sleep=_no_sleep))
     return TokenSource(ServiceAccount.from_info(sa_info), http, **kwargs)
 
 
@@ -58,7 +53,7 @@ async def test_concurrent_callers_share_one_grant(sa_info: dict[str, str], fake:
     async def in_flight(request: httpx.Request) -> httpx.Response:
         # MockTransport never suspends on its own: yield once so that the grant is really
         # in flight while the other 19 callers arrive (without this the test cannot fail).
-        await asyncio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         return fake.handle(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(in_flight)) as http:
@@ -124,36 +119,20 @@ async def test_delegation_error_names_the_requested_scopes(
 
 
 @pytest.mark.anyio
-async def test_transient_token_failures_are_retried(sa_info: dict[str, str], fake: FakeGoogle,
-                                                    http: httpx.AsyncClient) -> None:
-    fake.token_failures += [httpx.Response(503), httpx.Response(
-        400, json={"error": "internal_failure"})]
-    assert await _source(sa_info, http).token("a@example.com") == "ya29.t1"
-
-
-@pytest.mark.anyio
-async def test_transient_token_failures_are_bounded(sa_info: dict[str, str], fake: FakeGoogle,
-                                                    http: httpx.AsyncClient) -> None:
-    fake.token_failures += [httpx.Response(503)] * 5
-    with pytest.raises(TransientError, match="HTTP 503"):
-        await _source(sa_info, http).token("a@example.com")
-    assert len(fake.token_failures) == 2  # three attempts made
-
-
-@pytest.mark.anyio
-async def test_token_endpoint_retry_after_is_honoured(sa_info: dict[str, str],
-                                                      fake: FakeGoogle,
-                                                      http: httpx.AsyncClient) -> None:
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    fake.token_failures.append(httpx.Response(429, headers={"Retry-After": "9"}))
-    source = _source(sa_info, http, backoff=Backoff(max_attempts=3, random=lambda: 0.0,
-                                                     sleep=sleep))
-    assert await source.token("a@example.com") == "ya29.t1"
-    assert slept == [9.0]
+@pytest.mark.parametrize("failure", [
+    httpx.Response(503), httpx.Response(400, json={"error": "internal_failure"}),
+    httpx.Response(429, headers={"Retry-After": "9"})])
+async def test_transient_token_failures_are_raised_for_the_engine_to_retry(
+        sa_info: dict[str, str], fake: FakeGoogle, http: httpx.AsyncClient,
+        failure: httpx.Response) -> None:
+    fake.token_failures += [failure, failure]
+    source = _source(sa_info, http)
+    with pytest.raises(TransientError, match=f"HTTP {failure.status_code}") as caught:
+        await source.token("a@example.com")
+    assert len(fake.token_failures) == 1  # one grant attempted, not retried here
+    assert caught.value.retry_after == (9.0 if failure.status_code == 429 else None)
+    fake.token_failures.clear()
+    assert await source.token("a@example.com") == "ya29.t1"  # nothing cached from the failure
 
 
 def test_unreadable_key_names_the_setting(sa_info: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""Calling Google: budget per attempt, one token refresh on 401, backoff, error mapping."""
+"""Calling Google: budget per request, one token refresh on 401, no retries, error mapping."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from hybrid_calendar.errors import (
     TransientError,
 )
 from hybrid_calendar_google.auth import ServiceAccount, TokenSource
-from hybrid_calendar_google.backoff import Backoff
 from hybrid_calendar_google.client import GoogleClient
 from hybrid_calendar_google.discovery import Calendar
 from hybrid_calendar_google.quota import QuotaLimiter
@@ -26,19 +25,9 @@ SETTINGS_PATH = "/calendar/v3/users/me/settings/locale"
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(sa_info: dict[str, str], http: httpx.AsyncClient, sleeps: list[float]
-           ) -> GoogleClient:
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    backoff = Backoff(max_attempts=4, base=1.0, cap=8.0, random=lambda: 1.0, sleep=sleep)
-    tokens = TokenSource(ServiceAccount.from_info(sa_info), http, backoff=backoff)
-    return GoogleClient(http, tokens, QuotaLimiter(1000, 100), backoff)
+def client(sa_info: dict[str, str], http: httpx.AsyncClient) -> GoogleClient:
+    tokens = TokenSource(ServiceAccount.from_info(sa_info), http)
+    return GoogleClient(http, tokens, QuotaLimiter(1000, 100))
 
 
 @pytest.fixture
@@ -61,57 +50,44 @@ async def test_success_sends_bearer_token(client: GoogleClient, locale_ok: FakeG
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("failure", [
-    error(429, "rateLimitExceeded", "Rate Limit Exceeded"),
-    error(403, "rateLimitExceeded", "Rate Limit Exceeded"),
-    error(403, "userRateLimitExceeded", "User Rate Limit Exceeded"),
-    error(500, "backendError", "Backend Error"),
-    httpx.Response(503, text="unavailable"),
+@pytest.mark.parametrize(("failure", "exc"), [
+    (error(429, "rateLimitExceeded", "Rate Limit Exceeded"), RateLimitError),
+    (error(403, "rateLimitExceeded", "Rate Limit Exceeded"), RateLimitError),
+    (error(403, "userRateLimitExceeded", "User Rate Limit Exceeded"), RateLimitError),
+    (error(500, "backendError", "Backend Error"), TransientError),
+    (httpx.Response(503, text="unavailable"), TransientError),
 ])
-async def test_retryable_errors_back_off_then_succeed(
-        client: GoogleClient, locale_ok: FakeGoogle, sleeps: list[float],
-        failure: httpx.Response) -> None:
+async def test_retryable_errors_are_raised_after_one_request(
+        client: GoogleClient, locale_ok: FakeGoogle, failure: httpx.Response,
+        exc: type[ProviderError]) -> None:
+    """The engine's job queue is the one retry layer: the client asks Google once."""
     locale_ok.failures += [failure, failure]
-    assert (await _get_locale(client))["value"] == "de"
-    assert sleeps == [1.0, 2.0]
-    assert client.quota.project.wait_time(0) == 0 and len(client.quota.project) == 3
+    with pytest.raises(exc, match=f"HTTP {failure.status_code}") as caught:
+        await _get_locale(client)
+    assert caught.value.status == failure.status_code and caught.value.retry_after is None
+    assert len(locale_ok.api_requests()) == 1 and len(client.quota.project) == 1
 
 
 @pytest.mark.anyio
-async def test_retry_after_is_honoured(client: GoogleClient, locale_ok: FakeGoogle,
-                                       sleeps: list[float]) -> None:
+@pytest.mark.parametrize("header", ["7", "Wed, 21 Oct 2065 07:28:00 GMT"])
+async def test_retry_after_travels_with_the_error(client: GoogleClient, locale_ok: FakeGoogle,
+                                                  header: str) -> None:
     locale_ok.failures.append(error(429, "rateLimitExceeded", "Rate Limit Exceeded",
-                                    headers={"Retry-After": "7"}))
-    await _get_locale(client)
-    assert sleeps == [7.0]
-
-
-@pytest.mark.anyio
-async def test_attempts_are_bounded(client: GoogleClient, locale_ok: FakeGoogle,
-                                    sleeps: list[float]) -> None:
-    locale_ok.failures += [error(429, "rateLimitExceeded", "Rate Limit Exceeded")] * 10
-    with pytest.raises(RateLimitError, match="HTTP 429 rateLimitExceeded") as caught:
+                                    headers={"Retry-After": header}))
+    with pytest.raises(RateLimitError) as caught:
         await _get_locale(client)
-    assert caught.value.status == 429
-    assert len(sleeps) == 3 and len(locale_ok.api_requests()) == 4
+    assert caught.value.retry_after is not None and caught.value.retry_after >= 7.0
+    assert len(locale_ok.api_requests()) == 1
 
 
 @pytest.mark.anyio
-async def test_5xx_exhaustion_is_transient(client: GoogleClient, locale_ok: FakeGoogle) -> None:
-    locale_ok.failures += [error(503, "backendError", "Backend Error")] * 4
-    with pytest.raises(TransientError, match="HTTP 503"):
-        await _get_locale(client)
-
-
-@pytest.mark.anyio
-async def test_401_refreshes_the_token_once(client: GoogleClient, locale_ok: FakeGoogle,
-                                            sleeps: list[float]) -> None:
+async def test_401_refreshes_the_token_once(client: GoogleClient, locale_ok: FakeGoogle
+                                            ) -> None:
     await _get_locale(client)
     locale_ok.failures.append(error(401, "authError", "Invalid Credentials"))
     await _get_locale(client)
     tokens = [r.headers["authorization"] for r in locale_ok.api_requests()]
     assert tokens == ["Bearer ya29.t1", "Bearer ya29.t1", "Bearer ya29.t2"]
-    assert sleeps == []
 
 
 @pytest.mark.anyio
@@ -136,37 +112,32 @@ async def test_second_401_is_auth_error(client: GoogleClient, locale_ok: FakeGoo
     (error(400, "badRequest", "Bad Request"), ProviderError, "badRequest"),
 ])
 async def test_non_retryable_errors_map_at_once(
-        client: GoogleClient, locale_ok: FakeGoogle, sleeps: list[float],
+        client: GoogleClient, locale_ok: FakeGoogle,
         failure: httpx.Response, exc: type[ProviderError], reason: str) -> None:
     locale_ok.failures.append(failure)
     with pytest.raises(exc) as caught:
         await _get_locale(client)
     assert type(caught.value) is exc
     assert caught.value.reason == reason and caught.value.status == failure.status_code
-    assert sleeps == [] and len(locale_ok.api_requests()) == 1
+    assert len(locale_ok.api_requests()) == 1
 
 
 @pytest.mark.anyio
-async def test_network_errors_are_retried(sa_info: dict[str, str]) -> None:
+async def test_network_errors_are_transient(sa_info: dict[str, str]) -> None:
     calls = {"n": 0}
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/token":
             return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
         calls["n"] += 1
-        if calls["n"] == 1:
-            raise httpx.ConnectError("refused", request=request)
-        return httpx.Response(200, json={"value": "en"})
-
-    async def sleep(_: float) -> None:
-        return None
+        raise httpx.ConnectError("refused", request=request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        backoff = Backoff(sleep=sleep)
         tokens = TokenSource(ServiceAccount.from_info(sa_info, "https://x.test/token"), http)
-        client = GoogleClient(http, tokens, QuotaLimiter(10, 10), backoff)
-        assert (await _get_locale(client))["value"] == "en"
-    assert calls["n"] == 2
+        client = GoogleClient(http, tokens, QuotaLimiter(10, 10))
+        with pytest.raises(TransientError, match="network error \\(ConnectError\\)"):
+            await _get_locale(client)
+    assert calls["n"] == 1
 
 
 @pytest.mark.anyio

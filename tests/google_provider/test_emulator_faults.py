@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from hybrid_calendar.errors import AccessDeniedError, SyncTokenExpiredError, TransientError
+from hybrid_calendar.errors import (
+    AccessDeniedError,
+    ProviderError,
+    RateLimitError,
+    SyncTokenExpiredError,
+    TransientError,
+)
 from hybrid_calendar.models import Channel, User, UserState
 
 from .conftest import emulator_settings
@@ -22,28 +28,24 @@ def _statuses(emulator: Any, operation: str = LIST) -> list[int]:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("status", "reason"), [
-    (429, "rateLimitExceeded"), (403, "rateLimitExceeded"), (403, "userRateLimitExceeded"),
-    (500, "backendError"), (503, None),
+@pytest.mark.parametrize(("status", "reason", "exc"), [
+    (429, "rateLimitExceeded", RateLimitError), (403, "rateLimitExceeded", RateLimitError),
+    (403, "userRateLimitExceeded", RateLimitError), (500, "backendError", TransientError),
+    (503, None, TransientError),
 ])
-async def test_retryable_failures_are_retried(emu_gateway: Any, emulator: Any, status: int,
-                                              reason: str | None) -> None:
-    rule: dict[str, Any] = {"status": status, "count": 2, "path": "/events$"}
+async def test_retryable_failures_are_raised_for_the_engine_to_retry(
+        emu_gateway: Any, emulator: Any, status: int, reason: str | None,
+        exc: type[ProviderError]) -> None:
+    """One request per hook call: retrying is the engine's job (tests/engine counts it)."""
+    rule: dict[str, Any] = {"status": status, "count": 2, "path": "/events$",
+                            "retry_after": 30}
     if reason:
         rule["reason"] = reason
     emulator.control({"errors": [rule]})
-    batch = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
-    assert batch.full_sync
-    assert _statuses(emulator) == [status, status, 200]
-
-
-@pytest.mark.anyio
-async def test_retries_are_bounded(make_gateway: Any, emulator: Any) -> None:
-    gateway = await make_gateway(emulator_settings(emulator, max_attempts=3))
-    emulator.control({"errors": [{"status": 502, "count": 10, "path": "/events$"}]})
-    with pytest.raises(TransientError, match="HTTP 502"):
-        await gateway.hooks.fetch_changes(gateway, ALICE, None)
-    assert _statuses(emulator) == [502, 502, 502]
+    with pytest.raises(exc, match=f"HTTP {status}") as caught:
+        await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    assert caught.value.retry_after == 30.0
+    assert _statuses(emulator) == [status]
 
 
 @pytest.mark.anyio
@@ -103,18 +105,31 @@ async def test_unknown_user(emu_gateway: Any) -> None:
 @pytest.mark.anyio
 async def test_budget_waits_before_google_has_to_refuse(make_gateway: Any,
                                                         emulator: Any) -> None:
-    import anyio
+    from hybrid_calendar_google.context import context
+    from hybrid_calendar_google.quota import QuotaLimiter
+
+    from .test_quota import FakeTime
 
     gateway = await make_gateway(emulator_settings(emulator), quota={"user_per_minute": 5})
-    emulator.control({"quota": {"user_rpm": 5, "status": 429}})
-    for _ in range(5):
+    time = FakeTime()  # the budget's clock: a wait moves it instead of sleeping
+    requests_when_waiting: list[int] = []
+
+    async def wait(seconds: float) -> None:
+        requests_when_waiting.append(len(_statuses(emulator, "calendar.settings.get")))
+        await time.sleep(seconds)
+
+    configured = context(gateway).quota
+    context(gateway).quota = QuotaLimiter(configured.project.limit,
+                                          configured.user_per_minute,
+                                          monotonic=time.monotonic, sleep=wait)
+    for _ in range(6):
         await gateway.hooks.read_locale(gateway, ALICE)
-    with anyio.move_on_after(0.5) as scope:
-        await gateway.hooks.read_locale(gateway, ALICE)  # the 6th call in a minute waits
-    assert scope.cancelled_caught
-    assert _statuses(emulator, "calendar.settings.get") == [200] * 5
+    assert requests_when_waiting == [5]  # the 6th call waited before reaching Google
+    assert time.sleeps == [pytest.approx(60.0)]  # until the 1st left the one-minute window
+    assert _statuses(emulator, "calendar.settings.get") == [200] * 6
     bob = User(id="u2", org_id="org1", email="bob@example.com", state=UserState.ACTIVE)
     assert await gateway.hooks.read_locale(gateway, bob) == "en"  # other users go on
+    assert len(time.sleeps) == 1
 
 
 @pytest.mark.anyio
@@ -122,9 +137,9 @@ async def test_plugin_logs_carry_no_addresses_or_tokens(emu_gateway: Any, emulat
                                                         caplog: pytest.LogCaptureFixture
                                                         ) -> None:
     caplog.set_level(logging.DEBUG, logger="hybrid_calendar_google")
-    emulator.control({"errors": [{"status": 429, "reason": "rateLimitExceeded", "count": 2},
-                                 {"status": 503, "count": 1}]})
-    await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
+    emulator.control({"token_errors": [{"status": 503, "count": 1}]})
+    with pytest.raises(TransientError):
+        await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
     emulator.control({"expire_access_tokens": "alice@example.com"})
     await emu_gateway.hooks.read_locale(emu_gateway, ALICE)
     emulator.state.revoke_delegation("alice@example.com")
@@ -132,7 +147,7 @@ async def test_plugin_logs_carry_no_addresses_or_tokens(emu_gateway: Any, emulat
                       datetime(2030, 1, 1, tzinfo=UTC))
     assert await emu_gateway.hooks.stop_watch(emu_gateway, ALICE, channel) is False
     records = [r for r in caplog.records if r.name.startswith("hybrid_calendar_google")]
-    assert len(records) >= 3  # retries and the refused stop were logged
+    assert len(records) >= 2  # the failed grant and the refused stop were logged
     text = "\n".join(r.getMessage() for r in records)
     assert "@" not in text and "%40" not in text and "alice" not in text
     assert "secret-channel-token" not in text and "Bearer" not in text

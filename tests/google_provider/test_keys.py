@@ -10,7 +10,7 @@ import pytest
 
 from hybrid_calendar.builder import opened_gateway
 from hybrid_calendar.cli import main
-from hybrid_calendar.commands import load_config
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Organisation
 from hybrid_calendar_google.context import ORG_SECRET_NAME
 

@@ -20,9 +20,9 @@ import pytest
 
 from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.join_info import best_join_info
-from hybrid_calendar.join_info.command import join_to_json
-from hybrid_calendar.join_info.google_event import event_from_google
 from hybrid_calendar.plugins import get_plugin_manager
+from hybrid_calendar_google.event_json import event_from_google
+from hybrid_calendar_google.parse_join import join_to_json
 
 CORPUS = Path(__file__).with_name("corpus") / "heldout.jsonl"
 LINES: list[dict[str, Any]] = [json.loads(line) for line in

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from hybrid_calendar.join_info import detect, find_keyword
 from hybrid_calendar.join_info.extract import MAX_TEXT, prepare
-from hybrid_calendar.join_info.google_event import EventFormatError, event_from_google
 from hybrid_calendar.join_info.unwrap import unwrap
 from hybrid_calendar.models import JoinInfo
 
@@ -56,23 +55,6 @@ def test_find_keyword_never_crashes(location: str) -> None:
 @given(url=text)
 def test_unwrap_never_crashes(url: str) -> None:
     assert isinstance(unwrap("https://" + url), str)
-
-
-@settings(max_examples=100, deadline=timedelta(seconds=2))
-@given(resource=st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["id", "start", "end", "description", "location", "conferenceData",
-                         "entryPoints", "uri", "hangoutLink", "attendees", "email",
-                         "dateTime", "date", "extendedProperties", "private"]),
-        inner, max_size=6),
-    max_leaves=20))
-def test_google_event_conversion_never_crashes(resource: object) -> None:
-    try:
-        converted = event_from_google(resource)
-    except EventFormatError:
-        return
-    _valid(detect(converted))
 
 
 HOSTILE = [

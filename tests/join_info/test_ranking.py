@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hybrid_calendar.join_info import best_join_info, detect, find_candidates
-from hybrid_calendar.join_info.google_event import event_from_google
 from hybrid_calendar.models import JoinInfo
+from hybrid_calendar_google.event_json import event_from_google
 
 from .helpers import conference, event
 

@@ -12,8 +12,7 @@ import pytest
 
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.cli import main
-from hybrid_calendar.crypto import FieldCipher
-from hybrid_calendar.settings import load_settings
+from hybrid_calendar.loading import load_config
 from hybrid_calendar_kms.commands import rotate_command
 
 
@@ -28,10 +27,10 @@ def config_file(tmp_path: Path) -> Path:
 async def write_rows(config_file: Path, count: int, started: anyio.Event | None = None,
                      offset: int = 0) -> list[tuple[str, str]]:
     """Seal and store ``count`` rows through a gateway built like ``serve`` builds it."""
-    config, pm = load_settings(config_file, environ={})
+    config, pm = load_config(config_file, environ={})
     gateway = build_gateway(config, pm)
     await gateway.store.open()
-    cipher: FieldCipher = gateway.state["cipher"]
+    cipher = gateway.cipher
     written = []
     try:
         for i in range(offset, offset + count):
@@ -53,10 +52,10 @@ async def write_rows(config_file: Path, count: int, started: anyio.Event | None 
 
 
 async def read_all(config_file: Path) -> dict[str, str]:
-    config, pm = load_settings(config_file, environ={})
+    config, pm = load_config(config_file, environ={})
     gateway = build_gateway(config, pm)
     await gateway.store.open()
-    cipher: FieldCipher = gateway.state["cipher"]
+    cipher = gateway.cipher
     try:
         rows = await gateway.store.call(lambda db: list(db["kms_test"].rows))
         result = {}

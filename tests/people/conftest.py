@@ -22,9 +22,17 @@ import uvicorn
 from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.clock import ManualClock
+from hybrid_calendar.engine import notify
 from hybrid_calendar.gateway import Gateway
-from hybrid_calendar.models import JoinInfo, Meeting, Organisation, User, UserState
-from hybrid_calendar.settings import load_settings
+from hybrid_calendar.loading import load_config
+from hybrid_calendar.models import (
+    JoinInfo,
+    Meeting,
+    Notification,
+    Organisation,
+    User,
+    UserState,
+)
 
 ADMIN_TOKEN = "people-admin-token-0123456789"
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -102,7 +110,7 @@ async def running_stack(tmp_path: Path, clock: ManualClock, *, port: int | None 
                         **sections: dict[str, Any]) -> AsyncIterator[PeopleStack]:
     """Start a gateway (organisation ``org1`` provisioned) and stop it afterwards."""
     port = port or free_port()
-    config, pm = load_settings(None, overrides=people_overrides(tmp_path, port, **sections),
+    config, pm = load_config(None, overrides=people_overrides(tmp_path, port, **sections),
                                environ={})
     gateway = build_gateway(config, pm, clock=clock)
     app = create_app(gateway, start_engine=False)
@@ -133,3 +141,9 @@ def clock() -> ManualClock:
 async def stack(tmp_path: Path, clock: ManualClock) -> AsyncIterator[PeopleStack]:
     async with running_stack(tmp_path, clock) as running:
         yield running
+
+
+async def offer(stack: PeopleStack, notification: Notification) -> None:
+    """Put a notification through the core's outbox, which offers it to every sink."""
+    await notify.notify_now(stack.gateway, notification.user, notification.kind,
+                            notification.payload, notification.key)

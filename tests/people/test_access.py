@@ -15,9 +15,9 @@ import pytest
 
 from hybrid_calendar.builder import opened_gateway
 from hybrid_calendar.cli import main
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Organisation, User, UserState
 from hybrid_calendar.people import access
-from hybrid_calendar.settings import load_settings
 
 from .conftest import ADMIN_TOKEN, NOW, PeopleStack, meeting
 from .walk import call, personal_routes
@@ -149,7 +149,7 @@ def test_cli_issues_lists_and_revokes(tmp_path: Path) -> None:
         f'[gateway]\ndata_dir = "{tmp_path / "data"}"\nsynchronous = "NORMAL"\n'
         '[plugins]\nenabled = ["join_info", "kms_local", "people"]\n'
         'load_entrypoints = false\n')
-    config, pm = load_settings(config_file, environ={})
+    config, pm = load_config(config_file, environ={})
 
     async def provision() -> None:
         async with opened_gateway(config, pm) as gateway:

@@ -14,7 +14,7 @@ from hybrid_calendar.engine import notify
 from hybrid_calendar.models import Notification, NotificationKind, User
 
 from .browser import chromium, read_png, share_of_colour
-from .conftest import NOW, PeopleStack, meeting
+from .conftest import NOW, PeopleStack, meeting, offer
 
 pytestmark = pytest.mark.anyio
 JOIN_GREEN = (0x12, 0x70, 0x3A)
@@ -91,11 +91,11 @@ async def test_join_button_appears_live_when_the_clock_reaches_the_lead_time(
         meeting_page = await opened.value
         await meeting_page.wait_for_load_state()
         assert meeting_page.url == f"{stack.base_url}/healthz?meeting=review"
-        await stack.gateway.hooks.deliver_notification(stack.gateway, Notification(
+        await offer(stack, Notification(
             kind=NotificationKind.PRESENCE, user=user, payload={"out_of_office": True},
             key="ooo-1"))
         await stack.gateway.store.set_out_of_office(user.id, True)
-        await stack.gateway.hooks.deliver_notification(stack.gateway, Notification(
+        await offer(stack, Notification(
             kind=NotificationKind.MEETINGS_CHANGED, user=user, payload={}, key="m-2"))
         await page.get_by_role("note").wait_for(timeout=10_000)
 

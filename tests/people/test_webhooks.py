@@ -3,7 +3,6 @@ retries with backoff, dead letters with their reason, replay protection, SSRF re
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,12 +14,12 @@ import standardwebhooks
 import trustme
 
 from hybrid_calendar.clock import ManualClock
+from hybrid_calendar.engine import notify
 from hybrid_calendar.models import Notification, NotificationKind, User
-from hybrid_calendar.people.service import people_service
 from hybrid_calendar.people.signing import ReplayGuard, WebhookVerificationError, verify
 from hybrid_calendar.people.ssrf import RefusedEndpoint, check_endpoint
 
-from .conftest import PeopleStack, running_stack
+from .conftest import PeopleStack, offer, running_stack
 from .receiver import running_receiver
 
 pytestmark = pytest.mark.anyio
@@ -30,9 +29,9 @@ pytestmark = pytest.mark.anyio
 async def live(tmp_path: Path) -> AsyncIterator[PeopleStack]:
     """A stack whose clock starts at the real time (receivers check timestamps)."""
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-    async with running_stack(tmp_path, clock, people={
-            "webhook_max_attempts": 3, "webhook_backoff_base_seconds": 1.0,
-            "webhook_backoff_cap_seconds": 10.0}) as stack:
+    async with running_stack(tmp_path, clock, notifications={
+            "max_attempts": 3, "retry_base_seconds": 1.0,
+            "retry_cap_seconds": 10.0}) as stack:
         yield stack
 
 
@@ -44,14 +43,15 @@ async def _register(stack: PeopleStack, url: str, **extra: Any) -> dict[str, Any
 
 
 async def _join_button(stack: PeopleStack, user: User, key: str = "u|e|t") -> None:
-    await stack.gateway.hooks.deliver_notification(stack.gateway, Notification(
+    await offer(stack, Notification(
         kind=NotificationKind.JOIN_BUTTON, user=user, key=key, payload={
             "event_id": "e1", "title": "Design review", "start": "2026-11-30T10:00:00+00:00",
             "join": {"url": "https://example.webex.com/meet/room"}}))
 
 
-async def _send(stack: PeopleStack) -> int:
-    return await people_service(stack.gateway).webhooks.run_once()
+async def _retry_due(stack: PeopleStack) -> None:
+    """Let the core's outbox retry what is due (after its backoff, on the manual clock)."""
+    await notify.deliver_due(stack.gateway)
 
 
 async def test_deliveries_are_signed_as_standard_webhooks_describes(live: PeopleStack) -> None:
@@ -63,10 +63,9 @@ async def test_deliveries_are_signed_as_standard_webhooks_describes(live: People
         listed = (await live.admin.get("/api/v1/organisations/org1/webhooks")).json()
         assert hook["secret"] not in json.dumps(listed)
         await _join_button(live, user)
-        await live.gateway.hooks.deliver_notification(live.gateway, Notification(
+        await offer(live, Notification(
             kind=NotificationKind.PRESENCE, user=user, key="p1",
             payload={"out_of_office": True}))  # not subscribed
-        assert await _send(live) == 1
     (got,) = receiver.requests
     payload = standardwebhooks.Webhook(hook["secret"]).verify(got.body, got.headers)
     assert payload["type"] == "join_button.due"
@@ -105,7 +104,6 @@ async def test_https_endpoints_are_verified_with_their_host_name(
         good_hook = await _register(live, good.url, allow_host="localhost")
         forged_hook = await _register(live, forged.url, allow_host="localhost")
         await _join_button(live, user)
-        assert await _send(live) == 2
     (got,) = good.requests
     standardwebhooks.Webhook(good_hook["secret"]).verify(got.body, got.headers)
     assert forged.requests == []
@@ -114,63 +112,51 @@ async def test_https_endpoints_are_verified_with_their_host_name(
     assert failed["state"] == "pending" and "TLS failed" in failed["last_error"]
 
 
-async def test_the_background_sender_delivers_without_being_asked(tmp_path: Path) -> None:
-    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-    async with running_receiver() as receiver, running_stack(
-            tmp_path, clock, people={"run_workers": True}) as stack:
-        user = await stack.add_user("bob")
-        await _register(stack, receiver.url, allow_host="127.0.0.1")
-        await _join_button(stack, user)
-        await asyncio.wait_for(receiver.arrived.wait(), 10)
-    assert len(receiver.requests) == 1
-
-
-async def test_failures_are_retried_with_backoff_then_delivered_once(live: PeopleStack) -> None:
+async def test_failures_are_retried_by_the_core_then_delivered_once(live: PeopleStack
+                                                                   ) -> None:
     user = await live.add_user("bob")
     async with running_receiver(statuses=[500, 503]) as receiver:
         hook = await _register(live, receiver.url, allow_host="127.0.0.1")
-        await _join_button(live, user)
-        await _join_button(live, user)  # the same notification again: one message
-        assert await _send(live) == 1
-        assert await _send(live) == 0  # backing off
+        await _join_button(live, user)  # the core tries at once
+        await _join_button(live, user)  # the same notification again: no new message
+        await _retry_due(live)  # backing off: nothing is sent
+        assert len(receiver.requests) == 1
         pending = (await live.admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries")).json()
         assert [(d["state"], d["attempts"], d["last_error"]) for d in
                 pending["deliveries"]] == [("pending", 1, "HTTP 500")]
-        live.clock.advance(timedelta(seconds=10))
-        assert await _send(live) == 1
-        live.clock.advance(timedelta(seconds=10))
-        assert await _send(live) == 1
-        live.clock.advance(timedelta(seconds=10))
-        assert await _send(live) == 0
-    assert len(receiver.requests) == 3
+        for sent in (2, 3, 3):
+            live.clock.advance(timedelta(seconds=10))
+            await _retry_due(live)
+            assert len(receiver.requests) == sent
     ids = {r.headers["webhook-id"] for r in receiver.requests}
     assert len(ids) == 1  # the same message id on every attempt
     for request in receiver.requests:
         standardwebhooks.Webhook(hook["secret"]).verify(request.body, request.headers)
     done = (await live.admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries")).json()
     assert [(d["state"], d["attempts"]) for d in done["deliveries"]] == [("delivered", 3)]
+    (note,) = (await live.admin.get(f"/api/v1/users/{user.id}/notifications")).json()[
+        "notifications"]
+    assert note["state"] == "delivered"
 
 
-async def test_dead_letter_keeps_the_reason_and_can_be_retried(live: PeopleStack) -> None:
+async def test_dead_letter_keeps_the_reason(live: PeopleStack) -> None:
     user = await live.add_user("bob")
     async with running_receiver(default=503) as receiver:
         hook = await _register(live, receiver.url, allow_host="127.0.0.1")
         await _join_button(live, user)
         for _ in range(3):
-            await _send(live)
             live.clock.advance(timedelta(seconds=10))
-        dead = (await live.admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries",
-                                     params={"state": "dead"})).json()["deliveries"]
-        assert [(d["attempts"], d["last_error"]) for d in dead] == [(3, "HTTP 503")]
-        assert await _send(live) == 0
-        receiver.default = 200
-        retried = await live.admin.post(
-            f"/api/v1/webhooks/{hook['id']}/deliveries/{dead[0]['id']}/retry")
-        assert retried.status_code == 202
-        assert await _send(live) == 1
-    assert len(receiver.requests) == 4
-    gone = await live.admin.post(f"/api/v1/webhooks/{hook['id']}/deliveries/msg_x/retry")
-    assert gone.status_code == 404
+            await _retry_due(live)
+    assert len(receiver.requests) == 3
+    dead = (await live.admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries",
+                                 params={"state": "dead"})).json()["deliveries"]
+    assert [(d["attempts"], d["last_error"]) for d in dead] == [(3, "HTTP 503")]
+    (note,) = (await live.admin.get(f"/api/v1/users/{user.id}/notifications")).json()[
+        "notifications"]  # the stream had it, so the notification itself is delivered
+    sinks = {d["sink"]: d for d in note["deliveries"]}
+    assert sinks["people"]["state"] == "delivered"  # the stream had it at once
+    assert (sinks["people.webhook_sink"]["state"], sinks["people.webhook_sink"]["reason"]) == (
+        "dead", "HTTP 503")
 
 
 async def test_redirects_are_not_followed(live: PeopleStack) -> None:
@@ -181,7 +167,6 @@ async def test_redirects_are_not_followed(live: PeopleStack) -> None:
         hop.redirect_to = loopback_target.url
         hook = await _register(live, hop.url, allow_host="127.0.0.1")
         await _join_button(live, user)
-        await _send(live)
     assert len(hop.requests) == 1 and loopback_target.requests == [] and inside.requests == []
     (delivery,) = (await live.admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries")
                    ).json()["deliveries"]

@@ -6,7 +6,7 @@ hooks; ``KeyRepository`` stores wrapped keys and counters (migration set ``crypt
 See ``docs/security.md``.
 """
 
-from hybrid_calendar.crypto.admin import gateway_cipher, rotate
+from hybrid_calendar.crypto.admin import rotate
 from hybrid_calendar.crypto.cipher import FieldCipher, RotationReport
 from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
 from hybrid_calendar.crypto.repository import DbRunner, KeyRecord, KeyRepository, migrations
@@ -22,7 +22,6 @@ __all__ = [
     "RotationReport",
     "Sealer",
     "compute_blind_index",
-    "gateway_cipher",
     "migrations",
     "normalise",
     "rotate",

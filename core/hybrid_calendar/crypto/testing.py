@@ -25,8 +25,9 @@ from hybrid_calendar.crypto.kms import GatewayKms
 from hybrid_calendar.crypto.repository import KeyRepository
 from hybrid_calendar.errors import DecryptionError, KeyManagementError
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import WrappedKey
-from hybrid_calendar.settings import load_settings
+from hybrid_calendar.store.sqlite import SqliteStore
 
 T = TypeVar("T")
 
@@ -58,12 +59,12 @@ def build_gateway(plugins: list[str], settings: Mapping[str, Mapping[str, Any]],
                   clock: Clock | None = None) -> Gateway:
     """A gateway with only ``plugins`` registered (no entry points) and ``settings`` applied.
 
-    ``store`` is ``None``: the KMS hooks do not use it.
+    Its store is an in-memory database that is never opened: the KMS hooks do not use it.
     """
     overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in settings.items()}
     overrides["plugins"] = {"enabled": list(plugins), "load_entrypoints": False}
-    config, pm = load_settings(None, overrides=overrides, environ={})
-    return Gateway(config=config, pm=pm, store=None,  # type: ignore[arg-type]
+    config, pm = load_config(None, overrides=overrides, environ={})
+    return Gateway(config, pm, store=lambda cipher: SqliteStore(":memory:", cipher),
                    clock=clock or SystemClock())
 
 

@@ -6,14 +6,15 @@
   outside the retention window (:mod:`hybrid_calendar.engine.sweeps`).
 * The notifier loop delivers Join buttons when due (:mod:`hybrid_calendar.engine.notify`).
 
-On stop, jobs in flight get a grace period to finish; those still running are re-queued.
+A failed job is the gateway's only retry: it runs again later under the one policy of
+:mod:`hybrid_calendar.engine.retries`, or is parked. On stop, jobs in flight get a grace
+period to finish; those still running are re-queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from hybrid_calendar.engine import activation, notify, sweeps, sync
-from hybrid_calendar.errors import ProviderError, RateLimitError, TransientError
+from hybrid_calendar.engine.retries import RetryPolicy
+from hybrid_calendar.errors import ProviderError
 from hybrid_calendar.models import Job
 
 if TYPE_CHECKING:
@@ -58,6 +60,17 @@ class Engine:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._busy: dict[int, Job] = {}
+        self._claiming = 0
+        self._generation = 0  # bumped when a job may have become due: claim again
+        self._idle = asyncio.Event()
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy, from ``sync.job_max_attempts`` and ``sync.retry_*_seconds``."""
+        config = self.gateway.config
+        return RetryPolicy(max_attempts=int(config.get("sync", "job_max_attempts")),
+                           base_seconds=float(config.get("sync", "retry_base_seconds")),
+                           cap_seconds=float(config.get("sync", "retry_cap_seconds")))
 
     # public API -------------------------------------------------------------
     async def start(self) -> None:
@@ -92,6 +105,21 @@ class Engine:
             log.info("re-queued %d job(s) interrupted by shutdown", count)
         self._tasks = []
         self.running = False
+        self._idle.set()  # nothing runs any more: release anyone waiting in until_idle
+
+    async def until_idle(self) -> None:
+        """Return once no job is running and none is due by the gateway's clock.
+
+        Workers are woken first, so after moving a manual clock past a retry's ``run_at``
+        this runs the retry before returning. Jobs due later do not count. For tests, the
+        demo and one-shot commands; it waits on an event, never by polling.
+        """
+        if not self.running:
+            raise RuntimeError("the engine is not running")
+        self._generation += 1
+        self._idle.clear()
+        self._wake.set()
+        await self._idle.wait()
 
     async def request_sync(self, user_id: str, reason: str) -> bool:
         """Ask for a sync of one user (coalesced); returns True if a job was queued."""
@@ -103,6 +131,8 @@ class Engine:
         added = await self.gateway.store.enqueue(
             kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
             lane=user_lane(user_id))
+        self._generation += 1
+        self._idle.clear()
         self._wake.set()
         return added
 
@@ -110,12 +140,20 @@ class Engine:
     async def _worker(self, index: int) -> None:
         store = self.gateway.store
         while not self._stopping.is_set():
+            generation = self._generation
+            self._claiming += 1
             try:
                 job = await store.claim(self.gateway.clock.now(), LEASE_SECONDS)
             except Exception:
                 log.exception("claiming a job failed")
                 job = None
+            finally:
+                self._claiming -= 1
             if job is None:
+                if generation != self._generation:
+                    continue  # a job may have become due while claiming: look again
+                if not self._busy and not self._claiming:
+                    self._idle.set()  # nothing due, nothing running, nobody claiming
                 self._wake.clear()
                 with anyio.move_on_after(IDLE_POLL_SECONDS):
                     await self._wake.wait()
@@ -139,16 +177,19 @@ class Engine:
             self._busy.pop(job.id, None)
 
     async def _failed(self, job: Job, err: Exception) -> None:
-        max_attempts = int(self.gateway.config.get("sync", "job_max_attempts"))
+        """Re-queue a failed job under the retry policy, or park it (see ``retries``)."""
         error = f"{type(err).__name__}: {err}"
         if not isinstance(err, ProviderError):
             log.error("job %s (%s) failed: %s", job.id, job.kind, error, exc_info=err)
         else:
             log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
-        if job.attempts >= max_attempts:
+        policy = self.retry_policy
+        if not policy.retries(job.attempts, err):
+            log.warning("job %s (%s) parked after %d attempt(s)", job.id, job.kind,
+                        job.attempts)
             await self.gateway.store.retry(job.id, error, None)
             return
-        delay = backoff_delay(job.attempts, err)
+        delay = policy.delay(job.attempts, err)
         await self.gateway.store.retry(job.id, error, self.gateway.clock.now() + delay)
 
     async def _loop(self, name: str, interval: float,
@@ -161,11 +202,3 @@ class Engine:
             with anyio.move_on_after(interval):
                 await self._stopping.wait()
 
-
-def backoff_delay(attempts: int, err: Exception | None = None, *, base: float = 2.0,
-                  cap: float = 900.0) -> timedelta:
-    """Capped exponential backoff with full jitter; honours a provider's Retry-After."""
-    retry_after = getattr(err, "retry_after", None)
-    if isinstance(err, RateLimitError | TransientError) and retry_after:
-        return timedelta(seconds=float(retry_after))
-    return timedelta(seconds=random.uniform(0, min(cap, base * 2 ** attempts)))

@@ -100,8 +100,7 @@ def _is_organiser(user: User, event: CalendarEvent) -> bool:
 
 
 def _writes(gateway: Gateway) -> dict[str, deque[datetime]]:
-    writes: dict[str, deque[datetime]] = gateway.state.setdefault("engine.invite_writes", {})
-    return writes
+    return gateway.memory.invite_writes
 
 
 def _fuse_allows(gateway: Gateway, user: User, event: CalendarEvent) -> bool:

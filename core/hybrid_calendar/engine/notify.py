@@ -1,23 +1,37 @@
-"""Join buttons (One Button To Push): scheduled per meeting and recipient, delivered once.
+"""The notification outbox: Join buttons, presence and meetings-list changes, delivered
+only on a sink's receipt (policy in :mod:`hybrid_calendar.engine.delivery`).
 
-A Join button is a row with a unique key ``user|event|start``; after a restart, rows that
-fell due while the process was down fire at once if the meeting has not ended, and the
-sent marker makes delivery idempotent.
+* A Join button (One Button To Push) is a row keyed ``user|event|start``, due at start
+  minus the lead time; rows that fell due while the process was down fire at once if the
+  meeting has not ended, and never after it ended.
+* Presence and meetings-list changes go in as they happen and are tried at once; a newer
+  one supersedes an older one still pending for the same user.
+* Every attempt and its outcome per sink is stored, so a restart keeps the attempt
+  count; the outbox loop (:func:`deliver_due`) retries what is due.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.engine.delivery import (
+    delivery_retry_policy,
+    overall_state,
+    record_receipt,
+    sinks_by_kind,
+)
 from hybrid_calendar.models import (
+    DeliveryReceipt,
+    DeliveryState,
     Meeting,
     Notification,
     NotificationKind,
     ScheduledNotification,
+    SinkDelivery,
     User,
 )
 from hybrid_calendar.store.codec import join_to_json
@@ -27,10 +41,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LEASE_SECONDS = 120.0
+"""How long a claimed notification is left to the process that took it."""
 BATCH = 500
-"""Due Join buttons read per query."""
+"""Due notifications claimed per query."""
 DELIVERY_CONCURRENCY = 64
-"""Join buttons being delivered at once."""
+"""Notifications being delivered at once."""
 
 
 def join_button_key(user: User, meeting: Meeting) -> str:
@@ -54,37 +70,109 @@ async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence
         await gateway.store.schedule(user, items, replace_for_events=touched)
 
 
+async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
+                     payload: Mapping[str, Any], key: str) -> DeliveryState:
+    """Put a notification in the outbox (superseding the user's pending one of the same
+    kind) and try it at once; returns where it stands. Never raises for a sink's sake."""
+    now = gateway.clock.now()
+    sinks = sinks_by_kind(gateway.hooks)[kind]
+    item = ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=now,
+                                 start=None, end=None, payload=payload, kind=kind)
+    claimed = now + timedelta(seconds=LEASE_SECONDS) if sinks else now
+    if not await gateway.store.enqueue_notification(user, item, supersede=True,
+                                                    next_attempt_at=claimed):
+        return DeliveryState.PENDING  # the same key is already in the outbox
+    if not sinks:
+        log.info("%s notification for user %s stays pending: no enabled sink delivers it",
+                 kind, user.id)
+        return DeliveryState.PENDING
+    return await attempt(gateway, user, item, sinks)
+
+
 async def deliver_due(gateway: Gateway) -> None:
-    """Deliver every Join button that is due and whose meeting has not ended.
+    """Try every notification whose next attempt is due, and give up those whose meeting
+    ended undelivered (the outbox loop's body).
 
-    Due buttons are read in batches and delivered concurrently (at most
-    :data:`DELIVERY_CONCURRENCY` at once), so a minute with thousands of buttons keeps
-    time; the delivered ones of a batch are marked sent in one write.
+    Due notifications are claimed in batches of :data:`BATCH` and tried concurrently (at
+    most :data:`DELIVERY_CONCURRENCY` at once), so a minute with thousands of Join
+    buttons keeps time; each notification's sinks are asked one after the other.
     """
+    sinks = sinks_by_kind(gateway.hooks)
+    served = [kind for kind, names in sinks.items() if names]
+    now = gateway.clock.now()
+    for user, item in await gateway.store.ended_notifications(now, served, limit=BATCH):
+        await _ended(gateway, user, item, sinks[item.kind])
+    slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+    tried: set[str] = set()
+
+    async def one(user: User, item: ScheduledNotification) -> None:
+        async with slots:
+            await attempt(gateway, user, item, sinks[item.kind])
+
     while True:
-        now = gateway.clock.now()
-        due = await gateway.store.due_notifications(now, limit=BATCH)
-        if not due:
-            return
-        slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
-        sent = await asyncio.gather(*(_deliver_one(gateway, slots, user, item)
-                                      for user, item in due))
-        delivered = [item.key for (_user, item), ok in zip(due, sent, strict=True) if ok]
-        if delivered:
-            await gateway.store.mark_sent_many(delivered, now)
-        if len(due) < BATCH or not delivered:
+        due = [(user, item) for user, item in await gateway.store.due_notifications(
+            now, served, limit=BATCH, lease_seconds=LEASE_SECONDS) if item.key not in tried]
+        tried.update(item.key for _, item in due)
+        outcomes = await asyncio.gather(*(one(user, item) for user, item in due),
+                                        return_exceptions=True)
+        for (user, item), outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # the store failed: the lease expires
+                log.error("%s notification %s for user %s not recorded: %s: %s",
+                          item.kind, item.key, user.id, type(outcome).__name__, outcome)
+        if len(due) < BATCH:
             return
 
 
-async def _deliver_one(gateway: Gateway, slots: asyncio.Semaphore, user: User,
-                       item: ScheduledNotification) -> bool:
-    async with slots:
+async def _ended(gateway: Gateway, user: User, item: ScheduledNotification,
+                 sinks: Sequence[str]) -> None:
+    """A Join button whose meeting ended before a sink delivered it: a dead letter for
+    every sink that still owed it. (A kind no sink delivers is never given up.)"""
+    now = gateway.clock.now()
+    records = dict(item.deliveries)
+    changed = []
+    for sink in sinks:
+        previous = records.get(sink)
+        if previous is not None and previous.state is not DeliveryState.PENDING:
+            continue
+        last = f" (last attempt: {previous.reason})" if previous and previous.reason else ""
+        records[sink] = SinkDelivery(sink, DeliveryState.DEAD,
+                                     previous.attempts if previous else 0,
+                                     f"the meeting ended before delivery{last}",
+                                     updated_at=now)
+        changed.append(records[sink])
+    state, next_at = overall_state(records, sinks)
+    await gateway.store.record_deliveries(user, item.key, changed, state, next_at, now)
+    log.warning("%s notification %s for user %s: the meeting ended before delivery",
+                item.kind, item.key, user.id)
+
+
+async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
+                  sinks: Sequence[str]) -> DeliveryState:
+    """Offer a notification to each of ``sinks`` that still owes it, record every receipt
+    and the notification's new state."""
+    now = gateway.clock.now()
+    policy = delivery_retry_policy(gateway)
+    notification = Notification(kind=item.kind, user=user, payload=item.payload, key=item.key)
+    records: dict[str, SinkDelivery] = dict(item.deliveries)
+    changed: list[SinkDelivery] = []
+    for sink in sinks:
+        previous = records.get(sink)
+        if previous is not None and (previous.state is not DeliveryState.PENDING or (
+                previous.next_attempt_at is not None and previous.next_attempt_at > now)):
+            continue  # done, or another sink's retry is what fell due
+        attempts = (previous.attempts if previous else 0) + 1
         try:
-            await gateway.hooks.deliver_notification(gateway, Notification(
-                kind=NotificationKind.JOIN_BUTTON, user=user, payload=item.payload,
-                key=item.key))
-        except Exception as err:
-            log.warning("join button %s for user %s not delivered (will retry): %s",
-                        item.event_id, user.id, err)
-            return False
-        return True
+            receipt = await gateway.hooks.deliver_notification(gateway, notification, sink)
+        except Exception as err:  # a sink's bug or outage: retried like retry_later
+            log.warning("sink %s raised delivering %s %s to user %s: %s: %s", sink,
+                        item.kind, item.key, user.id, type(err).__name__, err)
+            receipt = DeliveryReceipt.retry_later(f"{type(err).__name__}: {err}")
+        record = record_receipt(sink, receipt, attempts, now, policy)
+        records[sink] = record
+        changed.append(record)
+        if record.state is DeliveryState.DEAD:
+            log.warning("%s notification %s for user %s is a dead letter at sink %s: %s",
+                        item.kind, item.key, user.id, sink, record.reason)
+    state, next_at = overall_state(records, sinks)
+    await gateway.store.record_deliveries(user, item.key, changed, state, next_at, now)
+    return state

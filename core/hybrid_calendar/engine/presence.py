@@ -1,4 +1,5 @@
-"""Out-of-office presence: read each active user's vacation responder, announce changes."""
+"""Out-of-office presence: read each active user's vacation responder, announce changes
+through the notification outbox."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from hybrid_calendar.engine.notify import notify_now
 from hybrid_calendar.errors import GatewayError
-from hybrid_calendar.models import Notification, NotificationKind, User, UserState
+from hybrid_calendar.models import NotificationKind, User, UserState
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -29,8 +31,7 @@ async def poll_presence(gateway: Gateway) -> None:
 
 
 def _presence_polls(gateway: Gateway) -> dict[str, datetime]:
-    polls: dict[str, datetime] = gateway.state.setdefault("engine.presence_polled", {})
-    return polls
+    return gateway.memory.presence_polled
 
 
 def record_presence_poll(gateway: Gateway, user: User, at: datetime) -> None:
@@ -39,10 +40,9 @@ def record_presence_poll(gateway: Gateway, user: User, at: datetime) -> None:
 
 
 async def update_presence(gateway: Gateway, user: User, now: datetime) -> bool | None:
-    """Read one user's out-of-office state and deliver a change; returns the state.
-
-    The new state is stored only once the change was delivered, so a failed delivery is
-    retried by the next poll. Never raises: presence is best effort.
+    """Read one user's out-of-office state; on a change, store it and hand the change to
+    the notification outbox (which delivers it on a sink's receipt, retries, or keeps a
+    dead letter). Returns the state read. Never raises: presence is best effort.
     """
     try:
         ooo = await gateway.hooks.read_out_of_office(gateway, user)
@@ -52,13 +52,12 @@ async def update_presence(gateway: Gateway, user: User, now: datetime) -> bool |
     active = ooo.active_at(now)
     if (await gateway.store.get_sync_state(user.id)).out_of_office is not active:
         try:
-            await gateway.hooks.deliver_notification(gateway, Notification(
-                kind=NotificationKind.PRESENCE, user=user,
-                payload={"out_of_office": active,
-                         "until": ooo.end.isoformat() if active and ooo.end else None},
-                key=f"presence:{user.id}:{int(active)}:{now.isoformat()}"))
-        except Exception as err:
-            log.warning("presence of user %s not delivered (next poll retries): %s: %s",
+            await notify_now(gateway, user, NotificationKind.PRESENCE, {
+                "out_of_office": active,
+                "until": ooo.end.isoformat() if active and ooo.end else None},
+                key=f"presence:{user.id}:{int(active)}:{now.isoformat()}")
+        except Exception as err:  # the store failed: the next poll sees the change again
+            log.warning("presence of user %s not queued (next poll retries): %s: %s",
                         user.id, type(err).__name__, err)
             return active
         await gateway.store.set_out_of_office(user.id, active)

@@ -77,7 +77,5 @@ async def purge_expired(gateway: Gateway) -> None:
 
 
 async def rekey_data_keys(gateway: Gateway) -> None:
-    """Rotate data keys that reached their use or age limit (when encryption is on)."""
-    rekey = getattr(gateway.state.get("cipher"), "rekey_due", None)
-    if rekey is not None:
-        await rekey()
+    """Rotate data keys that reached their use or age limit."""
+    await gateway.cipher.rekey_due()

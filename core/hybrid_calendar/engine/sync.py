@@ -27,7 +27,6 @@ from hybrid_calendar.models import (
     Job,
     JoinInfo,
     Meeting,
-    Notification,
     NotificationKind,
     User,
     UserState,
@@ -140,10 +139,8 @@ def meeting_from_event(user: User, event: CalendarEvent, join: JoinInfo | None) 
 async def _announce(gateway: Gateway, user: User, batch: ChangeBatch) -> None:
     key = f"meetings:{user.id}:{batch.next_cursor or gateway.clock.now().isoformat()}"
     try:
-        await gateway.hooks.deliver_notification(gateway, Notification(
-            kind=NotificationKind.MEETINGS_CHANGED, user=user,
-            payload={"full_sync": batch.full_sync}, key=key))
-    except Exception as err:  # the list is served from the store; delivery is a hint
-        log.warning("meetings-changed delivery for user %s failed: %s", user.id, err)
-
-
+        await notify.notify_now(gateway, user, NotificationKind.MEETINGS_CHANGED,
+                                {"full_sync": batch.full_sync}, key)
+    except Exception as err:  # the list is served from the store; the change is a hint
+        log.warning("meetings-changed notification for user %s not queued: %s: %s",
+                    user.id, type(err).__name__, err)

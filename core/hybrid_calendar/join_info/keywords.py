@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.models import KeywordRequest
 
@@ -102,7 +103,7 @@ def replace_keyword(location: str, request: KeywordRequest, replacement: str) ->
     return location[:index] + replacement + location[index + len(request.raw):]
 
 
-def keyword_config(config: object, org_settings: Mapping[str, object] | None = None
+def keyword_config(config: Config, org_settings: Mapping[str, object] | None = None
                    ) -> KeywordConfig:
     """The keyword configuration in effect for an organisation.
 
@@ -117,8 +118,7 @@ def keyword_config(config: object, org_settings: Mapping[str, object] | None = N
         return KeywordConfig.parse(f"{k}={v}" for k, v in override.items())
     if isinstance(override, list | tuple):
         return KeywordConfig.parse(str(item) for item in override)
-    section = getattr(config, "section", None)
-    entries = section("join_info").get("keywords") if callable(section) else None
+    entries = config.section("join_info").get("keywords")
     if not entries:
         return DEFAULT_CONFIG
     return KeywordConfig.parse(entries)

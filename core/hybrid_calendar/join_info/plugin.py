@@ -1,4 +1,4 @@
-"""Built-in ``join_info`` plugin: join-link detection, its settings and ``parse-join``.
+"""Built-in ``join_info`` plugin: join-link detection and its settings.
 
 ``parse_join_info`` is a ``trylast`` implementation, so a third-party plugin can add
 candidates (or a better detector) and the core still ranks them all with
@@ -8,13 +8,11 @@ candidates (or a better detector) and the core still ranks them all with
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import SettingSpec
-from hybrid_calendar.join_info import command
 from hybrid_calendar.join_info.detect import find_candidates
 from hybrid_calendar.join_info.dial import DialRule, parse_rules
 from hybrid_calendar.join_info.keywords import DEFAULT_KEYWORDS
@@ -46,17 +44,6 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
     """Declare ``join_info.keywords`` and ``join_info.dial_rules``."""
     for spec in SETTINGS:
         register(spec)
-
-
-@hookimpl
-def register_commands(register: Callable[..., None]) -> None:
-    """Add ``hybrid-calendar parse-join``."""
-    register("parse-join", "Print the join information of Google Calendar events (JSON "
-             "on stdin).", _configure, command.run)
-
-
-def _configure(parser: argparse.ArgumentParser) -> None:
-    command.configure(parser)
 
 
 @hookimpl

@@ -29,9 +29,9 @@ Run = Callable[[argparse.Namespace], int]
 @asynccontextmanager
 async def _gateway(config_path: str | None) -> AsyncIterator[Gateway]:
     from hybrid_calendar.builder import opened_gateway
-    from hybrid_calendar.settings import load_settings
+    from hybrid_calendar.loading import load_config
 
-    config, pm = load_settings(Path(config_path) if config_path else None)
+    config, pm = load_config(Path(config_path) if config_path else None)
     async with opened_gateway(config, pm) as gateway:
         yield gateway
 

@@ -33,8 +33,7 @@ async def sealer(gateway: Gateway, org_id: str, user_id: str | None) -> Sealer:
 
     The people tables are sealed with the same cipher as the store's own rows.
     """
-    cipher: FieldCipher | None = getattr(gateway, "cipher", None) or gateway.state.get(
-        "cipher") or getattr(gateway.store, "cipher", None)
+    cipher: FieldCipher | None = getattr(gateway, "cipher", None)
     if cipher is None:
-        raise StoreError("no field cipher: build the gateway with hybrid_calendar.builder")
+        raise StoreError("the gateway has no field cipher")
     return await cipher.sealer(org_id, user_id)

@@ -1,26 +1,34 @@
-"""The webhook worker: sends queued messages, signed, with retries and a dead letter.
+"""The webhook sink's one attempt per call: signed POSTs to the organisation's endpoints.
+
+The core's outbox calls the sink (``people.webhook_sink``) for each notification and is
+the only layer that retries (``notifications.retry_*``, ``notifications.max_attempts``).
+One call sends the message to every subscribed endpoint that has not had it yet, each
+under its stable ``webhook-id`` with a fresh timestamp and signature, and answers:
+
+==================================  ===============================================
+outcome                             receipt
+==================================  ===============================================
+no endpoint wants this kind         ``None`` (not served)
+every endpoint answered 2xx         ``delivered()`` (also when repeated)
+some endpoint failed, may recover   ``retry_later(reason)``
+the rest can never be delivered     ``failed(reason)``: refused address, ``410 Gone``,
+                                    or the core's last attempt
+==================================  ===============================================
 
 Each attempt uses the endpoint's checked address (:mod:`.ssrf`, re-checked every
-:data:`CHECK_SECONDS`), connects to the checked address
-(with the endpoint's host name for ``Host`` and TLS), never follows redirects, and signs
-with a fresh timestamp under the message's stable ``webhook-id``. A 2xx answer delivers;
-anything else is retried after capped exponential backoff with full jitter
-(``people.webhook_backoff_*``), until ``people.webhook_max_attempts`` make it ``dead``
-with the last reason kept. A refused address or ``410 Gone`` is dead at once.
+:data:`CHECK_SECONDS`), connects to it with the host name for ``Host`` and TLS, and never
+follows redirects (:mod:`.http1`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import random
 import time
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar.models import User
+from hybrid_calendar.models import DeliveryReceipt, Notification
 from hybrid_calendar.people import webhooks
 from hybrid_calendar.people.http1 import Http1Client, WebhookTransportError
 from hybrid_calendar.people.signing import signed_headers
@@ -30,34 +38,26 @@ if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 120.0
-BATCH = 500
 ENDPOINT_CACHE_SECONDS = 30.0
 CHECK_SECONDS = 10.0
 """How long a resolved and checked endpoint address is reused (the request still goes to
 that checked address, so a DNS change cannot slip a private address in)."""
-Outcome = tuple[str, str, int, str | None, Any]
 
 
-class WebhookWorker:
-    """Queues messages for an organisation's endpoints and sends them."""
+class WebhookSender:
+    """Sends one notification to the endpoints of its user's organisation."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         cfg = gateway.config
-        self.max_attempts = int(cfg.get("people", "webhook_max_attempts"))
-        self.base = float(cfg.get("people", "webhook_backoff_base_seconds"))
-        self.cap = float(cfg.get("people", "webhook_backoff_cap_seconds"))
+        self.max_attempts = int(cfg.get("notifications", "max_attempts"))
         self.allow_http = bool(cfg.get("people", "webhook_allow_http"))
         self._limit = asyncio.Semaphore(int(cfg.get("people", "webhook_concurrency")))
-        self._timeout = float(cfg.get("people", "webhook_timeout_seconds"))
-        self._client: Http1Client | None = None
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._client = Http1Client(timeout=float(cfg.get("people", "webhook_timeout_seconds")),
+                                   user_agent="hybrid-calendar-webhooks/1")
         self._endpoints: dict[str, tuple[float, list[webhooks.Endpoint]]] = {}
         self._targets: dict[str, tuple[float, str, Target]] = {}
 
-    # queueing ----------------------------------------------------------------------
     def forget_endpoints(self, org_id: str) -> None:
         """Drop the cached endpoint list of an organisation (after a change)."""
         self._endpoints.pop(org_id, None)
@@ -70,83 +70,45 @@ class WebhookWorker:
         self._endpoints[org_id] = (time.monotonic(), found)
         return found
 
-    async def messages_for(self, user: User, name: str, key: str, data: dict[str, Any]
-                           ) -> list[tuple[Any, ...]]:
-        """Sealed delivery rows for every endpoint of the user's organisation that wants
-        ``name`` (insert them with :func:`webhooks.insert_deliveries`, then :meth:`wake`)."""
+    async def attempt(self, notification: Notification, name: str) -> DeliveryReceipt | None:
+        """One attempt for every endpoint still owed this notification; the receipt."""
+        user = notification.user
         wanted = [e for e in await self._org_endpoints(user.org_id) if name in e.events]
         if not wanted:
-            return []
-        event_type = webhooks.EVENT_TYPES[name]
-        body = json.dumps({"type": event_type,
-                           "timestamp": self.gateway.clock.now().isoformat(),
-                           "data": {"user_id": user.id, "user_email": user.email, **data}},
-                          separators=(",", ":")).encode()
-        return await webhooks.prepare_deliveries(self.gateway, user.org_id,
-                                                 [(e, key, event_type, body) for e in wanted])
-
-    def wake(self) -> None:
-        """Tell the send loop new messages are queued."""
-        self._wake.set()
-
-    # sending -------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Release leases a stopped process held, then run the send loop."""
-        await webhooks.release_leases(self.gateway)
-        self._task = asyncio.create_task(self._loop(), name="people-webhooks")
-
-    async def stop(self) -> None:
-        """Stop the loop and close the HTTP client."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def run_once(self) -> int:
-        """Send every message due now (in batches); return how many were attempted."""
-        total = 0
-        while True:
-            due = await webhooks.claim_due(self.gateway, self.gateway.clock.now(), BATCH,
-                                           LEASE_SECONDS)
-            if not due:
-                return total
-            total += len(due)
-            targets = {d.endpoint_id: None for d in due}
-            by_id = {e.id: e for eid in targets
-                     for e in await webhooks.endpoints(self.gateway, endpoint_id=eid)}
-            outcomes = await asyncio.gather(*(self._attempt(d, by_id.get(d.endpoint_id))
-                                              for d in due))
+            return None
+        source_key = f"{name}:{notification.key}"
+        made = await webhooks.for_notification(self.gateway, source_key)
+        missing = [e for e in wanted if e.id not in made]
+        if missing:
+            event_type = webhooks.EVENT_TYPES[name]
+            body = json.dumps({"type": event_type,
+                               "timestamp": self.gateway.clock.now().isoformat(),
+                               "data": {"user_id": user.id, "user_email": user.email,
+                                        **dict(notification.payload)}},
+                              separators=(",", ":")).encode()
+            await webhooks.add_messages(self.gateway, await webhooks.prepare_deliveries(
+                self.gateway, user.org_id, [(e, source_key, event_type, body)
+                                            for e in missing]))
+            made = await webhooks.for_notification(self.gateway, source_key)
+        by_id = {e.id: e for e in wanted}
+        owed = [d for d in made.values() if d.state == "pending" and d.endpoint_id in by_id]
+        outcomes = await asyncio.gather(*(self._one(d, by_id[d.endpoint_id]) for d in owed))
+        if outcomes:
             await webhooks.record(self.gateway, list(outcomes))
+        states = {d.endpoint_id: d.state for d in made.values()}
+        endpoint_of = {d.id: d.endpoint_id for d in owed}
+        for msg_id, state, _attempts, _error, _next in outcomes:
+            states[endpoint_of[msg_id]] = state
+        errors = [error for _id, _state, _attempts, error, _next in outcomes if error]
+        if all(states.get(e.id) == "delivered" for e in wanted):
+            return DeliveryReceipt.delivered()
+        if any(states.get(e.id) == "pending" for e in wanted):
+            return DeliveryReceipt.retry_later(errors[0] if errors else "endpoint pending")
+        return DeliveryReceipt.failed(errors[0] if errors else "an endpoint refused it")
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-                next_due = await webhooks.next_due_at(self.gateway)
-            except Exception:
-                log.exception("webhook send loop failed; retrying")
-                next_due = None
-            wait = 1.0 if next_due is None else min(1.0, max(
-                0.0, (next_due - self.gateway.clock.now()).total_seconds()))
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
-
-    def _client_or_new(self) -> Http1Client:
-        if self._client is None:
-            self._client = Http1Client(timeout=self._timeout,
-                                       user_agent="hybrid-calendar-webhooks/1")
-        return self._client
-
-    async def _attempt(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint | None
-                       ) -> Outcome:
+    async def _one(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint
+                   ) -> tuple[str, str, int, str | None, Any]:
         attempts = delivery.attempts + 1
-        if endpoint is None:
-            return delivery.id, "dead", attempts, "endpoint removed", None
         async with self._limit:
             try:
                 error = await self._send(delivery, endpoint)
@@ -158,9 +120,7 @@ class WebhookWorker:
             log.warning("webhook %s to endpoint %s dead after %d attempt(s): %s",
                         delivery.id, endpoint.id, attempts, error)
             return delivery.id, "dead", attempts, error, None
-        delay = random.uniform(0, min(self.cap, self.base * 2 ** attempts))
-        return (delivery.id, "pending", attempts, error,
-                self.gateway.clock.now() + timedelta(seconds=delay))
+        return delivery.id, "pending", attempts, error, None
 
     async def _checked(self, endpoint: webhooks.Endpoint) -> Target:
         """The endpoint's checked address, re-checked every :data:`CHECK_SECONDS`."""
@@ -180,9 +140,8 @@ class WebhookWorker:
                    **signed_headers(endpoint.secret, delivery.id, self.gateway.clock.now(),
                                     delivery.body)}
         try:
-            status = await self._client_or_new().post(
-                target.scheme, target.address, target.port, target.host, target.path,
-                headers, delivery.body)
+            status = await self._client.post(target.scheme, target.address, target.port,
+                                             target.host, target.path, headers, delivery.body)
         except WebhookTransportError as err:
             return f"could not reach the endpoint: {err}"
         if 200 <= status < 300:
@@ -190,3 +149,7 @@ class WebhookWorker:
         if 300 <= status < 400:
             return f"HTTP {status}: redirects are not followed"
         return f"HTTP {status}"
+
+    async def aclose(self) -> None:
+        """Close kept connections."""
+        await self._client.aclose()

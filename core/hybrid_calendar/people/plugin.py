@@ -1,9 +1,9 @@
 """The built-in plugin ``people``: the gateway's own channels to people and room displays.
 
 It declares the ``[people]`` settings, mounts the personal API, page, feed and stream,
-the administrator's access and webhook routes, adds the ``access`` CLI group, and is a
-sink: every notification goes into the durable stream outbox and to the organisation's
-signed webhooks.
+the administrator's access and webhook routes, adds the ``access`` CLI group, and is the
+stream sink: every notification goes into the durable stream outbox. Its second module,
+``people.webhook_sink`` (:mod:`.webhook_sink`), is the signed-webhook sink.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from starlette.routing import BaseRoute
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import SettingSpec
 from hybrid_calendar.gateway import Gateway
-from hybrid_calendar.models import Notification
+from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
 from hybrid_calendar.people.admin import access_admin_routes
 from hybrid_calendar.people.api import api_routes
 from hybrid_calendar.people.commands import Configure, Run, register_access_commands
 from hybrid_calendar.people.feed import feed_routes
 from hybrid_calendar.people.page import page_routes
-from hybrid_calendar.people.service import people_service
+from hybrid_calendar.people.service import EVENT_NAMES, people_service
 from hybrid_calendar.people.settings import PEOPLE_SETTINGS
 from hybrid_calendar.people.signin import signin_routes
 from hybrid_calendar.people.stream import stream_routes
@@ -51,14 +51,26 @@ def register_commands(register: Callable[[str, str, Configure, Run], None]) -> N
 
 
 @hookimpl
-async def deliver_notification(gateway: Gateway, notification: Notification) -> None:
-    """Record the notification in the stream outbox and queue it for webhooks."""
+def register_delivery_kinds(register: Callable[[NotificationKind], None]) -> None:
+    """The stream carries Join buttons, meetings changes and presence."""
+    for kind in EVENT_NAMES:
+        register(kind)
+
+
+@hookimpl
+async def deliver_notification(gateway: Gateway, notification: Notification
+                               ) -> DeliveryReceipt | None:
+    """Record the notification in the stream outbox (durably, once per key) and hand it
+    to open streams: delivered, also when the key was recorded before."""
+    if notification.kind not in EVENT_NAMES:
+        return None
     await people_service(gateway).deliver(notification)
+    return DeliveryReceipt.delivered()
 
 
 @hookimpl
 async def startup(gateway: Gateway) -> None:
-    """Start the outbox retention loop and the webhook worker."""
+    """Start the outbox retention loop."""
     await people_service(gateway).start()
 
 

@@ -1,10 +1,5 @@
-"""The people channels' running parts, one set per gateway: the stream hub, the ordering
-lock of the outbox, and background tasks (outbox retention, webhook deliveries).
-
-The ``people`` plugin is a sink: :meth:`PeopleService.deliver` records a notification in
-the outbox (durably, once per idempotency key), fans it out to open streams, and queues it
-for the organisation's webhooks.
-"""
+"""The people channels' running parts, one set per gateway: the stream hub, the outbox
+writer, the webhook sender and the outbox retention loop."""
 
 from __future__ import annotations
 
@@ -16,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import Notification, NotificationKind
 from hybrid_calendar.people import outbox
-from hybrid_calendar.people.delivery import WebhookWorker
+from hybrid_calendar.people.delivery import WebhookSender
 from hybrid_calendar.people.hub import StreamHub
 from hybrid_calendar.people.writer import OutboxWriter
 
@@ -29,7 +24,7 @@ STATE_KEY = "people"
 EVENT_NAMES = {NotificationKind.MEETINGS_CHANGED: "meetings",
                NotificationKind.JOIN_BUTTON: "join_button",
                NotificationKind.PRESENCE: "presence"}
-"""Stream event name (and webhook event type suffix) of each notification kind."""
+"""Stream event name (and webhook subscription name) of each notification kind."""
 
 
 class PeopleService:
@@ -38,40 +33,38 @@ class PeopleService:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.hub = StreamHub()
+        self.writer = OutboxWriter(gateway, self.hub)
+        self.webhooks = WebhookSender(gateway)
         self._tasks: list[asyncio.Task[Any]] = []
-        self.webhooks = WebhookWorker(gateway)
-        self.writer = OutboxWriter(gateway, self.hub, self.webhooks)
 
     async def deliver(self, notification: Notification) -> outbox.OutboxEvent | None:
-        """Record a notification and hand it to streams and webhooks.
+        """Record a notification in the stream outbox and hand it to open streams.
 
-        :returns: the new outbox event, or None when this key was delivered before.
+        :returns: the new event, or None when this key was recorded before (or the kind
+            is not one the stream carries).
         """
         name = EVENT_NAMES.get(notification.kind)
         if name is None:
             return None
-        return await self.writer.submit(notification.user, name,
-                                        f"{name}:{notification.key}",
+        return await self.writer.submit(notification.user, name, f"{name}:{notification.key}",
                                         dict(notification.payload))
 
     async def start(self) -> None:
-        """Start the retention loop and the webhook worker (unless ``people.run_workers``
-        is off)."""
+        """Start the outbox retention loop (unless ``people.run_workers`` is off)."""
         if not self.gateway.config.get("people", "run_workers"):
             return
         self._tasks.append(asyncio.create_task(self._retention_loop(),
                                                name="people-retention"))
-        await self.webhooks.start()
 
     async def stop(self) -> None:
-        """Stop background tasks."""
-        await self.webhooks.stop()
+        """Stop background tasks and close webhook connections."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await self.webhooks.aclose()
 
     async def purge_outbox(self) -> int:
         """Drop stream events older than ``people.outbox_retention_hours``."""
@@ -92,8 +85,5 @@ class PeopleService:
 
 def people_service(gateway: Gateway) -> PeopleService:
     """The gateway's :class:`PeopleService`, created on first use."""
-    service = gateway.state.get(STATE_KEY)
-    if service is None:
-        service = gateway.state[STATE_KEY] = PeopleService(gateway)
-    assert isinstance(service, PeopleService)
-    return service
+    return gateway.state.get_or_create(STATE_KEY, PeopleService,
+                                       lambda: PeopleService(gateway))

@@ -7,7 +7,6 @@
 * ``DELETE /api/v1/webhooks/{id}`` — remove an endpoint (its queued messages go too).
 * ``GET /api/v1/webhooks/{id}/deliveries?state=dead`` — messages with state, attempts and
   the last failure reason (the dead letters with ``state=dead``).
-* ``POST /api/v1/webhooks/{id}/deliveries/{msg}/retry`` — send a dead message again.
 """
 
 from __future__ import annotations
@@ -88,12 +87,6 @@ def webhook_admin_routes(gateway: Gateway) -> list[BaseRoute]:
              "created_at": d.created_at.isoformat() if d.created_at else None}
             for d in found]})
 
-    async def retry(request: Request) -> Response:
-        endpoint = await endpoint_or_404(request)
-        if not await webhooks.requeue(gateway, endpoint.id, request.path_params["msg_id"]):
-            raise HTTPException(404, "no such dead message")
-        return JSONResponse({"requeued": request.path_params["msg_id"]}, status_code=202)
-
     return [
         Route("/api/v1/organisations/{org_id}/webhooks", admin_only(gateway, register),
               methods=["POST"]),
@@ -102,6 +95,4 @@ def webhook_admin_routes(gateway: Gateway) -> list[BaseRoute]:
         Route("/api/v1/webhooks/{hook_id}", admin_only(gateway, remove), methods=["DELETE"]),
         Route("/api/v1/webhooks/{hook_id}/deliveries", admin_only(gateway, deliveries),
               methods=["GET"]),
-        Route("/api/v1/webhooks/{hook_id}/deliveries/{msg_id}/retry",
-              admin_only(gateway, retry), methods=["POST"]),
     ]

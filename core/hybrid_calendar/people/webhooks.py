@@ -4,8 +4,9 @@ An endpoint has a URL and a signing secret (both sealed under the organisation's
 event types it wants (``join_button``, ``meetings``, ``presence``) and optionally one host
 an administrator allowed despite resolving to a non-public address. Each notification
 becomes one delivery row per subscribed endpoint, unique per (endpoint, notification), so
-a notification delivered twice to the sink is still sent once. Rows move ``pending`` →
-``delivered``, or → ``dead`` after ``people.webhook_max_attempts`` with the last reason.
+a notification offered twice to the sink is still sent once per endpoint, under one
+``webhook-id``. Rows move ``pending`` → ``delivered``, or → ``dead`` (refused address,
+``410 Gone``, or the core's last attempt) with the last reason.
 """
 
 from __future__ import annotations
@@ -134,34 +135,24 @@ def insert_deliveries(conn: sqlite3.Connection, prepared: list[tuple[Any, ...]])
     return conn.total_changes - before
 
 
-async def claim_due(gateway: Gateway, now: datetime, limit: int, lease_seconds: float
-                    ) -> list[Delivery]:
-    """Take up to ``limit`` due pending messages, leasing them against other workers."""
-    at = now.timestamp()
+async def for_notification(gateway: Gateway, source_key: str) -> dict[str, Delivery]:
+    """The messages already made for one notification, by endpoint id."""
+    found = await run(gateway, lambda conn: rows(
+        conn, "SELECT * FROM people_webhook_deliveries WHERE source_key = ?", (source_key,)))
+    return {d.endpoint_id: d for d in await _deliveries(gateway, found)}
 
-    def work(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        found = rows(conn, "SELECT * FROM people_webhook_deliveries WHERE state = 'pending' "
-                           "AND next_attempt_at <= ? AND (leased_until IS NULL OR "
-                           "leased_until < ?) ORDER BY next_attempt_at LIMIT ?",
-                     (at, at, limit))
+
+async def add_messages(gateway: Gateway, prepared: list[tuple[Any, ...]]) -> None:
+    """Store prepared message rows (one transaction; existing ones are kept)."""
+    def work(conn: sqlite3.Connection) -> None:
         with transaction(conn):
-            conn.executemany("UPDATE people_webhook_deliveries SET leased_until = ? "
-                             "WHERE id = ?", [(at + lease_seconds, r["id"]) for r in found])
-        return found
-    return await _deliveries(gateway, await run(gateway, work))
-
-
-async def next_due_at(gateway: Gateway) -> datetime | None:
-    """When the earliest pending, unleased message is due, if any."""
-    found = await run(gateway, lambda conn: conn.execute(
-        "SELECT min(next_attempt_at) FROM people_webhook_deliveries WHERE state = 'pending' "
-        "AND leased_until IS NULL").fetchone()[0])
-    return dt(found)
+            insert_deliveries(conn, prepared)
+    await run(gateway, work)
 
 
 async def record(gateway: Gateway, results: list[tuple[str, str, int, str | None,
                                                        datetime | None]]) -> None:
-    """Store outcomes: ``(id, state, attempts, last_error, next_attempt_at)``."""
+    """Store attempt outcomes: ``(id, state, attempts, last_error, next_attempt_at)``."""
     now = ts(gateway.clock.now())
 
     def work(conn: sqlite3.Connection) -> None:
@@ -175,13 +166,6 @@ async def record(gateway: Gateway, results: list[tuple[str, str, int, str | None
     await run(gateway, work)
 
 
-async def release_leases(gateway: Gateway) -> int:
-    """Make messages leased by a stopped process due again (call at start-up)."""
-    return int(await run(gateway, lambda conn: conn.execute(
-        "UPDATE people_webhook_deliveries SET leased_until = NULL WHERE leased_until IS NOT "
-        "NULL AND state = 'pending'").rowcount))
-
-
 async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
                           ) -> list[Delivery]:
     """An endpoint's messages, newest first (``state`` filters, e.g. ``dead``)."""
@@ -191,15 +175,6 @@ async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
         conn, f"SELECT * FROM people_webhook_deliveries WHERE endpoint_id = ?{clause} "
               "ORDER BY created_at DESC LIMIT 500", params))
     return await _deliveries(gateway, found)
-
-
-async def requeue(gateway: Gateway, endpoint_id: str, msg_id: str) -> bool:
-    """Send a dead message again (attempts start over)."""
-    now = ts(gateway.clock.now())
-    return bool(await run(gateway, lambda conn: conn.execute(
-        "UPDATE people_webhook_deliveries SET state = 'pending', attempts = 0, "
-        "next_attempt_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dead'",
-        (now, msg_id, endpoint_id)).rowcount))
 
 
 async def _deliveries(gateway: Gateway, found: list[dict[str, Any]]) -> list[Delivery]:

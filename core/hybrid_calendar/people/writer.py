@@ -1,10 +1,9 @@
-"""Group commit of the people sink: notifications that arrive while a write is in flight
+"""Group commit of the stream outbox: notifications that arrive while a write is in flight
 are written together in the next transaction.
 
-One transaction records a batch's stream events (outbox) and their webhook messages, so
-a notification is either in both or in neither; then the new events are published to open
-streams in ``seq`` order and the webhook sender is woken. With thousands of Join buttons
-falling due in one minute this turns thousands of commits into a few dozen.
+Each batch's events are recorded in one transaction, then published to open streams in
+``seq`` order. With thousands of Join buttons falling due in one minute this turns
+thousands of commits into a few dozen.
 """
 
 from __future__ import annotations
@@ -15,14 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import User
-from hybrid_calendar.people import outbox, webhooks
+from hybrid_calendar.people import outbox
 from hybrid_calendar.people.db import run
 from hybrid_calendar.people.outbox import OutboxEvent
 from hybrid_calendar.store.sqlite_base import transaction
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
-    from hybrid_calendar.people.delivery import WebhookWorker
     from hybrid_calendar.people.hub import StreamHub
 
 
@@ -36,18 +34,17 @@ class _Pending:
 
 
 class OutboxWriter:
-    """Writes sink notifications in batches, one transaction per batch."""
+    """Writes stream events in batches, one transaction per batch."""
 
-    def __init__(self, gateway: Gateway, hub: StreamHub, sender: WebhookWorker) -> None:
+    def __init__(self, gateway: Gateway, hub: StreamHub) -> None:
         self.gateway = gateway
         self.hub = hub
-        self.sender = sender
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def submit(self, user: User, kind: str, key: str, data: dict[str, Any]
                      ) -> OutboxEvent | None:
-        """Record one notification durably; None when its key was recorded before."""
+        """Record one event durably; None when its key was recorded before."""
         done: asyncio.Future[OutboxEvent | None] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(user, kind, key, data, done))
         if self._flusher is None or self._flusher.done():
@@ -69,25 +66,16 @@ class OutboxWriter:
                     self.hub.publish(event)
                 if not pending.done.done():
                     pending.done.set_result(event)
-            self.sender.wake()
 
     async def _write(self, batch: list[_Pending]) -> list[OutboxEvent | None]:
         now = self.gateway.clock.now()
         sealed = [await outbox.seal_payload(self.gateway, p.user, p.key, p.data)
                   for p in batch]
-        messages = [await self.sender.messages_for(p.user, p.kind, p.key, p.data)
-                    for p in batch]
 
         def work(conn: sqlite3.Connection) -> list[int | None]:
-            seqs: list[int | None] = []
             with transaction(conn):
-                for pending, payload, rows in zip(batch, sealed, messages, strict=True):
-                    seq = outbox.insert(conn, pending.user.id, pending.kind, pending.key,
-                                        payload, now)
-                    if seq is not None and rows:
-                        webhooks.insert_deliveries(conn, rows)
-                    seqs.append(seq)
-            return seqs
+                return [outbox.insert(conn, p.user.id, p.kind, p.key, payload, now)
+                        for p, payload in zip(batch, sealed, strict=True)]
 
         seqs = await run(self.gateway, work)
         return [None if seq is None else OutboxEvent(seq, p.user.id, p.kind, p.key, p.data)

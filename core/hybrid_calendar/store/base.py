@@ -1,9 +1,11 @@
 """The storage interface: everything the engine persists goes through :class:`Store`.
 
 It is deliberately narrow so a second backend (PostgreSQL for scale-out) can be added
-without touching the engine. Implementations encrypt every sensitive field (titles,
-bodies, locations, email addresses, join details, secrets) with the :class:`FieldCipher`
-they are given, and look users up by a keyed blind index, never by address.
+without touching the engine; every backend passes the same conformance suite,
+:class:`hybrid_calendar.store.testing.StoreTests`. Implementations encrypt every
+sensitive field (titles, bodies, locations, email addresses, join details, secrets) with
+the :class:`FieldCipher` they are given, and look users up by a keyed blind index, never
+by address.
 
 Rules every backend keeps:
 
@@ -18,17 +20,20 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from hybrid_calendar.models import (
     Channel,
+    DeliveryState,
     Job,
     Meeting,
+    NotificationKind,
     Organisation,
     ScheduledNotification,
+    SinkDelivery,
     SyncState,
     User,
     UserState,
@@ -89,7 +94,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def close(self) -> None:
-        """Flush and close."""
+        """Flush and close (closing a closed store does nothing; ``open`` may follow)."""
 
     @abc.abstractmethod
     async def ping(self) -> bool:
@@ -145,7 +150,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
                              ) -> User:
-        """Change a user's activation state (and reason)."""
+        """Change a user's activation state (and reason); return the changed user.
+
+        :raises NotFoundError: no user has this id.
+        """
 
     @abc.abstractmethod
     async def forget_user_data(self, user_id: str) -> None:
@@ -238,25 +246,51 @@ class Store(abc.ABC):
     async def job_counts(self) -> dict[str, int]:
         """Return the number of jobs by state."""
 
-    # scheduled notifications -----------------------------------------------------
+    # notification outbox ---------------------------------------------------------
     @abc.abstractmethod
     async def schedule(self, user: User, items: Sequence[ScheduledNotification],
                        *, replace_for_events: Sequence[str] = ()) -> None:
-        """Upsert scheduled notifications by key; unsent ones of ``replace_for_events``
-        not in ``items`` are removed (a meeting moved or lost its join link)."""
+        """Upsert timed notifications (Join buttons) by key; pending ones of
+        ``replace_for_events`` not in ``items`` are removed (a meeting moved or lost its
+        join link). Delivered ones are never changed."""
 
     @abc.abstractmethod
-    async def due_notifications(self, now: datetime, limit: int = 100
+    async def enqueue_notification(self, user: User, item: ScheduledNotification, *,
+                                   supersede: bool = False,
+                                   next_attempt_at: datetime | None = None) -> bool:
+        """Add one notification to the outbox unless its key is there; True if added.
+
+        With ``supersede``, the user's pending notifications of the same kind are removed
+        first (a newer presence or list change replaces an undelivered older one). The
+        first attempt is due at ``next_attempt_at`` (default ``item.due_at``): a caller
+        that delivers at once passes a lease so the outbox loop does not also take it.
+        """
+
+    @abc.abstractmethod
+    async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                *, limit: int = 100, lease_seconds: float = 120.0
                                 ) -> list[tuple[User, ScheduledNotification]]:
-        """Return unsent notifications due at ``now`` whose meeting has not ended."""
+        """Claim pending notifications of ``kinds`` whose next attempt is due at ``now``
+        and whose meeting (if any) has not ended, with their per-sink deliveries; each
+        claimed one's next attempt moves ``lease_seconds`` ahead."""
 
     @abc.abstractmethod
-    async def mark_sent(self, key: str, at: datetime) -> None:
-        """Mark a scheduled notification delivered."""
+    async def ended_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                  *, limit: int = 100
+                                  ) -> list[tuple[User, ScheduledNotification]]:
+        """Pending notifications of ``kinds`` whose meeting ended by ``now`` (Join buttons
+        no sink delivered in time), with their per-sink deliveries."""
 
-    async def mark_sent_many(self, keys: Sequence[str], at: datetime) -> None:
-        """Mark several scheduled notifications delivered (backends do it in one write)."""
-        for key in keys:
-            await self.mark_sent(key, at)
+    @abc.abstractmethod
+    async def record_deliveries(self, user: User, key: str,
+                                deliveries: Sequence[SinkDelivery], state: DeliveryState,
+                                next_attempt_at: datetime | None, at: datetime) -> None:
+        """Save sinks' delivery records and the notification's overall state, atomically
+        (``sent_at`` is set when the state becomes delivered). A notification removed
+        meanwhile (superseded, user forgotten) is left alone."""
 
-
+    @abc.abstractmethod
+    async def list_notifications(self, user: User, *, state: DeliveryState | None = None,
+                                 kind: NotificationKind | None = None
+                                 ) -> list[ScheduledNotification]:
+        """A user's notifications in the outbox (e.g. dead letters), by due time."""

@@ -70,7 +70,32 @@ def m003_drop_unused_sync_columns(db: Database) -> None:
 
 
 @migrations()
-def m004_people_access_outbox_webhooks(db: Database) -> None:
+def m004_notification_outbox(db: Database) -> None:
+    """Every notification kind in one outbox; delivery state per notification and sink.
+
+    A notification is ``pending`` until a sink returns a delivered receipt (then
+    ``delivered``), every sink failed (``dead``: a dead letter) or none served it
+    (``skipped``). ``notification_deliveries`` keeps each sink's attempts, reason (sealed)
+    and next attempt, so a restart keeps the attempt count.
+    """
+    table = db.table("scheduled_notifications")
+    table.add_column("kind", str)
+    table.add_column("state", str)
+    table.add_column("next_attempt_at", float)
+    db.execute("UPDATE scheduled_notifications SET kind = 'join_button', "
+               "state = CASE WHEN sent_at IS NULL THEN 'pending' ELSE 'delivered' END, "
+               "next_attempt_at = due_at")
+    table.create_index(["state", "kind", "next_attempt_at"])
+    table.create_index(["user_id", "kind", "state"])
+    db.execute(
+        "CREATE TABLE notification_deliveries ("
+        " key TEXT NOT NULL REFERENCES scheduled_notifications(key) ON DELETE CASCADE,"
+        " sink TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        " reason TEXT, next_attempt_at FLOAT, updated_at FLOAT, PRIMARY KEY (key, sink))")
+
+
+@migrations()
+def m005_people_access_outbox_webhooks(db: Database) -> None:
     """Personal access, the stream outbox and signed webhooks (``hybrid_calendar.people``)."""
     from hybrid_calendar.people.schema import create_people_tables
 

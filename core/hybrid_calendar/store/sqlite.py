@@ -20,12 +20,13 @@ from hybrid_calendar.models import (
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.sqlite_base import dt, transaction, ts
+from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
 from hybrid_calendar.store.sqlite_queue import SqliteQueue
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
-class SqliteStore(SqliteQueue, Store):
+class SqliteStore(SqliteQueue, SqliteOutbox, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
 
     # organisations -----------------------------------------------------------
@@ -154,7 +155,7 @@ class SqliteStore(SqliteQueue, Store):
                     deleted = conn.executemany(
                         "DELETE FROM meetings WHERE user_id = ? AND event_id = ?", gone).rowcount
                     conn.executemany("DELETE FROM scheduled_notifications WHERE user_id = ? "
-                                     "AND event_id = ? AND sent_at IS NULL", gone)
+                                     "AND event_id = ? AND state = 'pending'", gone)
                 if rows:
                     columns = list(rows[0])
                     updates = ", ".join(f"{c}=excluded.{c}" for c in columns
@@ -204,7 +205,8 @@ class SqliteStore(SqliteQueue, Store):
         def work() -> int:
             with transaction(self._conn_or_fail()) as conn:
                 conn.execute("DELETE FROM scheduled_notifications WHERE end_at < ? OR "
-                             "start_at > ?", (ts(keep_from), ts(keep_until)))
+                             "start_at > ? OR (end_at IS NULL AND due_at < ?)",
+                             (ts(keep_from), ts(keep_until), ts(keep_from)))
                 return conn.execute("DELETE FROM meetings WHERE end_at < ? OR start_at > ?",
                                     (ts(keep_from), ts(keep_until))).rowcount
         return int(await self._run(work))

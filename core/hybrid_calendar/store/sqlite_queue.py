@@ -1,21 +1,19 @@
-"""The durable job queue and the schedule of timed notifications, on SQLite."""
+"""The durable job queue on SQLite."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hybrid_calendar.models import Job, ScheduledNotification, User
-from hybrid_calendar.store import codec
-from hybrid_calendar.store.codec import USER_COLUMNS
+from hybrid_calendar.models import Job
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 
 class SqliteQueue(SqliteConnection):
-    """Jobs (coalesced by key, serialized by lane) and scheduled notifications."""
+    """Jobs, coalesced by key and serialized by lane."""
 
     # jobs ----------------------------------------------------------------------
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
@@ -91,63 +89,3 @@ class SqliteQueue(SqliteConnection):
     async def job_counts(self) -> dict[str, int]:
         rows = await self._select("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
         return {row["state"]: row["n"] for row in rows}
-
-    # scheduled notifications -----------------------------------------------------
-    async def schedule(self, user: User, items: Sequence[ScheduledNotification],
-                       *, replace_for_events: Sequence[str] = ()) -> None:
-        sealer = await self.cipher.sealer(user.org_id, user.id)
-        rows = [(item.key, user.id, item.event_id, ts(item.due_at), ts(item.start),
-                 ts(item.end), sealer.seal(json.dumps(dict(item.payload)),
-                                           table="scheduled_notifications", row_id=item.key,
-                                           column="payload")) for item in items]
-        keys = {item.key for item in items}
-
-        def work() -> None:
-            with transaction(self._conn_or_fail()) as conn:
-                for event_id in replace_for_events:
-                    for (key,) in conn.execute(
-                            "SELECT key FROM scheduled_notifications WHERE user_id=? AND "
-                            "event_id=? AND sent_at IS NULL", (user.id, event_id)).fetchall():
-                        if key not in keys:
-                            conn.execute("DELETE FROM scheduled_notifications WHERE key=?",
-                                         (key,))
-                conn.executemany(
-                    "INSERT INTO scheduled_notifications (key, user_id, event_id, due_at, "
-                    "start_at, end_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) "
-                    "DO UPDATE SET due_at=excluded.due_at, end_at=excluded.end_at, "
-                    "payload=excluded.payload WHERE sent_at IS NULL", rows)
-        await self._run(work)
-
-    async def due_notifications(self, now: datetime, limit: int = 100
-                                ) -> list[tuple[User, ScheduledNotification]]:
-        """Unsent notifications due at ``now`` whose meeting has not ended, with their user
-        (one query; addresses opened with each organisation's sealer)."""
-        rows = await self._select(
-            f"SELECT n.*, {', '.join('u.' + c + ' AS u_' + c for c in USER_COLUMNS)} "
-            "FROM scheduled_notifications n JOIN users u ON u.id = n.user_id "
-            "WHERE n.sent_at IS NULL AND n.due_at <= ? AND n.end_at > ? "
-            "ORDER BY n.due_at LIMIT ?", (ts(now), ts(now), limit))
-        result = []
-        for row in rows:
-            org_sealer = await self.cipher.sealer(row["u_org_id"], None)
-            user = codec.row_to_user(org_sealer, {c: row["u_" + c] for c in USER_COLUMNS})
-            sealer = await self.cipher.sealer(user.org_id, user.id)
-            payload = json.loads(sealer.open(row["payload"], table="scheduled_notifications",
-                                             row_id=row["key"], column="payload"))
-            due, start, end = dt(row["due_at"]), dt(row["start_at"]), dt(row["end_at"])
-            assert due and start and end
-            result.append((user, ScheduledNotification(
-                key=row["key"], user_id=row["user_id"], event_id=row["event_id"], due_at=due,
-                start=start, end=end, payload=payload)))
-        return result
-
-    async def mark_sent(self, key: str, at: datetime) -> None:
-        await self._run(lambda: self.execute(
-            "UPDATE scheduled_notifications SET sent_at=? WHERE key=?", (ts(at), key)))
-
-    async def mark_sent_many(self, keys: Sequence[str], at: datetime) -> None:
-        def work() -> None:
-            with transaction(self._conn_or_fail()) as conn:
-                conn.executemany("UPDATE scheduled_notifications SET sent_at=? WHERE key=?",
-                                 [(ts(at), key) for key in keys])
-        await self._run(work)

@@ -28,7 +28,7 @@ import httpx
 from google.auth import crypt, jwt
 
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
-from hybrid_calendar_google.backoff import Backoff, parse_retry_after
+from hybrid_calendar_google.retry_after import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -118,21 +118,18 @@ class TokenSource:
     :param http: the shared HTTP client.
     :param scopes: scopes requested for every user (must all be delegated).
     :param refresh_margin: refresh this many seconds before a token expires.
-    :param backoff: retry policy for transient token-endpoint failures.
     :param wall_clock: epoch seconds for ``iat``/``exp``.
     :param monotonic: for cache expiry.
     """
 
     def __init__(self, account: ServiceAccount, http: httpx.AsyncClient, *,
                  scopes: tuple[str, ...] = DEFAULT_SCOPES, refresh_margin: float = 300.0,
-                 backoff: Backoff | None = None,
                  wall_clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.account = account
         self.http = http
         self.scopes = scopes
         self.refresh_margin = refresh_margin
-        self.backoff = backoff or Backoff()
         self._wall_clock = wall_clock
         self._monotonic = monotonic
         self._cache: dict[str, _Token] = {}
@@ -176,42 +173,35 @@ class TokenSource:
             del self._cache[subject]
 
     async def _grant(self, subject: str) -> _Token:
-        attempt = 0
-        while True:
-            started = self._monotonic()
-            assertion = self.account.assertion(subject, self.scopes, self._wall_clock())
-            try:
-                response = await self.http.post(
-                    self.account.token_uri,
-                    data={"grant_type": GRANT_TYPE, "assertion": assertion.decode()},
-                    headers={"Accept": "application/json"})
-            except httpx.TransportError as err:
-                failure: Exception = TransientError(
-                    f"token endpoint unreachable ({type(err).__name__})")
-                retry_after = None
-            else:
-                body = _json(response)
-                if response.status_code == 200 and body.get("access_token"):
-                    self.grants += 1
-                    expires_in = float(body.get("expires_in", 3600))
-                    return _Token(str(body["access_token"]),
-                                  started + max(0.0, expires_in - self.refresh_margin))
-                error = str(body.get("error", "")) if isinstance(body, dict) else ""
-                if response.status_code < 500 and response.status_code != 429 and (
-                        error not in _TRANSIENT_GRANT_ERRORS):
-                    raise grant_error(response.status_code, error,
-                                      str(body.get("error_description", "")),
-                                      self.account.client_id, self.scopes)
-                failure = TransientError(
-                    f"token endpoint failed with HTTP {response.status_code}"
-                    + (f" ({error})" if error else ""), status=response.status_code,
-                    reason=error or None)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            attempt += 1
-            if attempt >= self.backoff.max_attempts:
-                raise failure
-            log.info("token grant failed transiently, retrying (attempt %d)", attempt)
-            await self.backoff.wait(attempt, retry_after)
+        """One JWT-bearer grant; a transient failure is raised (the engine retries the job)."""
+        started = self._monotonic()
+        assertion = self.account.assertion(subject, self.scopes, self._wall_clock())
+        try:
+            response = await self.http.post(
+                self.account.token_uri,
+                data={"grant_type": GRANT_TYPE, "assertion": assertion.decode()},
+                headers={"Accept": "application/json"})
+        except httpx.TransportError as err:
+            raise TransientError(
+                f"token endpoint unreachable ({type(err).__name__})") from err
+        body = _json(response)
+        if response.status_code == 200 and body.get("access_token"):
+            self.grants += 1
+            expires_in = float(body.get("expires_in", 3600))
+            return _Token(str(body["access_token"]),
+                          started + max(0.0, expires_in - self.refresh_margin))
+        error = str(body.get("error", "")) if isinstance(body, dict) else ""
+        if response.status_code < 500 and response.status_code != 429 and (
+                error not in _TRANSIENT_GRANT_ERRORS):
+            raise grant_error(response.status_code, error,
+                              str(body.get("error_description", "")),
+                              self.account.client_id, self.scopes)
+        log.info("token grant failed transiently (HTTP %d)", response.status_code)
+        raise TransientError(
+            f"token endpoint failed with HTTP {response.status_code}"
+            + (f" ({error})" if error else ""), status=response.status_code,
+            reason=error or None,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

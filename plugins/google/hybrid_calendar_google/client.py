@@ -1,19 +1,20 @@
-"""Executing Google API calls: budget, token, send, retry, and error mapping.
+"""Executing Google API calls: budget, token, send, and error mapping.
 
 :class:`GoogleClient` is framework-free: it takes the shared ``httpx.AsyncClient``, a
-:class:`~hybrid_calendar_google.auth.TokenSource`, a
-:class:`~hybrid_calendar_google.quota.QuotaLimiter` and a
-:class:`~hybrid_calendar_google.backoff.Backoff`. Every attempt (first try and retries)
-first takes budget, so retries are throttled too. This is the *only* layer that backs off:
+:class:`~hybrid_calendar_google.auth.TokenSource` and a
+:class:`~hybrid_calendar_google.quota.QuotaLimiter`. Every request first takes budget.
+A failing call is made once and raised: the gateway retries in one layer only, the
+engine's job queue (:mod:`hybrid_calendar.engine.retries`), which re-runs the job later.
 
-* 403 ``rateLimitExceeded``/``userRateLimitExceeded``, 429, 5xx and network errors are
-  retried with capped full-jitter backoff, honouring ``Retry-After``, up to
-  ``backoff.max_attempts``; then :class:`RateLimitError`/:class:`TransientError` is raised.
-* 401 drops the cached token and retries once with a fresh one; a second 401 is
+* 403 ``rateLimitExceeded``/``userRateLimitExceeded`` and 429 are :class:`RateLimitError`,
+  5xx, 408 and network errors :class:`TransientError`; both carry ``retry_after`` from
+  Google's ``Retry-After`` header, which the engine honours.
+* 401 drops the cached token and sends the request once more with a fresh one (the old
+  token may just have expired; this is not a retry of a failure); a second 401 is
   :class:`AuthError`.
-* 403 ``quotaExceeded``/``dailyLimitExceeded`` is :class:`RateLimitError` at once (do not
-  hammer); other 403s on the user's data are :class:`AccessDeniedError`, except
-  ``forbiddenForNonOrganizer`` which is a plain :class:`ProviderError`.
+* 403 ``quotaExceeded``/``dailyLimitExceeded`` is :class:`RateLimitError`; other 403s on
+  the user's data are :class:`AccessDeniedError`, except ``forbiddenForNonOrganizer``
+  which is a plain :class:`ProviderError`.
 * 410 ``fullSyncRequired``/``updatedMinTooLongAgo`` is :class:`SyncTokenExpiredError`;
   412 is :class:`PreconditionFailedError`; anything else is :class:`ProviderError` with
   ``status`` and ``reason`` set.
@@ -23,7 +24,6 @@ Error messages carry the method id, status and Google's reason, never addresses 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,11 +41,9 @@ from hybrid_calendar.errors import (
     TransientError,
 )
 from hybrid_calendar_google.auth import TokenSource
-from hybrid_calendar_google.backoff import Backoff, parse_retry_after
 from hybrid_calendar_google.discovery import ApiMethod
 from hybrid_calendar_google.quota import QuotaLimiter
-
-log = logging.getLogger(__name__)
+from hybrid_calendar_google.retry_after import parse_retry_after
 
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
@@ -81,20 +79,18 @@ class GoogleErrorBody:
 
 
 class GoogleClient:
-    """Sends discovery-built requests for a user, with budget, token, retries and mapping.
+    """Sends discovery-built requests for a user, with budget, token and error mapping.
 
     :param http: the shared outbound client.
     :param tokens: per-user token source.
     :param quota: outbound budgets.
-    :param backoff: the retry policy.
     """
 
-    def __init__(self, http: httpx.AsyncClient, tokens: TokenSource, quota: QuotaLimiter,
-                 backoff: Backoff | None = None) -> None:
+    def __init__(self, http: httpx.AsyncClient, tokens: TokenSource,
+                 quota: QuotaLimiter) -> None:
         self.http = http
         self.tokens = tokens
         self.quota = quota
-        self.backoff = backoff or Backoff()
 
     async def call(self, subject: str, method: ApiMethod, base_url: str, *,
                    body: Mapping[str, Any] | None = None,
@@ -106,10 +102,10 @@ class GoogleClient:
         :param base_url: the API base URL (Calendar or Gmail).
         :param body: JSON request body, for methods that take one.
         :param headers: extra headers, e.g. ``If-Match``.
-        :raises ProviderError: (a subclass of) as described in the module docstring.
+        :raises ProviderError: (a subclass of) as described in the module docstring; a
+            rate limit or transient failure is raised at once, with ``retry_after``.
         """
         prepared = method.prepare(base_url, body, **params)
-        attempt = 0
         refreshed = False
         while True:
             await self.quota.acquire(subject)
@@ -123,29 +119,19 @@ class GoogleClient:
                     prepared.method, prepared.url, params=prepared.params,
                     json=prepared.body, headers=request_headers)
             except httpx.TransportError as err:
-                failure: ProviderError = TransientError(
-                    f"{method.id}: network error ({type(err).__name__})")
-                retry_after = None
-            else:
-                status = response.status_code
-                if status < 300:
-                    return _decode(response)
-                error = GoogleErrorBody.parse(response)
-                if status == 401 and not refreshed:
-                    refreshed = True
-                    self.tokens.invalidate(subject, token)
-                    continue
-                failure = map_error(method.id, error)
-                if not _retryable(error):
-                    raise failure
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                failure.retry_after = retry_after
-            attempt += 1
-            if attempt >= self.backoff.max_attempts:
-                raise failure
-            delay = await self.backoff.wait(attempt, retry_after)
-            log.info("%s: %s, retry %d in %.2fs", method.id, type(failure).__name__,
-                     attempt, delay)
+                raise TransientError(
+                    f"{method.id}: network error ({type(err).__name__})") from err
+            if response.status_code < 300:
+                return _decode(response)
+            error = GoogleErrorBody.parse(response)
+            if response.status_code == 401 and not refreshed:
+                refreshed = True
+                self.tokens.invalidate(subject, token)
+                continue
+            failure = map_error(method.id, error)
+            if isinstance(failure, RateLimitError | TransientError):
+                failure.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise failure
 
 
 def _decode(response: httpx.Response) -> dict[str, Any]:
@@ -153,12 +139,6 @@ def _decode(response: httpx.Response) -> dict[str, Any]:
         return {}
     data = response.json()
     return data if isinstance(data, dict) else {"value": data}
-
-
-def _retryable(error: GoogleErrorBody) -> bool:
-    if error.code in (429, 408) or error.code >= 500:
-        return True
-    return error.code == 403 and error.reason in RATE_LIMIT_REASONS
 
 
 USER_AGENT = f"hybrid-calendar/{__version__} (gzip)"
@@ -177,7 +157,7 @@ def map_error(method_id: str, error: GoogleErrorBody) -> ProviderError:
         return AuthError(f"{where}: Google rejected a freshly minted access token; check "
                          "the service account and its domain-wide delegation.", **kwargs)
     if code == 429 or (code == 403 and reason in RATE_LIMIT_REASONS):
-        return RateLimitError(f"{where}: rate limited by Google; the gateway slows down.",
+        return RateLimitError(f"{where}: rate limited by Google; the job is retried later.",
                               **kwargs)
     if code == 403 and reason in QUOTA_REASONS:
         return RateLimitError(f"{where}: Google usage limit exceeded; lower quota.* or "
@@ -198,5 +178,5 @@ def map_error(method_id: str, error: GoogleErrorBody) -> ProviderError:
         return PreconditionFailedError(f"{where}: the event changed since it was read.",
                                        **kwargs)
     if code >= 500 or code == 408:
-        return TransientError(f"{where}: Google failed; retried with backoff.", **kwargs)
+        return TransientError(f"{where}: Google failed; the job is retried later.", **kwargs)
     return ProviderError(f"{where}.", **kwargs)

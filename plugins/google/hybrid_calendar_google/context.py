@@ -1,7 +1,7 @@
-"""Per-gateway state of the Google plugin, kept in ``gateway.state["google"]``.
+"""Per-gateway state of the Google plugin, kept in ``gateway.state`` under ``google``.
 
 One :class:`GoogleContext` per gateway holds the settings, the shared budget
-(:class:`~hybrid_calendar_google.quota.QuotaLimiter`), the retry policy and one
+(:class:`~hybrid_calendar_google.quota.QuotaLimiter`) and one
 :class:`~hybrid_calendar_google.client.GoogleClient` per organisation (each with its own
 service account and token cache). It is created on first use, so tests may build a bare
 ``Gateway`` without running start-up.
@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from hybrid_calendar.config import Secret
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar_google.auth import ServiceAccount, TokenSource
-from hybrid_calendar_google.backoff import Backoff
 from hybrid_calendar_google.client import GoogleClient
 from hybrid_calendar_google.quota import QuotaLimiter
 from hybrid_calendar_google.sync import SyncWindow
@@ -45,7 +44,6 @@ class GoogleContext:
 
     settings: Mapping[str, Any]
     quota: QuotaLimiter
-    backoff: Backoff
     window: SyncWindow
     clients: dict[str, GoogleClient] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -84,20 +82,16 @@ class GoogleContext:
                 account = await self._account(gateway, user.org_id)
                 tokens = TokenSource(
                     account, gateway.http_client(), scopes=tuple(self.settings["scopes"]),
-                    refresh_margin=float(self.settings["token_refresh_margin_seconds"]),
-                    backoff=self.backoff)
+                    refresh_margin=float(self.settings["token_refresh_margin_seconds"]))
                 client = self.clients[user.org_id] = GoogleClient(
-                    gateway.http_client(), tokens, self.quota, self.backoff)
+                    gateway.http_client(), tokens, self.quota)
             return client
 
     async def _account(self, gateway: Gateway, org_id: str) -> ServiceAccount:
         token_uri = str(self.settings["token_uri"])
-        getter = getattr(gateway.store, "get_org_secret", None)
-        if getter is not None:
-            stored = await getter(org_id, ORG_SECRET_NAME)
-            if stored:
-                return ServiceAccount.from_info(_parse(stored, "organisation secret"),
-                                                token_uri)
+        stored = await gateway.store.get_org_secret(org_id, ORG_SECRET_NAME)
+        if stored:
+            return ServiceAccount.from_info(_parse(stored, "organisation secret"), token_uri)
         inline = self.settings["service_account_json"]
         text = inline.reveal() if isinstance(inline, Secret) else str(inline or "")
         if text:
@@ -125,19 +119,15 @@ def _parse(text: str, where: str) -> dict[str, Any]:
 
 def context(gateway: Gateway) -> GoogleContext:
     """Return the gateway's Google context, creating it from configuration on first use."""
-    existing = gateway.state.get(STATE_KEY)
-    if isinstance(existing, GoogleContext):
-        return existing
+    return gateway.state.get_or_create(STATE_KEY, GoogleContext, lambda: _create(gateway))
+
+
+def _create(gateway: Gateway) -> GoogleContext:
     config = gateway.config
     settings = config.section("google")
-    backoff = Backoff(max_attempts=int(settings["max_attempts"]),
-                      base=float(settings["backoff_base_seconds"]),
-                      cap=float(settings["backoff_cap_seconds"]))
     quota = QuotaLimiter(int(config.get("quota", "project_per_minute")),
                          int(config.get("quota", "user_per_minute")))
     window = SyncWindow(int(config.get("sync", "retention_past_days")),
                         int(config.get("sync", "retention_future_days")),
                         int(settings["page_size"]))
-    created = GoogleContext(settings, quota, backoff, window)
-    gateway.state[STATE_KEY] = created
-    return created
+    return GoogleContext(settings, quota, window)

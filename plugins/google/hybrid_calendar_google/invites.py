@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.errors import PreconditionFailedError, ProviderError
-from hybrid_calendar.join_info.google_event import event_from_google
 from hybrid_calendar_google.discovery import Calendar
+from hybrid_calendar_google.event_json import event_from_google
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway

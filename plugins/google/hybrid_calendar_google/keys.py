@@ -34,7 +34,7 @@ async def import_key(config_path: str | None, org_id: str, text: str
         admin must authorise for domain-wide delegation.
     """
     from hybrid_calendar.builder import opened_gateway
-    from hybrid_calendar.commands import load_config
+    from hybrid_calendar.loading import load_config
 
     account = ServiceAccount.from_info(json.loads(text))
     config, pm = load_config(config_path)

@@ -3,7 +3,7 @@
 Each hook answers only for users whose ``provider`` is ``google`` (it returns ``None``
 synchronously for others, so another provider can answer) and adapts the framework-free
 modules — :mod:`~hybrid_calendar_google.sync`, :mod:`~hybrid_calendar_google.invites`,
-:mod:`~hybrid_calendar_google.channels`, :mod:`~hybrid_calendar_google.settings_api` —
+:mod:`~hybrid_calendar_google.channels`, :mod:`~hybrid_calendar_google.calendar_settings` —
 to the core's dataclasses. Configuration lives in the ``[google]`` section.
 """
 
@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Secret, SettingSpec
-from hybrid_calendar_google import channels, invites, keys, settings_api, sync
+from hybrid_calendar_google import (
+    calendar_settings,
+    channels,
+    invites,
+    keys,
+    parse_join,
+    sync,
+)
 from hybrid_calendar_google.auth import DEFAULT_SCOPES
 from hybrid_calendar_google.context import context
-from hybrid_calendar_google.webhook import webhook_route
+from hybrid_calendar_google.webhook import WEBHOOK_PATH, webhook_route
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -50,12 +57,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 help="Scopes requested for every user; all must be delegated."),
     SettingSpec("google", "token_refresh_margin_seconds", float, 300.0, minimum=0.0,
                 help="Mint a new access token this long before the old one expires."),
-    SettingSpec("google", "max_attempts", int, 6, minimum=1,
-                help="Attempts per Google call on rate limits, 5xx and network errors."),
-    SettingSpec("google", "backoff_base_seconds", float, 0.5, minimum=0.0,
-                help="First retry waits up to this long (full jitter, doubling)."),
-    SettingSpec("google", "backoff_cap_seconds", float, 30.0, minimum=0.0,
-                help="No backoff wait exceeds this (Retry-After may ask for longer)."),
     SettingSpec("google", "page_size", int, 2500, minimum=1,
                 help="events.list maxResults (Google's maximum is 2500)."),
     SettingSpec("google", "channel_ttl_seconds", int, 604800, minimum=60,
@@ -81,9 +82,12 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
 
 @hookimpl
 def register_commands(register: Callable[..., None]) -> None:
-    """Add ``hybrid-calendar google import-key`` (store a key as an encrypted org secret)."""
+    """Add ``hybrid-calendar google import-key`` (store a key as an encrypted org secret)
+    and ``hybrid-calendar parse-join`` (join information of Google event JSON)."""
     register("google import-key", "store a service-account key for an organisation",
              keys.configure, keys.run)
+    register("parse-join", "Print the join information of Google Calendar events (JSON "
+             "on stdin).", parse_join.configure, parse_join.run)
 
 
 @hookimpl
@@ -101,7 +105,7 @@ def check_access(gateway: Gateway, user: User) -> Awaitable[AccessCheck] | None:
     """
     if not _ours(user):
         return None
-    return settings_api.check_access(gateway, context(gateway), user)
+    return calendar_settings.check_access(gateway, context(gateway), user)
 
 
 @hookimpl
@@ -130,12 +134,13 @@ def get_event(gateway: Gateway, user: User, event_id: str
 
 
 @hookimpl
-def watch_calendar(gateway: Gateway, user: User, address: str, token: str
-                   ) -> Awaitable[Channel] | None:
-    """Create an ``events.watch`` channel on the user's primary calendar."""
+def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channel] | None:
+    """Create an ``events.watch`` channel on the user's primary calendar, pointed at this
+    plugin's receiver: ``<gateway.public_url>/webhooks/google``."""
     if not _ours(user):
         return None
-    return channels.watch(gateway, context(gateway), user, address, token)
+    return channels.watch(gateway, context(gateway), user, gateway.public_url(WEBHOOK_PATH),
+                          token)
 
 
 @hookimpl
@@ -160,7 +165,7 @@ def read_out_of_office(gateway: Gateway, user: User) -> Awaitable[OutOfOffice] |
     """Read the Gmail vacation responder."""
     if not _ours(user):
         return None
-    return settings_api.read_out_of_office(gateway, context(gateway), user)
+    return calendar_settings.read_out_of_office(gateway, context(gateway), user)
 
 
 @hookimpl
@@ -168,4 +173,4 @@ def read_locale(gateway: Gateway, user: User) -> Awaitable[str | None] | None:
     """Read the Calendar ``locale`` setting."""
     if not _ours(user):
         return None
-    return settings_api.read_locale(gateway, context(gateway), user)
+    return calendar_settings.read_locale(gateway, context(gateway), user)

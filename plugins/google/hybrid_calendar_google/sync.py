@@ -12,8 +12,8 @@ https://developers.google.com/workspace/calendar/api/guides/sync
 * HTTP 410 (token expired) raises :class:`SyncTokenExpiredError`; the engine then calls
   again with ``cursor=None``.
 
-Items are converted by the core's
-:func:`~hybrid_calendar.join_info.google_event.event_from_google` (shared with the
+Items are converted by
+:func:`~hybrid_calendar_google.event_json.event_from_google` (shared with the
 ``parse-join`` command). The cursor handed to the engine is ``g1:<syncToken>``: the
 prefix versions the cursor format (and the query it belongs to), so a cursor from another
 version forces a full sync.
@@ -27,10 +27,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hybrid_calendar.errors import ProviderError, SyncTokenExpiredError
-from hybrid_calendar.join_info.google_event import event_from_google
 from hybrid_calendar.models import CalendarEvent, ChangeBatch
 from hybrid_calendar_google.client import GoogleClient
 from hybrid_calendar_google.discovery import Calendar
+from hybrid_calendar_google.event_json import event_from_google
 
 CURSOR_PREFIX = "g1:"
 """Version of the cursor format; bump when the list query changes."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from hybrid_calendar_google_emulator.api_errors import forbidden, not_found
 from hybrid_calendar_google_emulator.calendars import Calendar
-from hybrid_calendar_google_emulator.errors import forbidden, not_found
 from hybrid_calendar_google_emulator.state import EmulatorState
 
 ROLES = ("none", "freeBusyReader", "reader", "writerWithoutPrivateAccess", "writer", "owner")

@@ -23,7 +23,7 @@ from hybrid_calendar_google_emulator.batch import handle_batch
 from hybrid_calendar_google_emulator.compression import encode
 from hybrid_calendar_google_emulator.cors import CorsMiddleware
 from hybrid_calendar_google_emulator.dispatch import ApiRequest, ApiResponse, Dispatcher
-from hybrid_calendar_google_emulator.settings import EmulatorSettings
+from hybrid_calendar_google_emulator.options import EmulatorOptions
 from hybrid_calendar_google_emulator.state import EmulatorState
 from hybrid_calendar_google_emulator.token_endpoint import handle_token_request
 
@@ -37,18 +37,18 @@ def build_dispatcher(state: EmulatorState) -> Dispatcher:
 
 
 def _to_response(result: ApiResponse, request_headers: dict[str, str],
-                 settings: EmulatorSettings) -> Response:
+                 options: EmulatorOptions) -> Response:
     headers = dict(result.headers)
     body = result.body
-    if settings.gzip_responses:
-        body = encode(body, headers, request_headers, settings.gzip_level)
+    if options.gzip_responses:
+        body = encode(body, headers, request_headers, options.gzip_level)
     return Response(body, status_code=result.status, headers=headers)
 
 
-def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -> Starlette:
-    """The emulator's ASGI app serving ``state`` (``settings`` default to ``state.settings``)."""
-    if settings is not None:
-        state.settings = settings
+def create_app(state: EmulatorState, options: EmulatorOptions | None = None) -> Starlette:
+    """The emulator's ASGI app serving ``state`` (``options`` default to ``state.options``)."""
+    if options is not None:
+        state.options = options
     dispatcher = build_dispatcher(state)
 
     async def delay() -> None:
@@ -67,7 +67,7 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
         headers = {k.lower(): v for k, v in request.headers.items()}
         return _to_response(dispatcher.handle(ApiRequest(request.method, path, params,
                                                          headers, body)),
-                            headers, state.settings)
+                            headers, state.options)
 
     async def batch(request: Request) -> Response:
         """The multipart/mixed batch endpoint."""
@@ -75,8 +75,8 @@ def create_app(state: EmulatorState, settings: EmulatorSettings | None = None) -
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         return _to_response(handle_batch(dispatcher, headers.get("content-type", ""), body,
-                                         headers, state.settings.max_batch_parts),
-                            headers, state.settings)
+                                         headers, state.options.max_batch_parts),
+                            headers, state.options)
 
     async def token(request: Request) -> Response:
         """The OAuth 2.0 token endpoint."""

@@ -13,8 +13,8 @@ import secrets
 import urllib.parse
 from http import HTTPStatus
 
+from hybrid_calendar_google_emulator.api_errors import ApiError, bad_request
 from hybrid_calendar_google_emulator.dispatch import ApiRequest, ApiResponse, Dispatcher
-from hybrid_calendar_google_emulator.errors import ApiError, bad_request
 
 
 def parse_parts(content_type: str, body: bytes) -> list[tuple[str | None, ApiRequest]]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from hybrid_calendar_google_emulator import calendar_list
 from hybrid_calendar_google_emulator.access import resolve
+from hybrid_calendar_google_emulator.api_errors import ApiError, bad_request, not_found, required
 from hybrid_calendar_google_emulator.dispatch import ApiResponse, Call, Handler
-from hybrid_calendar_google_emulator.errors import ApiError, bad_request, not_found, required
 from hybrid_calendar_google_emulator.events import etag_for
 from hybrid_calendar_google_emulator.listing import expand
 from hybrid_calendar_google_emulator.query import ListQuery
@@ -28,7 +28,7 @@ def channels_stop(call: Call) -> ApiResponse:
     if not call.state.channels.stop(str(body["id"]), str(body["resourceId"])):
         raise ApiError(404, "notFound",
                        f"Channel '{body['id']}' not found for project "
-                       f"'{call.state.settings.project_id}'")
+                       f"'{call.state.options.project_id}'")
     return ApiResponse(204)
 
 
@@ -110,7 +110,7 @@ def _acl_write(call: Call, rule_id: str | None) -> dict[str, Any]:
                       **({"value": str(scope["value"]).lower()} if scope.get("value") else {})},
             "role": role}
     calendar.acl[new_id] = rule
-    if call.state.settings.acl_change_invalidates_sync_tokens:
+    if call.state.options.acl_change_invalidates_sync_tokens:
         calendar.generation += 1
     return copy.deepcopy(rule)
 
@@ -130,7 +130,7 @@ def acl_delete(call: Call) -> None:
     calendar, _ = resolve(call.state, call.path_params["calendarId"], call.user, "owner")
     if calendar.acl.pop(call.path_params["ruleId"], None) is None:
         raise not_found()
-    if call.state.settings.acl_change_invalidates_sync_tokens:
+    if call.state.options.acl_change_invalidates_sync_tokens:
         calendar.generation += 1
 
 
@@ -178,7 +178,7 @@ def _busy(call: Call, calendar: Any, time_min: Any, time_max: Any) -> list[dict[
             continue
         if event.get("recurrence"):
             candidates.extend(expand(calendar, event, query, tz,
-                                     call.state.settings.max_instances))
+                                     call.state.options.max_instances))
         else:
             candidates.append(event)
     for event in candidates:

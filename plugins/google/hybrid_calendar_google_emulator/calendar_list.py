@@ -22,8 +22,8 @@ import json
 from typing import Any
 
 from hybrid_calendar_google_emulator.access import ROLES, access_role, rank, resolve
+from hybrid_calendar_google_emulator.api_errors import ApiError, full_sync_required
 from hybrid_calendar_google_emulator.dispatch import Call
-from hybrid_calendar_google_emulator.errors import ApiError, full_sync_required
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 250

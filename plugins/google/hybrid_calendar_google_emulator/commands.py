@@ -63,8 +63,8 @@ def _json_object(text: str) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Start the emulator and serve until interrupted."""
+    from hybrid_calendar_google_emulator.options import EmulatorOptions
     from hybrid_calendar_google_emulator.server import bind, make_server
-    from hybrid_calendar_google_emulator.settings import EmulatorSettings
     from hybrid_calendar_google_emulator.state import EmulatorState
 
     users = [u.strip() for u in args.users.split(",") if u.strip()]
@@ -72,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
     if foreign:
         print(f"error: {len(foreign)} user(s) not in domain {args.domain}", file=sys.stderr)
         return 2
-    settings = EmulatorSettings(
+    options = EmulatorOptions(
         domain=args.domain, users=users, project_rpm=args.project_rpm,
         user_rpm=args.user_rpm, sync_token_ttl=args.sync_token_ttl,
         require_https=args.require_https, public_base_url=args.public_url,
         gzip_responses=not args.no_gzip)
-    state = EmulatorState(settings)
+    state = EmulatorState(options)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     state.set_base_url(f"http://{host}:{port}")

@@ -4,7 +4,8 @@ A control document is a JSON object; every key is optional:
 
 ``errors`` / ``token_errors``
     list of ``{"status": 429, "reason"?: "rateLimitExceeded", "count"?: 3, "rate"?: 0.1,
-    "user"?: "a@d", "path"?: "regex", "method"?: "GET"}`` for API calls / the token endpoint.
+    "user"?: "a@d", "path"?: "regex", "method"?: "GET", "retry_after"?: 30}`` for API calls
+    / the token endpoint (``rate: 1`` without ``count``: every matching call, until cleared).
 ``clear_errors``: true; ``latency_ms``: added delay per HTTP request.
 ``drop_notifications`` / ``duplicate_notifications``: probability 0..1 per push message.
 ``expire_sync_tokens``: true (all calendars) or a user email; ``sync_token_ttl``: seconds.
@@ -52,13 +53,13 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
             state.invalidate_sync_tokens(target if isinstance(target, str) else None)
         if "sync_token_ttl" in spec:
             ttl = spec["sync_token_ttl"]
-            state.settings.sync_token_ttl = None if ttl is None else float(ttl)
+            state.options.sync_token_ttl = None if ttl is None else float(ttl)
         if spec.get("expire_access_tokens"):
             target = spec["expire_access_tokens"]
             result["expired_access_tokens"] = state.expire_access_tokens(
                 target if isinstance(target, str) else None)
         if "access_token_ttl" in spec:
-            state.settings.access_token_ttl = int(spec["access_token_ttl"])
+            state.options.access_token_ttl = int(spec["access_token_ttl"])
         if "quota" in spec:
             quota = spec["quota"]
             state.quota.project_rpm = int(quota.get("project_rpm", state.quota.project_rpm))

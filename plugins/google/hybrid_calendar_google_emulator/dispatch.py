@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from hybrid_calendar_google_emulator.errors import (
+from hybrid_calendar_google_emulator.api_errors import (
     ApiError,
     auth_error,
     bad_request,
@@ -254,7 +254,7 @@ class Dispatcher:
         pretty = next((v for k, v in reversed(request.params) if k == "prettyPrint"), None)
         return ApiResponse.json(200, result, {"etag": etag} if etag else None,
                                 pretty=pretty == "true" if pretty is not None
-                                else self.state.settings.pretty_print)
+                                else self.state.options.pretty_print)
 
 
 def method_override(request: ApiRequest) -> ApiRequest:

@@ -11,21 +11,21 @@ import copy
 import threading
 from typing import Any
 
+from hybrid_calendar_google_emulator import attendee_copies
 from hybrid_calendar_google_emulator import events as ev
-from hybrid_calendar_google_emulator import invites
-from hybrid_calendar_google_emulator.calendars import (
-    Calendar,
-    Journal,
-    new_event_id,
-    valid_client_id,
-)
-from hybrid_calendar_google_emulator.errors import (
+from hybrid_calendar_google_emulator.api_errors import (
     bad_request,
     condition_not_met,
     deleted,
     duplicate,
     forbidden,
     not_found,
+)
+from hybrid_calendar_google_emulator.calendars import (
+    Calendar,
+    Journal,
+    new_event_id,
+    valid_client_id,
 )
 from hybrid_calendar_google_emulator.instances import find_event
 from hybrid_calendar_google_emulator.push import ChannelRegistry, PushDispatcher
@@ -76,10 +76,10 @@ class EventOperations:
         calendar.store(event, self.journal.next())
         touched = {calendar.id} if changed is None else changed
         touched.add(calendar.id)
-        if invites.organizer_of(event) == calendar.id:
-            invites.propagate(self, calendar, event, previous, touched)
+        if attendee_copies.organizer_of(event) == calendar.id:
+            attendee_copies.propagate(self, calendar, event, previous, touched)
         else:
-            invites.reply(self, calendar, event, touched)
+            attendee_copies.reply(self, calendar, event, touched)
         if notify and changed is None:
             for calendar_id in sorted(touched):
                 self.notify(calendar_id)
@@ -152,7 +152,7 @@ class EventOperations:
                 raise not_found()
             if if_match is not None and if_match not in ("*", existing["etag"]):
                 raise condition_not_met()
-            if invites.organizer_of(existing) not in ("", calendar.id):
+            if attendee_copies.organizer_of(existing) not in ("", calendar.id):
                 shared = (changes.get("extendedProperties") or {}).get("shared")
                 old_shared = (existing.get("extendedProperties") or {}).get("shared") or {}
                 new_shared = dict(shared or {}) if replace else {**old_shared, **(shared or {})}

@@ -9,7 +9,7 @@ import secrets
 import string
 from typing import Any
 
-from hybrid_calendar_google_emulator.errors import ApiError, bad_request
+from hybrid_calendar_google_emulator.api_errors import ApiError, bad_request
 from hybrid_calendar_google_emulator.recurrence import instance_id
 from hybrid_calendar_google_emulator.timeutil import (
     as_instant,

@@ -10,8 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hybrid_calendar_google_emulator.access import resolve
+from hybrid_calendar_google_emulator.api_errors import ApiError, bad_request, not_found, required
 from hybrid_calendar_google_emulator.dispatch import Call, Handler
-from hybrid_calendar_google_emulator.errors import ApiError, bad_request, not_found, required
 from hybrid_calendar_google_emulator.events import localize
 from hybrid_calendar_google_emulator.listing import compute_items, expand, page, trim_attendees
 from hybrid_calendar_google_emulator.push import Channel
@@ -64,7 +64,7 @@ def events_list(call: Call) -> dict[str, Any]:
     query = parse_list_query(call.request.params)
     query.page_key = f"{calendar.id}|{query.page_key}"
     state = call.state
-    max_age = state.settings.updated_min_max_age
+    max_age = state.options.updated_min_max_age
     if query.updated_min is not None and max_age is not None \
             and (now_utc() - query.updated_min).total_seconds() > max_age:
         raise ApiError(410, "updatedMinTooLongAgo",
@@ -79,9 +79,9 @@ def events_list(call: Call) -> dict[str, Any]:
         since = None
         if query.sync_token is not None:
             since = state.sync_tokens.decode(query.sync_token, calendar,
-                                             state.settings.sync_token_ttl)
+                                             state.options.sync_token_ttl)
         sync_seq = state.journal.seq
-        items = compute_items(calendar, query, tz, state.settings.max_instances, since)
+        items = compute_items(calendar, query, tz, state.options.max_instances, since)
         offset = 0
     result, continuation = _page_response(call, calendar.id, role, items, query, sync_seq,
                                           offset)
@@ -109,7 +109,7 @@ def events_instances(call: Call) -> dict[str, Any]:
         if master.get("recurrence"):
             if query.time_min is not None:  # inclusive for instances
                 query.time_min -= dt.timedelta(microseconds=1)
-            for instance in expand(calendar, master, query, tz, state.settings.max_instances,
+            for instance in expand(calendar, master, query, tz, state.options.max_instances,
                                    cancelled=master.get("status") == "cancelled"):
                 if instance.get("status") != "cancelled" or query.show_deleted:
                     items.append(dict(instance))
@@ -206,7 +206,7 @@ def events_watch(call: Call) -> dict[str, Any]:
     if not address:
         raise required("resource.address")
     scheme = urllib.parse.urlsplit(str(address)).scheme
-    allowed = ("https",) if state.settings.require_https else ("https", "http")
+    allowed = ("https",) if state.options.require_https else ("https", "http")
     if scheme not in allowed:
         raise ApiError(400, "push.webhookUrlNotHttps",
                        "WebHook callback must be HTTPS: " + str(address), domain="global")
@@ -217,10 +217,10 @@ def events_watch(call: Call) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     params = body.get("params") or {}
     try:
-        ttl = int(params.get("ttl", state.settings.channel_default_ttl))
+        ttl = int(params.get("ttl", state.options.channel_default_ttl))
     except (TypeError, ValueError) as err:
         raise bad_request("Invalid ttl.", location="resource.params.ttl") from err
-    expiration = now_ms + min(ttl, state.settings.channel_max_ttl) * 1000
+    expiration = now_ms + min(ttl, state.options.channel_max_ttl) * 1000
     if body.get("expiration") is not None:
         try:
             expiration = min(expiration, int(body["expiration"]))

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybrid_calendar_google_emulator.errors import ApiError, injected
+from hybrid_calendar_google_emulator.api_errors import ApiError, injected
 
 
 class Quota:
@@ -69,6 +69,8 @@ class ErrorRule:
     path: str | None = None
     """Regular expression searched in the request path."""
     method: str | None = None
+    retry_after: str | None = None
+    """``Retry-After`` header sent with the error (delta-seconds or an HTTP date)."""
 
     def matches(self, method: str, path: str, user: str | None) -> bool:
         """Whether this rule applies to the call."""
@@ -81,7 +83,7 @@ class ErrorRule:
 
 @dataclass
 class Faults:
-    """Active fault injection settings."""
+    """Active fault injection rules."""
 
     errors: list[ErrorRule] = field(default_factory=list)
     latency_ms: float = 0.0
@@ -91,8 +93,8 @@ class Faults:
         """Apply the error/latency part of a control document; returns the keys handled.
 
         ``errors``: list of ``{"status", "reason"?, "count"?, "rate"?, "user"?, "path"?,
-        "method"?}`` (``count`` defaults to 1; with ``rate`` only, the rule stays until
-        cleared); ``token_errors`` likewise for the token endpoint; ``latency_ms``;
+        "method"?, "retry_after"?}`` (``count`` defaults to 1; with ``rate`` only, the rule
+        stays until cleared); ``token_errors`` likewise for the token endpoint; ``latency_ms``;
         ``clear_errors``: drop all rules.
         """
         handled = set()
@@ -107,7 +109,9 @@ class Faults:
                         status=int(raw["status"]), reason=raw.get("reason"),
                         count=raw.get("count", None if "rate" in raw else 1),
                         rate=raw.get("rate"), user=raw.get("user"), path=raw.get("path"),
-                        method=raw.get("method"))
+                        method=raw.get("method"),
+                        retry_after=None if raw.get("retry_after") is None
+                        else str(raw["retry_after"]))
                     target.append(rule)
                 handled.add(key)
         if "latency_ms" in spec:
@@ -128,5 +132,8 @@ class Faults:
                 rule.count -= 1
                 if rule.count <= 0:
                     rules.remove(rule)
-            return injected(rule.status, rule.reason)
+            error = injected(rule.status, rule.reason)
+            if rule.retry_after is not None:
+                error.headers["Retry-After"] = rule.retry_after
+            return error
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hybrid_calendar_google_emulator.errors import ApiError
+from hybrid_calendar_google_emulator.api_errors import ApiError
 
 Selector = dict[str, "Selector | None"]
 """A parsed selection: field name -> sub-selection (``None``: the whole value)."""

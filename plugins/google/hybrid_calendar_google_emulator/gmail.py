@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar_google_emulator.errors import ApiError, bad_request
+from hybrid_calendar_google_emulator.api_errors import ApiError, bad_request
 
 if TYPE_CHECKING:
     from hybrid_calendar_google_emulator.dispatch import Call, Handler

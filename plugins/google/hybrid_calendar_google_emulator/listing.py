@@ -19,8 +19,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from hybrid_calendar_google_emulator.api_errors import ApiError, bad_request, full_sync_required
 from hybrid_calendar_google_emulator.calendars import Calendar
-from hybrid_calendar_google_emulator.errors import ApiError, bad_request, full_sync_required
 from hybrid_calendar_google_emulator.events import bounds, render_instance, tombstone
 from hybrid_calendar_google_emulator.query import ListQuery
 from hybrid_calendar_google_emulator.recurrence import instance_id, occurrences

@@ -92,7 +92,7 @@ def restore(state: EmulatorState, data: dict[str, Any]) -> None:
         state.calendars = calendars
         for channel in channels:
             state.channels.add(channel)
-        for email in state.settings.users:
+        for email in state.options.users:
             if email.lower() not in state.users:
                 state.add_user(email)
 

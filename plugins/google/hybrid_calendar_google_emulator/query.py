@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from hybrid_calendar_google_emulator.errors import ApiError, bad_request
+from hybrid_calendar_google_emulator.api_errors import ApiError, bad_request
 from hybrid_calendar_google_emulator.timeutil import parse_rfc3339
 
 Params = list[tuple[str, str]]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from dateutil import rrule
 
-from hybrid_calendar_google_emulator.errors import bad_request
+from hybrid_calendar_google_emulator.api_errors import bad_request
 from hybrid_calendar_google_emulator.timeutil import UTC, zone
 
 _UNTIL = re.compile(r"UNTIL=(\d{8})(T\d{6})?(Z)?", re.IGNORECASE)

@@ -11,39 +11,39 @@ import copy
 import threading
 from typing import Any
 
-from hybrid_calendar_google_emulator.auth import ServiceAccountKey, TokenRegistry
 from hybrid_calendar_google_emulator.calendars import Calendar, Journal
 from hybrid_calendar_google_emulator.event_ops import EventOperations
 from hybrid_calendar_google_emulator.faults import Faults, Quota
 from hybrid_calendar_google_emulator.listing import PageCache, SyncTokens
+from hybrid_calendar_google_emulator.options import EmulatorOptions
 from hybrid_calendar_google_emulator.push import ChannelRegistry, PushDispatcher, PushOptions
-from hybrid_calendar_google_emulator.settings import EmulatorSettings
+from hybrid_calendar_google_emulator.token_grants import ServiceAccountKey, TokenRegistry
 from hybrid_calendar_google_emulator.users import RequestRecord, User
 
 
 class EmulatorState(EventOperations):
     """All data of one emulator instance; thread-safe through :attr:`lock`."""
 
-    def __init__(self, settings: EmulatorSettings, base_url: str = "http://127.0.0.1") -> None:
-        self.settings = settings
+    def __init__(self, options: EmulatorOptions, base_url: str = "http://127.0.0.1") -> None:
+        self.options = options
         self.lock = threading.RLock()
         self.base_url = base_url.rstrip("/")
         self.journal = Journal()
-        self.key = ServiceAccountKey(settings.project_id, self.public_url + "/token",
-                                     fresh=settings.fresh_key)
+        self.key = ServiceAccountKey(options.project_id, self.public_url + "/token",
+                                     fresh=options.fresh_key)
         self.tokens = TokenRegistry()
         self.sync_tokens = SyncTokens()
-        self.pages = PageCache(settings.page_token_cache)
+        self.pages = PageCache(options.page_token_cache)
         self.users: dict[str, User] = {}
         self.calendars: dict[str, Calendar] = {}
         self.channels = ChannelRegistry()
         self.push = PushDispatcher(PushOptions(
-            timeout=settings.notification_timeout, retries=settings.notification_retries,
-            backoff=settings.notification_backoff))
-        self.quota = Quota(settings.project_rpm, settings.user_rpm)
+            timeout=options.notification_timeout, retries=options.notification_retries,
+            backoff=options.notification_backoff))
+        self.quota = Quota(options.project_rpm, options.user_rpm)
         self.faults = Faults()
         self.request_log: list[RequestRecord] = []
-        for email in settings.users:
+        for email in options.users:
             self.add_user(email)
 
     # -- set-up ---------------------------------------------------------------------------
@@ -51,7 +51,7 @@ class EmulatorState(EventOperations):
     @property
     def public_url(self) -> str:
         """The base URL clients use (``public_base_url`` setting or the bound address)."""
-        return (self.settings.public_base_url or self.base_url).rstrip("/")
+        return (self.options.public_base_url or self.base_url).rstrip("/")
 
     def set_base_url(self, base_url: str) -> None:
         """Record the bound address (the key's ``token_uri`` follows it)."""
@@ -69,7 +69,7 @@ class EmulatorState(EventOperations):
         :raises ValueError: when ``email`` is not in the emulated domain.
         """
         email = email.strip().lower()
-        if not email.endswith("@" + self.settings.domain.lower()):
+        if not email.endswith("@" + self.options.domain.lower()):
             raise ValueError("user is not in the emulated domain")
         with self.lock:
             user = self.users.get(email)

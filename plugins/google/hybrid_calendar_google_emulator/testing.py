@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hybrid_calendar_google_emulator.options import CALENDAR_SCOPE, EmulatorOptions
 from hybrid_calendar_google_emulator.push import Delivery
 from hybrid_calendar_google_emulator.server import BackgroundServer
-from hybrid_calendar_google_emulator.settings import CALENDAR_SCOPE, EmulatorSettings
 from hybrid_calendar_google_emulator.state import EmulatorState
 
 
@@ -65,14 +65,14 @@ class RunningEmulator:
 def running_emulator(domain: str = "example.com", users: Sequence[str] = (),
                      *, host: str = "127.0.0.1", port: int = 0,
                      faults: dict[str, Any] | None = None,
-                     **settings: Any) -> Iterator[RunningEmulator]:
+                     **options: Any) -> Iterator[RunningEmulator]:
     """Start an emulator on loopback for the duration of the ``with`` block.
 
     :param faults: a control document applied before serving (see :mod:`.control`).
-    :param settings: any :class:`EmulatorSettings` field (``user_rpm``, ``sync_token_ttl``,
+    :param options: any :class:`EmulatorOptions` field (``user_rpm``, ``sync_token_ttl``,
         ``require_https``, ...); unknown names raise ``TypeError``.
     """
-    config = EmulatorSettings().merged({"domain": domain, "users": list(users), **settings})
+    config = EmulatorOptions().merged({"domain": domain, "users": list(users), **options})
     state = EmulatorState(config)
     if faults:
         state.control(faults)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hybrid_calendar_google_emulator.errors import bad_request
+from hybrid_calendar_google_emulator.api_errors import bad_request
 
 UTC = dt.UTC
 

@@ -7,14 +7,14 @@ import time
 import urllib.parse
 from typing import Any
 
-from hybrid_calendar_google_emulator.auth import (
+from hybrid_calendar_google_emulator.state import EmulatorState
+from hybrid_calendar_google_emulator.token_grants import (
     JWT_BEARER_GRANT,
     TokenError,
     check_claims,
     check_scopes,
     decode_assertion,
 )
-from hybrid_calendar_google_emulator.state import EmulatorState
 from hybrid_calendar_google_emulator.users import RequestRecord
 
 
@@ -36,8 +36,8 @@ def grant_token(state: EmulatorState, form: dict[str, str]) -> dict[str, Any]:
                              else "rate_limit_exceeded", injected.message)
         claims = decode_assertion(assertion, state.key)
         check_claims(claims, state.key, now=time.time(),
-                     max_lifetime=state.settings.max_assertion_lifetime,
-                     skew=state.settings.clock_skew)
+                     max_lifetime=state.options.max_assertion_lifetime,
+                     skew=state.options.clock_skew)
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise TokenError(401, "unauthorized_client",
@@ -50,9 +50,9 @@ def grant_token(state: EmulatorState, form: dict[str, str]) -> dict[str, Any]:
                              "Client is unauthorized to retrieve access tokens using this "
                              "method, or client not authorized for any of the scopes "
                              "requested.")
-        scopes = check_scopes(claims, frozenset(state.settings.delegated_scopes))
+        scopes = check_scopes(claims, frozenset(state.options.delegated_scopes))
         token, expires_in = state.tokens.issue(user.email, scopes,
-                                               state.settings.access_token_ttl)
+                                               state.options.access_token_ttl)
     return {"access_token": token, "expires_in": expires_in, "token_type": "Bearer"}
 
 

@@ -13,7 +13,6 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -33,9 +32,9 @@ async def open_gateway(config_path: str | None) -> AsyncIterator[Gateway]:
     No plugin start-up hooks run: the command must not start syncing or listening.
     """
     from hybrid_calendar.builder import opened_gateway
-    from hybrid_calendar.settings import load_settings
+    from hybrid_calendar.loading import load_config
 
-    config, pm = load_settings(Path(config_path) if config_path else None)
+    config, pm = load_config(config_path)
     async with opened_gateway(config, pm) as gateway:
         yield gateway
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Config, SettingSpec
+from hybrid_calendar.demo_setup import DemoPart, DemoSetup
 from hybrid_calendar.models import KmsStatus, WrappedKey
 from hybrid_calendar_kms.keyfile import KMS_NAME, LocalKeyring, check_permissions
 
@@ -34,12 +35,9 @@ def key_file(config: Config) -> Path:
 
 def keyring(gateway: Gateway) -> LocalKeyring:
     """This gateway's keyring, opened (and on the very first start created) on first use."""
-    ring = gateway.state.get(STATE_KEY)
-    if ring is None:
-        ring = LocalKeyring.open(key_file(gateway.config), create=True)
-        gateway.state[STATE_KEY] = ring
-    assert isinstance(ring, LocalKeyring)
-    return ring
+    return gateway.state.get_or_create(
+        STATE_KEY, LocalKeyring,
+        lambda: LocalKeyring.open(key_file(gateway.config), create=True))
 
 
 def viable(config: Config) -> None:
@@ -58,6 +56,12 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
     register(SettingSpec(SECTION, "key_file", str, "",
                          help="Key file of the local KMS (created 0600 on first start); "
                               "empty means <gateway.data_dir>/kms-local.json."))
+
+
+@hookimpl
+def prepare_demo(demo: DemoSetup) -> DemoPart:
+    """Keep the demo's key-encryption keys in ``<demo data dir>/kms-keys.json``."""
+    return DemoPart(settings={SECTION: {"key_file": str(demo.data_dir / "kms-keys.json")}})
 
 
 @hookimpl

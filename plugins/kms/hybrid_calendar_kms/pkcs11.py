@@ -44,11 +44,8 @@ def make_keyring(config: Config) -> HsmKeyring:
 
 def keyring(gateway: Gateway) -> HsmKeyring:
     """This gateway's keyring (built on first use)."""
-    ring = gateway.state.get(STATE_KEY)
-    if ring is None:
-        ring = gateway.state[STATE_KEY] = make_keyring(gateway.config)
-    assert isinstance(ring, HsmKeyring)
-    return ring
+    return gateway.state.get_or_create(STATE_KEY, HsmKeyring,
+                                       lambda: make_keyring(gateway.config))
 
 
 def viable(config: Config) -> None:
@@ -81,8 +78,8 @@ async def startup(gateway: Gateway) -> None:
 @hookimpl
 def shutdown(gateway: Gateway) -> None:
     """Close the token session."""
-    ring = gateway.state.pop(STATE_KEY, None)
-    if isinstance(ring, HsmKeyring):
+    ring = gateway.state.pop(STATE_KEY, HsmKeyring)
+    if ring is not None:
         ring.close()
 
 

@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from hybrid_calendar_google_emulator.settings import GOOGLE_TOKEN_AUDIENCE
+from hybrid_calendar_google_emulator.options import GOOGLE_TOKEN_AUDIENCE
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

@@ -1,4 +1,9 @@
-"""Loading configuration together with the plugins that declare part of it."""
+"""Loading the configuration together with the plugins that declare its settings.
+
+:func:`load_config` is the one entry point: the CLI, the server, the demo and tests call it
+to get the validated :class:`~hybrid_calendar.config.Config` and the plugin manager built
+from its ``[plugins]`` section.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.plugins import get_plugin_manager
 
 
-def load_settings(path: Path | None = None, *,
+def load_config(path: str | Path | None = None, *,
                   overrides: dict[str, dict[str, Any]] | None = None,
                   environ: dict[str, str] | None = None,
                   ) -> tuple[Config, pluggy.PluginManager]:
@@ -22,7 +27,13 @@ def load_settings(path: Path | None = None, *,
 
     The ``[plugins]`` section is read first (it decides which plugins declare the rest of
     the settings), then the full configuration is validated against every declared key.
+
+    :param path: a TOML file (``None`` or ``""``: environment and defaults only).
+    :param overrides: values that win over the file's, by section (tests, the demo).
+    :param environ: the environment to read (default: ``os.environ``).
+    :raises ConfigError: naming the key that is wrong.
     """
+    path = Path(path) if path else None
     environ = dict(os.environ) if environ is None else environ
     file_values = config_module.read_file(path) if path else {}
     for section, values in (overrides or {}).items():

@@ -1,4 +1,4 @@
-"""Emulator settings: the knobs of the Google API emulator, with Google's documented defaults."""
+"""Emulator options: the knobs of the Google API emulator, with Google's documented defaults."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ DEFAULT_DELEGATED_SCOPES: tuple[str, ...] = (
 
 
 @dataclass
-class EmulatorSettings:
+class EmulatorOptions:
     """Everything configurable about one emulator instance.
 
     Defaults follow Google's documented behaviour; where Google documents nothing the value
@@ -83,7 +83,7 @@ class EmulatorSettings:
     public_base_url: str | None = None
     """Base URL written into ``resourceUri`` and the key's ``token_uri``; default: the bound one."""
 
-    def merged(self, overrides: dict[str, Any]) -> EmulatorSettings:
+    def merged(self, overrides: dict[str, Any]) -> EmulatorOptions:
         """A copy with ``overrides`` applied; unknown names raise ``TypeError`` naming them."""
         known = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - known)

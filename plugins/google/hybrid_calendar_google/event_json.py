@@ -1,7 +1,9 @@
 """Google Calendar event resources (JSON) to core :class:`CalendarEvent` objects.
 
-Pure functions, no I/O: the ``parse-join`` command uses them, and the Google provider
-plugin may reuse :func:`event_from_google` for ``events.list`` items. Field names follow
+Pure functions, no I/O: the provider converts every ``events.list``/``events.get`` item
+with :func:`event_from_google` (:mod:`.sync`, :mod:`.invites`), and so does the
+``parse-join`` command (:mod:`.parse_join`). The core only ever sees the resulting
+:class:`CalendarEvent`. Field names follow
 the Calendar API v3 ``Event`` resource; missing fields get the model's defaults and
 fields of the wrong type are ignored rather than trusted.
 """

@@ -3,6 +3,10 @@
 Reads one event resource from stdin and prints one JSON object (or ``null``); with
 ``--jsonl`` reads one event per line and prints one result per line. A line that is not
 an event prints ``{"error": ..., "line": N}`` and the command goes on with the next one.
+
+It belongs to the Google plugin because its input is Google's ``Event`` resource; the
+detection itself is the core's provider-neutral :func:`hybrid_calendar.join_info.detect`
+on the converted :class:`~hybrid_calendar.models.CalendarEvent`.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from typing import Any, TextIO
 
 from hybrid_calendar.join_info.detect import detect
 from hybrid_calendar.join_info.dial import DialRule, parse_rules
-from hybrid_calendar.join_info.google_event import EventFormatError, event_from_google
 from hybrid_calendar.models import JoinInfo
+from hybrid_calendar_google.event_json import EventFormatError, event_from_google
 
 
 def join_to_json(join: JoinInfo | None) -> dict[str, Any] | None:

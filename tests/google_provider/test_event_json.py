@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hybrid_calendar.join_info.google_event import EventFormatError, event_from_google
+from hybrid_calendar.join_info import detect
+from hybrid_calendar_google.event_json import EventFormatError, event_from_google
 
 RESOURCE = {
     "kind": "calendar#event", "etag": "\"3187221858184000\"",
@@ -106,3 +109,21 @@ def test_wrong_types_are_ignored() -> None:
 def test_not_an_event(resource: object) -> None:
     with pytest.raises(EventFormatError):
         event_from_google(resource)
+
+
+@settings(max_examples=100, deadline=timedelta(seconds=2))
+@given(resource=st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "start", "end", "description", "location", "conferenceData",
+                         "entryPoints", "uri", "hangoutLink", "attendees", "email",
+                         "dateTime", "date", "extendedProperties", "private"]),
+        inner, max_size=6),
+    max_leaves=20))
+def test_google_event_conversion_never_crashes(resource: object) -> None:
+    try:
+        converted = event_from_google(resource)
+    except EventFormatError:
+        return
+    found = detect(converted)  # the core's detector copes with whatever came through
+    assert found is None or found.source in ("conference", "location", "body")

@@ -1,0 +1,203 @@
+"""The notification outbox on SQLite: Join buttons, presence and list changes, per-sink state.
+
+Rows of ``scheduled_notifications`` are notifications (payload sealed under the user's
+data key); ``notification_deliveries`` holds each sink's attempts and reason (sealed too:
+a remote's error text may quote an address). Deleting a notification deletes its
+per-sink rows (``ON DELETE CASCADE``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from hybrid_calendar.models import (
+    DeliveryState,
+    NotificationKind,
+    ScheduledNotification,
+    SinkDelivery,
+    User,
+)
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import Sealer
+from hybrid_calendar.store.codec import USER_COLUMNS
+from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
+
+_TABLE = "scheduled_notifications"
+_INSERT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, "
+           "kind, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ")
+
+
+class SqliteOutbox(SqliteConnection):
+    """Scheduled and immediate notifications with their per-sink delivery state."""
+
+    async def schedule(self, user: User, items: Sequence[ScheduledNotification],
+                       *, replace_for_events: Sequence[str] = ()) -> None:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        rows = [_row(sealer, user, item, item.due_at) for item in items]
+        keys = {item.key for item in items}
+
+        def work() -> None:
+            with transaction(self._conn_or_fail()) as conn:
+                for event_id in replace_for_events:
+                    for (key,) in conn.execute(
+                            f"SELECT key FROM {_TABLE} WHERE user_id=? AND event_id=? AND "
+                            "state='pending'", (user.id, event_id)).fetchall():
+                        if key not in keys:
+                            conn.execute(f"DELETE FROM {_TABLE} WHERE key=?", (key,))
+                conn.executemany(
+                    _INSERT + "ON CONFLICT(key) DO UPDATE SET due_at=excluded.due_at, "
+                    "end_at=excluded.end_at, payload=excluded.payload WHERE state='pending'",
+                    rows)
+        await self._run(work)
+
+    async def enqueue_notification(self, user: User, item: ScheduledNotification, *,
+                                   supersede: bool = False,
+                                   next_attempt_at: datetime | None = None) -> bool:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        row = _row(sealer, user, item, next_attempt_at or item.due_at)
+
+        def work() -> bool:
+            with transaction(self._conn_or_fail()) as conn:
+                if supersede:
+                    conn.execute(f"DELETE FROM {_TABLE} WHERE user_id=? AND kind=? AND "
+                                 "state='pending' AND key<>?",
+                                 (user.id, str(item.kind), item.key))
+                return bool(conn.execute(_INSERT + "ON CONFLICT(key) DO NOTHING",
+                                         row).rowcount)
+        return bool(await self._run(work))
+
+    async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                *, limit: int = 100, lease_seconds: float = 120.0
+                                ) -> list[tuple[User, ScheduledNotification]]:
+        """Claim pending notifications of ``kinds`` whose next attempt is due and whose
+        meeting (if any) has not ended: their next attempt moves ``lease_seconds`` ahead,
+        so another worker or process does not take them meanwhile."""
+        return await self._claim(
+            "n.next_attempt_at <= ? AND (n.end_at IS NULL OR n.end_at > ?)", (ts(now), ts(now)),
+            kinds, limit, now.timestamp() + lease_seconds)
+
+    async def ended_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                  *, limit: int = 100
+                                  ) -> list[tuple[User, ScheduledNotification]]:
+        return await self._claim("n.end_at IS NOT NULL AND n.end_at <= ?", (ts(now),),
+                                 kinds, limit, None)
+
+    async def _claim(self, condition: str, params: tuple[Any, ...],
+                     kinds: Collection[NotificationKind], limit: int, lease_until: float | None
+                     ) -> list[tuple[User, ScheduledNotification]]:
+        """Pending notifications of ``kinds`` meeting ``condition``, with their users and
+        deliveries; their next attempt moves to ``lease_until`` when given."""
+        if not kinds:
+            return []
+        marks = ", ".join("?" for _ in kinds)
+        user_columns = ", ".join(f"u.{c} AS u_{c}" for c in USER_COLUMNS)
+
+        def work() -> list[dict[str, Any]]:
+            with transaction(self._conn_or_fail()) as conn:
+                cursor = conn.execute(
+                    f"SELECT n.*, {user_columns} FROM {_TABLE} n JOIN users u ON "
+                    f"u.id = n.user_id WHERE n.state='pending' AND n.kind IN ({marks}) AND "
+                    f"{condition} ORDER BY n.next_attempt_at LIMIT ?",
+                    (*map(str, kinds), *params, limit))
+                names = [d[0] for d in cursor.description]
+                rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+                if lease_until is not None:
+                    conn.executemany(f"UPDATE {_TABLE} SET next_attempt_at=? WHERE key=?",
+                                     [(lease_until, r["key"]) for r in rows])
+                for row in rows:
+                    row["deliveries"] = _delivery_rows(conn, row["key"])
+            return rows
+        result = []
+        for row in await self._run(work):
+            org_sealer = await self.cipher.sealer(row["u_org_id"], None)
+            user = codec.row_to_user(org_sealer, {c: row["u_" + c] for c in USER_COLUMNS})
+            sealer = await self.cipher.sealer(user.org_id, user.id)
+            result.append((user, _notification(sealer, row)))
+        return result
+
+    async def record_deliveries(self, user: User, key: str, deliveries: Sequence[SinkDelivery],
+                                state: DeliveryState, next_attempt_at: datetime | None,
+                                at: datetime) -> None:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        rows = [(key, d.sink, str(d.state), d.attempts,
+                 None if d.reason is None else sealer.seal(
+                     d.reason, table="notification_deliveries", row_id=f"{key}|{d.sink}",
+                     column="reason"),
+                 ts(d.next_attempt_at), ts(d.updated_at or at)) for d in deliveries]
+        sent_at = ts(at) if state is DeliveryState.DELIVERED else None
+
+        def work() -> None:
+            with transaction(self._conn_or_fail()) as conn:
+                if not conn.execute(f"SELECT 1 FROM {_TABLE} WHERE key=?", (key,)).fetchone():
+                    return  # superseded or forgotten meanwhile
+                conn.executemany(
+                    "INSERT INTO notification_deliveries (key, sink, state, attempts, reason,"
+                    " next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
+                    "(key, sink) DO UPDATE SET state=excluded.state, attempts=excluded."
+                    "attempts, reason=excluded.reason, next_attempt_at=excluded."
+                    "next_attempt_at, updated_at=excluded.updated_at", rows)
+                conn.execute(f"UPDATE {_TABLE} SET state=?, next_attempt_at=?, "
+                             "sent_at=COALESCE(sent_at, ?) WHERE key=?",
+                             (str(state), ts(next_attempt_at) if next_attempt_at else None,
+                              sent_at, key))
+        await self._run(work)
+
+    async def list_notifications(self, user: User, *, state: DeliveryState | None = None,
+                                 kind: NotificationKind | None = None
+                                 ) -> list[ScheduledNotification]:
+        clauses, params = ["user_id = ?"], [user.id]
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(str(state))
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(str(kind))
+
+        def work() -> list[dict[str, Any]]:
+            cursor = self.execute(f"SELECT * FROM {_TABLE} WHERE {' AND '.join(clauses)} "
+                                  "ORDER BY due_at, key", tuple(params))
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+            for row in rows:
+                row["deliveries"] = _delivery_rows(self._conn_or_fail(), row["key"])
+            return rows
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        return [_notification(sealer, row) for row in await self._run(work)]
+
+
+def _row(sealer: Sealer, user: User, item: ScheduledNotification, next_at: datetime
+         ) -> tuple[Any, ...]:
+    payload = sealer.seal(json.dumps(dict(item.payload)), table=_TABLE, row_id=item.key,
+                          column="payload")
+    return (item.key, user.id, item.event_id, ts(item.due_at), ts(item.start), ts(item.end),
+            payload, str(item.kind), ts(next_at))
+
+
+def _delivery_rows(conn: Any, key: str) -> list[tuple[Any, ...]]:
+    return list(conn.execute("SELECT sink, state, attempts, reason, next_attempt_at, "
+                             "updated_at FROM notification_deliveries WHERE key=? "
+                             "ORDER BY sink", (key,)).fetchall())
+
+
+def _notification(sealer: Sealer, row: Mapping[str, Any]) -> ScheduledNotification:
+    key = row["key"]
+    deliveries = {
+        sink: SinkDelivery(
+            sink=sink, state=DeliveryState(state), attempts=attempts,
+            reason=None if reason is None else sealer.open(
+                reason, table="notification_deliveries", row_id=f"{key}|{sink}",
+                column="reason"),
+            next_attempt_at=dt(next_at), updated_at=dt(updated))
+        for sink, state, attempts, reason, next_at, updated in row["deliveries"]}
+    due = dt(row["due_at"])
+    assert due is not None
+    return ScheduledNotification(
+        key=key, user_id=row["user_id"], event_id=row["event_id"], due_at=due,
+        start=dt(row["start_at"]), end=dt(row["end_at"]),
+        payload=json.loads(sealer.open(row["payload"], table=_TABLE, row_id=key,
+                                       column="payload")),
+        sent_at=dt(row["sent_at"]), kind=NotificationKind(row["kind"]),
+        state=DeliveryState(row["state"]), deliveries=deliveries)

@@ -1,0 +1,238 @@
+"""``/v1/meetings`` and ``/v1/meetingPreferences/personalMeetingRoom``.
+
+Scopes: ``meeting:schedules_read|write`` act for the caller, ``meeting:admin_schedule_*``
+also for anyone named by ``hostEmail`` (developer.webex.com Meetings API Scopes).
+``hostEmail`` from a token without admin scopes is ignored (Webex: "only used if the user or
+application calling the API has the admin-level scopes"), or refused with 403 when the
+``host_email_without_admin`` setting says ``forbid``. Lists default to the series
+(``meetingType=meetingSeries``); ``meetingType=scheduledMeeting`` (or ``meetingSeriesId``)
+lists scheduled meetings, each with id ``<seriesId>_<start UTC>``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar_webex_emulator import meetings_model as model
+from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
+from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
+from hybrid_calendar_webex_emulator.paging import page
+from hybrid_calendar_webex_emulator.timeutil import parse
+from hybrid_calendar_webex_emulator.webhooks import fire
+
+if TYPE_CHECKING:
+    from hybrid_calendar_webex_emulator.state import WebexState
+
+READ = ("meeting:schedules_read", "meeting:admin_schedule_read")
+WRITE = ("meeting:schedules_write", "meeting:admin_schedule_write")
+ADMIN_READ = ("meeting:admin_schedule_read", "meeting:admin_schedule_write")
+ADMIN_WRITE = ("meeting:admin_schedule_write",)
+PREFERENCES = ("meeting:preferences_read", "meeting:admin_preferences_read")
+
+
+def _host(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[str, Any]:
+    """The person the call acts for (``hostEmail``/``userEmail`` honoured for admins)."""
+    own = call.state.people[call.grant.person_id]
+    if email is None or email.lower() in own["emails"]:
+        return own
+    if not call.has_scope(*admin_scopes):
+        if call.state.settings.host_email_without_admin == "forbid":
+            raise forbidden("hostEmail requires admin-level scopes.")
+        return own
+    person = call.state.person_by_email(email)
+    if person is None or person["type"] != "person":
+        raise not_found(f"No user found with email {email}.")
+    return person
+
+
+def _public(meeting: dict[str, Any], now: datetime) -> dict[str, Any]:
+    shown = {k: v for k, v in meeting.items() if not k.startswith("_")}
+    shown["state"] = model.series_state(meeting, now)
+    return shown
+
+
+def fire_meeting_event(state: WebexState, meeting: dict[str, Any], event: str,
+                       actor_id: str) -> int:
+    """Fire a ``meetings`` webhook event (``created``, ``updated``, ``deleted``,
+    ``started``, ``ended``) to the host's and the organisation's webhooks."""
+    data = {"id": meeting["id"], "meetingSeriesId": meeting["id"],
+            "meetingType": "meetingSeries", "scheduledType": meeting["scheduledType"],
+            "hostUserId": meeting["hostUserId"], "hostEmail": meeting["hostEmail"],
+            "orgId": state.org_id}
+    return fire(state, "meetings", event, data, actor_id, {meeting["hostUserId"]},
+                org_wide=True)
+
+
+def _event(call: Call, meeting: dict[str, Any], event: str) -> None:
+    fire_meeting_event(call.state, meeting, event, call.grant.person_id)
+
+
+def _record_emails(call: Call, meeting: dict[str, Any], kind: str, send: bool) -> None:
+    if send:
+        for invitee in meeting.get("_invitees", []):
+            call.state.sent_emails.append({"meetingId": meeting["id"], "kind": kind,
+                                           "to": str(invitee["email"]).lower()})
+
+
+def create(call: Call) -> dict[str, Any]:
+    """``POST /meetings``."""
+    body = call.json_body()
+    host = _host(call, body.get("hostEmail"), ADMIN_WRITE)
+    now = call.state.clock.now()
+    start, end = model.validate(body, now)
+    if body.get("scheduledType") == "personalRoomMeeting" and "_pmr" not in host:
+        raise bad_request("The host has no Personal Room.")
+    meeting = model.build(call.state, body, host, start, end)
+    call.state.meetings[meeting["id"]] = meeting
+    _record_emails(call, meeting, "invitation", body.get("sendEmail", True) is not False)
+    _event(call, meeting, "created")
+    return _public(meeting, now)
+
+
+def _find(call: Call, admin_scopes: tuple[str, ...]) -> tuple[dict[str, Any], datetime | None]:
+    """The series and, for a scheduled meeting id, its start."""
+    meeting_id = call.path_params["meetingId"]
+    series_id, _, stamp = meeting_id.partition("_")
+    meeting = call.state.meetings.get(series_id)
+    if meeting is None:
+        raise not_found()
+    own = meeting["hostUserId"] == call.grant.person_id
+    if not own and not call.has_scope(*admin_scopes):
+        raise not_found()
+    if not stamp:
+        return meeting, None
+    try:
+        start = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError as err:
+        raise not_found() from err
+    if not model.occurrence_starts(meeting, start, start + timedelta(seconds=1)) or \
+            model.occurrence_id(series_id, start) != meeting_id:
+        raise not_found()
+    return meeting, start
+
+
+def get(call: Call) -> dict[str, Any]:
+    """``GET /meetings/{meetingId}`` (series or scheduled meeting)."""
+    meeting, start = _find(call, ADMIN_READ)
+    now = call.state.clock.now()
+    return _public(meeting, now) if start is None else model.occurrence(meeting, start, now)
+
+
+def _update(call: Call, merge: bool) -> dict[str, Any]:
+    meeting, start = _find(call, ADMIN_WRITE)
+    if start is not None:
+        raise bad_request("The emulator updates meeting series only, not a single "
+                          "scheduled meeting.")
+    body = call.json_body()
+    if merge:
+        current = {k: v for k, v in meeting.items() if not k.startswith("_")}
+        current["invitees"] = meeting.get("_invitees", [])
+        body = {**current, **body}
+    now = call.state.clock.now()
+    changed_start = body.get("start") != meeting["start"]
+    new_start, new_end = model.validate(body, now, check_past=changed_start)
+    host = call.state.people[meeting["hostUserId"]]
+    if body.get("scheduledType", "meeting") != meeting["scheduledType"]:
+        raise bad_request("scheduledType cannot be changed.")
+    updated = model.build(call.state, body, host, new_start, new_end, existing=meeting)
+    call.state.meetings[meeting["id"]] = updated
+    _record_emails(call, updated, "update", body.get("sendEmail", True) is not False)
+    _event(call, updated, "updated")
+    return _public(updated, now)
+
+
+def put(call: Call) -> dict[str, Any]:
+    """``PUT /meetings/{meetingId}``: the whole meeting (title, start, end required)."""
+    return _update(call, merge=False)
+
+
+def patch(call: Call) -> dict[str, Any]:
+    """``PATCH /meetings/{meetingId}``: only the fields given."""
+    return _update(call, merge=True)
+
+
+def delete(call: Call) -> None:
+    """``DELETE /meetings/{meetingId}``: 204 (a scheduled meeting id cancels that one)."""
+    meeting, start = _find(call, ADMIN_WRITE)
+    if start is None:
+        del call.state.meetings[meeting["id"]]
+    else:
+        meeting["_exdates"].append(model.occurrence_id(meeting["id"], start))
+    _record_emails(call, meeting, "cancellation", call.bool_param("sendEmail") is not False)
+    _event(call, meeting, "deleted")
+
+
+def list_meetings(call: Call) -> Any:
+    """``GET /meetings`` with Webex's filters."""
+    state = call.state
+    now = state.clock.now()
+    host = _host(call, call.param("hostEmail"), ADMIN_READ)
+    exclusive = [n for n in ("meetingNumber", "webLink", "roomId") if call.param(n)]
+    if len(exclusive) > 1:
+        raise bad_request("meetingNumber, webLink and roomId are mutually exclusive.")
+    mine = [m for m in state.meetings.values() if m["hostUserId"] == host["id"]]
+    if exclusive:
+        name = exclusive[0]
+        return page(call, [_public(m, now) for m in mine if m.get(name) == call.param(name)],
+                    10, 100)
+    start = parse(call.param("from"), "from") if call.param("from") else now
+    end = (parse(call.param("to"), "to") if call.param("to")
+           else start + timedelta(days=state.settings.meetings_default_window_days))
+    if end < start:
+        raise bad_request("to cannot be before from.")
+    series_id = call.param("meetingSeriesId")
+    kind = call.param("meetingType") or ("scheduledMeeting" if series_id else "meetingSeries")
+    if kind not in ("meetingSeries", "scheduledMeeting", "meeting"):
+        raise bad_request(f"Invalid meetingType: {kind}.")
+    tag = call.param("integrationTag")
+    candidates = [m for m in mine
+                  if (series_id is None or m["id"] == series_id)
+                  and (tag is None or tag in m.get("integrationTags", []))
+                  and call.param("scheduledType") in (None, m["scheduledType"])]
+    items: list[dict[str, Any]] = []
+    for meeting in candidates:
+        starts = model.occurrence_starts(meeting, start, end)
+        if kind == "meetingSeries" and starts:
+            items.append(_public(meeting, now))
+        elif kind == "scheduledMeeting":
+            items.extend(model.occurrence(meeting, s, now) for s in starts)
+    wanted_state = call.param("state")
+    items = [i for i in items if wanted_state in (None, i["state"])]
+    items.sort(key=lambda i: (parse(i["start"], "start"), i["id"]))
+    return page(call, items, 10, 100)
+
+
+def personal_room(call: Call) -> dict[str, Any]:
+    """``GET /meetingPreferences/personalMeetingRoom?userEmail=``."""
+    person = _host(call, call.param("userEmail"), ("meeting:admin_preferences_read",))
+    if "_pmr" not in person:
+        raise not_found()
+    return dict(person["_pmr"])
+
+
+def invitees(call: Call) -> Any:
+    """``GET /meetingInvitees?meetingId=``: the invitees given at create/update."""
+    meeting_id = call.param("meetingId")
+    if meeting_id is None:
+        raise bad_request("meetingId is required.")
+    call.path_params["meetingId"] = meeting_id
+    meeting, _ = _find(call, ADMIN_READ)
+    items = [{"id": f"{meeting['id']}_{index}", "email": i["email"],
+              "displayName": i.get("displayName", i["email"]),
+              "coHost": bool(i.get("coHost", False)), "meetingId": meeting["id"],
+              "panelist": bool(i.get("panelist", False))}
+             for index, i in enumerate(meeting.get("_invitees", []))]
+    return page(call, items, 100, 100)
+
+
+ROUTES: list[Route] = [
+    route("POST", "/v1/meetings", WRITE, create),
+    route("GET", "/v1/meetings", READ, list_meetings),
+    route("GET", "/v1/meetings/{meetingId}", READ, get),
+    route("PUT", "/v1/meetings/{meetingId}", WRITE, put),
+    route("PATCH", "/v1/meetings/{meetingId}", WRITE, patch),
+    route("DELETE", "/v1/meetings/{meetingId}", WRITE, delete),
+    route("GET", "/v1/meetingInvitees", READ, invitees),
+    route("GET", "/v1/meetingPreferences/personalMeetingRoom", PREFERENCES, personal_room),
+]

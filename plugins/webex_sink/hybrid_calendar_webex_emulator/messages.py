@@ -1,0 +1,213 @@
+"""Messages (``/v1/messages``) and card submissions (``/v1/attachment/actions``).
+
+developer.webex.com/docs/api/v1/messages: exactly one of ``roomId``, ``toPersonId``,
+``toPersonEmail`` (the last two post into the 1:1 space, created on first use); ``text``
+and ``markdown`` at most 7439 bytes; ``attachments``: one Adaptive Card
+(``contentType: application/vnd.microsoft.card.adaptive``, ``content.type:
+AdaptiveCard``). A markdown message comes back with ``markdown``, a plain ``text`` and a
+rendered ``html``. Only the sender (or a moderator) deletes a message. Every message stays
+recorded: :meth:`WebexState.received_messages` reads what each person received.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
+from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
+from hybrid_calendar_webex_emulator.paging import page
+from hybrid_calendar_webex_emulator.rooms import add_member, members, new_room, visible_room
+from hybrid_calendar_webex_emulator.timeutil import iso
+from hybrid_calendar_webex_emulator.webhooks import fire
+
+READ = ("spark:messages_read",)
+WRITE = ("spark:messages_write",)
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_BYTES = 7439
+
+
+def public_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A message as the API shows it."""
+    return {k: v for k, v in message.items() if not k.startswith("_")}
+
+
+def render_markdown(markdown: str) -> tuple[str, str]:
+    """``(plain text, html)`` of Webex markdown (bold, italics, code, links, line breaks)."""
+    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", markdown)
+    text = re.sub(r"(\*\*|__|\*|_|`)(.+?)\1", r"\2", text)
+    escaped = html.escape(markdown, quote=False)
+    rendered = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', escaped)
+    rendered = re.sub(r"(\*\*|__)(.+?)\1", r"<strong>\2</strong>", rendered)
+    rendered = re.sub(r"(\*|_)(.+?)\1", r"<em>\2</em>", rendered)
+    rendered = re.sub(r"`(.+?)`", r"<code>\1</code>", rendered)
+    return text, "<p>" + rendered.replace("\n", "<br/>") + "</p>"
+
+
+def _check_attachments(attachments: object) -> list[dict[str, Any]]:
+    if not isinstance(attachments, list) or len(attachments) != 1:
+        raise bad_request("Only one attachment per message is supported.")
+    card = attachments[0]
+    if not isinstance(card, dict) or card.get("contentType") != CARD_TYPE:
+        raise bad_request(f"attachments[0].contentType must be {CARD_TYPE}.")
+    content = card.get("content")
+    if not isinstance(content, dict) or content.get("type") != "AdaptiveCard":
+        raise bad_request("attachments[0].content must be an Adaptive Card.")
+    return [card]
+
+
+def _direct_room(call: Call, recipient: dict[str, Any]) -> dict[str, Any]:
+    sender = call.grant.person_id
+    for room in call.state.rooms.values():
+        if room["type"] == "direct" and members(call.state, room["id"]) == {
+                sender, recipient["id"]}:
+            return room
+    room = new_room(call.state, recipient["displayName"], sender, kind="direct")
+    add_member(call.state, room["id"], recipient["id"], sender)
+    return room
+
+
+def create(call: Call) -> dict[str, Any]:
+    """``POST /messages``."""
+    body = call.json_body()
+    targets = [k for k in ("roomId", "toPersonId", "toPersonEmail") if body.get(k)]
+    if len(targets) != 1:
+        raise bad_request("Exactly one of roomId, toPersonId or toPersonEmail is required.")
+    if not any(body.get(k) for k in ("text", "markdown", "files", "attachments")):
+        raise bad_request("text, markdown, files or attachments is required.")
+    for name in ("text", "markdown"):
+        if body.get(name) is not None and (not isinstance(body[name], str)
+                                           or len(body[name].encode()) > MAX_BYTES):
+            raise bad_request(f"{name} must be a string of at most {MAX_BYTES} bytes.")
+    state = call.state
+    recipient: dict[str, Any] | None = None
+    if targets[0] == "roomId":
+        room = visible_room(call, body["roomId"])
+    else:
+        recipient = (state.people.get(body["toPersonId"]) if targets[0] == "toPersonId"
+                     else state.person_by_email(str(body["toPersonEmail"])))
+        if recipient is None:
+            raise not_found("The person could not be found.")
+        room = _direct_room(call, recipient)
+    sender = state.people[call.grant.person_id]
+    message: dict[str, Any] = {
+        "id": state.ids.webex_id("MESSAGE"), "roomId": room["id"], "roomType": room["type"],
+        "personId": sender["id"], "personEmail": sender["emails"][0],
+        "created": iso(state.clock.now())}
+    if recipient is not None:
+        message.update({"toPersonId": recipient["id"],
+                        "toPersonEmail": recipient["emails"][0]})
+    if body.get("markdown"):
+        plain, rendered = render_markdown(body["markdown"])
+        message.update({"text": body.get("text") or plain, "markdown": body["markdown"],
+                        "html": rendered})
+    elif body.get("text"):
+        message["text"] = body["text"]
+    if body.get("files"):
+        message["files"] = list(body["files"])
+    if body.get("attachments"):
+        message["attachments"] = _check_attachments(body["attachments"])
+    if body.get("parentId"):
+        message["parentId"] = body["parentId"]
+    state.messages[message["id"]] = message
+    room["lastActivity"] = message["created"]
+    data = {k: message[k] for k in ("id", "roomId", "roomType", "personId", "personEmail",
+                                    "created")}
+    fire(state, "messages", "created", data, sender["id"], members(state, room["id"]))
+    return public_message(message)
+
+
+def _visible(call: Call, message_id: str) -> dict[str, Any]:
+    message = call.state.messages.get(message_id)
+    if message is None:
+        raise not_found()
+    visible_room(call, message["roomId"])
+    return message
+
+
+def get(call: Call) -> dict[str, Any]:
+    """``GET /messages/{messageId}``."""
+    return public_message(_visible(call, call.path_params["messageId"]))
+
+
+def list_messages(call: Call) -> Any:
+    """``GET /messages?roomId=`` newest first (``before``, ``beforeMessage``, ``max``)."""
+    room = visible_room(call, call.param("roomId"))
+    items = sorted((m for m in call.state.messages.values() if m["roomId"] == room["id"]),
+                   key=lambda m: m["created"], reverse=True)
+    if call.param("before"):
+        items = [m for m in items if m["created"] < str(call.param("before"))]
+    before_message = call.param("beforeMessage")
+    if before_message:
+        anchor = _visible(call, before_message)
+        items = [m for m in items if m["created"] < anchor["created"]]
+    return page(call, [public_message(m) for m in items], 50, 100)
+
+
+def list_direct(call: Call) -> Any:
+    """``GET /messages/direct?personId=|personEmail=``: the 1:1 space's messages."""
+    other = (call.state.people.get(call.param("personId") or "")
+             or call.state.person_by_email(call.param("personEmail") or ""))
+    if other is None:
+        raise bad_request("personId or personEmail is required.")
+    wanted = {call.grant.person_id, other["id"]}
+    rooms = {r["id"] for r in call.state.rooms.values()
+             if r["type"] == "direct" and members(call.state, r["id"]) == wanted}
+    items = sorted((m for m in call.state.messages.values() if m["roomId"] in rooms),
+                   key=lambda m: m["created"], reverse=True)
+    return page(call, [public_message(m) for m in items], 50, 100)
+
+
+def delete(call: Call) -> None:
+    """``DELETE /messages/{messageId}``: 204; only the sender or a moderator."""
+    message = _visible(call, call.path_params["messageId"])
+    moderator = any(m["roomId"] == message["roomId"] and m["personId"] == call.grant.person_id
+                    and m["isModerator"] for m in call.state.memberships.values())
+    if message["personId"] != call.grant.person_id and not moderator:
+        raise forbidden("Only the sender or a moderator can delete a message.")
+    del call.state.messages[message["id"]]
+    fire(call.state, "messages", "deleted", {"id": message["id"], "roomId": message["roomId"]},
+         call.grant.person_id, members(call.state, message["roomId"]))
+
+
+def submit_card(call: Call) -> dict[str, Any]:
+    """``POST /attachment/actions``: a card's ``Action.Submit`` (``type: submit``)."""
+    body = call.json_body()
+    if body.get("type") != "submit":
+        raise bad_request("type must be submit.")
+    message = _visible(call, str(body.get("messageId", "")))
+    if not message.get("attachments"):
+        raise bad_request("The message has no card.")
+    inputs = body.get("inputs", {})
+    if not isinstance(inputs, dict):
+        raise bad_request("inputs must be an object.")
+    state = call.state
+    action = {"id": state.ids.webex_id("ATTACHMENT_ACTION"), "type": "submit",
+              "messageId": message["id"], "inputs": inputs, "personId": call.grant.person_id,
+              "roomId": message["roomId"], "created": iso(state.clock.now())}
+    state.attachment_actions[action["id"]] = action
+    data = {k: v for k, v in action.items() if k != "inputs"}
+    fire(state, "attachmentActions", "created", data, call.grant.person_id,
+         members(state, message["roomId"]))
+    return dict(action)
+
+
+def get_action(call: Call) -> dict[str, Any]:
+    """``GET /attachment/actions/{id}``."""
+    action = call.state.attachment_actions.get(call.path_params["actionId"])
+    if action is None:
+        raise not_found()
+    visible_room(call, action["roomId"])
+    return dict(action)
+
+
+ROUTES: list[Route] = [
+    route("POST", "/v1/messages", WRITE, create),
+    route("GET", "/v1/messages", READ, list_messages),
+    route("GET", "/v1/messages/direct", READ, list_direct),
+    route("GET", "/v1/messages/{messageId}", READ, get),
+    route("DELETE", "/v1/messages/{messageId}", WRITE, delete),
+    route("POST", "/v1/attachment/actions", WRITE, submit_card),
+    route("GET", "/v1/attachment/actions/{actionId}", READ, get_action),
+]

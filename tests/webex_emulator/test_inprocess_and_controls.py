@@ -1,0 +1,108 @@
+"""The in-process app (ASGI), the control routes, Service App identity, invitees, xAPI Get."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from wxc_sdk.meetings import InviteeForCreateMeeting
+
+from hybrid_calendar_webex_emulator.app import create_app
+from hybrid_calendar_webex_emulator.settings import WebexEmulatorSettings
+from hybrid_calendar_webex_emulator.state import WebexState
+from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator
+from tests.webex_emulator.helpers import ALICE, BOB, Receiver, wxc, wxc_async
+
+
+def test_in_process_app_through_asgi_transport() -> None:
+    state = WebexState(WebexEmulatorSettings(users=[ALICE]))
+
+    async def scenario() -> dict[str, object]:
+        transport = httpx.ASGITransport(app=create_app(state))
+        async with httpx.AsyncClient(transport=transport, base_url="http://emu") as client:
+            answer = await client.get("/v1/people/me", headers={
+                "Authorization": f"Bearer {state.issue_token(ALICE)}"})
+            assert answer.headers["trackingid"].startswith("ROUTER_")
+            result: dict[str, object] = answer.json()
+            return result
+
+    try:
+        assert asyncio.run(scenario())["emails"] == [ALICE]
+    finally:
+        state.close()
+
+
+def test_control_routes(emu: RunningWebexEmulator, http: httpx.Client,
+                        receiver: Receiver) -> None:
+    token = http.post("/_emulator/tokens", json={"email": ALICE}).json()["access_token"]
+    assert wxc(emu, token).people.me().emails == [ALICE]
+    assert http.post("/_emulator/control", json={"expire_tokens": ALICE}).json()[
+        "expired_tokens"] >= 1
+    assert http.get("/v1/people/me", headers={
+        "Authorization": f"Bearer {token}"}).status_code == 401
+    http.post("/_emulator/control", json={"add_users": ["dave@example.com"],
+                                          "set_status": {"dave@example.com": "meeting"}})
+    assert emu.state.person("dave@example.com")["status"] == "meeting"
+    created = http.post("/_emulator/workspaces", json={
+        "displayName": "Board Room", "calendarEmail": "board@example.com"}).json()
+    assert created["workspace"]["calendar"] == {"type": "google",
+                                                "emailAddress": "board@example.com"}
+    assert created["device"]["workspaceId"] == created["workspace"]["id"]
+    assert http.put("/_emulator/devices/nope/connection",
+                    json={"connectionStatus": "disconnected"}).status_code == 404
+    assert http.put(f"/_emulator/devices/{created['device']['id']}/connection",
+                    json={"connectionStatus": "asleep"}).status_code == 400
+    bob_token = emu.token(BOB)
+    wxc(emu, bob_token).webhook.create(name="m", target_url=receiver.url,
+                                      resource="messages", event="created")
+    wxc(emu, emu.token(ALICE)).messages.create(to_person_email=BOB, text="hello")
+    emu.wait_for_webhooks()
+    deliveries = http.get("/_emulator/webhook-deliveries").json()["items"]
+    assert [d["status"] for d in deliveries] == [200]
+    received = http.get(f"/_emulator/people/{BOB}/messages").json()["items"]
+    assert [m["text"] for m in received] == ["hello"]
+
+
+def test_service_app_me_is_its_machine_account(emu: RunningWebexEmulator,
+                                               http: httpx.Client) -> None:
+    app = emu.state.create_service_app("Gateway")
+    emu.state.authorize_service_app(app.application_id)
+    tokens = http.post(f"/v1/applications/{app.application_id}/token",
+                       headers={"Authorization": f"Bearer {emu.admin_token}"},
+                       json={"clientId": app.client_id, "clientSecret": app.client_secret,
+                             "targetOrgId": emu.state.org_id}).json()
+    me = wxc(emu, tokens["access_token"]).people.me()
+    assert me.person_id == app.person_id and me.display_name == "Gateway"
+    assert me.person_type == "appuser"
+
+
+def test_invitees_and_async_meetings(emu: RunningWebexEmulator) -> None:
+    async def scenario() -> list[str]:
+        api = wxc_async(emu, emu.admin_token)
+        try:
+            meeting = await api.meetings.create(
+                title="Async", start="2100-01-01T10:00:00Z", end="2100-01-01T11:00:00Z",
+                host_email=ALICE, invitees=[InviteeForCreateMeeting(email=BOB, display_name="Bob")],
+                integration_tags=["gcal:async"])
+            found = [m async for m in api.meetings.list_gen(
+                integration_tag="gcal:async", host_email=ALICE, from_="2099-12-31T00:00:00Z",
+                to_="2100-01-02T00:00:00Z")]
+            assert [m.id for m in found] == [meeting.id]
+            invitees = [i async for i in api.meetings.invitees.list_gen(meeting.id)]
+            return [i.email for i in invitees]
+        finally:
+            await api.session.close()
+
+    assert asyncio.run(scenario()) == [BOB]
+
+
+def test_bookings_get_and_delete(emu: RunningWebexEmulator) -> None:
+    device_id = next(iter(emu.state.devices))
+    xapi = wxc(emu, emu.admin_token).xapi
+    booking = {"Id": "b1", "Title": "T", "Time": {"StartTime": "2100-01-01T10:00:00Z",
+                                                   "EndTime": "2100-01-01T10:30:00Z"}}
+    xapi.execute_command("Bookings.Put", device_id, body={"Booking": booking})
+    got = xapi.execute_command("Bookings.Get", device_id, arguments={"Id": "b1"})
+    assert got.result["Booking"]["Time"]["EndTime"] == "2100-01-01T10:30:00Z"
+    xapi.execute_command("Bookings.Delete", device_id, arguments={"Id": "b1"})
+    assert emu.state.device_bookings(device_id) == []

@@ -1,0 +1,204 @@
+"""Meetings: create/get/list/update/delete with Webex's validation, through both clients."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import webexpythonsdk
+from wxc_sdk.meetings import ScheduledType
+from wxc_sdk.rest import RestError
+
+from hybrid_calendar.clock import ManualClock
+from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
+from tests.webex_emulator.helpers import ALICE, BOB, Receiver, webexsdk, wxc
+
+NOW = datetime(2026, 12, 1, 8, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clocked() -> RunningWebexEmulator:
+    """An emulator whose clock stands at 2026-12-01 08:00:30 UTC."""
+    with running_webex_emulator(users=[ALICE, BOB], clock=ManualClock(NOW)) as emu:
+        yield emu
+
+
+def _body(**extra: object) -> dict[str, object]:
+    return {"title": "Design review", "start": "2026-12-01T10:00:00+01:00",
+            "end": "2026-12-01T11:00:00+01:00", "timezone": "Europe/Berlin",
+            "sendEmail": False, **extra}
+
+
+def test_create_get_list_with_wxc(clocked: RunningWebexEmulator) -> None:
+    api = wxc(clocked, clocked.admin_token)
+    created = api.meetings.create(
+        title="Design review", start="2026-12-01T10:00:00+01:00",
+        end="2026-12-01T11:00:00+01:00", timezone="Europe/Berlin", host_email=ALICE,
+        integration_tags=["gcal:abc"], send_email=False)
+    assert created.host_email == ALICE and created.meeting_type == "meetingSeries"
+    assert created.start == "2026-12-01T10:00:00+01:00"
+    assert created.meeting_number and created.web_link.startswith("https://example.webex.com/")
+    assert created.sip_address == f"{created.meeting_number}@example.webex.com"
+    assert created.password and created.telephony.access_code == created.meeting_number
+    assert api.meetings.get(created.id, host_email=ALICE).title == "Design review"
+    found = list(api.meetings.list(integration_tag="gcal:abc", host_email=ALICE,
+                                   from_="2026-12-01T00:00:00Z", to_="2026-12-02T00:00:00Z"))
+    assert [m.id for m in found] == [created.id]
+    assert not list(api.meetings.list(integration_tag="gcal:other", host_email=ALICE,
+                                      from_="2026-12-01T00:00:00Z"))
+    # Alice, not an admin, sees her own meeting without hostEmail
+    assert [m.id for m in wxc(clocked, clocked.token(ALICE)).meetings.list(
+        from_="2026-12-01T00:00:00Z")] == [created.id]
+
+
+def test_create_update_delete_with_webexpythonsdk(clocked: RunningWebexEmulator) -> None:
+    sdk = webexsdk(clocked, clocked.token(ALICE))
+    meeting = sdk.meetings.create(title="Standup", start="2026-12-01T09:00:00Z",
+                                  end="2026-12-01T09:30:00Z", sendEmail=False)
+    updated = sdk.meetings.update(meeting.id, title="Standup 2", password=meeting.password,
+                                  start="2026-12-01T09:00:00Z", end="2026-12-01T09:45:00Z")
+    assert updated.title == "Standup 2" and updated.end == "2026-12-01T09:45:00Z"
+    sdk.meetings.delete(meeting.id)
+    with pytest.raises(webexpythonsdk.ApiError) as caught:
+        sdk.meetings.get(meeting.id)
+    assert caught.value.status_code == 404
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"start": "2026-12-01T07:59:00Z", "end": "2026-12-01T09:00:00Z"}, "before current"),
+    ({"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T09:05:00Z"}, "at least 10 minutes"),
+    ({"start": "2026-12-01T09:00:00Z", "end": "2026-12-02T09:01:00Z"}, "exceed 24 hours"),
+    ({"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T09:00:00Z"}, "before or equal"),
+    ({"title": "x" * 129}, "title"),
+    ({"agenda": "x" * 1301}, "agenda"),
+    ({"integrationTags": ["a", "b", "c", "d"]}, "integrationTags"),
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"scheduledType": "personalRoomMeeting", "integrationTags": ["a"]}, "integrationTags"),
+    ({"recurrence": "FREQ=SOMETIMES"}, "recurrence"),
+])
+def test_validation_errors(clocked: RunningWebexEmulator, http_clocked: httpx.Client,
+                           change: dict[str, object], message: str) -> None:
+    answer = http_clocked.post("/v1/meetings", json=_body(**change),
+                               headers={"Authorization": f"Bearer {clocked.token(ALICE)}"})
+    assert answer.status_code == 400
+    assert message in answer.json()["message"]
+    assert not clocked.state.meetings
+
+
+@pytest.fixture
+def http_clocked(clocked: RunningWebexEmulator) -> httpx.Client:
+    """httpx on the clocked emulator."""
+    with httpx.Client(base_url=clocked.base_url) as client:
+        yield client
+
+
+def test_start_inside_current_minute_moves_to_next_minute(clocked: RunningWebexEmulator,
+                                                         http_clocked: httpx.Client) -> None:
+    answer = http_clocked.post(
+        "/v1/meetings", json=_body(start="2026-12-01T08:00:10Z", end="2026-12-01T09:00:00Z",
+                                   timezone="UTC"),
+        headers={"Authorization": f"Bearer {clocked.token(ALICE)}"})
+    assert answer.status_code == 200
+    assert answer.json()["start"] == "2026-12-01T08:01:00Z"
+
+
+def test_host_email_needs_admin_scopes(clocked: RunningWebexEmulator) -> None:
+    alice = wxc(clocked, clocked.token(ALICE))
+    created = alice.meetings.create(
+        title="t", start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z",
+        host_email=BOB)
+    assert created.host_email == ALICE  # ignored without admin scopes, as documented
+    with running_webex_emulator(users=[ALICE, BOB], clock=ManualClock(NOW),
+                                host_email_without_admin="forbid") as strict:
+        with pytest.raises(RestError) as caught:
+            wxc(strict, strict.token(ALICE)).meetings.create(
+                title="t", start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z",
+                host_email=BOB)
+        assert caught.value.response.status_code == 403
+
+
+def test_personal_room_and_personal_room_meeting(clocked: RunningWebexEmulator) -> None:
+    api = wxc(clocked, clocked.admin_token)
+    room = api.meetings.preferences.personal_meeting_room_options(user_email=BOB)
+    assert room.personal_meeting_room_link == "https://example.webex.com/meet/bob"
+    assert room.sip_address == "bob@example.webex.com" and room.host_pin
+    meeting = api.meetings.create(
+        title="PMR", start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z",
+        host_email=BOB, scheduled_type=ScheduledType.personal_room_meeting)
+    assert meeting.web_link == room.personal_meeting_room_link
+    assert meeting.sip_address == room.sip_address
+    # userEmail needs admin scopes: Alice gets her own room
+    own = wxc(clocked, clocked.token(ALICE)).meetings.preferences.personal_meeting_room_options(
+        user_email=BOB)
+    assert own.personal_meeting_room_link.endswith("/meet/alice")
+
+
+def test_series_occurrences_and_cancelling_one(clocked: RunningWebexEmulator) -> None:
+    api = wxc(clocked, clocked.token(ALICE))
+    series = api.meetings.create(
+        title="Daily", start="2026-12-01T09:00:00Z", end="2026-12-01T09:15:00Z",
+        timezone="UTC", recurrence="FREQ=DAILY;COUNT=5")
+    listed = list(api.meetings.list(meeting_type="scheduledMeeting",
+                                    from_="2026-12-01T00:00:00Z", to_="2026-12-10T00:00:00Z"))
+    assert [m.id for m in listed] == [f"{series.id}_202612{d:02d}T090000Z" for d in range(1, 6)]
+    assert all(m.model_extra["meetingSeriesId"] == series.id for m in listed)
+    api.meetings.delete(listed[1].id)
+    remaining = list(api.meetings.list_of_series(series.id, from_="2026-12-01T00:00:00Z",
+                                                 to_="2026-12-10T00:00:00Z"))
+    assert len(remaining) == 4 and listed[1].id not in {m.id for m in remaining}
+    assert api.meetings.get(listed[2].id).start == "2026-12-03T09:00:00Z"
+
+
+def test_patch_changes_only_given_fields_and_webhooks_fire(
+        clocked: RunningWebexEmulator, receiver: Receiver, http_clocked: httpx.Client) -> None:
+    token = clocked.token(ALICE)
+    headers = {"Authorization": f"Bearer {token}"}
+    http_clocked.post("/v1/webhooks", headers=headers, json={
+        "name": "m", "targetUrl": receiver.url, "resource": "meetings", "event": "all"})
+    created = http_clocked.post("/v1/meetings", headers=headers,
+                                json=_body(integrationTags=["gcal:1"])).json()
+    patched = http_clocked.patch(f"/v1/meetings/{created['id']}", headers=headers,
+                                 json={"agenda": "new agenda"}).json()
+    assert patched["agenda"] == "new agenda" and patched["title"] == "Design review"
+    assert patched["integrationTags"] == ["gcal:1"] and patched["start"] == created["start"]
+    assert http_clocked.delete(f"/v1/meetings/{created['id']}",
+                               headers=headers).status_code == 204
+    events = [r["body"]["event"] for r in receiver.wait_for(3)]
+    assert events == ["created", "updated", "deleted"]
+
+
+def test_list_filters_exclusive_and_meeting_number(clocked: RunningWebexEmulator,
+                                                    http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    created = http_clocked.post("/v1/meetings", headers=headers, json=_body()).json()
+    by_number = http_clocked.get("/v1/meetings", headers=headers,
+                                 params={"meetingNumber": created["meetingNumber"]}).json()
+    assert [m["id"] for m in by_number["items"]] == [created["id"]]
+    by_link = http_clocked.get("/v1/meetings", headers=headers,
+                               params={"webLink": created["webLink"]}).json()
+    assert [m["id"] for m in by_link["items"]] == [created["id"]]
+    both = http_clocked.get("/v1/meetings", headers=headers, params={
+        "meetingNumber": created["meetingNumber"], "webLink": created["webLink"]})
+    assert both.status_code == 400
+    assert http_clocked.get("/v1/meetings", headers=headers,
+                            params={"state": "expired"}).json()["items"] == []
+
+
+def test_send_email_recorded(clocked: RunningWebexEmulator, http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        sendEmail=True, invitees=[{"email": BOB}]))
+    http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        sendEmail=False, invitees=[{"email": BOB}]))
+    assert [e["to"] for e in clocked.state.sent_emails] == [BOB]
+
+
+def test_old_meeting_is_expired(clocked: RunningWebexEmulator) -> None:
+    api = wxc(clocked, clocked.token(ALICE))
+    meeting = api.meetings.create(
+        title="t", start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z")
+    assert api.meetings.get(meeting.id).state == "active"
+    assert isinstance(clocked.state.clock, ManualClock)
+    clocked.state.clock.advance(timedelta(days=1))
+    assert api.meetings.get(meeting.id).state == "expired"
