@@ -106,3 +106,32 @@ def test_bookings_get_and_delete(emu: RunningWebexEmulator) -> None:
     assert got.result["Booking"]["Time"]["EndTime"] == "2100-01-01T10:30:00Z"
     xapi.execute_command("Bookings.Delete", device_id, arguments={"Id": "b1"})
     assert emu.state.device_bookings(device_id) == []
+
+
+def test_malformed_bodies_are_400_never_500(emu: RunningWebexEmulator,
+                                            http: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {emu.admin_token}"}
+    device_id = next(iter(emu.state.devices))
+    start = {"title": "t", "start": "2100-01-01T10:00:00Z", "end": "2100-01-01T11:00:00Z"}
+    cases = [
+        ("/v1/meetings", {**start, "invitees": "bob"}),
+        ("/v1/meetings", {**start, "invitees": [{"email": 5}]}),
+        ("/v1/meetings", {**start, "joinBeforeHostMinutes": "ten"}),
+        ("/v1/meetings", {**start, "title": ["x"]}),
+        ("/v1/meetings", {**start, "start": 12}),
+        ("/v1/xapi/command/Bookings.List", {"deviceId": device_id,
+                                            "arguments": {"Offset": "x"}}),
+        ("/v1/xapi/command/Bookings.Put", {"deviceId": device_id, "body": {
+            "Booking": {"Id": "a", "Time": {"StartTime": "2100-01-01T10:00:00Z",
+                                            "Duration": "long"}}}}),
+        ("/v1/messages", {"toPersonEmail": ALICE, "text": 7}),
+        ("/v1/webhooks", {"name": "x", "targetUrl": 3, "resource": "messages",
+                          "event": "created"}),
+        ("/v1/rooms", {"title": None}),
+    ]
+    for path, body in cases:
+        answer = http.post(path, json=body, headers=headers)
+        assert answer.status_code == 400, (path, body, answer.text)
+        assert answer.json()["trackingId"]
+    not_json = http.post("/v1/meetings", content=b"{nope", headers=headers)
+    assert not_json.status_code == 400

@@ -103,7 +103,7 @@ def list_people(call: Call) -> Any:
     show_status = call.bool_param("excludeStatus") is not True and wanted is None
     items = []
     for person in call.state.people.values():
-        if person["type"] == "appuser" and email is None:
+        if person["type"] in ("appuser", "bot") and email is None:
             continue
         if email and email.lower() not in person["emails"]:
             continue
