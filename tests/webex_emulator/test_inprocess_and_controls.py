@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from wxc_sdk.meetings import InviteeForCreateMeeting
 
 from hybrid_calendar_webex_emulator.app import create_app
@@ -135,3 +136,40 @@ def test_malformed_bodies_are_400_never_500(emu: RunningWebexEmulator,
         assert answer.json()["trackingId"]
     not_json = http.post("/v1/meetings", content=b"{nope", headers=headers)
     assert not_json.status_code == 400
+
+
+def test_bare_user_names_take_the_domain_and_all_bookings_route() -> None:
+    from hybrid_calendar_webex_emulator.testing import running_webex_emulator
+
+    with running_webex_emulator(domain="corp.example", users=["ana", "Ben@corp.example"],
+                                calling_users=["ana"], workspaces=1) as emu, \
+            httpx.Client(base_url=emu.base_url) as http:
+        assert emu.state.person("ana@corp.example")["_calling"] is True
+        assert emu.state.person("ben@corp.example")["_calling"] is False
+        items = http.get("/_emulator/bookings").json()["items"]
+        assert len(items) == 1 and items[0]["bookings"] == []
+        assert http.get("/_emulator/devices/nope/bookings").status_code == 404
+
+
+def test_org_owned_webhook_needs_admin_scopes(emu: RunningWebexEmulator,
+                                              receiver: Receiver) -> None:
+    from wxc_sdk.rest import RestError
+
+    with pytest.raises(RestError) as caught:
+        wxc(emu, emu.token(ALICE)).webhook.create(
+            name="org", target_url=receiver.url, resource="meetings", event="all",
+            owned_by="org")
+    assert caught.value.response.status_code == 403
+
+
+def test_wxc_update_and_patch_meeting(emu: RunningWebexEmulator) -> None:
+    api = wxc(emu, emu.token(ALICE))
+    meeting = api.meetings.create(title="One", start="2100-01-01T10:00:00Z",
+                                  end="2100-01-01T11:00:00Z", integration_tags=["gcal:x"])
+    updated = api.meetings.update(meeting.id, title="Two", start="2100-01-01T10:00:00Z",
+                                  end="2100-01-01T10:30:00Z", password=meeting.password)
+    assert updated.title == "Two" and updated.end == "2100-01-01T10:30:00Z"
+    assert "integrationTags" not in emu.state.meetings[meeting.id]  # PUT replaces
+    patched = api.meetings.patch(meeting.id, agenda="Notes")
+    assert patched.agenda == "Notes" and patched.title == "Two"
+    assert patched.meeting_number == meeting.meeting_number

@@ -14,6 +14,7 @@ route                                                       what
 ``POST /_emulator/workspaces``                              ``{"displayName", "calendarEmail"}``
 ``PUT /_emulator/devices/{deviceId}/connection``            ``{"connectionStatus": ...}``
 ``GET /_emulator/devices/{deviceId}/bookings``              the device's bookings
+``GET /_emulator/bookings``                                 every device's bookings
 ``GET /_emulator/webhook-deliveries``                       every delivery attempt
 ==========================================================  ================================
 """
@@ -94,6 +95,10 @@ def routes(state: WebexState) -> list[Route]:
          lambda body, p: set_connection(state, p["id"], str(body.get("connectionStatus")))),
         ("GET", "/_emulator/devices/{id}/bookings",
          lambda body, p: {"deviceId": p["id"], "items": state.device_bookings(p["id"])}),
+        ("GET", "/_emulator/bookings",
+         lambda body, _: {"items": [{"deviceId": d, "workspaceId": state.devices[d]["workspaceId"],
+                                     "bookings": state.device_bookings(d)}
+                                    for d in state.devices]}),
         ("GET", "/_emulator/webhook-deliveries",
          lambda body, _: {"items": [d.to_json() for d in state.delivery.deliveries]}),
     ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex_emulator.auth import Grant, Integration, RefreshGrant, ServiceApp
+from hybrid_calendar_webex_emulator.state import qualify
 
 if TYPE_CHECKING:
     from hybrid_calendar_webex_emulator.state import WebexState
@@ -71,7 +72,7 @@ def restore(state: WebexState, data: dict[str, Any]) -> None:
         state.tokens.service_apps = {a.application_id: a for a in apps}
         state.sent_emails = sent
         for email in state.settings.users:
-            state.add_person(email)
+            state.add_person(qualify(email, state.settings.domain))
 
 
 def save(state: WebexState, path: Path) -> None:

@@ -30,6 +30,12 @@ LONG_LIVED = timedelta(days=3650)
 """Lifetime of the tokens the emulator hands out directly (admin, people, bots)."""
 
 
+def qualify(user: str, domain: str) -> str:
+    """``alice`` -> ``alice@<domain>``; a full email stays (lower-cased)."""
+    user = user.strip().lower()
+    return user if "@" in user else f"{user}@{domain.lower()}"
+
+
 class WebexState:
     """All data of one Webex emulator instance; thread-safe through :attr:`lock`."""
 
@@ -66,11 +72,12 @@ class WebexState:
         admin = self.add_person(settings.admin, roles=["full_admin"], calling=False)
         self.admin_id: str = admin["id"]
         self.admin_token = self.issue_token(settings.admin, ALL_SCOPES)
-        calling = {e.lower() for e in (settings.calling_users
+        calling = {qualify(e, settings.domain) for e in (settings.calling_users
                                         if settings.calling_users is not None
                                         else settings.users)}
         for email in settings.users:
-            self.add_person(email, calling=email.lower() in calling)
+            email = qualify(email, settings.domain)
+            self.add_person(email, calling=email in calling)
         for index in range(settings.workspaces):
             from hybrid_calendar_webex_emulator.workspaces import add_workspace
 
@@ -221,8 +228,13 @@ class WebexState:
                     if m["roomId"] in rooms and m["personId"] != person_id]
 
     def device_bookings(self, device_id: str) -> list[dict[str, Any]]:
-        """The device's current bookings (what ``Bookings.List`` shows)."""
+        """The device's current bookings (what ``Bookings.List`` shows).
+
+        :raises KeyError: unknown device.
+        """
         with self.lock:
+            if device_id not in self.devices:
+                raise KeyError(device_id)
             return [dict(b) for b in self.bookings.get(device_id, [])]
 
     def log_request(self, method: str, path: str, token: str | None, status: int) -> None:

@@ -13,7 +13,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
-from hybrid_calendar_webex_emulator.errors import bad_request, not_found
+from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
 from hybrid_calendar_webex_emulator.paging import page
 from hybrid_calendar_webex_emulator.timeutil import iso
 
@@ -70,6 +70,8 @@ def create(call: Call) -> dict[str, Any]:
         "status": "active", "created": iso(state.clock.now()),
         "_admin": bool(call.grant.scopes & ADMIN_MEETING_SCOPES), "_failures": 0,
     }
+    if webhook["ownedBy"] == "org" and not webhook["_admin"]:
+        raise forbidden("ownedBy org needs admin-level scopes.")
     for optional in ("filter", "secret"):
         if body.get(optional):
             webhook[optional] = str(body[optional])
