@@ -202,3 +202,28 @@ def test_old_meeting_is_expired(clocked: RunningWebexEmulator) -> None:
     assert isinstance(clocked.state.clock, ManualClock)
     clocked.state.clock.advance(timedelta(days=1))
     assert api.meetings.get(meeting.id).state == "expired"
+
+
+def test_updating_one_scheduled_meeting_keeps_its_id_and_moves_it(
+        clocked: RunningWebexEmulator, receiver: Receiver) -> None:
+    api = wxc(clocked, clocked.token(ALICE))
+    api.webhook.create(name="m", target_url=receiver.url, resource="meetings",
+                       event="updated")
+    series = api.meetings.create(title="Daily", start="2026-12-01T09:00:00Z",
+                                 end="2026-12-01T09:15:00Z", timezone="UTC",
+                                 recurrence="FREQ=DAILY;COUNT=5")
+    third = f"{series.id}_20261203T090000Z"
+    moved = api.meetings.patch(third, start="2026-12-03T14:00:00Z", end="2026-12-03T14:30:00Z",
+                               title="Daily (moved)")
+    assert moved.id == third and moved.title == "Daily (moved)"
+    assert moved.model_extra["isModified"] is True
+    afternoon = list(api.meetings.list(meeting_type="scheduledMeeting",
+                                       from_="2026-12-03T12:00:00Z",
+                                       to_="2026-12-03T18:00:00Z"))
+    assert [(m.id, m.start) for m in afternoon] == [(third, "2026-12-03T14:00:00Z")]
+    modified = list(api.meetings.list_of_series(series.id, from_="2026-12-01T00:00:00Z",
+                                                to_="2026-12-10T00:00:00Z", is_modified=True))
+    assert [m.id for m in modified] == [third]
+    assert api.meetings.get(series.id).title == "Daily"  # the series is unchanged
+    hook = receiver.wait_for(1)[0]["body"]
+    assert hook["data"]["id"] == third and hook["data"]["meetingType"] == "scheduledMeeting"

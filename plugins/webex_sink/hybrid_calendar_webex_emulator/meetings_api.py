@@ -18,7 +18,7 @@ from hybrid_calendar_webex_emulator import meetings_model as model
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
 from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
 from hybrid_calendar_webex_emulator.paging import page
-from hybrid_calendar_webex_emulator.timeutil import parse
+from hybrid_calendar_webex_emulator.timeutil import local, parse, zone
 from hybrid_calendar_webex_emulator.webhooks import fire
 
 if TYPE_CHECKING:
@@ -53,11 +53,13 @@ def _public(meeting: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def fire_meeting_event(state: WebexState, meeting: dict[str, Any], event: str,
-                       actor_id: str) -> int:
+                       actor_id: str, scheduled_id: str | None = None) -> int:
     """Fire a ``meetings`` webhook event (``created``, ``updated``, ``deleted``,
-    ``started``, ``ended``) to the host's and the organisation's webhooks."""
-    data = {"id": meeting["id"], "meetingSeriesId": meeting["id"],
-            "meetingType": "meetingSeries", "scheduledType": meeting["scheduledType"],
+    ``started``, ``ended``) to the host's and the organisation's webhooks (about one
+    scheduled meeting when ``scheduled_id`` is given)."""
+    data = {"id": scheduled_id or meeting["id"], "meetingSeriesId": meeting["id"],
+            "meetingType": "scheduledMeeting" if scheduled_id else "meetingSeries",
+            "scheduledType": meeting["scheduledType"],
             "hostUserId": meeting["hostUserId"], "hostEmail": meeting["hostEmail"],
             "orgId": state.org_id}
     return fire(state, "meetings", event, data, actor_id, {meeting["hostUserId"]},
@@ -119,11 +121,33 @@ def get(call: Call) -> dict[str, Any]:
     return _public(meeting, now) if start is None else model.occurrence(meeting, start, now)
 
 
+def _update_scheduled(call: Call, meeting: dict[str, Any], start: datetime,
+                      merge: bool) -> dict[str, Any]:
+    """Update one scheduled meeting of a series: it keeps its id, shows ``isModified``."""
+    now = call.state.clock.now()
+    current = model.occurrence(meeting, start, now)
+    body = call.json_body()
+    if body.get("recurrence"):
+        raise bad_request("A scheduled meeting of a series cannot take a recurrence.")
+    base = current if merge else {"timezone": meeting["timezone"],
+                                  "scheduledType": meeting["scheduledType"]}
+    body = {**base, **body}
+    new_start, new_end = model.validate(body, now, check_past=body["start"] != current["start"])
+    tz = zone(meeting["timezone"])
+    exception = {"title": body["title"], "start": local(new_start, tz),
+                 "end": local(new_end, tz)}
+    for optional in ("agenda", "password"):
+        if body.get(optional) is not None:
+            exception[optional] = body[optional]
+    meeting.setdefault("_exceptions", {})[current["id"]] = exception
+    fire_meeting_event(call.state, meeting, "updated", call.grant.person_id, current["id"])
+    return model.occurrence(meeting, start, now)
+
+
 def _update(call: Call, merge: bool) -> dict[str, Any]:
     meeting, start = _find(call, ADMIN_WRITE)
     if start is not None:
-        raise bad_request("The emulator updates meeting series only, not a single "
-                          "scheduled meeting.")
+        return _update_scheduled(call, meeting, start, merge)
     body = call.json_body()
     if merge:
         current = {k: v for k, v in meeting.items() if not k.startswith("_")}
@@ -192,13 +216,14 @@ def list_meetings(call: Call) -> Any:
                   and call.param("scheduledType") in (None, m["scheduledType"])]
     items: list[dict[str, Any]] = []
     for meeting in candidates:
-        starts = model.occurrence_starts(meeting, start, end)
-        if kind == "meetingSeries" and starts:
+        if kind == "meetingSeries" and model.occurrence_starts(meeting, start, end):
             items.append(_public(meeting, now))
         elif kind == "scheduledMeeting":
-            items.extend(model.occurrence(meeting, s, now) for s in starts)
+            items.extend(model.scheduled_meetings(meeting, start, end, now))
     wanted_state = call.param("state")
-    items = [i for i in items if wanted_state in (None, i["state"])]
+    modified = call.bool_param("isModified")
+    items = [i for i in items if wanted_state in (None, i["state"])
+             and modified in (None, i.get("isModified"))]
     items.sort(key=lambda i: (parse(i["start"], "start"), i["id"]))
     return page(call, items, 10, 100)
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 SCHEDULED_TYPES = ("meeting", "webinar", "personalRoomMeeting")
 MAX_OCCURRENCES = 1000
+EXCEPTION_SLACK = timedelta(days=7)
+"""How far an updated scheduled meeting may move and still be listed in its new window."""
 
 
 def _check_text(body: dict[str, Any], name: str, limit: int, required: bool) -> None:
@@ -181,7 +183,8 @@ def occurrence_id(series_id: str, start: datetime) -> str:
 
 
 def occurrence(meeting: dict[str, Any], start: datetime, now: datetime) -> dict[str, Any]:
-    """The scheduled meeting of ``meeting`` starting at ``start``."""
+    """The scheduled meeting of ``meeting`` whose series start is ``start``; an updated
+    one carries its own fields and ``isModified: true`` (its id stays the same)."""
     series_start = datetime.fromisoformat(meeting["start"].replace("Z", "+00:00"))
     series_end = datetime.fromisoformat(meeting["end"].replace("Z", "+00:00"))
     tz = zone(meeting["timezone"])
@@ -189,7 +192,28 @@ def occurrence(meeting: dict[str, Any], start: datetime, now: datetime) -> dict[
     result = {k: v for k, v in meeting.items() if not k.startswith("_") and k != "recurrence"}
     result.update({"id": occurrence_id(meeting["id"], start), "meetingSeriesId": meeting["id"],
                    "meetingType": "scheduledMeeting", "start": local(start, tz),
-                   "end": local(end, tz), "state": "scheduled" if end > now else "missed"})
+                   "end": local(end, tz), "isModified": False})
+    exception = meeting.get("_exceptions", {}).get(result["id"])
+    if exception:
+        result.update(exception)
+        result["isModified"] = True
+        end = datetime.fromisoformat(result["end"].replace("Z", "+00:00"))
+    result["state"] = "scheduled" if end > now else "missed"
+    return result
+
+
+def scheduled_meetings(meeting: dict[str, Any], window_start: datetime,
+                       window_end: datetime, now: datetime) -> list[dict[str, Any]]:
+    """The series' scheduled meetings overlapping the window, updated ones where they
+    now are (moves of up to :data:`EXCEPTION_SLACK` are found)."""
+    result = []
+    for start in occurrence_starts(meeting, window_start - EXCEPTION_SLACK,
+                                   window_end + EXCEPTION_SLACK):
+        shown = occurrence(meeting, start, now)
+        shown_start = datetime.fromisoformat(shown["start"].replace("Z", "+00:00"))
+        shown_end = datetime.fromisoformat(shown["end"].replace("Z", "+00:00"))
+        if shown_start < window_end and shown_end > window_start:
+            result.append(shown)
     return result
 
 
