@@ -82,12 +82,12 @@ def test_invitees_and_async_meetings(emu: RunningWebexEmulator) -> None:
         api = wxc_async(emu, emu.admin_token)
         try:
             meeting = await api.meetings.create(
-                title="Async", start="2100-01-01T10:00:00Z", end="2100-01-01T11:00:00Z",
+                title="Async", start="2030-01-01T10:00:00Z", end="2030-01-01T11:00:00Z",
                 host_email=ALICE, invitees=[InviteeForCreateMeeting(email=BOB, display_name="Bob")],
                 integration_tags=["gcal:async"])
             found = [m async for m in api.meetings.list_gen(
-                integration_tag="gcal:async", host_email=ALICE, from_="2099-12-31T00:00:00Z",
-                to_="2100-01-02T00:00:00Z")]
+                integration_tag="gcal:async", host_email=ALICE, from_="2029-12-31T00:00:00Z",
+                to_="2030-01-02T00:00:00Z")]
             assert [m.id for m in found] == [meeting.id]
             invitees = [i async for i in api.meetings.invitees.list_gen(meeting.id)]
             return [i.email for i in invitees]
@@ -100,11 +100,11 @@ def test_invitees_and_async_meetings(emu: RunningWebexEmulator) -> None:
 def test_bookings_get_and_delete(emu: RunningWebexEmulator) -> None:
     device_id = next(iter(emu.state.devices))
     xapi = wxc(emu, emu.admin_token).xapi
-    booking = {"Id": "b1", "Title": "T", "Time": {"StartTime": "2100-01-01T10:00:00Z",
-                                                   "EndTime": "2100-01-01T10:30:00Z"}}
+    booking = {"Id": "b1", "Title": "T", "Time": {"StartTime": "2030-01-01T10:00:00Z",
+                                                   "EndTime": "2030-01-01T10:30:00Z"}}
     xapi.execute_command("Bookings.Put", device_id, body={"Booking": booking})
     got = xapi.execute_command("Bookings.Get", device_id, arguments={"Id": "b1"})
-    assert got.result["Booking"]["Time"]["EndTime"] == "2100-01-01T10:30:00Z"
+    assert got.result["Booking"]["Time"]["EndTime"] == "2030-01-01T10:30:00Z"
     xapi.execute_command("Bookings.Delete", device_id, arguments={"Id": "b1"})
     assert emu.state.device_bookings(device_id) == []
 
@@ -113,7 +113,7 @@ def test_malformed_bodies_are_400_never_500(emu: RunningWebexEmulator,
                                             http: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {emu.admin_token}"}
     device_id = next(iter(emu.state.devices))
-    start = {"title": "t", "start": "2100-01-01T10:00:00Z", "end": "2100-01-01T11:00:00Z"}
+    start = {"title": "t", "start": "2030-01-01T10:00:00Z", "end": "2030-01-01T11:00:00Z"}
     cases = [
         ("/v1/meetings", {**start, "invitees": "bob"}),
         ("/v1/meetings", {**start, "invitees": [{"email": 5}]}),
@@ -123,7 +123,7 @@ def test_malformed_bodies_are_400_never_500(emu: RunningWebexEmulator,
         ("/v1/xapi/command/Bookings.List", {"deviceId": device_id,
                                             "arguments": {"Offset": "x"}}),
         ("/v1/xapi/command/Bookings.Put", {"deviceId": device_id, "body": {
-            "Booking": {"Id": "a", "Time": {"StartTime": "2100-01-01T10:00:00Z",
+            "Booking": {"Id": "a", "Time": {"StartTime": "2030-01-01T10:00:00Z",
                                             "Duration": "long"}}}}),
         ("/v1/messages", {"toPersonEmail": ALICE, "text": 7}),
         ("/v1/webhooks", {"name": "x", "targetUrl": 3, "resource": "messages",
@@ -164,11 +164,11 @@ def test_org_owned_webhook_needs_admin_scopes(emu: RunningWebexEmulator,
 
 def test_wxc_update_and_patch_meeting(emu: RunningWebexEmulator) -> None:
     api = wxc(emu, emu.token(ALICE))
-    meeting = api.meetings.create(title="One", start="2100-01-01T10:00:00Z",
-                                  end="2100-01-01T11:00:00Z", integration_tags=["gcal:x"])
-    updated = api.meetings.update(meeting.id, title="Two", start="2100-01-01T10:00:00Z",
-                                  end="2100-01-01T10:30:00Z", password=meeting.password)
-    assert updated.title == "Two" and updated.end == "2100-01-01T10:30:00Z"
+    meeting = api.meetings.create(title="One", start="2030-01-01T10:00:00Z",
+                                  end="2030-01-01T11:00:00Z", integration_tags=["gcal:x"])
+    updated = api.meetings.update(meeting.id, title="Two", start="2030-01-01T10:00:00Z",
+                                  end="2030-01-01T10:30:00Z", password=meeting.password)
+    assert updated.title == "Two" and updated.end == "2030-01-01T10:30:00Z"
     assert "integrationTags" not in emu.state.meetings[meeting.id]  # PUT replaces
     patched = api.meetings.patch(meeting.id, agenda="Notes")
     assert patched.agenda == "Notes" and patched.title == "Two"

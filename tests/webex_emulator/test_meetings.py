@@ -227,3 +227,79 @@ def test_updating_one_scheduled_meeting_keeps_its_id_and_moves_it(
     assert api.meetings.get(series.id).title == "Daily"  # the series is unchanged
     hook = receiver.wait_for(1)[0]["body"]
     assert hook["data"]["id"] == third and hook["data"]["meetingType"] == "scheduledMeeting"
+
+
+def test_list_window_defaults_as_documented(clocked: RunningWebexEmulator,
+                                            http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    for day in (2, 9, 20):
+        http_clocked.post("/v1/meetings", headers=headers, json=_body(
+            title=f"day {day}", start=f"2026-12-{day:02d}T09:00:00Z",
+            end=f"2026-12-{day:02d}T10:00:00Z", timezone="UTC"))
+
+    def titles(**params: str) -> list[str]:
+        answer = http_clocked.get("/v1/meetings", headers=headers, params=params)
+        return [m["title"] for m in answer.json()["items"]]
+
+    assert titles() == ["day 2"]  # now .. now + 7 days
+    assert titles(**{"from": "2026-12-08T00:00:00Z"}) == ["day 9"]  # from + 7 days
+    assert titles(to="2026-12-21T00:00:00Z") == ["day 20"]  # to - 7 days
+    assert http_clocked.get("/v1/meetings", headers=headers, params={
+        "from": "2026-12-10T00:00:00Z", "to": "2026-12-09T00:00:00Z"}).status_code == 400
+
+
+def test_ten_years_ahead_and_five_year_series_reach(clocked: RunningWebexEmulator,
+                                                    http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    far = http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        start="2036-12-02T09:00:00Z", end="2036-12-02T10:00:00Z"))
+    assert far.status_code == 400 and "10 years" in far.json()["message"]
+    series = http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        start="2026-12-02T09:00:00Z", end="2026-12-02T10:00:00Z", timezone="UTC",
+        recurrence="FREQ=YEARLY")).json()
+    listed = wxc(clocked, clocked.token(ALICE)).meetings.list_of_series(
+        series["id"], from_="2026-12-01T00:00:00Z", to_="2035-01-01T00:00:00Z")
+    assert [m.start[:4] for m in listed] == ["2026", "2027", "2028", "2029", "2030"]
+
+
+def test_create_limits_count_failed_requests() -> None:
+    clock = ManualClock(NOW)
+    with running_webex_emulator(users=[ALICE], clock=clock) as emu, \
+            httpx.Client(base_url=emu.api_base) as http:
+        headers = {"Authorization": f"Bearer {emu.token(ALICE)}"}
+        assert http.post("/meetings", headers=headers, json={"title": ""}).status_code == 400
+        for _ in range(99):
+            ok = http.post("/meetings", headers=headers, json=_body(timezone="UTC"))
+            assert ok.status_code == 200
+        limited = http.post("/meetings", headers=headers, json=_body(timezone="UTC"))
+        assert limited.status_code == 429 and limited.content == b""
+        assert limited.headers["retry-after"] == str(24 * 3600)
+        clock.advance(timedelta(hours=24, seconds=1))
+        assert http.post("/meetings", headers=headers,
+                         json=_body(start="2026-12-02T10:00:00Z", end="2026-12-02T11:00:00Z",
+                                    timezone="UTC")).status_code == 200
+    with running_webex_emulator(users=[ALICE], clock=ManualClock(NOW),
+                                meeting_create_limits=False) as free, \
+            httpx.Client(base_url=free.api_base) as http:
+        headers = {"Authorization": f"Bearer {free.token(ALICE)}"}
+        for _ in range(101):
+            assert http.post("/meetings", headers=headers,
+                             json=_body(timezone="UTC")).status_code == 200
+
+
+def test_moving_the_series_cancels_its_exceptional_meetings(
+        clocked: RunningWebexEmulator) -> None:
+    api = wxc(clocked, clocked.token(ALICE))
+    series = api.meetings.create(title="Daily", start="2026-12-01T09:00:00Z",
+                                 end="2026-12-01T09:15:00Z", timezone="UTC",
+                                 recurrence="FREQ=DAILY;COUNT=3")
+    api.meetings.patch(f"{series.id}_20261202T090000Z", title="Special")
+    api.meetings.patch(series.id, title="Renamed")  # times unchanged: the exception stays
+    titles = [m.title for m in api.meetings.list_of_series(
+        series.id, from_="2026-12-01T00:00:00Z", to_="2026-12-05T00:00:00Z")]
+    assert titles == ["Renamed", "Special", "Renamed"]
+    api.meetings.patch(series.id, start="2026-12-01T10:00:00Z", end="2026-12-01T10:15:00Z")
+    moved = list(api.meetings.list_of_series(series.id, from_="2026-12-01T00:00:00Z",
+                                             to_="2026-12-05T00:00:00Z"))
+    assert [m.start for m in moved] == ["2026-12-01T10:00:00Z", "2026-12-03T10:00:00Z"]
+    assert all(m.title == "Renamed" for m in moved)

@@ -102,3 +102,13 @@ def test_paging_follows_absolute_link_with_max_and_filters() -> None:
         bad = client.get(emu.api_base + "/people", params={"max": "many"},
                          headers={"Authorization": f"Bearer {emu.admin_token}"})
         assert bad.status_code == 400
+
+
+def test_id_list_reports_not_found_ids(emu: RunningWebexEmulator, http: httpx.Client) -> None:
+    bob = emu.state.person(BOB)["id"]
+    answer = http.get("/v1/people", params={"id": f"{bob},nobody"},
+                      headers={"Authorization": f"Bearer {emu.token(ALICE)}"}).json()
+    assert [p["id"] for p in answer["items"]] == [bob]
+    assert answer["notFoundIds"] == ["nobody"]
+    assert answer["items"][0]["sipAddresses"][0] == {
+        "type": "personal-room", "primary": False, "value": "bob@example.webex.com"}

@@ -82,6 +82,8 @@ def create(call: Call) -> dict[str, Any]:
     body = call.json_body()
     host = _host(call, body.get("hostEmail"), ADMIN_WRITE)
     now = call.state.clock.now()
+    call.state.create_limits.charge(call.grant.person_id, host["id"],
+                                    call.has_scope(*ADMIN_WRITE), now)
     start, end = model.validate(body, now)
     if body.get("scheduledType") == "personalRoomMeeting" and "_pmr" not in host:
         raise bad_request("The host has no Personal Room.")
@@ -159,6 +161,10 @@ def _update(call: Call, merge: bool) -> dict[str, Any]:
     host = call.state.people[meeting["hostUserId"]]
     if body.get("scheduledType", "meeting") != meeting["scheduledType"]:
         raise bad_request("scheduledType cannot be changed.")
+    timing = ("start", "end", "recurrence")
+    if any(body.get(k) != meeting.get(k) for k in timing) and meeting.get("_exceptions"):
+        # Webex: changing start, end or recurrence cancels the exceptional scheduled meetings
+        model.cancel(meeting, list(meeting.pop("_exceptions")))
     updated = model.build(call.state, body, host, new_start, new_end, existing=meeting)
     call.state.meetings[meeting["id"]] = updated
     _record_emails(call, updated, "update", body.get("sendEmail", True) is not False)
@@ -182,7 +188,7 @@ def delete(call: Call) -> None:
     if start is None:
         del call.state.meetings[meeting["id"]]
     else:
-        meeting["_exdates"].append(model.occurrence_id(meeting["id"], start))
+        model.cancel(meeting, [model.occurrence_id(meeting["id"], start)])
     _record_emails(call, meeting, "cancellation", call.bool_param("sendEmail") is not False)
     _event(call, meeting, "deleted")
 
@@ -200,9 +206,13 @@ def list_meetings(call: Call) -> Any:
         name = exclusive[0]
         return page(call, [_public(m, now) for m in mine if m.get(name) == call.param(name)],
                     10, 100)
-    start = parse(call.param("from"), "from") if call.param("from") else now
-    end = (parse(call.param("to"), "to") if call.param("to")
-           else start + timedelta(days=state.settings.meetings_default_window_days))
+    # Webex: a missing ``from`` is ``to`` minus 7 days, else now; a missing ``to`` is
+    # ``from`` plus 7 days
+    window = timedelta(days=state.settings.meetings_default_window_days)
+    end_given = parse(call.param("to"), "to") if call.param("to") else None
+    start = (parse(call.param("from"), "from") if call.param("from")
+             else end_given - window if end_given else now)
+    end = end_given or start + window
     if end < start:
         raise bad_request("to cannot be before from.")
     series_id = call.param("meetingSeriesId")

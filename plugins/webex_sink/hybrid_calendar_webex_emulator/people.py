@@ -51,6 +51,8 @@ def new_person(state: WebexState, email: str, *, kind: str = "person",
         person["licenses"] = [state.calling_license_id]
     if kind == "person":
         local = email.split("@")[0]
+        person["sipAddresses"] = [{"type": "personal-room", "primary": False,
+                                   "value": f"{local}@{state.settings.site}"}]
         person["_pmr"] = {
             "topic": f"{display}'s Personal Room", "hostPin": state.ids.digits(4),
             "personalMeetingRoomLink": f"https://{state.settings.site}/meet/{local}",
@@ -112,7 +114,11 @@ def list_people(call: Call) -> Any:
         if wanted is not None and person["id"] not in wanted:
             continue
         items.append(public(person, status=show_status))
-    return page(call, items, 100, 1000)
+    extra = None
+    if wanted is not None:
+        found = {p["id"] for p in items}
+        extra = {"notFoundIds": [i for i in wanted if i not in found]}
+    return page(call, items, 100, 1000, extra)
 
 
 ROUTES: list[Route] = [

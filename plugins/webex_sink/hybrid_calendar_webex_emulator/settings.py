@@ -76,7 +76,10 @@ class WebexEmulatorSettings:
     """``hostEmail`` from a token without admin scopes: ``ignore`` (Webex's wording: "only
     used if ... admin-level scopes") or ``forbid`` (403)."""
     meetings_default_window_days: int = 7
-    """``GET /meetings`` without ``to``: ``from`` plus this many days [?]."""
+    """``GET /meetings`` without ``from``/``to``: a window of this many days (Webex: 7)."""
+    meeting_create_limits: bool = True
+    """Enforce Webex's documented creation limits (100 a day for a user; 3000 a day, 800
+    for one host, for an administrator); benchmarks may turn them off."""
     offline_device_status: int = 502
     """Status a cloud xAPI call to a device that is not connected answers [?]."""
     bookings_put_list_replaces: bool = True

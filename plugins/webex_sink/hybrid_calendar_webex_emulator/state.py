@@ -18,6 +18,7 @@ from hybrid_calendar_webex_emulator.delivery import WebhookDelivery
 from hybrid_calendar_webex_emulator.faults import Faults, RateLimits
 from hybrid_calendar_webex_emulator.ids import IdFactory
 from hybrid_calendar_webex_emulator.people import STATUSES, new_person
+from hybrid_calendar_webex_emulator.quotas import MeetingCreateLimits
 from hybrid_calendar_webex_emulator.settings import (
     ALL_SCOPES,
     BOT_SCOPES,
@@ -52,6 +53,7 @@ class WebexState:
         self.rate_limits = RateLimits(settings.rate_limit_per_minute,
                                       settings.rate_limit_retry_after)
         self.faults = Faults()
+        self.create_limits = MeetingCreateLimits(settings.meeting_create_limits)
         self.delivery = WebhookDelivery(
             settings.webhook_timeout,
             lambda webhook_id, ok: webhooks.record_outcome(self, webhook_id, ok))
