@@ -124,3 +124,24 @@ def test_org_owned_meetings_webhook_sees_started_and_ended(emu: RunningWebexEmul
     assert {b["data"]["hostEmail"] for b in bodies} == {BOB}
     with pytest.raises(ValueError, match="meetingId"):
         emu.control({"meeting_event": {"meetingId": "nope", "event": "started"}})
+
+
+def test_webhook_creation_rules_from_the_reference(emu: RunningWebexEmulator,
+                                                   http: httpx.Client,
+                                                   receiver: Receiver) -> None:
+    def create(token: str, **extra: str) -> httpx.Response:
+        return http.post("/v1/webhooks", headers={"Authorization": f"Bearer {token}"},
+                         json={"name": "w", "targetUrl": receiver.url, "resource": "meetings",
+                               "event": "all", **extra})
+
+    no_read = emu.token(ALICE, ["spark:messages_read"])
+    assert create(no_read).status_code == 403  # needs a read scope on meetings
+    admin = emu.admin_token
+    assert create(admin, filter=f"hostEmail={BOB}").status_code == 400  # needs ownedBy org
+    assert create(admin, filter=f"hostEmail={BOB}", ownedBy="org").status_code == 200
+    wxc(emu, admin).meetings.create(title="t", start="2030-01-01T10:00:00Z",
+                                    end="2030-01-01T11:00:00Z", host_email=ALICE)
+    wxc(emu, admin).meetings.create(title="t", start="2030-01-01T10:00:00Z",
+                                    end="2030-01-01T11:00:00Z", host_email=BOB)
+    emu.wait_for_webhooks()
+    assert [r["body"]["data"]["hostEmail"] for r in receiver.received] == [BOB]
