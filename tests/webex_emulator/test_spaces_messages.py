@@ -111,3 +111,26 @@ def test_messages_webhook_with_room_filter(emu: RunningWebexEmulator, receiver: 
     bodies = [r["body"] for r in receiver.received]
     assert len(bodies) == 1 and bodies[0]["data"]["roomId"] == room.id
     assert bodies[0]["actorId"] == emu.state.person(ALICE)["id"]
+
+
+def test_mentions_and_bots_listing_group_spaces(emu: RunningWebexEmulator,
+                                               http: httpx.Client) -> None:
+    bot, bot_token = emu.state.create_bot("Gateway", "gateway")
+    alice = wxc(emu, emu.token(ALICE))
+    room = alice.rooms.create(title="Team")
+    alice.membership.create(room_id=room.id, person_email="gateway@webex.bot")
+    alice.messages.create(room_id=room.id, markdown=f"<@personId:{bot['id']}|Gateway> hi")
+    alice.messages.create(room_id=room.id, markdown="no mention")
+    headers = {"Authorization": f"Bearer {bot_token}"}
+    denied = http.get("/v1/messages", params={"roomId": room.id}, headers=headers)
+    assert denied.status_code == 403
+    mine = http.get("/v1/messages", params={"roomId": room.id, "mentionedPeople": "me"},
+                    headers=headers).json()["items"]
+    assert [m["text"] for m in mine] == ["Gateway hi"]
+    assert mine[0]["html"] == ('<p><spark-mention data-object-type="person" '
+                               f'data-object-id="{bot["id"]}">Gateway</spark-mention> hi</p>')
+    assert mine[0]["mentionedPeople"] == [bot["id"]]
+    two_files = http.post("/v1/messages", json={"roomId": room.id,
+                                                "files": ["https://a/1", "https://a/2"]},
+                          headers={"Authorization": f"Bearer {emu.token(ALICE)}"})
+    assert two_files.status_code == 400

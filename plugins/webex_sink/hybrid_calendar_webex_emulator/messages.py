@@ -4,8 +4,10 @@ developer.webex.com/docs/api/v1/messages: exactly one of ``roomId``, ``toPersonI
 ``toPersonEmail`` (the last two post into the 1:1 space, created on first use); ``text``
 and ``markdown`` at most 7439 bytes; ``attachments``: one Adaptive Card
 (``contentType: application/vnd.microsoft.card.adaptive``, ``content.type:
-AdaptiveCard``). A markdown message comes back with ``markdown``, a plain ``text`` and a
-rendered ``html``. Only the sender (or a moderator) deletes a message. Every message stays
+AdaptiveCard``); one file. A markdown message comes back with ``markdown``, a plain
+``text``, a rendered ``html`` and the ``mentionedPeople`` of its ``<@personId:...>`` /
+``<@personEmail:...>`` mentions; bots list group-space messages only with
+``mentionedPeople=me``. Only the sender (or a moderator) deletes a message. Every message stays
 recorded: :meth:`WebexState.received_messages` reads what each person received.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
 from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
@@ -22,10 +24,15 @@ from hybrid_calendar_webex_emulator.rooms import add_member, members, new_room, 
 from hybrid_calendar_webex_emulator.timeutil import iso
 from hybrid_calendar_webex_emulator.webhooks import fire
 
+if TYPE_CHECKING:
+    from hybrid_calendar_webex_emulator.state import WebexState
+
 READ = ("spark:messages_read",)
 WRITE = ("spark:messages_write",)
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_BYTES = 7439
+MENTION = re.compile(r"<@(personId|personEmail):([^|>]+)(?:\|([^>]*))?>")
+"""A mention in markdown: ``<@personId:ID|Name>`` or ``<@personEmail:EMAIL>``."""
 
 
 def public_message(message: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +41,15 @@ def public_message(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_markdown(markdown: str) -> tuple[str, str]:
-    """``(plain text, html)`` of Webex markdown (bold, italics, code, links, line breaks)."""
+    """``(plain text, html)`` of Webex markdown (mentions, bold, italics, code, links,
+    line breaks)."""
+    mentions: list[tuple[str, str]] = []
+
+    def mention(found: re.Match[str]) -> str:
+        mentions.append((found.group(2), found.group(3) or found.group(2)))
+        return f"\x00{len(mentions) - 1}\x00"
+
+    markdown = MENTION.sub(mention, markdown)
     text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", markdown)
     text = re.sub(r"(\*\*|__|\*|_|`)(.+?)\1", r"\2", text)
     escaped = html.escape(markdown, quote=False)
@@ -42,6 +57,11 @@ def render_markdown(markdown: str) -> tuple[str, str]:
     rendered = re.sub(r"(\*\*|__)(.+?)\1", r"<strong>\2</strong>", rendered)
     rendered = re.sub(r"(\*|_)(.+?)\1", r"<em>\2</em>", rendered)
     rendered = re.sub(r"`(.+?)`", r"<code>\1</code>", rendered)
+    for index, (target, name) in enumerate(mentions):
+        text = text.replace(f"\x00{index}\x00", name)
+        rendered = rendered.replace(
+            f"\x00{index}\x00", '<spark-mention data-object-type="person" '
+            f'data-object-id="{html.escape(target)}">{html.escape(name)}</spark-mention>')
     return text, "<p>" + rendered.replace("\n", "<br/>") + "</p>"
 
 
@@ -55,6 +75,17 @@ def _check_attachments(attachments: object) -> list[dict[str, Any]]:
     if not isinstance(content, dict) or content.get("type") != "AdaptiveCard":
         raise bad_request("attachments[0].content must be an Adaptive Card.")
     return [card]
+
+
+def _mentions(state: WebexState, markdown: str) -> list[str]:
+    """Person ids mentioned with ``<@personId:ID|name>`` or ``<@personEmail:EMAIL>``."""
+    found: list[str] = []
+    for kind, value, _name in MENTION.findall(markdown):
+        person = (state.people.get(value) if kind == "personId"
+                  else state.person_by_email(value))
+        if person is not None and person["id"] not in found:
+            found.append(person["id"])
+    return found
 
 
 def _direct_room(call: Call, recipient: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +136,12 @@ def create(call: Call) -> dict[str, Any]:
     elif body.get("text"):
         message["text"] = body["text"]
     if body.get("files"):
+        if not isinstance(body["files"], list) or len(body["files"]) > 1:
+            raise bad_request("Only one file is allowed per message.")
         message["files"] = list(body["files"])
+    mentioned = _mentions(state, str(body.get("markdown") or ""))
+    if mentioned:
+        message["mentionedPeople"] = mentioned
     if body.get("attachments"):
         message["attachments"] = _check_attachments(body["attachments"])
     if body.get("parentId"):
@@ -136,6 +172,14 @@ def list_messages(call: Call) -> Any:
     room = visible_room(call, call.param("roomId"))
     items = sorted((m for m in call.state.messages.values() if m["roomId"] == room["id"]),
                    key=lambda m: m["created"], reverse=True)
+    mentioned = call.param("mentionedPeople")
+    caller = call.state.people[call.grant.person_id]
+    if mentioned is None and caller["type"] == "bot" and room["type"] == "group":
+        raise forbidden("Bots must include mentionedPeople to list messages in group rooms.")
+    if mentioned is not None:
+        if mentioned not in ("me", caller["id"]):
+            raise bad_request("Only me or the person ID of the current user may be given.")
+        items = [m for m in items if caller["id"] in m.get("mentionedPeople", [])]
     if call.param("before"):
         items = [m for m in items if m["created"] < str(call.param("before"))]
     before_message = call.param("beforeMessage")
