@@ -58,11 +58,14 @@ def new_person(state: WebexState, email: str, *, kind: str = "person",
             "personalMeetingRoomLink": f"https://{state.settings.site}/meet/{local}",
             "enabledAutoLock": False, "autoLockMinutes": 10, "enabledNotifyHost": True,
             "supportCoHost": False, "supportAnyoneAsCoHost": False,
-            "allowFirstUserToBeCoHost": False, "allowAuthenticatedDevices": True,
+            "allowFirstUserToBeCoHost": False, "allowAuthenticatedDevices": False,
             "coHosts": [], "sipAddress": f"{local}@{state.settings.site}",
             "dialInIpAddress": DIAL_IN_IP,
             "telephony": {"accessCode": state.ids.digits(10, "2"),
-                          "callInNumbers": CALL_IN_NUMBERS, "links": []},
+                          "callInNumbers": CALL_IN_NUMBERS,
+                          "links": [{"rel": "globalCallinNumbers", "method": "GET",
+                                     "href": f"/v1/meetings/{state.ids.hex32()}"
+                                             "/globalCallinNumbers"}]},
         }
     return person
 
