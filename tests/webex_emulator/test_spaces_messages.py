@@ -134,3 +134,12 @@ def test_mentions_and_bots_listing_group_spaces(emu: RunningWebexEmulator,
                                                 "files": ["https://a/1", "https://a/2"]},
                           headers={"Authorization": f"Bearer {emu.token(ALICE)}"})
     assert two_files.status_code == 400
+
+
+def test_bot_through_control_route(emu: RunningWebexEmulator, http: httpx.Client) -> None:
+    bot = http.post("/_emulator/bots", json={"name": "Gateway", "username": "gw"}).json()
+    assert bot["email"] == "gw@webex.bot"
+    sent = webexsdk(emu, bot["access_token"]).messages.create(toPersonEmail=BOB, text="hi")
+    assert sent.personId == bot["personId"]
+    again = http.post("/_emulator/bots", json={"name": "Gateway", "username": "gw"}).json()
+    assert again["personId"] == bot["personId"] and again["access_token"] != bot["access_token"]

@@ -8,6 +8,7 @@ route                                                       what
 ``GET /_emulator/people/{idOrEmail}/messages``              messages the person received
 ``POST /_emulator/tokens``                                  ``{"email", "scopes"?}``: a token
 ``POST /_emulator/integrations``                            ``{"redirectUri", "scopes"?}``
+``POST /_emulator/bots``                                    ``{"name", "username"}``: a bot
 ``POST /_emulator/service-apps``                            ``{"name"?, "scopes"?}``
 ``POST /_emulator/service-apps/{id}/authorize``             an admin authorises it
 ``POST /_emulator/service-apps/{id}/deauthorize``           an admin de-authorises it
@@ -68,6 +69,12 @@ def routes(state: WebexState) -> list[Route]:
         state.authorize_service_app(path["id"])
         return {"ok": True}
 
+    def bot(body: dict[str, Any], _: dict[str, str]) -> Any:
+        created, token = state.create_bot(str(body.get("name", "Bot")),
+                                          str(body.get("username", "bot")))
+        return {"personId": created["id"], "email": created["emails"][0],
+                "access_token": token}
+
     def integration(body: dict[str, Any], _: dict[str, str]) -> Any:
         created = state.create_integration(str(body["redirectUri"]), body.get("scopes"))
         return {"clientId": created.client_id, "clientSecret": created.client_secret}
@@ -86,6 +93,7 @@ def routes(state: WebexState) -> list[Route]:
         ("POST", "/_emulator/tokens", lambda body, _: {"access_token": state.issue_token(
             str(body["email"]), *([body["scopes"]] if body.get("scopes") else []))}),
         ("POST", "/_emulator/integrations", integration),
+        ("POST", "/_emulator/bots", bot),
         ("POST", "/_emulator/service-apps", service_app),
         ("POST", "/_emulator/service-apps/{id}/authorize", authorize),
         ("POST", "/_emulator/service-apps/{id}/deauthorize",

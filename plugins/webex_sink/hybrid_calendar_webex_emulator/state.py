@@ -140,8 +140,11 @@ class WebexState:
             return grant.token
 
     def create_bot(self, name: str, username: str) -> tuple[dict[str, Any], str]:
-        """A bot (``username@webex.bot``) and its token."""
+        """A bot (``username@webex.bot``) and its token (an existing bot gets a new token)."""
         with self.lock:
+            existing = self.person_by_email(f"{username}@webex.bot")
+            if existing is not None:
+                return existing, self.issue_token(existing["id"], BOT_SCOPES)
             bot = new_person(self, f"{username}@webex.bot", kind="bot", display_name=name)
             self.people[bot["id"]] = bot
             return bot, self.issue_token(bot["id"], BOT_SCOPES)
