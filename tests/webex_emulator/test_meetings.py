@@ -303,3 +303,13 @@ def test_moving_the_series_cancels_its_exceptional_meetings(
                                              to_="2026-12-05T00:00:00Z"))
     assert [m.start for m in moved] == ["2026-12-01T10:00:00Z", "2026-12-03T10:00:00Z"]
     assert all(m.title == "Renamed" for m in moved)
+
+
+def test_patch_with_null_removes_agenda(clocked: RunningWebexEmulator,
+                                        http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    created = http_clocked.post("/v1/meetings", headers=headers,
+                                json=_body(agenda="to be dropped")).json()
+    patched = http_clocked.patch(f"/v1/meetings/{created['id']}", headers=headers,
+                                 json={"agenda": None}).json()
+    assert "agenda" not in patched and patched["title"] == created["title"]
