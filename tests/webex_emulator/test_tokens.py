@@ -173,3 +173,17 @@ def test_any_token_with_applications_token_scope_fetches_service_app_tokens(
     unknown = http.post("/v1/applications/nope/token", json=body,
                         headers={"Authorization": f"Bearer {developer}"})
     assert unknown.status_code == 404
+
+
+def test_authorized_service_app_helper(emu: RunningWebexEmulator) -> None:
+    grant = emu.authorized_service_app("Gateway")
+    api = wxc(emu, grant.access_token)
+    assert api.people.me().person_id == grant.person_id
+    tokens = Tokens(refresh_token=grant.refresh_token)
+    Integration(client_id=grant.client_id, client_secret=grant.client_secret, scopes=[],
+                redirect_url=None, token_service=emu.api_base + "/access_token",
+                ).refresh(tokens)
+    assert wxc(emu, tokens.access_token).meetings.preferences is not None
+    emu.state.deauthorize_service_app(grant.application_id)
+    with pytest.raises(RestError):
+        api.people.me()
