@@ -183,7 +183,7 @@ def test_authorized_service_app_helper(emu: RunningWebexEmulator) -> None:
     Integration(client_id=grant.client_id, client_secret=grant.client_secret, scopes=[],
                 redirect_url=None, token_service=emu.api_base + "/access_token",
                 ).refresh(tokens)
-    assert wxc(emu, tokens.access_token).meetings.preferences is not None
+    assert wxc(emu, tokens.access_token).people.me().person_id == grant.person_id
     emu.state.deauthorize_service_app(grant.application_id)
     with pytest.raises(RestError):
         api.people.me()
