@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import httpx
@@ -104,8 +105,11 @@ def test_injected_status_with_webex_error_body(emu: RunningWebexEmulator, status
 
 
 def test_latency_is_injected(emu: RunningWebexEmulator, http: httpx.Client) -> None:
-    assert http.post("/_emulator/control", json={"latency_ms": 1}).json() == {"ok": True}
-    assert emu.state.faults.latency_ms == 1
+    assert http.post("/_emulator/control", json={"latency_ms": 80}).json() == {"ok": True}
+    started = time.perf_counter()
+    assert http.get("/v1/people/me", headers={
+        "Authorization": f"Bearer {emu.token(ALICE)}"}).status_code == 200
+    assert time.perf_counter() - started >= 0.08
     answer = http.post("/_emulator/control", json={"no_such_key": 1})
     assert answer.status_code == 400 and "no_such_key" in answer.json()["error"]
 
