@@ -143,3 +143,40 @@ def test_bot_through_control_route(emu: RunningWebexEmulator, http: httpx.Client
     assert sent.personId == bot["personId"]
     again = http.post("/_emulator/bots", json={"name": "Gateway", "username": "gw"}).json()
     assert again["personId"] == bot["personId"] and again["access_token"] != bot["access_token"]
+
+
+def test_edit_message_rules(emu: RunningWebexEmulator, http: httpx.Client,
+                            receiver: Receiver) -> None:
+    alice = {"Authorization": f"Bearer {emu.token(ALICE)}"}
+    wxc(emu, emu.token(BOB)).webhook.create(name="m", target_url=receiver.url,
+                                            resource="messages", event="updated")
+    sent = http.post("/v1/messages", headers=alice,
+                     json={"toPersonEmail": BOB, "markdown": "see <https://example.com/a>"}
+                     ).json()
+    assert sent["html"] == ('<p>see <a href="https://example.com/a" rel="nofollow">'
+                            'https://example.com/a</a></p>')
+    assert sent["text"] == "see https://example.com/a"
+    url = f"/v1/messages/{sent['id']}"
+    # the documented pattern: GET, change markdown, drop html, PUT
+    body = http.get(url, headers=alice).json()
+    assert http.put(url, headers=alice, json={**body, "markdown": "x"}).status_code == 400
+    body.pop("html")
+    kept = http.put(url, headers=alice, json={**body, "markdown": "**edited**"}).json()
+    assert kept["text"] == "see https://example.com/a"  # a given text is the alternate text
+    body.pop("text")
+    edited = http.put(url, headers=alice, json={**body, "markdown": "**edited**"}).json()
+    assert edited["text"] == "edited" and "updated" in edited
+    bob = {"Authorization": f"Bearer {emu.token(BOB)}"}
+    assert http.put(url, headers=bob, json={"roomId": sent["roomId"],
+                                            "text": "mine"}).status_code == 403
+    for index in range(8):
+        assert http.put(url, headers=alice, json={"roomId": sent["roomId"],
+                                                  "text": f"e{index}"}).status_code == 200
+    limit = http.put(url, headers=alice, json={"roomId": sent["roomId"], "text": "11th"})
+    assert limit.status_code == 400 and "limit" in limit.json()["message"]
+    card = http.post("/v1/messages", headers=alice, json={
+        "toPersonEmail": BOB, "text": "card", "attachments": [CARD]}).json()
+    assert http.put(f"/v1/messages/{card['id']}", headers=alice, json={
+        "roomId": card["roomId"], "text": "no"}).status_code == 400
+    events = receiver.wait_for(10)
+    assert {r["body"]["event"] for r in events} == {"updated"}

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from hybrid_calendar_webex_emulator import (
+    attachment_actions,
     control_routes,
     meetings_api,
     messages,
@@ -39,8 +40,8 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 def api_routes() -> list[ApiRoute]:
     """Every ``/v1`` operation the emulator serves."""
     return [*people.ROUTES, *oauth.ROUTES, *webhooks.ROUTES, *meetings_api.ROUTES,
-            *rooms.ROUTES, *messages.ROUTES, *workspaces.ROUTES, *xapi.ROUTES,
-            *telephony.ROUTES]
+            *rooms.ROUTES, *messages.ROUTES, *attachment_actions.ROUTES,
+            *workspaces.ROUTES, *xapi.ROUTES, *telephony.ROUTES]
 
 
 def _send(result: ApiResponse) -> Response:
