@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from hybrid_calendar_webex_emulator import (
     attachment_actions,
     control_routes,
+    licenses,
     meetings_api,
     messages,
     oauth,
@@ -41,7 +42,7 @@ def api_routes() -> list[ApiRoute]:
     """Every ``/v1`` operation the emulator serves."""
     return [*people.ROUTES, *oauth.ROUTES, *webhooks.ROUTES, *meetings_api.ROUTES,
             *rooms.ROUTES, *messages.ROUTES, *attachment_actions.ROUTES,
-            *workspaces.ROUTES, *xapi.ROUTES, *telephony.ROUTES]
+            *workspaces.ROUTES, *xapi.ROUTES, *telephony.ROUTES, *licenses.ROUTES]
 
 
 def _send(result: ApiResponse) -> Response:

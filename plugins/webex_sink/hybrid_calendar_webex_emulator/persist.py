@@ -33,6 +33,7 @@ def snapshot(state: WebexState) -> dict[str, Any]:
         return {
             "version": VERSION, "org_id": state.org_id, "admin_id": state.admin_id,
             "admin_token": state.admin_token, "calling_license_id": state.calling_license_id,
+            "meeting_license_id": state.meeting_license_id, "location_id": state.location_id,
             **{name: getattr(state, name) for name in STORES},
             "grants": [g.to_json() for g in tokens.grants.values()],
             "refresh": [r.to_json() for r in tokens.refresh.values()],
@@ -58,14 +59,16 @@ def restore(state: WebexState, data: dict[str, Any]) -> None:
         integrations = [Integration(**i) for i in data["integrations"]]
         apps = [ServiceApp(**a) for a in data["service_apps"]]
         ids = (str(data["org_id"]), str(data["admin_id"]), str(data["admin_token"]),
-               str(data["calling_license_id"]))
+               str(data["calling_license_id"]), str(data["meeting_license_id"]),
+               str(data["location_id"]))
         sent = list(data.get("sent_emails", []))
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise ValueError(f"damaged emulator state file ({type(err).__name__})") from err
     with state.lock:
         for name, value in stores.items():
             setattr(state, name, value)
-        state.org_id, state.admin_id, state.admin_token, state.calling_license_id = ids
+        (state.org_id, state.admin_id, state.admin_token, state.calling_license_id,
+         state.meeting_license_id, state.location_id) = ids
         state.tokens.grants = {g.token: g for g in grants}
         state.tokens.refresh = {r.token: r for r in refresh}
         state.tokens.integrations = {i.client_id: i for i in integrations}

@@ -19,8 +19,9 @@ USER_SCOPES: tuple[str, ...] = (
 
 ADMIN_SCOPES: tuple[str, ...] = (
     "spark-admin:people_read", "spark-admin:devices_read", "spark-admin:workspaces_read",
-    "spark-admin:telephony_config_read", "spark-admin:telephony_config_write",
-    "spark:applications_token", "meeting:admin_schedule_read", "meeting:admin_schedule_write",
+    "spark-admin:licenses_read", "spark-admin:telephony_config_read",
+    "spark-admin:telephony_config_write", "spark:applications_token",
+    "meeting:admin_schedule_read", "meeting:admin_schedule_write",
     "meeting:admin_preferences_read",
 )
 """Administrator scopes (a full administrator's token carries these and the user scopes)."""
@@ -29,6 +30,7 @@ ALL_SCOPES: tuple[str, ...] = USER_SCOPES + ADMIN_SCOPES
 
 SERVICE_APP_SCOPES: tuple[str, ...] = (
     "spark-admin:people_read", "spark-admin:devices_read", "spark-admin:workspaces_read",
+    "spark-admin:licenses_read",
     "spark-admin:telephony_config_read", "spark-admin:telephony_config_write",
     "spark:xapi_commands", "spark:xapi_statuses", "meeting:admin_schedule_read",
     "meeting:admin_schedule_write", "meeting:admin_preferences_read",

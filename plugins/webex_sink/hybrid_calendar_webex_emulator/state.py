@@ -49,6 +49,8 @@ class WebexState:
         self.ids = IdFactory(settings.random_seed)
         self.org_id = self.ids.webex_id("ORGANIZATION")
         self.calling_license_id = self.ids.webex_id("LICENSE")
+        self.meeting_license_id = self.ids.webex_id("LICENSE")
+        self.location_id = self.ids.webex_id("LOCATION")
         self.tokens = TokenRegistry()
         self.rate_limits = RateLimits(settings.rate_limit_per_minute,
                                       settings.rate_limit_retry_after)
