@@ -313,3 +313,23 @@ def test_patch_with_null_removes_agenda(clocked: RunningWebexEmulator,
     patched = http_clocked.patch(f"/v1/meetings/{created['id']}", headers=headers,
                                  json={"agenda": None}).json()
     assert "agenda" not in patched and patched["title"] == created["title"]
+
+
+def test_admin_reaches_another_hosts_meeting_only_with_host_email(
+        clocked: RunningWebexEmulator, http_clocked: httpx.Client) -> None:
+    admin = {"Authorization": f"Bearer {clocked.admin_token}"}
+    created = http_clocked.post("/v1/meetings", headers=admin,
+                                json=_body(hostEmail=BOB)).json()
+    url = f"/v1/meetings/{created['id']}"
+    assert http_clocked.get(url, headers=admin).status_code == 404
+    assert http_clocked.get(url, headers=admin, params={"hostEmail": BOB}).status_code == 200
+    assert http_clocked.patch(url, headers=admin, json={"agenda": "a"}).status_code == 404
+    assert http_clocked.patch(url, headers=admin,
+                              json={"agenda": "a", "hostEmail": BOB}).status_code == 200
+    assert http_clocked.delete(url, headers=admin, params={"hostEmail": BOB}).status_code == 204
+    with running_webex_emulator(users=[ALICE, BOB], clock=ManualClock(NOW),
+                                admin_needs_host_email=False) as lenient, \
+            httpx.Client(base_url=lenient.base_url) as http:
+        headers = {"Authorization": f"Bearer {lenient.admin_token}"}
+        other = http.post("/v1/meetings", headers=headers, json=_body(hostEmail=BOB)).json()
+        assert http.get(f"/v1/meetings/{other['id']}", headers=headers).status_code == 200
