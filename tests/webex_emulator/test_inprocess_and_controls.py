@@ -174,3 +174,11 @@ def test_wxc_update_and_patch_meeting(emu: RunningWebexEmulator) -> None:
     patched = api.meetings.patch(meeting.id, agenda="Notes")
     assert patched.agenda == "Notes" and patched.title == "Two"
     assert patched.meeting_number == meeting.meeting_number
+
+
+def test_control_routes_name_missing_fields(http: httpx.Client) -> None:
+    for path in ("/_emulator/integrations", "/_emulator/workspaces", "/_emulator/tokens"):
+        answer = http.post(path, json={})
+        assert answer.status_code == 400 and "is required" in answer.json()["error"]
+    assert http.post("/_emulator/tokens", json={"email": "nobody@example.com"}).status_code == 404
+    assert http.post("/_emulator/control", content=b"[1]").status_code == 400

@@ -54,6 +54,17 @@ def _endpoint(state: WebexState, action: Action) -> Callable[[Request], Awaitabl
     return endpoint
 
 
+def _required(body: dict[str, Any], name: str) -> str:
+    """A required string field of a control body.
+
+    :raises ValueError: naming the field.
+    """
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} is required")
+    return value
+
+
 def routes(state: WebexState) -> list[Route]:
     """The control routes bound to ``state``."""
     from hybrid_calendar_webex_emulator.workspaces import add_workspace, set_connection
@@ -76,11 +87,12 @@ def routes(state: WebexState) -> list[Route]:
                 "access_token": token}
 
     def integration(body: dict[str, Any], _: dict[str, str]) -> Any:
-        created = state.create_integration(str(body["redirectUri"]), body.get("scopes"))
+        created = state.create_integration(_required(body, "redirectUri"),
+                                           body.get("scopes"))
         return {"clientId": created.client_id, "clientSecret": created.client_secret}
 
     def workspace(body: dict[str, Any], _: dict[str, str]) -> Any:
-        created, device = add_workspace(state, str(body["displayName"]),
+        created, device = add_workspace(state, _required(body, "displayName"),
                                         body.get("calendarEmail"))
         return {"workspace": created, "device": device}
 
@@ -91,7 +103,7 @@ def routes(state: WebexState) -> list[Route]:
         ("GET", "/_emulator/people/{who}/messages",
          lambda body, p: {"items": state.received_messages(p["who"])}),
         ("POST", "/_emulator/tokens", lambda body, _: {"access_token": state.issue_token(
-            str(body["email"]), *([body["scopes"]] if body.get("scopes") else []))}),
+            _required(body, "email"), *([body["scopes"]] if body.get("scopes") else []))}),
         ("POST", "/_emulator/integrations", integration),
         ("POST", "/_emulator/bots", bot),
         ("POST", "/_emulator/service-apps", service_app),
