@@ -333,3 +333,16 @@ def test_admin_reaches_another_hosts_meeting_only_with_host_email(
         headers = {"Authorization": f"Bearer {lenient.admin_token}"}
         other = http.post("/v1/meetings", headers=headers, json=_body(hostEmail=BOB)).json()
         assert http.get(f"/v1/meetings/{other['id']}", headers=headers).status_code == 200
+
+
+def test_site_url_must_be_the_organisations(clocked: RunningWebexEmulator,
+                                            http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    ok = http_clocked.post("/v1/meetings", headers=headers,
+                           json=_body(siteUrl="example.webex.com"))
+    assert ok.status_code == 200 and ok.json()["siteUrl"] == "example.webex.com"
+    wrong = http_clocked.post("/v1/meetings", headers=headers,
+                              json=_body(siteUrl="other.webex.com"))
+    assert wrong.status_code == 400
+    assert http_clocked.get("/v1/meetingPreferences/personalMeetingRoom", headers=headers,
+                            params={"siteUrl": "other.webex.com"}).status_code == 400

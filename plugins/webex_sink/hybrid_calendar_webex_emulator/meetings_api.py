@@ -46,6 +46,15 @@ def _host(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[
     return person
 
 
+def _check_site(call: Call, site: object) -> None:
+    """``siteUrl`` must be the organisation's site when given.
+
+    :raises ApiError: 400 otherwise.
+    """
+    if site is not None and str(site).lower() != call.state.settings.site:
+        raise bad_request(f"Invalid siteUrl: {site}.")
+
+
 def _public(meeting: dict[str, Any], now: datetime) -> dict[str, Any]:
     shown = {k: v for k, v in meeting.items() if not k.startswith("_")}
     shown["state"] = model.series_state(meeting, now)
@@ -80,6 +89,7 @@ def _record_emails(call: Call, meeting: dict[str, Any], kind: str, send: bool) -
 def create(call: Call) -> dict[str, Any]:
     """``POST /meetings``."""
     body = call.json_body()
+    _check_site(call, body.get("siteUrl"))
     host = _host(call, body.get("hostEmail"), ADMIN_WRITE)
     now = call.state.clock.now()
     call.state.create_limits.charge(call.grant.person_id, host["id"],
@@ -203,6 +213,7 @@ def list_meetings(call: Call) -> Any:
     """``GET /meetings`` with Webex's filters."""
     state = call.state
     now = state.clock.now()
+    _check_site(call, call.param("siteUrl"))
     host = _host(call, call.param("hostEmail"), ADMIN_READ)
     exclusive = [n for n in ("meetingNumber", "webLink", "roomId") if call.param(n)]
     if len(exclusive) > 1:
@@ -246,6 +257,7 @@ def list_meetings(call: Call) -> Any:
 
 def personal_room(call: Call) -> dict[str, Any]:
     """``GET /meetingPreferences/personalMeetingRoom?userEmail=``."""
+    _check_site(call, call.param("siteUrl"))
     person = _host(call, call.param("userEmail"), ("meeting:admin_preferences_read",))
     if "_pmr" not in person:
         raise not_found()
