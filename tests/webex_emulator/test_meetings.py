@@ -346,3 +346,36 @@ def test_site_url_must_be_the_organisations(clocked: RunningWebexEmulator,
     assert wrong.status_code == 400
     assert http_clocked.get("/v1/meetingPreferences/personalMeetingRoom", headers=headers,
                             params={"siteUrl": "other.webex.com"}).status_code == 400
+
+
+def test_started_and_ended_instances(clocked: RunningWebexEmulator,
+                                     http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    created = http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z", timezone="UTC")).json()
+    clock = clocked.state.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=UTC))
+    clocked.control({"meeting_event": {"meetingId": created["id"], "event": "started"}})
+    series = http_clocked.get(f"/v1/meetings/{created['id']}", headers=headers).json()
+    assert series["state"] == "inProgress"
+    window = {"meetingType": "meeting", "from": "2026-12-01T00:00:00Z",
+              "to": "2026-12-02T00:00:00Z"}
+    running = http_clocked.get("/v1/meetings", headers=headers, params=window).json()["items"]
+    assert [i["state"] for i in running] == ["inProgress"]
+    instance_id = running[0]["id"]
+    assert running[0]["meetingSeriesId"] == created["id"] and running[0]["meetingNumber"]
+    assert http_clocked.patch(f"/v1/meetings/{instance_id}", headers=headers,
+                              json={"title": "x"}).status_code == 400
+    clock.set(datetime(2026, 12, 1, 9, 50, tzinfo=UTC))
+    clocked.control({"meeting_event": {"meetingId": created["id"], "event": "ended"}})
+    # details of an ended meeting appear only 15 minutes after it ended
+    assert http_clocked.get("/v1/meetings", headers=headers, params=window).json()[
+        "items"] == []
+    assert http_clocked.get(f"/v1/meetings/{instance_id}", headers=headers).status_code == 404
+    clock.set(datetime(2026, 12, 1, 10, 5, tzinfo=UTC))
+    ended = http_clocked.get(f"/v1/meetings/{instance_id}", headers=headers).json()
+    assert ended["state"] == "ended" and ended["end"] == "2026-12-01T09:50:00Z"
+    assert "meetingNumber" not in ended and "password" not in ended
+    assert http_clocked.get(f"/v1/meetings/{created['id']}",
+                            headers=headers).json()["state"] == "expired"

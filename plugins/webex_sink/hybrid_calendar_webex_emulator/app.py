@@ -19,6 +19,7 @@ from hybrid_calendar_webex_emulator import (
     attachment_actions,
     control_routes,
     licenses,
+    meeting_extras,
     meetings_api,
     messages,
     oauth,
@@ -41,6 +42,7 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 def api_routes() -> list[ApiRoute]:
     """Every ``/v1`` operation the emulator serves."""
     return [*people.ROUTES, *oauth.ROUTES, *webhooks.ROUTES, *meetings_api.ROUTES,
+            *meeting_extras.ROUTES,
             *rooms.ROUTES, *messages.ROUTES, *attachment_actions.ROUTES,
             *workspaces.ROUTES, *xapi.ROUTES, *telephony.ROUTES, *licenses.ROUTES]
 

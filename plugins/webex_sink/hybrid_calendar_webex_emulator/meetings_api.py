@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar_webex_emulator import instances
 from hybrid_calendar_webex_emulator import meetings_model as model
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
 from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
@@ -28,10 +29,9 @@ READ = ("meeting:schedules_read", "meeting:admin_schedule_read")
 WRITE = ("meeting:schedules_write", "meeting:admin_schedule_write")
 ADMIN_READ = ("meeting:admin_schedule_read", "meeting:admin_schedule_write")
 ADMIN_WRITE = ("meeting:admin_schedule_write",)
-PREFERENCES = ("meeting:preferences_read", "meeting:admin_preferences_read")
 
 
-def _host(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[str, Any]:
+def host_for(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[str, Any]:
     """The person the call acts for (``hostEmail``/``userEmail`` honoured for admins)."""
     own = call.state.people[call.grant.person_id]
     if email is None or email.lower() in own["emails"]:
@@ -46,7 +46,7 @@ def _host(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[
     return person
 
 
-def _check_site(call: Call, site: object) -> None:
+def check_site(call: Call, site: object) -> None:
     """``siteUrl`` must be the organisation's site when given.
 
     :raises ApiError: 400 otherwise.
@@ -55,9 +55,10 @@ def _check_site(call: Call, site: object) -> None:
         raise bad_request(f"Invalid siteUrl: {site}.")
 
 
-def _public(meeting: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _public(meeting: dict[str, Any], now: datetime, state: WebexState) -> dict[str, Any]:
     shown = {k: v for k, v in meeting.items() if not k.startswith("_")}
-    shown["state"] = model.series_state(meeting, now)
+    shown["state"] = ("inProgress" if instances.running_instance(state, meeting["id"])
+                      else model.series_state(meeting, now))
     return shown
 
 
@@ -89,8 +90,8 @@ def _record_emails(call: Call, meeting: dict[str, Any], kind: str, send: bool) -
 def create(call: Call) -> dict[str, Any]:
     """``POST /meetings``."""
     body = call.json_body()
-    _check_site(call, body.get("siteUrl"))
-    host = _host(call, body.get("hostEmail"), ADMIN_WRITE)
+    check_site(call, body.get("siteUrl"))
+    host = host_for(call, body.get("hostEmail"), ADMIN_WRITE)
     now = call.state.clock.now()
     call.state.create_limits.charge(call.grant.person_id, host["id"],
                                     call.has_scope(*ADMIN_WRITE), now)
@@ -101,12 +102,19 @@ def create(call: Call) -> dict[str, Any]:
     call.state.meetings[meeting["id"]] = meeting
     _record_emails(call, meeting, "invitation", body.get("sendEmail", True) is not False)
     _event(call, meeting, "created")
-    return _public(meeting, now)
+    return _public(meeting, now, call.state)
 
 
-def _find(call: Call, admin_scopes: tuple[str, ...]) -> tuple[dict[str, Any], datetime | None]:
-    """The series and, for a scheduled meeting id, its start."""
+def find_meeting(call: Call, admin_scopes: tuple[str, ...],
+                 ) -> tuple[dict[str, Any], datetime | None]:
+    """The series and, for a scheduled meeting id, its start.
+
+    :raises ApiError: 404; 400 for a meeting instance when ``admin_scopes`` are the write
+        scopes (update and delete do not apply to instances).
+    """
     meeting_id = call.path_params["meetingId"]
+    if "_I_" in meeting_id and admin_scopes == ADMIN_WRITE:
+        raise bad_request("Update and delete do not apply to meeting instances.")
     series_id, _, stamp = meeting_id.partition("_")
     meeting = call.state.meetings.get(series_id)
     if meeting is None:
@@ -114,7 +122,7 @@ def _find(call: Call, admin_scopes: tuple[str, ...]) -> tuple[dict[str, Any], da
     host_email = call.param("hostEmail")
     if host_email is None and call.request.method in ("PUT", "PATCH"):
         host_email = call.json_body().get("hostEmail")
-    acting = _host(call, host_email, admin_scopes)
+    acting = host_for(call, host_email, admin_scopes)
     lenient = (not call.state.settings.admin_needs_host_email
                and call.has_scope(*admin_scopes))
     if meeting["hostUserId"] != acting["id"] and not lenient:
@@ -134,9 +142,19 @@ def _find(call: Call, admin_scopes: tuple[str, ...]) -> tuple[dict[str, Any], da
 
 def get(call: Call) -> dict[str, Any]:
     """``GET /meetings/{meetingId}`` (series or scheduled meeting)."""
-    meeting, start = _find(call, ADMIN_READ)
+    instance_id = call.path_params["meetingId"]
+    if "_I_" in instance_id:
+        call.path_params["meetingId"] = instance_id.partition("_")[0]
+        find_meeting(call, ADMIN_READ)  # the same visibility as the series
+        found = call.state.meeting_instances.get(instance_id)
+        if found is None or not instances.visible(found, call.state.clock.now()):
+            raise not_found()
+        return instances.public(found)
+    meeting, start = find_meeting(call, ADMIN_READ)
     now = call.state.clock.now()
-    return _public(meeting, now) if start is None else model.occurrence(meeting, start, now)
+    if start is None:
+        return _public(meeting, now, call.state)
+    return model.occurrence(meeting, start, now)
 
 
 def _update_scheduled(call: Call, meeting: dict[str, Any], start: datetime,
@@ -163,7 +181,7 @@ def _update_scheduled(call: Call, meeting: dict[str, Any], start: datetime,
 
 
 def _update(call: Call, merge: bool) -> dict[str, Any]:
-    meeting, start = _find(call, ADMIN_WRITE)
+    meeting, start = find_meeting(call, ADMIN_WRITE)
     if start is not None:
         return _update_scheduled(call, meeting, start, merge)
     body = call.json_body()
@@ -185,7 +203,7 @@ def _update(call: Call, merge: bool) -> dict[str, Any]:
     call.state.meetings[meeting["id"]] = updated
     _record_emails(call, updated, "update", body.get("sendEmail", True) is not False)
     _event(call, updated, "updated")
-    return _public(updated, now)
+    return _public(updated, now, call.state)
 
 
 def put(call: Call) -> dict[str, Any]:
@@ -200,7 +218,7 @@ def patch(call: Call) -> dict[str, Any]:
 
 def delete(call: Call) -> None:
     """``DELETE /meetings/{meetingId}``: 204 (a scheduled meeting id cancels that one)."""
-    meeting, start = _find(call, ADMIN_WRITE)
+    meeting, start = find_meeting(call, ADMIN_WRITE)
     if start is None:
         del call.state.meetings[meeting["id"]]
     else:
@@ -213,15 +231,15 @@ def list_meetings(call: Call) -> Any:
     """``GET /meetings`` with Webex's filters."""
     state = call.state
     now = state.clock.now()
-    _check_site(call, call.param("siteUrl"))
-    host = _host(call, call.param("hostEmail"), ADMIN_READ)
+    check_site(call, call.param("siteUrl"))
+    host = host_for(call, call.param("hostEmail"), ADMIN_READ)
     exclusive = [n for n in ("meetingNumber", "webLink", "roomId") if call.param(n)]
     if len(exclusive) > 1:
         raise bad_request("meetingNumber, webLink and roomId are mutually exclusive.")
     mine = [m for m in state.meetings.values() if m["hostUserId"] == host["id"]]
     if exclusive:
         name = exclusive[0]
-        return page(call, [_public(m, now) for m in mine if m.get(name) == call.param(name)],
+        return page(call, [_public(m, now, state) for m in mine if m.get(name) == call.param(name)],
                     10, 100)
     # Webex: a missing ``from`` is ``to`` minus 7 days, else now; a missing ``to`` is
     # ``from`` plus 7 days
@@ -244,39 +262,19 @@ def list_meetings(call: Call) -> Any:
     items: list[dict[str, Any]] = []
     for meeting in candidates:
         if kind == "meetingSeries" and model.occurrence_starts(meeting, start, end):
-            items.append(_public(meeting, now))
+            items.append(_public(meeting, now, state))
         elif kind == "scheduledMeeting":
             items.extend(model.scheduled_meetings(meeting, start, end, now))
+    if kind == "meeting":
+        series = {m["id"] for m in candidates}
+        items = [i for i in instances.listed(state, host["id"], start, end)
+                 if i["meetingSeriesId"] in series]
     wanted_state = call.param("state")
     modified = call.bool_param("isModified")
     items = [i for i in items if wanted_state in (None, i["state"])
              and modified in (None, i.get("isModified"))]
     items.sort(key=lambda i: (parse(i["start"], "start"), i["id"]))
     return page(call, items, 10, 100)
-
-
-def personal_room(call: Call) -> dict[str, Any]:
-    """``GET /meetingPreferences/personalMeetingRoom?userEmail=``."""
-    _check_site(call, call.param("siteUrl"))
-    person = _host(call, call.param("userEmail"), ("meeting:admin_preferences_read",))
-    if "_pmr" not in person:
-        raise not_found()
-    return dict(person["_pmr"])
-
-
-def invitees(call: Call) -> Any:
-    """``GET /meetingInvitees?meetingId=``: the invitees given at create/update."""
-    meeting_id = call.param("meetingId")
-    if meeting_id is None:
-        raise bad_request("meetingId is required.")
-    call.path_params["meetingId"] = meeting_id
-    meeting, _ = _find(call, ADMIN_READ)
-    items = [{"id": f"{meeting['id']}_{index}", "email": i["email"],
-              "displayName": i.get("displayName", i["email"]),
-              "coHost": bool(i.get("coHost", False)), "meetingId": meeting["id"],
-              "panelist": bool(i.get("panelist", False))}
-             for index, i in enumerate(meeting.get("_invitees", []))]
-    return page(call, items, 100, 100)
 
 
 ROUTES: list[Route] = [
@@ -286,6 +284,4 @@ ROUTES: list[Route] = [
     route("PUT", "/v1/meetings/{meetingId}", WRITE, put),
     route("PATCH", "/v1/meetings/{meetingId}", WRITE, patch),
     route("DELETE", "/v1/meetings/{meetingId}", WRITE, delete),
-    route("GET", "/v1/meetingInvitees", READ, invitees),
-    route("GET", "/v1/meetingPreferences/personalMeetingRoom", PREFERENCES, personal_room),
 ]

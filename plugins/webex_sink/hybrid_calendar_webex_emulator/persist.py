@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from hybrid_calendar_webex_emulator.state import WebexState
 
 VERSION = 1
-STORES = ("people", "meetings", "rooms", "memberships", "messages", "attachment_actions",
-          "webhooks", "workspaces", "devices", "bookings", "personal_assistant")
+STORES = ("people", "meetings", "meeting_instances", "rooms", "memberships", "messages",
+          "attachment_actions", "webhooks", "workspaces", "devices", "bookings",
+          "personal_assistant")
 
 
 def snapshot(state: WebexState) -> dict[str, Any]:
@@ -53,7 +54,8 @@ def restore(state: WebexState, data: dict[str, Any]) -> None:
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise ValueError("unsupported emulator state file version")
     try:
-        stores = {name: dict(data[name]) for name in STORES}
+        stores = {name: dict(data.get(name, {})) if name == "meeting_instances"
+                  else dict(data[name]) for name in STORES}
         grants = [Grant.from_json(g) for g in data["grants"]]
         refresh = [RefreshGrant.from_json(r) for r in data["refresh"]]
         integrations = [Integration(**i) for i in data["integrations"]]

@@ -62,6 +62,7 @@ class WebexState:
         self.request_log: list[tuple[str, str, int]] = []
         self.people: dict[str, dict[str, Any]] = {}
         self.meetings: dict[str, dict[str, Any]] = {}
+        self.meeting_instances: dict[str, dict[str, Any]] = {}
         self.rooms: dict[str, dict[str, Any]] = {}
         self.memberships: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, dict[str, Any]] = {}
