@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         JoinInfo,
         KeywordRequest,
         KmsStatus,
+        Meeting,
         Notification,
         OutOfOffice,
         User,
@@ -146,6 +147,13 @@ class Hooks:
                                                     user=user, event=event, request=request,
                                                     required=False)
         return result
+
+    async def follow_meeting(self, gateway: Gateway, user: User, event: CalendarEvent,
+                             previous: Meeting | None) -> None:
+        """Let every plugin update or delete the meetings it made for ``event``."""
+        for result in self._hook.follow_meeting(gateway=gateway, user=user, event=event,
+                                                previous=previous):
+            await await_me_maybe(result)
 
     # delivery ----------------------------------------------------------------
     def sink_kinds(self) -> dict[str, frozenset[NotificationKind]]:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         JoinInfo,
         KeywordRequest,
         KmsStatus,
+        Meeting,
         Notification,
         NotificationKind,
         OutOfOffice,
@@ -277,6 +278,29 @@ def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
         itself (e.g. attached conference data) puts the event's new etag in
         ``extra["event_etag"]`` so the following invite update does not conflict.
         First result wins.
+    """
+
+
+@hookspec
+def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
+                   previous: Meeting | None) -> Awaitable[None] | None:
+    """Keep a meeting made for a keyword in step with its calendar event.
+
+    Called during the organiser's sync, before the change is stored, for each of the
+    organiser's events that carries the gateway's marker and whose time, title or
+    attendees differ from the stored meeting, and for each cancelled event (or cancelled
+    instance) whose stored meeting carried the marker. Every implementation runs; each
+    looks after the meetings it made (a Webex sink updates the meeting, or deletes it, or
+    one occurrence of its series) and ignores the others.
+
+    :param gateway: the running gateway.
+    :param user: the organiser.
+    :param event: the event as it now stands (a tombstone when cancelled: id, status and
+        series fields only).
+    :param previous: the meeting as stored before this sync (``None`` if there is none).
+    :raises RateLimitError: or :class:`~hybrid_calendar.errors.TransientError`: the sync
+        is retried later with its cursor unchanged, so the change is not lost. Other
+        failures are logged; the change is stored anyway.
     """
 
 
