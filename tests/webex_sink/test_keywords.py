@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ALICE, BOB, CAROL, DAVE, WebexWorld, at, webex_calls_of
 from ..engine.conftest import Stack
+from .conftest import ALICE, BOB, CAROL, DAVE, WebexWorld, at, webex_calls_of
 
 pytestmark = pytest.mark.anyio
 
