@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from hybrid_calendar.config import Secret
-from hybrid_calendar.errors import TransientError
+from hybrid_calendar.errors import RateLimitError, TransientError
+from hybrid_calendar_webex.client import retry_after
 from hybrid_calendar_webex.errors import WebexAuthError
 
 if TYPE_CHECKING:
@@ -207,9 +208,14 @@ class OrgTokens:
         except httpx.HTTPError as err:
             raise TransientError(f"Webex token endpoint unreachable: {type(err).__name__}"
                                  ) from err
-        if response.status_code >= 500 or response.status_code == 429:
+        if response.status_code in (423, 429):
+            raise RateLimitError(f"Webex token endpoint answered {response.status_code}",
+                                 status=response.status_code,
+                                 retry_after=retry_after(response))
+        if response.status_code >= 500:
             raise TransientError(f"Webex token endpoint answered {response.status_code}",
-                                 status=response.status_code)
+                                 status=response.status_code,
+                                 retry_after=retry_after(response))
         if response.status_code >= 400:
             raise WebexAuthError(f"Webex refused to issue a token (HTTP "
                                  f"{response.status_code}): {_message(response)}",
