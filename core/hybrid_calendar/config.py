@@ -136,7 +136,8 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("notifications", "max_attempts", int, 8, minimum=1,
                 help="Attempts per sink before a notification becomes a dead letter."),
     SettingSpec("notifications", "retry_base_seconds", float, 30.0, minimum=0.0,
-                help="First retry delay of a failed delivery (doubling, full jitter)."),
+                help="First retry delay of a failed delivery (doubling, full jitter; at "
+                     "least a sink's retry_after)."),
     SettingSpec("notifications", "retry_cap_seconds", float, 3600.0, minimum=0.0,
                 help="Longest delay between two delivery attempts (also caps a sink's "
                      "retry_after)."),

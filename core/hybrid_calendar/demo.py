@@ -1,89 +1,67 @@
-"""``hybrid-calendar demo``: the whole gateway on embedded defaults, against the emulator.
+"""``hybrid-calendar demo``: the whole gateway on embedded defaults, against the emulators.
 
-Starts the bundled Google API emulator with three users, writes its service-account key,
-seeds invitations (Zoom, Teams, SIP, an ``@meet`` keyword) and a vacation responder, then
-runs the real gateway (HTTP app + engine) on loopback, provisions the organisation and
-activates the users through the admin API, and prints each user's meetings list.
+The demo knows no provider. It enables, next to the configured plugins, the built-in
+``<name>_emulator`` plugin of each (``google`` → ``google_emulator``), and lets every
+plugin contribute its part through the ``prepare_demo`` hook: the Google emulator plugin
+starts the emulator with the demo's three users, seeds invitations (Zoom, Teams, SIP, an
+``@meet`` keyword) and a vacation responder, and returns the settings that point the
+``google`` plugin at it. The demo then runs the real gateway (HTTP app + engine) on
+loopback with those settings, provisions the organisation and activates the users through
+the admin API, and prints each user's meetings list.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import os
 import secrets
 import sys
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
 
 from hybrid_calendar import logs
+from hybrid_calendar.demo_setup import DemoPart, DemoSetup, merge_parts
+from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.listening import ServerNotAnsweringError, until_answering
 from hybrid_calendar.loading import load_config
+from hybrid_calendar.plugins import BUILTIN_PLUGINS
 from hybrid_calendar.server import uvicorn_config
 
 DOMAIN = "demo.example"
-USERS = [f"alice@{DOMAIN}", f"bob@{DOMAIN}", f"carol@{DOMAIN}"]
+USERS = (f"alice@{DOMAIN}", f"bob@{DOMAIN}", f"carol@{DOMAIN}")
 
 
-def demo_events(now: datetime) -> dict[str, list[dict[str, Any]]]:
-    """Invitations that exercise join-link detection and keyword scheduling."""
-    def at(hours: float, minutes: int = 30) -> dict[str, dict[str, str]]:
-        start = (now + timedelta(hours=hours)).replace(second=0, microsecond=0)
-        return {"start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
-                "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat(),
-                        "timeZone": "UTC"}}
+def demo_plugins(enabled: Sequence[str]) -> list[str]:
+    """``enabled`` plus the built-in ``<name>_emulator`` plugin of each enabled ``<name>``."""
+    emulators = [f"{name}_emulator" for name in enabled
+                 if f"{name}_emulator" in BUILTIN_PLUGINS and f"{name}_emulator" not in enabled]
+    return [*enabled, *emulators]
 
-    return {
-        USERS[0]: [
-            {"summary": "Design review", **at(0.1),
-             "description": "Join Zoom Meeting\nhttps://us02web.zoom.us/j/81234567890?pwd=abc"
-                            "\nMeeting ID: 812 3456 7890",
-             "attendees": [{"email": USERS[1]}]},
-            {"summary": "Weekly sync", **at(26), "location":
-                "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0",
-             "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"]},
-            {"summary": "Customer call", **at(50), "location": "@meet"},
-        ],
-        USERS[1]: [
-            {"summary": "Board room call", **at(3), "location": "sip:board@video.demo.example"},
-        ],
-        USERS[2]: [],
-    }
+
+def prepare_parts(setup: DemoSetup) -> list[DemoPart]:
+    """Let the configured plugins and their emulators start their parts (``prepare_demo``)."""
+    enabled = demo_plugins(load_config(None)[0].get("plugins", "enabled"))
+    _, pm = load_config(None, overrides={"plugins": {"enabled": enabled}})
+    return Hooks(pm).prepare_demo(setup)
 
 
 async def _demo(data_dir: Path, port: int, seconds: float) -> int:
-    from hybrid_calendar_google_emulator.testing import running_emulator
-
-    with running_emulator(domain=DOMAIN, users=USERS) as emu:
-        key_file = data_dir / "service-account.json"
-        key_file.write_text(json.dumps(emu.service_account_info))
-        key_file.chmod(0o600)
-        now = datetime.now(UTC)
-        for user, events in demo_events(now).items():
-            for event in events:
-                emu.state.insert_event(user, event)
-        emu.state.set_vacation(USERS[2], {
-            "enableAutoReply": True, "responseSubject": "Out of office",
-            "startTime": str(int((now - timedelta(days=1)).timestamp() * 1000)),
-            "endTime": str(int((now + timedelta(days=5)).timestamp() * 1000))})
-        emu.state.set_setting(USERS[0], "locale", "de")
-
+    with contextlib.ExitStack() as cleanup:
+        parts = prepare_parts(DemoSetup(domain=DOMAIN, users=USERS, data_dir=data_dir,
+                                        now=datetime.now(UTC), cleanup=cleanup))
         admin_token = secrets.token_urlsafe(24)
         base = f"http://127.0.0.1:{port}"
-        overrides: dict[str, dict[str, object]] = {
+        overrides = merge_parts({
             "gateway": {"port": port, "public_url": base, "data_dir": str(data_dir),
                         "admin_token": admin_token, "synchronous": "NORMAL"},
             "sync": {"sweep_seconds": 5.0},
-            "google": {"service_account_file": str(key_file),
-                       "calendar_base_url": emu.base_url + "/calendar/v3",
-                       "gmail_base_url": emu.base_url},
-            "kms_local": {"key_file": str(data_dir / "kms-keys.json")},
             "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
-        }
+        }, parts)
         config, pm = load_config(None, overrides=overrides)
         server = uvicorn.Server(uvicorn_config(config, pm))
         task = asyncio.create_task(server.serve())
@@ -113,7 +91,8 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
                           f"{join.get('provider') or '-':<8} {join.get('url') or ''}"
                           f" {join.get('dial') or ''}")
         print(f"\nGateway on {base} (admin token in this terminal only: {admin_token})")
-        print(f"Google emulator on {emu.base_url}; data in {data_dir}")
+        notes = [note for part in parts for note in part.notes]
+        print("; ".join([*notes, f"data in {data_dir}"]))
         print("Try: curl -H 'Authorization: Bearer <token>' "
               f"{base}/api/v1/organisations/demo/users")
         try:

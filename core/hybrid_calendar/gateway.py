@@ -118,6 +118,14 @@ class Gateway:
         self.memory = EngineMemory()
         self.state = PluginState()
 
+    def public_url(self, path: str = "") -> str:
+        """Where remote services reach this gateway: ``gateway.public_url`` + ``path``.
+
+        A provider builds its notification address with it from its own route, e.g.
+        ``gateway.public_url("/webhooks/google")``.
+        """
+        return str(self.config.get("gateway", "public_url")).rstrip("/") + path
+
     def http_client(self) -> httpx.AsyncClient:
         """Return the shared outbound client, creating it on first use."""
         if self.http is None:

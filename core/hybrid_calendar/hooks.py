@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
         AccessCheck,
@@ -91,6 +92,10 @@ class Hooks:
                 errors.append(failure)
         return errors
 
+    def prepare_demo(self, demo: DemoSetup) -> list[DemoPart]:
+        parts: list[DemoPart] = self._hook.prepare_demo(demo=demo)
+        return parts
+
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:
         result: AccessCheck = await self._first("check_access", gateway=gateway, user=user)
@@ -109,10 +114,9 @@ class Hooks:
                                                          required=False)
         return result
 
-    async def watch_calendar(self, gateway: Gateway, user: User, address: str, token: str
-                             ) -> Channel:
+    async def watch_calendar(self, gateway: Gateway, user: User, token: str) -> Channel:
         result: Channel = await self._first("watch_calendar", gateway=gateway, user=user,
-                                            address=address, token=token)
+                                            token=token)
         return result
 
     async def stop_watch(self, gateway: Gateway, user: User, channel: Channel) -> bool:
@@ -162,15 +166,7 @@ class Hooks:
         sinks: dict[str, frozenset[NotificationKind]] = {}
         for impl in self._hook.deliver_notification.get_hookimpls():
             declared: list[NotificationKind] = []
-
-            def register(kind: NotificationKind, _into: list[NotificationKind] = declared,
-                         _plugin: str = impl.plugin_name) -> None:
-                try:
-                    _into.append(NotificationKind(kind))
-                except ValueError:
-                    raise PluginError(_plugin, f"declared unknown notification kind "
-                                               f"{kind!r}") from None
-
+            register = _kind_collector(impl.plugin_name, declared)
             self._only(impl.plugin, "register_delivery_kinds")(register=register)
             sinks[impl.plugin_name] = frozenset(declared)
         return sinks
@@ -214,25 +210,16 @@ class Hooks:
 
     # helpers -----------------------------------------------------------------
     def _per_plugin(self, name: str, *, teardown: bool
-                    ) -> list[tuple[str, Callable[..., list[Any]]]]:
-        """One ordinary pluggy hook caller per plugin implementing hook ``name``.
-
-        Each is :meth:`pluggy.PluginManager.subset_hook_caller` restricted to one plugin,
-        so every call goes through pluggy's normal hook execution (tracing, monitoring,
-        wrappers) while a failure is attributed to exactly one plugin and cannot keep
-        another plugin's implementation from running. Call order is pluggy's
+                    ) -> list[tuple[str, pluggy.HookCaller]]:
+        """One ordinary pluggy hook caller per plugin implementing hook ``name``
+        (:meth:`_only`), so each call is traced and a failure belongs to one plugin and
+        cannot keep another's implementation from running. Call order is pluggy's
         (``tryfirst`` first, then the last registered); ``teardown`` reverses it.
         """
-        impls = self._hook_caller(name).get_hookimpls()  # pluggy calls them last-first
-        ordered = impls if teardown else list(reversed(impls))
-        plugins = [impl.plugin for impl in impls]
-        return [(impl.plugin_name,
-                 self.pm.subset_hook_caller(name, [p for p in plugins if p is not impl.plugin]))
-                for impl in ordered]
-
-    def _hook_caller(self, name: str) -> pluggy.HookCaller:
         caller: pluggy.HookCaller = getattr(self._hook, name)
-        return caller
+        impls = caller.get_hookimpls()  # pluggy calls them last-first
+        ordered = impls if teardown else list(reversed(impls))
+        return [(impl.plugin_name, self._only(impl.plugin, name)) for impl in ordered]
 
     def _only(self, plugin: object, name: str) -> pluggy.HookCaller:
         """The hook caller of ``name`` restricted to one plugin (still traced)."""
@@ -246,3 +233,15 @@ class Hooks:
             raise PluginError("(none)", f"no plugin answered hook {name!r}; "
                               "is the plugin that should be enabled in plugins.enabled?")
         return result
+
+
+def _kind_collector(plugin_name: str, into: list[NotificationKind]
+                    ) -> Callable[[NotificationKind], None]:
+    """The ``register`` callback handed to one plugin's ``register_delivery_kinds``."""
+    def register(kind: NotificationKind) -> None:
+        try:
+            into.append(NotificationKind(kind))
+        except ValueError:
+            raise PluginError(plugin_name, f"declared unknown notification kind {kind!r}"
+                              ) from None
+    return register

@@ -10,8 +10,10 @@ Conventions:
   than ``None``. Return ``None`` (synchronously) to let another plugin answer: a provider
   plugin passes on users of another provider, a KMS plugin on keys it did not wrap.
 * Hooks that hand over many things take a ``register`` callback instead of returning lists.
-* ``gateway`` is the running :class:`hybrid_calendar.gateway.Gateway`: configuration,
-  store, shared ``httpx.AsyncClient``, clock and the typed hook facade.
+* ``gateway`` is the running :class:`hybrid_calendar.gateway.Gateway`, typed access to
+  what plugins share: configuration, store, cipher, clock, shared ``httpx.AsyncClient``,
+  public URL and the typed hook facade; ``gateway.state`` holds plugin-private values
+  under the plugin's name.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
         AccessCheck,
@@ -86,8 +89,9 @@ def register_commands(
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Add HTTP routes to the gateway's Starlette app.
 
-    Called once when the app is built. The Google plugin registers its push-notification
-    receiver here; a sink may register device endpoints.
+    Called once when the app is built. A provider registers its push-notification
+    receiver here (the Google plugin: ``/webhooks/google``) and points the channels it
+    opens in :func:`watch_calendar` at it; a sink may register device endpoints.
 
     :param gateway: the gateway the routes serve.
     :param register: call once per Starlette route or mount.
@@ -115,6 +119,23 @@ def shutdown(gateway: Gateway) -> Awaitable[None] | None:
     plugin's name.
 
     :param gateway: the stopping gateway.
+    """
+
+
+@hookspec
+def prepare_demo(demo: DemoSetup) -> DemoPart | None:
+    """Start what a plugin contributes to ``hybrid-calendar demo``.
+
+    Called once by the demo before the gateway is configured; every implementation runs.
+    A plugin with something to show starts it here (an emulator seeded with events for
+    ``demo.users``), registers its cleanup with ``demo.cleanup``, and returns the settings
+    the gateway needs to use it. The demo enables each built-in ``<name>_emulator`` plugin
+    next to an enabled ``<name>`` plugin, so an emulator plugin is the natural place.
+
+    :param demo: the demo organisation (``domain``, ``users``), its data directory and
+        start time, and the cleanup stack (:class:`~hybrid_calendar.demo_setup.DemoSetup`).
+    :returns: a :class:`~hybrid_calendar.demo_setup.DemoPart` (settings by section, lines
+        to print), or ``None`` when the plugin has no part in the demo.
     """
 
 
@@ -174,17 +195,19 @@ def get_event(gateway: Gateway, user: User, event_id: str
 
 
 @hookspec(firstresult=True)
-def watch_calendar(gateway: Gateway, user: User, address: str, token: str
-                   ) -> Awaitable[Channel] | None:
+def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channel] | None:
     """Subscribe to change notifications for a user's calendar.
 
     Called on activation and before an existing channel expires (renewal creates a new
-    channel, then the old one is stopped).
+    channel, then the old one is stopped). The provider builds the notification address
+    itself: the gateway's public URL joined with the push route it registered in
+    :func:`register_routes` (``gateway.public_url("/webhooks/acme")``). The core stores
+    the returned channel (with a digest of ``token``); the provider's route looks it up
+    with ``gateway.store.get_channel`` and checks the token before anything else.
 
     :param gateway: the running gateway.
     :param user: an active user of this provider.
-    :param address: the public HTTPS URL notifications must be POSTed to.
-    :param token: a random secret the provider must echo with every notification.
+    :param token: a random secret the provider must have echoed with every notification.
     :returns: the created :class:`~hybrid_calendar.models.Channel`. First result wins.
     """
 
@@ -331,7 +354,7 @@ def deliver_notification(gateway: Gateway, notification: Notification
     Called by the core's outbox for each sink that declared ``notification.kind`` with
     :func:`register_delivery_kinds`, one sink at a time, so each answer is that sink's own.
     A sink that already delivered a notification is not called again for it; one that
-    asked to retry is called again after a capped, jittered backoff (or its
+    asked to retry is called again after a capped, jittered backoff (at least its
     ``retry_after``), up to ``notifications.max_attempts`` times. The core is the only
     layer that retries: a sink makes one attempt per call.
 

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "google": ("hybrid_calendar_google.plugin", "hybrid_calendar_google.meet"),
-    "google_emulator": ("hybrid_calendar_google_emulator.commands",),
+    "google_emulator": ("hybrid_calendar_google_emulator.commands",
+                        "hybrid_calendar_google_emulator.demo"),
     "join_info": ("hybrid_calendar.join_info.plugin",),
     "kms_local": ("hybrid_calendar_kms.local", "hybrid_calendar_kms.commands"),
     "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),

@@ -8,13 +8,14 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import trustme
+
+from hybrid_calendar.listening import ServerNotAnsweringError, wait_until_answering
 
 
 def free_port() -> int:
@@ -41,20 +42,16 @@ def start(config: Path, tmp_path: Path) -> subprocess.Popen[str]:
                             stderr=subprocess.STDOUT, text=True)
 
 
-def wait_ready(client: httpx.Client, url: str, process: subprocess.Popen[str]) -> httpx.Response:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early:\n{process.communicate()[0]}")
-        try:
-            response = client.get(url)
-        except httpx.TransportError:
-            time.sleep(0.1)
-            continue
-        if response.status_code == 200:
-            return response
-        time.sleep(0.1)
-    raise AssertionError("server not ready within 30 s")
+def wait_ready(client: httpx.Client, url: str, process: subprocess.Popen[str],
+               verify: ssl.SSLContext) -> httpx.Response:
+    """Wait (through the project's one wait loop) until ``url`` answers 200, then GET it."""
+    try:
+        wait_until_answering(url, within=30, status=200, verify=verify,
+                             alive=lambda: process.poll() is None)
+    except ServerNotAnsweringError as err:
+        output = process.communicate()[0] if process.poll() is not None else ""
+        raise AssertionError(f"server not ready: {err}\n{output}") from err
+    return client.get(url)
 
 
 def test_serves_https_and_stops_cleanly_on_sigterm(tmp_path: Path,
@@ -77,7 +74,7 @@ enabled = ["join_info", "kms_local"]
         trusting = ssl.create_default_context()
         ca.configure_trust(trusting)
         with httpx.Client(verify=trusting, timeout=5) as client:
-            ready = wait_ready(client, f"https://127.0.0.1:{port}/readyz", process)
+            ready = wait_ready(client, f"https://127.0.0.1:{port}/readyz", process, trusting)
             assert ready.json()["ready"] is True
             health = client.get(f"https://127.0.0.1:{port}/healthz")
             assert health.json() == {"status": "ok"} and health.headers["x-request-id"]

@@ -105,18 +105,31 @@ async def test_unknown_user(emu_gateway: Any) -> None:
 @pytest.mark.anyio
 async def test_budget_waits_before_google_has_to_refuse(make_gateway: Any,
                                                         emulator: Any) -> None:
-    import anyio
+    from hybrid_calendar_google.context import context
+    from hybrid_calendar_google.quota import QuotaLimiter
+
+    from .test_quota import FakeTime
 
     gateway = await make_gateway(emulator_settings(emulator), quota={"user_per_minute": 5})
-    emulator.control({"quota": {"user_rpm": 5, "status": 429}})
-    for _ in range(5):
+    time = FakeTime()  # the budget's clock: a wait moves it instead of sleeping
+    requests_when_waiting: list[int] = []
+
+    async def wait(seconds: float) -> None:
+        requests_when_waiting.append(len(_statuses(emulator, "calendar.settings.get")))
+        await time.sleep(seconds)
+
+    configured = context(gateway).quota
+    context(gateway).quota = QuotaLimiter(configured.project.limit,
+                                          configured.user_per_minute,
+                                          monotonic=time.monotonic, sleep=wait)
+    for _ in range(6):
         await gateway.hooks.read_locale(gateway, ALICE)
-    with anyio.move_on_after(0.5) as scope:
-        await gateway.hooks.read_locale(gateway, ALICE)  # the 6th call in a minute waits
-    assert scope.cancelled_caught
-    assert _statuses(emulator, "calendar.settings.get") == [200] * 5
+    assert requests_when_waiting == [5]  # the 6th call waited before reaching Google
+    assert time.sleeps == [pytest.approx(60.0)]  # until the 1st left the one-minute window
+    assert _statuses(emulator, "calendar.settings.get") == [200] * 6
     bob = User(id="u2", org_id="org1", email="bob@example.com", state=UserState.ACTIVE)
     assert await gateway.hooks.read_locale(gateway, bob) == "en"  # other users go on
+    assert len(time.sleeps) == 1
 
 
 @pytest.mark.anyio

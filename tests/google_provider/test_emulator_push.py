@@ -22,12 +22,13 @@ ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.
 
 @pytest.fixture
 async def webhook(emu_gateway: Any) -> AsyncIterator[str]:
-    """The gateway's routes served on loopback; yields the webhook address."""
+    """The gateway's routes served on loopback (its public URL); yields the webhook address."""
     emu_gateway.engine = Engine(emu_gateway)  # not started: queued jobs stay visible
     await emu_gateway.store.put_user(ALICE)
     routes: list[BaseRoute] = []
     emu_gateway.hooks.register_routes(emu_gateway, routes.append)
     async for url in _serve(Starlette(routes=routes)):
+        emu_gateway.config = emu_gateway.config.replace("gateway", public_url=url)
         yield url + "/webhooks/google"
 
 
@@ -38,12 +39,11 @@ def _event() -> dict[str, Any]:
 
 
 async def _deliveries(emulator: Any, count: int) -> list[Any]:
-    for _ in range(200):
-        delivered = list(emulator.state.push.deliveries)
-        if len(delivered) >= count:
-            return delivered
-        await anyio.sleep(0.02)
-    return list(emulator.state.push.deliveries)
+    """Every push message delivered so far, once all queued ones were handled."""
+    assert await _push_idle(emulator)
+    delivered = list(emulator.state.push.deliveries)
+    assert len(delivered) >= count
+    return delivered
 
 
 async def _push_idle(emulator: Any) -> bool:
@@ -51,11 +51,12 @@ async def _push_idle(emulator: Any) -> bool:
     return bool(await anyio.to_thread.run_sync(emulator.state.push.wait_idle, 5.0))
 
 
-async def _watch(gateway: Any, address: str) -> Any:
+async def _watch(gateway: Any) -> Any:
+    """Open a channel (the provider points it at the gateway's public URL)."""
     from dataclasses import replace
 
     token = "k" * 43
-    channel = await gateway.hooks.watch_calendar(gateway, ALICE, address, token)
+    channel = await gateway.hooks.watch_calendar(gateway, ALICE, token)
     await gateway.store.put_channel(replace(channel, token=token))
     return channel
 
@@ -67,7 +68,7 @@ async def _jobs(gateway: Any) -> int:
 @pytest.mark.anyio
 async def test_notifications_reach_the_webhook_and_enqueue(emu_gateway: Any, emulator: Any,
                                                            webhook: str) -> None:
-    channel = await _watch(emu_gateway, webhook)
+    channel = await _watch(emu_gateway)
     assert channel.expires_at > datetime.now(UTC) + timedelta(days=6)
     first = await _deliveries(emulator, 1)
     assert await _jobs(emu_gateway) == 0  # the "sync" message needs no sync
@@ -80,7 +81,7 @@ async def test_notifications_reach_the_webhook_and_enqueue(emu_gateway: Any, emu
 @pytest.mark.anyio
 async def test_stopped_channel_gets_no_more_messages(emu_gateway: Any, emulator: Any,
                                                      webhook: str) -> None:
-    channel = await _watch(emu_gateway, webhook)
+    channel = await _watch(emu_gateway)
     before = len(await _deliveries(emulator, 1))
     assert await emu_gateway.hooks.stop_watch(emu_gateway, ALICE, channel) is True
     emulator.state.insert_event("alice@example.com", _event())
@@ -94,7 +95,7 @@ async def test_stopped_channel_gets_no_more_messages(emu_gateway: Any, emulator:
 async def test_dropped_notifications_are_caught_by_polling(emu_gateway: Any, emulator: Any,
                                                            webhook: str) -> None:
     first = await emu_gateway.hooks.fetch_changes(emu_gateway, ALICE, None)
-    await _watch(emu_gateway, webhook)
+    await _watch(emu_gateway)
     await _deliveries(emulator, 1)
     emulator.control({"drop_notifications": 1.0})
     created = emulator.state.insert_event("alice@example.com", _event())
@@ -108,7 +109,7 @@ async def test_dropped_notifications_are_caught_by_polling(emu_gateway: Any, emu
 @pytest.mark.anyio
 async def test_forged_notification_is_rejected(emu_gateway: Any, emulator: Any,
                                                webhook: str) -> None:
-    channel = await _watch(emu_gateway, webhook)
+    channel = await _watch(emu_gateway)
     async with httpx.AsyncClient() as client:
         response = await client.post(webhook, headers={
             "X-Goog-Channel-ID": channel.id, "X-Goog-Channel-Token": "guess",

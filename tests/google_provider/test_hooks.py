@@ -212,6 +212,7 @@ async def test_watch_and_stop(gateway: Any, fake: FakeGoogle) -> None:
     def watch(request: httpx.Request) -> httpx.Response:
         sent = body(request)
         assert sent["type"] == "web_hook" and sent["params"] == {"ttl": "604800"}
+        assert sent["address"] == "https://gw.test/webhooks/google"  # built by the plugin
         assert len(sent["id"]) <= 64
         return httpx.Response(200, json={"kind": "api#channel", "id": sent["id"],
                                          "resourceId": "R1", "token": sent["token"],
@@ -219,8 +220,8 @@ async def test_watch_and_stop(gateway: Any, fake: FakeGoogle) -> None:
 
     fake.routes[("POST", EVENTS + "/watch")] = watch
     fake.routes[("POST", "/calendar/v3/channels/stop")] = lambda r: httpx.Response(204)
-    channel = await gateway.hooks.watch_calendar(gateway, ALICE, "https://gw.test/webhooks/google",
-                                                 "tok")
+    gateway.config = gateway.config.replace("gateway", public_url="https://gw.test/")
+    channel = await gateway.hooks.watch_calendar(gateway, ALICE, "tok")
     assert channel.resource_id == "R1" and channel.token == "tok" and channel.user_id == "u1"
     assert channel.expires_at == datetime(2027, 1, 1, tzinfo=UTC)
     assert await gateway.hooks.stop_watch(gateway, ALICE, channel) is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from hybrid_calendar.engine.engine import Engine
+from hybrid_calendar.listening import until_answering
 from hybrid_calendar.models import Channel, User, UserState
 
 from .conftest import google_settings
@@ -23,19 +25,19 @@ TOKEN = "Zt6QYpA0m2kq6hS1cC3m4eFVb9x8wQn1t0aLr5sUu2Y"
 
 
 async def _serve(app: Starlette) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error",
-                                           lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):  # uvicorn offers no start-up event to wait on
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    """Serve ``app`` with uvicorn on a free loopback port; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        yield f"http://127.0.0.1:{port}"
+        await until_answering(url + "/", alive=lambda: not task.done())
+        yield url
     finally:
         server.should_exit = True
         await task
+        sock.close()
 
 
 @pytest.fixture

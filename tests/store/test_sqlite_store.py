@@ -252,6 +252,45 @@ async def test_upgrades_an_old_schema_database(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_purge_drops_old_presence_and_list_notifications(store: SqliteStore) -> None:
+    await seeded(store)
+    for key, age in (("old", timedelta(days=8)), ("recent", timedelta(days=6))):
+        await store.enqueue_notification(ALICE, ScheduledNotification(
+            key=key, user_id="u1", event_id=None, due_at=NOW - age, start=None, end=None,
+            payload={}, kind=NotificationKind.MEETINGS_CHANGED))
+    await store.purge_outside(NOW - timedelta(days=7), NOW + timedelta(days=31))
+    assert [n.key for n in await store.list_notifications(ALICE)] == ["recent"]
+
+
+async def test_outbox_migration_keeps_sent_join_buttons_sent(tmp_path: Path) -> None:
+    path = tmp_path / "m003.sqlite3"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="m004_notification_outbox")
+    sealer = await TestCipher().sealer("o1", "u1")
+    for key, sent_at in (("sent", NOW.timestamp()), ("unsent", None)):
+        db["scheduled_notifications"].insert({
+            "key": key, "user_id": "u1", "event_id": key, "due_at": NOW.timestamp() - 300,
+            "start_at": NOW.timestamp(), "end_at": NOW.timestamp() + 1800, "sent_at": sent_at,
+            "payload": sealer.seal("{}", table="scheduled_notifications", row_id=key,
+                                   column="payload")})
+    db.conn.commit()
+    db.close()
+
+    store = SqliteStore(path, TestCipher())
+    await store.open()
+    try:
+        listed = {n.key: n for n in await store.list_notifications(ALICE)}
+        assert {k: (n.kind, n.state) for k, n in listed.items()} == {
+            "sent": (NotificationKind.JOIN_BUTTON, DeliveryState.DELIVERED),
+            "unsent": (NotificationKind.JOIN_BUTTON, DeliveryState.PENDING)}
+        await store.put_organisation(Organisation(id="o1", name="Org", domain="example.com"))
+        await store.put_user(ALICE)
+        due = await store.due_notifications(NOW, [NotificationKind.JOIN_BUTTON])
+        assert [n.key for _, n in due] == ["unsent"]
+    finally:
+        await store.close()
+
+
 async def test_wal_mode_is_on(store: SqliteStore) -> None:
     mode = await store.call(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0])
     assert mode == "wal"

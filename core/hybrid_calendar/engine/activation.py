@@ -17,10 +17,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/webhooks/google"
-"""Where the provider posts push notifications (the Google plugin serves this route)."""
-
-
 async def run_activate_job(gateway: Gateway, job: Job) -> None:
     """Validate access; on success mark active, open a channel and queue a full sync."""
     user = await gateway.store.get_user(str(job.payload["user_id"]))
@@ -78,11 +74,14 @@ async def stop_channels(gateway: Gateway, user: User) -> None:
 
 
 async def open_channel(gateway: Gateway, user: User) -> bool:
-    """Open a push channel for the user (best effort: polling covers a failure)."""
-    address = gateway.config.get("gateway", "public_url").rstrip("/") + WEBHOOK_PATH
+    """Open a push channel for the user (best effort: polling covers a failure).
+
+    The user's provider points the channel at its own push route; the core only makes
+    the channel's secret token and stores the channel.
+    """
     token = secrets.token_urlsafe(32)
     try:
-        channel = await gateway.hooks.watch_calendar(gateway, user, address, token)
+        channel = await gateway.hooks.watch_calendar(gateway, user, token)
     except GatewayError as err:
         log.warning("watch failed for user %s (safety re-sync covers it): %s", user.id, err)
         return False

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.engine.delivery import (
-    RetryPolicy,
+    delivery_retry_policy,
     overall_state,
     record_receipt,
     sinks_by_kind,
@@ -85,13 +85,39 @@ async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
 
 
 async def deliver_due(gateway: Gateway) -> None:
-    """Try every notification whose next attempt is due (the outbox loop's body)."""
+    """Try every notification whose next attempt is due, and give up those whose meeting
+    ended undelivered (the outbox loop's body)."""
     sinks = sinks_by_kind(gateway.hooks)
     served = [kind for kind, names in sinks.items() if names]
-    due = await gateway.store.due_notifications(gateway.clock.now(), served,
-                                                lease_seconds=LEASE_SECONDS)
+    now = gateway.clock.now()
+    for user, item in await gateway.store.ended_notifications(now, served):
+        await _ended(gateway, user, item, sinks[item.kind])
+    due = await gateway.store.due_notifications(now, served, lease_seconds=LEASE_SECONDS)
     for user, item in due:
         await attempt(gateway, user, item, sinks[item.kind])
+
+
+async def _ended(gateway: Gateway, user: User, item: ScheduledNotification,
+                 sinks: Sequence[str]) -> None:
+    """A Join button whose meeting ended before a sink delivered it: a dead letter for
+    every sink that still owed it. (A kind no sink delivers is never given up.)"""
+    now = gateway.clock.now()
+    records = dict(item.deliveries)
+    changed = []
+    for sink in sinks:
+        previous = records.get(sink)
+        if previous is not None and previous.state is not DeliveryState.PENDING:
+            continue
+        last = f" (last attempt: {previous.reason})" if previous and previous.reason else ""
+        records[sink] = SinkDelivery(sink, DeliveryState.DEAD,
+                                     previous.attempts if previous else 0,
+                                     f"the meeting ended before delivery{last}",
+                                     updated_at=now)
+        changed.append(records[sink])
+    state, next_at = overall_state(records, sinks)
+    await gateway.store.record_deliveries(user, item.key, changed, state, next_at, now)
+    log.warning("%s notification %s for user %s: the meeting ended before delivery",
+                item.kind, item.key, user.id)
 
 
 async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
@@ -99,7 +125,7 @@ async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
     """Offer a notification to each of ``sinks`` that still owes it, record every receipt
     and the notification's new state."""
     now = gateway.clock.now()
-    policy = RetryPolicy.from_gateway(gateway)
+    policy = delivery_retry_policy(gateway)
     notification = Notification(kind=item.kind, user=user, payload=item.payload, key=item.key)
     records: dict[str, SinkDelivery] = dict(item.deliveries)
     changed: list[SinkDelivery] = []

@@ -270,6 +270,13 @@ class Store(abc.ABC):
         claimed one's next attempt moves ``lease_seconds`` ahead."""
 
     @abc.abstractmethod
+    async def ended_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                  *, limit: int = 100
+                                  ) -> list[tuple[User, ScheduledNotification]]:
+        """Pending notifications of ``kinds`` whose meeting ended by ``now`` (Join buttons
+        no sink delivered in time), with their per-sink deliveries."""
+
+    @abc.abstractmethod
     async def record_deliveries(self, user: User, key: str,
                                 deliveries: Sequence[SinkDelivery], state: DeliveryState,
                                 next_attempt_at: datetime | None, at: datetime) -> None:

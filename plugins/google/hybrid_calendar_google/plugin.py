@@ -24,7 +24,7 @@ from hybrid_calendar_google import (
 )
 from hybrid_calendar_google.auth import DEFAULT_SCOPES
 from hybrid_calendar_google.context import context
-from hybrid_calendar_google.webhook import webhook_route
+from hybrid_calendar_google.webhook import WEBHOOK_PATH, webhook_route
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -134,12 +134,13 @@ def get_event(gateway: Gateway, user: User, event_id: str
 
 
 @hookimpl
-def watch_calendar(gateway: Gateway, user: User, address: str, token: str
-                   ) -> Awaitable[Channel] | None:
-    """Create an ``events.watch`` channel on the user's primary calendar."""
+def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channel] | None:
+    """Create an ``events.watch`` channel on the user's primary calendar, pointed at this
+    plugin's receiver: ``<gateway.public_url>/webhooks/google``."""
     if not _ours(user):
         return None
-    return channels.watch(gateway, context(gateway), user, address, token)
+    return channels.watch(gateway, context(gateway), user, gateway.public_url(WEBHOOK_PATH),
+                          token)
 
 
 @hookimpl

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 MAX_CHANNEL_ID = 64
 
 WEBHOOK_PATH = "/webhooks/google"
-"""Where the engine must point ``events.watch`` channels: ``<public_url>/webhooks/google``."""
+"""This plugin's push route; ``watch_calendar`` points ``events.watch`` channels at
+``<gateway.public_url>/webhooks/google``."""
 
 
 def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Config, SettingSpec
+from hybrid_calendar.demo_setup import DemoPart, DemoSetup
 from hybrid_calendar.models import KmsStatus, WrappedKey
 from hybrid_calendar_kms.keyfile import KMS_NAME, LocalKeyring, check_permissions
 
@@ -55,6 +56,12 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
     register(SettingSpec(SECTION, "key_file", str, "",
                          help="Key file of the local KMS (created 0600 on first start); "
                               "empty means <gateway.data_dir>/kms-local.json."))
+
+
+@hookimpl
+def prepare_demo(demo: DemoSetup) -> DemoPart:
+    """Keep the demo's key-encryption keys in ``<demo data dir>/kms-keys.json``."""
+    return DemoPart(settings={SECTION: {"key_file": str(demo.data_dir / "kms-keys.json")}})
 
 
 @hookimpl

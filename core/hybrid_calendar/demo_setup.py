@@ -1,0 +1,70 @@
+"""What plugins receive and return when they contribute to ``hybrid-calendar demo``.
+
+The demo (:mod:`hybrid_calendar.demo`) knows no provider: it calls the ``prepare_demo``
+hook with a :class:`DemoSetup` (the demo organisation and where to keep files), and each
+plugin that has something to show starts it (an emulator seeded with events) and answers
+with a :class:`DemoPart`: the configuration the gateway needs to use it and the lines to
+print. The demo then merges the parts (:func:`merge_parts`) into the gateway's settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hybrid_calendar.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """The demo's shared facts, handed to every ``prepare_demo`` implementation.
+
+    :ivar domain: the demo organisation's domain (``demo.example``).
+    :ivar users: the e-mail addresses of its users, in the order the demo activates them.
+    :ivar data_dir: the demo's private directory (mode 0700) for keys and databases.
+    :ivar now: the demo's start time; seed events relative to it.
+    :ivar cleanup: register what must stop when the demo ends
+        (``demo.cleanup.enter_context(running_emulator(...))``); it unwinds in reverse.
+    """
+
+    domain: str
+    users: tuple[str, ...]
+    data_dir: Path
+    now: datetime
+    cleanup: contextlib.ExitStack
+
+
+@dataclass(frozen=True)
+class DemoPart:
+    """One plugin's contribution to the demo.
+
+    :ivar settings: configuration the gateway needs, by section (e.g. the base URL of a
+        started emulator). A section belongs to one part: two parts setting the same key
+        is an error.
+    :ivar notes: lines shown at the end of the demo (e.g. ``Google emulator on <url>``).
+    """
+
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def merge_parts(base: Mapping[str, Mapping[str, Any]], parts: Iterable[DemoPart]
+                ) -> dict[str, dict[str, Any]]:
+    """``base`` with every part's settings added, by section.
+
+    :raises ConfigError: two contributors set the same key.
+    """
+    merged = {section: dict(values) for section, values in base.items()}
+    for part in parts:
+        for section, values in part.settings.items():
+            target = merged.setdefault(section, {})
+            for key, value in values.items():
+                if key in target:
+                    raise ConfigError(f"{section}.{key}",
+                                      "is set by more than one part of the demo")
+                target[key] = value
+    return merged
