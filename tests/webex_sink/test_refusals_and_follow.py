@@ -58,7 +58,7 @@ async def test_a_bad_duration_is_refused(world: WebexWorld, stack: Stack) -> Non
     assert world.meetings() == []
 
 
-async def test_the_meeting_follows_a_move_an_attendee_and_a_cancellation(
+async def test_hook_follow_meeting_updates_a_move_and_attendees_deletes_a_cancel(
         world: WebexWorld, stack: Stack) -> None:
     event = world.google.state.insert_event(ALICE, at(5, summary="Review",
                                                       location="@webex:onetime"))
