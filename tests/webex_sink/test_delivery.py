@@ -72,3 +72,15 @@ async def test_vacation_sets_the_personal_assistant_until_its_end(world: WebexWo
     await sweeps.poll_presence(stack.gateway)
     assistant = world.webex.state.personal_assistant[person["id"]]
     assert assistant["enabled"] is False and assistant["presence"] == "NONE"
+
+
+async def test_a_sent_card_is_withdrawn_when_the_meeting_is_cancelled(
+        world: WebexWorld, stack: Stack) -> None:
+    event = world.google.state.insert_event(ALICE, at(0.05, summary="Soon",
+                                                      location="@webex:onetime"))
+    await stack.activate(ALICE)
+    await notify.deliver_due(stack.gateway)
+    assert len(cards(world, ALICE)) == 1
+    world.google.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert cards(world, ALICE) == [] and world.meetings(ALICE) == []

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex.context import context
 from hybrid_calendar_webex.errors import WebexError, WebexNotFoundError
+from hybrid_calendar_webex.join_cards import delete_cards
 from hybrid_calendar_webex.meeting_body import meeting_body, same_meeting
 from hybrid_calendar_webex.onetime import find_meeting
 
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     from hybrid_calendar_webex.client import WebexClient
 
 log = logging.getLogger(__name__)
+
+CARD_HORIZON = timedelta(hours=2)
+"""Cards go out at start minus the lead time: only meetings starting within this span (or
+already started) can have one to withdraw."""
 
 
 def _span(event: CalendarEvent, previous: Meeting | None) -> tuple[datetime, datetime]:
@@ -55,6 +60,7 @@ async def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
     if not ctx.configured:
         return
     client = ctx.client(gateway, user.org_id)
+    await _withdraw_cards(gateway, client, user, event, previous)
     series = event.recurring_event_id
     try:
         if series:
@@ -74,6 +80,23 @@ async def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
     except WebexError as err:
         log.warning("Webex meeting of event %s of user %s not updated: %s", event.id,
                     user.id, err)
+
+
+async def _withdraw_cards(gateway: Gateway, client: WebexClient, user: User,
+                          event: CalendarEvent, previous: Meeting | None) -> None:
+    """Delete the Join cards already sent for a meeting that moved or was cancelled (the
+    core schedules the card of the new time). Only a meeting whose card may have gone out
+    (it started within :data:`CARD_HORIZON`) is looked at."""
+    bot = context(gateway).bot_token
+    if not bot or previous is None or (not event.cancelled and event.start == previous.start):
+        return
+    if previous.start - gateway.clock.now() > CARD_HORIZON:
+        return
+    for email in dict.fromkeys([user.email, *previous.attendees]):
+        try:
+            await delete_cards(client, email, event.id, bot)
+        except WebexError as err:
+            log.warning("Join cards of event %s not withdrawn: %s", event.id, err)
 
 
 async def _follow_instance(gateway: Gateway, client: WebexClient, user: User,
