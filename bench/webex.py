@@ -223,7 +223,8 @@ def main() -> None:
     warnings.simplefilter("ignore", ResourceWarning)
     raw_users = [f"raw{i}@{DOMAIN}" for i in range(args.users)]
     gw_users = [f"user{i}@{DOMAIN}" for i in range(args.users)]
-    with running_emulator(domain=DOMAIN, users=raw_users + gw_users) as google, \
+    with running_emulator(domain=DOMAIN, users=raw_users + gw_users, project_rpm=UNLIMITED,
+                          user_rpm=UNLIMITED) as google, \
             running_webex_emulator(DOMAIN, raw_users + gw_users) as webex:
         _seed(google, raw_users, args.events)
         _seed(google, gw_users, args.events)
