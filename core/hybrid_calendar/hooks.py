@@ -96,6 +96,17 @@ class Hooks:
         parts: list[DemoPart] = self._hook.prepare_demo(demo=demo)
         return parts
 
+    async def report_health(self, gateway: Gateway) -> dict[str, dict[str, Any]]:
+        """Every plugin's service health: name to ``{"healthy", "reason"}``."""
+        found: dict[str, dict[str, Any]] = {}
+
+        def register(name: str, healthy: bool, reason: str | None) -> None:
+            found[str(name)] = {"healthy": bool(healthy), "reason": reason}
+
+        for result in self._hook.report_health(gateway=gateway, register=register):
+            await await_me_maybe(result)
+        return found
+
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:
         result: AccessCheck = await self._first("check_access", gateway=gateway, user=user)

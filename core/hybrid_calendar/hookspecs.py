@@ -139,6 +139,22 @@ def prepare_demo(demo: DemoSetup) -> DemoPart | None:
     """
 
 
+@hookspec
+def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], None]
+                  ) -> Awaitable[None] | None:
+    """Report the health of the remote services a plugin depends on, for ``/readyz``.
+
+    Called on every ``/readyz`` request; keep it cheap (report what start-up or the last
+    calls found, do not call the remote). Every implementation runs. What is reported
+    appears under ``services`` in ``/readyz``; it does not make the gateway unready (the
+    gateway still syncs calendars when a meeting service is unwell).
+
+    :param gateway: the running gateway.
+    :param register: ``register(name, healthy, reason)``, once per service (e.g.
+        ``"webex:org1"``); ``reason`` says what to do when not healthy.
+    """
+
+
 # --------------------------------------------------------------------------- calendar provider
 
 

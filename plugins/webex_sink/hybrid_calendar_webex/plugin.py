@@ -49,6 +49,15 @@ def startup(gateway: Gateway) -> Awaitable[None]:
 
 
 @hookimpl
+def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], None]
+                  ) -> None:
+    """``webex:<org>`` per organisation checked: healthy, or the reason (a missing scope,
+    a refused token, a de-authorised Service App)."""
+    for org_id, reason in sorted(readiness.health(gateway).items()):
+        register(f"webex:{org_id}", reason is None, reason)
+
+
+@hookimpl
 def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
                    request: KeywordRequest) -> Awaitable[JoinInfo] | None:
     """A Personal Room, a one-time meeting or a space for the Webex keyword actions."""

@@ -47,6 +47,15 @@ async def check_organisation(gateway: Gateway, org_id: str) -> str | None:
     return None
 
 
+def health(gateway: Gateway) -> dict[str, str | None]:
+    """Per organisation checked: ``None`` when healthy, else the reason."""
+    ctx = context(gateway)
+    if not ctx.configured:
+        return {"*": "no Webex credentials configured (webex.service_app_id or "
+                     "webex.access_token)"}
+    return dict(ctx.health)
+
+
 async def check_at_startup(gateway: Gateway) -> None:
     """Check every organisation; keep and log the outcome."""
     ctx = context(gateway)
