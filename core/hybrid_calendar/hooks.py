@@ -7,7 +7,8 @@ awaits implementations that return coroutines, so plugins may be sync or async.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     )
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 async def await_me_maybe(value: T | Awaitable[T]) -> T:
@@ -169,6 +172,18 @@ class Hooks:
         for result in self._hook.follow_meeting(gateway=gateway, user=user, event=event,
                                                 previous=previous):
             await await_me_maybe(result)
+
+    async def mirror_meetings(self, gateway: Gateway, user: User,
+                              meetings: Sequence[Meeting], deleted: Sequence[str]) -> None:
+        """Let every plugin mirror a user's changed meetings (each failure is logged)."""
+        for name, call in self._per_plugin("mirror_meetings", teardown=False):
+            try:
+                for result in call(gateway=gateway, user=user, meetings=meetings,
+                                   deleted=deleted):
+                    await await_me_maybe(result)
+            except Exception as err:  # a mirror never fails the sync
+                log.warning("plugin %s failed to mirror meetings of user %s: %s: %s", name,
+                            user.id, type(err).__name__, err)
 
     # delivery ----------------------------------------------------------------
     def sink_kinds(self) -> dict[str, frozenset[NotificationKind]]:

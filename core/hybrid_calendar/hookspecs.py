@@ -18,7 +18,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -340,6 +340,23 @@ def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
     :raises RateLimitError: or :class:`~hybrid_calendar.errors.TransientError`: the sync
         is retried later with its cursor unchanged, so the change is not lost. Other
         failures are logged; the change is stored anyway.
+    """
+
+
+@hookspec
+def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
+                    deleted: Sequence[str]) -> Awaitable[None] | None:
+    """Mirror a user's stored meetings to another system (e.g. room-device bookings).
+
+    Called after each sync of ``user`` stored its changes, with the meetings that changed
+    and the ids of the events that were deleted or cancelled. Every implementation runs.
+    A plugin keeps its own record of what it mirrored; failures are logged by the core and
+    never fail the sync.
+
+    :param gateway: the running gateway.
+    :param user: the user whose calendar was synced.
+    :param meetings: the changed meetings as stored (join information included).
+    :param deleted: event ids no longer in the user's calendar (or cancelled).
     """
 
 

@@ -99,6 +99,8 @@ async def sync_user(gateway: Gateway, user: User) -> int:
     result = await store.apply_changes(user, upserts, deleted, batch.next_cursor,
                                        full_sync=batch.full_sync, synced_at=gateway.clock.now())
     await notify.schedule_join_buttons(gateway, user, upserts, deleted)
+    if upserts or deleted:
+        await gateway.hooks.mirror_meetings(gateway, user, upserts, deleted)
     changed = result.upserted + result.deleted
     if changed:
         await _announce(gateway, user, batch)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.config import Secret
@@ -37,6 +38,8 @@ class WebexContext:
     followed_series: dict[str, str] = field(default_factory=dict)
     """``user/series`` to the digest of the series body last followed (one PUT per
     change, though every instance of the series arrives with it)."""
+    rooms: dict[str, tuple[datetime, dict[str, list[str]]]] = field(default_factory=dict)
+    """Per organisation: when read, and room calendar address → device ids."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

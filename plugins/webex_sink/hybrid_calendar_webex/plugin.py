@@ -5,6 +5,7 @@
 * ``follow_meeting`` keeps one-time meetings in step with their events (:mod:`.follow`);
 * ``deliver_notification`` sends Join cards and sets out-of-office presence
   (:mod:`.delivery`);
+* ``mirror_meetings`` puts bookings on room devices (:mod:`.bookings`);
 * ``startup`` checks the Webex identity's scopes (:mod:`.readiness`).
 
 Configuration lives in the ``[webex]`` section (:mod:`.settings`).
@@ -12,12 +13,12 @@ Configuration lives in the ``[webex]`` section (:mod:`.settings`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.models import NotificationKind
-from hybrid_calendar_webex import create, delivery, follow, readiness
+from hybrid_calendar_webex import bookings, create, delivery, follow, readiness
 from hybrid_calendar_webex.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -71,6 +72,13 @@ def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
                    previous: Meeting | None) -> Awaitable[None]:
     """Update or delete the one-time Webex meeting of a changed or cancelled event."""
     return follow.follow_meeting(gateway, user, event, previous)
+
+
+@hookimpl
+def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
+                    deleted: Sequence[str]) -> Awaitable[None]:
+    """Put, rewrite or clear bookings on the devices of the rooms the meetings invite."""
+    return bookings.mirror_meetings(gateway, user, meetings, deleted)
 
 
 @hookimpl

@@ -58,6 +58,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 help="Refresh an access token this long before it expires."),
     SettingSpec(SECTION, "join_cards", bool, True,
                 help="Send Join cards (bot messages) at start minus the lead time."),
+    SettingSpec(SECTION, "room_bookings", bool, True,
+                help="Put bookings (Join buttons) on the devices of rooms linked to Webex "
+                     "workspaces (see Cisco's licence note in docs/webex.md)."),
+    SettingSpec(SECTION, "hidden_title_rooms", list, [],
+                help="Room calendar addresses whose device bookings show 'Booked' instead "
+                     "of the meeting's title."),
     SettingSpec(SECTION, "presence", bool, True,
                 help="Set the personal assistant to OUT_OF_OFFICE for Calling users."),
 )
