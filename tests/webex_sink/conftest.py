@@ -134,6 +134,16 @@ async def stack(world: WebexWorld) -> AsyncIterator[Stack]:
         yield stack
 
 
+@pytest.fixture
+async def org_stack(world: WebexWorld) -> AsyncIterator[Stack]:
+    """A gateway started when the organisation already exists (so its start-up checks
+    the organisation's Webex identity and registers its webhooks)."""
+    async with running_gateway(world):
+        pass  # provisions the organisation
+    async with running_gateway(world, provision=False) as stack:
+        yield stack
+
+
 def webex_calls_of(stack: Stack) -> int:
     """Webex requests the gateway's sink sent."""
     return context(stack.gateway).calls()

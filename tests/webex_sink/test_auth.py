@@ -11,6 +11,7 @@ import pytest
 from hybrid_calendar_webex.context import context
 from hybrid_calendar_webex.tokens import ORG_SECRET_NAME
 
+from ..engine.conftest import Stack
 from .conftest import ALICE, WebexWorld, at, running_gateway
 
 pytestmark = pytest.mark.anyio
@@ -62,10 +63,7 @@ async def test_readyz_names_missing_scopes(world: WebexWorld) -> None:
         assert "meeting:admin_schedule_write" in service["reason"]
 
 
-async def test_hook_report_health_is_healthy_with_a_full_service_app(world: WebexWorld
+async def test_hook_report_health_is_healthy_with_a_full_service_app(org_stack: Stack
                                                                     ) -> None:
-    async with running_gateway(world):
-        pass  # provisions the organisation
-    async with running_gateway(world, provision=False) as stack:  # checked at start-up
-        assert await stack.gateway.hooks.report_health(stack.gateway) == {
-            "webex:org1": {"healthy": True, "reason": None}}
+    assert await org_stack.gateway.hooks.report_health(org_stack.gateway) == {
+        "webex:org1": {"healthy": True, "reason": None}}

@@ -40,6 +40,10 @@ class WebexContext:
     change, though every instance of the series arrives with it)."""
     rooms: dict[str, tuple[datetime, dict[str, list[str]]]] = field(default_factory=dict)
     """Per organisation: when read, and room calendar address → device ids."""
+    webhook_secrets: dict[str, str] = field(default_factory=dict)
+    """Per organisation: the secret of the webhooks registered at this start-up."""
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    """Webhook events being handled (kept referenced until done)."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

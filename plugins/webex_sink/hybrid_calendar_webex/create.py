@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.models import JoinInfo, UserState
-from hybrid_calendar_webex import onetime, spaces
+from hybrid_calendar_webex import onetime, reconcile, spaces
 from hybrid_calendar_webex.context import context
 from hybrid_calendar_webex.errors import (
     WebexAuthError,
@@ -58,6 +58,7 @@ async def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
             else:
                 meeting = await onetime.find_or_create(client, user, event,
                                                        str(ctx.settings["site_url"]))
+                await reconcile.remember(gateway, user, event.id, meeting)
                 join = onetime.join_of_meeting(meeting)
         except WebexError as err:
             refusal, detail = _classify(err), str(err)

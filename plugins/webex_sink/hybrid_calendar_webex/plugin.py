@@ -6,7 +6,8 @@
 * ``deliver_notification`` sends Join cards and sets out-of-office presence
   (:mod:`.delivery`);
 * ``mirror_meetings`` puts bookings on room devices (:mod:`.bookings`);
-* ``startup`` checks the Webex identity's scopes (:mod:`.readiness`).
+* ``startup`` checks the Webex identity's scopes (:mod:`.readiness`) and registers the
+  webhooks received by ``register_routes``' route (:mod:`.webhooks`, :mod:`.reconcile`).
 
 Configuration lives in the ``[webex]`` section (:mod:`.settings`).
 """
@@ -18,10 +19,19 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.models import NotificationKind
-from hybrid_calendar_webex import bookings, create, delivery, follow, readiness
+from hybrid_calendar_webex import (
+    bookings,
+    create,
+    delivery,
+    follow,
+    readiness,
+    webhooks,
+)
 from hybrid_calendar_webex.settings import SETTINGS
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from hybrid_calendar.config import SettingSpec
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
@@ -40,6 +50,12 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
     """Declare the ``[webex]`` settings."""
     for spec in SETTINGS:
         register(spec)
+
+
+@hookimpl
+def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
+    """The Webex webhook receiver ``POST /webhooks/webex/{org}``."""
+    register(webhooks.route(gateway))
 
 
 @hookimpl

@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.errors import GatewayError
+from hybrid_calendar_webex import webhooks
 from hybrid_calendar_webex.context import context
 from hybrid_calendar_webex.settings import OPTIONAL_SCOPES, REQUIRED_SCOPES
 
@@ -68,3 +69,10 @@ async def check_at_startup(gateway: Gateway) -> None:
         ctx.health[org.id] = reason
         if reason:
             log.warning("webex: organisation %s: %s", org.id, reason)
+            continue
+        if ctx.settings["webhooks"]:
+            try:
+                await webhooks.register(gateway, org.id)
+            except GatewayError as err:
+                log.warning("webex: organisation %s: webhooks not registered: %s", org.id,
+                            err)

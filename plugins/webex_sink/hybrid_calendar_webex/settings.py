@@ -64,6 +64,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(SECTION, "hidden_title_rooms", list, [],
                 help="Room calendar addresses whose device bookings show 'Booked' instead "
                      "of the meeting's title."),
+    SettingSpec(SECTION, "webhooks", bool, True,
+                help="Register serviceApp and meetings webhooks at start-up (they need "
+                     "gateway.public_url to reach the gateway)."),
     SettingSpec(SECTION, "presence", bool, True,
                 help="Set the personal assistant to OUT_OF_OFFICE for Calling users."),
 )
