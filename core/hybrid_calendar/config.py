@@ -98,7 +98,7 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("gateway", "admin_token", Secret, "",
                 help="Bearer token for the admin API; empty disables the admin API."),
     SettingSpec("plugins", "enabled", list,
-                ["google", "join_info", "kms_local"],
+                ["google", "join_info", "kms_local", "webex"],
                 help="Built-in plugins to load (see `hybrid-calendar plugins`)."),
     SettingSpec("plugins", "load_entrypoints", bool, True,
                 help="Also load third-party plugins from the `hybrid_calendar` entry points."),
