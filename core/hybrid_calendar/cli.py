@@ -89,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # the environment: a file, directory or port it cannot use
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
