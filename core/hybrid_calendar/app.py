@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid_calendar import logs
+from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
 from hybrid_calendar.admin_api import admin_routes
 from hybrid_calendar.builder import close_gateway
 from hybrid_calendar.engine.delivery import delivery_coverage, log_delivery_coverage
@@ -126,6 +127,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
         Route("/readyz", readyz),
         Route("/-/plugins.json", plugins_json),
         *admin_routes(gateway),
+        *admin_package_routes(gateway),
     ]
     gateway.hooks.register_routes(gateway, routes.append)
 
