@@ -69,7 +69,9 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+    response = error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+    response.headers.update(exc.headers or {})  # Retry-After, WWW-Authenticate
+    return response
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -35,8 +35,9 @@ class Command:
 def core_commands() -> list[Command]:
     """The commands the core itself provides."""
     from hybrid_calendar import commands
+    from hybrid_calendar.admin import commands as admin_commands
 
-    return list(commands.COMMANDS)
+    return [*commands.COMMANDS, *admin_commands.COMMANDS]
 
 
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:

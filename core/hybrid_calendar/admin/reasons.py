@@ -58,9 +58,10 @@ REASONS: dict[ReasonCode, Reason] = {
         "authorise the client id with the exact scopes `org init` prints (Admin console > "
         "Security > API controls > Domain-wide delegation); check the user exists"),
     ReasonCode.ACCESS_DENIED: Reason(
-        "Google denied access to the user's data (user suspended, API disabled in the "
-        "Cloud project, or the service lacks a licence)",
-        "unsuspend the user or enable the Calendar and Gmail APIs, then `users validate`"),
+        "Google denied access to the user's data: the user is unknown, suspended or "
+        "renamed, or the Calendar or Gmail API is disabled in the Cloud project",
+        "check the account in the Google Admin console (and the address's spelling), or "
+        "enable the Calendar and Gmail APIs, then `users validate`"),
     ReasonCode.CALENDAR_UNREADABLE: Reason(
         "the user's primary calendar could not be read",
         "check the calendar scope is delegated and the user has a calendar"),

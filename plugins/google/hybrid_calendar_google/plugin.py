@@ -21,6 +21,7 @@ from hybrid_calendar_google import (
     invites,
     keys,
     meet,
+    org_init,
     parse_join,
     sync,
 )
@@ -88,6 +89,8 @@ def register_commands(register: Callable[..., None]) -> None:
     and ``hybrid-calendar parse-join`` (join information of Google event JSON)."""
     register("google import-key", "store a service-account key for an organisation",
              keys.configure, keys.run)
+    register("org init", "create an organisation with its domains and service-account key; "
+             "print the delegation steps", org_init.configure, org_init.run)
     register("parse-join", "Print the join information of Google Calendar events (JSON "
              "on stdin).", parse_join.configure, parse_join.run)
 
