@@ -8,6 +8,10 @@ import pytest
 
 os.environ["HYBRID_CALENDAR_NO_ENTRYPOINTS"] = "1"
 
+# pytester: tests/core/test_hook_coverage.py runs a pytest inside; hook_calls: each
+# test_hook_<name> must call hook <name> through a plugin manager.
+pytest_plugins = ["pytester", "tests.hook_calls"]
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -158,15 +158,7 @@ class Hooks:
         sinks: dict[str, frozenset[NotificationKind]] = {}
         for impl in self._hook.deliver_notification.get_hookimpls():
             declared: list[NotificationKind] = []
-
-            def register(kind: NotificationKind, _into: list[NotificationKind] = declared,
-                         _plugin: str = impl.plugin_name) -> None:
-                try:
-                    _into.append(NotificationKind(kind))
-                except ValueError:
-                    raise PluginError(_plugin, f"declared unknown notification kind "
-                                               f"{kind!r}") from None
-
+            register = _kind_collector(impl.plugin_name, declared)
             self._only(impl.plugin, "register_delivery_kinds")(register=register)
             sinks[impl.plugin_name] = frozenset(declared)
         return sinks
@@ -246,3 +238,15 @@ class Hooks:
             raise PluginError("(none)", f"no plugin answered hook {name!r}; "
                               "is the plugin that should be enabled in plugins.enabled?")
         return result
+
+
+def _kind_collector(plugin_name: str, into: list[NotificationKind]
+                    ) -> Callable[[NotificationKind], None]:
+    """The ``register`` callback handed to one plugin's ``register_delivery_kinds``."""
+    def register(kind: NotificationKind) -> None:
+        try:
+            into.append(NotificationKind(kind))
+        except ValueError:
+            raise PluginError(plugin_name, f"declared unknown notification kind {kind!r}"
+                              ) from None
+    return register

@@ -330,7 +330,7 @@ def deliver_notification(gateway: Gateway, notification: Notification
     Called by the core's outbox for each sink that declared ``notification.kind`` with
     :func:`register_delivery_kinds`, one sink at a time, so each answer is that sink's own.
     A sink that already delivered a notification is not called again for it; one that
-    asked to retry is called again after a capped, jittered backoff (or its
+    asked to retry is called again after a capped, jittered backoff (at least its
     ``retry_after``), up to ``notifications.max_attempts`` times. The core is the only
     layer that retries: a sink makes one attempt per call.
 

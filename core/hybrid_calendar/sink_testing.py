@@ -99,13 +99,14 @@ class SinkTests:
         return await world.gateway.hooks.deliver_notification(world.gateway, notification,
                                                               world.sink)
 
-    async def test_declares_the_kinds_it_delivers(self, sink_world: SinkWorld) -> None:
+    async def test_hook_register_delivery_kinds_names_what_it_delivers(
+            self, sink_world: SinkWorld) -> None:
         assert sink_world.sink in sink_world.gateway.hooks.sink_kinds(), (
             "the sink must implement deliver_notification")
         assert self.kinds(sink_world), "the sink must declare kinds (register_delivery_kinds)"
 
     @pytest.mark.parametrize("kind", list(NotificationKind))
-    async def test_each_kind_is_delivered_if_declared_else_not_served(
+    async def test_hook_deliver_notification_per_kind_delivered_or_not_served(
             self, sink_world: SinkWorld, kind: NotificationKind) -> None:
         before = sink_world.received(sink_world.person)
         receipt = await self.deliver(sink_world, sample_notification(

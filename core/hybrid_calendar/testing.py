@@ -98,8 +98,8 @@ class ProviderTests:
         """Override: return a :class:`ProviderWorld` for the provider under test."""
         raise NotImplementedError("subclasses provide the `world` fixture")
 
-    async def test_full_sync_returns_a_snapshot_and_a_cursor(self, world: ProviderWorld
-                                                             ) -> None:
+    async def test_hook_fetch_changes_full_sync_is_a_snapshot_with_a_cursor(
+            self, world: ProviderWorld) -> None:
         event_id = world.add_event("Conformance one", _soon(2), location="Room 1")
         gateway = world.gateway
         batch = await gateway.hooks.fetch_changes(gateway, world.user, None)
@@ -126,7 +126,7 @@ class ProviderTests:
         third = await gateway.hooks.fetch_changes(gateway, world.user, second.next_cursor)
         assert [e for e in third.events if e.id in (keep, drop)] == []
 
-    async def test_get_event_reads_one_event_or_none(self, world: ProviderWorld) -> None:
+    async def test_hook_get_event_reads_one_event_or_none(self, world: ProviderWorld) -> None:
         event_id = world.add_event("Conformance single", _soon(7), location="Room 7")
         gateway = world.gateway
         event = await gateway.hooks.get_event(gateway, world.user, event_id)
@@ -141,8 +141,8 @@ class ProviderTests:
         with pytest.raises(SyncTokenExpiredError):
             await gateway.hooks.fetch_changes(gateway, world.user, batch.next_cursor)
 
-    async def test_access_check_passes_and_fails_with_a_reason(self, world: ProviderWorld
-                                                               ) -> None:
+    async def test_hook_check_access_passes_or_fails_with_a_reason(
+            self, world: ProviderWorld) -> None:
         gateway = world.gateway
         good = await gateway.hooks.check_access(gateway, world.user)
         assert good.ok is True and good.reason is None
@@ -150,8 +150,8 @@ class ProviderTests:
         assert bad.ok is False and bad.reason
         assert world.stranger.email not in bad.reason
 
-    async def test_out_of_office_follows_the_vacation_responder(self, world: ProviderWorld
-                                                                ) -> None:
+    async def test_hook_read_out_of_office_follows_the_vacation_responder(
+            self, world: ProviderWorld) -> None:
         gateway = world.gateway
         world.set_out_of_office(True)
         assert (await gateway.hooks.read_out_of_office(gateway, world.user)).active_at(
@@ -159,8 +159,8 @@ class ProviderTests:
         world.set_out_of_office(False)
         assert not (await gateway.hooks.read_out_of_office(gateway, world.user)).enabled
 
-    async def test_update_invite_writes_once_and_is_a_fixpoint(self, world: ProviderWorld
-                                                               ) -> None:
+    async def test_hook_update_invite_writes_once_and_is_a_fixpoint(
+            self, world: ProviderWorld) -> None:
         event_id = world.add_event("Conformance invite", _soon(6), location="@webex",
                                    description="Agenda")
         gateway = world.gateway
@@ -174,17 +174,23 @@ class ProviderTests:
         again = await gateway.hooks.update_invite(gateway, world.user, written, update)
         assert again.etag == written.etag  # nothing written the second time
 
-    async def test_watch_returns_a_live_channel_that_can_be_stopped(
+    async def test_hook_watch_calendar_returns_a_live_channel(
             self, world: ProviderWorld) -> None:
         gateway = world.gateway
         channel = await gateway.hooks.watch_calendar(gateway, world.user, "token-" + "x" * 40)
         assert channel.id and channel.resource_id and channel.user_id == world.user.id
         assert channel.expires_at > datetime.now(UTC)
         assert await gateway.hooks.stop_watch(gateway, world.user, channel) is True
+
+    async def test_hook_stop_watch_stops_a_channel_even_when_gone(
+            self, world: ProviderWorld) -> None:
+        gateway = world.gateway
+        channel = await gateway.hooks.watch_calendar(gateway, world.user, "token-" + "y" * 40)
+        assert await gateway.hooks.stop_watch(gateway, world.user, channel) is True
         assert await gateway.hooks.stop_watch(gateway, world.user, channel) is True  # gone
 
-    async def test_read_locale_follows_the_calendar_setting(self, world: ProviderWorld
-                                                            ) -> None:
+    async def test_hook_read_locale_follows_the_calendar_setting(
+            self, world: ProviderWorld) -> None:
         gateway = world.gateway
         for locale in ("de", "pt_BR"):
             world.set_locale(locale)
@@ -228,7 +234,7 @@ class ProviderTests:
             again = await gateway.hooks.create_meeting(gateway, world.user, current, request)
             assert again is not None and again.url == join.url  # a retry makes no second one
 
-    async def test_create_meeting_passes_on_keywords_it_does_not_serve(
+    async def test_hook_create_meeting_passes_on_keywords_it_does_not_serve(
             self, world: ProviderWorld) -> None:
         event_id = world.add_event("Conformance unknown keyword", _soon(10),
                                    location="@conformance")

@@ -23,7 +23,10 @@ from hybrid_calendar.builder import build_gateway, close_gateway
 from hybrid_calendar.cli import main
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine import notify
+from hybrid_calendar.engine.delivery import log_delivery_coverage
+from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.engine.presence import update_presence
+from hybrid_calendar.errors import PluginError
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import (
@@ -130,6 +133,17 @@ async def test_without_a_sink_nothing_is_marked_sent_and_health_says_so(
     checks = await readiness(gateway)
     assert checks["delivery"]["kinds_without_sink"] == [
         "meetings_changed", "join_button", "presence"]
+    gateway.engine = Engine(gateway)
+    await gateway.engine.start()
+    transport = httpx.ASGITransport(app=create_app(gateway, start_engine=False))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            response = await client.get("/readyz")
+    finally:
+        await gateway.engine.stop()
+    assert response.json()["delivery"]["kinds_without_sink"] == [
+        "meetings_changed", "join_button", "presence"]
+    assert response.status_code == 200 and response.json()["ready"] is True  # still ready
     assert main(["plugins"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["delivery"]["kinds_without_sink"] == [
@@ -155,6 +169,18 @@ async def test_start_up_log_names_kinds_without_a_sink(
             pass
     [line] = [r.getMessage() for r in caplog.records if "no enabled plugin" in r.getMessage()]
     assert "meetings_changed, presence" in line and "join_button" not in line
+
+
+async def test_a_sink_declaring_no_kinds_is_never_called_and_logged(
+        gateway: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+    silent = ScriptedSink([])
+    gateway.pm.register(silent, name="silent")
+    with caplog.at_level(logging.WARNING, logger="hybrid_calendar.engine.delivery"):
+        log_delivery_coverage(gateway)
+    assert any("plugin silent implements deliver_notification but declares no kinds"
+               in r.getMessage() for r in caplog.records)
+    await notify.notify_now(gateway, USER, NotificationKind.PRESENCE, {}, "p1")
+    assert silent.calls == [] and await states(gateway) == [("p1", "pending")]
 
 
 async def test_only_a_delivered_receipt_marks_delivered(gateway: Gateway) -> None:
@@ -257,13 +283,36 @@ async def test_permanent_failure_is_a_dead_letter_at_once(gateway: Gateway) -> N
 
 
 async def test_a_join_button_is_never_sent_after_its_meeting_ended(gateway: Gateway) -> None:
-    sink = ScriptedSink([NotificationKind.JOIN_BUTTON])
-    gateway.pm.register(sink, name="buttons")
-    await notify.schedule_join_buttons(gateway, USER, [join_meeting(START + timedelta(hours=1))])
+    start = START + timedelta(hours=1)
+    key = f"u1|e1|{start.isoformat()}"
+    await notify.schedule_join_buttons(gateway, USER, [join_meeting(start)])
     clock_of(gateway).advance(timedelta(hours=2))  # the process was down all along
     await notify.deliver_due(gateway)
-    assert sink.calls == [] and await states(gateway) == [
-        (f"u1|e1|{(START + timedelta(hours=1)).isoformat()}", "pending")]
+    assert await states(gateway) == [(key, "pending")]  # no sink: never given up either
+
+    sink = ScriptedSink([NotificationKind.JOIN_BUTTON])
+    gateway.pm.register(sink, name="buttons")
+    await notify.deliver_due(gateway)
+    assert sink.calls == [] and await states(gateway) == [(key, "dead")]
+    [letter] = await gateway.store.list_notifications(USER, state=DeliveryState.DEAD)
+    assert letter.deliveries["buttons"].reason == "the meeting ended before delivery"
+
+
+async def test_a_join_button_retried_until_its_meeting_ended_is_a_dead_letter(
+        gateway: Gateway) -> None:
+    sink = ScriptedSink([NotificationKind.JOIN_BUTTON],
+                        DeliveryReceipt.retry_later("Webex 503", retry_after=3600))
+    gateway.pm.register(sink, name="buttons")
+    await notify.schedule_join_buttons(gateway, USER, [join_meeting(START + timedelta(
+        minutes=5))])
+    await notify.deliver_due(gateway)
+    clock_of(gateway).advance(timedelta(minutes=40))  # ended before the retry fell due
+    await notify.deliver_due(gateway)
+    assert len(sink.calls) == 1
+    [letter] = await gateway.store.list_notifications(USER, state=DeliveryState.DEAD)
+    record = letter.deliveries["buttons"]
+    assert (record.attempts, record.reason) == (
+        1, "the meeting ended before delivery (last attempt: Webex 503)")
 
 
 async def test_presence_goes_through_the_outbox_newest_state_wins(gateway: Gateway) -> None:
@@ -281,3 +330,36 @@ async def test_presence_goes_through_the_outbox_newest_state_wins(gateway: Gatew
     assert await update_presence(gateway, USER, later) is False
     assert await states(gateway) == [(f"presence:u1:0:{later.isoformat()}", "delivered")]
     assert [n.payload["out_of_office"] for n in sink.calls] == [True, False]
+
+
+class UnknownKindSink:
+    """Declares a kind the core does not have."""
+
+    @hookimpl
+    def register_delivery_kinds(self, register: Callable[[str], None]) -> None:
+        """A made-up kind."""
+        register("carrier_pigeon")
+
+    @hookimpl
+    def deliver_notification(self, gateway: Gateway, notification: Notification) -> None:
+        """Never reached."""
+
+
+async def test_an_unknown_declared_kind_is_an_error_naming_the_sink(gateway: Gateway) -> None:
+    gateway.pm.register(UnknownKindSink(), name="pigeons")
+    with pytest.raises(PluginError, match="carrier_pigeon") as caught:
+        gateway.hooks.sink_kinds()
+    assert "pigeons" in str(caught.value)
+
+
+async def test_one_pass_delivers_every_due_batch_concurrently(
+        gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(notify, "BATCH", 2)
+    sink = ScriptedSink([NotificationKind.JOIN_BUTTON])
+    gateway.pm.register(sink, name="buttons")
+    start = START + timedelta(minutes=5)
+    meetings = [replace(join_meeting(start), event_id=f"e{i}") for i in range(5)]
+    await notify.schedule_join_buttons(gateway, USER, meetings)
+    await notify.deliver_due(gateway)
+    assert sorted(n.payload["event_id"] for n in sink.calls) == [f"e{i}" for i in range(5)]
+    assert {state for _, state in await states(gateway)} == {"delivered"}

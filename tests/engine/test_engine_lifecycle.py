@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import anyio
@@ -11,6 +12,7 @@ import pytest
 
 from hybrid_calendar.app import readiness
 from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine import engine as engine_module
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.engine.retries import RetryPolicy, retryable
@@ -84,6 +86,39 @@ async def test_jobs_in_flight_finish_or_are_requeued(gateway: Gateway,
     await engine.stop()  # grace period too short: the job goes back to the queue
     assert await gateway.store.job_counts() == {"queued": 1}
     assert not engine.running
+
+
+async def test_until_idle_runs_what_is_due_by_the_clock_and_no_more(
+        gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+
+    async def record(gw: Gateway, job: Job) -> None:
+        ran.append(job.key)
+        if job.key == "chain:u1":  # a job that queues another: idle waits for it too
+            await engine.enqueue("record", "u2", {})
+
+    monkeypatch.setitem(engine_module.HANDLERS, "record", record)
+    monkeypatch.setitem(engine_module.HANDLERS, "chain", record)
+    clock = ManualClock()
+    gateway.clock = clock
+    engine = Engine(gateway)
+    gateway.engine = engine
+    with pytest.raises(RuntimeError, match="not running"):
+        await engine.until_idle()
+    await engine.start()
+    try:
+        await engine.enqueue("chain", "u1", {})
+        await engine.enqueue("record", "u3", {}, delay=timedelta(seconds=10))
+        with anyio.fail_after(10):
+            await engine.until_idle()
+        assert ran == ["chain:u1", "record:u2"]  # u3 is not due yet
+        clock.advance(timedelta(seconds=10))
+        with anyio.fail_after(10):
+            await engine.until_idle()
+        assert ran == ["chain:u1", "record:u2", "record:u3"]
+        assert await gateway.store.job_counts() == {}
+    finally:
+        await engine.stop()
 
 
 async def test_readiness_reports_each_check(gateway: Gateway) -> None:

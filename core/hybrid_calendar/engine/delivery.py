@@ -9,24 +9,24 @@ receipt                     record
 ==========================  ==========================================================
 ``delivered()``             ``delivered``; the sink is never called again for the key
 ``None``                    ``skipped``: the sink does not serve this notification
-``retry_later`` / raised    ``pending``, next attempt after ``retry_after`` or a capped
-                            full-jitter backoff; ``dead`` after ``max_attempts``
+``retry_later`` / raised    ``pending``, next attempt after a capped full-jitter backoff
+                            (at least ``retry_after``); ``dead`` after ``max_attempts``
 ``failed(reason)``          ``dead`` with the reason (a dead letter)
 ==========================  ==========================================================
 
 A notification is ``delivered`` once a sink delivered it and no sink is pending, ``dead``
-when none delivered and one failed, ``skipped`` when no sink served it.
+when none delivered and one failed, ``skipped`` when no sink served it. A Join button
+whose meeting ended while a sink still owed it is ``dead`` for that sink.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.models import (
     DeliveryReceipt,
     DeliveryState,
@@ -61,36 +61,35 @@ def delivery_coverage(hooks: Hooks) -> dict[str, Any]:
 
 
 def log_delivery_coverage(gateway: Gateway) -> None:
-    """Say at start-up which kinds of notification no enabled plugin delivers."""
+    """Say at start-up which kinds of notification no enabled plugin delivers, and which
+    plugins implement ``deliver_notification`` but declared no kind (they get nothing)."""
+    for sink, kinds in gateway.hooks.sink_kinds().items():
+        if not kinds:
+            log.warning("plugin %s implements deliver_notification but declares no kinds "
+                        "with register_delivery_kinds: it is never called", sink)
     missing = delivery_coverage(gateway.hooks)["kinds_without_sink"]
     if missing:
         log.warning("no enabled plugin delivers notifications of kind %s: they stay pending "
                     "until a sink for them is enabled", ", ".join(missing))
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long the outbox retries one sink (``[notifications]``)."""
+def delivery_retry_policy(gateway: Gateway) -> RetryPolicy:
+    """The engine's retry policy (:mod:`hybrid_calendar.engine.retries`) with the outbox's
+    own figures: ``notifications.max_attempts``, ``retry_base_seconds``,
+    ``retry_cap_seconds``."""
+    config = gateway.config
+    return RetryPolicy(max_attempts=int(config.get("notifications", "max_attempts")),
+                       base_seconds=float(config.get("notifications", "retry_base_seconds")),
+                       cap_seconds=float(config.get("notifications", "retry_cap_seconds")))
 
-    max_attempts: int
-    base_seconds: float
-    cap_seconds: float
 
-    @classmethod
-    def from_gateway(cls, gateway: Gateway) -> RetryPolicy:
-        """The policy configured for this gateway."""
-        config = gateway.config
-        return cls(int(config.get("notifications", "max_attempts")),
-                   float(config.get("notifications", "retry_base_seconds")),
-                   float(config.get("notifications", "retry_cap_seconds")))
-
-    def delay(self, attempts: int, retry_after: float | None) -> timedelta:
-        """The wait before attempt ``attempts + 1``: the sink's ``retry_after`` if given,
-        else full jitter over ``base * 2**(attempts-1)``; never more than the cap."""
-        if retry_after is not None and retry_after >= 0:
-            return timedelta(seconds=min(retry_after, self.cap_seconds))
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
-        return timedelta(seconds=random.uniform(0, ceiling))
+def retry_delay(policy: RetryPolicy, attempts: int, retry_after: float | None) -> timedelta:
+    """The wait after failed attempt number ``attempts``: capped full jitter, or the sink's
+    ``retry_after`` when that is longer (never more than the cap)."""
+    delay = policy.delay(attempts)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, timedelta(seconds=min(retry_after, policy.cap_seconds)))
+    return delay
 
 
 def record_receipt(sink: str, receipt: DeliveryReceipt | None, attempts: int,
@@ -107,7 +106,7 @@ def record_receipt(sink: str, receipt: DeliveryReceipt | None, attempts: int,
         return SinkDelivery(sink, DeliveryState.DEAD, attempts,
                             f"gave up after {attempts} attempts: {reason}", updated_at=now)
     return SinkDelivery(sink, DeliveryState.PENDING, attempts, reason,
-                        next_attempt_at=now + policy.delay(attempts, receipt.retry_after),
+                        next_attempt_at=now + retry_delay(policy, attempts, receipt.retry_after),
                         updated_at=now)
 
 

@@ -1,9 +1,11 @@
 """The storage interface: everything the engine persists goes through :class:`Store`.
 
 It is deliberately narrow so a second backend (PostgreSQL for scale-out) can be added
-without touching the engine. Implementations encrypt every sensitive field (titles,
-bodies, locations, email addresses, join details, secrets) with the :class:`FieldCipher`
-they are given, and look users up by a keyed blind index, never by address.
+without touching the engine; every backend passes the same conformance suite,
+:class:`hybrid_calendar.store.testing.StoreTests`. Implementations encrypt every
+sensitive field (titles, bodies, locations, email addresses, join details, secrets) with
+the :class:`FieldCipher` they are given, and look users up by a keyed blind index, never
+by address.
 
 Rules every backend keeps:
 
@@ -92,7 +94,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def close(self) -> None:
-        """Flush and close."""
+        """Flush and close (closing a closed store does nothing; ``open`` may follow)."""
 
     @abc.abstractmethod
     async def ping(self) -> bool:
@@ -148,7 +150,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
                              ) -> User:
-        """Change a user's activation state (and reason)."""
+        """Change a user's activation state (and reason); return the changed user.
+
+        :raises NotFoundError: no user has this id.
+        """
 
     @abc.abstractmethod
     async def forget_user_data(self, user_id: str) -> None:
@@ -268,6 +273,13 @@ class Store(abc.ABC):
         """Claim pending notifications of ``kinds`` whose next attempt is due at ``now``
         and whose meeting (if any) has not ended, with their per-sink deliveries; each
         claimed one's next attempt moves ``lease_seconds`` ahead."""
+
+    @abc.abstractmethod
+    async def ended_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                  *, limit: int = 100
+                                  ) -> list[tuple[User, ScheduledNotification]]:
+        """Pending notifications of ``kinds`` whose meeting ended by ``now`` (Join buttons
+        no sink delivered in time), with their per-sink deliveries."""
 
     @abc.abstractmethod
     async def record_deliveries(self, user: User, key: str,

@@ -75,6 +75,21 @@ class SqliteOutbox(SqliteConnection):
         """Claim pending notifications of ``kinds`` whose next attempt is due and whose
         meeting (if any) has not ended: their next attempt moves ``lease_seconds`` ahead,
         so another worker or process does not take them meanwhile."""
+        return await self._claim(
+            "n.next_attempt_at <= ? AND (n.end_at IS NULL OR n.end_at > ?)", (ts(now), ts(now)),
+            kinds, limit, now.timestamp() + lease_seconds)
+
+    async def ended_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                  *, limit: int = 100
+                                  ) -> list[tuple[User, ScheduledNotification]]:
+        return await self._claim("n.end_at IS NOT NULL AND n.end_at <= ?", (ts(now),),
+                                 kinds, limit, None)
+
+    async def _claim(self, condition: str, params: tuple[Any, ...],
+                     kinds: Collection[NotificationKind], limit: int, lease_until: float | None
+                     ) -> list[tuple[User, ScheduledNotification]]:
+        """Pending notifications of ``kinds`` meeting ``condition``, with their users and
+        deliveries; their next attempt moves to ``lease_until`` when given."""
         if not kinds:
             return []
         marks = ", ".join("?" for _ in kinds)
@@ -85,13 +100,13 @@ class SqliteOutbox(SqliteConnection):
                 cursor = conn.execute(
                     f"SELECT n.*, {user_columns} FROM {_TABLE} n JOIN users u ON "
                     f"u.id = n.user_id WHERE n.state='pending' AND n.kind IN ({marks}) AND "
-                    "n.next_attempt_at <= ? AND (n.end_at IS NULL OR n.end_at > ?) "
-                    "ORDER BY n.next_attempt_at LIMIT ?",
-                    (*map(str, kinds), ts(now), ts(now), limit))
+                    f"{condition} ORDER BY n.next_attempt_at LIMIT ?",
+                    (*map(str, kinds), *params, limit))
                 names = [d[0] for d in cursor.description]
                 rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-                conn.executemany(f"UPDATE {_TABLE} SET next_attempt_at=? WHERE key=?",
-                                 [(now.timestamp() + lease_seconds, r["key"]) for r in rows])
+                if lease_until is not None:
+                    conn.executemany(f"UPDATE {_TABLE} SET next_attempt_at=? WHERE key=?",
+                                     [(lease_until, r["key"]) for r in rows])
                 for row in rows:
                     row["deliveries"] = _delivery_rows(conn, row["key"])
             return rows

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 
 import uvicorn
 
+from hybrid_calendar.listening import wait_until_answering
 from hybrid_calendar_webex_emulator.app import create_app
 from hybrid_calendar_webex_emulator.state import WebexState
 
@@ -45,13 +45,12 @@ class BackgroundServer:
         asyncio.run(self.server.serve(sockets=[self.sock]))
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start serving; returns once uvicorn accepts connections."""
+        """Start serving; returns once the emulator answers HTTP.
+
+        :raises ServerNotAnsweringError: it did not answer within ``timeout`` seconds.
+        """
         self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Webex emulator did not start")
-            time.sleep(0.01)
+        wait_until_answering(self.base_url + "/", within=timeout, alive=self.thread.is_alive)
 
     def stop(self) -> None:
         """Shut down and wait for the thread."""

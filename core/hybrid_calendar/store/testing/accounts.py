@@ -1,0 +1,162 @@
+"""Store suite, part 1: life cycle, organisations and their secrets, users, channels."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from hybrid_calendar.errors import NotFoundError
+from hybrid_calendar.models import Channel, UserState
+from hybrid_calendar.store.base import Store, channel_token_matches
+from hybrid_calendar.store.testing.samples import ALICE, BOB, CAROL, ORG, OTHER_ORG, seed
+from hybrid_calendar.store.testing.support import (
+    NOW,
+    ReversibleCipher,
+    StoreBackend,
+    StoreFixtures,
+    covers,
+)
+
+
+class AccountTests(StoreFixtures):
+    """Life cycle, organisations, secrets, users and push channels."""
+
+    @pytest.mark.anyio
+    @covers("open", "close", "ping")
+    async def test_open_close_and_ping(self, store: Store) -> None:
+        assert await store.ping() is True
+        await store.put_organisation(ORG)
+        await store.close()
+        assert await store.ping() is False
+        await store.close()  # closing a closed store does nothing
+        await store.open()  # the same store opens again; data is kept
+        assert await store.ping() is True
+        assert await store.get_organisation(ORG.id) == ORG
+
+    @pytest.mark.anyio
+    @covers("open", "get_organisation")
+    async def test_data_survives_a_new_store_on_the_same_database(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        await seed(store)
+        again = await self.reopen(store_backend, cipher, called)
+        try:
+            assert await again.get_organisation(ORG.id) == ORG
+            assert await again.get_user(ALICE.id) == ALICE
+        finally:
+            await again.close()
+
+    @pytest.mark.anyio
+    @covers("call")
+    async def test_call_runs_a_function_on_the_backends_handle(self, store: Store) -> None:
+        handles: list[Any] = []
+
+        def note(handle: Any) -> str:
+            handles.append(handle)
+            return "ran"
+
+        assert await store.call(note) == "ran"
+        assert handles and handles[0] is not None
+        with pytest.raises(ZeroDivisionError):
+            await store.call(lambda handle: 1 / 0)
+        assert await store.ping() is True  # a failing function leaves the store usable
+
+    @pytest.mark.anyio
+    @covers("put_organisation", "get_organisation", "list_organisations")
+    async def test_organisations_round_trip_and_update(self, store: Store) -> None:
+        assert await store.get_organisation("o1") is None
+        await store.put_organisation(OTHER_ORG)
+        await store.put_organisation(ORG)
+        assert await store.get_organisation("o1") == ORG
+        assert await store.list_organisations() == [ORG, OTHER_ORG]  # by id
+        renamed = replace(ORG, name="Example Ltd", settings={"keywords": []})
+        await store.put_organisation(renamed)
+        assert await store.get_organisation("o1") == renamed
+        assert len(await store.list_organisations()) == 2
+
+    @pytest.mark.anyio
+    @covers("put_org_secret", "get_org_secret")
+    async def test_org_secrets_round_trip_per_organisation(self, store: Store) -> None:
+        await seed(store)
+        assert await store.get_org_secret("o1", "google_service_account") is None
+        await store.put_org_secret("o1", "google_service_account", '{"key": 1}')
+        await store.put_org_secret("o2", "google_service_account", '{"key": 2}')
+        assert await store.get_org_secret("o1", "google_service_account") == '{"key": 1}'
+        await store.put_org_secret("o1", "google_service_account", '{"key": 3}')
+        assert await store.get_org_secret("o1", "google_service_account") == '{"key": 3}'
+        assert await store.get_org_secret("o2", "google_service_account") == '{"key": 2}'
+        assert await store.get_org_secret("o1", "other") is None
+
+    @pytest.mark.anyio
+    @covers("put_user", "get_user")
+    async def test_users_round_trip_and_update(self, store: Store) -> None:
+        await seed(store, ALICE, CAROL)
+        assert await store.get_user(ALICE.id) == ALICE
+        assert await store.get_user(CAROL.id) == CAROL
+        assert await store.get_user("nobody") is None
+        moved = replace(ALICE, email="alice.smith@example.com", locale="fr", timezone=None)
+        await store.put_user(moved)
+        assert await store.get_user(ALICE.id) == moved
+
+    @pytest.mark.anyio
+    @covers("find_user")
+    async def test_find_user_by_email_within_one_organisation(self, store: Store) -> None:
+        await seed(store, ALICE, BOB, CAROL)
+        assert await store.find_user("o1", "alice@example.com") == ALICE
+        assert await store.find_user("o1", "Alice@Example.com") == ALICE  # the index's rule
+        assert await store.find_user("o2", "alice@example.com") is None
+        assert await store.find_user("o1", "carol@elsewhere.example") is None
+        assert await store.find_user("o2", "carol@elsewhere.example") == CAROL
+
+    @pytest.mark.anyio
+    @covers("list_users")
+    async def test_list_users_filters_by_state_and_organisation(self, store: Store) -> None:
+        await seed(store, CAROL, BOB, ALICE)
+        assert [u.id for u in await store.list_users()] == ["u1", "u2", "u3"]
+        assert await store.list_users(state=UserState.ACTIVE) == [ALICE, BOB]
+        assert await store.list_users(org_id="o2") == [CAROL]
+        assert await store.list_users(state=UserState.PENDING, org_id="o2") == [CAROL]
+        assert await store.list_users(state=UserState.ERROR) == []
+
+    @pytest.mark.anyio
+    @covers("set_user_state")
+    async def test_set_user_state_returns_the_changed_user(self, store: Store) -> None:
+        await seed(store)
+        failed = await store.set_user_state(ALICE.id, UserState.ERROR, "delegation revoked")
+        assert failed == replace(ALICE, state=UserState.ERROR, reason="delegation revoked")
+        assert await store.get_user(ALICE.id) == failed
+        again = await store.set_user_state(ALICE.id, UserState.ACTIVE)
+        assert (again.state, again.reason) == (UserState.ACTIVE, None)
+        with pytest.raises(NotFoundError):
+            await store.set_user_state("nobody", UserState.ACTIVE)
+
+    @pytest.mark.anyio
+    @covers("put_channel", "get_channel", "list_channels", "delete_channel")
+    async def test_channels_are_kept_with_their_token_hashed(self, store: Store) -> None:
+        soon = Channel(id="ch1", user_id="u1", resource_id="r1", token="s3cret-token-1",
+                       expires_at=NOW + timedelta(days=1))
+        later = Channel(id="ch2", user_id="u2", resource_id="r2", token="s3cret-token-2",
+                        expires_at=NOW + timedelta(days=7), provider="other")
+        await store.put_channel(later)
+        await store.put_channel(soon)
+        stored = await store.get_channel("ch1")
+        assert stored is not None and "s3cret" not in stored.token
+        assert replace(stored, token=soon.token) == soon
+        assert channel_token_matches(stored, "s3cret-token-1")
+        assert not channel_token_matches(stored, "s3cret-token-2")
+        assert [c.id for c in await store.list_channels()] == ["ch1", "ch2"]  # by expiry
+        assert [c.id for c in await store.list_channels(user_id="u2")] == ["ch2"]
+        assert [c.id for c in await store.list_channels(
+            expiring_before=NOW + timedelta(days=2))] == ["ch1"]
+        assert await store.list_channels(user_id="u2",
+                                         expiring_before=NOW + timedelta(days=2)) == []
+        renewed = replace(soon, expires_at=NOW + timedelta(days=9))
+        await store.put_channel(renewed)  # the same id again replaces it
+        assert [c.id for c in await store.list_channels()] == ["ch2", "ch1"]
+        await store.delete_channel("ch1")
+        await store.delete_channel("ch1")  # deleting twice is harmless
+        assert await store.get_channel("ch1") is None
+        assert [c.id for c in await store.list_channels()] == ["ch2"]

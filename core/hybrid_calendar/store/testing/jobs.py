@@ -1,0 +1,151 @@
+"""Store suite, part 3: the durable job queue (coalescing, lanes, leases, retries, restarts)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from hybrid_calendar.store.base import Store
+from hybrid_calendar.store.testing.support import (
+    NOW,
+    ReversibleCipher,
+    StoreBackend,
+    StoreFixtures,
+    covers,
+)
+
+SECOND = timedelta(seconds=1)
+
+
+class JobQueueTests(StoreFixtures):
+    """The queue the engine's workers (in one process or several) claim jobs from."""
+
+    @pytest.mark.anyio
+    @covers("enqueue", "claim", "job_counts")
+    async def test_enqueue_coalesces_by_key(self, store: Store) -> None:
+        assert await store.job_counts() == {}
+        assert await store.enqueue("sync", "sync:u1", {"user_id": "u1", "n": 1}, NOW) is True
+        for _ in range(9):
+            assert await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW) is False
+        assert await store.job_counts() == {"queued": 1}
+        job = await store.claim(NOW, 60)
+        assert job is not None
+        assert (job.kind, job.key, dict(job.payload)) == ("sync", "sync:u1",
+                                                           {"user_id": "u1", "n": 1})
+        assert (job.attempts, job.run_at) == (1, NOW)
+        assert await store.job_counts() == {"running": 1}
+        assert await store.claim(NOW, 60) is None
+
+    @pytest.mark.anyio
+    @covers("claim")
+    async def test_claim_takes_due_jobs_oldest_first(self, store: Store) -> None:
+        await store.enqueue("sync", "sync:late", {}, NOW + 10 * SECOND)
+        await store.enqueue("sync", "sync:b", {}, NOW - SECOND)
+        await store.enqueue("sync", "sync:a", {}, NOW - 2 * SECOND)
+        first, second = await store.claim(NOW, 60), await store.claim(NOW, 60)
+        assert first is not None and second is not None
+        assert (first.key, second.key) == ("sync:a", "sync:b")
+        assert await store.claim(NOW, 60) is None  # "late" is not due yet
+        late = await store.claim(NOW + 10 * SECOND, 60)
+        assert late is not None and late.key == "sync:late"
+
+    @pytest.mark.anyio
+    @covers("enqueue", "claim", "finish", "job_counts")
+    async def test_a_running_key_is_never_claimed_twice(self, store: Store) -> None:
+        await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW)
+        running = await store.claim(NOW, 60)
+        assert running is not None
+        # a request arriving meanwhile queues one follow-up, which waits for the running one
+        assert await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW) is True
+        assert await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW) is False
+        assert await store.job_counts() == {"queued": 1, "running": 1}
+        assert await store.claim(NOW, 60) is None
+        await store.finish(running.id)
+        follow_up = await store.claim(NOW, 60)
+        assert follow_up is not None and follow_up.key == "sync:u1"
+        assert follow_up.id != running.id and follow_up.attempts == 1
+        await store.finish(follow_up.id)
+        assert await store.job_counts() == {}
+
+    @pytest.mark.anyio
+    @covers("enqueue", "claim", "finish")
+    async def test_jobs_of_one_lane_run_one_at_a_time(self, store: Store) -> None:
+        await store.enqueue("activate", "activate:u1", {}, NOW - SECOND, lane="user:u1")
+        await store.enqueue("sync", "sync:u1", {}, NOW, lane="user:u1")
+        await store.enqueue("sync", "sync:u2", {}, NOW, lane="user:u2")
+        first = await store.claim(NOW, 60)
+        assert first is not None and first.kind == "activate"
+        other = await store.claim(NOW, 60)
+        assert other is not None and other.key == "sync:u2"  # other lanes go on
+        assert await store.claim(NOW, 60) is None  # u1's sync waits for its activation
+        await store.finish(first.id)
+        second = await store.claim(NOW, 60)
+        assert second is not None and second.key == "sync:u1"
+
+    @pytest.mark.anyio
+    @covers("retry", "claim", "job_counts", "enqueue")
+    async def test_retry_requeues_at_a_later_time_or_parks(self, store: Store) -> None:
+        await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW)
+        job = await store.claim(NOW, 60)
+        assert job is not None
+        await store.retry(job.id, "TransientError: HTTP 503", NOW + 5 * SECOND)
+        assert await store.job_counts() == {"queued": 1}
+        assert await store.claim(NOW + 4 * SECOND, 60) is None
+        again = await store.claim(NOW + 5 * SECOND, 60)
+        assert again is not None and (again.id, again.attempts) == (job.id, 2)
+        await store.retry(again.id, "ProviderError: HTTP 400", None)
+        assert await store.job_counts() == {"parked": 1}
+        assert await store.claim(NOW + timedelta(days=365), 60) is None
+        # a parked job neither blocks its key nor its lane
+        assert await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW) is True
+        fresh = await store.claim(NOW, 60)
+        assert fresh is not None and fresh.id != job.id
+        await store.retry(10**9, "no such job", NOW)  # an unknown job: nothing happens
+        assert await store.job_counts() == {"parked": 1, "running": 1}
+
+    @pytest.mark.anyio
+    @covers("retry", "enqueue", "claim", "job_counts")
+    async def test_a_retry_yields_to_a_newer_request_for_the_key(self, store: Store) -> None:
+        await store.enqueue("sync", "sync:u1", {}, NOW)
+        failed = await store.claim(NOW, 60)
+        assert failed is not None
+        await store.enqueue("sync", "sync:u1", {}, NOW + 60 * SECOND)  # queued meanwhile
+        await store.retry(failed.id, "boom", NOW + 5 * SECOND)
+        assert await store.job_counts() == {"queued": 1}  # one job for the key, not two
+        merged = await store.claim(NOW + 5 * SECOND, 60)  # due at the earlier of the two
+        assert merged is not None and merged.key == "sync:u1"
+
+    @pytest.mark.anyio
+    @covers("requeue_running", "claim", "job_counts")
+    async def test_expired_leases_go_back_to_the_queue(self, store: Store) -> None:
+        await store.enqueue("sync", "sync:u1", {}, NOW)
+        await store.enqueue("sync", "sync:u2", {}, NOW)
+        short = await store.claim(NOW, 30)
+        long = await store.claim(NOW, 300)
+        assert short is not None and long is not None
+        assert await store.requeue_running(NOW + 29 * SECOND) == 0
+        assert await store.requeue_running(NOW + 31 * SECOND) == 1  # only the expired lease
+        assert await store.job_counts() == {"queued": 1, "running": 1}
+        again = await store.claim(NOW + 31 * SECOND, 30)
+        assert again is not None and (again.key, again.attempts) == (short.key, 2)
+        await store.enqueue("sync", "sync:u1", {}, NOW)  # a follow-up queued meanwhile
+        assert await store.requeue_running(NOW + timedelta(hours=1)) == 2
+        assert await store.job_counts() == {"queued": 2}  # u1's lapsed run merged into it
+
+    @pytest.mark.anyio
+    @covers("requeue_running", "open", "claim")
+    async def test_running_jobs_survive_a_restart(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW)
+        assert await store.claim(NOW, 300) is not None
+        await store.close()  # the process dies with the job running
+        restarted = await self.reopen(store_backend, cipher, called)
+        try:
+            assert await restarted.requeue_running() == 1  # all of them, lease or not
+            job = await restarted.claim(NOW, 300)
+            assert job is not None and job.attempts == 2
+            assert dict(job.payload) == {"user_id": "u1"}
+        finally:
+            await restarted.close()
