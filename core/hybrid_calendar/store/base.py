@@ -11,8 +11,9 @@ Rules every backend keeps:
 
 * :meth:`Store.apply_changes` writes meetings and the new sync cursor in ONE transaction:
   the stored cursor never runs ahead of the stored data.
-* Jobs are coalesced by key: at most one queued job per key, and a key never has two
-  running jobs (per-user serialisation).
+* Jobs are coalesced by key: at most one queued job per key, and a lane never has two
+  running jobs (per-user serialisation), even across processes sharing a database.
+* The cipher's wrapped keys live in the same database (:meth:`Store.key_storage`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import hmac
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from hybrid_calendar.models import (
     Channel,
@@ -38,6 +39,9 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
+
+if TYPE_CHECKING:
+    from hybrid_calendar.crypto.repository import KeyStorage
 
 
 class Sealer(Protocol):
@@ -87,6 +91,10 @@ class ApplyResult:
 class Store(abc.ABC):
     """Persistence for organisations, users, sync state, meetings, channels, jobs, schedules."""
 
+    shares_database: ClassVar[bool] = False
+    """True when other gateway processes may use the same database at the same time
+    (PostgreSQL): a starting process then re-queues only jobs whose lease expired."""
+
     # lifecycle -------------------------------------------------------------
     @abc.abstractmethod
     async def open(self) -> None:
@@ -107,6 +115,11 @@ class Store(abc.ABC):
         For components that keep their own tables in the same database (e.g. the crypto
         key repository). Backends pass their native handle.
         """
+
+    @abc.abstractmethod
+    def key_storage(self) -> KeyStorage:
+        """Where the field cipher keeps its wrapped keys and counters, in this store's
+        database (usable once the store is open)."""
 
     # organisations -----------------------------------------------------------
     @abc.abstractmethod
@@ -245,6 +258,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def job_counts(self) -> dict[str, int]:
         """Return the number of jobs by state."""
+
+    @abc.abstractmethod
+    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
+        """Call ``wake()`` once listening, then whenever a job is queued (by any store or
+        process sharing the database); runs until cancelled. Idle workers wait for it
+        instead of polling."""
 
     # notification outbox ---------------------------------------------------------
     @abc.abstractmethod

@@ -92,3 +92,10 @@ def m004_notification_outbox(db: Database) -> None:
         " key TEXT NOT NULL REFERENCES scheduled_notifications(key) ON DELETE CASCADE,"
         " sink TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
         " reason TEXT, next_attempt_at FLOAT, updated_at FLOAT, PRIMARY KEY (key, sink))")
+
+
+@migrations()
+def m005_one_running_job_per_lane(db: Database) -> None:
+    """A lane never has two running jobs, even when several processes claim at once."""
+    db.execute("CREATE UNIQUE INDEX jobs_one_running_per_lane ON jobs(lane) "
+               "WHERE state = 'running'")

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from hybrid_calendar.crypto.repository import KeyRepository, KeyStorage
 from hybrid_calendar.errors import NotFoundError
 from hybrid_calendar.models import (
     Channel,
@@ -28,6 +29,9 @@ _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 class SqliteStore(SqliteQueue, SqliteOutbox, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
+
+    def key_storage(self) -> KeyStorage:
+        return KeyRepository(self.call)
 
     # organisations -----------------------------------------------------------
     async def put_organisation(self, org: Organisation) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
 import pytest
 
 from hybrid_calendar.store.base import Store
@@ -149,3 +150,30 @@ class JobQueueTests(StoreFixtures):
             assert dict(job.payload) == {"user_id": "u1"}
         finally:
             await restarted.close()
+
+    @pytest.mark.anyio
+    @covers("listen_for_jobs", "enqueue")
+    async def test_listeners_wake_when_any_store_on_the_database_queues_a_job(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        wakes: list[int] = []
+        woken = anyio.Event()
+        listening = anyio.Event()
+
+        def wake() -> None:
+            wakes.append(1)
+            (listening if len(wakes) == 1 else woken).set()
+
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(store.listen_for_jobs, wake)
+                with anyio.fail_after(10):
+                    await listening.wait()  # the first call: listening started
+                assert await other.enqueue("sync", "sync:u1", {}, NOW) is True
+                with anyio.fail_after(10):
+                    await woken.wait()  # a job queued through another store wakes it
+                tasks.cancel_scope.cancel()
+        finally:
+            await other.close()
+        assert len(wakes) >= 2
