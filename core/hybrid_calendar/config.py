@@ -118,8 +118,8 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="Renew a push channel this long before it expires."),
     SettingSpec("sync", "job_max_attempts", int, 8, minimum=1,
                 help="Attempts of a job, the first included, before it is parked: the one "
-                     "retry limit of the gateway (a Google call that keeps failing is made "
-                     "at most this often; plugins never retry on their own)."),
+                     "retry limit of provider calls (a Google call that keeps failing is "
+                     "made at most this often; plugins never retry on their own)."),
     SettingSpec("sync", "retry_base_seconds", float, 2.0, minimum=0.0,
                 help="A failed job runs again after up to this long, doubling per attempt "
                      "(full jitter), or after the provider's Retry-After if longer."),

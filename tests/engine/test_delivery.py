@@ -350,3 +350,16 @@ async def test_an_unknown_declared_kind_is_an_error_naming_the_sink(gateway: Gat
     with pytest.raises(PluginError, match="carrier_pigeon") as caught:
         gateway.hooks.sink_kinds()
     assert "pigeons" in str(caught.value)
+
+
+async def test_one_pass_delivers_every_due_batch_concurrently(
+        gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(notify, "BATCH", 2)
+    sink = ScriptedSink([NotificationKind.JOIN_BUTTON])
+    gateway.pm.register(sink, name="buttons")
+    start = START + timedelta(minutes=5)
+    meetings = [replace(join_meeting(start), event_id=f"e{i}") for i in range(5)]
+    await notify.schedule_join_buttons(gateway, USER, meetings)
+    await notify.deliver_due(gateway)
+    assert sorted(n.payload["event_id"] for n in sink.calls) == [f"e{i}" for i in range(5)]
+    assert {state for _, state in await states(gateway)} == {"delivered"}

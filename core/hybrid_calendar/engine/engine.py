@@ -105,6 +105,7 @@ class Engine:
             log.info("re-queued %d job(s) interrupted by shutdown", count)
         self._tasks = []
         self.running = False
+        self._idle.set()  # nothing runs any more: release anyone waiting in until_idle
 
     async def until_idle(self) -> None:
         """Return once no job is running and none is due by the gateway's clock.

@@ -12,6 +12,7 @@ only on a sink's receipt (policy in :mod:`hybrid_calendar.engine.delivery`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
 """How long a claimed notification is left to the process that took it."""
+BATCH = 500
+"""Due notifications claimed per query."""
+DELIVERY_CONCURRENCY = 64
+"""Notifications being delivered at once."""
 
 
 def join_button_key(user: User, meeting: Meeting) -> str:
@@ -86,15 +91,36 @@ async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
 
 async def deliver_due(gateway: Gateway) -> None:
     """Try every notification whose next attempt is due, and give up those whose meeting
-    ended undelivered (the outbox loop's body)."""
+    ended undelivered (the outbox loop's body).
+
+    Due notifications are claimed in batches of :data:`BATCH` and tried concurrently (at
+    most :data:`DELIVERY_CONCURRENCY` at once), so a minute with thousands of Join
+    buttons keeps time; each notification's sinks are asked one after the other.
+    """
     sinks = sinks_by_kind(gateway.hooks)
     served = [kind for kind, names in sinks.items() if names]
     now = gateway.clock.now()
-    for user, item in await gateway.store.ended_notifications(now, served):
+    for user, item in await gateway.store.ended_notifications(now, served, limit=BATCH):
         await _ended(gateway, user, item, sinks[item.kind])
-    due = await gateway.store.due_notifications(now, served, lease_seconds=LEASE_SECONDS)
-    for user, item in due:
-        await attempt(gateway, user, item, sinks[item.kind])
+    slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+    tried: set[str] = set()
+
+    async def one(user: User, item: ScheduledNotification) -> None:
+        async with slots:
+            await attempt(gateway, user, item, sinks[item.kind])
+
+    while True:
+        due = [(user, item) for user, item in await gateway.store.due_notifications(
+            now, served, limit=BATCH, lease_seconds=LEASE_SECONDS) if item.key not in tried]
+        tried.update(item.key for _, item in due)
+        outcomes = await asyncio.gather(*(one(user, item) for user, item in due),
+                                        return_exceptions=True)
+        for (user, item), outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # the store failed: the lease expires
+                log.error("%s notification %s for user %s not recorded: %s: %s",
+                          item.kind, item.key, user.id, type(outcome).__name__, outcome)
+        if len(due) < BATCH:
+            return
 
 
 async def _ended(gateway: Gateway, user: User, item: ScheduledNotification,

@@ -1,7 +1,8 @@
 """The retry policy of jobs: a failed job is re-run by the durable job queue.
 
 A provider call that keeps failing is retried by exactly one component, the engine's job
-queue (a sink's delivery is retried by the outbox alone, :mod:`.delivery`). Plugins make
+queue (a sink's delivery is retried by the outbox alone, with this policy and the
+``notifications.*`` figures: :mod:`.delivery`). Plugins make
 each outbound call once and raise; they never sleep and try again themselves (the one
 exception is HTTP 401, answered by one retry with a freshly minted token, and HTTP 412,
 answered by re-reading the resource: neither repeats a failing call). The engine then:

@@ -66,20 +66,33 @@ class OutboxTests(StoreFixtures):
         assert len(await store.due_notifications(NOW + 11 * MINUTE, JOIN)) == 1
 
     @pytest.mark.anyio
-    @covers("ended_notifications")
-    async def test_ended_notifications_lists_pending_ones_whose_meeting_ended(
+    @covers("ended_notifications", "record_deliveries")
+    async def test_ended_notifications_finds_pending_buttons_of_past_meetings(
             self, store: Store) -> None:
         await seed(store, ALICE, BOB)
         ended = join_button("ended", due=NOW - 60 * MINUTE, ends=NOW - MINUTE)
-        running = join_button("running", due=NOW - 10 * MINUTE, ends=NOW + 20 * MINUTE)
-        await store.schedule(ALICE, [ended, running])
-        await store.enqueue_notification(BOB, presence("away", user=BOB))
+        ends_now = join_button("ends-now", due=NOW - 40 * MINUTE, ends=NOW)
+        running = join_button("running")
+        delivered = join_button("delivered", due=NOW - 60 * MINUTE, ends=NOW - MINUTE)
+        await store.schedule(ALICE, [ended, ends_now, running, delivered])
+        await store.schedule(BOB, [join_button("bob", user=BOB, due=NOW - 60 * MINUTE,
+                                               ends=NOW - MINUTE)])
+        await store.enqueue_notification(ALICE, presence("away"))  # no meeting: never ends
+        await store.record_deliveries(ALICE, delivered.key, [SinkDelivery(
+            "webex", DeliveryState.DELIVERED, attempts=1, updated_at=NOW)],
+            DeliveryState.DELIVERED, None, NOW)
         assert await store.ended_notifications(NOW, []) == []
-        [(user, item)] = await store.ended_notifications(NOW, JOIN)
-        assert (user, item.key, item.state) == (ALICE, ended.key, DeliveryState.PENDING)
-        assert await store.ended_notifications(NOW, PRESENCE) == []  # no meeting, no end
-        assert len(await store.ended_notifications(NOW + 30 * MINUTE, JOIN)) == 2
-        assert len(await store.ended_notifications(NOW + 30 * MINUTE, JOIN, limit=1)) == 1
+        assert await store.ended_notifications(NOW, PRESENCE) == []
+        found = await store.ended_notifications(NOW, JOIN)
+        assert sorted((user.id, n.key) for user, n in found) == sorted([
+            (ALICE.id, ended.key), (ALICE.id, ends_now.key),
+            (BOB.id, join_button("bob", user=BOB).key)])
+        assert all(n.state is DeliveryState.PENDING for _, n in found)
+        again = await store.ended_notifications(NOW, JOIN)  # no lease: still there
+        assert len(again) == 3
+        assert len(await store.ended_notifications(NOW, JOIN, limit=2)) == 2
+        later = await store.ended_notifications(NOW + 60 * MINUTE, JOIN)
+        assert running.key in {n.key for _, n in later} and len(later) == 4
 
     @pytest.mark.anyio
     @covers("enqueue_notification", "list_notifications", "due_notifications")
