@@ -252,6 +252,11 @@ class Store(abc.ABC):
         """Put a failed job back in the queue at ``run_at`` (None parks it for inspection)."""
 
     @abc.abstractmethod
+    async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
+        """Move the lease of these running jobs to ``until`` (a live worker's heartbeat);
+        returns how many were still running."""
+
+    @abc.abstractmethod
     async def requeue_running(self, now: datetime | None = None) -> int:
         """Re-queue running jobs whose lease expired (all of them when ``now`` is None)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +86,15 @@ class SqliteQueue(SqliteConnection):
                     conn.execute("UPDATE jobs SET state='queued', run_at=?, last_error=?, "
                                  "lease_until=NULL WHERE id=?", (ts(run_at), error, job_id))
         await self._run(work)
+
+    async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
+        if not job_ids:
+            return 0
+        marks = ", ".join("?" for _ in job_ids)
+        cursor = await self._run(lambda: self.execute(
+            f"UPDATE jobs SET lease_until = ? WHERE state = 'running' AND id IN ({marks})",
+            (ts(until), *job_ids)))
+        return int(cursor.rowcount)
 
     async def requeue_running(self, now: datetime | None = None) -> int:
         def work() -> int:

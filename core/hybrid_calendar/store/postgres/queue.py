@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,8 @@ _CLAIM = (
 
 class PostgresQueue(PostgresConnection):
     """Jobs, coalesced by key and serialized by lane across processes."""
+
+    shares_database = True
 
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
                       *, lane: str | None = None) -> bool:
@@ -95,6 +97,12 @@ class PostgresQueue(PostgresConnection):
                                    "last_error = %s, lease_until = NULL WHERE id = %s",
                                    (ts(run_at), error, job_id))
             await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, row["key"]))
+
+    async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
+        if not job_ids:
+            return 0
+        return await self.execute("UPDATE jobs SET lease_until = %s WHERE state = 'running' "
+                                  "AND id = ANY(%s)", (ts(until), list(job_ids)))
 
     async def requeue_running(self, now: datetime | None = None) -> int:
         lapsed = "state = 'running'" + ("" if now is None else " AND lease_until < %s")

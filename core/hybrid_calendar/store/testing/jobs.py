@@ -135,6 +135,21 @@ class JobQueueTests(StoreFixtures):
         assert await store.job_counts() == {"queued": 2}  # u1's lapsed run merged into it
 
     @pytest.mark.anyio
+    @covers("extend_leases", "requeue_running", "claim", "finish")
+    async def test_a_heartbeat_keeps_a_running_job_from_being_requeued(
+            self, store: Store) -> None:
+        await store.enqueue("sync", "sync:u1", {}, NOW)
+        await store.enqueue("sync", "sync:u2", {}, NOW)
+        alive = await store.claim(NOW, 30)
+        done = await store.claim(NOW, 30)
+        assert alive is not None and done is not None
+        await store.finish(done.id)
+        assert await store.extend_leases([alive.id, done.id], NOW + 90 * SECOND) == 1
+        assert await store.extend_leases([], NOW) == 0
+        assert await store.requeue_running(NOW + 60 * SECOND) == 0  # its lease moved on
+        assert await store.requeue_running(NOW + 91 * SECOND) == 1
+
+    @pytest.mark.anyio
     @covers("requeue_running", "open", "claim")
     async def test_running_jobs_survive_a_restart(
             self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
