@@ -270,6 +270,17 @@ class Store(abc.ABC):
         process sharing the database); runs until cancelled. Idle workers wait for it
         instead of polling."""
 
+    # shared budgets -------------------------------------------------------------
+    @abc.abstractmethod
+    async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
+                          now: datetime) -> float:
+        """Take ``units`` from budget ``name`` (at most ``limit`` units in any
+        ``window_seconds``, counted across every process sharing the database).
+
+        :returns: 0 when taken; otherwise the seconds to wait before asking again (nothing
+            was taken). See :mod:`hybrid_calendar.store.budget`.
+        """
+
     # notification outbox ---------------------------------------------------------
     @abc.abstractmethod
     async def schedule(self, user: User, items: Sequence[ScheduledNotification],

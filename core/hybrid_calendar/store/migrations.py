@@ -99,3 +99,10 @@ def m005_one_running_job_per_lane(db: Database) -> None:
     """A lane never has two running jobs, even when several processes claim at once."""
     db.execute("CREATE UNIQUE INDEX jobs_one_running_per_lane ON jobs(lane) "
                "WHERE state = 'running'")
+
+
+@migrations()
+def m006_shared_budgets(db: Database) -> None:
+    """Units taken from each request budget per sub-window (``store.budget``)."""
+    db.execute("CREATE TABLE budget_usage (name TEXT NOT NULL, slot INTEGER NOT NULL, "
+               "used INTEGER NOT NULL, PRIMARY KEY (name, slot))")

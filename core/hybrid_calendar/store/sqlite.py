@@ -21,13 +21,14 @@ from hybrid_calendar.models import (
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.sqlite_base import dt, transaction, ts
+from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
 from hybrid_calendar.store.sqlite_queue import SqliteQueue
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
-class SqliteStore(SqliteQueue, SqliteOutbox, Store):
+class SqliteStore(SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
 
     def key_storage(self) -> KeyStorage:

@@ -116,6 +116,11 @@ core.add(
     "m005_one_running_job_per_lane",
     "CREATE UNIQUE INDEX jobs_one_running_per_lane ON jobs (lane) WHERE state = 'running'",
 )
+core.add(
+    "m006_shared_budgets",
+    "CREATE TABLE budget_usage (name TEXT NOT NULL, slot BIGINT NOT NULL,"
+    " used INTEGER NOT NULL, PRIMARY KEY (name, slot))",
+)
 
 crypto = PgMigrationSet("crypto")
 crypto.add(

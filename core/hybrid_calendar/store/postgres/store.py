@@ -13,6 +13,7 @@ from hybrid_calendar.errors import NotFoundError
 from hybrid_calendar.models import Channel, Meeting, Organisation, SyncState, User, UserState
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
+from hybrid_calendar.store.postgres.budget import PostgresBudgets
 from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
 from hybrid_calendar.store.postgres.outbox import PostgresOutbox
 from hybrid_calendar.store.postgres.queue import PostgresQueue
@@ -21,7 +22,7 @@ from hybrid_calendar.store.sqlite_base import dt, ts
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
-class PostgresStore(PostgresQueue, PostgresOutbox, Store):
+class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
     """Store on a PostgreSQL database shared by any number of gateway processes."""
 
     def key_storage(self) -> KeyStorage:
