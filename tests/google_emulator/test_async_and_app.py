@@ -67,14 +67,30 @@ async def test_create_app_in_process() -> None:
         state.close()
 
 
-def test_sequential_requests_do_not_stall_on_delayed_acks() -> None:
-    import time
+def test_accepted_connections_have_tcp_nodelay() -> None:
+    """Without TCP_NODELAY each response waits ~40 ms for the client's delayed ACK; asyncio
+    sets it on accepted sockets only when the listening socket says IPPROTO_TCP."""
+    import asyncio
+    import socket
 
-    with running_emulator(users=[ALICE], fresh_key=False) as emu, \
-            httpx.Client(base_url=emu.base_url) as client:
-        client.get("/calendar/v3/calendars/primary/events")
-        started = time.perf_counter()
-        for _ in range(40):
-            assert client.get("/calendar/v3/calendars/primary/events").status_code == 401
-        # without TCP_NODELAY each response waits ~40 ms for the client's delayed ACK
-        assert time.perf_counter() - started < 0.8
+    from hybrid_calendar_google_emulator.server import bind
+
+    async def accepted_nodelay() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=bind())
+        host, port = server.sockets[0].getsockname()[:2]
+        _, writer = await asyncio.open_connection(host, port)
+        try:
+            return await asyncio.wait_for(seen, 10)
+        finally:
+            writer.close()
+            server.close()
+            await server.wait_closed()
+
+    assert asyncio.run(accepted_nodelay()) != 0

@@ -1,4 +1,5 @@
-"""The administrator's API for personal access (bearer ``gateway.admin_token``).
+"""The administrator's API for personal access (admin credentials and audit, as every
+admin route: ``hybrid_calendar.admin.guard``).
 
 * ``POST /api/v1/users/{id}/access`` ``{"kind": "token"|"link", "audience":
   "person"|"room", "days": N, "label": "..."}`` — issue a token or a sign-in link; the
@@ -18,9 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hybrid_calendar.admin_api import admin_only, read_json_object
+from hybrid_calendar.admin.guard import guarded
 from hybrid_calendar.models import User
 from hybrid_calendar.people import access
+from hybrid_calendar.people.db import json_object
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -64,7 +66,7 @@ def access_admin_routes(gateway: Gateway) -> list[BaseRoute]:
     async def issue(request: Request) -> Response:
         user = await user_or_404(request)
         try:
-            data = read_json_object(await request.json()) if await request.body() else {}
+            data = json_object(await request.json()) if await request.body() else {}
         except ValueError:
             raise HTTPException(400, "body must be JSON") from None
         kind, audience = str(data.get("kind", "token")), str(data.get("audience", "person"))
@@ -94,10 +96,12 @@ def access_admin_routes(gateway: Gateway) -> list[BaseRoute]:
         return JSONResponse({"revoked": request.path_params["access_id"]})
 
     return [
-        Route("/api/v1/users/{user_id}/access", admin_only(gateway, issue), methods=["POST"]),
-        Route("/api/v1/users/{user_id}/access", admin_only(gateway, listing), methods=["GET"]),
-        Route("/api/v1/users/{user_id}/access", admin_only(gateway, revoke_all),
-              methods=["DELETE"]),
-        Route("/api/v1/access/{access_id}", admin_only(gateway, revoke_one),
+        Route("/api/v1/users/{user_id}/access", guarded(gateway, issue, "access.issue"),
+              methods=["POST"]),
+        Route("/api/v1/users/{user_id}/access", guarded(gateway, listing, "access.list"),
+              methods=["GET"]),
+        Route("/api/v1/users/{user_id}/access",
+              guarded(gateway, revoke_all, "access.revoke_all"), methods=["DELETE"]),
+        Route("/api/v1/access/{access_id}", guarded(gateway, revoke_one, "access.revoke"),
               methods=["DELETE"]),
     ]

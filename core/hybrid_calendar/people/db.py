@@ -6,6 +6,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from starlette.exceptions import HTTPException
+
 from hybrid_calendar.errors import StoreError
 
 if TYPE_CHECKING:
@@ -37,3 +39,10 @@ async def sealer(gateway: Gateway, org_id: str, user_id: str | None) -> Sealer:
     if cipher is None:
         raise StoreError("the gateway has no field cipher")
     return await cipher.sealer(org_id, user_id)
+
+
+def json_object(data: Any) -> dict[str, Any]:
+    """Check that a parsed request body is a JSON object (400 otherwise)."""
+    if not isinstance(data, dict):
+        raise HTTPException(400, "body must be a JSON object")
+    return data

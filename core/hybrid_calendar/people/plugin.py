@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import SettingSpec
+from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
 from hybrid_calendar.people.admin import access_admin_routes
@@ -26,6 +27,7 @@ from hybrid_calendar.people.settings import PEOPLE_SETTINGS
 from hybrid_calendar.people.signin import signin_routes
 from hybrid_calendar.people.stream import stream_routes
 from hybrid_calendar.people.webhook_admin import webhook_admin_routes
+from hybrid_calendar.store.sqlite import SqliteStore
 
 
 @hookimpl
@@ -70,7 +72,14 @@ async def deliver_notification(gateway: Gateway, notification: Notification
 
 @hookimpl
 async def startup(gateway: Gateway) -> None:
-    """Start the outbox retention loop."""
+    """Check the store can hold the people tables, then start the outbox retention loop.
+
+    :raises GatewayError: the gateway runs on PostgreSQL, which the people channels do not
+        support yet (leave ``people`` out of ``plugins.enabled`` there).
+    """
+    if not isinstance(gateway.store, SqliteStore):
+        raise GatewayError("the people channels keep their tables in the SQLite store; on "
+                           "PostgreSQL leave 'people' out of plugins.enabled for now")
     await people_service(gateway).start()
 
 

@@ -1,4 +1,5 @@
-"""The administrator's webhook API (bearer ``gateway.admin_token``).
+"""The administrator's webhook API (admin credentials and audit, as every admin route:
+``hybrid_calendar.admin.guard``).
 
 * ``POST /api/v1/organisations/{org}/webhooks`` ``{"url", "events": [...], "allow_host"}``
   — register an HTTPS endpoint; the answer holds its signing secret, once. The URL is
@@ -18,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hybrid_calendar.admin_api import admin_only, read_json_object
+from hybrid_calendar.admin.guard import guarded
 from hybrid_calendar.people import webhooks
+from hybrid_calendar.people.db import json_object
 from hybrid_calendar.people.service import people_service
 from hybrid_calendar.people.ssrf import RefusedEndpoint, check_endpoint
 
@@ -35,7 +37,7 @@ def webhook_admin_routes(gateway: Gateway) -> list[BaseRoute]:
         if org is None:
             raise HTTPException(404, "no such organisation")
         try:
-            data = read_json_object(await request.json())
+            data = json_object(await request.json())
         except ValueError:
             raise HTTPException(400, "body must be JSON") from None
         url, events = str(data.get("url", "")), data.get("events", list(webhooks.EVENT_TYPES))
@@ -88,11 +90,12 @@ def webhook_admin_routes(gateway: Gateway) -> list[BaseRoute]:
             for d in found]})
 
     return [
-        Route("/api/v1/organisations/{org_id}/webhooks", admin_only(gateway, register),
-              methods=["POST"]),
-        Route("/api/v1/organisations/{org_id}/webhooks", admin_only(gateway, listing),
-              methods=["GET"]),
-        Route("/api/v1/webhooks/{hook_id}", admin_only(gateway, remove), methods=["DELETE"]),
-        Route("/api/v1/webhooks/{hook_id}/deliveries", admin_only(gateway, deliveries),
-              methods=["GET"]),
+        Route("/api/v1/organisations/{org_id}/webhooks",
+              guarded(gateway, register, "webhooks.register"), methods=["POST"]),
+        Route("/api/v1/organisations/{org_id}/webhooks",
+              guarded(gateway, listing, "webhooks.list"), methods=["GET"]),
+        Route("/api/v1/webhooks/{hook_id}", guarded(gateway, remove, "webhooks.remove"),
+              methods=["DELETE"]),
+        Route("/api/v1/webhooks/{hook_id}/deliveries",
+              guarded(gateway, deliveries, "webhooks.deliveries"), methods=["GET"]),
     ]
