@@ -48,7 +48,6 @@ from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import (
     JoinInfo,
     Meeting,
-    Notification,
     NotificationKind,
     Organisation,
     User,
@@ -164,9 +163,9 @@ async def run(args: argparse.Namespace) -> None:
     await asyncio.sleep(max(0.0, end_of_minute + args.grace - time.time()))
     # one change reaching every connected client: a meeting they are all invited to moved
     fanout_start = time.time()
-    await asyncio.gather(*(gateway.hooks.deliver_notification(gateway, Notification(
-        kind=NotificationKind.MEETINGS_CHANGED, user=user, payload={"moved": "all-hands"},
-        key=f"all-hands-moved:{user.id}")) for user in people[:args.clients]))
+    await asyncio.gather(*(notify.notify_now(
+        gateway, user, NotificationKind.MEETINGS_CHANGED, {"moved": "all-hands"},
+        f"all-hands-moved:{user.id}") for user in people[:args.clients]))
     fanout_sent = time.time() - fanout_start
     await asyncio.sleep(args.grace)
     streamed = stop_peer(clients, work / "streamed.json")

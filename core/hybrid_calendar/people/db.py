@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from starlette.exceptions import HTTPException
 
 from hybrid_calendar.errors import StoreError
+from hybrid_calendar.store.sqlite_base import transaction
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -46,3 +48,49 @@ def json_object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HTTPException(400, "body must be a JSON object")
     return data
+
+
+class GroupCommit:
+    """Runs many small writes in shared transactions: calls that arrive while one
+    transaction is in flight go together into the next (one commit instead of many)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(connection)`` inside a shared transaction; its result."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((fn, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="people-group-commit")
+        return await done
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+
+            def work(conn: sqlite3.Connection, batch: Any = batch) -> list[Any]:
+                results: list[Any] = []
+                with transaction(conn):
+                    for fn, _done in batch:
+                        conn.execute("SAVEPOINT one")
+                        try:
+                            results.append((True, fn(conn)))
+                        except Exception as err:  # only this call fails
+                            conn.execute("ROLLBACK TO one")
+                            results.append((False, err))
+                        conn.execute("RELEASE one")
+                return results
+            try:
+                outcomes = await run(self.gateway, work)
+            except Exception as err:
+                outcomes = [(False, err)] * len(batch)
+            for (_fn, done), (ok, value) in zip(batch, outcomes, strict=True):
+                if done.done():
+                    continue
+                if ok:
+                    done.set_result(value)
+                else:
+                    done.set_exception(value)

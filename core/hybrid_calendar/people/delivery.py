@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import DeliveryReceipt, Notification
 from hybrid_calendar.people import webhooks
+from hybrid_calendar.people.db import GroupCommit
 from hybrid_calendar.people.http1 import Http1Client, WebhookTransportError
 from hybrid_calendar.people.signing import signed_headers
 from hybrid_calendar.people.ssrf import RefusedEndpoint, Target, check_endpoint
@@ -56,6 +57,7 @@ class WebhookSender:
         self._client = Http1Client(timeout=float(cfg.get("people", "webhook_timeout_seconds")),
                                    user_agent="hybrid-calendar-webhooks/1")
         self._endpoints: dict[str, tuple[float, list[webhooks.Endpoint]]] = {}
+        self._commits = GroupCommit(gateway)
         self._targets: dict[str, tuple[float, str, Target]] = {}
 
     def forget_endpoints(self, org_id: str) -> None:
@@ -77,24 +79,24 @@ class WebhookSender:
         if not wanted:
             return None
         source_key = f"{name}:{notification.key}"
-        made = await webhooks.for_notification(self.gateway, source_key)
-        missing = [e for e in wanted if e.id not in made]
-        if missing:
-            event_type = webhooks.EVENT_TYPES[name]
-            body = json.dumps({"type": event_type,
-                               "timestamp": self.gateway.clock.now().isoformat(),
-                               "data": {"user_id": user.id, "user_email": user.email,
-                                        **dict(notification.payload)}},
-                              separators=(",", ":")).encode()
-            await webhooks.add_messages(self.gateway, await webhooks.prepare_deliveries(
-                self.gateway, user.org_id, [(e, source_key, event_type, body)
-                                            for e in missing]))
-            made = await webhooks.for_notification(self.gateway, source_key)
+        event_type = webhooks.EVENT_TYPES[name]
+        body = json.dumps({"type": event_type,
+                           "timestamp": self.gateway.clock.now().isoformat(),
+                           "data": {"user_id": user.id, "user_email": user.email,
+                                    **dict(notification.payload)}},
+                          separators=(",", ":")).encode()
+        prepared = await webhooks.prepare_deliveries(
+            self.gateway, user.org_id, [(e, source_key, event_type, body) for e in wanted])
+        found = await self._commits.run(
+            lambda conn: webhooks.ensure_messages(conn, source_key, prepared))
+        made = {d.endpoint_id: d for d in await webhooks.open_deliveries(self.gateway, found)}
         by_id = {e.id: e for e in wanted}
         owed = [d for d in made.values() if d.state == "pending" and d.endpoint_id in by_id]
         outcomes = await asyncio.gather(*(self._one(d, by_id[d.endpoint_id]) for d in owed))
         if outcomes:
-            await webhooks.record(self.gateway, list(outcomes))
+            now = self.gateway.clock.now()
+            await self._commits.run(
+                lambda conn: webhooks.record_outcomes(conn, list(outcomes), now))
         states = {d.endpoint_id: d.state for d in made.values()}
         endpoint_of = {d.id: d.endpoint_id for d in owed}
         for msg_id, state, _attempts, _error, _next in outcomes:

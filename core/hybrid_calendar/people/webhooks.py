@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.people.db import rows, run, sealer
 from hybrid_calendar.people.signing import new_secret
-from hybrid_calendar.store.sqlite_base import dt, transaction, ts
+from hybrid_calendar.store.sqlite_base import dt, ts
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -135,35 +135,26 @@ def insert_deliveries(conn: sqlite3.Connection, prepared: list[tuple[Any, ...]])
     return conn.total_changes - before
 
 
-async def for_notification(gateway: Gateway, source_key: str) -> dict[str, Delivery]:
-    """The messages already made for one notification, by endpoint id."""
-    found = await run(gateway, lambda conn: rows(
-        conn, "SELECT * FROM people_webhook_deliveries WHERE source_key = ?", (source_key,)))
-    return {d.endpoint_id: d for d in await _deliveries(gateway, found)}
+def ensure_messages(conn: sqlite3.Connection, source_key: str,
+                    prepared: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Add the prepared messages of a notification that are not there yet (inside the
+    caller's transaction) and return all its message rows."""
+    insert_deliveries(conn, prepared)
+    return rows(conn, "SELECT * FROM people_webhook_deliveries WHERE source_key = ?",
+                (source_key,))
 
 
-async def add_messages(gateway: Gateway, prepared: list[tuple[Any, ...]]) -> None:
-    """Store prepared message rows (one transaction; existing ones are kept)."""
-    def work(conn: sqlite3.Connection) -> None:
-        with transaction(conn):
-            insert_deliveries(conn, prepared)
-    await run(gateway, work)
-
-
-async def record(gateway: Gateway, results: list[tuple[str, str, int, str | None,
-                                                       datetime | None]]) -> None:
-    """Store attempt outcomes: ``(id, state, attempts, last_error, next_attempt_at)``."""
-    now = ts(gateway.clock.now())
-
-    def work(conn: sqlite3.Connection) -> None:
-        with transaction(conn):
-            conn.executemany(
-                "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?,"
-                " next_attempt_at = ?, leased_until = NULL, "
-                "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
-                [(state, attempts, error, ts(when), state, now, msg_id)
-                 for msg_id, state, attempts, error, when in results])
-    await run(gateway, work)
+def record_outcomes(conn: sqlite3.Connection, results: list[tuple[str, str, int, str | None,
+                                                                   datetime | None]],
+                    now: datetime) -> None:
+    """Store attempt outcomes (inside the caller's transaction):
+    ``(id, state, attempts, last_error, next_attempt_at)``."""
+    conn.executemany(
+        "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?,"
+        " next_attempt_at = ?, leased_until = NULL, "
+        "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
+        [(state, attempts, error, ts(when), state, ts(now), msg_id)
+         for msg_id, state, attempts, error, when in results])
 
 
 async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
@@ -174,10 +165,10 @@ async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
     found = await run(gateway, lambda conn: rows(
         conn, f"SELECT * FROM people_webhook_deliveries WHERE endpoint_id = ?{clause} "
               "ORDER BY created_at DESC LIMIT 500", params))
-    return await _deliveries(gateway, found)
+    return await open_deliveries(gateway, found)
 
 
-async def _deliveries(gateway: Gateway, found: list[dict[str, Any]]) -> list[Delivery]:
+async def open_deliveries(gateway: Gateway, found: list[dict[str, Any]]) -> list[Delivery]:
     result = []
     for row in found:
         opener = await sealer(gateway, row["org_id"], None)
