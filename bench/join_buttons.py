@@ -88,6 +88,7 @@ async def provision(gateway: Gateway, users: int, clients: int) -> tuple[list[Us
               for i in range(users)]
     for user in people:
         await gateway.store.put_user(user)
+        await gateway.cipher.sealer(user.org_id, user.id)  # its data key, as a first sync makes
     tokens = [(await access.issue(gateway, u.id, kind="token", audience="person",
                                   ttl=timedelta(days=1))).secret for u in people[:clients]]
     return people, tokens
@@ -158,6 +159,10 @@ async def run(args: argparse.Namespace) -> None:
           f"{(first_due - datetime.now(UTC)).total_seconds():.1f} s from now, the last "
           f"{args.spread:.0f} s later", flush=True)
     if scheduled_in >= args.setup_seconds:
+        stop_peer(clients, work / "streamed.json")
+        stop_peer(receiver, work / "received.json")
+        server.should_exit = True
+        await serving
         raise SystemExit("scheduling took longer than --setup-seconds: raise it")
     end_of_minute = first_due.timestamp() + args.spread
     await asyncio.sleep(max(0.0, end_of_minute + args.grace - time.time()))
@@ -226,7 +231,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1_000)
     parser.add_argument("--spread", type=float, default=60.0,
                         help="seconds over which the due times spread (one minute)")
-    parser.add_argument("--setup-seconds", type=float, default=120.0,
+    parser.add_argument("--setup-seconds", type=float, default=60.0,
                         help="the first button is due this long after scheduling starts")
     parser.add_argument("--grace", type=float, default=5.0,
                         help="seconds to wait for late arrivals")

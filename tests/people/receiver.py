@@ -17,6 +17,7 @@ from .conftest import free_port
 class Received:
     headers: dict[str, str]
     body: bytes
+    status: int = 0
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     default: int = 204
     redirect_to: str | None = None
+    retry_after: str | None = None
     requests: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -39,11 +41,13 @@ class Receiver:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        self.requests.append(Received({k.decode(): v.decode() for k, v in scope["headers"]},
-                                      body))
-        self.arrived.set()
         status = self.statuses.pop(0) if self.statuses else self.default
+        self.requests.append(Received({k.decode(): v.decode() for k, v in scope["headers"]},
+                                      body, status))
+        self.arrived.set()
         headers = [(b"content-length", b"0")]
+        if self.retry_after is not None:
+            headers.append((b"retry-after", self.retry_after.encode()))
         if self.redirect_to:
             status, headers = 307, [*headers, (b"location", self.redirect_to.encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})

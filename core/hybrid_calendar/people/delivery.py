@@ -32,6 +32,7 @@ from hybrid_calendar.models import DeliveryReceipt, Notification
 from hybrid_calendar.people import webhooks
 from hybrid_calendar.people.db import GroupCommit
 from hybrid_calendar.people.http1 import Http1Client, WebhookTransportError
+from hybrid_calendar.people.retry_after import parse_retry_after
 from hybrid_calendar.people.signing import signed_headers
 from hybrid_calendar.people.ssrf import RefusedEndpoint, Target, check_endpoint
 
@@ -92,7 +93,9 @@ class WebhookSender:
         made = {d.endpoint_id: d for d in await webhooks.open_deliveries(self.gateway, found)}
         by_id = {e.id: e for e in wanted}
         owed = [d for d in made.values() if d.state == "pending" and d.endpoint_id in by_id]
-        outcomes = await asyncio.gather(*(self._one(d, by_id[d.endpoint_id]) for d in owed))
+        tried = await asyncio.gather(*(self._one(d, by_id[d.endpoint_id]) for d in owed))
+        outcomes = [outcome for outcome, _wait in tried]
+        waits = [wait for _outcome, wait in tried if wait is not None]
         if outcomes:
             now = self.gateway.clock.now()
             await self._commits.run(
@@ -105,24 +108,25 @@ class WebhookSender:
         if all(states.get(e.id) == "delivered" for e in wanted):
             return DeliveryReceipt.delivered()
         if any(states.get(e.id) == "pending" for e in wanted):
-            return DeliveryReceipt.retry_later(errors[0] if errors else "endpoint pending")
+            return DeliveryReceipt.retry_later(errors[0] if errors else "endpoint pending",
+                                               max(waits) if waits else None)
         return DeliveryReceipt.failed(errors[0] if errors else "an endpoint refused it")
 
     async def _one(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint
-                   ) -> tuple[str, str, int, str | None, Any]:
+                   ) -> tuple[tuple[str, str, int, str | None, Any], float | None]:
         attempts = delivery.attempts + 1
         async with self._limit:
             try:
-                error = await self._send(delivery, endpoint)
+                error, wait = await self._send(delivery, endpoint)
             except RefusedEndpoint as err:
-                return delivery.id, "dead", attempts, f"refused: {err}", None
+                return (delivery.id, "dead", attempts, f"refused: {err}", None), None
         if error is None:
-            return delivery.id, "delivered", attempts, None, None
+            return (delivery.id, "delivered", attempts, None, None), None
         if error.startswith("HTTP 410") or attempts >= self.max_attempts:
             log.warning("webhook %s to endpoint %s dead after %d attempt(s): %s",
                         delivery.id, endpoint.id, attempts, error)
-            return delivery.id, "dead", attempts, error, None
-        return delivery.id, "pending", attempts, error, None
+            return (delivery.id, "dead", attempts, error, None), None
+        return (delivery.id, "pending", attempts, error, None), wait
 
     async def _checked(self, endpoint: webhooks.Endpoint) -> Target:
         """The endpoint's checked address, re-checked every :data:`CHECK_SECONDS`."""
@@ -136,21 +140,25 @@ class WebhookSender:
         return target
 
     async def _send(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint
-                    ) -> str | None:
+                    ) -> tuple[str | None, float | None]:
+        """Post one message: the error (None when delivered) and the endpoint's
+        ``Retry-After`` in seconds, if it gave one."""
         target = await self._checked(endpoint)
         headers = {"Content-Type": "application/json",
                    **signed_headers(endpoint.secret, delivery.id, self.gateway.clock.now(),
                                     delivery.body)}
         try:
-            status = await self._client.post(target.scheme, target.address, target.port,
-                                             target.host, target.path, headers, delivery.body)
+            status, retry_after = await self._client.post(
+                target.scheme, target.address, target.port, target.host, target.path,
+                headers, delivery.body)
         except WebhookTransportError as err:
-            return f"could not reach the endpoint: {err}"
+            return f"could not reach the endpoint: {err}", None
         if 200 <= status < 300:
-            return None
+            return None, None
+        wait = parse_retry_after(retry_after, self.gateway.clock.now())
         if 300 <= status < 400:
-            return f"HTTP {status}: redirects are not followed"
-        return f"HTTP {status}"
+            return f"HTTP {status}: redirects are not followed", wait
+        return f"HTTP {status}", wait
 
     async def aclose(self) -> None:
         """Close kept connections."""

@@ -53,8 +53,8 @@ class Http1Client:
         return self._tls
 
     async def post(self, scheme: str, address: str, port: int, host: str, path: str,
-                   headers: Mapping[str, str], body: bytes) -> int:
-        """POST ``body`` and return the response status."""
+                   headers: Mapping[str, str], body: bytes) -> tuple[int, str | None]:
+        """POST ``body``; the response status and its ``Retry-After`` header, if any."""
         key = (scheme, address, port, host)
         default = 443 if scheme == "https" else 80
         named = f"[{host}]" if ":" in host else host
@@ -91,11 +91,12 @@ class Http1Client:
             reader, writer = await asyncio.open_connection(address, port, limit=MAX_HEAD)
         return _Connection(reader, writer)
 
-    async def _exchange(self, key: Key, connection: _Connection, request: bytes) -> int:
+    async def _exchange(self, key: Key, connection: _Connection, request: bytes
+                        ) -> tuple[int, str | None]:
         try:
             connection.writer.write(request)
             await connection.writer.drain()
-            status, reusable = await _read_response(connection.reader)
+            status, retry_after, reusable = await _read_response(connection.reader)
         except BaseException:
             connection.close()
             raise
@@ -104,7 +105,7 @@ class Http1Client:
             pool.append(connection)
         else:
             connection.close()
-        return status
+        return status, retry_after
 
     async def aclose(self) -> None:
         """Close every idle connection."""
@@ -116,8 +117,9 @@ class Http1Client:
         self._idle.clear()
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Status and whether the connection can be reused; the body is read and dropped."""
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, str | None, bool]:
+    """Status, ``Retry-After`` and whether the connection can be reused; the body is read
+    and dropped."""
     while True:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
@@ -130,25 +132,26 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     fields: dict[str, str] = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        fields[name.strip().lower()] = value.strip().lower()
-    keep = version == "HTTP/1.1" and "close" not in fields.get("connection", "")
+        fields[name.strip().lower()] = value.strip()
+    retry_after = fields.get("retry-after")
+    keep = version == "HTTP/1.1" and "close" not in fields.get("connection", "").lower()
     if status in (204, 304):
-        return status, keep
-    if "chunked" in fields.get("transfer-encoding", ""):
+        return status, retry_after, keep
+    if "chunked" in fields.get("transfer-encoding", "").lower():
         total = 0
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
             total += size
             if total > MAX_BODY:
-                return status, False
+                return status, retry_after, False
             await reader.readexactly(size + 2)
             if size == 0:
-                return status, keep
+                return status, retry_after, keep
     if "content-length" in fields:
         length = int(fields["content-length"])
         if length > MAX_BODY:
-            return status, False
+            return status, retry_after, False
         await reader.readexactly(length)
-        return status, keep
+        return status, retry_after, keep
     await reader.read(MAX_BODY)  # delimited by close
-    return status, False
+    return status, retry_after, False
