@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import socket
 import subprocess
@@ -110,6 +111,12 @@ async def schedule(gateway: Gateway, people: list[User], first_due: datetime,
     return due
 
 
+def process_cpu() -> float:
+    """User + system CPU seconds of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
@@ -165,7 +172,14 @@ async def run(args: argparse.Namespace) -> None:
         await serving
         raise SystemExit("scheduling took longer than --setup-seconds: raise it")
     end_of_minute = first_due.timestamp() + args.spread
+    await asyncio.sleep(max(0.0, first_due.timestamp() - time.time()))
+    cpu_before, load_before = process_cpu(), os.getloadavg()[0]
     await asyncio.sleep(max(0.0, end_of_minute + args.grace - time.time()))
+    cpu_used, load_after = process_cpu() - cpu_before, os.getloadavg()[0]
+    print(f"gateway process CPU during the minute (+{args.grace:.0f} s): {cpu_used:.1f} s "
+          f"({cpu_used / (args.spread + args.grace):.0%} of one core, "
+          f"{cpu_used / len(due) * 1000:.2f} ms per button); machine load average "
+          f"{load_before:.1f} → {load_after:.1f} on {os.cpu_count()} cores", flush=True)
     # one change reaching every connected client: a meeting they are all invited to moved
     fanout_start = time.time()
     await asyncio.gather(*(notify.notify_now(
