@@ -379,3 +379,21 @@ def test_started_and_ended_instances(clocked: RunningWebexEmulator,
     assert "meetingNumber" not in ended and "password" not in ended
     assert http_clocked.get(f"/v1/meetings/{created['id']}",
                             headers=headers).json()["state"] == "expired"
+
+
+def test_room_meetings_need_spark_all_and_membership(clocked: RunningWebexEmulator,
+                                                     http_clocked: httpx.Client) -> None:
+    alice_token = clocked.token(ALICE)
+    room = wxc(clocked, alice_token).rooms.create(title="Space")
+    ok = http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                           headers={"Authorization": f"Bearer {alice_token}"})
+    assert ok.status_code == 200 and ok.json()["roomId"] == room.id
+    bob = {"Authorization": f"Bearer {clocked.token(BOB)}"}
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                             headers=bob).status_code == 403
+    narrow = {"Authorization": f"Bearer {clocked.token(ALICE, ['meeting:schedules_write'])}"}
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                             headers=narrow).status_code == 403
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id, adhoc=True),
+                             headers={"Authorization": f"Bearer {alice_token}"}
+                             ).status_code == 400
