@@ -11,7 +11,8 @@ from typing import Any
 
 USER_SCOPES: tuple[str, ...] = (
     "spark:all", "spark:people_read", "spark:rooms_read", "spark:rooms_write",
-    "spark:memberships_read",    "spark:memberships_write", "spark:messages_read", "spark:messages_write",
+    "spark:memberships_read", "spark:memberships_write", "spark:messages_read",
+    "spark:messages_write",
     "spark:devices_read", "spark:xapi_commands", "spark:xapi_statuses",
     "meeting:schedules_read", "meeting:schedules_write", "meeting:preferences_read",
 )
