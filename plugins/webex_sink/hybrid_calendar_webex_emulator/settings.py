@@ -78,10 +78,10 @@ class WebexEmulatorSettings:
     host_email_without_admin: str = "ignore"
     """``hostEmail`` from a token without admin scopes: ``ignore`` (Webex's wording: "only
     used if ... admin-level scopes") or ``forbid`` (403)."""
-    admin_needs_host_email: bool = True
-    """Get, update and delete of another person's meeting need ``hostEmail`` naming its
-    host, even with admin scopes (the parameter's documentation) [?]; ``False``: admin
-    scopes reach every meeting by id."""
+    admin_needs_host_email: bool = False
+    """``True``: get, update and delete of another person's meeting need ``hostEmail``
+    naming its host, even with admin scopes (the strict reading of the parameter's
+    documentation) [?]; ``False`` (default): admin scopes reach every meeting by id."""
     meetings_default_window_days: int = 7
     """``GET /meetings`` without ``from``/``to``: a window of this many days (Webex: 7)."""
     meeting_create_limits: bool = True
