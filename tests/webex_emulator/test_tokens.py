@@ -187,3 +187,19 @@ def test_authorized_service_app_helper(emu: RunningWebexEmulator) -> None:
     emu.state.deauthorize_service_app(grant.application_id)
     with pytest.raises(RestError):
         api.people.me()
+
+
+def test_token_endpoint_requests_are_in_the_request_log() -> None:
+    with running_webex_emulator(users=[ALICE]) as emu, \
+            httpx.Client(base_url=emu.base_url) as http:
+        app = http.post("/_emulator/integrations", json={"redirectUri": REDIRECT}).json()
+        assert http.post("/v1/access_token", data={
+            "grant_type": "refresh_token", "client_id": app["clientId"],
+            "client_secret": app["clientSecret"], "refresh_token": "nope"}).status_code == 400
+        code = _authorize(http, app["clientId"], "spark:people_read", ALICE)["code"]
+        assert http.post("/v1/access_token", data={
+            "grant_type": "authorization_code", "client_id": app["clientId"],
+            "client_secret": app["clientSecret"], "code": code,
+            "redirect_uri": REDIRECT}).status_code == 200
+        assert [s for m, p, s in emu.state.request_log
+                if (m, p) == ("POST", "/v1/access_token")] == [400, 200]

@@ -96,7 +96,9 @@ def create_app(state: WebexState) -> Starlette:
         try:
             result = oauth.access_token(state, form)
         except ApiError as err:
+            state.log_request("POST", "/v1/access_token", None, err.status)
             return _error(err)
+        state.log_request("POST", "/v1/access_token", None, result.status)
         result.headers["TrackingID"] = tracking_id()
         return _send(result)
 

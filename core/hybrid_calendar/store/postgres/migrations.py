@@ -113,11 +113,26 @@ core.add(
     " PRIMARY KEY (key, sink))",
 )
 core.add(
-    "m005_one_running_job_per_lane",
+    "m005_admin",
+    "CREATE TABLE admin_verified_addresses (org_id TEXT, email_index TEXT,"
+    " verified_at DOUBLE PRECISION, PRIMARY KEY (org_id, email_index))",
+    "CREATE TABLE admin_credentials (name TEXT PRIMARY KEY, role TEXT NOT NULL,"
+    " secret_hash TEXT NOT NULL, created_at DOUBLE PRECISION, disabled INTEGER)",
+    "CREATE TABLE admin_audit (id BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL,"
+    " actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT, details TEXT, source TEXT,"
+    " outcome TEXT)",
+    "CREATE INDEX idx_admin_audit_at ON admin_audit (at)",
+    "CREATE TABLE user_health (user_id TEXT PRIMARY KEY, last_success_at DOUBLE PRECISION,"
+    " last_error_at DOUBLE PRECISION, last_error_code TEXT, last_error TEXT,"
+    " consecutive_failures INTEGER, backoff_until DOUBLE PRECISION,"
+    " sync_token_resets INTEGER, last_sync_seconds DOUBLE PRECISION)",
+)
+core.add(
+    "m006_one_running_job_per_lane",
     "CREATE UNIQUE INDEX jobs_one_running_per_lane ON jobs (lane) WHERE state = 'running'",
 )
 core.add(
-    "m006_shared_budgets",
+    "m007_shared_budgets",
     "CREATE TABLE budget_usage (name TEXT NOT NULL, slot BIGINT NOT NULL,"
     " used INTEGER NOT NULL, PRIMARY KEY (name, slot))",
 )
