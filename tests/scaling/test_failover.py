@@ -15,7 +15,6 @@ change, and the test re-checks its condition on each one (with a deadline).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -34,24 +33,8 @@ from tests.scaling.processes import GatewayProcesses
 DOMAIN = "example.com"
 USERS = [f"user{i:02d}@{DOMAIN}" for i in range(24)]
 ADMIN_TOKEN = "failover-admin-token-0123456789"
-KILL_AFTER_REQUESTS = 70
-"""The victim dies once the emulator has answered this many API calls (mid-sync)."""
 
 pytestmark = pytest.mark.slow
-
-
-class SignallingLog(list[Any]):
-    """The emulator's request log, setting ``reached`` at the ``threshold``-th call."""
-
-    def __init__(self, threshold: int) -> None:
-        super().__init__()
-        self.threshold = threshold
-        self.reached = threading.Event()
-
-    def append(self, item: Any) -> None:
-        super().append(item)
-        if len(self) >= self.threshold:
-            self.reached.set()
 
 
 def at(minutes: float, **fields: Any) -> dict[str, Any]:
@@ -91,6 +74,15 @@ def wait_until(url: str, done: Callable[[psycopg.Connection[Any]], bool],
                 pass
 
 
+def holding_jobs(pid: int) -> Callable[[psycopg.Connection[Any]], bool]:
+    """True once process ``pid`` holds a running job (it is in the middle of one)."""
+    def check(conn: psycopg.Connection[Any]) -> bool:
+        row = conn.execute("SELECT count(*) FROM jobs WHERE state = 'running' AND "
+                           "claimed_by LIKE %s", (f"%:{pid}",)).fetchone()
+        return row is not None and row[0] > 0
+    return check
+
+
 def finished(conn: psycopg.Connection[Any]) -> bool:
     """Every user active, no job left, every Join button delivered."""
     jobs = conn.execute("SELECT count(*) FROM jobs WHERE state <> 'parked'").fetchone()
@@ -128,8 +120,6 @@ def test_killing_a_process_mid_sync_loses_nothing_and_repeats_nothing(
         watch_progress(postgres_url)
         victim = gateways.start(free_port())
         third = gateways.start(free_port())
-        log = SignallingLog(len(emu.request_log) + KILL_AFTER_REQUESTS)
-        emu.request_log = log
         with httpx.Client(base_url=first.base_url, timeout=30,
                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
             assert admin.post("/api/v1/organisations", json={
@@ -137,8 +127,8 @@ def test_killing_a_process_mid_sync_loses_nothing_and_repeats_nothing(
             for user in USERS:
                 assert admin.post("/api/v1/organisations/org1/users",
                                   json={"email": user}).status_code == 202
-            assert log.reached.wait(60), "the gateways never got busy"
-            gateways.kill(victim)
+            wait_until(postgres_url, holding_jobs(victim.process.pid), within=60)
+            gateways.kill(victim)  # in the middle of its jobs
             wait_until(postgres_url, finished, within=120)
             listed = admin.get("/api/v1/organisations/org1/users").json()["users"]
             assert {u["email"]: u["state"] for u in listed} == dict.fromkeys(USERS, "active")

@@ -128,3 +128,9 @@ def m007_shared_budgets(db: Database) -> None:
     """Units taken from each request budget per sub-window (``store.budget``)."""
     db.execute("CREATE TABLE budget_usage (name TEXT NOT NULL, slot INTEGER NOT NULL, "
                "used INTEGER NOT NULL, PRIMARY KEY (name, slot))")
+
+
+@migrations()
+def m008_job_holder(db: Database) -> None:
+    """Which process holds a running job (``host:pid``), for operators and fail-over."""
+    db.table("jobs").add_column("claimed_by", str)

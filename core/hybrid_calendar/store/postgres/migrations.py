@@ -136,6 +136,10 @@ core.add(
     "CREATE TABLE budget_usage (name TEXT NOT NULL, slot BIGINT NOT NULL,"
     " used INTEGER NOT NULL, PRIMARY KEY (name, slot))",
 )
+core.add(
+    "m008_job_holder",
+    "ALTER TABLE jobs ADD COLUMN claimed_by TEXT",
+)
 
 crypto = PgMigrationSet("crypto")
 crypto.add(

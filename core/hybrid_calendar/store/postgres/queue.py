@@ -20,6 +20,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from hybrid_calendar.models import Job
+from hybrid_calendar.store.base import PROCESS_ID
 from hybrid_calendar.store.postgres.connection import PostgresConnection
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -30,7 +31,8 @@ _CLAIM = (
     "WITH next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
     "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running') "
     "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s "
+    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
+    "claimed_by = %s "
     "FROM next WHERE jobs.id = next.id "
     "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
 
@@ -58,7 +60,7 @@ class PostgresQueue(PostgresConnection):
             try:
                 async with self.transaction() as conn:
                     cursor = await conn.execute(_CLAIM, (ts(now), now.timestamp()
-                                                         + lease_seconds))
+                                                         + lease_seconds, PROCESS_ID))
                     row = await cursor.fetchone()
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
