@@ -114,12 +114,17 @@ class GatewayProcesses:
         """The recording sink's file."""
         return self.root / "deliveries.log"
 
-    def start(self, port: int) -> GatewayProcess:
-        """Start one more gateway on ``port`` and wait until it is ready."""
+    def start(self, port: int, public_url: str | None = None) -> GatewayProcess:
+        """Start one more gateway on ``port`` and wait until it is ready.
+
+        :param public_url: where Google pushes notifications for the channels this
+            process opens (default: its own address; another process's, as behind a
+            load balancer).
+        """
         index = len(self.running)
         document = {table: dict(values) for table, values in self.settings.items()}
         document["gateway"] = {**document.get("gateway", {}), "port": port,
-                               "public_url": f"http://127.0.0.1:{port}"}
+                               "public_url": public_url or f"http://127.0.0.1:{port}"}
         config = self.root / f"gateway-{index}.toml"
         config.write_text(toml(document))
         plugins = self.root / "site"
