@@ -16,7 +16,7 @@ from hybrid_calendar.admin.credentials import (
     remove_credential,
 )
 from hybrid_calendar.admin.users import user_rows
-from hybrid_calendar.errors import TransientError
+from hybrid_calendar.errors import StoreError, TransientError
 from hybrid_calendar.store.postgres.portable import to_postgres
 from hybrid_calendar.store.postgres.store import PostgresStore
 from tests.engine.conftest import ALICE, Stack
@@ -34,6 +34,11 @@ def test_portable_sql_becomes_postgresql() -> None:
         "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING")
     with pytest.raises(ValueError, match="SQLite-only"):
         to_postgres("INSERT OR REPLACE INTO t (a) VALUES (?)")
+
+
+async def test_sqlite_connection_code_fails_with_the_reason(pg_stack: Stack) -> None:
+    with pytest.raises(StoreError, match="SQLite-only"):
+        await pg_stack.gateway.store.call(lambda db: db.conn.execute("SELECT 1"))
 
 
 async def test_admin_tables_work_on_postgresql(pg_stack: Stack) -> None:

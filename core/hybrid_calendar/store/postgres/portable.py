@@ -23,6 +23,8 @@ from typing import Any
 
 import psycopg
 
+from hybrid_calendar.errors import StoreError
+
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _NOT_PORTABLE = re.compile(r"\bINSERT\s+OR\s+(REPLACE|ABORT|FAIL|ROLLBACK)\b", re.IGNORECASE)
 
@@ -71,6 +73,12 @@ class _Transaction:
             self._conn.commit()
         else:
             self._conn.rollback()
+
+    def __getattr__(self, name: str) -> Any:
+        """Code written against a ``sqlite3.Connection`` fails here with the reason."""
+        raise StoreError(f"{name!r} of a sqlite3 connection is not available on the "
+                         "PostgreSQL store: this component's SQL is SQLite-only (use "
+                         "handle.execute, or a store method of each backend)")
 
 
 class PortableHandle:
