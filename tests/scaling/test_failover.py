@@ -123,7 +123,7 @@ def test_killing_a_process_mid_sync_loses_nothing_and_repeats_nothing(
         first = gateways.start(free_port())  # creates the schema and the KMS key
         watch_progress(postgres_url)
         victim = gateways.start(free_port(), public_url=first.base_url)
-        third = gateways.start(free_port(), public_url=first.base_url)
+        gateways.start(free_port(), public_url=first.base_url)  # the third process
         with httpx.Client(base_url=first.base_url, timeout=30,
                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
             assert admin.post("/api/v1/organisations", json={
