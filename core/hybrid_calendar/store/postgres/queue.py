@@ -44,24 +44,21 @@ class PostgresQueue(PostgresConnection):
 
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
                       *, lane: str | None = None) -> bool:
-        async with self.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
-                "created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) "
-                "ON CONFLICT DO NOTHING",
-                (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time()))
-            added = cursor.rowcount > 0
-            if added:
-                await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, key))
-        return added
+        rows = await self.fetch(  # one statement: the row and its NOTIFY commit together
+            "WITH added AS (INSERT INTO jobs (kind, key, lane, payload, state, run_at, "
+            "attempts, created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) "
+            "ON CONFLICT DO NOTHING RETURNING key) "
+            "SELECT pg_notify(%s, key) FROM added",
+            (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time(),
+             JOBS_CHANNEL))
+        return bool(rows)
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         for _attempt in range(20):
-            try:
-                async with self.transaction() as conn:
-                    cursor = await conn.execute(_CLAIM, (ts(now), now.timestamp()
-                                                         + lease_seconds, PROCESS_ID))
-                    row = await cursor.fetchone()
+            try:  # one statement, atomic on its own: no BEGIN/COMMIT round trips
+                rows = await self.fetch(_CLAIM, (ts(now), now.timestamp() + lease_seconds,
+                                                 PROCESS_ID))
+                row = rows[0] if rows else None
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
             if row is None:
