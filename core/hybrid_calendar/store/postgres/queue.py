@@ -74,6 +74,14 @@ class PostgresQueue(PostgresConnection):
         await self.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
 
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
+        for _attempt in range(20):
+            try:
+                await self._retry_once(job_id, error, run_at)
+                return
+            except pg_errors.UniqueViolation:
+                continue  # a request for the key was queued meanwhile: merge into it
+
+    async def _retry_once(self, job_id: int, error: str, run_at: datetime | None) -> None:
         async with self.transaction() as conn:
             cursor = await conn.execute("SELECT key FROM jobs WHERE id = %s FOR UPDATE",
                                         (job_id,))
