@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/request_build.py
 	$(BIN)/python bench/webex.py --users 100 --events 10
 	$(BIN)/python bench/join_buttons.py
+	$(BIN)/python bench/scale.py
 
 docs: $(STAMP)
 	$(BIN)/hybrid-calendar docs hooks

@@ -148,7 +148,7 @@ async def authenticate(gateway: Gateway, header: str) -> Principal | None:
 
     def read(db: Database) -> tuple[str, str] | None:
         row = db.execute("SELECT role, secret_hash FROM admin_credentials WHERE name = ? "
-                         "AND NOT disabled", [name]).fetchone()
+                         "AND disabled = 0", [name]).fetchone()
         return (str(row[0]), str(row[1])) if row else None
 
     found = await gateway.store.call(read)

@@ -5,6 +5,10 @@ minute per client id), and answers 429 with ``Retry-After`` when a client goes t
 The gateway keeps below that on its own side: a sliding one-minute window per
 organisation (``webex.rate_per_minute``), which callers wait on. A 429 that still comes
 back is not retried here (see :mod:`.client`).
+
+When several gateway processes share one database (PostgreSQL), each organisation's
+budget is also taken from a :class:`~hybrid_calendar.store.budget.SharedBudget` in that
+database (``webex:<org id>``), so all processes together stay inside it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hybrid_calendar.store.budget import SharedBudget
 
 WINDOW_SECONDS = 60.0
 
@@ -23,17 +31,22 @@ class RateBudget:
     :param per_minute: calls allowed per key in any ``WINDOW_SECONDS``.
     :param monotonic: time source in seconds (injectable).
     :param sleep: how to wait (injectable).
+    :param shared: for a key, the budget every process of the database takes from (None:
+        this process is the only one).
     """
 
     def __init__(self, per_minute: int, *,
                  monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 shared: Callable[[str], SharedBudget] | None = None) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.per_minute = per_minute
         self._calls: dict[str, deque[float]] = {}
         self._monotonic = monotonic
         self._sleep = sleep
+        self._shared = shared
+        self._shared_budgets: dict[str, SharedBudget] = {}
         self.taken = 0
         """Units handed out so far (every Webex call takes one)."""
         self.waited_seconds = 0.0
@@ -56,6 +69,11 @@ class RateBudget:
             if delay <= 0:
                 self._calls[key].append(now)
                 self.taken += 1
+                if self._shared is not None:
+                    budget = self._shared_budgets.get(key)
+                    if budget is None:
+                        budget = self._shared_budgets[key] = self._shared(key)
+                    await budget.acquire()
                 return
             self.waited_seconds += delay
             await self._sleep(delay)
