@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.admin.metrics import metrics
 from hybrid_calendar.admin.reasons import ReasonCode, classify
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 
@@ -41,6 +42,7 @@ async def record_sync_success(gateway: Gateway, user_id: str, seconds: float, *,
                               token_reset: bool) -> None:
     """A sync of ``user_id`` succeeded after ``seconds``; ``token_reset`` when the provider
     replaced an expired cursor with a full sync."""
+    metrics(gateway).sync_seconds.observe(seconds)
     now = gateway.clock.now().timestamp()
 
     def write(db: Database) -> None:
@@ -62,6 +64,7 @@ async def record_sync_failure(gateway: Gateway, user_id: str, err: BaseException
                               retry_at: datetime | None) -> None:
     """A sync of ``user_id`` failed with ``err``; retried at ``retry_at`` (``None``:
     parked, no retry)."""
+    metrics(gateway).sync_failures.labels(error_code(err)).inc()
     now = gateway.clock.now().timestamp()
     words = (str(err) or type(err).__name__)[:500]
     until = retry_at.timestamp() if retry_at else None

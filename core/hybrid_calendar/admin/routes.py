@@ -150,6 +150,8 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
             raise HTTPException(400, "before and limit must be integers") from None
         if limit < 1 or limit > 200:
             raise HTTPException(400, "limit must be between 1 and 200")
+        if before is not None and not 0 <= before < 2**63:
+            raise HTTPException(400, "before must be an audit entry id")
         return JSONResponse(await audit_page(gateway, before=before, limit=limit))
 
     async def whoami(request: Request) -> Response:
