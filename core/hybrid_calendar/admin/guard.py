@@ -89,8 +89,11 @@ def guarded(gateway: Gateway, endpoint: Endpoint, action: str | None = None) -> 
             attempts.refused(key, now)
             await audit.record(gateway, actor="(unknown)", action="sign-in", source=source,
                                outcome="refused", details={"path": request.url.path})
+            # The admin page asks with fetch(): a Basic challenge would pop the browser's
+            # own sign-in dialog over it, so the page's requests get a Bearer one.
+            scheme = "Bearer" if request.headers.get("x-requested-with") else "Basic"
             raise HTTPException(401, "missing or wrong admin credentials",
-                                headers={"WWW-Authenticate": 'Basic realm="hybrid-calendar"'})
+                                headers={"WWW-Authenticate": f'{scheme} realm="hybrid-calendar"'})
         request.state.principal = principal
         if request.method in READS:
             return await endpoint(request)

@@ -26,7 +26,7 @@ def page_routes() -> list[BaseRoute]:
     async def admin_page(request: Request) -> Response:
         nonce = secrets.token_urlsafe(16)
         policy = (f"default-src 'none'; script-src 'nonce-{nonce}'; "
-                  f"style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self'; "
+                  f"style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; "
                   "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
         return HTMLResponse(TEMPLATE.replace("{{nonce}}", nonce), headers={
             "Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
