@@ -106,6 +106,12 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     # Reported, not required: without a sink for a kind the gateway still syncs and
     # serves meetings lists; those notifications stay pending (docs/plugins.md).
     checks["delivery"] = delivery_coverage(gateway.hooks)
+    # Reported, not required either: meeting services a plugin depends on (hook
+    # report_health), e.g. a Webex identity lacking a scope.
+    try:
+        checks["services"] = await gateway.hooks.report_health(gateway)
+    except Exception as err:  # a plugin's bug must not break the readiness probe
+        checks["services"] = {"error": f"{type(err).__name__}: {err}"}
     return checks
 
 

@@ -7,7 +7,8 @@ awaits implementations that return coroutines, so plugins may be sync or async.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         JoinInfo,
         KeywordRequest,
         KmsStatus,
+        Meeting,
         Notification,
         OutOfOffice,
         User,
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     )
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 async def await_me_maybe(value: T | Awaitable[T]) -> T:
@@ -95,6 +99,17 @@ class Hooks:
         parts: list[DemoPart] = self._hook.prepare_demo(demo=demo)
         return parts
 
+    async def report_health(self, gateway: Gateway) -> dict[str, dict[str, Any]]:
+        """Every plugin's service health: name to ``{"healthy", "reason"}``."""
+        found: dict[str, dict[str, Any]] = {}
+
+        def register(name: str, healthy: bool, reason: str | None) -> None:
+            found[str(name)] = {"healthy": bool(healthy), "reason": reason}
+
+        for result in self._hook.report_health(gateway=gateway, register=register):
+            await await_me_maybe(result)
+        return found
+
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:
         result: AccessCheck = await self._first("check_access", gateway=gateway, user=user)
@@ -150,6 +165,25 @@ class Hooks:
                                                     user=user, event=event, request=request,
                                                     required=False)
         return result
+
+    async def follow_meeting(self, gateway: Gateway, user: User, event: CalendarEvent,
+                             previous: Meeting | None) -> None:
+        """Let every plugin update or delete the meetings it made for ``event``."""
+        for result in self._hook.follow_meeting(gateway=gateway, user=user, event=event,
+                                                previous=previous):
+            await await_me_maybe(result)
+
+    async def mirror_meetings(self, gateway: Gateway, user: User,
+                              meetings: Sequence[Meeting], deleted: Sequence[str]) -> None:
+        """Let every plugin mirror a user's changed meetings (each failure is logged)."""
+        for name, call in self._per_plugin("mirror_meetings", teardown=False):
+            try:
+                for result in call(gateway=gateway, user=user, meetings=meetings,
+                                   deleted=deleted):
+                    await await_me_maybe(result)
+            except Exception as err:  # a mirror never fails the sync
+                log.warning("plugin %s failed to mirror meetings of user %s: %s: %s", name,
+                            user.id, type(err).__name__, err)
 
     # delivery ----------------------------------------------------------------
     def sink_kinds(self) -> dict[str, frozenset[NotificationKind]]:

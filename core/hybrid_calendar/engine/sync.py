@@ -82,6 +82,7 @@ async def sync_user(gateway: Gateway, user: User) -> int:
     series_done: set[str] = set()
     keywords = await invites.keywords_for(gateway, user)
     for event in batch.events:
+        await _follow(gateway, user, event)
         if event.cancelled or not _in_window(event, start, end):
             deleted.append(event.id)
             continue
@@ -105,10 +106,36 @@ async def sync_user(gateway: Gateway, user: User) -> int:
     await record_sync_success(gateway, user.id, time.perf_counter() - started,
                               token_reset=state.cursor is not None and batch.full_sync)
     await notify.schedule_join_buttons(gateway, user, upserts, deleted)
+    if upserts or deleted:
+        await gateway.hooks.mirror_meetings(gateway, user, upserts, deleted)
     changed = result.upserted + result.deleted
     if changed:
         await _announce(gateway, user, batch)
     return changed
+
+
+async def _follow(gateway: Gateway, user: User, event: CalendarEvent) -> None:
+    """Offer a changed or cancelled keyword meeting to ``follow_meeting``."""
+    if not event.cancelled and not (invites.is_processed(event)
+                                    and invites.is_organiser(user, event)):
+        return
+    previous = await gateway.store.get_meeting(user, event.id)
+    if event.cancelled:
+        if previous is None or not previous.marker or previous.status == "cancelled":
+            return
+    elif previous is None:
+        return  # first seen already processed: nothing to compare with
+    elif (previous.start, previous.end, previous.title,
+                                   previous.attendees) == (
+            event.start, event.end, event.summary, tuple(a.email for a in event.attendees)):
+        return  # nothing a meeting service keeps has changed (e.g. our own write)
+    try:
+        await gateway.hooks.follow_meeting(gateway, user, event, previous)
+    except RETRY_LATER:
+        raise  # the job retries; the cursor stays before this event
+    except Exception as err:
+        log.warning("following the meeting of event %s of user %s failed: %s: %s",
+                    event.id, user.id, type(err).__name__, err)
 
 
 async def _fetch(gateway: Gateway, user: User, cursor: str | None) -> ChangeBatch:
