@@ -27,6 +27,7 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from hybrid_calendar.admin.org_context import current_org
+from hybrid_calendar.admin.sql import execute
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -120,7 +121,7 @@ async def exposition(gateway: Gateway) -> bytes:
         recorder.jobs.labels(state).set(counts.get(state, 0))
 
     def users(db: Any) -> list[tuple[str, int]]:
-        return [(str(s), int(n)) for s, n in db.execute(
+        return [(str(s), int(n)) for s, n in execute(db,
             "SELECT state, count(*) FROM users GROUP BY state").fetchall()]
 
     by_state = dict(await gateway.store.call(users))
