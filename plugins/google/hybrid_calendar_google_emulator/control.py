@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar_google_emulator.api_errors import ApiError
+
 if TYPE_CHECKING:
     from hybrid_calendar_google_emulator.state import EmulatorState
 
@@ -83,7 +85,7 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
             state.suspend_user(spec["unsuspend_user"], suspended=False)
         try:
             _user_controls(state, spec, result)
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        except (KeyError, TypeError, ValueError, ApiError) as err:
             raise ValueError(f"bad user control: {err}") from err
         if "seed" in spec:
             seed = spec["seed"]
@@ -99,7 +101,7 @@ def _user_controls(state: EmulatorState, spec: dict[str, Any], result: dict[str,
     if "user_settings" in spec:
         wanted = dict(spec["user_settings"])
         email = str(wanted.pop("user"))
-        state.user(email)  # raises for an unknown user
+        state.user(email)  # ApiError 404 for an unknown user
         for name in ("locale", "timezone"):
             if name in wanted:
                 state.set_setting(email, name, str(wanted.pop(name)))
@@ -108,9 +110,4 @@ def _user_controls(state: EmulatorState, spec: dict[str, Any], result: dict[str,
     if "vacation" in spec:
         vacation = dict(spec["vacation"])
         email = str(vacation.pop("user"))
-        try:
-            result["vacation"] = state.set_vacation(email, vacation)
-        except Exception as err:  # the Gmail emulation's ApiError: a bad value
-            if isinstance(err, (KeyError, TypeError, ValueError)):
-                raise
-            raise ValueError(str(err)) from err
+        result["vacation"] = state.set_vacation(email, vacation)  # ApiError: bad value
