@@ -22,6 +22,7 @@ pytestmark = pytest.mark.anyio
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+expect.set_options(timeout=30_000)  # a loaded CI machine renders slowly; no fixed waits
 SCREENSHOT = Path(os.environ.get("HYBRID_CALENDAR_SCREENSHOT_DIR", "/tmp")) / "admin-page.png"
 
 
