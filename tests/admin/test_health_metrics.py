@@ -34,6 +34,8 @@ async def test_sync_failure_shows_code_and_backoff_then_clears(stack: Stack) -> 
     health = (await stack.admin.get(f"/api/v1/users/{user_id}/health")).json()
     assert health["last_error_code"] == "provider_unavailable"
     assert health["consecutive_failures"] == 1 and health["backoff_until"]
+    assert (health["state"], health["reason_code"]) == ("active", None)
+    assert health["channel_expires_at"]
     assert "Later" not in str(health)
     await stack.run_retries()
     health = (await stack.admin.get(f"/api/v1/users/{user_id}/health")).json()

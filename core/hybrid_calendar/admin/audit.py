@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 MAX_PAGE = 200
 
 
+def cli_actor() -> str:
+    """The audit actor of a command: ``cli:<login>`` (``cli`` when the login is unknown)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 async def record(gateway: Gateway, *, actor: str, action: str, target: str | None = None,
                  source: str | None = None, outcome: str = "ok",
                  details: dict[str, Any] | None = None) -> None:

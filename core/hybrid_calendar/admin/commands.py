@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -27,10 +26,7 @@ from hybrid_calendar.gateway import Gateway
 
 
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    return audit.cli_actor()
 
 
 def _with_gateway(args: argparse.Namespace,
