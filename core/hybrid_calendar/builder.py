@@ -52,6 +52,9 @@ async def opened_gateway(config: Config, pm: pluggy.PluginManager, *,
                          clock: Clock | None = None) -> AsyncIterator[Gateway]:
     """A built gateway with its store open, for one-off commands (no engine, no start-up
     hooks: nothing syncs or listens)."""
+    from hybrid_calendar.admin.preflight import announce_data_dir
+
+    announce_data_dir(config)
     gateway = build_gateway(config, pm, clock=clock)
     await gateway.store.open()
     try:

@@ -35,8 +35,9 @@ class Command:
 def core_commands() -> list[Command]:
     """The commands the core itself provides."""
     from hybrid_calendar import commands
+    from hybrid_calendar.admin import commands as admin_commands
 
-    return list(commands.COMMANDS)
+    return [*commands.COMMANDS, *admin_commands.COMMANDS]
 
 
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
@@ -88,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args))
     except GatewayError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # the environment: a file, directory or port it cannot use
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -12,6 +12,7 @@ environment variable and ``$file:/path`` reads a file, so secrets need not sit i
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -199,6 +200,10 @@ def read_file(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError("--config", f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError("--config", f"{path} is a directory, not a TOML file") from None
+    except OSError as err:
+        raise ConfigError("--config", f"cannot read {path}: {err.strerror or err}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("--config", f"{path} is not valid TOML: {err}") from None
 
@@ -208,16 +213,20 @@ def load(specs: Mapping[str, SettingSpec], file_values: Mapping[str, Any] | None
     """Merge defaults, file values and environment variables, and validate every key."""
     environ = os.environ if environ is None else environ
     raw: dict[str, dict[str, Any]] = {}
+    file_strings: set[str] = set()  # a TOML string where a list is declared is a mistake
     for section, table in (file_values or {}).items():
         if not isinstance(table, dict):
             raise ConfigError(section, "must be a table, e.g. [" + section + "]")
         for key, value in table.items():
             raw.setdefault(section, {})[key] = value
+            if isinstance(value, str) and not value.startswith(("$env:", "$file:")):
+                file_strings.add(f"{section}.{key}")
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name[len(ENV_PREFIX):]:
             continue
         section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
         raw.setdefault(section, {})[key] = value
+        file_strings.discard(f"{section}.{key}")
     for section, table in raw.items():
         for key in table:
             if f"{section}.{key}" not in specs:
@@ -225,6 +234,9 @@ def load(specs: Mapping[str, SettingSpec], file_values: Mapping[str, Any] | None
                     f"{section}.{key}", specs))
     values: dict[str, dict[str, Any]] = {}
     for dotted, spec in specs.items():
+        if spec.type is list and dotted in file_strings:
+            raise ConfigError(dotted, f"must be a list, e.g. {spec.key} = "
+                                      f"[{json.dumps(raw[spec.section][spec.key])}], not a string")
         if spec.key in raw.get(spec.section, {}):
             value = _cast(spec, _indirect(spec, raw[spec.section][spec.key], environ))
         elif spec.default is REQUIRED:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from starlette.routing import BaseRoute
 
-    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.config import Config, SettingSpec
     from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
@@ -233,6 +233,19 @@ class Hooks:
         result: KmsStatus | None = await self._first("kms_status", gateway=gateway,
                                                      required=False)
         return result
+
+    # administration ------------------------------------------------------------
+    def check_config(self, config: Config, problem: Callable[[str, str], None]) -> None:
+        """Run every plugin's ``check_config``; an exception becomes a problem of its
+        plugin."""
+        for plugin_name, call in self._per_plugin("check_config", teardown=False):
+            try:
+                call(config=config, problem=problem)
+            except Exception as err:
+                problem(f"plugins.{plugin_name}", f"configuration check failed: {err}")
+
+    def register_meeting_actions(self, register: Callable[[str], None]) -> None:
+        self._hook.register_meeting_actions(register=register)
 
     # helpers -----------------------------------------------------------------
     def _per_plugin(self, name: str, *, teardown: bool

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from starlette.routing import BaseRoute
 
-    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.config import Config, SettingSpec
     from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
@@ -464,6 +464,37 @@ def kms_status(gateway: Gateway) -> Awaitable[KmsStatus] | None:
 
     :param gateway: the running gateway.
     :returns: a :class:`~hybrid_calendar.models.KmsStatus`. First result wins.
+    """
+
+
+# --------------------------------------------------------------------------- administration
+
+
+@hookspec
+def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
+    """Check what a plugin needs to start, beyond the types of its settings.
+
+    Called by ``hybrid-calendar config check`` and by ``serve`` before anything is opened
+    or written, so a configuration that ``config check`` passes starts. Check files (exist,
+    readable, parse), keys and reachable services; never write, never print secrets.
+    Every implementation runs.
+
+    :param config: the validated configuration (types, choices and minimums already hold).
+    :param problem: call ``problem("section.key", "what is wrong and how to fix it")``
+        once per problem found; an exception is reported as a problem of the plugin.
+    """
+
+
+@hookspec
+def register_meeting_actions(register: Callable[[str], None]) -> None:
+    """Declare which keyword actions a plugin creates meetings for.
+
+    Called by ``config check`` and ``serve`` before start: every action that
+    ``join_info.keywords`` (or an organisation's keywords) maps a keyword to must be
+    declared by an enabled plugin implementing :func:`create_meeting`, otherwise the
+    keyword could never be served.
+
+    :param register: call once per action (``"google_meet"``, ``"personal_room"``, ...).
     """
 
 

@@ -184,13 +184,17 @@ class Engine:
         else:
             log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
         policy = self.retry_policy
-        if not policy.retries(job.attempts, err):
+        retry_at = (self.gateway.clock.now() + policy.delay(job.attempts, err)
+                    if policy.retries(job.attempts, err) else None)
+        if job.kind == "sync":
+            from hybrid_calendar.admin.health import record_sync_failure
+
+            await record_sync_failure(self.gateway, str(job.payload.get("user_id")), err,
+                                      retry_at)
+        if retry_at is None:
             log.warning("job %s (%s) parked after %d attempt(s)", job.id, job.kind,
                         job.attempts)
-            await self.gateway.store.retry(job.id, error, None)
-            return
-        delay = policy.delay(job.attempts, err)
-        await self.gateway.store.retry(job.id, error, self.gateway.clock.now() + delay)
+        await self.gateway.store.retry(job.id, error, retry_at)
 
     async def _loop(self, name: str, interval: float,
                     body: Callable[[Gateway], Awaitable[None]]) -> None:

@@ -8,6 +8,7 @@ incremental with the stored cursor, a full sync when there is none or it expired
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -62,12 +63,16 @@ async def run_sync_job(gateway: Gateway, job: Job) -> None:
 
 async def sync_user(gateway: Gateway, user: User) -> int:
     """Bring one active user's stored meetings up to date; returns meetings changed."""
+    from hybrid_calendar.admin.health import record_sync_success
+    from hybrid_calendar.admin.reasons import ReasonCode, format_reason
+
     store = gateway.store
+    started = time.perf_counter()
     state = await store.get_sync_state(user.id)
     try:
         batch = await _fetch(gateway, user, state.cursor)
     except (AccessDeniedError, AuthError) as err:
-        reason = str(err) or type(err).__name__
+        reason = format_reason(ReasonCode.SYNC_ACCESS_LOST, str(err) or type(err).__name__)
         log.warning("user %s moved to error state: %s", user.id, reason)
         await store.set_user_state(user.id, UserState.ERROR, reason)
         return 0
@@ -98,6 +103,8 @@ async def sync_user(gateway: Gateway, user: User) -> int:
         upserts.append(meeting_from_event(user, event, join))
     result = await store.apply_changes(user, upserts, deleted, batch.next_cursor,
                                        full_sync=batch.full_sync, synced_at=gateway.clock.now())
+    await record_sync_success(gateway, user.id, time.perf_counter() - started,
+                              token_reset=state.cursor is not None and batch.full_sync)
     await notify.schedule_join_buttons(gateway, user, upserts, deleted)
     if upserts or deleted:
         await gateway.hooks.mirror_meetings(gateway, user, upserts, deleted)

@@ -92,3 +92,25 @@ def m004_notification_outbox(db: Database) -> None:
         " key TEXT NOT NULL REFERENCES scheduled_notifications(key) ON DELETE CASCADE,"
         " sink TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
         " reason TEXT, next_attempt_at FLOAT, updated_at FLOAT, PRIMARY KEY (key, sink))")
+
+
+@migrations()
+def m005_admin(db: Database) -> None:
+    """Administration: addresses an admin verified (blind index only), admin credentials
+    (hashed), the audit log, and per-user health counters."""
+    db.table("admin_verified_addresses").create(
+        {"org_id": str, "email_index": str, "verified_at": float},
+        pk=("org_id", "email_index"))
+    db.table("admin_credentials").create(
+        {"name": str, "role": str, "secret_hash": str, "created_at": float,
+         "disabled": int}, pk="name", not_null={"role", "secret_hash"})
+    db.table("admin_audit").create(
+        {"id": int, "at": float, "actor": str, "action": str, "target": str,
+         "details": str, "source": str, "outcome": str}, pk="id",
+        not_null={"at", "actor", "action"})
+    db.table("admin_audit").create_index(["at"])
+    db.table("user_health").create(
+        {"user_id": str, "last_success_at": float, "last_error_at": float,
+         "last_error_code": str, "last_error": str, "consecutive_failures": int,
+         "backoff_until": float, "sync_token_resets": int, "last_sync_seconds": float},
+        pk="user_id")

@@ -91,11 +91,12 @@ class GoogleContext:
         token_uri = str(self.settings["token_uri"])
         stored = await gateway.store.get_org_secret(org_id, ORG_SECRET_NAME)
         if stored:
-            return ServiceAccount.from_info(_parse(stored, "organisation secret"), token_uri)
+            return ServiceAccount.from_info(parse_key_json(stored, "organisation secret"),
+                                            token_uri)
         inline = self.settings["service_account_json"]
         text = inline.reveal() if isinstance(inline, Secret) else str(inline or "")
         if text:
-            return ServiceAccount.from_info(_parse(text, "google.service_account_json"),
+            return ServiceAccount.from_info(parse_key_json(text, "google.service_account_json"),
                                             token_uri)
         path = str(self.settings["service_account_file"])
         if path:
@@ -105,7 +106,8 @@ class GoogleContext:
                           "(or google.service_account_json)")
 
 
-def _parse(text: str, where: str) -> dict[str, Any]:
+def parse_key_json(text: str, where: str) -> dict[str, Any]:
+    """Parse a service-account key's JSON text; errors say ``where`` it came from."""
     try:
         info = json.loads(text)
     except ValueError:
