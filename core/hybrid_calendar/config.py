@@ -86,7 +86,11 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("gateway", "port", int, 8080, help="Port to listen on.", minimum=0),
     SettingSpec("gateway", "data_dir", str, "./var", help="Directory for the database and keys."),
     SettingSpec("gateway", "database", str, "",
-                help="SQLite file; empty means <data_dir>/gateway.sqlite3, ':memory:' for tests."),
+                help="SQLite file (empty means <data_dir>/gateway.sqlite3, ':memory:' for "
+                     "tests), or a postgresql://user@host/db URL: the PostgreSQL store that "
+                     "several gateway processes share (docs/scaling.md)."),
+    SettingSpec("gateway", "database_pool_size", int, 10, minimum=1,
+                help="PostgreSQL connections each gateway process keeps at most."),
     SettingSpec("gateway", "synchronous", str, "FULL", choices=("FULL", "NORMAL"),
                 help="SQLite synchronous mode; FULL keeps every committed sync on power loss."),
     SettingSpec("gateway", "tls_certificate", str, "", help="PEM certificate chain for HTTPS."),
@@ -113,6 +117,9 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="Sync jobs running at once across all users."),
     SettingSpec("sync", "safety_resync_minutes", float, 60.0, minimum=0.01,
                 help="Re-sync a user whose notifications have been quiet this long."),
+    SettingSpec("sync", "lease_seconds", float, 300.0, minimum=0.5,
+                help="A claimed job is another process's to take over after this long "
+                     "without a heartbeat (a live worker renews it every third of it)."),
     SettingSpec("sync", "sweep_seconds", float, 30.0, minimum=0.01,
                 help="How often the periodic sweep (renewals, safety re-sync, purge) runs."),
     SettingSpec("sync", "channel_renew_before_hours", float, 24.0, minimum=0.0,

@@ -114,3 +114,17 @@ def m005_admin(db: Database) -> None:
          "last_error_code": str, "last_error": str, "consecutive_failures": int,
          "backoff_until": float, "sync_token_resets": int, "last_sync_seconds": float},
         pk="user_id")
+
+
+@migrations()
+def m006_one_running_job_per_lane(db: Database) -> None:
+    """A lane never has two running jobs, even when several processes claim at once."""
+    db.execute("CREATE UNIQUE INDEX jobs_one_running_per_lane ON jobs(lane) "
+               "WHERE state = 'running'")
+
+
+@migrations()
+def m007_shared_budgets(db: Database) -> None:
+    """Units taken from each request budget per sub-window (``store.budget``)."""
+    db.execute("CREATE TABLE budget_usage (name TEXT NOT NULL, slot INTEGER NOT NULL, "
+               "used INTEGER NOT NULL, PRIMARY KEY (name, slot))")
