@@ -50,3 +50,27 @@ async def test_a_series_is_one_webex_series_and_a_cancelled_instance_one_occurre
                  for s in occurrences(world, series["id"])]
     assert second not in remaining and len(remaining) == 3
     assert world.webex_calls("POST", "/meetings") == 1
+
+
+async def test_a_moved_instance_moves_that_occurrence(world: WebexWorld, stack: Stack
+                                                      ) -> None:
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0,
+                                                            microsecond=0)
+    master = world.google.state.insert_event(ALICE, {
+        "summary": "Daily", "location": "@webex:onetime",
+        "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
+        "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+        "end": {"dateTime": (start + timedelta(minutes=30)).isoformat(), "timeZone": "UTC"}})
+    await stack.activate(ALICE)
+    await stack.idle()
+    [series] = world.meetings(ALICE)
+    second = start + timedelta(days=1)
+    moved = second + timedelta(hours=3)
+    world.google.state.patch_event(ALICE, f"{master['id']}_{second:%Y%m%dT%H%M%SZ}", {
+        "start": {"dateTime": moved.isoformat(), "timeZone": "UTC"},
+        "end": {"dateTime": (moved + timedelta(minutes=30)).isoformat(), "timeZone": "UTC"}})
+    await stack.idle()
+    listed = sorted(datetime.fromisoformat(s.replace("Z", "+00:00"))
+                    for s in occurrences(world, series["id"]))
+    assert listed == [start, moved, start + timedelta(days=2)]
+    assert world.webex_calls("POST", "/meetings") == 1
