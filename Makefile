@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/crypto_seal.py
 	$(BIN)/python bench/request_build.py
 	$(BIN)/python bench/webex.py --users 100 --events 10
+	$(BIN)/python bench/join_buttons.py
 
 docs: $(STAMP)
 	$(BIN)/hybrid-calendar docs hooks

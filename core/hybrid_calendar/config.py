@@ -100,10 +100,13 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("gateway", "gc_threshold", int, 50_000, minimum=0,
                 help="Garbage-collector generation-0 threshold after start-up (0: leave "
                      "CPython's default); start-up objects are frozen too."),
+    SettingSpec("gateway", "key_cache_size", int, 16_384, minimum=1,
+                help="Data keys kept unwrapped in memory (more than the active users, or "
+                     "every minute of Join buttons unwraps them again)."),
     SettingSpec("gateway", "admin_token", Secret, "",
                 help="Bearer token for the admin API; empty disables the admin API."),
     SettingSpec("plugins", "enabled", list,
-                ["google", "join_info", "kms_local", "webex"],
+                ["google", "join_info", "kms_local", "webex", "people"],
                 help="Built-in plugins to load (see `hybrid-calendar plugins`)."),
     SettingSpec("plugins", "load_entrypoints", bool, True,
                 help="Also load third-party plugins from the `hybrid_calendar` entry points."),
@@ -141,6 +144,9 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="How often the vacation responder of each active user is read."),
     SettingSpec("notifications", "join_button_lead_minutes", float, 5.0, minimum=0.0,
                 help="Show the Join button this many minutes before a meeting starts."),
+    SettingSpec("notifications", "poll_seconds", float, 0.25, minimum=0.01,
+                help="How often the notifier looks for Join buttons that fell due (the "
+                     "most a button can be late by waiting)."),
     SettingSpec("notifications", "max_attempts", int, 8, minimum=1,
                 help="Attempts per sink before a notification becomes a dead letter."),
     SettingSpec("notifications", "retry_base_seconds", float, 30.0, minimum=0.0,

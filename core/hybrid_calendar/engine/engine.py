@@ -101,7 +101,7 @@ class Engine:
             "sweep", float(self.gateway.config.get("sync", "sweep_seconds")),
             sweeps.run_sweep), name="sweep"))
         self._tasks.append(asyncio.create_task(self._loop(
-            "notify", min(5.0, float(self.gateway.config.get("sync", "sweep_seconds"))),
+            "notify", float(self.gateway.config.get("notifications", "poll_seconds")),
             notify.deliver_due), name="notify"))
         self._tasks.append(asyncio.create_task(self._loop(
             "leases", self.lease_seconds / 3, self._keep_leases), name="leases"))

@@ -128,3 +128,12 @@ def m007_shared_budgets(db: Database) -> None:
     """Units taken from each request budget per sub-window (``store.budget``)."""
     db.execute("CREATE TABLE budget_usage (name TEXT NOT NULL, slot INTEGER NOT NULL, "
                "used INTEGER NOT NULL, PRIMARY KEY (name, slot))")
+
+
+@migrations()
+def m008_people_access_outbox_webhooks(db: Database) -> None:
+    """Personal access, the stream outbox and signed webhooks (``hybrid_calendar.people``;
+    SQLite only for now)."""
+    from hybrid_calendar.people.schema import create_people_tables
+
+    create_people_tables(db)
