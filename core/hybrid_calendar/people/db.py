@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.exceptions import HTTPException
 
-from hybrid_calendar.errors import StoreError
 from hybrid_calendar.store.sqlite_base import transaction
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
-    from hybrid_calendar.store.base import FieldCipher, Sealer
+    from hybrid_calendar.store.base import Sealer
 
 T = TypeVar("T")
 
@@ -37,10 +36,7 @@ async def sealer(gateway: Gateway, org_id: str, user_id: str | None) -> Sealer:
 
     The people tables are sealed with the same cipher as the store's own rows.
     """
-    cipher: FieldCipher | None = getattr(gateway, "cipher", None)
-    if cipher is None:
-        raise StoreError("the gateway has no field cipher")
-    return await cipher.sealer(org_id, user_id)
+    return await gateway.cipher.sealer(org_id, user_id)
 
 
 def json_object(data: Any) -> dict[str, Any]:
