@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/sync.py --users 1000 --events 50
 	$(BIN)/python bench/crypto_seal.py
 	$(BIN)/python bench/request_build.py
+	$(BIN)/python bench/webex.py --users 100 --events 10
+	$(BIN)/python bench/join_buttons.py
 
 docs: $(STAMP)
 	$(BIN)/hybrid-calendar docs hooks

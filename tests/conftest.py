@@ -9,8 +9,9 @@ import pytest
 os.environ["HYBRID_CALENDAR_NO_ENTRYPOINTS"] = "1"
 
 # pytester: tests/core/test_hook_coverage.py runs a pytest inside; hook_calls: each
-# test_hook_<name> must call hook <name> through a plugin manager.
-pytest_plugins = ["pytester", "tests.hook_calls"]
+# test_hook_<name> must call hook <name> through a plugin manager; postgres_server: one
+# real PostgreSQL server for the session, a fresh database per test that asks for one.
+pytest_plugins = ["pytester", "tests.hook_calls", "tests.postgres_server"]
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""The admin and meetings API (JSON under ``/api/v1``), protected by ``gateway.admin_token``.
+"""The meetings and outbox part of the admin API (JSON under ``/api/v1``).
 
-* ``POST /api/v1/organisations`` ``{"id", "name", "domain"}`` — provision an organisation.
-* ``POST /api/v1/organisations/{org}/users`` ``{"email"}`` — add and activate a user
-  (state ``pending`` until the access check passes; ``error`` with a reason otherwise).
-* ``GET /api/v1/organisations/{org}/users`` — users with state and reason.
-* ``POST /api/v1/users/{id}/activate`` / ``.../deactivate`` — retry activation / deactivate.
+Organisations, users, health and the audit log are in :mod:`hybrid_calendar.admin.routes`;
+every route is guarded the same way (:func:`hybrid_calendar.admin.guard.guarded`: reads
+need any admin role, changes need ``admin``, changes are audited).
+
 * ``GET /api/v1/users/{id}/meetings?from=&to=`` — the user's meetings list and
   out-of-office state (``null`` until first read).
 * ``POST /api/v1/users/{id}/sync`` — queue a sync now.
@@ -16,8 +15,6 @@
 
 from __future__ import annotations
 
-import hmac
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,11 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hybrid_calendar.engine.activation import new_user_id
+from hybrid_calendar.admin.guard import guarded as guard
 from hybrid_calendar.models import (
     DeliveryState,
     Meeting,
-    Organisation,
     ScheduledNotification,
     User,
     UserState,
@@ -42,16 +38,6 @@ if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def user_json(user: User) -> dict[str, Any]:
-    """A user as the admin API shows it."""
-    return {"id": user.id, "org_id": user.org_id, "email": user.email,
-            "state": str(user.state), "reason": user.reason, "locale": user.locale}
-
-
 def meeting_json(meeting: Meeting) -> dict[str, Any]:
     """A meeting as the meetings list shows it."""
     return {"event_id": meeting.event_id, "title": meeting.title,
@@ -78,71 +64,13 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
     """The API routes; every one requires ``Authorization: Bearer <gateway.admin_token>``."""
 
     def guarded(endpoint: Endpoint) -> Endpoint:
-        async def wrapper(request: Request) -> Response:
-            expected = gateway.config.get("gateway", "admin_token").reveal()
-            if not expected:
-                raise HTTPException(404, "admin API disabled: set gateway.admin_token")
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-                raise HTTPException(401, "missing or wrong admin token")
-            return await endpoint(request)
-        return wrapper
-
-    async def body(request: Request) -> dict[str, Any]:
-        try:
-            data = await request.json()
-        except ValueError:
-            raise HTTPException(400, "body must be JSON") from None
-        if not isinstance(data, dict):
-            raise HTTPException(400, "body must be a JSON object")
-        return data
+        return guard(gateway, endpoint)
 
     async def user_or_404(request: Request) -> User:
         user = await gateway.store.get_user(request.path_params["user_id"])
         if user is None:
             raise HTTPException(404, "no such user")
         return user
-
-    async def create_org(request: Request) -> Response:
-        data = await body(request)
-        org_id, name, domain = (str(data.get(k, "")) for k in ("id", "name", "domain"))
-        if not _ID.match(org_id) or not domain or "@" in domain:
-            raise HTTPException(400, "id (letters, digits, . _ -) and domain are required")
-        await gateway.store.put_organisation(Organisation(id=org_id, name=name or org_id,
-                                                          domain=domain.lower()))
-        return JSONResponse({"id": org_id, "name": name or org_id, "domain": domain.lower()},
-                            status_code=201)
-
-    async def add_user(request: Request) -> Response:
-        org = await gateway.store.get_organisation(request.path_params["org_id"])
-        if org is None:
-            raise HTTPException(404, "no such organisation")
-        email = str((await body(request)).get("email", "")).strip()
-        if not _EMAIL.match(email):
-            raise HTTPException(400, "a valid email is required")
-        existing = await gateway.store.find_user(org.id, email)
-        user = existing or User(id=new_user_id(), org_id=org.id, email=email)
-        if existing is None:
-            await gateway.store.put_user(user)
-        else:
-            user = await gateway.store.set_user_state(user.id, UserState.PENDING, None)
-        await _engine(gateway).enqueue("activate", user.id, {"user_id": user.id})
-        return JSONResponse(user_json(user), status_code=202)
-
-    async def list_users(request: Request) -> Response:
-        users = await gateway.store.list_users(org_id=request.path_params["org_id"])
-        return JSONResponse({"users": [user_json(u) for u in users]})
-
-    async def activate(request: Request) -> Response:
-        user = await user_or_404(request)
-        user = await gateway.store.set_user_state(user.id, UserState.PENDING, None)
-        await _engine(gateway).enqueue("activate", user.id, {"user_id": user.id})
-        return JSONResponse(user_json(user), status_code=202)
-
-    async def deactivate(request: Request) -> Response:
-        user = await user_or_404(request)
-        await _engine(gateway).enqueue("deactivate", user.id, {"user_id": user.id})
-        return JSONResponse(user_json(user), status_code=202)
 
     async def sync_now(request: Request) -> Response:
         user = await user_or_404(request)
@@ -192,11 +120,6 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
         return JSONResponse({"jobs": await gateway.store.job_counts()})
 
     return [
-        Route("/api/v1/organisations", guarded(create_org), methods=["POST"]),
-        Route("/api/v1/organisations/{org_id}/users", guarded(add_user), methods=["POST"]),
-        Route("/api/v1/organisations/{org_id}/users", guarded(list_users), methods=["GET"]),
-        Route("/api/v1/users/{user_id}/activate", guarded(activate), methods=["POST"]),
-        Route("/api/v1/users/{user_id}/deactivate", guarded(deactivate), methods=["POST"]),
         Route("/api/v1/users/{user_id}/sync", guarded(sync_now), methods=["POST"]),
         Route("/api/v1/users/{user_id}/meetings", guarded(meetings), methods=["GET"]),
         Route("/api/v1/users/{user_id}/notifications", guarded(notifications),

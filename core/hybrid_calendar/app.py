@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid_calendar import logs
+from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
 from hybrid_calendar.admin_api import admin_routes
 from hybrid_calendar.builder import close_gateway
 from hybrid_calendar.engine.delivery import delivery_coverage, log_delivery_coverage
@@ -68,7 +69,9 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+    response = error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+    response.headers.update(exc.headers or {})  # Retry-After, WWW-Authenticate
+    return response
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -101,6 +104,12 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     # Reported, not required: without a sink for a kind the gateway still syncs and
     # serves meetings lists; those notifications stay pending (docs/plugins.md).
     checks["delivery"] = delivery_coverage(gateway.hooks)
+    # Reported, not required either: meeting services a plugin depends on (hook
+    # report_health), e.g. a Webex identity lacking a scope.
+    try:
+        checks["services"] = await gateway.hooks.report_health(gateway)
+    except Exception as err:  # a plugin's bug must not break the readiness probe
+        checks["services"] = {"error": f"{type(err).__name__}: {err}"}
     return checks
 
 
@@ -126,6 +135,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
         Route("/readyz", readyz),
         Route("/-/plugins.json", plugins_json),
         *admin_routes(gateway),
+        *admin_package_routes(gateway),
     ]
     gateway.hooks.register_routes(gateway, routes.append)
 

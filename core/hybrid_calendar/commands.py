@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,14 @@ def _configure_config_check(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_config_check(args: argparse.Namespace) -> int:
-    _config, _pm = load_config(args.file)
+    from hybrid_calendar.admin.preflight import errors_of, preflight
+
+    config, pm = load_config(args.file)
+    problems = preflight(config, pm)
+    for problem in problems:
+        print(problem.line(), file=sys.stderr)
+    if errors_of(problems):
+        return 2
     print(f"{args.file}: OK")
     return 0
 
@@ -93,6 +101,7 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from hybrid_calendar.admin.preflight import announce_data_dir
     from hybrid_calendar.server import serve
 
     overrides: dict[str, dict[str, object]] = {"gateway": {}}
@@ -101,6 +110,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["gateway"]["port"] = args.port
     config, pm = load_config(args.config, overrides=overrides)
+    announce_data_dir(config)
     return serve(config, pm)
 
 

@@ -12,6 +12,7 @@ environment variable and ``$file:/path`` reads a file, so secrets need not sit i
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -85,7 +86,11 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("gateway", "port", int, 8080, help="Port to listen on.", minimum=0),
     SettingSpec("gateway", "data_dir", str, "./var", help="Directory for the database and keys."),
     SettingSpec("gateway", "database", str, "",
-                help="SQLite file; empty means <data_dir>/gateway.sqlite3, ':memory:' for tests."),
+                help="SQLite file (empty means <data_dir>/gateway.sqlite3, ':memory:' for "
+                     "tests), or a postgresql://user@host/db URL: the PostgreSQL store that "
+                     "several gateway processes share (docs/scaling.md)."),
+    SettingSpec("gateway", "database_pool_size", int, 10, minimum=1,
+                help="PostgreSQL connections each gateway process keeps at most."),
     SettingSpec("gateway", "synchronous", str, "FULL", choices=("FULL", "NORMAL"),
                 help="SQLite synchronous mode; FULL keeps every committed sync on power loss."),
     SettingSpec("gateway", "tls_certificate", str, "", help="PEM certificate chain for HTTPS."),
@@ -95,10 +100,13 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("gateway", "gc_threshold", int, 50_000, minimum=0,
                 help="Garbage-collector generation-0 threshold after start-up (0: leave "
                      "CPython's default); start-up objects are frozen too."),
+    SettingSpec("gateway", "key_cache_size", int, 16_384, minimum=1,
+                help="Data keys kept unwrapped in memory (more than the active users, or "
+                     "every minute of Join buttons unwraps them again)."),
     SettingSpec("gateway", "admin_token", Secret, "",
                 help="Bearer token for the admin API; empty disables the admin API."),
     SettingSpec("plugins", "enabled", list,
-                ["google", "join_info", "kms_local"],
+                ["google", "join_info", "kms_local", "webex", "people"],
                 help="Built-in plugins to load (see `hybrid-calendar plugins`)."),
     SettingSpec("plugins", "load_entrypoints", bool, True,
                 help="Also load third-party plugins from the `hybrid_calendar` entry points."),
@@ -112,6 +120,9 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="Sync jobs running at once across all users."),
     SettingSpec("sync", "safety_resync_minutes", float, 60.0, minimum=0.01,
                 help="Re-sync a user whose notifications have been quiet this long."),
+    SettingSpec("sync", "lease_seconds", float, 300.0, minimum=0.5,
+                help="A claimed job is another process's to take over after this long "
+                     "without a heartbeat (a live worker renews it every third of it)."),
     SettingSpec("sync", "sweep_seconds", float, 30.0, minimum=0.01,
                 help="How often the periodic sweep (renewals, safety re-sync, purge) runs."),
     SettingSpec("sync", "channel_renew_before_hours", float, 24.0, minimum=0.0,
@@ -133,6 +144,9 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="How often the vacation responder of each active user is read."),
     SettingSpec("notifications", "join_button_lead_minutes", float, 5.0, minimum=0.0,
                 help="Show the Join button this many minutes before a meeting starts."),
+    SettingSpec("notifications", "poll_seconds", float, 0.25, minimum=0.01,
+                help="How often the notifier looks for Join buttons that fell due (the "
+                     "most a button can be late by waiting)."),
     SettingSpec("notifications", "max_attempts", int, 8, minimum=1,
                 help="Attempts per sink before a notification becomes a dead letter."),
     SettingSpec("notifications", "retry_base_seconds", float, 30.0, minimum=0.0,
@@ -199,6 +213,10 @@ def read_file(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError("--config", f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError("--config", f"{path} is a directory, not a TOML file") from None
+    except OSError as err:
+        raise ConfigError("--config", f"cannot read {path}: {err.strerror or err}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("--config", f"{path} is not valid TOML: {err}") from None
 
@@ -208,16 +226,20 @@ def load(specs: Mapping[str, SettingSpec], file_values: Mapping[str, Any] | None
     """Merge defaults, file values and environment variables, and validate every key."""
     environ = os.environ if environ is None else environ
     raw: dict[str, dict[str, Any]] = {}
+    file_strings: set[str] = set()  # a TOML string where a list is declared is a mistake
     for section, table in (file_values or {}).items():
         if not isinstance(table, dict):
             raise ConfigError(section, "must be a table, e.g. [" + section + "]")
         for key, value in table.items():
             raw.setdefault(section, {})[key] = value
+            if isinstance(value, str) and not value.startswith(("$env:", "$file:")):
+                file_strings.add(f"{section}.{key}")
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name[len(ENV_PREFIX):]:
             continue
         section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
         raw.setdefault(section, {})[key] = value
+        file_strings.discard(f"{section}.{key}")
     for section, table in raw.items():
         for key in table:
             if f"{section}.{key}" not in specs:
@@ -225,6 +247,9 @@ def load(specs: Mapping[str, SettingSpec], file_values: Mapping[str, Any] | None
                     f"{section}.{key}", specs))
     values: dict[str, dict[str, Any]] = {}
     for dotted, spec in specs.items():
+        if spec.type is list and dotted in file_strings:
+            raise ConfigError(dotted, f"must be a list, e.g. {spec.key} = "
+                                      f"[{json.dumps(raw[spec.section][spec.key])}], not a string")
         if spec.key in raw.get(spec.section, {}):
             value = _cast(spec, _indirect(spec, raw[spec.section][spec.key], environ))
         elif spec.default is REQUIRED:

@@ -7,14 +7,14 @@ What a plugin keeps for itself goes in :attr:`Gateway.state`, under the plugin's
 
 The gateway builds its parts in dependency order, so nothing is half-made: the KMS access
 calls this gateway's hooks (only when used), the cipher wraps its data keys through that
-KMS and keeps them in the store's database, and the store (made by the given factory)
-encrypts through the cipher. The app's lifespan opens the store, creates the HTTP client
-and closes both (:func:`hybrid_calendar.builder.close_gateway`).
+KMS and keeps them in the store's database (``Store.key_storage``), and the store (made
+by the given factory) encrypts through the cipher. The app's lifespan opens the store,
+creates the HTTP client and closes both (:func:`hybrid_calendar.builder.close_gateway`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import httpx
@@ -23,14 +23,12 @@ import pluggy
 from hybrid_calendar.clock import Clock, SystemClock
 from hybrid_calendar.config import Config
 from hybrid_calendar.crypto.cipher import FieldCipher
+from hybrid_calendar.crypto.deferred import DeferredKeyStorage
 from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
-from hybrid_calendar.crypto.repository import KeyRepository
 from hybrid_calendar.engine.memory import EngineMemory
 from hybrid_calendar.hooks import Hooks
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from hybrid_calendar.engine.engine import Engine
     from hybrid_calendar.store.base import Store
 
@@ -38,7 +36,7 @@ T = TypeVar("T")
 
 StoreFactory = Callable[[FieldCipher], "Store"]
 """Makes the gateway's store around its cipher (``builder.build_gateway`` passes one for
-the configured SQLite database). The store is opened later, by the app's lifespan."""
+the configured database). The store is opened later, by the app's lifespan."""
 
 
 class PluginState:
@@ -111,7 +109,9 @@ class Gateway:
         self.hooks = Hooks(pm)
         self.clock: Clock = clock or SystemClock()
         self.kms: KmsAccess = GatewayKms(self)
-        self.cipher = FieldCipher(self.kms, KeyRepository(self._in_database), self.clock)
+        self.cipher = FieldCipher(self.kms, DeferredKeyStorage(lambda: self.store.key_storage()),
+                                  self.clock,
+                                  cache_size=int(config.get("gateway", "key_cache_size")))
         self.store: Store = store(self.cipher)
         self.http: httpx.AsyncClient | None = None
         self.engine: Engine | None = None
@@ -139,11 +139,6 @@ class Gateway:
         if self.http is not None:
             await self.http.aclose()
             self.http = None
-
-    def _in_database(self, fn: Callable[[Database], T]) -> Awaitable[T]:
-        """Run ``fn`` in the store's database thread (the cipher keeps its keys there)."""
-        result: Awaitable[T] = self.store.call(fn)
-        return result
 
 
 __all__ = ["Gateway", "PluginState", "StoreFactory"]

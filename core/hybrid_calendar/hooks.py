@@ -7,7 +7,8 @@ awaits implementations that return coroutines, so plugins may be sync or async.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
     from starlette.routing import BaseRoute
 
-    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.config import Config, SettingSpec
     from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         JoinInfo,
         KeywordRequest,
         KmsStatus,
+        Meeting,
         Notification,
         OutOfOffice,
         User,
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     )
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 async def await_me_maybe(value: T | Awaitable[T]) -> T:
@@ -94,6 +98,17 @@ class Hooks:
     def prepare_demo(self, demo: DemoSetup) -> list[DemoPart]:
         parts: list[DemoPart] = self._hook.prepare_demo(demo=demo)
         return parts
+
+    async def report_health(self, gateway: Gateway) -> dict[str, dict[str, Any]]:
+        """Every plugin's service health: name to ``{"healthy", "reason"}``."""
+        found: dict[str, dict[str, Any]] = {}
+
+        def register(name: str, healthy: bool, reason: str | None) -> None:
+            found[str(name)] = {"healthy": bool(healthy), "reason": reason}
+
+        for result in self._hook.report_health(gateway=gateway, register=register):
+            await await_me_maybe(result)
+        return found
 
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:
@@ -151,6 +166,25 @@ class Hooks:
                                                     required=False)
         return result
 
+    async def follow_meeting(self, gateway: Gateway, user: User, event: CalendarEvent,
+                             previous: Meeting | None) -> None:
+        """Let every plugin update or delete the meetings it made for ``event``."""
+        for result in self._hook.follow_meeting(gateway=gateway, user=user, event=event,
+                                                previous=previous):
+            await await_me_maybe(result)
+
+    async def mirror_meetings(self, gateway: Gateway, user: User,
+                              meetings: Sequence[Meeting], deleted: Sequence[str]) -> None:
+        """Let every plugin mirror a user's changed meetings (each failure is logged)."""
+        for name, call in self._per_plugin("mirror_meetings", teardown=False):
+            try:
+                for result in call(gateway=gateway, user=user, meetings=meetings,
+                                   deleted=deleted):
+                    await await_me_maybe(result)
+            except Exception as err:  # a mirror never fails the sync
+                log.warning("plugin %s failed to mirror meetings of user %s: %s: %s", name,
+                            user.id, type(err).__name__, err)
+
     # delivery ----------------------------------------------------------------
     def sink_kinds(self) -> dict[str, frozenset[NotificationKind]]:
         """Each plugin implementing ``deliver_notification`` and the kinds it declared
@@ -199,6 +233,19 @@ class Hooks:
         result: KmsStatus | None = await self._first("kms_status", gateway=gateway,
                                                      required=False)
         return result
+
+    # administration ------------------------------------------------------------
+    def check_config(self, config: Config, problem: Callable[[str, str], None]) -> None:
+        """Run every plugin's ``check_config``; an exception becomes a problem of its
+        plugin."""
+        for plugin_name, call in self._per_plugin("check_config", teardown=False):
+            try:
+                call(config=config, problem=problem)
+            except Exception as err:
+                problem(f"plugins.{plugin_name}", f"configuration check failed: {err}")
+
+    def register_meeting_actions(self, register: Callable[[str], None]) -> None:
+        self._hook.register_meeting_actions(register=register)
 
     # helpers -----------------------------------------------------------------
     def _per_plugin(self, name: str, *, teardown: bool

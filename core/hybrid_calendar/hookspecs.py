@@ -18,7 +18,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from starlette.routing import BaseRoute
 
-    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.config import Config, SettingSpec
     from hybrid_calendar.demo_setup import DemoPart, DemoSetup
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         JoinInfo,
         KeywordRequest,
         KmsStatus,
+        Meeting,
         Notification,
         NotificationKind,
         OutOfOffice,
@@ -135,6 +136,22 @@ def prepare_demo(demo: DemoSetup) -> DemoPart | None:
         start time, and the cleanup stack (:class:`~hybrid_calendar.demo_setup.DemoSetup`).
     :returns: a :class:`~hybrid_calendar.demo_setup.DemoPart` (settings by section, lines
         to print), or ``None`` when the plugin has no part in the demo.
+    """
+
+
+@hookspec
+def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], None]
+                  ) -> Awaitable[None] | None:
+    """Report the health of the remote services a plugin depends on, for ``/readyz``.
+
+    Called on every ``/readyz`` request; keep it cheap (report what start-up or the last
+    calls found, do not call the remote). Every implementation runs. What is reported
+    appears under ``services`` in ``/readyz``; it does not make the gateway unready (the
+    gateway still syncs calendars when a meeting service is unwell).
+
+    :param gateway: the running gateway.
+    :param register: ``register(name, healthy, reason)``, once per service (e.g.
+        ``"webex:org1"``); ``reason`` says what to do when not healthy.
     """
 
 
@@ -303,6 +320,46 @@ def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
     """
 
 
+@hookspec
+def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
+                   previous: Meeting | None) -> Awaitable[None] | None:
+    """Keep a meeting made for a keyword in step with its calendar event.
+
+    Called during the organiser's sync, before the change is stored, for each of the
+    organiser's events that carries the gateway's marker and whose time, title or
+    attendees differ from the stored meeting, and for each cancelled event (or cancelled
+    instance) whose stored meeting carried the marker. Every implementation runs; each
+    looks after the meetings it made (a Webex sink updates the meeting, or deletes it, or
+    one occurrence of its series) and ignores the others.
+
+    :param gateway: the running gateway.
+    :param user: the organiser.
+    :param event: the event as it now stands (a tombstone when cancelled: id, status and
+        series fields only).
+    :param previous: the meeting as stored before this sync (``None`` if there is none).
+    :raises RateLimitError: or :class:`~hybrid_calendar.errors.TransientError`: the sync
+        is retried later with its cursor unchanged, so the change is not lost. Other
+        failures are logged; the change is stored anyway.
+    """
+
+
+@hookspec
+def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
+                    deleted: Sequence[str]) -> Awaitable[None] | None:
+    """Mirror a user's stored meetings to another system (e.g. room-device bookings).
+
+    Called after each sync of ``user`` stored its changes, with the meetings that changed
+    and the ids of the events that were deleted or cancelled. Every implementation runs.
+    A plugin keeps its own record of what it mirrored; failures are logged by the core and
+    never fail the sync.
+
+    :param gateway: the running gateway.
+    :param user: the user whose calendar was synced.
+    :param meetings: the changed meetings as stored (join information included).
+    :param deleted: event ids no longer in the user's calendar (or cancelled).
+    """
+
+
 # --------------------------------------------------------------------------- delivery
 
 
@@ -407,6 +464,37 @@ def kms_status(gateway: Gateway) -> Awaitable[KmsStatus] | None:
 
     :param gateway: the running gateway.
     :returns: a :class:`~hybrid_calendar.models.KmsStatus`. First result wins.
+    """
+
+
+# --------------------------------------------------------------------------- administration
+
+
+@hookspec
+def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
+    """Check what a plugin needs to start, beyond the types of its settings.
+
+    Called by ``hybrid-calendar config check`` and by ``serve`` before anything is opened
+    or written, so a configuration that ``config check`` passes starts. Check files (exist,
+    readable, parse), keys and reachable services; never write, never print secrets.
+    Every implementation runs.
+
+    :param config: the validated configuration (types, choices and minimums already hold).
+    :param problem: call ``problem("section.key", "what is wrong and how to fix it")``
+        once per problem found; an exception is reported as a problem of the plugin.
+    """
+
+
+@hookspec
+def register_meeting_actions(register: Callable[[str], None]) -> None:
+    """Declare which keyword actions a plugin creates meetings for.
+
+    Called by ``config check`` and ``serve`` before start: every action that
+    ``join_info.keywords`` (or an organisation's keywords) maps a keyword to must be
+    declared by an enabled plugin implementing :func:`create_meeting`, otherwise the
+    keyword could never be served.
+
+    :param register: call once per action (``"google_meet"``, ``"personal_room"``, ...).
     """
 
 

@@ -22,7 +22,10 @@ class UserState(enum.StrEnum):
     """Activation state of a user. Only ``ACTIVE`` users' calendars are ever read."""
 
     PENDING = "pending"
-    """Activation requested, validation not finished yet."""
+    """Activation requested, validation not started yet."""
+    VALIDATING = "validating"
+    """Validation running: token, calendar, settings, vacation responder, push channel
+    (``hybrid_calendar.admin.policy``); stays here while the provider asks to retry."""
     ACTIVE = "active"
     """Validated; calendar watched and synced."""
     ERROR = "error"
@@ -333,6 +336,9 @@ class AccessCheck:
     """Why access failed, in words an admin can act on (no secrets, no addresses)."""
     locale: str | None = None
     timezone: str | None = None
+    code: str | None = None
+    """The stable reason code of a failure (``hybrid_calendar.admin.reasons.ReasonCode``:
+    ``token_refused``, ``access_denied``, ``provider_not_configured``, ...)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "join_info": ("hybrid_calendar.join_info.plugin",),
     "kms_local": ("hybrid_calendar_kms.local", "hybrid_calendar_kms.commands"),
     "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),
+    "people": ("hybrid_calendar.people.plugin", "hybrid_calendar.people.webhook_sink"),
+    "webex": ("hybrid_calendar_webex.plugin",),
     "webex_emulator": ("hybrid_calendar_webex_emulator.commands",),
 }
 """Built-in plugin names (as used in ``plugins.enabled``) and the modules implementing them.

@@ -7,12 +7,17 @@ re-queues them) before the store is closed.
 
 from __future__ import annotations
 
+import socket
+
 import pluggy
 import uvicorn
 
 from hybrid_calendar import logs
+from hybrid_calendar.admin.datadir_lock import DataDirectoryLock
+from hybrid_calendar.admin.errors import PreflightError
+from hybrid_calendar.admin.preflight import errors_of, preflight
 from hybrid_calendar.app import create_app
-from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.builder import build_gateway, database_path
 from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
 
@@ -34,8 +39,41 @@ def uvicorn_config(config: Config, pm: pluggy.PluginManager) -> uvicorn.Config:
 
 
 def serve(config: Config, pm: pluggy.PluginManager) -> int:
-    """Serve until SIGTERM/SIGINT; returns the exit status."""
+    """Serve until SIGTERM/SIGINT; returns the exit status.
+
+    Before anything is opened: the checks of ``config check`` (:mod:`.admin.preflight`),
+    then the data directory's lock (:mod:`.admin.datadir_lock`), then the listening port.
+
+    :raises PreflightError: the configuration or environment would not start.
+    :raises DataDirectoryInUseError: another gateway serves this data directory.
+    """
+    problems = errors_of(preflight(config, pm))
+    if problems:
+        raise PreflightError([f"{p.key}: {p.message}" for p in problems])
     logs.install(str(config.get("gateway", "log_level")))
-    server = uvicorn.Server(uvicorn_config(config, pm))
-    server.run()
+    host, port = str(config.get("gateway", "host")), int(config.get("gateway", "port"))
+    database = database_path(config)
+    lock = DataDirectoryLock(database) if database != ":memory:" else None
+    if lock is not None:
+        lock.acquire(f"{host}:{port}")
+    try:
+        check_port_free(host, port)
+        server = uvicorn.Server(uvicorn_config(config, pm))
+        server.run()
+    finally:
+        if lock is not None:
+            lock.release()
     return 0 if server.started else 1
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise a one-line :class:`ConfigError` when ``host:port`` cannot be listened on."""
+    if port == 0:
+        return
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as err:
+        raise ConfigError("gateway.port", f"cannot listen on {host}:{port}: "
+                                          f"{err.strerror or err}") from None

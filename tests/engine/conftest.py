@@ -180,7 +180,9 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
         "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4,
                  "retry_base_seconds": RETRY_BASE.total_seconds(),
                  "retry_cap_seconds": RETRY_CAP.total_seconds()},
-        "notifications": {"retry_base_seconds": 0.0},  # a failed delivery is due again at once
+        # a failed delivery is due again at once; the tests run the outbox loop's body
+        # themselves (the loop's own 5-second round is kept out of their way)
+        "notifications": {"retry_base_seconds": 0.0, "poll_seconds": 5.0},
         "google": {"service_account_json": json.dumps(emu.service_account_info),
                    "calendar_base_url": emu.base_url + "/calendar/v3",
                    "gmail_base_url": emu.base_url},

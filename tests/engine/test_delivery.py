@@ -125,7 +125,7 @@ async def states(gateway: Gateway) -> list[tuple[str, str]]:
 
 
 async def test_without_a_sink_nothing_is_marked_sent_and_health_says_so(
-        gateway: Gateway, capsys: pytest.CaptureFixture[str]) -> None:
+        gateway: Gateway, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert await notify.notify_now(gateway, USER, NotificationKind.PRESENCE,
                                    {"out_of_office": True}, "p1") is DeliveryState.PENDING
     await notify.deliver_due(gateway)
@@ -144,10 +144,11 @@ async def test_without_a_sink_nothing_is_marked_sent_and_health_says_so(
     assert response.json()["delivery"]["kinds_without_sink"] == [
         "meetings_changed", "join_button", "presence"]
     assert response.status_code == 200 and response.json()["ready"] is True  # still ready
-    assert main(["plugins"]) == 0
+    assert main(["plugins"]) == 0  # the default plugins: the Webex sink is one of them
     printed = json.loads(capsys.readouterr().out)
-    assert printed["delivery"]["kinds_without_sink"] == [
-        "meetings_changed", "join_button", "presence"]
+    assert printed["delivery"]["kinds_without_sink"] == []  # the people sinks take them all
+    assert printed["delivery"]["sinks"]["join_button"] == ["people", "people.webhook_sink",
+                                                           "webex"]
 
     sink = ScriptedSink([NotificationKind.PRESENCE])
     gateway.pm.register(sink, name="late-sink")  # enabled later: the pending one goes out

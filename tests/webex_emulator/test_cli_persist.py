@@ -15,7 +15,11 @@ from hybrid_calendar.plugins import get_plugin_manager
 from hybrid_calendar_webex_emulator.persist import load, save
 from hybrid_calendar_webex_emulator.settings import WebexEmulatorSettings
 from hybrid_calendar_webex_emulator.state import WebexState
-from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
+from hybrid_calendar_webex_emulator.testing import (
+    RunningWebexEmulator,
+    cli_environment,
+    running_webex_emulator,
+)
 from tests.webex_emulator.helpers import ALICE, BOB, wxc
 
 
@@ -35,12 +39,16 @@ def test_command_registered_through_hook() -> None:
     assert args.workspaces == 2 and args.seed == 3
 
 
+ALL_OF_ALICE = {"hostEmail": ALICE, "from": "2000-01-01T00:00:00Z",
+                "to": "2100-01-01T00:00:00Z"}
+
+
 def _start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "webex", "--port", "0",
          "--domain", "example.com", "--users", f"{ALICE},{BOB}", "--workspaces", "1",
          "--admin-token-out", str(tmp_path / "admin.token"), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment())
     assert process.stdout is not None
     line = process.stdout.readline()
     assert "Webex API emulator on http://127.0.0.1:" in line, line
@@ -66,8 +74,7 @@ def test_cli_serves_seeds_and_persists_across_restart(tmp_path: Path) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=api_base, headers=headers) as http:
             alice = http.get("/people", params={"email": ALICE}).json()["items"][0]
-            seeded = http.get("/meetings", params={"hostEmail": ALICE,
-                                                   "to": "2100-01-01T00:00:00Z"})
+            seeded = http.get("/meetings", params=ALL_OF_ALICE)
             assert len(seeded.json()["items"]) == 2
             http.put(f"{api_base.removesuffix('/v1')}/_emulator/people/{ALICE}/status",
                      json={"status": "OutOfOffice"})
@@ -80,8 +87,7 @@ def test_cli_serves_seeds_and_persists_across_restart(tmp_path: Path) -> None:
         with httpx.Client(base_url=api_base, headers=headers) as http:
             again = http.get(f"/people/{alice['id']}").json()
             assert again["status"] == "OutOfOffice"
-            meetings = http.get("/meetings", params={"hostEmail": ALICE,
-                                                     "to": "2100-01-01T00:00:00Z"}).json()
+            meetings = http.get("/meetings", params=ALL_OF_ALICE).json()
             assert len(meetings["items"]) == 2  # not seeded again
             workspaces = http.get("/workspaces", params={"calendar": "google"}).json()
             assert len(workspaces["items"]) == 1
@@ -97,7 +103,8 @@ def test_cli_serves_seeds_and_persists_across_restart(tmp_path: Path) -> None:
 def test_cli_rejects_bad_arguments(tmp_path: Path, extra: list[str], message: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "webex", "--port", "0",
-         "--users", ALICE, *extra], capture_output=True, text=True, timeout=30)
+         "--users", ALICE, *extra], capture_output=True, text=True, timeout=30,
+        env=cli_environment())
     assert result.returncode == 2 and message in result.stderr
     assert "Traceback" not in result.stderr and "x@other.example" not in result.stderr
 
@@ -107,15 +114,16 @@ def test_damaged_state_file_stops_the_start(tmp_path: Path) -> None:
     state_file.write_text('{"version": 99}')
     result = subprocess.run(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "webex", "--port", "0",
-         "--state-file", str(state_file)], capture_output=True, text=True, timeout=30)
+         "--state-file", str(state_file)], capture_output=True, text=True, timeout=30,
+        env=cli_environment())
     assert result.returncode == 2 and "unsupported emulator state file" in result.stderr
     assert state_file.read_text() == '{"version": 99}'
 
 
 def test_save_and_load_in_process(tmp_path: Path, emu: RunningWebexEmulator) -> None:
     api = wxc(emu, emu.admin_token)
-    meeting = api.meetings.create(title="Kept", start="2100-01-01T10:00:00Z",
-                                  end="2100-01-01T11:00:00Z", host_email=ALICE)
+    meeting = api.meetings.create(title="Kept", start="2030-01-01T10:00:00Z",
+                                  end="2030-01-01T11:00:00Z", host_email=ALICE)
     app = emu.state.create_service_app()
     save(emu.state, tmp_path / "s.json")
     fresh = WebexState(WebexEmulatorSettings(users=[ALICE]))

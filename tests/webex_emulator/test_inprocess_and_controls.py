@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from wxc_sdk.meetings import InviteeForCreateMeeting
 
 from hybrid_calendar_webex_emulator.app import create_app
@@ -81,14 +82,15 @@ def test_invitees_and_async_meetings(emu: RunningWebexEmulator) -> None:
         api = wxc_async(emu, emu.admin_token)
         try:
             meeting = await api.meetings.create(
-                title="Async", start="2100-01-01T10:00:00Z", end="2100-01-01T11:00:00Z",
+                title="Async", start="2030-01-01T10:00:00Z", end="2030-01-01T11:00:00Z",
                 host_email=ALICE, invitees=[InviteeForCreateMeeting(email=BOB, display_name="Bob")],
                 integration_tags=["gcal:async"])
             found = [m async for m in api.meetings.list_gen(
-                integration_tag="gcal:async", host_email=ALICE, from_="2099-12-31T00:00:00Z",
-                to_="2100-01-02T00:00:00Z")]
+                integration_tag="gcal:async", host_email=ALICE, from_="2029-12-31T00:00:00Z",
+                to_="2030-01-02T00:00:00Z")]
             assert [m.id for m in found] == [meeting.id]
-            invitees = [i async for i in api.meetings.invitees.list_gen(meeting.id)]
+            invitees = [i async for i in api.meetings.invitees.list_gen(
+                meeting.id, host_email=ALICE)]
             return [i.email for i in invitees]
         finally:
             await api.session.close()
@@ -99,10 +101,84 @@ def test_invitees_and_async_meetings(emu: RunningWebexEmulator) -> None:
 def test_bookings_get_and_delete(emu: RunningWebexEmulator) -> None:
     device_id = next(iter(emu.state.devices))
     xapi = wxc(emu, emu.admin_token).xapi
-    booking = {"Id": "b1", "Title": "T", "Time": {"StartTime": "2100-01-01T10:00:00Z",
-                                                   "EndTime": "2100-01-01T10:30:00Z"}}
+    booking = {"Id": "b1", "Title": "T", "Time": {"StartTime": "2030-01-01T10:00:00Z",
+                                                   "EndTime": "2030-01-01T10:30:00Z"}}
     xapi.execute_command("Bookings.Put", device_id, body={"Booking": booking})
     got = xapi.execute_command("Bookings.Get", device_id, arguments={"Id": "b1"})
-    assert got.result["Booking"]["Time"]["EndTime"] == "2100-01-01T10:30:00Z"
+    assert got.result["Booking"]["Time"]["EndTime"] == "2030-01-01T10:30:00Z"
     xapi.execute_command("Bookings.Delete", device_id, arguments={"Id": "b1"})
     assert emu.state.device_bookings(device_id) == []
+
+
+def test_malformed_bodies_are_400_never_500(emu: RunningWebexEmulator,
+                                            http: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {emu.admin_token}"}
+    device_id = next(iter(emu.state.devices))
+    start = {"title": "t", "start": "2030-01-01T10:00:00Z", "end": "2030-01-01T11:00:00Z"}
+    cases = [
+        ("/v1/meetings", {**start, "invitees": "bob"}),
+        ("/v1/meetings", {**start, "invitees": [{"email": 5}]}),
+        ("/v1/meetings", {**start, "joinBeforeHostMinutes": "ten"}),
+        ("/v1/meetings", {**start, "title": ["x"]}),
+        ("/v1/meetings", {**start, "start": 12}),
+        ("/v1/xapi/command/Bookings.List", {"deviceId": device_id,
+                                            "arguments": {"Offset": "x"}}),
+        ("/v1/xapi/command/Bookings.Put", {"deviceId": device_id, "body": {
+            "Booking": {"Id": "a", "Time": {"StartTime": "2030-01-01T10:00:00Z",
+                                            "Duration": "long"}}}}),
+        ("/v1/messages", {"toPersonEmail": ALICE, "text": 7}),
+        ("/v1/webhooks", {"name": "x", "targetUrl": 3, "resource": "messages",
+                          "event": "created"}),
+        ("/v1/rooms", {"title": None}),
+    ]
+    for path, body in cases:
+        answer = http.post(path, json=body, headers=headers)
+        assert answer.status_code == 400, (path, body, answer.text)
+        assert answer.json()["trackingId"]
+    not_json = http.post("/v1/meetings", content=b"{nope", headers=headers)
+    assert not_json.status_code == 400
+
+
+def test_bare_user_names_take_the_domain_and_all_bookings_route() -> None:
+    from hybrid_calendar_webex_emulator.testing import running_webex_emulator
+
+    with running_webex_emulator(domain="corp.example", users=["ana", "Ben@corp.example"],
+                                calling_users=["ana"], workspaces=1) as emu, \
+            httpx.Client(base_url=emu.base_url) as http:
+        assert emu.state.person("ana@corp.example")["_calling"] is True
+        assert emu.state.person("ben@corp.example")["_calling"] is False
+        items = http.get("/_emulator/bookings").json()["items"]
+        assert len(items) == 1 and items[0]["bookings"] == []
+        assert http.get("/_emulator/devices/nope/bookings").status_code == 404
+
+
+def test_org_owned_webhook_needs_admin_scopes(emu: RunningWebexEmulator,
+                                              receiver: Receiver) -> None:
+    from wxc_sdk.rest import RestError
+
+    with pytest.raises(RestError) as caught:
+        wxc(emu, emu.token(ALICE)).webhook.create(
+            name="org", target_url=receiver.url, resource="meetings", event="all",
+            owned_by="org")
+    assert caught.value.response.status_code == 403
+
+
+def test_wxc_update_and_patch_meeting(emu: RunningWebexEmulator) -> None:
+    api = wxc(emu, emu.token(ALICE))
+    meeting = api.meetings.create(title="One", start="2030-01-01T10:00:00Z",
+                                  end="2030-01-01T11:00:00Z", integration_tags=["gcal:x"])
+    updated = api.meetings.update(meeting.id, title="Two", start="2030-01-01T10:00:00Z",
+                                  end="2030-01-01T10:30:00Z", password=meeting.password)
+    assert updated.title == "Two" and updated.end == "2030-01-01T10:30:00Z"
+    assert "integrationTags" not in emu.state.meetings[meeting.id]  # PUT replaces
+    patched = api.meetings.patch(meeting.id, agenda="Notes")
+    assert patched.agenda == "Notes" and patched.title == "Two"
+    assert patched.meeting_number == meeting.meeting_number
+
+
+def test_control_routes_name_missing_fields(http: httpx.Client) -> None:
+    for path in ("/_emulator/integrations", "/_emulator/workspaces", "/_emulator/tokens"):
+        answer = http.post(path, json={})
+        assert answer.status_code == 400 and "is required" in answer.json()["error"]
+    assert http.post("/_emulator/tokens", json={"email": "nobody@example.com"}).status_code == 404
+    assert http.post("/_emulator/control", content=b"[1]").status_code == 400

@@ -202,3 +202,200 @@ def test_old_meeting_is_expired(clocked: RunningWebexEmulator) -> None:
     assert isinstance(clocked.state.clock, ManualClock)
     clocked.state.clock.advance(timedelta(days=1))
     assert api.meetings.get(meeting.id).state == "expired"
+
+
+def test_updating_one_scheduled_meeting_keeps_its_id_and_moves_it(
+        clocked: RunningWebexEmulator, receiver: Receiver) -> None:
+    api = wxc(clocked, clocked.token(ALICE))
+    api.webhook.create(name="m", target_url=receiver.url, resource="meetings",
+                       event="updated")
+    series = api.meetings.create(title="Daily", start="2026-12-01T09:00:00Z",
+                                 end="2026-12-01T09:15:00Z", timezone="UTC",
+                                 recurrence="FREQ=DAILY;COUNT=5")
+    third = f"{series.id}_20261203T090000Z"
+    moved = api.meetings.patch(third, start="2026-12-03T14:00:00Z", end="2026-12-03T14:30:00Z",
+                               title="Daily (moved)")
+    assert moved.id == third and moved.title == "Daily (moved)"
+    assert moved.model_extra["isModified"] is True
+    afternoon = list(api.meetings.list(meeting_type="scheduledMeeting",
+                                       from_="2026-12-03T12:00:00Z",
+                                       to_="2026-12-03T18:00:00Z"))
+    assert [(m.id, m.start) for m in afternoon] == [(third, "2026-12-03T14:00:00Z")]
+    modified = list(api.meetings.list_of_series(series.id, from_="2026-12-01T00:00:00Z",
+                                                to_="2026-12-10T00:00:00Z", is_modified=True))
+    assert [m.id for m in modified] == [third]
+    assert api.meetings.get(series.id).title == "Daily"  # the series is unchanged
+    hook = receiver.wait_for(1)[0]["body"]
+    assert hook["data"]["id"] == third and hook["data"]["meetingType"] == "scheduledMeeting"
+
+
+def test_list_window_defaults_as_documented(clocked: RunningWebexEmulator,
+                                            http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    for day in (2, 9, 20):
+        http_clocked.post("/v1/meetings", headers=headers, json=_body(
+            title=f"day {day}", start=f"2026-12-{day:02d}T09:00:00Z",
+            end=f"2026-12-{day:02d}T10:00:00Z", timezone="UTC"))
+
+    def titles(**params: str) -> list[str]:
+        answer = http_clocked.get("/v1/meetings", headers=headers, params=params)
+        return [m["title"] for m in answer.json()["items"]]
+
+    assert titles() == ["day 2"]  # now .. now + 7 days
+    assert titles(**{"from": "2026-12-08T00:00:00Z"}) == ["day 9"]  # from + 7 days
+    assert titles(to="2026-12-21T00:00:00Z") == ["day 20"]  # to - 7 days
+    assert http_clocked.get("/v1/meetings", headers=headers, params={
+        "from": "2026-12-10T00:00:00Z", "to": "2026-12-09T00:00:00Z"}).status_code == 400
+
+
+def test_ten_years_ahead_and_five_year_series_reach(clocked: RunningWebexEmulator,
+                                                    http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    far = http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        start="2036-12-02T09:00:00Z", end="2036-12-02T10:00:00Z"))
+    assert far.status_code == 400 and "10 years" in far.json()["message"]
+    series = http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        start="2026-12-02T09:00:00Z", end="2026-12-02T10:00:00Z", timezone="UTC",
+        recurrence="FREQ=YEARLY")).json()
+    listed = wxc(clocked, clocked.token(ALICE)).meetings.list_of_series(
+        series["id"], from_="2026-12-01T00:00:00Z", to_="2035-01-01T00:00:00Z")
+    assert [m.start[:4] for m in listed] == ["2026", "2027", "2028", "2029", "2030"]
+
+
+def test_create_limits_count_failed_requests() -> None:
+    clock = ManualClock(NOW)
+    with running_webex_emulator(users=[ALICE], clock=clock) as emu, \
+            httpx.Client(base_url=emu.api_base) as http:
+        headers = {"Authorization": f"Bearer {emu.token(ALICE)}"}
+        assert http.post("/meetings", headers=headers, json={"title": ""}).status_code == 400
+        for _ in range(99):
+            ok = http.post("/meetings", headers=headers, json=_body(timezone="UTC"))
+            assert ok.status_code == 200
+        limited = http.post("/meetings", headers=headers, json=_body(timezone="UTC"))
+        assert limited.status_code == 429 and limited.content == b""
+        assert limited.headers["retry-after"] == str(24 * 3600)
+        clock.advance(timedelta(hours=24, seconds=1))
+        assert http.post("/meetings", headers=headers,
+                         json=_body(start="2026-12-02T10:00:00Z", end="2026-12-02T11:00:00Z",
+                                    timezone="UTC")).status_code == 200
+    with running_webex_emulator(users=[ALICE], clock=ManualClock(NOW),
+                                meeting_create_limits=False) as free, \
+            httpx.Client(base_url=free.api_base) as http:
+        headers = {"Authorization": f"Bearer {free.token(ALICE)}"}
+        for _ in range(101):
+            assert http.post("/meetings", headers=headers,
+                             json=_body(timezone="UTC")).status_code == 200
+
+
+def test_moving_the_series_cancels_its_exceptional_meetings(
+        clocked: RunningWebexEmulator) -> None:
+    api = wxc(clocked, clocked.token(ALICE))
+    series = api.meetings.create(title="Daily", start="2026-12-01T09:00:00Z",
+                                 end="2026-12-01T09:15:00Z", timezone="UTC",
+                                 recurrence="FREQ=DAILY;COUNT=3")
+    api.meetings.patch(f"{series.id}_20261202T090000Z", title="Special")
+    api.meetings.patch(series.id, title="Renamed")  # times unchanged: the exception stays
+    titles = [m.title for m in api.meetings.list_of_series(
+        series.id, from_="2026-12-01T00:00:00Z", to_="2026-12-05T00:00:00Z")]
+    assert titles == ["Renamed", "Special", "Renamed"]
+    api.meetings.patch(series.id, start="2026-12-01T10:00:00Z", end="2026-12-01T10:15:00Z")
+    moved = list(api.meetings.list_of_series(series.id, from_="2026-12-01T00:00:00Z",
+                                             to_="2026-12-05T00:00:00Z"))
+    assert [m.start for m in moved] == ["2026-12-01T10:00:00Z", "2026-12-03T10:00:00Z"]
+    assert all(m.title == "Renamed" for m in moved)
+
+
+def test_patch_with_null_removes_agenda(clocked: RunningWebexEmulator,
+                                        http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    created = http_clocked.post("/v1/meetings", headers=headers,
+                                json=_body(agenda="to be dropped")).json()
+    patched = http_clocked.patch(f"/v1/meetings/{created['id']}", headers=headers,
+                                 json={"agenda": None}).json()
+    assert "agenda" not in patched and patched["title"] == created["title"]
+
+
+def test_admin_reaches_another_hosts_meeting_only_with_host_email_when_strict(
+        clocked: RunningWebexEmulator, http_clocked: httpx.Client) -> None:
+    admin = {"Authorization": f"Bearer {clocked.admin_token}"}
+    lenient = http_clocked.post("/v1/meetings", headers=admin,
+                                json=_body(hostEmail=BOB)).json()
+    assert http_clocked.get(f"/v1/meetings/{lenient['id']}", headers=admin).status_code == 200
+    alice = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    assert http_clocked.get(f"/v1/meetings/{lenient['id']}", headers=alice).status_code == 404
+    with running_webex_emulator(users=[ALICE, BOB], clock=ManualClock(NOW),
+                                admin_needs_host_email=True) as strict, \
+            httpx.Client(base_url=strict.base_url) as http:
+        headers = {"Authorization": f"Bearer {strict.admin_token}"}
+        created = http.post("/v1/meetings", headers=headers, json=_body(hostEmail=BOB)).json()
+        url = f"/v1/meetings/{created['id']}"
+        assert http.get(url, headers=headers).status_code == 404
+        assert http.get(url, headers=headers, params={"hostEmail": BOB}).status_code == 200
+        assert http.patch(url, headers=headers, json={"agenda": "a"}).status_code == 404
+        assert http.patch(url, headers=headers,
+                          json={"agenda": "a", "hostEmail": BOB}).status_code == 200
+        assert http.delete(url, headers=headers, params={"hostEmail": BOB}).status_code == 204
+
+
+def test_site_url_must_be_the_organisations(clocked: RunningWebexEmulator,
+                                            http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    ok = http_clocked.post("/v1/meetings", headers=headers,
+                           json=_body(siteUrl="example.webex.com"))
+    assert ok.status_code == 200 and ok.json()["siteUrl"] == "example.webex.com"
+    wrong = http_clocked.post("/v1/meetings", headers=headers,
+                              json=_body(siteUrl="other.webex.com"))
+    assert wrong.status_code == 400
+    assert http_clocked.get("/v1/meetingPreferences/personalMeetingRoom", headers=headers,
+                            params={"siteUrl": "other.webex.com"}).status_code == 400
+
+
+def test_started_and_ended_instances(clocked: RunningWebexEmulator,
+                                     http_clocked: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    created = http_clocked.post("/v1/meetings", headers=headers, json=_body(
+        start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z", timezone="UTC")).json()
+    clock = clocked.state.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=UTC))
+    clocked.control({"meeting_event": {"meetingId": created["id"], "event": "started"}})
+    series = http_clocked.get(f"/v1/meetings/{created['id']}", headers=headers).json()
+    assert series["state"] == "inProgress"
+    window = {"meetingType": "meeting", "from": "2026-12-01T00:00:00Z",
+              "to": "2026-12-02T00:00:00Z"}
+    running = http_clocked.get("/v1/meetings", headers=headers, params=window).json()["items"]
+    assert [i["state"] for i in running] == ["inProgress"]
+    instance_id = running[0]["id"]
+    assert running[0]["meetingSeriesId"] == created["id"] and running[0]["meetingNumber"]
+    assert http_clocked.patch(f"/v1/meetings/{instance_id}", headers=headers,
+                              json={"title": "x"}).status_code == 400
+    clock.set(datetime(2026, 12, 1, 9, 50, tzinfo=UTC))
+    clocked.control({"meeting_event": {"meetingId": created["id"], "event": "ended"}})
+    # details of an ended meeting appear only 15 minutes after it ended
+    assert http_clocked.get("/v1/meetings", headers=headers, params=window).json()[
+        "items"] == []
+    assert http_clocked.get(f"/v1/meetings/{instance_id}", headers=headers).status_code == 404
+    clock.set(datetime(2026, 12, 1, 10, 5, tzinfo=UTC))
+    ended = http_clocked.get(f"/v1/meetings/{instance_id}", headers=headers).json()
+    assert ended["state"] == "ended" and ended["end"] == "2026-12-01T09:50:00Z"
+    assert "meetingNumber" not in ended and "password" not in ended
+    assert http_clocked.get(f"/v1/meetings/{created['id']}",
+                            headers=headers).json()["state"] == "expired"
+
+
+def test_room_meetings_need_spark_all_and_membership(clocked: RunningWebexEmulator,
+                                                     http_clocked: httpx.Client) -> None:
+    alice_token = clocked.token(ALICE)
+    room = wxc(clocked, alice_token).rooms.create(title="Space")
+    ok = http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                           headers={"Authorization": f"Bearer {alice_token}"})
+    assert ok.status_code == 200 and ok.json()["roomId"] == room.id
+    bob = {"Authorization": f"Bearer {clocked.token(BOB)}"}
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                             headers=bob).status_code == 403
+    narrow = {"Authorization": f"Bearer {clocked.token(ALICE, ['meeting:schedules_write'])}"}
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                             headers=narrow).status_code == 403
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id, adhoc=True),
+                             headers={"Authorization": f"Bearer {alice_token}"}
+                             ).status_code == 400

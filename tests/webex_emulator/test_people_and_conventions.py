@@ -102,3 +102,33 @@ def test_paging_follows_absolute_link_with_max_and_filters() -> None:
         bad = client.get(emu.api_base + "/people", params={"max": "many"},
                          headers={"Authorization": f"Bearer {emu.admin_token}"})
         assert bad.status_code == 400
+
+
+def test_id_list_reports_not_found_ids(emu: RunningWebexEmulator, http: httpx.Client) -> None:
+    bob = emu.state.person(BOB)["id"]
+    answer = http.get("/v1/people", params={"id": f"{bob},nobody"},
+                      headers={"Authorization": f"Bearer {emu.token(ALICE)}"}).json()
+    assert [p["id"] for p in answer["items"]] == [bob]
+    assert answer["notFoundIds"] == ["nobody"]
+    assert answer["items"][0]["sipAddresses"][0] == {
+        "type": "personal-room", "primary": False, "value": "bob@example.webex.com"}
+
+
+def test_licenses_and_calling_data() -> None:
+    with running_webex_emulator(users=[ALICE, BOB], calling_users=[ALICE]) as emu:
+        api = wxc(emu, emu.admin_token)
+        licenses = list(api.licenses.list())
+        calling = next(lic for lic in licenses if lic.webex_calling)
+        assert calling.consumed_units == 1
+        meetings = next(lic for lic in licenses if not lic.webex_calling)
+        assert meetings.site_url == "example.webex.com"
+        assert meetings.consumed_units == 3  # Alice, Bob and the administrator
+        alice = api.people.details(emu.state.person(ALICE)["id"], calling_data=True)
+        assert calling.license_id in alice.licenses and alice.extension
+        assert alice.location_id
+        bob = api.people.details(emu.state.person(BOB)["id"], calling_data=True)
+        assert calling.license_id not in bob.licenses and bob.extension is None
+        assert api.licenses.details(calling.license_id).name == "Webex Calling - Professional"
+        with pytest.raises(RestError) as caught:
+            list(wxc(emu, emu.token(ALICE)).licenses.list())
+        assert caught.value.response.status_code == 403

@@ -111,3 +111,72 @@ def test_messages_webhook_with_room_filter(emu: RunningWebexEmulator, receiver: 
     bodies = [r["body"] for r in receiver.received]
     assert len(bodies) == 1 and bodies[0]["data"]["roomId"] == room.id
     assert bodies[0]["actorId"] == emu.state.person(ALICE)["id"]
+
+
+def test_mentions_and_bots_listing_group_spaces(emu: RunningWebexEmulator,
+                                               http: httpx.Client) -> None:
+    bot, bot_token = emu.state.create_bot("Gateway", "gateway")
+    alice = wxc(emu, emu.token(ALICE))
+    room = alice.rooms.create(title="Team")
+    alice.membership.create(room_id=room.id, person_email="gateway@webex.bot")
+    alice.messages.create(room_id=room.id, markdown=f"<@personId:{bot['id']}|Gateway> hi")
+    alice.messages.create(room_id=room.id, markdown="no mention")
+    headers = {"Authorization": f"Bearer {bot_token}"}
+    denied = http.get("/v1/messages", params={"roomId": room.id}, headers=headers)
+    assert denied.status_code == 403
+    mine = http.get("/v1/messages", params={"roomId": room.id, "mentionedPeople": "me"},
+                    headers=headers).json()["items"]
+    assert [m["text"] for m in mine] == ["Gateway hi"]
+    assert mine[0]["html"] == ('<p><spark-mention data-object-type="person" '
+                               f'data-object-id="{bot["id"]}">Gateway</spark-mention> hi</p>')
+    assert mine[0]["mentionedPeople"] == [bot["id"]]
+    two_files = http.post("/v1/messages", json={"roomId": room.id,
+                                                "files": ["https://a/1", "https://a/2"]},
+                          headers={"Authorization": f"Bearer {emu.token(ALICE)}"})
+    assert two_files.status_code == 400
+
+
+def test_bot_through_control_route(emu: RunningWebexEmulator, http: httpx.Client) -> None:
+    bot = http.post("/_emulator/bots", json={"name": "Gateway", "username": "gw"}).json()
+    assert bot["email"] == "gw@webex.bot"
+    sent = webexsdk(emu, bot["access_token"]).messages.create(toPersonEmail=BOB, text="hi")
+    assert sent.personId == bot["personId"]
+    again = http.post("/_emulator/bots", json={"name": "Gateway", "username": "gw"}).json()
+    assert again["personId"] == bot["personId"] and again["access_token"] != bot["access_token"]
+
+
+def test_edit_message_rules(emu: RunningWebexEmulator, http: httpx.Client,
+                            receiver: Receiver) -> None:
+    alice = {"Authorization": f"Bearer {emu.token(ALICE)}"}
+    wxc(emu, emu.token(BOB)).webhook.create(name="m", target_url=receiver.url,
+                                            resource="messages", event="updated")
+    sent = http.post("/v1/messages", headers=alice,
+                     json={"toPersonEmail": BOB, "markdown": "see <https://example.com/a>"}
+                     ).json()
+    assert sent["html"] == ('<p>see <a href="https://example.com/a" rel="nofollow">'
+                            'https://example.com/a</a></p>')
+    assert sent["text"] == "see https://example.com/a"
+    url = f"/v1/messages/{sent['id']}"
+    # the documented pattern: GET, change markdown, drop html, PUT
+    body = http.get(url, headers=alice).json()
+    assert http.put(url, headers=alice, json={**body, "markdown": "x"}).status_code == 400
+    body.pop("html")
+    kept = http.put(url, headers=alice, json={**body, "markdown": "**edited**"}).json()
+    assert kept["text"] == "see https://example.com/a"  # a given text is the alternate text
+    body.pop("text")
+    edited = http.put(url, headers=alice, json={**body, "markdown": "**edited**"}).json()
+    assert edited["text"] == "edited" and "updated" in edited
+    bob = {"Authorization": f"Bearer {emu.token(BOB)}"}
+    assert http.put(url, headers=bob, json={"roomId": sent["roomId"],
+                                            "text": "mine"}).status_code == 403
+    for index in range(8):
+        assert http.put(url, headers=alice, json={"roomId": sent["roomId"],
+                                                  "text": f"e{index}"}).status_code == 200
+    limit = http.put(url, headers=alice, json={"roomId": sent["roomId"], "text": "11th"})
+    assert limit.status_code == 400 and "limit" in limit.json()["message"]
+    card = http.post("/v1/messages", headers=alice, json={
+        "toPersonEmail": BOB, "text": "card", "attachments": [CARD]}).json()
+    assert http.put(f"/v1/messages/{card['id']}", headers=alice, json={
+        "roomId": card["roomId"], "text": "no"}).status_code == 400
+    events = receiver.wait_for(10)
+    assert {r["body"]["event"] for r in events} == {"updated"}

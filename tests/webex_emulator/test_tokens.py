@@ -155,3 +155,51 @@ def test_deauthorising_a_service_app_revokes_tokens_and_fires_webhook(
     expected = hmac.new(b"s3cret", last["raw"], hashlib.sha1).hexdigest()
     assert last["headers"]["X-Spark-Signature"] == expected
     assert "secret" not in last["body"]
+
+
+def test_any_token_with_applications_token_scope_fetches_service_app_tokens(
+        emu: RunningWebexEmulator, http: httpx.Client) -> None:
+    app = _service_app(emu, http)
+    http.post(f"/_emulator/service-apps/{app['applicationId']}/authorize")
+    developer = emu.token(ALICE, ["spark:applications_token"])
+    url = f"/v1/applications/{app['applicationId']}/token"
+    body = {"clientId": app["clientId"], "clientSecret": app["clientSecret"],
+            "targetOrgId": app["orgId"]}
+    answer = http.post(url, json=body, headers={"Authorization": f"Bearer {developer}"})
+    assert answer.status_code == 200 and answer.json()["access_token"]
+    other_org = http.post(url, json={**body, "targetOrgId": "other"},
+                          headers={"Authorization": f"Bearer {developer}"})
+    assert other_org.status_code == 403
+    unknown = http.post("/v1/applications/nope/token", json=body,
+                        headers={"Authorization": f"Bearer {developer}"})
+    assert unknown.status_code == 404
+
+
+def test_authorized_service_app_helper(emu: RunningWebexEmulator) -> None:
+    grant = emu.authorized_service_app("Gateway")
+    api = wxc(emu, grant.access_token)
+    assert api.people.me().person_id == grant.person_id
+    tokens = Tokens(refresh_token=grant.refresh_token)
+    Integration(client_id=grant.client_id, client_secret=grant.client_secret, scopes=[],
+                redirect_url=None, token_service=emu.api_base + "/access_token",
+                ).refresh(tokens)
+    assert wxc(emu, tokens.access_token).people.me().person_id == grant.person_id
+    emu.state.deauthorize_service_app(grant.application_id)
+    with pytest.raises(RestError):
+        api.people.me()
+
+
+def test_token_endpoint_requests_are_in_the_request_log() -> None:
+    with running_webex_emulator(users=[ALICE]) as emu, \
+            httpx.Client(base_url=emu.base_url) as http:
+        app = http.post("/_emulator/integrations", json={"redirectUri": REDIRECT}).json()
+        assert http.post("/v1/access_token", data={
+            "grant_type": "refresh_token", "client_id": app["clientId"],
+            "client_secret": app["clientSecret"], "refresh_token": "nope"}).status_code == 400
+        code = _authorize(http, app["clientId"], "spark:people_read", ALICE)["code"]
+        assert http.post("/v1/access_token", data={
+            "grant_type": "authorization_code", "client_id": app["clientId"],
+            "client_secret": app["clientSecret"], "code": code,
+            "redirect_uri": REDIRECT}).status_code == 200
+        assert [s for m, p, s in emu.state.request_log
+                if (m, p) == ("POST", "/v1/access_token")] == [400, 200]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import httpx
@@ -104,8 +105,11 @@ def test_injected_status_with_webex_error_body(emu: RunningWebexEmulator, status
 
 
 def test_latency_is_injected(emu: RunningWebexEmulator, http: httpx.Client) -> None:
-    assert http.post("/_emulator/control", json={"latency_ms": 1}).json() == {"ok": True}
-    assert emu.state.faults.latency_ms == 1
+    assert http.post("/_emulator/control", json={"latency_ms": 80}).json() == {"ok": True}
+    started = time.perf_counter()
+    assert http.get("/v1/people/me", headers={
+        "Authorization": f"Bearer {emu.token(ALICE)}"}).status_code == 200
+    assert time.perf_counter() - started >= 0.08
     answer = http.post("/_emulator/control", json={"no_such_key": 1})
     assert answer.status_code == 400 and "no_such_key" in answer.json()["error"]
 
@@ -115,8 +119,8 @@ def test_org_owned_meetings_webhook_sees_started_and_ended(emu: RunningWebexEmul
     admin = wxc(emu, emu.admin_token)
     admin.webhook.create(name="org", target_url=receiver.url, resource="meetings",
                          event="all", owned_by="org")
-    meeting = admin.meetings.create(title="t", start="2100-01-01T10:00:00Z",
-                                    end="2100-01-01T11:00:00Z", host_email=BOB)
+    meeting = admin.meetings.create(title="t", start="2030-01-01T10:00:00Z",
+                                    end="2030-01-01T11:00:00Z", host_email=BOB)
     emu.control({"meeting_event": {"meetingId": meeting.id, "event": "started"}})
     emu.control({"meeting_event": {"meetingId": meeting.id, "event": "ended"}})
     bodies = [r["body"] for r in receiver.wait_for(3)]
@@ -124,3 +128,24 @@ def test_org_owned_meetings_webhook_sees_started_and_ended(emu: RunningWebexEmul
     assert {b["data"]["hostEmail"] for b in bodies} == {BOB}
     with pytest.raises(ValueError, match="meetingId"):
         emu.control({"meeting_event": {"meetingId": "nope", "event": "started"}})
+
+
+def test_webhook_creation_rules_from_the_reference(emu: RunningWebexEmulator,
+                                                   http: httpx.Client,
+                                                   receiver: Receiver) -> None:
+    def create(token: str, **extra: str) -> httpx.Response:
+        return http.post("/v1/webhooks", headers={"Authorization": f"Bearer {token}"},
+                         json={"name": "w", "targetUrl": receiver.url, "resource": "meetings",
+                               "event": "all", **extra})
+
+    no_read = emu.token(ALICE, ["spark:messages_read"])
+    assert create(no_read).status_code == 403  # needs a read scope on meetings
+    admin = emu.admin_token
+    assert create(admin, filter=f"hostEmail={BOB}").status_code == 400  # needs ownedBy org
+    assert create(admin, filter=f"hostEmail={BOB}", ownedBy="org").status_code == 200
+    wxc(emu, admin).meetings.create(title="t", start="2030-01-01T10:00:00Z",
+                                    end="2030-01-01T11:00:00Z", host_email=ALICE)
+    wxc(emu, admin).meetings.create(title="t", start="2030-01-01T10:00:00Z",
+                                    end="2030-01-01T11:00:00Z", host_email=BOB)
+    emu.wait_for_webhooks()
+    assert [r["body"]["data"]["hostEmail"] for r in receiver.received] == [BOB]

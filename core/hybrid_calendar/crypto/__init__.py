@@ -2,14 +2,21 @@
 
 ``FieldCipher`` hands out synchronous ``Sealer`` objects per owner, computes keyed blind
 indexes and rotates keys; ``GatewayKms`` reaches the KMS plugin through the gateway's
-hooks; ``KeyRepository`` stores wrapped keys and counters (migration set ``crypto``).
+hooks; ``KeyStorage`` is where wrapped keys and counters live (each store backend provides one;
+SQLite's is ``KeyRepository``, migration set ``crypto``).
 See ``docs/security.md``.
 """
 
 from hybrid_calendar.crypto.admin import rotate
 from hybrid_calendar.crypto.cipher import FieldCipher, RotationReport
 from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
-from hybrid_calendar.crypto.repository import DbRunner, KeyRecord, KeyRepository, migrations
+from hybrid_calendar.crypto.repository import (
+    DbRunner,
+    KeyRecord,
+    KeyRepository,
+    KeyStorage,
+    migrations,
+)
 from hybrid_calendar.crypto.sealer import Sealer, compute_blind_index, normalise
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "GatewayKms",
     "KeyRecord",
     "KeyRepository",
+    "KeyStorage",
     "KmsAccess",
     "RotationReport",
     "Sealer",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.crypto.cipher import FieldCipher, RotationReport
-from hybrid_calendar.crypto.repository import KeyRepository
+from hybrid_calendar.crypto.repository import KeyStorage
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 
-async def rotate(gateway: Gateway, keys: KeyRepository | None = None) -> RotationReport:
+async def rotate(gateway: Gateway, keys: KeyStorage | None = None) -> RotationReport:
     """Rotate the KMS key-encryption key and rewrap every stored data and index key.
 
     Uses the gateway's own cipher (:attr:`Gateway.cipher`, keys in the gateway's store);

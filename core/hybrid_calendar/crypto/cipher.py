@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import sqlite3
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from hybrid_calendar.crypto.repository import (
     PURPOSE_DATA,
     PURPOSE_INDEX,
     KeyRecord,
-    KeyRepository,
+    KeyStorage,
 )
 from hybrid_calendar.crypto.sealer import KeyMaterial, Sealer, UseCounter, compute_blind_index
 from hybrid_calendar.errors import KeyManagementError
@@ -121,7 +120,7 @@ class FieldCipher:
     :param rotation_batch: stored keys rewrapped per database transaction on rotation.
     """
 
-    def __init__(self, hooks_call: KmsAccess, keys: KeyRepository, clock: Clock, *,
+    def __init__(self, hooks_call: KmsAccess, keys: KeyStorage, clock: Clock, *,
                  max_uses: int = 2**30, max_age: timedelta = timedelta(days=30),
                  cache_ttl: timedelta = timedelta(minutes=10), cache_size: int = 4096,
                  reserve_block: int = 2**16, health_interval: timedelta = timedelta(seconds=5),
@@ -366,11 +365,7 @@ class FieldCipher:
         wrapped = await self._kms.wrap(plain, wrap_context(org_id, user_id, purpose, key_id,
                                                            generation))
         record = KeyRecord(key_id, org_id, user_id, purpose, generation, wrapped, now)
-        try:
-            await self._keys.add_generation(record)
-        except sqlite3.IntegrityError as err:
-            raise KeyManagementError("another process created this key at the same time; "
-                                     "retry") from err
+        await self._keys.add_generation(record)  # KeyManagementError on a lost race
         if purpose == PURPOSE_DATA:
             self._counters[key_id] = UseCounter(key_id, 0, 0, self.hard_limit)
             self._materials.put(key_id, KeyMaterial(org_id, user_id, key_id, generation, plain,

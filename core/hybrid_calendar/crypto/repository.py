@@ -1,13 +1,16 @@
-"""Persistence of wrapped data keys, index keys and their use counters (SQLite).
+"""Persistence of wrapped data keys, index keys and their use counters.
 
-One table, ``crypto_keys``, created by its own migration set ``Migrations("crypto")`` so it
-can share the gateway's database with the store. Only wrapped keys are stored. Every
-method runs its database work through the ``run`` callable given at construction (the
-store passes ``store.call``, which serializes all database work in one thread).
+:class:`KeyStorage` is what the cipher needs; each store backend provides one
+(``Store.key_storage()``). :class:`KeyRepository` is SQLite's: one table, ``crypto_keys``,
+created by its own migration set ``Migrations("crypto")`` so it can share the gateway's
+database with the store. Only wrapped keys are stored. Every method runs its database work
+through the ``run`` callable given at construction (the SQLite store passes
+``store.call``, which serializes all database work in one thread).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlite_utils import Database, Migrations
 
+from hybrid_calendar.errors import KeyManagementError
 from hybrid_calendar.models import WrappedKey
 
 T = TypeVar("T")
@@ -90,8 +94,60 @@ def _rows(db: Database, where: str, params: Sequence[Any], order: str = "generat
     return [_record(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
+LOST_RACE = "another process created this key at the same time; retry"
+"""The message of the error a lost :meth:`KeyStorage.add_generation` race raises."""
+
+
+class KeyStorage(Protocol):
+    """Where the cipher keeps wrapped keys and their counters (one per store backend)."""
+
+    async def migrate(self) -> None:
+        """Create or update the key table (idempotent)."""
+        ...
+
+    async def generations(self, org_id: str, user_id: str, purpose: str) -> list[KeyRecord]:
+        """Every stored generation of an owner's keys of one purpose, oldest first."""
+        ...
+
+    async def add_generation(self, record: KeyRecord) -> None:
+        """Insert a new current generation and retire the previous one, atomically.
+
+        :raises KeyManagementError: that generation already exists (a lost race).
+        """
+        ...
+
+    async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:
+        """Every non-retired key of one purpose, by key id."""
+        ...
+
+    async def save_counters(self, counters: Sequence[tuple[str, int, int]], *,
+                            exact: bool = False) -> None:
+        """Persist ``(key_id, uses, uses_reserved)``; only growing unless ``exact``."""
+        ...
+
+    async def stale(self, key_ref: str, after_key_id: str, limit: int) -> list[KeyRecord]:
+        """Keys not wrapped by ``key_ref``, in key-id order after ``after_key_id``."""
+        ...
+
+    async def replace_wraps(self, updates: Sequence[tuple[KeyRecord, WrappedKey]]) -> int:
+        """Store new wraps of keys whose wrap did not change meanwhile; rows updated."""
+        ...
+
+    async def delete_owner(self, org_id: str, user_id: str) -> int:
+        """Delete every key of an owner; the number deleted."""
+        ...
+
+    async def delete_retired(self, before: datetime) -> int:
+        """Delete data keys retired before ``before``; the number deleted."""
+        ...
+
+    async def count_by_key_ref(self) -> dict[str, int]:
+        """How many stored keys each key-encryption key version wraps."""
+        ...
+
+
 class KeyRepository:
-    """Wrapped keys and counters in the ``crypto_keys`` table.
+    """SQLite's :class:`KeyStorage`: wrapped keys and counters in ``crypto_keys``.
 
     :param run: ``run(fn)`` executes ``fn(db)`` with the database and returns its result.
     """
@@ -111,7 +167,7 @@ class KeyRepository:
     async def add_generation(self, record: KeyRecord) -> None:
         """Insert a new current generation and retire the previous one, atomically.
 
-        :raises sqlite3.IntegrityError: that generation already exists (a lost race).
+        :raises KeyManagementError: that generation already exists (a lost race).
         """
         def write(db: Database) -> None:
             with db.atomic():
@@ -126,7 +182,10 @@ class KeyRepository:
                             record.generation, record.wrapped.kms, record.wrapped.key_ref,
                             record.wrapped.blob, _ts(record.created_at), record.uses,
                             record.uses_reserved])
-        await self._run(write)
+        try:
+            await self._run(write)
+        except sqlite3.IntegrityError as err:
+            raise KeyManagementError(LOST_RACE) from err
 
     async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:
         """Every non-retired key of one purpose (candidates for age/use rotation)."""

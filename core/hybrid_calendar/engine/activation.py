@@ -18,38 +18,43 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 async def run_activate_job(gateway: Gateway, job: Job) -> None:
-    """Validate access; on success mark active, open a channel and queue a full sync."""
+    """Validate (``admin.policy``); on success open a channel, mark active, queue a full
+    sync; on failure mark ``error`` with a reason code (``admin.reasons``)."""
+    from hybrid_calendar.admin.policy import validate_user
+    from hybrid_calendar.admin.reasons import ReasonCode, format_reason
+
     user = await gateway.store.get_user(str(job.payload["user_id"]))
     if user is None or user.state == UserState.INACTIVE:
         return
-    check_ok: bool
-    reason: str | None
-    try:
-        check = await gateway.hooks.check_access(gateway, user)
-    except (RateLimitError, TransientError):
-        raise  # not the user's fault: the job retries with backoff, the user stays pending
-    except GatewayError as err:
-        check_ok, reason = False, f"{type(err).__name__}: {err}"
-    else:
-        check_ok, reason = check.ok, check.reason
-        if check.ok:
-            user = replace(user, locale=check.locale or user.locale,
-                           timezone=check.timezone or user.timezone)
-    if not check_ok:
-        await gateway.store.set_user_state(user.id, UserState.ERROR,
-                                           reason or "access check failed")
-        log.warning("activation of user %s failed: %s", user.id, reason)
+    user = await gateway.store.set_user_state(user.id, UserState.VALIDATING, None)
+    validation = await validate_user(gateway, user)  # rate limits, 5xx: the job retries
+    if not validation.ok:
+        await gateway.store.set_user_state(user.id, UserState.ERROR, validation.reason)
+        log.warning("activation of user %s failed: %s", user.id, validation.reason)
+        return
+    user = replace(user, locale=validation.locale or user.locale,
+                   timezone=validation.timezone or user.timezone)
+    await gateway.store.put_user(user)
+    await stop_channels(gateway, user)  # a retried or repeated activation starts afresh
+    refused = await open_channel(gateway, user, strict=True)
+    if refused:
+        await gateway.store.set_user_state(
+            user.id, UserState.ERROR, format_reason(ReasonCode.CHANNEL_REFUSED, refused))
         return
     user = replace(user, state=UserState.ACTIVE, reason=None)
     await gateway.store.put_user(user)
-    await stop_channels(gateway, user)  # a retried or repeated activation starts afresh
-    await open_channel(gateway, user)
     now = gateway.clock.now()
     await update_presence(gateway, user, now)  # presence is right from the start
     record_presence_poll(gateway, user, now)
     await gateway.store.reset_cursor(user.id)
-    assert gateway.engine is not None
-    await gateway.engine.request_sync(user.id, "activation")
+    if gateway.engine is not None:
+        await gateway.engine.request_sync(user.id, "activation")
+    else:  # a one-off command: the running gateway's engine picks the job up
+        from hybrid_calendar.engine.engine import user_lane
+
+        await gateway.store.enqueue("sync", f"sync:{user.id}",
+                                    {"user_id": user.id, "reason": "activation"},
+                                    gateway.clock.now(), lane=user_lane(user.id))
 
 
 async def run_deactivate_job(gateway: Gateway, job: Job) -> None:
@@ -73,20 +78,27 @@ async def stop_channels(gateway: Gateway, user: User) -> None:
         await gateway.store.delete_channel(channel.id)
 
 
-async def open_channel(gateway: Gateway, user: User) -> bool:
-    """Open a push channel for the user (best effort: polling covers a failure).
+async def open_channel(gateway: Gateway, user: User, *, strict: bool = False) -> str | None:
+    """Open a push channel for the user; ``None`` on success, else why it failed.
 
     The user's provider points the channel at its own push route; the core only makes
-    the channel's secret token and stores the channel.
+    the channel's secret token and stores the channel. A renewal is best effort (polling
+    covers a failure); on activation (``strict``) rate limits and server failures raise so
+    the job retries.
     """
     token = secrets.token_urlsafe(32)
     try:
         channel = await gateway.hooks.watch_calendar(gateway, user, token)
-    except GatewayError as err:
+    except (RateLimitError, TransientError) as err:
+        if strict:
+            raise
         log.warning("watch failed for user %s (safety re-sync covers it): %s", user.id, err)
-        return False
+        return str(err) or type(err).__name__
+    except GatewayError as err:
+        log.warning("watch failed for user %s: %s", user.id, err)
+        return str(err) or type(err).__name__
     await gateway.store.put_channel(replace(channel, token=token))
-    return True
+    return None
 
 
 def new_user_id() -> str:

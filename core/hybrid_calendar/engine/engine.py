@@ -6,9 +6,18 @@
   outside the retention window (:mod:`hybrid_calendar.engine.sweeps`).
 * The notifier loop delivers Join buttons when due (:mod:`hybrid_calendar.engine.notify`).
 
+* The lease loop renews the leases of this process's running jobs (a heartbeat) and
+  re-queues jobs whose lease lapsed: the jobs of a process that died, when several
+  processes share a database.
+* Idle workers wake when a job is queued by this or any other process sharing the
+  database (``Store.listen_for_jobs``: ``LISTEN/NOTIFY`` on PostgreSQL); a look every
+  second remains for jobs queued to run later.
+
 A failed job is the gateway's only retry: it runs again later under the one policy of
 :mod:`hybrid_calendar.engine.retries`, or is parked. On stop, jobs in flight get a grace
-period to finish; those still running are re-queued.
+period to finish; those still running are re-queued. A starting process re-queues the
+jobs a previous process left running: all of them on a database of its own, only those
+whose lease lapsed on a shared one (the others belong to live processes).
 """
 
 from __future__ import annotations
@@ -40,7 +49,6 @@ HANDLERS: dict[str, Handler] = {
 }
 """Job kinds and the functions that run them."""
 
-LEASE_SECONDS = 300.0
 IDLE_POLL_SECONDS = 1.0
 
 
@@ -59,10 +67,16 @@ class Engine:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._listener: asyncio.Task[None] | None = None
         self._busy: dict[int, Job] = {}
         self._claiming = 0
         self._generation = 0  # bumped when a job may have become due: claim again
         self._idle = asyncio.Event()
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claimed job stays this process's without a heartbeat."""
+        return float(self.gateway.config.get("sync", "lease_seconds"))
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -75,7 +89,9 @@ class Engine:
     # public API -------------------------------------------------------------
     async def start(self) -> None:
         """Re-queue jobs a previous process left running, then start workers and loops."""
-        requeued = await self.gateway.store.requeue_running()
+        store = self.gateway.store
+        requeued = await store.requeue_running(
+            self.gateway.clock.now() if store.shares_database else None)
         if requeued:
             log.info("re-queued %d job(s) left running by a previous process", requeued)
         workers = int(self.gateway.config.get("sync", "max_concurrency"))
@@ -85,8 +101,11 @@ class Engine:
             "sweep", float(self.gateway.config.get("sync", "sweep_seconds")),
             sweeps.run_sweep), name="sweep"))
         self._tasks.append(asyncio.create_task(self._loop(
-            "notify", min(5.0, float(self.gateway.config.get("sync", "sweep_seconds"))),
+            "notify", float(self.gateway.config.get("notifications", "poll_seconds")),
             notify.deliver_due), name="notify"))
+        self._tasks.append(asyncio.create_task(self._loop(
+            "leases", self.lease_seconds / 3, self._keep_leases), name="leases"))
+        self._listener = asyncio.create_task(self._listen(), name="listen")
         self.running = True
 
     async def stop(self) -> None:
@@ -95,13 +114,23 @@ class Engine:
             return
         self._stopping.set()
         self._wake.set()
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
         _done, pending = await asyncio.wait(self._tasks, timeout=self.grace_seconds)
-        interrupted = bool(self._busy)
+        interrupted = list(self._busy)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         if interrupted:  # cancelled mid-job: put them back for the next start
-            count = await self.gateway.store.requeue_running()
+            store = self.gateway.store
+            if store.shares_database:  # only ours: other processes' jobs are running
+                for job_id in interrupted:
+                    await store.retry(job_id, "interrupted by shutdown", self.gateway.clock.now())
+                count = len(interrupted)
+            else:
+                count = await store.requeue_running()
             log.info("re-queued %d job(s) interrupted by shutdown", count)
         self._tasks = []
         self.running = False
@@ -143,7 +172,7 @@ class Engine:
             generation = self._generation
             self._claiming += 1
             try:
-                job = await store.claim(self.gateway.clock.now(), LEASE_SECONDS)
+                job = await store.claim(self.gateway.clock.now(), self.lease_seconds)
             except Exception:
                 log.exception("claiming a job failed")
                 job = None
@@ -184,13 +213,43 @@ class Engine:
         else:
             log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
         policy = self.retry_policy
-        if not policy.retries(job.attempts, err):
+        retry_at = (self.gateway.clock.now() + policy.delay(job.attempts, err)
+                    if policy.retries(job.attempts, err) else None)
+        if job.kind == "sync":
+            from hybrid_calendar.admin.health import record_sync_failure
+
+            await record_sync_failure(self.gateway, str(job.payload.get("user_id")), err,
+                                      retry_at)
+        if retry_at is None:
             log.warning("job %s (%s) parked after %d attempt(s)", job.id, job.kind,
                         job.attempts)
-            await self.gateway.store.retry(job.id, error, None)
-            return
-        delay = policy.delay(job.attempts, err)
-        await self.gateway.store.retry(job.id, error, self.gateway.clock.now() + delay)
+        await self.gateway.store.retry(job.id, error, retry_at)
+
+    def _wake_workers(self) -> None:
+        """A job may be due now: idle workers claim again."""
+        self._generation += 1
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        """Wake workers whenever a job is queued, here or by another process."""
+        while not self._stopping.is_set():
+            try:
+                await self.gateway.store.listen_for_jobs(self._wake_workers)
+            except Exception:
+                log.exception("listening for new jobs failed; listening again")
+            with anyio.move_on_after(IDLE_POLL_SECONDS):
+                await self._stopping.wait()
+
+    async def _keep_leases(self, gateway: Gateway) -> None:
+        """Renew the leases of this process's running jobs; re-queue lapsed ones."""
+        now = gateway.clock.now()
+        if self._busy:
+            await gateway.store.extend_leases(list(self._busy),
+                                              now + timedelta(seconds=self.lease_seconds))
+        lapsed = await gateway.store.requeue_running(now)
+        if lapsed:
+            log.warning("re-queued %d job(s) whose lease lapsed (a process stopped)", lapsed)
+            self._wake_workers()
 
     async def _loop(self, name: str, interval: float,
                     body: Callable[[Gateway], Awaitable[None]]) -> None:

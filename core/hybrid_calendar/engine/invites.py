@@ -3,7 +3,9 @@
 Guards that keep it a fixpoint:
 
 * only the organiser's own copy is processed (attendees' copies carry the same keyword);
-* an event carrying the gateway's marker is never processed again;
+* an event carrying the gateway's marker is never processed again, unless the marker is
+  a meeting service's refusal and the organiser edited the event since (then the keyword
+  is tried again);
 * a keyword on a recurring series is handled once, on the series master (one meeting for
   the series; its instances inherit the join details); a keyword typed on one instance
   only (an exception) is handled on that instance;
@@ -20,7 +22,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.join_info.keywords import KeywordConfig, find_keyword, keyword_config
-from hybrid_calendar.join_info.render import MARKER_KEY, is_processed, plan_invite_update
+from hybrid_calendar.join_info.render import (
+    MARKER_KEY,
+    is_processed,
+    plan_invite_update,
+    retry_after_edit,
+)
 from hybrid_calendar.models import CalendarEvent, KeywordRequest, User
 
 if TYPE_CHECKING:
@@ -31,7 +38,7 @@ log = logging.getLogger(__name__)
 FUSE_LIMIT = 3
 FUSE_WINDOW = timedelta(hours=1)
 
-__all__ = ["FUSE_LIMIT", "MARKER_KEY", "schedule_keyword_meeting"]
+__all__ = ["FUSE_LIMIT", "MARKER_KEY", "is_organiser", "is_processed", "schedule_keyword_meeting"]
 
 
 async def keywords_for(gateway: Gateway, user: User) -> KeywordConfig:
@@ -51,7 +58,8 @@ async def schedule_keyword_meeting(gateway: Gateway, user: User, event: Calendar
     :returns: the event as it now stands (updated, or unchanged when there was nothing
         to do; an instance whose series was updated comes back with the next sync).
     """
-    if is_processed(event) or not _is_organiser(user, event):
+    if (is_processed(event) and not retry_after_edit(event)) \
+            or not is_organiser(user, event):
         return event
     request = find_keyword(event.location, config)
     if request is None:
@@ -66,7 +74,8 @@ async def schedule_keyword_meeting(gateway: Gateway, user: User, event: Calendar
             if is_processed(master) or master_request is not None:
                 if series_done is not None:
                     series_done.add(series)
-                if master_request is not None and not is_processed(master):
+                if master_request is not None and (not is_processed(master)
+                                                   or retry_after_edit(master)):
                     await _create_and_write(gateway, user, master, master_request)
                 return event  # the instances get the series' details with the next sync
     return await _create_and_write(gateway, user, event, request)
@@ -94,7 +103,8 @@ async def _create_and_write(gateway: Gateway, user: User, event: CalendarEvent,
     return updated
 
 
-def _is_organiser(user: User, event: CalendarEvent) -> bool:
+def is_organiser(user: User, event: CalendarEvent) -> bool:
+    """True when ``user`` organises ``event`` (or the event names no organiser)."""
     organizer = (event.organizer or "").casefold()
     return not organizer or organizer == user.email.casefold()
 

@@ -46,8 +46,8 @@ async def renew_channels(gateway: Gateway) -> None:
         fresh = [c for c in channels if c.expires_at > horizon]
         if fresh:
             continue
-        if not await open_channel(gateway, user):
-            continue
+        if await open_channel(gateway, user) is not None:
+            continue  # not renewed: the old channel stays until it expires
         for old in channels:
             try:
                 await gateway.hooks.stop_watch(gateway, user, old)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -63,12 +64,16 @@ async def run_sync_job(gateway: Gateway, job: Job) -> None:
 
 async def sync_user(gateway: Gateway, user: User) -> int:
     """Bring one active user's stored meetings up to date; returns meetings changed."""
+    from hybrid_calendar.admin.health import record_sync_success
+    from hybrid_calendar.admin.reasons import ReasonCode, format_reason
+
     store = gateway.store
+    started = time.perf_counter()
     state = await store.get_sync_state(user.id)
     try:
         batch = await _fetch(gateway, user, state.cursor)
     except (AccessDeniedError, AuthError) as err:
-        reason = str(err) or type(err).__name__
+        reason = format_reason(ReasonCode.SYNC_ACCESS_LOST, str(err) or type(err).__name__)
         log.warning("user %s moved to error state: %s", user.id, reason)
         await store.set_user_state(user.id, UserState.ERROR, reason)
         return 0
@@ -78,6 +83,7 @@ async def sync_user(gateway: Gateway, user: User) -> int:
     series_done: set[str] = set()
     keywords = await invites.keywords_for(gateway, user)
     for event in batch.events:
+        await _follow(gateway, user, event)
         if event.cancelled or not _in_window(event, start, end):
             deleted.append(event.id)
             continue
@@ -98,11 +104,39 @@ async def sync_user(gateway: Gateway, user: User) -> int:
         upserts.append(meeting_from_event(user, event, join))
     result = await store.apply_changes(user, upserts, deleted, batch.next_cursor,
                                        full_sync=batch.full_sync, synced_at=gateway.clock.now())
+    await record_sync_success(gateway, user.id, time.perf_counter() - started,
+                              token_reset=state.cursor is not None and batch.full_sync)
     await notify.schedule_join_buttons(gateway, user, upserts, deleted)
+    if upserts or deleted:
+        await gateway.hooks.mirror_meetings(gateway, user, upserts, deleted)
     changed = result.upserted + result.deleted
     if changed:
         await _announce(gateway, user, batch)
     return changed
+
+
+async def _follow(gateway: Gateway, user: User, event: CalendarEvent) -> None:
+    """Offer a changed or cancelled keyword meeting to ``follow_meeting``."""
+    if not event.cancelled and not (invites.is_processed(event)
+                                    and invites.is_organiser(user, event)):
+        return
+    previous = await gateway.store.get_meeting(user, event.id)
+    if event.cancelled:
+        if previous is None or not previous.marker or previous.status == "cancelled":
+            return
+    elif previous is None:
+        return  # first seen already processed: nothing to compare with
+    elif (previous.start, previous.end, previous.title,
+                                   previous.attendees) == (
+            event.start, event.end, event.summary, tuple(a.email for a in event.attendees)):
+        return  # nothing a meeting service keeps has changed (e.g. our own write)
+    try:
+        await gateway.hooks.follow_meeting(gateway, user, event, previous)
+    except RETRY_LATER:
+        raise  # the job retries; the cursor stays before this event
+    except Exception as err:
+        log.warning("following the meeting of event %s of user %s failed: %s: %s",
+                    event.id, user.id, type(err).__name__, err)
 
 
 async def _fetch(gateway: Gateway, user: User, cursor: str | None) -> ChangeBatch:

@@ -6,6 +6,12 @@ own text before and after is kept byte for byte. The marker value stored with th
 (``extendedProperties.private[MARKER_KEY]``) is the SHA-256 of the rendered block: when
 it already matches, :func:`plan_invite_update` returns ``None`` and nothing is written,
 which makes the gateway's own write a fixpoint.
+
+A meeting service that refused a keyword (``JoinInfo.source == "refused"``) gives a note
+instead of a link (``extra["note"]``, one line in the organiser's language). Its marker is
+:data:`REFUSED_PREFIX` + a fingerprint of what the organiser can edit (times, title,
+Location, attendees, recurrence) + the block's hash: the event counts as processed until
+the organiser edits it, and then the keyword is tried again (:func:`retry_after_edit`).
 """
 
 from __future__ import annotations
@@ -25,12 +31,32 @@ MARKER_KEY = "hybridCalendarJoin"
 BEGIN_MARKER = "-::~:~::~ hybrid-calendar join details ~::~:~::-"
 END_MARKER = "-::~:~::~ end of join details ~::~:~::-"
 
+REFUSED_PREFIX = "refused:"
+"""Start of the marker written with a refusal note (see :func:`retry_after_edit`)."""
+
 _HTML_HINT = re.compile(r"<(?:br|p|div|a|b|i|u|span|ul|ol|li|html)\b", re.IGNORECASE)
 
 
 def is_processed(event: CalendarEvent) -> bool:
     """True when the gateway already wrote join details into ``event`` (marker present)."""
     return bool(event.private_properties.get(MARKER_KEY))
+
+
+def invite_fingerprint(event: CalendarEvent) -> str:
+    """A hash of what the organiser edits in an event and the gateway never writes."""
+    parts = [str(event.start), str(event.end), event.summary, event.location,
+             ",".join(sorted(a.email.casefold() for a in event.attendees)),
+             "|".join(event.recurrence)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def retry_after_edit(event: CalendarEvent) -> bool:
+    """True when the event carries a refusal marker and was edited since it was written,
+    so its keyword is tried again."""
+    marker = event.private_properties.get(MARKER_KEY) or ""
+    if not marker.startswith(REFUSED_PREFIX):
+        return False
+    return marker[len(REFUSED_PREFIX):].split(":", 1)[0] != invite_fingerprint(event)
 
 
 def looks_like_html(text: str) -> bool:
@@ -55,6 +81,8 @@ def render_block(join: JoinInfo, locale: str | None, *, as_html: bool = False,
         lines.append((f"{words['passcode']}: {join.passcode}", None))
     if join.dial:
         lines.append((f"{words['video']}: {join.dial}", None))
+    if join.extra.get("note"):
+        lines.append((str(join.extra["note"]), None))
     if words["footer"]:
         lines.append((words["footer"], None))
     if not as_html:
@@ -105,6 +133,8 @@ def plan_invite_update(event: CalendarEvent, join: JoinInfo, locale: str | None,
     block = render_block(join, language, as_html=looks_like_html(event.description),
                          templates=templates)
     marker = marker_for(block)
+    if join.source == "refused":
+        marker = f"{REFUSED_PREFIX}{invite_fingerprint(event)}:{marker}"
     location = event.location
     if request is None:
         request = find_keyword(location, keyword_config or KeywordConfig())

@@ -11,8 +11,9 @@ Rules every backend keeps:
 
 * :meth:`Store.apply_changes` writes meetings and the new sync cursor in ONE transaction:
   the stored cursor never runs ahead of the stored data.
-* Jobs are coalesced by key: at most one queued job per key, and a key never has two
-  running jobs (per-user serialisation).
+* Jobs are coalesced by key: at most one queued job per key, and a lane never has two
+  running jobs (per-user serialisation), even across processes sharing a database.
+* The cipher's wrapped keys live in the same database (:meth:`Store.key_storage`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import hmac
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from hybrid_calendar.models import (
     Channel,
@@ -38,6 +39,9 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
+
+if TYPE_CHECKING:
+    from hybrid_calendar.crypto.repository import KeyStorage
 
 
 class Sealer(Protocol):
@@ -87,6 +91,10 @@ class ApplyResult:
 class Store(abc.ABC):
     """Persistence for organisations, users, sync state, meetings, channels, jobs, schedules."""
 
+    shares_database: ClassVar[bool] = False
+    """True when other gateway processes may use the same database at the same time
+    (PostgreSQL): a starting process then re-queues only jobs whose lease expired."""
+
     # lifecycle -------------------------------------------------------------
     @abc.abstractmethod
     async def open(self) -> None:
@@ -107,6 +115,11 @@ class Store(abc.ABC):
         For components that keep their own tables in the same database (e.g. the crypto
         key repository). Backends pass their native handle.
         """
+
+    @abc.abstractmethod
+    def key_storage(self) -> KeyStorage:
+        """Where the field cipher keeps its wrapped keys and counters, in this store's
+        database (usable once the store is open)."""
 
     # organisations -----------------------------------------------------------
     @abc.abstractmethod
@@ -239,12 +252,34 @@ class Store(abc.ABC):
         """Put a failed job back in the queue at ``run_at`` (None parks it for inspection)."""
 
     @abc.abstractmethod
+    async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
+        """Move the lease of these running jobs to ``until`` (a live worker's heartbeat);
+        returns how many were still running."""
+
+    @abc.abstractmethod
     async def requeue_running(self, now: datetime | None = None) -> int:
         """Re-queue running jobs whose lease expired (all of them when ``now`` is None)."""
 
     @abc.abstractmethod
     async def job_counts(self) -> dict[str, int]:
         """Return the number of jobs by state."""
+
+    @abc.abstractmethod
+    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
+        """Call ``wake()`` once listening, then whenever a job is queued (by any store or
+        process sharing the database); runs until cancelled. Idle workers wait for it
+        instead of polling."""
+
+    # shared budgets -------------------------------------------------------------
+    @abc.abstractmethod
+    async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
+                          now: datetime) -> float:
+        """Take ``units`` from budget ``name`` (at most ``limit`` units in any
+        ``window_seconds``, counted across every process sharing the database).
+
+        :returns: 0 when taken; otherwise the seconds to wait before asking again (nothing
+            was taken). See :mod:`hybrid_calendar.store.budget`.
+        """
 
     # notification outbox ---------------------------------------------------------
     @abc.abstractmethod

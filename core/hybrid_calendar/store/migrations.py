@@ -92,3 +92,48 @@ def m004_notification_outbox(db: Database) -> None:
         " key TEXT NOT NULL REFERENCES scheduled_notifications(key) ON DELETE CASCADE,"
         " sink TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
         " reason TEXT, next_attempt_at FLOAT, updated_at FLOAT, PRIMARY KEY (key, sink))")
+
+
+@migrations()
+def m005_admin(db: Database) -> None:
+    """Administration: addresses an admin verified (blind index only), admin credentials
+    (hashed), the audit log, and per-user health counters."""
+    db.table("admin_verified_addresses").create(
+        {"org_id": str, "email_index": str, "verified_at": float},
+        pk=("org_id", "email_index"))
+    db.table("admin_credentials").create(
+        {"name": str, "role": str, "secret_hash": str, "created_at": float,
+         "disabled": int}, pk="name", not_null={"role", "secret_hash"})
+    db.table("admin_audit").create(
+        {"id": int, "at": float, "actor": str, "action": str, "target": str,
+         "details": str, "source": str, "outcome": str}, pk="id",
+        not_null={"at", "actor", "action"})
+    db.table("admin_audit").create_index(["at"])
+    db.table("user_health").create(
+        {"user_id": str, "last_success_at": float, "last_error_at": float,
+         "last_error_code": str, "last_error": str, "consecutive_failures": int,
+         "backoff_until": float, "sync_token_resets": int, "last_sync_seconds": float},
+        pk="user_id")
+
+
+@migrations()
+def m006_one_running_job_per_lane(db: Database) -> None:
+    """A lane never has two running jobs, even when several processes claim at once."""
+    db.execute("CREATE UNIQUE INDEX jobs_one_running_per_lane ON jobs(lane) "
+               "WHERE state = 'running'")
+
+
+@migrations()
+def m007_shared_budgets(db: Database) -> None:
+    """Units taken from each request budget per sub-window (``store.budget``)."""
+    db.execute("CREATE TABLE budget_usage (name TEXT NOT NULL, slot INTEGER NOT NULL, "
+               "used INTEGER NOT NULL, PRIMARY KEY (name, slot))")
+
+
+@migrations()
+def m008_people_access_outbox_webhooks(db: Database) -> None:
+    """Personal access, the stream outbox and signed webhooks (``hybrid_calendar.people``;
+    SQLite only for now)."""
+    from hybrid_calendar.people.schema import create_people_tables
+
+    create_people_tables(db)

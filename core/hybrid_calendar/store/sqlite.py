@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from hybrid_calendar.crypto.repository import KeyRepository, KeyStorage
 from hybrid_calendar.errors import NotFoundError
 from hybrid_calendar.models import (
     Channel,
@@ -20,14 +21,18 @@ from hybrid_calendar.models import (
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.sqlite_base import dt, transaction, ts
+from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
 from hybrid_calendar.store.sqlite_queue import SqliteQueue
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
-class SqliteStore(SqliteQueue, SqliteOutbox, Store):
+class SqliteStore(SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
+
+    def key_storage(self) -> KeyStorage:
+        return KeyRepository(self.call)
 
     # organisations -----------------------------------------------------------
     async def put_organisation(self, org: Organisation) -> None:

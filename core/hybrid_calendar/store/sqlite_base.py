@@ -14,6 +14,7 @@ import anyio
 import anyio.to_thread
 from sqlite_utils import Database
 
+from hybrid_calendar.crypto.repository import migrations as key_migrations
 from hybrid_calendar.errors import StoreError
 from hybrid_calendar.store.base import FieldCipher
 from hybrid_calendar.store.migrations import migrations
@@ -85,6 +86,7 @@ class SqliteConnection:
             conn.execute("PRAGMA busy_timeout=10000")
             db = Database(conn)
             migrations.apply(db)
+            key_migrations.apply(db)  # the cipher's keys live in the store's database
         except sqlite3.Error as err:
             raise StoreError(f"cannot open database {self.path}: {err}") from err
         self._conn, self._db = conn, db

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+
+import anyio
 
 from hybrid_calendar.models import Job
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
+_LISTENERS: dict[str, set[Callable[[], None]]] = {}
+"""Wake-up callbacks of :meth:`SqliteQueue.listen_for_jobs`, by database path."""
+
 
 class SqliteQueue(SqliteConnection):
-    """Jobs, coalesced by key and serialized by lane."""
+    """Jobs, coalesced by key and serialized by lane.
+
+    A SQLite database has one gateway process, so wake-ups stay in it: enqueuing through
+    any store on the same file wakes the listeners of every store on that file.
+    """
 
     # jobs ----------------------------------------------------------------------
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
@@ -22,7 +31,19 @@ class SqliteQueue(SqliteConnection):
             "INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
             "created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)",
             (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time())))
+        if cursor.rowcount:
+            for wake in list(_LISTENERS.get(self.path, ())):
+                wake()
         return bool(cursor.rowcount)
+
+    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
+        listeners = _LISTENERS.setdefault(self.path, set())
+        listeners.add(wake)
+        try:
+            wake()  # listening now: jobs queued before are worth a look
+            await anyio.sleep_forever()
+        finally:
+            listeners.discard(wake)
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         def work() -> Job | None:
@@ -65,6 +86,15 @@ class SqliteQueue(SqliteConnection):
                     conn.execute("UPDATE jobs SET state='queued', run_at=?, last_error=?, "
                                  "lease_until=NULL WHERE id=?", (ts(run_at), error, job_id))
         await self._run(work)
+
+    async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
+        if not job_ids:
+            return 0
+        marks = ", ".join("?" for _ in job_ids)
+        cursor = await self._run(lambda: self.execute(
+            f"UPDATE jobs SET lease_until = ? WHERE state = 'running' AND id IN ({marks})",
+            (ts(until), *job_ids)))
+        return int(cursor.rowcount)
 
     async def requeue_running(self, now: datetime | None = None) -> int:
         def work() -> int:

@@ -53,12 +53,16 @@ async def check_access(gateway: Gateway, ctx: GoogleContext, user: User) -> Acce
             get_setting(client, user.email, ctx.calendar_url, "timezone"))
     except (RateLimitError, TransientError):
         raise
-    except (AccessDeniedError, AuthError) as err:
-        return AccessCheck(ok=False, reason=str(err))
+    except AuthError as err:
+        return AccessCheck(ok=False, reason=str(err), code="token_refused")
+    except AccessDeniedError as err:
+        return AccessCheck(ok=False, reason=str(err), code="access_denied")
     except ConfigError as err:
-        return AccessCheck(ok=False, reason=f"Google provider is not configured: {err}")
+        return AccessCheck(ok=False, reason=f"Google provider is not configured: {err}",
+                           code="provider_not_configured")
     except ProviderError as err:
-        return AccessCheck(ok=False, reason=f"Google refused the access check: {err}")
+        return AccessCheck(ok=False, reason=f"Google refused the access check: {err}",
+                           code="settings_unreadable")
     return AccessCheck(ok=True, locale=locale, timezone=timezone)
 
 

@@ -22,8 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.clock import SystemClock
 from hybrid_calendar.config import Secret
 from hybrid_calendar.errors import ConfigError
+from hybrid_calendar.store.budget import SharedBudget
 from hybrid_calendar_google.auth import ServiceAccount, TokenSource
 from hybrid_calendar_google.client import GoogleClient
 from hybrid_calendar_google.quota import QuotaLimiter
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from hybrid_calendar.models import User
 
 STATE_KEY = "google"
+SHARED_PROJECT_BUDGET = "google:project"
+"""Name of the per-project budget in the store, when processes share a database."""
 ORG_SECRET_NAME = "google_service_account"
 """Name of the organisation secret holding a service-account key JSON."""
 
@@ -91,11 +95,12 @@ class GoogleContext:
         token_uri = str(self.settings["token_uri"])
         stored = await gateway.store.get_org_secret(org_id, ORG_SECRET_NAME)
         if stored:
-            return ServiceAccount.from_info(_parse(stored, "organisation secret"), token_uri)
+            return ServiceAccount.from_info(parse_key_json(stored, "organisation secret"),
+                                            token_uri)
         inline = self.settings["service_account_json"]
         text = inline.reveal() if isinstance(inline, Secret) else str(inline or "")
         if text:
-            return ServiceAccount.from_info(_parse(text, "google.service_account_json"),
+            return ServiceAccount.from_info(parse_key_json(text, "google.service_account_json"),
                                             token_uri)
         path = str(self.settings["service_account_file"])
         if path:
@@ -105,7 +110,8 @@ class GoogleContext:
                           "(or google.service_account_json)")
 
 
-def _parse(text: str, where: str) -> dict[str, Any]:
+def parse_key_json(text: str, where: str) -> dict[str, Any]:
+    """Parse a service-account key's JSON text; errors say ``where`` it came from."""
     try:
         info = json.loads(text)
     except ValueError:
@@ -125,8 +131,13 @@ def context(gateway: Gateway) -> GoogleContext:
 def _create(gateway: Gateway) -> GoogleContext:
     config = gateway.config
     settings = config.section("google")
-    quota = QuotaLimiter(int(config.get("quota", "project_per_minute")),
-                         int(config.get("quota", "user_per_minute")))
+    per_project = int(config.get("quota", "project_per_minute"))
+    shared = None
+    if gateway.store.shares_database:  # other processes call Google for the same project
+        shared = SharedBudget(gateway.store, SHARED_PROJECT_BUDGET, per_project,
+                              now=SystemClock().now)  # Google counts real minutes
+    quota = QuotaLimiter(per_project, int(config.get("quota", "user_per_minute")),
+                         shared_project=shared)
     window = SyncWindow(int(config.get("sync", "retention_past_days")),
                         int(config.get("sync", "retention_future_days")),
                         int(settings["page_size"]))

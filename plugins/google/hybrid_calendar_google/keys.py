@@ -46,13 +46,22 @@ async def import_key(config_path: str | None, org_id: str, text: str
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``google import-key``; exit status 0 on success, 1 on a reported error."""
+    """Run ``google import-key``; exit status 0 on success, 2 on a reported error (one
+    line naming the file or key at fault)."""
     try:
         text = Path(args.key_file).read_text()
+        json.loads(text)
+    except OSError as err:
+        print(f"error: cannot read {args.key_file}: {err.strerror}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"error: {args.key_file} is not a JSON service-account key", file=sys.stderr)
+        return 2
+    try:
         client_id, scopes = asyncio.run(import_key(args.config, args.org, text))
-    except (OSError, ValueError, GatewayError) as err:
+    except GatewayError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 1
+        return 2
     print(f"stored the service-account key of organisation {args.org} (encrypted).")
     print(f"Authorise client ID {client_id or '(missing in key)'} for domain-wide delegation "
           f"with the scopes: {','.join(scopes)}")

@@ -13,17 +13,20 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hybrid_calendar import hookimpl
-from hybrid_calendar.config import Secret, SettingSpec
+from hybrid_calendar.config import Config, Secret, SettingSpec
+from hybrid_calendar.errors import ConfigError
 from hybrid_calendar_google import (
     calendar_settings,
     channels,
     invites,
     keys,
+    meet,
+    org_init,
     parse_join,
     sync,
 )
-from hybrid_calendar_google.auth import DEFAULT_SCOPES
-from hybrid_calendar_google.context import context
+from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount
+from hybrid_calendar_google.context import context, parse_key_json
 from hybrid_calendar_google.webhook import WEBHOOK_PATH, webhook_route
 
 if TYPE_CHECKING:
@@ -86,8 +89,34 @@ def register_commands(register: Callable[..., None]) -> None:
     and ``hybrid-calendar parse-join`` (join information of Google event JSON)."""
     register("google import-key", "store a service-account key for an organisation",
              keys.configure, keys.run)
+    register("org init", "create an organisation with its domains and service-account key; "
+             "print the delegation steps", org_init.configure, org_init.run)
     register("parse-join", "Print the join information of Google Calendar events (JSON "
              "on stdin).", parse_join.configure, parse_join.run)
+
+
+@hookimpl
+def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
+    """Check that a configured service-account key file or JSON parses and holds a
+    usable private key (organisations' own keys are checked by ``org init``)."""
+    settings = config.section("google")
+    token_uri = str(settings["token_uri"])
+    inline = settings["service_account_json"]
+    text = inline.reveal() if isinstance(inline, Secret) else str(inline or "")
+    try:
+        if text:
+            ServiceAccount.from_info(parse_key_json(text, "google.service_account_json"),
+                                     token_uri)
+        if settings["service_account_file"]:
+            ServiceAccount.from_file(str(settings["service_account_file"]), token_uri)
+    except ConfigError as err:
+        problem(err.key, str(err).removeprefix(f"{err.key}: "))
+
+
+@hookimpl
+def register_meeting_actions(register: Callable[[str], None]) -> None:
+    """The plugin creates Google Meet conferences (action ``google_meet``)."""
+    register(meet.ACTION)
 
 
 @hookimpl

@@ -5,6 +5,12 @@ are the legacy public figures). :class:`QuotaLimiter` keeps the same kind of win
 the gateway's side: every outbound call first takes one unit from the project budget and
 one from its user's budget, and *waits* until both have room, so the gateway slows down
 before Google has to tell it to. Nothing fails here; callers just take longer.
+
+When several gateway processes share one database (PostgreSQL), the project budget is
+also taken from a :class:`~hybrid_calendar.store.budget.SharedBudget` in that database,
+so the calls of all processes together stay inside it. The per-user window stays in the
+process: a user's jobs run in one process at a time (their lane), so only a fail-over
+can split one user's minute between two processes.
 """
 
 from __future__ import annotations
@@ -13,6 +19,10 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hybrid_calendar.store.budget import SharedBudget
 
 WINDOW_SECONDS = 60.0
 
@@ -53,11 +63,15 @@ class QuotaLimiter:
     :param user_per_minute: calls per minute for any one user.
     :param monotonic: time source (seconds); injectable for tests.
     :param sleep: how to wait; injectable for tests.
+    :param shared_project: the project budget every process of the database takes from
+        (None: this process is the only one).
     """
 
     def __init__(self, project_per_minute: int, user_per_minute: int, *,
                  monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 shared_project: SharedBudget | None = None) -> None:
+        self.shared_project = shared_project
         self.project = SlidingWindow(project_per_minute)
         self.user_per_minute = user_per_minute
         self._users: dict[str, SlidingWindow] = {}
@@ -79,6 +93,8 @@ class QuotaLimiter:
                 self.project.record(now)
                 user.record(now)
                 self._forget_idle(now)
+                if self.shared_project is not None:
+                    await self.shared_project.acquire()
                 return
             self.waited_seconds += delay
             await self._sleep(delay)

@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 
 from hybrid_calendar import hookimpl
-from hybrid_calendar.crypto import GatewayKms, KeyRepository, rotate
+from hybrid_calendar.crypto import GatewayKms, rotate
 from hybrid_calendar.gateway import Gateway
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -50,7 +50,7 @@ async def status_command(config_path: str | None) -> dict[str, Any]:
     """KMS health plus the number of stored keys per KEK version."""
     async with open_gateway(config_path) as gateway:
         status = await GatewayKms(gateway).status()
-        keys = KeyRepository(gateway.store.call)
+        keys = gateway.store.key_storage()
         await keys.migrate()
         counts = await keys.count_by_key_ref()
     return {**asdict(status), "stored_keys_by_key_ref": counts}

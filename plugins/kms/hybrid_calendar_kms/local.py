@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Config, SettingSpec
 from hybrid_calendar.demo_setup import DemoPart, DemoSetup
+from hybrid_calendar.errors import KeyManagementError
 from hybrid_calendar.models import KmsStatus, WrappedKey
 from hybrid_calendar_kms.keyfile import KMS_NAME, LocalKeyring, check_permissions
 
@@ -56,6 +57,25 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
     register(SettingSpec(SECTION, "key_file", str, "",
                          help="Key file of the local KMS (created 0600 on first start); "
                               "empty means <gateway.data_dir>/kms-local.json."))
+
+
+@hookimpl
+def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
+    """An existing key file must be private and parse; a missing one must be creatable."""
+    from hybrid_calendar.admin.preflight import writable_directory_problem
+
+    path = key_file(config)
+    if path.exists():
+        try:
+            viable(config)
+        except KeyManagementError as err:
+            problem(f"{SECTION}.key_file", str(err))
+        return
+    if path.parent == Path(config.get("gateway", "data_dir")):
+        return  # the core reports a data directory it cannot write
+    reason = writable_directory_problem(path.parent)
+    if reason:
+        problem(f"{SECTION}.key_file", f"{path} cannot be created: {path.parent} {reason}")
 
 
 @hookimpl

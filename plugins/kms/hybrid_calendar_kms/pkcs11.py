@@ -16,7 +16,7 @@ import anyio.to_thread
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Config, Secret, SettingSpec
-from hybrid_calendar.errors import KeyManagementError
+from hybrid_calendar.errors import GatewayError, KeyManagementError
 from hybrid_calendar.models import KmsStatus, WrappedKey
 from hybrid_calendar_kms.hsm import KMS_NAME, HsmKeyring
 
@@ -54,6 +54,15 @@ def viable(config: Config) -> None:
     :raises KeyManagementError: with the reason.
     """
     make_keyring(config).check()
+
+
+@hookimpl
+def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
+    """The module loads, the token is present, the PIN logs in, AES-GCM exists."""
+    try:
+        viable(config)
+    except GatewayError as err:
+        problem(f"{SECTION}.module", str(err))
 
 
 @hookimpl

@@ -16,7 +16,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from hybrid_calendar_webex_emulator import (
+    attachment_actions,
     control_routes,
+    licenses,
+    meeting_extras,
     meetings_api,
     messages,
     oauth,
@@ -39,8 +42,9 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 def api_routes() -> list[ApiRoute]:
     """Every ``/v1`` operation the emulator serves."""
     return [*people.ROUTES, *oauth.ROUTES, *webhooks.ROUTES, *meetings_api.ROUTES,
-            *rooms.ROUTES, *messages.ROUTES, *workspaces.ROUTES, *xapi.ROUTES,
-            *telephony.ROUTES]
+            *meeting_extras.ROUTES,
+            *rooms.ROUTES, *messages.ROUTES, *attachment_actions.ROUTES,
+            *workspaces.ROUTES, *xapi.ROUTES, *telephony.ROUTES, *licenses.ROUTES]
 
 
 def _send(result: ApiResponse) -> Response:
@@ -92,7 +96,9 @@ def create_app(state: WebexState) -> Starlette:
         try:
             result = oauth.access_token(state, form)
         except ApiError as err:
+            state.log_request("POST", "/v1/access_token", None, err.status)
             return _error(err)
+        state.log_request("POST", "/v1/access_token", None, result.status)
         result.headers["TrackingID"] = tracking_id()
         return _send(result)
 

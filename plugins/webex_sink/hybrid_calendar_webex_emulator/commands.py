@@ -20,7 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8082, help="port (0: any free port)")
     parser.add_argument("--domain", default="example.com", help="the organisation's domain")
     parser.add_argument("--users", default="",
-                        help="comma-separated emails of the organisation's people")
+                        help="comma-separated people of the organisation (alice or "
+                             "alice@DOMAIN)")
     parser.add_argument("--workspaces", type=int, default=0, metavar="N",
                         help="create N workspaces (calendar room-I@DOMAIN, one device each)")
     parser.add_argument("--admin-token-out", type=Path, default=None, metavar="FILE",
@@ -60,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from hybrid_calendar_webex_emulator.seed import seed_meetings
     from hybrid_calendar_webex_emulator.server import bind, make_server
     from hybrid_calendar_webex_emulator.settings import WebexEmulatorSettings
-    from hybrid_calendar_webex_emulator.state import WebexState
+    from hybrid_calendar_webex_emulator.state import WebexState, qualify
 
-    users = [u.strip() for u in args.users.split(",") if u.strip()]
+    users = [qualify(u, args.domain) for u in args.users.split(",") if u.strip()]
     foreign = [u for u in users if not u.lower().endswith("@" + args.domain.lower())]
     if foreign:
         print(f"error: {len(foreign)} user(s) not in domain {args.domain}", file=sys.stderr)

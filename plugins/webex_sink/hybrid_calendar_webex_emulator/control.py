@@ -14,7 +14,8 @@ is a JSON object; every key is optional:
 ``device_connection``: ``{"deviceId": "disconnected", ...}``.
 ``seed``: ``{"meetings_per_user": N}``.
 ``meeting_event``: ``{"meetingId": "...", "event": "started" | "ended"}``: the host starts
-or ends the meeting in Webex (fires the ``meetings`` webhook; nothing else changes).
+or ends the meeting in Webex: a meeting instance runs or ends (see :mod:`.instances`) and
+the ``meetings`` webhook fires.
 """
 
 from __future__ import annotations
@@ -83,7 +84,13 @@ def _meeting_event(state: WebexState, spec: object) -> int:
 
     if not isinstance(spec, dict) or spec.get("event") not in ("started", "ended"):
         raise ValueError('meeting_event needs {"meetingId", "event": "started"|"ended"}')
+    from hybrid_calendar_webex_emulator.instances import end_instance, start_instance
+
     meeting = state.meetings.get(str(spec.get("meetingId")))
     if meeting is None:
         raise ValueError("unknown meetingId")
+    if spec["event"] == "started":
+        start_instance(state, meeting)
+    else:
+        end_instance(state, meeting)
     return fire_meeting_event(state, meeting, str(spec["event"]), meeting["hostUserId"])

@@ -8,12 +8,14 @@ route                                                       what
 ``GET /_emulator/people/{idOrEmail}/messages``              messages the person received
 ``POST /_emulator/tokens``                                  ``{"email", "scopes"?}``: a token
 ``POST /_emulator/integrations``                            ``{"redirectUri", "scopes"?}``
+``POST /_emulator/bots``                                    ``{"name", "username"}``: a bot
 ``POST /_emulator/service-apps``                            ``{"name"?, "scopes"?}``
 ``POST /_emulator/service-apps/{id}/authorize``             an admin authorises it
 ``POST /_emulator/service-apps/{id}/deauthorize``           an admin de-authorises it
 ``POST /_emulator/workspaces``                              ``{"displayName", "calendarEmail"}``
 ``PUT /_emulator/devices/{deviceId}/connection``            ``{"connectionStatus": ...}``
 ``GET /_emulator/devices/{deviceId}/bookings``              the device's bookings
+``GET /_emulator/bookings``                                 every device's bookings
 ``GET /_emulator/webhook-deliveries``                       every delivery attempt
 ==========================================================  ================================
 """
@@ -52,6 +54,17 @@ def _endpoint(state: WebexState, action: Action) -> Callable[[Request], Awaitabl
     return endpoint
 
 
+def _required(body: dict[str, Any], name: str) -> str:
+    """A required string field of a control body.
+
+    :raises ValueError: naming the field.
+    """
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} is required")
+    return value
+
+
 def routes(state: WebexState) -> list[Route]:
     """The control routes bound to ``state``."""
     from hybrid_calendar_webex_emulator.workspaces import add_workspace, set_connection
@@ -67,12 +80,19 @@ def routes(state: WebexState) -> list[Route]:
         state.authorize_service_app(path["id"])
         return {"ok": True}
 
+    def bot(body: dict[str, Any], _: dict[str, str]) -> Any:
+        created, token = state.create_bot(str(body.get("name", "Bot")),
+                                          str(body.get("username", "bot")))
+        return {"personId": created["id"], "email": created["emails"][0],
+                "access_token": token}
+
     def integration(body: dict[str, Any], _: dict[str, str]) -> Any:
-        created = state.create_integration(str(body["redirectUri"]), body.get("scopes"))
+        created = state.create_integration(_required(body, "redirectUri"),
+                                           body.get("scopes"))
         return {"clientId": created.client_id, "clientSecret": created.client_secret}
 
     def workspace(body: dict[str, Any], _: dict[str, str]) -> Any:
-        created, device = add_workspace(state, str(body["displayName"]),
+        created, device = add_workspace(state, _required(body, "displayName"),
                                         body.get("calendarEmail"))
         return {"workspace": created, "device": device}
 
@@ -83,8 +103,9 @@ def routes(state: WebexState) -> list[Route]:
         ("GET", "/_emulator/people/{who}/messages",
          lambda body, p: {"items": state.received_messages(p["who"])}),
         ("POST", "/_emulator/tokens", lambda body, _: {"access_token": state.issue_token(
-            str(body["email"]), *([body["scopes"]] if body.get("scopes") else []))}),
+            _required(body, "email"), *([body["scopes"]] if body.get("scopes") else []))}),
         ("POST", "/_emulator/integrations", integration),
+        ("POST", "/_emulator/bots", bot),
         ("POST", "/_emulator/service-apps", service_app),
         ("POST", "/_emulator/service-apps/{id}/authorize", authorize),
         ("POST", "/_emulator/service-apps/{id}/deauthorize",
@@ -94,6 +115,10 @@ def routes(state: WebexState) -> list[Route]:
          lambda body, p: set_connection(state, p["id"], str(body.get("connectionStatus")))),
         ("GET", "/_emulator/devices/{id}/bookings",
          lambda body, p: {"deviceId": p["id"], "items": state.device_bookings(p["id"])}),
+        ("GET", "/_emulator/bookings",
+         lambda body, _: {"items": [{"deviceId": d, "workspaceId": state.devices[d]["workspaceId"],
+                                     "bookings": state.device_bookings(d)}
+                                    for d in state.devices]}),
         ("GET", "/_emulator/webhook-deliveries",
          lambda body, _: {"items": [d.to_json() for d in state.delivery.deliveries]}),
     ]

@@ -14,6 +14,7 @@ per-token rate limit exceeded           429 + ``Retry-After``, no body
 injected fault matches                  the injected status
 token lacks every scope the route takes 403
 handler raises                          its status (400, 403, 404, 409, 423, ...)
+handler trips over a malformed body     400
 ======================================  ===========================================
 
 Every response carries a ``TrackingID`` header.
@@ -22,6 +23,7 @@ Every response carries a ``TrackingID`` header.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -41,6 +43,8 @@ from hybrid_calendar_webex_emulator.ids import tracking_id
 
 if TYPE_CHECKING:
     from hybrid_calendar_webex_emulator.state import WebexState
+
+log = logging.getLogger(__name__)
 
 JSON_TYPE = "application/json;charset=UTF-8"
 
@@ -185,7 +189,14 @@ class Dispatcher:
                     raise fault
                 if matched_route.scopes and not grant.scopes & matched_route.scopes:
                     raise forbidden()
-                result = matched_route.handler(Call(self.state, request, grant, path_params))
+                try:
+                    result = matched_route.handler(Call(self.state, request, grant,
+                                                        path_params))
+                except (TypeError, ValueError, KeyError, AttributeError) as err:
+                    # a body of the wrong shape that a handler did not check field by field
+                    log.info("request rejected: %s", type(err).__name__)
+                    raise bad_request("The request was invalid or cannot be otherwise "
+                                      "served.") from err
             response = render(result)
         except ApiError as err:
             body = err.body(tid)

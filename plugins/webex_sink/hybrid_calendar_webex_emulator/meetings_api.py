@@ -14,11 +14,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar_webex_emulator import instances
 from hybrid_calendar_webex_emulator import meetings_model as model
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
 from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
 from hybrid_calendar_webex_emulator.paging import page
-from hybrid_calendar_webex_emulator.timeutil import parse
+from hybrid_calendar_webex_emulator.rooms import members
+from hybrid_calendar_webex_emulator.timeutil import local, parse, zone
 from hybrid_calendar_webex_emulator.webhooks import fire
 
 if TYPE_CHECKING:
@@ -28,10 +30,9 @@ READ = ("meeting:schedules_read", "meeting:admin_schedule_read")
 WRITE = ("meeting:schedules_write", "meeting:admin_schedule_write")
 ADMIN_READ = ("meeting:admin_schedule_read", "meeting:admin_schedule_write")
 ADMIN_WRITE = ("meeting:admin_schedule_write",)
-PREFERENCES = ("meeting:preferences_read", "meeting:admin_preferences_read")
 
 
-def _host(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[str, Any]:
+def host_for(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[str, Any]:
     """The person the call acts for (``hostEmail``/``userEmail`` honoured for admins)."""
     own = call.state.people[call.grant.person_id]
     if email is None or email.lower() in own["emails"]:
@@ -46,18 +47,41 @@ def _host(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> dict[
     return person
 
 
-def _public(meeting: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _check_room(call: Call, room_id: str) -> None:
+    """Webex: ``roomId`` needs ``spark:all`` and the caller's membership of the space.
+
+    :raises ApiError: 403 otherwise.
+    """
+    if not call.has_scope("spark:all"):
+        raise forbidden("The spark:all scope is required when roomId is specified.")
+    if call.grant.person_id not in members(call.state, room_id):
+        raise forbidden("The caller is not a member of the space roomId names.")
+
+
+def check_site(call: Call, site: object) -> None:
+    """``siteUrl`` must be the organisation's site when given.
+
+    :raises ApiError: 400 otherwise.
+    """
+    if site is not None and str(site).lower() != call.state.settings.site:
+        raise bad_request(f"Invalid siteUrl: {site}.")
+
+
+def _public(meeting: dict[str, Any], now: datetime, state: WebexState) -> dict[str, Any]:
     shown = {k: v for k, v in meeting.items() if not k.startswith("_")}
-    shown["state"] = model.series_state(meeting, now)
+    shown["state"] = ("inProgress" if instances.running_instance(state, meeting["id"])
+                      else model.series_state(meeting, now))
     return shown
 
 
 def fire_meeting_event(state: WebexState, meeting: dict[str, Any], event: str,
-                       actor_id: str) -> int:
+                       actor_id: str, scheduled_id: str | None = None) -> int:
     """Fire a ``meetings`` webhook event (``created``, ``updated``, ``deleted``,
-    ``started``, ``ended``) to the host's and the organisation's webhooks."""
-    data = {"id": meeting["id"], "meetingSeriesId": meeting["id"],
-            "meetingType": "meetingSeries", "scheduledType": meeting["scheduledType"],
+    ``started``, ``ended``) to the host's and the organisation's webhooks (about one
+    scheduled meeting when ``scheduled_id`` is given)."""
+    data = {"id": scheduled_id or meeting["id"], "meetingSeriesId": meeting["id"],
+            "meetingType": "scheduledMeeting" if scheduled_id else "meetingSeries",
+            "scheduledType": meeting["scheduledType"],
             "hostUserId": meeting["hostUserId"], "hostEmail": meeting["hostEmail"],
             "orgId": state.org_id}
     return fire(state, "meetings", event, data, actor_id, {meeting["hostUserId"]},
@@ -78,8 +102,15 @@ def _record_emails(call: Call, meeting: dict[str, Any], kind: str, send: bool) -
 def create(call: Call) -> dict[str, Any]:
     """``POST /meetings``."""
     body = call.json_body()
-    host = _host(call, body.get("hostEmail"), ADMIN_WRITE)
+    check_site(call, body.get("siteUrl"))
+    host = host_for(call, body.get("hostEmail"), ADMIN_WRITE)
     now = call.state.clock.now()
+    call.state.create_limits.charge(call.grant.person_id, host["id"],
+                                    call.has_scope(*ADMIN_WRITE), now)
+    if body.get("adhoc"):
+        raise bad_request("Ad-hoc space meetings are not emulated.")
+    if body.get("roomId"):
+        _check_room(call, str(body["roomId"]))
     start, end = model.validate(body, now)
     if body.get("scheduledType") == "personalRoomMeeting" and "_pmr" not in host:
         raise bad_request("The host has no Personal Room.")
@@ -87,18 +118,31 @@ def create(call: Call) -> dict[str, Any]:
     call.state.meetings[meeting["id"]] = meeting
     _record_emails(call, meeting, "invitation", body.get("sendEmail", True) is not False)
     _event(call, meeting, "created")
-    return _public(meeting, now)
+    return _public(meeting, now, call.state)
 
 
-def _find(call: Call, admin_scopes: tuple[str, ...]) -> tuple[dict[str, Any], datetime | None]:
-    """The series and, for a scheduled meeting id, its start."""
+def find_meeting(call: Call, admin_scopes: tuple[str, ...],
+                 ) -> tuple[dict[str, Any], datetime | None]:
+    """The series and, for a scheduled meeting id, its start.
+
+    :raises ApiError: 404; 400 for a meeting instance when ``admin_scopes`` are the write
+        scopes (update and delete do not apply to instances).
+    """
     meeting_id = call.path_params["meetingId"]
+    if "_I_" in meeting_id and admin_scopes == ADMIN_WRITE:
+        raise bad_request("Update and delete do not apply to meeting instances.")
     series_id, _, stamp = meeting_id.partition("_")
     meeting = call.state.meetings.get(series_id)
     if meeting is None:
         raise not_found()
-    own = meeting["hostUserId"] == call.grant.person_id
-    if not own and not call.has_scope(*admin_scopes):
+    host_email = call.param("hostEmail")
+    if host_email is None and call.request.method in ("PUT", "PATCH"):
+        host_email = call.json_body().get("hostEmail")
+    acting = host_for(call, host_email, admin_scopes)
+    lenient = (not call.state.settings.admin_needs_host_email
+               and call.has_scope(*admin_scopes))
+    if meeting["hostUserId"] != acting["id"] and not lenient:
+        # Webex looks meetings up for the caller, or for ``hostEmail`` (admin scopes)
         raise not_found()
     if not stamp:
         return meeting, None
@@ -114,16 +158,48 @@ def _find(call: Call, admin_scopes: tuple[str, ...]) -> tuple[dict[str, Any], da
 
 def get(call: Call) -> dict[str, Any]:
     """``GET /meetings/{meetingId}`` (series or scheduled meeting)."""
-    meeting, start = _find(call, ADMIN_READ)
+    instance_id = call.path_params["meetingId"]
+    if "_I_" in instance_id:
+        call.path_params["meetingId"] = instance_id.partition("_")[0]
+        find_meeting(call, ADMIN_READ)  # the same visibility as the series
+        found = call.state.meeting_instances.get(instance_id)
+        if found is None or not instances.visible(found, call.state.clock.now()):
+            raise not_found()
+        return instances.public(found)
+    meeting, start = find_meeting(call, ADMIN_READ)
     now = call.state.clock.now()
-    return _public(meeting, now) if start is None else model.occurrence(meeting, start, now)
+    if start is None:
+        return _public(meeting, now, call.state)
+    return model.occurrence(meeting, start, now)
+
+
+def _update_scheduled(call: Call, meeting: dict[str, Any], start: datetime,
+                      merge: bool) -> dict[str, Any]:
+    """Update one scheduled meeting of a series: it keeps its id, shows ``isModified``."""
+    now = call.state.clock.now()
+    current = model.occurrence(meeting, start, now)
+    body = call.json_body()
+    if body.get("recurrence"):
+        raise bad_request("A scheduled meeting of a series cannot take a recurrence.")
+    base = current if merge else {"timezone": meeting["timezone"],
+                                  "scheduledType": meeting["scheduledType"]}
+    body = {**base, **body}
+    new_start, new_end = model.validate(body, now, check_past=body["start"] != current["start"])
+    tz = zone(meeting["timezone"])
+    exception = {"title": body["title"], "start": local(new_start, tz),
+                 "end": local(new_end, tz)}
+    for optional in ("agenda", "password"):
+        if body.get(optional) is not None:
+            exception[optional] = body[optional]
+    meeting.setdefault("_exceptions", {})[current["id"]] = exception
+    fire_meeting_event(call.state, meeting, "updated", call.grant.person_id, current["id"])
+    return model.occurrence(meeting, start, now)
 
 
 def _update(call: Call, merge: bool) -> dict[str, Any]:
-    meeting, start = _find(call, ADMIN_WRITE)
+    meeting, start = find_meeting(call, ADMIN_WRITE)
     if start is not None:
-        raise bad_request("The emulator updates meeting series only, not a single "
-                          "scheduled meeting.")
+        return _update_scheduled(call, meeting, start, merge)
     body = call.json_body()
     if merge:
         current = {k: v for k, v in meeting.items() if not k.startswith("_")}
@@ -135,11 +211,15 @@ def _update(call: Call, merge: bool) -> dict[str, Any]:
     host = call.state.people[meeting["hostUserId"]]
     if body.get("scheduledType", "meeting") != meeting["scheduledType"]:
         raise bad_request("scheduledType cannot be changed.")
+    timing = ("start", "end", "recurrence")
+    if any(body.get(k) != meeting.get(k) for k in timing) and meeting.get("_exceptions"):
+        # Webex: changing start, end or recurrence cancels the exceptional scheduled meetings
+        model.cancel(meeting, list(meeting.pop("_exceptions")))
     updated = model.build(call.state, body, host, new_start, new_end, existing=meeting)
     call.state.meetings[meeting["id"]] = updated
     _record_emails(call, updated, "update", body.get("sendEmail", True) is not False)
     _event(call, updated, "updated")
-    return _public(updated, now)
+    return _public(updated, now, call.state)
 
 
 def put(call: Call) -> dict[str, Any]:
@@ -154,11 +234,11 @@ def patch(call: Call) -> dict[str, Any]:
 
 def delete(call: Call) -> None:
     """``DELETE /meetings/{meetingId}``: 204 (a scheduled meeting id cancels that one)."""
-    meeting, start = _find(call, ADMIN_WRITE)
+    meeting, start = find_meeting(call, ADMIN_WRITE)
     if start is None:
         del call.state.meetings[meeting["id"]]
     else:
-        meeting["_exdates"].append(model.occurrence_id(meeting["id"], start))
+        model.cancel(meeting, [model.occurrence_id(meeting["id"], start)])
     _record_emails(call, meeting, "cancellation", call.bool_param("sendEmail") is not False)
     _event(call, meeting, "deleted")
 
@@ -167,18 +247,23 @@ def list_meetings(call: Call) -> Any:
     """``GET /meetings`` with Webex's filters."""
     state = call.state
     now = state.clock.now()
-    host = _host(call, call.param("hostEmail"), ADMIN_READ)
+    check_site(call, call.param("siteUrl"))
+    host = host_for(call, call.param("hostEmail"), ADMIN_READ)
     exclusive = [n for n in ("meetingNumber", "webLink", "roomId") if call.param(n)]
     if len(exclusive) > 1:
         raise bad_request("meetingNumber, webLink and roomId are mutually exclusive.")
     mine = [m for m in state.meetings.values() if m["hostUserId"] == host["id"]]
     if exclusive:
         name = exclusive[0]
-        return page(call, [_public(m, now) for m in mine if m.get(name) == call.param(name)],
+        return page(call, [_public(m, now, state) for m in mine if m.get(name) == call.param(name)],
                     10, 100)
-    start = parse(call.param("from"), "from") if call.param("from") else now
-    end = (parse(call.param("to"), "to") if call.param("to")
-           else start + timedelta(days=state.settings.meetings_default_window_days))
+    # Webex: a missing ``from`` is ``to`` minus 7 days, else now; a missing ``to`` is
+    # ``from`` plus 7 days
+    window = timedelta(days=state.settings.meetings_default_window_days)
+    end_given = parse(call.param("to"), "to") if call.param("to") else None
+    start = (parse(call.param("from"), "from") if call.param("from")
+             else end_given - window if end_given else now)
+    end = end_given or start + window
     if end < start:
         raise bad_request("to cannot be before from.")
     series_id = call.param("meetingSeriesId")
@@ -192,38 +277,20 @@ def list_meetings(call: Call) -> Any:
                   and call.param("scheduledType") in (None, m["scheduledType"])]
     items: list[dict[str, Any]] = []
     for meeting in candidates:
-        starts = model.occurrence_starts(meeting, start, end)
-        if kind == "meetingSeries" and starts:
-            items.append(_public(meeting, now))
+        if kind == "meetingSeries" and model.occurrence_starts(meeting, start, end):
+            items.append(_public(meeting, now, state))
         elif kind == "scheduledMeeting":
-            items.extend(model.occurrence(meeting, s, now) for s in starts)
+            items.extend(model.scheduled_meetings(meeting, start, end, now))
+    if kind == "meeting":
+        series = {m["id"] for m in candidates}
+        items = [i for i in instances.listed(state, host["id"], start, end)
+                 if i["meetingSeriesId"] in series]
     wanted_state = call.param("state")
-    items = [i for i in items if wanted_state in (None, i["state"])]
+    modified = call.bool_param("isModified")
+    items = [i for i in items if wanted_state in (None, i["state"])
+             and modified in (None, i.get("isModified"))]
     items.sort(key=lambda i: (parse(i["start"], "start"), i["id"]))
     return page(call, items, 10, 100)
-
-
-def personal_room(call: Call) -> dict[str, Any]:
-    """``GET /meetingPreferences/personalMeetingRoom?userEmail=``."""
-    person = _host(call, call.param("userEmail"), ("meeting:admin_preferences_read",))
-    if "_pmr" not in person:
-        raise not_found()
-    return dict(person["_pmr"])
-
-
-def invitees(call: Call) -> Any:
-    """``GET /meetingInvitees?meetingId=``: the invitees given at create/update."""
-    meeting_id = call.param("meetingId")
-    if meeting_id is None:
-        raise bad_request("meetingId is required.")
-    call.path_params["meetingId"] = meeting_id
-    meeting, _ = _find(call, ADMIN_READ)
-    items = [{"id": f"{meeting['id']}_{index}", "email": i["email"],
-              "displayName": i.get("displayName", i["email"]),
-              "coHost": bool(i.get("coHost", False)), "meetingId": meeting["id"],
-              "panelist": bool(i.get("panelist", False))}
-             for index, i in enumerate(meeting.get("_invitees", []))]
-    return page(call, items, 100, 100)
 
 
 ROUTES: list[Route] = [
@@ -233,6 +300,4 @@ ROUTES: list[Route] = [
     route("PUT", "/v1/meetings/{meetingId}", WRITE, put),
     route("PATCH", "/v1/meetings/{meetingId}", WRITE, patch),
     route("DELETE", "/v1/meetings/{meetingId}", WRITE, delete),
-    route("GET", "/v1/meetingInvitees", READ, invitees),
-    route("GET", "/v1/meetingPreferences/personalMeetingRoom", PREFERENCES, personal_room),
 ]

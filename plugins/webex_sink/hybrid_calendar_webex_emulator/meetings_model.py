@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from hybrid_calendar_webex_emulator.state import WebexState
 
 SCHEDULED_TYPES = ("meeting", "webinar", "personalRoomMeeting")
-MAX_OCCURRENCES = 1000
+MAX_OCCURRENCES = 1826
+"""Webex: at most 1826 occurrences (a daily meeting over five years)."""
+MAX_AHEAD = timedelta(days=3652)
+"""Webex: no meeting that starts 10 years or more in the future."""
+SERIES_REACH = timedelta(days=1826)
+"""Webex: the furthest date of a recurring series is five years from its creation."""
+EXCEPTION_SLACK = timedelta(days=7)
+"""How far an updated scheduled meeting may move and still be listed in its new window."""
 
 
 def _check_text(body: dict[str, Any], name: str, limit: int, required: bool) -> None:
@@ -68,6 +75,8 @@ def validate(body: dict[str, Any], now: datetime, *, check_past: bool = True,
         raise bad_request("The duration of the meeting must be at least 10 minutes.")
     if end - start > timedelta(hours=24):
         raise bad_request("The duration of the meeting cannot exceed 24 hours.")
+    if start >= now + MAX_AHEAD:
+        raise bad_request("A meeting cannot start 10 years or more in the future.")
     zone(body.get("timezone", "UTC"))
     scheduled = body.get("scheduledType", "meeting")
     if scheduled not in SCHEDULED_TYPES:
@@ -109,6 +118,7 @@ def build(state: WebexState, body: dict[str, Any], host: dict[str, Any], start: 
     scheduled = body.get("scheduledType", "meeting")
     meeting: dict[str, Any] = dict(existing or {})
     if existing is None:
+        meeting["_until"] = (state.clock.now() + SERIES_REACH).isoformat()
         number = state.ids.digits(11, "2")
         meeting.update({
             "id": state.ids.hex32(), "meetingNumber": number,
@@ -116,7 +126,7 @@ def build(state: WebexState, body: dict[str, Any], host: dict[str, Any], start: 
             "phoneAndVideoSystemPassword": state.ids.digits(8),
             "hostKey": state.ids.digits(6),
             "webLink": f"https://{site}/{site.split('.')[0]}/j.php?MTID=m{state.ids.hex32()}",
-            "sipAddress": f"{number}@{site}", "_exdates": [],
+            "sipAddress": f"{number}@{site}", "_cancelled": [],
         })
         if scheduled == "personalRoomMeeting":
             pmr = host["_pmr"]
@@ -153,26 +163,45 @@ def build(state: WebexState, body: dict[str, Any], host: dict[str, Any], start: 
     return meeting
 
 
+def _all_starts(meeting: dict[str, Any], window_end: datetime) -> list[datetime]:
+    """Every series start before ``window_end`` (ordinal = list index)."""
+    start = datetime.fromisoformat(meeting["start"].replace("Z", "+00:00"))
+    if not meeting.get("recurrence"):
+        return [start]
+    rule = rrule.rrulestr(meeting["recurrence"],
+                          dtstart=start.astimezone(zone(meeting["timezone"])))
+    until = datetime.fromisoformat(meeting.get("_until", "9999-12-31T00:00:00+00:00"))
+    starts: list[datetime] = []
+    for occurrence in rule:
+        if occurrence >= window_end or occurrence > until or len(starts) >= MAX_OCCURRENCES:
+            break
+        starts.append(occurrence)
+    return starts
+
+
 def occurrence_starts(meeting: dict[str, Any], window_start: datetime,
                       window_end: datetime) -> list[datetime]:
-    """Starts of the series' scheduled meetings that overlap the window (UTC-aware)."""
+    """Starts of the series' scheduled meetings that overlap the window (UTC-aware),
+    without the cancelled ones."""
     start = datetime.fromisoformat(meeting["start"].replace("Z", "+00:00"))
-    end = datetime.fromisoformat(meeting["end"].replace("Z", "+00:00"))
-    duration = end - start
-    tz = zone(meeting["timezone"])
-    if not meeting.get("recurrence"):
-        starts = [start]
-    else:
-        rule = rrule.rrulestr(meeting["recurrence"], dtstart=start.astimezone(tz))
-        starts = []
-        for occurrence in rule:
-            if occurrence >= window_end or len(starts) >= MAX_OCCURRENCES:
-                break
-            starts.append(occurrence)
-    excluded = set(meeting.get("_exdates", []))
-    return [s for s in starts
-            if s < window_end and s + duration > window_start
-            and occurrence_id(meeting["id"], s) not in excluded]
+    duration = datetime.fromisoformat(meeting["end"].replace("Z", "+00:00")) - start
+    cancelled = set(meeting.get("_cancelled", []))
+    return [s for ordinal, s in enumerate(_all_starts(meeting, window_end))
+            if s < window_end and s + duration > window_start and ordinal not in cancelled]
+
+
+def cancel(meeting: dict[str, Any], scheduled_ids: list[str]) -> None:
+    """Cancel scheduled meetings by id (remembered by their place in the series, so they
+    stay cancelled when the series moves)."""
+    wanted = set(scheduled_ids)
+    stamps = [datetime.strptime(i.rpartition("_")[2], "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=zone("UTC")) for i in wanted]
+    if not stamps:
+        return
+    starts = _all_starts(meeting, max(stamps) + timedelta(seconds=1))
+    cancelled = meeting.setdefault("_cancelled", [])
+    cancelled.extend(ordinal for ordinal, s in enumerate(starts)
+                     if occurrence_id(meeting["id"], s) in wanted and ordinal not in cancelled)
 
 
 def occurrence_id(series_id: str, start: datetime) -> str:
@@ -181,7 +210,8 @@ def occurrence_id(series_id: str, start: datetime) -> str:
 
 
 def occurrence(meeting: dict[str, Any], start: datetime, now: datetime) -> dict[str, Any]:
-    """The scheduled meeting of ``meeting`` starting at ``start``."""
+    """The scheduled meeting of ``meeting`` whose series start is ``start``; an updated
+    one carries its own fields and ``isModified: true`` (its id stays the same)."""
     series_start = datetime.fromisoformat(meeting["start"].replace("Z", "+00:00"))
     series_end = datetime.fromisoformat(meeting["end"].replace("Z", "+00:00"))
     tz = zone(meeting["timezone"])
@@ -189,7 +219,28 @@ def occurrence(meeting: dict[str, Any], start: datetime, now: datetime) -> dict[
     result = {k: v for k, v in meeting.items() if not k.startswith("_") and k != "recurrence"}
     result.update({"id": occurrence_id(meeting["id"], start), "meetingSeriesId": meeting["id"],
                    "meetingType": "scheduledMeeting", "start": local(start, tz),
-                   "end": local(end, tz), "state": "scheduled" if end > now else "missed"})
+                   "end": local(end, tz), "isModified": False})
+    exception = meeting.get("_exceptions", {}).get(result["id"])
+    if exception:
+        result.update(exception)
+        result["isModified"] = True
+        end = datetime.fromisoformat(result["end"].replace("Z", "+00:00"))
+    result["state"] = "scheduled" if end > now else "missed"
+    return result
+
+
+def scheduled_meetings(meeting: dict[str, Any], window_start: datetime,
+                       window_end: datetime, now: datetime) -> list[dict[str, Any]]:
+    """The series' scheduled meetings overlapping the window, updated ones where they
+    now are (moves of up to :data:`EXCEPTION_SLACK` are found)."""
+    result = []
+    for start in occurrence_starts(meeting, window_start - EXCEPTION_SLACK,
+                                   window_end + EXCEPTION_SLACK):
+        shown = occurrence(meeting, start, now)
+        shown_start = datetime.fromisoformat(shown["start"].replace("Z", "+00:00"))
+        shown_end = datetime.fromisoformat(shown["end"].replace("Z", "+00:00"))
+        if shown_start < window_end and shown_end > window_start:
+            result.append(shown)
     return result
 
 

@@ -1,26 +1,30 @@
-"""Messages (``/v1/messages``) and card submissions (``/v1/attachment/actions``).
+"""Messages (``/v1/messages``).
 
 developer.webex.com/docs/api/v1/messages: exactly one of ``roomId``, ``toPersonId``,
 ``toPersonEmail`` (the last two post into the 1:1 space, created on first use); ``text``
 and ``markdown`` at most 7439 bytes; ``attachments``: one Adaptive Card
 (``contentType: application/vnd.microsoft.card.adaptive``, ``content.type:
-AdaptiveCard``). A markdown message comes back with ``markdown``, a plain ``text`` and a
-rendered ``html``. Only the sender (or a moderator) deletes a message. Every message stays
+AdaptiveCard``); one file. A markdown message comes back with ``markdown``, a plain
+``text``, a rendered ``html`` and the ``mentionedPeople`` of its ``<@personId:...>`` /
+``<@personEmail:...>`` mentions; bots list group-space messages only with
+``mentionedPeople=me``. Only the sender (or a moderator) deletes a message. Every message stays
 recorded: :meth:`WebexState.received_messages` reads what each person received.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
 from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
+from hybrid_calendar_webex_emulator.markdown import mentions, render_markdown
 from hybrid_calendar_webex_emulator.paging import page
 from hybrid_calendar_webex_emulator.rooms import add_member, members, new_room, visible_room
 from hybrid_calendar_webex_emulator.timeutil import iso
 from hybrid_calendar_webex_emulator.webhooks import fire
+
+if TYPE_CHECKING:
+    pass
 
 READ = ("spark:messages_read",)
 WRITE = ("spark:messages_write",)
@@ -31,18 +35,6 @@ MAX_BYTES = 7439
 def public_message(message: dict[str, Any]) -> dict[str, Any]:
     """A message as the API shows it."""
     return {k: v for k, v in message.items() if not k.startswith("_")}
-
-
-def render_markdown(markdown: str) -> tuple[str, str]:
-    """``(plain text, html)`` of Webex markdown (bold, italics, code, links, line breaks)."""
-    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", markdown)
-    text = re.sub(r"(\*\*|__|\*|_|`)(.+?)\1", r"\2", text)
-    escaped = html.escape(markdown, quote=False)
-    rendered = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', escaped)
-    rendered = re.sub(r"(\*\*|__)(.+?)\1", r"<strong>\2</strong>", rendered)
-    rendered = re.sub(r"(\*|_)(.+?)\1", r"<em>\2</em>", rendered)
-    rendered = re.sub(r"`(.+?)`", r"<code>\1</code>", rendered)
-    return text, "<p>" + rendered.replace("\n", "<br/>") + "</p>"
 
 
 def _check_attachments(attachments: object) -> list[dict[str, Any]]:
@@ -105,7 +97,12 @@ def create(call: Call) -> dict[str, Any]:
     elif body.get("text"):
         message["text"] = body["text"]
     if body.get("files"):
+        if not isinstance(body["files"], list) or len(body["files"]) > 1:
+            raise bad_request("Only one file is allowed per message.")
         message["files"] = list(body["files"])
+    mentioned = mentions(state, str(body.get("markdown") or ""))
+    if mentioned:
+        message["mentionedPeople"] = mentioned
     if body.get("attachments"):
         message["attachments"] = _check_attachments(body["attachments"])
     if body.get("parentId"):
@@ -118,7 +115,7 @@ def create(call: Call) -> dict[str, Any]:
     return public_message(message)
 
 
-def _visible(call: Call, message_id: str) -> dict[str, Any]:
+def visible_message(call: Call, message_id: str) -> dict[str, Any]:
     message = call.state.messages.get(message_id)
     if message is None:
         raise not_found()
@@ -128,7 +125,7 @@ def _visible(call: Call, message_id: str) -> dict[str, Any]:
 
 def get(call: Call) -> dict[str, Any]:
     """``GET /messages/{messageId}``."""
-    return public_message(_visible(call, call.path_params["messageId"]))
+    return public_message(visible_message(call, call.path_params["messageId"]))
 
 
 def list_messages(call: Call) -> Any:
@@ -136,11 +133,19 @@ def list_messages(call: Call) -> Any:
     room = visible_room(call, call.param("roomId"))
     items = sorted((m for m in call.state.messages.values() if m["roomId"] == room["id"]),
                    key=lambda m: m["created"], reverse=True)
+    mentioned = call.param("mentionedPeople")
+    caller = call.state.people[call.grant.person_id]
+    if mentioned is None and caller["type"] == "bot" and room["type"] == "group":
+        raise forbidden("Bots must include mentionedPeople to list messages in group rooms.")
+    if mentioned is not None:
+        if mentioned not in ("me", caller["id"]):
+            raise bad_request("Only me or the person ID of the current user may be given.")
+        items = [m for m in items if caller["id"] in m.get("mentionedPeople", [])]
     if call.param("before"):
         items = [m for m in items if m["created"] < str(call.param("before"))]
     before_message = call.param("beforeMessage")
     if before_message:
-        anchor = _visible(call, before_message)
+        anchor = visible_message(call, before_message)
         items = [m for m in items if m["created"] < anchor["created"]]
     return page(call, [public_message(m) for m in items], 50, 100)
 
@@ -159,9 +164,52 @@ def list_direct(call: Call) -> Any:
     return page(call, [public_message(m) for m in items], 50, 100)
 
 
+MAX_EDITS = 10
+"""Webex: "Update a message you have posted not more than 10 times"."""
+
+
+def edit(call: Call) -> dict[str, Any]:
+    """``PUT /messages/{messageId}``: the sender changes ``text``/``markdown`` (``roomId``
+    required; no files or cards; no ``html`` in the body; at most 10 edits)."""
+    message = visible_message(call, call.path_params["messageId"])
+    if message["personId"] != call.grant.person_id:
+        raise forbidden("Only the sender can edit a message.")
+    body = call.json_body()
+    if body.get("roomId") != message["roomId"]:
+        raise bad_request("roomId is required and must be the message's room.")
+    if "html" in body:
+        raise bad_request("Remove the html attribute before editing a message.")
+    if message.get("files") or message.get("attachments"):
+        raise bad_request("Editing messages with files or attachments is currently "
+                          "unsupported.")
+    if not any(isinstance(body.get(k), str) and body[k] for k in ("text", "markdown")):
+        raise bad_request("text or markdown is required.")
+    if message.get("_edits", 0) >= MAX_EDITS:
+        raise bad_request("The edit limit of this message has been reached.")
+    for name in ("text", "markdown"):
+        if body.get(name) is not None and len(str(body[name]).encode()) > MAX_BYTES:
+            raise bad_request(f"{name} must be a string of at most {MAX_BYTES} bytes.")
+    for name in ("text", "markdown", "html", "mentionedPeople"):
+        message.pop(name, None)
+    if body.get("markdown"):
+        plain, rendered = render_markdown(body["markdown"])
+        message.update({"text": body.get("text") or plain, "markdown": body["markdown"],
+                        "html": rendered})
+        mentioned = mentions(call.state, body["markdown"])
+        if mentioned:
+            message["mentionedPeople"] = mentioned
+    else:
+        message["text"] = body["text"]
+    message["_edits"] = message.get("_edits", 0) + 1
+    message["updated"] = iso(call.state.clock.now())
+    fire(call.state, "messages", "updated", {"id": message["id"], "roomId": message["roomId"]},
+         call.grant.person_id, members(call.state, message["roomId"]))
+    return public_message(message)
+
+
 def delete(call: Call) -> None:
     """``DELETE /messages/{messageId}``: 204; only the sender or a moderator."""
-    message = _visible(call, call.path_params["messageId"])
+    message = visible_message(call, call.path_params["messageId"])
     moderator = any(m["roomId"] == message["roomId"] and m["personId"] == call.grant.person_id
                     and m["isModerator"] for m in call.state.memberships.values())
     if message["personId"] != call.grant.person_id and not moderator:
@@ -171,43 +219,11 @@ def delete(call: Call) -> None:
          call.grant.person_id, members(call.state, message["roomId"]))
 
 
-def submit_card(call: Call) -> dict[str, Any]:
-    """``POST /attachment/actions``: a card's ``Action.Submit`` (``type: submit``)."""
-    body = call.json_body()
-    if body.get("type") != "submit":
-        raise bad_request("type must be submit.")
-    message = _visible(call, str(body.get("messageId", "")))
-    if not message.get("attachments"):
-        raise bad_request("The message has no card.")
-    inputs = body.get("inputs", {})
-    if not isinstance(inputs, dict):
-        raise bad_request("inputs must be an object.")
-    state = call.state
-    action = {"id": state.ids.webex_id("ATTACHMENT_ACTION"), "type": "submit",
-              "messageId": message["id"], "inputs": inputs, "personId": call.grant.person_id,
-              "roomId": message["roomId"], "created": iso(state.clock.now())}
-    state.attachment_actions[action["id"]] = action
-    data = {k: v for k, v in action.items() if k != "inputs"}
-    fire(state, "attachmentActions", "created", data, call.grant.person_id,
-         members(state, message["roomId"]))
-    return dict(action)
-
-
-def get_action(call: Call) -> dict[str, Any]:
-    """``GET /attachment/actions/{id}``."""
-    action = call.state.attachment_actions.get(call.path_params["actionId"])
-    if action is None:
-        raise not_found()
-    visible_room(call, action["roomId"])
-    return dict(action)
-
-
 ROUTES: list[Route] = [
     route("POST", "/v1/messages", WRITE, create),
     route("GET", "/v1/messages", READ, list_messages),
     route("GET", "/v1/messages/direct", READ, list_direct),
     route("GET", "/v1/messages/{messageId}", READ, get),
+    route("PUT", "/v1/messages/{messageId}", WRITE, edit),
     route("DELETE", "/v1/messages/{messageId}", WRITE, delete),
-    route("POST", "/v1/attachment/actions", WRITE, submit_card),
-    route("GET", "/v1/attachment/actions/{actionId}", READ, get_action),
 ]

@@ -47,27 +47,39 @@ def new_person(state: WebexState, email: str, *, kind: str = "person",
         "lastModified": now, "timezone": "UTC", "lastActivity": now, "status": "active",
         "type": kind, "_calling": calling,
     }
+    if kind == "person":
+        person["licenses"] = [state.meeting_license_id]
     if calling:
-        person["licenses"] = [state.calling_license_id]
+        person["licenses"].append(state.calling_license_id)
+        person["_extension"] = state.ids.digits(4, "1")
     if kind == "person":
         local = email.split("@")[0]
+        person["sipAddresses"] = [{"type": "personal-room", "primary": False,
+                                   "value": f"{local}@{state.settings.site}"}]
         person["_pmr"] = {
             "topic": f"{display}'s Personal Room", "hostPin": state.ids.digits(4),
             "personalMeetingRoomLink": f"https://{state.settings.site}/meet/{local}",
             "enabledAutoLock": False, "autoLockMinutes": 10, "enabledNotifyHost": True,
             "supportCoHost": False, "supportAnyoneAsCoHost": False,
-            "allowFirstUserToBeCoHost": False, "allowAuthenticatedDevices": True,
+            "allowFirstUserToBeCoHost": False, "allowAuthenticatedDevices": False,
             "coHosts": [], "sipAddress": f"{local}@{state.settings.site}",
             "dialInIpAddress": DIAL_IN_IP,
             "telephony": {"accessCode": state.ids.digits(10, "2"),
-                          "callInNumbers": CALL_IN_NUMBERS, "links": []},
+                          "callInNumbers": CALL_IN_NUMBERS,
+                          "links": [{"rel": "globalCallinNumbers", "method": "GET",
+                                     "href": f"/v1/meetings/{state.ids.hex32()}"
+                                             "/globalCallinNumbers"}]},
         }
     return person
 
 
-def public(person: dict[str, Any], *, status: bool = True) -> dict[str, Any]:
-    """The person as the API shows them."""
+def public(person: dict[str, Any], *, status: bool = True,
+           calling_data: str | None = None) -> dict[str, Any]:
+    """The person as the API shows them (``calling_data``: the location id to show with
+    ``callingData=true`` for a Calling user)."""
     shown = {k: v for k, v in person.items() if not k.startswith("_")}
+    if calling_data is not None and person.get("_calling"):
+        shown.update({"extension": person["_extension"], "locationId": calling_data})
     if not status:
         shown.pop("status", None)
         shown.pop("lastActivity", None)
@@ -87,7 +99,14 @@ def get(call: Call) -> dict[str, Any]:
     person = call.state.people.get(call.path_params["personId"])
     if person is None:
         raise not_found()
-    return public(person, status=call.bool_param("excludeStatus") is not True)
+    return public(person, status=call.bool_param("excludeStatus") is not True,
+                  calling_data=_calling_data(call))
+
+
+def _calling_data(call: Call) -> str | None:
+    """The location id to show when an administrator asks for ``callingData=true``."""
+    wanted = call.bool_param("callingData") and call.has_scope("spark-admin:people_read")
+    return call.state.location_id if wanted else None
 
 
 def list_people(call: Call) -> Any:
@@ -103,7 +122,7 @@ def list_people(call: Call) -> Any:
     show_status = call.bool_param("excludeStatus") is not True and wanted is None
     items = []
     for person in call.state.people.values():
-        if person["type"] == "appuser" and email is None:
+        if person["type"] in ("appuser", "bot") and email is None:
             continue
         if email and email.lower() not in person["emails"]:
             continue
@@ -111,8 +130,12 @@ def list_people(call: Call) -> Any:
             continue
         if wanted is not None and person["id"] not in wanted:
             continue
-        items.append(public(person, status=show_status))
-    return page(call, items, 100, 1000)
+        items.append(public(person, status=show_status, calling_data=_calling_data(call)))
+    extra = None
+    if wanted is not None:
+        found = {p["id"] for p in items}
+        extra = {"notFoundIds": [i for i in wanted if i not in found]}
+    return page(call, items, 100, 100 if call.bool_param("callingData") else 1000, extra)
 
 
 ROUTES: list[Route] = [

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex_emulator.auth import Grant, Integration, RefreshGrant, ServiceApp
+from hybrid_calendar_webex_emulator.state import qualify
 
 if TYPE_CHECKING:
     from hybrid_calendar_webex_emulator.state import WebexState
 
 VERSION = 1
-STORES = ("people", "meetings", "rooms", "memberships", "messages", "attachment_actions",
-          "webhooks", "workspaces", "devices", "bookings", "personal_assistant")
+STORES = ("people", "meetings", "meeting_instances", "rooms", "memberships", "messages",
+          "attachment_actions", "webhooks", "workspaces", "devices", "bookings",
+          "personal_assistant")
 
 
 def snapshot(state: WebexState) -> dict[str, Any]:
@@ -32,6 +34,7 @@ def snapshot(state: WebexState) -> dict[str, Any]:
         return {
             "version": VERSION, "org_id": state.org_id, "admin_id": state.admin_id,
             "admin_token": state.admin_token, "calling_license_id": state.calling_license_id,
+            "meeting_license_id": state.meeting_license_id, "location_id": state.location_id,
             **{name: getattr(state, name) for name in STORES},
             "grants": [g.to_json() for g in tokens.grants.values()],
             "refresh": [r.to_json() for r in tokens.refresh.values()],
@@ -51,27 +54,30 @@ def restore(state: WebexState, data: dict[str, Any]) -> None:
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise ValueError("unsupported emulator state file version")
     try:
-        stores = {name: dict(data[name]) for name in STORES}
+        stores = {name: dict(data.get(name, {})) if name == "meeting_instances"
+                  else dict(data[name]) for name in STORES}
         grants = [Grant.from_json(g) for g in data["grants"]]
         refresh = [RefreshGrant.from_json(r) for r in data["refresh"]]
         integrations = [Integration(**i) for i in data["integrations"]]
         apps = [ServiceApp(**a) for a in data["service_apps"]]
         ids = (str(data["org_id"]), str(data["admin_id"]), str(data["admin_token"]),
-               str(data["calling_license_id"]))
+               str(data["calling_license_id"]), str(data["meeting_license_id"]),
+               str(data["location_id"]))
         sent = list(data.get("sent_emails", []))
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise ValueError(f"damaged emulator state file ({type(err).__name__})") from err
     with state.lock:
         for name, value in stores.items():
             setattr(state, name, value)
-        state.org_id, state.admin_id, state.admin_token, state.calling_license_id = ids
+        (state.org_id, state.admin_id, state.admin_token, state.calling_license_id,
+         state.meeting_license_id, state.location_id) = ids
         state.tokens.grants = {g.token: g for g in grants}
         state.tokens.refresh = {r.token: r for r in refresh}
         state.tokens.integrations = {i.client_id: i for i in integrations}
         state.tokens.service_apps = {a.application_id: a for a in apps}
         state.sent_emails = sent
         for email in state.settings.users:
-            state.add_person(email)
+            state.add_person(qualify(email, state.settings.domain))
 
 
 def save(state: WebexState, path: Path) -> None:

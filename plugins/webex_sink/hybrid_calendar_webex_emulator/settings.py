@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 USER_SCOPES: tuple[str, ...] = (
-    "spark:people_read", "spark:rooms_read", "spark:rooms_write", "spark:memberships_read",
-    "spark:memberships_write", "spark:messages_read", "spark:messages_write",
+    "spark:all", "spark:people_read", "spark:rooms_read", "spark:rooms_write",
+    "spark:memberships_read", "spark:memberships_write", "spark:messages_read",
+    "spark:messages_write",
     "spark:devices_read", "spark:xapi_commands", "spark:xapi_statuses",
     "meeting:schedules_read", "meeting:schedules_write", "meeting:preferences_read",
 )
@@ -19,8 +20,9 @@ USER_SCOPES: tuple[str, ...] = (
 
 ADMIN_SCOPES: tuple[str, ...] = (
     "spark-admin:people_read", "spark-admin:devices_read", "spark-admin:workspaces_read",
-    "spark-admin:telephony_config_read", "spark-admin:telephony_config_write",
-    "spark:applications_token", "meeting:admin_schedule_read", "meeting:admin_schedule_write",
+    "spark-admin:licenses_read", "spark-admin:telephony_config_read",
+    "spark-admin:telephony_config_write", "spark:applications_token",
+    "meeting:admin_schedule_read", "meeting:admin_schedule_write",
     "meeting:admin_preferences_read",
 )
 """Administrator scopes (a full administrator's token carries these and the user scopes)."""
@@ -29,6 +31,7 @@ ALL_SCOPES: tuple[str, ...] = USER_SCOPES + ADMIN_SCOPES
 
 SERVICE_APP_SCOPES: tuple[str, ...] = (
     "spark-admin:people_read", "spark-admin:devices_read", "spark-admin:workspaces_read",
+    "spark-admin:licenses_read",
     "spark-admin:telephony_config_read", "spark-admin:telephony_config_write",
     "spark:xapi_commands", "spark:xapi_statuses", "meeting:admin_schedule_read",
     "meeting:admin_schedule_write", "meeting:admin_preferences_read",
@@ -75,8 +78,15 @@ class WebexEmulatorSettings:
     host_email_without_admin: str = "ignore"
     """``hostEmail`` from a token without admin scopes: ``ignore`` (Webex's wording: "only
     used if ... admin-level scopes") or ``forbid`` (403)."""
+    admin_needs_host_email: bool = False
+    """``True``: get, update and delete of another person's meeting need ``hostEmail``
+    naming its host, even with admin scopes (the strict reading of the parameter's
+    documentation) [?]; ``False`` (default): admin scopes reach every meeting by id."""
     meetings_default_window_days: int = 7
-    """``GET /meetings`` without ``to``: ``from`` plus this many days [?]."""
+    """``GET /meetings`` without ``from``/``to``: a window of this many days (Webex: 7)."""
+    meeting_create_limits: bool = True
+    """Enforce Webex's documented creation limits (100 a day for a user; 3000 a day, 800
+    for one host, for an administrator); benchmarks may turn them off."""
     offline_device_status: int = 502
     """Status a cloud xAPI call to a device that is not connected answers [?]."""
     bookings_put_list_replaces: bool = True

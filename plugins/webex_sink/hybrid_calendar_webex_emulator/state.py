@@ -18,6 +18,7 @@ from hybrid_calendar_webex_emulator.delivery import WebhookDelivery
 from hybrid_calendar_webex_emulator.faults import Faults, RateLimits
 from hybrid_calendar_webex_emulator.ids import IdFactory
 from hybrid_calendar_webex_emulator.people import STATUSES, new_person
+from hybrid_calendar_webex_emulator.quotas import MeetingCreateLimits
 from hybrid_calendar_webex_emulator.settings import (
     ALL_SCOPES,
     BOT_SCOPES,
@@ -28,6 +29,12 @@ from hybrid_calendar_webex_emulator.settings import (
 
 LONG_LIVED = timedelta(days=3650)
 """Lifetime of the tokens the emulator hands out directly (admin, people, bots)."""
+
+
+def qualify(user: str, domain: str) -> str:
+    """``alice`` -> ``alice@<domain>``; a full email stays (lower-cased)."""
+    user = user.strip().lower()
+    return user if "@" in user else f"{user}@{domain.lower()}"
 
 
 class WebexState:
@@ -42,16 +49,20 @@ class WebexState:
         self.ids = IdFactory(settings.random_seed)
         self.org_id = self.ids.webex_id("ORGANIZATION")
         self.calling_license_id = self.ids.webex_id("LICENSE")
+        self.meeting_license_id = self.ids.webex_id("LICENSE")
+        self.location_id = self.ids.webex_id("LOCATION")
         self.tokens = TokenRegistry()
         self.rate_limits = RateLimits(settings.rate_limit_per_minute,
                                       settings.rate_limit_retry_after)
         self.faults = Faults()
+        self.create_limits = MeetingCreateLimits(settings.meeting_create_limits)
         self.delivery = WebhookDelivery(
             settings.webhook_timeout,
             lambda webhook_id, ok: webhooks.record_outcome(self, webhook_id, ok))
         self.request_log: list[tuple[str, str, int]] = []
         self.people: dict[str, dict[str, Any]] = {}
         self.meetings: dict[str, dict[str, Any]] = {}
+        self.meeting_instances: dict[str, dict[str, Any]] = {}
         self.rooms: dict[str, dict[str, Any]] = {}
         self.memberships: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, dict[str, Any]] = {}
@@ -66,11 +77,12 @@ class WebexState:
         admin = self.add_person(settings.admin, roles=["full_admin"], calling=False)
         self.admin_id: str = admin["id"]
         self.admin_token = self.issue_token(settings.admin, ALL_SCOPES)
-        calling = {e.lower() for e in (settings.calling_users
+        calling = {qualify(e, settings.domain) for e in (settings.calling_users
                                         if settings.calling_users is not None
                                         else settings.users)}
         for email in settings.users:
-            self.add_person(email, calling=email.lower() in calling)
+            email = qualify(email, settings.domain)
+            self.add_person(email, calling=email in calling)
         for index in range(settings.workspaces):
             from hybrid_calendar_webex_emulator.workspaces import add_workspace
 
@@ -131,8 +143,11 @@ class WebexState:
             return grant.token
 
     def create_bot(self, name: str, username: str) -> tuple[dict[str, Any], str]:
-        """A bot (``username@webex.bot``) and its token."""
+        """A bot (``username@webex.bot``) and its token (an existing bot gets a new token)."""
         with self.lock:
+            existing = self.person_by_email(f"{username}@webex.bot")
+            if existing is not None:
+                return existing, self.issue_token(existing["id"], BOT_SCOPES)
             bot = new_person(self, f"{username}@webex.bot", kind="bot", display_name=name)
             self.people[bot["id"]] = bot
             return bot, self.issue_token(bot["id"], BOT_SCOPES)
@@ -221,8 +236,13 @@ class WebexState:
                     if m["roomId"] in rooms and m["personId"] != person_id]
 
     def device_bookings(self, device_id: str) -> list[dict[str, Any]]:
-        """The device's current bookings (what ``Bookings.List`` shows)."""
+        """The device's current bookings (what ``Bookings.List`` shows).
+
+        :raises KeyError: unknown device.
+        """
         with self.lock:
+            if device_id not in self.devices:
+                raise KeyError(device_id)
             return [dict(b) for b in self.bookings.get(device_id, [])]
 
     def log_request(self, method: str, path: str, token: str | None, status: int) -> None:

@@ -17,7 +17,7 @@ from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
 from hybrid_calendar_webex_emulator.errors import bad_request, not_found
 from hybrid_calendar_webex_emulator.timeutil import parse
 
-READ = ("spark-admin:telephony_config_read", "spark-admin:telephony_config_write")
+READ = ("spark-admin:telephony_config_read",)
 WRITE = ("spark-admin:telephony_config_write",)
 PRESENCES = frozenset({"NONE", "BUSINESS_TRIP", "GONE_FOR_THE_DAY", "LUNCH", "MEETING",
                        "OUT_OF_OFFICE", "TEMPORARILY_OUT", "TRAINING", "UNAVAILABLE",

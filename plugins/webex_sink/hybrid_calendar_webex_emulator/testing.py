@@ -14,8 +14,10 @@ manager works in synchronous and ``async`` tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from hybrid_calendar.clock import Clock
@@ -23,6 +25,19 @@ from hybrid_calendar_webex_emulator.delivery import Delivery
 from hybrid_calendar_webex_emulator.server import BackgroundServer
 from hybrid_calendar_webex_emulator.settings import USER_SCOPES, WebexEmulatorSettings
 from hybrid_calendar_webex_emulator.state import WebexState
+
+
+@dataclass(frozen=True)
+class ServiceAppGrant:
+    """An authorised Service App and its first token pair."""
+
+    application_id: str
+    client_id: str
+    client_secret: str
+    person_id: str
+    """Its machine account."""
+    access_token: str
+    refresh_token: str
 
 
 class RunningWebexEmulator:
@@ -51,6 +66,21 @@ class RunningWebexEmulator:
     def token(self, email: str, scopes: Sequence[str] = USER_SCOPES) -> str:
         """A personal access token for ``email`` with ``scopes``."""
         return self.state.issue_token(email, list(scopes))
+
+    def authorized_service_app(self, name: str = "Service App",
+                               scopes: Sequence[str] | None = None) -> ServiceAppGrant:
+        """Register a Service App, have the administrator authorise it, and fetch its token
+        pair as ``POST /v1/applications/{id}/token`` would."""
+        state = self.state
+        app = state.create_service_app(name, list(scopes) if scopes is not None else None)
+        state.authorize_service_app(app.application_id)
+        with state.lock:
+            access, refresh = state.tokens.issue_pair(
+                app.person_id, frozenset(app.scopes), state.clock.now(),
+                state.settings.service_app_token_ttl, state.settings.refresh_token_ttl,
+                app.client_id, kind="serviceApp")
+        return ServiceAppGrant(app.application_id, app.client_id, app.client_secret,
+                               app.person_id, access.token, refresh.token)
 
     def control(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Same as ``POST /_emulator/control`` (see :mod:`.control`)."""
@@ -86,3 +116,15 @@ def running_webex_emulator(domain: str = "example.com", users: Sequence[str] = (
     finally:
         server.stop()
         state.close()
+
+
+ENABLED_VARIABLE = "HYBRID_CALENDAR_PLUGINS__ENABLED"
+
+
+def cli_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment in which ``hybrid-calendar emulator ...`` offers this emulator's
+    command: ``environ`` (default: this process's) with the ``webex_emulator`` plugin enabled."""
+    env = dict(os.environ if environ is None else environ)
+    enabled = [p.strip() for p in env.get(ENABLED_VARIABLE, "").split(",") if p.strip()]
+    env[ENABLED_VARIABLE] = ",".join(dict.fromkeys([*enabled, "webex_emulator"]))
+    return env

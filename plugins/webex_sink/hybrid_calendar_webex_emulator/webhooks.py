@@ -13,7 +13,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
-from hybrid_calendar_webex_emulator.errors import bad_request, not_found
+from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
 from hybrid_calendar_webex_emulator.paging import page
 from hybrid_calendar_webex_emulator.timeutil import iso
 
@@ -31,6 +31,18 @@ EVENTS: dict[str, frozenset[str]] = {
 """Resources and events the emulator fires (``all`` subscribes to every event)."""
 
 ADMIN_MEETING_SCOPES = frozenset({"meeting:admin_schedule_read", "meeting:admin_schedule_write"})
+
+READ_SCOPES: dict[str, frozenset[str]] = {
+    "attachmentActions": frozenset({"spark:messages_read"}),
+    "messages": frozenset({"spark:messages_read"}),
+    "memberships": frozenset({"spark:memberships_read"}),
+    "rooms": frozenset({"spark:rooms_read"}),
+    "meetings": frozenset({"meeting:schedules_read", "meeting:admin_schedule_read"}),
+}
+"""Webex: "Creating a webhook requires 'read' scope on the resource the webhook is for"."""
+
+ORG_ONLY_FILTERS = ("hostEmail", "hostUserId", "ownerEmail", "ownerId")
+"""Webex: with a filter on these, ``ownedBy`` must be ``org``."""
 
 
 def public(webhook: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +82,16 @@ def create(call: Call) -> dict[str, Any]:
         "status": "active", "created": iso(state.clock.now()),
         "_admin": bool(call.grant.scopes & ADMIN_MEETING_SCOPES), "_failures": 0,
     }
+    needed = READ_SCOPES.get(webhook["resource"])
+    if needed is not None and not call.grant.scopes & needed:
+        raise forbidden(f"Creating a {webhook['resource']} webhook needs a read scope on "
+                        f"{webhook['resource']}.")
+    filter_keys = {k for k, _ in urllib.parse.parse_qsl(str(body.get("filter") or ""))}
+    if filter_keys & set(ORG_ONLY_FILTERS) and webhook["ownedBy"] != "org":
+        raise bad_request("A filter on hostEmail, hostUserId, ownerEmail or ownerId needs "
+                          "ownedBy org.")
+    if webhook["ownedBy"] == "org" and not webhook["_admin"]:
+        raise forbidden("ownedBy org needs admin-level scopes.")
     for optional in ("filter", "secret"):
         if body.get(optional):
             webhook[optional] = str(body[optional])

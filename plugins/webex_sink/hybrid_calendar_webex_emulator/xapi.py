@@ -86,7 +86,8 @@ def _put(call: Call, device: dict[str, Any], body: object) -> dict[str, Any]:
     for booking in incoming:
         current[:] = [b for b in current if b["Id"] != booking["Id"]] + [booking]
     current.sort(key=lambda b: b["Time"]["StartTime"])
-    return {"status": "OK"}
+    # the xAPI reference's example answers the booking that was put
+    return {"Bookings": incoming} if "Bookings" in body else {"Booking": incoming[0]}
 
 
 def _list(call: Call, device: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:

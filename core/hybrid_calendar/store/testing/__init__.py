@@ -19,8 +19,10 @@ no test. Nothing in it knows a backend: time is passed in, encryption is checked
 from __future__ import annotations
 
 from hybrid_calendar.store.testing.accounts import AccountTests
+from hybrid_calendar.store.testing.budgets import BudgetTests
 from hybrid_calendar.store.testing.encryption import EncryptionTests
 from hybrid_calendar.store.testing.jobs import JobQueueTests
+from hybrid_calendar.store.testing.keys import KeyStorageTests
 from hybrid_calendar.store.testing.meetings import MeetingTests
 from hybrid_calendar.store.testing.outbox import OutboxTests
 from hybrid_calendar.store.testing.support import (
@@ -35,7 +37,8 @@ from hybrid_calendar.store.testing.support import (
 __all__ = ["NOW", "ReversibleCipher", "StoreBackend", "StoreTests", "covers"]
 
 
-class StoreTests(AccountTests, MeetingTests, JobQueueTests, OutboxTests, EncryptionTests):
+class StoreTests(AccountTests, MeetingTests, JobQueueTests, OutboxTests, EncryptionTests,
+                 KeyStorageTests, BudgetTests):
     """Conformance tests of a store backend; subclasses provide ``store_backend``."""
 
     def test_every_public_store_method_has_a_test(self) -> None:

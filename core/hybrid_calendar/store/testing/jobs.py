@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
 import pytest
 
 from hybrid_calendar.store.base import Store
@@ -134,6 +135,21 @@ class JobQueueTests(StoreFixtures):
         assert await store.job_counts() == {"queued": 2}  # u1's lapsed run merged into it
 
     @pytest.mark.anyio
+    @covers("extend_leases", "requeue_running", "claim", "finish")
+    async def test_a_heartbeat_keeps_a_running_job_from_being_requeued(
+            self, store: Store) -> None:
+        await store.enqueue("sync", "sync:u1", {}, NOW)
+        await store.enqueue("sync", "sync:u2", {}, NOW)
+        alive = await store.claim(NOW, 30)
+        done = await store.claim(NOW, 30)
+        assert alive is not None and done is not None
+        await store.finish(done.id)
+        assert await store.extend_leases([alive.id, done.id], NOW + 90 * SECOND) == 1
+        assert await store.extend_leases([], NOW) == 0
+        assert await store.requeue_running(NOW + 60 * SECOND) == 0  # its lease moved on
+        assert await store.requeue_running(NOW + 91 * SECOND) == 1
+
+    @pytest.mark.anyio
     @covers("requeue_running", "open", "claim")
     async def test_running_jobs_survive_a_restart(
             self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
@@ -149,3 +165,30 @@ class JobQueueTests(StoreFixtures):
             assert dict(job.payload) == {"user_id": "u1"}
         finally:
             await restarted.close()
+
+    @pytest.mark.anyio
+    @covers("listen_for_jobs", "enqueue")
+    async def test_listeners_wake_when_any_store_on_the_database_queues_a_job(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        wakes: list[int] = []
+        woken = anyio.Event()
+        listening = anyio.Event()
+
+        def wake() -> None:
+            wakes.append(1)
+            (listening if len(wakes) == 1 else woken).set()
+
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(store.listen_for_jobs, wake)
+                with anyio.fail_after(10):
+                    await listening.wait()  # the first call: listening started
+                assert await other.enqueue("sync", "sync:u1", {}, NOW) is True
+                with anyio.fail_after(10):
+                    await woken.wait()  # a job queued through another store wakes it
+                tasks.cancel_scope.cancel()
+        finally:
+            await other.close()
+        assert len(wakes) >= 2

@@ -1,0 +1,100 @@
+"""The durable outbox behind the event stream.
+
+Every notification for a user becomes one row, keyed by its idempotency key (a notification
+delivered again is not recorded again) and numbered by ``seq``, which is the SSE event id.
+A client that reconnects with ``Last-Event-ID: n`` is sent the rows after ``n``. Rows older
+than ``people.outbox_retention_hours`` are purged; the highest purged ``seq`` is kept, so a
+client asking for events older than that is told to reload (``reset``) instead of silently
+missing them. Payloads are sealed under the user's data key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar.models import User
+from hybrid_calendar.people.db import rows, run, sealer
+from hybrid_calendar.store.sqlite_base import transaction, ts
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+_FLOOR = "outbox_purged_seq"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """One recorded stream event."""
+
+    seq: int
+    user_id: str
+    kind: str
+    key: str
+    data: dict[str, Any]
+
+
+async def seal_payload(gateway: Gateway, user: User, key: str, data: dict[str, Any]) -> str:
+    """An event's payload sealed under the user's data key, bound to its key."""
+    return (await sealer(gateway, user.org_id, user.id)).seal(
+        json.dumps(data), table="people_outbox", row_id=key, column="payload")
+
+
+def insert(conn: sqlite3.Connection, user_id: str, kind: str, key: str, sealed: str,
+           at: datetime) -> int | None:
+    """Record one event (inside the caller's transaction); its ``seq``, or None when an
+    event with the same key was recorded before."""
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO people_outbox (user_id, kind, key, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?)", (user_id, kind, key, sealed, ts(at)))
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+async def since(gateway: Gateway, user: User, after: int, limit: int = 1000
+                ) -> list[OutboxEvent]:
+    """The user's events with ``seq > after``, oldest first."""
+    found = await run(gateway, lambda conn: rows(
+        conn, "SELECT * FROM people_outbox WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (user.id, after, limit)))
+    if not found:
+        return []
+    opener = await sealer(gateway, user.org_id, user.id)
+    return [OutboxEvent(row["seq"], row["user_id"], row["kind"], row["key"], json.loads(
+        opener.open(row["payload"], table="people_outbox", row_id=row["key"],
+                    column="payload"))) for row in found]
+
+
+async def latest_seq(gateway: Gateway) -> int:
+    """The highest ``seq`` handed out so far (0 for none): where a new client starts."""
+    def work(conn: sqlite3.Connection) -> int:
+        found = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'people_outbox'"
+                             ).fetchone()
+        return int(found[0]) if found else 0
+    return await run(gateway, work)
+
+
+async def purged_floor(gateway: Gateway) -> int:
+    """The highest ``seq`` removed by retention (events at or below it may be gone)."""
+    found = await run(gateway, lambda conn: conn.execute(
+        "SELECT value FROM people_meta WHERE name = ?", (_FLOOR,)).fetchone())
+    return int(found[0]) if found else 0
+
+
+async def purge_before(gateway: Gateway, cutoff: datetime) -> int:
+    """Delete events recorded before ``cutoff``; remember the highest removed ``seq``."""
+    def work(conn: sqlite3.Connection) -> int:
+        with transaction(conn):
+            top = conn.execute("SELECT max(seq) FROM people_outbox WHERE created_at < ?",
+                               (ts(cutoff),)).fetchone()[0]
+            if top is None:
+                return 0
+            removed = conn.execute("DELETE FROM people_outbox WHERE seq <= ?",
+                                   (top,)).rowcount
+            conn.execute("INSERT INTO people_meta (name, value) VALUES (?, ?) ON CONFLICT(name)"
+                         " DO UPDATE SET value = excluded.value", (_FLOOR, str(top)))
+            return int(removed)
+    return await run(gateway, work)
+

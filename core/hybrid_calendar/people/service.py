@@ -1,0 +1,89 @@
+"""The people channels' running parts, one set per gateway: the stream hub, the outbox
+writer, the webhook sender and the outbox retention loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar.models import Notification, NotificationKind
+from hybrid_calendar.people import outbox
+from hybrid_calendar.people.delivery import WebhookSender
+from hybrid_calendar.people.hub import StreamHub
+from hybrid_calendar.people.writer import OutboxWriter
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "people"
+EVENT_NAMES = {NotificationKind.MEETINGS_CHANGED: "meetings",
+               NotificationKind.JOIN_BUTTON: "join_button",
+               NotificationKind.PRESENCE: "presence"}
+"""Stream event name (and webhook subscription name) of each notification kind."""
+
+
+class PeopleService:
+    """Everything the people channels keep while a gateway runs."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.hub = StreamHub()
+        self.writer = OutboxWriter(gateway, self.hub)
+        self.webhooks = WebhookSender(gateway)
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def deliver(self, notification: Notification) -> outbox.OutboxEvent | None:
+        """Record a notification in the stream outbox and hand it to open streams.
+
+        :returns: the new event, or None when this key was recorded before (or the kind
+            is not one the stream carries).
+        """
+        name = EVENT_NAMES.get(notification.kind)
+        if name is None:
+            return None
+        return await self.writer.submit(notification.user, name, f"{name}:{notification.key}",
+                                        dict(notification.payload))
+
+    async def start(self) -> None:
+        """Start the outbox retention loop (unless ``people.run_workers`` is off)."""
+        if not self.gateway.config.get("people", "run_workers"):
+            return
+        self._tasks.append(asyncio.create_task(self._retention_loop(),
+                                               name="people-retention"))
+
+    async def stop(self) -> None:
+        """Stop background tasks and close webhook connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.webhooks.aclose()
+
+    async def purge_outbox(self) -> int:
+        """Drop stream events older than ``people.outbox_retention_hours``."""
+        hours = float(self.gateway.config.get("people", "outbox_retention_hours"))
+        return await outbox.purge_before(self.gateway,
+                                         self.gateway.clock.now() - timedelta(hours=hours))
+
+    async def _retention_loop(self) -> None:
+        while True:
+            try:
+                removed = await self.purge_outbox()
+                if removed:
+                    log.info("purged %d stream event(s) past retention", removed)
+            except Exception:
+                log.exception("stream outbox purge failed")
+            await asyncio.sleep(600)
+
+
+def people_service(gateway: Gateway) -> PeopleService:
+    """The gateway's :class:`PeopleService`, created on first use."""
+    return gateway.state.get_or_create(STATE_KEY, PeopleService,
+                                       lambda: PeopleService(gateway))

@@ -1,0 +1,82 @@
+"""Group commit of the stream outbox: notifications that arrive while a write is in flight
+are written together in the next transaction.
+
+Each batch's events are recorded in one transaction, then published to open streams in
+``seq`` order. With thousands of Join buttons falling due in one minute this turns
+thousands of commits into a few dozen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar.models import User
+from hybrid_calendar.people import outbox
+from hybrid_calendar.people.db import run
+from hybrid_calendar.people.outbox import OutboxEvent
+from hybrid_calendar.store.sqlite_base import transaction
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.people.hub import StreamHub
+
+
+@dataclass
+class _Pending:
+    user: User
+    kind: str
+    key: str
+    data: dict[str, Any]
+    done: asyncio.Future[OutboxEvent | None]
+
+
+class OutboxWriter:
+    """Writes stream events in batches, one transaction per batch."""
+
+    def __init__(self, gateway: Gateway, hub: StreamHub) -> None:
+        self.gateway = gateway
+        self.hub = hub
+        self._queue: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, user: User, kind: str, key: str, data: dict[str, Any]
+                     ) -> OutboxEvent | None:
+        """Record one event durably; None when its key was recorded before."""
+        done: asyncio.Future[OutboxEvent | None] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(user, kind, key, data, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="people-outbox-writer")
+        return await done
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                events = await self._write(batch)
+            except Exception as err:
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(err)
+                continue
+            for pending, event in zip(batch, events, strict=True):
+                if event is not None:
+                    self.hub.publish(event)
+                if not pending.done.done():
+                    pending.done.set_result(event)
+
+    async def _write(self, batch: list[_Pending]) -> list[OutboxEvent | None]:
+        now = self.gateway.clock.now()
+        sealed = [await outbox.seal_payload(self.gateway, p.user, p.key, p.data)
+                  for p in batch]
+
+        def work(conn: sqlite3.Connection) -> list[int | None]:
+            with transaction(conn):
+                return [outbox.insert(conn, p.user.id, p.kind, p.key, payload, now)
+                        for p, payload in zip(batch, sealed, strict=True)]
+
+        seqs = await run(self.gateway, work)
+        return [None if seq is None else OutboxEvent(seq, p.user.id, p.kind, p.key, p.data)
+                for p, seq in zip(batch, seqs, strict=True)]

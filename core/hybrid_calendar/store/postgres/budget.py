@@ -1,0 +1,37 @@
+"""Shared request budgets on PostgreSQL (:mod:`hybrid_calendar.store.budget`).
+
+Takers of one budget are serialized by a transaction-scoped advisory lock on the
+budget's name, so concurrent processes never both see room for the last units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hybrid_calendar.store.budget import BudgetSlots
+from hybrid_calendar.store.postgres.connection import PostgresConnection
+
+
+class PostgresBudgets(PostgresConnection):
+    """``take_budget`` in one transaction per take."""
+
+    async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
+                          now: datetime) -> float:
+        slots = BudgetSlots.at(now, window_seconds)
+        async with self.transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                               ("budget:" + name,))
+            await conn.execute("DELETE FROM budget_usage WHERE name = %s AND slot < %s",
+                               (name, slots.oldest))
+            cursor = await conn.execute(
+                "SELECT COALESCE(SUM(used), 0) AS used, MIN(slot) AS first FROM budget_usage "
+                "WHERE name = %s AND used > 0", (name,))
+            row = await cursor.fetchone()
+            assert row is not None
+            if int(row["used"]) + units > limit:
+                return slots.wait_until_free(now, row["first"])
+            await conn.execute(
+                "INSERT INTO budget_usage (name, slot, used) VALUES (%s, %s, %s) "
+                "ON CONFLICT (name, slot) DO UPDATE SET used = budget_usage.used + "
+                "excluded.used", (name, slots.current, units))
+        return 0.0

@@ -1,0 +1,126 @@
+"""Connection handling of the PostgreSQL backend: a pool, transactions, ``call``.
+
+Every operation borrows a connection of one ``psycopg_pool.AsyncConnectionPool`` (async
+psycopg 3), so a process runs many operations at once; a transaction is one ``async
+with self.transaction() as conn`` block. Opening applies pending migrations
+(:mod:`.migrations`) under an advisory lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from hybrid_calendar.errors import StoreError
+from hybrid_calendar.store.base import FieldCipher
+from hybrid_calendar.store.postgres import migrations
+
+T = TypeVar("T")
+
+Row = dict[str, Any]
+Conn = AsyncConnection[Row]
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password (for error messages and logs)."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://…"
+    host, port, name = info.get("host", ""), info.get("port", ""), info.get("dbname", "")
+    return f"postgresql://{host}{':' + str(port) if port else ''}/{name}"
+
+
+class PostgresConnection:
+    """Owns the connection pool of one database.
+
+    :param url: ``postgresql://user[:password]@host[:port]/database`` (libpq syntax).
+    :param cipher: encrypts sensitive fields.
+    :param pool_size: most connections this process holds.
+    """
+
+    def __init__(self, url: str, cipher: FieldCipher, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.cipher = cipher
+        self.pool_size = pool_size
+        self._pool: AsyncConnectionPool[Conn] | None = None
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+        if self._pool is not None:
+            return
+        pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
+            self.url, min_size=1, max_size=self.pool_size, open=False,
+            kwargs={"row_factory": dict_row, "autocommit": True}, name="hybrid-calendar")
+        try:
+            await pool.open(wait=True, timeout=15)
+            async with pool.connection() as conn:
+                await migrations.apply(conn)
+        except (psycopg.Error, PoolTimeout) as err:
+            await pool.close()
+            raise StoreError(f"cannot open database {redact_url(self.url)}: "
+                             f"{str(err).strip() or type(err).__name__}") from err
+        self._pool = pool
+
+    async def close(self) -> None:
+        """Close every connection of the pool (a closed store may be opened again)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def ping(self) -> bool:
+        """True when a trivial query answers."""
+        if self._pool is None:
+            return False
+        try:
+            return bool(await self.fetch("SELECT 1 AS one"))
+        except Exception:
+            return False
+
+    async def call(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run ``fn(connection)`` on a synchronous psycopg connection, in one transaction
+        committed when ``fn`` returns (rolled back when it raises)."""
+        self._pool_or_fail()
+
+        def work() -> T:
+            with psycopg.connect(self.url) as conn:  # commits on success, else rolls back
+                return fn(conn)
+        return await anyio.to_thread.run_sync(work)
+
+    def _pool_or_fail(self) -> AsyncConnectionPool[Conn]:
+        if self._pool is None:
+            raise StoreError("store is not open: call open() first")
+        return self._pool
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Conn]:
+        """A pooled connection in autocommit mode (each statement commits)."""
+        async with self._pool_or_fail().connection() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        """A pooled connection inside one transaction, rolled back on any error."""
+        async with self._pool_or_fail().connection() as conn, conn.transaction():
+            yield conn
+
+    async def fetch(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+                    ) -> list[Row]:
+        """Run a query; its rows as dicts."""
+        async with self.connection() as conn:
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall()
+
+    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
+        """Run one statement (autocommit); the number of rows it changed."""
+        async with self.connection() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.rowcount
+

@@ -1,0 +1,202 @@
+"""The notification outbox on PostgreSQL: the SQLite outbox's rules, shared by processes.
+
+A claim (:meth:`PostgresOutbox.due_notifications`) locks the due rows with ``FOR UPDATE
+SKIP LOCKED`` and moves their next attempt a lease ahead in the same transaction, so two
+processes never take the same notification: each is delivered once across processes.
+Payloads and sinks' reasons are sealed as in SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from hybrid_calendar.models import (
+    DeliveryState,
+    NotificationKind,
+    ScheduledNotification,
+    SinkDelivery,
+    User,
+)
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import Sealer
+from hybrid_calendar.store.codec import USER_COLUMNS
+from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
+from hybrid_calendar.store.sqlite_base import dt, ts
+
+_TABLE = "scheduled_notifications"
+_INSERT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, "
+           "kind, state, next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending', "
+           "%s) ")
+
+
+class PostgresOutbox(PostgresConnection):
+    """Scheduled and immediate notifications with their per-sink delivery state."""
+
+    async def schedule(self, user: User, items: Sequence[ScheduledNotification],
+                       *, replace_for_events: Sequence[str] = ()) -> None:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        rows = [_row(sealer, user, item, item.due_at) for item in items]
+        keys = [item.key for item in items]
+        async with self.transaction() as conn:
+            if replace_for_events:
+                await conn.execute(
+                    f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) AND "
+                    "state = 'pending' AND NOT (key = ANY(%s))",
+                    (user.id, list(replace_for_events), keys))
+            if rows:
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        _INSERT + "ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, "
+                        f"end_at = excluded.end_at, payload = excluded.payload WHERE {_TABLE}."
+                        "state = 'pending'", rows)
+
+    async def enqueue_notification(self, user: User, item: ScheduledNotification, *,
+                                   supersede: bool = False,
+                                   next_attempt_at: datetime | None = None) -> bool:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        row = _row(sealer, user, item, next_attempt_at or item.due_at)
+        async with self.transaction() as conn:
+            if supersede:
+                await conn.execute(f"DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
+                                   "state = 'pending' AND key <> %s",
+                                   (user.id, str(item.kind), item.key))
+            cursor = await conn.execute(_INSERT + "ON CONFLICT (key) DO NOTHING", row)
+            return cursor.rowcount > 0
+
+    async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                *, limit: int = 100, lease_seconds: float = 120.0
+                                ) -> list[tuple[User, ScheduledNotification]]:
+        return await self._claim(
+            "n.next_attempt_at <= %s AND (n.end_at IS NULL OR n.end_at > %s)",
+            (ts(now), ts(now)), kinds, limit, now.timestamp() + lease_seconds)
+
+    async def ended_notifications(self, now: datetime, kinds: Collection[NotificationKind],
+                                  *, limit: int = 100
+                                  ) -> list[tuple[User, ScheduledNotification]]:
+        return await self._claim("n.end_at IS NOT NULL AND n.end_at <= %s", (ts(now),),
+                                 kinds, limit, None)
+
+    async def _claim(self, condition: str, params: tuple[Any, ...],
+                     kinds: Collection[NotificationKind], limit: int, lease_until: float | None
+                     ) -> list[tuple[User, ScheduledNotification]]:
+        """Pending notifications of ``kinds`` meeting ``condition``, locked against other
+        processes; their next attempt moves to ``lease_until`` when given."""
+        if not kinds:
+            return []
+        user_columns = ", ".join(f"u.{c} AS u_{c}" for c in USER_COLUMNS)
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT n.*, {user_columns} FROM {_TABLE} n JOIN users u ON u.id = n.user_id "
+                f"WHERE n.state = 'pending' AND n.kind = ANY(%s) AND {condition} "
+                "ORDER BY n.next_attempt_at LIMIT %s FOR UPDATE OF n SKIP LOCKED",
+                ([str(kind) for kind in kinds], *params, limit))
+            rows = await cursor.fetchall()
+            if lease_until is not None and rows:
+                await conn.execute(f"UPDATE {_TABLE} SET next_attempt_at = %s "
+                                   "WHERE key = ANY(%s)", (lease_until, [r["key"] for r in rows]))
+            deliveries = await _delivery_rows(conn, [row["key"] for row in rows])
+        result = []
+        for row in rows:
+            row["deliveries"] = deliveries.get(row["key"], [])
+            org_sealer = await self.cipher.sealer(row["u_org_id"], None)
+            user = codec.row_to_user(org_sealer, {c: row["u_" + c] for c in USER_COLUMNS})
+            sealer = await self.cipher.sealer(user.org_id, user.id)
+            result.append((user, _notification(sealer, row)))
+        return result
+
+    async def record_deliveries(self, user: User, key: str, deliveries: Sequence[SinkDelivery],
+                                state: DeliveryState, next_attempt_at: datetime | None,
+                                at: datetime) -> None:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        rows = [(key, d.sink, str(d.state), d.attempts,
+                 None if d.reason is None else sealer.seal(
+                     d.reason, table="notification_deliveries", row_id=f"{key}|{d.sink}",
+                     column="reason"),
+                 ts(d.next_attempt_at), ts(d.updated_at or at)) for d in deliveries]
+        sent_at = ts(at) if state is DeliveryState.DELIVERED else None
+        async with self.transaction() as conn:
+            cursor = await conn.execute(f"SELECT 1 FROM {_TABLE} WHERE key = %s FOR UPDATE",
+                                        (key,))
+            if await cursor.fetchone() is None:
+                return  # superseded or forgotten meanwhile
+            if rows:
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        "INSERT INTO notification_deliveries (key, sink, state, attempts, "
+                        "reason, next_attempt_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, "
+                        "%s) ON CONFLICT (key, sink) DO UPDATE SET state = excluded.state, "
+                        "attempts = excluded.attempts, reason = excluded.reason, "
+                        "next_attempt_at = excluded.next_attempt_at, "
+                        "updated_at = excluded.updated_at", rows)
+            await conn.execute(f"UPDATE {_TABLE} SET state = %s, next_attempt_at = %s, "
+                               "sent_at = COALESCE(sent_at, %s) WHERE key = %s",
+                               (str(state), ts(next_attempt_at) if next_attempt_at else None,
+                                sent_at, key))
+
+    async def list_notifications(self, user: User, *, state: DeliveryState | None = None,
+                                 kind: NotificationKind | None = None
+                                 ) -> list[ScheduledNotification]:
+        clauses, params = ["user_id = %s"], [user.id]
+        if state is not None:
+            clauses.append("state = %s")
+            params.append(str(state))
+        if kind is not None:
+            clauses.append("kind = %s")
+            params.append(str(kind))
+        async with self.connection() as conn:
+            cursor = await conn.execute(
+                f"SELECT * FROM {_TABLE} WHERE {' AND '.join(clauses)} ORDER BY due_at, key",
+                tuple(params))
+            rows = await cursor.fetchall()
+            deliveries = await _delivery_rows(conn, [row["key"] for row in rows])
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        for row in rows:
+            row["deliveries"] = deliveries.get(row["key"], [])
+        return [_notification(sealer, row) for row in rows]
+
+
+def _row(sealer: Sealer, user: User, item: ScheduledNotification, next_at: datetime
+         ) -> tuple[Any, ...]:
+    payload = sealer.seal(json.dumps(dict(item.payload)), table=_TABLE, row_id=item.key,
+                          column="payload")
+    return (item.key, user.id, item.event_id, ts(item.due_at), ts(item.start), ts(item.end),
+            payload, str(item.kind), ts(next_at))
+
+
+async def _delivery_rows(conn: Conn, keys: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Per-sink delivery rows of ``keys``, by notification key, in sink order."""
+    if not keys:
+        return {}
+    cursor = await conn.execute(
+        "SELECT key, sink, state, attempts, reason, next_attempt_at, updated_at FROM "
+        "notification_deliveries WHERE key = ANY(%s) ORDER BY key, sink", (keys,))
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for r in await cursor.fetchall():
+        found.setdefault(r["key"], []).append((r["sink"], r["state"], r["attempts"],
+                                               r["reason"], r["next_attempt_at"],
+                                               r["updated_at"]))
+    return found
+
+
+def _notification(sealer: Sealer, row: Mapping[str, Any]) -> ScheduledNotification:
+    key = row["key"]
+    deliveries = {
+        sink: SinkDelivery(
+            sink=sink, state=DeliveryState(state), attempts=attempts,
+            reason=None if reason is None else sealer.open(
+                reason, table="notification_deliveries", row_id=f"{key}|{sink}",
+                column="reason"),
+            next_attempt_at=dt(next_at), updated_at=dt(updated))
+        for sink, state, attempts, reason, next_at, updated in row["deliveries"]}
+    due = dt(row["due_at"])
+    assert due is not None
+    return ScheduledNotification(
+        key=key, user_id=row["user_id"], event_id=row["event_id"], due_at=due,
+        start=dt(row["start_at"]), end=dt(row["end_at"]),
+        payload=json.loads(sealer.open(row["payload"], table=_TABLE, row_id=key,
+                                       column="payload")),
+        sent_at=dt(row["sent_at"]), kind=NotificationKind(row["kind"]),
+        state=DeliveryState(row["state"]), deliveries=deliveries)

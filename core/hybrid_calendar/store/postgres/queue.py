@@ -1,0 +1,141 @@
+"""The durable job queue on PostgreSQL, shared by every gateway process.
+
+* A claim takes the oldest due job with ``FOR UPDATE SKIP LOCKED``, so processes claiming
+  at once never wait for or take the same row, and gives it a lease (``lease_until``).
+* A lane never has two running jobs: the unique index ``jobs_one_running_per_lane`` turns
+  a race between two processes into a unique violation, and the loser claims again.
+* Enqueuing sends ``NOTIFY hybrid_calendar_jobs`` in the same transaction; idle workers of
+  every process ``LISTEN`` (:meth:`PostgresQueue.listen_for_jobs`) instead of polling.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from hybrid_calendar.models import Job
+from hybrid_calendar.store.postgres.connection import PostgresConnection
+from hybrid_calendar.store.sqlite_base import dt, ts
+
+JOBS_CHANNEL = "hybrid_calendar_jobs"
+"""The ``LISTEN``/``NOTIFY`` channel of new jobs."""
+
+_CLAIM = (
+    "WITH next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
+    "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running') "
+    "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s "
+    "FROM next WHERE jobs.id = next.id "
+    "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
+
+
+class PostgresQueue(PostgresConnection):
+    """Jobs, coalesced by key and serialized by lane across processes."""
+
+    shares_database = True
+
+    async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
+                      *, lane: str | None = None) -> bool:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
+                "created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) "
+                "ON CONFLICT DO NOTHING",
+                (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time()))
+            added = cursor.rowcount > 0
+            if added:
+                await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, key))
+        return added
+
+    async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
+        for _attempt in range(20):
+            try:
+                async with self.transaction() as conn:
+                    cursor = await conn.execute(_CLAIM, (ts(now), now.timestamp()
+                                                         + lease_seconds))
+                    row = await cursor.fetchone()
+            except pg_errors.UniqueViolation:
+                continue  # another process started a job of this lane meanwhile
+            if row is None:
+                return None
+            run_at = dt(row["run_at"])
+            assert run_at is not None
+            return Job(id=row["id"], kind=row["kind"], key=row["key"],
+                       payload=json.loads(row["payload"]), attempts=row["attempts"],
+                       run_at=run_at)
+        return None
+
+    async def finish(self, job_id: int) -> None:
+        await self.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
+
+    async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
+        async with self.transaction() as conn:
+            cursor = await conn.execute("SELECT key FROM jobs WHERE id = %s FOR UPDATE",
+                                        (job_id,))
+            row = await cursor.fetchone()
+            if row is None:
+                return
+            if run_at is None:
+                await conn.execute("UPDATE jobs SET state = 'parked', last_error = %s "
+                                   "WHERE id = %s", (error, job_id))
+                return
+            cursor = await conn.execute("SELECT id FROM jobs WHERE key = %s AND "
+                                        "state = 'queued' FOR UPDATE", (row["key"],))
+            queued = await cursor.fetchone()
+            if queued is not None:  # a newer request supersedes the failed run
+                await conn.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
+                await conn.execute("UPDATE jobs SET run_at = LEAST(run_at, %s) WHERE id = %s",
+                                   (ts(run_at), queued["id"]))
+            else:
+                await conn.execute("UPDATE jobs SET state = 'queued', run_at = %s, "
+                                   "last_error = %s, lease_until = NULL WHERE id = %s",
+                                   (ts(run_at), error, job_id))
+            await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, row["key"]))
+
+    async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
+        if not job_ids:
+            return 0
+        return await self.execute("UPDATE jobs SET lease_until = %s WHERE state = 'running' "
+                                  "AND id = ANY(%s)", (ts(until), list(job_ids)))
+
+    async def requeue_running(self, now: datetime | None = None) -> int:
+        lapsed = "state = 'running'" + ("" if now is None else " AND lease_until < %s")
+        params: tuple[Any, ...] = () if now is None else (ts(now),)
+        for _attempt in range(20):
+            try:
+                async with self.transaction() as conn:
+                    merged = await conn.execute(
+                        f"DELETE FROM jobs r WHERE {lapsed} AND EXISTS (SELECT 1 FROM jobs q "
+                        "WHERE q.key = r.key AND q.state = 'queued')", params)
+                    back = await conn.execute(
+                        f"UPDATE jobs SET state = 'queued', lease_until = NULL WHERE {lapsed}",
+                        params)
+                    count = int(merged.rowcount) + int(back.rowcount)
+                    if count:
+                        await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, ""))
+                    return count
+            except pg_errors.UniqueViolation:
+                continue  # a job of the same key was queued meanwhile: merge it instead
+        return 0
+
+    async def job_counts(self) -> dict[str, int]:
+        rows = await self.fetch("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+        return {row["state"]: int(row["n"]) for row in rows}
+
+    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
+        """Call ``wake()`` whenever any process queues a job; runs until cancelled.
+
+        Holds one dedicated connection (not from the pool) that ``LISTEN``s on
+        :data:`JOBS_CHANNEL`.
+        """
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+            await conn.execute(f"LISTEN {JOBS_CHANNEL}")
+            wake()  # listening now: jobs queued before are worth a look
+            async for _notice in conn.notifies():
+                wake()

@@ -1,0 +1,265 @@
+"""The PostgreSQL backend of :class:`~hybrid_calendar.store.base.Store`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from hybrid_calendar.crypto.repository import KeyStorage
+from hybrid_calendar.errors import NotFoundError
+from hybrid_calendar.models import Channel, Meeting, Organisation, SyncState, User, UserState
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
+from hybrid_calendar.store.postgres.budget import PostgresBudgets
+from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
+from hybrid_calendar.store.postgres.outbox import PostgresOutbox
+from hybrid_calendar.store.postgres.queue import PostgresQueue
+from hybrid_calendar.store.sqlite_base import dt, ts
+
+_USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
+
+
+class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
+    """Store on a PostgreSQL database shared by any number of gateway processes."""
+
+    def key_storage(self) -> KeyStorage:
+        return PostgresKeyRepository(self)
+
+    # organisations -----------------------------------------------------------
+    async def put_organisation(self, org: Organisation) -> None:
+        await self.execute(
+            "INSERT INTO organisations (id, name, domain, provider, settings, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+            "name=excluded.name, domain=excluded.domain, provider=excluded.provider, "
+            "settings=excluded.settings",
+            (org.id, org.name, org.domain, org.provider, json.dumps(dict(org.settings)),
+             time.time()))
+
+    async def get_organisation(self, org_id: str) -> Organisation | None:
+        rows = await self.fetch("SELECT * FROM organisations WHERE id = %s", (org_id,))
+        return _org(rows[0]) if rows else None
+
+    async def list_organisations(self) -> list[Organisation]:
+        return [_org(row) for row in await self.fetch("SELECT * FROM organisations "
+                                                      "ORDER BY id")]
+
+    async def put_org_secret(self, org_id: str, name: str, value: str) -> None:
+        sealer = await self.cipher.sealer(org_id, None)
+        sealed = sealer.seal(value, table="org_secrets", row_id=f"{org_id}/{name}",
+                             column="value")
+        await self.execute(
+            "INSERT INTO org_secrets (org_id, name, value) VALUES (%s, %s, %s) "
+            "ON CONFLICT (org_id, name) DO UPDATE SET value=excluded.value",
+            (org_id, name, sealed))
+
+    async def get_org_secret(self, org_id: str, name: str) -> str | None:
+        rows = await self.fetch("SELECT value FROM org_secrets WHERE org_id=%s AND name=%s",
+                                (org_id, name))
+        if not rows:
+            return None
+        sealer = await self.cipher.sealer(org_id, None)
+        return sealer.open(rows[0]["value"], table="org_secrets", row_id=f"{org_id}/{name}",
+                           column="value")
+
+    # users -------------------------------------------------------------------
+    async def put_user(self, user: User) -> None:
+        sealer = await self.cipher.sealer(user.org_id, None)
+        index = await self.cipher.blind_index(user.org_id, user.email)
+        row = codec.user_to_row(sealer, user, index, time.time())
+        row["created_at"] = row["updated_at"]
+        await self.execute(
+            "INSERT INTO users (id, org_id, email, email_index, state, reason, provider, locale,"
+            " timezone, created_at, updated_at) VALUES (%(id)s, %(org_id)s, %(email)s,"
+            " %(email_index)s, %(state)s, %(reason)s, %(provider)s, %(locale)s, %(timezone)s,"
+            " %(created_at)s, %(updated_at)s) "
+            "ON CONFLICT (id) DO UPDATE SET email=excluded.email, "
+            "email_index=excluded.email_index, state=excluded.state, reason=excluded.reason,"
+            " provider=excluded.provider, locale=excluded.locale, timezone=excluded.timezone,"
+            " updated_at=excluded.updated_at", row)
+
+    async def get_user(self, user_id: str) -> User | None:
+        users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s",
+                                  (user_id,))
+        return users[0] if users else None
+
+    async def find_user(self, org_id: str, email: str) -> User | None:
+        index = await self.cipher.blind_index(org_id, email)
+        users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE org_id = %s AND "
+                                  "email_index = %s", (org_id, index))
+        return users[0] if users else None
+
+    async def list_users(self, *, state: UserState | None = None, org_id: str | None = None
+                         ) -> list[User]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if state is not None:
+            clauses.append("state = %s")
+            params.append(str(state))
+        if org_id is not None:
+            clauses.append("org_id = %s")
+            params.append(org_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return await self._users(f"SELECT {_USER_COLUMNS} FROM users{where} ORDER BY id",
+                                 tuple(params))
+
+    async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
+                             ) -> User:
+        changed = await self.execute(
+            "UPDATE users SET state = %s, reason = %s, updated_at = %s WHERE id = %s",
+            (str(state), reason, time.time(), user_id))
+        if changed == 0:
+            raise NotFoundError(f"no user with id {user_id}")
+        user = await self.get_user(user_id)
+        assert user is not None
+        return user
+
+    async def forget_user_data(self, user_id: str) -> None:
+        async with self.transaction() as conn:
+            for table in ("meetings", "channels", "scheduled_notifications", "sync_state"):
+                await conn.execute(f"DELETE FROM {table} WHERE user_id = %s",
+                                   (user_id,))
+
+    async def _users(self, sql: str, params: tuple[Any, ...]) -> list[User]:
+        rows = await self.fetch(sql, params)
+        sealers = {org: await self.cipher.sealer(org, None) for org in {r["org_id"] for r in rows}}
+        return [codec.row_to_user(sealers[row["org_id"]], row) for row in rows]
+
+    # sync ---------------------------------------------------------------------
+    async def get_sync_state(self, user_id: str) -> SyncState:
+        rows = await self.fetch("SELECT * FROM sync_state WHERE user_id = %s", (user_id,))
+        return _sync_state(rows[0]) if rows else SyncState(user_id=user_id)
+
+    async def list_sync_states(self) -> list[SyncState]:
+        return [_sync_state(row) for row in await self.fetch("SELECT * FROM sync_state")]
+
+    async def apply_changes(self, user: User, upserts: Sequence[Meeting],
+                            deleted_event_ids: Sequence[str], cursor: str | None, *,
+                            full_sync: bool, synced_at: datetime) -> ApplyResult:
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
+        deleted = 0
+        async with self.transaction() as conn:
+            if full_sync:
+                gone = await conn.execute(
+                    "DELETE FROM meetings WHERE user_id = %s AND NOT (event_id = ANY(%s)) "
+                    "RETURNING event_id", (user.id, [row["event_id"] for row in rows]))
+                gone_ids = [r["event_id"] for r in await gone.fetchall()]
+            else:
+                gone = await conn.execute(
+                    "DELETE FROM meetings WHERE user_id = %s AND event_id = ANY(%s) "
+                    "RETURNING event_id", (user.id, list(deleted_event_ids)))
+                gone_ids = [r["event_id"] for r in await gone.fetchall()]
+            deleted = len(gone_ids)
+            if full_sync or deleted_event_ids:
+                await conn.execute(
+                    "DELETE FROM scheduled_notifications WHERE user_id = %s AND "
+                    "event_id = ANY(%s) AND state = 'pending'",
+                    (user.id, gone_ids if full_sync else list(deleted_event_ids)))
+            if rows:
+                columns = list(rows[0])
+                updates = ", ".join(f"{c}=excluded.{c}" for c in columns
+                                    if c not in ("user_id", "event_id"))
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        f"INSERT INTO meetings ({', '.join(columns)}) VALUES "
+                        f"({', '.join(f'%({c})s' for c in columns)}) "
+                        f"ON CONFLICT (user_id, event_id) DO UPDATE SET {updates}", rows)
+            await conn.execute(
+                "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (user_id) DO UPDATE SET cursor=excluded.cursor, "
+                "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
+        return ApplyResult(upserted=len(rows), deleted=deleted)
+
+    async def reset_cursor(self, user_id: str) -> None:
+        await self.execute("UPDATE sync_state SET cursor = NULL WHERE user_id = %s", (user_id,))
+
+    async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT out_of_office FROM sync_state WHERE user_id = %s FOR UPDATE",
+                (user_id,))
+            row = await cursor.fetchone()
+            await conn.execute(
+                "INSERT INTO sync_state (user_id, out_of_office) VALUES (%s, %s) "
+                "ON CONFLICT (user_id) DO UPDATE SET out_of_office=excluded.out_of_office",
+                (user_id, int(enabled)))
+        previous = None if row is None else row["out_of_office"]
+        return None if previous is None else bool(previous)
+
+    # meetings ----------------------------------------------------------------
+    async def list_meetings(self, user: User, start: datetime, end: datetime) -> list[Meeting]:
+        rows = await self.fetch(
+            "SELECT * FROM meetings WHERE user_id = %s AND start_at < %s AND end_at > %s "
+            "ORDER BY start_at, event_id", (user.id, ts(end), ts(start)))
+        sealer = await self.cipher.sealer(user.org_id, user.id)
+        return [codec.row_to_meeting(sealer, row) for row in rows]
+
+    async def get_meeting(self, user: User, event_id: str) -> Meeting | None:
+        rows = await self.fetch("SELECT * FROM meetings WHERE user_id = %s AND event_id = %s",
+                                (user.id, event_id))
+        if not rows:
+            return None
+        return codec.row_to_meeting(await self.cipher.sealer(user.org_id, user.id), rows[0])
+
+    async def purge_outside(self, keep_from: datetime, keep_until: datetime) -> int:
+        async with self.transaction() as conn:
+            await conn.execute("DELETE FROM scheduled_notifications WHERE end_at < %s OR "
+                               "start_at > %s OR (end_at IS NULL AND due_at < %s)",
+                               (ts(keep_from), ts(keep_until), ts(keep_from)))
+            cursor = await conn.execute("DELETE FROM meetings WHERE end_at < %s OR "
+                                        "start_at > %s", (ts(keep_from), ts(keep_until)))
+            return cursor.rowcount
+
+    # channels ------------------------------------------------------------------
+    async def put_channel(self, channel: Channel) -> None:
+        await self.execute(
+            "INSERT INTO channels (id, user_id, resource_id, token_hash, expires_at, provider)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+            "user_id=excluded.user_id, resource_id=excluded.resource_id, "
+            "token_hash=excluded.token_hash, expires_at=excluded.expires_at, "
+            "provider=excluded.provider",
+            (channel.id, channel.user_id, channel.resource_id,
+             hash_channel_token(channel.token), ts(channel.expires_at), channel.provider))
+
+    async def get_channel(self, channel_id: str) -> Channel | None:
+        rows = await self.fetch("SELECT * FROM channels WHERE id = %s", (channel_id,))
+        return _channel(rows[0]) if rows else None
+
+    async def list_channels(self, *, user_id: str | None = None,
+                            expiring_before: datetime | None = None) -> list[Channel]:
+        clauses: list[str] = ["TRUE"]
+        params: list[Any] = []
+        if user_id is not None:
+            clauses.append("user_id = %s")
+            params.append(user_id)
+        if expiring_before is not None:
+            clauses.append("expires_at < %s")
+            params.append(ts(expiring_before))
+        rows = await self.fetch(f"SELECT * FROM channels WHERE {' AND '.join(clauses)} "
+                                "ORDER BY expires_at", tuple(params))
+        return [_channel(row) for row in rows]
+
+    async def delete_channel(self, channel_id: str) -> None:
+        await self.execute("DELETE FROM channels WHERE id = %s", (channel_id,))
+
+
+def _sync_state(row: Mapping[str, Any]) -> SyncState:
+    ooo = row["out_of_office"]
+    return SyncState(user_id=row["user_id"], cursor=row["cursor"],
+                     last_sync_at=dt(row["last_sync_at"]),
+                     out_of_office=None if ooo is None else bool(ooo))
+
+
+def _org(row: Mapping[str, Any]) -> Organisation:
+    return Organisation(id=row["id"], name=row["name"], domain=row["domain"],
+                        provider=row["provider"], settings=json.loads(row["settings"] or "{}"))
+
+
+def _channel(row: Mapping[str, Any]) -> Channel:
+    expires = dt(row["expires_at"])
+    assert expires is not None
+    return Channel(id=row["id"], user_id=row["user_id"], resource_id=row["resource_id"],
+                   token=row["token_hash"], expires_at=expires, provider=row["provider"])

@@ -1,0 +1,72 @@
+"""Store suite, part 7: request budgets shared by every process of the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from hybrid_calendar.store.base import Store
+from hybrid_calendar.store.budget import SharedBudget
+from hybrid_calendar.store.testing.support import (
+    NOW,
+    ReversibleCipher,
+    StoreBackend,
+    StoreFixtures,
+    covers,
+)
+
+MINUTE = 60.0
+
+
+class BudgetTests(StoreFixtures):
+    """``take_budget``: never more than the limit in any window, wherever units are taken."""
+
+    @pytest.mark.anyio
+    @covers("take_budget")
+    async def test_a_budget_refuses_what_does_not_fit_and_says_how_long_to_wait(
+            self, store: Store) -> None:
+        assert await store.take_budget("api", 3, 5, MINUTE, NOW) == 0
+        assert await store.take_budget("api", 2, 5, MINUTE, NOW + timedelta(seconds=15)) == 0
+        wait = await store.take_budget("api", 1, 5, MINUTE, NOW + timedelta(seconds=16))
+        assert 0 < wait <= MINUTE + MINUTE / 6  # refused: nothing was taken
+        assert await store.take_budget("other", 5, 5, MINUTE, NOW) == 0  # budgets are apart
+        later = NOW + timedelta(seconds=16 + wait)
+        assert await store.take_budget("api", 3, 5, MINUTE, later) == 0  # the 3 expired
+        assert await store.take_budget("api", 1, 5, MINUTE, later) > 0  # the 2 still count
+        assert await store.take_budget("api", 9, 5, MINUTE, later) > 0  # never fits
+
+    @pytest.mark.anyio
+    @covers("take_budget", "open")
+    async def test_no_window_ever_holds_more_than_the_limit_across_stores(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        other = await self.reopen(store_backend, cipher, called)
+        taken: list[float] = []
+        try:
+            for step in range(400):  # every 0.7 s for 280 s, alternating stores
+                at = NOW + timedelta(seconds=0.7 * step)
+                if await (store, other)[step % 2].take_budget("p", 1, 20, MINUTE, at) == 0:
+                    taken.append(at.timestamp())
+        finally:
+            await other.close()
+        worst = max(sum(1 for t in taken if start <= t < start + MINUTE) for start in taken)
+        assert worst <= 20
+        assert len(taken) >= 20 * 4  # and the budget refills: about 20 a minute taken
+
+    @pytest.mark.anyio
+    @covers("take_budget")
+    async def test_shared_budget_waits_until_units_fit(self, store: Store) -> None:
+        clock = [NOW]
+        waits: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            clock[0] += timedelta(seconds=seconds)
+
+        budget = SharedBudget(store, "sink", 2, now=lambda: clock[0], sleep=sleep)
+        for _ in range(3):
+            await budget.acquire()
+        assert len(waits) == 1 and budget.waited_seconds == waits[0] > 0
+        with pytest.raises(ValueError, match="never fit"):
+            await budget.acquire(3)

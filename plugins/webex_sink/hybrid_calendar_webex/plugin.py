@@ -1,0 +1,111 @@
+"""Built-in ``webex`` plugin: the Webex sink's hook implementations.
+
+* ``create_meeting`` answers the Webex keyword actions (``personal_room``, ``onetime``,
+  ``space``) for any organiser (:mod:`.create`);
+* ``follow_meeting`` keeps one-time meetings in step with their events (:mod:`.follow`);
+* ``deliver_notification`` sends Join cards and sets out-of-office presence
+  (:mod:`.delivery`);
+* ``mirror_meetings`` puts bookings on room devices (:mod:`.bookings`);
+* ``startup`` checks the Webex identity's scopes (:mod:`.readiness`) and registers the
+  webhooks received by ``register_routes``' route (:mod:`.webhooks`, :mod:`.reconcile`).
+
+Configuration lives in the ``[webex]`` section (:mod:`.settings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from hybrid_calendar import hookimpl
+from hybrid_calendar.models import NotificationKind
+from hybrid_calendar_webex import (
+    bookings,
+    create,
+    delivery,
+    follow,
+    readiness,
+    webhooks,
+)
+from hybrid_calendar_webex.settings import SETTINGS
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.models import (
+        CalendarEvent,
+        DeliveryReceipt,
+        JoinInfo,
+        KeywordRequest,
+        Meeting,
+        Notification,
+        User,
+    )
+
+
+@hookimpl
+def register_settings(register: Callable[[SettingSpec], None]) -> None:
+    """Declare the ``[webex]`` settings."""
+    for spec in SETTINGS:
+        register(spec)
+
+
+@hookimpl
+def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
+    """The Webex webhook receiver ``POST /webhooks/webex/{org}``."""
+    register(webhooks.route(gateway))
+
+
+@hookimpl
+def startup(gateway: Gateway) -> Awaitable[None]:
+    """Check the Webex identity's scopes for each organisation (never fails start-up:
+    the reason is logged and kept for health)."""
+    return readiness.check_at_startup(gateway)
+
+
+@hookimpl
+def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], None]
+                  ) -> None:
+    """``webex:<org>`` per organisation checked: healthy, or the reason (a missing scope,
+    a refused token, a de-authorised Service App)."""
+    for org_id, reason in sorted(readiness.health(gateway).items()):
+        register(f"webex:{org_id}", reason is None, reason)
+
+
+@hookimpl
+def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
+                   request: KeywordRequest) -> Awaitable[JoinInfo] | None:
+    """A Personal Room, a one-time meeting or a space for the Webex keyword actions."""
+    if request.action not in create.ACTIONS:
+        return None
+    return create.create_meeting(gateway, user, event, request)
+
+
+@hookimpl
+def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
+                   previous: Meeting | None) -> Awaitable[None]:
+    """Update or delete the one-time Webex meeting of a changed or cancelled event."""
+    return follow.follow_meeting(gateway, user, event, previous)
+
+
+@hookimpl
+def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
+                    deleted: Sequence[str]) -> Awaitable[None]:
+    """Put, rewrite or clear bookings on the devices of the rooms the meetings invite."""
+    return bookings.mirror_meetings(gateway, user, meetings, deleted)
+
+
+@hookimpl
+def register_delivery_kinds(register: Callable[[NotificationKind], None]) -> None:
+    """Join buttons (as Join cards) and presence (personal assistant)."""
+    for kind in delivery.KINDS:
+        register(kind)
+
+
+@hookimpl
+def deliver_notification(gateway: Gateway, notification: Notification
+                         ) -> Awaitable[DeliveryReceipt | None]:
+    """Send a Join card or set the personal assistant; a receipt per attempt."""
+    return delivery.deliver(gateway, notification)

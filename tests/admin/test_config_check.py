@@ -1,0 +1,207 @@
+"""``config check`` and ``serve``: every configuration and environment error is one clear
+line and exit code 2, and what ``config check`` passes, ``serve`` starts."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import trustme
+
+from hybrid_calendar.admin.datadir_lock import DataDirectoryLock
+from hybrid_calendar.cli import main
+
+Setup = Callable[[Path], str]
+"""Builds the case in a temporary directory; returns the configuration file's path."""
+
+
+def toml(tmp_path: Path, body: str, *, plugins: str = '["google", "join_info", "kms_local"]'
+         ) -> str:
+    path = tmp_path / "gateway.toml"
+    path.write_text(f'[gateway]\ndata_dir = "{tmp_path / "data"}"\n{body}\n'
+                    f'[plugins]\nenabled = {plugins}\nload_entrypoints = false\n')
+    return str(path)
+
+
+def port_out_of_range(tmp: Path) -> str:
+    return toml(tmp, "port = 70000")
+
+
+def missing_tls_file(tmp: Path) -> str:
+    trustme.CA().issue_cert("127.0.0.1").private_key_pem.write_to_path(str(tmp / "key.pem"))
+    return toml(tmp, f'tls_certificate = "{tmp}/chain.pem"\ntls_private_key = "{tmp}/key.pem"')
+
+
+def mismatched_tls_files(tmp: Path) -> str:
+    ca = trustme.CA()
+    one, other = ca.issue_cert("127.0.0.1"), ca.issue_cert("127.0.0.1")
+    one.cert_chain_pems[0].write_to_path(str(tmp / "chain.pem"))
+    other.private_key_pem.write_to_path(str(tmp / "key.pem"))
+    return toml(tmp, f'tls_certificate = "{tmp}/chain.pem"\ntls_private_key = "{tmp}/key.pem"')
+
+
+def unwritable_data_dir(tmp: Path) -> str:
+    # /sys refuses new files even to root (mode bits would not stop root).
+    path = Path(toml(tmp, ""))
+    path.write_text(path.read_text().replace(str(tmp / "data"), "/sys/hybrid-calendar-data"))
+    return str(path)
+
+
+def data_dir_is_a_file(tmp: Path) -> str:
+    (tmp / "data").write_text("")
+    return toml(tmp, "")
+
+
+def config_is_a_directory(tmp: Path) -> str:
+    (tmp / "conf.d").mkdir()
+    return str(tmp / "conf.d")
+
+
+def config_unreadable(tmp: Path) -> str:
+    # A socket cannot be opened as a file, whoever asks (root reads mode-000 files).
+    path = tmp / "gateway.toml"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.close()
+    return str(path)
+
+
+def key_file_not_json(tmp: Path) -> str:
+    (tmp / "key.json").write_text("-----BEGIN PRIVATE KEY-----\n")
+    return toml(tmp, f'[google]\nservice_account_file = "{tmp}/key.json"')
+
+
+def key_inline_not_json(tmp: Path) -> str:
+    return toml(tmp, '[google]\nservice_account_json = "{not json"')
+
+
+def unknown_keyword_action(tmp: Path) -> str:
+    return toml(tmp, '[join_info]\nkeywords = ["webex=teleport"]')
+
+
+def keywords_as_a_string(tmp: Path) -> str:
+    return toml(tmp, '[join_info]\nkeywords = "meet=google_meet"')
+
+
+def keyword_without_plugin(tmp: Path) -> str:
+    return toml(tmp, '[join_info]\nkeywords = ["webex=onetime"]')
+
+
+def unknown_setting(tmp: Path) -> str:
+    return toml(tmp, "prot = 8080")
+
+
+CASES: list[tuple[str, Setup, str]] = [
+    ("port out of range", port_out_of_range, "gateway.port: 70000 is out of range"),
+    ("missing TLS file", missing_tls_file, "gateway.tls_certificate: cannot read"),
+    ("TLS key of another certificate", mismatched_tls_files,
+     "gateway.tls_private_key: {tmp}/key.pem does not match"),
+    ("unwritable data directory", unwritable_data_dir,
+     "gateway.data_dir: /sys/hybrid-calendar-data does not exist and cannot be created"),
+    ("data directory is a file", data_dir_is_a_file, "is not a directory"),
+    ("config path is a directory", config_is_a_directory,
+     "--config: {tmp}/conf.d is a directory"),
+    ("config path unreadable", config_unreadable, "--config: cannot read {tmp}/gateway.toml"),
+    ("non-JSON key file", key_file_not_json,
+     "google.service_account_file: {tmp}/key.json is not a JSON service-account key"),
+    ("non-JSON inline key", key_inline_not_json,
+     "google.service_account_json: the google.service_account_json is not a JSON"),
+    ("unknown keyword action", unknown_keyword_action,
+     "join_info.keywords: unknown action in 'webex=teleport'"),
+    ("keywords given as a string", keywords_as_a_string,
+     'join_info.keywords: must be a list, e.g. keywords = ["meet=google_meet"]'),
+    ("keyword no enabled plugin creates", keyword_without_plugin,
+     "join_info.keywords: @webex asks for onetime meetings, but no enabled plugin"),
+    ("unknown setting", unknown_setting, "gateway.prot: unknown setting (did you mean "),
+]
+
+
+@pytest.mark.parametrize("command", ["config check", "serve"])
+@pytest.mark.parametrize(("setup", "expected"), [(s, e) for _n, s, e in CASES],
+                         ids=[n for n, _s, _e in CASES])
+def test_config_error_is_one_line_and_exit_2(command: str, setup: Setup, expected: str,
+                                             tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path = setup(tmp_path)
+    argv = ["config", "check", path] if command == "config check" else [
+        "serve", "--config", path]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if not line.startswith("warning:")]
+    assert len(lines) == 1, err
+    assert expected.format(tmp=tmp_path) in lines[0]
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "data" / "gateway.sqlite3").exists()  # nothing was written
+
+
+def test_a_good_configuration_passes_with_warnings_only(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    path = toml(tmp_path, "port = 8443")  # default keywords name Webex: warned, not fatal
+    assert main(["config", "check", path]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == f"{path}: OK"
+    assert "warning: join_info.keywords: @webex asks for personal_room" in err
+    assert not (tmp_path / "data").exists()  # checking creates nothing
+
+
+def test_second_serve_on_the_same_data_refuses_before_touching_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = toml(tmp_path, "port = 0", plugins='["join_info", "kms_local"]')
+    database = str(tmp_path / "data" / "gateway.sqlite3")
+    with DataDirectoryLock(database) as running:
+        running.acquire("127.0.0.1:8443")
+        assert main(["serve", "--config", path]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"error: {tmp_path / 'data'} is in use by another gateway "
+                             f"(pid {__import__('os').getpid()} on ")
+    assert "serving 127.0.0.1:8443 since " in err[0]
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["gateway.sqlite3.lock"]
+
+
+def test_lock_is_free_again_once_released(tmp_path: Path) -> None:
+    database = str(tmp_path / "gateway.sqlite3")
+    with DataDirectoryLock(database) as first:
+        first.acquire("a:1")
+    with DataDirectoryLock(database) as second:
+        second.acquire("b:2")  # no error: the first released it
+
+
+def test_commands_without_config_say_which_data_dir(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HYBRID_CALENDAR_PLUGINS__ENABLED", "join_info,kms_local")
+    assert main(["kms", "status"]) == 0
+    err = capsys.readouterr().err
+    assert f"no --config given; using data directory {tmp_path / 'var'}" in err
+
+
+def test_hook_register_meeting_actions_lets_a_keyword_pass(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    path = toml(tmp_path, '[join_info]\nkeywords = ["meet=google_meet"]')
+    assert main(["config", "check", path]) == 0  # the google plugin creates google_meet
+    assert capsys.readouterr().err == ""
+
+
+def test_hook_check_config_failure_is_a_problem_of_its_plugin(tmp_path: Path) -> None:
+    from hybrid_calendar import hookimpl
+    from hybrid_calendar.admin.preflight import preflight
+    from hybrid_calendar.config import Config
+    from hybrid_calendar.loading import load_config
+
+    class Broken:
+        @hookimpl
+        def check_config(self, config: Config, problem: Callable[[str, str], None]) -> None:
+            raise RuntimeError("module went away")
+
+    config, pm = load_config(toml(tmp_path, "", plugins='["join_info", "kms_local"]'),
+                             environ={})
+    pm.register(Broken(), name="broken")
+    lines = [p.line() for p in preflight(config, pm)]
+    assert "error: plugins.broken: configuration check failed: module went away" in lines

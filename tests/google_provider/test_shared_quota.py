@@ -1,0 +1,52 @@
+"""The per-project budget is shared by every gateway process on one PostgreSQL database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from hybrid_calendar.store.budget import SharedBudget
+from hybrid_calendar.store.postgres.store import PostgresStore
+from hybrid_calendar.store.testing import NOW, ReversibleCipher
+from hybrid_calendar_google.quota import QuotaLimiter
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def two_processes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]:
+    stores = [PostgresStore(postgres_url, ReversibleCipher(), pool_size=2) for _ in range(2)]
+    for store in stores:
+        await store.open()
+    try:
+        yield stores
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_two_processes_stay_inside_one_project_budget(
+        two_processes: list[PostgresStore]) -> None:
+    clock = [NOW]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += timedelta(seconds=seconds)
+
+    def now() -> datetime:
+        return clock[0]
+
+    limiters = [QuotaLimiter(10, 600, monotonic=lambda: clock[0].timestamp(), sleep=sleep,
+                             shared_project=SharedBudget(store, "google:project", 10,
+                                                         now=now, sleep=sleep))
+                for store in two_processes]
+    for call in range(10):  # each process alone is far from its own 10
+        await limiters[call % 2].acquire(f"user{call}@example.com")
+    assert waits == []
+    await limiters[0].acquire("user99@example.com")  # the 11th call of the project waits
+    assert len(waits) == 1 and clock[0] - NOW >= timedelta(seconds=50)
+    assert limiters[0].shared_project is not None
+    assert limiters[0].shared_project.waited_seconds == waits[0]

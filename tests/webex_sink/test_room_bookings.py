@@ -1,0 +1,66 @@
+"""Room devices: a meeting inviting a room linked to a Webex workspace puts a booking on
+the workspace's device (cloud xAPI Bookings.Put); moves rewrite it, cancellations clear it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ..engine.conftest import Stack
+from .conftest import ALICE, BOB, ROOM, WebexWorld, at
+
+pytestmark = pytest.mark.anyio
+
+
+def device_bookings(world: WebexWorld) -> list[dict[str, Any]]:
+    [device] = list(world.webex.state.devices)
+    return world.webex.state.device_bookings(device)
+
+
+def starts(world: WebexWorld) -> list[datetime]:
+    return [datetime.fromisoformat(b["Time"]["StartTime"].replace("Z", "+00:00"))
+            for b in device_bookings(world)]
+
+
+async def test_hook_mirror_meetings_books_moves_and_clears_the_room_device(
+        world: WebexWorld, stack: Stack) -> None:
+    event = world.google.state.insert_event(ALICE, at(4, 60, summary="Room review",
+                                                      location="@webex:onetime",
+                                                      attendees=[{"email": BOB},
+                                                                 {"email": ROOM,
+                                                                  "resource": True}]))
+    world.google.state.insert_event(ALICE, at(6, summary="No room",
+                                              location="https://acme.zoom.us/j/1234567890"))
+    await stack.activate(ALICE)
+    [meeting] = world.meetings(ALICE)
+    [booking] = device_bookings(world)
+    assert booking["Title"] == "Room review"
+    assert booking["Organizer"]["Name"] == ALICE
+    calls = booking.get("DialInfo", {}).get("Calls", {}).get("Call") or []
+    assert meeting["sipAddress"] in ([c.get("Number") for c in calls]
+                                     + [booking.get("Number")])
+
+    later = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=8)
+    world.google.state.patch_event(ALICE, event["id"], {
+        "start": {"dateTime": later.isoformat()},
+        "end": {"dateTime": (later + timedelta(hours=1)).isoformat()}})
+    await stack.idle()
+    assert starts(world) == [later]  # rewritten, not added
+
+    world.google.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert device_bookings(world) == []
+
+
+async def test_a_hidden_title_room_shows_booked(world: WebexWorld) -> None:
+    from .conftest import running_gateway
+
+    world.google.state.insert_event(ALICE, at(4, summary="Secret plans",
+                                              location="@webex",
+                                              attendees=[{"email": ROOM, "resource": True}]))
+    async with running_gateway(world, webex={"hidden_title_rooms": [ROOM]}) as stack:
+        await stack.activate(ALICE)
+        [booking] = device_bookings(world)
+        assert booking["Title"] == "Booked"
