@@ -91,13 +91,6 @@ def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], 
 
 
 @hookimpl
-def register_meeting_actions(register: Callable[[str], None]) -> None:
-    """The Webex keyword actions this plugin creates meetings for (``config check``)."""
-    for action in create.ACTIONS:
-        register(action)
-
-
-@hookimpl
 def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
                    request: KeywordRequest) -> Awaitable[JoinInfo] | None:
     """A Personal Room, a one-time meeting or a space for the Webex keyword actions."""
