@@ -1,10 +1,10 @@
-"""SQL on the store's handle, for the administration tables.
+"""SQL on the store's native handle, for the administration tables.
 
 ``Store.call`` hands SQLite stores' functions a ``sqlite_utils.Database`` and PostgreSQL
 stores' a :class:`~hybrid_calendar.store.postgres.portable.PortableHandle`, which accepts
-the same ``?`` placeholders and ``with handle.conn:`` transactions. The administration
-package writes its SQL once, in that portable subset (``ON CONFLICT ... DO UPDATE/NOTHING``,
-``coalesce``); these two helpers are the only way it touches a handle.
+the same portable subset (``?`` placeholders, ``ON CONFLICT ... DO UPDATE/NOTHING``,
+``coalesce``, ``with handle.conn:`` for a transaction) and translates it. The
+administration package writes its SQL once against that subset through these two helpers.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 
 def execute(handle: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-    """Run one statement; returns the driver's cursor (``fetchone``, ``fetchall``,
-    ``rowcount`` and ``description`` work on both)."""
+    """Run one statement of the portable subset; returns the driver's cursor
+    (``fetchone``, ``fetchall``, ``rowcount`` and ``description`` work on both)."""
     return handle.execute(sql, list(params))
 
 
