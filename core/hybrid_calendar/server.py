@@ -54,9 +54,9 @@ def serve(config: Config, pm: pluggy.PluginManager) -> int:
     logs.install(str(config.get("gateway", "log_level")))
     host, port = str(config.get("gateway", "host")), int(config.get("gateway", "port"))
     database = database_path(config)
-    # One process per SQLite file; a PostgreSQL database is shared by design.
-    shared = database == ":memory:" or is_postgres_url(database)
-    lock = None if shared else DataDirectoryLock(database)
+    # Any number of gateways share a PostgreSQL database; a SQLite file takes one.
+    lock = None if database == ":memory:" or is_postgres_url(database) \
+        else DataDirectoryLock(database)
     if lock is not None:
         lock.acquire(f"{host}:{port}")
     try:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.admin.metrics import count_delivery
 from hybrid_calendar.engine.delivery import (
     delivery_retry_policy,
     overall_state,
@@ -182,6 +183,7 @@ async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
                         item.kind, item.key, user.id, type(err).__name__, err)
             receipt = DeliveryReceipt.retry_later(f"{type(err).__name__}: {err}")
         record = record_receipt(sink, receipt, attempts, now, policy)
+        count_delivery(gateway, sink, str(item.kind), str(record.state))
         records[sink] = record
         changed.append(record)
         if record.state is DeliveryState.DEAD:

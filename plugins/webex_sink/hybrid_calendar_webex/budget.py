@@ -3,12 +3,11 @@
 Webex publishes no request rate for the Meetings API (Contact Center documents 300 per
 minute per client id), and answers 429 with ``Retry-After`` when a client goes too fast.
 The gateway keeps below that on its own side: a sliding one-minute window per
-organisation (``webex.rate_per_minute``), which callers wait on. A 429 that still comes
-back is not retried here (see :mod:`.client`).
-
-When several gateway processes share one database (PostgreSQL), each organisation's
-budget is also taken from a :class:`~hybrid_calendar.store.budget.SharedBudget` in that
-database (``webex:<org id>``), so all processes together stay inside it.
+organisation (``webex.rate_per_minute``), which callers wait on. When several gateway
+processes share one database (PostgreSQL), each call also takes a unit of the store's
+:class:`~hybrid_calendar.store.budget.SharedBudget` ``webex:<org>``, so the processes
+together stay within the budget. A 429 that still comes back is not retried here (see
+:mod:`.client`).
 """
 
 from __future__ import annotations
@@ -31,8 +30,8 @@ class RateBudget:
     :param per_minute: calls allowed per key in any ``WINDOW_SECONDS``.
     :param monotonic: time source in seconds (injectable).
     :param sleep: how to wait (injectable).
-    :param shared: for a key, the budget every process of the database takes from (None:
-        this process is the only one).
+    :param shared: makes the budget shared across processes for a key (``None``: this
+        process is alone).
     """
 
     def __init__(self, per_minute: int, *,
@@ -45,8 +44,8 @@ class RateBudget:
         self._calls: dict[str, deque[float]] = {}
         self._monotonic = monotonic
         self._sleep = sleep
-        self._shared = shared
-        self._shared_budgets: dict[str, SharedBudget] = {}
+        self._shared_factory = shared
+        self._shared: dict[str, SharedBudget] = {}
         self.taken = 0
         """Units handed out so far (every Webex call takes one)."""
         self.waited_seconds = 0.0
@@ -69,11 +68,11 @@ class RateBudget:
             if delay <= 0:
                 self._calls[key].append(now)
                 self.taken += 1
-                if self._shared is not None:
-                    budget = self._shared_budgets.get(key)
-                    if budget is None:
-                        budget = self._shared_budgets[key] = self._shared(key)
-                    await budget.acquire()
-                return
+                break
             self.waited_seconds += delay
             await self._sleep(delay)
+        if self._shared_factory is not None:
+            shared = self._shared.get(key)
+            if shared is None:
+                shared = self._shared[key] = self._shared_factory(key)
+            await shared.acquire()

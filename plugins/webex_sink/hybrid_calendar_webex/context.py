@@ -85,10 +85,11 @@ def context(gateway: Gateway) -> WebexContext:
 def _create(gateway: Gateway) -> WebexContext:
     settings = dict(gateway.config.section(SECTION))
     per_minute = int(settings["rate_per_minute"])
+    shared = None
+    if gateway.store.shares_database:  # other processes call Webex for the same orgs
+        store = gateway.store
 
-    def shared(org_id: str) -> SharedBudget:  # other processes call Webex for this org too
-        return SharedBudget(gateway.store, f"webex:{org_id}", per_minute,
-                            now=SystemClock().now)
+        def shared(org_id: str) -> SharedBudget:
+            return SharedBudget(store, f"webex:{org_id}", per_minute, now=SystemClock().now)
 
-    return WebexContext(settings, RateBudget(
-        per_minute, shared=shared if gateway.store.shares_database else None))
+    return WebexContext(settings, RateBudget(per_minute, shared=shared))
