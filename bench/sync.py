@@ -54,7 +54,7 @@ from hybrid_calendar.models import User, UserState
 from hybrid_calendar.runtime import tune_garbage_collector
 from hybrid_calendar_google.client import COMPRESSED
 from hybrid_calendar_google.context import context
-from hybrid_calendar_google_emulator.testing import running_emulator
+from hybrid_calendar_google_emulator.testing import cli_environment, running_emulator
 
 UNLIMITED = 100_000_000
 """Budget used on both sides (gateway and emulator) so quotas never throttle the run."""
@@ -246,7 +246,7 @@ def emulator_process(emails: list[str], events: int) -> Iterator[tuple[str, dict
              # Google compresses on its own machines; here compression would make the
              # emulator the bottleneck and hide the client's cost, so pages are identity
              "--no-gzip"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_environment())
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60

@@ -54,7 +54,9 @@ from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Organisation, User, UserState
 from hybrid_calendar.runtime import tune_garbage_collector
 from hybrid_calendar_google.context import context as google_context
+from hybrid_calendar_google_emulator.testing import cli_environment as google_cli_env
 from hybrid_calendar_webex.context import context as webex_context
+from hybrid_calendar_webex_emulator.testing import cli_environment as webex_cli_env
 
 DOMAIN = "bench.example.com"
 UNLIMITED = 100_000_000
@@ -88,16 +90,17 @@ class Emulators:
         self.webex_url = f"http://127.0.0.1:{_free_port()}"
         key, admin = folder / "key.json", folder / "admin.token"
         cli = [sys.executable, "-m", "hybrid_calendar.cli", "emulator"]
+        CLI_ENV = webex_cli_env(google_cli_env())
         self.processes = [
             subprocess.Popen([*cli, "google", "--port", self.google_url.rsplit(":", 1)[1],
                               "--domain", DOMAIN, "--service-account-out", str(key),
                               "--project-rpm", str(UNLIMITED), "--user-rpm", str(UNLIMITED),
                               "--no-gzip"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL),
+                             stderr=subprocess.DEVNULL, env=CLI_ENV),
             subprocess.Popen([*cli, "webex", "--port", self.webex_url.rsplit(":", 1)[1],
                               "--domain", DOMAIN, "--users", ",".join(emails),
                               "--admin-token-out", str(admin)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)]
+                             stderr=subprocess.DEVNULL, env=CLI_ENV)]
         self._wait(self.google_url + "/emulator/control", {})
         self._wait(self.webex_url + "/_emulator/control", {})
         httpx.post(self.google_url + "/emulator/control", json={"add_users": emails},

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from hybrid_calendar import __version__
+from hybrid_calendar import config as config_module
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.hooks import Hooks
-from hybrid_calendar.plugins import BUILTIN_PLUGINS, get_plugin_manager
+from hybrid_calendar.loading import plugin_manager
 
 Configure = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -44,7 +47,10 @@ def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
     """Build the argument parser, creating command groups for names with a space."""
     parser = argparse.ArgumentParser(
         prog="hybrid-calendar",
-        description="Hybrid calendar gateway: Google Workspace calendars to meeting systems.")
+        description="Hybrid calendar gateway: Google Workspace calendars to meeting systems.",
+        epilog="Commands come from the plugins the configuration enables (--config FILE "
+               "and HYBRID_CALENDAR_PLUGINS__* variables); the API emulators' commands, for "
+               "example, need HYBRID_CALENDAR_PLUGINS__ENABLED=google_emulator,webex_emulator.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -67,10 +73,25 @@ def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
     return parser
 
 
-def all_commands() -> list[Command]:
-    """Core commands plus those registered by every built-in and installed plugin."""
+def all_commands(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None
+                 ) -> list[Command]:
+    """Core commands plus those of the plugins the configuration enables.
+
+    The configuration is the file named by ``--config FILE`` on the command line, if any,
+    and the ``HYBRID_CALENDAR_PLUGINS__*`` environment, over the defaults; installed
+    third-party plugins come in through their entry points. So a deployment that does not
+    enable ``google_emulator`` has no ``emulator google`` command
+    (``HYBRID_CALENDAR_PLUGINS__ENABLED=google_emulator hybrid-calendar emulator google``
+    offers it). A configuration that cannot be read falls back to the defaults here; the
+    command itself then reports the problem.
+    """
     commands = core_commands()
-    pm = get_plugin_manager(BUILTIN_PLUGINS, tolerate_missing=True)
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        file_values = config_module.read_file(Path(path)) if (path := _config_path(argv)) else {}
+        pm = plugin_manager(file_values, environ, tolerate_missing=True)
+    except (GatewayError, OSError):
+        pm = plugin_manager({}, {}, tolerate_missing=True)
 
     def register(name: str, help: str, configure: Configure, run: Run) -> None:
         commands.append(Command(name, help, configure, run))
@@ -79,9 +100,18 @@ def all_commands() -> list[Command]:
     return commands
 
 
+def _config_path(argv: Sequence[str]) -> str | None:
+    """The value of ``--config`` anywhere on the command line (before parsing it)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _rest = pre.parse_known_args(list(argv))
+    return str(known.config) if known.config else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hybrid-calendar`` console script."""
-    parser = build_parser(all_commands())
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(all_commands(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -38,17 +38,29 @@ def load_config(path: str | Path | None = None, *,
     file_values = config_module.read_file(path) if path else {}
     for section, values in (overrides or {}).items():
         file_values.setdefault(section, {}).update(values)
+    pm = plugin_manager(file_values, environ)
+    specs = config_module.collect_specs(Hooks(pm).register_settings)
+    config = config_module.load(specs, file_values, environ, source=path)
+    return config, pm
+
+
+def plugin_manager(file_values: dict[str, Any], environ: dict[str, str], *,
+                   tolerate_missing: bool = False) -> pluggy.PluginManager:
+    """The plugin manager a configuration asks for: its ``[plugins]`` section (from the
+    file's values and the ``HYBRID_CALENDAR_PLUGINS__*`` environment) read on its own, before
+    the plugins declare the rest of the settings.
+
+    :raises ConfigError: naming a wrong ``[plugins]`` key.
+    """
     core_specs = config_module.collect_specs()
     plugin_specs = {k: v for k, v in core_specs.items() if v.section == "plugins"}
     plugin_values = {"plugins": file_values.get("plugins", {})}
     bootstrap = config_module.load(plugin_specs, plugin_values, _only(environ, "PLUGINS__"))
-    pm = get_plugin_manager(bootstrap.get("plugins", "enabled"),
-                            load_entrypoints=bootstrap.get("plugins", "load_entrypoints"),
-                            blocked=bootstrap.get("plugins", "blocked"),
-                            trace=bootstrap.get("plugins", "trace_hooks"))
-    specs = config_module.collect_specs(Hooks(pm).register_settings)
-    config = config_module.load(specs, file_values, environ, source=path)
-    return config, pm
+    return get_plugin_manager(bootstrap.get("plugins", "enabled"),
+                              load_entrypoints=bootstrap.get("plugins", "load_entrypoints"),
+                              blocked=bootstrap.get("plugins", "blocked"),
+                              trace=bootstrap.get("plugins", "trace_hooks"),
+                              tolerate_missing=tolerate_missing)
 
 
 def describe(config: Config) -> dict[str, dict[str, Any]]:

@@ -79,5 +79,5 @@ def test_cli_help_lists_the_command_groups(capsys: pytest.CaptureFixture[str]) -
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("serve", "demo", "emulator", "config", "kms", "parse-join", "plugins"):
+    for command in ("serve", "demo", "config", "kms", "parse-join", "plugins"):
         assert command in out, command

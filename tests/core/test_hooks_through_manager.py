@@ -47,8 +47,24 @@ def test_hook_register_settings_declares_plugin_sections() -> None:
 
 
 def test_hook_register_commands_adds_plugin_commands() -> None:
-    names = {command.name for command in all_commands()}
-    assert {"google import-key", "kms rotate", "emulator google", "parse-join"} <= names
+    names = {command.name for command in all_commands(environ={})}
+    assert {"google import-key", "kms rotate", "parse-join"} <= names
+
+
+def test_commands_come_from_the_plugins_the_configuration_enables(tmp_path: Path) -> None:
+    defaults = {command.name for command in all_commands(environ={})}
+    assert not any(name.startswith("emulator ") for name in defaults)  # not enabled
+    enabled = {"HYBRID_CALENDAR_PLUGINS__ENABLED": "google_emulator,kms_local"}
+    names = {command.name for command in all_commands(environ=enabled)}
+    assert "emulator google" in names and "google import-key" not in names
+    config = tmp_path / "gateway.toml"
+    config.write_text('[plugins]\nenabled = ["webex_emulator", "google"]\n')
+    from_file = {command.name for command in all_commands(["serve", "--config", str(config)],
+                                                          environ={})}
+    assert {"emulator webex", "google import-key"} <= from_file
+    assert "emulator google" not in from_file
+    config.write_text("[plugins\n")  # unreadable: the defaults, and serve reports it
+    assert {c.name for c in all_commands(["--config", str(config)], environ={})} == defaults
 
 
 async def test_hook_register_routes_mounts_the_provider_webhook(gateway: Gateway) -> None:

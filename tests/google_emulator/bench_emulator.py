@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 from google.auth import crypt, jwt
 
+from hybrid_calendar_google_emulator.testing import cli_environment
+
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
@@ -33,7 +35,7 @@ def main() -> None:
              "--users", ",".join(users), "--service-account-out", str(key_file),
              "--seed", "50", "--faults",
              json.dumps({"quota": {"project_rpm": 10**9, "user_rpm": 10**9}})],
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, text=True, env=cli_environment())
         try:
             assert process.stdout is not None
             process.stdout.readline()

@@ -15,7 +15,7 @@ from googleapiclient.discovery import build
 
 from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.plugins import get_plugin_manager
-from hybrid_calendar_google_emulator.testing import RunningEmulator
+from hybrid_calendar_google_emulator.testing import RunningEmulator, cli_environment
 from tests.google_emulator.helpers import ALICE, CALENDAR
 
 
@@ -41,7 +41,7 @@ def test_cli_serves_and_writes_trusted_key(tmp_path: Path) -> None:
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
          "--domain", "example.com", "--users", f"{ALICE},bob@example.com",
          "--service-account-out", str(key_file), "--seed", "3", "--no-gzip"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment())
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -77,7 +77,7 @@ def test_cli_rejects_users_outside_domain(tmp_path: Path) -> None:
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
          "--domain", "example.com", "--users", "x@other.example",
          "--service-account-out", str(tmp_path / "k.json")],
-        capture_output=True, text=True, timeout=30)
+        capture_output=True, text=True, timeout=30, env=cli_environment())
     assert result.returncode == 2 and "not in domain" in result.stderr
     assert "x@other.example" not in result.stderr
 
@@ -120,7 +120,7 @@ def test_cli_rejects_bad_faults_and_seed(tmp_path: Path, extra: list[str], messa
     result = subprocess.run(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
          "--users", ALICE, "--service-account-out", str(tmp_path / "k.json"), *extra],
-        capture_output=True, text=True, timeout=30)
+        capture_output=True, text=True, timeout=30, env=cli_environment())
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr

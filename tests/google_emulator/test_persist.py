@@ -14,6 +14,7 @@ from googleapiclient.discovery import build
 from hybrid_calendar_google_emulator.options import EmulatorOptions
 from hybrid_calendar_google_emulator.persist import load, save
 from hybrid_calendar_google_emulator.state import EmulatorState
+from hybrid_calendar_google_emulator.testing import cli_environment
 from tests.google_emulator.helpers import ALICE, BOB, CALENDAR, timed
 
 
@@ -42,7 +43,7 @@ def run_cli(key_file: Path, state_file: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
          "--users", ALICE, "--service-account-out", str(key_file),
-         "--state-file", str(state_file)], stdout=subprocess.PIPE, text=True)
+         "--state-file", str(state_file)], stdout=subprocess.PIPE, text=True, env=cli_environment())
     assert process.stdout is not None
     assert "Google API emulator on" in process.stdout.readline()
     return process
@@ -121,7 +122,8 @@ def test_cli_refuses_damaged_state_file_and_keeps_it(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "google", "--port", "0",
          "--users", ALICE, "--service-account-out", str(tmp_path / "sa.json"),
-         "--state-file", str(state_file)], capture_output=True, text=True, timeout=30)
+         "--state-file", str(state_file)], capture_output=True, text=True, timeout=30,
+        env=cli_environment())
     assert result.returncode == 2
     assert "damaged emulator state file" in result.stderr
     assert "Traceback" not in result.stderr

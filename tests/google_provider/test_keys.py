@@ -58,15 +58,15 @@ def test_import_key_refuses_unknown_org_and_bad_keys(tmp_path: Path, sa_info: di
     key_file = tmp_path / "sa.json"
     key_file.write_text(json.dumps(sa_info))
     assert main(["google", "import-key", "--config", str(config), "--org", "nope",
-                 str(key_file)]) == 1
+                 str(key_file)]) == 2
     assert "unknown organisation" in capsys.readouterr().err
     key_file.write_text(json.dumps({**sa_info, "private_key": "garbage"}))
     assert main(["google", "import-key", "--config", str(config), "--org", "nope",
-                 str(key_file)]) == 1
+                 str(key_file)]) == 2
     assert "cannot be read" in capsys.readouterr().err
     key_file.write_text(json.dumps([sa_info]))  # valid JSON, but not a key object
     assert main(["google", "import-key", "--config", str(config), "--org", "nope",
-                 str(key_file)]) == 1
+                 str(key_file)]) == 2
     assert "not a JSON object" in capsys.readouterr().err
 
 

@@ -15,7 +15,11 @@ from hybrid_calendar.plugins import get_plugin_manager
 from hybrid_calendar_webex_emulator.persist import load, save
 from hybrid_calendar_webex_emulator.settings import WebexEmulatorSettings
 from hybrid_calendar_webex_emulator.state import WebexState
-from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
+from hybrid_calendar_webex_emulator.testing import (
+    RunningWebexEmulator,
+    cli_environment,
+    running_webex_emulator,
+)
 from tests.webex_emulator.helpers import ALICE, BOB, wxc
 
 
@@ -44,7 +48,7 @@ def _start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "webex", "--port", "0",
          "--domain", "example.com", "--users", f"{ALICE},{BOB}", "--workspaces", "1",
          "--admin-token-out", str(tmp_path / "admin.token"), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment())
     assert process.stdout is not None
     line = process.stdout.readline()
     assert "Webex API emulator on http://127.0.0.1:" in line, line
@@ -99,7 +103,8 @@ def test_cli_serves_seeds_and_persists_across_restart(tmp_path: Path) -> None:
 def test_cli_rejects_bad_arguments(tmp_path: Path, extra: list[str], message: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "webex", "--port", "0",
-         "--users", ALICE, *extra], capture_output=True, text=True, timeout=30)
+         "--users", ALICE, *extra], capture_output=True, text=True, timeout=30,
+        env=cli_environment())
     assert result.returncode == 2 and message in result.stderr
     assert "Traceback" not in result.stderr and "x@other.example" not in result.stderr
 
@@ -109,7 +114,8 @@ def test_damaged_state_file_stops_the_start(tmp_path: Path) -> None:
     state_file.write_text('{"version": 99}')
     result = subprocess.run(
         [sys.executable, "-m", "hybrid_calendar.cli", "emulator", "webex", "--port", "0",
-         "--state-file", str(state_file)], capture_output=True, text=True, timeout=30)
+         "--state-file", str(state_file)], capture_output=True, text=True, timeout=30,
+        env=cli_environment())
     assert result.returncode == 2 and "unsupported emulator state file" in result.stderr
     assert state_file.read_text() == '{"version": 99}'
 

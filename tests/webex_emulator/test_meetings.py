@@ -315,24 +315,26 @@ def test_patch_with_null_removes_agenda(clocked: RunningWebexEmulator,
     assert "agenda" not in patched and patched["title"] == created["title"]
 
 
-def test_admin_reaches_another_hosts_meeting_only_with_host_email(
+def test_admin_reaches_another_hosts_meeting_only_with_host_email_when_strict(
         clocked: RunningWebexEmulator, http_clocked: httpx.Client) -> None:
     admin = {"Authorization": f"Bearer {clocked.admin_token}"}
-    created = http_clocked.post("/v1/meetings", headers=admin,
+    lenient = http_clocked.post("/v1/meetings", headers=admin,
                                 json=_body(hostEmail=BOB)).json()
-    url = f"/v1/meetings/{created['id']}"
-    assert http_clocked.get(url, headers=admin).status_code == 404
-    assert http_clocked.get(url, headers=admin, params={"hostEmail": BOB}).status_code == 200
-    assert http_clocked.patch(url, headers=admin, json={"agenda": "a"}).status_code == 404
-    assert http_clocked.patch(url, headers=admin,
-                              json={"agenda": "a", "hostEmail": BOB}).status_code == 200
-    assert http_clocked.delete(url, headers=admin, params={"hostEmail": BOB}).status_code == 204
+    assert http_clocked.get(f"/v1/meetings/{lenient['id']}", headers=admin).status_code == 200
+    alice = {"Authorization": f"Bearer {clocked.token(ALICE)}"}
+    assert http_clocked.get(f"/v1/meetings/{lenient['id']}", headers=alice).status_code == 404
     with running_webex_emulator(users=[ALICE, BOB], clock=ManualClock(NOW),
-                                admin_needs_host_email=False) as lenient, \
-            httpx.Client(base_url=lenient.base_url) as http:
-        headers = {"Authorization": f"Bearer {lenient.admin_token}"}
-        other = http.post("/v1/meetings", headers=headers, json=_body(hostEmail=BOB)).json()
-        assert http.get(f"/v1/meetings/{other['id']}", headers=headers).status_code == 200
+                                admin_needs_host_email=True) as strict, \
+            httpx.Client(base_url=strict.base_url) as http:
+        headers = {"Authorization": f"Bearer {strict.admin_token}"}
+        created = http.post("/v1/meetings", headers=headers, json=_body(hostEmail=BOB)).json()
+        url = f"/v1/meetings/{created['id']}"
+        assert http.get(url, headers=headers).status_code == 404
+        assert http.get(url, headers=headers, params={"hostEmail": BOB}).status_code == 200
+        assert http.patch(url, headers=headers, json={"agenda": "a"}).status_code == 404
+        assert http.patch(url, headers=headers,
+                          json={"agenda": "a", "hostEmail": BOB}).status_code == 200
+        assert http.delete(url, headers=headers, params={"hostEmail": BOB}).status_code == 204
 
 
 def test_site_url_must_be_the_organisations(clocked: RunningWebexEmulator,
@@ -379,3 +381,21 @@ def test_started_and_ended_instances(clocked: RunningWebexEmulator,
     assert "meetingNumber" not in ended and "password" not in ended
     assert http_clocked.get(f"/v1/meetings/{created['id']}",
                             headers=headers).json()["state"] == "expired"
+
+
+def test_room_meetings_need_spark_all_and_membership(clocked: RunningWebexEmulator,
+                                                     http_clocked: httpx.Client) -> None:
+    alice_token = clocked.token(ALICE)
+    room = wxc(clocked, alice_token).rooms.create(title="Space")
+    ok = http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                           headers={"Authorization": f"Bearer {alice_token}"})
+    assert ok.status_code == 200 and ok.json()["roomId"] == room.id
+    bob = {"Authorization": f"Bearer {clocked.token(BOB)}"}
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                             headers=bob).status_code == 403
+    narrow = {"Authorization": f"Bearer {clocked.token(ALICE, ['meeting:schedules_write'])}"}
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id),
+                             headers=narrow).status_code == 403
+    assert http_clocked.post("/v1/meetings", json=_body(roomId=room.id, adhoc=True),
+                             headers={"Authorization": f"Bearer {alice_token}"}
+                             ).status_code == 400

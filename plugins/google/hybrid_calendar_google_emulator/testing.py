@@ -11,7 +11,8 @@ manager works in synchronous and ``async`` tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -83,3 +84,15 @@ def running_emulator(domain: str = "example.com", users: Sequence[str] = (),
     finally:
         server.stop()
         state.close()
+
+
+ENABLED_VARIABLE = "HYBRID_CALENDAR_PLUGINS__ENABLED"
+
+
+def cli_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment in which ``hybrid-calendar emulator ...`` offers this emulator's
+    command: ``environ`` (default: this process's) with the ``google_emulator`` plugin enabled."""
+    env = dict(os.environ if environ is None else environ)
+    enabled = [p.strip() for p in env.get(ENABLED_VARIABLE, "").split(",") if p.strip()]
+    env[ENABLED_VARIABLE] = ",".join(dict.fromkeys([*enabled, "google_emulator"]))
+    return env

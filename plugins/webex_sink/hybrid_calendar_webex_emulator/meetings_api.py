@@ -19,6 +19,7 @@ from hybrid_calendar_webex_emulator import meetings_model as model
 from hybrid_calendar_webex_emulator.dispatch import Call, Route, route
 from hybrid_calendar_webex_emulator.errors import bad_request, forbidden, not_found
 from hybrid_calendar_webex_emulator.paging import page
+from hybrid_calendar_webex_emulator.rooms import members
 from hybrid_calendar_webex_emulator.timeutil import local, parse, zone
 from hybrid_calendar_webex_emulator.webhooks import fire
 
@@ -44,6 +45,17 @@ def host_for(call: Call, email: str | None, admin_scopes: tuple[str, ...]) -> di
     if person is None or person["type"] != "person":
         raise not_found(f"No user found with email {email}.")
     return person
+
+
+def _check_room(call: Call, room_id: str) -> None:
+    """Webex: ``roomId`` needs ``spark:all`` and the caller's membership of the space.
+
+    :raises ApiError: 403 otherwise.
+    """
+    if not call.has_scope("spark:all"):
+        raise forbidden("The spark:all scope is required when roomId is specified.")
+    if call.grant.person_id not in members(call.state, room_id):
+        raise forbidden("The caller is not a member of the space roomId names.")
 
 
 def check_site(call: Call, site: object) -> None:
@@ -95,6 +107,10 @@ def create(call: Call) -> dict[str, Any]:
     now = call.state.clock.now()
     call.state.create_limits.charge(call.grant.person_id, host["id"],
                                     call.has_scope(*ADMIN_WRITE), now)
+    if body.get("adhoc"):
+        raise bad_request("Ad-hoc space meetings are not emulated.")
+    if body.get("roomId"):
+        _check_room(call, str(body["roomId"]))
     start, end = model.validate(body, now)
     if body.get("scheduledType") == "personalRoomMeeting" and "_pmr" not in host:
         raise bad_request("The host has no Personal Room.")

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 USER_SCOPES: tuple[str, ...] = (
-    "spark:people_read", "spark:rooms_read", "spark:rooms_write", "spark:memberships_read",
-    "spark:memberships_write", "spark:messages_read", "spark:messages_write",
+    "spark:all", "spark:people_read", "spark:rooms_read", "spark:rooms_write",
+    "spark:memberships_read", "spark:memberships_write", "spark:messages_read",
+    "spark:messages_write",
     "spark:devices_read", "spark:xapi_commands", "spark:xapi_statuses",
     "meeting:schedules_read", "meeting:schedules_write", "meeting:preferences_read",
 )
@@ -77,10 +78,10 @@ class WebexEmulatorSettings:
     host_email_without_admin: str = "ignore"
     """``hostEmail`` from a token without admin scopes: ``ignore`` (Webex's wording: "only
     used if ... admin-level scopes") or ``forbid`` (403)."""
-    admin_needs_host_email: bool = True
-    """Get, update and delete of another person's meeting need ``hostEmail`` naming its
-    host, even with admin scopes (the parameter's documentation) [?]; ``False``: admin
-    scopes reach every meeting by id."""
+    admin_needs_host_email: bool = False
+    """``True``: get, update and delete of another person's meeting need ``hostEmail``
+    naming its host, even with admin scopes (the strict reading of the parameter's
+    documentation) [?]; ``False`` (default): admin scopes reach every meeting by id."""
     meetings_default_window_days: int = 7
     """``GET /meetings`` without ``from``/``to``: a window of this many days (Webex: 7)."""
     meeting_create_limits: bool = True

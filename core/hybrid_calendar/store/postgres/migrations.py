@@ -133,12 +133,12 @@ core.add(
 )
 core.add(
     "m007_shared_budgets",
-    "CREATE TABLE budget_usage (name TEXT NOT NULL, slot BIGINT NOT NULL,"
+    # UNLOGGED: no WAL or fsync per take; a crash of the server empties it, which
+    # forgets at most one window's usage.
+    "CREATE UNLOGGED TABLE budget_usage (name TEXT NOT NULL, slot BIGINT NOT NULL,"
     " used INTEGER NOT NULL, PRIMARY KEY (name, slot))",
 )
 core.add(
-    # the twin of m008 (``hybrid_calendar.people.schema``): the tables exist on PostgreSQL
-    # too, though the people plugin itself runs on the SQLite store only for now
     "m008_people_access_outbox_webhooks",
     "CREATE TABLE people_access (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
     " audience TEXT NOT NULL, kind TEXT NOT NULL, token_hash TEXT NOT NULL, label TEXT,"
@@ -156,15 +156,19 @@ core.add(
     " url TEXT NOT NULL, secret TEXT NOT NULL, events TEXT NOT NULL, allow_host TEXT,"
     " created_at DOUBLE PRECISION)",
     "CREATE INDEX idx_people_webhooks_org_id ON people_webhooks (org_id)",
-    "CREATE TABLE people_webhook_deliveries (id TEXT PRIMARY KEY,"
-    " endpoint_id TEXT NOT NULL, org_id TEXT NOT NULL, source_key TEXT NOT NULL,"
-    " event_type TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,"
-    " attempts INTEGER, next_attempt_at DOUBLE PRECISION, leased_until DOUBLE PRECISION,"
-    " last_error TEXT, created_at DOUBLE PRECISION, delivered_at DOUBLE PRECISION)",
-    "CREATE UNIQUE INDEX idx_people_webhook_deliveries_endpoint_source"
+    "CREATE TABLE people_webhook_deliveries (id TEXT PRIMARY KEY, endpoint_id TEXT NOT NULL,"
+    " org_id TEXT NOT NULL, source_key TEXT NOT NULL, event_type TEXT NOT NULL,"
+    " payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER,"
+    " next_attempt_at DOUBLE PRECISION, leased_until DOUBLE PRECISION, last_error TEXT,"
+    " created_at DOUBLE PRECISION, delivered_at DOUBLE PRECISION)",
+    "CREATE UNIQUE INDEX idx_people_webhook_deliveries_endpoint_id_source_key"
     " ON people_webhook_deliveries (endpoint_id, source_key)",
-    "CREATE INDEX idx_people_webhook_deliveries_state"
+    "CREATE INDEX idx_people_webhook_deliveries_state_next_attempt_at"
     " ON people_webhook_deliveries (state, next_attempt_at)",
+)
+core.add(
+    "m009_job_holder",
+    "ALTER TABLE jobs ADD COLUMN claimed_by TEXT",
 )
 
 crypto = PgMigrationSet("crypto")
