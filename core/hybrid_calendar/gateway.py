@@ -110,8 +110,7 @@ class Gateway:
         self.clock: Clock = clock or SystemClock()
         self.kms: KmsAccess = GatewayKms(self)
         self.cipher = FieldCipher(self.kms, DeferredKeyStorage(lambda: self.store.key_storage()),
-                                  self.clock,
-                                  cache_size=int(config.get("gateway", "key_cache_size")))
+                                  self.clock)
         self.store: Store = store(self.cipher)
         self.http: httpx.AsyncClient | None = None
         self.engine: Engine | None = None

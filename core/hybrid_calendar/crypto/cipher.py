@@ -122,7 +122,7 @@ class FieldCipher:
 
     def __init__(self, hooks_call: KmsAccess, keys: KeyStorage, clock: Clock, *,
                  max_uses: int = 2**30, max_age: timedelta = timedelta(days=30),
-                 cache_ttl: timedelta = timedelta(minutes=10), cache_size: int = 4096,
+                 cache_ttl: timedelta = timedelta(minutes=10), cache_size: int = 16_384,
                  reserve_block: int = 2**16, health_interval: timedelta = timedelta(seconds=5),
                  rotation_batch: int = 100) -> None:
         if not 0 < max_uses <= NIST_RANDOM_NONCE_LIMIT // 2:
