@@ -22,6 +22,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid_calendar import logs
+from hybrid_calendar.admin.metrics import count_outbound_calls
+from hybrid_calendar.admin.operations import operations_routes
 from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
 from hybrid_calendar.admin_api import admin_routes
 from hybrid_calendar.builder import close_gateway
@@ -136,13 +138,14 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
         Route("/-/plugins.json", plugins_json),
         *admin_routes(gateway),
         *admin_package_routes(gateway),
+        *operations_routes(gateway),
     ]
     gateway.hooks.register_routes(gateway, routes.append)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await gateway.store.open()
-        gateway.http_client()
+        count_outbound_calls(gateway, gateway.http_client())
         try:
             await gateway.hooks.startup(gateway)
             log_delivery_coverage(gateway)

@@ -127,3 +127,17 @@ def test_google_event_conversion_never_crashes(resource: object) -> None:
         return
     found = detect(converted)  # the core's detector copes with whatever came through
     assert found is None or found.source in ("conference", "location", "body")
+
+
+def test_entry_point_fields_are_cut_at_the_documented_lengths() -> None:
+    """Calendar API reference: uri 1300, label 512, codes 128 characters at most."""
+    hostile = {**RESOURCE, "conferenceData": {"conferenceId": "c" * 5000, "entryPoints": [{
+        "entryPointType": "video", "uri": "https://zoom.us/j/1" + "9" * 400_000,
+        "label": "l" * 9999, "pin": "1" * 9999, "passcode": "2" * 9999,
+        "meetingCode": "3" * 9999}]}}
+    conference = event_from_google(hostile).conference
+    assert conference is not None and conference.conference_id == "c" * 512
+    entry = conference.entry_points[0]
+    assert len(entry.uri) == 1300 and entry.uri.startswith("https://zoom.us/j/1")
+    assert (len(entry.label or ""), entry.pin, entry.passcode, entry.meeting_code) == (
+        512, "1" * 128, "2" * 128, "3" * 128)

@@ -7,6 +7,7 @@ incremental with the stored cursor, a full sync when there is none or it expired
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime, timedelta
@@ -95,7 +96,7 @@ async def sync_user(gateway: Gateway, user: User) -> int:
             log.warning("keyword scheduling for event %s of user %s failed: %s: %s",
                         event.id, user.id, type(err).__name__, err)
         try:
-            join = best_join(gateway, event)
+            join = await detect_join(gateway, event)
         except Exception as err:
             log.warning("join detection for event %s of user %s failed: %s: %s", event.id,
                         user.id, type(err).__name__, err)
@@ -151,6 +152,20 @@ def _in_window(event: CalendarEvent, start: datetime, end: datetime) -> bool:
     if event.start is None or event.end is None:
         return False
     return event.end > start and event.start < end
+
+
+OFF_LOOP_CHARACTERS = 4096
+"""Events with more text than this are parsed in a worker thread, so that a hostile
+100 kB description never holds the event loop (``/healthz``, push notifications)."""
+
+
+async def detect_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:
+    """:func:`best_join`, run in a worker thread when the event carries much text."""
+    size = len(event.description) + len(event.location) + sum(
+        len(entry.uri) for entry in (event.conference.entry_points if event.conference else ()))
+    if size <= OFF_LOOP_CHARACTERS:
+        return best_join(gateway, event)
+    return await asyncio.to_thread(best_join, gateway, event)
 
 
 def best_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:

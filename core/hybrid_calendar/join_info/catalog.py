@@ -42,7 +42,7 @@ SERVICES: tuple[Service, ...] = (
         provider="zoom"),
     svc("teams", "Microsoft Teams", ("teams.microsoft.com", "teams.microsoft.us",
                                      "teams.cloud.microsoft"),
-        r"/l/meetup-join/|/meet/\d|/dl/launcher/[^#]*meetup-join|/_#/l/meetup-join/"
+        r"/l/meetup-join/|/meet/\d|/dl/launcher/[^#]{0,2048}meetup-join|/_#/l/meetup-join/"
         r"|/v2/\?meetingjoin=true|/event/[\w-]{8,}@[\w-]{8,}",
         exclude=r"/l/meeting/new|meetingOptions",
         meeting_id=r"/meet/(?P<id>\d{9,15})\b"),
@@ -78,7 +78,7 @@ SERVICES: tuple[Service, ...] = (
         sip_domains=("67.217.95.2", "inroomlink.goto.com")),
     svc("gotomeet_me", "GoTo Meeting personal link", "=gotomeet.me", _NAME,
         provider="gotomeeting"),
-    svc("gotowebinar", "GoTo Webinar", "gotowebinar.com", r"/(?:register|join|join/)[\w/-]*/\d"
+    svc("gotowebinar", "GoTo Webinar", "gotowebinar.com", r"/(?:register|join)(?:/[\w-]*){0,16}/\d"
         r"|/(?:register|join)/\d"),
     svc("bluejeans", "BlueJeans", "bluejeans.com",
         r"/\d{6,}\b|/[\w.-]+/\d{6,}\b|/m/\w|/s/\w|/a2m/(?:live-)?event/\S",

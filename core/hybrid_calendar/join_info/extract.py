@@ -101,12 +101,17 @@ def decode_quoted_printable(text: str) -> str:
 
 def trim(url: str) -> str:
     """Remove punctuation that ends a sentence rather than the URL."""
-    while url and url[-1] in _TRAILING:
-        last = url[-1]
-        if last == ")" and url.count("(") >= url.count(")"):
-            break
-        url = url[:-1]
-    return url
+    end = len(url)
+    opened = closed = -1  # counted once, when the first ")" is met (then kept up to date)
+    while end and url[end - 1] in _TRAILING:
+        if url[end - 1] == ")":
+            if opened < 0:
+                opened, closed = url.count("(", 0, end), url.count(")", 0, end)
+            if opened >= closed:
+                break
+            closed -= 1
+        end -= 1
+    return url[:end]
 
 
 def find_urls(text: str) -> list[tuple[int, str]]:

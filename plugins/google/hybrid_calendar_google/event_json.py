@@ -10,7 +10,7 @@ fields of the wrong type are ignored rather than trusted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from types import MappingProxyType
@@ -18,6 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hybrid_calendar.models import Attendee, CalendarEvent, Conference, ConferenceEntryPoint
+
+ENTRY_POINT_LIMITS = {"uri": 1300, "label": 512, "pin": 128, "passcode": 128,
+                      "password": 128, "accessCode": 128, "meetingCode": 128}
+"""The maximum lengths the Calendar API reference documents for ``EntryPoint`` fields
+(``conferenceData.entryPoints[]``); longer values are cut before anything parses them.
+``description`` and ``location`` have no documented maximum: the join-info parser cuts
+them at :data:`hybrid_calendar.join_info.extract.MAX_TEXT`."""
+MAX_CONFERENCE_ID = 512
+"""``conferenceData.conferenceId`` has no documented maximum; cut like a label."""
 
 
 class EventFormatError(ValueError):
@@ -90,25 +99,34 @@ def conference_from_google(resource: Mapping[str, Any]) -> Conference | None:
     for entry in _list(data.get("entryPoints")):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("uri"), str):
             continue
+        field = _entry_field(entry)
         entries.append(ConferenceEntryPoint(
-            kind=_str(entry.get("entryPointType")) or "video",
-            uri=entry["uri"],
-            label=_str(entry.get("label")) or None,
-            pin=_str(entry.get("pin")) or None,
-            passcode=(_str(entry.get("passcode")) or _str(entry.get("password"))
-                      or _str(entry.get("accessCode")) or None),
-            meeting_code=_str(entry.get("meetingCode")) or None,
+            kind=_str(entry.get("entryPointType"))[:32] or "video",
+            uri=field("uri"),
+            label=field("label") or None,
+            pin=field("pin") or None,
+            passcode=field("passcode") or field("password") or field("accessCode") or None,
+            meeting_code=field("meetingCode") or None,
         ))
     solution = _mapping(data.get("conferenceSolution"))
     key = _str(_mapping(solution.get("key")).get("type")) or None
     hangout = resource.get("hangoutLink")
     if not entries and isinstance(hangout, str) and hangout:
-        entries.append(ConferenceEntryPoint(kind="video", uri=hangout))
+        entries.append(ConferenceEntryPoint(kind="video",
+                                            uri=hangout[:ENTRY_POINT_LIMITS["uri"]]))
         key = key or "hangoutsMeet"
     if not entries:
         return None
-    return Conference(solution=key, conference_id=_str(data.get("conferenceId")) or None,
+    return Conference(solution=key,
+                      conference_id=_str(data.get("conferenceId"))[:MAX_CONFERENCE_ID] or None,
                       entry_points=tuple(entries), name=_str(solution.get("name")) or None)
+
+
+def _entry_field(entry: Mapping[str, Any]) -> Callable[[str], str]:
+    """A reader of one entry point's string fields, each cut at its documented length."""
+    def field(name: str) -> str:
+        return _str(entry.get(name))[:ENTRY_POINT_LIMITS[name]]
+    return field
 
 
 def _attendee(item: Mapping[str, Any]) -> Attendee:
