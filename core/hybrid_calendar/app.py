@@ -11,7 +11,7 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -113,6 +113,13 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     return checks
 
 
+def refuse_start(gateway: Gateway, err: GatewayError) -> NoReturn:
+    """Log why start-up stops in one line, remember it for ``serve``, and stop."""
+    gateway.startup_error = err
+    log.error("start-up refused: %s", err)
+    raise err
+
+
 def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
     """Build the ASGI app around a gateway.
 
@@ -141,10 +148,16 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await gateway.store.open()
+        try:
+            await gateway.store.open()
+        except GatewayError as untrusted:
+            refuse_start(gateway, untrusted)
         gateway.http_client()
         try:
-            await gateway.hooks.startup(gateway)
+            try:
+                await gateway.hooks.startup(gateway)
+            except GatewayError as refused:
+                refuse_start(gateway, refused)
             log_delivery_coverage(gateway)
             tune_garbage_collector(int(gateway.config.get("gateway", "gc_threshold")))
             engine = Engine(gateway)
