@@ -22,6 +22,11 @@ from hybrid_calendar.builder import build_gateway, database_path
 from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.server_limits import (
+    KEEP_ALIVE_TIMEOUT,
+    MAX_CONNECTIONS,
+    HeaderTimeoutProtocol,
+)
 
 
 def uvicorn_config(config: Config, pm: pluggy.PluginManager) -> uvicorn.Config:
@@ -38,7 +43,9 @@ def uvicorn_config(config: Config, pm: pluggy.PluginManager) -> uvicorn.Config:
                           port=int(config.get("gateway", "port")), lifespan="on",
                           log_config=None, access_log=False,
                           ssl_certfile=certificate or None, ssl_keyfile=private_key or None,
-                          timeout_graceful_shutdown=30)
+                          timeout_graceful_shutdown=30, http=HeaderTimeoutProtocol,
+                          timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+                          limit_concurrency=MAX_CONNECTIONS)
 
 
 def serve(config: Config, pm: pluggy.PluginManager) -> int:
