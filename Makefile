@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench docs clean
+.PHONY: demo test lint typecheck bench docs clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP) lint typecheck
 	$(BIN)/hybrid-calendar docs config --check
 	$(BIN)/pytest -q
 
+## Fuzz the admin API for 5 minutes (the default test run fuzzes it for 25 s).
+fuzz: $(STAMP)
+	HYBRID_CALENDAR_FUZZ_SECONDS=300 $(BIN)/pytest -q tests/admin/test_openapi.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check core plugins tests bench
 
@@ -40,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/request_build.py
 	$(BIN)/python bench/webex.py --users 100 --events 10
 	$(BIN)/python bench/join_buttons.py
+	$(BIN)/python bench/scale.py
 
 docs: $(STAMP)
 	$(BIN)/hybrid-calendar docs hooks

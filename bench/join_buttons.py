@@ -11,7 +11,10 @@ Measured in the same run:
 
 * lateness of each button = its arrival at the receiver (webhook) or at its user's stream
   client, minus its due time; a button counts once, at its later path;
-* duplicates (a button's webhook-id or stream event seen twice) and losses;
+* duplicates (a button's webhook-id or stream event seen twice) and buttons not delivered
+  by the end of the run (the minute plus ``--grace``);
+* the gateway process's CPU time during the minute and the machine's load average (the
+  figures are only comparable on a quiet machine);
 * the fan-out of one change (a meeting all ``--clients`` users are invited to is moved)
   to every connected client: from the first delivery call to the last client's arrival;
 * the gateway process's peak RSS.
@@ -227,7 +230,7 @@ def report(args: argparse.Namespace, due: dict[str, float], received: list[Any],
         print(f"{name:8s}: {len(values)} delivered, p50 {percentile(values, 0.5):.0f} ms, "
               f"p99 {percentile(values, 0.99):.0f} ms, max {max(values, default=0):.0f} ms "
               f"late")
-    print(f"lost: {len(due) - len(delivered)} (webhook), "
+    print(f"not delivered by the end of the run: {len(due) - len(delivered)} (webhook), "
           f"{args.clients - len(late_stream)} (stream); duplicates: {duplicates}; "
           f"delivered before due: {early}")
     last = max(fanout.values(), default=fanout_start)

@@ -24,6 +24,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hybrid_calendar import logs
 from hybrid_calendar.admin.credentials import authenticate
 from hybrid_calendar.admin.guard import guarded
+from hybrid_calendar.admin.metrics import count_outbound_calls
+from hybrid_calendar.admin.operations import operations_routes
 from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
 from hybrid_calendar.admin_api import admin_routes
 from hybrid_calendar.builder import close_gateway
@@ -150,6 +152,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
         Route("/-/plugins.json", guarded(gateway, plugins_json, "plugins.read")),
         *admin_routes(gateway),
         *admin_package_routes(gateway),
+        *operations_routes(gateway),
     ]
     gateway.hooks.register_routes(gateway, routes.append)
 
@@ -159,7 +162,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
             await gateway.store.open()
         except GatewayError as untrusted:
             refuse_start(gateway, untrusted)
-        gateway.http_client()
+        count_outbound_calls(gateway, gateway.http_client())
         try:
             try:
                 await gateway.hooks.startup(gateway)

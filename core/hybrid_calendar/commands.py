@@ -129,11 +129,47 @@ def _run_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.data_dir), port=args.port, seconds=args.seconds)
 
 
+def _configure_store_migrate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML configuration file (its SQLite database is "
+                                         "the source)")
+    parser.add_argument("--to", required=True, metavar="URL",
+                        help="the PostgreSQL database to move to: postgresql://user@host/db")
+
+
+def _run_store_migrate(args: argparse.Namespace) -> int:
+    import anyio
+
+    from hybrid_calendar.admin.datadir_lock import DataDirectoryLock
+    from hybrid_calendar.builder import database_path, is_postgres_url
+    from hybrid_calendar.errors import ConfigError
+
+    config, _pm = load_config(args.config)
+    source = database_path(config)
+    if is_postgres_url(source) or source == ":memory:":
+        raise ConfigError("gateway.database", "store migrate moves a SQLite database file; "
+                                              f"this configuration uses {source.split('@')[-1]}")
+    if not is_postgres_url(args.to):
+        raise ConfigError("--to", "expected a postgresql:// URL")
+    if not Path(source).exists():
+        raise ConfigError("gateway.database", f"no SQLite database at {source}")
+    from hybrid_calendar.store.postgres.copy import copy_sqlite_to_postgres
+
+    with DataDirectoryLock(source) as lock:  # no gateway may write while it is copied
+        lock.acquire("store migrate")
+        report = anyio.run(copy_sqlite_to_postgres, source, args.to)
+    print(json.dumps({"copied_rows": report.rows, "tables": report.tables}, indent=2))
+    print(f"moved {report.rows} rows; set gateway.database to the PostgreSQL URL and "
+          "start the gateways")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command("serve", "run the gateway (HTTP app and background engine)",
             _configure_serve, _run_serve),
     Command("demo", "run the gateway on embedded defaults against the emulators",
             _configure_demo, _run_demo),
+    Command("store migrate", "copy the SQLite database into an empty PostgreSQL database",
+            _configure_store_migrate, _run_store_migrate),
     Command("config check", "validate a configuration file", _configure_config_check,
             _run_config_check),
     Command("config show", "print the effective configuration (secrets hidden)",

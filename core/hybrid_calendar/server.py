@@ -18,7 +18,7 @@ from hybrid_calendar.admin.datadir_lock import DataDirectoryLock
 from hybrid_calendar.admin.errors import PreflightError
 from hybrid_calendar.admin.preflight import errors_of, preflight
 from hybrid_calendar.app import create_app
-from hybrid_calendar.builder import build_gateway, database_path
+from hybrid_calendar.builder import build_gateway, database_path, is_postgres_url
 from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.gateway import Gateway
@@ -52,7 +52,8 @@ def serve(config: Config, pm: pluggy.PluginManager) -> int:
     """Serve until SIGTERM/SIGINT; returns the exit status.
 
     Before anything is opened: the checks of ``config check`` (:mod:`.admin.preflight`),
-    then the data directory's lock (:mod:`.admin.datadir_lock`), then the listening port.
+    then the data directory's lock (:mod:`.admin.datadir_lock`; a SQLite file only: any
+    number of gateways share a PostgreSQL database), then the listening port.
 
     :raises PreflightError: the configuration or environment would not start.
     :raises DataDirectoryInUseError: another gateway serves this data directory.
@@ -63,7 +64,9 @@ def serve(config: Config, pm: pluggy.PluginManager) -> int:
     logs.install(str(config.get("gateway", "log_level")))
     host, port = str(config.get("gateway", "host")), int(config.get("gateway", "port"))
     database = database_path(config)
-    lock = DataDirectoryLock(database) if database != ":memory:" else None
+    # Any number of gateways share a PostgreSQL database; a SQLite file takes one.
+    lock = None if database == ":memory:" or is_postgres_url(database) \
+        else DataDirectoryLock(database)
     if lock is not None:
         lock.acquire(f"{host}:{port}")
     try:

@@ -205,3 +205,21 @@ def test_hook_check_config_failure_is_a_problem_of_its_plugin(tmp_path: Path) ->
     pm.register(Broken(), name="broken")
     lines = [p.line() for p in preflight(config, pm)]
     assert "error: plugins.broken: configuration check failed: module went away" in lines
+
+
+def test_webex_plugin_declares_its_keyword_actions(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = toml(tmp_path, '[join_info]\nkeywords = ["webex=onetime", "meet=google_meet"]',
+                plugins='["google", "join_info", "kms_local", "webex"]')
+    assert main(["config", "check", path]) == 0
+    assert "join_info.keywords" not in capsys.readouterr().err
+
+
+def test_postgres_database_needs_no_lock_nor_directory(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    path = toml(tmp_path, 'database = "postgresql://gw@127.0.0.1:1/gw"',
+                plugins='["join_info", "kms_local"]')
+    assert main(["config", "check", path]) == 0
+    assert "gateway.database" not in capsys.readouterr().err
+    assert not Path("postgresql:").exists()

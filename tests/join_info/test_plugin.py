@@ -12,6 +12,7 @@ from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.join_info import best_join_info
+from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import JoinInfo
 from hybrid_calendar.plugins import get_plugin_manager
 from hybrid_calendar.store.sqlite import SqliteStore
@@ -24,6 +25,14 @@ MEET = "https://meet.google.com/abc-defg-hij"
 
 def _hooks() -> Hooks:
     return Hooks(get_plugin_manager(["join_info"], load_entrypoints=False))
+
+
+def _config(dial_rules: list[str]) -> Config:
+    """A full configuration with only the join_info plugin and these dial rules."""
+    config, _pm = load_config(None, environ={}, overrides={
+        "plugins": {"enabled": ["join_info"], "load_entrypoints": False},
+        "join_info": {"dial_rules": dial_rules}})
+    return config
 
 
 def test_hook_parse_join_info_registers_candidates() -> None:
@@ -60,8 +69,8 @@ def test_hook_register_settings() -> None:
 @pytest.mark.anyio
 async def test_hook_startup_reads_admin_dial_rules() -> None:
     hooks = _hooks()
-    config = Config(values={"join_info": {"dial_rules": [
-        r"meet\.google\.com/(?P<code>[a-z]+-[a-z]+-[a-z]+) => \g<code>@meet.acme.example"]}})
+    config = _config([
+        r"meet\.google\.com/(?P<code>[a-z]+-[a-z]+-[a-z]+) => \g<code>@meet.acme.example"])
     gateway = Gateway(config, hooks.pm, store=lambda cipher: SqliteStore(":memory:", cipher))
     await hooks.startup(gateway)
     try:
@@ -76,7 +85,7 @@ async def test_hook_startup_reads_admin_dial_rules() -> None:
 @pytest.mark.anyio
 async def test_bad_dial_rule_stops_startup_naming_the_key() -> None:
     hooks = _hooks()
-    config = Config(values={"join_info": {"dial_rules": ["(unclosed => x"]}})
+    config = _config(["(unclosed => x"])
     gateway = Gateway(config, hooks.pm, store=lambda cipher: SqliteStore(":memory:", cipher))
     with pytest.raises(Exception, match=r"join_info\.dial_rules") as caught:
         await hooks.startup(gateway)

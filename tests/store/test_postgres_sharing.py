@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from hybrid_calendar.models import NotificationKind
+from hybrid_calendar.store.base import PROCESS_ID
 from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar.store.testing import NOW, ReversibleCipher
 from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, seed
@@ -41,6 +42,9 @@ async def test_racing_claims_take_each_job_once_and_one_per_lane(
     assert len({job.id for job in jobs}) == len(jobs)  # no job taken twice
     lanes = [job.key.split(":")[1] for job in jobs]
     assert len(set(lanes)) == len(lanes) == 10  # one running job per user, every user
+    holders = await stores[0].fetch("SELECT DISTINCT claimed_by FROM jobs "
+                                    "WHERE state = 'running'")
+    assert holders == [{"claimed_by": PROCESS_ID}]  # who holds them, for operators
     for job in jobs:
         await stores[0].finish(job.id)
     assert await stores[1].job_counts() == {"queued": 20}

@@ -33,7 +33,14 @@ from hybrid_calendar_webex_emulator.testing import (
     running_webex_emulator,
 )
 
-from ..engine.conftest import ADMIN_TOKEN, DOMAIN, CaptureSink, Stack, free_port
+from ..engine.conftest import (  # noqa: F401 (the log check is an autouse fixture)
+    ADMIN_TOKEN,
+    DOMAIN,
+    CaptureSink,
+    Stack,
+    free_port,
+    logs_carry_no_personal_data,
+)
 
 ALICE, BOB, CAROL, DAVE = (f"{n}@{DOMAIN}" for n in ("alice", "bob", "carol", "dave"))
 """Alice, Bob and Carol have Webex accounts (Alice and Bob with Calling); Dave has none."""
@@ -83,6 +90,12 @@ def world(tmp_path: Path) -> Iterator[WebexWorld]:
                     "applications_token": webex.admin_token, "bot_token": bot_token,
                     "target_org_id": webex.state.org_id}
         yield WebexWorld(google, webex, settings, tmp_path)
+
+
+@pytest.fixture
+def emulator(world: WebexWorld) -> RunningEmulator:
+    """The Google emulator (its calendars hold what must never reach the logs)."""
+    return world.google
 
 
 def overrides(world: WebexWorld, port: int, webex: dict[str, Any] | None = None

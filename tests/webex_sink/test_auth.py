@@ -67,3 +67,16 @@ async def test_hook_report_health_is_healthy_with_a_full_service_app(org_stack: 
                                                                     ) -> None:
     assert await org_stack.gateway.hooks.report_health(org_stack.gateway) == {
         "webex:org1": {"healthy": True, "reason": None}}
+
+
+async def test_an_admin_integration_token_works_instead_of_a_service_app(
+        world: WebexWorld) -> None:
+    admin = {"service_app_id": "", "client_id": "", "client_secret": "",
+             "applications_token": "", "access_token": world.webex.admin_token}
+    event = world.google.state.insert_event(ALICE, at(3, summary="Via admin",
+                                                      location="@webex:onetime"))
+    async with running_gateway(world, webex=admin) as stack:
+        await stack.activate(ALICE)
+    [meeting] = world.meetings(ALICE)
+    assert world.google.state.get_event(ALICE, event["id"])["location"] == meeting["webLink"]
+    assert token_calls(world) == (0, 0)  # a static token: nothing fetched

@@ -13,12 +13,24 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.admin.sql import execute, transaction
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from hybrid_calendar.gateway import Gateway
 
 MAX_PAGE = 200
+
+
+def cli_actor() -> str:
+    """The audit actor of a command: ``cli:<login>`` (``cli`` when the login is unknown)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 async def record(gateway: Gateway, *, actor: str, action: str, target: str | None = None,
@@ -29,8 +41,8 @@ async def record(gateway: Gateway, *, actor: str, action: str, target: str | Non
            json.dumps(details or {}, sort_keys=True)]
 
     def insert(db: Database) -> None:
-        with db.conn:
-            db.execute("INSERT INTO admin_audit (at, actor, action, target, source, outcome, "
+        with transaction(db):
+            execute(db, "INSERT INTO admin_audit (at, actor, action, target, source, outcome, "
                        "details) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
 
     await gateway.store.call(insert)
@@ -44,7 +56,7 @@ async def audit_page(gateway: Gateway, *, before: int | None = None, limit: int 
 
     def read(db: Database) -> list[tuple[Any, ...]]:
         where, params = ("WHERE id < ?", [before]) if before is not None else ("", [])
-        return list(db.execute(
+        return list(execute(db,
             f"SELECT id, at, actor, action, target, source, outcome, details "
             f"FROM admin_audit {where} ORDER BY id DESC LIMIT ?",
             [*params, limit + 1]).fetchall())

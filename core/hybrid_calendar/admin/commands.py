@@ -1,4 +1,4 @@
-"""``hybrid-calendar users ...`` and ``hybrid-calendar admin ...`` commands.
+"""``hybrid-calendar users ...``, ``admin ...``, ``config init`` and ``wait-ready``.
 
 They open the configured database directly (no running gateway needed) and run the same
 code as the admin API; activation runs at once and prints each user's resulting state.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -27,10 +26,7 @@ from hybrid_calendar.gateway import Gateway
 
 
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    return audit.cli_actor()
 
 
 def _with_gateway(args: argparse.Namespace,
@@ -207,7 +203,57 @@ def _run_admin_list(args: argparse.Namespace) -> int:
     return _with_gateway(args, work)
 
 
+def sample_config() -> str:
+    """The commented sample ``gateway.toml`` (runs against the bundled emulator)."""
+    from importlib import resources
+
+    return resources.files("hybrid_calendar.admin").joinpath(
+        "sample-gateway.toml").read_text()
+
+
+def _configure_config_init(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", default="gateway.toml",
+                        help="where to write it (default gateway.toml; - for stdout)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+
+def _run_config_init(args: argparse.Namespace) -> int:
+    text = sample_config()
+    if args.file == "-":
+        print(text, end="")
+        return 0
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise ConfigError("config init", f"{target} exists; use --force to overwrite it")
+    target.write_text(text)
+    print(f"wrote {target}; check it with: hybrid-calendar config check {target}")
+    return 0
+
+
+def _configure_wait_ready(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("address", help="http(s)://host:port/path or tcp://host:port")
+    parser.add_argument("--within", type=float, default=30.0,
+                        help="seconds before giving up (default 30)")
+    parser.add_argument("--status", type=int, default=None,
+                        help="HTTP status that counts as ready (default: any answer)")
+
+
+def _run_wait_ready(args: argparse.Namespace) -> int:
+    from hybrid_calendar.listening import ServerNotAnsweringError, wait_until_answering
+
+    try:
+        wait_until_answering(args.address, within=args.within, status=args.status)
+    except ServerNotAnsweringError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 COMMANDS: list[Command] = [
+    Command("config init", "write a commented sample gateway.toml (runs against the "
+            "bundled emulator as written)", _configure_config_init, _run_config_init),
+    Command("wait-ready", "wait until a server answers (scripts: after starting serve)",
+            _configure_wait_ready, _run_wait_ready),
     Command("users activate", "activate users by address or CSV (validates at once)",
             _configure_activate, _run_activate),
     Command("users validate", "validate users again (e.g. after fixing an error)",

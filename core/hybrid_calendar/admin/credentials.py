@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.admin.errors import ConflictError
+from hybrid_calendar.admin.sql import execute, transaction
 from hybrid_calendar.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -83,9 +84,10 @@ async def add_credential(gateway: Gateway, name: str, role: Role) -> str:
     now = gateway.clock.now().timestamp()
 
     def insert(db: Database) -> bool:
-        with db.conn:
-            cursor = db.execute("INSERT OR IGNORE INTO admin_credentials (name, role, "
-                                "secret_hash, created_at, disabled) VALUES (?, ?, ?, ?, 0)",
+        with transaction(db):
+            cursor = execute(db, "INSERT INTO admin_credentials (name, role, secret_hash, "
+                                "created_at, disabled) VALUES (?, ?, ?, ?, 0) "
+                                "ON CONFLICT DO NOTHING",
                                 [name, str(role), stored, now])
             return bool(cursor.rowcount)
 
@@ -98,8 +100,8 @@ async def remove_credential(gateway: Gateway, name: str) -> bool:
     """Delete a credential; True if it existed."""
 
     def delete(db: Database) -> bool:
-        with db.conn:
-            return bool(db.execute("DELETE FROM admin_credentials WHERE name = ?",
+        with transaction(db):
+            return bool(execute(db, "DELETE FROM admin_credentials WHERE name = ?",
                                    [name]).rowcount)
 
     return bool(await gateway.store.call(delete))
@@ -109,7 +111,7 @@ async def list_credentials(gateway: Gateway) -> list[dict[str, str]]:
     """Names and roles (never the digests)."""
 
     def read(db: Database) -> list[dict[str, str]]:
-        return [{"name": n, "role": r} for n, r in db.execute(
+        return [{"name": n, "role": r} for n, r in execute(db,
             "SELECT name, role FROM admin_credentials ORDER BY name").fetchall()]
 
     result: list[dict[str, str]] = await gateway.store.call(read)
@@ -147,8 +149,8 @@ async def authenticate(gateway: Gateway, header: str) -> Principal | None:
         return None
 
     def read(db: Database) -> tuple[str, str] | None:
-        row = db.execute("SELECT role, secret_hash FROM admin_credentials WHERE name = ? "
-                         "AND NOT disabled", [name]).fetchone()
+        row = execute(db, "SELECT role, secret_hash FROM admin_credentials WHERE name = ? "
+                         "AND coalesce(disabled, 0) = 0", [name]).fetchone()
         return (str(row[0]), str(row[1])) if row else None
 
     found = await gateway.store.call(read)

@@ -1,10 +1,11 @@
 """The admin API's door: who is asking, may they, and the audit entry of every change.
 
 :func:`guarded` wraps an endpoint: the credential is checked (:mod:`.credentials`); a
-client address with too many refused sign-ins gets ``429`` with ``Retry-After`` until its
-window passes (:class:`FailedAttempts`); reads (``GET``) need any role, changes need
-``admin`` (``403`` for an auditor); every change and every refused sign-in is written to
-the audit log (:mod:`.audit`) with the credential's name and the client address.
+client address with too many refused sign-ins for one credential name gets ``429`` with
+``Retry-After`` until its window passes (:class:`FailedAttempts`); reads (``GET``) need
+any role, changes need ``admin`` (``403`` for an auditor); every change and every refused
+sign-in is written to the audit log (:mod:`.audit`) with the credential's name and the
+client address.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hybrid_calendar.admin import audit
-from hybrid_calendar.admin.credentials import Principal, authenticate
+from hybrid_calendar.admin.credentials import Principal, authenticate, parse_authorization
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -30,7 +31,8 @@ READS = frozenset({"GET", "HEAD"})
 
 @dataclass
 class FailedAttempts:
-    """Refused sign-ins per client address in a sliding window (in this process).
+    """Refused sign-ins per key (client address and credential name) in a sliding window
+    (in this process).
 
     :ivar limit: refusals allowed per window; the next attempt is answered ``429``.
     :ivar window: seconds a refusal counts.
@@ -73,18 +75,25 @@ def guarded(gateway: Gateway, endpoint: Endpoint, action: str | None = None) -> 
     async def wrapper(request: Request) -> Response:
         attempts = gateway.state.get_or_create(STATE_KEY, FailedAttempts, FailedAttempts)
         source = client_address(request)
+        header = request.headers.get("authorization", "")
+        # Counted per client address and credential name: guessing one name's secret
+        # does not lock out another credential used from the same address.
+        key = f"{source} {(parse_authorization(header) or ('', ''))[0]}"
         now = gateway.clock.now().timestamp()
-        wait = attempts.retry_after(source, now)
+        wait = attempts.retry_after(key, now)
         if wait is not None:
             raise HTTPException(429, "too many refused sign-ins from this address; "
                                      "try again later", headers={"Retry-After": str(int(wait))})
-        principal = await authenticate(gateway, request.headers.get("authorization", ""))
+        principal = await authenticate(gateway, header)
         if principal is None:
-            attempts.refused(source, now)
+            attempts.refused(key, now)
             await audit.record(gateway, actor="(unknown)", action="sign-in", source=source,
                                outcome="refused", details={"path": request.url.path})
+            # The admin page asks with fetch(): a Basic challenge would pop the browser's
+            # own sign-in dialog over it, so the page's requests get a Bearer one.
+            scheme = "Bearer" if request.headers.get("x-requested-with") else "Basic"
             raise HTTPException(401, "missing or wrong admin credentials",
-                                headers={"WWW-Authenticate": 'Basic realm="hybrid-calendar"'})
+                                headers={"WWW-Authenticate": f'{scheme} realm="hybrid-calendar"'})
         request.state.principal = principal
         if request.method in READS:
             return await endpoint(request)

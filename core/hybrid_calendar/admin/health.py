@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.admin.metrics import metrics
 from hybrid_calendar.admin.reasons import ReasonCode, classify
+from hybrid_calendar.admin.sql import execute, transaction
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 
 if TYPE_CHECKING:
@@ -41,11 +43,12 @@ async def record_sync_success(gateway: Gateway, user_id: str, seconds: float, *,
                               token_reset: bool) -> None:
     """A sync of ``user_id`` succeeded after ``seconds``; ``token_reset`` when the provider
     replaced an expired cursor with a full sync."""
+    metrics(gateway).sync_seconds.observe(seconds)
     now = gateway.clock.now().timestamp()
 
     def write(db: Database) -> None:
-        with db.conn:
-            db.execute(
+        with transaction(db):
+            execute(db,
                 "INSERT INTO user_health (user_id, last_success_at, last_sync_seconds, "
                 "consecutive_failures, backoff_until, sync_token_resets) "
                 "VALUES (?, ?, ?, 0, NULL, ?) ON CONFLICT(user_id) DO UPDATE SET "
@@ -62,13 +65,14 @@ async def record_sync_failure(gateway: Gateway, user_id: str, err: BaseException
                               retry_at: datetime | None) -> None:
     """A sync of ``user_id`` failed with ``err``; retried at ``retry_at`` (``None``:
     parked, no retry)."""
+    metrics(gateway).sync_failures.labels(error_code(err)).inc()
     now = gateway.clock.now().timestamp()
     words = (str(err) or type(err).__name__)[:500]
     until = retry_at.timestamp() if retry_at else None
 
     def write(db: Database) -> None:
-        with db.conn:
-            db.execute(
+        with transaction(db):
+            execute(db,
                 "INSERT INTO user_health (user_id, last_error_at, last_error_code, "
                 "last_error, consecutive_failures, backoff_until, sync_token_resets) "
                 "VALUES (?, ?, ?, ?, 1, ?, 0) ON CONFLICT(user_id) DO UPDATE SET "
@@ -85,7 +89,7 @@ async def user_health(gateway: Gateway, user_id: str) -> dict[str, Any]:
     """The user's health as JSON (times in ISO 8601, UTC)."""
 
     def read(db: Database) -> dict[str, Any] | None:
-        cursor = db.execute("SELECT * FROM user_health WHERE user_id = ?", [user_id])
+        cursor = execute(db, "SELECT * FROM user_health WHERE user_id = ?", [user_id])
         row = cursor.fetchone()
         if row is None:
             return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.admin.reasons import ReasonCode, classify, format_reason
+from hybrid_calendar.admin.sql import execute, transaction
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 from hybrid_calendar.models import Organisation, User
 
@@ -55,7 +56,7 @@ async def address_accepted(gateway: Gateway, org: Organisation, email: str) -> b
     index = await gateway.cipher.blind_index(org.id, email.strip().lower())
 
     def marked(db: Database) -> bool:
-        return bool(db.execute("SELECT 1 FROM admin_verified_addresses WHERE org_id = ? "
+        return bool(execute(db, "SELECT 1 FROM admin_verified_addresses WHERE org_id = ? "
                                "AND email_index = ?", [org.id, index]).fetchone())
 
     return bool(await gateway.store.call(marked))
@@ -66,9 +67,9 @@ async def mark_address_verified(gateway: Gateway, org: Organisation, email: str)
     index = await gateway.cipher.blind_index(org.id, email.strip().lower())
 
     def insert(db: Database) -> None:
-        with db.conn:
-            db.execute("INSERT OR IGNORE INTO admin_verified_addresses (org_id, email_index, "
-                       "verified_at) VALUES (?, ?, ?)",
+        with transaction(db):
+            execute(db, "INSERT INTO admin_verified_addresses (org_id, email_index, "
+                       "verified_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                        [org.id, index, gateway.clock.now().timestamp()])
 
     await gateway.store.call(insert)

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pluggy
 
-from hybrid_calendar.builder import database_path
+from hybrid_calendar.builder import database_path, is_postgres_url
 from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.hooks import Hooks
@@ -114,8 +114,8 @@ def _unreadable(path: Path) -> str | None:
 
 def _check_data_dir(config: Config, problem: Callable[[str, str], None]) -> None:
     database = database_path(config)
-    if database == ":memory:":
-        return
+    if database == ":memory:" or is_postgres_url(database):
+        return  # PostgreSQL is shared by design; the store reports an unreachable server
     key = "gateway.database" if config.get("gateway", "database") else "gateway.data_dir"
     directory = Path(database).parent
     reason = writable_directory_problem(directory)
@@ -184,6 +184,8 @@ def announce_data_dir(config: Config) -> None:
     if config.source is not None:
         return
     database = database_path(config)
+    if is_postgres_url(database):
+        return
     where = database if database == ":memory:" else str(Path(database).parent.resolve())
     print(f"hybrid-calendar: no --config given; using data directory {where} "
           "(set gateway.data_dir in a config file or HYBRID_CALENDAR_GATEWAY__DATA_DIR)",

@@ -25,6 +25,7 @@ from hybrid_calendar.admin.org_setup import (
     organisation_from,
     organisation_json,
 )
+from hybrid_calendar.admin.reasons import split_reason
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.models import Organisation, User
 
@@ -139,7 +140,13 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
 
     async def health(request: Request) -> Response:
         user = await user_or_404(request)
-        return JSONResponse({"user_id": user.id, **await user_health(gateway, user.id)})
+        channels = await gateway.store.list_channels(user_id=user.id)
+        expiry = max((c.expires_at for c in channels), default=None)
+        code, _words = split_reason(user.reason)
+        return JSONResponse({"user_id": user.id, "state": str(user.state),
+                             "reason_code": code,
+                             "channel_expires_at": expiry.isoformat() if expiry else None,
+                             **await user_health(gateway, user.id)})
 
     async def audit_log(request: Request) -> Response:
         try:
@@ -150,6 +157,8 @@ def admin_routes(gateway: Gateway) -> list[BaseRoute]:
             raise HTTPException(400, "before and limit must be integers") from None
         if limit < 1 or limit > 200:
             raise HTTPException(400, "limit must be between 1 and 200")
+        if before is not None and not 0 <= before < 2**63:
+            raise HTTPException(400, "before must be an audit entry id")
         return JSONResponse(await audit_page(gateway, before=before, limit=limit))
 
     async def whoami(request: Request) -> Response:

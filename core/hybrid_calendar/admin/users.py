@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid_calendar.admin.health import user_health
 from hybrid_calendar.admin.policy import address_accepted, mark_address_verified
 from hybrid_calendar.admin.reasons import ReasonCode, format_reason, split_reason
+from hybrid_calendar.admin.sql import execute
 from hybrid_calendar.engine.activation import new_user_id, run_activate_job, run_deactivate_job
 from hybrid_calendar.models import Job, Organisation, User, UserState
 
@@ -119,9 +120,9 @@ async def user_rows(gateway: Gateway, org_id: str) -> list[dict[str, Any]]:
 
 
 def _counts(db: Database, user_id: str) -> tuple[int, int]:
-    meetings = db.execute("SELECT count(*) FROM meetings WHERE user_id = ?",
+    meetings = execute(db, "SELECT count(*) FROM meetings WHERE user_id = ?",
                           [user_id]).fetchone()[0]
-    undelivered = db.execute("SELECT count(*) FROM scheduled_notifications WHERE user_id = ? "
+    undelivered = execute(db, "SELECT count(*) FROM scheduled_notifications WHERE user_id = ? "
                              "AND state IN ('pending', 'dead')", [user_id]).fetchone()[0]
     return int(meetings), int(undelivered)
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from hybrid_calendar.admin.org_context import current_org, org_of_user
 from hybrid_calendar.engine import activation, notify, sweeps, sync
 from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.errors import ProviderError
@@ -64,7 +65,7 @@ class Engine:
         self.gateway = gateway
         self.grace_seconds = grace_seconds
         self.running = False
-        self._wake = asyncio.Event()
+        self._sleepers: list[asyncio.Event] = []  # one per idle worker, oldest first
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._listener: asyncio.Task[None] | None = None
@@ -113,7 +114,7 @@ class Engine:
         if not self._tasks:
             return
         self._stopping.set()
-        self._wake.set()
+        self._wake_all()
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -147,7 +148,7 @@ class Engine:
             raise RuntimeError("the engine is not running")
         self._generation += 1
         self._idle.clear()
-        self._wake.set()
+        self._wake_all()
         await self._idle.wait()
 
     async def request_sync(self, user_id: str, reason: str) -> bool:
@@ -162,7 +163,7 @@ class Engine:
             lane=user_lane(user_id))
         self._generation += 1
         self._idle.clear()
-        self._wake.set()
+        self._wake_one()
         return added
 
     # internals -----------------------------------------------------------------
@@ -183,9 +184,14 @@ class Engine:
                     continue  # a job may have become due while claiming: look again
                 if not self._busy and not self._claiming:
                     self._idle.set()  # nothing due, nothing running, nobody claiming
-                self._wake.clear()
-                with anyio.move_on_after(IDLE_POLL_SECONDS):
-                    await self._wake.wait()
+                woken = asyncio.Event()
+                self._sleepers.append(woken)
+                try:
+                    with anyio.move_on_after(IDLE_POLL_SECONDS):
+                        await woken.wait()
+                finally:
+                    if woken in self._sleepers:
+                        self._sleepers.remove(woken)
                 continue
             await self._run_job(job)
 
@@ -196,6 +202,8 @@ class Engine:
             await store.retry(job.id, f"unknown job kind {job.kind!r}", None)
             return
         self._busy[job.id] = job
+        org = current_org.set(await org_of_user(self.gateway, str(job.payload.get(
+            "user_id", ""))))  # outbound calls count against the organisation's quota
         try:
             await handler(self.gateway, job)
         except Exception as err:
@@ -204,6 +212,7 @@ class Engine:
             await store.finish(job.id)
         finally:
             self._busy.pop(job.id, None)
+            current_org.reset(org)
 
     async def _failed(self, job: Job, err: Exception) -> None:
         """Re-queue a failed job under the retry policy, or park it (see ``retries``)."""
@@ -225,10 +234,21 @@ class Engine:
                         job.attempts)
         await self.gateway.store.retry(job.id, error, retry_at)
 
+    def _wake_one(self) -> None:
+        """Wake one idle worker (one new job needs one worker, not all of them)."""
+        if self._sleepers:
+            self._sleepers.pop(0).set()
+
+    def _wake_all(self) -> None:
+        """Wake every idle worker (stopping, or waiting for idleness)."""
+        while self._sleepers:
+            self._sleepers.pop().set()
+
     def _wake_workers(self) -> None:
-        """A job may be due now: idle workers claim again."""
+        """A job may be due now (queued here or by another process): one idle worker
+        claims again; workers in the middle of a claim look once more."""
         self._generation += 1
-        self._wake.set()
+        self._wake_one()
 
     async def _listen(self) -> None:
         """Wake workers whenever a job is queued, here or by another process."""

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.admin.metrics import count_delivery
 from hybrid_calendar.engine.delivery import (
     delivery_retry_policy,
     overall_state,
@@ -42,11 +43,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
-"""How long a claimed notification is left to the process that took it."""
+"""How long a claimed notification is left to the process that took it (shorter when
+``sync.lease_seconds`` is: no claim outlives a process's job leases)."""
 BATCH = 500
 """Due notifications claimed per query."""
 DELIVERY_CONCURRENCY = 64
 """Notifications being delivered at once."""
+
+
+def claim_seconds(gateway: Gateway) -> float:
+    """The lease of a claimed notification: :data:`LEASE_SECONDS`, at most
+    ``sync.lease_seconds``, so a dead process's claims return as soon as its jobs do."""
+    return min(LEASE_SECONDS, float(gateway.config.get("sync", "lease_seconds")))
 
 
 def join_button_key(user: User, meeting: Meeting) -> str:
@@ -78,7 +86,7 @@ async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
     sinks = sinks_by_kind(gateway.hooks)[kind]
     item = ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=now,
                                  start=None, end=None, payload=payload, kind=kind)
-    claimed = now + timedelta(seconds=LEASE_SECONDS) if sinks else now
+    claimed = now + timedelta(seconds=claim_seconds(gateway)) if sinks else now
     if not await gateway.store.enqueue_notification(user, item, supersede=True,
                                                     next_attempt_at=claimed):
         return DeliveryState.PENDING  # the same key is already in the outbox
@@ -111,7 +119,8 @@ async def deliver_due(gateway: Gateway) -> None:
 
     while True:
         due = [(user, item) for user, item in await gateway.store.due_notifications(
-            now, served, limit=BATCH, lease_seconds=LEASE_SECONDS) if item.key not in tried]
+            now, served, limit=BATCH, lease_seconds=claim_seconds(gateway))
+            if item.key not in tried]
         tried.update(item.key for _, item in due)
         outcomes = await asyncio.gather(*(one(user, item) for user, item in due),
                                         return_exceptions=True)
@@ -168,6 +177,7 @@ async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
                         item.kind, item.key, user.id, type(err).__name__, err)
             receipt = DeliveryReceipt.retry_later(f"{type(err).__name__}: {err}")
         record = record_receipt(sink, receipt, attempts, now, policy)
+        count_delivery(gateway, sink, str(item.kind), str(record.state))
         records[sink] = record
         changed.append(record)
         if record.state is DeliveryState.DEAD:

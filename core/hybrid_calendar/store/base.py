@@ -21,6 +21,8 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
+import os
+import socket
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +70,10 @@ class FieldCipher(Protocol):
         ...
 
 
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}"
+"""How a process names itself as the holder of the jobs it claims (``jobs.claimed_by``)."""
+
+
 def hash_channel_token(token: str) -> str:
     """Digest under which a channel token is stored (the token itself never is)."""
     return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
@@ -112,8 +118,12 @@ class Store(abc.ABC):
     async def call(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(connection)`` serialized with every other store operation.
 
-        For components that keep their own tables in the same database (e.g. the crypto
-        key repository). Backends pass their native handle.
+        For components that keep their own tables in the same database (admin
+        credentials, audit, health). SQLite passes its ``sqlite_utils.Database``;
+        PostgreSQL a handle with the portable subset of it (``handle.execute(sql,
+        params)`` with ``?`` placeholders, ``with handle.conn:`` for a transaction; see
+        :mod:`hybrid_calendar.store.postgres.portable`): code that keeps to that subset
+        runs on both.
         """
 
     @abc.abstractmethod
@@ -241,7 +251,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
-        """Take the next due job whose lane has no running job; None if there is none."""
+        """Take the next due job whose lane has no running job; None if there is none.
+        The job records this process (:data:`PROCESS_ID`) as its holder."""
 
     @abc.abstractmethod
     async def finish(self, job_id: int) -> None:

@@ -9,7 +9,10 @@ in ANY window of the configured length never exceed the limit, whichever process
 them (the price: a budget may refill up to one sub-window late).
 
 :class:`SharedBudget` is what a plugin uses: ``await budget.acquire(units)`` waits until
-the units fit, e.g. the Google provider's per-project quota or a Webex sink's.
+the units fit, e.g. the Google provider's per-project quota or a Webex sink's. It takes
+units from the database in blocks (a fiftieth of the limit) and spends them locally
+until the sub-window they were taken in ends, so a busy process asks the database about
+once per block, not once per call; a block's unspent units lapse with their sub-window.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 
 SLOTS = 6
 """Sub-windows per window."""
+BLOCK_FRACTION = 50
+"""A process takes a fiftieth of a budget's limit from the database at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,9 @@ class SharedBudget:
         self._sleep = sleep
         self.waited_seconds = 0.0
         """Total time callers waited for this budget (for metrics and tests)."""
+        self.block = max(1, limit // BLOCK_FRACTION)
+        self._reserved = 0
+        self._reserved_slot: int | None = None
 
     async def acquire(self, units: int = 1) -> None:
         """Wait until ``units`` fit the budget, then take them.
@@ -87,9 +95,24 @@ class SharedBudget:
         if units > self.limit:
             raise ValueError(f"{units} units never fit budget {self.name!r} of {self.limit}")
         while True:
-            wait = await self.store.take_budget(self.name, units, self.limit,
-                                                self.window_seconds, self._now())
-            if wait <= 0:
+            now = self._now()
+            slot = BudgetSlots.at(now, self.window_seconds).current
+            if self._reserved_slot != slot:
+                self._reserved, self._reserved_slot = 0, slot  # unspent units lapse
+            if self._reserved >= units:
+                self._reserved -= units
                 return
+            want = max(units - self._reserved, self.block)
+            wait = await self.store.take_budget(self.name, want, self.limit,
+                                                self.window_seconds, now)
+            if wait <= 0:
+                self._reserved += want - units
+                return
+            if want > units - self._reserved:  # no room for a block: try the bare need
+                wait = await self.store.take_budget(self.name, units - self._reserved,
+                                                    self.limit, self.window_seconds, now)
+                if wait <= 0:
+                    self._reserved = 0
+                    return
             self.waited_seconds += wait
             await self._sleep(wait)

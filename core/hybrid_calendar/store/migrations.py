@@ -132,8 +132,13 @@ def m007_shared_budgets(db: Database) -> None:
 
 @migrations()
 def m008_people_access_outbox_webhooks(db: Database) -> None:
-    """Personal access, the stream outbox and signed webhooks (``hybrid_calendar.people``;
-    SQLite only for now)."""
+    """Personal access, the stream outbox and signed webhooks (``hybrid_calendar.people``)."""
     from hybrid_calendar.people.schema import create_people_tables
 
     create_people_tables(db)
+
+
+@migrations()
+def m009_job_holder(db: Database) -> None:
+    """Which process holds a running job (``host:pid``), for operators and fail-over."""
+    db.table("jobs").add_column("claimed_by", str)

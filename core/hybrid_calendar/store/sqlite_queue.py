@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 
 from hybrid_calendar.models import Job
+from hybrid_calendar.store.base import PROCESS_ID
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 _LISTENERS: dict[str, set[Callable[[], None]]] = {}
@@ -56,7 +57,8 @@ class SqliteQueue(SqliteConnection):
                 if row is None:
                     return None
                 conn.execute("UPDATE jobs SET state='running', attempts=attempts+1, "
-                             "lease_until=? WHERE id=?", (now.timestamp() + lease_seconds, row[0]))
+                             "lease_until=?, claimed_by=? WHERE id=?",
+                             (now.timestamp() + lease_seconds, PROCESS_ID, row[0]))
             run_at = dt(row[5])
             assert run_at is not None
             return Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),

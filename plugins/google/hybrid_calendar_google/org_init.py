@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         async with opened_gateway(config, pm) as gateway:
             await create_organisation(gateway, org)
             await gateway.store.put_org_secret(org.id, ORG_SECRET_NAME, text)
-            await audit.record(gateway, actor="cli", action="org.init", target=org.id,
+            await audit.record(gateway, actor=audit.cli_actor(), action="org.init", target=org.id,
                                source="local", details={"domains": len(args.domain)})
 
     asyncio.run(work())

@@ -125,10 +125,77 @@ def _refuse(sock: socket.socket, state: EmulatorState, message: str) -> int:
     return 2
 
 
+def configure_user(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``emulator google-user``."""
+    parser.add_argument("--url", default="http://127.0.0.1:8081",
+                        help="the running emulator (default http://127.0.0.1:8081)")
+    parser.add_argument("email", help="a user of the emulated domain")
+    parser.add_argument("--locale", help="Calendar locale setting, e.g. de or fr")
+    parser.add_argument("--timezone", help="Calendar time zone, e.g. Europe/Berlin")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--vacation", metavar="SUBJECT",
+                       help="turn the Gmail vacation responder on with this subject")
+    group.add_argument("--no-vacation", action="store_true",
+                       help="turn the vacation responder off")
+    parser.add_argument("--vacation-until", metavar="ISO_DATETIME",
+                        help="the responder's end, e.g. 2026-12-24T00:00:00+00:00")
+
+
+def control_document(args: argparse.Namespace) -> dict[str, object]:
+    """The ``/emulator/control`` document ``emulator google-user`` sends."""
+    from datetime import datetime
+
+    spec: dict[str, object] = {}
+    settings = {k: v for k, v in (("locale", args.locale), ("timezone", args.timezone)) if v}
+    if settings:
+        spec["user_settings"] = {"user": args.email, **settings}
+    if args.vacation or args.no_vacation:
+        vacation: dict[str, object] = {"user": args.email,
+                                       "enableAutoReply": bool(args.vacation)}
+        if args.vacation:
+            vacation["responseSubject"] = args.vacation
+        if args.vacation_until:
+            try:
+                until = datetime.fromisoformat(args.vacation_until)
+            except ValueError:
+                raise SystemExit(f"error: --vacation-until: {args.vacation_until!r} is not an "
+                                 "ISO date-time") from None
+            vacation["endTime"] = int(until.timestamp() * 1000)
+        spec["vacation"] = vacation
+    return spec
+
+
+def run_user(args: argparse.Namespace) -> int:
+    """Send the changes to the running emulator; print what it did."""
+    import httpx
+
+    spec = control_document(args)
+    if not spec:
+        print("error: nothing to change: give --locale, --timezone, --vacation or "
+              "--no-vacation", file=sys.stderr)
+        return 2
+    try:
+        response = httpx.post(args.url.rstrip("/") + "/emulator/control", json=spec,
+                              timeout=10)
+    except httpx.HTTPError as err:
+        print(f"error: cannot reach the emulator at {args.url}: {err}", file=sys.stderr)
+        return 2
+    if response.status_code != 200:
+        print(f"error: {response.json().get('error', response.text)}", file=sys.stderr)
+        return 2
+    changed = [k for k in ("locale", "timezone") if getattr(args, k)]
+    if "vacation" in spec:
+        changed.append("vacation responder " + ("on" if args.vacation else "off"))
+    print(f"{args.email}: set {', '.join(changed)}")
+    return 0
+
+
 @hookimpl
 def register_commands(
     register: Callable[[str, str, Callable[[argparse.ArgumentParser], None],
                         Callable[[argparse.Namespace], int]], None],
 ) -> None:
-    """Register ``emulator google``."""
+    """Register ``emulator google`` and ``emulator google-user``."""
     register("emulator google", "run the Google Calendar/Gmail API emulator", configure, run)
+    register("emulator google-user", "set a user's locale, time zone or vacation responder "
+             "in a running Google emulator", configure_user, run_user)

@@ -14,11 +14,17 @@ A control document is a JSON object; every key is optional:
 ``add_users``: list of emails; ``revoke_delegation`` / ``restore_delegation`` /
 ``suspend_user`` / ``unsuspend_user``: an email.
 ``seed``: ``{"users": [...], "events_per_user": M, "days"?: 30}``.
+``user_settings``: ``{"user": email, "locale"?: "de", "timezone"?: "Europe/Berlin"}``: the
+Calendar settings the gateway reads on activation.
+``vacation``: ``{"user": email, "enableAutoReply": bool, "responseSubject"?, "startTime"?,
+"endTime"? (epoch ms), ...}``: the Gmail vacation responder (as ``updateVacation``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from hybrid_calendar_google_emulator.api_errors import ApiError
 
 if TYPE_CHECKING:
     from hybrid_calendar_google_emulator.state import EmulatorState
@@ -34,7 +40,7 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
              "duplicate_notifications", "expire_sync_tokens", "sync_token_ttl",
              "expire_access_tokens", "access_token_ttl", "quota", "reset_quota", "add_users",
              "revoke_delegation", "restore_delegation", "suspend_user", "unsuspend_user",
-             "seed"}
+             "seed", "user_settings", "vacation"}
     unknown = sorted(set(spec) - known)
     if unknown:
         raise ValueError(f"unknown control key(s): {', '.join(unknown)}")
@@ -77,9 +83,31 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
             state.suspend_user(spec["suspend_user"])
         if "unsuspend_user" in spec:
             state.suspend_user(spec["unsuspend_user"], suspended=False)
+        try:
+            _user_controls(state, spec, result)
+        except (KeyError, TypeError, ValueError, ApiError) as err:
+            raise ValueError(f"bad user control: {err}") from err
         if "seed" in spec:
             seed = spec["seed"]
             result["seeded_events"] = state.bulk_seed(
                 list(seed["users"]), int(seed["events_per_user"]),
                 days=int(seed.get("days", 30)))
     return result
+
+
+def _user_controls(state: EmulatorState, spec: dict[str, Any], result: dict[str, Any]
+                   ) -> None:
+    """``user_settings`` and ``vacation`` (unknown users and bad values raise)."""
+    if "user_settings" in spec:
+        wanted = dict(spec["user_settings"])
+        email = str(wanted.pop("user"))
+        state.user(email)  # ApiError 404 for an unknown user
+        for name in ("locale", "timezone"):
+            if name in wanted:
+                state.set_setting(email, name, str(wanted.pop(name)))
+        if wanted:
+            raise ValueError(f"unknown user setting(s): {', '.join(sorted(wanted))}")
+    if "vacation" in spec:
+        vacation = dict(spec["vacation"])
+        email = str(vacation.pop("user"))
+        result["vacation"] = state.set_vacation(email, vacation)  # ApiError: bad value

@@ -3,8 +3,11 @@
 Webex publishes no request rate for the Meetings API (Contact Center documents 300 per
 minute per client id), and answers 429 with ``Retry-After`` when a client goes too fast.
 The gateway keeps below that on its own side: a sliding one-minute window per
-organisation (``webex.rate_per_minute``), which callers wait on. A 429 that still comes
-back is not retried here (see :mod:`.client`).
+organisation (``webex.rate_per_minute``), which callers wait on. When several gateway
+processes share one database (PostgreSQL), each call also takes a unit of the store's
+:class:`~hybrid_calendar.store.budget.SharedBudget` ``webex:<org>``, so the processes
+together stay within the budget. A 429 that still comes back is not retried here (see
+:mod:`.client`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hybrid_calendar.store.budget import SharedBudget
 
 WINDOW_SECONDS = 60.0
 
@@ -23,17 +30,22 @@ class RateBudget:
     :param per_minute: calls allowed per key in any ``WINDOW_SECONDS``.
     :param monotonic: time source in seconds (injectable).
     :param sleep: how to wait (injectable).
+    :param shared: makes the budget shared across processes for a key (``None``: this
+        process is alone).
     """
 
     def __init__(self, per_minute: int, *,
                  monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 shared: Callable[[str], SharedBudget] | None = None) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.per_minute = per_minute
         self._calls: dict[str, deque[float]] = {}
         self._monotonic = monotonic
         self._sleep = sleep
+        self._shared_factory = shared
+        self._shared: dict[str, SharedBudget] = {}
         self.taken = 0
         """Units handed out so far (every Webex call takes one)."""
         self.waited_seconds = 0.0
@@ -56,6 +68,11 @@ class RateBudget:
             if delay <= 0:
                 self._calls[key].append(now)
                 self.taken += 1
-                return
+                break
             self.waited_seconds += delay
             await self._sleep(delay)
+        if self._shared_factory is not None:
+            shared = self._shared.get(key)
+            if shared is None:
+                shared = self._shared[key] = self._shared_factory(key)
+            await shared.acquire()

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.clock import SystemClock
 from hybrid_calendar.config import Secret
+from hybrid_calendar.store.budget import SharedBudget
 from hybrid_calendar_webex.budget import RateBudget
 from hybrid_calendar_webex.client import WebexClient
 from hybrid_calendar_webex.settings import SECTION
@@ -82,4 +84,12 @@ def context(gateway: Gateway) -> WebexContext:
 
 def _create(gateway: Gateway) -> WebexContext:
     settings = dict(gateway.config.section(SECTION))
-    return WebexContext(settings, RateBudget(int(settings["rate_per_minute"])))
+    per_minute = int(settings["rate_per_minute"])
+    shared = None
+    if gateway.store.shares_database:  # other processes call Webex for the same orgs
+        store = gateway.store
+
+        def shared(org_id: str) -> SharedBudget:
+            return SharedBudget(store, f"webex:{org_id}", per_minute, now=SystemClock().now)
+
+    return WebexContext(settings, RateBudget(per_minute, shared=shared))

@@ -60,6 +60,7 @@ async def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
     if not ctx.configured:
         return
     client = ctx.client(gateway, user.org_id)
+    host = {"hostEmail": user.email}  # an admin reaches a host's meeting by id only so
     await _withdraw_cards(gateway, client, user, event, previous)
     series = event.recurring_event_id
     try:
@@ -70,11 +71,11 @@ async def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
         if found is None:
             return  # a Personal Room or a space: nothing to follow
         if event.cancelled:
-            await client.call("DELETE", f"/meetings/{found['id']}")
+            await client.call("DELETE", f"/meetings/{found['id']}", params=host)
             return
         body = meeting_body(user, event, str(ctx.settings["site_url"]))
         if not same_meeting(found, body):
-            await client.call("PUT", f"/meetings/{found['id']}", json=body)
+            await client.call("PUT", f"/meetings/{found['id']}", json=body, params=host)
     except WebexNotFoundError:
         return  # deleted in Webex meanwhile
     except WebexError as err:
@@ -111,13 +112,14 @@ async def _follow_instance(gateway: Gateway, client: WebexClient, user: User,
         occurrence = await _occurrence(client, found, original)
         if occurrence is None:
             return
+        host = {"hostEmail": user.email}
         if event.cancelled:
-            await client.call("DELETE", f"/meetings/{occurrence['id']}")
+            await client.call("DELETE", f"/meetings/{occurrence['id']}", params=host)
         else:
             body = meeting_body(user, event, str(context(gateway).settings["site_url"]))
             for key in ("recurrence", "integrationTags"):
                 body.pop(key, None)
-            await client.call("PUT", f"/meetings/{occurrence['id']}", json=body)
+            await client.call("PUT", f"/meetings/{occurrence['id']}", json=body, params=host)
         return
     master = await gateway.hooks.get_event(gateway, user, series)
     if master is None or master.cancelled or master.start is None:
@@ -130,7 +132,8 @@ async def _follow_instance(gateway: Gateway, client: WebexClient, user: User,
     assert master.end is not None
     found = await find_meeting(client, user.email, series, (master.start, master.end))
     if found is not None and not same_meeting(found, body):
-        await client.call("PUT", f"/meetings/{found['id']}", json=body)
+        await client.call("PUT", f"/meetings/{found['id']}", json=body,
+                          params={"hostEmail": user.email})
     memo[f"{user.id}/{series}"] = digest
 
 

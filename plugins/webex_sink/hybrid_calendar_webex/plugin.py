@@ -25,14 +25,15 @@ from hybrid_calendar_webex import (
     delivery,
     follow,
     readiness,
+    settings,
     webhooks,
 )
-from hybrid_calendar_webex.settings import SETTINGS
+from hybrid_calendar_webex.settings import SECTION, SETTINGS
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from hybrid_calendar.config import SettingSpec
+    from hybrid_calendar.config import Config, SettingSpec
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import (
         CalendarEvent,
@@ -50,6 +51,21 @@ def register_settings(register: Callable[[SettingSpec], None]) -> None:
     """Declare the ``[webex]`` settings."""
     for spec in SETTINGS:
         register(spec)
+
+
+@hookimpl
+def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
+    """Check that the Webex credentials configured are complete (nothing configured is
+    allowed: keywords then get a note saying Webex is not set up)."""
+    for key, message in settings.credential_problems(config.section(SECTION)):
+        problem(f"{SECTION}.{key}", message)
+
+
+@hookimpl
+def register_meeting_actions(register: Callable[[str], None]) -> None:
+    """The Webex actions: ``personal_room``, ``onetime`` and ``space``."""
+    for action in create.ACTIONS:
+        register(action)
 
 
 @hookimpl

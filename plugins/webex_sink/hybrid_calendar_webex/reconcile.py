@@ -2,11 +2,12 @@
 
 The calendar invite is what the attendees hold, so the calendar wins:
 
-* ``updated`` — the meeting is read (``GET /meetings/{id}``); its event is the one in its
-  ``integrationTags``, of its host. If title or times no longer match the event, the
-  meeting is put back (``PUT``) to what the invite says.
-* ``deleted`` — the gateway recorded which event each meeting it made belongs to
-  (encrypted organisation secret ``webex_meeting:<hash of the id>``). If that event still
+* ``updated`` — for a meeting the gateway made (it records the event of each, encrypted,
+  as the organisation secret ``webex_meeting:<hash of the id>``), the meeting is read
+  (``GET /meetings/{id}?hostEmail=``: an administrator reaches another host's meeting by
+  id only with it). If title or times no longer match the event, the meeting is put back
+  (``PUT``) to what the invite says.
+* ``deleted`` — if the recorded event still
   exists and is not cancelled, a new meeting is made for it (find before create) and the
   invite's Location and join block are rewritten with the new details. A meeting the
   gateway deleted itself (the event was cancelled) is left alone.
@@ -30,7 +31,7 @@ from hybrid_calendar.models import InviteUpdate, UserState
 from hybrid_calendar_webex import onetime
 from hybrid_calendar_webex.context import context
 from hybrid_calendar_webex.errors import WebexNotFoundError
-from hybrid_calendar_webex.meeting_body import TAG_PREFIX, meeting_body, same_meeting
+from hybrid_calendar_webex.meeting_body import meeting_body, same_meeting
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -64,24 +65,29 @@ async def reconcile(gateway: Gateway, org_id: str, event: str, data: dict[str, A
 
 
 async def _updated(gateway: Gateway, org_id: str, meeting_id: str) -> None:
+    record = await gateway.store.get_org_secret(org_id, record_name(meeting_id))
+    if not record:
+        return  # not one of the gateway's meetings
+    info = json.loads(record)
+    host = await gateway.store.get_user(str(info["user_id"]))
+    if host is None or host.state is not UserState.ACTIVE:
+        return
     ctx = context(gateway)
     client = ctx.client(gateway, org_id)
     try:
-        meeting = await client.call("GET", f"/meetings/{meeting_id}")
+        meeting = await client.call("GET", f"/meetings/{meeting_id}",
+                                    params={"hostEmail": host.email})
     except WebexNotFoundError:
         return
-    tags = [t for t in meeting.get("integrationTags") or [] if t.startswith(TAG_PREFIX)]
-    host = await gateway.store.find_user(org_id, str(meeting.get("hostEmail") or ""))
-    if not tags or host is None or host.state is not UserState.ACTIVE:
-        return  # not one of the gateway's meetings
-    calendar_event = await gateway.hooks.get_event(gateway, host, tags[0][len(TAG_PREFIX):])
+    calendar_event = await gateway.hooks.get_event(gateway, host, str(info["event_id"]))
     if calendar_event is None or calendar_event.cancelled or calendar_event.start is None:
         return
     body = meeting_body(host, calendar_event, str(ctx.settings["site_url"]))
     if not same_meeting(meeting, body):
         log.info("webex meeting of event %s was changed in Webex: put back to the calendar's "
                  "time and title", calendar_event.id)
-        await client.call("PUT", f"/meetings/{meeting_id}", json=body)
+        await client.call("PUT", f"/meetings/{meeting_id}", json=body,
+                          params={"hostEmail": host.email})
 
 
 async def _deleted(gateway: Gateway, org_id: str, meeting_id: str) -> None:

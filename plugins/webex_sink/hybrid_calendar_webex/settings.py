@@ -14,6 +14,10 @@ The Join card is sent by a bot (``bot_token``): a Service App cannot post messag
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
 from hybrid_calendar.config import Secret, SettingSpec
 
 SECTION = "webex"
@@ -70,3 +74,22 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(SECTION, "presence", bool, True,
                 help="Set the personal assistant to OUT_OF_OFFICE for Calling users."),
 )
+
+
+def _set(value: object) -> bool:
+    return bool(value.reveal() if isinstance(value, Secret) else value)
+
+
+def credential_problems(section: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(key, what is wrong)`` for incomplete Webex credentials and a bad API URL."""
+    url = urlparse(str(section.get("api_base_url") or ""))
+    if url.scheme not in ("http", "https") or not url.netloc:
+        yield "api_base_url", "must be an http(s) URL, e.g. https://webexapis.com/v1"
+    client = _set(section.get("client_id")) and _set(section.get("client_secret"))
+    if _set(section.get("service_app_id")) and not client:
+        yield "client_id", "a Service App needs webex.client_id and webex.client_secret"
+    if _set(section.get("refresh_token")) and not client:
+        yield "refresh_token", ("refreshing webex.access_token needs webex.client_id and "
+                                "webex.client_secret")
+    if _set(section.get("service_app_id")) and _set(section.get("access_token")):
+        yield "access_token", "set either webex.service_app_id or webex.access_token"

@@ -16,11 +16,12 @@ import anyio.to_thread
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from hybrid_calendar.errors import StoreError
 from hybrid_calendar.store.base import FieldCipher
 from hybrid_calendar.store.postgres import migrations
+from hybrid_calendar.store.postgres.portable import PortableHandle
 
 T = TypeVar("T")
 
@@ -51,6 +52,7 @@ class PostgresConnection:
         self.cipher = cipher
         self.pool_size = pool_size
         self._pool: AsyncConnectionPool[Conn] | None = None
+        self._sync_pool: ConnectionPool[Any] | None = None
 
     async def open(self) -> None:
         """Connect and apply pending migrations."""
@@ -71,6 +73,9 @@ class PostgresConnection:
 
     async def close(self) -> None:
         """Close every connection of the pool (a closed store may be opened again)."""
+        if self._sync_pool is not None:
+            sync_pool, self._sync_pool = self._sync_pool, None
+            await anyio.to_thread.run_sync(sync_pool.close)
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -84,14 +89,19 @@ class PostgresConnection:
         except Exception:
             return False
 
-    async def call(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """Run ``fn(connection)`` on a synchronous psycopg connection, in one transaction
-        committed when ``fn`` returns (rolled back when it raises)."""
+    async def call(self, fn: Callable[[PortableHandle], T]) -> T:
+        """Run ``fn(handle)`` in a worker thread on a pooled synchronous connection
+        (:class:`~.portable.PortableHandle`); what ``fn`` left open is committed when it
+        returns and rolled back when it raises."""
         self._pool_or_fail()
+        if self._sync_pool is None:
+            self._sync_pool = ConnectionPool(self.url, min_size=0, max_size=2, open=True,
+                                             name="hybrid-calendar-call")
+        pool = self._sync_pool
 
         def work() -> T:
-            with psycopg.connect(self.url) as conn:  # commits on success, else rolls back
-                return fn(conn)
+            with pool.connection() as conn:  # commits on success, else rolls back
+                return fn(PortableHandle(conn))
         return await anyio.to_thread.run_sync(work)
 
     def _pool_or_fail(self) -> AsyncConnectionPool[Conn]:

@@ -133,8 +133,42 @@ core.add(
 )
 core.add(
     "m007_shared_budgets",
-    "CREATE TABLE budget_usage (name TEXT NOT NULL, slot BIGINT NOT NULL,"
+    # UNLOGGED: no WAL or fsync per take; a crash of the server empties it, which
+    # forgets at most one window's usage.
+    "CREATE UNLOGGED TABLE budget_usage (name TEXT NOT NULL, slot BIGINT NOT NULL,"
     " used INTEGER NOT NULL, PRIMARY KEY (name, slot))",
+)
+core.add(
+    "m008_people_access_outbox_webhooks",
+    "CREATE TABLE people_access (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+    " audience TEXT NOT NULL, kind TEXT NOT NULL, token_hash TEXT NOT NULL, label TEXT,"
+    " parent_id TEXT, created_at DOUBLE PRECISION, expires_at DOUBLE PRECISION NOT NULL,"
+    " revoked_at DOUBLE PRECISION, used_at DOUBLE PRECISION)",
+    "CREATE UNIQUE INDEX idx_people_access_token_hash ON people_access (token_hash)",
+    "CREATE INDEX idx_people_access_user_id ON people_access (user_id)",
+    "CREATE TABLE people_outbox (seq BIGSERIAL PRIMARY KEY, user_id TEXT NOT NULL,"
+    " kind TEXT NOT NULL, key TEXT NOT NULL UNIQUE, payload TEXT NOT NULL,"
+    " created_at DOUBLE PRECISION NOT NULL)",
+    "CREATE INDEX idx_people_outbox_user_id_seq ON people_outbox (user_id, seq)",
+    "CREATE INDEX idx_people_outbox_created_at ON people_outbox (created_at)",
+    "CREATE TABLE people_meta (name TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE people_webhooks (id TEXT PRIMARY KEY, org_id TEXT NOT NULL,"
+    " url TEXT NOT NULL, secret TEXT NOT NULL, events TEXT NOT NULL, allow_host TEXT,"
+    " created_at DOUBLE PRECISION)",
+    "CREATE INDEX idx_people_webhooks_org_id ON people_webhooks (org_id)",
+    "CREATE TABLE people_webhook_deliveries (id TEXT PRIMARY KEY, endpoint_id TEXT NOT NULL,"
+    " org_id TEXT NOT NULL, source_key TEXT NOT NULL, event_type TEXT NOT NULL,"
+    " payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER,"
+    " next_attempt_at DOUBLE PRECISION, leased_until DOUBLE PRECISION, last_error TEXT,"
+    " created_at DOUBLE PRECISION, delivered_at DOUBLE PRECISION)",
+    "CREATE UNIQUE INDEX idx_people_webhook_deliveries_endpoint_id_source_key"
+    " ON people_webhook_deliveries (endpoint_id, source_key)",
+    "CREATE INDEX idx_people_webhook_deliveries_state_next_attempt_at"
+    " ON people_webhook_deliveries (state, next_attempt_at)",
+)
+core.add(
+    "m009_job_holder",
+    "ALTER TABLE jobs ADD COLUMN claimed_by TEXT",
 )
 
 crypto = PgMigrationSet("crypto")

@@ -20,6 +20,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from hybrid_calendar.models import Job
+from hybrid_calendar.store.base import PROCESS_ID
 from hybrid_calendar.store.postgres.connection import PostgresConnection
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -30,7 +31,8 @@ _CLAIM = (
     "WITH next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
     "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running') "
     "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s "
+    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
+    "claimed_by = %s "
     "FROM next WHERE jobs.id = next.id "
     "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
 
@@ -42,24 +44,21 @@ class PostgresQueue(PostgresConnection):
 
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
                       *, lane: str | None = None) -> bool:
-        async with self.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
-                "created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) "
-                "ON CONFLICT DO NOTHING",
-                (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time()))
-            added = cursor.rowcount > 0
-            if added:
-                await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, key))
-        return added
+        rows = await self.fetch(  # one statement: the row and its NOTIFY commit together
+            "WITH added AS (INSERT INTO jobs (kind, key, lane, payload, state, run_at, "
+            "attempts, created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) "
+            "ON CONFLICT DO NOTHING RETURNING key) "
+            "SELECT pg_notify(%s, key) FROM added",
+            (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time(),
+             JOBS_CHANNEL))
+        return bool(rows)
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         for _attempt in range(20):
-            try:
-                async with self.transaction() as conn:
-                    cursor = await conn.execute(_CLAIM, (ts(now), now.timestamp()
-                                                         + lease_seconds))
-                    row = await cursor.fetchone()
+            try:  # one statement, atomic on its own: no BEGIN/COMMIT round trips
+                rows = await self.fetch(_CLAIM, (ts(now), now.timestamp() + lease_seconds,
+                                                 PROCESS_ID))
+                row = rows[0] if rows else None
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
             if row is None:
@@ -75,6 +74,14 @@ class PostgresQueue(PostgresConnection):
         await self.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
 
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
+        for _attempt in range(20):
+            try:
+                await self._retry_once(job_id, error, run_at)
+                return
+            except pg_errors.UniqueViolation:
+                continue  # a request for the key was queued meanwhile: merge into it
+
+    async def _retry_once(self, job_id: int, error: str, run_at: datetime | None) -> None:
         async with self.transaction() as conn:
             cursor = await conn.execute("SELECT key FROM jobs WHERE id = %s FOR UPDATE",
                                         (job_id,))

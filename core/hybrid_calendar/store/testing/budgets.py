@@ -70,3 +70,23 @@ class BudgetTests(StoreFixtures):
         assert len(waits) == 1 and budget.waited_seconds == waits[0] > 0
         with pytest.raises(ValueError, match="never fit"):
             await budget.acquire(3)
+
+    @pytest.mark.anyio
+    @covers("take_budget")
+    async def test_shared_budgets_taking_blocks_stay_inside_the_limit(
+            self, store: Store) -> None:
+        clock = [NOW]
+
+        async def sleep(seconds: float) -> None:
+            clock[0] += timedelta(seconds=seconds)
+
+        budgets = [SharedBudget(store, "google", 100, now=lambda: clock[0], sleep=sleep)
+                   for _ in range(2)]  # two processes, each taking blocks of 2
+        assert budgets[0].block == 2
+        used: list[float] = []
+        for step in range(600):
+            clock[0] += timedelta(seconds=0.25)
+            await budgets[step % 2].acquire()
+            used.append(clock[0].timestamp())
+        worst = max(sum(1 for t in used if start <= t < start + MINUTE) for start in used)
+        assert worst <= 100

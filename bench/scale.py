@@ -1,0 +1,234 @@
+"""Scale-out: N users × M events synced by gateway processes on SQLite and PostgreSQL.
+
+Each run starts real ``hybrid-calendar serve`` processes against the Google emulator
+(its own process, seeded once, quotas off) and a fresh database, activates every user
+through the admin API and times until the job queue is empty: activation, full sync,
+encryption and storage of every event, channels. Runs:
+
+* ``sqlite`` — one process on its embedded SQLite file;
+* ``pg-1``, ``pg-2``, ``pg-3`` — one, two and three processes on one PostgreSQL
+  database (a local server started for the run, with ``fsync`` on like SQLite's
+  ``synchronous=FULL``).
+
+Events/s is the stored meetings over the elapsed time. CPU is reported next to it (the
+gateways' own CPU seconds and the machine's busy share), because on a 2-core machine
+more processes cannot add throughput once the cores are full; the ratio shows where it
+went. The last line is ``scale: sqlite X, pg-1 Y, pg-2 Z, pg-3 W events/s``.
+
+    .venv/bin/python bench/scale.py                       # 200 users × 50 events
+    .venv/bin/python bench/scale.py --users 50 --events 20 --runs sqlite,pg-1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from hybrid_calendar.listening import wait_until_answering
+from hybrid_calendar.store.postgres.local_server import LocalPostgres
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sync import emulator_process  # the sibling benchmark's emulator launcher
+
+ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
+UNLIMITED = 100_000_000
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="gateway scale-out benchmark")
+    parser.add_argument("--users", type=int, default=200, help="users (default 200)")
+    parser.add_argument("--events", type=int, default=50, help="events per user (default 50)")
+    parser.add_argument("--workers", type=int, default=8,
+                        help="sync.max_concurrency of each process (default 8)")
+    parser.add_argument("--no-fsync", action="store_true",
+                        help="run PostgreSQL without fsync (shows what durability costs)")
+    parser.add_argument("--runs", default="sqlite,pg-1,pg-2,pg-3",
+                        help="comma-separated runs (default all four)")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU ticks of the whole machine since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+@dataclass
+class RunResult:
+    """One run's figures."""
+
+    name: str
+    events: int
+    seconds: float
+    gateway_cpu: float
+    machine_share: float
+
+    @property
+    def rate(self) -> float:
+        """Stored events per second."""
+        return self.events / self.seconds
+
+
+def toml(settings: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for table, values in settings.items():
+        lines.append(f"[{table}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def gateways(count: int, folder: Path, database: str, base: str, account: dict[str, Any],
+             workers: int) -> Iterator[list[tuple[subprocess.Popen[bytes], int]]]:
+    """``count`` serve processes on ``database``, ready; SIGTERM on exit."""
+    started: list[tuple[subprocess.Popen[bytes], int]] = []
+    env = {**os.environ, "HYBRID_CALENDAR_NO_ENTRYPOINTS": "1"}
+    try:
+        for index in range(count):
+            port = free_port()
+            config = folder / f"gateway-{index}.toml"
+            config.write_text(toml({
+                "gateway": {"port": port, "public_url": f"http://127.0.0.1:{port}",
+                            "data_dir": str(folder / "data"), "database": database,
+                            "admin_token": ADMIN_TOKEN, "log_level": "WARNING"},
+                "plugins": {"enabled": ["google", "join_info", "kms_local"],
+                            "load_entrypoints": False},
+                "sync": {"max_concurrency": workers, "sweep_seconds": 3600.0},
+                "quota": {"project_per_minute": UNLIMITED, "user_per_minute": UNLIMITED},
+                "google": {"service_account_json": json.dumps(account),
+                           "calendar_base_url": base + "/calendar/v3",
+                           "gmail_base_url": base},
+            }))
+            with (folder / f"gateway-{index}.log").open("wb") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "hybrid_calendar.cli", "serve", "--config",
+                     str(config)], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+            started.append((process, port))
+            wait_until_answering(f"http://127.0.0.1:{port}/readyz", within=120, status=200,
+                                 alive=lambda p=process: p.poll() is None)  # type: ignore[misc]
+        yield started
+    finally:
+        for process, _port in started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process, _port in started:
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def run(name: str, count: int, database: str, stored: Any, base: str,
+        account: dict[str, Any], emails: list[str], workers: int) -> RunResult:
+    """Activate everyone through the first process and time until the queue is empty."""
+    folder = Path(tempfile.mkdtemp(prefix=f"scale-{name}-"))
+    try:
+        with gateways(count, folder, database, base, account, workers) as running:
+            admin = httpx.Client(base_url=f"http://127.0.0.1:{running[0][1]}", timeout=600,
+                                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            admin.post("/api/v1/organisations", json={
+                "id": "org1", "name": "Bench", "domain": "example.com"}).raise_for_status()
+            cpu_before = sum(process_cpu(p.pid) for p, _ in running)
+            busy_before = machine_busy()
+            started = time.perf_counter()
+            for first in range(0, len(emails), 1000):
+                admin.post("/api/v1/organisations/org1/users",
+                           json={"emails": emails[first:first + 1000]}).raise_for_status()
+            while admin.get("/api/v1/status").json()["jobs"]:  # a bench may poll
+                time.sleep(0.05)
+            seconds = time.perf_counter() - started
+            cpu = sum(process_cpu(p.pid) for p, _ in running) - cpu_before
+            busy_after = machine_busy()
+            share = ((busy_after[0] - busy_before[0])
+                     / max(busy_after[1] - busy_before[1], 1))
+            admin.close()
+        events = stored()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result = RunResult(name, events, seconds, cpu, share)
+    print(f"{name:7s} {count} process(es): {events} events in {seconds:.1f}s = "
+          f"{result.rate:.0f} events/s; gateway CPU {cpu:.1f}s "
+          f"({cpu / seconds:.2f} cores), machine busy {share:.0%} of {os.cpu_count()} cores",
+          flush=True)
+    return result
+
+
+def main() -> None:
+    args = _parse()
+    wanted = [name.strip() for name in args.runs.split(",") if name.strip()]
+    emails = [f"user{i:05d}@example.com" for i in range(args.users)]
+    results: dict[str, RunResult] = {}
+    server = LocalPostgres(durable=not args.no_fsync)
+    server.start()
+    try:
+        with emulator_process(emails, args.events) as (base, account):
+            for name in wanted:
+                if name == "sqlite":
+                    folder = Path(tempfile.mkdtemp(prefix="scale-sqlite-db-"))
+                    path = folder / "gateway.sqlite3"
+
+                    def count_sqlite(path: Path = path) -> int:
+                        with sqlite3.connect(path) as conn:
+                            return int(conn.execute("SELECT count(*) FROM meetings"
+                                                    ).fetchone()[0])
+                    try:
+                        results[name] = run(name, 1, str(path), count_sqlite, base, account,
+                                            emails, args.workers)
+                    finally:
+                        shutil.rmtree(folder, ignore_errors=True)
+                    continue
+                processes = int(name.split("-")[1])
+                database = f"scale_{processes}"
+                with psycopg.connect(server.url, autocommit=True) as conn:
+                    conn.execute(f"CREATE DATABASE {database}")
+                url = server.database_url(database)
+
+                def count_pg(url: str = url) -> int:
+                    with psycopg.connect(url) as conn:
+                        row = conn.execute("SELECT count(*) FROM meetings").fetchone()
+                        return int(row[0]) if row else 0
+                results[name] = run(name, processes, url, count_pg, base, account, emails,
+                                    args.workers)
+    finally:
+        server.stop()
+    if "sqlite" in results and "pg-1" in results:
+        print(f"pg-1 / sqlite = {results['pg-1'].rate / results['sqlite'].rate:.2f} "
+              "(target >= 0.8)")
+    figures = ", ".join(f"{name} {results[name].rate:.0f}" for name in wanted)
+    print(f"scale: {figures} events/s")
+
+
+if __name__ == "__main__":
+    main()
