@@ -178,6 +178,12 @@ class FieldCipher:
         await self._ready()
         return compute_blind_index(await self._index_key(org_id, self._clock.now()), value)
 
+    async def stored_key_count(self) -> int:
+        """How many wrapped keys the store holds (under any key-encryption key): a KMS
+        must never create a new master key while this is not zero. Asks the store only
+        (not the KMS, which may not be usable yet)."""
+        return sum((await self._keys.count_by_key_ref()).values())
+
     async def status(self) -> KmsStatus:
         """Ask the KMS now; an unhealthy answer drops every unwrapped key from memory."""
         status = await self._kms.status()
