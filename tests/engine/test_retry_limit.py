@@ -92,5 +92,7 @@ async def test_a_persistently_failing_token_endpoint_is_retried_by_the_engine_on
     assert [r.status for r in grants] == [503] * MAX_ATTEMPTS
     assert await stack.gateway.store.job_counts() == {"parked": 1}
     user = await stack.user(CAROL)
-    assert user["state"] == "validating"  # not the user's fault: an admin may retry
+    assert user["state"] == "error"  # never left validating with no reason
+    assert user["reason_code"] == "validation_unavailable"  # not the user's fault
+    assert "503" in user["reason"]
     assert not [r for r in stack.emu.state.request_log if r.path.startswith("/calendar")]

@@ -33,6 +33,7 @@ class ReasonCode(enum.StrEnum):
     KMS_UNAVAILABLE = "kms_unavailable"
     SYNC_ACCESS_LOST = "sync_access_lost"
     PROVIDER_ERROR = "provider_error"
+    VALIDATION_UNAVAILABLE = "validation_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,11 @@ REASONS: dict[ReasonCode, Reason] = {
     ReasonCode.PROVIDER_ERROR: Reason(
         "the provider refused a validation step for another reason (details follow)",
         "read the details; fix, then `users validate`"),
+    ReasonCode.VALIDATION_UNAVAILABLE: Reason(
+        "the provider kept failing (an outage or rate limits) until the validation's last "
+        "attempt (`sync.job_max_attempts`); nothing is known to be wrong with the user",
+        "wait until the provider answers again (see `/metrics` and the log), then "
+        "`users validate`"),
 }
 
 

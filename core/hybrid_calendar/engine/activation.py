@@ -104,3 +104,17 @@ async def open_channel(gateway: Gateway, user: User, *, strict: bool = False) ->
 def new_user_id() -> str:
     """A fresh opaque user id."""
     return uuid.uuid4().hex
+
+
+async def give_up_validation(gateway: Gateway, user_id: str, err: Exception) -> None:
+    """The activation job's last attempt failed on a transient error: a user still being
+    validated moves to error (``validation_unavailable``), never stays ``validating``
+    with no reason; ``users validate`` tries again."""
+    from hybrid_calendar.admin.reasons import ReasonCode, format_reason
+
+    user = await gateway.store.get_user(user_id)
+    if user is None or user.state not in (UserState.PENDING, UserState.VALIDATING):
+        return
+    reason = format_reason(ReasonCode.VALIDATION_UNAVAILABLE, f"{type(err).__name__}: {err}")
+    log.warning("validation of user %s given up: %s", user_id, reason)
+    await gateway.store.set_user_state(user_id, UserState.ERROR, reason)

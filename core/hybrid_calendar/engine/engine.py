@@ -236,6 +236,8 @@ class Engine:
             log.warning("job %s (%s) parked after %d attempt(s)", job.id, job.kind,
                         job.attempts)
         await self.gateway.store.retry(job.id, error, retry_at)
+        if retry_at is None and job.kind == "activate":
+            await activation.give_up_validation(self.gateway, str(job.payload["user_id"]), err)
 
     def _wake_one(self) -> None:
         """Wake one idle worker (one new job needs one worker, not all of them)."""
