@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -60,7 +61,6 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
             "gateway": {"port": port, "public_url": base, "data_dir": str(data_dir),
                         "admin_token": admin_token, "synchronous": "NORMAL"},
             "sync": {"sweep_seconds": 5.0},
-            "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
         }, parts)
         config, pm = load_config(None, overrides=overrides)
         server = uvicorn.Server(uvicorn_config(config, pm))
@@ -86,10 +86,10 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
                 away = " (out of office)" if listed.get("out_of_office") else ""
                 print(f"\n{email}{away}: {len(listed['meetings'])} meeting(s)")
                 for meeting in listed["meetings"]:
-                    join = meeting["join"] or {}
-                    print(f"  {meeting['start'][:16]}  {meeting['title']:<18} "
-                          f"{join.get('provider') or '-':<8} {join.get('url') or ''}"
-                          f" {join.get('dial') or ''}")
+                    print(meeting_line(meeting))
+            for part in parts:
+                if part.report is not None:
+                    print("\n" + "\n".join(part.report()))
         print(f"\nGateway on {base} (admin token in this terminal only: {admin_token})")
         notes = [note for part in parts for note in part.notes]
         print("; ".join([*notes, f"data in {data_dir}"]))
@@ -106,6 +106,16 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
             server.should_exit = True
             await task
     return 0
+
+
+def meeting_line(meeting: dict[str, Any]) -> str:
+    """One meeting of a user's meetings list: start, title, service, join link and the
+    address video devices dial (a keyword the meeting service refused shows its note)."""
+    join = meeting["join"] or {}
+    link = (join.get("extra") or {}).get("note") if join.get("source") == "refused" \
+        else join.get("url")
+    return (f"  {meeting['start'][:16]}  {meeting['title']:<18} "
+            f"{join.get('provider') or '-':<8} {link or ''} {join.get('dial') or ''}").rstrip()
 
 
 async def _wait_for_sync(client: httpx.AsyncClient, ids: list[str], limit: float = 60.0

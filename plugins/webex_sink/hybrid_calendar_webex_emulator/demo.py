@@ -24,7 +24,10 @@ def made_in_webex(state: WebexState) -> list[str]:
     with state.lock:
         meetings = [dict(m) for m in state.meetings.values()]
         spaces = [dict(r) for r in state.rooms.values() if r.get("type") == "group"]
-        members = {r["id"]: sum(m["roomId"] == r["id"] for m in state.memberships.values())
+        members = {r["id"]: sorted(state.people[m["personId"]]["emails"][0]
+                                   for m in state.memberships.values()
+                                   if m["roomId"] == r["id"]
+                                   and state.people[m["personId"]].get("type") == "person")
                    for r in spaces}
         bookings = {state.devices[d].get("displayName") or d: list(b)
                     for d, b in state.bookings.items() if b}
@@ -32,7 +35,7 @@ def made_in_webex(state: WebexState) -> list[str]:
              f"{len(spaces)} space(s), {sum(map(len, bookings.values()))} room booking(s)"]
     lines += [f"  meeting  {m.get('title', ''):<18} host {m.get('hostEmail', '')}  "
               f"{m.get('webLink', '')}  {m.get('sipAddress', '')}" for m in meetings]
-    lines += [f"  space    {r.get('title', ''):<18} {members[r['id']]} member(s)"
+    lines += [f"  space    {r.get('title', ''):<18} members {', '.join(members[r['id']])}"
               for r in spaces]
     lines += [f"  booking  {b.get('Title', ''):<18} on {device}"
               for device, items in bookings.items() for b in items]
