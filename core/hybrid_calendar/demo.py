@@ -3,11 +3,13 @@
 The demo knows no provider. It enables, next to the configured plugins, the built-in
 ``<name>_emulator`` plugin of each (``google`` → ``google_emulator``), and lets every
 plugin contribute its part through the ``prepare_demo`` hook: the Google emulator plugin
-starts the emulator with the demo's three users, seeds invitations (Zoom, Teams, SIP, an
-``@meet`` keyword) and a vacation responder, and returns the settings that point the
-``google`` plugin at it. The demo then runs the real gateway (HTTP app + engine) on
-loopback with those settings, provisions the organisation and activates the users through
-the admin API, and prints each user's meetings list.
+starts the emulator with the demo's three users, seeds invitations (Zoom, Teams, SIP, the
+``@webex`` and ``@meet`` keywords) and a vacation responder, and returns the settings that
+point the ``google`` plugin at it; the Webex emulator plugin does the same for the
+``webex`` sink. The demo then runs the real gateway (HTTP app + engine) on loopback with
+the default keywords and those settings, provisions the organisation and activates the
+users through the admin API, prints each user's meetings list, then each part's report
+(what the gateway did on its side).
 """
 
 from __future__ import annotations
