@@ -83,6 +83,8 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
                 response.raise_for_status()
                 ids.append(response.json()["id"])
             await _wait_for_sync(client, ids)
+            print("\nEach user's meetings: start, title, service, join link, address video "
+                  "devices dial")
             for user_id, email in zip(ids, USERS, strict=True):
                 listed = (await client.get(f"/api/v1/users/{user_id}/meetings")).json()
                 away = " (out of office)" if listed.get("out_of_office") else ""
@@ -96,7 +98,8 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
         notes = [note for part in parts for note in part.notes]
         print("; ".join([*notes, f"data in {data_dir}"]))
         print("Try: curl -H 'Authorization: Bearer <token>' "
-              f"{base}/api/v1/organisations/demo/users")
+              f"{base}/api/v1/organisations/demo/users"
+              + ("" if seconds > 0 else "   (Ctrl-C stops the demo)"))
         try:
             if seconds > 0:
                 await asyncio.wait_for(asyncio.shield(task), timeout=seconds)

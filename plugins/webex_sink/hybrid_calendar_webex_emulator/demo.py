@@ -6,7 +6,8 @@ and one workspace, ``Room 1``, whose device is linked to the room calendar
 gateway and a bot is created for Join cards and ``@meet`` spaces; the ``[webex]``
 settings returned point the ``webex`` sink at the emulator with those credentials. Once
 the users are synced, the part reports what the gateway made in Webex: scheduled
-meetings, ``@meet`` spaces and the bookings on the room device.
+meetings, ``@meet`` spaces, the bookings on the room device and the personal assistant of
+the user who is out of office.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ ROOM_WORKSPACES = 1
 
 
 def made_in_webex(state: WebexState) -> list[str]:
-    """Lines describing the meetings, spaces and room bookings in the emulator."""
+    """Lines describing the meetings, spaces and room bookings in the emulator, and the
+    people whose Webex Calling personal assistant is on (out of office)."""
     with state.lock:
         meetings = [dict(m) for m in state.meetings.values()]
         spaces = [dict(r) for r in state.rooms.values() if r.get("type") == "group"]
@@ -31,6 +33,8 @@ def made_in_webex(state: WebexState) -> list[str]:
                    for r in spaces}
         bookings = {state.devices[d].get("displayName") or d: list(b)
                     for d, b in state.bookings.items() if b}
+        away = sorted((state.people[p]["emails"][0], a.get("presence", ""))
+                      for p, a in state.personal_assistant.items() if a.get("enabled"))
     lines = [f"Made in Webex (emulator): {len(meetings)} scheduled meeting(s), "
              f"{len(spaces)} space(s), {sum(map(len, bookings.values()))} room booking(s)"]
     lines += [f"  meeting  {m.get('title', ''):<18} host {m.get('hostEmail', '')}  "
@@ -39,6 +43,7 @@ def made_in_webex(state: WebexState) -> list[str]:
               for r in spaces]
     lines += [f"  booking  {b.get('Title', ''):<18} on {device}"
               for device, items in bookings.items() for b in items]
+    lines += [f"  calling  {email} personal assistant: {presence}" for email, presence in away]
     return lines
 
 
