@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hybrid_calendar.demo import demo_plugins
+from hybrid_calendar.demo import demo_plugins, meeting_line
 from hybrid_calendar.demo_setup import DemoPart, DemoSetup, merge_parts
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.hooks import Hooks
@@ -30,6 +30,18 @@ def test_demo_enables_the_emulator_of_each_enabled_plugin() -> None:
     assert demo_plugins(["google", "webex"]) == [
         "google", "webex", "google_emulator", "webex_emulator"]
     assert demo_plugins(["join_info", "google_emulator"]) == ["join_info", "google_emulator"]
+
+
+def test_meeting_line_shows_the_link_and_video_address_or_a_refusal_note() -> None:
+    meeting = {"start": "2026-01-05T09:00:00+00:00", "title": "Sync", "join": {
+        "provider": "webex", "url": "https://acme.webex.com/meet/jo", "source": "location",
+        "dial": "jo@acme.webex.com", "extra": {}}}
+    assert meeting_line(meeting) == ("  2026-01-05T09:00  Sync               webex    "
+                                     "https://acme.webex.com/meet/jo jo@acme.webex.com")
+    refused = {**meeting, "join": {"provider": "webex", "url": None, "source": "refused",
+                                   "dial": None, "extra": {"note": "No Webex account."}}}
+    assert meeting_line(refused).endswith("webex    No Webex account.")
+    assert meeting_line({**meeting, "join": None}).endswith("Sync               -")
 
 
 def test_merge_parts_refuses_two_owners_of_one_key() -> None:
