@@ -48,6 +48,7 @@ from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.engine import notify
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import (
     JoinInfo,
@@ -142,9 +143,7 @@ async def run(args: argparse.Namespace) -> None:
                                            lifespan="on", log_level="warning",
                                            backlog=4096, timeout_graceful_shutdown=2))
     serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the gateway failed to start"
-        await asyncio.sleep(0.05)
+    await until_answering(f"http://127.0.0.1:{port}/healthz", alive=lambda: not serving.done())
     began = time.perf_counter()
     people, tokens = await provision(gateway, args.users, args.clients)
     import httpx

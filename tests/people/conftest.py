@@ -24,6 +24,7 @@ from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine import notify
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import (
     JoinInfo,
@@ -117,10 +118,8 @@ async def running_stack(tmp_path: Path, clock: ManualClock, *, port: int | None 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            log_config=None, timeout_graceful_shutdown=1))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "gateway failed to start"
-        await asyncio.sleep(0.02)
     base = f"http://127.0.0.1:{port}"
+    await until_answering(base + "/healthz", alive=lambda: not task.done())
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30, headers={
                 "Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:

@@ -10,6 +10,8 @@ from typing import Any
 
 import uvicorn
 
+from hybrid_calendar.listening import until_answering
+
 from .conftest import free_port
 
 
@@ -67,9 +69,7 @@ async def running_receiver(*, tls: tuple[str, str] | None = None, **options: Any
     server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port,
                                            lifespan="off", log_config=None, **ssl_options))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done()
-        await asyncio.sleep(0.01)
+    await until_answering(f"tcp://127.0.0.1:{port}", alive=lambda: not task.done())
     try:
         yield receiver
     finally:
