@@ -11,7 +11,7 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,6 +22,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid_calendar import logs
+from hybrid_calendar.admin.credentials import authenticate
+from hybrid_calendar.admin.guard import guarded
 from hybrid_calendar.admin.metrics import count_outbound_calls
 from hybrid_calendar.admin.operations import operations_routes
 from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
@@ -31,6 +33,7 @@ from hybrid_calendar.engine.delivery import delivery_coverage, log_delivery_cove
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.limits import RequestLimits
 from hybrid_calendar.plugins import plugin_listing
 from hybrid_calendar.runtime import tune_garbage_collector
 
@@ -115,6 +118,13 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
     return checks
 
 
+def refuse_start(gateway: Gateway, err: GatewayError) -> NoReturn:
+    """Log why start-up stops in one line, remember it for ``serve``, and stop."""
+    gateway.startup_error = err
+    log.error("start-up refused: %s", err)
+    raise err
+
+
 def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
     """Build the ASGI app around a gateway.
 
@@ -127,7 +137,11 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
 
     async def readyz(request: Request) -> Response:
         checks = await readiness(gateway)
-        return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
+        status = 200 if checks["ready"] else 503
+        if await authenticate(gateway, request.headers.get("authorization", "")) is None:
+            # without admin credentials: the verdict only (the details name key files)
+            return JSONResponse({"ready": checks["ready"]}, status_code=status)
+        return JSONResponse(checks, status_code=status)
 
     async def plugins_json(request: Request) -> Response:
         return JSONResponse(plugin_listing(gateway.pm))
@@ -135,7 +149,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/-/plugins.json", plugins_json),
+        Route("/-/plugins.json", guarded(gateway, plugins_json, "plugins.read")),
         *admin_routes(gateway),
         *admin_package_routes(gateway),
         *operations_routes(gateway),
@@ -144,10 +158,16 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await gateway.store.open()
+        try:
+            await gateway.store.open()
+        except GatewayError as untrusted:
+            refuse_start(gateway, untrusted)
         count_outbound_calls(gateway, gateway.http_client())
         try:
-            await gateway.hooks.startup(gateway)
+            try:
+                await gateway.hooks.startup(gateway)
+            except GatewayError as refused:
+                refuse_start(gateway, refused)
             log_delivery_coverage(gateway)
             tune_garbage_collector(int(gateway.config.get("gateway", "gc_threshold")))
             engine = Engine(gateway)
@@ -164,10 +184,14 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
             await close_gateway(gateway)
             log.info("gateway stopped cleanly")
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestLimits), Middleware(RequestIdMiddleware)],
         exception_handlers={HTTPException: _http_error, GatewayError: _gateway_error,
                             Exception: _server_error},
         lifespan=lifespan,
     )
+    # "/x/" is not redirected to "/x": Starlette builds that redirect from the request's
+    # Host header, which a client chooses (an open redirect through the gateway's name).
+    app.router.redirect_slashes = False
+    return app

@@ -100,9 +100,6 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("gateway", "gc_threshold", int, 50_000, minimum=0,
                 help="Garbage-collector generation-0 threshold after start-up (0: leave "
                      "CPython's default); start-up objects are frozen too."),
-    SettingSpec("gateway", "key_cache_size", int, 16_384, minimum=1,
-                help="Data keys kept unwrapped in memory (more than the active users, or "
-                     "every minute of Join buttons unwraps them again)."),
     SettingSpec("gateway", "admin_token", Secret, "",
                 help="Bearer token for the admin API; empty disables the admin API."),
     SettingSpec("plugins", "enabled", list,

@@ -26,6 +26,7 @@ from hybrid_calendar.crypto.cipher import FieldCipher
 from hybrid_calendar.crypto.deferred import DeferredKeyStorage
 from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
 from hybrid_calendar.engine.memory import EngineMemory
+from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.hooks import Hooks
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class Gateway:
     :ivar engine: the background engine (job queue, sync, sweeps) once started.
     :ivar memory: what the engine remembers between jobs in this process.
     :ivar state: plugin-private values, one per plugin name (:class:`PluginState`).
+    :ivar startup_error: why start-up was refused (a file that cannot be trusted, ...).
     """
 
     def __init__(self, config: Config, pm: pluggy.PluginManager, *, store: StoreFactory,
@@ -110,13 +112,13 @@ class Gateway:
         self.clock: Clock = clock or SystemClock()
         self.kms: KmsAccess = GatewayKms(self)
         self.cipher = FieldCipher(self.kms, DeferredKeyStorage(lambda: self.store.key_storage()),
-                                  self.clock,
-                                  cache_size=int(config.get("gateway", "key_cache_size")))
+                                  self.clock)
         self.store: Store = store(self.cipher)
         self.http: httpx.AsyncClient | None = None
         self.engine: Engine | None = None
         self.memory = EngineMemory()
         self.state = PluginState()
+        self.startup_error: GatewayError | None = None
 
     def public_url(self, path: str = "") -> str:
         """Where remote services reach this gateway: ``gateway.public_url`` + ``path``.

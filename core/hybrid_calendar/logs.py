@@ -24,7 +24,11 @@ TO_REDACT = frozenset({"summary", "title", "description", "body", "location", "e
 
 EMAIL = re.compile(r"[A-Za-z0-9._+'-]{1,64}(?:@|%40)[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 """An email address, also percent-encoded as in URLs (``alice%40example.com``)."""
-BEARER = re.compile(r"(?i)(bearer\s+|access_token=|assertion=)[A-Za-z0-9._~+/=-]+")
+BEARER = re.compile(r"(?i)(bearer\s+|access_token=|assertion=|synctoken=|pagetoken=|"
+                    r"sync_token=|nextsynctoken\W{1,4}|nextpagetoken\W{1,4})[A-Za-z0-9._~+/=%-]+")
+"""Credentials and sync cursors: a sync token lets its holder read the calendar's changes."""
+QUIET_LOGGERS = ("httpx", "httpcore")
+"""Libraries that log every outbound request (URLs with tokens) at INFO: DEBUG only."""
 
 _KEY = os.urandom(16)
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
@@ -87,3 +91,6 @@ def install(level: str = "INFO") -> None:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
     root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if level.upper() == "DEBUG"
+                                         else logging.WARNING)

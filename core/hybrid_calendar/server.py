@@ -11,6 +11,7 @@ import socket
 
 import pluggy
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid_calendar import logs
 from hybrid_calendar.admin.datadir_lock import DataDirectoryLock
@@ -20,6 +21,12 @@ from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway, database_path, is_postgres_url
 from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
+from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.server_limits import (
+    KEEP_ALIVE_TIMEOUT,
+    MAX_CONNECTIONS,
+    HeaderTimeoutProtocol,
+)
 
 
 def uvicorn_config(config: Config, pm: pluggy.PluginManager) -> uvicorn.Config:
@@ -30,12 +37,15 @@ def uvicorn_config(config: Config, pm: pluggy.PluginManager) -> uvicorn.Config:
         raise ConfigError("gateway.tls_private_key" if certificate else
                           "gateway.tls_certificate",
                           "TLS needs both tls_certificate and tls_private_key")
-    app = create_app(build_gateway(config, pm))
+    gateway = build_gateway(config, pm)
+    app = QuietStartupFailure(create_app(gateway), gateway)
     return uvicorn.Config(app, host=str(config.get("gateway", "host")),
                           port=int(config.get("gateway", "port")), lifespan="on",
                           log_config=None, access_log=False,
                           ssl_certfile=certificate or None, ssl_keyfile=private_key or None,
-                          timeout_graceful_shutdown=30)
+                          timeout_graceful_shutdown=30, http=HeaderTimeoutProtocol,
+                          timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+                          limit_concurrency=MAX_CONNECTIONS)
 
 
 def serve(config: Config, pm: pluggy.PluginManager) -> int:
@@ -61,12 +71,41 @@ def serve(config: Config, pm: pluggy.PluginManager) -> int:
         lock.acquire(f"{host}:{port}")
     try:
         check_port_free(host, port)
-        server = uvicorn.Server(uvicorn_config(config, pm))
-        server.run()
+        settings = uvicorn_config(config, pm)
+        server = uvicorn.Server(settings)
+        try:
+            server.run()
+        except SystemExit:  # uvicorn exits with 3 when the lifespan start-up failed
+            if not _refused(settings):
+                raise
     finally:
         if lock is not None:
             lock.release()
-    return 0 if server.started else 1
+    if server.started:
+        return 0
+    return 2 if _refused(settings) else 1  # 2: the reason was logged in one line
+
+
+def _refused(settings: uvicorn.Config) -> bool:
+    app = settings.app
+    return isinstance(app, QuietStartupFailure) and app.gateway.startup_error is not None
+
+
+class QuietStartupFailure:
+    """ASGI wrapper: a start-up the gateway refused (and explained in one log line) is
+    reported to uvicorn without the traceback it would otherwise log."""
+
+    def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
+        self.app = app
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass everything through; blank the message of a refused start-up."""
+        async def quiet_send(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self.gateway.startup_error:
+                message = {"type": "lifespan.startup.failed", "message": ""}
+            await send(message)
+        await self.app(scope, receive, quiet_send)
 
 
 def check_port_free(host: str, port: int) -> None:

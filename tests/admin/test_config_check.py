@@ -70,6 +70,7 @@ def config_unreadable(tmp: Path) -> str:
 
 def key_file_not_json(tmp: Path) -> str:
     (tmp / "key.json").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (tmp / "key.json").chmod(0o600)  # a readable key file is refused first (issue 15)
     return toml(tmp, f'[google]\nservice_account_file = "{tmp}/key.json"')
 
 

@@ -36,6 +36,12 @@ def test_portable_sql_becomes_postgresql() -> None:
         to_postgres("INSERT OR REPLACE INTO t (a) VALUES (?)")
 
 
+async def test_sql_in_psycopg_style_runs_as_it_is(pg_stack: Stack) -> None:
+    rows = await pg_stack.gateway.store.call(
+        lambda db: db.execute("SELECT %s::int + 1", [41]).fetchall())
+    assert rows == [(42,)]
+
+
 async def test_sqlite_connection_code_fails_with_the_reason(pg_stack: Stack) -> None:
     with pytest.raises(StoreError, match="SQLite-only"):
         await pg_stack.gateway.store.call(lambda db: db.conn.execute("SELECT 1"))

@@ -60,7 +60,7 @@ async def test_schemathesis_finds_no_server_error_nor_undocumented_status(
         "--workers", "1", "--max-time", str(FUZZ_SECONDS), "--no-color",
         "--report", "junit", "--report-junit-path", str(report),
         "--request-timeout", "20", stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
+        stderr=asyncio.subprocess.STDOUT, cwd=tmp_path)  # its cache stays out of the repo
     output, _ = await process.communicate()
     text = output.decode(errors="replace")
     (tmp_path / "st.txt").write_text(text)

@@ -70,11 +70,21 @@ def test_quickstart_runs_as_written(tmp_path: Path) -> None:
     assert re.search(r'^hybrid_calendar_users\{state="active"\} [12]\.0$', output, re.M)
 
 
+EMULATORS = re.search(r"^export EMULATORS=(\S+)", quickstart_block(), re.M)
+
+
 @pytest.mark.parametrize("line", [line for line in quickstart_block().splitlines()
-                                  if line.startswith("hybrid-calendar ")])
+                                  if line.startswith(("hybrid-calendar ",
+                                                      "env $EMULATORS hybrid-calendar "))])
 def test_every_quickstart_command_exists(line: str) -> None:
     from hybrid_calendar.cli import all_commands
 
+    environ: dict[str, str] = {}
+    if line.startswith("env $EMULATORS "):
+        assert EMULATORS, "the quickstart uses $EMULATORS without exporting it"
+        name, _, value = EMULATORS.group(1).partition("=")
+        environ[name] = value
+        line = line.removeprefix("env $EMULATORS ")
     words = line.split()[1:3]
-    names = {c.name for c in all_commands()}
+    names = {c.name for c in all_commands(environ=environ)}
     assert words[0] in names or " ".join(words) in names, line

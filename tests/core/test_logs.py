@@ -35,3 +35,22 @@ def test_filter_redacts_messages_args_extras_and_tracebacks(
     text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
     for value in ("carol@", "dave@", "erin@", "Secret plan"):
         assert value not in text
+
+
+def test_sync_and_page_tokens_are_redacted() -> None:
+    """Issue 15 item 11: a request URL in a log line never carries a sync token."""
+    line = ("HTTP Request: GET https://www.googleapis.com/calendar/v3/calendars/primary/events"
+            "?syncToken=CPjkYWNrZXQ%3D&pageToken=EjQKMGhk&maxResults=250 \"HTTP/1.1 200 OK\"")
+    redacted = redact(line)
+    assert "CPjkYWNrZXQ" not in redacted and "EjQKMGhk" not in redacted
+    assert "maxResults=250" in redacted and "syncToken=<redacted>" in redacted
+
+
+def test_outbound_requests_are_logged_at_debug_only(caplog: pytest.LogCaptureFixture) -> None:
+    """httpx logs each request at INFO; the gateway keeps those lines for DEBUG."""
+    from hybrid_calendar.logs import install
+    install("INFO")
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    install("DEBUG")
+    assert logging.getLogger("httpx").isEnabledFor(logging.DEBUG)
+    install("INFO")

@@ -137,7 +137,8 @@ async def test_without_a_sink_nothing_is_marked_sent_and_health_says_so(
     await gateway.engine.start()
     transport = httpx.ASGITransport(app=create_app(gateway, start_engine=False))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw", headers={
+                "Authorization": f"Bearer {TOKEN}"}) as client:  # details: admins only
             response = await client.get("/readyz")
     finally:
         await gateway.engine.stop()

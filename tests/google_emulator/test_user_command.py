@@ -10,6 +10,12 @@ from hybrid_calendar_google_emulator.testing import running_emulator
 ALICE = "alice@example.com"
 
 
+@pytest.fixture(autouse=True)
+def emulator_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's commands exist where its plugin is enabled."""
+    monkeypatch.setenv("HYBRID_CALENDAR_PLUGINS__ENABLED", "google_emulator")
+
+
 def test_sets_locale_timezone_and_vacation(capsys: pytest.CaptureFixture[str]) -> None:
     with running_emulator(domain="example.com", users=[ALICE]) as emu:
         assert main(["emulator", "google-user", "--url", emu.base_url, ALICE, "--locale", "de",

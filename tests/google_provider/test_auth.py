@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import anyio.lowlevel
@@ -165,3 +167,31 @@ async def test_stale_tokens_are_pruned(sa_info: dict[str, str], fake: FakeGoogle
     now[0] = 4000.0  # all three are past their refresh time
     await source.token("late@example.com")
     assert source.cached_users() == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("failure", [
+    httpx.Response(400, json={"error": "brand_new_error"}), httpx.Response(404),
+    httpx.Response(418, text="<html>teapot</html>")])
+async def test_unrecognised_token_refusals_are_retried_not_permanent(
+        sa_info: dict[str, str], fake: FakeGoogle, http: httpx.AsyncClient,
+        failure: httpx.Response) -> None:
+    """Issue 15 item 7: only errors Google documents as permanent end a user's sync."""
+    fake.token_failures += [failure]
+    source = _source(sa_info, http)
+    with pytest.raises(TransientError, match=f"HTTP {failure.status_code}"):
+        await source.token("a@example.com")
+    assert await source.token("a@example.com") == "ya29.t1"
+
+
+def test_world_readable_key_file_is_refused(sa_info: dict[str, str], tmp_path: Path) -> None:
+    """Issue 15 item 3: the key delegates every calendar; refused like the KMS key file."""
+    path = tmp_path / "sa.json"
+    path.write_text(json.dumps(sa_info))
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match=r"google\.service_account_file.*0644.*chmod 600") \
+            as caught:
+        ServiceAccount.from_file(path)
+    assert str(path) in str(caught.value)
+    path.chmod(0o600)
+    assert ServiceAccount.from_file(path).client_email == sa_info["client_email"]

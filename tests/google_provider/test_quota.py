@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hybrid_calendar_google.quota import QuotaLimiter, SlidingWindow
@@ -70,3 +72,59 @@ async def test_idle_user_windows_are_forgotten() -> None:
 def test_limit_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         SlidingWindow(0)
+
+
+@pytest.mark.anyio
+async def test_a_patch_costs_three_units() -> None:
+    """Issue 15 item 6: the budget counts Google's units, not calls."""
+    clock = FakeTime()
+    quota = QuotaLimiter(100, 6, monotonic=clock.monotonic, sleep=clock.sleep)
+    await quota.acquire("u1", units=3)
+    await quota.acquire("u1", units=3)
+    assert clock.sleeps == []
+    await quota.acquire("u1", units=1)  # 7 units would exceed 6: waits for the window
+    assert clock.sleeps and sum(clock.sleeps) == pytest.approx(60.0)
+
+
+def test_the_client_charges_what_the_emulator_charges() -> None:
+    """One table of costs: exactly the units the emulator (and Google) count."""
+    from hybrid_calendar_google.client import QUOTA_UNITS
+    from hybrid_calendar_google_emulator.dispatch import QUOTA_COST
+    assert QUOTA_UNITS == QUOTA_COST
+
+
+@pytest.mark.anyio
+async def test_the_budget_survives_a_restart(tmp_path: Any) -> None:
+    """Two limiters over one database file: the second (after a restart) sees the first's
+    units and waits instead of starting from an empty minute."""
+    from datetime import UTC, datetime, timedelta
+
+    from hybrid_calendar.builder import build_gateway, close_gateway
+    from hybrid_calendar.loading import load_config
+    from hybrid_calendar_google.quota import persistent_limiter
+
+    now = [datetime(2026, 11, 30, 9, tzinfo=UTC)]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    async def run(units: int) -> None:
+        config, pm = load_config(None, overrides={
+            "gateway": {"data_dir": str(tmp_path)},
+            "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
+        gateway = build_gateway(config, pm)
+        await gateway.store.open()
+        try:
+            quota = persistent_limiter(gateway.store, 100, 50, now=lambda: now[0],
+                                       sleep=sleep)
+            for _ in range(units):
+                await quota.acquire("alice", units=3)
+        finally:
+            await close_gateway(gateway)
+
+    await run(16)  # 48 of alice's 50 units
+    assert slept == []
+    await run(1)  # a restart: 3 more do not fit this minute
+    assert slept, "the restarted gateway forgot the units spent before it"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,9 +14,11 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.models import Channel, User, UserState
+from hybrid_calendar_google.push_guard import BURST
 
 from .conftest import google_settings
 
@@ -108,3 +110,43 @@ async def test_bad_notifications_are_rejected_before_any_work(
 async def test_only_post_is_served(receiver: Any) -> None:
     _, client = receiver
     assert (await client.get("/webhooks/google", headers=_headers())).status_code == 405
+
+
+def _count_sync_requests(gateway: Any) -> list[str]:
+    """Record the engine's sync requests (the engine still queues them)."""
+    requested: list[str] = []
+    original = gateway.engine.request_sync
+
+    async def request_sync(user_id: str, reason: str) -> None:
+        requested.append(user_id)
+        await original(user_id, reason)
+    gateway.engine.request_sync = request_sync
+    return requested
+
+
+@pytest.mark.anyio
+async def test_replayed_message_numbers_are_ignored(receiver: Any) -> None:
+    """Issue 15 item 8: a captured notification sent again asks for nothing."""
+    gateway, client = receiver
+    requested = _count_sync_requests(gateway)
+    for number, expected in (("10", 1), ("10", 1), ("9", 1), ("11", 2), ("11", 2)):
+        response = await client.post("/webhooks/google",
+                                     headers=_headers(**{"X-Goog-Message-Number": number}))
+        assert response.status_code == 200
+        assert len(requested) == expected, number
+
+
+@pytest.mark.anyio
+async def test_each_channel_is_rate_limited(receiver: Any) -> None:
+    gateway, client = receiver
+    gateway.clock = ManualClock(datetime(2026, 11, 30, 9, tzinfo=UTC))
+    requested = _count_sync_requests(gateway)
+    answers = [(await client.post("/webhooks/google", headers=_headers(
+        **{"X-Goog-Message-Number": str(100 + n)}))) for n in range(30)]
+    assert [a.status_code for a in answers].count(200) == BURST == len(requested)
+    limited = [a for a in answers if a.status_code == 503]
+    assert len(limited) == 20 and int(limited[0].headers["Retry-After"]) >= 1
+    gateway.clock.advance(timedelta(minutes=1))  # Google retries later: accepted again
+    retried = await client.post("/webhooks/google",
+                                headers=_headers(**{"X-Goog-Message-Number": "500"}))
+    assert retried.status_code == 200 and len(requested) == BURST + 1

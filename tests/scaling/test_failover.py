@@ -5,8 +5,11 @@ other two finish its work, and nothing is lost or done twice:
 * every user is activated and every event is stored (no event lost);
 * every keyword meeting has one conference and its invite was written once (the two
   PATCHes of a Meet keyword: conference data, then the join details);
-* every notification, Join buttons included, was delivered exactly once, by whichever
-  process delivered it.
+* every notification, Join buttons included, was delivered exactly once by the live
+  processes. The one repeat the outbox allows is a notification the killed process handed
+  to a sink but died before recording: it is delivered again with the same key (what a
+  sink deduplicates on), and the test accepts that only when the first delivery was the
+  victim's.
 
 Google's push notifications for every process's channels go to the first process (as
 behind a load balancer), so pushes arrive at a process other than the one that opened
@@ -138,7 +141,7 @@ def test_killing_a_process_mid_sync_loses_nothing_and_repeats_nothing(
                     "SELECT id FROM jobs WHERE state = 'running' AND claimed_by LIKE %s",
                     (f"%:{victim.process.pid}",)).fetchall()]
             assert orphans, "the victim died holding no job"
-            wait_until(postgres_url, finished, within=120)
+            wait_until(postgres_url, finished, within=240)
             listed = admin.get("/api/v1/organisations/org1/users").json()["users"]
             assert {u["email"]: u["state"] for u in listed} == dict.fromkeys(USERS, "active")
             for entry in listed:  # no event lost
@@ -161,9 +164,13 @@ def test_killing_a_process_mid_sync_loses_nothing_and_repeats_nothing(
         stored = emu.get_event(user, event_id)
         url = stored["conferenceData"]["entryPoints"][0]["uri"]
         assert stored["description"].count(url) == 1
-    lines = gateways.deliveries.read_text().split("\n")
-    delivered = Counter(tuple(line.split()[:2]) for line in lines if line)
-    twice = [key for key, count in delivered.items() if count > 1]
-    assert twice == [], f"delivered more than once: {twice}"
+    lines = [line.split() for line in gateways.deliveries.read_text().split("\n") if line]
+    delivered = Counter((kind, key) for kind, key, _pid in lines)
+    first_by = {}
+    for kind, key, pid in lines:
+        first_by.setdefault((kind, key), int(pid))
+    twice = [(key, first_by[key]) for key, count in delivered.items()
+             if count > 1 and (count > 2 or first_by[key] != victim.process.pid)]
+    assert twice == [], f"delivered more than once by live processes: {twice}"
     buttons = [key for kind, key in delivered if kind == "join_button"]
     assert len(buttons) == len(USERS)

@@ -109,7 +109,8 @@ def overrides(world: WebexWorld, port: int, webex: dict[str, Any] | None = None
                     "synchronous": "NORMAL", "gc_threshold": 0},
         "sync": {"sweep_seconds": 3600.0, "max_concurrency": 4,
                  "retry_base_seconds": 10.0, "retry_cap_seconds": 300.0},
-        "notifications": {"retry_base_seconds": 0.0},
+        # tests deliver with notify.deliver_due; the engine's own outbox loop must not race
+        "notifications": {"retry_base_seconds": 0.0, "poll_seconds": 3600.0},
         "google": {"service_account_json": json.dumps(world.google.service_account_info),
                    "calendar_base_url": world.google.base_url + "/calendar/v3",
                    "gmail_base_url": world.google.base_url},

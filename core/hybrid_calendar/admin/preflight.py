@@ -55,6 +55,7 @@ def preflight(config: Config, pm: pluggy.PluginManager) -> list[Problem]:
         problems.append(Problem(key, message))
 
     _check_gateway(config, problem)
+    problems.extend(exposure_problems(config))
     _check_tls(config, problem)
     _check_data_dir(config, problem)
     problems.extend(_check_keywords(config, pm))
@@ -71,6 +72,36 @@ def _check_gateway(config: Config, problem: Callable[[str, str], None]) -> None:
     if url.scheme not in ("http", "https") or not url.netloc:
         problem("gateway.public_url", "must be an http:// or https:// URL such as "
                                       "https://gateway.example.com")
+
+
+MIN_ADMIN_TOKEN = 20
+"""Shortest ``gateway.admin_token`` accepted (a random token of 20 URL-safe characters
+carries 120 bits)."""
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (plain HTTP is harmless there)."""
+    host = urlsplit(url).hostname or ""
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def exposure_problems(config: Config) -> list[Problem]:
+    """A guessable admin token (error) and a plain-HTTP public address (warning)."""
+    found: list[Problem] = []
+    token = config.get("gateway", "admin_token")
+    secret = token.reveal() if hasattr(token, "reveal") else str(token or "")
+    if secret and len(secret) < MIN_ADMIN_TOKEN:
+        found.append(Problem("gateway.admin_token", f"is {len(secret)} characters; use at "
+                             f"least {MIN_ADMIN_TOKEN} random ones, e.g. the output of "
+                             "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"))
+    public = str(config.get("gateway", "public_url"))
+    if public.startswith("http://") and not is_loopback(public):
+        found.append(Problem("gateway.public_url", "is plain http: admin credentials and "
+                             "user data would cross the network in clear, and Google pushes "
+                             "notifications only to https addresses; use https://",
+                             severity="warning"))
+    return found
 
 
 def _check_tls(config: Config, problem: Callable[[str, str], None]) -> None:

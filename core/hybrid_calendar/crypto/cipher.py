@@ -122,7 +122,7 @@ class FieldCipher:
 
     def __init__(self, hooks_call: KmsAccess, keys: KeyStorage, clock: Clock, *,
                  max_uses: int = 2**30, max_age: timedelta = timedelta(days=30),
-                 cache_ttl: timedelta = timedelta(minutes=10), cache_size: int = 4096,
+                 cache_ttl: timedelta = timedelta(minutes=10), cache_size: int = 16_384,
                  reserve_block: int = 2**16, health_interval: timedelta = timedelta(seconds=5),
                  rotation_batch: int = 100) -> None:
         if not 0 < max_uses <= NIST_RANDOM_NONCE_LIMIT // 2:
@@ -177,6 +177,12 @@ class FieldCipher:
         """``b64url(HMAC-SHA256(org index key, normalised value))``: equality look-ups only."""
         await self._ready()
         return compute_blind_index(await self._index_key(org_id, self._clock.now()), value)
+
+    async def stored_key_count(self) -> int:
+        """How many wrapped keys the store holds (under any key-encryption key): a KMS
+        must never create a new master key while this is not zero. Asks the store only
+        (not the KMS, which may not be usable yet)."""
+        return sum((await self._keys.count_by_key_ref()).values())
 
     async def status(self) -> KmsStatus:
         """Ask the KMS now; an unhealthy answer drops every unwrapped key from memory."""

@@ -95,6 +95,9 @@ class Engine:
             self.gateway.clock.now() if store.shares_database else None)
         if requeued:
             log.info("re-queued %d job(s) left running by a previous process", requeued)
+        caught_up = await sweeps.catch_up(self.gateway, self.gateway.clock.now())
+        if caught_up:
+            log.info("start-up catch-up: %d user(s) queued for an incremental sync", caught_up)
         workers = int(self.gateway.config.get("sync", "max_concurrency"))
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}")
                        for i in range(workers)]

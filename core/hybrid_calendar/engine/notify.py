@@ -43,18 +43,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
-"""How long a claimed notification is left to the process that took it (shorter when
-``sync.lease_seconds`` is: no claim outlives a process's job leases)."""
+"""How long a claimed notification is left to the process that took it, at most (see
+:func:`claim_seconds`)."""
 BATCH = 500
 """Due notifications claimed per query."""
 DELIVERY_CONCURRENCY = 64
 """Notifications being delivered at once."""
 
 
+MIN_LEASE_SECONDS = 30.0
+"""No notification claim is shorter: a slow delivery is not taken over mid-flight."""
+
+
 def claim_seconds(gateway: Gateway) -> float:
-    """The lease of a claimed notification: :data:`LEASE_SECONDS`, at most
-    ``sync.lease_seconds``, so a dead process's claims return as soon as its jobs do."""
-    return min(LEASE_SECONDS, float(gateway.config.get("sync", "lease_seconds")))
+    """The lease of a claimed notification: ``sync.lease_seconds`` between
+    :data:`MIN_LEASE_SECONDS` and :data:`LEASE_SECONDS`, so a dead process's claims
+    return about when its jobs do, and a slow delivery is never taken over."""
+    lease = float(gateway.config.get("sync", "lease_seconds"))
+    return min(LEASE_SECONDS, max(MIN_LEASE_SECONDS, lease))
 
 
 def join_button_key(user: User, meeting: Meeting) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine.activation import open_channel
@@ -66,6 +66,25 @@ async def resync_quiet_users(gateway: Gateway) -> None:
         last = synced.get(user.id)
         if last is None or now - last >= quiet:
             await gateway.engine.request_sync(user.id, "safety")
+
+
+async def catch_up(gateway: Gateway, started: datetime) -> int:
+    """At start: queue an (incremental) sync of every active user last synced before
+    ``started``, so changes whose notifications were lost while no gateway ran are not
+    left to the safety re-sync. The jobs go through the queue (and the provider's quota
+    budget) like any other; a notification arriving meanwhile coalesces into them.
+
+    :returns: how many users were queued.
+    """
+    assert gateway.engine is not None
+    synced = {s.user_id: s.last_sync_at for s in await gateway.store.list_sync_states()}
+    queued = 0
+    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+        last = synced.get(user.id)
+        if last is None or last < started:
+            await gateway.engine.request_sync(user.id, "catch-up")
+            queued += 1
+    return queued
 
 
 async def purge_expired(gateway: Gateway) -> None:

@@ -78,17 +78,27 @@ class SqliteConnection:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not path.exists():  # private from the first byte; WAL and SHM follow its mode
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            elif path.stat().st_size == 0 and not Path(self.path + "-wal").exists():
+                raise StoreError(f"database {self.path} is empty (0 bytes), not a gateway "
+                                 "database: restore it from a backup, or delete it to start "
+                                 "a new, empty gateway")
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
+            damage = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if damage != "ok":
+                conn.close()
+                raise StoreError(f"database {self.path} is damaged ({damage}): restore it "
+                                 "from a backup (sqlite3 .recover can salvage rows)")
             db = Database(conn)
             migrations.apply(db)
             key_migrations.apply(db)  # the cipher's keys live in the store's database
         except sqlite3.Error as err:
-            raise StoreError(f"cannot open database {self.path}: {err}") from err
+            raise StoreError(f"cannot open database {self.path}: {err}; restore it from a "
+                             "backup if it is damaged") from err
         self._conn, self._db = conn, db
 
     async def close(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import stat
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class ServiceAccount:
     @classmethod
     def from_file(cls, path: str | Path, token_uri: str = "") -> ServiceAccount:
         """Read a key file; errors name the setting, never the key."""
+        check_key_file_mode(Path(path))
         try:
             info = json.loads(Path(path).read_text())
         except OSError as err:
@@ -204,6 +206,25 @@ class TokenSource:
             retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
 
+def check_key_file_mode(path: Path) -> None:
+    """Refuse a service-account key file that group or others may read or write.
+
+    The key acts as every user of the domain (domain-wide delegation), so it gets the
+    same rule as the local KMS key file.
+
+    :raises ConfigError: naming the file, its mode and the command that fixes it.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return  # reading it reports the problem
+    if mode & 0o077:
+        raise ConfigError("google.service_account_file",
+                          f"{path} has permissions {mode:04o}, readable or writable by group "
+                          "or others, and the key acts as every user of the domain; refusing "
+                          f"it. Fix: chmod 600 {path}")
+
+
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -213,8 +234,13 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 
 
 def grant_error(status: int, error: str, description: str, client_id: str,
-                requested: tuple[str, ...] = DEFAULT_SCOPES) -> AccessDeniedError | AuthError:
+                requested: tuple[str, ...] = DEFAULT_SCOPES
+                ) -> AccessDeniedError | AuthError | TransientError:
     """Translate a refused JWT-bearer grant into an exception an admin can act on.
+
+    Only the errors listed here end a user's sync (an admin must act); an unrecognised
+    refusal is a :class:`TransientError`, retried with backoff, so that a proxy's or
+    Google's unexpected answer never moves users to a state needing re-activation.
 
     :param requested: the scopes the grant asked for (``google.scopes``): what the admin
         must delegate.
@@ -255,9 +281,10 @@ def grant_error(status: int, error: str, description: str, client_id: str,
         return AuthError(f"The service account cannot get tokens ({error}): check that it "
                          "exists, is enabled and that its key is current.",
                          status=status, reason=error)
-    return AuthError(f"Token request refused with HTTP {status}"
-                     + (f" ({error})" if error else "") + ".", status=status,
-                     reason=error or None)
+    return TransientError(f"token endpoint refused with HTTP {status}"
+                          + (f" ({error})" if error else "") + ", an answer Google does not "
+                          "document as permanent: retried later", status=status,
+                          reason=error or None)
 
 
 __all__ = ["DEFAULT_SCOPES", "ServiceAccount", "TokenSource", "grant_error"]

@@ -108,7 +108,7 @@ class GoogleClient:
         prepared = method.prepare(base_url, body, **params)
         refreshed = False
         while True:
-            await self.quota.acquire(subject)
+            await self.quota.acquire(subject, QUOTA_UNITS.get(method.id, 1))
             token = await self.tokens.token(subject)
             request_headers = {"Authorization": f"Bearer {token}",
                                "Accept": "application/json", **COMPRESSED}
@@ -140,6 +140,10 @@ def _decode(response: httpx.Response) -> dict[str, Any]:
     data = response.json()
     return data if isinstance(data, dict) else {"value": data}
 
+
+QUOTA_UNITS: dict[str, int] = {"calendar.events.patch": 3}
+"""Quota units per call where Google counts more than one (``events.patch``: 3); every
+other method costs 1. The emulator charges from the same figures."""
 
 USER_AGENT = f"hybrid-calendar/{__version__} (gzip)"
 """Google sends gzip only when the user agent contains "gzip" (performance guide)."""

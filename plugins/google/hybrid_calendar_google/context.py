@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any
 from hybrid_calendar.clock import SystemClock
 from hybrid_calendar.config import Secret
 from hybrid_calendar.errors import ConfigError
-from hybrid_calendar.store.budget import SharedBudget
 from hybrid_calendar_google.auth import ServiceAccount, TokenSource
 from hybrid_calendar_google.client import GoogleClient
-from hybrid_calendar_google.quota import QuotaLimiter
+from hybrid_calendar_google.quota import QuotaLimiter, persistent_limiter
 from hybrid_calendar_google.sync import SyncWindow
 
 if TYPE_CHECKING:
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from hybrid_calendar.models import User
 
 STATE_KEY = "google"
-SHARED_PROJECT_BUDGET = "google:project"
-"""Name of the per-project budget in the store, when processes share a database."""
 ORG_SECRET_NAME = "google_service_account"
 """Name of the organisation secret holding a service-account key JSON."""
 
@@ -131,13 +128,11 @@ def context(gateway: Gateway) -> GoogleContext:
 def _create(gateway: Gateway) -> GoogleContext:
     config = gateway.config
     settings = config.section("google")
-    per_project = int(config.get("quota", "project_per_minute"))
-    shared = None
-    if gateway.store.shares_database:  # other processes call Google for the same project
-        shared = SharedBudget(gateway.store, SHARED_PROJECT_BUDGET, per_project,
-                              now=SystemClock().now)  # Google counts real minutes
-    quota = QuotaLimiter(per_project, int(config.get("quota", "user_per_minute")),
-                         shared_project=shared)
+    # The budgets live in the store too, so a restart (or another process) counts the
+    # units already spent this minute; Google counts real minutes.
+    quota = persistent_limiter(gateway.store, int(config.get("quota", "project_per_minute")),
+                               int(config.get("quota", "user_per_minute")),
+                               now=SystemClock().now)
     window = SyncWindow(int(config.get("sync", "retention_past_days")),
                         int(config.get("sync", "retention_future_days")),
                         int(settings["page_size"]))

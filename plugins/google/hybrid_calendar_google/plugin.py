@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Config, Secret, SettingSpec
@@ -111,6 +112,13 @@ def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
             ServiceAccount.from_file(str(settings["service_account_file"]), token_uri)
     except ConfigError as err:
         problem(err.key, str(err).removeprefix(f"{err.key}: "))
+    for key in ("token_uri", "calendar_base_url", "gmail_base_url"):
+        url = str(settings.get(key) or "")
+        host = urlsplit(url).hostname or ""
+        if url.startswith("http://") and host not in ("127.0.0.1", "::1", "localhost"):
+            problem(f"google.{key}", "is plain http to another machine: signed token "
+                                     "requests and access tokens would cross the network in "
+                                     "clear; use https://")
 
 
 @hookimpl

@@ -22,9 +22,18 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from hybrid_calendar.store.base import Store
     from hybrid_calendar.store.budget import SharedBudget
 
 WINDOW_SECONDS = 60.0
+SHARED_PROJECT_BUDGET = "google:project"
+"""Name of the project budget in the store."""
+SHARED_USER_BUDGET = "google:user"
+"""Prefix of the per-user budgets in the store (``google:user:<subject>``)."""
+MAX_TRACKED_USERS = 10_000
+"""Per-user budget objects held in memory at most (the counts themselves are stored)."""
 
 
 class SlidingWindow:
@@ -39,18 +48,19 @@ class SlidingWindow:
         self.window = window
         self._times: deque[float] = deque()
 
-    def wait_time(self, now: float) -> float:
-        """Seconds until one more event fits (0 when it fits now)."""
+    def wait_time(self, now: float, units: int = 1) -> float:
+        """Seconds until ``units`` more events fit (0 when they fit now)."""
         times = self._times
         while times and times[0] <= now - self.window:
             times.popleft()
-        if len(times) < self.limit:
+        excess = len(times) + min(units, self.limit) - self.limit
+        if excess <= 0:
             return 0.0
-        return times[0] + self.window - now
+        return times[excess - 1] + self.window - now
 
-    def record(self, now: float) -> None:
-        """Count one event at ``now`` (call only after :meth:`wait_time` returned 0)."""
-        self._times.append(now)
+    def record(self, now: float, units: int = 1) -> None:
+        """Count ``units`` events at ``now`` (only after :meth:`wait_time` returned 0)."""
+        self._times.extend([now] * units)
 
     def __len__(self) -> int:
         return len(self._times)
@@ -72,6 +82,8 @@ class QuotaLimiter:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  shared_project: SharedBudget | None = None) -> None:
         self.shared_project = shared_project
+        self.shared_user: Callable[[str], SharedBudget] | None = None
+        """Per-user budgets kept in the database (see :func:`persistent_limiter`)."""
         self.project = SlidingWindow(project_per_minute)
         self.user_per_minute = user_per_minute
         self._users: dict[str, SlidingWindow] = {}
@@ -81,20 +93,24 @@ class QuotaLimiter:
         self.waited_seconds = 0.0
         """Total time callers spent waiting for budget (for metrics and tests)."""
 
-    async def acquire(self, user_key: str) -> None:
-        """Wait until one call for ``user_key`` fits both budgets, then count it."""
+    async def acquire(self, user_key: str, units: int = 1) -> None:
+        """Wait until a call costing ``units`` (:data:`QUOTA_UNITS
+        <hybrid_calendar_google.client.QUOTA_UNITS>`) for ``user_key`` fits both budgets,
+        then count it."""
         while True:
             now = self._monotonic()
             user = self._users.get(user_key)
             if user is None:
                 user = self._users[user_key] = SlidingWindow(self.user_per_minute)
-            delay = max(self.project.wait_time(now), user.wait_time(now))
+            delay = max(self.project.wait_time(now, units), user.wait_time(now, units))
             if delay <= 0:
-                self.project.record(now)
-                user.record(now)
+                self.project.record(now, units)
+                user.record(now, units)
                 self._forget_idle(now)
                 if self.shared_project is not None:
-                    await self.shared_project.acquire()
+                    await self.shared_project.acquire(units)
+                if self.shared_user is not None:
+                    await self.shared_user(user_key).acquire(units)
                 return
             self.waited_seconds += delay
             await self._sleep(delay)
@@ -110,3 +126,34 @@ class QuotaLimiter:
     def tracked_users(self) -> int:
         """How many per-user windows are held (for tests and metrics)."""
         return len(self._users)
+
+
+def persistent_limiter(store: Store, project_per_minute: int, user_per_minute: int, *,
+                       now: Callable[[], datetime],
+                       sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+                       ) -> QuotaLimiter:
+    """A :class:`QuotaLimiter` whose project and per-user budgets are also kept in the
+    store (:class:`~hybrid_calendar.store.budget.SharedBudget`): a restarted gateway, or
+    another process of the same database, counts the units already spent this minute.
+
+    The one place that decides where budgets live: swap it to move them elsewhere.
+    """
+    from hybrid_calendar.store.budget import SharedBudget
+
+    limiter = QuotaLimiter(project_per_minute, user_per_minute, sleep=sleep,
+                           shared_project=SharedBudget(store, SHARED_PROJECT_BUDGET,
+                                                       project_per_minute, now=now,
+                                                       sleep=sleep))
+    users: dict[str, SharedBudget] = {}
+
+    def user_budget(key: str) -> SharedBudget:
+        budget = users.get(key)
+        if budget is None:
+            if len(users) >= MAX_TRACKED_USERS:
+                users.clear()  # their units stay counted in the store
+            budget = users[key] = SharedBudget(store, f"{SHARED_USER_BUDGET}:{key}",
+                                               user_per_minute, now=now, sleep=sleep)
+        return budget
+
+    limiter.shared_user = user_budget
+    return limiter

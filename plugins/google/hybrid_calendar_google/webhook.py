@@ -11,7 +11,9 @@ sync the user (one pending job per user); it never calls Google and answers at o
   sends) absent or different from the channel's → 403;
   all of these before any database write or Google call;
 * ``X-Goog-Resource-State: sync`` (the channel's first message) → 200, nothing to do;
-* ``exists`` (or any other state) → ``engine.request_sync(user_id, "push")`` → 200;
+* ``exists`` (or any other state) with a message number already seen on the channel → 200,
+  ignored (a replay); past the channel's rate → 503 with ``Retry-After`` (:mod:`.push_guard`);
+* otherwise ``engine.request_sync(user_id, "push")`` → 200;
 * engine not running → 503 (Google retries 5xx with backoff).
 """
 
@@ -25,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hybrid_calendar.store.base import channel_token_matches
+from hybrid_calendar_google.push_guard import PushGuard, Verdict
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_CHANNEL_ID = 64
+GUARD_KEY = "google.push_guard"
+"""Where the gateway's :class:`PushGuard` lives in ``gateway.state``."""
 
 WEBHOOK_PATH = "/webhooks/google"
 """This plugin's push route; ``watch_calendar`` points ``events.watch`` channels at
@@ -63,6 +68,16 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
         engine = gateway.engine
         if engine is None:
             return Response("not ready", status_code=503)
+        guard = gateway.state.get_or_create(GUARD_KEY, PushGuard, PushGuard)
+        verdict = guard.admit(channel_id, headers.get("x-goog-message-number"),
+                              gateway.clock.now().timestamp())
+        if verdict is Verdict.REPLAY:
+            log.info("push notification replayed on a channel of user %s: ignored",
+                     channel.user_id)
+            return Response(status_code=200)
+        if verdict is Verdict.LIMITED:
+            return Response("too many notifications on this channel", status_code=503,
+                            headers={"Retry-After": str(guard.retry_after(channel_id))})
         await engine.request_sync(channel.user_id, "push")
         return Response(status_code=200)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Config, SettingSpec
 from hybrid_calendar.demo_setup import DemoPart, DemoSetup
-from hybrid_calendar.errors import KeyManagementError
+from hybrid_calendar.errors import KeyManagementError, StoreError
 from hybrid_calendar.models import KmsStatus, WrappedKey
 from hybrid_calendar_kms.keyfile import KMS_NAME, LocalKeyring, check_permissions
 
@@ -34,11 +34,21 @@ def key_file(config: Config) -> Path:
     return Path(config.get("gateway", "data_dir")) / "kms-local.json"
 
 
+REFUSED_KEY = "kms_local.refused"
+"""Set when start-up found the key file missing while the database holds wrapped keys:
+from then on no use of the keyring may create a new key file."""
+
+
+class _Refused:
+    """Marker of a refused start-up (see :data:`REFUSED_KEY`)."""
+
+
 def keyring(gateway: Gateway) -> LocalKeyring:
     """This gateway's keyring, opened (and on the very first start created) on first use."""
+    create = REFUSED_KEY not in gateway.state
     return gateway.state.get_or_create(
         STATE_KEY, LocalKeyring,
-        lambda: LocalKeyring.open(key_file(gateway.config), create=True))
+        lambda: LocalKeyring.open(key_file(gateway.config), create=create))
 
 
 def viable(config: Config) -> None:
@@ -85,8 +95,20 @@ def prepare_demo(demo: DemoSetup) -> DemoPart:
 
 
 @hookimpl
-def startup(gateway: Gateway) -> None:
-    """Create the key file on first start; refuse to start on loose permissions."""
+async def startup(gateway: Gateway) -> None:
+    """Create the key file on first start; refuse to start on loose permissions, and
+    refuse to create a key file while the database holds keys wrapped by another one."""
+    path = key_file(gateway.config)
+    if not path.exists() and STATE_KEY not in gateway.state:
+        try:
+            stored = await gateway.cipher.stored_key_count()
+        except StoreError:  # no database open (a KMS used on its own, in tests)
+            stored = 0
+        if stored:
+            gateway.state.get_or_create(REFUSED_KEY, _Refused, _Refused)
+            raise KeyManagementError(
+                f"key file {path} is missing but the database holds {stored} wrapped data "
+                "keys: restore the key file from its backup (a new key could not read them)")
     keyring(gateway).refresh()
 
 

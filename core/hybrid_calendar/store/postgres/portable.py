@@ -4,7 +4,8 @@ Components that keep tables of their own in the store's database (admin credenti
 audit, user health, …) write their SQL once, for both backends, against this subset of
 ``sqlite_utils.Database``:
 
-* ``handle.execute(sql, params)``: ``?`` placeholders; returns a cursor with
+* ``handle.execute(sql, params)``: ``?`` placeholders (SQL already written with psycopg's
+  ``%s`` runs unchanged); returns a cursor with
   ``fetchone``, ``fetchall``, ``rowcount``, ``description`` and iteration (rows are
   tuples). ``INSERT OR IGNORE INTO`` becomes ``INSERT INTO … ON CONFLICT DO NOTHING``;
   ``ON CONFLICT (…) DO UPDATE`` with ``excluded.`` and standard functions work as is.
@@ -94,5 +95,7 @@ class PortableHandle:
         self.conn = _Transaction(conn)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        """Run one statement of the portable subset (see the module docstring)."""
-        return self.connection.execute(to_postgres(sql), list(params))
+        """Run one statement of the portable subset (see the module docstring); SQL
+        already in psycopg's style (``%s`` placeholders, no ``?``) runs as it is."""
+        native = "%s" in sql and "?" not in sql
+        return self.connection.execute(sql if native else to_postgres(sql), list(params))
