@@ -3,11 +3,13 @@
 The demo knows no provider. It enables, next to the configured plugins, the built-in
 ``<name>_emulator`` plugin of each (``google`` → ``google_emulator``), and lets every
 plugin contribute its part through the ``prepare_demo`` hook: the Google emulator plugin
-starts the emulator with the demo's three users, seeds invitations (Zoom, Teams, SIP, an
-``@meet`` keyword) and a vacation responder, and returns the settings that point the
-``google`` plugin at it. The demo then runs the real gateway (HTTP app + engine) on
-loopback with those settings, provisions the organisation and activates the users through
-the admin API, and prints each user's meetings list.
+starts the emulator with the demo's three users, seeds invitations (Zoom, Teams, SIP, the
+``@webex`` and ``@meet`` keywords) and a vacation responder, and returns the settings that
+point the ``google`` plugin at it; the Webex emulator plugin does the same for the
+``webex`` sink. The demo then runs the real gateway (HTTP app + engine) on loopback with
+the default keywords and those settings, provisions the organisation and activates the
+users through the admin API, prints each user's meetings list, then each part's report
+(what the gateway did on its side).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -60,7 +63,6 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
             "gateway": {"port": port, "public_url": base, "data_dir": str(data_dir),
                         "admin_token": admin_token, "synchronous": "NORMAL"},
             "sync": {"sweep_seconds": 5.0},
-            "join_info": {"keywords": ["webex=personal_room", "meet=google_meet"]},
         }, parts)
         config, pm = load_config(None, overrides=overrides)
         server = uvicorn.Server(uvicorn_config(config, pm))
@@ -81,20 +83,23 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
                 response.raise_for_status()
                 ids.append(response.json()["id"])
             await _wait_for_sync(client, ids)
+            print("\nEach user's meetings: start, title, service, join link, address video "
+                  "devices dial")
             for user_id, email in zip(ids, USERS, strict=True):
                 listed = (await client.get(f"/api/v1/users/{user_id}/meetings")).json()
                 away = " (out of office)" if listed.get("out_of_office") else ""
                 print(f"\n{email}{away}: {len(listed['meetings'])} meeting(s)")
                 for meeting in listed["meetings"]:
-                    join = meeting["join"] or {}
-                    print(f"  {meeting['start'][:16]}  {meeting['title']:<18} "
-                          f"{join.get('provider') or '-':<8} {join.get('url') or ''}"
-                          f" {join.get('dial') or ''}")
+                    print(meeting_line(meeting))
+            for part in parts:
+                if part.report is not None:
+                    print("\n" + "\n".join(part.report()))
         print(f"\nGateway on {base} (admin token in this terminal only: {admin_token})")
         notes = [note for part in parts for note in part.notes]
         print("; ".join([*notes, f"data in {data_dir}"]))
         print("Try: curl -H 'Authorization: Bearer <token>' "
-              f"{base}/api/v1/organisations/demo/users")
+              f"{base}/api/v1/organisations/demo/users"
+              + ("" if seconds > 0 else "   (Ctrl-C stops the demo)"))
         try:
             if seconds > 0:
                 await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
@@ -106,6 +111,16 @@ async def _demo(data_dir: Path, port: int, seconds: float) -> int:
             server.should_exit = True
             await task
     return 0
+
+
+def meeting_line(meeting: dict[str, Any]) -> str:
+    """One meeting of a user's meetings list: start, title, service, join link and the
+    address video devices dial (a keyword the meeting service refused shows its note)."""
+    join = meeting["join"] or {}
+    link = (join.get("extra") or {}).get("note") if join.get("source") == "refused" \
+        else join.get("url")
+    return (f"  {meeting['start'][:16]}  {meeting['title']:<18} "
+            f"{join.get('provider') or '-':<8} {link or ''} {join.get('dial') or ''}").rstrip()
 
 
 async def _wait_for_sync(client: httpx.AsyncClient, ids: list[str], limit: float = 60.0

@@ -10,7 +10,7 @@ print. The demo then merges the parts (:func:`merge_parts`) into the gateway's s
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,10 +46,13 @@ class DemoPart:
         started emulator). A section belongs to one part: two parts setting the same key
         is an error.
     :ivar notes: lines shown at the end of the demo (e.g. ``Google emulator on <url>``).
+    :ivar report: called once every demo user is synced; returns lines that show what the
+        gateway did on the plugin's side (e.g. a join block it wrote, meetings it created).
     """
 
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    report: Callable[[], Sequence[str]] | None = None
 
 
 def merge_parts(base: Mapping[str, Mapping[str, Any]], parts: Iterable[DemoPart]

@@ -34,7 +34,8 @@ BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),
     "people": ("hybrid_calendar.people.plugin", "hybrid_calendar.people.webhook_sink"),
     "webex": ("hybrid_calendar_webex.plugin",),
-    "webex_emulator": ("hybrid_calendar_webex_emulator.commands",),
+    "webex_emulator": ("hybrid_calendar_webex_emulator.commands",
+                       "hybrid_calendar_webex_emulator.demo"),
 }
 """Built-in plugin names (as used in ``plugins.enabled``) and the modules implementing them.
 

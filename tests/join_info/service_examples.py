@@ -5,6 +5,7 @@ from __future__ import annotations
 EXAMPLES: tuple[tuple[str, str], ...] = (
     ('webex', 'https://acme.webex.com/acme/j.php?MTID=m0123456789abcdef0123456789abcdef'),
     ('webex', 'https://acme.webex.com/meet/jdoe'),
+    ('webex', 'https://acme.webex.com/m/37a7d3a8-6563-487f-9577-cd029101c087'),  # a space
     ('zoom', 'https://us02web.zoom.us/j/85512345678?pwd=ZXhhbXBsZQ.1'),
     ('zoom', 'https://acme.zoom.us/my/jane.doe'),
     ('zoom', 'https://zoom.us/w/98765432101?tk=abc'),

@@ -20,7 +20,7 @@ _NAME = r"/[\w.~%@+-]+"
 SERVICES: tuple[Service, ...] = (
     # --- the big ones ----------------------------------------------------------------
     svc("webex", "Cisco Webex", ("webex.com", "webex.com.cn", "webexgov.us"),
-        r"/(?:meet|join)/[\w.@+-]+|/[\w-]+/(?:j|e|m|k2/j)\.php\?[^#]*\bMTID="
+        r"/(?:meet|join)/[\w.@+-]+|/m/[\w-]{8,}|/[\w-]+/(?:j|e|m|k2/j)\.php\?[^#]*\bMTID="
         r"|/[\w-]+/onstage/g\.php\?|/wbxmjs/joinservice/|/weblink/register/|/webappng/sites/[\w-]+/"
         r"(?:meeting|webinar)/|/[\w-]+/(?:url|ldr)\.php\?[^#]*\b(?:MTID|RCID)=m",
         exclude=r"\bldr\.php|/signin|/webappng/sites/[\w-]+/dashboard",
