@@ -8,6 +8,7 @@ from its ``[plugins]`` section.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,20 @@ def plugin_manager(file_values: dict[str, Any], environ: dict[str, str], *,
                               blocked=bootstrap.get("plugins", "blocked"),
                               trace=bootstrap.get("plugins", "trace_hooks"),
                               tolerate_missing=tolerate_missing)
+
+
+ENABLED_VARIABLE = config_module.ENV_PREFIX + "PLUGINS__ENABLED"
+"""The environment variable listing the built-in plugins to enable (comma-separated)."""
+
+
+def environment_enabling(plugin: str, environ: Mapping[str, str] | None = None
+                         ) -> dict[str, str]:
+    """``environ`` (default: this process's) with ``plugin`` added to
+    ``HYBRID_CALENDAR_PLUGINS__ENABLED``, e.g. to run an emulator's command."""
+    env = dict(os.environ if environ is None else environ)
+    enabled = [p.strip() for p in env.get(ENABLED_VARIABLE, "").split(",") if p.strip()]
+    env[ENABLED_VARIABLE] = ",".join(dict.fromkeys([*enabled, plugin]))
+    return env
 
 
 def describe(config: Config) -> dict[str, dict[str, Any]]:

@@ -11,11 +11,11 @@ manager works in synchronous and ``async`` tests.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hybrid_calendar.loading import environment_enabling
 from hybrid_calendar_google_emulator.options import CALENDAR_SCOPE, EmulatorOptions
 from hybrid_calendar_google_emulator.push import Delivery
 from hybrid_calendar_google_emulator.server import BackgroundServer
@@ -86,13 +86,7 @@ def running_emulator(domain: str = "example.com", users: Sequence[str] = (),
         state.close()
 
 
-ENABLED_VARIABLE = "HYBRID_CALENDAR_PLUGINS__ENABLED"
-
-
 def cli_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment in which ``hybrid-calendar emulator ...`` offers this emulator's
     command: ``environ`` (default: this process's) with the ``google_emulator`` plugin enabled."""
-    env = dict(os.environ if environ is None else environ)
-    enabled = [p.strip() for p in env.get(ENABLED_VARIABLE, "").split(",") if p.strip()]
-    env[ENABLED_VARIABLE] = ",".join(dict.fromkeys([*enabled, "google_emulator"]))
-    return env
+    return environment_enabling("google_emulator", environ)

@@ -14,13 +14,13 @@ manager works in synchronous and ``async`` tests.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from hybrid_calendar.clock import Clock
+from hybrid_calendar.loading import environment_enabling
 from hybrid_calendar_webex_emulator.delivery import Delivery
 from hybrid_calendar_webex_emulator.server import BackgroundServer
 from hybrid_calendar_webex_emulator.settings import USER_SCOPES, WebexEmulatorSettings
@@ -118,13 +118,7 @@ def running_webex_emulator(domain: str = "example.com", users: Sequence[str] = (
         state.close()
 
 
-ENABLED_VARIABLE = "HYBRID_CALENDAR_PLUGINS__ENABLED"
-
-
 def cli_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment in which ``hybrid-calendar emulator ...`` offers this emulator's
     command: ``environ`` (default: this process's) with the ``webex_emulator`` plugin enabled."""
-    env = dict(os.environ if environ is None else environ)
-    enabled = [p.strip() for p in env.get(ENABLED_VARIABLE, "").split(",") if p.strip()]
-    env[ENABLED_VARIABLE] = ",".join(dict.fromkeys([*enabled, "webex_emulator"]))
-    return env
+    return environment_enabling("webex_emulator", environ)
