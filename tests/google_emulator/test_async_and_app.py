@@ -73,7 +73,7 @@ def test_accepted_connections_have_tcp_nodelay() -> None:
     import asyncio
     import socket
 
-    from hybrid_calendar_google_emulator.server import bind
+    from hybrid_calendar.threaded_server import bind
 
     async def accepted_nodelay() -> int:
         seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
