@@ -20,17 +20,12 @@ log = logging.getLogger(__name__)
 
 async def run_sweep(gateway: Gateway) -> None:
     """One pass of every periodic duty; each step's failure is logged, never fatal."""
-    for step in (requeue_expired, renew_channels, resync_quiet_users, poll_presence,
+    for step in (renew_channels, resync_quiet_users, poll_presence,
                  purge_expired, rekey_data_keys):  # poll_presence: engine/presence.py
         try:
             await step(gateway)
         except Exception:
             log.exception("sweep step %s failed", step.__name__)
-
-
-async def requeue_expired(gateway: Gateway) -> None:
-    """Jobs whose worker died (lease expired) go back to the queue."""
-    await gateway.store.requeue_running(gateway.clock.now())
 
 
 async def renew_channels(gateway: Gateway) -> None:
