@@ -286,6 +286,13 @@ def run_gateway(base: str, account: dict[str, Any], emails: list[str],
 
 def run(args: argparse.Namespace, emails: list[str]) -> None:
     """Seed the emulator, then alternate the three modes for ``args.rounds`` rounds."""
+    try:
+        import aiohttp  # noqa: F401 -- checked before the long set-up
+        import gcal_sync  # noqa: F401
+    except ImportError as err:
+        print(f"the end-to-end mode needs aiohttp and gcal-sync ({err}): "
+              ".venv/bin/pip install -e '.[bench]'", file=sys.stderr)
+        raise SystemExit(2) from None
     sys.path.insert(0, str(Path(__file__).parent))
     from sync import emulator_process  # the sibling benchmark's emulator launcher
 
