@@ -224,7 +224,7 @@ def _profiler(pid: int) -> subprocess.Popen[bytes] | None:
     if not output:
         return None
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                             str(pid), "--output", output, "--format", "raw", "--rate", "200"],
+                             str(pid), "--output", output, "--format", "raw", "--rate", "200", "--gil"],
                             stdout=subprocess.DEVNULL)
 
 
@@ -270,6 +270,11 @@ def run_gateway(base: str, account: dict[str, Any], emails: list[str],
                     time.sleep(0.1)
                 seconds = time.perf_counter() - started
                 used, peak = process_cpu(process.pid) - cpu, peak_rss(process.pid)
+                if os.environ.get("BENCH_CPU_SPLIT"):  # diagnosis: user vs system CPU
+                    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1]
+                    user_s, system_s = (int(v) / TICKS for v in fields.split()[11:13])
+                    print(f"  serve process: user {user_s:.2f}s, system {system_s:.2f}s "
+                          "since its start", file=sys.stderr)
                 if profiler is not None:
                     profiler.send_signal(signal.SIGINT)
                     profiler.wait(60)
