@@ -140,6 +140,12 @@ class SqliteConnection:
         and commit transactions of its own)."""
         return await self._worker.run(lambda: fn(self.db), grouped=False)
 
+    async def call_grouped(self, fn: Callable[[Database], T]) -> T:
+        """Run ``fn(db)`` like :meth:`call`, but it may share a commit with other operations
+        queued meanwhile: for functions that nest their writes (``db.atomic()``,
+        :func:`transaction`) and never commit or roll back themselves."""
+        return await self._worker.run(lambda: fn(self.db))
+
     async def _run(self, fn: Callable[[], T]) -> T:
         """Run one of the store's own operations; it may share a commit with others
         queued meanwhile, so ``fn`` uses :func:`transaction` and never commits itself."""
