@@ -13,6 +13,10 @@ the units fit, e.g. the Google provider's per-project quota or a Webex sink's. I
 units from the database in blocks (a fiftieth of the limit) and spends them locally
 until the sub-window they were taken in ends, so a busy process asks the database about
 once per block, not once per call; a block's unspent units lapse with their sub-window.
+
+:meth:`Store.read_budgets <hybrid_calendar.store.base.Store.read_budgets>` reads what a
+take would count, without taking (:class:`BudgetUse`): the admin API and ``/metrics``
+show it, and the admin sign-in limit asks it before checking a credential.
 """
 
 from __future__ import annotations
@@ -57,6 +61,27 @@ class BudgetSlots:
         if first_used is None:
             return self.width * SLOTS
         return max((first_used + SLOTS + 1) * self.width - now.timestamp(), 0.001)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """What a budget holds at one moment, as a take at that moment would count it."""
+
+    used: int
+    """Units taken in the sub-windows that count now (blocks a process took and has not
+    spent yet included)."""
+    frees_in: float
+    """Seconds until the oldest of those sub-windows stops counting (0 when none holds
+    units)."""
+
+    @classmethod
+    def of(cls, slots: BudgetSlots, now: datetime, used: int, first_used: int | None
+           ) -> BudgetUse:
+        """The use read at ``now`` (``first_used``: the oldest counting sub-window that
+        holds units)."""
+        if first_used is None or used <= 0:
+            return cls(used=max(used, 0), frees_in=0.0)
+        return cls(used=used, frees_in=slots.wait_until_free(now, first_used))
 
 
 class SharedBudget:
