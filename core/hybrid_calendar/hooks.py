@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from hybrid_calendar.errors import PluginError
-from hybrid_calendar.models import DeliveryReceipt, NotificationKind
+from hybrid_calendar.models import DeliveryReceipt, NotificationKind, QuotaUse
 
 if TYPE_CHECKING:
     import argparse
@@ -109,6 +109,26 @@ class Hooks:
         for result in self._hook.report_health(gateway=gateway, register=register):
             await await_me_maybe(result)
         return found
+
+    async def report_quota(self, gateway: Gateway, org_id: str) -> list[QuotaUse]:
+        """Every budget the plugins enforce on ``org_id``'s calls, sorted by name; a
+        plugin that fails is logged and left out (the others still report)."""
+        found: list[QuotaUse] = []
+
+        def register(use: QuotaUse) -> None:
+            if not isinstance(use, QuotaUse):
+                raise TypeError(f"report_quota registered {type(use).__name__}, "
+                                "not a QuotaUse")
+            found.append(use)
+
+        for plugin_name, call in self._per_plugin("report_quota", teardown=False):
+            try:
+                for result in call(gateway=gateway, org_id=org_id, register=register):
+                    await await_me_maybe(result)
+            except Exception as err:  # a plugin's bug must not break health or /metrics
+                log.warning("plugin %s failed to report quota of organisation %s: %s: %s",
+                            plugin_name, org_id, type(err).__name__, err)
+        return sorted(found, key=lambda use: use.name)
 
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         Notification,
         NotificationKind,
         OutOfOffice,
+        QuotaUse,
         User,
         WrappedKey,
     )
@@ -153,6 +154,26 @@ def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], 
     :param gateway: the running gateway.
     :param register: ``register(name, healthy, reason)``, once per service (e.g.
         ``"webex:org1"``); ``reason`` says what to do when not healthy.
+    """
+
+
+@hookspec
+def report_quota(gateway: Gateway, org_id: str, register: Callable[[QuotaUse], None]
+                 ) -> Awaitable[None] | None:
+    """Report each budget a plugin enforces on an organisation's outbound calls.
+
+    Called for the admin API (``GET /api/v1/organisations/{id}/health``), the admin page
+    and every ``/metrics`` scrape, once per organisation. Every implementation runs.
+    Read the state that enforces the budget (e.g. the store's shared budgets,
+    :meth:`Store.read_budgets <hybrid_calendar.store.base.Store.read_budgets>`), so what
+    is reported holds for every process sharing the database; keep it cheap and never
+    call the remote service. A budget shared by several organisations is reported for
+    each of them, and its name says so.
+
+    :param gateway: the running gateway.
+    :param org_id: the organisation asked about.
+    :param register: call once per budget with a :class:`~hybrid_calendar.models.QuotaUse`
+        (name, units used in the window ending now, limit, window length).
     """
 
 

@@ -70,6 +70,11 @@ def _json_body(schema: Json) -> Json:
 
 
 ORG = [_path_param("org_id")]
+QUOTA: Json = {"type": "object", "required": ["org_id", "budgets"], "properties": {
+    "org_id": {"type": "string"}, "budgets": {"type": "array", "items": {
+        "type": "object", "required": ["name", "used", "limit", "window_seconds"],
+        "properties": {"name": {"type": "string"}, "used": {"type": "integer"},
+                       "limit": {"type": "integer"}, "window_seconds": {"type": "number"}}}}}}
 USER = [_path_param("user_id")]
 EMAIL = {"type": "string", "maxLength": 320}
 
@@ -116,7 +121,8 @@ def paths() -> Json:
         "/api/v1/organisations/{org_id}": {
             "get": operation("One organisation", _ok(200, "Organisation"), params=ORG)},
         "/api/v1/organisations/{org_id}/health": {
-            "get": operation("Provider quota used against the budget", _ok(200, "Quota"),
+            "get": operation("Each budget the plugins enforce on the organisation's calls, "
+                             "used against its limit", _ok(200, "Budgets", QUOTA),
                              params=ORG)},
         "/api/v1/organisations/{org_id}/users": {
             "get": operation("Users with state, reason and health", _ok(200, "Users"),

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from hybrid_calendar.admin.org_context import current_org, org_of_user
 from hybrid_calendar.engine import activation, notify, sweeps, sync
 from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.errors import ProviderError
@@ -205,8 +204,6 @@ class Engine:
             await store.retry(job.id, f"unknown job kind {job.kind!r}", None)
             return
         self._busy[job.id] = job
-        org = current_org.set(await org_of_user(self.gateway, str(job.payload.get(
-            "user_id", ""))))  # outbound calls count against the organisation's quota
         try:
             await handler(self.gateway, job)
         except Exception as err:
@@ -215,7 +212,6 @@ class Engine:
             await store.finish(job.id)
         finally:
             self._busy.pop(job.id, None)
-            current_org.reset(org)
 
     async def _failed(self, job: Job, err: Exception) -> None:
         """Re-queue a failed job under the retry policy, or park it (see ``retries``)."""

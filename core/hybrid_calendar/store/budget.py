@@ -112,6 +112,15 @@ class SharedBudget:
         self._reserved = 0
         self._reserved_slot: int | None = None
 
+    def now(self) -> datetime:
+        """The time the budget's takes are counted in (its clock)."""
+        return self._now()
+
+    async def read(self) -> BudgetUse:
+        """What the budget holds now, counted by every process sharing the store."""
+        return (await self.store.read_budgets([self.name], self.window_seconds,
+                                              self._now()))[self.name]
+
     async def acquire(self, units: int = 1) -> None:
         """Wait until ``units`` fit the budget, then take them.
 

@@ -24,6 +24,7 @@ from hybrid_calendar_google import (
     meet,
     org_init,
     parse_join,
+    quota,
     sync,
 )
 from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         Channel,
         InviteUpdate,
         OutOfOffice,
+        QuotaUse,
         User,
     )
 
@@ -131,6 +133,21 @@ def register_meeting_actions(register: Callable[[str], None]) -> None:
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Register the push-notification receiver ``POST /webhooks/google``."""
     register(webhook_route(gateway))
+
+
+@hookimpl
+async def report_quota(gateway: Gateway, org_id: str, register: Callable[[QuotaUse], None]
+                       ) -> None:
+    """The units taken from the gateway's project budget (shared by every organisation)
+    and the busiest of the organisation's users against the per-user budget, read from
+    the store the budgets are taken from (:func:`.quota.quota_report`)."""
+    org = await gateway.store.get_organisation(org_id)
+    if org is None or org.provider != PROVIDER:
+        return
+    users = await gateway.store.list_users(org_id=org_id)
+    for use in await quota.quota_report(context(gateway).quota,
+                                        [u.email for u in users if _ours(u)]):
+        register(use)
 
 
 @hookimpl

@@ -21,6 +21,7 @@ from hybrid_calendar import hookimpl
 from hybrid_calendar.models import NotificationKind
 from hybrid_calendar_webex import (
     bookings,
+    context,
     create,
     delivery,
     follow,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         KeywordRequest,
         Meeting,
         Notification,
+        QuotaUse,
         User,
     )
 
@@ -88,6 +90,16 @@ def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], 
     a refused token, a de-authorised Service App)."""
     for org_id, reason in sorted(readiness.health(gateway).items()):
         register(f"webex:{org_id}", reason is None, reason)
+
+
+@hookimpl
+async def report_quota(gateway: Gateway, org_id: str, register: Callable[[QuotaUse], None]
+                       ) -> None:
+    """The organisation's Webex calls in the last minute against ``webex.rate_per_minute``
+    (when Webex is configured), from the budget every call takes from."""
+    ctx = context.context(gateway)
+    if ctx.configured and await gateway.store.get_organisation(org_id) is not None:
+        register(await ctx.budget.quota_use(org_id))
 
 
 @hookimpl
