@@ -22,8 +22,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid_calendar import logs
-from hybrid_calendar.admin.credentials import authenticate
-from hybrid_calendar.admin.guard import guarded
+from hybrid_calendar.admin.guard import guarded, sign_in
 from hybrid_calendar.admin.metrics import count_outbound_calls
 from hybrid_calendar.admin.operations import operations_routes
 from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
@@ -138,7 +137,8 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
     async def readyz(request: Request) -> Response:
         checks = await readiness(gateway)
         status = 200 if checks["ready"] else 503
-        if await authenticate(gateway, request.headers.get("authorization", "")) is None:
+        # Credentials count like the admin API's: a wrong one is refused and rate limited.
+        if "authorization" not in request.headers or await sign_in(gateway, request) is None:
             # without admin credentials: the verdict only (the details name key files)
             return JSONResponse({"ready": checks["ready"]}, status_code=status)
         return JSONResponse(checks, status_code=status)

@@ -95,7 +95,7 @@ def paths() -> Json:
     return {
         "/healthz": {"get": operation("Process is up", _ok(200, "Up"), public=True)},
         "/readyz": {"get": operation("Store, plugins, KMS and engine ready",
-                                     _ok(200, "Ready"), errors=(503,), public=True)},
+                                     _ok(200, "Ready"), errors=(429, 503), public=True)},
         "/-/plugins.json": {"get": operation("Loaded plugins", _ok(200, "Plugins"),
                                              public=True)},
         "/openapi.json": {"get": operation("This document", _ok(200, "OpenAPI"),
