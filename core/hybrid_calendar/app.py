@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hybrid_calendar import logs
 from hybrid_calendar.admin.guard import guarded, sign_in
 from hybrid_calendar.admin.metrics import count_outbound_calls
+from hybrid_calendar.admin.openapi import document, mismatches
 from hybrid_calendar.admin.operations import operations_routes
 from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
 from hybrid_calendar.admin_api import admin_routes
@@ -146,15 +147,25 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
     async def plugins_json(request: Request) -> Response:
         return JSONResponse(plugin_listing(gateway.pm))
 
+    plugin_routes: list[BaseRoute] = []
+    gateway.hooks.register_routes(gateway, plugin_routes.append)
+    spec = document(gateway)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/-/plugins.json", guarded(gateway, plugins_json, "plugins.read")),
         *admin_routes(gateway),
         *admin_package_routes(gateway),
-        *operations_routes(gateway),
+        *operations_routes(gateway, spec),
+        *plugin_routes,
     ]
-    gateway.hooks.register_routes(gateway, routes.append)
+    undescribed, unserved = mismatches(routes, spec)
+    for path, method in sorted(undescribed):
+        log.warning("route %s %s is missing from /openapi.json: its plugin should describe "
+                    "it (hook describe_routes)", method.upper(), path)
+    for path, method in sorted(unserved):
+        log.warning("/openapi.json describes %s %s, which no route serves", method.upper(),
+                    path)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -71,6 +71,16 @@ class Hooks:
     def register_routes(self, gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
         self._hook.register_routes(gateway=gateway, register=register)
 
+    def describe_routes(self, gateway: Gateway) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every plugin's route descriptions: ``(path, method, OpenAPI operation)``."""
+        found: list[tuple[str, str, dict[str, Any]]] = []
+
+        def register(path: str, method: str, operation: dict[str, Any]) -> None:
+            found.append((str(path), str(method).lower(), dict(operation)))
+
+        self._hook.describe_routes(gateway=gateway, register=register)
+        return found
+
     async def startup(self, gateway: Gateway) -> None:
         """Run every plugin's ``startup`` in pluggy's call order; the first failure stops
         start-up with a :class:`PluginError` naming its plugin."""

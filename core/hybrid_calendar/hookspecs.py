@@ -19,7 +19,7 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -96,6 +96,28 @@ def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> 
 
     :param gateway: the gateway the routes serve.
     :param register: call once per Starlette route or mount.
+    """
+
+
+@hookspec
+def describe_routes(gateway: Gateway,
+                    register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe the HTTP routes a plugin registered, for the OpenAPI document.
+
+    Called when the app is built (``/openapi.json`` is built once from it). Every
+    implementation runs. Describe each route and method registered in
+    :func:`register_routes`: the gateway logs a warning at start for a route nobody
+    described, and the built-in plugins' tests check the document against the routes.
+    ``hybrid_calendar.admin.openapi`` has helpers (``operation``, ``path_param``,
+    ``query_param``, ``json_body``, ``ok``) and the shared ``Error`` schema
+    (``#/components/schemas/Error``).
+
+    :param gateway: the gateway the routes serve.
+    :param register: ``register(path, method, operation)`` once per route and method:
+        ``path`` as registered (``/webhooks/acme/{org}``), ``method`` in lower case
+        (``"post"``), ``operation`` an OpenAPI 3.1 Operation Object listing every status
+        the route answers. A route that needs no admin credential sets
+        ``"security": []`` (or its own scheme).
     """
 
 

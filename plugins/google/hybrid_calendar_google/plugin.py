@@ -10,7 +10,7 @@ to the core's dataclasses. Configuration lives in the ``[google]`` section.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from hybrid_calendar import hookimpl
@@ -25,6 +25,7 @@ from hybrid_calendar_google import (
     org_init,
     parse_join,
     quota,
+    route_docs,
     sync,
 )
 from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount
@@ -133,6 +134,13 @@ def register_meeting_actions(register: Callable[[str], None]) -> None:
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Register the push-notification receiver ``POST /webhooks/google``."""
     register(webhook_route(gateway))
+
+
+@hookimpl
+def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe ``POST /webhooks/google`` for ``/openapi.json``."""
+    for path, method, operation in route_docs.routes():
+        register(path, method, operation)
 
 
 @hookimpl

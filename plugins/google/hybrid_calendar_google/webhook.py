@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_CHANNEL_ID = 64
+TEXT = "text/plain"
+"""Media type of the receiver's error bodies."""
 GUARD_KEY = "google.push_guard"
 """Where the gateway's :class:`PushGuard` lives in ``gateway.state``."""
 
@@ -50,24 +52,24 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
         headers = request.headers
         channel_id = headers.get("x-goog-channel-id")
         if not channel_id:
-            return Response("missing X-Goog-Channel-ID", status_code=400)
+            return Response("missing X-Goog-Channel-ID", status_code=400, media_type=TEXT)
         if len(channel_id) > MAX_CHANNEL_ID:  # Google's limit: no such channel can exist
-            return Response("unknown channel", status_code=404)
+            return Response("unknown channel", status_code=404, media_type=TEXT)
         channel = await gateway.store.get_channel(channel_id)
         if channel is None or channel.provider != "google":
-            return Response("unknown channel", status_code=404)
+            return Response("unknown channel", status_code=404, media_type=TEXT)
         if not channel_token_matches(channel, headers.get("x-goog-channel-token")):
             log.warning("push notification with a wrong channel token rejected")
-            return Response("forbidden", status_code=403)
+            return Response("forbidden", status_code=403, media_type=TEXT)
         resource_id = headers.get("x-goog-resource-id")
         if channel.resource_id and resource_id != channel.resource_id:
-            return Response("forbidden", status_code=403)
+            return Response("forbidden", status_code=403, media_type=TEXT)
         state = headers.get("x-goog-resource-state", "")
         if state == "sync":
             return Response(status_code=200)
         engine = gateway.engine
         if engine is None:
-            return Response("not ready", status_code=503)
+            return Response("not ready", status_code=503, media_type=TEXT)
         guard = gateway.state.get_or_create(GUARD_KEY, PushGuard, PushGuard)
         verdict = guard.admit(channel_id, headers.get("x-goog-message-number"),
                               gateway.clock.now().timestamp())
@@ -77,6 +79,7 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
             return Response(status_code=200)
         if verdict is Verdict.LIMITED:
             return Response("too many notifications on this channel", status_code=503,
+                            media_type=TEXT,
                             headers={"Retry-After": str(guard.retry_after(channel_id))})
         await engine.request_sync(channel.user_id, "push")
         return Response(status_code=200)

@@ -15,7 +15,7 @@ Configuration lives in the ``[webex]`` section (:mod:`.settings`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.models import NotificationKind
@@ -26,6 +26,7 @@ from hybrid_calendar_webex import (
     delivery,
     follow,
     readiness,
+    route_docs,
     settings,
     webhooks,
 )
@@ -74,6 +75,13 @@ def register_meeting_actions(register: Callable[[str], None]) -> None:
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """The Webex webhook receiver ``POST /webhooks/webex/{org}``."""
     register(webhooks.route(gateway))
+
+
+@hookimpl
+def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe ``POST /webhooks/webex/{org_id}`` for ``/openapi.json``."""
+    for path, method, operation in route_docs.routes():
+        register(path, method, operation)
 
 
 @hookimpl
