@@ -20,6 +20,7 @@ from hybrid_calendar_google import (
     calendar_settings,
     channels,
     invites,
+    key_route,
     keys,
     meet,
     org_init,
@@ -132,13 +133,15 @@ def register_meeting_actions(register: Callable[[str], None]) -> None:
 
 @hookimpl
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
-    """Register the push-notification receiver ``POST /webhooks/google``."""
+    """Register the push-notification receiver ``POST /webhooks/google`` and the admin
+    route storing an organisation's service-account key (:mod:`.key_route`)."""
     register(webhook_route(gateway))
+    register(key_route.key_route(gateway))
 
 
 @hookimpl
 def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> None:
-    """Describe ``POST /webhooks/google`` for ``/openapi.json``."""
+    """Describe the plugin's two routes for ``/openapi.json``."""
     for path, method, operation in route_docs.routes():
         register(path, method, operation)
 

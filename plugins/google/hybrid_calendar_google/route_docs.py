@@ -1,11 +1,13 @@
-"""The OpenAPI description of the Google plugin's route (hook ``describe_routes``):
-the push-notification receiver ``POST /webhooks/google`` (:mod:`.webhook`)."""
+"""The OpenAPI description of the Google plugin's routes (hook ``describe_routes``):
+the push-notification receiver ``POST /webhooks/google`` (:mod:`.webhook`) and the
+admin route storing an organisation's service-account key (:mod:`.key_route`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hybrid_calendar.admin.openapi import no_content, plain_errors
+from hybrid_calendar_google import key_route
 from hybrid_calendar_google.webhook import MAX_CHANNEL_ID, WEBHOOK_PATH
 
 
@@ -44,4 +46,5 @@ def webhook_operation() -> dict[str, Any]:
 
 def routes() -> list[tuple[str, str, dict[str, Any]]]:
     """``(path, method, operation)`` of every route the plugin registers."""
-    return [(WEBHOOK_PATH, "post", webhook_operation())]
+    return [(WEBHOOK_PATH, "post", webhook_operation()),
+            (key_route.PATH, "put", key_route.key_operation())]
