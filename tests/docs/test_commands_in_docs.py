@@ -16,7 +16,7 @@ from hybrid_calendar.plugins import BUILTIN_PLUGINS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md",
-         ROOT / "examples" / "hybrid-calendar-chat-sink" / "README.md"]
+         *sorted(ROOT.glob("examples/*/README.md"))]
 MENTION = re.compile(r"(?:^|`|\$ )\s*(?:env \S+ )?hybrid-calendar((?: [a-z][a-z0-9-]*){1,2})",
                      re.M)
 """A command as written: at the start of a line or of inline code (``env X=1`` allowed)."""
