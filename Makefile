@@ -28,13 +28,18 @@ fuzz: $(STAMP)
 	HYBRID_CALENDAR_FUZZ_SECONDS=300 $(BIN)/pytest -q tests/admin/test_openapi.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check core plugins tests bench
+	$(BIN)/ruff check core plugins tests bench examples
 
 # Every folder holds its packages under their import names (pyproject's mypy_path).
 PACKAGES = hybrid_calendar hybrid_calendar_google hybrid_calendar_google_emulator \
            hybrid_calendar_kms hybrid_calendar_webex hybrid_calendar_webex_emulator
+# The example third-party plugins, each a distribution of its own (docs/plugin-guide.md);
+# the test run pip-installs them into temporary directories (tests/examples/).
+EXAMPLE_PLUGINS = $(wildcard examples/*/pyproject.toml)
 typecheck: $(STAMP)
 	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
+	for example in $(dir $(EXAMPLE_PLUGINS)); do \
+		$(BIN)/mypy $${example}src $${example}tests || exit 1; done
 
 ## Benchmarks: each prints its figures next to a baseline measured in the same run.
 bench: $(STAMP)
