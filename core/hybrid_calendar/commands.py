@@ -170,7 +170,8 @@ def _run_store_migrate(args: argparse.Namespace) -> int:
 COMMANDS: list[Command] = [
     Command("serve", "run the gateway (HTTP app and background engine)",
             _configure_serve, _run_serve),
-    Command("demo", "run the gateway on embedded defaults against the emulators",
+    Command("demo", "walk through the gateway's mission against the bundled emulators, "
+                    "then keep serving (--once: check every step and exit)",
             _configure_demo, _run_demo),
     Command("store migrate", "copy the SQLite database into an empty PostgreSQL database",
             _configure_store_migrate, _run_store_migrate),
