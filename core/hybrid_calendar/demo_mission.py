@@ -32,12 +32,12 @@ from typing import TypeVar
 
 import httpx
 
+from hybrid_calendar import demo_checks as checks
 from hybrid_calendar.config import Config
 from hybrid_calendar.demo_clock import JumpingClock
 from hybrid_calendar.demo_people import Person, issue_person
 from hybrid_calendar.demo_roles import DemoCalendar, DemoMeetingService, Invite
 from hybrid_calendar.demo_steps import Outcome, Walkthrough, failed, passed
-from hybrid_calendar.join_info.locales import texts
 
 T = TypeVar("T")
 
@@ -115,14 +115,10 @@ class Mission:
         self.walk.note("POST /api/v1/organisations, then /api/v1/organisations/demo/users "
                        "for " + ", ".join(self.users))
         for email in self.users:
-            await self.walk.check(partial(self._watched, email))
+            await self.walk.check(partial(checks.watched, self.calendar, email))
         for email in self.users:
             self.people[email] = await issue_person(self.admin, self.base, email,
                                                     self.ids[email])
-
-    async def _watched(self, email: str) -> Outcome:
-        what = f"{self.calendar.name} holds a change-notification channel on {email}'s calendar"
-        return passed(what) if self.calendar.watched(email) else failed(what + ": none yet")
 
     async def scheduled_meeting(self) -> Invite:
         """Step 2: the schedule keyword makes a meeting; the invite gets German details."""
@@ -146,8 +142,9 @@ class Mission:
                           f"{alice}: {meeting.url} (video {meeting.dial})")
 
         if (await self.walk.check(meeting_made)).passed:
-            await self.walk.check(lambda: self._invite_carries(alice, event_id, "de", (
-                self.service.scheduled_meeting(alice, invite.title) or _NONE).url))
+            made = self.service.scheduled_meeting(alice, invite.title) or _NONE
+            await self.walk.check(partial(checks.invite_carries, self.calendar, alice,
+                                          event_id, "de", made.url))
         return invite
 
     async def personal_room(self) -> None:
@@ -163,7 +160,8 @@ class Mission:
             self.walk.record(failed(f"{self.service.name} has no personal room for {bob}"))
             return
         self.walk.note(f"{bob}'s personal room in {self.service.name}: {room.url}")
-        await self.walk.check(lambda: self._invite_carries(bob, event_id, "en", room.url))
+        await self.walk.check(partial(checks.invite_carries, self.calendar, bob, event_id,
+                                      "en", room.url))
 
     async def space(self) -> None:
         """Step 4: the space keyword makes a space with organiser and invitee."""
@@ -188,7 +186,8 @@ class Mission:
         if (await self.walk.check(space_made)).passed:
             space = self.service.space(invite.title)
             url = space.link.url if space is not None and space.link is not None else ""
-            await self.walk.check(lambda: self._invite_carries(alice, event_id, "de", url))
+            await self.walk.check(partial(checks.invite_carries, self.calendar, alice,
+                                          event_id, "de", url))
 
     async def invitee_views(self, invite: Invite) -> None:
         """Step 5: the invitee's meetings list, page and feed show the meeting."""
@@ -234,10 +233,10 @@ class Mission:
             self._jump(due, f"{self.lead.total_seconds() / 60:g} min before "
                             f"'{invite.title}' starts")
             for email in attendees:
-                await self.walk.check(partial(self._joined, email, url))
-            await self.walk.check(lambda: self._booked(invite, dial))
-            await self.walk.check(lambda: self._streamed(bob, invite.title, url))
-            await self.walk.check(lambda: self._page_joins(bob, url))
+                await self.walk.check(partial(checks.joined, self.service, email, url))
+            await self.walk.check(partial(checks.booked, self.service, invite, dial))
+            await self.walk.check(partial(checks.streamed, bob, invite.title, url))
+            await self.walk.check(partial(checks.page_joins, bob, url))
 
     async def detected_link(self) -> None:
         """Step 7: a Zoom link in the body (no keyword) gets Join buttons too."""
@@ -261,8 +260,8 @@ class Mission:
         async with person.streaming():
             self._jump(invite.start - self.lead, f"Join button time of '{invite.title}'")
             for email in (alice, bob):
-                await self.walk.check(partial(self._joined, email, ZOOM_LINK))
-            await self.walk.check(lambda: self._streamed(person, invite.title, ZOOM_LINK))
+                await self.walk.check(partial(checks.joined, self.service, email, ZOOM_LINK))
+            await self.walk.check(partial(checks.streamed, person, invite.title, ZOOM_LINK))
 
     async def vacation(self) -> None:
         """Step 8: the vacation responder turns presence out of office."""
@@ -299,37 +298,6 @@ class Mission:
     def _meeting_url(self, invite: Invite) -> str:
         meeting = self.service.scheduled_meeting(invite.organiser, invite.title)
         return meeting.url if meeting is not None else "(no meeting recorded)"
-
-    async def _invite_carries(self, organiser: str, event_id: str, locale: str, url: str
-                              ) -> Outcome:
-        line = f"{texts(locale)['link']}: {url}"
-        stored = self.calendar.stored_invite(organiser, event_id)
-        what = f"the invite in {organiser}'s {self.calendar.name} reads '{line}' ({locale})"
-        return passed(what) if line in stored.description else failed(
-            f"{what}: its description is {stored.description[:200]!r}")
-
-    async def _joined(self, email: str, url: str) -> Outcome:
-        what = f"{email} received a Join button in the {self.service.name} app for {url}"
-        return passed(what) if url in self.service.join_buttons(email) else failed(what)
-
-    async def _booked(self, invite: Invite, dial: str | None) -> Outcome:
-        found = [b for b in self.service.room_bookings() if b.title == invite.title]
-        what = (f"{invite.rooms[0]}'s video device holds booking '{invite.title}' at "
-                f"{invite.start:%H:%M} dialing {dial} (its Join button)")
-        ok = bool(found) and found[0].start == invite.start and dial in found[0].dial
-        return passed(what) if ok else failed(f"{what}: found {found}")
-
-    async def _page_joins(self, person: Person, url: str) -> Outcome:
-        ok = f'href="{html.escape(url)}"' in await person.page()
-        return (passed if ok else failed)(f"{person.email}'s page /me shows a Join button "
-                                          "linking to it")
-
-    async def _streamed(self, person: Person, title: str, url: str) -> Outcome:
-        events = person.stream_events("join_button")
-        ok = any(e.data.get("title") == title and (e.data.get("join") or {}).get("url") == url
-                 for e in events)
-        return (passed if ok else failed)(
-            f"{person.email}'s event stream sent join_button '{title}' with the link")
 
 
 @dataclass(frozen=True)
