@@ -158,8 +158,10 @@ def prepare_demo(demo: DemoSetup) -> DemoPart | None:
     :param demo: the demo organisation (``domain``, ``users``), its data directory and
         start time, and the cleanup stack (:class:`~hybrid_calendar.demo_setup.DemoSetup`).
     :returns: a :class:`~hybrid_calendar.demo_setup.DemoPart` (settings by section, lines
-        to print, and optionally a ``report`` callable whose lines are printed once the
-        demo users are synced), or ``None`` when the plugin has no part in the demo.
+        to print, optionally a ``report`` callable whose lines are printed after the
+        walkthrough, and the walkthrough role the plugin plays: ``calendar`` or
+        ``meeting_service``, answering from what its emulator recorded), or ``None`` when
+        the plugin has no part in the demo.
     """
 
 
