@@ -113,6 +113,7 @@ def handlers(google: EmulatorState, webex: WebexState, meter: QuotaMeter
             google, email, datetime.fromisoformat(start), datetime.fromisoformat(end)),
         "join_blocks": lambda email: join_blocks(google, email),
         "quota": meter.report,
+        "request_count": lambda: len(google.request_log),
         "push_idle": lambda timeout=5.0: google.push.wait_idle(timeout),
         "webex_duplicates": lambda: webex_duplicates(webex),
         "webex.control": webex.control,
@@ -124,7 +125,7 @@ def serve_rpc(calls: dict[str, Callable[..., Any]]) -> ThreadingHTTPServer:
     """Start the inspection endpoint on a free loopback port (daemon thread)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             try:
                 result = calls[request["call"]](*request.get("args", []),
@@ -141,7 +142,7 @@ def serve_rpc(calls: dict[str, Callable[..., Any]]) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: the harness prints what matters
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

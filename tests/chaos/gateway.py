@@ -63,8 +63,8 @@ class ServeProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
-    preexec: Callable[[], None] | None = None
-    """Run in the child before ``serve`` (e.g. lower RLIMIT_FSIZE, drop privileges)."""
+    command_prefix: list[str] = field(default_factory=list)
+    """Put before the command (e.g. ``setpriv`` dropping capabilities)."""
 
     @property
     def base_url(self) -> str:
@@ -93,9 +93,9 @@ class ServeProcess:
             out.write(f"----- start {self.starts} -----\n".encode())
             out.flush()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hybrid_calendar.cli", "serve", "--config", str(config)],
-                cwd=self.root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                preexec_fn=self.preexec)
+                [*self.command_prefix, sys.executable, "-m", "hybrid_calendar.cli", "serve",
+                 "--config", str(config)],
+                cwd=self.root, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
         if wait_ready:
             self.wait_ready(within)
