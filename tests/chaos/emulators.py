@@ -28,6 +28,7 @@ import contextlib
 import json
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -53,6 +54,7 @@ class QuotaMeter:
     def __init__(self, state: EmulatorState) -> None:
         self.units = 0
         self.refused: Counter[str] = Counter()
+        self.charges: dict[str, list[tuple[float, int]]] = {}
         self._lock = threading.Lock()
         quota = state.quota
         charge = quota.charge
@@ -66,14 +68,32 @@ class QuotaMeter:
                 raise
             with self._lock:
                 self.units += units
+                self.charges.setdefault(user or "(project)", []).append(
+                    (time.monotonic(), units))
 
         quota.charge = counted  # type: ignore[method-assign]
 
-    def report(self) -> dict[str, Any]:
-        """Units charged and refusals by user."""
+    def report(self, since: float = 0.0) -> dict[str, Any]:
+        """Units charged, refusals by user, and the most units one user was charged in
+        any 60 seconds after ``since`` (how close the gateway came to its budget)."""
         with self._lock:
+            peaks = {user: peak_per_minute([c for c in charges if c[0] >= since])
+                     for user, charges in self.charges.items() if user != "(project)"}
             return {"units": self.units, "refused": sum(self.refused.values()),
-                    "refused_by_user": dict(self.refused)}
+                    "refused_by_user": dict(self.refused),
+                    "peak_user_units_per_minute": max(peaks.values(), default=0)}
+
+
+def peak_per_minute(charges: list[tuple[float, int]]) -> int:
+    """The most units within any 60-second window of ``(time, units)`` charges."""
+    peak = total = first = 0
+    for when, units in charges:
+        total += units
+        while charges[first][0] <= when - 60:
+            total -= charges[first][1]
+            first += 1
+        peak = max(peak, total)
+    return peak
 
 
 def card_keys(state: WebexState) -> Counter[tuple[str, str]]:

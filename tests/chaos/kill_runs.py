@@ -34,6 +34,8 @@ class World:
     """User id to email address."""
     rng: random.Random
     tally: Tally
+    user_budget: int
+    """Units per user per minute: the gateway's budget and the emulator's quota."""
 
     def converge(self, label: str, within: float = 60.0) -> bool:
         """:func:`checks.converge` on this world."""

@@ -62,9 +62,10 @@ class Emulators:
         """Join cards and meetings made twice (see the emulators module)."""
         return dict(self.call("webex_duplicates"))
 
-    def quota(self) -> dict[str, Any]:
-        """Units the Google emulator charged and calls it refused for quota."""
-        return dict(self.call("quota"))
+    def quota(self, since: float = 0.0) -> dict[str, Any]:
+        """Units the Google emulator charged and calls it refused for quota; the peak
+        per user and minute counts charges after ``since`` (``time.monotonic()``)."""
+        return dict(self.call("quota", since))
 
     def control(self, document: dict[str, Any]) -> dict[str, Any]:
         """The Google emulator's fault controls."""

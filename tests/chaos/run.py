@@ -29,7 +29,7 @@ from tests.chaos.workload import Calendars
 
 DOMAIN = "example.com"
 USERS = [f"user{i}@{DOMAIN}" for i in range(4)]
-USER_BUDGET = 300
+USER_BUDGET = 120
 """Units per user per minute: the gateway's budget and the emulator's quota alike."""
 PROJECT_BUDGET = 2000
 
@@ -51,7 +51,7 @@ def build_world(root: Path, rng: random.Random, tally: Tally) -> World:
         for user in client.get("/api/v1/organisations/org1/users").json()["users"]:
             emails[user["id"]] = user["email"]
     world = World(serve, store, emulators, Calendars(emulators, USERS, rng), emails, rng,
-                  tally)
+                  tally, USER_BUDGET)
     for email in USERS:
         world.calendars.bulk(email, 40)
     if not world.converge("onboarding", within=120):
@@ -85,9 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_storage:
             storage_faults(world, root)
         quota = world.emulators.quota()
-        print(f"quota: the emulator charged {quota['units']} units and refused "
+        print(f"quota: the emulator charged {quota['units']} units (at most "
+              f"{quota['peak_user_units_per_minute']} for one user in a minute) and refused "
               f"{quota['refused']} call(s) for quota (budget {USER_BUDGET}/user, "
               f"{PROJECT_BUDGET}/project per minute)", flush=True)
+        if quota["refused"]:
+            tally.note("the emulator refused calls for quota: the gateway exceeded its budget")
+            tally.faults_failed.append("quota budget")
     except Exception as err:  # the summary line must still come last, and say failure
         tally.note(f"harness stopped: {type(err).__name__}: {err}")
         tally.faults_failed.append("harness")
