@@ -12,8 +12,10 @@ docs/operations.md#chaos-harness.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +61,24 @@ def build_world(root: Path, rng: random.Random, tally: Tally) -> World:
     return world
 
 
+def stateful_sync(tally: Tally) -> None:
+    """The Hypothesis stateful sync test under its ``chaos`` profile (many examples)."""
+    test = Path(__file__).with_name("test_sync_stateful.py")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+        env={**os.environ, "HYBRID_CALENDAR_HYPOTHESIS_PROFILE": "chaos"},
+        cwd=Path(__file__).parents[2], capture_output=True, text=True, check=False)
+    name = "stateful sync (Hypothesis, chaos profile)"
+    summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+    print(f"{name}: {summary} ({time.monotonic() - started:.0f} s)", flush=True)
+    if done.returncode == 0:
+        tally.faults_survived += 1
+    else:
+        tally.note(f"{name} failed:\n{done.stdout[-4000:]}")
+        tally.faults_failed.append(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run everything; print the summary line last; 0 only when nothing went wrong."""
     parser = argparse.ArgumentParser(description="chaos harness (make chaos)")
@@ -68,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="work in this directory and keep it (logs, database)")
     parser.add_argument("--skip-faults", action="store_true")
     parser.add_argument("--skip-storage", action="store_true")
+    parser.add_argument("--skip-stateful", action="store_true")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     print(f"chaos harness: seed {seed}, {args.runs} kill -9 runs", flush=True)
@@ -84,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             fault_matrix(world)
         if not args.skip_storage:
             storage_faults(world, root)
+        if not args.skip_stateful:
+            stateful_sync(tally)
         quota = world.emulators.quota()
         print(f"quota: the emulator charged {quota['units']} units (at most "
               f"{quota['peak_user_units_per_minute']} for one user in a minute) and refused "
@@ -103,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
         elif args.keep is None:
             print(f"kept {root} (logs and database of the failed run)")
-    print(f"faults: {len(FAULTS) + 2} in the matrix, failed: "
+    print(f"faults: {len(FAULTS) + 3} in the matrix, failed: "
           f"{', '.join(tally.faults_failed) or 'none'}; "
           f"{tally.kills_mid_work} of {tally.kill_runs} kills hit work in flight; "
           f"{time.monotonic() - started:.0f} s", flush=True)

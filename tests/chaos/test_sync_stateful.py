@@ -68,7 +68,7 @@ settings.register_profile(
     "default", max_examples=5, stateful_step_count=15, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.register_profile(
-    "chaos", max_examples=60, stateful_step_count=40, deadline=None,
+    "chaos", max_examples=25, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 users = st.sampled_from(USERS)
