@@ -65,11 +65,14 @@ from tests.engine.conftest import (
 USERS = [f"{name}@{DOMAIN}" for name in ("ann", "ben", "cai")]
 PROFILE = os.environ.get("HYBRID_CALENDAR_HYPOTHESIS_PROFILE", "default")
 settings.register_profile(
-    "default", max_examples=5, stateful_step_count=15, deadline=None,
+    "default", max_examples=8, stateful_step_count=15, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.register_profile(
-    "chaos", max_examples=25, stateful_step_count=30, deadline=None,
+    "chaos", max_examples=40, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+MAX_RESTARTS = 2
+"""Restarts per example (each costs most of a second; other rules cost milliseconds)."""
 
 users = st.sampled_from(USERS)
 days = st.integers(-5, 27)
@@ -155,6 +158,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.gut = GatewayUnderTest(self.emu, self.root)
         self.keyword_events: dict[str, set[str]] = {}
         self.serial = 0
+        self.restarts = 0
 
     def run(self, coro_fn: Any, *args: Any) -> Any:
         """Run an async function in the gateway's event loop."""
@@ -169,8 +173,7 @@ class SyncMachine(RuleBasedStateMachine):
     def start(self) -> None:
         stack = self.run(self.gut.start)
         self.run(stack.provision)
-        for email in USERS:
-            self.run(stack.activate, email)
+        self.run(activate_all, stack)
 
     def _title(self) -> str:
         self.serial += 1
@@ -267,9 +270,11 @@ class SyncMachine(RuleBasedStateMachine):
         assert self.gut.stack is not None
         self.run(self.gut.stack.idle)
 
-    @precondition(lambda self: self.gut.stack is not None)
+    @precondition(lambda self: self.restarts < MAX_RESTARTS)
     @rule()
     def restart(self) -> None:
+        """Stop the gateway and start a new one on the same data (and port)."""
+        self.restarts += 1
         self.run(self.gut.stop)
         self.run(self.gut.start)
 
@@ -316,6 +321,16 @@ class SyncMachine(RuleBasedStateMachine):
                               "state = 'pending' AND next_attempt_at <= ?",
                               (now.timestamp(),))[0][0]
         assert pending == 0
+
+
+async def activate_all(stack: Stack) -> None:
+    """Activate every user at once, then wait until the gateway is idle."""
+    for email in USERS:
+        answer = await stack.admin.post("/api/v1/organisations/org1/users",
+                                        json={"email": email})
+        assert answer.status_code == 202, answer.text
+        stack.user_ids[email] = answer.json()["id"]
+    await stack.idle()
 
 
 @contextlib.contextmanager
