@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo demo-once test lint typecheck bench docs clean fuzz binary binary-check
+.PHONY: demo demo-once test lint typecheck bench docs clean fuzz binary binary-check chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ test: $(STAMP) lint typecheck
 ## Fuzz the admin API for 5 minutes (the default test run fuzzes it for 25 s).
 fuzz: $(STAMP)
 	HYBRID_CALENDAR_FUZZ_SECONDS=300 $(BIN)/pytest -q tests/admin/test_openapi.py
+
+## Chaos harness (minutes, not part of `make test`): kill -9 runs of a real `serve`, the
+## Google emulator's fault matrix against the quota budget, a full disk and a read-only data
+## directory, the stateful sync test with many examples. Its last line is the summary.
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.run
 
 lint: $(STAMP)
 	$(BIN)/ruff check core plugins tests bench examples

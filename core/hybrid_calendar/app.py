@@ -104,6 +104,9 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
         checks["kms"] = {"healthy": status.healthy, "kms": status.kms, "reason": status.reason}
     engine = gateway.engine
     checks["engine"] = engine is not None and engine.running
+    if engine is not None:  # a full disk or read-only data directory stops all work
+        checks["storage"] = {"healthy": engine.storage.healthy,
+                             "reason": engine.storage.reason}
     checks["ready"] = all(v if isinstance(v, bool) else v.get("healthy", False)
                           for v in checks.values())
     # Reported, not required: without a sink for a kind the gateway still syncs and
