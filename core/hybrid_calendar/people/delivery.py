@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import DeliveryReceipt, Notification
 from hybrid_calendar.people import webhooks
-from hybrid_calendar.people.db import GroupCommit
+from hybrid_calendar.people.group_commit import GroupCommit
 from hybrid_calendar.people.http1 import Http1Client, WebhookTransportError
 from hybrid_calendar.people.retry_after import parse_retry_after
 from hybrid_calendar.people.signing import signed_headers
@@ -89,7 +89,7 @@ class WebhookSender:
         prepared = await webhooks.prepare_deliveries(
             self.gateway, user.org_id, [(e, source_key, event_type, body) for e in wanted])
         found = await self._commits.run(
-            lambda conn: webhooks.ensure_messages(conn, source_key, prepared))
+            lambda handle: webhooks.ensure_messages(handle, source_key, prepared))
         made = {d.endpoint_id: d for d in await webhooks.open_deliveries(self.gateway, found)}
         by_id = {e.id: e for e in wanted}
         owed = [d for d in made.values() if d.state == "pending" and d.endpoint_id in by_id]
@@ -99,7 +99,7 @@ class WebhookSender:
         if outcomes:
             now = self.gateway.clock.now()
             await self._commits.run(
-                lambda conn: webhooks.record_outcomes(conn, list(outcomes), now))
+                lambda handle: webhooks.record_outcomes(handle, list(outcomes), now))
         states = {d.endpoint_id: d.state for d in made.values()}
         endpoint_of = {d.id: d.endpoint_id for d in owed}
         for msg_id, state, _attempts, _error, _next in outcomes:

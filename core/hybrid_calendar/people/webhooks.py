@@ -12,13 +12,12 @@ a notification offered twice to the sink is still sent once per endpoint, under 
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar.people.db import rows, run, sealer
+from hybrid_calendar.people.db import Handle, execute, execute_many, rows, run, sealer, write
 from hybrid_calendar.people.signing import new_secret
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -73,9 +72,9 @@ async def add_endpoint(gateway: Gateway, org_id: str, url: str, events: tuple[st
            seal.seal(endpoint.secret, table="people_webhooks", row_id=endpoint.id,
                      column="secret"),
            json.dumps(list(events)), allow_host, ts(gateway.clock.now()))
-    await run(gateway, lambda conn: conn.execute(
-        "INSERT INTO people_webhooks (id, org_id, url, secret, events, allow_host, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)", row))
+    await run(gateway, lambda handle: execute(
+        handle, "INSERT INTO people_webhooks (id, org_id, url, secret, events, allow_host,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", row))
     return endpoint
 
 
@@ -84,8 +83,8 @@ async def endpoints(gateway: Gateway, *, org_id: str | None = None,
     """Endpoints of an organisation, or one by id."""
     where, params = (("org_id = ?", (org_id,)) if org_id is not None
                      else ("id = ?", (endpoint_id,)))
-    found = await run(gateway, lambda conn: rows(
-        conn, f"SELECT * FROM people_webhooks WHERE {where} ORDER BY created_at", params))
+    found = await run(gateway, lambda handle: rows(
+        handle, f"SELECT * FROM people_webhooks WHERE {where} ORDER BY created_at", params))
     result = []
     for row in found:
         opener = await sealer(gateway, row["org_id"], None)
@@ -100,11 +99,12 @@ async def endpoints(gateway: Gateway, *, org_id: str | None = None,
 
 async def remove_endpoint(gateway: Gateway, endpoint_id: str) -> bool:
     """Forget an endpoint and its undelivered messages."""
-    def work(conn: sqlite3.Connection) -> int:
-        conn.execute("DELETE FROM people_webhook_deliveries WHERE endpoint_id = ? AND "
-                     "state != 'delivered'", (endpoint_id,))
-        return int(conn.execute("DELETE FROM people_webhooks WHERE id = ?",
-                                (endpoint_id,)).rowcount)
+    def work(handle: Handle) -> int:
+        with write(handle):
+            execute(handle, "DELETE FROM people_webhook_deliveries WHERE endpoint_id = ? AND "
+                    "state != 'delivered'", (endpoint_id,))
+            return int(execute(handle, "DELETE FROM people_webhooks WHERE id = ?",
+                               (endpoint_id,)).rowcount)
     return bool(await run(gateway, work))
 
 
@@ -125,31 +125,34 @@ async def prepare_deliveries(gateway: Gateway, org_id: str,
     return prepared
 
 
-def insert_deliveries(conn: sqlite3.Connection, prepared: list[tuple[Any, ...]]) -> int:
+def insert_deliveries(handle: Handle, prepared: list[tuple[Any, ...]]) -> None:
     """Queue prepared rows (inside the caller's transaction); duplicates are ignored."""
-    before = conn.total_changes
-    conn.executemany(
-        "INSERT OR IGNORE INTO people_webhook_deliveries (id, endpoint_id, org_id, "
+    execute_many(
+        handle, "INSERT INTO people_webhook_deliveries (id, endpoint_id, org_id, "
         "source_key, event_type, payload, state, attempts, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", prepared)
-    return conn.total_changes - before
+        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING", prepared)
 
 
-def ensure_messages(conn: sqlite3.Connection, source_key: str,
+def ensure_messages(handle: Handle, source_key: str,
                     prepared: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Add the prepared messages of a notification that are not there yet (inside the
-    caller's transaction) and return all its message rows."""
-    insert_deliveries(conn, prepared)
-    return rows(conn, "SELECT * FROM people_webhook_deliveries WHERE source_key = ?",
-                (source_key,))
+    caller's transaction) and return its message rows for those endpoints."""
+    if not prepared:
+        return []
+    insert_deliveries(handle, prepared)
+    endpoint_ids = sorted({row[1] for row in prepared})
+    marks = ", ".join("?" for _ in endpoint_ids)
+    return rows(handle, "SELECT * FROM people_webhook_deliveries WHERE endpoint_id IN "
+                f"({marks}) AND source_key = ?", (*endpoint_ids, source_key))
 
 
-def record_outcomes(conn: sqlite3.Connection, results: list[tuple[str, str, int, str | None,
-                                                                   datetime | None]],
+def record_outcomes(handle: Handle, results: list[tuple[str, str, int, str | None,
+                                                         datetime | None]],
                     now: datetime) -> None:
     """Store attempt outcomes (inside the caller's transaction):
     ``(id, state, attempts, last_error, next_attempt_at)``."""
-    conn.executemany(
+    execute_many(
+        handle,
         "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?,"
         " next_attempt_at = ?, leased_until = NULL, "
         "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
@@ -162,8 +165,8 @@ async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
     """An endpoint's messages, newest first (``state`` filters, e.g. ``dead``)."""
     clause = " AND state = ?" if state else ""
     params = (endpoint_id, state) if state else (endpoint_id,)
-    found = await run(gateway, lambda conn: rows(
-        conn, f"SELECT * FROM people_webhook_deliveries WHERE endpoint_id = ?{clause} "
+    found = await run(gateway, lambda handle: rows(
+        handle, f"SELECT * FROM people_webhook_deliveries WHERE endpoint_id = ?{clause} "
               "ORDER BY created_at DESC LIMIT 500", params))
     return await open_deliveries(gateway, found)
 
