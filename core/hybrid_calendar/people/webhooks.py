@@ -11,6 +11,8 @@ a notification offered twice to the sink is still sent once per endpoint, under 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import uuid
 from dataclasses import dataclass
@@ -108,56 +110,59 @@ async def remove_endpoint(gateway: Gateway, endpoint_id: str) -> bool:
     return bool(await run(gateway, work))
 
 
-async def prepare_deliveries(gateway: Gateway, org_id: str,
-                             items: list[tuple[Endpoint, str, str, bytes]]
-                             ) -> list[tuple[Any, ...]]:
-    """Seal ``(endpoint, source_key, event_type, body)`` messages into delivery rows."""
-    if not items:
+def message_id(endpoint: Endpoint, source_key: str) -> str:
+    """The ``webhook-id`` of a notification's message to an endpoint: the same on every
+    attempt, in every process, even before its row is stored (keyed by the endpoint's
+    secret, so it reveals nothing and cannot be guessed)."""
+    mac = hmac.new(endpoint.secret.encode(), source_key.encode(), hashlib.sha256)
+    return "msg_" + mac.hexdigest()[:32]
+
+
+def message_rows(handle: Handle, source_key: str, endpoint_ids: list[str]
+                 ) -> list[dict[str, Any]]:
+    """The stored messages of a notification to these endpoints."""
+    if not endpoint_ids:
         return []
-    seal = await sealer(gateway, org_id, None)
-    now = ts(gateway.clock.now())
-    prepared = []
-    for endpoint, source_key, event_type, body in items:
-        msg_id = "msg_" + uuid.uuid4().hex
-        prepared.append((msg_id, endpoint.id, org_id, source_key, event_type,
-                         seal.seal(body.decode(), table="people_webhook_deliveries",
-                                   row_id=msg_id, column="payload"), now, now))
-    return prepared
-
-
-def insert_deliveries(handle: Handle, prepared: list[tuple[Any, ...]]) -> None:
-    """Queue prepared rows (inside the caller's transaction); duplicates are ignored."""
-    execute_many(
-        handle, "INSERT INTO people_webhook_deliveries (id, endpoint_id, org_id, "
-        "source_key, event_type, payload, state, attempts, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING", prepared)
-
-
-def ensure_messages(handle: Handle, source_key: str,
-                    prepared: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """Add the prepared messages of a notification that are not there yet (inside the
-    caller's transaction) and return its message rows for those endpoints."""
-    if not prepared:
-        return []
-    insert_deliveries(handle, prepared)
-    endpoint_ids = sorted({row[1] for row in prepared})
     marks = ", ".join("?" for _ in endpoint_ids)
     return rows(handle, "SELECT * FROM people_webhook_deliveries WHERE endpoint_id IN "
                 f"({marks}) AND source_key = ?", (*endpoint_ids, source_key))
 
 
-def record_outcomes(handle: Handle, results: list[tuple[str, str, int, str | None,
-                                                         datetime | None]],
-                    now: datetime) -> None:
-    """Store attempt outcomes (inside the caller's transaction):
-    ``(id, state, attempts, last_error, next_attempt_at)``."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One attempt's result for one message, as stored after it."""
+
+    delivery: Delivery
+    source_key: str
+    state: str
+    attempts: int
+    error: str | None
+    sealed_body: str | None
+    """The body sealed for a message not stored yet (None for a stored one)."""
+
+
+async def seal_body(gateway: Gateway, delivery: Delivery) -> str:
+    """A new message's body sealed under its organisation's key, bound to its id."""
+    seal = await sealer(gateway, delivery.org_id, None)
+    return seal.seal(delivery.body.decode(), table="people_webhook_deliveries",
+                     row_id=delivery.id, column="payload")
+
+
+def save_outcomes(handle: Handle, outcomes: list[Outcome], now: datetime) -> None:
+    """Store attempt outcomes (inside the caller's transaction): a message seen for the
+    first time is inserted with its sealed body; a stored one gets its new state."""
+    stamp = ts(now)
     execute_many(
-        handle,
-        "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?,"
-        " next_attempt_at = ?, leased_until = NULL, "
-        "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
-        [(state, attempts, error, ts(when), state, ts(now), msg_id)
-         for msg_id, state, attempts, error, when in results])
+        handle, "INSERT INTO people_webhook_deliveries (id, endpoint_id, org_id, source_key,"
+        " event_type, payload, state, attempts, next_attempt_at, last_error, created_at,"
+        " delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)"
+        " ON CONFLICT (endpoint_id, source_key) DO UPDATE SET state = excluded.state,"
+        " attempts = excluded.attempts, last_error = excluded.last_error,"
+        " next_attempt_at = NULL, leased_until = NULL, delivered_at = excluded.delivered_at",
+        [(o.delivery.id, o.delivery.endpoint_id, o.delivery.org_id, o.source_key,
+          o.delivery.event_type, o.sealed_body or "", o.state, o.attempts, o.error,
+          ts(o.delivery.created_at) or stamp, stamp if o.state == "delivered" else None)
+         for o in outcomes])
 
 
 async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
