@@ -47,6 +47,19 @@ if TYPE_CHECKING:
     from hybrid_calendar.store.budget import BudgetUse
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One notification's sink records and overall state, as
+    :meth:`Store.record_many_deliveries` saves them."""
+
+    user: User
+    key: str
+    deliveries: Sequence[SinkDelivery]
+    state: DeliveryState
+    next_attempt_at: datetime | None
+    at: datetime
+
+
 class Sealer(Protocol):
     """Encrypts and decrypts fields under one owner's data key (synchronous, fast)."""
 
@@ -344,6 +357,12 @@ class Store(abc.ABC):
         """Save sinks' delivery records and the notification's overall state, atomically
         (``sent_at`` is set when the state becomes delivered). A notification removed
         meanwhile (superseded, user forgotten) is left alone."""
+
+    @abc.abstractmethod
+    async def record_many_deliveries(self, records: Sequence[DeliveryRecord]) -> None:
+        """:meth:`record_deliveries` for many notifications in ONE transaction (the
+        outbox's group commit: a minute of Join buttons is a few dozen commits, not
+        thousands). All are saved or none."""
 
     @abc.abstractmethod
     async def list_notifications(self, user: User, *, state: DeliveryState | None = None,
