@@ -191,7 +191,8 @@ def stop_watch(gateway: Gateway, user: User, channel: Channel) -> Awaitable[bool
 @hookimpl
 def update_invite(gateway: Gateway, user: User, event: CalendarEvent, update: InviteUpdate
                   ) -> Awaitable[CalendarEvent] | None:
-    """PATCH location, description and marker with ``If-Match``; no-op if marked."""
+    """One ``events.update`` (1 quota unit) of the listed event with ``If-Match``:
+    location, description, marker (and a Meet conference request); no-op if marked."""
     if not _ours(user):
         return None
     return invites.update_invite(gateway, context(gateway), user, event, update)
