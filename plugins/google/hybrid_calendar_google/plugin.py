@@ -24,6 +24,7 @@ from hybrid_calendar_google import (
     meet,
     org_init,
     parse_join,
+    push_inbox,
     sync,
 )
 from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount
@@ -125,6 +126,14 @@ def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
 def register_meeting_actions(register: Callable[[str], None]) -> None:
     """The plugin creates Google Meet conferences (action ``google_meet``)."""
     register(meet.ACTION)
+
+
+@hookimpl
+async def shutdown(gateway: Gateway) -> None:
+    """Stop the push inbox's task (hints not yet queued are left to the catch-up)."""
+    held = gateway.state.get(push_inbox.STATE_KEY, push_inbox.PushInbox)
+    if held is not None:
+        await held.close()
 
 
 @hookimpl
