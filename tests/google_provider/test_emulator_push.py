@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from hybrid_calendar.engine.engine import Engine
-from hybrid_calendar_google.push_inbox import inbox
 from hybrid_calendar.models import User, UserState
+from hybrid_calendar_google.push_inbox import inbox
 
 from .test_webhook import _serve
 

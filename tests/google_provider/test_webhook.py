@@ -16,10 +16,10 @@ from starlette.routing import BaseRoute
 
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine.engine import Engine
-from hybrid_calendar_google.push_inbox import inbox
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.models import Channel, User, UserState
 from hybrid_calendar_google.push_guard import BURST
+from hybrid_calendar_google.push_inbox import inbox
 
 from .conftest import google_settings
 
