@@ -158,3 +158,22 @@ async def test_each_channel_is_rate_limited(receiver: Any) -> None:
                                 headers=_headers(**{"X-Goog-Message-Number": "500"}))
     await inbox(gateway).drain()
     assert retried.status_code == 200 and len(requested) == before + 1
+
+
+@pytest.mark.anyio
+async def test_notifications_are_acknowledged_before_and_coalesced_into_one_job(
+        receiver: Any) -> None:
+    """Issue 14: the answer waits on no store write; a burst of one user's notifications
+    becomes one sync request when the inbox hands its batch over."""
+    gateway, client = receiver
+    held = inbox(gateway)
+    held.window = 3600.0  # the batch is handed over only when drained here
+    requested = _count_sync_requests(gateway)
+    for number in range(20, 25):
+        response = await client.post("/webhooks/google",
+                                     headers=_headers(**{"X-Goog-Message-Number": str(number)}))
+        assert response.status_code == 200
+    assert requested == [] and sum((await gateway.store.job_counts()).values()) == 0
+    assert len(held) == 1
+    await held.drain()
+    assert requested == ["u1"] and await _queued(gateway) == 1
