@@ -91,6 +91,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/webex.py --users 100 --events 10
 	$(BIN)/python bench/join_buttons.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/google_calls.py
+	$(BIN)/python bench/webhook.py
 
 docs: $(STAMP)
 	$(BIN)/hybrid-calendar docs hooks

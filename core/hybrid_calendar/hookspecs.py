@@ -294,9 +294,9 @@ def update_invite(gateway: Gateway, user: User, event: CalendarEvent, update: In
 
     Called after a meeting was created for a keyword. The provider writes
     ``update.location`` and ``update.description`` and stores ``update.marker`` with the
-    event (Google: ``extendedProperties.private``), using the event's etag as a
-    precondition and re-reading on conflict. If the event already carries the same marker
-    it writes nothing.
+    event (Google: ``extendedProperties.private``), creating ``update.conference`` in the
+    same write when set, using the event's etag as a precondition and re-reading on
+    conflict. If the event already carries the same marker it writes nothing.
 
     :param gateway: the running gateway.
     :param user: the organiser, whose copy is updated.
@@ -360,9 +360,11 @@ def create_meeting(gateway: Gateway, user: User, event: CalendarEvent,
     :param event: the event with the keyword.
     :param request: keyword, modifier and resolved action.
     :returns: join information for the new meeting. A plugin that modified the event
-        itself (e.g. attached conference data) puts the event's new etag in
-        ``extra["event_etag"]`` so the following invite update does not conflict.
-        First result wins.
+        itself puts the event's new etag in ``extra["event_etag"]`` so the following
+        invite update does not conflict. A meeting the calendar provider creates in the
+        invite write itself (a Google Meet conference) is answered without a URL and with
+        ``extra["conference"]`` naming the conference solution: the invite update then
+        asks for it (``InviteUpdate.conference``), one write in all. First result wins.
     """
 
 

@@ -184,6 +184,9 @@ class InviteUpdate:
     marker: str
     """Value stored in ``extendedProperties.private`` (hash of the rendered block)."""
     locale: str = "en"
+    conference: str | None = None
+    """A conference the provider creates in the same write (Google Meet:
+    ``hangoutsMeet``), asked for by ``JoinInfo.extra["conference"]``."""
 
 
 @dataclass(frozen=True, slots=True)

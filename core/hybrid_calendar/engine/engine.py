@@ -96,6 +96,7 @@ class Engine:
         self.storage = StorageGuard(storage_directory(gateway))
         self._unrecorded: dict[int, str] = {}  # job id -> error, kept while writes fail
         self._storage_lock = asyncio.Lock()
+        self._drains: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def lease_seconds(self) -> float:
@@ -164,15 +165,23 @@ class Engine:
         self.running = False
         self._idle.set()  # nothing runs any more: release anyone waiting in until_idle
 
+    def add_drain(self, drain: Callable[[], Awaitable[None]]) -> None:
+        """Register work a plugin holds in memory until it becomes jobs (the Google
+        plugin's coalesced push hints): :meth:`until_idle` awaits every drain first."""
+        self._drains.append(drain)
+
     async def until_idle(self) -> None:
         """Return once no job is running and none is due by the gateway's clock.
 
-        Workers are woken first, so after moving a manual clock past a retry's ``run_at``
-        this runs the retry before returning. Jobs due later do not count. For tests, the
-        demo and one-shot commands; it waits on an event, never by polling.
+        Registered drains (:meth:`add_drain`) run first, then workers are woken, so after
+        moving a manual clock past a retry's ``run_at`` this runs the retry before
+        returning. Jobs due later do not count. For tests, the demo and one-shot
+        commands; it waits on an event, never by polling.
         """
         if not self.running:
             raise RuntimeError("the engine is not running")
+        for drain in list(self._drains):
+            await drain()
         self._generation += 1
         self._idle.clear()
         self._wake_all()

@@ -25,6 +25,7 @@ from hybrid_calendar_google import (
     meet,
     org_init,
     parse_join,
+    push_inbox,
     quota,
     route_docs,
     sync,
@@ -132,6 +133,14 @@ def register_meeting_actions(register: Callable[[str], None]) -> None:
 
 
 @hookimpl
+async def shutdown(gateway: Gateway) -> None:
+    """Stop the push inbox's task (hints not yet queued are left to the catch-up)."""
+    held = gateway.state.get(push_inbox.STATE_KEY, push_inbox.PushInbox)
+    if held is not None:
+        await held.close()
+
+
+@hookimpl
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
     """Register the push-notification receiver ``POST /webhooks/google`` and the admin
     route storing an organisation's service-account key (:mod:`.key_route`)."""
@@ -219,7 +228,8 @@ def stop_watch(gateway: Gateway, user: User, channel: Channel) -> Awaitable[bool
 @hookimpl
 def update_invite(gateway: Gateway, user: User, event: CalendarEvent, update: InviteUpdate
                   ) -> Awaitable[CalendarEvent] | None:
-    """PATCH location, description and marker with ``If-Match``; no-op if marked."""
+    """One ``events.update`` (1 quota unit) of the listed event with ``If-Match``:
+    location, description, marker (and a Meet conference request); no-op if marked."""
     if not _ours(user):
         return None
     return invites.update_invite(gateway, context(gateway), user, event, update)
