@@ -24,6 +24,9 @@ reported separately).
 By default the emulator runs in its own process (``hybrid-calendar emulator google``), as
 Google is remote: the client under test then does not share the interpreter lock with the
 server. ``--emulator thread`` runs it in a thread of this process instead.
+
+``--end-to-end`` measures a real ``serve`` process onboarding the users instead, next to
+raw aiohttp and gcal-sync (:mod:`sync_end_to_end`).
 """
 
 from __future__ import annotations
@@ -72,6 +75,12 @@ def _parse() -> argparse.Namespace:
                         help="run the emulator in its own process (default) or a thread")
     parser.add_argument("--gapic", action="store_true",
                         help="also time requests built by google-api-python-client")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="onboard the users through a real serve process, next to raw "
+                             "aiohttp and gcal-sync (bench/sync_end_to_end.py)")
+    import sync_end_to_end  # bench/: the end-to-end mode
+
+    sync_end_to_end.add_arguments(parser)
     return parser.parse_args()
 
 
@@ -273,6 +282,11 @@ def emulator_process(emails: list[str], events: int) -> Iterator[tuple[str, dict
 def main() -> None:
     args = _parse()
     emails = [f"user{i:05d}@example.com" for i in range(args.users)]
+    if args.end_to_end:
+        import sync_end_to_end  # bench/: the end-to-end mode
+
+        sync_end_to_end.run(args, emails)
+        return
     if args.emulator == "process":
         with emulator_process(emails, args.events) as (base, account):
             asyncio.run(_run(base, account, args, emails))
