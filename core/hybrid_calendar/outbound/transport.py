@@ -67,9 +67,11 @@ _MAPPED: tuple[tuple[type[OutboundError], type[httpx.TransportError]], ...] = (
 class JsonResponse(httpx.Response):
     """An ``httpx.Response`` whose :meth:`json` decodes with orjson.
 
-    Identical results to the standard library's decoder: a body orjson refuses (not UTF-8,
-    integers beyond 64 bits, lone surrogates, ...) is decoded by :meth:`httpx.Response.json`
-    instead, which raises the same ``ValueError`` as before when it is not JSON either.
+    The results are the standard library's, with one exception: integers beyond 64 bits
+    decode as floats (as in JavaScript; Google's JSON sends int64 values as strings, and
+    neither Google nor Webex sends larger numbers). A body orjson refuses (not UTF-8, a
+    lone surrogate, ...) is decoded by :func:`json.loads` instead, which raises the same
+    ``ValueError`` as before when it is not JSON either.
     """
 
     def json(self, **kwargs: Any) -> Any:
@@ -114,14 +116,13 @@ class PooledTransport(httpx.AsyncBaseTransport):
                                             request=request)
         host = url.host
         port = url.port or DEFAULT_PORTS[scheme]
+        headers = request.headers.raw
         try:
             body = request.content
-        except httpx.RequestNotRead:
+        except httpx.RequestNotRead:  # a streamed body: read it whole, send its length
             body = await request.aread()
-        headers = request.headers.raw
-        if not isinstance(request.stream, httpx.ByteStream) and \
-                "transfer-encoding" in request.headers:  # read whole above: send a length
-            headers = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"]
+            headers = [(k, v) for k, v in headers
+                       if k.lower() not in (b"transfer-encoding", b"content-length")]
             headers.append((b"Content-Length", str(len(body)).encode()))
         timeout = request.extensions.get("timeout") or {}
         timeouts = Timeouts(connect=timeout.get("connect"), read=timeout.get("read"),
