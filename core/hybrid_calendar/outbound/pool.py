@@ -127,11 +127,15 @@ class ConnectionPool:
         return b"".join(lines)
 
     async def request(self, method: bytes, origin: Origin, request: bytes, *,
-                      timeouts: Timeouts, max_body: int | None = None) -> Answer:
+                      timeouts: Timeouts, max_body: int | None = None,
+                      resend: bool | None = None) -> Answer:
         """Send ``request`` (from :meth:`encode`) to ``origin``; the complete response.
 
+        :param resend: whether the request may be sent once more when a reused connection
+            closed before answering (default: if the method is idempotent).
         :raises OutboundError: (a subclass of) as listed in :mod:`.errors`.
         """
+        safe = method in IDEMPOTENT if resend is None else resend
         head_only = method == b"HEAD"
         limit = self.max_body if max_body is None else max_body
         fresh = False
@@ -144,7 +148,7 @@ class ConnectionPool:
             except (Disconnected, ReadFailed):
                 self._discard(connection)
                 if reused and not connection.received and not fresh and (
-                        method in IDEMPOTENT or not connection.written):
+                        safe or not connection.written):
                     fresh = True  # the server closed an idle connection: once, anew
                     continue
                 raise
