@@ -226,3 +226,16 @@ def test_json_integers_beyond_64_bits_decode_as_floats() -> None:
     # the documented difference (Google's JSON sends int64 values as strings)
     big = JsonResponse(200, content=b"123456789012345678901234567890").json()
     assert big == 1.2345678901234568e29 and isinstance(big, float)
+
+
+@pytest.mark.parametrize("params", [
+    {"a": "1", "b": "x y/é&=?", "c": True, "d": False, "e": None, "f": 3, "g": 2.5},
+    {"many": ["1", "2"], "tuple": ("x",), "empty": []},
+    {"integrationTag": "gcal:abc_20261201", "from": "2026-12-01T00:00:00Z", "max": 10},
+])
+def test_params_are_encoded_as_httpx_encodes_them(params: dict[str, object]) -> None:
+    fast = outbound_client().build_request("GET", "https://h.example/p/a%40b", params=params)
+    stock = httpx.AsyncClient().build_request("GET", "https://h.example/p/a%40b",
+                                              params=params)
+    assert fast.url == stock.url and str(fast.url) == str(stock.url)
+    assert fast.url.params == stock.url.params

@@ -8,10 +8,18 @@ returns. It differs from a default ``httpx.AsyncClient`` in three ways:
 * responses decode JSON with orjson (:class:`~.transport.JsonResponse`);
 * it keeps no cookies: one client calls Google and Webex on behalf of every user of
   every organisation, and nothing a service sets for one call may ride along on
-  another's (it also saves httpx's per-response cookie parsing).
+  another's (it also saves httpx's per-response cookie parsing);
+* ``params=`` given as a mapping for a URL without a query are encoded into the URL
+  string before httpx parses it, exactly as httpx would encode them: httpx otherwise
+  parses the URL twice (once as given, once with the query merged), and its parser walks
+  every character in Python (measured in ``docs/performance.md``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -37,7 +45,17 @@ class NoCookies(httpx.Cookies):
 
 class CookielessClient(httpx.AsyncClient):
     """An ``httpx.AsyncClient`` that keeps no cookies between requests (per-request
-    ``cookies=`` still work)."""
+    ``cookies=`` still work) and parses each URL once."""
+
+    def build_request(self, method: str, url: httpx.URL | str, *,
+                      params: Any = None, **kwargs: Any) -> httpx.Request:
+        """As :meth:`httpx.AsyncClient.build_request`; a mapping of ``params`` for a
+        URL without query or fragment is encoded into the URL string first."""
+        if isinstance(params, Mapping) and params and isinstance(url, str) and \
+                "?" not in url and "#" not in url and not self.params:
+            url = url + "?" + urlencode(list(_query_items(params)))
+            params = None
+        return super().build_request(method, url, params=params, **kwargs)
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -50,6 +68,15 @@ class CookielessClient(httpx.AsyncClient):
 
 
 _NO_COOKIES = NoCookies()
+
+
+def _query_items(params: Mapping[Any, Any]) -> Any:
+    """``(name, value)`` pairs as ``httpx.QueryParams`` makes them (``True`` → "true",
+    ``None`` → "", a list or tuple → one pair per item)."""
+    for name, value in params.items():
+        for item in value if isinstance(value, list | tuple) else (value,):
+            yield str(name), ("true" if item is True else "false" if item is False
+                              else "" if item is None else str(item))
 
 
 def outbound_client(*, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
