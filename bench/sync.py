@@ -27,6 +27,9 @@ before the timed rounds (minting is reported separately).
 
 ``--emulator thread`` runs the emulator in a thread of this process instead (its CPU then
 counts as the client's: for debugging only).
+
+``--end-to-end`` measures a real ``serve`` process onboarding the users instead, next to
+raw aiohttp and gcal-sync (:mod:`sync_end_to_end`).
 """
 
 from __future__ import annotations
@@ -78,6 +81,12 @@ def _parse() -> argparse.Namespace:
                         help="also time requests built by google-api-python-client")
     parser.add_argument("--stock-httpx", action="store_true",
                         help="also time a stock httpx.AsyncClient (httpcore transport)")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="onboard the users through a real serve process, next to raw "
+                             "aiohttp and gcal-sync (bench/sync_end_to_end.py)")
+    import sync_end_to_end  # bench/: the end-to-end mode
+
+    sync_end_to_end.add_arguments(parser)
     return parser.parse_args()
 
 
@@ -321,6 +330,11 @@ def emulator_process(emails: list[str], events: int) -> Iterator[tuple[str, dict
 def main() -> None:
     args = _parse()
     emails = [f"user{i:05d}@example.com" for i in range(args.users)]
+    if args.end_to_end:
+        import sync_end_to_end  # bench/: the end-to-end mode
+
+        sync_end_to_end.run(args, emails)
+        return
     if args.emulator == "process":
         with emulator_process(emails, args.events) as (base, account):
             asyncio.run(_run(base, account, args, emails))
