@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from hybrid_calendar.admin.org_context import current_org, org_of_user
 from hybrid_calendar.engine import activation, notify, sweeps, sync
 from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.engine.storage import StorageGuard, storage_directory, storage_problem
@@ -78,6 +77,7 @@ class Engine:
         self._generation = 0  # bumped when a job may have become due: claim again
         self._idle = asyncio.Event()
         self.storage = StorageGuard(storage_directory(gateway.config))
+        self._drains: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def lease_seconds(self) -> float:
@@ -146,15 +146,23 @@ class Engine:
         self.running = False
         self._idle.set()  # nothing runs any more: release anyone waiting in until_idle
 
+    def add_drain(self, drain: Callable[[], Awaitable[None]]) -> None:
+        """Register work a plugin holds in memory until it becomes jobs (the Google
+        plugin's coalesced push hints): :meth:`until_idle` awaits every drain first."""
+        self._drains.append(drain)
+
     async def until_idle(self) -> None:
         """Return once no job is running and none is due by the gateway's clock.
 
-        Workers are woken first, so after moving a manual clock past a retry's ``run_at``
-        this runs the retry before returning. Jobs due later do not count. For tests, the
-        demo and one-shot commands; it waits on an event, never by polling.
+        Registered drains (:meth:`add_drain`) run first, then workers are woken, so after
+        moving a manual clock past a retry's ``run_at`` this runs the retry before
+        returning. Jobs due later do not count. For tests, the demo and one-shot
+        commands; it waits on an event, never by polling.
         """
         if not self.running:
             raise RuntimeError("the engine is not running")
+        for drain in list(self._drains):
+            await drain()
         self._generation += 1
         self._idle.clear()
         self._wake_all()
@@ -223,8 +231,6 @@ class Engine:
             await store.retry(job.id, f"unknown job kind {job.kind!r}", None)
             return
         self._busy[job.id] = job
-        org = current_org.set(await org_of_user(self.gateway, str(job.payload.get(
-            "user_id", ""))))  # outbound calls count against the organisation's quota
         try:
             try:
                 await handler(self.gateway, job)
@@ -237,7 +243,6 @@ class Engine:
             self.storage.unrecorded[job.id] = f"{type(err).__name__}: {err}"
         finally:
             self._busy.pop(job.id, None)
-            current_org.reset(org)
 
     async def _failed(self, job: Job, err: Exception) -> None:
         """Re-queue a failed job under the retry policy, or park it (see ``retries``).
