@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-faults", action="store_true")
     parser.add_argument("--skip-storage", action="store_true")
     parser.add_argument("--skip-stateful", action="store_true")
+    parser.add_argument("--no-mount", action="store_true",
+                        help="disk full through RLIMIT_FSIZE even where mount works")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     print(f"chaos harness: seed {seed}, {args.runs} kill -9 runs", flush=True)
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_faults:
             fault_matrix(world)
         if not args.skip_storage:
-            storage_faults(world, root)
+            storage_faults(world, root, mount=not args.no_mount)
         if not args.skip_stateful:
             stateful_sync(tally)
         quota = world.emulators.quota()

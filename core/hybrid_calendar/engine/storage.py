@@ -158,7 +158,9 @@ class StorageGuard:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(fd, b"\0" * PROBE_BYTES)
+                data = memoryview(b"\0" * PROBE_BYTES)
+                while data:  # a short write (a file size limit) is not success
+                    data = data[os.write(fd, data):]
                 os.fsync(fd)
             finally:
                 os.close(fd)
