@@ -184,6 +184,9 @@ class InviteUpdate:
     marker: str
     """Value stored in ``extendedProperties.private`` (hash of the rendered block)."""
     locale: str = "en"
+    conference: str | None = None
+    """A conference the provider creates in the same write (Google Meet:
+    ``hangoutsMeet``), asked for by ``JoinInfo.extra["conference"]``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +328,25 @@ class KmsStatus:
     healthy: bool
     current_key_ref: str | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaUse:
+    """One budget a plugin enforces on an organisation's calls, as it stands now.
+
+    Reported through the ``report_quota`` hook; the admin API, the admin page and
+    ``/metrics`` show it.
+    """
+
+    name: str
+    """What is counted, in words, e.g. ``"google units/min (project: all organisations)"``
+    or ``"webex requests/min"``."""
+    used: int
+    """Units counted in the window ending now."""
+    limit: int
+    """Units the budget allows per window."""
+    window_seconds: float
+    """Length of the window (60 for "per minute")."""
 
 
 @dataclass(frozen=True, slots=True)

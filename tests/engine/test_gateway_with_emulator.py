@@ -144,24 +144,26 @@ async def test_keyword_creates_one_meeting_and_the_update_is_a_fixpoint(stack: S
     stack.emu.state.set_setting(ALICE, "locale", "de")
     event = stack.emu.state.insert_event(ALICE, at(4, summary="Kundentermin",
                                                    location="Raum 4 @meet",
-                                                   description="Agenda: Angebot"))
+                                                   description="Agenda: Angebot",
+                                                   colorId="5"))
     await stack.activate(ALICE)
     stored = stack.emu.state.get_event(ALICE, event["id"])
     meetings = await stack.meetings(ALICE)
     assert meetings[0]["join"]["provider"] == "meet"
     url = meetings[0]["join"]["url"]
     assert url.startswith("https://meet.google.com/")
-    assert stored["location"] == meetings[0]["location"] == f"Raum 4 {url}"
-    assert stored["description"].startswith("Agenda: Angebot")  # organiser's text kept
-    assert url in stored["description"]
-    assert "An der Besprechung teilnehmen" in stored["description"]  # organiser locale: de
-    patches = len(stack.calls(ALICE, "PATCH"))
-    assert patches == 2  # conference data, then the localized join details
+    assert stored["conferenceData"]["entryPoints"][0]["uri"] == url  # Google shows it
+    assert stored["location"] == meetings[0]["location"] == "Raum 4"  # keyword taken out
+    assert stored["description"] == "Agenda: Angebot"  # organiser's text untouched
+    assert stored["colorId"] == "5"  # the update sent back what it listed
+    writes = [r for r in stack.calls(ALICE) if r.method in ("PUT", "PATCH")
+              or (r.method == "POST" and not r.path.endswith("/watch"))]
+    assert [(r.operation, r.units) for r in writes] == [("calendar.events.update", 1)]
 
     # The organiser edits the title: the gateway syncs, writes nothing, creates nothing.
     stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Kundentermin (neu)"})
     await stack.idle()
-    assert len(stack.calls(ALICE, "PATCH")) == patches
+    assert len(stack.calls(ALICE, "PUT")) == 1
     meetings = await stack.meetings(ALICE)
     assert meetings[0]["title"] == "Kundentermin (neu)" and meetings[0]["join"]["url"] == url
 
@@ -275,18 +277,18 @@ async def test_one_user_edit_causes_exactly_one_patch(stack: Stack) -> None:
     stack.gateway.pm.register(sink, name="webex-test")
     event = stack.emu.state.insert_event(ALICE, at(6, summary="Quarterly", location="Room 1"))
     await stack.activate(ALICE)
-    assert stack.calls(ALICE, "PATCH") == []
+    assert stack.calls(ALICE, "PUT") == []
 
     stack.emu.state.patch_event(ALICE, event["id"], {"location": "Room 1 @WebEx"})  # the edit
     await stack.idle()
-    assert len(stack.calls(ALICE, "PATCH")) == 1
+    assert len(stack.calls(ALICE, "PUT")) == 1
     stored = stack.emu.state.get_event(ALICE, event["id"])
     assert stored["location"] == "Room 1 https://acme.webex.com/meet/alice"
     assert "alice@acme.webex.com" in stored["description"]
 
     stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Quarterly review"})
     await stack.idle()
-    assert len(stack.calls(ALICE, "PATCH")) == 1 and sink.created == [event["id"]]
+    assert len(stack.calls(ALICE, "PUT")) == 1 and sink.created == [event["id"]]
 
 
 class SyncGate:
@@ -352,7 +354,7 @@ async def test_keyword_on_a_recurring_series_creates_one_meeting_for_the_series(
     await stack.activate(ALICE)
     await stack.idle()
     assert sink.created == [series["id"]]  # one meeting, for the series
-    patches = stack.calls(ALICE, "PATCH")
+    patches = stack.calls(ALICE, "PUT")
     assert len(patches) == 1 and patches[0].path.endswith(series["id"])  # the master only
     meetings = await stack.meetings(ALICE)
     assert len(meetings) == 5  # weekly instances in the 31-day window
@@ -432,7 +434,7 @@ async def test_a_transient_meeting_service_failure_is_retried_not_forgotten(
     assert sink.created == [event["id"]]
     stored = stack.emu.state.get_event(ALICE, event["id"])
     assert stored["location"] == "https://acme.webex.com/meet/alice"
-    assert len(stack.calls(ALICE, "PATCH")) == 1
+    assert len(stack.calls(ALICE, "PUT")) == 1
 
 
 async def test_channels_are_renewed_before_they_expire(stack: Stack) -> None:

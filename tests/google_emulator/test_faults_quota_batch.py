@@ -117,6 +117,51 @@ def test_project_quota_and_patch_costs_three() -> None:
             bob.close()
 
 
+def test_update_honours_if_match_and_costs_one_unit_a_patch_three() -> None:
+    with running_emulator(users=[ALICE], fresh_key=False) as emu:
+        alice = calendar_service(emu, ALICE)
+        try:
+            event = alice.events().insert(calendarId="primary",
+                                          body=timed("x", START, END)).execute()
+            stale = event["etag"]
+            alice.events().patch(calendarId="primary", eventId=event["id"],
+                                 body={"summary": "y"}).execute()
+            request = alice.events().update(calendarId="primary", eventId=event["id"],
+                                            body={**event, "summary": "z"})
+            request.headers["If-Match"] = stale
+            with pytest.raises(HttpError) as info:
+                request.execute()
+            assert info.value.resp.status == 412
+            assert info.value.error_details[0]["reason"] == "conditionNotMet"
+            current = alice.events().get(calendarId="primary", eventId=event["id"]).execute()
+            request = alice.events().update(calendarId="primary", eventId=event["id"],
+                                            body={**current, "summary": "z"})
+            request.headers["If-Match"] = current["etag"]
+            assert request.execute()["summary"] == "z"
+        finally:
+            alice.close()
+        charged = [(r.operation, r.status, r.units) for r in emu.state.request_log
+                   if r.operation != "oauth2.token"]
+        assert charged == [("calendar.events.insert", 200, 1),
+                           ("calendar.events.patch", 200, 3),
+                           ("calendar.events.update", 412, 1),
+                           ("calendar.events.get", 200, 1),
+                           ("calendar.events.update", 200, 1)]
+
+
+def test_units_of_a_call_refused_by_the_quota_are_not_counted() -> None:
+    with running_emulator(users=[ALICE], user_rpm=1, fresh_key=False) as emu:
+        alice = calendar_service(emu, ALICE)
+        try:
+            alice.events().list(calendarId="primary").execute()
+            with pytest.raises(HttpError):
+                alice.events().list(calendarId="primary").execute()
+        finally:
+            alice.close()
+        assert [(r.status, r.units) for r in emu.state.request_log
+                if r.operation == "calendar.events.list"] == [(200, 1), (403, 0)]
+
+
 def warm_up(cal: Any) -> None:
     """Fetch a token first: googleapiclient's batch refresh leaks an httplib2 socket."""
     cal.events().list(calendarId="primary").execute()

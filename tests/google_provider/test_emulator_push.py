@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.models import User, UserState
+from hybrid_calendar_google.push_inbox import inbox
 
 from .test_webhook import _serve
 
@@ -62,6 +63,8 @@ async def _watch(gateway: Any) -> Any:
 
 
 async def _jobs(gateway: Any) -> int:
+    """Jobs in the store, once the push inbox handed over what it holds."""
+    await inbox(gateway).drain()
     return sum((await gateway.store.job_counts()).values())
 
 

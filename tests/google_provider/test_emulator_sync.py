@@ -114,10 +114,10 @@ async def test_update_invite_survives_concurrent_edit(emu_gateway: Any, emulator
     stored = emulator.state.get_event("alice@example.com", created["id"])
     assert stored["summary"] == "1:1 (moved)"
     assert stored["extendedProperties"]["private"]["hcMarker"] == "hash-2"
-    statuses = [(r.operation, r.status) for r in emulator.state.request_log
-                if r.operation in ("calendar.events.patch", "calendar.events.get")]
-    assert statuses == [("calendar.events.patch", 412), ("calendar.events.get", 200),
-                        ("calendar.events.patch", 200)]
+    statuses = [(r.operation, r.status, r.units) for r in emulator.state.request_log
+                if r.operation in ("calendar.events.update", "calendar.events.get")]
+    assert statuses == [("calendar.events.update", 412, 1), ("calendar.events.get", 200, 1),
+                        ("calendar.events.update", 200, 1)]  # 3 units, a patch alone costs 3
 
 
 @pytest.mark.anyio

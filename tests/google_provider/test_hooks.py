@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hybrid_calendar.errors import PreconditionFailedError, SyncTokenExpiredError
-from hybrid_calendar.models import Channel, InviteUpdate, User, UserState
+from hybrid_calendar.models import CalendarEvent, Channel, InviteUpdate, User, UserState
 from hybrid_calendar_google.event_json import event_from_google as to_event
 
 from .conftest import FakeGoogle, body, error, google_settings
@@ -136,23 +136,26 @@ UPDATE = InviteUpdate(location="https://example.webex.com/meet/alice",
 
 
 @pytest.mark.anyio
-async def test_update_invite_patches_with_if_match_and_marker(gateway: Any,
-                                                              fake: FakeGoogle) -> None:
-    def patch(request: httpx.Request) -> httpx.Response:
+async def test_update_invite_sends_the_listed_event_back_with_if_match_and_marker(
+        gateway: Any, fake: FakeGoogle) -> None:
+    def update(request: httpx.Request) -> httpx.Response:
         sent = body(request)
-        return httpx.Response(200, json=_event("e1", location=sent["location"],
-                                               extendedProperties=sent["extendedProperties"],
-                                               etag="\"e1-2\""))
+        return httpx.Response(200, json={**sent, "etag": "\"e1-2\""})
 
-    fake.routes[("PATCH", EVENTS + "/e1")] = patch
-    event = to_event(_event("e1", extendedProperties={"private": {"keep": "me"}}),
-                     "alice@example.com")
+    fake.routes[("PUT", EVENTS + "/e1")] = update
+    listed = _event("e1", colorId="5", reminders={"useDefault": False, "overrides": []},
+                    attachments=[{"fileUrl": "https://drive.example/f"}],
+                    extendedProperties={"private": {"keep": "me"}, "shared": {"s": "1"}})
+    event = to_event(listed, "alice@example.com")
     updated = await gateway.hooks.update_invite(gateway, ALICE, event, UPDATE)
-    request = fake.api_requests()[0]
-    assert request.headers["if-match"] == "\"e1-1\""
-    assert "conferenceDataVersion" not in request.url.params
-    assert body(request) == {"location": UPDATE.location, "description": UPDATE.description,
-                             "extendedProperties": {"private": {"keep": "me", "hcMarker": "m1"}}}
+    [request] = fake.api_requests()
+    assert request.method == "PUT" and request.headers["if-match"] == "\"e1-1\""
+    assert request.url.params["conferenceDataVersion"] == "1"
+    assert request.url.params["supportsAttachments"] == "true"
+    assert body(request) == {**listed, "location": UPDATE.location,
+                             "description": UPDATE.description,
+                             "extendedProperties": {"private": {"keep": "me", "hcMarker": "m1"},
+                                                    "shared": {"s": "1"}}}
     assert updated.private_properties["hcMarker"] == "m1" and updated.etag == "\"e1-2\""
 
 
@@ -168,43 +171,56 @@ async def test_update_invite_writes_nothing_when_marked(gateway: Any, fake: Fake
 async def test_update_invite_rereads_on_412(gateway: Any, fake: FakeGoogle) -> None:
     etags: list[str] = []
 
-    def patch(request: httpx.Request) -> httpx.Response:
+    def update(request: httpx.Request) -> httpx.Response:
         etags.append(request.headers["if-match"])
         if len(etags) == 1:
             return error(412, "conditionNotMet", "Precondition Failed")
-        return httpx.Response(200, json=_event("e1", etag="\"e1-3\"", extendedProperties=body(
-            request)["extendedProperties"]))
+        assert body(request)["summary"] == "changed meanwhile"  # the re-read is sent back
+        return httpx.Response(200, json={**body(request), "etag": "\"e1-3\""})
 
-    fake.routes[("PATCH", EVENTS + "/e1")] = patch
+    fake.routes[("PUT", EVENTS + "/e1")] = update
     fake.routes[("GET", EVENTS + "/e1")] = lambda r: httpx.Response(
         200, json=_event("e1", etag="\"e1-2\"", summary="changed meanwhile"))
     updated = await gateway.hooks.update_invite(
         gateway, ALICE, to_event(_event("e1"), "alice@example.com"), UPDATE)
     assert etags == ["\"e1-1\"", "\"e1-2\""]
     assert updated.etag == "\"e1-3\""
+    assert [r.method for r in fake.api_requests()] == ["PUT", "GET", "PUT"]
+
+
+@pytest.mark.anyio
+async def test_update_invite_reads_an_event_it_was_not_given_whole(gateway: Any,
+                                                                  fake: FakeGoogle) -> None:
+    fake.routes[("GET", EVENTS + "/e1")] = lambda r: httpx.Response(200, json=_event("e1"))
+    fake.routes[("PUT", EVENTS + "/e1")] = lambda r: httpx.Response(
+        200, json={**body(r), "etag": "\"e1-2\""})
+    bare = CalendarEvent(id="e1", calendar_id="alice@example.com", status="confirmed",
+                         start=None, end=None)
+    await gateway.hooks.update_invite(gateway, ALICE, bare, UPDATE)
+    assert [r.method for r in fake.api_requests()] == ["GET", "PUT"]
 
 
 @pytest.mark.anyio
 async def test_update_invite_stops_if_reread_shows_marker(gateway: Any,
                                                           fake: FakeGoogle) -> None:
-    fake.routes[("PATCH", EVENTS + "/e1")] = lambda r: error(412, "conditionNotMet", "x")
+    fake.routes[("PUT", EVENTS + "/e1")] = lambda r: error(412, "conditionNotMet", "x")
     fake.routes[("GET", EVENTS + "/e1")] = lambda r: httpx.Response(200, json=_event(
         "e1", etag="\"e1-2\"", extendedProperties={"private": {"hcMarker": "m1"}}))
     result = await gateway.hooks.update_invite(
         gateway, ALICE, to_event(_event("e1"), "alice@example.com"), UPDATE)
     assert result.etag == "\"e1-2\""
-    assert [r.method for r in fake.api_requests()] == ["PATCH", "GET"]
+    assert [r.method for r in fake.api_requests()] == ["PUT", "GET"]
 
 
 @pytest.mark.anyio
 async def test_update_invite_gives_up_after_bounded_conflicts(gateway: Any,
                                                               fake: FakeGoogle) -> None:
-    fake.routes[("PATCH", EVENTS + "/e1")] = lambda r: error(412, "conditionNotMet", "x")
+    fake.routes[("PUT", EVENTS + "/e1")] = lambda r: error(412, "conditionNotMet", "x")
     fake.routes[("GET", EVENTS + "/e1")] = lambda r: httpx.Response(200, json=_event("e1"))
     with pytest.raises(PreconditionFailedError, match="3 attempts"):
         await gateway.hooks.update_invite(
             gateway, ALICE, to_event(_event("e1"), "alice@example.com"), UPDATE)
-    assert [r.method for r in fake.api_requests()].count("PATCH") == 3
+    assert [r.method for r in fake.api_requests()].count("PUT") == 3
 
 
 @pytest.mark.anyio

@@ -15,7 +15,7 @@ async def test_a_gateway_killed_between_create_and_invite_makes_one_meeting(
                                                       location="@webex:onetime"))
     # The invite write fails for good in the first process: it stops after creating
     # the Webex meeting and before the invite says so.
-    world.google.control({"errors": [{"status": 503, "method": "PATCH", "rate": 1.0}]})
+    world.google.control({"errors": [{"status": 503, "method": "PUT", "rate": 1.0}]})
     async with running_gateway(world) as first:
         await first.activate(ALICE)
         assert len(world.meetings(ALICE)) == 1

@@ -35,10 +35,10 @@ async def test_a_start_in_the_past_is_refused_and_an_edit_retries(world: WebexWo
     stored = world.google.state.get_event(ALICE, event["id"])
     assert "the meeting starts in the past" in stored["description"]
     assert world.meetings() == [] and world.webex_calls("POST", "/meetings") == 0
-    patches = len(stack.calls(ALICE, "PATCH"))
+    patches = len(stack.calls(ALICE, "PUT"))
 
     await stack.idle()  # our own write comes back: nothing is retried
-    assert len(stack.calls(ALICE, "PATCH")) == patches
+    assert len(stack.calls(ALICE, "PUT")) == patches
 
     world.google.state.patch_event(ALICE, event["id"], {**at(3)})  # the organiser moves it
     await stack.idle()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from hybrid_calendar.admin.reasons import ReasonCode, classify, format_reason
 from hybrid_calendar.admin.sql import execute, transaction
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
-from hybrid_calendar.models import Organisation, User
+from hybrid_calendar.models import Organisation, OutOfOffice, User
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -39,6 +39,8 @@ class Validation:
     reason: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    out_of_office: OutOfOffice | None = None
+    """The vacation responder as read by the check (activation reuses it)."""
 
 
 def verified_domains(org: Organisation) -> list[str]:
@@ -95,14 +97,17 @@ async def validate_user(gateway: Gateway, user: User) -> Validation:
         known = {c.value for c in ReasonCode}
         code = ReasonCode(check.code) if check.code in known else ReasonCode.PROVIDER_ERROR
         return Validation(False, format_reason(code, check.reason))
+    results: list[object] = []
     for step, call in ((ReasonCode.CALENDAR_UNREADABLE,
                         lambda: gateway.hooks.get_event(gateway, user, PROBE_EVENT_ID)),
                        (ReasonCode.VACATION_UNREADABLE,
                         lambda: gateway.hooks.read_out_of_office(gateway, user))):
         try:
-            await call()
+            results.append(await call())
         except (RateLimitError, TransientError):
             raise
         except GatewayError as err:
             return Validation(False, format_reason(classify(err, step), str(err)))
-    return Validation(True, locale=check.locale, timezone=check.timezone)
+    ooo = results[-1]
+    return Validation(True, locale=check.locale, timezone=check.timezone,
+                      out_of_office=ooo if isinstance(ooo, OutOfOffice) else None)

@@ -44,7 +44,8 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     user = replace(user, state=UserState.ACTIVE, reason=None)
     await gateway.store.put_user(user)
     now = gateway.clock.now()
-    await update_presence(gateway, user, now)  # presence is right from the start
+    # presence is right from the start (the responder validation just read)
+    await update_presence(gateway, user, now, validation.out_of_office)
     record_presence_poll(gateway, user, now)
     await gateway.store.reset_cursor(user.id)
     if gateway.engine is not None:

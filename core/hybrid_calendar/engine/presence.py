@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine.notify import notify_now
 from hybrid_calendar.errors import GatewayError
-from hybrid_calendar.models import NotificationKind, User, UserState
+from hybrid_calendar.models import NotificationKind, OutOfOffice, User, UserState
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -39,16 +39,22 @@ def record_presence_poll(gateway: Gateway, user: User, at: datetime) -> None:
     _presence_polls(gateway)[user.id] = at
 
 
-async def update_presence(gateway: Gateway, user: User, now: datetime) -> bool | None:
+async def update_presence(gateway: Gateway, user: User, now: datetime,
+                          known: OutOfOffice | None = None) -> bool | None:
     """Read one user's out-of-office state; on a change, store it and hand the change to
     the notification outbox (which delivers it on a sink's receipt, retries, or keeps a
     dead letter). Returns the state read. Never raises: presence is best effort.
+
+    :param known: the state just read by someone else (activation's validation), so it
+        is not read twice.
     """
-    try:
-        ooo = await gateway.hooks.read_out_of_office(gateway, user)
-    except GatewayError as err:
-        log.warning("out-of-office of user %s not read: %s", user.id, err)
-        return None
+    ooo = known
+    if ooo is None:
+        try:
+            ooo = await gateway.hooks.read_out_of_office(gateway, user)
+        except GatewayError as err:
+            log.warning("out-of-office of user %s not read: %s", user.id, err)
+            return None
     active = ooo.active_at(now)
     if (await gateway.store.get_sync_state(user.id)).out_of_office is not active:
         try:

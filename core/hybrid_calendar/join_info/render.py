@@ -128,16 +128,23 @@ def plan_invite_update(event: CalendarEvent, join: JoinInfo, locale: str | None,
     The keyword (``request``, or the one :func:`find_keyword` finds) is replaced in
     Location by the join link (or the dial string when there is no link); the join
     block is put between the markers in the description.
+
+    A meeting the provider creates in the write itself (``join.extra["conference"]``,
+    e.g. Google Meet, whose link is only known after the write) gives an update asking
+    for that conference: the keyword is taken out of Location, the description is left
+    as it is (the provider shows the conference), and the marker names the conference.
     """
     language = normalize_locale(locale)
+    if request is None:
+        request = find_keyword(event.location, keyword_config or KeywordConfig())
+    if join.extra.get("conference"):
+        return _plan_conference(event, str(join.extra["conference"]), language, request)
     block = render_block(join, language, as_html=looks_like_html(event.description),
                          templates=templates)
     marker = marker_for(block)
     if join.source == "refused":
         marker = f"{REFUSED_PREFIX}{invite_fingerprint(event)}:{marker}"
     location = event.location
-    if request is None:
-        request = find_keyword(location, keyword_config or KeywordConfig())
     replacement = join.url or join.dial
     if request is not None and replacement:
         location = replace_keyword(location, request, replacement)
@@ -147,3 +154,16 @@ def plan_invite_update(event: CalendarEvent, join: JoinInfo, locale: str | None,
         return None
     return InviteUpdate(location=location, description=description, marker=marker,
                         locale=language)
+
+
+def _plan_conference(event: CalendarEvent, conference: str, language: str,
+                     request: KeywordRequest | None) -> InviteUpdate | None:
+    marker = marker_for(f"conference:{conference}")
+    if event.private_properties.get(MARKER_KEY) == marker:
+        return None
+    location = event.location
+    if request is not None:
+        before, _, after = replace_keyword(location, request, "\x00").partition("\x00")
+        location = " ".join(part for part in (before.rstrip(), after.lstrip()) if part)
+    return InviteUpdate(location=location, description=event.description, marker=marker,
+                        locale=language, conference=conference)

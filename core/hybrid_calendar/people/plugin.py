@@ -9,6 +9,7 @@ stream sink: every notification goes into the durable stream outbox. Its second 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from starlette.routing import BaseRoute
 
@@ -16,6 +17,7 @@ from hybrid_calendar import hookimpl
 from hybrid_calendar.config import SettingSpec
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
+from hybrid_calendar.people import route_docs
 from hybrid_calendar.people.admin import access_admin_routes
 from hybrid_calendar.people.api import api_routes
 from hybrid_calendar.people.commands import Configure, Run, register_access_commands
@@ -42,6 +44,13 @@ def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> 
                   *feed_routes(gateway), *stream_routes(gateway), *page_routes(gateway),
                   *access_admin_routes(gateway), *webhook_admin_routes(gateway)):
         register(route)
+
+
+@hookimpl
+def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe those routes for ``/openapi.json``."""
+    for path, method, operation in route_docs.routes():
+        register(path, method, operation)
 
 
 @hookimpl

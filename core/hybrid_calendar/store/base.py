@@ -44,6 +44,7 @@ from hybrid_calendar.models import (
 
 if TYPE_CHECKING:
     from hybrid_calendar.crypto.repository import KeyStorage
+    from hybrid_calendar.store.budget import BudgetUse
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +304,15 @@ class Store(abc.ABC):
 
         :returns: 0 when taken; otherwise the seconds to wait before asking again (nothing
             was taken). See :mod:`hybrid_calendar.store.budget`.
+        """
+
+    @abc.abstractmethod
+    async def read_budgets(self, names: Sequence[str], window_seconds: float, now: datetime
+                           ) -> dict[str, BudgetUse]:
+        """Read budgets without taking from them: for each name, the units a
+        :meth:`take_budget` at ``now`` would count (a budget never taken from reads 0).
+
+        :returns: a :class:`~hybrid_calendar.store.budget.BudgetUse` per name given.
         """
 
     # notification outbox ---------------------------------------------------------

@@ -27,6 +27,8 @@ from hybrid_calendar.store.delivery_rows import sealed_deliveries, state_row
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 _TABLE = "scheduled_notifications"
+_IN_CHUNK = 500
+"""Event ids per ``IN (...)`` list (far below SQLite's limit on bound parameters)."""
 _INSERT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, "
            "kind, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ")
 
@@ -49,14 +51,18 @@ class SqliteOutbox(SqliteConnection):
         rows = [_row(sealer, user, item, item.due_at) for item in items]
         keys = {item.key for item in items}
 
+        events = list(dict.fromkeys(replace_for_events))
+
         def work() -> None:
             with transaction(self._conn_or_fail()) as conn:
-                for event_id in replace_for_events:
-                    for (key,) in conn.execute(
-                            f"SELECT key FROM {_TABLE} WHERE user_id=? AND event_id=? AND "
-                            "state='pending'", (user.id, event_id)).fetchall():
-                        if key not in keys:
-                            conn.execute(f"DELETE FROM {_TABLE} WHERE key=?", (key,))
+                stale: list[tuple[str]] = []
+                for first in range(0, len(events), _IN_CHUNK):  # one query per chunk
+                    chunk = events[first:first + _IN_CHUNK]
+                    stale.extend((key,) for (key,) in conn.execute(
+                        f"SELECT key FROM {_TABLE} WHERE user_id=? AND state='pending' AND "
+                        f"event_id IN ({', '.join('?' * len(chunk))})", (user.id, *chunk))
+                        if key not in keys)
+                conn.executemany(f"DELETE FROM {_TABLE} WHERE key=?", stale)
                 conn.executemany(
                     _INSERT + "ON CONFLICT(key) DO UPDATE SET due_at=excluded.due_at, "
                     "end_at=excluded.end_at, payload=excluded.payload WHERE state='pending'",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ProviderError
 from hybrid_calendar.models import Channel
+from hybrid_calendar_google.channel_cache import channel_cache
 from hybrid_calendar_google.discovery import Calendar
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ async def stop(gateway: Gateway, ctx: GoogleContext, user: User, channel: Channe
     Returns ``False`` when Google refuses (e.g. delegation already revoked): the channel
     then simply expires, and the webhook rejects it because the gateway forgot it.
     """
+    channel_cache(gateway).forget(channel.id)
     client = await ctx.client(gateway, user)
     try:
         await client.call(user.email, Calendar.channels_stop, ctx.calendar_url,

@@ -141,9 +141,12 @@ def _decode(response: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"value": data}
 
 
-QUOTA_UNITS: dict[str, int] = {"calendar.events.patch": 3}
-"""Quota units per call where Google counts more than one (``events.patch``: 3); every
-other method costs 1. The emulator charges from the same figures."""
+QUOTA_UNITS: dict[str, int] = {"calendar.events.patch": 3, "calendar.calendars.patch": 3,
+                               "calendar.calendarList.patch": 3, "calendar.acl.patch": 3}
+"""Quota units per call where Google counts more than one: every Calendar ``patch`` costs
+3 ("prefer using a get followed by an update", each 1); every other method costs 1. The
+budget (:class:`~hybrid_calendar_google.quota.QuotaLimiter`) takes these units, and the
+emulator charges from the same table (a test holds the two equal)."""
 
 USER_AGENT = f"hybrid-calendar/{__version__} (gzip)"
 """Google sends gzip only when the user agent contains "gzip" (performance guide)."""

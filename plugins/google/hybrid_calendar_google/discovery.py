@@ -157,6 +157,7 @@ class Calendar:
     events_list = method("calendar", "v3", "events.list")
     events_get = method("calendar", "v3", "events.get")
     events_patch = method("calendar", "v3", "events.patch")
+    events_update = method("calendar", "v3", "events.update")
     events_watch = method("calendar", "v3", "events.watch")
     channels_stop = method("calendar", "v3", "channels.stop")
     settings_get = method("calendar", "v3", "settings.get")

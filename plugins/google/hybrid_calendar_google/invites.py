@@ -1,38 +1,63 @@
-"""Writing join details back into an invite: PATCH with ``If-Match`` and a marker.
+"""Writing join details back into an invite: one ``events.update`` with ``If-Match``.
 
-The marker (a hash of the rendered join block, computed by the core) is stored in
-``extendedProperties.private`` under the core's ``MARKER_KEY`` (or
-``google.marker_property`` when set). If the event already
+Google charges three quota units for an ``events.patch`` and one for an
+``events.update`` ("prefer using a get followed by an update"). The gateway needs no get
+either: the event it writes was just listed by the sync (``events.list`` returns whole
+resources: :mod:`.sync` asks for no partial ``fields``), and
+:attr:`~hybrid_calendar.models.CalendarEvent.raw` holds that resource. The write sends it
+back whole with ``location``, ``description`` and the marker in
+``extendedProperties.private`` replaced, ``If-Match`` its etag: if anyone changed the
+event since it was listed, Google answers 412 and nothing of theirs is lost. Only then is
+the event read (``events.get``) and the update tried again, up to
+``google.update_max_attempts`` times. ``conferenceDataVersion=1`` keeps the event's
+conference as listed (and carries a Google Meet ``createRequest``: :mod:`.meet`);
+``supportsAttachments`` keeps its attachments. So a keyword event costs one unit to write
+(two after a conflict), not three.
+
+The marker (a hash of the rendered join block, computed by the core) is stored under the
+core's ``MARKER_KEY`` (or ``google.marker_property`` when set). If the event already
 carries the same marker nothing is written, so the gateway's own change — which comes
 back through sync — never triggers another update (the write is a fixpoint).
-
-Only ``location``, ``description`` and ``extendedProperties`` are sent (PATCH leaves the
-rest untouched; the whole private map is sent so either map semantics keep other keys).
-No ``conferenceData`` is written, so no ``conferenceDataVersion`` is sent. On HTTP 412 the
-event is re-read and the write retried with the new etag, up to
-``google.update_max_attempts`` times.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.errors import PreconditionFailedError, ProviderError
 from hybrid_calendar_google.discovery import Calendar
 from hybrid_calendar_google.event_json import event_from_google
+from hybrid_calendar_google.meet import conference_request
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.models import CalendarEvent, InviteUpdate, User
+    from hybrid_calendar_google.client import GoogleClient
     from hybrid_calendar_google.context import GoogleContext
 
 
-def patch_body(event: CalendarEvent, update: InviteUpdate, marker_key: str) -> dict[str, Any]:
-    """The PATCH body writing ``update`` into ``event``."""
-    private = dict(event.private_properties)
+def update_body(resource: Mapping[str, Any], event: CalendarEvent, update: InviteUpdate,
+                marker_key: str) -> dict[str, Any]:
+    """The ``events.update`` body writing ``update`` into the listed ``resource``.
+
+    Everything the resource carries is sent back unchanged except ``location``,
+    ``description`` and ``extendedProperties.private[marker_key]`` (other private and
+    shared properties are kept), plus a Meet ``createRequest`` when the update asks for
+    a conference.
+    """
+    body = copy.deepcopy(dict(resource))
+    body["location"] = update.location
+    body["description"] = update.description
+    properties = dict(body.get("extendedProperties") or {})
+    private = dict(properties.get("private") or {})
     private[marker_key] = update.marker
-    return {"location": update.location, "description": update.description,
-            "extendedProperties": {"private": private}}
+    properties["private"] = private
+    body["extendedProperties"] = properties
+    if update.conference:
+        body["conferenceData"] = conference_request(event, update.conference)
+    return body
 
 
 async def update_invite(gateway: Gateway, ctx: GoogleContext, user: User,
@@ -49,21 +74,32 @@ async def update_invite(gateway: Gateway, ctx: GoogleContext, user: User,
     for _ in range(attempts):
         if current.private_properties.get(marker_key) == update.marker or current.cancelled:
             return current
-        headers = {"If-Match": current.etag} if current.etag else None
+        resource: Mapping[str, Any] = current.raw
+        if not resource.get("etag"):  # not a listed resource: read it (one unit)
+            current = await _read(client, ctx, user, calendar_id, current.id)
+            continue
+        params: dict[str, Any] = {"conferenceDataVersion": 1}
+        if resource.get("attachments"):
+            params["supportsAttachments"] = True
         try:
-            data = await client.call(user.email, Calendar.events_patch, ctx.calendar_url,
-                                     body=patch_body(current, update, marker_key),
-                                     headers=headers, calendarId=calendar_id,
-                                     eventId=current.id)
+            data = await client.call(user.email, Calendar.events_update, ctx.calendar_url,
+                                     body=update_body(resource, current, update, marker_key),
+                                     headers={"If-Match": str(resource["etag"])},
+                                     calendarId=calendar_id, eventId=current.id, **params)
         except PreconditionFailedError:
-            fresh = await client.call(user.email, Calendar.events_get, ctx.calendar_url,
-                                      calendarId=calendar_id, eventId=current.id)
-            current = event_from_google(fresh, calendar_id)
+            current = await _read(client, ctx, user, calendar_id, current.id)
             continue
         return event_from_google(data, calendar_id)
     raise PreconditionFailedError(
-        f"calendar.events.patch: the event changed during each of {attempts} attempts; "
+        f"calendar.events.update: the event changed during each of {attempts} attempts; "
         "the next sync retries", status=412, reason="conditionNotMet")
+
+
+async def _read(client: GoogleClient, ctx: GoogleContext, user: User, calendar_id: str,
+                event_id: str) -> CalendarEvent:
+    fresh = await client.call(user.email, Calendar.events_get, ctx.calendar_url,
+                              calendarId=calendar_id, eventId=event_id)
+    return event_from_google(fresh, calendar_id)
 
 
 async def get_event(gateway: Gateway, ctx: GoogleContext, user: User, event_id: str

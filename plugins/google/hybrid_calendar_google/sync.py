@@ -14,13 +14,18 @@ https://developers.google.com/workspace/calendar/api/guides/sync
 
 Items are converted by
 :func:`~hybrid_calendar_google.event_json.event_from_google` (shared with the
-``parse-join`` command). The cursor handed to the engine is ``g1:<syncToken>``: the
+``parse-join`` command), :data:`CONVERT_CHUNK` at a time with a return to the event loop
+between chunks, so a full page never holds up push acknowledgements. No partial
+``fields`` are asked for: the items are whole resources, which
+:mod:`~hybrid_calendar_google.invites` writes back with one ``events.update``.
+The cursor handed to the engine is ``g1:<syncToken>``: the
 prefix versions the cursor format (and the query it belongs to), so a cursor from another
 version forces a full sync.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +36,9 @@ from hybrid_calendar.models import CalendarEvent, ChangeBatch
 from hybrid_calendar_google.client import GoogleClient
 from hybrid_calendar_google.discovery import Calendar
 from hybrid_calendar_google.event_json import event_from_google
+
+CONVERT_CHUNK = 250
+"""Events converted between two returns to the event loop (~8 ms of CPU)."""
 
 CURSOR_PREFIX = "g1:"
 """Version of the cursor format; bump when the list query changes."""
@@ -114,7 +122,12 @@ async def _page_through(client: GoogleClient, subject: str, base_url: str, calen
             if restartable and page_token is not None:
                 raise _InterruptedFullSync from err
             raise
-        events.extend(event_from_google(item, calendar) for item in _items(page))
+        items = _items(page)
+        for first in range(0, len(items), CONVERT_CHUNK):
+            if first:  # a 2,500-event page converts in ~80 ms: let push answers through
+                await asyncio.sleep(0)
+            events.extend(event_from_google(item, calendar)
+                          for item in items[first:first + CONVERT_CHUNK])
         page_token = page.get("nextPageToken")
         if page_token:
             continue

@@ -31,8 +31,11 @@ from hybrid_calendar_google_emulator.fields import (
 from hybrid_calendar_google_emulator.state import EmulatorState
 from hybrid_calendar_google_emulator.users import RequestRecord
 
-QUOTA_COST: dict[str, int] = {"calendar.events.patch": 3}
-"""Quota units per call where Google documents more than one (events.patch: 3)."""
+QUOTA_COST: dict[str, int] = {"calendar.events.patch": 3, "calendar.calendars.patch": 3,
+                              "calendar.calendarList.patch": 3, "calendar.acl.patch": 3}
+"""Quota units per call where Google documents more than one: each Calendar ``patch``
+"consumes three quota units; prefer using a get followed by an update" (the reference of
+events, calendars, calendarList and acl ``patch``). Every other call costs one unit."""
 
 
 @dataclass
@@ -185,6 +188,7 @@ class Dispatcher:
         """Serve one API request (never raises)."""
         operation: str | None = None
         user: str | None = None
+        units = 0
         try:
             request = method_override(request)
             matched = self.match(request.method, request.path)
@@ -199,7 +203,9 @@ class Dispatcher:
                 # the per-user quota is charged to quotaUser when given, else to the
                 # impersonated user (Google's accounting with domain-wide delegation)
                 quota_user = next((v for k, v in request.params if k == "quotaUser"), user)
-                self.state.quota.charge(quota_user, QUOTA_COST.get(route.operation, 1))
+                cost = QUOTA_COST.get(route.operation, 1)
+                self.state.quota.charge(quota_user, cost)
+                units = cost
                 fault = self.state.faults.check(request.method, request.path, user)
                 if fault is not None:
                     raise fault
@@ -218,7 +224,7 @@ class Dispatcher:
                                         pretty=pretty != "false")
         with self.state.lock:
             self.state.log_request(RequestRecord(request.method, request.path, user,
-                                                 response.status, operation))
+                                                 response.status, operation, units))
         return response
 
     def authenticate(self, request: ApiRequest) -> tuple[str, frozenset[str]]:

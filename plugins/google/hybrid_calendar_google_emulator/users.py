@@ -36,3 +36,6 @@ class RequestRecord:
     user: str | None
     status: int
     operation: str | None = None
+    units: int = 0
+    """Quota units charged for the call (Google's table, :data:`~.dispatch.QUOTA_COST`);
+    0 when it was refused before being counted (bad credentials, rate limit)."""

@@ -1,0 +1,206 @@
+"""Push acknowledgement latency: valid notifications at a fixed rate while syncs run.
+
+A real ``hybrid-calendar serve`` process (SQLite) and the Google emulator (its own
+process) run on loopback. The first half of U users is activated and synced; then the
+second half is activated — their onboarding syncs (fetch, convert, encrypt, store) run
+during the measurement — and the emulator gets E more events for each of the first half,
+which the syncs the notifications ask for then fetch and store. C channels of the first
+half's users (several per user, their tokens known to this benchmark) are added to the
+gateway's database, and N valid notifications (increasing message numbers, each channel
+well inside its rate) are sent **open-loop**: the i-th leaves at ``start + i / rate``
+whether or not earlier ones were answered, and its latency counts from that planned
+time, so a stalled server cannot hide its queue (no coordinated omission). The last line
+is ``webhook: N at R/s: p50 X ms, p99 Y ms, max Z ms, errors K``; target p99 <= 20 ms at
+1,000/s.
+
+The baseline, measured first with the same load: a bare Starlette route answering 200
+under the same uvicorn settings (protocol class, limits) in its own process — what the
+HTTP stack costs on this machine at this moment, with no gateway behind it.
+
+    .venv/bin/python bench/webhook.py                     # 5,000 at 1,000/s, 200 users
+    .venv/bin/python bench/webhook.py --count 2000 --users 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import httpx
+
+from hybrid_calendar.listening import wait_until_answering
+from hybrid_calendar.store.base import hash_channel_token
+
+sys.path.insert(0, str(Path(__file__).parent))
+from scale import ADMIN_TOKEN, free_port, gateways  # the sibling's serve launcher
+from sync import emulator_process  # and its emulator launcher
+
+BARE_SERVER = """
+import sys, uvicorn
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+from hybrid_calendar.server_limits import KEEP_ALIVE_TIMEOUT, MAX_CONNECTIONS, HeaderTimeoutProtocol
+
+async def ok(request):
+    return Response(status_code=200)
+
+app = Starlette(routes=[Route("/webhooks/google", ok, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False,
+            http=HeaderTimeoutProtocol, timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+            limit_concurrency=MAX_CONNECTIONS)
+"""
+"""The baseline: the same HTTP stack with nothing behind the route."""
+
+
+@contextlib.contextmanager
+def bare_server() -> Iterator[str]:
+    """The baseline server in its own process; yields its webhook URL."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/", within=60, status=404,
+                             alive=lambda: process.poll() is None)
+        yield f"http://127.0.0.1:{port}/webhooks/google"
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="push acknowledgement latency")
+    parser.add_argument("--count", type=int, default=5000, help="notifications (5,000)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="per second (1,000)")
+    parser.add_argument("--users", type=int, default=200, help="users (default 200)")
+    parser.add_argument("--events", type=int, default=50, help="events per user (50)")
+    return parser.parse_args()
+
+
+def _activate(admin: httpx.Client, emails: list[str]) -> None:
+    admin.post("/api/v1/organisations/org1/users", json={"emails": emails}).raise_for_status()
+
+
+def _wait_active(admin: httpx.Client, count: int) -> None:
+    while True:
+        users = admin.get("/api/v1/organisations/org1/users").json()["users"]
+        if sum(1 for u in users if u["state"] == "active") >= count:
+            return
+        time.sleep(0.2)
+
+
+def _add_channels(database: Path, count: int) -> list[tuple[str, str]]:
+    """``count`` channels of the active users, tokens known: ``[(id, token)]``."""
+    channels = []
+    with sqlite3.connect(database, timeout=60) as conn:
+        users = [row[0] for row in conn.execute("SELECT id FROM users WHERE state = 'active'")]
+        expires = time.time() + 86_400
+        for index in range(count):
+            channel_id, token = f"bench-{index:05d}", secrets.token_urlsafe(32)
+            conn.execute("INSERT INTO channels (id, user_id, resource_id, token_hash, "
+                         "expires_at, provider) VALUES (?, ?, ?, ?, ?, 'google')",
+                         (channel_id, users[index % len(users)], "RES-bench",
+                          hash_channel_token(token), expires))
+            channels.append((channel_id, token))
+    return channels
+
+
+async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: float
+                ) -> tuple[list[float], int]:
+    """Send ``count`` notifications open-loop at ``rate``; (latencies in s, errors)."""
+    latencies: list[float] = []
+    errors = 0
+    numbers = dict.fromkeys((c for c, _ in channels), 1)
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(planned: float, channel_id: str, token: str, number: int) -> None:
+            nonlocal errors
+            delay = planned - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                async with session.post(url, headers={
+                        "X-Goog-Channel-ID": channel_id, "X-Goog-Channel-Token": token,
+                        "X-Goog-Resource-ID": "RES-bench", "X-Goog-Resource-State": "exists",
+                        "X-Goog-Message-Number": str(number)}) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append(time.perf_counter() - planned)
+
+        start = time.perf_counter() + 0.5
+        tasks = []
+        for index in range(count):
+            channel_id, token = channels[index % len(channels)]
+            numbers[channel_id] += 1
+            tasks.append(asyncio.create_task(one(start + index / rate, channel_id, token,
+                                                 numbers[channel_id])))
+        await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    """Entry point (see the module docstring)."""
+    args = _parse()
+    emails = [f"user{i:05d}@example.com" for i in range(args.users)]
+    first, second = emails[:len(emails) // 2], emails[len(emails) // 2:]
+    channel_count = max(1, int(args.count / 8))  # each channel stays inside its burst
+    fake = [(f"bench-{i:05d}", "x") for i in range(channel_count)]
+    with bare_server() as url:
+        bare, bare_errors = asyncio.run(_load(url, fake, args.count, args.rate))
+    with emulator_process(emails, args.events) as (base, account), \
+            tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
+        folder = Path(tmp)
+        database = folder / "gateway.sqlite3"
+        with gateways(1, folder, str(database), base, account, 8) as running:
+            _process, port = running[0]
+            gateway_url = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=gateway_url, timeout=600, headers={
+                    "Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
+                admin.post("/api/v1/organisations", json={
+                    "id": "org1", "name": "Bench", "domain": "example.com"}
+                ).raise_for_status()
+                _activate(admin, first)
+                while admin.get("/api/v1/status").json()["jobs"]:
+                    time.sleep(0.1)
+                channels = _add_channels(database, channel_count)
+                httpx.post(base + "/emulator/control", timeout=600, json={"seed": {
+                    "users": first, "events_per_user": args.events}}).raise_for_status()
+                _activate(admin, second)  # their onboarding runs during the load
+                load = os.getloadavg()[0]
+                latencies, errors = asyncio.run(_load(gateway_url + "/webhooks/google",
+                                                      channels, args.count, args.rate))
+                jobs = admin.get("/api/v1/status").json()["jobs"]
+                _wait_active(admin, len(emails))
+    print(f"baseline (bare route, same HTTP stack): p50 "
+          f"{_percentile(bare, 0.5) * 1000:.1f} ms, p99 {_percentile(bare, 0.99) * 1000:.1f} "
+          f"ms, max {max(bare) * 1000:.1f} ms, errors {bare_errors}")
+    p50, p99 = _percentile(latencies, 0.50), _percentile(latencies, 0.99)
+    print(f"{len(channels)} channels of {len(first)} users; while the load ran, "
+          f"{len(second)} users were onboarding; jobs still queued or running after it: "
+          f"{jobs}; load average at start {load:.1f}")
+    print(f"webhook: {args.count} at {args.rate:.0f}/s: p50 {p50 * 1000:.1f} ms, "
+          f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms, errors {errors}")
+
+
+if __name__ == "__main__":
+    main()

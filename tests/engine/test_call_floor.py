@@ -1,0 +1,76 @@
+"""Google calls and quota units at the floor, as the emulator counts and charges them
+(issue 14): an ordinary change is one incremental list; a keyword event one list, one
+write and at most one list for the echo of that write; onboarding repeats no call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from .conftest import ALICE, Stack
+
+pytestmark = pytest.mark.anyio
+
+
+def at(hours: float, **extra: Any) -> dict[str, Any]:
+    start = (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
+    return {"start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}, **extra}
+
+
+class Calls:
+    """The emulator's request log from a mark on: operations, and units charged."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.mark = len(stack.emu.state.request_log)
+
+    def since(self) -> list[Any]:
+        records = self.stack.emu.state.request_log[self.mark:]
+        self.mark = len(self.stack.emu.state.request_log)
+        return [r for r in records if r.user == ALICE]
+
+
+def operations(records: list[Any]) -> Counter[str]:
+    return Counter(str(r.operation).removeprefix("calendar.") for r in records)
+
+
+async def test_onboarding_repeats_no_call(stack: Stack) -> None:
+    stack.emu.state.insert_event(ALICE, at(5, summary="Plain", location="Room 1"))
+    stack.emu.state.insert_event(ALICE, at(6, summary="Meet", location="@meet"))
+    calls = Calls(stack)
+    await stack.activate(ALICE)
+    records = calls.since()
+    api = [r for r in records if r.operation != "oauth2.token"]
+    assert operations(api) == {"settings.get": 2, "events.get": 1,  # locale, time zone, probe
+                               "gmail.users.settings.getVacation": 1, "events.watch": 1,
+                               "events.list": 2,  # the full sync, the echo of the write
+                               "events.update": 1}
+    repeated = Counter((r.method, r.path) for r in api if r.operation != "calendar.events.list")
+    assert [key for key, count in repeated.items() if count > 1] == []
+    assert sum(r.units for r in records) == 8
+
+
+async def test_an_ordinary_change_costs_one_incremental_list(stack: Stack) -> None:
+    event = stack.emu.state.insert_event(ALICE, at(5, summary="Plain", location="Room 1"))
+    await stack.activate(ALICE)
+    calls = Calls(stack)
+    stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Plain, edited"})
+    await stack.idle()
+    records = calls.since()
+    assert [(r.operation, r.units) for r in records] == [("calendar.events.list", 1)]
+
+
+async def test_a_keyword_event_costs_a_list_one_write_and_one_echo(stack: Stack) -> None:
+    event = stack.emu.state.insert_event(ALICE, at(5, summary="Plain", location="Room 1"))
+    await stack.activate(ALICE)
+    calls = Calls(stack)
+    stack.emu.state.patch_event(ALICE, event["id"], {"location": "Room 1 @meet"})
+    await stack.idle()
+    records = calls.since()
+    assert [(r.operation, r.units) for r in records] == [
+        ("calendar.events.list", 1), ("calendar.events.update", 1),
+        ("calendar.events.list", 1)]  # the echo of the write, which writes nothing
