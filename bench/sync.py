@@ -1,29 +1,35 @@
-"""Full-sync throughput of the Google provider against the emulator, next to bare httpx.
+"""Full-sync fetch-and-convert cost of the Google provider, next to raw aiohttp.
 
-Seeds N users × M events in the Google emulator (on loopback), then in the same run and
-alternating rounds:
+Seeds N users × M events in the Google emulator (on loopback, in its own process), then
+in the same run and alternating rounds:
 
-* **bare** — the I/O ceiling: one shared ``httpx.AsyncClient`` GETs each user's
-  ``events.list`` pages (same query, same tokens, following ``nextPageToken``) and only
-  decodes the JSON;
-* **gapic** (``--gapic``) — the same, but each page's request built by
+* **aiohttp** — the I/O ceiling: a bare ``aiohttp.ClientSession`` GETs each user's
+  ``events.list`` pages (same query, same tokens and headers, following
+  ``nextPageToken``) and only decodes the JSON (``response.json()``, the standard
+  library's decoder, as aiohttp does by default);
+* **bare** — the same requests on the gateway's shared client (``httpx.AsyncClient`` over
+  :mod:`hybrid_calendar.outbound`), decoding the JSON: the cost of the client stack alone;
+* **httpx** (``--stock-httpx``) — the same on a stock ``httpx.AsyncClient`` (httpcore);
+* **gapic** (``--gapic``) — as bare, but each page's request built by
   google-api-python-client (cached service resource → ``HttpRequest``);
 * **provider** — ``hooks.fetch_changes(gateway, user, None)`` through the real plugin
   manager: discovery-built request, budget, token cache, retries, conversion of every
   event into ``CalendarEvent``.
 
-Prints events/s for each mode and the ratio provider/bare (target ≥ 0.7), both as the
-ratio of the medians and per round (provider against the bare run next to it, which
-cancels much of the noise of a shared machine). Access tokens
-are minted once before the timed rounds (both modes use cached tokens; minting is
-reported separately).
+The emulator runs in its own process, so this process's CPU time is the client's. Prints,
+per mode, events/s and client CPU µs per event (medians of the rounds); the last line
+names the provider's and aiohttp's figures and ``ratio R`` = provider CPU per event /
+aiohttp CPU per event (issue #14's target: at most 1.5). Access tokens are minted once
+before the timed rounds (minting is reported separately).
 
     .venv/bin/python bench/sync.py                      # 100 users × 50 events
     .venv/bin/python bench/sync.py --users 1000 --events 50   # the full size
 
-By default the emulator runs in its own process (``hybrid-calendar emulator google``), as
-Google is remote: the client under test then does not share the interpreter lock with the
-server. ``--emulator thread`` runs it in a thread of this process instead.
+``--emulator thread`` runs the emulator in a thread of this process instead (its CPU then
+counts as the client's: for debugging only).
+
+``--end-to-end`` measures a real ``serve`` process onboarding the users instead, next to
+raw aiohttp and gcal-sync (:mod:`sync_end_to_end`).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import httpx
 
 from hybrid_calendar.builder import build_gateway
@@ -72,6 +79,14 @@ def _parse() -> argparse.Namespace:
                         help="run the emulator in its own process (default) or a thread")
     parser.add_argument("--gapic", action="store_true",
                         help="also time requests built by google-api-python-client")
+    parser.add_argument("--stock-httpx", action="store_true",
+                        help="also time a stock httpx.AsyncClient (httpcore transport)")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="onboard the users through a real serve process, next to raw "
+                             "aiohttp and gcal-sync (bench/sync_end_to_end.py)")
+    import sync_end_to_end  # bench/: the end-to-end mode
+
+    sync_end_to_end.add_arguments(parser)
     return parser.parse_args()
 
 
@@ -87,7 +102,7 @@ async def _gather_limited(items: list[Any], limit: int,
 
 
 class Bench:
-    """The three ways of fetching the same pages."""
+    """The ways of fetching the same pages."""
 
     def __init__(self, gateway: Gateway, users: list[User], args: argparse.Namespace) -> None:
         self.gateway = gateway
@@ -100,6 +115,8 @@ class Bench:
         self.query = {"singleEvents": "true", "timeMin": time_min, "timeMax": time_max,
                       "maxResults": str(args.page_size)}
         self._service: Any = None
+        self.session: aiohttp.ClientSession | None = None
+        self.stock: httpx.AsyncClient | None = None
 
     async def mint_tokens(self) -> float:
         started = time.perf_counter()
@@ -112,11 +129,13 @@ class Bench:
         await _gather_limited(self.users, self.args.concurrency, mint)
         return time.perf_counter() - started
 
-    async def _pages(self, user: User, first: Callable[[str | None], httpx.Request]) -> int:
+    async def _pages(self, user: User, first: Callable[[str | None], httpx.Request],
+                     client: httpx.AsyncClient | None = None) -> int:
         count = 0
         page_token: str | None = None
+        http = client or self.http
         while True:
-            response = await self.http.send(first(page_token))
+            response = await http.send(first(page_token))
             response.raise_for_status()
             page = response.json()
             count += len(page.get("items", ()))
@@ -124,18 +143,41 @@ class Bench:
             if not page_token:
                 return count
 
-    async def bare(self, user: User) -> int:
+    def _target(self, user: User) -> tuple[str, dict[str, str]]:
         url = f"{self.ctx.calendar_url}/calendars/{quote(user.email, safe='')}/events"
         headers = {"Authorization": f"Bearer {self.tokens[user.email]}",
                    "Accept": "application/json", **COMPRESSED}  # the provider's headers
+        return url, headers
+
+    async def aiohttp(self, user: User) -> int:
+        assert self.session is not None
+        url, headers = self._target(user)
+        count = 0
+        params = dict(self.query, alt="json")
+        while True:
+            async with self.session.get(url, params=params, headers=headers) as response:
+                response.raise_for_status()
+                page = await response.json()
+            count += len(page.get("items", ()))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return count
+            params = dict(self.query, alt="json", pageToken=page_token)
+
+    async def bare(self, user: User, client: httpx.AsyncClient | None = None) -> int:
+        url, headers = self._target(user)
+        http = client or self.http
 
         def build(page_token: str | None) -> httpx.Request:
             params = dict(self.query, alt="json")
             if page_token:
                 params["pageToken"] = page_token
-            return self.http.build_request("GET", url, params=params, headers=headers)
+            return http.build_request("GET", url, params=params, headers=headers)
 
-        return await self._pages(user, build)
+        return await self._pages(user, build, http)
+
+    async def stock_httpx(self, user: User) -> int:
+        return await self.bare(user, self.stock)
 
     async def gapic(self, user: User) -> int:
         if self._service is None:
@@ -165,10 +207,11 @@ class Bench:
         batch = await self.gateway.hooks.fetch_changes(self.gateway, user, None)
         return len(batch.events)
 
-    async def timed(self, fn: Callable[[User], Awaitable[int]]) -> tuple[int, float]:
-        started = time.perf_counter()
+    async def timed(self, fn: Callable[[User], Awaitable[int]]) -> tuple[int, float, float]:
+        """Events, wall seconds and this process's CPU seconds of one round."""
+        started, cpu = time.perf_counter(), time.process_time()
         events = await _gather_limited(self.users, self.args.concurrency, fn)
-        return events, time.perf_counter() - started
+        return events, time.perf_counter() - started, time.process_time() - cpu
 
 
 async def _run(base_url: str, account: dict[str, Any], args: argparse.Namespace,
@@ -195,40 +238,54 @@ async def _run(base_url: str, account: dict[str, Any], args: argparse.Namespace,
             print(f"token grants: {len(users)} in {minted:.2f}s "
                   f"({len(users) / minted:.0f}/s, not in the timed rounds)")
             modes: dict[str, Callable[[User], Awaitable[int]]] = {
-                "bare": bench.bare, "provider": bench.provider}
+                "aiohttp": bench.aiohttp, "bare": bench.bare, "provider": bench.provider}
+            if args.stock_httpx:
+                modes["httpx"] = bench.stock_httpx
             if args.gapic:
                 modes["gapic"] = bench.gapic
-            for fn in modes.values():  # warm-up: connections, caches, JIT-free but fair
-                await bench.timed(fn)
-            rates: dict[str, list[float]] = {name: [] for name in modes}
-            counts: dict[str, int] = {}
-            names = list(modes)
-            for round_no in range(args.rounds):  # rotate the order: no mode always first
-                for name in names[round_no % len(names):] + names[:round_no % len(names)]:
-                    fn = modes[name]
-                    events, seconds = await bench.timed(fn)
-                    counts[name] = events
-                    rates[name].append(events / seconds)
-            _report(args, rates, counts)
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+            async with aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=100)) as bench.session, \
+                    httpx.AsyncClient(limits=limits) as bench.stock:
+                for fn in modes.values():  # warm-up: connections, caches
+                    await bench.timed(fn)
+                rates: dict[str, list[float]] = {name: [] for name in modes}
+                cpu: dict[str, list[float]] = {name: [] for name in modes}
+                counts: dict[str, int] = {}
+                names = list(modes)
+                for round_no in range(args.rounds):  # rotate the order: no mode always first
+                    for name in names[round_no % len(names):] + names[:round_no % len(names)]:
+                        events, seconds, cpu_seconds = await bench.timed(modes[name])
+                        counts[name] = events
+                        rates[name].append(events / seconds)
+                        cpu[name].append(cpu_seconds / events * 1e6)
+            _report(args, rates, cpu, counts)
         finally:
             await gateway.aclose()
             await gateway.store.close()
 
 
 def _report(args: argparse.Namespace, rates: dict[str, list[float]],
-            counts: dict[str, int]) -> None:
+            cpu: dict[str, list[float]], counts: dict[str, int]) -> None:
     print(f"{args.users} users × {args.events} events, concurrency {args.concurrency}, "
-          f"{args.rounds} rounds (median; best in brackets)")
+          f"{args.rounds} rounds (medians; best in brackets)")
     for name, values in rates.items():
-        print(f"  {name:<9} {statistics.median(values):9.0f} events/s  "
-              f"[{max(values):.0f}]  events per round: {counts[name]}")
+        print(f"  {name:<9} {statistics.median(values):9.0f} events/s [{max(values):.0f}]  "
+              f"client CPU {statistics.median(cpu[name]):6.1f} µs/event "
+              f"[{min(cpu[name]):.1f}]  events per round: {counts[name]}")
     if len(set(counts.values())) != 1:
         print("  WARNING: modes saw different event counts")
-    ratio = statistics.median(rates["provider"]) / statistics.median(rates["bare"])
-    paired = [p / b for p, b in zip(rates["provider"], rates["bare"], strict=True)]
-    print(f"  ratio provider/bare: {ratio:.2f} of medians; per round (adjacent runs) "
-          f"median {statistics.median(paired):.2f}, range {min(paired):.2f}-{max(paired):.2f}"
-          " (target >= 0.70)")
+    paired = [p / a for p, a in zip(cpu["provider"], cpu["aiohttp"], strict=True)]
+    print(f"  provider/aiohttp CPU per event, per round (adjacent runs): median "
+          f"{statistics.median(paired):.2f}, range {min(paired):.2f}-{max(paired):.2f}; "
+          f"bare (client stack only)/aiohttp: "
+          f"{statistics.median(cpu['bare']) / statistics.median(cpu['aiohttp']):.2f}")
+    provider_cpu = statistics.median(cpu["provider"])
+    aiohttp_cpu = statistics.median(cpu["aiohttp"])
+    print(f"fetch-and-convert: provider {provider_cpu:.1f} µs client CPU/event "
+          f"({statistics.median(rates['provider']):.0f} events/s) vs raw aiohttp "
+          f"{aiohttp_cpu:.1f} µs/event ({statistics.median(rates['aiohttp']):.0f} events/s); "
+          f"ratio {provider_cpu / aiohttp_cpu:.2f} (target <= 1.50)")
 
 
 @contextlib.contextmanager
@@ -273,6 +330,11 @@ def emulator_process(emails: list[str], events: int) -> Iterator[tuple[str, dict
 def main() -> None:
     args = _parse()
     emails = [f"user{i:05d}@example.com" for i in range(args.users)]
+    if args.end_to_end:
+        import sync_end_to_end  # bench/: the end-to-end mode
+
+        sync_end_to_end.run(args, emails)
+        return
     if args.emulator == "process":
         with emulator_process(emails, args.events) as (base, account):
             asyncio.run(_run(base, account, args, emails))

@@ -8,8 +8,9 @@ run, each on its own users:
 
 * **aiohttp** — the I/O ceiling: bare aiohttp makes the calls the gateway makes for a
   keyword event and nothing else: Google ``events.list`` per user, then per event Webex
-  ``GET /meetings?integrationTag=`` (find), ``POST /meetings`` (create) and Google
-  ``events.patch`` with ``If-Match`` (the invite). The users' calendar language is known,
+  ``GET /meetings?integrationTag=`` (find, same query), ``POST /meetings`` (create, a body
+  of the same shape: agenda, invitees, join-before-host) and Google ``events.patch`` with
+  ``If-Match`` (the invite). The users' calendar language is known,
   as after activation (no ``settings/locale`` read). Tokens are minted before.
 * **httpx** — the same calls with bare httpx, the HTTP client the project is built on:
   the difference to aiohttp is the client library's, not the project's code.
@@ -218,11 +219,16 @@ class Raw:
             end = datetime.fromisoformat(event["end"]["dateTime"])
             tag = f"gcal:{event['id']}"
             await self.send("GET", f"{self.webex_url}/meetings", self.webex, params={
-                "integrationTag": tag, "hostEmail": email,
-                "from": _z(start - timedelta(days=1)), "to": _z(end + timedelta(days=1))})
+                "integrationTag": tag, "hostEmail": email, "meetingType": "meetingSeries",
+                "from": _z(start - timedelta(days=1)), "to": _z(end + timedelta(days=1)),
+                "max": 10})
             meeting = await self.send("POST", f"{self.webex_url}/meetings", self.webex, json={
-                "title": event["summary"], "start": _z(start), "end": _z(end),
-                "hostEmail": email, "sendEmail": False, "integrationTags": [tag]})
+                "title": event["summary"], "agenda": event.get("description", ""),
+                "start": _z(start), "end": _z(end), "timezone": "UTC", "hostEmail": email,
+                "invitees": [{"email": a["email"]} for a in event.get("attendees", ())
+                             if a["email"] != email],
+                "sendEmail": False, "enabledJoinBeforeHost": True,
+                "joinBeforeHostMinutes": 5, "integrationTags": [tag]})
             await self.send("PATCH", f"{calendar}/events/{event['id']}",
                             {**google, "If-Match": event["etag"]}, json={
                                 "location": meeting["webLink"],
@@ -303,6 +309,7 @@ async def _measure(args: argparse.Namespace, gateway: Gateway, emulators: Emulat
     counter = Counter(emulators.google_url, emulators.webex_url)
     http.event_hooks["request"].append(counter)
     seconds = {"aiohttp": 0.0, "httpx": 0.0, "gateway": 0.0}
+    cpu = {"aiohttp": 0.0, "httpx": 0.0, "gateway": 0.0}
     events = {"aiohttp": 0, "httpx": 0, "gateway": 0}
     half = len(users) // 2
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session, \
@@ -317,7 +324,7 @@ async def _measure(args: argparse.Namespace, gateway: Gateway, emulators: Emulat
         # machine, the emulators' growing state) weighs on every mode alike
         for mode, part in (("aiohttp", 0), ("httpx", 0), ("gateway", 0), ("gateway", 1),
                            ("httpx", 1), ("aiohttp", 1)):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if mode == "gateway":
                 group = users[:half] if part == 0 else users[half:]
                 await _limited(group, args.concurrency, lambda u: sync_user(gateway, u))
@@ -326,6 +333,7 @@ async def _measure(args: argparse.Namespace, gateway: Gateway, emulators: Emulat
                 chunk = emails[mode][:half] if part == 0 else emails[mode][half:]
                 events[mode] += await _limited(chunk, args.concurrency, raws[mode].user)
             seconds[mode] += time.perf_counter() - started
+            cpu[mode] += time.process_time() - cpu_started
     calls = {"aiohttp": raws["aiohttp"].figures(), "httpx": raws["httpx"].figures(),
              "gateway": counter.figures()}
     rate = {mode: events[mode] / seconds[mode] for mode in seconds}
@@ -334,7 +342,8 @@ async def _measure(args: argparse.Namespace, gateway: Gateway, emulators: Emulat
     for mode in ("aiohttp", "httpx", "gateway"):
         google_calls, google_writes, webex_calls, creates = (
             c / events[mode] for c in calls[mode])
-        print(f"  {mode:<8} {rate[mode]:8.0f} events/s  per event: Google "
+        print(f"  {mode:<8} {rate[mode]:8.0f} events/s  client CPU "
+              f"{cpu[mode] / events[mode] * 1e3:5.2f} ms/event  per event: Google "
               f"{google_calls:.2f} calls ({google_writes:.2f} writes), Webex "
               f"{webex_calls:.2f} calls ({creates:.2f} creates)")
     g_calls, g_writes, w_calls, w_creates = (c / events["gateway"] for c in calls["gateway"])

@@ -22,9 +22,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybrid_calendar import logs
-from hybrid_calendar.admin.credentials import authenticate
-from hybrid_calendar.admin.guard import guarded
+from hybrid_calendar.admin.guard import guarded, sign_in
 from hybrid_calendar.admin.metrics import count_outbound_calls
+from hybrid_calendar.admin.openapi import document, mismatches
 from hybrid_calendar.admin.operations import operations_routes
 from hybrid_calendar.admin.routes import admin_routes as admin_package_routes
 from hybrid_calendar.admin_api import admin_routes
@@ -104,6 +104,9 @@ async def readiness(gateway: Gateway) -> dict[str, Any]:
         checks["kms"] = {"healthy": status.healthy, "kms": status.kms, "reason": status.reason}
     engine = gateway.engine
     checks["engine"] = engine is not None and engine.running
+    if engine is not None:  # a full disk or read-only data directory stops all work
+        checks["storage"] = {"healthy": engine.storage.healthy,
+                             "reason": engine.storage.reason}
     checks["ready"] = all(v if isinstance(v, bool) else v.get("healthy", False)
                           for v in checks.values())
     # Reported, not required: without a sink for a kind the gateway still syncs and
@@ -138,7 +141,8 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
     async def readyz(request: Request) -> Response:
         checks = await readiness(gateway)
         status = 200 if checks["ready"] else 503
-        if await authenticate(gateway, request.headers.get("authorization", "")) is None:
+        # Credentials count like the admin API's: a wrong one is refused and rate limited.
+        if "authorization" not in request.headers or await sign_in(gateway, request) is None:
             # without admin credentials: the verdict only (the details name key files)
             return JSONResponse({"ready": checks["ready"]}, status_code=status)
         return JSONResponse(checks, status_code=status)
@@ -146,15 +150,25 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
     async def plugins_json(request: Request) -> Response:
         return JSONResponse(plugin_listing(gateway.pm))
 
+    plugin_routes: list[BaseRoute] = []
+    gateway.hooks.register_routes(gateway, plugin_routes.append)
+    spec = document(gateway)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/-/plugins.json", guarded(gateway, plugins_json, "plugins.read")),
         *admin_routes(gateway),
         *admin_package_routes(gateway),
-        *operations_routes(gateway),
+        *operations_routes(gateway, spec),
+        *plugin_routes,
     ]
-    gateway.hooks.register_routes(gateway, routes.append)
+    undescribed, unserved = mismatches(routes, spec)
+    for path, method in sorted(undescribed):
+        log.warning("route %s %s is missing from /openapi.json: its plugin should describe "
+                    "it (hook describe_routes)", method.upper(), path)
+    for path, method in sorted(unserved):
+        log.warning("/openapi.json describes %s %s, which no route serves", method.upper(),
+                    path)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

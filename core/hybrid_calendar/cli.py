@@ -37,10 +37,12 @@ class Command:
 
 def core_commands() -> list[Command]:
     """The commands the core itself provides."""
-    from hybrid_calendar import commands
+    from hybrid_calendar import backup, commands
     from hybrid_calendar.admin import commands as admin_commands
+    from hybrid_calendar.crypto import commands as kms_commands
 
-    return [*commands.COMMANDS, *admin_commands.COMMANDS]
+    return [*commands.COMMANDS, *backup.COMMANDS, *admin_commands.COMMANDS,
+            *kms_commands.COMMANDS]
 
 
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
@@ -91,7 +93,11 @@ def all_commands(argv: Sequence[str] = (), environ: Mapping[str, str] | None = N
         file_values = config_module.read_file(Path(path)) if (path := _config_path(argv)) else {}
         pm = plugin_manager(file_values, environ, tolerate_missing=True)
     except (GatewayError, OSError):
-        pm = plugin_manager({}, {}, tolerate_missing=True)
+        try:
+            pm = plugin_manager({}, {}, tolerate_missing=True)
+        except GatewayError:  # a broken installed plugin: the command itself reports it
+            pm = plugin_manager({"plugins": {"load_entrypoints": False}}, {},
+                                tolerate_missing=True)
 
     def register(name: str, help: str, configure: Configure, run: Run) -> None:
         commands.append(Command(name, help, configure, run))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -115,18 +114,23 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _configure_demo(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default=os.environ.get("HYBRID_CALENDAR_DEMO_DIR",
-                                                             "demo-data"),
-                        help="where the demo keeps its database and keys")
-    parser.add_argument("--port", type=int, default=8080, help="gateway port")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where the demo keeps its database and keys, emptied at start "
+                             "(default: $HYBRID_CALENDAR_DEMO_DIR or demo-data; a temporary "
+                             "directory with --once)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="gateway port (default 8080; a free port with --once)")
     parser.add_argument("--seconds", type=float, default=0,
                         help="stop after this many seconds (0: run until Ctrl-C)")
+    parser.add_argument("--once", action="store_true",
+                        help="walk through the demo, check every step against the "
+                             "emulators, print a summary and exit (0 only if all passed)")
 
 
 def _run_demo(args: argparse.Namespace) -> int:
     from hybrid_calendar.demo import run_demo
 
-    return run_demo(Path(args.data_dir), port=args.port, seconds=args.seconds)
+    return run_demo(args.data_dir, port=args.port, seconds=args.seconds, once=args.once)
 
 
 def _configure_store_migrate(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +170,8 @@ def _run_store_migrate(args: argparse.Namespace) -> int:
 COMMANDS: list[Command] = [
     Command("serve", "run the gateway (HTTP app and background engine)",
             _configure_serve, _run_serve),
-    Command("demo", "run the gateway on embedded defaults against the emulators",
+    Command("demo", "walk through the gateway's mission against the bundled emulators, "
+                    "then keep serving (--once: check every step and exit)",
             _configure_demo, _run_demo),
     Command("store migrate", "copy the SQLite database into an empty PostgreSQL database",
             _configure_store_migrate, _run_store_migrate),

@@ -5,6 +5,8 @@ hook with a :class:`DemoSetup` (the demo organisation and where to keep files), 
 plugin that has something to show starts it (an emulator seeded with events) and answers
 with a :class:`DemoPart`: the configuration the gateway needs to use it and the lines to
 print. The demo then merges the parts (:func:`merge_parts`) into the gateway's settings.
+A part may also hand the walkthrough a role it plays (:mod:`hybrid_calendar.demo_roles`):
+the calendar whose invitations it drives, or the meeting service whose records it checks.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hybrid_calendar.clock import Clock, SystemClock
+from hybrid_calendar.demo_roles import DemoCalendar, DemoMeetingService
 from hybrid_calendar.errors import ConfigError
 
 
@@ -29,6 +33,8 @@ class DemoSetup:
     :ivar now: the demo's start time; seed events relative to it.
     :ivar cleanup: register what must stop when the demo ends
         (``demo.cleanup.enter_context(running_emulator(...))``); it unwinds in reverse.
+    :ivar clock: the demo's clock, which the walkthrough moves forward to each moment it
+        shows (a Join button at a meeting's start); an emulator that keeps time uses it.
     """
 
     domain: str
@@ -36,6 +42,7 @@ class DemoSetup:
     data_dir: Path
     now: datetime
     cleanup: contextlib.ExitStack
+    clock: Clock = field(default_factory=SystemClock)
 
 
 @dataclass(frozen=True)
@@ -46,13 +53,18 @@ class DemoPart:
         started emulator). A section belongs to one part: two parts setting the same key
         is an error.
     :ivar notes: lines shown at the end of the demo (e.g. ``Google emulator on <url>``).
-    :ivar report: called once every demo user is synced; returns lines that show what the
-        gateway did on the plugin's side (e.g. a join block it wrote, meetings it created).
+    :ivar report: called once the walkthrough is over; returns lines that show what the
+        gateway did on the plugin's side (e.g. meetings it created in the emulator).
+    :ivar calendar: the calendar role, for the plugin running a calendar emulator.
+    :ivar meeting_service: the meeting-service role, for the plugin running a meeting
+        service's emulator.
     """
 
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     report: Callable[[], Sequence[str]] | None = None
+    calendar: DemoCalendar | None = None
+    meeting_service: DemoMeetingService | None = None
 
 
 def merge_parts(base: Mapping[str, Mapping[str, Any]], parts: Iterable[DemoPart]

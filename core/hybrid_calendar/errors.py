@@ -6,7 +6,8 @@ Every exception the gateway raises on purpose derives from :class:`GatewayError`
     ├── ConfigError                 a configuration key is missing, unknown or invalid
     ├── PluginError                 a plugin failed to import, register or answer
     ├── StoreError                  the database could not be opened, migrated or written
-    │   └── NotFoundError           a row that must exist does not
+    │   ├── NotFoundError           a row that must exist does not
+    │   └── StorageUnavailableError the data directory takes no writes (disk full, read-only)
     ├── ProviderError               a calendar provider call failed
     │   ├── AuthError               credentials rejected (HTTP 401, token grant refused)
     │   ├── AccessDeniedError       the user's calendar may not be read (HTTP 403, DWD revoked)
@@ -56,6 +57,16 @@ class StoreError(GatewayError):
 
 class NotFoundError(StoreError):
     """A row that must exist does not."""
+
+
+class StorageUnavailableError(StoreError):
+    """The data directory takes no writes (disk full, read-only): the engine takes no
+    work until it does (:mod:`hybrid_calendar.engine.storage`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"storage unavailable: {reason}; free space or restore write "
+                         "permission in the data directory")
+        self.reason = reason
 
 
 class ProviderError(GatewayError):

@@ -28,6 +28,7 @@ from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
 from hybrid_calendar.engine.memory import EngineMemory
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.hooks import Hooks
+from hybrid_calendar.outbound.client import outbound_client
 
 if TYPE_CHECKING:
     from hybrid_calendar.engine.engine import Engine
@@ -129,11 +130,13 @@ class Gateway:
         return str(self.config.get("gateway", "public_url")).rstrip("/") + path
 
     def http_client(self) -> httpx.AsyncClient:
-        """Return the shared outbound client, creating it on first use."""
+        """Return the shared outbound client, creating it on first use.
+
+        An ``httpx.AsyncClient`` (:func:`hybrid_calendar.outbound.client.outbound_client`)
+        over the gateway's own HTTP/1.1 pool; it keeps no cookies.
+        """
         if self.http is None:
-            self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0),
-                                          limits=httpx.Limits(max_connections=100,
-                                                              max_keepalive_connections=50))
+            self.http = outbound_client()
         return self.http
 
     async def aclose(self) -> None:

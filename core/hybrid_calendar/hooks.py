@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from hybrid_calendar.errors import PluginError
-from hybrid_calendar.models import DeliveryReceipt, NotificationKind
+from hybrid_calendar.models import DeliveryReceipt, NotificationKind, QuotaUse
 
 if TYPE_CHECKING:
     import argparse
@@ -71,6 +71,16 @@ class Hooks:
     def register_routes(self, gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
         self._hook.register_routes(gateway=gateway, register=register)
 
+    def describe_routes(self, gateway: Gateway) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every plugin's route descriptions: ``(path, method, OpenAPI operation)``."""
+        found: list[tuple[str, str, dict[str, Any]]] = []
+
+        def register(path: str, method: str, operation: dict[str, Any]) -> None:
+            found.append((str(path), str(method).lower(), dict(operation)))
+
+        self._hook.describe_routes(gateway=gateway, register=register)
+        return found
+
     async def startup(self, gateway: Gateway) -> None:
         """Run every plugin's ``startup`` in pluggy's call order; the first failure stops
         start-up with a :class:`PluginError` naming its plugin."""
@@ -109,6 +119,26 @@ class Hooks:
         for result in self._hook.report_health(gateway=gateway, register=register):
             await await_me_maybe(result)
         return found
+
+    async def report_quota(self, gateway: Gateway, org_id: str) -> list[QuotaUse]:
+        """Every budget the plugins enforce on ``org_id``'s calls, sorted by name; a
+        plugin that fails is logged and left out (the others still report)."""
+        found: list[QuotaUse] = []
+
+        def register(use: QuotaUse) -> None:
+            if not isinstance(use, QuotaUse):
+                raise TypeError(f"report_quota registered {type(use).__name__}, "
+                                "not a QuotaUse")
+            found.append(use)
+
+        for plugin_name, call in self._per_plugin("report_quota", teardown=False):
+            try:
+                for result in call(gateway=gateway, org_id=org_id, register=register):
+                    await await_me_maybe(result)
+            except Exception as err:  # a plugin's bug must not break health or /metrics
+                log.warning("plugin %s failed to report quota of organisation %s: %s: %s",
+                            plugin_name, org_id, type(err).__name__, err)
+        return sorted(found, key=lambda use: use.name)
 
     # provider ----------------------------------------------------------------
     async def check_access(self, gateway: Gateway, user: User) -> AccessCheck:

@@ -19,7 +19,7 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         Notification,
         NotificationKind,
         OutOfOffice,
+        QuotaUse,
         User,
         WrappedKey,
     )
@@ -99,6 +100,28 @@ def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> 
 
 
 @hookspec
+def describe_routes(gateway: Gateway,
+                    register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe the HTTP routes a plugin registered, for the OpenAPI document.
+
+    Called when the app is built (``/openapi.json`` is built once from it). Every
+    implementation runs. Describe each route and method registered in
+    :func:`register_routes`: the gateway logs a warning at start for a route nobody
+    described, and the built-in plugins' tests check the document against the routes.
+    ``hybrid_calendar.admin.openapi`` has helpers (``operation``, ``path_param``,
+    ``query_param``, ``json_body``, ``ok``) and the shared ``Error`` schema
+    (``#/components/schemas/Error``).
+
+    :param gateway: the gateway the routes serve.
+    :param register: ``register(path, method, operation)`` once per route and method:
+        ``path`` as registered (``/webhooks/acme/{org}``), ``method`` in lower case
+        (``"post"``), ``operation`` an OpenAPI 3.1 Operation Object listing every status
+        the route answers. A route that needs no admin credential sets
+        ``"security": []`` (or its own scheme).
+    """
+
+
+@hookspec
 def startup(gateway: Gateway) -> Awaitable[None] | None:
     """Prepare a plugin's resources when the gateway starts.
 
@@ -135,8 +158,10 @@ def prepare_demo(demo: DemoSetup) -> DemoPart | None:
     :param demo: the demo organisation (``domain``, ``users``), its data directory and
         start time, and the cleanup stack (:class:`~hybrid_calendar.demo_setup.DemoSetup`).
     :returns: a :class:`~hybrid_calendar.demo_setup.DemoPart` (settings by section, lines
-        to print, and optionally a ``report`` callable whose lines are printed once the
-        demo users are synced), or ``None`` when the plugin has no part in the demo.
+        to print, optionally a ``report`` callable whose lines are printed after the
+        walkthrough, and the walkthrough role the plugin plays: ``calendar`` or
+        ``meeting_service``, answering from what its emulator recorded), or ``None`` when
+        the plugin has no part in the demo.
     """
 
 
@@ -153,6 +178,26 @@ def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], 
     :param gateway: the running gateway.
     :param register: ``register(name, healthy, reason)``, once per service (e.g.
         ``"webex:org1"``); ``reason`` says what to do when not healthy.
+    """
+
+
+@hookspec
+def report_quota(gateway: Gateway, org_id: str, register: Callable[[QuotaUse], None]
+                 ) -> Awaitable[None] | None:
+    """Report each budget a plugin enforces on an organisation's outbound calls.
+
+    Called for the admin API (``GET /api/v1/organisations/{id}/health``), the admin page
+    and every ``/metrics`` scrape, once per organisation. Every implementation runs.
+    Read the state that enforces the budget (e.g. the store's shared budgets,
+    :meth:`Store.read_budgets <hybrid_calendar.store.base.Store.read_budgets>`), so what
+    is reported holds for every process sharing the database; keep it cheap and never
+    call the remote service. A budget shared by several organisations is reported for
+    each of them, and its name says so.
+
+    :param gateway: the running gateway.
+    :param org_id: the organisation asked about.
+    :param register: call once per budget with a :class:`~hybrid_calendar.models.QuotaUse`
+        (name, units used in the window ending now, limit, window length).
     """
 
 

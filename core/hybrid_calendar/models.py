@@ -331,6 +331,25 @@ class KmsStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaUse:
+    """One budget a plugin enforces on an organisation's calls, as it stands now.
+
+    Reported through the ``report_quota`` hook; the admin API, the admin page and
+    ``/metrics`` show it.
+    """
+
+    name: str
+    """What is counted, in words, e.g. ``"google units/min (project: all organisations)"``
+    or ``"webex requests/min"``."""
+    used: int
+    """Units counted in the window ending now."""
+    limit: int
+    """Units the budget allows per window."""
+    window_seconds: float
+    """Length of the window (60 for "per minute")."""
+
+
+@dataclass(frozen=True, slots=True)
 class AccessCheck:
     """Outcome of validating a user's calendar access on activation."""
 

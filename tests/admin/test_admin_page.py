@@ -15,6 +15,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from hybrid_calendar.admin.credentials import Role, add_credential
+from hybrid_calendar_google.quota import PROJECT_BUDGET_NAME as PROJECT
+from hybrid_calendar_google.quota import USER_BUDGET_NAME as USER
 from tests.engine.conftest import ALICE, BOB, CAROL, Stack
 from tests.engine.test_gateway_with_emulator import at
 
@@ -64,6 +66,15 @@ async def test_admin_page_end_to_end(stack: Stack, browser: Browser, tmp_path: P
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     await sign_in(page, stack, "ops", secret)
+
+    budgets = {b["name"]: b for b in (await stack.admin.get(
+        "/api/v1/organisations/org1/health")).json()["budgets"]}
+    project = budgets[PROJECT]
+    assert project["used"] > 0
+    quota = page.locator("#orgs tbody tr").first.locator("td.quota")
+    await expect(quota.locator(f'div[data-budget="{PROJECT}"]')).to_have_text(
+        f"{PROJECT}: {project['used']} / 10000")
+    await expect(quota.locator(f'div[data-budget="{USER}"]')).to_contain_text(" / 600")
 
     alice = page.locator(f'#users tbody tr[data-email="{ALICE}"]')
     await expect(alice.locator("td").nth(1)).to_have_text("active")

@@ -90,6 +90,13 @@ def test_users_activate_list_validate_deactivate(setup: tuple[RunningEmulator, P
     assert main(["users", "list", "--config", str(config), "--org", "acme"]) == 0
     table = capsys.readouterr().out
     assert table.startswith("email\tstate\treason\tlast sync") and ALICE in table
+    unknown = f"dave@{DOMAIN}"  # not a user of the Google emulator
+    assert main(["users", "activate", "--config", str(config), "--org", "acme",
+                 unknown]) == 1
+    assert capsys.readouterr().out.startswith(f"{unknown}: error (access_denied: ")
+    assert main(["users", "validate", "--config", str(config), "--org", "acme",
+                 unknown]) == 1
+    assert capsys.readouterr().out.startswith(f"{unknown}: error (access_denied: ")
 
 
 def test_admin_credentials_commands(setup: tuple[RunningEmulator, Path, Path],

@@ -5,6 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from hybrid_calendar.builder import build_gateway, close_gateway
+from hybrid_calendar.loading import load_config
+from hybrid_calendar_google.quota import PROJECT_BUDGET_NAME as PROJECT
+from hybrid_calendar_google.quota import USER_BUDGET_NAME as USER
+from hybrid_calendar_google_emulator.dispatch import QUOTA_COST
 from tests.engine.conftest import ALICE, BOB, Stack
 from tests.engine.test_gateway_with_emulator import at
 
@@ -68,6 +73,53 @@ async def test_metrics_and_org_quota(stack: Stack) -> None:
     assert sample(text, "hybrid_calendar_jobs", state="queued") == 0
     assert sample(text, "hybrid_calendar_deliveries_total", sink="capture",
                   kind="meetings_changed", outcome="delivered") >= 1
-    quota = (await stack.admin.get("/api/v1/organisations/org1/health")).json()
-    assert quota["calls_last_minute"] >= 1
-    assert quota["project_budget_per_minute"] == 10_000
+    used = sample(text, "hybrid_calendar_quota_used", org="org1", budget=PROJECT)
+    assert used >= units_charged(stack)
+    assert sample(text, "hybrid_calendar_quota_limit", org="org1", budget=PROJECT) == 10_000
+
+
+def units_charged(stack: Stack, user: str | None = None) -> int:
+    """Google quota units the emulator charged (for one user, or in all)."""
+    return sum(QUOTA_COST.get(r.operation, 1) for r in stack.emu.state.request_log
+               if r.operation is not None and r.status != 404 and user in (None, r.user))
+
+
+async def test_hook_report_quota_google_units_read_from_the_shared_budget(
+        stack: Stack) -> None:
+    stack.emu.state.insert_event(ALICE, at(1, summary="Room", location="@meet"))
+    await stack.activate(ALICE)  # the invite update is a patch: 3 units
+    await stack.activate(BOB)
+    assert any(r.operation == "calendar.events.patch" for r in stack.emu.state.request_log)
+    response = await stack.admin.get("/api/v1/organisations/org1/health")
+    assert response.status_code == 200
+    budgets = {b["name"]: b for b in response.json()["budgets"]}
+    assert set(budgets) == {PROJECT, USER}
+    project, busiest = budgets[PROJECT], budgets[USER]
+    assert (project["limit"], busiest["limit"]) == (10_000, 600)
+    assert project["window_seconds"] == busiest["window_seconds"] == 60.0
+    # Units are taken from the store in blocks (a fiftieth of the limit) and spent
+    # within a sub-window (10 s): what is read is what was taken, at most a few blocks
+    # above what Google charged.
+    spent = units_charged(stack)
+    most = max(units_charged(stack, ALICE), units_charged(stack, BOB))
+    assert spent <= project["used"] <= spent + 3 * 200
+    assert most <= busiest["used"] <= most + 3 * 12
+    assert busiest["used"] < project["used"]
+
+    # Another process of the same database reads the same figures from the store.
+    config, pm = load_config(None, overrides={
+        "plugins": {"enabled": ["google", "join_info", "kms_local"],
+                    "load_entrypoints": False},
+        "gateway": {"data_dir": stack.gateway.config.get("gateway", "data_dir")},
+        "google": {"service_account_json": "{}"}}, environ={})
+    other = build_gateway(config, pm)
+    await other.store.open()
+    try:
+        seen = {u.name: u.used for u in await other.hooks.report_quota(other, "org1")}
+    finally:
+        await close_gateway(other)
+    assert seen[PROJECT] == project["used"] and seen[USER] == busiest["used"]
+
+
+async def test_org_quota_of_an_unknown_organisation_is_404(stack: Stack) -> None:
+    assert (await stack.admin.get("/api/v1/organisations/nope/health")).status_code == 404

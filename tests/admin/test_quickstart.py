@@ -67,6 +67,9 @@ def test_quickstart_runs_as_written(tmp_path: Path) -> None:
     assert states["alice@example.com"] == "active"
     audit = next(r for r in replies if "entries" in r)
     assert audit["entries"][0]["actor"] == "ops"
+    quota = next(r for r in replies if "budgets" in r)
+    project = next(b for b in quota["budgets"] if b["name"].startswith("google units/min"))
+    assert 0 < project["used"] <= project["limit"]
     assert re.search(r'^hybrid_calendar_users\{state="active"\} [12]\.0$', output, re.M)
 
 

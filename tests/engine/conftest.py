@@ -9,6 +9,7 @@ clock is a :class:`ManualClock`: a job's retry runs when a test moves the clock 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -190,11 +191,16 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
     }
 
 
-@pytest.fixture
-async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
+@contextlib.asynccontextmanager
+async def running_stack(emulator: RunningEmulator, tmp_path: Path, *,
+                        plugins: list[str] | None = None) -> AsyncIterator[Stack]:
+    """A gateway served by uvicorn against ``emulator``, with ``org1`` provisioned
+    (``plugins``: the built-in plugins to enable instead of the stack's three)."""
     port = free_port()
-    config, pm = load_config(None, overrides=gateway_overrides(emulator, tmp_path, port),
-                               environ={})
+    overrides = gateway_overrides(emulator, tmp_path, port)
+    if plugins is not None:
+        overrides["plugins"]["enabled"] = plugins
+    config, pm = load_config(None, overrides=overrides, environ={})
     sink = CaptureSink()
     pm.register(sink, name="capture")
     gateway = build_gateway(config, pm, clock=ManualClock())
@@ -212,6 +218,12 @@ async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stac
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_stack(emulator, tmp_path) as running:
+        yield running
 
 
 def _sensitive_values(emu: RunningEmulator) -> set[str]:

@@ -128,3 +128,23 @@ async def test_the_budget_survives_a_restart(tmp_path: Any) -> None:
     assert slept == []
     await run(1)  # a restart: 3 more do not fit this minute
     assert slept, "the restarted gateway forgot the units spent before it"
+
+
+@pytest.mark.anyio
+async def test_quota_report_of_a_process_alone_reads_its_windows() -> None:
+    from hybrid_calendar_google.quota import (
+        PROJECT_BUDGET_NAME,
+        USER_BUDGET_NAME,
+        quota_report,
+    )
+    clock = FakeTime()
+    quota = QuotaLimiter(100, 10, monotonic=clock.monotonic, sleep=clock.sleep)
+    await quota.acquire("a@example.com", units=3)
+    await quota.acquire("b@example.com")
+    await quota.acquire("c@example.com", units=4)  # another organisation's user
+    project, busiest = await quota_report(quota, ["a@example.com", "b@example.com"])
+    assert (project.name, project.used, project.limit) == (PROJECT_BUDGET_NAME, 8, 100)
+    assert (busiest.name, busiest.used, busiest.limit) == (USER_BUDGET_NAME, 3, 10)
+    clock.now += 60.0
+    project, busiest = await quota_report(quota, ["a@example.com"])
+    assert (project.used, busiest.used) == (0, 0)

@@ -1,7 +1,9 @@
 """A gateway with the ``people`` plugin under uvicorn on loopback, time on a manual clock.
 
 Users and meetings are put straight into the (real, encrypted) store; the engine is not
-started, so nothing moves unless a test moves it (``deliver_due``, the clock).
+started, so nothing moves unless a test moves it (``deliver_due``, the clock). Tests that
+use ``store_url`` (``stack`` does) run twice: on a SQLite file and on the test run's real
+PostgreSQL server (a fresh schema each).
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 import uvicorn
@@ -89,14 +93,15 @@ class PeopleStack:
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
 
 
-def people_overrides(tmp_path: Path, port: int, **sections: dict[str, Any]
-                     ) -> dict[str, Any]:
+def people_overrides(tmp_path: Path, port: int, store_url: str | None = None,
+                     **sections: dict[str, Any]) -> dict[str, Any]:
     overrides: dict[str, dict[str, Any]] = {
         "plugins": {"enabled": ["join_info", "kms_local", "people"],
                     "load_entrypoints": False},
         "gateway": {"port": port, "public_url": f"http://127.0.0.1:{port}",
                     "data_dir": str(tmp_path / "data"), "admin_token": ADMIN_TOKEN,
-                    "synchronous": "NORMAL", "gc_threshold": 0},
+                    "synchronous": "NORMAL", "gc_threshold": 0,
+                    **({"database": store_url} if store_url else {})},
         "sync": {"sweep_seconds": 3600.0},
         "people": {"webhook_allow_http": True, "stream_ping_seconds": 0.3,
                    "run_workers": False},
@@ -108,11 +113,13 @@ def people_overrides(tmp_path: Path, port: int, **sections: dict[str, Any]
 
 @contextlib.asynccontextmanager
 async def running_stack(tmp_path: Path, clock: ManualClock, *, port: int | None = None,
-                        **sections: dict[str, Any]) -> AsyncIterator[PeopleStack]:
-    """Start a gateway (organisation ``org1`` provisioned) and stop it afterwards."""
+                        store_url: str | None = None, **sections: dict[str, Any]
+                        ) -> AsyncIterator[PeopleStack]:
+    """Start a gateway (organisation ``org1`` provisioned) and stop it afterwards; on
+    ``store_url`` (PostgreSQL) when given, else on a SQLite file under ``tmp_path``."""
     port = port or free_port()
-    config, pm = load_config(None, overrides=people_overrides(tmp_path, port, **sections),
-                               environ={})
+    config, pm = load_config(None, overrides=people_overrides(tmp_path, port, store_url,
+                                                              **sections), environ={})
     gateway = build_gateway(config, pm, clock=clock)
     app = create_app(gateway, start_engine=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
@@ -136,9 +143,18 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """None for a SQLite file, or the URL of a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-async def stack(tmp_path: Path, clock: ManualClock) -> AsyncIterator[PeopleStack]:
-    async with running_stack(tmp_path, clock) as running:
+async def stack(tmp_path: Path, clock: ManualClock, store_url: str | None
+                ) -> AsyncIterator[PeopleStack]:
+    async with running_stack(tmp_path, clock, store_url=store_url) as running:
         yield running
 
 
@@ -146,3 +162,22 @@ async def offer(stack: PeopleStack, notification: Notification) -> None:
     """Put a notification through the core's outbox, which offers it to every sink."""
     await notify.notify_now(stack.gateway, notification.user, notification.kind,
                             notification.payload, notification.key)
+
+
+@pytest.fixture
+def stored_bytes(request: pytest.FixtureRequest, tmp_path: Path, store_url: str | None
+                 ) -> Callable[[], Awaitable[bytes]]:
+    """What the store holds on disk: the SQLite files, or a ``pg_dump`` of the schema."""
+    async def sqlite_files() -> bytes:
+        return b"".join(p.read_bytes() for p in (tmp_path / "data").glob("gateway.sqlite3*"))
+
+    if store_url is None:
+        return sqlite_files
+    server = request.getfixturevalue("postgres_server")
+    schema = request.getfixturevalue("postgres_schema")[1]
+
+    async def dump() -> bytes:
+        return await anyio.to_thread.run_sync(lambda: subprocess.run(
+            [str(server.bin_dir / "pg_dump"), "--schema", schema, server.url],
+            capture_output=True, check=True).stdout)
+    return dump

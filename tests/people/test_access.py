@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import sqlite3
+from collections.abc import Awaitable, Callable
 from contextlib import redirect_stdout
 from datetime import timedelta
 from pathlib import Path
@@ -64,15 +65,15 @@ async def test_personal_tokens_do_not_open_admin_routes(stack: PeopleStack) -> N
         assert (await as_bob.post(f"/api/v1/users/{bob.id}/access")).status_code == 401
 
 
-async def test_tokens_are_stored_hashed_and_listed_without_secrets(stack: PeopleStack,
-                                                                   tmp_path: Path) -> None:
+async def test_tokens_are_stored_hashed_and_listed_without_secrets(
+        stack: PeopleStack, stored_bytes: Callable[[], Awaitable[bytes]]) -> None:
     _alice, bob = await _two_users(stack)
     secret = await stack.token(bob, label="kitchen display", audience="room")
     listing = (await stack.admin.get(f"/api/v1/users/{bob.id}/access")).json()["access"]
     assert [(g["label"], g["audience"], g["kind"]) for g in listing] == [
         ("kitchen display", "room", "token")]
     assert secret not in json.dumps(listing)
-    raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("gateway.sqlite3*"))
+    raw = await stored_bytes()
     assert secret.encode() not in raw
     assert hashlib.sha256(secret.encode()).hexdigest().encode() in raw
     async with stack.client(secret) as as_room:

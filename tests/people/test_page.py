@@ -17,6 +17,8 @@ from .browser import chromium, read_png, share_of_colour
 from .conftest import NOW, PeopleStack, meeting, offer
 
 pytestmark = pytest.mark.anyio
+SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+"""Rendering does not depend on the store; the live Join button test runs on both."""
 JOIN_GREEN = (0x12, 0x70, 0x3A)
 BANNER_YELLOW = (0xFF, 0xF4, 0xD6)
 
@@ -48,6 +50,7 @@ async def _signed_in_page(stack: PeopleStack, browser: Any, user: User, **contex
     return page
 
 
+@SQLITE_ONLY
 async def test_page_renders_its_list_without_javascript(stack: PeopleStack) -> None:
     user = await _world(stack)
     await stack.gateway.store.set_out_of_office(user.id, True)
@@ -100,6 +103,7 @@ async def test_join_button_appears_live_when_the_clock_reaches_the_lead_time(
         await page.get_by_role("note").wait_for(timeout=10_000)
 
 
+@SQLITE_ONLY
 async def test_keyboard_and_screen_reader_use(stack: PeopleStack) -> None:
     user = await _world(stack)
     stack.clock.advance(timedelta(minutes=6))  # the Join button is due
@@ -124,6 +128,7 @@ async def test_keyboard_and_screen_reader_use(stack: PeopleStack) -> None:
             assert expected in tree, tree
 
 
+@SQLITE_ONLY
 async def test_phone_sized_screen_and_screenshot(stack: PeopleStack, tmp_path: Path) -> None:
     user = await _world(stack)
     await stack.gateway.store.set_out_of_office(user.id, True)

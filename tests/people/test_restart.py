@@ -21,12 +21,13 @@ pytestmark = pytest.mark.anyio
 USERS = 40
 
 
-async def test_no_join_button_is_lost_or_repeated_across_a_restart(tmp_path: Path) -> None:
+async def test_no_join_button_is_lost_or_repeated_across_a_restart(
+        tmp_path: Path, store_url: str | None) -> None:
     minute = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=10)
     clock = ManualClock(minute - timedelta(seconds=30))
     lead = timedelta(minutes=5)
     async with running_receiver() as receiver:
-        async with running_stack(tmp_path, clock) as stack:
+        async with running_stack(tmp_path, clock, store_url=store_url) as stack:
             await stack.admin.post("/api/v1/organisations/org1/webhooks", json={
                 "url": receiver.url, "allow_host": "127.0.0.1", "events": ["join_button"]})
             users = [await stack.add_user(f"p{i}") for i in range(USERS)]
@@ -46,7 +47,8 @@ async def test_no_join_button_is_lost_or_repeated_across_a_restart(tmp_path: Pat
             for sink in ("people", "people.webhook_sink"):
                 await stack.gateway.hooks.deliver_notification(stack.gateway, item, sink)
             assert len(receiver.requests) == USERS // 2 + 1
-        async with running_stack(tmp_path, clock) as stack:  # restarted mid-minute
+        # restarted mid-minute
+        async with running_stack(tmp_path, clock, store_url=store_url) as stack:
             clock.set(minute + timedelta(seconds=61))
             await notify.deliver_due(stack.gateway)
             recorded = [e for u in users for e in await outbox.since(stack.gateway, u, 0)]

@@ -47,9 +47,11 @@ class WebhookWorld:
 
 class TestWebhookSink(SinkTests):
     @pytest.fixture
-    async def sink_world(self, tmp_path: Path) -> AsyncIterator[WebhookWorld]:
+    async def sink_world(self, tmp_path: Path, store_url: str | None
+                         ) -> AsyncIterator[WebhookWorld]:
         clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-        async with running_receiver() as receiver, running_stack(tmp_path, clock) as stack:
+        async with running_receiver() as receiver, \
+                running_stack(tmp_path, clock, store_url=store_url) as stack:
             person = await stack.add_user("pat")
             await stack.gateway.store.put_organisation(
                 Organisation(id="org2", name="Other", domain="other.example"))

@@ -108,9 +108,9 @@ async def test_events_past_retention_ask_the_client_to_reload(stack: PeopleStack
         assert response.status_code == 400
 
 
-async def test_the_outbox_survives_a_restart(tmp_path: Path) -> None:
+async def test_the_outbox_survives_a_restart(tmp_path: Path, store_url: str | None) -> None:
     clock = ManualClock(NOW)
-    async with running_stack(tmp_path, clock) as stack:
+    async with running_stack(tmp_path, clock, store_url=store_url) as stack:
         bob = await stack.add_user("bob")
         token = await stack.token(bob)
         async with stack.client(token) as client, open_stream(client) as events:
@@ -118,7 +118,8 @@ async def test_the_outbox_survives_a_restart(tmp_path: Path) -> None:
             await _presence(stack, bob, True, "before")
             seen = await events.next()
         await _presence(stack, bob, False, "while-away")
-    async with running_stack(tmp_path, clock) as stack, stack.client(token) as client, \
+    async with running_stack(tmp_path, clock, store_url=store_url) as stack, \
+            stack.client(token) as client, \
             open_stream(client, seen.id) as events:
         missed = await events.next()
         assert missed.data == {"out_of_office": False}

@@ -26,10 +26,10 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[PeopleStack]:
+async def live(tmp_path: Path, store_url: str | None) -> AsyncIterator[PeopleStack]:
     """A stack whose clock starts at the real time (receivers check timestamps)."""
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-    async with running_stack(tmp_path, clock, notifications={
+    async with running_stack(tmp_path, clock, store_url=store_url, notifications={
             "max_attempts": 3, "retry_base_seconds": 1.0,
             "retry_cap_seconds": 10.0}) as stack:
         yield stack

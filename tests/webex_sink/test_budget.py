@@ -87,3 +87,42 @@ async def test_every_webex_call_of_a_keyword_passes_the_budget(world: WebexWorld
     ctx = context(stack.gateway)
     sent = len([r for r in world.webex.state.request_log])
     assert ctx.budget.taken == sent > 0
+
+
+async def test_hook_report_quota_counts_every_webex_call_of_the_organisation(
+        world: WebexWorld, stack: Stack) -> None:
+    world.google.state.insert_event(ALICE, at(3, summary="Counted",
+                                              location="@webex:onetime"))
+    await stack.activate(ALICE)
+    sent = len(world.webex.state.request_log)
+    uses = await stack.gateway.hooks.report_quota(stack.gateway, "org1")
+    [webex] = [u for u in uses if u.name == "webex requests/min"]
+    assert (webex.used, webex.limit, webex.window_seconds) == (sent, 300, 60.0)
+    assert sent > 0
+    assert [u for u in await stack.gateway.hooks.report_quota(stack.gateway, "nope")
+            if u.name.startswith("webex")] == []
+
+
+async def test_processes_sharing_a_database_report_the_shared_budget(
+        gateway: Gateway) -> None:
+    clock = ManualClock()
+    time = FakeTime(clock)
+
+    def shared(org_id: str) -> SharedBudget:
+        return SharedBudget(gateway.store, f"webex:{org_id}", 5, now=clock.now,
+                            sleep=time.sleep)
+
+    first, second = (RateBudget(5, monotonic=time.monotonic, sleep=time.sleep,
+                                shared=shared) for _ in range(2))
+    for _ in range(3):
+        await first.acquire("org1")
+    await second.acquire("org1")
+    for budget in (first, second):  # each reads what both took, from the store
+        use = await budget.quota_use("org1")
+        assert (use.name, use.used, use.limit, use.window_seconds) == (
+            "webex requests/min", 4, 5, 60.0)
+    alone = RateBudget(5, monotonic=time.monotonic, sleep=time.sleep)
+    await alone.acquire("org1")  # without a shared budget: this process's window
+    assert (await alone.quota_use("org1")).used == 1
+    time.now += 61.0
+    assert (await alone.quota_use("org1")).used == 0

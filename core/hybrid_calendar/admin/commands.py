@@ -114,7 +114,8 @@ def _each_user(action: str, change: Callable[[Gateway, Any], Awaitable[Any]]
                     _print_user(email, "unknown", "no such user in this organisation")
                     continue
                 row = user_admin.user_json(await change(gateway, user))
-                _print_user(email, row["state"], row["reason"])
+                _print_user(email, row["state"], f"{row['reason_code']}: {row['reason']}"
+                            if row["reason"] else None)
                 failed += row["state"] == "error"
                 await audit.record(gateway, actor=_actor(), action=action, target=user.id,
                                    source="local", outcome=row["state"])

@@ -11,22 +11,26 @@ One registry per gateway (kept in ``gateway.state``), so several gateways in one
 | ``hybrid_calendar_users`` (gauge) | ``state`` | users by activation state, at scrape time |
 | ``hybrid_calendar_outbound_calls_total`` | ``service``, ``outcome`` | shared HTTP client |
 | ``hybrid_calendar_deliveries_total`` | ``sink``, ``kind``, ``outcome`` | each attempt |
+| ``hybrid_calendar_quota_used`` (gauge) | ``org``, ``budget`` | hook ``report_quota``, at scrape |
+| ``hybrid_calendar_quota_limit`` (gauge) | ``org``, ``budget`` | the same |
 
 ``service`` is the plugin section whose configured ``*_url``/``*_uri`` setting the
 request's URL starts with (``google``, ``webex``, ...), else ``other``. ``outcome`` is
 ``ok``, ``rate_limited`` (429), ``client_error``, ``server_error``.
+
+The quota gauges are what the plugins report through the ``report_quota`` hook for each
+organisation: every budget they enforce, read from the state that enforces it (the
+store's shared budgets), so every process of a database shows the same figures.
 """
 
 from __future__ import annotations
 
-import collections
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from hybrid_calendar.admin.org_context import current_org
 from hybrid_calendar.admin.sql import execute
 
 if TYPE_CHECKING:
@@ -38,10 +42,9 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 @dataclass
 class GatewayMetrics:
-    """The registry and instruments of one gateway, and recent calls per organisation."""
+    """The registry and instruments of one gateway."""
 
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    calls_by_org: dict[str, collections.deque[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -60,6 +63,12 @@ class GatewayMetrics:
         self.deliveries = Counter("hybrid_calendar_deliveries",
                                   "Sink delivery attempts by outcome",
                                   ["sink", "kind", "outcome"], registry=r)
+        self.quota_used = Gauge("hybrid_calendar_quota_used",
+                                "Units used of each budget in its window ending now",
+                                ["org", "budget"], registry=r)
+        self.quota_limit = Gauge("hybrid_calendar_quota_limit",
+                                 "Units each budget allows per window", ["org", "budget"],
+                                 registry=r)
 
 
 def metrics(gateway: Gateway) -> GatewayMetrics:
@@ -88,8 +97,7 @@ def service_prefixes(gateway: Gateway) -> list[tuple[str, str]]:
 
 
 def count_outbound_calls(gateway: Gateway, client: httpx.AsyncClient) -> None:
-    """Count every response of ``client`` by service and outcome (and per organisation,
-    for the quota view, when the call is made for a user's job)."""
+    """Count every response of ``client`` by service and outcome."""
     prefixes = service_prefixes(gateway)
     recorder = metrics(gateway)
 
@@ -98,10 +106,6 @@ def count_outbound_calls(gateway: Gateway, client: httpx.AsyncClient) -> None:
         service = next((name for prefix, name in prefixes if url.startswith(prefix)),
                        "other")
         recorder.calls.labels(service, outcome_of(response.status_code)).inc()
-        org = current_org.get()
-        if org is not None:
-            recent = recorder.calls_by_org.setdefault(org, collections.deque(maxlen=100_000))
-            recent.append(gateway.clock.now().timestamp())
 
     hooks = dict(client.event_hooks)
     hooks["response"] = [*hooks.get("response", []), on_response]
@@ -127,16 +131,22 @@ async def exposition(gateway: Gateway) -> bytes:
     by_state = dict(await gateway.store.call(users))
     for state in ("pending", "validating", "active", "error", "inactive", *by_state):
         recorder.users.labels(state).set(by_state.get(state, 0))
+    quotas = [(org.id, await gateway.hooks.report_quota(gateway, org.id))
+              for org in await gateway.store.list_organisations()]
+    recorder.quota_used.clear()  # organisations and budgets come and go; no await from
+    recorder.quota_limit.clear()  # here on, so a concurrent scrape never sees half
+    for org_id, uses in quotas:
+        for use in uses:
+            recorder.quota_used.labels(org_id, use.name).set(use.used)
+            recorder.quota_limit.labels(org_id, use.name).set(use.limit)
     return bytes(generate_latest(recorder.registry))
 
 
 async def org_quota(gateway: Gateway, org_id: str) -> dict[str, Any]:
-    """Outbound calls made for the organisation's users in the last minute, against the
-    configured budgets (requests, not Google's cost units)."""
-    now = gateway.clock.now().timestamp()
-    recent = metrics(gateway).calls_by_org.get(org_id, collections.deque())
-    while recent and recent[0] < now - 60:
-        recent.popleft()
-    return {"org_id": org_id, "calls_last_minute": len(recent),
-            "project_budget_per_minute": int(gateway.config.get("quota", "project_per_minute")),
-            "user_budget_per_minute": int(gateway.config.get("quota", "user_per_minute"))}
+    """Every budget the plugins enforce on the organisation's calls (hook
+    ``report_quota``), as JSON: ``{"org_id", "budgets": [{"name", "used", "limit",
+    "window_seconds"}]}``."""
+    uses = await gateway.hooks.report_quota(gateway, org_id)
+    return {"org_id": org_id, "budgets": [
+        {"name": u.name, "used": int(u.used), "limit": int(u.limit),
+         "window_seconds": float(u.window_seconds)} for u in uses]}

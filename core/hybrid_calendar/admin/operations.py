@@ -12,16 +12,16 @@ from starlette.routing import BaseRoute, Route
 
 from hybrid_calendar.admin.guard import guarded
 from hybrid_calendar.admin.metrics import CONTENT_TYPE, exposition, org_quota
-from hybrid_calendar.admin.openapi import document
+from hybrid_calendar.admin.openapi import Json
 from hybrid_calendar.admin.page import page_routes
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 
-def operations_routes(gateway: Gateway) -> list[BaseRoute]:
-    """``/admin``, ``/metrics``, ``/openapi.json`` and the organisation quota route."""
-    spec = document()
+def operations_routes(gateway: Gateway, spec: Json) -> list[BaseRoute]:
+    """``/admin``, ``/metrics``, ``/openapi.json`` (serving ``spec``, from
+    :func:`~hybrid_calendar.admin.openapi.document`) and the organisation quota route."""
 
     async def metrics_text(request: Request) -> Response:
         return Response(await exposition(gateway), media_type=CONTENT_TYPE)

@@ -370,10 +370,14 @@ class FieldCipher:
         plain = os.urandom(32)
         wrapped = await self._kms.wrap(plain, wrap_context(org_id, user_id, purpose, key_id,
                                                            generation))
-        record = KeyRecord(key_id, org_id, user_id, purpose, generation, wrapped, now)
+        # a data key's first block of uses is reserved with the key itself (one write)
+        reserved = min(self._block, self.hard_limit) if purpose == PURPOSE_DATA else 0
+        record = KeyRecord(key_id, org_id, user_id, purpose, generation, wrapped, now,
+                           uses_reserved=reserved)
         await self._keys.add_generation(record)  # KeyManagementError on a lost race
         if purpose == PURPOSE_DATA:
-            self._counters[key_id] = UseCounter(key_id, 0, 0, self.hard_limit)
+            self._counters[key_id] = UseCounter(key_id, 0, reserved, self.hard_limit)
+            self._saved[key_id] = (0, reserved)
             self._materials.put(key_id, KeyMaterial(org_id, user_id, key_id, generation, plain,
                                                     self._counters[key_id]), now + self._ttl)
         else:

@@ -150,14 +150,19 @@ class KeyRepository:
     """SQLite's :class:`KeyStorage`: wrapped keys and counters in ``crypto_keys``.
 
     :param run: ``run(fn)`` executes ``fn(db)`` with the database and returns its result.
+        Every function but the migrations' nests its writes in ``db.atomic()``, so ``run``
+        may execute it inside a transaction shared with other work (group commit).
+    :param run_alone: executes the migrations (which may need to run outside any
+        transaction); ``run`` when not given.
     """
 
-    def __init__(self, run: DbRunner) -> None:
+    def __init__(self, run: DbRunner, *, run_alone: DbRunner | None = None) -> None:
         self._run = run
+        self._run_alone = run_alone or run
 
     async def migrate(self) -> None:
         """Apply the pending migrations of the ``crypto`` set (idempotent)."""
-        await self._run(migrations.apply)
+        await self._run_alone(migrations.apply)
 
     async def generations(self, org_id: str, user_id: str, purpose: str) -> list[KeyRecord]:
         """Every stored generation of an owner's keys of one purpose, oldest first."""

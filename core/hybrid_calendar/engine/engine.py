@@ -13,6 +13,12 @@
   database (``Store.listen_for_jobs``: ``LISTEN/NOTIFY`` on PostgreSQL); a look every
   second remains for jobs queued to run later.
 
+* The storage loop probes the data directory (:mod:`hybrid_calendar.engine.storage`):
+  while the disk is full or the directory read-only, no job is claimed, nothing is
+  delivered, no sweep runs and sync requests are not queued; when writes work again,
+  jobs whose failure could not be recorded are queued again and every active user is
+  synced.
+
 A failed job is the gateway's only retry: it runs again later under the one policy of
 :mod:`hybrid_calendar.engine.retries`, or is parked. On stop, jobs in flight get a grace
 period to finish; those still running are re-queued. A starting process re-queues the
@@ -26,15 +32,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from hybrid_calendar.admin.org_context import current_org, org_of_user
 from hybrid_calendar.engine import activation, notify, sweeps, sync
 from hybrid_calendar.engine.retries import RetryPolicy
-from hybrid_calendar.errors import ProviderError
-from hybrid_calendar.models import Job
+from hybrid_calendar.engine.storage import StorageGuard, storage_problem
+from hybrid_calendar.errors import ProviderError, StorageUnavailableError
+from hybrid_calendar.models import Job, UserState
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -51,6 +58,19 @@ HANDLERS: dict[str, Handler] = {
 """Job kinds and the functions that run them."""
 
 IDLE_POLL_SECONDS = 1.0
+
+
+def storage_directory(gateway: Gateway) -> Path | None:
+    """The directory whose writability decides whether the engine works: the SQLite
+    file's, else ``gateway.data_dir`` (key files); ``None`` for an in-memory database."""
+    from hybrid_calendar.builder import database_path, is_postgres_url
+
+    database = database_path(gateway.config)
+    if database == ":memory:":
+        return None
+    if is_postgres_url(database):
+        return Path(str(gateway.config.get("gateway", "data_dir")))
+    return Path(database).parent
 
 
 def user_lane(user_id: str) -> str:
@@ -73,6 +93,9 @@ class Engine:
         self._claiming = 0
         self._generation = 0  # bumped when a job may have become due: claim again
         self._idle = asyncio.Event()
+        self.storage = StorageGuard(storage_directory(gateway))
+        self._unrecorded: dict[int, str] = {}  # job id -> error, kept while writes fail
+        self._storage_lock = asyncio.Lock()
         self._drains: list[Callable[[], Awaitable[None]]] = []
 
     @property
@@ -110,6 +133,7 @@ class Engine:
             notify.deliver_due), name="notify"))
         self._tasks.append(asyncio.create_task(self._loop(
             "leases", self.lease_seconds / 3, self._keep_leases), name="leases"))
+        self._tasks.append(asyncio.create_task(self._watch_storage(), name="storage"))
         self._listener = asyncio.create_task(self._listen(), name="listen")
         self.running = True
 
@@ -164,15 +188,35 @@ class Engine:
         await self._idle.wait()
 
     async def request_sync(self, user_id: str, reason: str) -> bool:
-        """Ask for a sync of one user (coalesced); returns True if a job was queued."""
-        return await self.enqueue("sync", user_id, {"user_id": user_id, "reason": reason})
+        """Ask for a sync of one user (coalesced); returns True if a job was queued.
+
+        While storage is unavailable nothing is queued (False): every active user is
+        synced when writes work again.
+        """
+        try:
+            return await self.enqueue("sync", user_id, {"user_id": user_id,
+                                                        "reason": reason})
+        except StorageUnavailableError:
+            return False
 
     async def enqueue(self, kind: str, user_id: str, payload: dict[str, Any],
                       delay: timedelta = timedelta(0)) -> bool:
-        """Queue a job for a user in the user's lane and wake a worker."""
-        added = await self.gateway.store.enqueue(
-            kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
-            lane=user_lane(user_id))
+        """Queue a job for a user in the user's lane and wake a worker.
+
+        :raises StorageUnavailableError: the data directory takes no writes.
+        """
+        if not self.storage.healthy:
+            raise StorageUnavailableError(str(self.storage.reason))
+        try:
+            added = await self.gateway.store.enqueue(
+                kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
+                lane=user_lane(user_id))
+        except Exception as err:
+            problem = storage_problem(err)
+            if problem is None:
+                raise
+            self.storage.trip(problem)
+            raise StorageUnavailableError(problem) from err
         self._generation += 1
         self._idle.clear()
         self._wake_one()
@@ -183,16 +227,17 @@ class Engine:
         store = self.gateway.store
         while not self._stopping.is_set():
             generation = self._generation
-            self._claiming += 1
-            try:
-                job = await store.claim(self.gateway.clock.now(), self.lease_seconds)
-            except Exception:
-                log.exception("claiming a job failed")
-                job = None
-            finally:
-                self._claiming -= 1
+            job = None
+            if self.storage.healthy:
+                self._claiming += 1
+                try:
+                    job = await store.claim(self.gateway.clock.now(), self.lease_seconds)
+                except Exception as err:
+                    self._store_failed("claiming a job", err)
+                finally:
+                    self._claiming -= 1
             if job is None:
-                if generation != self._generation:
+                if generation != self._generation and self.storage.healthy:
                     continue  # a job may have become due while claiming: look again
                 if not self._busy and not self._claiming:
                     self._idle.set()  # nothing due, nothing running, nobody claiming
@@ -214,21 +259,38 @@ class Engine:
             await store.retry(job.id, f"unknown job kind {job.kind!r}", None)
             return
         self._busy[job.id] = job
-        org = current_org.set(await org_of_user(self.gateway, str(job.payload.get(
-            "user_id", ""))))  # outbound calls count against the organisation's quota
         try:
-            await handler(self.gateway, job)
-        except Exception as err:
-            await self._failed(job, err)
-        else:
-            await store.finish(job.id)
+            try:
+                await handler(self.gateway, job)
+            except Exception as err:
+                await self._failed(job, err)
+            else:
+                await store.finish(job.id)
+        except Exception as err:  # the outcome could not be written: never lose the job
+            self._store_failed(f"recording job {job.id} ({job.kind})", err)
+            self._unrecorded[job.id] = f"{type(err).__name__}: {err}"
         finally:
             self._busy.pop(job.id, None)
-            current_org.reset(org)
+
+    def _store_failed(self, doing: str, err: Exception) -> None:
+        """A store operation failed: trip the storage guard when the disk refused the
+        write (one log line), else log the error."""
+        problem = storage_problem(err)
+        if problem is not None:
+            self.storage.trip(problem)
+        else:
+            log.error("%s failed: %s: %s", doing, type(err).__name__, err, exc_info=err)
 
     async def _failed(self, job: Job, err: Exception) -> None:
-        """Re-queue a failed job under the retry policy, or park it (see ``retries``)."""
+        """Re-queue a failed job under the retry policy, or park it (see ``retries``).
+        A job that failed because the disk refused a write runs again once writes work,
+        whatever its attempts."""
         error = f"{type(err).__name__}: {err}"
+        problem = storage_problem(err)
+        if problem is not None:
+            self.storage.trip(problem)
+            await self.gateway.store.retry(job.id, error, self.gateway.clock.now())
+            return
         if not isinstance(err, ProviderError):
             log.error("job %s (%s) failed: %s", job.id, job.kind, error, exc_info=err)
         else:
@@ -288,10 +350,47 @@ class Engine:
     async def _loop(self, name: str, interval: float,
                     body: Callable[[Gateway], Awaitable[None]]) -> None:
         while not self._stopping.is_set():
-            try:
-                await body(self.gateway)
-            except Exception:
-                log.exception("%s loop iteration failed", name)
+            if self.storage.healthy:
+                try:
+                    await body(self.gateway)
+                except Exception as err:
+                    if storage_problem(err) is None:
+                        log.exception("%s loop iteration failed", name)
+                    else:
+                        self._store_failed(f"{name} loop", err)
             with anyio.move_on_after(interval):
                 await self._stopping.wait()
+
+    async def check_storage(self) -> bool:
+        """Probe the data directory now; when writes work again, re-queue what was left
+        and sync every active user before returning. True when writes work."""
+        async with self._storage_lock:
+            if await self.storage.check():
+                await self._resume_after_storage()
+        return self.storage.healthy
+
+    async def _watch_storage(self) -> None:
+        """Run :meth:`check_storage` every few seconds (every second while tripped)."""
+        while not self._stopping.is_set():
+            try:
+                await self.check_storage()
+            except Exception as err:
+                self._store_failed("resuming after storage recovered", err)
+            with anyio.move_on_after(self.storage.interval):
+                await self._stopping.wait()
+
+    async def _resume_after_storage(self) -> None:
+        """Re-queue jobs whose failure was not recorded; sync every active user (push
+        notifications that arrived meanwhile were not queued)."""
+        store, now = self.gateway.store, self.gateway.clock.now()
+        for job_id, error in list(self._unrecorded.items()):
+            if job_id not in self._busy:
+                await store.retry(job_id, error, now)
+                del self._unrecorded[job_id]
+        users = await store.list_users(state=UserState.ACTIVE)
+        for user in users:
+            await self.request_sync(user.id, "storage recovered")
+        log.info("storage recovered: %d user(s) queued for an incremental sync", len(users))
+        self._wake_workers()
+        self._wake_all()
 

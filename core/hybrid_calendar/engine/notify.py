@@ -6,8 +6,10 @@ only on a sink's receipt (policy in :mod:`hybrid_calendar.engine.delivery`).
   meeting has not ended, and never after it ended.
 * Presence and meetings-list changes go in as they happen and are tried at once; a newer
   one supersedes an older one still pending for the same user.
-* Every attempt and its outcome per sink is stored, so a restart keeps the attempt
-  count; the outbox loop (:func:`deliver_due`) retries what is due.
+* A notification is offered to all its sinks at once; every attempt and its outcome per
+  sink is stored (group-committed with others', :mod:`.recorder`) before the attempt
+  counts, so a restart keeps the attempt count; the outbox loop (:func:`deliver_due`)
+  retries what is due.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hybrid_calendar.engine.delivery import (
     record_receipt,
     sinks_by_kind,
 )
+from hybrid_calendar.engine.recorder import delivery_recorder
 from hybrid_calendar.models import (
     DeliveryReceipt,
     DeliveryState,
@@ -35,6 +38,7 @@ from hybrid_calendar.models import (
     SinkDelivery,
     User,
 )
+from hybrid_calendar.store.base import DeliveryRecord
 from hybrid_calendar.store.codec import join_to_json
 
 if TYPE_CHECKING:
@@ -105,37 +109,52 @@ async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
 
 async def deliver_due(gateway: Gateway) -> None:
     """Try every notification whose next attempt is due, and give up those whose meeting
-    ended undelivered (the outbox loop's body).
+    ended undelivered (the outbox loop's body); returns when none is due or in flight.
 
-    Due notifications are claimed in batches of :data:`BATCH` and tried concurrently (at
-    most :data:`DELIVERY_CONCURRENCY` at once), so a minute with thousands of Join
-    buttons keeps time; each notification's sinks are asked one after the other.
+    Due notifications are claimed (at most :data:`BATCH` in flight) and tried
+    concurrently (at most :data:`DELIVERY_CONCURRENCY` at once). While some are in
+    flight, what fell due meanwhile is claimed every ``notifications.poll_seconds``
+    without waiting for the slowest, so a minute with thousands of Join buttons keeps
+    time. Their records are group-committed (:mod:`.recorder`).
     """
     sinks = sinks_by_kind(gateway.hooks)
     served = [kind for kind, names in sinks.items() if names]
     now = gateway.clock.now()
     for user, item in await gateway.store.ended_notifications(now, served, limit=BATCH):
         await _ended(gateway, user, item, sinks[item.kind])
+    poll = float(gateway.config.get("notifications", "poll_seconds"))
     slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
-    tried: set[str] = set()
+    in_flight: dict[str, asyncio.Task[None]] = {}
+    claimed_at, full = None, True
 
     async def one(user: User, item: ScheduledNotification) -> None:
         async with slots:
-            await attempt(gateway, user, item, sinks[item.kind])
-
-    while True:
-        due = [(user, item) for user, item in await gateway.store.due_notifications(
-            now, served, limit=BATCH, lease_seconds=claim_seconds(gateway))
-            if item.key not in tried]
-        tried.update(item.key for _, item in due)
-        outcomes = await asyncio.gather(*(one(user, item) for user, item in due),
-                                        return_exceptions=True)
-        for (user, item), outcome in zip(due, outcomes, strict=True):
-            if isinstance(outcome, BaseException):  # the store failed: the lease expires
+            try:
+                await attempt(gateway, user, item, sinks[item.kind])
+            except Exception as err:  # the store failed: the lease expires, tried again
                 log.error("%s notification %s for user %s not recorded: %s: %s",
-                          item.kind, item.key, user.id, type(outcome).__name__, outcome)
-        if len(due) < BATCH:
-            return
+                          item.kind, item.key, user.id, type(err).__name__, err)
+
+    try:
+        while True:
+            now = gateway.clock.now()
+            room = BATCH - len(in_flight)
+            if room > 0 and (full or now != claimed_at):  # more due, or time moved on
+                claimed = await gateway.store.due_notifications(
+                    now, served, limit=room, lease_seconds=claim_seconds(gateway))
+                claimed_at, full = now, len(claimed) >= room
+                for user, item in claimed:
+                    if item.key not in in_flight:  # never the same one twice at once
+                        in_flight[item.key] = asyncio.create_task(one(user, item),
+                                                                  name="notify-attempt")
+            if not in_flight:
+                return
+            await asyncio.wait(in_flight.values(), timeout=poll)
+            for key in [key for key, task in in_flight.items() if task.done()]:
+                del in_flight[key]
+    finally:
+        if in_flight:  # a claim failed: let those in flight finish
+            await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
 
 async def _ended(gateway: Gateway, user: User, item: ScheduledNotification,
@@ -156,26 +175,22 @@ async def _ended(gateway: Gateway, user: User, item: ScheduledNotification,
                                      updated_at=now)
         changed.append(records[sink])
     state, next_at = overall_state(records, sinks)
-    await gateway.store.record_deliveries(user, item.key, changed, state, next_at, now)
+    await delivery_recorder(gateway).record(
+        DeliveryRecord(user, item.key, changed, state, next_at, now))
     log.warning("%s notification %s for user %s: the meeting ended before delivery",
                 item.kind, item.key, user.id)
 
 
 async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
                   sinks: Sequence[str]) -> DeliveryState:
-    """Offer a notification to each of ``sinks`` that still owes it, record every receipt
-    and the notification's new state."""
+    """Offer a notification to each of ``sinks`` that still owes it (all at once), record
+    every receipt and the notification's new state."""
     now = gateway.clock.now()
     policy = delivery_retry_policy(gateway)
     notification = Notification(kind=item.kind, user=user, payload=item.payload, key=item.key)
     records: dict[str, SinkDelivery] = dict(item.deliveries)
-    changed: list[SinkDelivery] = []
-    for sink in sinks:
-        previous = records.get(sink)
-        if previous is not None and (previous.state is not DeliveryState.PENDING or (
-                previous.next_attempt_at is not None and previous.next_attempt_at > now)):
-            continue  # done, or another sink's retry is what fell due
-        attempts = (previous.attempts if previous else 0) + 1
+
+    async def ask(sink: str, attempts: int) -> SinkDelivery:
         try:
             receipt = await gateway.hooks.deliver_notification(gateway, notification, sink)
         except Exception as err:  # a sink's bug or outage: retried like retry_later
@@ -184,11 +199,21 @@ async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
             receipt = DeliveryReceipt.retry_later(f"{type(err).__name__}: {err}")
         record = record_receipt(sink, receipt, attempts, now, policy)
         count_delivery(gateway, sink, str(item.kind), str(record.state))
-        records[sink] = record
-        changed.append(record)
         if record.state is DeliveryState.DEAD:
             log.warning("%s notification %s for user %s is a dead letter at sink %s: %s",
                         item.kind, item.key, user.id, sink, record.reason)
+        return record
+
+    owed: list[tuple[str, int]] = []
+    for sink in sinks:
+        previous = records.get(sink)
+        if previous is not None and (previous.state is not DeliveryState.PENDING or (
+                previous.next_attempt_at is not None and previous.next_attempt_at > now)):
+            continue  # done, or another sink's retry is what fell due
+        owed.append((sink, (previous.attempts if previous else 0) + 1))
+    changed = list(await asyncio.gather(*(ask(sink, n) for sink, n in owed)))
+    records.update((record.sink, record) for record in changed)
     state, next_at = overall_state(records, sinks)
-    await gateway.store.record_deliveries(user, item.key, changed, state, next_at, now)
+    await delivery_recorder(gateway).record(
+        DeliveryRecord(user, item.key, changed, state, next_at, now))
     return state

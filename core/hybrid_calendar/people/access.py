@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar.people.db import rows, run
+from hybrid_calendar.people.db import Handle, execute, rows, run
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 if TYPE_CHECKING:
@@ -80,9 +79,9 @@ async def issue(gateway: Gateway, user_id: str, *, kind: str, audience: str, ttl
     access = Access(id="acc_" + uuid.uuid4().hex[:20], user_id=user_id, audience=audience,
                     kind=kind, label=label[:200], created_at=now, expires_at=now + ttl,
                     parent_id=parent_id)
-    await run(gateway, lambda conn: conn.execute(
-        "INSERT INTO people_access (id, user_id, audience, kind, token_hash, label, parent_id,"
-        " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    await run(gateway, lambda handle: execute(
+        handle, "INSERT INTO people_access (id, user_id, audience, kind, token_hash, label,"
+        " parent_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (access.id, user_id, audience, kind, digest(secret), access.label, parent_id,
          ts(now), ts(access.expires_at))))
     return Issued(access, secret)
@@ -94,8 +93,8 @@ async def authenticate(gateway: Gateway, secret: str | None, *, kinds: tuple[str
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     wanted = digest(secret)
-    found = await run(gateway, lambda conn: rows(
-        conn, "SELECT * FROM people_access WHERE token_hash = ?", (wanted,)))
+    found = await run(gateway, lambda handle: rows(
+        handle, "SELECT * FROM people_access WHERE token_hash = ?", (wanted,)))
     if not found or not hmac.compare_digest(found[0]["token_hash"], wanted):
         return None
     access = _access(found[0])
@@ -110,8 +109,8 @@ async def consume_link(gateway: Gateway, secret: str) -> Access | None:
     if access is None:
         return None
     now = ts(gateway.clock.now())
-    claimed = await run(gateway, lambda conn: conn.execute(
-        "UPDATE people_access SET used_at = ? WHERE id = ? AND used_at IS NULL AND "
+    claimed = await run(gateway, lambda handle: execute(
+        handle, "UPDATE people_access SET used_at = ? WHERE id = ? AND used_at IS NULL AND "
         "revoked_at IS NULL", (now, access.id)).rowcount)
     return access if claimed == 1 else None
 
@@ -119,8 +118,8 @@ async def consume_link(gateway: Gateway, secret: str) -> Access | None:
 async def revoke(gateway: Gateway, access_id: str) -> bool:
     """Revoke a grant and the sessions made from it; False if there was no such grant."""
     now = ts(gateway.clock.now())
-    changed = await run(gateway, lambda conn: conn.execute(
-        "UPDATE people_access SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? OR "
+    changed = await run(gateway, lambda handle: execute(
+        handle, "UPDATE people_access SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? OR "
         "parent_id = ?", (now, access_id, access_id)).rowcount)
     return bool(changed)
 
@@ -128,23 +127,23 @@ async def revoke(gateway: Gateway, access_id: str) -> bool:
 async def revoke_user(gateway: Gateway, user_id: str) -> int:
     """Revoke every grant of a user; return how many were live."""
     now = ts(gateway.clock.now())
-    return int(await run(gateway, lambda conn: conn.execute(
-        "UPDATE people_access SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+    return int(await run(gateway, lambda handle: execute(
+        handle, "UPDATE people_access SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
         (now, user_id)).rowcount))
 
 
 async def get(gateway: Gateway, access_id: str) -> Access | None:
     """One grant by id."""
-    found = await run(gateway, lambda conn: rows(
-        conn, "SELECT * FROM people_access WHERE id = ?", (access_id,)))
+    found = await run(gateway, lambda handle: rows(
+        handle, "SELECT * FROM people_access WHERE id = ?", (access_id,)))
     return _access(found[0]) if found else None
 
 
 async def list_for_user(gateway: Gateway, user_id: str) -> list[Access]:
     """Every grant of a user, newest first."""
-    def work(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        return rows(conn, "SELECT * FROM people_access WHERE user_id = ? "
-                          "ORDER BY created_at DESC", (user_id,))
+    def work(handle: Handle) -> list[dict[str, Any]]:
+        return rows(handle, "SELECT * FROM people_access WHERE user_id = ? "
+                            "ORDER BY created_at DESC", (user_id,))
     return [_access(row) for row in await run(gateway, work)]
 
 

@@ -1,12 +1,22 @@
-"""Running SQL on the store's connection, serialized with every other store operation."""
+"""SQL of the people tables, written once for both stores.
+
+:meth:`Store.call` hands a function the store's native handle: a
+``sqlite_utils.Database`` on SQLite, a
+:class:`~hybrid_calendar.store.postgres.portable.PortableHandle` on PostgreSQL. Both accept
+the portable subset (``?`` placeholders, ``ON CONFLICT … DO NOTHING/UPDATE``,
+``RETURNING``); the helpers here add what differs: a write transaction (:func:`write`),
+many rows at once (:func:`execute_many`), and on PostgreSQL the lock that keeps the stream
+outbox's ``seq`` in commit order and the ``NOTIFY`` that tells other processes
+(:func:`serialize_outbox`, :func:`announce`).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlite_utils import Database
 from starlette.exceptions import HTTPException
 
 from hybrid_calendar.store.sqlite_base import transaction
@@ -16,19 +26,74 @@ if TYPE_CHECKING:
     from hybrid_calendar.store.base import Sealer
 
 T = TypeVar("T")
+Handle = Any
+"""``sqlite_utils.Database`` or ``PortableHandle`` (the store's native handle)."""
+
+OUTBOX_CHANNEL = "hybrid_calendar_people"
+"""PostgreSQL ``LISTEN``/``NOTIFY`` channel: a user's new stream events (payload: user id)."""
+_OUTBOX_LOCK = 0x68637070  # "hcpp": one advisory lock for stream-outbox writers
 
 
-async def run(gateway: Gateway, fn: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``fn(connection)`` in the store's worker (the people tables live in its file)."""
-    result: T = await gateway.store.call(lambda db: fn(db.conn))
+async def run(gateway: Gateway, fn: Callable[[Handle], T]) -> T:
+    """Run ``fn(handle)`` through the store (the people tables live in its database)."""
+    result: T = await gateway.store.call(fn)
     return result
 
 
-def rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+def is_sqlite(handle: Handle) -> bool:
+    """True on the SQLite store (one process, one serialized writer)."""
+    return isinstance(handle, Database)
+
+
+def execute(handle: Handle, sql: str, params: Sequence[Any] = ()) -> Any:
+    """Run one statement of the portable subset; the driver's cursor."""
+    return handle.execute(sql, list(params))
+
+
+def execute_many(handle: Handle, sql: str, params: Iterable[Sequence[Any]]) -> None:
+    """Run one statement of the portable subset for each parameter row."""
+    batch = [list(p) for p in params]
+    if not batch:
+        return
+    if is_sqlite(handle):
+        handle.conn.executemany(sql, batch)
+    else:
+        handle.executemany(sql, batch)
+
+
+def rows(handle: Handle, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Run a query; rows as dicts of column name to value."""
-    cursor = conn.execute(sql, params)
+    cursor = execute(handle, sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@contextlib.contextmanager
+def write(handle: Handle) -> Iterator[None]:
+    """One write transaction: committed on success, rolled back on error."""
+    if is_sqlite(handle):
+        with transaction(handle.conn):
+            yield
+    else:
+        with handle.conn:
+            yield
+
+
+def serialize_outbox(handle: Handle) -> None:
+    """Inside a write transaction that adds stream events: on PostgreSQL, wait for the
+    other processes' such transactions, so ``seq`` order is commit order and a reader of
+    ``seq > n`` never misses a row committed later with a lower number. (SQLite's
+    ``BEGIN IMMEDIATE`` already serializes writers.)"""
+    if not is_sqlite(handle):
+        execute(handle, "SELECT pg_advisory_xact_lock(?)", (_OUTBOX_LOCK,))
+
+
+def announce(handle: Handle, user_ids: Iterable[str]) -> None:
+    """Inside the transaction that added events: on PostgreSQL, tell every process's
+    listener which users have new events (sent at commit)."""
+    if not is_sqlite(handle):
+        for user_id in sorted(set(user_ids)):
+            execute(handle, "SELECT pg_notify(?, ?)", (OUTBOX_CHANNEL, user_id))
 
 
 async def sealer(gateway: Gateway, org_id: str, user_id: str | None) -> Sealer:
@@ -44,49 +109,3 @@ def json_object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HTTPException(400, "body must be a JSON object")
     return data
-
-
-class GroupCommit:
-    """Runs many small writes in shared transactions: calls that arrive while one
-    transaction is in flight go together into the next (one commit instead of many)."""
-
-    def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
-        self._queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(connection)`` inside a shared transaction; its result."""
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((fn, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="people-group-commit")
-        return await done
-
-    async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-
-            def work(conn: sqlite3.Connection, batch: Any = batch) -> list[Any]:
-                results: list[Any] = []
-                with transaction(conn):
-                    for fn, _done in batch:
-                        conn.execute("SAVEPOINT one")
-                        try:
-                            results.append((True, fn(conn)))
-                        except Exception as err:  # only this call fails
-                            conn.execute("ROLLBACK TO one")
-                            results.append((False, err))
-                        conn.execute("RELEASE one")
-                return results
-            try:
-                outcomes = await run(self.gateway, work)
-            except Exception as err:
-                outcomes = [(False, err)] * len(batch)
-            for (_fn, done), (ok, value) in zip(batch, outcomes, strict=True):
-                if done.done():
-                    continue
-                if ok:
-                    done.set_result(value)
-                else:
-                    done.set_exception(value)

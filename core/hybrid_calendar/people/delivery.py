@@ -3,7 +3,10 @@
 The core's outbox calls the sink (``people.webhook_sink``) for each notification and is
 the only layer that retries (``notifications.retry_*``, ``notifications.max_attempts``).
 One call sends the message to every subscribed endpoint that has not had it yet, each
-under its stable ``webhook-id`` with a fresh timestamp and signature, and answers:
+under its stable ``webhook-id`` (:func:`~.webhooks.message_id`) with a fresh timestamp and
+signature, then stores every outcome in one group-committed write (a message's row is
+written with its first outcome: the stable id makes storing it before the first POST
+unnecessary), and answers:
 
 ==================================  ===============================================
 outcome                             receipt
@@ -26,11 +29,12 @@ import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hybrid_calendar.models import DeliveryReceipt, Notification
 from hybrid_calendar.people import webhooks
-from hybrid_calendar.people.db import GroupCommit
+from hybrid_calendar.people.db import run
+from hybrid_calendar.people.group_commit import GroupCommit
 from hybrid_calendar.people.http1 import Http1Client, WebhookTransportError
 from hybrid_calendar.people.retry_after import parse_retry_after
 from hybrid_calendar.people.signing import signed_headers
@@ -86,25 +90,29 @@ class WebhookSender:
                            "data": {"user_id": user.id, "user_email": user.email,
                                     **dict(notification.payload)}},
                           separators=(",", ":")).encode()
-        prepared = await webhooks.prepare_deliveries(
-            self.gateway, user.org_id, [(e, source_key, event_type, body) for e in wanted])
-        found = await self._commits.run(
-            lambda conn: webhooks.ensure_messages(conn, source_key, prepared))
-        made = {d.endpoint_id: d for d in await webhooks.open_deliveries(self.gateway, found)}
         by_id = {e.id: e for e in wanted}
+        stored = await run(self.gateway, lambda handle: webhooks.message_rows(
+            handle, source_key, list(by_id)))
+        made = {d.endpoint_id: d for d in await webhooks.open_deliveries(self.gateway, stored)}
+        now = self.gateway.clock.now()
+        fresh = {e.id for e in wanted if e.id not in made}
+        for endpoint_id in fresh:  # first attempt: the row is written with its outcome
+            made[endpoint_id] = webhooks.Delivery(
+                webhooks.message_id(by_id[endpoint_id], source_key), endpoint_id,
+                user.org_id, event_type, body, 0, "pending", None, now)
         owed = [d for d in made.values() if d.state == "pending" and d.endpoint_id in by_id]
         tried = await asyncio.gather(*(self._one(d, by_id[d.endpoint_id]) for d in owed))
-        outcomes = [outcome for outcome, _wait in tried]
-        waits = [wait for _outcome, wait in tried if wait is not None]
+        outcomes = [webhooks.Outcome(
+            d, source_key, state, attempts, error,
+            await webhooks.seal_body(self.gateway, d) if d.endpoint_id in fresh else None)
+            for d, (state, attempts, error, _wait) in zip(owed, tried, strict=True)]
         if outcomes:
-            now = self.gateway.clock.now()
             await self._commits.run(
-                lambda conn: webhooks.record_outcomes(conn, list(outcomes), now))
+                lambda handle: webhooks.save_outcomes(handle, outcomes, now))
         states = {d.endpoint_id: d.state for d in made.values()}
-        endpoint_of = {d.id: d.endpoint_id for d in owed}
-        for msg_id, state, _attempts, _error, _next in outcomes:
-            states[endpoint_of[msg_id]] = state
-        errors = [error for _id, _state, _attempts, error, _next in outcomes if error]
+        states.update((o.delivery.endpoint_id, o.state) for o in outcomes)
+        errors = [o.error for o in outcomes if o.error]
+        waits = [wait for *_result, wait in tried if wait is not None]
         if all(states.get(e.id) == "delivered" for e in wanted):
             return DeliveryReceipt.delivered()
         if any(states.get(e.id) == "pending" for e in wanted):
@@ -113,20 +121,21 @@ class WebhookSender:
         return DeliveryReceipt.failed(errors[0] if errors else "an endpoint refused it")
 
     async def _one(self, delivery: webhooks.Delivery, endpoint: webhooks.Endpoint
-                   ) -> tuple[tuple[str, str, int, str | None, Any], float | None]:
+                   ) -> tuple[str, int, str | None, float | None]:
+        """One POST: ``(state, attempts, error, retry_after)``."""
         attempts = delivery.attempts + 1
         async with self._limit:
             try:
                 error, wait = await self._send(delivery, endpoint)
             except RefusedEndpoint as err:
-                return (delivery.id, "dead", attempts, f"refused: {err}", None), None
+                return "dead", attempts, f"refused: {err}", None
         if error is None:
-            return (delivery.id, "delivered", attempts, None, None), None
+            return "delivered", attempts, None, None
         if error.startswith("HTTP 410") or attempts >= self.max_attempts:
             log.warning("webhook %s to endpoint %s dead after %d attempt(s): %s",
                         delivery.id, endpoint.id, attempts, error)
-            return (delivery.id, "dead", attempts, error, None), None
-        return (delivery.id, "pending", attempts, error, None), wait
+            return "dead", attempts, error, None
+        return "pending", attempts, error, wait
 
     async def _checked(self, endpoint: webhooks.Endpoint) -> Target:
         """The endpoint's checked address, re-checked every :data:`CHECK_SECONDS`."""

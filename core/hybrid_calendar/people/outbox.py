@@ -6,19 +6,22 @@ A client that reconnects with ``Last-Event-ID: n`` is sent the rows after ``n``.
 than ``people.outbox_retention_hours`` are purged; the highest purged ``seq`` is kept, so a
 client asking for events older than that is told to reload (``reset``) instead of silently
 missing them. Payloads are sealed under the user's data key.
+
+The same SQL runs on SQLite and PostgreSQL (:mod:`.db`); on PostgreSQL writers of the
+outbox are serialized (:func:`~.db.serialize_outbox`), so ``seq`` order is commit order
+across processes.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import User
-from hybrid_calendar.people.db import rows, run, sealer
-from hybrid_calendar.store.sqlite_base import transaction, ts
+from hybrid_calendar.people.db import Handle, execute, rows, run, sealer, write
+from hybrid_calendar.store.sqlite_base import ts
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -43,21 +46,23 @@ async def seal_payload(gateway: Gateway, user: User, key: str, data: dict[str, A
         json.dumps(data), table="people_outbox", row_id=key, column="payload")
 
 
-def insert(conn: sqlite3.Connection, user_id: str, kind: str, key: str, sealed: str,
+def insert(handle: Handle, user_id: str, kind: str, key: str, sealed: str,
            at: datetime) -> int | None:
     """Record one event (inside the caller's transaction); its ``seq``, or None when an
     event with the same key was recorded before."""
-    cursor = conn.execute(
-        "INSERT OR IGNORE INTO people_outbox (user_id, kind, key, payload, created_at) "
-        "VALUES (?, ?, ?, ?, ?)", (user_id, kind, key, sealed, ts(at)))
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    found = execute(
+        handle, "INSERT INTO people_outbox (user_id, kind, key, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING seq",
+        (user_id, kind, key, sealed, ts(at))).fetchone()
+    return None if found is None else int(found[0])
 
 
 async def since(gateway: Gateway, user: User, after: int, limit: int = 1000
                 ) -> list[OutboxEvent]:
     """The user's events with ``seq > after``, oldest first."""
-    found = await run(gateway, lambda conn: rows(
-        conn, "SELECT * FROM people_outbox WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+    found = await run(gateway, lambda handle: rows(
+        handle, "SELECT * FROM people_outbox WHERE user_id = ? AND seq > ? ORDER BY seq "
+        "LIMIT ?",
         (user.id, after, limit)))
     if not found:
         return []
@@ -68,33 +73,37 @@ async def since(gateway: Gateway, user: User, after: int, limit: int = 1000
 
 
 async def latest_seq(gateway: Gateway) -> int:
-    """The highest ``seq`` handed out so far (0 for none): where a new client starts."""
-    def work(conn: sqlite3.Connection) -> int:
-        found = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'people_outbox'"
-                             ).fetchone()
-        return int(found[0]) if found else 0
+    """The highest ``seq`` committed so far (0 for none): where a new client starts.
+
+    Rows are only ever removed by retention, which remembers the highest it removed, so
+    the larger of that and the newest row's is the newest ``seq`` handed out."""
+    def work(handle: Handle) -> int:
+        top = execute(handle, "SELECT max(seq) FROM people_outbox").fetchone()[0]
+        floor = execute(handle, "SELECT value FROM people_meta WHERE name = ?",
+                        (_FLOOR,)).fetchone()
+        return max(int(top or 0), int(floor[0]) if floor else 0)
     return await run(gateway, work)
 
 
 async def purged_floor(gateway: Gateway) -> int:
     """The highest ``seq`` removed by retention (events at or below it may be gone)."""
-    found = await run(gateway, lambda conn: conn.execute(
-        "SELECT value FROM people_meta WHERE name = ?", (_FLOOR,)).fetchone())
+    found = await run(gateway, lambda handle: execute(
+        handle, "SELECT value FROM people_meta WHERE name = ?", (_FLOOR,)).fetchone())
     return int(found[0]) if found else 0
 
 
 async def purge_before(gateway: Gateway, cutoff: datetime) -> int:
     """Delete events recorded before ``cutoff``; remember the highest removed ``seq``."""
-    def work(conn: sqlite3.Connection) -> int:
-        with transaction(conn):
-            top = conn.execute("SELECT max(seq) FROM people_outbox WHERE created_at < ?",
-                               (ts(cutoff),)).fetchone()[0]
+    def work(handle: Handle) -> int:
+        with write(handle):
+            top = execute(handle, "SELECT max(seq) FROM people_outbox WHERE created_at < ?",
+                          (ts(cutoff),)).fetchone()[0]
             if top is None:
                 return 0
-            removed = conn.execute("DELETE FROM people_outbox WHERE seq <= ?",
-                                   (top,)).rowcount
-            conn.execute("INSERT INTO people_meta (name, value) VALUES (?, ?) ON CONFLICT(name)"
-                         " DO UPDATE SET value = excluded.value", (_FLOOR, str(top)))
+            removed = execute(handle, "DELETE FROM people_outbox WHERE seq <= ?",
+                              (top,)).rowcount
+            execute(handle, "INSERT INTO people_meta (name, value) VALUES (?, ?) ON CONFLICT"
+                    "(name) DO UPDATE SET value = excluded.value", (_FLOOR, str(top)))
             return int(removed)
     return await run(gateway, work)
 

@@ -9,14 +9,15 @@ stream sink: every notification goes into the durable stream outbox. Its second 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from starlette.routing import BaseRoute
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import SettingSpec
-from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
+from hybrid_calendar.people import route_docs
 from hybrid_calendar.people.admin import access_admin_routes
 from hybrid_calendar.people.api import api_routes
 from hybrid_calendar.people.commands import Configure, Run, register_access_commands
@@ -27,7 +28,6 @@ from hybrid_calendar.people.settings import PEOPLE_SETTINGS
 from hybrid_calendar.people.signin import signin_routes
 from hybrid_calendar.people.stream import stream_routes
 from hybrid_calendar.people.webhook_admin import webhook_admin_routes
-from hybrid_calendar.store.sqlite import SqliteStore
 
 
 @hookimpl
@@ -44,6 +44,13 @@ def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> 
                   *feed_routes(gateway), *stream_routes(gateway), *page_routes(gateway),
                   *access_admin_routes(gateway), *webhook_admin_routes(gateway)):
         register(route)
+
+
+@hookimpl
+def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe those routes for ``/openapi.json``."""
+    for path, method, operation in route_docs.routes():
+        register(path, method, operation)
 
 
 @hookimpl
@@ -72,14 +79,11 @@ async def deliver_notification(gateway: Gateway, notification: Notification
 
 @hookimpl
 async def startup(gateway: Gateway) -> None:
-    """Check the store can hold the people tables, then start the outbox retention loop.
+    """Start the outbox retention loop and, on PostgreSQL, the stream listener.
 
-    :raises GatewayError: the gateway runs on PostgreSQL, which the people channels do not
-        support yet (leave ``people`` out of ``plugins.enabled`` there).
+    :raises GatewayError: the store is neither SQLite nor PostgreSQL, or the listener
+        could not connect.
     """
-    if not isinstance(gateway.store, SqliteStore):
-        raise GatewayError("the people channels keep their tables in the SQLite store; on "
-                           "PostgreSQL leave 'people' out of plugins.enabled for now")
     await people_service(gateway).start()
 
 

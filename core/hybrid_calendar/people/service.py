@@ -1,5 +1,6 @@
 """The people channels' running parts, one set per gateway: the stream hub, the outbox
-writer, the webhook sender and the outbox retention loop."""
+writer, the webhook sender, the outbox retention loop and, on PostgreSQL, the listener
+that wakes streams for events any process recorded (:mod:`.listener`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.models import Notification, NotificationKind
 from hybrid_calendar.people import outbox
 from hybrid_calendar.people.delivery import WebhookSender
 from hybrid_calendar.people.hub import StreamHub
+from hybrid_calendar.people.listener import follow_outbox
 from hybrid_calendar.people.writer import OutboxWriter
+from hybrid_calendar.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
+LISTEN_TIMEOUT_SECONDS = 15.0
 
 STATE_KEY = "people"
 EVENT_NAMES = {NotificationKind.MEETINGS_CHANGED: "meetings",
@@ -32,7 +37,7 @@ class PeopleService:
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self.hub = StreamHub()
+        self.hub = StreamHub(direct=isinstance(gateway.store, SqliteStore))
         self.writer = OutboxWriter(gateway, self.hub)
         self.webhooks = WebhookSender(gateway)
         self._tasks: list[asyncio.Task[Any]] = []
@@ -50,11 +55,36 @@ class PeopleService:
                                         dict(notification.payload))
 
     async def start(self) -> None:
-        """Start the outbox retention loop (unless ``people.run_workers`` is off)."""
+        """On PostgreSQL, start listening for other processes' events; start the outbox
+        retention loop (unless ``people.run_workers`` is off).
+
+        :raises GatewayError: the store is neither SQLite nor PostgreSQL, or the listener
+            could not connect.
+        """
+        if not self.hub.direct:
+            await self._listen()
         if not self.gateway.config.get("people", "run_workers"):
             return
         self._tasks.append(asyncio.create_task(self._retention_loop(),
                                                name="people-retention"))
+
+    async def _listen(self) -> None:
+        from hybrid_calendar.store.postgres.store import PostgresStore
+
+        store = self.gateway.store
+        if not isinstance(store, PostgresStore):
+            raise GatewayError(f"the people channels need a SQLite or PostgreSQL store, not "
+                               f"{type(store).__name__}")
+        listening = asyncio.Event()
+        task = asyncio.create_task(follow_outbox(store.url, self.hub, listening),
+                                   name="people-listener")
+        self._tasks.append(task)
+        try:
+            await asyncio.wait_for(listening.wait(), LISTEN_TIMEOUT_SECONDS)
+        except TimeoutError as err:
+            task.cancel()
+            raise GatewayError("the people channels could not LISTEN on the PostgreSQL "
+                               f"store within {LISTEN_TIMEOUT_SECONDS:.0f} s") from err
 
     async def stop(self) -> None:
         """Stop background tasks and close webhook connections."""

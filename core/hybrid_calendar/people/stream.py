@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from hybrid_calendar.people import outbox
 from hybrid_calendar.people.auth import Principal, personal
+from hybrid_calendar.people.hub import Wake
 from hybrid_calendar.people.service import people_service
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ def sse(event: outbox.OutboxEvent) -> dict[str, Any]:
 
 async def event_stream(gateway: Gateway, who: Principal, resume_from: int | None
                        ) -> AsyncIterator[dict[str, Any]]:
-    """Replay from the outbox, then follow the hub; each seq at most once."""
+    """Replay from the outbox, then follow the hub (its events, or on a wake the outbox
+    after the last ``seq`` sent); each seq at most once, in order."""
     service = people_service(gateway)
     subscription = service.hub.subscribe(who.user.id)
     try:
@@ -63,23 +65,37 @@ async def event_stream(gateway: Gateway, who: Principal, resume_from: int | None
             if last < await outbox.purged_floor(gateway):
                 yield {"event": "reset", "data": json.dumps(
                     {"reason": "the events after your Last-Event-ID are no longer kept"})}
-            while True:
-                missed = await outbox.since(gateway, who.user, last)
-                for event in missed:
-                    yield sse(event)
-                    last = event.seq
-                if len(missed) < 1000:
-                    break
+            async for event in _after(gateway, who, last):
+                yield sse(event)
+                last = event.seq
         while True:
             live = await subscription.queue.get()
             if live is None:  # overflowed: the client reconnects and catches up
                 return
+            if isinstance(live, Wake):
+                subscription.woken = False
+                async for event in _after(gateway, who, last):
+                    yield sse(event)
+                    last = event.seq
+                continue
             if live.seq <= last:
                 continue
             yield sse(live)
             last = live.seq
     finally:
         service.hub.unsubscribe(subscription)
+
+
+async def _after(gateway: Gateway, who: Principal, last: int
+                 ) -> AsyncIterator[outbox.OutboxEvent]:
+    """The user's events after ``last`` from the outbox, oldest first, in pages."""
+    while True:
+        found = await outbox.since(gateway, who.user, last)
+        for event in found:
+            yield event
+            last = event.seq
+        if len(found) < 1000:
+            return
 
 
 def stream_routes(gateway: Gateway) -> list[BaseRoute]:

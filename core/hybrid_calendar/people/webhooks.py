@@ -11,14 +11,15 @@ a notification offered twice to the sink is still sent once per endpoint, under 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar.people.db import rows, run, sealer
+from hybrid_calendar.people.db import Handle, execute, execute_many, rows, run, sealer, write
 from hybrid_calendar.people.signing import new_secret
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -73,9 +74,9 @@ async def add_endpoint(gateway: Gateway, org_id: str, url: str, events: tuple[st
            seal.seal(endpoint.secret, table="people_webhooks", row_id=endpoint.id,
                      column="secret"),
            json.dumps(list(events)), allow_host, ts(gateway.clock.now()))
-    await run(gateway, lambda conn: conn.execute(
-        "INSERT INTO people_webhooks (id, org_id, url, secret, events, allow_host, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)", row))
+    await run(gateway, lambda handle: execute(
+        handle, "INSERT INTO people_webhooks (id, org_id, url, secret, events, allow_host,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", row))
     return endpoint
 
 
@@ -84,8 +85,8 @@ async def endpoints(gateway: Gateway, *, org_id: str | None = None,
     """Endpoints of an organisation, or one by id."""
     where, params = (("org_id = ?", (org_id,)) if org_id is not None
                      else ("id = ?", (endpoint_id,)))
-    found = await run(gateway, lambda conn: rows(
-        conn, f"SELECT * FROM people_webhooks WHERE {where} ORDER BY created_at", params))
+    found = await run(gateway, lambda handle: rows(
+        handle, f"SELECT * FROM people_webhooks WHERE {where} ORDER BY created_at", params))
     result = []
     for row in found:
         opener = await sealer(gateway, row["org_id"], None)
@@ -100,61 +101,68 @@ async def endpoints(gateway: Gateway, *, org_id: str | None = None,
 
 async def remove_endpoint(gateway: Gateway, endpoint_id: str) -> bool:
     """Forget an endpoint and its undelivered messages."""
-    def work(conn: sqlite3.Connection) -> int:
-        conn.execute("DELETE FROM people_webhook_deliveries WHERE endpoint_id = ? AND "
-                     "state != 'delivered'", (endpoint_id,))
-        return int(conn.execute("DELETE FROM people_webhooks WHERE id = ?",
-                                (endpoint_id,)).rowcount)
+    def work(handle: Handle) -> int:
+        with write(handle):
+            execute(handle, "DELETE FROM people_webhook_deliveries WHERE endpoint_id = ? AND "
+                    "state != 'delivered'", (endpoint_id,))
+            return int(execute(handle, "DELETE FROM people_webhooks WHERE id = ?",
+                               (endpoint_id,)).rowcount)
     return bool(await run(gateway, work))
 
 
-async def prepare_deliveries(gateway: Gateway, org_id: str,
-                             items: list[tuple[Endpoint, str, str, bytes]]
-                             ) -> list[tuple[Any, ...]]:
-    """Seal ``(endpoint, source_key, event_type, body)`` messages into delivery rows."""
-    if not items:
+def message_id(endpoint: Endpoint, source_key: str) -> str:
+    """The ``webhook-id`` of a notification's message to an endpoint: the same on every
+    attempt, in every process, even before its row is stored (keyed by the endpoint's
+    secret, so it reveals nothing and cannot be guessed)."""
+    mac = hmac.new(endpoint.secret.encode(), source_key.encode(), hashlib.sha256)
+    return "msg_" + mac.hexdigest()[:32]
+
+
+def message_rows(handle: Handle, source_key: str, endpoint_ids: list[str]
+                 ) -> list[dict[str, Any]]:
+    """The stored messages of a notification to these endpoints."""
+    if not endpoint_ids:
         return []
-    seal = await sealer(gateway, org_id, None)
-    now = ts(gateway.clock.now())
-    prepared = []
-    for endpoint, source_key, event_type, body in items:
-        msg_id = "msg_" + uuid.uuid4().hex
-        prepared.append((msg_id, endpoint.id, org_id, source_key, event_type,
-                         seal.seal(body.decode(), table="people_webhook_deliveries",
-                                   row_id=msg_id, column="payload"), now, now))
-    return prepared
+    marks = ", ".join("?" for _ in endpoint_ids)
+    return rows(handle, "SELECT * FROM people_webhook_deliveries WHERE endpoint_id IN "
+                f"({marks}) AND source_key = ?", (*endpoint_ids, source_key))
 
 
-def insert_deliveries(conn: sqlite3.Connection, prepared: list[tuple[Any, ...]]) -> int:
-    """Queue prepared rows (inside the caller's transaction); duplicates are ignored."""
-    before = conn.total_changes
-    conn.executemany(
-        "INSERT OR IGNORE INTO people_webhook_deliveries (id, endpoint_id, org_id, "
-        "source_key, event_type, payload, state, attempts, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", prepared)
-    return conn.total_changes - before
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One attempt's result for one message, as stored after it."""
+
+    delivery: Delivery
+    source_key: str
+    state: str
+    attempts: int
+    error: str | None
+    sealed_body: str | None
+    """The body sealed for a message not stored yet (None for a stored one)."""
 
 
-def ensure_messages(conn: sqlite3.Connection, source_key: str,
-                    prepared: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """Add the prepared messages of a notification that are not there yet (inside the
-    caller's transaction) and return all its message rows."""
-    insert_deliveries(conn, prepared)
-    return rows(conn, "SELECT * FROM people_webhook_deliveries WHERE source_key = ?",
-                (source_key,))
+async def seal_body(gateway: Gateway, delivery: Delivery) -> str:
+    """A new message's body sealed under its organisation's key, bound to its id."""
+    seal = await sealer(gateway, delivery.org_id, None)
+    return seal.seal(delivery.body.decode(), table="people_webhook_deliveries",
+                     row_id=delivery.id, column="payload")
 
 
-def record_outcomes(conn: sqlite3.Connection, results: list[tuple[str, str, int, str | None,
-                                                                   datetime | None]],
-                    now: datetime) -> None:
-    """Store attempt outcomes (inside the caller's transaction):
-    ``(id, state, attempts, last_error, next_attempt_at)``."""
-    conn.executemany(
-        "UPDATE people_webhook_deliveries SET state = ?, attempts = ?, last_error = ?,"
-        " next_attempt_at = ?, leased_until = NULL, "
-        "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
-        [(state, attempts, error, ts(when), state, ts(now), msg_id)
-         for msg_id, state, attempts, error, when in results])
+def save_outcomes(handle: Handle, outcomes: list[Outcome], now: datetime) -> None:
+    """Store attempt outcomes (inside the caller's transaction): a message seen for the
+    first time is inserted with its sealed body; a stored one gets its new state."""
+    stamp = ts(now)
+    execute_many(
+        handle, "INSERT INTO people_webhook_deliveries (id, endpoint_id, org_id, source_key,"
+        " event_type, payload, state, attempts, next_attempt_at, last_error, created_at,"
+        " delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)"
+        " ON CONFLICT (endpoint_id, source_key) DO UPDATE SET state = excluded.state,"
+        " attempts = excluded.attempts, last_error = excluded.last_error,"
+        " next_attempt_at = NULL, leased_until = NULL, delivered_at = excluded.delivered_at",
+        [(o.delivery.id, o.delivery.endpoint_id, o.delivery.org_id, o.source_key,
+          o.delivery.event_type, o.sealed_body or "", o.state, o.attempts, o.error,
+          ts(o.delivery.created_at) or stamp, stamp if o.state == "delivered" else None)
+         for o in outcomes])
 
 
 async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
@@ -162,8 +170,8 @@ async def list_deliveries(gateway: Gateway, endpoint_id: str, state: str | None
     """An endpoint's messages, newest first (``state`` filters, e.g. ``dead``)."""
     clause = " AND state = ?" if state else ""
     params = (endpoint_id, state) if state else (endpoint_id,)
-    found = await run(gateway, lambda conn: rows(
-        conn, f"SELECT * FROM people_webhook_deliveries WHERE endpoint_id = ?{clause} "
+    found = await run(gateway, lambda handle: rows(
+        handle, f"SELECT * FROM people_webhook_deliveries WHERE endpoint_id = ?{clause} "
               "ORDER BY created_at DESC LIMIT 500", params))
     return await open_deliveries(gateway, found)
 

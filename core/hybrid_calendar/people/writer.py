@@ -3,21 +3,22 @@ are written together in the next transaction.
 
 Each batch's events are recorded in one transaction, then published to open streams in
 ``seq`` order. With thousands of Join buttons falling due in one minute this turns
-thousands of commits into a few dozen.
+thousands of commits into a few dozen. On PostgreSQL the transaction also announces the
+users with new events (``NOTIFY``), and every process's listener (:mod:`.listener`) wakes
+their streams, which read the new rows: the hub's events then come from the database, in
+commit order, whichever process wrote them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import User
 from hybrid_calendar.people import outbox
-from hybrid_calendar.people.db import run
+from hybrid_calendar.people.db import Handle, announce, run, serialize_outbox, write
 from hybrid_calendar.people.outbox import OutboxEvent
-from hybrid_calendar.store.sqlite_base import transaction
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -62,7 +63,7 @@ class OutboxWriter:
                         pending.done.set_exception(err)
                 continue
             for pending, event in zip(batch, events, strict=True):
-                if event is not None:
+                if event is not None and self.hub.direct:
                     self.hub.publish(event)
                 if not pending.done.done():
                     pending.done.set_result(event)
@@ -72,10 +73,14 @@ class OutboxWriter:
         sealed = [await outbox.seal_payload(self.gateway, p.user, p.key, p.data)
                   for p in batch]
 
-        def work(conn: sqlite3.Connection) -> list[int | None]:
-            with transaction(conn):
-                return [outbox.insert(conn, p.user.id, p.kind, p.key, payload, now)
+        def work(handle: Handle) -> list[int | None]:
+            with write(handle):
+                serialize_outbox(handle)
+                seqs = [outbox.insert(handle, p.user.id, p.kind, p.key, payload, now)
                         for p, payload in zip(batch, sealed, strict=True)]
+                announce(handle, [p.user.id for p, seq in zip(batch, seqs, strict=True)
+                                  if seq is not None])
+                return seqs
 
         seqs = await run(self.gateway, work)
         return [None if seq is None else OutboxEvent(seq, p.user.id, p.kind, p.key, p.data)

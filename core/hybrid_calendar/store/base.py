@@ -44,6 +44,20 @@ from hybrid_calendar.models import (
 
 if TYPE_CHECKING:
     from hybrid_calendar.crypto.repository import KeyStorage
+    from hybrid_calendar.store.budget import BudgetUse
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One notification's sink records and overall state, as
+    :meth:`Store.record_many_deliveries` saves them."""
+
+    user: User
+    key: str
+    deliveries: Sequence[SinkDelivery]
+    state: DeliveryState
+    next_attempt_at: datetime | None
+    at: datetime
 
 
 class Sealer(Protocol):
@@ -292,6 +306,15 @@ class Store(abc.ABC):
             was taken). See :mod:`hybrid_calendar.store.budget`.
         """
 
+    @abc.abstractmethod
+    async def read_budgets(self, names: Sequence[str], window_seconds: float, now: datetime
+                           ) -> dict[str, BudgetUse]:
+        """Read budgets without taking from them: for each name, the units a
+        :meth:`take_budget` at ``now`` would count (a budget never taken from reads 0).
+
+        :returns: a :class:`~hybrid_calendar.store.budget.BudgetUse` per name given.
+        """
+
     # notification outbox ---------------------------------------------------------
     @abc.abstractmethod
     async def schedule(self, user: User, items: Sequence[ScheduledNotification],
@@ -334,6 +357,12 @@ class Store(abc.ABC):
         """Save sinks' delivery records and the notification's overall state, atomically
         (``sent_at`` is set when the state becomes delivered). A notification removed
         meanwhile (superseded, user forgotten) is left alone."""
+
+    @abc.abstractmethod
+    async def record_many_deliveries(self, records: Sequence[DeliveryRecord]) -> None:
+        """:meth:`record_deliveries` for many notifications in ONE transaction (the
+        outbox's group commit: a minute of Join buttons is a few dozen commits, not
+        thousands). All are saved or none."""
 
     @abc.abstractmethod
     async def list_notifications(self, user: User, *, state: DeliveryState | None = None,

@@ -13,6 +13,10 @@ the units fit, e.g. the Google provider's per-project quota or a Webex sink's. I
 units from the database in blocks (a fiftieth of the limit) and spends them locally
 until the sub-window they were taken in ends, so a busy process asks the database about
 once per block, not once per call; a block's unspent units lapse with their sub-window.
+
+:meth:`Store.read_budgets <hybrid_calendar.store.base.Store.read_budgets>` reads what a
+take would count, without taking (:class:`BudgetUse`): the admin API and ``/metrics``
+show it, and the admin sign-in limit asks it before checking a credential.
 """
 
 from __future__ import annotations
@@ -59,6 +63,27 @@ class BudgetSlots:
         return max((first_used + SLOTS + 1) * self.width - now.timestamp(), 0.001)
 
 
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """What a budget holds at one moment, as a take at that moment would count it."""
+
+    used: int
+    """Units taken in the sub-windows that count now (blocks a process took and has not
+    spent yet included)."""
+    frees_in: float
+    """Seconds until the oldest of those sub-windows stops counting (0 when none holds
+    units)."""
+
+    @classmethod
+    def of(cls, slots: BudgetSlots, now: datetime, used: int, first_used: int | None
+           ) -> BudgetUse:
+        """The use read at ``now`` (``first_used``: the oldest counting sub-window that
+        holds units)."""
+        if first_used is None or used <= 0:
+            return cls(used=max(used, 0), frees_in=0.0)
+        return cls(used=used, frees_in=slots.wait_until_free(now, first_used))
+
+
 class SharedBudget:
     """A named budget of ``limit`` units per ``window_seconds``, shared through the store.
 
@@ -86,6 +111,15 @@ class SharedBudget:
         self.block = max(1, limit // BLOCK_FRACTION)
         self._reserved = 0
         self._reserved_slot: int | None = None
+
+    def now(self) -> datetime:
+        """The time the budget's takes are counted in (its clock)."""
+        return self._now()
+
+    async def read(self) -> BudgetUse:
+        """What the budget holds now, counted by every process sharing the store."""
+        return (await self.store.read_budgets([self.name], self.window_seconds,
+                                              self._now()))[self.name]
 
     async def acquire(self, units: int = 1) -> None:
         """Wait until ``units`` fit the budget, then take them.

@@ -32,7 +32,7 @@ class SqliteStore(SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
 
     def key_storage(self) -> KeyStorage:
-        return KeyRepository(self.call)
+        return KeyRepository(self.call_grouped, run_alone=self.call)
 
     # organisations -----------------------------------------------------------
     async def put_organisation(self, org: Organisation) -> None:

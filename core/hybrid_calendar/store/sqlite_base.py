@@ -10,14 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio
-import anyio.to_thread
 from sqlite_utils import Database
 
 from hybrid_calendar.crypto.repository import migrations as key_migrations
 from hybrid_calendar.errors import StoreError
 from hybrid_calendar.store.base import FieldCipher
 from hybrid_calendar.store.migrations import migrations
+from hybrid_calendar.store.sqlite_worker import GroupCommitWorker
 
 T = TypeVar("T")
 
@@ -34,7 +33,22 @@ def dt(value: float | None) -> datetime | None:
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction (``BEGIN IMMEDIATE``), rolled back on any error."""
+    """One write transaction (``BEGIN IMMEDIATE``), rolled back on any error.
+
+    Inside a transaction already open (operations grouped by the worker thread,
+    :mod:`hybrid_calendar.store.sqlite_worker`) it is a savepoint of that transaction.
+    """
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT nested_transaction")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:  # some errors end the whole transaction themselves
+                conn.execute("ROLLBACK TO nested_transaction")
+                conn.execute("RELEASE nested_transaction")
+            raise
+        conn.execute("RELEASE nested_transaction")
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -45,7 +59,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 class SqliteConnection:
-    """Owns the connection; runs every operation in a worker thread, one at a time.
+    """Owns the connection; runs every operation in its worker thread, one at a time,
+    operations that queue up sharing one commit (:class:`GroupCommitWorker`).
 
     :param path: database file, or ``":memory:"``.
     :param cipher: encrypts sensitive fields.
@@ -59,7 +74,7 @@ class SqliteConnection:
         self.synchronous = synchronous
         self._conn: sqlite3.Connection | None = None
         self._db: Database | None = None
-        self._limiter = anyio.CapacityLimiter(1)
+        self._worker = GroupCommitWorker(lambda: self._conn)
 
     @property
     def db(self) -> Database:
@@ -70,7 +85,7 @@ class SqliteConnection:
 
     async def open(self) -> None:
         """Open the file, switch to WAL and apply pending migrations."""
-        await self._run(self._open_sync)
+        await self._worker.run(self._open_sync, grouped=False)
 
     def _open_sync(self) -> None:
         if self.path != ":memory:":
@@ -104,7 +119,7 @@ class SqliteConnection:
     async def close(self) -> None:
         """Checkpoint the WAL and close the connection."""
         if self._conn is not None:
-            await self._run(self._close_sync)
+            await self._worker.run(self._close_sync, grouped=False)
 
     def _close_sync(self) -> None:
         assert self._conn is not None
@@ -121,11 +136,20 @@ class SqliteConnection:
             return False
 
     async def call(self, fn: Callable[[Database], T]) -> T:
-        """Run ``fn(db)`` serialized with all other operations."""
-        return await self._run(lambda: fn(self.db))
+        """Run ``fn(db)`` serialized with all other operations (alone: ``fn`` may begin
+        and commit transactions of its own)."""
+        return await self._worker.run(lambda: fn(self.db), grouped=False)
+
+    async def call_grouped(self, fn: Callable[[Database], T]) -> T:
+        """Run ``fn(db)`` like :meth:`call`, but it may share a commit with other operations
+        queued meanwhile: for functions that nest their writes (``db.atomic()``,
+        :func:`transaction`) and never commit or roll back themselves."""
+        return await self._worker.run(lambda: fn(self.db))
 
     async def _run(self, fn: Callable[[], T]) -> T:
-        return await anyio.to_thread.run_sync(fn, limiter=self._limiter)
+        """Run one of the store's own operations; it may share a commit with others
+        queued meanwhile, so ``fn`` uses :func:`transaction` and never commits itself."""
+        return await self._worker.run(fn)
 
     def _conn_or_fail(self) -> sqlite3.Connection:
         if self._conn is None:

@@ -21,13 +21,25 @@ from hybrid_calendar.models import (
     User,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import Sealer
+from hybrid_calendar.store.base import DeliveryRecord, Sealer
 from hybrid_calendar.store.codec import USER_COLUMNS
+from hybrid_calendar.store.delivery_rows import sealed_deliveries, state_row
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 _TABLE = "scheduled_notifications"
+_IN_CHUNK = 500
+"""Event ids per ``IN (...)`` list (far below SQLite's limit on bound parameters)."""
 _INSERT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, "
            "kind, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ")
+
+
+_UPSERT_DELIVERY = (
+    "INSERT INTO notification_deliveries (key, sink, state, attempts, reason, next_attempt_at,"
+    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key, sink) DO UPDATE SET "
+    "state=excluded.state, attempts=excluded.attempts, reason=excluded.reason, "
+    "next_attempt_at=excluded.next_attempt_at, updated_at=excluded.updated_at")
+_UPDATE_STATE = (f"UPDATE {_TABLE} SET state=?, next_attempt_at=?, sent_at=COALESCE(sent_at, ?)"
+                 " WHERE key=?")
 
 
 class SqliteOutbox(SqliteConnection):
@@ -39,14 +51,18 @@ class SqliteOutbox(SqliteConnection):
         rows = [_row(sealer, user, item, item.due_at) for item in items]
         keys = {item.key for item in items}
 
+        events = list(dict.fromkeys(replace_for_events))
+
         def work() -> None:
             with transaction(self._conn_or_fail()) as conn:
-                for event_id in replace_for_events:
-                    for (key,) in conn.execute(
-                            f"SELECT key FROM {_TABLE} WHERE user_id=? AND event_id=? AND "
-                            "state='pending'", (user.id, event_id)).fetchall():
-                        if key not in keys:
-                            conn.execute(f"DELETE FROM {_TABLE} WHERE key=?", (key,))
+                stale: list[tuple[str]] = []
+                for first in range(0, len(events), _IN_CHUNK):  # one query per chunk
+                    chunk = events[first:first + _IN_CHUNK]
+                    stale.extend((key,) for (key,) in conn.execute(
+                        f"SELECT key FROM {_TABLE} WHERE user_id=? AND state='pending' AND "
+                        f"event_id IN ({', '.join('?' * len(chunk))})", (user.id, *chunk))
+                        if key not in keys)
+                conn.executemany(f"DELETE FROM {_TABLE} WHERE key=?", stale)
                 conn.executemany(
                     _INSERT + "ON CONFLICT(key) DO UPDATE SET due_at=excluded.due_at, "
                     "end_at=excluded.end_at, payload=excluded.payload WHERE state='pending'",
@@ -121,29 +137,23 @@ class SqliteOutbox(SqliteConnection):
     async def record_deliveries(self, user: User, key: str, deliveries: Sequence[SinkDelivery],
                                 state: DeliveryState, next_attempt_at: datetime | None,
                                 at: datetime) -> None:
-        sealer = await self.cipher.sealer(user.org_id, user.id)
-        rows = [(key, d.sink, str(d.state), d.attempts,
-                 None if d.reason is None else sealer.seal(
-                     d.reason, table="notification_deliveries", row_id=f"{key}|{d.sink}",
-                     column="reason"),
-                 ts(d.next_attempt_at), ts(d.updated_at or at)) for d in deliveries]
-        sent_at = ts(at) if state is DeliveryState.DELIVERED else None
+        await self.record_many_deliveries(
+            [DeliveryRecord(user, key, deliveries, state, next_attempt_at, at)])
+
+    async def record_many_deliveries(self, records: Sequence[DeliveryRecord]) -> None:
+        prepared = [(r.key, await sealed_deliveries(self.cipher, r), state_row(r))
+                    for r in records]
 
         def work() -> None:
             with transaction(self._conn_or_fail()) as conn:
-                if not conn.execute(f"SELECT 1 FROM {_TABLE} WHERE key=?", (key,)).fetchone():
-                    return  # superseded or forgotten meanwhile
-                conn.executemany(
-                    "INSERT INTO notification_deliveries (key, sink, state, attempts, reason,"
-                    " next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
-                    "(key, sink) DO UPDATE SET state=excluded.state, attempts=excluded."
-                    "attempts, reason=excluded.reason, next_attempt_at=excluded."
-                    "next_attempt_at, updated_at=excluded.updated_at", rows)
-                conn.execute(f"UPDATE {_TABLE} SET state=?, next_attempt_at=?, "
-                             "sent_at=COALESCE(sent_at, ?) WHERE key=?",
-                             (str(state), ts(next_attempt_at) if next_attempt_at else None,
-                              sent_at, key))
-        await self._run(work)
+                for key, rows, state_row in prepared:
+                    if not conn.execute(f"SELECT 1 FROM {_TABLE} WHERE key=?",
+                                        (key,)).fetchone():
+                        continue  # superseded or forgotten meanwhile
+                    conn.executemany(_UPSERT_DELIVERY, rows)
+                    conn.execute(_UPDATE_STATE, state_row)
+        if prepared:
+            await self._run(work)
 
     async def list_notifications(self, user: User, *, state: DeliveryState | None = None,
                                  kind: NotificationKind | None = None

@@ -10,7 +10,7 @@ to the core's dataclasses. Configuration lives in the ``[google]`` section.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from hybrid_calendar import hookimpl
@@ -20,11 +20,14 @@ from hybrid_calendar_google import (
     calendar_settings,
     channels,
     invites,
+    key_route,
     keys,
     meet,
     org_init,
     parse_join,
     push_inbox,
+    quota,
+    route_docs,
     sync,
 )
 from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
         Channel,
         InviteUpdate,
         OutOfOffice,
+        QuotaUse,
         User,
     )
 
@@ -138,8 +142,32 @@ async def shutdown(gateway: Gateway) -> None:
 
 @hookimpl
 def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> None:
-    """Register the push-notification receiver ``POST /webhooks/google``."""
+    """Register the push-notification receiver ``POST /webhooks/google`` and the admin
+    route storing an organisation's service-account key (:mod:`.key_route`)."""
     register(webhook_route(gateway))
+    register(key_route.key_route(gateway))
+
+
+@hookimpl
+def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe the plugin's two routes for ``/openapi.json``."""
+    for path, method, operation in route_docs.routes():
+        register(path, method, operation)
+
+
+@hookimpl
+async def report_quota(gateway: Gateway, org_id: str, register: Callable[[QuotaUse], None]
+                       ) -> None:
+    """The units taken from the gateway's project budget (shared by every organisation)
+    and the busiest of the organisation's users against the per-user budget, read from
+    the store the budgets are taken from (:func:`.quota.quota_report`)."""
+    org = await gateway.store.get_organisation(org_id)
+    if org is None or org.provider != PROVIDER:
+        return
+    users = await gateway.store.list_users(org_id=org_id)
+    for use in await quota.quota_report(context(gateway).quota,
+                                        [u.email for u in users if _ours(u)]):
+        register(use)
 
 
 @hookimpl

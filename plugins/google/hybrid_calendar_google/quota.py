@@ -11,6 +11,9 @@ also taken from a :class:`~hybrid_calendar.store.budget.SharedBudget` in that da
 so the calls of all processes together stay inside it. The per-user window stays in the
 process: a user's jobs run in one process at a time (their lane), so only a fail-over
 can split one user's minute between two processes.
+
+:func:`quota_report` is the read side, for the ``report_quota`` hook: it reads the same
+store rows the budgets are taken from, so every process reports the same figures.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
+
+from hybrid_calendar.models import QuotaUse
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -32,6 +37,10 @@ SHARED_PROJECT_BUDGET = "google:project"
 """Name of the project budget in the store."""
 SHARED_USER_BUDGET = "google:user"
 """Prefix of the per-user budgets in the store (``google:user:<subject>``)."""
+PROJECT_BUDGET_NAME = "google units/min (project: all organisations)"
+"""How :func:`quota_report` names the project budget (every organisation shares it)."""
+USER_BUDGET_NAME = "google units/min (busiest user)"
+"""How :func:`quota_report` names the per-user budget (the organisation's busiest user)."""
 MAX_TRACKED_USERS = 10_000
 """Per-user budget objects held in memory at most (the counts themselves are stored)."""
 
@@ -123,6 +132,18 @@ class QuotaLimiter:
         for key in [k for k, w in self._users.items() if w.wait_time(now) == 0 and not len(w)]:
             del self._users[key]
 
+    def monotonic(self) -> float:
+        """The time source of the in-process windows (seconds)."""
+        return self._monotonic()
+
+    def user_used(self, user_key: str, now: float) -> int:
+        """Units ``user_key`` took in this process's window ending ``now``."""
+        window = self._users.get(user_key)
+        if window is None:
+            return 0
+        window.wait_time(now)  # drops what left the window
+        return len(window)
+
     def tracked_users(self) -> int:
         """How many per-user windows are held (for tests and metrics)."""
         return len(self._users)
@@ -157,3 +178,32 @@ def persistent_limiter(store: Store, project_per_minute: int, user_per_minute: i
 
     limiter.shared_user = user_budget
     return limiter
+
+
+async def quota_report(limiter: QuotaLimiter, user_keys: Sequence[str]) -> list[QuotaUse]:
+    """The project budget and the busiest of ``user_keys``' per-user budgets, in units,
+    as they stand now.
+
+    Each is read where it is enforced across processes: from the store when it lives
+    there (:func:`persistent_limiter`: what every process of the database took, blocks a
+    process reserved and has not spent yet included), else from this process's window.
+
+    :param limiter: the limiter the Google client takes its units from.
+    :param user_keys: the budget keys (delegated addresses) of an organisation's users.
+    """
+    now = limiter.monotonic()
+    limiter.project.wait_time(now)  # drops what left the window
+    project_used, window = len(limiter.project), limiter.project.window
+    users_used = [limiter.user_used(k, now) for k in user_keys]
+    shared = limiter.shared_project
+    if shared is not None:
+        names = [SHARED_PROJECT_BUDGET]
+        if limiter.shared_user is not None:
+            names += [f"{SHARED_USER_BUDGET}:{k}" for k in user_keys]
+        read = await shared.store.read_budgets(names, shared.window_seconds, shared.now())
+        project_used, window = read.pop(SHARED_PROJECT_BUDGET).used, shared.window_seconds
+        if limiter.shared_user is not None:
+            users_used = [use.used for use in read.values()]
+    return [QuotaUse(PROJECT_BUDGET_NAME, project_used, limiter.project.limit, window),
+            QuotaUse(USER_BUDGET_NAME, max(users_used, default=0), limiter.user_per_minute,
+                     window)]

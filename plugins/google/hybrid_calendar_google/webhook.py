@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 MAX_CHANNEL_ID = 64
+TEXT = "text/plain"
+"""Media type of the receiver's error bodies."""
 GUARD_KEY = "google.push_guard"
 """Where the gateway's :class:`PushGuard` lives in ``gateway.state``."""
 
@@ -58,28 +60,28 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
         channel_id = headers.get("x-goog-channel-id")
         if not channel_id:
             seen.refuse(UNKNOWN, "missing_channel_id", 400, now)
-            return Response("missing X-Goog-Channel-ID", status_code=400)
+            return Response("missing X-Goog-Channel-ID", status_code=400, media_type=TEXT)
         channel = None
         if len(channel_id) <= MAX_CHANNEL_ID:  # Google's limit: no longer one can exist
             channel = await channel_cache(gateway).get(gateway, channel_id)
         if channel is None or channel.provider != "google":
             seen.refuse(UNKNOWN, "unknown_channel", 404, now)
-            return Response("unknown channel", status_code=404)
+            return Response("unknown channel", status_code=404, media_type=TEXT)
         key = f"the channel of user {channel.user_id}"
         if not channel_token_matches(channel, headers.get("x-goog-channel-token")):
             seen.refuse(key, "wrong_token", 403, now)
-            return Response("forbidden", status_code=403)
+            return Response("forbidden", status_code=403, media_type=TEXT)
         resource_id = headers.get("x-goog-resource-id")
         if channel.resource_id and resource_id != channel.resource_id:
             seen.refuse(key, "wrong_resource", 403, now)
-            return Response("forbidden", status_code=403)
+            return Response("forbidden", status_code=403, media_type=TEXT)
         state = headers.get("x-goog-resource-state", "")
         if state == "sync":
             seen.count("sync")
             return Response(status_code=200)
         if gateway.engine is None:
             seen.count("not_ready")
-            return Response("not ready", status_code=503)
+            return Response("not ready", status_code=503, media_type=TEXT)
         guard = gateway.state.get_or_create(GUARD_KEY, PushGuard, PushGuard)
         verdict = guard.admit(channel_id, headers.get("x-goog-message-number"), now)
         if verdict is Verdict.REPLAY:
@@ -88,6 +90,7 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
         if verdict is Verdict.LIMITED:
             seen.refuse(key, "rate_limited", 503, now)
             return Response("too many notifications on this channel", status_code=503,
+                            media_type=TEXT,
                             headers={"Retry-After": str(guard.retry_after(channel_id))})
         inbox(gateway).add(channel.user_id)
         seen.count("accepted")

@@ -8,6 +8,9 @@ processes share one database (PostgreSQL), each call also takes a unit of the st
 :class:`~hybrid_calendar.store.budget.SharedBudget` ``webex:<org>``, so the processes
 together stay within the budget. A 429 that still comes back is not retried here (see
 :mod:`.client`).
+
+:meth:`RateBudget.quota_use` is the read side, for the ``report_quota`` hook: the shared
+budget's store rows when processes share one, else this process's window.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from hybrid_calendar.models import QuotaUse
+
 if TYPE_CHECKING:
     from hybrid_calendar.store.budget import SharedBudget
 
 WINDOW_SECONDS = 60.0
+REPORT_NAME = "webex requests/min"
+"""How :meth:`RateBudget.quota_use` names the budget."""
 
 
 class RateBudget:
@@ -60,6 +67,25 @@ class RateBudget:
             return 0.0
         return calls[0] + WINDOW_SECONDS - now
 
+    def _shared_budget(self, key: str) -> SharedBudget | None:
+        if self._shared_factory is None:
+            return None
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = self._shared_factory(key)
+        return shared
+
+    async def quota_use(self, key: str) -> QuotaUse:
+        """The calls counted for ``key`` in the minute ending now: by every process when
+        the budget is shared (read from the store), else by this one."""
+        shared = self._shared_budget(key)
+        if shared is not None:
+            return QuotaUse(REPORT_NAME, (await shared.read()).used, shared.limit,
+                            shared.window_seconds)
+        self.wait_time(key, self._monotonic())  # drops what left the window
+        return QuotaUse(REPORT_NAME, len(self._calls.get(key, ())), self.per_minute,
+                        WINDOW_SECONDS)
+
     async def acquire(self, key: str) -> None:
         """Wait until a call for ``key`` fits the budget, then count it."""
         while True:
@@ -71,8 +97,6 @@ class RateBudget:
                 break
             self.waited_seconds += delay
             await self._sleep(delay)
-        if self._shared_factory is not None:
-            shared = self._shared.get(key)
-            if shared is None:
-                shared = self._shared[key] = self._shared_factory(key)
+        shared = self._shared_budget(key)
+        if shared is not None:
             await shared.acquire()

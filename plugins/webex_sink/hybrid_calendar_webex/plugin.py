@@ -15,16 +15,18 @@ Configuration lives in the ``[webex]`` section (:mod:`.settings`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.models import NotificationKind
 from hybrid_calendar_webex import (
     bookings,
+    context,
     create,
     delivery,
     follow,
     readiness,
+    route_docs,
     settings,
     webhooks,
 )
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
         KeywordRequest,
         Meeting,
         Notification,
+        QuotaUse,
         User,
     )
 
@@ -75,6 +78,13 @@ def register_routes(gateway: Gateway, register: Callable[[BaseRoute], None]) -> 
 
 
 @hookimpl
+def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> None:
+    """Describe ``POST /webhooks/webex/{org_id}`` for ``/openapi.json``."""
+    for path, method, operation in route_docs.routes():
+        register(path, method, operation)
+
+
+@hookimpl
 def startup(gateway: Gateway) -> Awaitable[None]:
     """Check the Webex identity's scopes for each organisation (never fails start-up:
     the reason is logged and kept for health)."""
@@ -88,6 +98,16 @@ def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], 
     a refused token, a de-authorised Service App)."""
     for org_id, reason in sorted(readiness.health(gateway).items()):
         register(f"webex:{org_id}", reason is None, reason)
+
+
+@hookimpl
+async def report_quota(gateway: Gateway, org_id: str, register: Callable[[QuotaUse], None]
+                       ) -> None:
+    """The organisation's Webex calls in the last minute against ``webex.rate_per_minute``
+    (when Webex is configured), from the budget every call takes from."""
+    ctx = context.context(gateway)
+    if ctx.configured and await gateway.store.get_organisation(org_id) is not None:
+        register(await ctx.budget.quota_use(org_id))
 
 
 @hookimpl

@@ -132,8 +132,12 @@ def delete_room(call: Call) -> None:
 
 def meeting_info(call: Call) -> dict[str, Any]:
     """``GET /rooms/{roomId}/meetingInfo``: the space's meeting details."""
-    room = visible_room(call, call.path_params["roomId"])
-    site = call.state.settings.site
+    return space_meeting_info(call.state, visible_room(call, call.path_params["roomId"]))
+
+
+def space_meeting_info(state: WebexState, room: dict[str, Any]) -> dict[str, Any]:
+    """A space's meeting details (``meetingInfo``'s body)."""
+    site = state.settings.site
     number = room["_number"]
     return {"roomId": room["id"], "meetingLink": f"https://{site}/m/{room['id'][:24]}",
             "sipAddress": f"{number}@{site}", "meetingNumber": number,

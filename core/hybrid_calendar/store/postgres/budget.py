@@ -6,14 +6,15 @@ budget's name, so concurrent processes never both see room for the last units.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from hybrid_calendar.store.budget import BudgetSlots
+from hybrid_calendar.store.budget import BudgetSlots, BudgetUse
 from hybrid_calendar.store.postgres.connection import PostgresConnection
 
 
 class PostgresBudgets(PostgresConnection):
-    """``take_budget`` in one transaction per take."""
+    """``take_budget`` in one transaction per take; ``read_budgets`` in one query."""
 
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
                           now: datetime) -> float:
@@ -35,3 +36,15 @@ class PostgresBudgets(PostgresConnection):
                 "ON CONFLICT (name, slot) DO UPDATE SET used = budget_usage.used + "
                 "excluded.used", (name, slots.current, units))
         return 0.0
+
+    async def read_budgets(self, names: Sequence[str], window_seconds: float, now: datetime
+                           ) -> dict[str, BudgetUse]:
+        slots = BudgetSlots.at(now, window_seconds)
+        wanted = list(dict.fromkeys(names))
+        rows = await self.fetch(
+            "SELECT name, SUM(used) AS used, MIN(slot) AS first FROM budget_usage "
+            "WHERE name = ANY(%s) AND slot >= %s AND used > 0 GROUP BY name",
+            (wanted, slots.oldest)) if wanted else []
+        found = {str(r["name"]): (int(r["used"]), int(r["first"])) for r in rows}
+        return {name: BudgetUse.of(slots, now, *found.get(name, (0, None)))
+                for name in wanted}

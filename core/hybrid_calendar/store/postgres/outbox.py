@@ -21,8 +21,9 @@ from hybrid_calendar.models import (
     User,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import Sealer
+from hybrid_calendar.store.base import DeliveryRecord, Sealer
 from hybrid_calendar.store.codec import USER_COLUMNS
+from hybrid_calendar.store.delivery_rows import sealed_deliveries, state_row
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -110,31 +111,35 @@ class PostgresOutbox(PostgresConnection):
     async def record_deliveries(self, user: User, key: str, deliveries: Sequence[SinkDelivery],
                                 state: DeliveryState, next_attempt_at: datetime | None,
                                 at: datetime) -> None:
-        sealer = await self.cipher.sealer(user.org_id, user.id)
-        rows = [(key, d.sink, str(d.state), d.attempts,
-                 None if d.reason is None else sealer.seal(
-                     d.reason, table="notification_deliveries", row_id=f"{key}|{d.sink}",
-                     column="reason"),
-                 ts(d.next_attempt_at), ts(d.updated_at or at)) for d in deliveries]
-        sent_at = ts(at) if state is DeliveryState.DELIVERED else None
+        await self.record_many_deliveries(
+            [DeliveryRecord(user, key, deliveries, state, next_attempt_at, at)])
+
+    async def record_many_deliveries(self, records: Sequence[DeliveryRecord]) -> None:
+        if not records:
+            return
+        rows = {r.key: await sealed_deliveries(self.cipher, r) for r in records}
+        states = {r.key: state_row(r) for r in records}
         async with self.transaction() as conn:
-            cursor = await conn.execute(f"SELECT 1 FROM {_TABLE} WHERE key = %s FOR UPDATE",
-                                        (key,))
-            if await cursor.fetchone() is None:
-                return  # superseded or forgotten meanwhile
-            if rows:
-                async with conn.cursor() as cur:
+            cursor = await conn.execute(  # in key order: two batches never deadlock
+                f"SELECT key FROM {_TABLE} WHERE key = ANY(%s) ORDER BY key FOR UPDATE",
+                (sorted(rows),))
+            present = [row["key"] for row in await cursor.fetchall()]  # others superseded
+            if not present:
+                return
+            async with conn.cursor() as cur:
+                upserts = [row for key in present for row in rows[key]]
+                if upserts:
                     await cur.executemany(
                         "INSERT INTO notification_deliveries (key, sink, state, attempts, "
                         "reason, next_attempt_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, "
                         "%s) ON CONFLICT (key, sink) DO UPDATE SET state = excluded.state, "
                         "attempts = excluded.attempts, reason = excluded.reason, "
                         "next_attempt_at = excluded.next_attempt_at, "
-                        "updated_at = excluded.updated_at", rows)
-            await conn.execute(f"UPDATE {_TABLE} SET state = %s, next_attempt_at = %s, "
-                               "sent_at = COALESCE(sent_at, %s) WHERE key = %s",
-                               (str(state), ts(next_attempt_at) if next_attempt_at else None,
-                                sent_at, key))
+                        "updated_at = excluded.updated_at", upserts)
+                await cur.executemany(
+                    f"UPDATE {_TABLE} SET state = %s, next_attempt_at = %s, "
+                    "sent_at = COALESCE(sent_at, %s) WHERE key = %s",
+                    [states[key] for key in present])
 
     async def list_notifications(self, user: User, *, state: DeliveryState | None = None,
                                  kind: NotificationKind | None = None

@@ -9,6 +9,8 @@ audit, user health, …) write their SQL once, for both backends, against this s
   ``fetchone``, ``fetchall``, ``rowcount``, ``description`` and iteration (rows are
   tuples). ``INSERT OR IGNORE INTO`` becomes ``INSERT INTO … ON CONFLICT DO NOTHING``;
   ``ON CONFLICT (…) DO UPDATE`` with ``excluded.`` and standard functions work as is.
+* ``handle.executemany(sql, rows)``: the same for many parameter rows (one round trip
+  per batch in psycopg's pipeline mode).
 * ``with handle.conn:`` — one transaction, committed on success, rolled back on error.
 
 Everything else (``handle.table(...)``, ``INSERT OR REPLACE``, SQLite functions) is not
@@ -99,3 +101,10 @@ class PortableHandle:
         already in psycopg's style (``%s`` placeholders, no ``?``) runs as it is."""
         native = "%s" in sql and "?" not in sql
         return self.connection.execute(sql if native else to_postgres(sql), list(params))
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> psycopg.Cursor[Any]:
+        """Run one statement of the portable subset for every row of ``params``."""
+        native = "%s" in sql and "?" not in sql
+        cursor = self.connection.cursor()
+        cursor.executemany(sql if native else to_postgres(sql), [list(p) for p in params])
+        return cursor

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from hybrid_calendar.store.base import Store
-from hybrid_calendar.store.budget import SharedBudget
+from hybrid_calendar.store.budget import BudgetUse, SharedBudget
 from hybrid_calendar.store.testing.support import (
     NOW,
     ReversibleCipher,
@@ -90,3 +90,44 @@ class BudgetTests(StoreFixtures):
             used.append(clock[0].timestamp())
         worst = max(sum(1 for t in used if start <= t < start + MINUTE) for start in used)
         assert worst <= 100
+
+    @pytest.mark.anyio
+    @covers("read_budgets", "take_budget", "open")
+    async def test_reading_a_budget_counts_what_a_take_counts_in_every_store(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        assert await store.read_budgets([], MINUTE, NOW) == {}
+        never = await store.read_budgets(["never"], MINUTE, NOW)
+        assert never == {"never": BudgetUse(used=0, frees_in=0.0)}
+        other = await self.reopen(store_backend, cipher, called)  # another process
+        try:
+            assert await store.take_budget("read", 3, 5, MINUTE, NOW) == 0
+            assert await other.take_budget("read", 2, 5, MINUTE,
+                                            NOW + timedelta(seconds=15)) == 0
+            at = NOW + timedelta(seconds=16)
+            seen = (await other.read_budgets(["read", "read", "never"], MINUTE, at))
+            assert set(seen) == {"read", "never"} and seen["never"].used == 0
+            assert seen["read"].used == 5 == (await store.read_budgets(["read"], MINUTE,
+                                                                       at))["read"].used
+            refused = await store.take_budget("read", 1, 5, MINUTE, at)
+            assert refused > 0 and seen["read"].frees_in == pytest.approx(refused)
+            assert (await store.read_budgets(["read"], MINUTE, at))["read"].used == 5
+            later = at + timedelta(seconds=refused)  # the first 3 stopped counting
+            assert (await other.read_budgets(["read"], MINUTE, later))["read"].used == 2
+            gone = NOW + timedelta(seconds=15 + MINUTE + MINUTE / 6 + 1)
+            assert (await store.read_budgets(["read"], MINUTE, gone))["read"] == \
+                BudgetUse(used=0, frees_in=0.0)
+        finally:
+            await other.close()
+
+    @pytest.mark.anyio
+    @covers("read_budgets")
+    async def test_reading_many_budgets_at_once(self, store: Store) -> None:
+        names = [f"user:{n}" for n in range(1200)]  # more than one query's worth
+        for name in names[::100]:
+            assert await store.take_budget(name, 2, 600, MINUTE, NOW) == 0
+        seen = await store.read_budgets(names, MINUTE, NOW)
+        assert len(seen) == 1200
+        assert sum(use.used for use in seen.values()) == 2 * 12
+        assert all(seen[name].used == 2 and seen[name].frees_in > 0
+                   for name in names[::100])

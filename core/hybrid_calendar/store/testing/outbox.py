@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from hybrid_calendar.models import DeliveryState, NotificationKind, SinkDelivery
-from hybrid_calendar.store.base import Store
+from hybrid_calendar.store.base import DeliveryRecord, Store
 from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, presence, seed
 from hybrid_calendar.store.testing.support import NOW, StoreFixtures, covers
 
@@ -147,6 +147,37 @@ class OutboxTests(StoreFixtures):
         await store.record_deliveries(ALICE, "gone", [delivered], DeliveryState.DELIVERED,
                                       None, done_at)  # superseded meanwhile: left alone
         assert [n.key for n in await store.list_notifications(ALICE)] == [button.key]
+
+    @pytest.mark.anyio
+    @covers("record_many_deliveries", "list_notifications")
+    async def test_record_many_deliveries_saves_each_and_skips_removed_ones(
+            self, store: Store) -> None:
+        await seed(store, ALICE, BOB)
+        buttons = [join_button(f"e{i}") for i in range(3)]
+        await store.schedule(ALICE, buttons)
+        await store.enqueue_notification(BOB, presence("p-bob", user=BOB))
+        at = NOW + MINUTE
+        delivered = SinkDelivery("webex", DeliveryState.DELIVERED, attempts=1, updated_at=at)
+        retry = SinkDelivery("webex", DeliveryState.PENDING, attempts=1, reason="HTTP 503",
+                             next_attempt_at=at + MINUTE, updated_at=at)
+        await store.record_many_deliveries([
+            DeliveryRecord(ALICE, buttons[0].key, [delivered], DeliveryState.DELIVERED,
+                           None, at),
+            DeliveryRecord(ALICE, "gone", [delivered], DeliveryState.DELIVERED, None, at),
+            DeliveryRecord(ALICE, buttons[1].key, [retry], DeliveryState.PENDING,
+                           at + MINUTE, at),
+            DeliveryRecord(BOB, "p-bob", [delivered], DeliveryState.DELIVERED, None, at)])
+        await store.record_many_deliveries([])
+        by_key = {n.key: n for n in await store.list_notifications(ALICE)}
+        assert sorted(by_key) == sorted(b.key for b in buttons)  # "gone" left alone
+        assert (by_key[buttons[0].key].state, by_key[buttons[0].key].sent_at) == (
+            DeliveryState.DELIVERED, at)
+        assert by_key[buttons[1].key].deliveries == {"webex": retry}
+        assert by_key[buttons[1].key].state is DeliveryState.PENDING
+        assert by_key[buttons[2].key].deliveries == {}
+        [bobs] = await store.list_notifications(BOB)
+        assert (bobs.state, bobs.deliveries) == (DeliveryState.DELIVERED,
+                                                 {"webex": delivered})
 
     @pytest.mark.anyio
     @covers("list_notifications", "record_deliveries")

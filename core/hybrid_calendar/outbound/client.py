@@ -1,0 +1,85 @@
+"""The gateway's shared ``httpx.AsyncClient``: httpx's API over the outbound pool.
+
+:func:`outbound_client` is what :meth:`hybrid_calendar.gateway.Gateway.http_client`
+returns. It differs from a default ``httpx.AsyncClient`` in three ways:
+
+* requests go through :class:`~.transport.PooledTransport` (no httpcore, no proxies:
+  the gateway connects to Google, Webex and webhook endpoints directly);
+* responses decode JSON with orjson (:class:`~.transport.JsonResponse`);
+* it keeps no cookies: one client calls Google and Webex on behalf of every user of
+  every organisation, and nothing a service sets for one call may ride along on
+  another's (it also saves httpx's per-response cookie parsing);
+* ``params=`` given as a mapping for a URL without a query are encoded into the URL
+  string before httpx parses it, exactly as httpx would encode them: httpx otherwise
+  parses the URL twice (once as given, once with the query merged), and its parser walks
+  every character in Python (measured in ``docs/performance.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from hybrid_calendar.outbound.transport import PooledTransport
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""30 s to read, write or wait for a pooled connection; 10 s to connect."""
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50,
+                              keepalive_expiry=4.0)
+"""At most 100 connections open, 50 kept idle, each for 4 s (see :class:`PooledTransport`)."""
+
+
+class NoCookies(httpx.Cookies):
+    """A cookie store that never stores: responses' ``Set-Cookie`` is ignored."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Ignore the response's cookies."""
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        """Add no ``Cookie`` header."""
+
+
+class CookielessClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that keeps no cookies between requests (per-request
+    ``cookies=`` still work) and parses each URL once."""
+
+    def build_request(self, method: str, url: httpx.URL | str, *,
+                      params: Any = None, **kwargs: Any) -> httpx.Request:
+        """As :meth:`httpx.AsyncClient.build_request`; a mapping of ``params`` for a
+        URL without query or fragment is encoded into the URL string first."""
+        if isinstance(params, Mapping) and params and isinstance(url, str) and \
+                "?" not in url and "#" not in url and not self.params:
+            url = url + "?" + urlencode(list(_query_items(params)))
+            params = None
+        return super().build_request(method, url, params=params, **kwargs)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """Always empty."""
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Ignored: this client keeps no cookies."""
+
+
+_NO_COOKIES = NoCookies()
+
+
+def _query_items(params: Mapping[Any, Any]) -> Any:
+    """``(name, value)`` pairs as ``httpx.QueryParams`` makes them (``True`` → "true",
+    ``None`` → "", a list or tuple → one pair per item)."""
+    for name, value in params.items():
+        for item in value if isinstance(value, list | tuple) else (value,):
+            yield str(name), ("true" if item is True else "false" if item is False
+                              else "" if item is None else str(item))
+
+
+def outbound_client(*, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                    limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncClient:
+    """A new shared outbound client over a new :class:`PooledTransport`."""
+    return CookielessClient(timeout=timeout, transport=PooledTransport(limits=limits))

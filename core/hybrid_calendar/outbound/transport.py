@@ -1,0 +1,147 @@
+"""httpx's transport interface over the outbound HTTP/1.1 pool, and JSON decoded by orjson.
+
+Plugins keep using the ``httpx.AsyncClient`` the gateway hands them
+(:meth:`hybrid_calendar.gateway.Gateway.http_client`); only what sits under it changes:
+:class:`PooledTransport` replaces httpcore with :class:`~.pool.ConnectionPool`, and its
+responses are :class:`JsonResponse`, whose :meth:`~JsonResponse.json` decodes with
+orjson (the figures behind both choices are in ``docs/performance.md``).
+
+Pool failures become httpx's own exceptions, so ``except httpx.TransportError`` (or
+``httpx.HTTPError``) in a plugin catches them as before:
+
+========================  =============================
+pool                      httpx
+========================  =============================
+``ConnectFailed``         ``httpx.ConnectError``
+``ConnectTimedOut``       ``httpx.ConnectTimeout``
+``ReadTimedOut``          ``httpx.ReadTimeout``
+``WriteTimedOut``         ``httpx.WriteTimeout``
+``PoolTimedOut``          ``httpx.PoolTimeout``
+``ReadFailed``            ``httpx.ReadError``
+``Disconnected``          ``httpx.RemoteProtocolError``
+``ProtocolViolation``     ``httpx.RemoteProtocolError``
+``InvalidRequest``        ``httpx.LocalProtocolError``
+========================  =============================
+
+The response body is read whole before the response is returned (API answers, not
+downloads): ``client.stream(...)`` works but does not stream.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import orjson
+
+from hybrid_calendar.outbound.errors import (
+    ConnectFailed,
+    ConnectTimedOut,
+    Disconnected,
+    InvalidRequest,
+    OutboundError,
+    PoolTimedOut,
+    ProtocolViolation,
+    ReadFailed,
+    ReadTimedOut,
+    WriteTimedOut,
+)
+from hybrid_calendar.outbound.pool import ConnectionPool, Timeouts
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_MAPPED: tuple[tuple[type[OutboundError], type[httpx.TransportError]], ...] = (
+    (ConnectTimedOut, httpx.ConnectTimeout),
+    (ReadTimedOut, httpx.ReadTimeout),
+    (WriteTimedOut, httpx.WriteTimeout),
+    (PoolTimedOut, httpx.PoolTimeout),
+    (ConnectFailed, httpx.ConnectError),
+    (ReadFailed, httpx.ReadError),
+    (Disconnected, httpx.RemoteProtocolError),
+    (ProtocolViolation, httpx.RemoteProtocolError),
+    (InvalidRequest, httpx.LocalProtocolError),
+)
+
+
+class JsonResponse(httpx.Response):
+    """An ``httpx.Response`` whose :meth:`json` decodes with orjson.
+
+    The results are the standard library's, with one exception: integers beyond 64 bits
+    decode as floats (as in JavaScript; Google's JSON sends int64 values as strings, and
+    neither Google nor Webex sends larger numbers). A body orjson refuses (not UTF-8, a
+    lone surrogate, ...) is decoded by :func:`json.loads` instead, which raises the same
+    ``ValueError`` as before when it is not JSON either.
+    """
+
+    def json(self, **kwargs: Any) -> Any:
+        """The decoded JSON body (keyword arguments go to :func:`json.loads`)."""
+        if not kwargs:
+            try:
+                return orjson.loads(self.content)
+            except orjson.JSONDecodeError:
+                pass
+        return json.loads(self.content, **kwargs)
+
+
+class PooledTransport(httpx.AsyncBaseTransport):
+    """Sends httpx requests over a :class:`~.pool.ConnectionPool`.
+
+    :param pool: the pool to use (default: a new one sized by ``limits``).
+    :param limits: connection limits, as for ``httpx.AsyncClient`` (used when no pool is
+        given; ``keepalive_expiry`` defaults to 4 s, under the 5 s idle timeout common to
+        servers, so the pool rarely offers a connection the server is closing).
+    """
+
+    def __init__(self, pool: ConnectionPool | None = None, *,
+                 limits: httpx.Limits | None = None) -> None:
+        if pool is None:
+            limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=50,
+                                            keepalive_expiry=4.0)
+            pool = ConnectionPool(
+                max_connections=limits.max_connections or 1_000_000,
+                max_keepalive=(limits.max_keepalive_connections
+                               if limits.max_keepalive_connections is not None
+                               else 1_000_000),
+                keepalive_expiry=(limits.keepalive_expiry
+                                  if limits.keepalive_expiry is not None else 3600.0))
+        self.pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and return its complete response."""
+        url = request.url
+        scheme = url.scheme
+        if scheme not in DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}",
+                                            request=request)
+        host = url.host
+        port = url.port or DEFAULT_PORTS[scheme]
+        headers = request.headers.raw
+        try:
+            body = request.content
+        except httpx.RequestNotRead:  # a streamed body: read it whole, send its length
+            body = await request.aread()
+            headers = [(k, v) for k, v in headers
+                       if k.lower() not in (b"transfer-encoding", b"content-length")]
+            headers.append((b"Content-Length", str(len(body)).encode()))
+        timeout = request.extensions.get("timeout") or {}
+        timeouts = Timeouts(connect=timeout.get("connect"), read=timeout.get("read"),
+                            write=timeout.get("write"), pool=timeout.get("pool"))
+        method = request.method.encode("ascii")
+        try:
+            data = self.pool.encode(method, url.raw_path, headers, body)
+            answer = await self.pool.request(method, (scheme, host, port, host), data,
+                                             timeouts=timeouts)
+        except OutboundError as err:
+            for ours, theirs in _MAPPED:
+                if isinstance(err, ours):
+                    raise theirs(str(err), request=request) from err
+            raise httpx.TransportError(str(err), request=request) from err
+        return JsonResponse(answer.status, headers=answer.headers,
+                            stream=httpx.ByteStream(answer.body),
+                            extensions={"http_version": b"HTTP/1.1",
+                                        "reason_phrase": answer.reason})
+
+    async def aclose(self) -> None:
+        """Close the pool's connections."""
+        await self.pool.aclose()
