@@ -99,3 +99,15 @@ async def test_an_unserved_keyword_is_logged_once_a_minute_not_per_event_and_syn
     lines = [r.getMessage() for r in caplog.records if unserved in r.getMessage()]
     assert len(lines) == 2
     assert lines[1].endswith("(34 more like it in the last 60 s)")
+
+
+async def test_per_user_budgets_are_stored_without_the_address(stack: Stack) -> None:
+    await stack.activate(ALICE)
+
+    def names(handle: Any) -> list[str]:
+        return [row[0] for row in
+                handle.execute("SELECT DISTINCT name FROM budget_usage").fetchall()]
+
+    stored = await stack.gateway.store.call(names)
+    assert any(name.startswith("google:user:") for name in stored)
+    assert not any(ALICE in name or ALICE.split("@")[0] in name for name in stored)
