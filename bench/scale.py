@@ -150,6 +150,19 @@ def gateways(count: int, folder: Path, database: str, base: str, account: dict[s
                 process.kill()
 
 
+def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
+    """``py-spy record`` of a run's first process when ``BENCH_PROFILE`` names an output
+    prefix (``<prefix>-<run>.txt``, collapsed stacks; a diagnosis aid that costs the
+    profiled process a little CPU)."""
+    prefix = os.environ.get("BENCH_PROFILE")
+    if not prefix:
+        return None
+    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                             str(pid), "--output", f"{prefix}-{name}.txt", "--format", "raw",
+                             "--rate", "200"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 def run(name: str, count: int, database: str, stored: Any, base: str,
         account: dict[str, Any], emails: list[str], workers: int) -> RunResult:
     """Activate everyone through the first process and time until the queue is empty."""
@@ -160,6 +173,7 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
                                  headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
             admin.post("/api/v1/organisations", json={
                 "id": "org1", "name": "Bench", "domain": "example.com"}).raise_for_status()
+            profiler = _profiler(running[0][0].pid, name)
             cpu_before = sum(process_cpu(p.pid) for p, _ in running)
             busy_before = machine_busy()
             started = time.perf_counter()
@@ -174,6 +188,9 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
             share = ((busy_after[0] - busy_before[0])
                      / max(busy_after[1] - busy_before[1], 1))
             admin.close()
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(60)
         events = stored()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -12,6 +12,14 @@ from datetime import datetime
 from hybrid_calendar.store.budget import BudgetSlots, BudgetUse
 from hybrid_calendar.store.postgres.connection import PostgresConnection
 
+_TAKE = (  # its own statement after the lock, so it sees every earlier taker's commit
+    "WITH usage AS (SELECT COALESCE(SUM(used), 0) AS used, MIN(slot) AS first "
+    "FROM budget_usage WHERE name = %s AND used > 0), "
+    "added AS (INSERT INTO budget_usage (name, slot, used) SELECT %s, %s, %s FROM usage "
+    "WHERE usage.used + %s <= %s ON CONFLICT (name, slot) DO UPDATE SET "
+    "used = budget_usage.used + excluded.used RETURNING 1) "
+    "SELECT usage.first, EXISTS (SELECT 1 FROM added) AS taken FROM usage")
+
 
 class PostgresBudgets(PostgresConnection):
     """``take_budget`` in one transaction per take; ``read_budgets`` in one query."""
@@ -19,22 +27,16 @@ class PostgresBudgets(PostgresConnection):
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
                           now: datetime) -> float:
         slots = BudgetSlots.at(now, window_seconds)
-        async with self.transaction() as conn:
+        async with self.pipelined_transaction() as conn:  # one round trip, then COMMIT
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                                ("budget:" + name,))
             await conn.execute("DELETE FROM budget_usage WHERE name = %s AND slot < %s",
                                (name, slots.oldest))
-            cursor = await conn.execute(
-                "SELECT COALESCE(SUM(used), 0) AS used, MIN(slot) AS first FROM budget_usage "
-                "WHERE name = %s AND used > 0", (name,))
+            cursor = await conn.execute(_TAKE, (name, name, slots.current, units, units, limit))
             row = await cursor.fetchone()
-            assert row is not None
-            if int(row["used"]) + units > limit:
-                return slots.wait_until_free(now, row["first"])
-            await conn.execute(
-                "INSERT INTO budget_usage (name, slot, used) VALUES (%s, %s, %s) "
-                "ON CONFLICT (name, slot) DO UPDATE SET used = budget_usage.used + "
-                "excluded.used", (name, slots.current, units))
+        assert row is not None
+        if not row["taken"]:
+            return slots.wait_until_free(now, row["first"])
         return 0.0
 
     async def read_budgets(self, names: Sequence[str], window_seconds: float, now: datetime

@@ -41,7 +41,7 @@ class PostgresOutbox(PostgresConnection):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [_row(sealer, user, item, item.due_at) for item in items]
         keys = [item.key for item in items]
-        async with self.transaction() as conn:
+        async with self.pipelined_transaction() as conn:
             if replace_for_events:
                 await conn.execute(
                     f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) AND "
@@ -59,13 +59,14 @@ class PostgresOutbox(PostgresConnection):
                                    next_attempt_at: datetime | None = None) -> bool:
         sealer = await self.cipher.sealer(user.org_id, user.id)
         row = _row(sealer, user, item, next_attempt_at or item.due_at)
-        async with self.transaction() as conn:
+        async with self.pipelined_transaction() as conn:
             if supersede:
                 await conn.execute(f"DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
                                    "state = 'pending' AND key <> %s",
                                    (user.id, str(item.kind), item.key))
-            cursor = await conn.execute(_INSERT + "ON CONFLICT (key) DO NOTHING", row)
-            return cursor.rowcount > 0
+            cursor = await conn.execute(_INSERT + "ON CONFLICT (key) DO NOTHING RETURNING key",
+                                        row)
+            return await cursor.fetchone() is not None
 
     async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
                                 *, limit: int = 100, lease_seconds: float = 120.0

@@ -107,14 +107,12 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
                              ) -> User:
-        changed = await self.execute(
-            "UPDATE users SET state = %s, reason = %s, updated_at = %s WHERE id = %s",
-            (str(state), reason, time.time(), user_id))
-        if changed == 0:
+        users = await self._users(  # one statement: the update returns the row
+            f"UPDATE users SET state = %s, reason = %s, updated_at = %s WHERE id = %s "
+            f"RETURNING {_USER_COLUMNS}", (str(state), reason, time.time(), user_id))
+        if not users:
             raise NotFoundError(f"no user with id {user_id}")
-        user = await self.get_user(user_id)
-        assert user is not None
-        return user
+        return users[0]
 
     async def forget_user_data(self, user_id: str) -> None:
         async with self.transaction() as conn:
@@ -141,7 +139,7 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
         deleted = 0
-        async with self.transaction() as conn:
+        async with self.pipelined_transaction() as conn:
             if full_sync:
                 gone = await conn.execute(
                     "DELETE FROM meetings WHERE user_id = %s AND NOT (event_id = ANY(%s)) "
