@@ -27,12 +27,14 @@ class PostgresBudgets(PostgresConnection):
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
                           now: datetime) -> float:
         slots = BudgetSlots.at(now, window_seconds)
-        async with self.pipelined_transaction() as conn:  # one round trip, then COMMIT
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                               ("budget:" + name,))
-            await conn.execute("DELETE FROM budget_usage WHERE name = %s AND slot < %s",
-                               (name, slots.oldest))
-            cursor = await conn.execute(_TAKE, (name, name, slots.current, units, units, limit))
+        async with self.pipelined() as conn:
+            async with conn.transaction():  # BEGIN ... COMMIT in one round trip
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                                   ("budget:" + name,))
+                await conn.execute("DELETE FROM budget_usage WHERE name = %s AND slot < %s",
+                                   (name, slots.oldest))
+                cursor = await conn.execute(_TAKE, (name, name, slots.current, units, units,
+                                                    limit))
             row = await cursor.fetchone()
         assert row is not None
         if not row["taken"]:

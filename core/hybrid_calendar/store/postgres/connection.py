@@ -132,6 +132,15 @@ class PostgresConnection:
                 conn.transaction():
             yield conn
 
+    @contextlib.asynccontextmanager
+    async def pipelined(self) -> AsyncIterator[Conn]:
+        """A pooled autocommit connection in pipeline mode. A ``conn.transaction()`` block
+        in it whose results are read after the block (the first ``fetch*`` waits for
+        everything sent) costs one round trip for ``BEGIN``, its statements and
+        ``COMMIT``; an error surfaces at that fetch, the transaction rolled back."""
+        async with self._pool_or_fail().connection() as conn, conn.pipeline():
+            yield conn
+
     async def fetch(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
                     ) -> list[Row]:
         """Run a query; its rows as dicts."""

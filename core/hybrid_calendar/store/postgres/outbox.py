@@ -59,14 +59,14 @@ class PostgresOutbox(PostgresConnection):
                                    next_attempt_at: datetime | None = None) -> bool:
         sealer = await self.cipher.sealer(user.org_id, user.id)
         row = _row(sealer, user, item, next_attempt_at or item.due_at)
-        async with self.pipelined_transaction() as conn:
-            if supersede:
-                await conn.execute(f"DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
-                                   "state = 'pending' AND key <> %s",
-                                   (user.id, str(item.kind), item.key))
-            cursor = await conn.execute(_INSERT + "ON CONFLICT (key) DO NOTHING RETURNING key",
-                                        row)
-            return await cursor.fetchone() is not None
+        if supersede:  # one statement: the delete and the insert commit together
+            rows = await self.fetch(
+                f"WITH gone AS (DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
+                "state = 'pending' AND key <> %s) " + _INSERT + "ON CONFLICT (key) DO NOTHING "
+                "RETURNING key", (user.id, str(item.kind), item.key, *row))
+        else:
+            rows = await self.fetch(_INSERT + "ON CONFLICT (key) DO NOTHING RETURNING key", row)
+        return bool(rows)
 
     async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
                                 *, limit: int = 100, lease_seconds: float = 120.0
