@@ -55,9 +55,10 @@ class PostgresQueue(PostgresConnection):
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         for _attempt in range(20):
-            try:
-                row = await self._without_flush_wait(
-                    _CLAIM, (ts(now), now.timestamp() + lease_seconds, PROCESS_ID))
+            try:  # one statement, atomic on its own: no BEGIN/COMMIT round trips
+                rows = await self.fetch(_CLAIM, (ts(now), now.timestamp() + lease_seconds,
+                                                 PROCESS_ID))
+                row = rows[0] if rows else None
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
             if row is None:
@@ -78,10 +79,12 @@ class PostgresQueue(PostgresConnection):
         """Run ``sql`` in its own transaction whose ``COMMIT`` does not wait for the WAL
         flush (``synchronous_commit = off``), in one pipelined round trip; its first row.
 
-        Only for a claim's lease and a finished job's deletion: the commit is visible to
-        every process at once and reaches disk with the next flushed commit (at most
-        ``3 × wal_writer_delay`` later), so only a crash of the database server itself can
-        undo it, and then the job is simply run again, as after a gateway's crash.
+        Only for a finished job's deletion: the commit is visible to every process at once
+        and reaches disk with the next flushed commit (at most ``3 × wal_writer_delay``
+        later), so only a crash of the database server itself can undo it, and then the
+        finished job runs once more, as after a gateway's crash between its last write and
+        its deletion. A claim keeps waiting for the flush: a forgotten claim would let a
+        second process run the job while the first still does.
         """
         async with self.pipelined() as conn:
             async with conn.transaction():
