@@ -14,6 +14,7 @@ from hybrid_calendar.models import Channel, Meeting, Organisation, SyncState, Us
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import USER_TABLES, ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
+from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
 from hybrid_calendar.store.postgres.outbox import PostgresOutbox
 from hybrid_calendar.store.postgres.queue import PostgresQueue
@@ -157,14 +158,7 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                     "event_id = ANY(%s) AND state = 'pending'",
                     (user.id, gone_ids if full_sync else list(deleted_event_ids)))
             if rows:
-                columns = list(rows[0])
-                updates = ", ".join(f"{c}=excluded.{c}" for c in columns
-                                    if c not in ("user_id", "event_id"))
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        f"INSERT INTO meetings ({', '.join(columns)}) VALUES "
-                        f"({', '.join(f'%({c})s' for c in columns)}) "
-                        f"ON CONFLICT (user_id, event_id) DO UPDATE SET {updates}", rows)
+                await _upsert_meetings(conn, rows)
             await conn.execute(
                 "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (%s, %s, %s) "
                 "ON CONFLICT (user_id) DO UPDATE SET cursor=excluded.cursor, "
@@ -243,6 +237,23 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     async def delete_channel(self, channel_id: str) -> None:
         await self.execute("DELETE FROM channels WHERE id = %s", (channel_id,))
+
+
+_ARRAY_TYPES = {"start_at": "float8[]", "end_at": "float8[]", "all_day": "int4[]"}
+
+
+async def _upsert_meetings(conn: Conn, rows: list[dict[str, Any]]) -> None:
+    """Upsert meetings rows in one statement: a column array per column, ``unnest``-ed on
+    the server (a page of events is one parameter set instead of one per row)."""
+    latest = list({row["event_id"]: row for row in rows}.values())  # one per key: last wins
+    columns = list(latest[0])
+    updates = ", ".join(f"{c}=excluded.{c}" for c in columns
+                        if c not in ("user_id", "event_id"))
+    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'text[]')}" for c in columns)
+    await conn.execute(
+        f"INSERT INTO meetings ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT (user_id, event_id) DO UPDATE SET {updates}",
+        [[row[c] for row in latest] for c in columns])
 
 
 def _sync_state(row: Mapping[str, Any]) -> SyncState:
