@@ -13,28 +13,30 @@ from hybrid_calendar.store.budget import BudgetSlots, BudgetUse
 from hybrid_calendar.store.postgres.connection import PostgresConnection
 
 _TAKE = (  # its own statement after the lock, so it sees every earlier taker's commit
-    "WITH usage AS (SELECT COALESCE(SUM(used), 0) AS used, MIN(slot) AS first "
-    "FROM budget_usage WHERE name = %s AND used > 0), "
+    "WITH expired AS (DELETE FROM budget_usage WHERE name = %s AND slot < %s), "
+    "usage AS (SELECT COALESCE(SUM(used), 0) AS used, MIN(slot) AS first "
+    "FROM budget_usage WHERE name = %s AND slot >= %s AND used > 0), "
     "added AS (INSERT INTO budget_usage (name, slot, used) SELECT %s, %s, %s FROM usage "
     "WHERE usage.used + %s <= %s ON CONFLICT (name, slot) DO UPDATE SET "
     "used = budget_usage.used + excluded.used RETURNING 1) "
     "SELECT usage.first, EXISTS (SELECT 1 FROM added) AS taken FROM usage")
+"""One statement: drop the expired slots, sum the window, add the units if they fit (the
+expired slots are filtered out of the sum, as the deletion is invisible to the statement
+that makes it)."""
 
 
 class PostgresBudgets(PostgresConnection):
-    """``take_budget`` in one transaction per take; ``read_budgets`` in one query."""
+    """``take_budget`` in one transaction of two statements (lock, take) per take;
+    ``read_budgets`` in one query."""
 
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
                           now: datetime) -> float:
         slots = BudgetSlots.at(now, window_seconds)
-        async with self.pipelined() as conn:
-            async with conn.transaction():  # BEGIN ... COMMIT in one round trip
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                                   ("budget:" + name,))
-                await conn.execute("DELETE FROM budget_usage WHERE name = %s AND slot < %s",
-                                   (name, slots.oldest))
-                cursor = await conn.execute(_TAKE, (name, name, slots.current, units, units,
-                                                    limit))
+        async with self.transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                               ("budget:" + name,))
+            cursor = await conn.execute(_TAKE, (name, slots.oldest, name, slots.oldest, name,
+                                                slots.current, units, units, limit))
             row = await cursor.fetchone()
         assert row is not None
         if not row["taken"]:

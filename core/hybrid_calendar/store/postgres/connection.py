@@ -121,26 +121,6 @@ class PostgresConnection:
         async with self._pool_or_fail().connection() as conn, conn.transaction():
             yield conn
 
-    @contextlib.asynccontextmanager
-    async def pipelined_transaction(self) -> AsyncIterator[Conn]:
-        """Like :meth:`transaction`, in pipeline mode: statements whose results are not
-        read are sent without waiting, so ``BEGIN``, those statements and ``COMMIT`` share
-        round trips (a ``fetch*`` waits for everything sent before it). A cursor's
-        ``rowcount`` is only known once its results were fetched: read results with
-        ``RETURNING`` and ``fetch*``, never ``rowcount``."""
-        async with self._pool_or_fail().connection() as conn, conn.pipeline(), \
-                conn.transaction():
-            yield conn
-
-    @contextlib.asynccontextmanager
-    async def pipelined(self) -> AsyncIterator[Conn]:
-        """A pooled autocommit connection in pipeline mode. A ``conn.transaction()`` block
-        in it whose results are read after the block (the first ``fetch*`` waits for
-        everything sent) costs one round trip for ``BEGIN``, its statements and
-        ``COMMIT``; an error surfaces at that fetch, the transaction rolled back."""
-        async with self._pool_or_fail().connection() as conn, conn.pipeline():
-            yield conn
-
     async def fetch(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
                     ) -> list[Row]:
         """Run a query; its rows as dicts."""

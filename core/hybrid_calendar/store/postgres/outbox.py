@@ -41,7 +41,7 @@ class PostgresOutbox(PostgresConnection):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [_row(sealer, user, item, item.due_at) for item in items]
         keys = [item.key for item in items]
-        async with self.pipelined_transaction() as conn:
+        async with self.transaction() as conn:
             if replace_for_events:
                 await conn.execute(
                     f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) AND "

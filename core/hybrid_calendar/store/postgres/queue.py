@@ -71,26 +71,7 @@ class PostgresQueue(PostgresConnection):
         return None
 
     async def finish(self, job_id: int) -> None:
-        await self._without_flush_wait("DELETE FROM jobs WHERE id = %s RETURNING id",
-                                       (job_id,))
-
-    async def _without_flush_wait(self, sql: str, params: tuple[Any, ...]
-                                  ) -> dict[str, Any] | None:
-        """Run ``sql`` in its own transaction whose ``COMMIT`` does not wait for the WAL
-        flush (``synchronous_commit = off``), in one pipelined round trip; its first row.
-
-        Only for a finished job's deletion: the commit is visible to every process at once
-        and reaches disk with the next flushed commit (at most ``3 × wal_writer_delay``
-        later), so only a crash of the database server itself can undo it, and then the
-        finished job runs once more, as after a gateway's crash between its last write and
-        its deletion. A claim keeps waiting for the flush: a forgotten claim would let a
-        second process run the job while the first still does.
-        """
-        async with self.pipelined() as conn:
-            async with conn.transaction():
-                await conn.execute("SET LOCAL synchronous_commit = off")
-                cursor = await conn.execute(sql, params)
-            return await cursor.fetchone()
+        await self.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
 
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
         for _attempt in range(20):

@@ -140,7 +140,7 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
         deleted = 0
-        async with self.pipelined_transaction() as conn:
+        async with self.transaction() as conn:
             if full_sync:
                 gone = await conn.execute(
                     "DELETE FROM meetings WHERE user_id = %s AND NOT (event_id = ANY(%s)) "
@@ -169,16 +169,15 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         await self.execute("UPDATE sync_state SET cursor = NULL WHERE user_id = %s", (user_id,))
 
     async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
-        async with self.pipelined() as conn:
-            async with conn.transaction():  # BEGIN ... COMMIT in one round trip
-                cursor = await conn.execute(
-                    "SELECT out_of_office FROM sync_state WHERE user_id = %s FOR UPDATE",
-                    (user_id,))
-                await conn.execute(
-                    "INSERT INTO sync_state (user_id, out_of_office) VALUES (%s, %s) "
-                    "ON CONFLICT (user_id) DO UPDATE SET out_of_office=excluded.out_of_office",
-                    (user_id, int(enabled)))
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT out_of_office FROM sync_state WHERE user_id = %s FOR UPDATE",
+                (user_id,))
             row = await cursor.fetchone()
+            await conn.execute(
+                "INSERT INTO sync_state (user_id, out_of_office) VALUES (%s, %s) "
+                "ON CONFLICT (user_id) DO UPDATE SET out_of_office=excluded.out_of_office",
+                (user_id, int(enabled)))
         previous = None if row is None else row["out_of_office"]
         return None if previous is None else bool(previous)
 
