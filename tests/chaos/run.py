@@ -15,6 +15,7 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,15 +37,9 @@ USER_BUDGET = 120
 PROJECT_BUDGET = 2000
 
 
-def build_world(root: Path, rng: random.Random, tally: Tally) -> World:
-    """Emulators, a started and onboarded gateway, settled."""
-    emulators = Emulators(root, DOMAIN, USERS, user_rpm=USER_BUDGET,
-                          project_rpm=PROJECT_BUDGET)
-    data_dir = root / "data"
-    serve = ServeProcess(root, gateway_settings(
-        emulators.info, data_dir,
-        quota={"user_per_minute": USER_BUDGET, "project_per_minute": PROJECT_BUDGET},
-        sync={"safety_resync_minutes": 0.1}))
+def build_world(emulators: Emulators, serve: ServeProcess, rng: random.Random,
+                tally: Tally) -> World:
+    """Start and onboard the gateway; settled."""
     serve.start()
     onboard(serve, DOMAIN, USERS)
     store = StoreReader(serve.database)
@@ -89,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-faults", action="store_true")
     parser.add_argument("--skip-storage", action="store_true")
     parser.add_argument("--skip-stateful", action="store_true")
+    parser.add_argument("--no-mount", action="store_true",
+                        help="disk full through RLIMIT_FSIZE even where mount works")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     print(f"chaos harness: seed {seed}, {args.runs} kill -9 runs", flush=True)
@@ -97,14 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="chaos-"))
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    world: World | None = None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("chaos harness: terminated"))
+    emulators: Emulators | None = None
+    serve: ServeProcess | None = None
     try:
-        world = build_world(root, rng, tally)
+        emulators = Emulators(root, DOMAIN, USERS, user_rpm=USER_BUDGET,
+                              project_rpm=PROJECT_BUDGET)
+        serve = ServeProcess(root, gateway_settings(
+            emulators.info, root / "data",
+            quota={"user_per_minute": USER_BUDGET, "project_per_minute": PROJECT_BUDGET},
+            sync={"safety_resync_minutes": 0.1}))
+        world = build_world(emulators, serve, rng, tally)
         kill_runs(world, args.runs)
         if not args.skip_faults:
             fault_matrix(world)
         if not args.skip_storage:
-            storage_faults(world, root)
+            storage_faults(world, root, mount=not args.no_mount)
         if not args.skip_stateful:
             stateful_sync(tally)
         quota = world.emulators.quota()
@@ -118,10 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # the summary line must still come last, and say failure
         tally.note(f"harness stopped: {type(err).__name__}: {err}")
         tally.faults_failed.append("harness")
-    finally:
-        if world is not None:
-            world.serve.stop()
-            world.emulators.close()
+    finally:  # also on Ctrl-C and SIGTERM: no process of the harness is left behind
+        if serve is not None:
+            serve.stop()
+        if emulators is not None:
+            emulators.close()
         if args.keep is None and not tally.failed:
             shutil.rmtree(root, ignore_errors=True)
         elif args.keep is None:

@@ -142,14 +142,18 @@ def data_dir_on(world: World, mount_point: Path) -> Iterator[Path]:
         world.store = StoreReader(serve.database)
 
 
-def storage_faults(world: World, root: Path) -> None:
-    """Disk full, then a read-only data directory (two faults of the tally)."""
+def storage_faults(world: World, root: Path, *, mount: bool = True) -> None:
+    """Disk full, then a read-only data directory (two faults of the tally).
+
+    :param mount: try a ``tmpfs`` first (else straight to ``RLIMIT_FSIZE``).
+    """
     serve = world.serve
     mount_point = root / "small"
-    mounted = mount_small_fs(mount_point, 64)
+    mounted = mount and mount_small_fs(mount_point, 64)
     if not mounted:
         mount_point.mkdir(exist_ok=True)
-    serve.command_prefix = NO_PRIVILEGE if shutil.which("setpriv") else []
+    # root ignores file permissions unless it drops CAP_DAC_OVERRIDE; others are bound
+    serve.command_prefix = NO_PRIVILEGE if os.geteuid() == 0 else []
     try:
         with data_dir_on(world, mount_point) as data:
             serve.start()
@@ -172,13 +176,15 @@ def storage_faults(world: World, root: Path) -> None:
 
 
 def disk_full_by_rlimit(world: World, data: Path) -> None:
-    """Fallback without ``mount``: files of ``serve`` may not grow past their size."""
+    """Fallback without ``mount``: files of ``serve`` may not grow past 16 KiB (writes
+    within a file's size still work, as on a full disk)."""
     serve = world.serve
-    limit = max(p.stat().st_size for p in data.iterdir() if p.is_file()) + 4096
+    limit = 16 * 1024  # no file of serve may grow past 16 KiB: the probe's 64 KiB fail too
 
     def take() -> None:
         assert serve.process is not None
-        resource.prlimit(serve.process.pid, resource.RLIMIT_FSIZE, (limit, limit))
+        resource.prlimit(serve.process.pid, resource.RLIMIT_FSIZE,
+                         (limit, resource.RLIM_INFINITY))  # soft only: raised back freely
 
     def give() -> None:
         assert serve.process is not None

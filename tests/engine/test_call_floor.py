@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from hybrid_calendar_google.context import context
+
 from .conftest import ALICE, Stack
 
 pytestmark = pytest.mark.anyio
@@ -52,6 +54,8 @@ async def test_onboarding_repeats_no_call(stack: Stack) -> None:
     repeated = Counter((r.method, r.path) for r in api if r.operation != "calendar.events.list")
     assert [key for key, count in repeated.items() if count > 1] == []
     assert sum(r.units for r in records) == 8
+    # the gateway's budget took exactly the units the emulator charged
+    assert len(context(stack.gateway).quota.project) == 8
 
 
 async def test_an_ordinary_change_costs_one_incremental_list(stack: Stack) -> None:

@@ -14,10 +14,7 @@
   second remains for jobs queued to run later.
 
 * The storage loop probes the data directory (:mod:`hybrid_calendar.engine.storage`):
-  while the disk is full or the directory read-only, no job is claimed, nothing is
-  delivered, no sweep runs and sync requests are not queued; when writes work again,
-  jobs whose failure could not be recorded are queued again and every active user is
-  synced.
+  while it takes no writes (disk full, read-only), no job, delivery or sweep runs.
 
 A failed job is the gateway's only retry: it runs again later under the one policy of
 :mod:`hybrid_calendar.engine.retries`, or is parked. On stop, jobs in flight get a grace
@@ -32,16 +29,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from hybrid_calendar.engine import activation, notify, sweeps, sync
 from hybrid_calendar.engine.retries import RetryPolicy
-from hybrid_calendar.engine.storage import StorageGuard, storage_problem
+from hybrid_calendar.engine.storage import StorageGuard, storage_directory, storage_problem
 from hybrid_calendar.errors import ProviderError, StorageUnavailableError
-from hybrid_calendar.models import Job, UserState
+from hybrid_calendar.models import Job
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -58,19 +54,6 @@ HANDLERS: dict[str, Handler] = {
 """Job kinds and the functions that run them."""
 
 IDLE_POLL_SECONDS = 1.0
-
-
-def storage_directory(gateway: Gateway) -> Path | None:
-    """The directory whose writability decides whether the engine works: the SQLite
-    file's, else ``gateway.data_dir`` (key files); ``None`` for an in-memory database."""
-    from hybrid_calendar.builder import database_path, is_postgres_url
-
-    database = database_path(gateway.config)
-    if database == ":memory:":
-        return None
-    if is_postgres_url(database):
-        return Path(str(gateway.config.get("gateway", "data_dir")))
-    return Path(database).parent
 
 
 def user_lane(user_id: str) -> str:
@@ -93,9 +76,7 @@ class Engine:
         self._claiming = 0
         self._generation = 0  # bumped when a job may have become due: claim again
         self._idle = asyncio.Event()
-        self.storage = StorageGuard(storage_directory(gateway))
-        self._unrecorded: dict[int, str] = {}  # job id -> error, kept while writes fail
-        self._storage_lock = asyncio.Lock()
+        self.storage = StorageGuard(storage_directory(gateway.config))
         self._drains: list[Callable[[], Awaitable[None]]] = []
 
     @property
@@ -205,18 +186,9 @@ class Engine:
 
         :raises StorageUnavailableError: the data directory takes no writes.
         """
-        if not self.storage.healthy:
-            raise StorageUnavailableError(str(self.storage.reason))
-        try:
-            added = await self.gateway.store.enqueue(
-                kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
-                lane=user_lane(user_id))
-        except Exception as err:
-            problem = storage_problem(err)
-            if problem is None:
-                raise
-            self.storage.trip(problem)
-            raise StorageUnavailableError(problem) from err
+        added = await self.storage.write(self.gateway.store.enqueue(
+            kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
+            lane=user_lane(user_id)))
         self._generation += 1
         self._idle.clear()
         self._wake_one()
@@ -233,7 +205,7 @@ class Engine:
                 try:
                     job = await store.claim(self.gateway.clock.now(), self.lease_seconds)
                 except Exception as err:
-                    self._store_failed("claiming a job", err)
+                    self.storage.failed("claiming a job", err)
                 finally:
                     self._claiming -= 1
             if job is None:
@@ -267,19 +239,10 @@ class Engine:
             else:
                 await store.finish(job.id)
         except Exception as err:  # the outcome could not be written: never lose the job
-            self._store_failed(f"recording job {job.id} ({job.kind})", err)
-            self._unrecorded[job.id] = f"{type(err).__name__}: {err}"
+            self.storage.failed(f"recording job {job.id} ({job.kind})", err)
+            self.storage.unrecorded[job.id] = f"{type(err).__name__}: {err}"
         finally:
             self._busy.pop(job.id, None)
-
-    def _store_failed(self, doing: str, err: Exception) -> None:
-        """A store operation failed: trip the storage guard when the disk refused the
-        write (one log line), else log the error."""
-        problem = storage_problem(err)
-        if problem is not None:
-            self.storage.trip(problem)
-        else:
-            log.error("%s failed: %s: %s", doing, type(err).__name__, err, exc_info=err)
 
     async def _failed(self, job: Job, err: Exception) -> None:
         """Re-queue a failed job under the retry policy, or park it (see ``retries``).
@@ -354,19 +317,18 @@ class Engine:
                 try:
                     await body(self.gateway)
                 except Exception as err:
-                    if storage_problem(err) is None:
-                        log.exception("%s loop iteration failed", name)
-                    else:
-                        self._store_failed(f"{name} loop", err)
+                    self.storage.failed(f"{name} loop iteration", err)
             with anyio.move_on_after(interval):
                 await self._stopping.wait()
 
     async def check_storage(self) -> bool:
         """Probe the data directory now; when writes work again, re-queue what was left
         and sync every active user before returning. True when writes work."""
-        async with self._storage_lock:
+        async with self.storage.lock:
             if await self.storage.check():
-                await self._resume_after_storage()
+                await self.storage.resume(self.gateway, set(self._busy), self.request_sync)
+                self._wake_workers()
+                self._wake_all()
         return self.storage.healthy
 
     async def _watch_storage(self) -> None:
@@ -375,22 +337,6 @@ class Engine:
             try:
                 await self.check_storage()
             except Exception as err:
-                self._store_failed("resuming after storage recovered", err)
+                self.storage.failed("resuming after storage recovered", err)
             with anyio.move_on_after(self.storage.interval):
                 await self._stopping.wait()
-
-    async def _resume_after_storage(self) -> None:
-        """Re-queue jobs whose failure was not recorded; sync every active user (push
-        notifications that arrived meanwhile were not queued)."""
-        store, now = self.gateway.store, self.gateway.clock.now()
-        for job_id, error in list(self._unrecorded.items()):
-            if job_id not in self._busy:
-                await store.retry(job_id, error, now)
-                del self._unrecorded[job_id]
-        users = await store.list_users(state=UserState.ACTIVE)
-        for user in users:
-            await self.request_sync(user.id, "storage recovered")
-        log.info("storage recovered: %d user(s) queued for an incremental sync", len(users))
-        self._wake_workers()
-        self._wake_all()
-

@@ -22,16 +22,28 @@ user is synced (push notifications that arrived meanwhile were not queued).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
+import inspect
 import logging
 import os
 import sqlite3
+from collections.abc import Awaitable, Callable, Set
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio.to_thread
 
+from hybrid_calendar.errors import StorageUnavailableError
+from hybrid_calendar.models import UserState
+
+if TYPE_CHECKING:
+    from hybrid_calendar.config import Config
+    from hybrid_calendar.gateway import Gateway
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROBE_SECONDS = 5.0
 """How often the data directory is probed while it is healthy."""
@@ -63,6 +75,19 @@ def storage_problem(err: BaseException) -> str | None:
     return None
 
 
+def storage_directory(config: Config) -> Path | None:
+    """The directory whose writability decides whether the engine works: the SQLite
+    file's, else ``gateway.data_dir`` (key files); ``None`` for an in-memory database."""
+    from hybrid_calendar.builder import database_path, is_postgres_url
+
+    database = database_path(config)
+    if database == ":memory:":
+        return None
+    if is_postgres_url(database):
+        return Path(str(config.get("gateway", "data_dir")))
+    return Path(database).parent
+
+
 class StorageGuard:
     """The data directory's health as the engine sees it.
 
@@ -73,6 +98,10 @@ class StorageGuard:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self.reason: str | None = None
+        self.unrecorded: dict[int, str] = {}
+        """Jobs whose outcome could not be written (id to error), re-queued on recovery."""
+        self.lock = asyncio.Lock()
+        """Held by whoever checks and resumes, so a caller of a check sees it complete."""
 
     @property
     def healthy(self) -> bool:
@@ -93,6 +122,34 @@ class StorageGuard:
                       "by itself)", where, reason)
         self.reason = reason
 
+    async def write(self, operation: Awaitable[T]) -> T:
+        """Await a store write, unless storage is known to be unavailable.
+
+        :raises StorageUnavailableError: it is, or the write failed for want of space or
+            permission (the guard trips).
+        """
+        if not self.healthy:
+            if inspect.iscoroutine(operation):
+                operation.close()  # never started: no "never awaited" warning
+            raise StorageUnavailableError(str(self.reason))
+        try:
+            return await operation
+        except Exception as err:
+            problem = storage_problem(err)
+            if problem is None:
+                raise
+            self.trip(problem)
+            raise StorageUnavailableError(problem) from err
+
+    def failed(self, doing: str, err: Exception) -> None:
+        """A store operation failed: trip when the disk refused the write (one log line
+        in all), else log the error with its traceback."""
+        problem = storage_problem(err)
+        if problem is not None:
+            self.trip(problem)
+        else:
+            log.error("%s failed: %s: %s", doing, type(err).__name__, err, exc_info=err)
+
     def probe_now(self) -> str | None:
         """Write, sync and remove a probe file; why that failed, or ``None``."""
         if self.directory is None:
@@ -101,7 +158,9 @@ class StorageGuard:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(fd, b"\0" * PROBE_BYTES)
+                data = memoryview(b"\0" * PROBE_BYTES)
+                while data:  # a short write (a file size limit) is not success
+                    data = data[os.write(fd, data):]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -126,3 +185,17 @@ class StorageGuard:
                     self.reason)
         self.reason = None
         return True
+
+    async def resume(self, gateway: Gateway, busy: Set[int],
+                     request_sync: Callable[[str, str], Awaitable[bool]]) -> None:
+        """After recovery: re-queue unrecorded jobs not running (``busy``), and ask for a
+        sync of every active user (push notifications meanwhile were not queued)."""
+        store, now = gateway.store, gateway.clock.now()
+        for job_id, error in list(self.unrecorded.items()):
+            if job_id not in busy:
+                await store.retry(job_id, error, now)
+                del self.unrecorded[job_id]
+        users = await store.list_users(state=UserState.ACTIVE)
+        for user in users:
+            await request_sync(user.id, "storage recovered")
+        log.info("storage recovered: %d user(s) queued for an incremental sync", len(users))
