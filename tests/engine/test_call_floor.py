@@ -4,6 +4,7 @@ write and at most one list for the echo of that write; onboarding repeats no cal
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,3 +79,35 @@ async def test_a_keyword_event_costs_a_list_one_write_and_one_echo(stack: Stack)
     assert [(r.operation, r.units) for r in records] == [
         ("calendar.events.list", 1), ("calendar.events.update", 1),
         ("calendar.events.list", 1)]  # the echo of the write, which writes nothing
+
+
+async def test_an_unserved_keyword_is_logged_once_a_minute_not_per_event_and_sync(
+        stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    events = [stack.emu.state.insert_event(ALICE, at(5 + n, summary=f"Meeting {n}",
+                                                     location="@webex"))
+              for n in range(30)]  # no enabled plugin in this stack serves @webex
+    unserved = "no enabled plugin creates meetings for keyword"
+    with caplog.at_level(logging.WARNING, "hybrid_calendar.engine.invites"):
+        await stack.activate(ALICE)
+        for event in events[:5]:
+            stack.emu.state.patch_event(ALICE, event["id"], {"summary": "edited"})
+        await stack.idle()
+        assert sum(unserved in r.getMessage() for r in caplog.records) == 1
+        stack.clock.advance(timedelta(seconds=61))
+        stack.emu.state.patch_event(ALICE, events[6]["id"], {"summary": "edited again"})
+        await stack.idle()
+    lines = [r.getMessage() for r in caplog.records if unserved in r.getMessage()]
+    assert len(lines) == 2
+    assert lines[1].endswith("(34 more like it in the last 60 s)")
+
+
+async def test_per_user_budgets_are_stored_without_the_address(stack: Stack) -> None:
+    await stack.activate(ALICE)
+
+    def names(handle: Any) -> list[str]:
+        return [row[0] for row in
+                handle.execute("SELECT DISTINCT name FROM budget_usage").fetchall()]
+
+    stored = await stack.gateway.store.call(names)
+    assert any(name.startswith("google:user:") for name in stored)
+    assert not any(ALICE in name or ALICE.split("@")[0] in name for name in stored)

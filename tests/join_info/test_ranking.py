@@ -63,6 +63,15 @@ def test_best_borrows_dial_of_same_provider() -> None:
     assert (best.url, best.source, best.dial) == (link.url, "location", "jo@acme.webex.com")
 
 
+def test_detect_borrows_the_dial_string_from_a_later_source() -> None:
+    link = "https://acme.webex.com/acme/j.php?MTID=m123"  # a meeting link: no dial in it
+    evt = event("sip:jo@acme.webex.com", location=link)
+    best = detect(evt)
+    assert best is not None
+    assert (best.url, best.source, best.dial) == (link, "location", "jo@acme.webex.com")
+    assert best == best_join_info(find_candidates(evt))
+
+
 def test_earlier_candidate_wins_a_full_tie() -> None:
     first = JoinInfo(provider="zoom", url="https://zoom.us/j/11111111111", source="body")
     second = JoinInfo(provider="zoom", url="https://zoom.us/j/22222222222", source="body")
@@ -131,8 +140,9 @@ def test_no_join_information(body: str) -> None:
 def test_detect_equals_ranking_all_candidates() -> None:
     from .invitations import INVITES
 
-    texts = [invite.body for invite in INVITES] + [""]
-    locations = ["", "Room 1", ZOOM, f"Teams {TEAMS}", "sip:room@vc.example.org"]
+    texts = [invite.body for invite in INVITES] + ["", "sip:jo@acme.webex.com"]
+    locations = ["", "Room 1", ZOOM, f"Teams {TEAMS}", "sip:room@vc.example.org",
+                 "https://acme.webex.com/meet/jo", "https://acme.webex.com/acme/j.php?MTID=m1"]
     conferences = [None, conference(MEET, "hangoutsMeet")]
     for body in texts:
         for location in locations:

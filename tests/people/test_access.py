@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import redirect_stdout
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -17,10 +18,10 @@ import pytest
 from hybrid_calendar.builder import opened_gateway
 from hybrid_calendar.cli import main
 from hybrid_calendar.loading import load_config
-from hybrid_calendar.models import Organisation, User, UserState
+from hybrid_calendar.models import Notification, NotificationKind, Organisation, User, UserState
 from hybrid_calendar.people import access
 
-from .conftest import ADMIN_TOKEN, NOW, PeopleStack, meeting
+from .conftest import ADMIN_TOKEN, NOW, PeopleStack, meeting, offer
 from .walk import call, personal_routes
 
 pytestmark = pytest.mark.anyio
@@ -182,3 +183,28 @@ def test_cli_issues_lists_and_revokes(tmp_path: Path) -> None:
     anyio.run(check)
     with sqlite3.connect(tmp_path / "data" / "gateway.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM people_access").fetchone() == (1,)
+
+
+async def test_deactivation_deletes_the_users_tokens_and_stream_outbox(
+        stack: PeopleStack) -> None:
+    alice, bob = await _two_users(stack)
+    tokens = {user.id: await stack.token(user) for user in (alice, bob)}
+    for user in (alice, bob):
+        await offer(stack, Notification(kind=NotificationKind.PRESENCE, user=user,
+                                        payload={"out_of_office": True},
+                                        key=f"presence:{user.id}"))
+
+    def rows(handle: Any) -> dict[str, dict[str, int]]:
+        return {table: {user_id: count for user_id, count in handle.execute(
+                    f"SELECT user_id, COUNT(*) FROM {table} GROUP BY user_id").fetchall()}
+                for table in ("people_access", "people_outbox")}
+
+    before = await stack.gateway.store.call(rows)
+    assert all(before[table].get(u.id) for table in before for u in (alice, bob))
+    await stack.gateway.store.forget_user_data(bob.id)  # what deactivation runs
+    after = await stack.gateway.store.call(rows)
+    assert all(bob.id not in after[table] for table in after)
+    assert after == {table: {alice.id: before[table][alice.id]} for table in before}
+    async with stack.client(tokens[bob.id]) as gone, stack.client(tokens[alice.id]) as kept:
+        assert (await gone.get("/api/v1/me")).status_code == 401
+        assert (await kept.get("/api/v1/me")).status_code == 200

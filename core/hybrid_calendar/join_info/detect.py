@@ -150,9 +150,14 @@ def detect(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> JoinInfo | N
     """The best join information of ``event`` (conference, then Location, then body).
 
     Equivalent to ``best_join_info(find_candidates(event, rules))`` but stops at the
-    first source that has a candidate, since a later source can never outrank it.
+    first source that has a candidate, since a later source can never outrank it, unless
+    the chosen candidate has no dial string: a later source may then lend it one (a Webex
+    link in Location, its SIP address in the body), so every source is read.
     """
-    return best_join_info(find_candidates(event, rules, stop_early=True))
+    best = best_join_info(find_candidates(event, rules, stop_early=True))
+    if best is None or best.dial is not None:
+        return best
+    return best_join_info(find_candidates(event, rules))
 
 
 def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = (), *,

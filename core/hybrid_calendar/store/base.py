@@ -108,6 +108,13 @@ class ApplyResult:
     deleted: int
 
 
+USER_TABLES = ("meetings", "channels", "scheduled_notifications", "sync_state", "user_health",
+               "people_access", "people_outbox")
+"""Tables whose rows belong to one user (a ``user_id`` column): deactivation deletes them
+(:meth:`Store.forget_user_data`); deleted scheduled notifications take their delivery
+records with them (``ON DELETE CASCADE``)."""
+
+
 class Store(abc.ABC):
     """Persistence for organisations, users, sync state, meetings, channels, jobs, schedules."""
 
@@ -194,7 +201,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def forget_user_data(self, user_id: str) -> None:
-        """Delete a user's meetings, cursor, channels and schedules (deactivation)."""
+        """Delete every row of :data:`USER_TABLES` that belongs to the user (deactivation):
+        meetings, cursor, channels, schedules, health, personal access and stream outbox."""
 
     # sync ---------------------------------------------------------------------
     @abc.abstractmethod

@@ -19,7 +19,7 @@ from hybrid_calendar.models import (
     UserState,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
+from hybrid_calendar.store.base import USER_TABLES, ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.sqlite_base import dt, transaction, ts
 from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
@@ -123,7 +123,7 @@ class SqliteStore(SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
     async def forget_user_data(self, user_id: str) -> None:
         def work() -> None:
             with transaction(self._conn_or_fail()) as conn:
-                for table in ("meetings", "channels", "scheduled_notifications", "sync_state"):
+                for table in USER_TABLES:
                     conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
         await self._run(work)
 

@@ -19,6 +19,7 @@ store rows the budgets are taken from, so every process reports the same figures
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,7 +37,15 @@ WINDOW_SECONDS = 60.0
 SHARED_PROJECT_BUDGET = "google:project"
 """Name of the project budget in the store."""
 SHARED_USER_BUDGET = "google:user"
-"""Prefix of the per-user budgets in the store (``google:user:<subject>``)."""
+"""Prefix of the per-user budgets in the store (``google:user:<digest of the subject>``)."""
+
+
+def user_budget_name(subject: str) -> str:
+    """The store name of ``subject``'s per-user budget: a SHA-256 digest of the address,
+    never the address itself (the budget table is not encrypted). The digest is unkeyed,
+    so someone holding the database and a list of addresses can match them: it keeps the
+    address out of plain sight, it is not encryption."""
+    return f"{SHARED_USER_BUDGET}:{hashlib.sha256(subject.encode()).hexdigest()[:32]}"
 PROJECT_BUDGET_NAME = "google units/min (project: all organisations)"
 """How :func:`quota_report` names the project budget (every organisation shares it)."""
 USER_BUDGET_NAME = "google units/min (busiest user)"
@@ -172,7 +181,7 @@ def persistent_limiter(store: Store, project_per_minute: int, user_per_minute: i
         if budget is None:
             if len(users) >= MAX_TRACKED_USERS:
                 users.clear()  # their units stay counted in the store
-            budget = users[key] = SharedBudget(store, f"{SHARED_USER_BUDGET}:{key}",
+            budget = users[key] = SharedBudget(store, user_budget_name(key),
                                                user_per_minute, now=now, sleep=sleep)
         return budget
 
@@ -199,7 +208,7 @@ async def quota_report(limiter: QuotaLimiter, user_keys: Sequence[str]) -> list[
     if shared is not None:
         names = [SHARED_PROJECT_BUDGET]
         if limiter.shared_user is not None:
-            names += [f"{SHARED_USER_BUDGET}:{k}" for k in user_keys]
+            names += [user_budget_name(k) for k in user_keys]
         read = await shared.store.read_budgets(names, shared.window_seconds, shared.now())
         project_used, window = read.pop(SHARED_PROJECT_BUDGET).used, shared.window_seconds
         if limiter.shared_user is not None:

@@ -12,7 +12,7 @@ from hybrid_calendar.crypto.repository import KeyStorage
 from hybrid_calendar.errors import NotFoundError
 from hybrid_calendar.models import Channel, Meeting, Organisation, SyncState, User, UserState
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import ApplyResult, Store, hash_channel_token
+from hybrid_calendar.store.base import USER_TABLES, ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
 from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
 from hybrid_calendar.store.postgres.outbox import PostgresOutbox
@@ -118,7 +118,7 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     async def forget_user_data(self, user_id: str) -> None:
         async with self.transaction() as conn:
-            for table in ("meetings", "channels", "scheduled_notifications", "sync_state"):
+            for table in USER_TABLES:
                 await conn.execute(f"DELETE FROM {table} WHERE user_id = %s",
                                    (user_id,))
 
