@@ -3,7 +3,8 @@
 * ``receiver PORT OUT`` — a webhook receiver (raw asyncio HTTP/1.1, keep-alive) that
   answers 204 and records, per message, the arrival time, ``webhook-id`` and the body;
 * ``clients PORT TOKENS OUT`` — one server-sent-events client per token (raw asyncio,
-  chunked transfer decoding), recording each event's arrival time, name and data.
+  chunked transfer decoding), recording each event's arrival time, name and data, and
+  ``(closed)`` with the reason when a stream ends before the benchmark does.
 
 Both print ``ready`` once listening / connected, and write their records as JSON to OUT
 when they receive SIGTERM.
@@ -82,7 +83,16 @@ async def clients(port: int, tokens_file: str, out: str) -> None:
                 elif text.startswith("data:"):
                     data = text[5:].strip()
 
-    tasks = [asyncio.create_task(follow(i, t)) for i, t in enumerate(tokens)]
+    async def follow_and_note_the_end(index: int, token: str) -> None:
+        try:
+            await follow(index, token)
+            reason = "the server ended the stream"
+        except (OSError, asyncio.IncompleteReadError, ValueError) as err:
+            reason = f"{type(err).__name__}: {err}"
+        records.append((time.time(), index, "(closed)", reason))
+
+    tasks = [asyncio.create_task(follow_and_note_the_end(i, t))
+             for i, t in enumerate(tokens)]
     await asyncio.wait_for(all_connected.wait(), 120)
     print("ready", flush=True)
     await _until_term()

@@ -16,7 +16,8 @@ Measured in the same run:
 * the gateway process's CPU time during the minute and the machine's load average (the
   figures are only comparable on a quiet machine);
 * the fan-out of one change (a meeting all ``--clients`` users are invited to is moved)
-  to every connected client: from the first delivery call to the last client's arrival;
+  to every connected client: from the first delivery call to the last client's arrival,
+  and how many clients stayed connected through the minute;
 * the gateway process's peak RSS.
 
 The last line is the summary:
@@ -213,8 +214,11 @@ def report(args: argparse.Namespace, due: dict[str, float], received: list[Any],
         webhook_at.setdefault(event_id, at)
     stream_at: dict[str, float] = {}
     fanout: dict[int, float] = {}
+    closed: dict[int, str] = {}
     for at, index, event, data in streamed:
-        if event == "join_button":
+        if event == "(closed)":
+            closed.setdefault(index, data)
+        elif event == "join_button":
             duplicates += data["event_id"] in stream_at
             stream_at.setdefault(data["event_id"], at)
         elif event == "meetings" and data.get("moved") == "all-hands":
@@ -232,6 +236,9 @@ def report(args: argparse.Namespace, due: dict[str, float], received: list[Any],
     print(f"not delivered by the end of the run: {len(due) - len(delivered)} (webhook), "
           f"{args.clients - len(late_stream)} (stream); duplicates: {duplicates}; "
           f"delivered before due: {early}")
+    print(f"stream clients still connected at the end: {args.clients - len(closed)}/"
+          f"{args.clients}" + (f" (first loss: {next(iter(closed.values()))})" if closed
+                                else ""))
     last = max(fanout.values(), default=fanout_start)
     print(f"fan-out of one change to {len(fanout)}/{args.clients} connected clients: "
           f"{(last - fanout_start) * 1000:.0f} ms ({fanout_sent * 1000:.0f} ms to hand it "

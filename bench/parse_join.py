@@ -23,8 +23,9 @@ times, alternating rounds, best of ``--rounds``:
 * **baseline regex** — a naive single regex scan (``https?://\\S+``) over Location and
   description of the same events.
 
-Prints events/s for each and the ratios; target ≥ 20,000 events/s for ``stored`` (the
-whole path) and for ``detect``.
+Every mode is timed in CPU seconds of this process (a shared machine's waits do not
+count). Prints events/s for each and the ratios; target ≥ 20,000 events/s for ``stored``
+(the whole path).
 
     .venv/bin/python bench/parse_join.py [--events 20000] [--rounds 5]
 """

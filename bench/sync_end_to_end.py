@@ -224,7 +224,7 @@ def _profiler(pid: int) -> subprocess.Popen[bytes] | None:
     if not output:
         return None
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                             str(pid), "--output", output, "--format", "raw", "--rate", "200", "--gil"],
+                             str(pid), "--output", output, "--format", "raw", "--rate", "200"],
                             stdout=subprocess.DEVNULL)
 
 

@@ -68,6 +68,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--events", type=int, default=10, help="keyword events per user")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="event loop of every mode (uvloop: as serve with uvloop)")
     return parser.parse_args()
 
 
@@ -364,7 +366,12 @@ def main() -> None:
         emulators = Emulators(raw_users + [e.replace("raw", "plain", 1) for e in raw_users]
                               + gw_users, Path(folder))
         try:
-            asyncio.run(_run(args, emulators, raw_users, gw_users))
+            if args.loop == "uvloop":
+                import uvloop
+
+                uvloop.run(_run(args, emulators, raw_users, gw_users))
+            else:
+                asyncio.run(_run(args, emulators, raw_users, gw_users))
         finally:
             emulators.close()
 

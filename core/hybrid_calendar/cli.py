@@ -39,8 +39,10 @@ def core_commands() -> list[Command]:
     """The commands the core itself provides."""
     from hybrid_calendar import backup, commands
     from hybrid_calendar.admin import commands as admin_commands
+    from hybrid_calendar.crypto import commands as kms_commands
 
-    return [*commands.COMMANDS, *backup.COMMANDS, *admin_commands.COMMANDS]
+    return [*commands.COMMANDS, *backup.COMMANDS, *admin_commands.COMMANDS,
+            *kms_commands.COMMANDS]
 
 
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:

@@ -433,7 +433,8 @@ def deliver_notification(gateway: Gateway, notification: Notification
     """Deliver a meetings-list change, a Join button or a presence change to a user.
 
     Called by the core's outbox for each sink that declared ``notification.kind`` with
-    :func:`register_delivery_kinds`, one sink at a time, so each answer is that sink's own.
+    :func:`register_delivery_kinds`, separately for each sink (a notification's sinks at
+    once), so each answer is that sink's own.
     A sink that already delivered a notification is not called again for it; one that
     asked to retry is called again after a capped, jittered backoff (at least its
     ``retry_after``), up to ``notifications.max_attempts`` times. The core is the only

@@ -30,7 +30,7 @@ BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     "google_emulator": ("hybrid_calendar_google_emulator.commands",
                         "hybrid_calendar_google_emulator.demo"),
     "join_info": ("hybrid_calendar.join_info.plugin",),
-    "kms_local": ("hybrid_calendar_kms.local", "hybrid_calendar_kms.commands"),
+    "kms_local": ("hybrid_calendar_kms.local",),
     "kms_pkcs11": ("hybrid_calendar_kms.pkcs11",),
     "people": ("hybrid_calendar.people.plugin", "hybrid_calendar.people.webhook_sink"),
     "webex": ("hybrid_calendar_webex.plugin",),

@@ -11,7 +11,8 @@ the clock runs past every retry and the safety re-sync, and then:
 
 * every user's stored meetings equal the emulator's retention window (7 days back, 31
   ahead): the same event ids (recurring instances expanded) with the same etags;
-* every keyword event holds exactly one join block;
+* every keyword event (`@meet`, Google Meet) carries the conference its one write asked
+  for, and no join block;
 * no job is queued, running or parked, and no notification is due undelivered.
 
 The default test run uses a modest number of examples; ``make chaos`` selects the
@@ -52,7 +53,7 @@ from hybrid_calendar.loading import load_config
 from hybrid_calendar_google_emulator.api_errors import ApiError
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 from tests.chaos.gateway import StoreReader
-from tests.chaos.window import join_blocks, window_events
+from tests.chaos.window import join_blocks, meet_conferences, window_events
 from tests.engine.conftest import (
     ADMIN_TOKEN,
     DOMAIN,
@@ -313,8 +314,11 @@ class SyncMachine(RuleBasedStateMachine):
             assert stored[email] == window_events(self.state, email, start, end), email
         for email, event_ids in self.keyword_events.items():
             blocks = join_blocks(self.state, email)
+            conferences = meet_conferences(self.state, email)
             for event_id in event_ids:
-                assert blocks.get(event_id, 1) == 1, (email, event_id, blocks.get(event_id))
+                # a Meet keyword is one write: the conference, and no join block
+                assert blocks.get(event_id, 0) == 0, (email, event_id, blocks.get(event_id))
+                assert conferences.get(event_id, True), (email, event_id)
         work = store.outstanding(now.timestamp())
         assert work == {"queued": 0, "running": 0, "parked": 0, "buttons_due": 0}, work
         pending = store.query("SELECT count(*) FROM scheduled_notifications WHERE "

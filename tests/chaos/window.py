@@ -39,3 +39,13 @@ def join_blocks(state: EmulatorState, email: str) -> dict[str, int]:
     return {str(event["id"]): str(event.get("description") or "").count(BEGIN_MARKER)
             + (1 if (event.get("conferenceData") or {}).get("conferenceId") else 0)
             for event in events if event.get("status") != "cancelled"}
+
+
+def meet_conferences(state: EmulatorState, email: str) -> dict[str, bool]:
+    """Stored event id to whether it carries a Meet conference the gateway asked for
+    (its ``createRequest.requestId`` is the gateway's, ``hc-…``)."""
+    with state.lock:
+        events: list[dict[str, Any]] = list(state.calendar(email).events.values())
+    return {str(event["id"]): str(((event.get("conferenceData") or {}).get("createRequest")
+                                   or {}).get("requestId", "")).startswith("hc-")
+            for event in events if event.get("status") != "cancelled"}

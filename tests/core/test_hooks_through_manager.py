@@ -51,6 +51,12 @@ def test_hook_register_commands_adds_plugin_commands() -> None:
     assert {"google import-key", "kms rotate", "parse-join"} <= names
 
 
+def test_kms_commands_are_offered_whichever_kms_is_enabled() -> None:
+    enabled = {"HYBRID_CALENDAR_PLUGINS__ENABLED": "google,kms_pkcs11"}
+    names = {command.name for command in all_commands(environ=enabled)}
+    assert {"kms rotate", "kms status"} <= names
+
+
 def test_commands_come_from_the_plugins_the_configuration_enables(tmp_path: Path) -> None:
     defaults = {command.name for command in all_commands(environ={})}
     assert not any(name.startswith("emulator ") for name in defaults)  # not enabled

@@ -7,6 +7,7 @@ import gzip
 import json
 import ssl
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -232,8 +233,10 @@ def test_json_integers_beyond_64_bits_decode_as_floats() -> None:
     {"a": "1", "b": "x y/é&=?", "c": True, "d": False, "e": None, "f": 3, "g": 2.5},
     {"many": ["1", "2"], "tuple": ("x",), "empty": []},
     {"integrationTag": "gcal:abc_20261201", "from": "2026-12-01T00:00:00Z", "max": 10},
+    (("b", "1"), ("a", "x y"), ("b", "2"), ("c", True)),
+    [("q", None), ("r", 5)],
 ])
-def test_params_are_encoded_as_httpx_encodes_them(params: dict[str, object]) -> None:
+def test_params_are_encoded_as_httpx_encodes_them(params: Any) -> None:
     fast = outbound_client().build_request("GET", "https://h.example/p/a%40b", params=params)
     stock = httpx.AsyncClient().build_request("GET", "https://h.example/p/a%40b",
                                               params=params)

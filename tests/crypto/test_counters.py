@@ -75,17 +75,3 @@ async def test_overdraft_is_flushed(make_cipher: MakeCipher, runner: SqliteRunne
     await cipher.flush()
     assert stored(runner, sealer.key_id)["uses_reserved"] >= 9
     assert stored(runner, sealer.key_id)["uses"] == 9
-
-
-@pytest.mark.anyio
-async def test_seal_fields_counts_every_field(make_cipher: MakeCipher,
-                                              runner: SqliteRunner) -> None:
-    cipher = make_cipher(max_uses=4)  # hard limit 8
-    sealer = await cipher.sealer("o", "u")
-    sealer.seal_fields({"a": "1", "b": "2", "c": "3"}, table="meetings", row_id="r")
-    sealer.seal("x", **WHERE)
-    with pytest.raises(KeyManagementError):  # 4 + 5 would cross 8: nothing sealed
-        sealer.seal_fields({str(n): "x" for n in range(5)}, table="meetings", row_id="r")
-    sealer.seal_fields({str(n): "x" for n in range(4)}, table="meetings", row_id="r")
-    await cipher.aclose()
-    assert stored(runner, sealer.key_id)["uses"] == 8

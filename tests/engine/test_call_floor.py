@@ -4,11 +4,14 @@ write and at most one list for the echo of that write; onboarding repeats no cal
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from hybrid_calendar_google.context import context
 
 from .conftest import ALICE, Stack
 
@@ -52,6 +55,8 @@ async def test_onboarding_repeats_no_call(stack: Stack) -> None:
     repeated = Counter((r.method, r.path) for r in api if r.operation != "calendar.events.list")
     assert [key for key, count in repeated.items() if count > 1] == []
     assert sum(r.units for r in records) == 8
+    # the gateway's budget took exactly the units the emulator charged
+    assert len(context(stack.gateway).quota.project) == 8
 
 
 async def test_an_ordinary_change_costs_one_incremental_list(stack: Stack) -> None:
@@ -74,3 +79,23 @@ async def test_a_keyword_event_costs_a_list_one_write_and_one_echo(stack: Stack)
     assert [(r.operation, r.units) for r in records] == [
         ("calendar.events.list", 1), ("calendar.events.update", 1),
         ("calendar.events.list", 1)]  # the echo of the write, which writes nothing
+
+
+async def test_an_unserved_keyword_is_logged_once_a_minute_not_per_event_and_sync(
+        stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    events = [stack.emu.state.insert_event(ALICE, at(5 + n, summary=f"Meeting {n}",
+                                                     location="@webex"))
+              for n in range(30)]  # no enabled plugin in this stack serves @webex
+    unserved = "no enabled plugin creates meetings for keyword"
+    with caplog.at_level(logging.WARNING, "hybrid_calendar.engine.invites"):
+        await stack.activate(ALICE)
+        for event in events[:5]:
+            stack.emu.state.patch_event(ALICE, event["id"], {"summary": "edited"})
+        await stack.idle()
+        assert sum(unserved in r.getMessage() for r in caplog.records) == 1
+        stack.clock.advance(timedelta(seconds=61))
+        stack.emu.state.patch_event(ALICE, events[6]["id"], {"summary": "edited again"})
+        await stack.idle()
+    lines = [r.getMessage() for r in caplog.records if unserved in r.getMessage()]
+    assert len(lines) == 2
+    assert lines[1].endswith("(34 more like it in the last 60 s)")

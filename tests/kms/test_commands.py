@@ -12,8 +12,8 @@ import pytest
 
 from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.cli import main
+from hybrid_calendar.crypto.commands import rotate_command
 from hybrid_calendar.loading import load_config
-from hybrid_calendar_kms.commands import rotate_command
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ WAL mode, private files, schema upgrades, ciphertexts bound to their rows, casca
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
+from hybrid_calendar.store import codec
 from hybrid_calendar.store.migrations import migrations
 from hybrid_calendar.store.sqlite import SqliteStore
 from hybrid_calendar.store.testing import ReversibleCipher
@@ -52,7 +54,7 @@ async def test_ciphertext_moved_to_another_row_fails(store: SqliteStore) -> None
     await store.apply_changes(ALICE, [meeting("e1"), meeting("e2", 2)], [], "c", full_sync=True,
                               synced_at=NOW)
     await store.call(lambda db: db.execute(
-        "UPDATE meetings SET title = (SELECT title FROM meetings WHERE event_id='e1') "
+        "UPDATE meetings SET sealed = (SELECT sealed FROM meetings WHERE event_id='e1') "
         "WHERE event_id='e2'"))
     with pytest.raises(DecryptionError):
         await store.get_meeting(ALICE, "e2")
@@ -181,3 +183,33 @@ async def test_database_files_are_private(tmp_path: Path) -> None:
         assert path.stat().st_mode & 0o077 == 0, path.name
     assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
     await store.close()
+
+
+async def test_meeting_rows_seal_their_fields_once(store: SqliteStore) -> None:
+    """One token per row (migration m010) holds every sensitive field; the per-field
+    columns are empty, and nothing readable is left in the row."""
+    await seeded(store)
+    stored = meeting("e1", title="Merger talks")
+    await store.apply_changes(ALICE, [stored], [], "c", full_sync=True, synced_at=NOW)
+    [row] = await store.call(lambda db: list(db["meetings"].rows_where("event_id='e1'")))
+    assert all(row[column] == "" for column in codec.MEETING_SEALED)
+    assert "Merger" not in str(row) and "zoom.us" not in str(row)
+    assert await store.get_meeting(ALICE, "e1") == stored
+
+
+async def test_meeting_rows_sealed_per_field_stay_readable(store: SqliteStore) -> None:
+    """Rows written before m010 (one token per field, ``sealed`` empty) still open."""
+    await seeded(store)
+    stored = meeting("e1")
+    sealer = await store.cipher.sealer(ALICE.org_id, ALICE.id)
+    row = codec.meeting_to_row(sealer, stored)
+    row_id = codec.meeting_row_id(ALICE.id, "e1")
+    clear = {"calendar_id": stored.calendar_id, "title": stored.title,
+             "description": stored.description, "location": stored.location,
+             "organizer": stored.organizer or "", "attendees": json.dumps(list(
+                 stored.attendees)), "join_info": json.dumps(codec.join_to_json(stored.join)),
+             "html_link": ""}
+    row.update({column: sealer.seal(value, table="meetings", row_id=row_id, column=column)
+                for column, value in clear.items()}, sealed=None)
+    await store.call(lambda db: db["meetings"].insert(row))
+    assert await store.get_meeting(ALICE, "e1") == stored

@@ -78,7 +78,7 @@ def test_a_sqlite_deployment_moves_to_postgresql(
     assert "moved" in capsys.readouterr().out
     anyio.run(check, write_config(tmp_path / "pg.toml", data, postgres_url))
     with psycopg.connect(postgres_url) as conn:
-        row = conn.execute("SELECT title FROM meetings").fetchone()
+        row = conn.execute("SELECT sealed FROM meetings").fetchone()
     assert row is not None and "Board meeting" not in row[0]  # still sealed
 
     # Nothing moves into a database that holds data; the error is one line, exit 2.

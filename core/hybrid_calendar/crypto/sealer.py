@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hybrid_calendar.crypto.formats import (
     NONCE_BYTES,
     b64e,
-    encode_parts,
     field_aad,
     field_aad_head,
     parse_token,
@@ -48,17 +47,16 @@ class UseCounter:
         self.overdrawn = False
         self.lock = threading.Lock()
 
-    def take(self, block: int, uses: int = 1) -> None:
-        """Count ``uses`` uses; raise :class:`KeyManagementError` (counting none) if they
-        would cross the hard limit."""
+    def take(self, block: int) -> None:
+        """Count one use; raise :class:`KeyManagementError` past the hard limit."""
         with self.lock:
-            if self.used + uses > self.hard_limit:
+            if self.used >= self.hard_limit:
                 raise KeyManagementError(
                     "data key reached its use limit; rotation is overdue (run the KMS sweep "
                     "or get a new sealer)")
-            self.used += uses
+            self.used += 1
             if self.used > self.reserved:
-                self.reserved = min(self.hard_limit, max(self.reserved + block, self.used))
+                self.reserved = min(self.hard_limit, self.reserved + block)
                 self.overdrawn = True
 
 
@@ -118,29 +116,6 @@ class Sealer:
         sealed = material.aead.encrypt(nonce, plaintext.encode("utf-8"),
                                        field_aad(material.head, table, row_id, column))
         return material.prefix + b64e(nonce + sealed)
-
-    def seal_fields(self, values: Mapping[str, str], *, table: str, row_id: str
-                    ) -> dict[str, str]:
-        """Encrypt several fields of one row: for each column exactly what :meth:`seal`
-        returns (its own random nonce, associated data naming its column), with one use
-        count update, one read of the random source and the row's associated data
-        encoded once (≈ half the CPU of one :meth:`seal` per field).
-
-        :raises KeyManagementError: the data key would cross its hard use limit.
-        """
-        material = self._current
-        material.counter.take(self._block, len(values))
-        nonces = os.urandom(NONCE_BYTES * len(values))
-        row_aad = material.head + encode_parts(table, row_id)
-        encrypt, prefix = material.aead.encrypt, material.prefix
-        sealed: dict[str, str] = {}
-        start = 0
-        for column, plaintext in values.items():
-            nonce = nonces[start:start + NONCE_BYTES]
-            start += NONCE_BYTES
-            sealed[column] = prefix + b64e(nonce + encrypt(nonce, plaintext.encode("utf-8"),
-                                                           row_aad + encode_parts(column)))
-        return sealed
 
     def open(self, token: str, *, table: str, row_id: str, column: str) -> str:
         """Decrypt a token sealed for exactly this owner, table, row and column.

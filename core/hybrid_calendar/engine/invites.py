@@ -28,12 +28,16 @@ from hybrid_calendar.join_info.render import (
     plan_invite_update,
     retry_after_edit,
 )
+from hybrid_calendar.log_limits import LogLimiter
 from hybrid_calendar.models import CalendarEvent, KeywordRequest, User
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
+UNSERVED_LOG_KEY = "engine.unserved_keywords"
+"""Where the gateway's :class:`LogLimiter` for unserved keywords lives in ``gateway.state``:
+one line per keyword per minute, since every sync meets the same events again."""
 
 FUSE_LIMIT = 3
 FUSE_WINDOW = timedelta(hours=1)
@@ -81,6 +85,10 @@ async def schedule_keyword_meeting(gateway: Gateway, user: User, event: Calendar
     return await _create_and_write(gateway, user, event, request)
 
 
+def _limiter(gateway: Gateway) -> LogLimiter:
+    return LogLimiter(log, clock=lambda: gateway.clock.now().timestamp())
+
+
 async def _create_and_write(gateway: Gateway, user: User, event: CalendarEvent,
                             request: KeywordRequest) -> CalendarEvent:
     if not _fuse_allows(gateway, user, event):
@@ -89,8 +97,11 @@ async def _create_and_write(gateway: Gateway, user: User, event: CalendarEvent,
         return event
     join = await gateway.hooks.create_meeting(gateway, user, event, request)
     if join is None:
-        log.warning("no plugin creates meetings for keyword %r (event %s)", request.keyword,
-                    event.id)
+        unserved = gateway.state.get_or_create(UNSERVED_LOG_KEY, LogLimiter,
+                                               lambda: _limiter(gateway))
+        unserved.log(logging.WARNING, request.keyword,
+                     "no enabled plugin creates meetings for keyword %r (event %s)",
+                     request.keyword, event.id)
         return event
     if join.extra.get("event_etag"):  # the plugin changed the event (conference data)
         event = replace(event, etag=join.extra["event_etag"])

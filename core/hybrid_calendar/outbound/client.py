@@ -9,7 +9,7 @@ returns. It differs from a default ``httpx.AsyncClient`` in three ways:
 * it keeps no cookies: one client calls Google and Webex on behalf of every user of
   every organisation, and nothing a service sets for one call may ride along on
   another's (it also saves httpx's per-response cookie parsing);
-* ``params=`` given as a mapping for a URL without a query are encoded into the URL
+* ``params=`` (a mapping or pairs) for a URL without a query are encoded into the URL
   string before httpx parses it, exactly as httpx would encode them: httpx otherwise
   parses the URL twice (once as given, once with the query merged), and its parser walks
   every character in Python (measured in ``docs/performance.md``).
@@ -49,11 +49,12 @@ class CookielessClient(httpx.AsyncClient):
 
     def build_request(self, method: str, url: httpx.URL | str, *,
                       params: Any = None, **kwargs: Any) -> httpx.Request:
-        """As :meth:`httpx.AsyncClient.build_request`; a mapping of ``params`` for a
-        URL without query or fragment is encoded into the URL string first."""
-        if isinstance(params, Mapping) and params and isinstance(url, str) and \
-                "?" not in url and "#" not in url and not self.params:
-            url = url + "?" + urlencode(list(_query_items(params)))
+        """As :meth:`httpx.AsyncClient.build_request`; ``params`` (a mapping or a
+        sequence of pairs) for a URL without query or fragment are encoded into the URL
+        string first."""
+        if params and isinstance(params, Mapping | list | tuple) and isinstance(url, str) \
+                and "?" not in url and "#" not in url and not self.params:
+            url = url + "?" + urlencode(_query_items(params))
             params = None
         return super().build_request(method, url, params=params, **kwargs)
 
@@ -70,13 +71,25 @@ class CookielessClient(httpx.AsyncClient):
 _NO_COOKIES = NoCookies()
 
 
-def _query_items(params: Mapping[Any, Any]) -> Any:
-    """``(name, value)`` pairs as ``httpx.QueryParams`` makes them (``True`` → "true",
-    ``None`` → "", a list or tuple → one pair per item)."""
-    for name, value in params.items():
-        for item in value if isinstance(value, list | tuple) else (value,):
-            yield str(name), ("true" if item is True else "false" if item is False
-                              else "" if item is None else str(item))
+def _query_items(params: Mapping[Any, Any] | list[Any] | tuple[Any, ...]
+                 ) -> list[tuple[str, str]]:
+    """``(name, value)`` pairs in the order ``httpx.QueryParams`` gives them: a mapping's
+    list or tuple values become one pair each, pairs are grouped by name, ``True`` is
+    "true", ``False`` "false" and ``None`` ""."""
+    grouped: dict[Any, list[Any]] = {}
+    if isinstance(params, Mapping):
+        grouped = {k: list(v) if isinstance(v, list | tuple) else [v]
+                   for k, v in params.items()}
+    else:
+        for item in params:
+            grouped.setdefault(item[0], []).append(item[1])
+    by_name = {str(k): [_text(item) for item in v] for k, v in grouped.items()}
+    return [(name, value) for name, values in by_name.items() for value in values]
+
+
+def _text(value: Any) -> str:
+    return ("true" if value is True else "false" if value is False
+            else "" if value is None else str(value))
 
 
 def outbound_client(*, timeout: httpx.Timeout = DEFAULT_TIMEOUT,

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar.models import DeliveryReceipt, Notification
 from hybrid_calendar.people import webhooks
-from hybrid_calendar.people.db import run
 from hybrid_calendar.people.group_commit import GroupCommit
 from hybrid_calendar.people.http1 import Http1Client, WebhookTransportError
 from hybrid_calendar.people.retry_after import parse_retry_after
@@ -91,8 +90,8 @@ class WebhookSender:
                                     **dict(notification.payload)}},
                           separators=(",", ":")).encode()
         by_id = {e.id: e for e in wanted}
-        stored = await run(self.gateway, lambda handle: webhooks.message_rows(
-            handle, source_key, list(by_id)))
+        stored = await self._commits.run(  # read with others' (one store call per batch)
+            lambda handle: webhooks.message_rows(handle, source_key, list(by_id)))
         made = {d.endpoint_id: d for d in await webhooks.open_deliveries(self.gateway, stored)}
         now = self.gateway.clock.now()
         fresh = {e.id for e in wanted if e.id not in made}

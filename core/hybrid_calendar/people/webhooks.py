@@ -3,10 +3,11 @@
 An endpoint has a URL and a signing secret (both sealed under the organisation's key), the
 event types it wants (``join_button``, ``meetings``, ``presence``) and optionally one host
 an administrator allowed despite resolving to a non-public address. Each notification
-becomes one delivery row per subscribed endpoint, unique per (endpoint, notification), so
-a notification offered twice to the sink is still sent once per endpoint, under one
-``webhook-id``. Rows move ``pending`` → ``delivered``, or → ``dead`` (refused address,
-``410 Gone``, or the core's last attempt) with the last reason.
+becomes one delivery row per subscribed endpoint, unique per (endpoint, notification) and
+written with the outcome of its first attempt, so a notification offered twice to the sink
+is still sent once per endpoint, under one ``webhook-id`` (:func:`message_id`, the same in
+every process). Rows are ``pending`` (to be retried), ``delivered``, or ``dead`` (refused
+address, ``410 Gone``, or the core's last attempt) with the last reason.
 """
 
 from __future__ import annotations

@@ -142,3 +142,11 @@ def m008_people_access_outbox_webhooks(db: Database) -> None:
 def m009_job_holder(db: Database) -> None:
     """Which process holds a running job (``host:pid``), for operators and fail-over."""
     db.table("jobs").add_column("claimed_by", str)
+
+
+@migrations()
+def m010_meetings_sealed_row(db: Database) -> None:
+    """A meeting's sensitive fields sealed together in one token (``meetings.sealed``):
+    one AES-GCM seal per row instead of one per field. Rows written before keep their
+    per-column tokens and stay readable (``store.codec``)."""
+    db.table("meetings").add_column("sealed", str)

@@ -170,6 +170,10 @@ core.add(
     "m009_job_holder",
     "ALTER TABLE jobs ADD COLUMN claimed_by TEXT",
 )
+core.add(
+    "m010_meetings_sealed_row",
+    "ALTER TABLE meetings ADD COLUMN sealed TEXT",
+)
 
 crypto = PgMigrationSet("crypto")
 crypto.add(

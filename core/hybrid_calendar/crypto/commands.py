@@ -1,4 +1,5 @@
-"""``hybrid-calendar kms rotate`` and ``hybrid-calendar kms status``.
+"""``hybrid-calendar kms rotate`` and ``hybrid-calendar kms status``, for whichever KMS
+plugin is enabled (they use only the KMS hooks through :class:`GatewayKms`).
 
 Both open the configured database and KMS next to a running gateway (SQLite in WAL mode
 lets them share the file): ``rotate`` creates a new KEK version and rewraps every stored
@@ -10,19 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
 
 import anyio
 
-from hybrid_calendar import hookimpl
+from hybrid_calendar.cli import Command
 from hybrid_calendar.crypto import GatewayKms, rotate
 from hybrid_calendar.gateway import Gateway
-
-Configure = Callable[[argparse.ArgumentParser], None]
-Run = Callable[[argparse.Namespace], int]
 
 
 @asynccontextmanager
@@ -72,10 +70,9 @@ def _run_status(args: argparse.Namespace) -> int:
     return 0 if status["healthy"] else 1
 
 
-@hookimpl
-def register_commands(register: Callable[[str, str, Configure, Run], None]) -> None:
-    """Add ``kms rotate`` and ``kms status``."""
-    register("kms rotate", "Create a new key-encryption key version and rewrap every data "
-             "key (safe while the gateway runs).", _configure, _run_rotate)
-    register("kms status", "Show whether the KMS can wrap and unwrap, and which key "
-             "versions wrap the stored keys.", _configure, _run_status)
+COMMANDS: list[Command] = [
+    Command("kms rotate", "Create a new key-encryption key version and rewrap every data "
+            "key (safe while the gateway runs).", _configure, _run_rotate),
+    Command("kms status", "Show whether the KMS can wrap and unwrap, and which key "
+            "versions wrap the stored keys.", _configure, _run_status),
+]
