@@ -81,7 +81,10 @@ class QuotaMeter:
                      for user, charges in self.charges.items() if user != "(project)"}
             return {"units": self.units, "refused": sum(self.refused.values()),
                     "refused_by_user": dict(self.refused),
-                    "peak_user_units_per_minute": max(peaks.values(), default=0)}
+                    "peak_user_units_per_minute": max(peaks.values(), default=0),
+                    "peaks": peaks,
+                    "units_by_user": {user: sum(u for t, u in charges if t >= since)
+                                      for user, charges in self.charges.items()}}
 
 
 def peak_per_minute(charges: list[tuple[float, int]]) -> int:

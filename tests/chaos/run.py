@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-faults", action="store_true")
     parser.add_argument("--skip-storage", action="store_true")
     parser.add_argument("--skip-stateful", action="store_true")
+    parser.add_argument("--only-fault", default="", help="run the faults whose name has this")
     parser.add_argument("--no-mount", action="store_true",
                         help="disk full through RLIMIT_FSIZE even where mount works")
     args = parser.parse_args(argv)
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         world = build_world(emulators, serve, rng, tally)
         kill_runs(world, args.runs)
         if not args.skip_faults:
-            fault_matrix(world)
+            fault_matrix(world, args.only_fault)
         if not args.skip_storage:
             storage_faults(world, root, mount=not args.no_mount)
         if not args.skip_stateful:

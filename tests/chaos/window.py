@@ -30,10 +30,14 @@ def window_events(state: EmulatorState, email: str, start: datetime, end: dateti
 
 
 def join_blocks(state: EmulatorState, email: str) -> dict[str, int]:
-    """Stored event id (masters, not instances) to the join blocks in its description."""
+    """Stored event id (masters, not instances) to the join details the gateway wrote:
+    the join blocks in its description, plus one for a conference in its
+    ``conferenceData`` (a Google Meet keyword is answered with a conference and no
+    block). Exactly one is right; two means written twice."""
     with state.lock:
         events: list[dict[str, Any]] = list(state.calendar(email).events.values())
     return {str(event["id"]): str(event.get("description") or "").count(BEGIN_MARKER)
+            + (1 if (event.get("conferenceData") or {}).get("conferenceId") else 0)
             for event in events if event.get("status") != "cancelled"}
 
 

@@ -81,15 +81,16 @@ class Calendars:
                 self.events[email].remove(event_id)
                 self.events.setdefault(other, []).append(event_id)
 
-    def keywords(self, email: str, count: int, *, soon: bool = False) -> None:
+    def keywords(self, email: str, count: int, *, soon: bool = False,
+                 keyword: str | None = None) -> None:
         """``count`` events with a scheduling keyword in Location (the gateway makes a
         meeting and writes one join block); ``soon``: starting within the Join-button
-        lead time."""
+        lead time; ``keyword``: this one rather than a random one of :data:`KEYWORDS`."""
         for _ in range(count):
             start = self._soon() if soon else self._anywhere()
+            chosen = keyword or self.rng.choice(KEYWORDS)
             event_id = self._insert(email, {**timed(start),
-                                            "location": f"Room {self.serial} "
-                                                        f"{self.rng.choice(KEYWORDS)}"})
+                                            "location": f"Room {self.serial} {chosen}"})
             self.keyword_events.setdefault(email, set()).add(event_id)
 
     def starting_soon(self, email: str, count: int) -> None:

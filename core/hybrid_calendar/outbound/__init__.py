@@ -5,6 +5,8 @@
   the one resend when a server closed an idle connection;
 * :mod:`.transport` — ``httpx.AsyncBaseTransport`` over the pool, responses decoding JSON
   with orjson;
+* :mod:`.client` — ``outbound_client()``, the shared ``httpx.AsyncClient`` over the
+  transport (no cookie jar, query parameters encoded before httpx parses the URL);
 * :mod:`.errors` — the pool's exception tree (mapped to httpx's by the transport).
 """
 

@@ -1,7 +1,7 @@
 """The gateway's shared ``httpx.AsyncClient``: httpx's API over the outbound pool.
 
 :func:`outbound_client` is what :meth:`hybrid_calendar.gateway.Gateway.http_client`
-returns. It differs from a default ``httpx.AsyncClient`` in three ways:
+returns. It differs from a default ``httpx.AsyncClient`` in four ways:
 
 * requests go through :class:`~.transport.PooledTransport` (no httpcore, no proxies:
   the gateway connects to Google, Webex and webhook endpoints directly);
