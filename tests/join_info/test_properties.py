@@ -126,6 +126,21 @@ join_urls = st.sampled_from(["https://acme.webex.com/meet/jdoe", "https://zoom.u
                              "https://meet.google.com/abc-defg-hij"])
 
 
+def test_an_html_like_text_typed_after_a_plain_block_keeps_the_update_a_fixpoint() -> None:
+    import dataclasses
+
+    from hybrid_calendar.join_info import MARKER_KEY, plan_invite_update
+
+    link = "https://acme.webex.com/meet/jdoe"
+    evt = event("", "@webex")
+    update = plan_invite_update(evt, JoinInfo("webex", link, "created"), "en")
+    assert update is not None
+    done = dataclasses.replace(evt, location=update.location,
+                               description=update.description + "<A",
+                               private_properties={MARKER_KEY: update.marker})
+    assert plan_invite_update(done, JoinInfo("webex", link, "created"), "en") is None
+
+
 @settings(max_examples=150, deadline=timedelta(seconds=2))
 @given(before=organiser_text, after=organiser_text, first=join_urls, second=join_urls,
        locale=st.sampled_from(["en", "de", "ja", "pt_BR", "zh_TW", "xx"]))

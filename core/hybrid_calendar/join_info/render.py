@@ -103,6 +103,18 @@ def marker_for(block: str) -> str:
     return hashlib.sha256(block.encode("utf-8")).hexdigest()
 
 
+def block_is_html(description: str) -> bool:
+    """Whether a join block for ``description`` is written as HTML: in the format of the
+    block already there (so a plain block stays plain when the organiser later types
+    something HTML-like around it, and the update stays a fixpoint), else as the
+    description looks."""
+    start = description.find(BEGIN_MARKER)
+    if start >= 0:
+        end = description.find(END_MARKER, start)
+        return looks_like_html(description[start:len(description) if end < 0 else end])
+    return looks_like_html(description)
+
+
 def replace_block(description: str, block: str) -> str:
     """``description`` with its join block replaced by ``block`` (or ``block`` appended).
 
@@ -139,7 +151,7 @@ def plan_invite_update(event: CalendarEvent, join: JoinInfo, locale: str | None,
         request = find_keyword(event.location, keyword_config or KeywordConfig())
     if join.extra.get("conference"):
         return _plan_conference(event, str(join.extra["conference"]), language, request)
-    block = render_block(join, language, as_html=looks_like_html(event.description),
+    block = render_block(join, language, as_html=block_is_html(event.description),
                          templates=templates)
     marker = marker_for(block)
     if join.source == "refused":
