@@ -10,12 +10,14 @@ server binaries fails these tests with the reason; it never skips them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import psycopg
 import pytest
 
 from hybrid_calendar.store.postgres.local_server import LocalPostgres
+from hybrid_calendar.store.postgres.store import PostgresStore
+from hybrid_calendar.store.testing import ReversibleCipher
 
 _numbers = itertools.count(1)
 
@@ -54,3 +56,17 @@ def postgres_schema(postgres_server: LocalPostgres) -> tuple[str, str]:
 def postgres_url(postgres_schema: tuple[str, str]) -> str:
     """The URL of a fresh, empty database (schema) for this test."""
     return postgres_schema[0]
+
+
+@pytest.fixture
+async def two_processes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]:
+    """Two opened PostgreSQL stores on one fresh database, as two gateway processes
+    would hold them (each its own pool)."""
+    stores = [PostgresStore(postgres_url, ReversibleCipher(), pool_size=2) for _ in range(2)]
+    for store in stores:
+        await store.open()
+    try:
+        yield stores
+    finally:
+        for store in stores:
+            await store.close()

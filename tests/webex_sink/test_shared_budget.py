@@ -3,29 +3,16 @@ PostgreSQL database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 
 from hybrid_calendar.store.budget import SharedBudget
 from hybrid_calendar.store.postgres.store import PostgresStore
-from hybrid_calendar.store.testing import NOW, ReversibleCipher
+from hybrid_calendar.store.testing import NOW
 from hybrid_calendar_webex.budget import RateBudget
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def two_processes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]:
-    stores = [PostgresStore(postgres_url, ReversibleCipher(), pool_size=2) for _ in range(2)]
-    for store in stores:
-        await store.open()
-    try:
-        yield stores
-    finally:
-        for store in stores:
-            await store.close()
 
 
 async def test_two_processes_stay_inside_one_organisations_budget(
