@@ -182,6 +182,17 @@ class Http1Connection(asyncio.Protocol):
             if handle is not None:
                 handle.cancel()
 
+    async def _more(self, size: int, seconds: float | None) -> None:
+        """Wait until the buffer holds ``size`` bytes or the connection ends, at most
+        ``seconds`` (the read timeout)."""
+        self._need = size
+        waiter = self._waiter = self._loop.create_future()
+        try:
+            await self._wait(waiter, seconds, ReadTimedOut,
+                             "no response bytes within the read timeout")
+        finally:
+            self._waiter = None
+
     async def _fill(self, size: int, seconds: float | None) -> None:
         """Wait until the buffer holds ``size`` bytes."""
         while len(self._buffer) < size:
@@ -190,13 +201,7 @@ class Http1Connection(asyncio.Protocol):
                     raise ReadFailed(f"connection failed: {type(self._lost).__name__}")
                 raise Disconnected("the server closed the connection mid-response",
                                    received=self.received)
-            self._need = size
-            waiter = self._waiter = self._loop.create_future()
-            try:
-                await self._wait(waiter, seconds, ReadTimedOut,
-                                 "no response bytes within the read timeout")
-            finally:
-                self._waiter = None
+            await self._more(size, seconds)
 
     async def _read_head(self, seconds: float | None
                          ) -> tuple[int, bytes, list[tuple[bytes, bytes]], _Fields, int]:
@@ -276,13 +281,7 @@ class Http1Connection(asyncio.Protocol):
             if len(self._buffer) - start > max_body:
                 raise BodyTooLarge("response body exceeds the limit", status=status,
                                    headers=headers)
-            self._need = len(self._buffer) + 1
-            waiter = self._waiter = self._loop.create_future()
-            try:
-                await self._wait(waiter, seconds, ReadTimedOut,
-                                 "no response bytes within the read timeout")
-            finally:
-                self._waiter = None
+            await self._more(len(self._buffer) + 1, seconds)
         if self._lost is not None:
             raise ReadFailed(f"connection failed: {type(self._lost).__name__}")
         if len(self._buffer) - start > max_body:
