@@ -117,6 +117,11 @@ class Sealer:
                                        field_aad(material.head, table, row_id, column))
         return material.prefix + b64e(nonce + sealed)
 
+    def is_current(self, token: str) -> bool:
+        """True when ``token`` was sealed with the data key new seals use (the store keeps
+        an unchanged row only when it is: a newer generation rewrites it)."""
+        return token.startswith(self._current.prefix)
+
     def open(self, token: str, *, table: str, row_id: str, column: str) -> str:
         """Decrypt a token sealed for exactly this owner, table, row and column.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.admin.metrics import count_delivery
@@ -72,39 +72,64 @@ def join_button_key(user: User, meeting: Meeting) -> str:
     return f"{user.id}|{meeting.event_id}|{meeting.start.isoformat()}"
 
 
-async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting],
-                                deleted_event_ids: Sequence[str] = ()) -> None:
-    """(Re)schedule Join buttons for meetings with join information."""
+def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
+                      ) -> list[ScheduledNotification]:
+    """The Join buttons of ``meetings`` (those with join information, not cancelled,
+    not all-day), due the configured lead time before each start."""
     lead = timedelta(minutes=float(gateway.config.get("notifications",
                                                       "join_button_lead_minutes")))
-    items = [ScheduledNotification(
+    return [ScheduledNotification(
         key=join_button_key(user, m), user_id=user.id, event_id=m.event_id,
         due_at=m.start - lead, start=m.start, end=m.end,
         payload={"event_id": m.event_id, "title": m.title, "start": m.start.isoformat(),
                  "end": m.end.isoformat(), "join": join_to_json(m.join)})
         for m in meetings if m.join is not None and m.status != "cancelled" and not m.all_day]
+
+
+async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting],
+                                deleted_event_ids: Sequence[str] = ()) -> None:
+    """(Re)schedule Join buttons for meetings with join information."""
+    items = join_button_items(gateway, user, meetings)
     touched = [m.event_id for m in meetings] + list(deleted_event_ids)
     if items or touched:
         await gateway.store.schedule(user, items, replace_for_events=touched)
+
+
+def immediate(gateway: Gateway, user: User, kind: NotificationKind,
+              payload: Mapping[str, Any], key: str
+              ) -> tuple[ScheduledNotification, datetime, Sequence[str]]:
+    """A notification to try at once: the outbox item, its first attempt (a lease ahead
+    when a sink will try it now, so the outbox loop does not also take it) and the sinks
+    that deliver its kind. Enqueue it superseding, then call :func:`try_enqueued`."""
+    now = gateway.clock.now()
+    sinks = sinks_by_kind(gateway.hooks)[kind]
+    item = ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=now,
+                                 start=None, end=None, payload=payload, kind=kind)
+    claimed = now + timedelta(seconds=claim_seconds(gateway)) if sinks else now
+    return item, claimed, sinks
+
+
+async def try_enqueued(gateway: Gateway, user: User, item: ScheduledNotification,
+                       sinks: Sequence[str], added: bool) -> DeliveryState:
+    """Try a notification of :func:`immediate` that was just enqueued (``added``: it was
+    not in the outbox already); returns where it stands."""
+    if not added:
+        return DeliveryState.PENDING  # the same key is already in the outbox
+    if not sinks:
+        log.info("%s notification for user %s stays pending: no enabled sink delivers it",
+                 item.kind, user.id)
+        return DeliveryState.PENDING
+    return await attempt(gateway, user, item, sinks)
 
 
 async def notify_now(gateway: Gateway, user: User, kind: NotificationKind,
                      payload: Mapping[str, Any], key: str) -> DeliveryState:
     """Put a notification in the outbox (superseding the user's pending one of the same
     kind) and try it at once; returns where it stands. Never raises for a sink's sake."""
-    now = gateway.clock.now()
-    sinks = sinks_by_kind(gateway.hooks)[kind]
-    item = ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=now,
-                                 start=None, end=None, payload=payload, kind=kind)
-    claimed = now + timedelta(seconds=claim_seconds(gateway)) if sinks else now
-    if not await gateway.store.enqueue_notification(user, item, supersede=True,
-                                                    next_attempt_at=claimed):
-        return DeliveryState.PENDING  # the same key is already in the outbox
-    if not sinks:
-        log.info("%s notification for user %s stays pending: no enabled sink delivers it",
-                 kind, user.id)
-        return DeliveryState.PENDING
-    return await attempt(gateway, user, item, sinks)
+    item, claimed, sinks = immediate(gateway, user, kind, payload, key)
+    added = await gateway.store.enqueue_notification(user, item, supersede=True,
+                                                     next_attempt_at=claimed)
+    return await try_enqueued(gateway, user, item, sinks, added)
 
 
 async def deliver_due(gateway: Gateway) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,11 @@ from hybrid_calendar.models import (
     JoinInfo,
     Meeting,
     NotificationKind,
+    ScheduledNotification,
     User,
     UserState,
 )
+from hybrid_calendar.store.base import SyncWrite
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -102,16 +105,20 @@ async def sync_user(gateway: Gateway, user: User) -> int:
                         user.id, type(err).__name__, err)
             join = None
         upserts.append(meeting_from_event(user, event, join))
-    result = await store.apply_changes(user, upserts, deleted, batch.next_cursor,
-                                       full_sync=batch.full_sync, synced_at=gateway.clock.now())
+    announcement, announce_at, sinks = notify.immediate(
+        gateway, user, NotificationKind.MEETINGS_CHANGED, {"full_sync": batch.full_sync},
+        f"meetings:{user.id}:{batch.next_cursor or gateway.clock.now().isoformat()}")
+    written = await store.write_sync(SyncWrite(
+        user, upserts, deleted, batch.next_cursor, full_sync=batch.full_sync,
+        synced_at=gateway.clock.now(), buttons=notify.join_button_items(gateway, user, upserts),
+        announcement=announcement, announce_at=announce_at))
     await record_sync_success(gateway, user.id, time.perf_counter() - started,
                               token_reset=state.cursor is not None and batch.full_sync)
-    await notify.schedule_join_buttons(gateway, user, upserts, deleted)
     if upserts or deleted:
         await gateway.hooks.mirror_meetings(gateway, user, upserts, deleted)
-    changed = result.upserted + result.deleted
+    changed = written.applied.upserted + written.applied.deleted
     if changed:
-        await _announce(gateway, user, batch)
+        await _announce(gateway, user, announcement, sinks, written.announced)
     return changed
 
 
@@ -185,11 +192,11 @@ def meeting_from_event(user: User, event: CalendarEvent, join: JoinInfo | None) 
         marker=event.private_properties.get(invites.MARKER_KEY), html_link=event.html_link)
 
 
-async def _announce(gateway: Gateway, user: User, batch: ChangeBatch) -> None:
-    key = f"meetings:{user.id}:{batch.next_cursor or gateway.clock.now().isoformat()}"
+async def _announce(gateway: Gateway, user: User, item: ScheduledNotification,
+                    sinks: Sequence[str], queued: bool) -> None:
+    """Try the meetings-changed notification :meth:`Store.write_sync` queued."""
     try:
-        await notify.notify_now(gateway, user, NotificationKind.MEETINGS_CHANGED,
-                                {"full_sync": batch.full_sync}, key)
+        await notify.try_enqueued(gateway, user, item, sinks, queued)
     except Exception as err:  # the list is served from the store; the change is a hint
-        log.warning("meetings-changed notification for user %s not queued: %s: %s",
+        log.warning("meetings-changed notification for user %s not tried: %s: %s",
                     user.id, type(err).__name__, err)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
+import logging
 import os
 import socket
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from hybrid_calendar.crypto.repository import KeyStorage
     from hybrid_calendar.store.budget import BudgetUse
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRecord:
@@ -69,6 +72,10 @@ class Sealer(Protocol):
 
     def open(self, token: str, *, table: str, row_id: str, column: str) -> str:
         """Decrypt a token made by :meth:`seal` for the same table, row and column."""
+        ...
+
+    def is_current(self, token: str) -> bool:
+        """True when ``token`` was sealed with the key new seals use."""
         ...
 
 
@@ -108,11 +115,53 @@ class ApplyResult:
     deleted: int
 
 
+@dataclass(frozen=True, slots=True)
+class SyncWrite:
+    """Everything one sync of one user stores (:meth:`Store.write_sync`): the meetings
+    (as :meth:`Store.apply_changes`), their Join buttons (as :meth:`Store.schedule`, for
+    the events of ``upserts`` and ``deleted_event_ids``) and the meetings-changed
+    notification (as :meth:`Store.enqueue_notification` with ``supersede``, only when
+    the sync changed something)."""
+
+    user: User
+    upserts: Sequence[Meeting]
+    deleted_event_ids: Sequence[str]
+    cursor: str | None
+    full_sync: bool
+    synced_at: datetime
+    buttons: Sequence[ScheduledNotification] = ()
+    announcement: ScheduledNotification | None = None
+    announce_at: datetime | None = None
+    """The announcement's first attempt (default: its due time)."""
+
+    @property
+    def touched_event_ids(self) -> list[str]:
+        """The events whose pending Join buttons the write replaces."""
+        return [m.event_id for m in self.upserts] + list(self.deleted_event_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncWriteResult:
+    """What :meth:`Store.write_sync` did."""
+
+    applied: ApplyResult
+    announced: bool
+    """The announcement went into the outbox (False: none given, nothing changed, its
+    key was there already, or it could not be queued)."""
+
+
 USER_TABLES = ("meetings", "channels", "scheduled_notifications", "sync_state", "user_health",
                "people_access", "people_outbox")
 """Tables whose rows belong to one user (a ``user_id`` column): deactivation deletes them
 (:meth:`Store.forget_user_data`); deleted scheduled notifications take their delivery
 records with them (``ON DELETE CASCADE``)."""
+
+
+def announcement_failed(write: SyncWrite, err: BaseException) -> None:
+    """Log that a sync's announcement could not be queued (the sync itself stands)."""
+    assert write.announcement is not None
+    log.warning("%s notification for user %s not queued: %s: %s", write.announcement.kind,
+                write.user.id, type(err).__name__, err)
 
 
 class Store(abc.ABC):
@@ -217,6 +266,27 @@ class Store(abc.ABC):
 
         With ``full_sync`` every stored meeting of the user not in ``upserts`` is deleted.
         """
+
+    async def write_sync(self, write: SyncWrite) -> SyncWriteResult:
+        """Store a sync's meetings, cursor, Join buttons and announcement (see
+        :class:`SyncWrite`); the default calls :meth:`apply_changes`, :meth:`schedule` and
+        :meth:`enqueue_notification` in turn, a backend may do it in one transaction. A
+        failure to queue the announcement is logged, never raised (it is a hint)."""
+        user = write.user
+        applied = await self.apply_changes(user, write.upserts, write.deleted_event_ids,
+                                           write.cursor, full_sync=write.full_sync,
+                                           synced_at=write.synced_at)
+        touched = write.touched_event_ids
+        if write.buttons or touched:
+            await self.schedule(user, write.buttons, replace_for_events=touched)
+        announced = False
+        if write.announcement is not None and applied.upserted + applied.deleted:
+            try:
+                announced = await self.enqueue_notification(
+                    user, write.announcement, supersede=True, next_attempt_at=write.announce_at)
+            except Exception as err:  # the list is served from the store; this is a hint
+                announcement_failed(write, err)
+        return SyncWriteResult(applied, announced)
 
     @abc.abstractmethod
     async def list_sync_states(self) -> list[SyncState]:

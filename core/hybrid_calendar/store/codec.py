@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from hybrid_calendar.models import JoinInfo, Meeting, User, UserState
 from hybrid_calendar.store.base import Sealer
 from hybrid_calendar.store.sqlite_base import dt, ts
@@ -33,13 +35,19 @@ def meeting_to_row(sealer: Sealer, meeting: Meeting) -> dict[str, Any]:
     """Encrypt a meeting into a ``meetings`` row: its sensitive fields as one JSON object
     sealed once, bound to the row and to :data:`ROW_COLUMN` (one AES-GCM operation per
     row instead of one per field: docs/performance.md)."""
-    row_id = meeting_row_id(meeting.user_id, meeting.event_id)
-    clear = json.dumps({
-        "calendar_id": meeting.calendar_id, "title": meeting.title,
-        "description": meeting.description, "location": meeting.location,
-        "organizer": meeting.organizer or "", "attendees": list(meeting.attendees),
-        "join_info": join_to_json(meeting.join), "html_link": meeting.html_link or "",
-    }, ensure_ascii=False, separators=(",", ":"))
+    row = meeting_plain_columns(meeting)
+    row[ROW_COLUMN] = seal_meeting_clear(sealer, meeting, meeting_clear(meeting))
+    return row
+
+
+PLAIN_COLUMNS = ("user_id", "event_id", "status", "start_at", "end_at", "all_day",
+                 "recurring_event_id", "etag", "marker")
+"""The meetings columns stored in clear (:func:`meeting_plain_columns`), in that order."""
+
+
+def meeting_plain_columns(meeting: Meeting) -> dict[str, Any]:
+    """A ``meetings`` row without its sealed token: :data:`PLAIN_COLUMNS` plus the empty
+    per-field columns of the one-token format."""
     row: dict[str, Any] = {
         "user_id": meeting.user_id, "event_id": meeting.event_id, "status": meeting.status,
         "start_at": ts(meeting.start), "end_at": ts(meeting.end),
@@ -47,8 +55,48 @@ def meeting_to_row(sealer: Sealer, meeting: Meeting) -> dict[str, Any]:
         "etag": meeting.etag, "marker": meeting.marker,
     }
     row.update(_EMPTY_FIELDS)
-    row[ROW_COLUMN] = sealer.seal(clear, table="meetings", row_id=row_id, column=ROW_COLUMN)
     return row
+
+
+def meeting_clear(meeting: Meeting) -> str:
+    """The JSON text :data:`ROW_COLUMN` seals: the meeting's sensitive fields (the same
+    meeting always gives the same text, so a stored row can be compared with it)."""
+    return compact_json({
+        "calendar_id": meeting.calendar_id, "title": meeting.title,
+        "description": meeting.description, "location": meeting.location,
+        "organizer": meeting.organizer or "", "attendees": list(meeting.attendees),
+        "join_info": join_to_json(meeting.join), "html_link": meeting.html_link or "",
+    })
+
+
+_REFUSE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+"""Types ``json.dumps`` refuses and orjson would write: left to ``json.dumps`` (which
+raises, as before)."""
+
+
+def compact_json(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, the same text,
+    made by orjson (≈ 20 times faster for a meeting); what orjson refuses (a lone
+    surrogate in a string, a key that is not a string, a type it does not know) goes
+    through ``json.dumps``."""
+    try:
+        return orjson.dumps(value, option=_REFUSE).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def seal_meeting_clear(sealer: Sealer, meeting: Meeting, clear: str) -> str:
+    """Seal :func:`meeting_clear`'s text for the meeting's row."""
+    return sealer.seal(clear, table="meetings",
+                       row_id=meeting_row_id(meeting.user_id, meeting.event_id),
+                       column=ROW_COLUMN)
+
+
+def open_meeting_clear(sealer: Sealer, user_id: str, event_id: str, token: str) -> str:
+    """The JSON text sealed in a row's :data:`ROW_COLUMN` (inverse of
+    :func:`seal_meeting_clear`)."""
+    return sealer.open(token, table="meetings", row_id=meeting_row_id(user_id, event_id),
+                       column=ROW_COLUMN)
 
 
 _EMPTY_FIELDS = dict.fromkeys(MEETING_SEALED, "")

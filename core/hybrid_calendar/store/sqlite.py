@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,16 +19,17 @@ from hybrid_calendar.models import (
     UserState,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import USER_TABLES, ApplyResult, Store, hash_channel_token
+from hybrid_calendar.store.base import USER_TABLES, Store, hash_channel_token
 from hybrid_calendar.store.sqlite_base import dt, transaction, ts
 from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
 from hybrid_calendar.store.sqlite_queue import SqliteQueue
+from hybrid_calendar.store.sqlite_sync import SqliteSyncWrites
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
-class SqliteStore(SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
+class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
 
     def key_storage(self) -> KeyStorage:
@@ -139,43 +140,6 @@ class SqliteStore(SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
 
     async def list_sync_states(self) -> list[SyncState]:
         return [_sync_state(row) for row in await self._select("SELECT * FROM sync_state")]
-
-    async def apply_changes(self, user: User, upserts: Sequence[Meeting],
-                            deleted_event_ids: Sequence[str], cursor: str | None, *,
-                            full_sync: bool, synced_at: datetime) -> ApplyResult:
-        sealer = await self.cipher.sealer(user.org_id, user.id)
-
-        def work() -> ApplyResult:
-            rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
-            with transaction(self._conn_or_fail()) as conn:
-                deleted = 0
-                if full_sync:
-                    keep = {row["event_id"] for row in rows}
-                    stored = [r[0] for r in conn.execute(
-                        "SELECT event_id FROM meetings WHERE user_id = ?", (user.id,))]
-                    gone = [(user.id, event_id) for event_id in stored if event_id not in keep]
-                else:
-                    gone = [(user.id, event_id) for event_id in deleted_event_ids]
-                if gone:
-                    deleted = conn.executemany(
-                        "DELETE FROM meetings WHERE user_id = ? AND event_id = ?", gone).rowcount
-                    conn.executemany("DELETE FROM scheduled_notifications WHERE user_id = ? "
-                                     "AND event_id = ? AND state = 'pending'", gone)
-                if rows:
-                    columns = list(rows[0])
-                    updates = ", ".join(f"{c}=excluded.{c}" for c in columns
-                                        if c not in ("user_id", "event_id"))
-                    conn.executemany(
-                        f"INSERT INTO meetings ({', '.join(columns)}) VALUES "
-                        f"({', '.join(':' + c for c in columns)}) "
-                        f"ON CONFLICT(user_id, event_id) DO UPDATE SET {updates}", rows)
-                conn.execute(
-                    "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT(user_id) DO UPDATE SET cursor=excluded.cursor, "
-                    "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
-            return ApplyResult(upserted=len(rows), deleted=max(deleted, 0))
-
-        return await self._run(work)
 
     async def reset_cursor(self, user_id: str) -> None:
         await self._run(lambda: self.execute(

@@ -9,6 +9,7 @@ per-sink rows (``ON DELETE CASCADE``).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from hybrid_calendar.store.delivery_rows import sealed_deliveries, state_row
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 _TABLE = "scheduled_notifications"
-_IN_CHUNK = 500
+IN_CHUNK = 500
 """Event ids per ``IN (...)`` list (far below SQLite's limit on bound parameters)."""
 _INSERT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, "
            "kind, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ")
@@ -48,41 +49,21 @@ class SqliteOutbox(SqliteConnection):
     async def schedule(self, user: User, items: Sequence[ScheduledNotification],
                        *, replace_for_events: Sequence[str] = ()) -> None:
         sealer = await self.cipher.sealer(user.org_id, user.id)
-        rows = [_row(sealer, user, item, item.due_at) for item in items]
-        keys = {item.key for item in items}
-
-        events = list(dict.fromkeys(replace_for_events))
 
         def work() -> None:
             with transaction(self._conn_or_fail()) as conn:
-                stale: list[tuple[str]] = []
-                for first in range(0, len(events), _IN_CHUNK):  # one query per chunk
-                    chunk = events[first:first + _IN_CHUNK]
-                    stale.extend((key,) for (key,) in conn.execute(
-                        f"SELECT key FROM {_TABLE} WHERE user_id=? AND state='pending' AND "
-                        f"event_id IN ({', '.join('?' * len(chunk))})", (user.id, *chunk))
-                        if key not in keys)
-                conn.executemany(f"DELETE FROM {_TABLE} WHERE key=?", stale)
-                conn.executemany(
-                    _INSERT + "ON CONFLICT(key) DO UPDATE SET due_at=excluded.due_at, "
-                    "end_at=excluded.end_at, payload=excluded.payload WHERE state='pending'",
-                    rows)
+                schedule_rows(conn, sealer, user, items, replace_for_events)
         await self._run(work)
 
     async def enqueue_notification(self, user: User, item: ScheduledNotification, *,
                                    supersede: bool = False,
                                    next_attempt_at: datetime | None = None) -> bool:
         sealer = await self.cipher.sealer(user.org_id, user.id)
-        row = _row(sealer, user, item, next_attempt_at or item.due_at)
 
         def work() -> bool:
             with transaction(self._conn_or_fail()) as conn:
-                if supersede:
-                    conn.execute(f"DELETE FROM {_TABLE} WHERE user_id=? AND kind=? AND "
-                                 "state='pending' AND key<>?",
-                                 (user.id, str(item.kind), item.key))
-                return bool(conn.execute(_INSERT + "ON CONFLICT(key) DO NOTHING",
-                                         row).rowcount)
+                return enqueue_row(conn, sealer, user, item, supersede=supersede,
+                                   next_at=next_attempt_at or item.due_at)
         return bool(await self._run(work))
 
     async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
@@ -178,10 +159,48 @@ class SqliteOutbox(SqliteConnection):
         return [_notification(sealer, row) for row in await self._run(work)]
 
 
+def schedule_rows(conn: sqlite3.Connection, sealer: Sealer, user: User,
+                  items: Sequence[ScheduledNotification], replace_for_events: Sequence[str],
+                  *, unchanged: Collection[str] = ()) -> None:
+    """:meth:`Store.schedule` inside the open transaction ``conn``. A Join button of an
+    event in ``unchanged`` (its meeting row was found the same as stored, so its payload
+    is too) is not sealed or written again when its row is there with the same due
+    time."""
+    keys = {item.key for item in items}
+    events = list(dict.fromkeys(replace_for_events))
+    stale: list[tuple[str]] = []
+    due: dict[str, float] = {}
+    for first in range(0, len(events), IN_CHUNK):  # one query per chunk
+        chunk = events[first:first + IN_CHUNK]
+        for key, state, due_at in conn.execute(
+                f"SELECT key, state, due_at FROM {_TABLE} WHERE user_id=? AND "
+                f"event_id IN ({', '.join('?' * len(chunk))})", (user.id, *chunk)):
+            if state == "pending" and key not in keys:
+                stale.append((key,))
+            due[key] = due_at
+    conn.executemany(f"DELETE FROM {_TABLE} WHERE key=?", stale)
+    conn.executemany(
+        _INSERT + "ON CONFLICT(key) DO UPDATE SET due_at=excluded.due_at, "
+        "end_at=excluded.end_at, payload=excluded.payload WHERE state='pending'",
+        [_row(sealer, user, item, item.due_at) for item in items
+         if not (item.event_id in unchanged and due.get(item.key) == ts(item.due_at))])
+
+
+def enqueue_row(conn: sqlite3.Connection, sealer: Sealer, user: User,
+                item: ScheduledNotification, *, supersede: bool, next_at: datetime) -> bool:
+    """:meth:`Store.enqueue_notification` inside the open transaction ``conn``."""
+    if supersede:
+        conn.execute(f"DELETE FROM {_TABLE} WHERE user_id=? AND kind=? AND state='pending' "
+                     "AND key<>?", (user.id, str(item.kind), item.key))
+    return bool(conn.execute(_INSERT + "ON CONFLICT(key) DO NOTHING",
+                             _row(sealer, user, item, next_at)).rowcount)
+
+
 def _row(sealer: Sealer, user: User, item: ScheduledNotification, next_at: datetime
          ) -> tuple[Any, ...]:
-    payload = sealer.seal(json.dumps(dict(item.payload)), table=_TABLE, row_id=item.key,
-                          column="payload")
+    payload = sealer.seal(codec.compact_json(item.payload if isinstance(item.payload, dict)
+                                             else dict(item.payload)),
+                          table=_TABLE, row_id=item.key, column="payload")
     return (item.key, user.id, item.event_id, ts(item.due_at), ts(item.start), ts(item.end),
             payload, str(item.kind), ts(next_at))
 

@@ -33,12 +33,13 @@ from hybrid_calendar.store.testing.support import (
     declared_methods,
     public_store_methods,
 )
+from hybrid_calendar.store.testing.sync_writes import SyncWriteTests
 
 __all__ = ["NOW", "ReversibleCipher", "StoreBackend", "StoreTests", "covers"]
 
 
 class StoreTests(AccountTests, MeetingTests, JobQueueTests, OutboxTests, EncryptionTests,
-                 KeyStorageTests, BudgetTests):
+                 KeyStorageTests, BudgetTests, SyncWriteTests):
     """Conformance tests of a store backend; subclasses provide ``store_backend``."""
 
     def test_every_public_store_method_has_a_test(self) -> None:

@@ -1,0 +1,77 @@
+"""Store suite, part 8: a sync's writes in one call (:meth:`Store.write_sync`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from hybrid_calendar.models import DeliveryState, NotificationKind, ScheduledNotification
+from hybrid_calendar.store.base import ApplyResult, Store, SyncWrite
+from hybrid_calendar.store.testing.samples import ALICE, join_button, meeting, seed
+from hybrid_calendar.store.testing.support import NOW, StoreFixtures, covers
+
+MINUTE = timedelta(minutes=1)
+
+
+def _changed(key: str) -> ScheduledNotification:
+    return ScheduledNotification(key=key, user_id=ALICE.id, event_id=None, due_at=NOW,
+                                 start=None, end=None, payload={"full_sync": True},
+                                 kind=NotificationKind.MEETINGS_CHANGED)
+
+
+async def _pending(store: Store) -> dict[str, ScheduledNotification]:
+    return {n.key: n for n in await store.list_notifications(ALICE,
+                                                             state=DeliveryState.PENDING)}
+
+
+class SyncWriteTests(StoreFixtures):
+    """Meetings, cursor, Join buttons and the meetings-changed notification together."""
+
+    @pytest.mark.anyio
+    @covers("write_sync", "list_meetings", "list_notifications", "get_sync_state")
+    async def test_write_sync_stores_meetings_buttons_and_the_announcement(
+            self, store: Store) -> None:
+        await seed(store)
+        e1, e2 = meeting("e1"), meeting("e2", 3)
+        buttons = [join_button("e1", ends=e1.end), join_button("e2", ends=e2.end)]
+        written = await store.write_sync(SyncWrite(
+            ALICE, [e1, e2], [], "c1", full_sync=True, synced_at=NOW, buttons=buttons,
+            announcement=_changed("m1"), announce_at=NOW + MINUTE))
+        assert written.applied == ApplyResult(upserted=2, deleted=0)
+        assert written.announced
+        assert await store.list_meetings(ALICE, NOW, NOW + timedelta(days=1)) == [e1, e2]
+        assert (await store.get_sync_state(ALICE.id)).cursor == "c1"
+        pending = await _pending(store)
+        assert sorted(pending) == sorted([b.key for b in buttons] + ["m1"])
+        assert pending["m1"].kind is NotificationKind.MEETINGS_CHANGED
+        assert dict(pending[buttons[0].key].payload) == dict(buttons[0].payload)
+
+        # the same e1 again (nothing changed) with its button due earlier, e2 renamed:
+        # both as stored; the newer announcement supersedes the pending one
+        renamed = replace(e2, title="Renamed")
+        earlier = replace(buttons[0], due_at=NOW - 5 * MINUTE)
+        moved = replace(buttons[1], payload={"event_id": "e2", "title": "Renamed"})
+        written = await store.write_sync(SyncWrite(
+            ALICE, [e1, renamed], [], "c2", full_sync=False, synced_at=NOW,
+            buttons=[earlier, moved], announcement=_changed("m2")))
+        assert written.applied == ApplyResult(upserted=2, deleted=0) and written.announced
+        assert await store.list_meetings(ALICE, NOW, NOW + timedelta(days=1)) == [e1, renamed]
+        pending = await _pending(store)
+        assert sorted(pending) == sorted([b.key for b in buttons] + ["m2"])
+        assert pending[earlier.key].due_at == earlier.due_at
+        assert dict(pending[moved.key].payload) == {"event_id": "e2", "title": "Renamed"}
+
+        # nothing changed: no announcement; e2 deleted: its pending button goes too
+        written = await store.write_sync(SyncWrite(
+            ALICE, [], [], "c3", full_sync=False, synced_at=NOW,
+            announcement=_changed("m3")))
+        assert written.applied == ApplyResult(upserted=0, deleted=0)
+        assert not written.announced
+        written = await store.write_sync(SyncWrite(
+            ALICE, [], ["e2"], "c4", full_sync=False, synced_at=NOW))
+        assert written.applied == ApplyResult(upserted=0, deleted=1)
+        assert not written.announced  # none given
+        assert sorted(await _pending(store)) == sorted([earlier.key, "m2"])
+        assert (await store.get_sync_state(ALICE.id)).cursor == "c4"
