@@ -150,3 +150,10 @@ def m010_meetings_sealed_row(db: Database) -> None:
     one AES-GCM seal per row instead of one per field. Rows written before keep their
     per-column tokens and stay readable (``store.codec``)."""
     db.table("meetings").add_column("sealed", str)
+
+
+@migrations()
+def m011_drop_unused_outbox_index(db: Database) -> None:
+    """No query reads ``scheduled_notifications`` by ``(sent_at, due_at)`` (every query's
+    plan is in docs/performance.md): the index only cost each Join-button write."""
+    db.execute("DROP INDEX IF EXISTS idx_scheduled_notifications_sent_at_due_at")

@@ -174,6 +174,10 @@ core.add(
     "m010_meetings_sealed_row",
     "ALTER TABLE meetings ADD COLUMN sealed TEXT",
 )
+core.add(
+    "m011_drop_unused_outbox_index",
+    "DROP INDEX IF EXISTS idx_scheduled_notifications_sent_at_due_at",
+)
 
 crypto = PgMigrationSet("crypto")
 crypto.add(
