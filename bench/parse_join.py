@@ -13,12 +13,13 @@ times, alternating rounds, best of ``--rounds``:
   ``CalendarEvent``, ``detect`` and ``json.dumps`` of the result;
 * **stored** — the whole path from the provider's JSON to the stored result: each
   user's ``events.list`` page (50 events, as JSON text) goes through the real
-  ``sync_user`` of a gateway whose ``fetch_changes`` hands it that page (decoded and
-  converted by the Google plugin's ``event_from_google``, no HTTP): keyword check, join
-  detection through the ``parse_join_info`` hook, encryption of every sensitive field,
-  the SQLite write (one transaction per page, ``synchronous=FULL``), Join-button
-  scheduling and the meetings-changed notification. Its rate is events per CPU-second of
-  this process (all threads: one core's worth of work), wall-clock next to it;
+  ``sync_user`` of a gateway whose ``fetch_changes`` hands it that page (decoded with
+  orjson as the provider's responses are, converted by the Google plugin's
+  ``event_from_google``, no HTTP): keyword check, join detection through the
+  ``parse_join_info`` hook, encryption, and one SQLite transaction per page
+  (``synchronous=FULL``, ``Store.write_sync``) holding the meetings, their Join buttons
+  and the meetings-changed notification. Its rate is events per CPU-second of this
+  process (all threads: one core's worth of work), wall-clock next to it;
 * **baseline json** — ``json.loads`` of the same lines;
 * **baseline regex** — a naive single regex scan (``https?://\\S+``) over Location and
   description of the same events.
@@ -43,6 +44,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+
+import orjson
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.builder import build_gateway
@@ -148,7 +151,8 @@ class PageProvider:
 
     @hookimpl(tryfirst=True)
     def fetch_changes(self, gateway: Gateway, user: User, cursor: str | None) -> ChangeBatch:
-        page = json.loads(self.pages[user.email])
+        # decoded as the provider's HTTP responses are (orjson, outbound/transport.py)
+        page = orjson.loads(self.pages[user.email])
         return ChangeBatch(events=tuple(event_from_google(item, user.email)
                                         for item in page["items"]),
                            next_cursor=page["nextSyncToken"], full_sync=True)
