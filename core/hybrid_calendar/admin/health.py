@@ -46,19 +46,18 @@ async def record_sync_success(gateway: Gateway, user_id: str, seconds: float, *,
     metrics(gateway).sync_seconds.observe(seconds)
     now = gateway.clock.now().timestamp()
 
-    def write(db: Database) -> None:
-        with transaction(db):
-            execute(db,
-                "INSERT INTO user_health (user_id, last_success_at, last_sync_seconds, "
-                "consecutive_failures, backoff_until, sync_token_resets) "
-                "VALUES (?, ?, ?, 0, NULL, ?) ON CONFLICT(user_id) DO UPDATE SET "
-                "last_success_at = excluded.last_success_at, "
-                "last_sync_seconds = excluded.last_sync_seconds, consecutive_failures = 0, "
-                "backoff_until = NULL, sync_token_resets = "
-                "coalesce(user_health.sync_token_resets, 0) + excluded.sync_token_resets",
-                [user_id, now, seconds, int(token_reset)])
+    def write(db: Database) -> None:  # one statement: it may share another's commit
+        execute(db,
+            "INSERT INTO user_health (user_id, last_success_at, last_sync_seconds, "
+            "consecutive_failures, backoff_until, sync_token_resets) "
+            "VALUES (?, ?, ?, 0, NULL, ?) ON CONFLICT(user_id) DO UPDATE SET "
+            "last_success_at = excluded.last_success_at, "
+            "last_sync_seconds = excluded.last_sync_seconds, consecutive_failures = 0, "
+            "backoff_until = NULL, sync_token_resets = "
+            "coalesce(user_health.sync_token_resets, 0) + excluded.sync_token_resets",
+            [user_id, now, seconds, int(token_reset)])
 
-    await gateway.store.call(write)
+    await gateway.store.call_grouped(write)
 
 
 async def record_sync_failure(gateway: Gateway, user_id: str, err: BaseException,

@@ -196,6 +196,13 @@ class Store(abc.ABC):
         runs on both.
         """
 
+    async def call_grouped(self, fn: Callable[[Any], Any]) -> Any:
+        """:meth:`call` for a function that runs ONE write statement (or only reads) and
+        never begins, commits or rolls back: the backend may run it inside a transaction
+        shared with other operations (SQLite's group commit), so it costs no commit of
+        its own. The default is :meth:`call`."""
+        return await self.call(fn)
+
     @abc.abstractmethod
     def key_storage(self) -> KeyStorage:
         """Where the field cipher keeps its wrapped keys and counters, in this store's

@@ -142,8 +142,8 @@ class SqliteConnection:
 
     async def call_grouped(self, fn: Callable[[Database], T]) -> T:
         """Run ``fn(db)`` like :meth:`call`, but it may share a commit with other operations
-        queued meanwhile: for functions that nest their writes (``db.atomic()``,
-        :func:`transaction`) and never commit or roll back themselves."""
+        queued meanwhile: for functions that run one statement or nest their writes
+        (``db.atomic()``, :func:`transaction`) and never commit or roll back themselves."""
         return await self._worker.run(lambda: fn(self.db))
 
     async def _run(self, fn: Callable[[], T]) -> T:

@@ -50,7 +50,7 @@ class AccountTests(StoreFixtures):
             await again.close()
 
     @pytest.mark.anyio
-    @covers("call")
+    @covers("call", "call_grouped", "put_user", "get_user")
     async def test_call_runs_a_function_on_the_backends_handle(self, store: Store) -> None:
         handles: list[Any] = []
 
@@ -63,6 +63,17 @@ class AccountTests(StoreFixtures):
         with pytest.raises(ZeroDivisionError):
             await store.call(lambda handle: 1 / 0)
         assert await store.ping() is True  # a failing function leaves the store usable
+        await seed(store)
+
+        def relocate(handle: Any) -> str:
+            handle.execute("UPDATE users SET locale = ? WHERE id = ?", ["fr", ALICE.id])
+            return "kept"
+
+        assert await store.call_grouped(relocate) == "kept"
+        assert (await store.get_user(ALICE.id)) == replace(ALICE, locale="fr")
+        with pytest.raises(ZeroDivisionError):
+            await store.call_grouped(lambda handle: 1 / 0)
+        assert await store.ping() is True
 
     @pytest.mark.anyio
     @covers("put_organisation", "get_organisation", "list_organisations")
