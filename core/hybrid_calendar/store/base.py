@@ -10,7 +10,8 @@ by address.
 Rules every backend keeps:
 
 * :meth:`Store.apply_changes` writes meetings and the new sync cursor in ONE transaction:
-  the stored cursor never runs ahead of the stored data.
+  the stored cursor never runs ahead of the stored data. :meth:`Store.write_sync` adds
+  the sync's Join buttons and announcement (one transaction on SQLite).
 * Jobs are coalesced by key: at most one queued job per key, and a lane never has two
   running jobs (per-user serialisation), even across processes sharing a database.
 * The cipher's wrapped keys live in the same database (:meth:`Store.key_storage`).

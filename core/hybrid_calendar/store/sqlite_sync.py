@@ -6,6 +6,10 @@ token made with the current data key and opening to the same text) is left alone
 seal and no write, and its Join button is not sealed or written again either when the
 stored one is due at the same time. The first sync of a user compares nothing (no row is
 stored yet). docs/performance.md has the measurements.
+
+The stored row keeps times as instants: an event whose end is written in another time
+zone but is the same instant (and whose start is written as before: the button's key)
+keeps the button's payload as it was, with the end in the earlier zone.
 """
 
 from __future__ import annotations
