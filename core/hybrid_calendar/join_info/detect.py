@@ -107,8 +107,8 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     of the same provider (a Webex link in Location, its SIP address in the body).
     """
     items = list(candidates)
-    if not items:
-        return None
+    if len(items) < 2:
+        return items[0] if items else None
     first: dict[tuple[int, int, str], int] = {}
     meetings: dict[tuple[tuple[int, int, str], str], int] = {}
     keyed = []

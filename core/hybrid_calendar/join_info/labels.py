@@ -57,6 +57,12 @@ class Label:
     def __init__(self, labels: tuple[str, ...], value: str,
                  shape: str | None = None, hint: str = "") -> None:
         self.labels = tuple(label.lower() for label in labels)
+        by_last: dict[str, list[str]] = {}
+        for label in self.labels:
+            by_last.setdefault(label[-1], []).append(label)
+        self._by_last = {last: tuple(group) for last, group in by_last.items()}
+        """The labels by their last character, in listed order: only those can end the
+        words before a colon, so ``endswith`` tests a handful instead of every label."""
         self.value = re.compile(r"[ \t\u00a0]{0,3}(" + value + ")")
         self.shape = re.compile(shape) if shape else None
         """Regex (ending in ``$``) for label wordings not listed: tried on the lower-cased
@@ -67,9 +73,11 @@ class Label:
         """``(position of the label, value)`` in order of appearance."""
         colons = text if isinstance(text, Colons) else Colons(text)
         tried = 0
+        by_last = self._by_last
         for end, value_start, lowered in colons.entries:
-            if lowered.endswith(self.labels):
-                label = next(label for label in self.labels if lowered.endswith(label))
+            listed = by_last.get(lowered[-1:])
+            if listed is not None and lowered.endswith(listed):
+                label = next(label for label in listed if lowered.endswith(label))
             else:
                 shaped = self.shape.search(lowered) if self.shape is not None \
                     and self.hint in lowered else None

@@ -18,6 +18,9 @@ from urllib.parse import SplitResult, urlsplit
 MAX_URL_LENGTH = 2048
 """Longer candidate URLs are cut to this length before they are classified."""
 
+HOST_TABLE_SIZE = 4096
+"""Hosts whose candidate services :class:`ServiceIndex` remembers (then it starts over)."""
+
 NON_JOIN_LABELS = frozenset({
     "support", "help", "docs", "doc", "community", "blog", "status", "developer",
     "developers", "marketplace", "learn", "explore", "investors", "careers", "news",
@@ -115,6 +118,7 @@ class ServiceIndex:
         self._schemes: dict[str, list[Service]] = {}
         self._sip: dict[str, Service] = {}
         self._sip_sub: dict[str, Service] = {}
+        self._by_host: dict[str, tuple[Service, ...]] = {}
         for service in self.services:
             for host in service.hosts:
                 if host.startswith("="):
@@ -176,20 +180,31 @@ class ServiceIndex:
         return self._classify_http(url, host, _rest(parts))
 
     def _classify_http(self, url: str, host: str, rest: str) -> Classified | None:
-        if not host or host.split(".", 1)[0] in NON_JOIN_LABELS:
+        services = self._by_host.get(host)
+        if services is None:
+            services = self._host_services(host)
+        if not services or _first_segment(rest) in NON_JOIN_SEGMENTS:
             return None
-        if _first_segment(rest) in NON_JOIN_SEGMENTS:
-            return None
-        for service in self.candidates(host):
-            found = _match(service, url, host, rest)
-            if found is not None:
-                return found
-        label = host.split(".", 1)[0]
-        for service in self._prefix.get(label, ()):
+        for service in services:
             found = _match(service, url, host, rest)
             if found is not None:
                 return found
         return None
+
+    def _host_services(self, host: str) -> tuple[Service, ...]:
+        """Services an ``http(s)`` link on ``host`` is tried against, in order: the
+        host's :meth:`candidates`, then self-hosted products by first label; none for a
+        help or support host. Remembered per host (a bounded table: a gateway sees the
+        same few meeting hosts over and over)."""
+        label = host.split(".", 1)[0]
+        if not host or label in NON_JOIN_LABELS:
+            services: tuple[Service, ...] = ()
+        else:
+            services = (*self.candidates(host), *self._prefix.get(label, ()))
+        if len(self._by_host) >= HOST_TABLE_SIZE:
+            self._by_host.clear()
+        self._by_host[host] = services
+        return services
 
     def _classify_scheme(self, scheme: str, url: str, parts: SplitResult,
                          host: str) -> Classified | None:
