@@ -71,7 +71,10 @@ CREDENTIAL_PARAMS = frozenset({"pwd", "passcode", "password", "pass", "pin", "p"
 
 def credential_count(join: JoinInfo) -> int:
     """How many passcode-carrying query parameters a candidate's URL has."""
-    query = (join.url or "").partition("?")[2].partition("#")[0]
+    url = join.url
+    if not url or "?" not in url:
+        return 0
+    query = url.partition("?")[2].partition("#")[0]
     return sum(1 for pair in query.split("&") if pair.partition("=")[0].lower()
                in CREDENTIAL_PARAMS)
 

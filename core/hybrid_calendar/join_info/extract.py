@@ -25,6 +25,7 @@ _HREF = re.compile(r"""href\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""")
 _HREF_ANY_CASE = re.compile(_HREF.pattern, re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 _SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^。，、；！？（）「」『』【】《》＜＞]+")
 _MSTEAMS = re.compile(r"(?<![\w.+/-])msteams:/[^\s<>\"'`\[\]{}|\\^]+")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
@@ -124,8 +125,7 @@ def find_urls(text: str) -> list[tuple[int, str]]:
     pos = text.find("://")
     while pos >= 0:
         start = pos
-        while start > 0 and pos - start < 8 and text[start - 1].isascii() \
-                and text[start - 1].isalpha():
+        while start > 0 and pos - start < 8 and text[start - 1] in _ASCII_LETTERS:
             start -= 1
         end = pos + 3
         if text[start:pos].lower() in _SCHEMES:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 MAX_URL_LENGTH = 2048
@@ -81,9 +82,9 @@ class Service:
     subdomain_required: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Classified:
-    """A URL recognised as a join link of a service."""
+class Classified(NamedTuple):
+    """A URL recognised as a join link of a service (a named tuple: one is made per
+    classified link)."""
 
     service: Service
     url: str
@@ -236,21 +237,11 @@ class ServiceIndex:
 
 def _split_http(url: str) -> tuple[str, str] | None:
     """``(host, rest)`` of a plain ``http(s)://host[:port]/...`` URL, else ``None``."""
-    if url[:8].lower() == "https://":
-        begin = 8
-    elif url[:7].lower() == "http://":
-        begin = 7
-    else:
-        return None
-    end = len(url)
-    for stop in "/?#":
-        index = url.find(stop, begin)
-        if 0 <= index < end:
-            end = index
-    authority = url[begin:end]
-    if "@" in authority or "[" in authority or "\\" in authority:
-        return None  # userinfo or IPv6: let urlsplit decide
-    host = authority.split(":", 1)[0].lower().rstrip(".")
+    found = _HTTP_AUTHORITY.match(url)
+    if found is None:
+        return None  # not http(s), or userinfo or IPv6: let urlsplit decide
+    end = found.end()
+    host = found.group(1).split(":", 1)[0].lower().rstrip(".")
     rest = url[end:]
     if not rest or rest[0] != "/":
         rest = "/" + rest
@@ -266,13 +257,15 @@ def _rest(parts: SplitResult) -> str:
     return rest
 
 
+_HTTP_AUTHORITY = re.compile(r"https?://([^/?#@\[\\]*+)(?![@\[\\])", re.IGNORECASE | re.ASCII)
+"""An ``http(s)`` URL's authority (up to ``/``, ``?`` or ``#``) without userinfo (``@``),
+an IPv6 literal (``[``) or a backslash."""
+_SEGMENT = re.compile(r"[^/?#]*")
+
+
 def _first_segment(rest: str) -> str:
-    end = len(rest)
-    for stop in "/?#":
-        index = rest.find(stop, 1)
-        if 0 < index < end:
-            end = index
-    return rest[1:end].lower()
+    found = _SEGMENT.match(rest, 1)
+    return found.group().lower() if found is not None else ""
 
 
 def _match(service: Service, url: str, host: str, rest: str) -> Classified | None:
