@@ -115,7 +115,7 @@ def _query_values(query: str, key: str) -> list[str]:
     values = []
     for pair in query.split("&"):
         name, equals, value = pair.partition("=")
-        if equals and value and unquote(name.replace("+", " ")) == key:
+        if equals and value and (name == key or unquote(name.replace("+", " ")) == key):
             values.append(unquote(value.replace("+", " ")))
     return values
 
