@@ -87,7 +87,10 @@ def passcode(text: str | Colons) -> str | None:
 
 def numeric_passcode(text: str | Colons) -> str | None:
     """The first labelled passcode made of digits only (Zoom's numeric passcode)."""
-    return next((value for value in PASSCODE.finditer(text) if value.isdigit()), None)
+    for _, value in PASSCODE.locate(text):
+        if value.isdigit():
+            return value
+    return None
 
 
 def sip_addresses(text: str, found_in_text: list[tuple[int, str, str]] | None = None
@@ -232,7 +235,7 @@ def teams_dial(text: str | Colons, found_in_text: list[tuple[int, str, str]] | N
 
     ``found_in_text`` is ``find_addresses`` of the text when the caller already has it.
     """
-    found = next(VTC_ID.locate(text), None)
+    found = VTC_ID.first(text)
     text = text.text if isinstance(text, Colons) else text
     if found is None:
         return None

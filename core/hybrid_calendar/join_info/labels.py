@@ -71,8 +71,26 @@ class Label:
 
     def locate(self, text: str | Colons, limit: int = 8) -> Iterator[tuple[int, str]]:
         """``(position of the label, value)`` in order of appearance."""
-        colons = text if isinstance(text, Colons) else Colons(text)
-        tried = 0
+        return iter(self._scan(text if isinstance(text, Colons) else Colons(text), limit))
+
+    def first(self, text: str | Colons) -> tuple[int, str] | None:
+        """The first ``(position of the label, value)``, or ``None``."""
+        found = self._scan(text if isinstance(text, Colons) else Colons(text), 1)
+        return found[0] if found else None
+
+    def finditer(self, text: str | Colons, limit: int = 8) -> Iterator[str]:
+        """Values in order of appearance."""
+        return (value for _, value in self.locate(text, limit))
+
+    def search(self, text: str | Colons) -> str | None:
+        """The first value, or ``None``."""
+        found = self.first(text)
+        return found[1] if found is not None else None
+
+    def _scan(self, colons: Colons, limit: int) -> list[tuple[int, str]]:
+        """The first ``limit`` ``(position of the label, value)`` pairs (a plain loop: a
+        generator per label costs more than the scan of a few colons)."""
+        found: list[tuple[int, str]] = []
         by_last = self._by_last
         for end, value_start, lowered in colons.entries:
             listed = by_last.get(lowered[-1:])
@@ -87,20 +105,12 @@ class Label:
             before = lowered[-len(label) - 1] if len(lowered) > len(label) else " "
             if before.isalnum() and label[0].isascii():
                 continue  # a Latin label must start a word ("paid" is no "id")
-            found = self.value.match(colons.text, value_start)
-            if found is not None:
-                yield end - len(label), found.group(1)
-                tried += 1
-                if tried >= limit:
-                    return
-
-    def finditer(self, text: str | Colons, limit: int = 8) -> Iterator[str]:
-        """Values in order of appearance."""
-        return (value for _, value in self.locate(text, limit))
-
-    def search(self, text: str | Colons) -> str | None:
-        """The first value, or ``None``."""
-        return next(self.finditer(text), None)
+            value = self.value.match(colons.text, value_start)
+            if value is not None:
+                found.append((end - len(label), value.group(1)))
+                if len(found) >= limit:
+                    break
+        return found
 
 
 _WINDOW = 80
