@@ -307,7 +307,7 @@ def _from_conference(conference: Conference, context: Context,
     if video:
         url = unwrap(video)
         found = INDEX.classify(url)
-        digits = "".join(c for c in meeting or "" if c.isdigit())
+        digits = "".join(filter(str.isdigit, meeting or ""))
         number = digits if meeting and len(digits) >= len(meeting.replace(" ", "")) else meeting
         if found is not None:
             join = _join(found, "conference", context, rules, meeting_id=number, code=code)

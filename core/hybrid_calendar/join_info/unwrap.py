@@ -45,6 +45,8 @@ _PP_V3_PREFIX = re.compile(r"https?://urldefense(?:\.us)?\.com/v3/__")
 
 def unwrap(url: str) -> str:
     """Return the link ``url`` points to after removing known wrappers (or ``url``)."""
+    if _HINTS.search(url[:80].lower()) is None:
+        return url  # what unwrap_once finds first: no wrapper's name in sight
     for _ in range(MAX_DEPTH):
         inner = unwrap_once(url)
         if inner is None or inner == url:
