@@ -43,25 +43,28 @@ from hybrid_calendar.listening import wait_until_answering
 from hybrid_calendar.store.base import hash_channel_token
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scale import ADMIN_TOKEN, free_port, gateways  # the sibling's serve launcher
+from scale import ADMIN_TOKEN, _profiler, free_port, gateways  # the sibling's serve launcher
 from sync import emulator_process  # and its emulator launcher
 
 BARE_SERVER = """
 import sys, uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import Route
+from hybrid_calendar.front import FrontDispatch, FrontedServer, FrontRoute
 from hybrid_calendar.server_limits import KEEP_ALIVE_TIMEOUT, MAX_CONNECTIONS, HeaderTimeoutProtocol
 
 async def ok(request):
     return Response(status_code=200)
 
-app = Starlette(routes=[Route("/webhooks/google", ok, methods=["POST"])])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False,
-            http=HeaderTimeoutProtocol, timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
-            limit_concurrency=MAX_CONNECTIONS)
+routes = [FrontRoute("/webhooks/google", ok, methods=["POST"])]
+app = FrontDispatch(Starlette(routes=routes), Starlette(routes=routes), routes)
+FrontedServer(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
+                             access_log=False, lifespan="on", http=HeaderTimeoutProtocol,
+                             timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+                             limit_concurrency=MAX_CONNECTIONS)).run()
 """
-"""The baseline: the same HTTP stack with nothing behind the route."""
+"""The baseline: the same HTTP stack (``serve``'s front thread and loop, uvicorn settings)
+with nothing behind the route."""
 
 
 @contextlib.contextmanager
@@ -153,6 +156,17 @@ async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: flo
     return latencies, errors
 
 
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of process ``pid``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            seconds[int(task.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -187,8 +201,14 @@ def main() -> None:
                     "users": first, "events_per_user": args.events}}).raise_for_status()
                 _activate(admin, second)  # their onboarding runs during the load
                 load = os.getloadavg()[0]
+                profiler = _profiler(_process.pid, "webhook")  # BENCH_PROFILE=prefix
+                threads_before = thread_cpu(_process.pid)
                 latencies, errors = asyncio.run(_load(gateway_url + "/webhooks/google",
                                                       channels, args.count, args.rate))
+                threads_after = thread_cpu(_process.pid)
+                if profiler is not None:
+                    profiler.terminate()
+                    profiler.wait(30)
                 jobs = admin.get("/api/v1/status").json()["jobs"]
                 _wait_active(admin, len(emails))
     print(f"baseline (bare route, same HTTP stack): p50 "
@@ -198,6 +218,10 @@ def main() -> None:
     print(f"{len(channels)} channels of {len(first)} users; while the load ran, "
           f"{len(second)} users were onboarding; jobs still queued or running after it: "
           f"{jobs}; load average at start {load:.1f}")
+    spent = sorted(((threads_after[t] - threads_before.get(t, 0.0), t == _process.pid)
+                    for t in threads_after), reverse=True)
+    print("gateway CPU during the load, per thread (s): " + ", ".join(
+        f"{s:.2f}{' (main)' if main else ''}" for s, main in spent if s > 0.005))
     print(f"webhook: {args.count} at {args.rate:.0f}/s: p50 {p50 * 1000:.1f} ms, "
           f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms, errors {errors}")
 
