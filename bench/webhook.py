@@ -14,8 +14,15 @@ is ``webhook: N at R/s: p50 X ms, p99 Y ms, max Z ms, errors K``; target p99 <= 
 1,000/s.
 
 The baseline, measured first with the same load: a bare Starlette route answering 200
-under the same uvicorn settings (protocol class, limits) in its own process — what the
-HTTP stack costs on this machine at this moment, with no gateway behind it.
+under ``serve``'s own uvicorn settings (:func:`hybrid_calendar.server.http_settings`) in
+its own process — what the HTTP stack costs on this machine at this moment, with no
+gateway behind it.
+
+Also printed: how many notifications the gateway counted as accepted (its push metric:
+the load is valid notifications, not replays or refusals), how late this client itself
+started its requests (when that is large, the machine, not the server, is slow), and
+the CPU seconds each gateway thread spent during the load. ``BENCH_PROFILE=prefix``
+records the gateway with py-spy meanwhile (``prefix-webhook.txt``).
 
     .venv/bin/python bench/webhook.py                     # 5,000 at 1,000/s, 200 users
     .venv/bin/python bench/webhook.py --count 2000 --users 40
@@ -28,6 +35,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -50,21 +58,17 @@ BARE_SERVER = """
 import sys, uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
-from hybrid_calendar.front import FrontDispatch, FrontedServer, FrontRoute
-from hybrid_calendar.server_limits import KEEP_ALIVE_TIMEOUT, MAX_CONNECTIONS, HeaderTimeoutProtocol
+from starlette.routing import Route
+from hybrid_calendar.server import http_settings
 
 async def ok(request):
     return Response(status_code=200)
 
-routes = [FrontRoute("/webhooks/google", ok, methods=["POST"])]
-app = FrontDispatch(Starlette(routes=routes), Starlette(routes=routes), routes)
-FrontedServer(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
-                             access_log=False, lifespan="on", http=HeaderTimeoutProtocol,
-                             timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
-                             limit_concurrency=MAX_CONNECTIONS)).run()
+app = Starlette(routes=[Route("/webhooks/google", ok, methods=["POST"])])
+uvicorn.Server(http_settings(app, "127.0.0.1", int(sys.argv[1]))).run()
 """
-"""The baseline: the same HTTP stack (``serve``'s front thread and loop, uvicorn settings)
-with nothing behind the route."""
+"""The baseline: the same HTTP stack (``serve``'s uvicorn settings, one event loop) with
+nothing behind the route."""
 
 
 @contextlib.contextmanager
@@ -120,9 +124,11 @@ def _add_channels(database: Path, count: int) -> list[tuple[str, str]]:
 
 
 async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: float
-                ) -> tuple[list[float], int]:
-    """Send ``count`` notifications open-loop at ``rate``; (latencies in s, errors)."""
+                ) -> tuple[list[float], int, list[float]]:
+    """Send ``count`` notifications open-loop at ``rate``; (latencies in s, errors, how late
+    this client itself started each request after its planned time, in s)."""
     latencies: list[float] = []
+    late: list[float] = []
     errors = 0
     numbers = dict.fromkeys((c for c, _ in channels), 1)
     connector = aiohttp.TCPConnector(limit=256)
@@ -133,6 +139,7 @@ async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: flo
             delay = planned - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            late.append(time.perf_counter() - planned)
             try:
                 async with session.post(url, headers={
                         "X-Goog-Channel-ID": channel_id, "X-Goog-Channel-Token": token,
@@ -153,7 +160,15 @@ async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: flo
             tasks.append(asyncio.create_task(one(start + index / rate, channel_id, token,
                                                  numbers[channel_id])))
         await asyncio.gather(*tasks)
-    return latencies, errors
+    return latencies, errors, late
+
+
+def _accepted(admin: httpx.Client) -> float:
+    """Notifications the gateway accepted so far (``/metrics``)."""
+    for line in admin.get("/metrics").text.splitlines():
+        if line.startswith('hybrid_calendar_google_push_total{outcome="accepted"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def thread_cpu(pid: int) -> dict[int, float]:
@@ -180,7 +195,7 @@ def main() -> None:
     channel_count = max(1, int(args.count / 8))  # each channel stays inside its burst
     fake = [(f"bench-{i:05d}", "x") for i in range(channel_count)]
     with bare_server() as url:
-        bare, bare_errors = asyncio.run(_load(url, fake, args.count, args.rate))
+        bare, bare_errors, bare_late = asyncio.run(_load(url, fake, args.count, args.rate))
     with emulator_process(emails, args.events) as (base, account), \
             tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         folder = Path(tmp)
@@ -203,13 +218,15 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 profiler = _profiler(_process.pid, "webhook")  # BENCH_PROFILE=prefix
                 threads_before = thread_cpu(_process.pid)
-                latencies, errors = asyncio.run(_load(gateway_url + "/webhooks/google",
-                                                      channels, args.count, args.rate))
+                accepted_before = _accepted(admin)
+                latencies, errors, late = asyncio.run(_load(
+                    gateway_url + "/webhooks/google", channels, args.count, args.rate))
                 threads_after = thread_cpu(_process.pid)
                 if profiler is not None:
-                    profiler.terminate()
+                    profiler.send_signal(signal.SIGINT)  # py-spy writes its output
                     profiler.wait(30)
                 jobs = admin.get("/api/v1/status").json()["jobs"]
+                accepted = _accepted(admin) - accepted_before
                 _wait_active(admin, len(emails))
     print(f"baseline (bare route, same HTTP stack): p50 "
           f"{_percentile(bare, 0.5) * 1000:.1f} ms, p99 {_percentile(bare, 0.99) * 1000:.1f} "
@@ -218,6 +235,9 @@ def main() -> None:
     print(f"{len(channels)} channels of {len(first)} users; while the load ran, "
           f"{len(second)} users were onboarding; jobs still queued or running after it: "
           f"{jobs}; load average at start {load:.1f}")
+    print(f"accepted by the gateway (its push metric): {accepted:.0f} of {args.count}; "
+          f"this client's own lateness p99: baseline {_percentile(bare_late, 0.99) * 1000:.1f}"
+          f" ms, webhook {_percentile(late, 0.99) * 1000:.1f} ms")
     spent = sorted(((threads_after[t] - threads_before.get(t, 0.0), t == _process.pid)
                     for t in threads_after), reverse=True)
     print("gateway CPU during the load, per thread (s): " + ", ".join(

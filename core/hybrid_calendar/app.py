@@ -6,13 +6,11 @@ store, runs plugin ``startup`` hooks, starts the engine, and undoes all of it on
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 
 from starlette.applications import Starlette
@@ -34,7 +32,6 @@ from hybrid_calendar.builder import close_gateway
 from hybrid_calendar.engine.delivery import delivery_coverage, log_delivery_coverage
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.errors import GatewayError
-from hybrid_calendar.front import FrontRoute
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.limits import RequestLimits
 from hybrid_calendar.plugins import plugin_listing
@@ -175,7 +172,6 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        gateway.loop = asyncio.get_running_loop()
         try:
             await gateway.store.open()
         except GatewayError as untrusted:
@@ -200,20 +196,8 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
                     log.error("%s", err)
         finally:
             await close_gateway(gateway)
-            gateway.loop = None
             log.info("gateway stopped cleanly")
 
-    app = _starlette(routes, lifespan)
-    # The routes ``serve`` answers on its HTTP front's own loop (:mod:`.front`), with the
-    # same middleware and error handling.
-    app.state.front_routes = [r for r in routes if isinstance(r, FrontRoute)]
-    app.state.front_app = _starlette(app.state.front_routes, None)
-    return app
-
-
-def _starlette(routes: list[BaseRoute],
-               lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None
-               ) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestLimits), Middleware(RequestIdMiddleware)],

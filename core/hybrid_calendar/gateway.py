@@ -14,7 +14,6 @@ creates the HTTP client and closes both (:func:`hybrid_calendar.builder.close_ga
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -101,9 +100,6 @@ class Gateway:
     :ivar store: persistence (encrypts sensitive fields itself).
     :ivar http: the shared outbound HTTP client once created (see :meth:`http_client`).
     :ivar engine: the background engine (job queue, sync, sweeps) once started.
-    :ivar loop: the event loop the app's lifespan runs on (store, engine, HTTP client)
-        once started; code on another loop reaches it through
-        :func:`hybrid_calendar.front.on_gateway_loop`.
     :ivar memory: what the engine remembers between jobs in this process.
     :ivar state: plugin-private values, one per plugin name (:class:`PluginState`).
     :ivar startup_error: why start-up was refused (a file that cannot be trusted, ...).
@@ -121,7 +117,6 @@ class Gateway:
         self.store: Store = store(self.cipher)
         self.http: httpx.AsyncClient | None = None
         self.engine: Engine | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.memory = EngineMemory()
         self.state = PluginState()
         self.startup_error: GatewayError | None = None

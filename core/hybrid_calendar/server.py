@@ -2,9 +2,7 @@
 
 uvicorn turns SIGTERM/SIGINT into a graceful shutdown: it stops accepting connections,
 then runs the app's lifespan shutdown, where the engine lets jobs in flight finish (or
-re-queues them) before the store is closed. Connections are served on an event loop of
-their own, in a thread (:mod:`.front`): the push receiver answers there, every other
-route on the gateway's loop.
+re-queues them) before the store is closed.
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ from hybrid_calendar.app import create_app
 from hybrid_calendar.builder import build_gateway, database_path, is_postgres_url
 from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
-from hybrid_calendar.front import FrontDispatch, FrontedServer
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.server_limits import (
     KEEP_ALIVE_TIMEOUT,
@@ -41,11 +38,20 @@ def uvicorn_config(config: Config, pm: pluggy.PluginManager) -> uvicorn.Config:
                           "gateway.tls_certificate",
                           "TLS needs both tls_certificate and tls_private_key")
     gateway = build_gateway(config, pm)
-    gateway_app = create_app(gateway)
-    app = FrontDispatch(QuietStartupFailure(gateway_app, gateway),
-                        gateway_app.state.front_app, gateway_app.state.front_routes)
-    return uvicorn.Config(app, host=str(config.get("gateway", "host")),
-                          port=int(config.get("gateway", "port")), lifespan="on",
+    app = QuietStartupFailure(create_app(gateway), gateway)
+    return http_settings(app, str(config.get("gateway", "host")),
+                         int(config.get("gateway", "port")),
+                         certificate=certificate, private_key=private_key)
+
+
+def http_settings(app: ASGIApp, host: str, port: int, *, certificate: str = "",
+                  private_key: str = "") -> uvicorn.Config:
+    """How ``serve`` serves an ASGI app: protocol, connection limits, lifespan, shutdown.
+
+    ``bench/webhook.py`` serves its bare-route baseline with these too, so the baseline
+    is the same HTTP stack as the gateway's.
+    """
+    return uvicorn.Config(app, host=host, port=port, lifespan="on",
                           log_config=None, access_log=False,
                           ssl_certfile=certificate or None, ssl_keyfile=private_key or None,
                           timeout_graceful_shutdown=30, http=HeaderTimeoutProtocol,
@@ -77,7 +83,7 @@ def serve(config: Config, pm: pluggy.PluginManager) -> int:
     try:
         check_port_free(host, port)
         settings = uvicorn_config(config, pm)
-        server = FrontedServer(settings)
+        server = uvicorn.Server(settings)
         try:
             server.run()
         except SystemExit:  # uvicorn exits with 3 when the lifespan start-up failed
@@ -93,8 +99,6 @@ def serve(config: Config, pm: pluggy.PluginManager) -> int:
 
 def _refused(settings: uvicorn.Config) -> bool:
     app = settings.app
-    if isinstance(app, FrontDispatch):
-        app = app.app
     return isinstance(app, QuietStartupFailure) and app.gateway.startup_error is not None
 
 

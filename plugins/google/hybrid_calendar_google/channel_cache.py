@@ -6,18 +6,12 @@ process stops is forgotten at once (:func:`forget`). Another process of a shared
 database may stop one: its notifications are then still taken as hints here for at most
 the TTL, and the sync job they ask for skips a user who is no longer active. Unknown ids
 are not cached (a channel opened a moment ago must be found).
-
-Under ``serve`` the webhook runs on the HTTP front's loop (:mod:`hybrid_calendar.front`):
-a miss reads the store on the gateway's loop; :meth:`ChannelCache.forget` runs there too.
-Each of these is one dictionary operation, atomic under the interpreter lock.
 """
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
-
-from hybrid_calendar.front import on_gateway_loop
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -40,7 +34,7 @@ class ChannelCache:
         held = self._channels.get(channel_id)
         if held is not None and now - held[1] < TTL_SECONDS:
             return held[0]
-        channel = await on_gateway_loop(gateway, lambda: gateway.store.get_channel(channel_id))
+        channel = await gateway.store.get_channel(channel_id)
         if channel is None:
             self._channels.pop(channel_id, None)
             return None

@@ -15,19 +15,12 @@ covers the rest. The set is bounded by the number of users with a channel.
 
 ``engine.until_idle`` (tests, the demo, one-shot commands) drains the set first
 (:meth:`~hybrid_calendar.engine.engine.Engine.add_drain`), so "idle" covers hints too.
-
-:meth:`PushInbox.add` may be called from any thread (under ``serve`` the webhook runs on
-the HTTP front's loop, :mod:`hybrid_calendar.front`): the set is guarded by a lock, and
-the gateway's loop is woken with ``call_soon_threadsafe`` once per batch, when the first
-hint of a batch arrives, not once per notification. A hint added while a batch is being
-taken lands in the set or in the batch, never in neither (both happen under the lock).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,9 +40,6 @@ class PushInbox:
         self.gateway = gateway
         self.window = window
         self._pending: dict[str, None] = {}  # an ordered set
-        self._lock = threading.Lock()
-        self._armed = False
-        """A wake-up of the gateway's loop is scheduled or a batch will be taken."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._drained_by: object | None = None
@@ -59,23 +49,8 @@ class PushInbox:
         """Sync requests handed to the engine."""
 
     def add(self, user_id: str) -> None:
-        """Remember that ``user_id`` needs a sync (never waits; from any thread)."""
-        with self._lock:
-            self._pending[user_id] = None
-            if self._armed:
-                return
-            self._armed = True
-        home = self.gateway.loop
-        if home is None or home is _running_loop():
-            self._arm()
-            return
-        try:
-            home.call_soon_threadsafe(self._arm)
-        except RuntimeError:  # the gateway's loop is closed: the process is stopping
-            log.info("push hint dropped: the gateway is stopping")
-
-    def _arm(self) -> None:
-        """On the gateway's loop: make sure a batch is taken within the window."""
+        """Remember that ``user_id`` needs a sync (never waits)."""
+        self._pending[user_id] = None
         engine = self.gateway.engine
         if engine is not None and self._drained_by is not engine:
             engine.add_drain(self.drain)
@@ -97,9 +72,7 @@ class PushInbox:
     async def drain(self) -> None:
         """Hand every pending user to the engine now, as one batch."""
         self._wake.clear()
-        with self._lock:
-            batch, self._pending = list(self._pending), {}
-            self._armed = False
+        batch, self._pending = list(self._pending), {}
         if not batch:
             return
         engine = self.gateway.engine
@@ -121,20 +94,10 @@ class PushInbox:
 
     async def close(self) -> None:
         """Stop the background task; hints not yet queued are dropped."""
-        with self._lock:
-            self._pending = {}
-            self._armed = False
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def inbox(gateway: Gateway) -> PushInbox:

@@ -20,12 +20,6 @@ the user; it never calls Google, never waits on the store, and answers at once.
 Channels are looked up in memory (:mod:`.channel_cache`; the store only on a miss).
 Every outcome is counted and refusals are logged at most once per channel per minute
 (:mod:`.push_refusals`).
-
-The route is a :class:`~hybrid_calendar.front.FrontRoute`: under ``serve`` it is answered
-on the HTTP front's own event loop, so the syncs running on the gateway's loop cannot
-hold its answer. Everything it keeps (outcomes, guard, inbox) is made when the route is
-built, and only this route's requests touch the guard and the refusal log, one at a time
-on one loop; the inbox and the channel cache cross to the gateway's loop thread-safely.
 """
 
 from __future__ import annotations
@@ -34,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
-from hybrid_calendar.front import FrontRoute
 from hybrid_calendar.store.base import channel_token_matches
 from hybrid_calendar_google.channel_cache import channel_cache
 from hybrid_calendar_google.push_guard import PushGuard, Verdict
@@ -56,15 +50,12 @@ WEBHOOK_PATH = "/webhooks/google"
 ``<gateway.public_url>/webhooks/google``."""
 
 
-def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> FrontRoute:
+def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> Route:
     """Build the Starlette route receiving Google push notifications for ``gateway``."""
-    seen = outcomes(gateway)
-    guard = gateway.state.get_or_create(GUARD_KEY, PushGuard, PushGuard)
-    hints = inbox(gateway)
-    channels = channel_cache(gateway)
 
     async def receive(request: Request) -> Response:
         headers = request.headers
+        seen = outcomes(gateway)
         now = gateway.clock.now().timestamp()
         channel_id = headers.get("x-goog-channel-id")
         if not channel_id:
@@ -72,7 +63,7 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> FrontRoute:
             return Response("missing X-Goog-Channel-ID", status_code=400, media_type=TEXT)
         channel = None
         if len(channel_id) <= MAX_CHANNEL_ID:  # Google's limit: no longer one can exist
-            channel = await channels.get(gateway, channel_id)
+            channel = await channel_cache(gateway).get(gateway, channel_id)
         if channel is None or channel.provider != "google":
             seen.refuse(UNKNOWN, "unknown_channel", 404, now)
             return Response("unknown channel", status_code=404, media_type=TEXT)
@@ -91,6 +82,7 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> FrontRoute:
         if gateway.engine is None:
             seen.count("not_ready")
             return Response("not ready", status_code=503, media_type=TEXT)
+        guard = gateway.state.get_or_create(GUARD_KEY, PushGuard, PushGuard)
         verdict = guard.admit(channel_id, headers.get("x-goog-message-number"), now)
         if verdict is Verdict.REPLAY:
             seen.refuse(key, "replayed", 200, now)
@@ -100,8 +92,8 @@ def webhook_route(gateway: Gateway, path: str = WEBHOOK_PATH) -> FrontRoute:
             return Response("too many notifications on this channel", status_code=503,
                             media_type=TEXT,
                             headers={"Retry-After": str(guard.retry_after(channel_id))})
-        hints.add(channel.user_id)
+        inbox(gateway).add(channel.user_id)
         seen.count("accepted")
         return Response(status_code=200)
 
-    return FrontRoute(path, receive, methods=["POST"], name="google_webhook")
+    return Route(path, receive, methods=["POST"], name="google_webhook")
