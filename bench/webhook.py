@@ -72,15 +72,15 @@ nothing behind the route."""
 
 
 @contextlib.contextmanager
-def bare_server() -> Iterator[str]:
-    """The baseline server in its own process; yields its webhook URL."""
+def bare_server() -> Iterator[tuple[str, int]]:
+    """The baseline server in its own process; yields its webhook URL and pid."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_answering(f"http://127.0.0.1:{port}/", within=60, status=404,
                              alive=lambda: process.poll() is None)
-        yield f"http://127.0.0.1:{port}/webhooks/google"
+        yield f"http://127.0.0.1:{port}/webhooks/google", process.pid
     finally:
         process.terminate()
         process.wait(30)
@@ -194,8 +194,10 @@ def main() -> None:
     first, second = emails[:len(emails) // 2], emails[len(emails) // 2:]
     channel_count = max(1, int(args.count / 8))  # each channel stays inside its burst
     fake = [(f"bench-{i:05d}", "x") for i in range(channel_count)]
-    with bare_server() as url:
+    with bare_server() as (url, bare_pid):
+        bare_cpu = sum(thread_cpu(bare_pid).values())
         bare, bare_errors, bare_late = asyncio.run(_load(url, fake, args.count, args.rate))
+        bare_cpu = sum(thread_cpu(bare_pid).values()) - bare_cpu
     with emulator_process(emails, args.events) as (base, account), \
             tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         folder = Path(tmp)
@@ -230,7 +232,8 @@ def main() -> None:
                 _wait_active(admin, len(emails))
     print(f"baseline (bare route, same HTTP stack): p50 "
           f"{_percentile(bare, 0.5) * 1000:.1f} ms, p99 {_percentile(bare, 0.99) * 1000:.1f} "
-          f"ms, max {max(bare) * 1000:.1f} ms, errors {bare_errors}")
+          f"ms, max {max(bare) * 1000:.1f} ms, errors {bare_errors}; server CPU "
+          f"{bare_cpu / args.count * 1e6:.0f} µs/request")
     p50, p99 = _percentile(latencies, 0.50), _percentile(latencies, 0.99)
     print(f"{len(channels)} channels of {len(first)} users; while the load ran, "
           f"{len(second)} users were onboarding; jobs still queued or running after it: "
