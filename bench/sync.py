@@ -231,8 +231,8 @@ class Bench:
         """gcal-sync listing ``user``'s calendar over the provider's window."""
         from gcal_sync.api import ListEventsRequest
 
-        request = ListEventsRequest(calendar_id=user.email, start_time=self.window[0],
-                                    end_time=self.window[1])
+        request = ListEventsRequest(calendarId=user.email, timeMin=self.window[0],
+                                    timeMax=self.window[1])
         count = 0
         async for page in await self._gcal_service(user).async_list_events(request):
             count += len(page.items)
