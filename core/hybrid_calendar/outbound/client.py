@@ -12,7 +12,10 @@ returns. It differs from a default ``httpx.AsyncClient`` in four ways:
 * ``params=`` (a mapping or pairs) for a URL without a query are encoded into the URL
   string before httpx parses it, exactly as httpx would encode them: httpx otherwise
   parses the URL twice (once as given, once with the query merged), and its parser walks
-  every character in Python (measured in ``docs/performance.md``).
+  every character in Python (measured in ``docs/performance.md``);
+* a URL string already in httpx's normalised form (as the gateway's own requests are)
+  becomes an ``httpx.URL`` without httpx's parser (:func:`~.urls.plain_url`, identical
+  result).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from urllib.parse import urlencode
 import httpx
 
 from hybrid_calendar.outbound.transport import PooledTransport
+from hybrid_calendar.outbound.urls import plain_url
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """30 s to read, write or wait for a pooled connection; 10 s to connect."""
@@ -45,7 +49,8 @@ class NoCookies(httpx.Cookies):
 
 class CookielessClient(httpx.AsyncClient):
     """An ``httpx.AsyncClient`` that keeps no cookies between requests (per-request
-    ``cookies=`` still work) and parses each URL once."""
+    ``cookies=`` still work) and parses each URL once, or not at all when it is already
+    normalised."""
 
     def build_request(self, method: str, url: httpx.URL | str, *,
                       params: Any = None, **kwargs: Any) -> httpx.Request:
@@ -56,6 +61,8 @@ class CookielessClient(httpx.AsyncClient):
                 and "?" not in url and "#" not in url and not self.params:
             url = url + "?" + urlencode(_query_items(params))
             params = None
+        if type(url) is str:
+            url = plain_url(url) or url
         return super().build_request(method, url, params=params, **kwargs)
 
     @property
