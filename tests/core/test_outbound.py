@@ -294,3 +294,15 @@ def test_the_url_shortcut_equals_httpx_or_steps_aside(scheme: str, host: str, po
     assert expected is not None, f"{url!r} is refused by httpx but was built"
     assert built._uri_reference == expected._uri_reference
     assert str(built) == str(expected) and built.raw_path == expected.raw_path
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=6))
+def test_query_encoding_equals_urlencode(items: list[tuple[str, str]]) -> None:
+    from urllib.parse import urlencode
+
+    from hybrid_calendar.outbound.client import _urlencode
+
+    assert _urlencode(items) == urlencode(items)
+    assert _urlencode([("timeMin", "2026-12-01T00:00:00Z"), ("a b", "é/&=+~")]) == \
+        urlencode([("timeMin", "2026-12-01T00:00:00Z"), ("a b", "é/&=+~")])

@@ -20,9 +20,10 @@ returns. It differs from a default ``httpx.AsyncClient`` in four ways:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -59,7 +60,7 @@ class CookielessClient(httpx.AsyncClient):
         string first."""
         if params and isinstance(params, Mapping | list | tuple) and isinstance(url, str) \
                 and "?" not in url and "#" not in url and not self.params:
-            url = url + "?" + urlencode(_query_items(params))
+            url = url + "?" + _urlencode(_query_items(params))
             params = None
         if type(url) is str:
             url = plain_url(url) or url
@@ -92,6 +93,18 @@ def _query_items(params: Mapping[Any, Any] | list[Any] | tuple[Any, ...]
             grouped.setdefault(item[0], []).append(item[1])
     by_name = {str(k): [_text(item) for item in v] for k, v in grouped.items()}
     return [(name, value) for name, values in by_name.items() for value in values]
+
+
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.\-~]*")
+"""What ``quote_plus`` leaves as it is (its always-safe characters)."""
+
+
+def _urlencode(items: list[tuple[str, str]]) -> str:
+    """``urllib.parse.urlencode(items)``, skipping ``quote_plus`` for names and values
+    that are already safe (most of them: flags, numbers, ids)."""
+    safe = _UNQUOTED.fullmatch
+    return "&".join([f"{k if safe(k) else quote_plus(k)}={v if safe(v) else quote_plus(v)}"
+                     for k, v in items])
 
 
 def _text(value: Any) -> str:
