@@ -275,6 +275,8 @@ async def _run(base_url: str, account: dict[str, Any], args: argparse.Namespace,
                      for i, email in enumerate(emails)]
             bench = Bench(gateway, users, args)
             minted = await bench.mint_tokens()
+            import gcal_sync.api  # noqa: F401 - imported with the rest of start-up, so
+            # its ~47,000 module objects are frozen too and no mode's collections walk them
             # as the gateway's lifespan does after start-up (core/runtime.py)
             tune_garbage_collector(int(config.get("gateway", "gc_threshold")))
             print(f"token grants: {len(users)} in {minted:.2f}s "
