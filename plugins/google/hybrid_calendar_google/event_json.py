@@ -107,6 +107,17 @@ def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEv
                 attend("organizer") is True, attend("resource") is True,
                 attend("optional") is True))
         attendees = tuple(people)
+    updated = get("updated")
+    if type(updated) is str and updated:
+        try:
+            updated = _fromisoformat(updated)
+        except ValueError:
+            updated = None
+        else:
+            if updated.tzinfo is None:
+                updated = updated.replace(tzinfo=UTC)
+    else:
+        updated = None
     recurrence = get("recurrence")
     status = get("status")
     summary = get("summary")
@@ -135,7 +146,7 @@ def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEv
         tuple([r for r in recurrence if type(r) is str]) if type(recurrence) is list else (),
         etag if type(etag) is str and etag else None,
         sequence if type(sequence) is int else 0,
-        _datetime(get("updated")),
+        updated,
         private,
         html_link if type(html_link) is str and html_link else None,
         start_zone if type(start_zone) is str else None,
