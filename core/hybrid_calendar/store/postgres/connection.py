@@ -137,6 +137,12 @@ class PostgresConnection:
         self._pool_or_fail()
         return await self.group_commit.run(fn)
 
+    async def execute_one(self, fn: WriteFn[T]) -> T:
+        """Like :meth:`write`, for a write function that runs exactly one statement
+        (atomic on its own: alone, it runs without ``BEGIN``/``COMMIT``)."""
+        self._pool_or_fail()
+        return await self.group_commit.run(fn, single_statement=True)
+
     async def fetch(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
                     ) -> list[Row]:
         """Run a query that writes nothing; its rows as dicts."""

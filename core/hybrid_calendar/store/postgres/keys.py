@@ -63,21 +63,18 @@ class PostgresKeyRepository:
 
         :raises KeyManagementError: that generation already exists (a lost race).
         """
-        async def work(conn: Conn) -> None:
-            await conn.execute(
-                f"UPDATE {TABLE} SET retired_at = %s WHERE org_id = %s AND user_id = %s"
-                " AND purpose = %s AND retired_at IS NULL",
-                (_ts(record.created_at), record.org_id, record.user_id, record.purpose))
-            await conn.execute(
+        try:  # one statement: the retirement and the new generation commit together
+            await self._db.execute(
+                f"WITH retired AS (UPDATE {TABLE} SET retired_at = %s WHERE org_id = %s AND "
+                "user_id = %s AND purpose = %s AND retired_at IS NULL) "
                 f"INSERT INTO {TABLE} (key_id, org_id, user_id, purpose, generation, kms,"
                 " key_ref, blob, created_at, retired_at, uses, uses_reserved) VALUES"
                 " (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s)",
-                (record.key_id, record.org_id, record.user_id, record.purpose,
+                (_ts(record.created_at), record.org_id, record.user_id, record.purpose,
+                 record.key_id, record.org_id, record.user_id, record.purpose,
                  record.generation, record.wrapped.kms, record.wrapped.key_ref,
                  record.wrapped.blob, _ts(record.created_at), record.uses,
                  record.uses_reserved))
-        try:
-            await self._db.write(work)
         except pg_errors.UniqueViolation as err:
             raise KeyManagementError(LOST_RACE) from err
 
@@ -92,14 +89,18 @@ class PostgresKeyRepository:
         growing, unless ``exact``)."""
         if not counters:
             return
-        sql = (f"UPDATE {TABLE} SET uses = %s, uses_reserved = %s WHERE key_id = %s" if exact
-               else f"UPDATE {TABLE} SET uses = GREATEST(uses, %s), "
-               "uses_reserved = GREATEST(uses_reserved, %s) WHERE key_id = %s")
-        async def work(conn: Conn) -> None:
-            async with conn.cursor() as cur:
-                await cur.executemany(sql, [(uses, reserved, key_id)
-                                            for key_id, uses, reserved in counters])
-        await self._db.write(work)
+        merged: dict[str, tuple[int, int]] = {}  # one row per key, as if one by one
+        for key_id, uses, reserved in counters:
+            before = merged.get(key_id)
+            merged[key_id] = ((uses, reserved) if exact or before is None
+                              else (max(before[0], uses), max(before[1], reserved)))
+        values = ("v.uses", "v.reserved") if exact else (
+            "GREATEST(k.uses, v.uses)", "GREATEST(k.uses_reserved, v.reserved)")
+        await self._db.execute(  # one statement, atomic on its own
+            f"UPDATE {TABLE} k SET uses = {values[0]}, uses_reserved = {values[1]} "
+            "FROM unnest(%s::text[], %s::int8[], %s::int8[]) AS v(key_id, uses, reserved) "
+            "WHERE k.key_id = v.key_id",
+            (list(merged), [u for u, _ in merged.values()], [r for _, r in merged.values()]))
 
     async def stale(self, key_ref: str, after_key_id: str, limit: int) -> list[KeyRecord]:
         """Keys not wrapped by ``key_ref``, in key-id order after ``after_key_id``."""

@@ -41,17 +41,18 @@ class PostgresOutbox(PostgresConnection):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [_row(sealer, user, item, item.due_at) for item in items]
         keys = [item.key for item in items]
-        columns = _merged_columns(rows)
-
-        async def work(conn: Conn) -> None:
-            if replace_for_events:
-                await conn.execute(
-                    f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) AND "
-                    "state = 'pending' AND NOT (key = ANY(%s))",
-                    (user.id, list(replace_for_events), keys))
-            if rows:
-                await conn.execute(_UPSERT_ARRAYS, columns)
-        await self.write(work)
+        parts: list[str] = []
+        params: list[Any] = []
+        if replace_for_events:  # the keys deleted and the keys upserted never overlap
+            parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) "
+                         "AND state = 'pending' AND NOT (key = ANY(%s))")
+            params += [user.id, list(replace_for_events), keys]
+        if rows:
+            parts.append(_UPSERT_ARRAYS)
+            params += _merged_columns(rows)
+        if parts:  # one statement: the deletion and the upsert commit together
+            await self.execute(parts[0] if len(parts) == 1
+                               else f"WITH replaced AS ({parts[0]}) {parts[1]}", params)
 
     async def enqueue_notification(self, user: User, item: ScheduledNotification, *,
                                    supersede: bool = False,

@@ -18,6 +18,7 @@ from hybrid_calendar.store.postgres.connection import Conn, Row
 from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
 from hybrid_calendar.store.postgres.outbox import PostgresOutbox
 from hybrid_calendar.store.postgres.queue import PostgresQueue
+from hybrid_calendar.store.postgres.sync_write import apply_statement, apply_statements
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
@@ -143,30 +144,21 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
 
+        one = apply_statement(user.id, rows, deleted_event_ids, cursor, ts(synced_at),
+                              full_sync=full_sync)
+
         async def work(conn: Conn) -> int:
-            if full_sync:
-                gone = await conn.execute(
-                    "DELETE FROM meetings WHERE user_id = %s AND NOT (event_id = ANY(%s)) "
-                    "RETURNING event_id", (user.id, [row["event_id"] for row in rows]))
-                gone_ids = [r["event_id"] for r in await gone.fetchall()]
-            else:
-                gone = await conn.execute(
-                    "DELETE FROM meetings WHERE user_id = %s AND event_id = ANY(%s) "
-                    "RETURNING event_id", (user.id, list(deleted_event_ids)))
-                gone_ids = [r["event_id"] for r in await gone.fetchall()]
-            if full_sync or deleted_event_ids:
-                await conn.execute(
-                    "DELETE FROM scheduled_notifications WHERE user_id = %s AND "
-                    "event_id = ANY(%s) AND state = 'pending'",
-                    (user.id, gone_ids if full_sync else list(deleted_event_ids)))
-            if rows:
-                await _upsert_meetings(conn, rows)
-            await conn.execute(
-                "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (%s, %s, %s) "
-                "ON CONFLICT (user_id) DO UPDATE SET cursor=excluded.cursor, "
-                "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
-            return len(gone_ids)
-        deleted = await self.write(work)
+            if one is not None:  # the usual case: one statement
+                found = await (await conn.execute(*one)).fetchone()
+                return 0 if found is None else int(found["deleted"])
+            statements = apply_statements(user.id, rows, deleted_event_ids, cursor,
+                                          ts(synced_at))
+            gone = await conn.execute(*statements[0])
+            deleted = len(await gone.fetchall())
+            for statement in statements[1:]:
+                await conn.execute(*statement)
+            return deleted
+        deleted = await (self.execute_one(work) if one is not None else self.write(work))
         return ApplyResult(upserted=len(rows), deleted=deleted)
 
     async def reset_cursor(self, user_id: str) -> None:
@@ -243,23 +235,6 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     async def delete_channel(self, channel_id: str) -> None:
         await self.execute("DELETE FROM channels WHERE id = %s", (channel_id,))
-
-
-_ARRAY_TYPES = {"start_at": "float8[]", "end_at": "float8[]", "all_day": "int4[]"}
-
-
-async def _upsert_meetings(conn: Conn, rows: list[dict[str, Any]]) -> None:
-    """Upsert meetings rows in one statement: a column array per column, ``unnest``-ed on
-    the server (a page of events is one parameter set instead of one per row)."""
-    latest = list({row["event_id"]: row for row in rows}.values())  # one per key: last wins
-    columns = list(latest[0])
-    updates = ", ".join(f"{c}=excluded.{c}" for c in columns
-                        if c not in ("user_id", "event_id"))
-    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'text[]')}" for c in columns)
-    await conn.execute(
-        f"INSERT INTO meetings ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT (user_id, event_id) DO UPDATE SET {updates}",
-        [[row[c] for row in latest] for c in columns])
 
 
 def _sync_state(row: Mapping[str, Any]) -> SyncState:
