@@ -98,7 +98,7 @@ class PostgresKeyRepository:
             "GREATEST(k.uses, v.uses)", "GREATEST(k.uses_reserved, v.reserved)")
         await self._db.execute(  # one statement, atomic on its own
             f"UPDATE {TABLE} k SET uses = {values[0]}, uses_reserved = {values[1]} "
-            "FROM unnest(%s::text[], %s::int8[], %s::int8[]) AS v(key_id, uses, reserved) "
+            "FROM unnest(%b::text[], %b::int8[], %b::int8[]) AS v(key_id, uses, reserved) "
             "WHERE k.key_id = v.key_id",
             (list(merged), [u for u, _ in merged.values()], [r for _, r in merged.values()]))
 

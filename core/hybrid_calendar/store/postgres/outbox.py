@@ -171,8 +171,8 @@ class PostgresOutbox(PostgresConnection):
 _UPSERT_ARRAYS = (
     f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, kind, "
     "state, next_attempt_at) SELECT key, user_id, event_id, due_at, start_at, end_at, payload,"
-    " kind, 'pending', next_attempt_at FROM unnest(%s::text[], %s::text[], %s::text[], "
-    "%s::float8[], %s::float8[], %s::float8[], %s::text[], %s::text[], %s::float8[]) AS "
+    " kind, 'pending', next_attempt_at FROM unnest(%b::text[], %b::text[], %b::text[], "
+    "%b::float8[], %b::float8[], %b::float8[], %b::text[], %b::text[], %b::float8[]) AS "
     "r(key, user_id, event_id, due_at, start_at, end_at, payload, kind, next_attempt_at) "
     "ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, end_at = excluded.end_at, "
     f"payload = excluded.payload WHERE {_TABLE}.state = 'pending'")

@@ -31,7 +31,7 @@ def upsert_meetings(rows: Sequence[dict[str, Any]]) -> Statement:
     columns = list(latest[0])
     updates = ", ".join(f"{c}=excluded.{c}" for c in columns
                         if c not in ("user_id", "event_id"))
-    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'text[]')}" for c in columns)
+    arrays = ", ".join(f"%b::{_ARRAY_TYPES.get(c, 'text[]')}" for c in columns)
     return (f"INSERT INTO meetings ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
             f"ON CONFLICT (user_id, event_id) DO UPDATE SET {updates}",
             [[row[c] for row in latest] for c in columns])
