@@ -65,12 +65,9 @@ from tests.engine.conftest import (
 
 USERS = [f"{name}@{DOMAIN}" for name in ("ann", "ben", "cai")]
 PROFILE = os.environ.get("HYBRID_CALENDAR_HYPOTHESIS_PROFILE", "default")
-settings.register_profile(
-    "default", max_examples=8, stateful_step_count=15, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.register_profile(
-    "chaos", max_examples=40, stateful_step_count=30, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SIZES = {"default": {"max_examples": 8, "stateful_step_count": 15},
+         "chaos": {"max_examples": 40, "stateful_step_count": 30}}
+"""Examples and steps per run: the default test run's, and ``make chaos``'s."""
 
 MAX_RESTARTS = 2
 """Restarts per example (each costs most of a second; other rules cost milliseconds)."""
@@ -348,5 +345,8 @@ def anyio_portal() -> Any:
         yield portal
 
 
-SyncMachine.TestCase.settings = settings.get_profile(PROFILE)
+SyncMachine.TestCase.settings = settings(
+    settings.default, **SIZES[PROFILE], deadline=None,  # type: ignore[arg-type]
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+"""On top of the loaded profile (derandomized under CI's ``HYPOTHESIS_PROFILE=ci``)."""
 test_sync_converges_to_the_emulators_window = SyncMachine.TestCase
