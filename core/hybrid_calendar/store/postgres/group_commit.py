@@ -46,6 +46,8 @@ WriteFn = Callable[[Conn], Awaitable[T]]
 
 MAX_GROUP = 64
 """Most writes sharing one transaction (bounds how long one commit waits)."""
+DRAIN_SECONDS = 10.0
+"""How long closing the store waits for queued writes."""
 COMMITTERS = 2
 """Committer tasks (each with its own connection): while one waits for its commit's
 flush, another runs the next group."""
@@ -101,9 +103,11 @@ class GroupCommit:
         return result
 
     async def drain(self) -> None:
-        """Wait until every queued write has run (before the pool closes)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every queued write has run (before the pool closes), at most
+        :data:`DRAIN_SECONDS` (then closing the pool fails what still runs)."""
+        with anyio.move_on_after(DRAIN_SECONDS):
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # ---------------------------------------------------------------- committers
     async def _serve(self) -> None:
