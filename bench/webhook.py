@@ -14,8 +14,15 @@ is ``webhook: N at R/s: p50 X ms, p99 Y ms, max Z ms, errors K``; target p99 <= 
 1,000/s.
 
 The baseline, measured first with the same load: a bare Starlette route answering 200
-under the same uvicorn settings (protocol class, limits) in its own process — what the
-HTTP stack costs on this machine at this moment, with no gateway behind it.
+under ``serve``'s own uvicorn settings (:func:`hybrid_calendar.server.http_settings`) in
+its own process — what the HTTP stack costs on this machine at this moment, with no
+gateway behind it.
+
+Also printed: how many notifications the gateway counted as accepted (its push metric:
+the load is valid notifications, not replays or refusals), how late this client itself
+started its requests (when that is large, the machine, not the server, is slow), and
+the CPU seconds each gateway thread spent during the load. ``BENCH_PROFILE=prefix``
+records the gateway with py-spy meanwhile (``prefix-webhook.txt``).
 
     .venv/bin/python bench/webhook.py                     # 5,000 at 1,000/s, 200 users
     .venv/bin/python bench/webhook.py --count 2000 --users 40
@@ -28,6 +35,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -43,7 +51,7 @@ from hybrid_calendar.listening import wait_until_answering
 from hybrid_calendar.store.base import hash_channel_token
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scale import ADMIN_TOKEN, free_port, gateways  # the sibling's serve launcher
+from scale import ADMIN_TOKEN, _profiler, free_port, gateways  # the sibling's serve launcher
 from sync import emulator_process  # and its emulator launcher
 
 BARE_SERVER = """
@@ -51,29 +59,28 @@ import sys, uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
-from hybrid_calendar.server_limits import KEEP_ALIVE_TIMEOUT, MAX_CONNECTIONS, HeaderTimeoutProtocol
+from hybrid_calendar.server import http_settings
 
 async def ok(request):
     return Response(status_code=200)
 
 app = Starlette(routes=[Route("/webhooks/google", ok, methods=["POST"])])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False,
-            http=HeaderTimeoutProtocol, timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
-            limit_concurrency=MAX_CONNECTIONS)
+uvicorn.Server(http_settings(app, "127.0.0.1", int(sys.argv[1]))).run()
 """
-"""The baseline: the same HTTP stack with nothing behind the route."""
+"""The baseline: the same HTTP stack (``serve``'s uvicorn settings, one event loop) with
+nothing behind the route."""
 
 
 @contextlib.contextmanager
-def bare_server() -> Iterator[str]:
-    """The baseline server in its own process; yields its webhook URL."""
+def bare_server() -> Iterator[tuple[str, int]]:
+    """The baseline server in its own process; yields its webhook URL and pid."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_answering(f"http://127.0.0.1:{port}/", within=60, status=404,
                              alive=lambda: process.poll() is None)
-        yield f"http://127.0.0.1:{port}/webhooks/google"
+        yield f"http://127.0.0.1:{port}/webhooks/google", process.pid
     finally:
         process.terminate()
         process.wait(30)
@@ -117,9 +124,11 @@ def _add_channels(database: Path, count: int) -> list[tuple[str, str]]:
 
 
 async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: float
-                ) -> tuple[list[float], int]:
-    """Send ``count`` notifications open-loop at ``rate``; (latencies in s, errors)."""
+                ) -> tuple[list[float], int, list[float]]:
+    """Send ``count`` notifications open-loop at ``rate``; (latencies in s, errors, how late
+    this client itself started each request after its planned time, in s)."""
     latencies: list[float] = []
+    late: list[float] = []
     errors = 0
     numbers = dict.fromkeys((c for c, _ in channels), 1)
     connector = aiohttp.TCPConnector(limit=256)
@@ -130,6 +139,7 @@ async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: flo
             delay = planned - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            late.append(time.perf_counter() - planned)
             try:
                 async with session.post(url, headers={
                         "X-Goog-Channel-ID": channel_id, "X-Goog-Channel-Token": token,
@@ -150,7 +160,26 @@ async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: flo
             tasks.append(asyncio.create_task(one(start + index / rate, channel_id, token,
                                                  numbers[channel_id])))
         await asyncio.gather(*tasks)
-    return latencies, errors
+    return latencies, errors, late
+
+
+def _accepted(admin: httpx.Client) -> float:
+    """Notifications the gateway accepted so far (``/metrics``)."""
+    for line in admin.get("/metrics").text.splitlines():
+        if line.startswith('hybrid_calendar_google_push_total{outcome="accepted"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of process ``pid``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            seconds[int(task.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -165,8 +194,10 @@ def main() -> None:
     first, second = emails[:len(emails) // 2], emails[len(emails) // 2:]
     channel_count = max(1, int(args.count / 8))  # each channel stays inside its burst
     fake = [(f"bench-{i:05d}", "x") for i in range(channel_count)]
-    with bare_server() as url:
-        bare, bare_errors = asyncio.run(_load(url, fake, args.count, args.rate))
+    with bare_server() as (url, bare_pid):
+        bare_cpu = sum(thread_cpu(bare_pid).values())
+        bare, bare_errors, bare_late = asyncio.run(_load(url, fake, args.count, args.rate))
+        bare_cpu = sum(thread_cpu(bare_pid).values()) - bare_cpu
     with emulator_process(emails, args.events) as (base, account), \
             tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         folder = Path(tmp)
@@ -187,17 +218,33 @@ def main() -> None:
                     "users": first, "events_per_user": args.events}}).raise_for_status()
                 _activate(admin, second)  # their onboarding runs during the load
                 load = os.getloadavg()[0]
-                latencies, errors = asyncio.run(_load(gateway_url + "/webhooks/google",
-                                                      channels, args.count, args.rate))
+                profiler = _profiler(_process.pid, "webhook")  # BENCH_PROFILE=prefix
+                threads_before = thread_cpu(_process.pid)
+                accepted_before = _accepted(admin)
+                latencies, errors, late = asyncio.run(_load(
+                    gateway_url + "/webhooks/google", channels, args.count, args.rate))
+                threads_after = thread_cpu(_process.pid)
+                if profiler is not None:
+                    profiler.send_signal(signal.SIGINT)  # py-spy writes its output
+                    profiler.wait(30)
                 jobs = admin.get("/api/v1/status").json()["jobs"]
+                accepted = _accepted(admin) - accepted_before
                 _wait_active(admin, len(emails))
     print(f"baseline (bare route, same HTTP stack): p50 "
           f"{_percentile(bare, 0.5) * 1000:.1f} ms, p99 {_percentile(bare, 0.99) * 1000:.1f} "
-          f"ms, max {max(bare) * 1000:.1f} ms, errors {bare_errors}")
+          f"ms, max {max(bare) * 1000:.1f} ms, errors {bare_errors}; server CPU "
+          f"{bare_cpu / args.count * 1e6:.0f} µs/request")
     p50, p99 = _percentile(latencies, 0.50), _percentile(latencies, 0.99)
     print(f"{len(channels)} channels of {len(first)} users; while the load ran, "
           f"{len(second)} users were onboarding; jobs still queued or running after it: "
           f"{jobs}; load average at start {load:.1f}")
+    print(f"accepted by the gateway (its push metric): {accepted:.0f} of {args.count}; "
+          f"this client's own lateness p99: baseline {_percentile(bare_late, 0.99) * 1000:.1f}"
+          f" ms, webhook {_percentile(late, 0.99) * 1000:.1f} ms")
+    spent = sorted(((threads_after[t] - threads_before.get(t, 0.0), t == _process.pid)
+                    for t in threads_after), reverse=True)
+    print("gateway CPU during the load, per thread (s): " + ", ".join(
+        f"{s:.2f}{' (main)' if main else ''}" for s, main in spent if s > 0.005))
     print(f"webhook: {args.count} at {args.rate:.0f}/s: p50 {p50 * 1000:.1f} ms, "
           f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms, errors {errors}")
 

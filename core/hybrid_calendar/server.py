@@ -39,8 +39,19 @@ def uvicorn_config(config: Config, pm: pluggy.PluginManager) -> uvicorn.Config:
                           "TLS needs both tls_certificate and tls_private_key")
     gateway = build_gateway(config, pm)
     app = QuietStartupFailure(create_app(gateway), gateway)
-    return uvicorn.Config(app, host=str(config.get("gateway", "host")),
-                          port=int(config.get("gateway", "port")), lifespan="on",
+    return http_settings(app, str(config.get("gateway", "host")),
+                         int(config.get("gateway", "port")),
+                         certificate=certificate, private_key=private_key)
+
+
+def http_settings(app: ASGIApp, host: str, port: int, *, certificate: str = "",
+                  private_key: str = "") -> uvicorn.Config:
+    """How ``serve`` serves an ASGI app: protocol, connection limits, lifespan, shutdown.
+
+    ``bench/webhook.py`` serves its bare-route baseline with these too, so the baseline
+    is the same HTTP stack as the gateway's.
+    """
+    return uvicorn.Config(app, host=host, port=port, lifespan="on",
                           log_config=None, access_log=False,
                           ssl_certfile=certificate or None, ssl_keyfile=private_key or None,
                           timeout_graceful_shutdown=30, http=HeaderTimeoutProtocol,

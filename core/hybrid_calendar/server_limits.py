@@ -1,5 +1,9 @@
 """Connection limits of ``hybrid-calendar serve`` (uvicorn's HTTP/1.1 protocol, bounded).
 
+The protocol is uvicorn's httptools one (llhttp, a C parser): ≈ 110–200 µs of server CPU
+per request on loopback against ≈ 250–330 µs for its h11 one (``docs/performance.md``,
+push acknowledgement), CPU the gateway's event loop shares with the syncs.
+
 uvicorn closes idle keep-alive connections (``timeout_keep_alive``) and answers 503 past
 ``limit_concurrency``, but it waits for a request's headers forever: a client sending one
 byte a minute holds a connection indefinitely. :class:`HeaderTimeoutProtocol` closes a
@@ -12,8 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HEADER_TIMEOUT = 10.0
 """Seconds a client has to send a request's headers."""
@@ -22,18 +25,25 @@ KEEP_ALIVE_TIMEOUT = 5
 MAX_CONNECTIONS = 1000
 """Concurrent connections and tasks; past it uvicorn answers 503."""
 MAX_HEADER_BYTES = 65_536
-"""Largest request head (request line and headers) h11 buffers."""
+"""Largest request head (request line and headers) accepted."""
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for request headers."""
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for request headers and a bounded head.
+
+    A request head (request line and headers) still incomplete after
+    :data:`MAX_HEADER_BYTES` gets 400 and the connection is closed, as uvicorn's h11
+    protocol did with ``max_incomplete_event_size``.
+    """
 
     header_timeout = HEADER_TIMEOUT
+    max_head_bytes = MAX_HEADER_BYTES
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._in_head = True
+        self._head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the header deadline with the connection."""
@@ -41,15 +51,27 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        """Stop the deadline once a request's headers are complete."""
+        """Refuse a head growing past the limit (counted until the headers are complete)."""
+        if self._in_head:
+            self._head_bytes += len(data)
         super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
+        if self._in_head and self._head_bytes > self.max_head_bytes \
+                and not self.transport.is_closing():
             self._disarm()
+            self.send_400_response("Request head too large.")
+
+    def on_headers_complete(self) -> None:
+        """Stop the deadline once a request's headers are complete."""
+        self._in_head = False
+        self._disarm()
+        super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         """A kept-alive connection gets a new deadline for the next request."""
         super().on_response_complete()
         if not self.transport.is_closing():
+            self._in_head = True
+            self._head_bytes = 0
             self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -68,5 +90,5 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     def _expire(self) -> None:
         self._header_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._in_head and not self.transport.is_closing():
             self.transport.close()

@@ -143,3 +143,27 @@ async def test_slow_headers_are_cut_off(base_url: str) -> None:
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert b"200 OK" in await asyncio.wait_for(reader.read(), timeout=20)
     writer.close()
+
+
+async def test_keep_alive_requests_get_a_new_header_deadline(base_url: str) -> None:
+    port = int(base_url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # kept alive
+    first = await asyncio.wait_for(reader.readuntil(b'{"status":"ok"}'), timeout=20)
+    assert b"200 OK" in first
+    writer.write(b"GET /healthz HTTP/1.1\r\n")  # the next request's headers never finish
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), timeout=20) == b""  # closed by the deadline
+    writer.close()
+
+
+async def test_an_endless_request_head_is_refused(base_url: str) -> None:
+    port = int(base_url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    filler = b"".join(f"X-Filler-{index}: ".encode() + b"a" * 2000 + b"\r\n"
+                      for index in range(34))  # 68 kB: past the 64 kB limit, never finished
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + filler)  # then nothing more
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), timeout=20)
+    assert answer.startswith(b"HTTP/1.1 400") and answer.endswith(b"Request head too large.")
+    writer.close()

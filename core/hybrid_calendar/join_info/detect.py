@@ -11,7 +11,7 @@ else the first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from hybrid_calendar.join_info.catalog import INDEX, SERVICES
@@ -71,7 +71,10 @@ CREDENTIAL_PARAMS = frozenset({"pwd", "passcode", "password", "pass", "pin", "p"
 
 def credential_count(join: JoinInfo) -> int:
     """How many passcode-carrying query parameters a candidate's URL has."""
-    query = (join.url or "").partition("?")[2].partition("#")[0]
+    url = join.url
+    if not url or "?" not in url:
+        return 0
+    query = url.partition("?")[2].partition("#")[0]
     return sum(1 for pair in query.split("&") if pair.partition("=")[0].lower()
                in CREDENTIAL_PARAMS)
 
@@ -107,8 +110,8 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     of the same provider (a Webex link in Location, its SIP address in the body).
     """
     items = list(candidates)
-    if not items:
-        return None
+    if len(items) < 2:
+        return items[0] if items else None
     first: dict[tuple[int, int, str], int] = {}
     meetings: dict[tuple[tuple[int, int, str], str], int] = {}
     keyed = []
@@ -152,12 +155,21 @@ def detect(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> JoinInfo | N
     Equivalent to ``best_join_info(find_candidates(event, rules))`` but stops at the
     first source that has a candidate, since a later source can never outrank it, unless
     the chosen candidate has no dial string: a later source may then lend it one (a Webex
-    link in Location, its SIP address in the body), so every source is read.
+    link in Location, its SIP address in the body), so the remaining sources are read
+    too (the sources already read are not read again).
     """
-    best = best_join_info(find_candidates(event, rules, stop_early=True))
+    sources = _by_source(event, rules)
+    found: list[JoinInfo] = []
+    for candidates in sources:
+        found.extend(candidates)
+        if found:
+            break
+    best = best_join_info(found)
     if best is None or best.dial is not None:
         return best
-    return best_join_info(find_candidates(event, rules))
+    for candidates in sources:
+        found.extend(candidates)
+    return best_join_info(found)
 
 
 def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = (), *,
@@ -167,18 +179,27 @@ def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = (), *,
     :param stop_early: return after the first source (conference, Location, body) that
         has any candidate.
     """
+    found: list[JoinInfo] = []
+    for candidates in _by_source(event, rules):
+        found.extend(candidates)
+        if stop_early and found:
+            break
+    return found
+
+
+def _by_source(event: CalendarEvent, rules: Sequence[DialRule]) -> Iterator[list[JoinInfo]]:
+    """The candidates of each source in turn: conference data, Location, description
+    (sources the event lacks are skipped); a source is read when it is asked for."""
     body = prepare(event.description) if event.description else None
     location = prepare(event.location) if event.location else None
     context_text = (location.plain if location else "") + "\n" + (body.plain if body else "")
     context = Context(context_text)
-    found: list[JoinInfo] = []
     if event.conference is not None:
-        found.extend(_from_conference(event.conference, context, rules))
-    if location is not None and not (stop_early and found):
-        found.extend(_from_text(location, "location", context, rules))
-    if body is not None and not (stop_early and found):
-        found.extend(_from_text(body, "body", context, rules))
-    return found
+        yield _from_conference(event.conference, context, rules)
+    if location is not None:
+        yield _from_text(location, "location", context, rules)
+    if body is not None:
+        yield _from_text(body, "body", context, rules)
 
 
 def _join(found: Classified, source: str, context: Context, rules: Sequence[DialRule],
@@ -286,7 +307,7 @@ def _from_conference(conference: Conference, context: Context,
     if video:
         url = unwrap(video)
         found = INDEX.classify(url)
-        digits = "".join(c for c in meeting or "" if c.isdigit())
+        digits = "".join(filter(str.isdigit, meeting or ""))
         number = digits if meeting and len(digits) >= len(meeting.replace(" ", "")) else meeting
         if found is not None:
             join = _join(found, "conference", context, rules, meeting_id=number, code=code)

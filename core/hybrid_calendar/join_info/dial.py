@@ -87,18 +87,24 @@ def passcode(text: str | Colons) -> str | None:
 
 def numeric_passcode(text: str | Colons) -> str | None:
     """The first labelled passcode made of digits only (Zoom's numeric passcode)."""
-    return next((value for value in PASSCODE.finditer(text) if value.isdigit()), None)
+    for _, value in PASSCODE.locate(text):
+        if value.isdigit():
+            return value
+    return None
 
 
-def sip_addresses(text: str) -> list[tuple[int, str, str]]:
+def sip_addresses(text: str, found_in_text: list[tuple[int, str, str]] | None = None
+                  ) -> list[tuple[int, str, str]]:
     """Addresses in ``text`` that look like SIP video addresses, not e-mail addresses.
 
     An address counts when its domain belongs to a known service's SIP domains, or when
     its line and the line before (at most 100 characters) mention SIP, H.323, a video
     system or device, or end in "dial ...", and do not talk about mail or support.
+    ``found_in_text`` is ``find_addresses(text)`` when the caller already has it.
     """
     found = []
-    for position, user, domain in find_addresses(text):
+    for position, user, domain in (find_addresses(text) if found_in_text is None
+                                   else found_in_text):
         if INDEX.sip_service(domain) is not None:
             found.append((position, user, domain))
             continue
@@ -116,14 +122,15 @@ def sip_addresses(text: str) -> list[tuple[int, str, str]]:
 class Context:
     """The invitation text a dial string is derived from, scanned at most once per fact."""
 
-    __slots__ = ("_addresses", "_colons", "_number", "_numeric", "_passcode", "_teams",
-                 "text")
+    __slots__ = ("_addresses", "_all_addresses", "_colons", "_number", "_numeric",
+                 "_passcode", "_teams", "text")
 
     _UNSET: object = object()
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._addresses: list[tuple[int, str, str]] | None = None
+        self._all_addresses: list[tuple[int, str, str]] | None = None
         self._colons: Colons | None = None
         self._number: object = Context._UNSET
         self._passcode: object = Context._UNSET
@@ -134,8 +141,15 @@ class Context:
     def addresses(self) -> list[tuple[int, str, str]]:
         """SIP video addresses in the text (see :func:`sip_addresses`)."""
         if self._addresses is None:
-            self._addresses = sip_addresses(self.text)
+            self._addresses = sip_addresses(self.text, self.all_addresses)
         return self._addresses
+
+    @property
+    def all_addresses(self) -> list[tuple[int, str, str]]:
+        """Every ``user@domain`` in the text (see :func:`find_addresses`)."""
+        if self._all_addresses is None:
+            self._all_addresses = find_addresses(self.text) if "@" in self.text else []
+        return self._all_addresses
 
     @property
     def colons(self) -> Colons:
@@ -169,7 +183,7 @@ class Context:
     def teams(self) -> str | None:
         """The Teams video-device dial string (``VTCID@domain``)."""
         if self._teams is Context._UNSET:
-            self._teams = teams_dial(self.colons)
+            self._teams = teams_dial(self.colons, self.all_addresses)
         return self._teams  # type: ignore[return-value]
 
 
@@ -215,16 +229,21 @@ def derive_dial(found: Classified, context: Context, rules: Sequence[DialRule] =
 _BLUEJEANS_PASSCODE = re.compile(r"^/\d{6,}/(\d{4,})\b")
 
 
-def teams_dial(text: str | Colons) -> str | None:
-    """``VTCID@domain`` from a Teams invitation's video conferencing device section."""
-    found = next(VTC_ID.locate(text), None)
+def teams_dial(text: str | Colons, found_in_text: list[tuple[int, str, str]] | None = None
+               ) -> str | None:
+    """``VTCID@domain`` from a Teams invitation's video conferencing device section.
+
+    ``found_in_text`` is ``find_addresses`` of the text when the caller already has it.
+    """
+    found = VTC_ID.first(text)
     text = text.text if isinstance(text, Colons) else text
     if found is None:
         return None
     at, value = found
     vtc_id = _digits(value)
     address = None
-    for position, user, domain in find_addresses(text):
+    for position, user, domain in (find_addresses(text) if found_in_text is None
+                                   else found_in_text):
         if position > at + 200:
             break
         if at - position < 400:
@@ -244,4 +263,4 @@ def sip_dial(uri: str) -> str:
 
 
 def _digits(value: str) -> str:
-    return "".join(char for char in value if char.isdigit())
+    return "".join(filter(str.isdigit, value))

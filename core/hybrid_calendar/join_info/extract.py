@@ -25,15 +25,17 @@ _HREF = re.compile(r"""href\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""")
 _HREF_ANY_CASE = re.compile(_HREF.pattern, re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 _SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+"""Characters ``str.rstrip`` removes to read a scheme backwards (in C, not per character
+in Python); :data:`_HOST_CHARS` and :data:`_USER_CHARS` are read backwards the same way."""
 _TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^。，、；！？（）「」『』【】《》＜＞]+")
 _MSTEAMS = re.compile(r"(?<![\w.+/-])msteams:/[^\s<>\"'`\[\]{}|\\^]+")
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"
 _TLD_SLASH = re.compile(r"\.[a-zA-Z]{2,24}/")
 _BARE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}", re.IGNORECASE)
 _NOT_BEFORE_HOST = frozenset(".@/:%+=&#~-_")
 _URI_TAIL = re.compile(r"[^\s<>\"'`,;()\[\]{}]+")
-_USER_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+_USER_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-"
 _NOT_BEFORE_USER = frozenset("%/:=")
 _DOMAIN = re.compile(r"(?:(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}|\d{1,3}(?:\.\d{1,3}){3})"
                      r"(?![\w-])", re.IGNORECASE)
@@ -123,10 +125,8 @@ def find_urls(text: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     pos = text.find("://")
     while pos >= 0:
-        start = pos
-        while start > 0 and pos - start < 8 and text[start - 1].isascii() \
-                and text[start - 1].isalpha():
-            start -= 1
+        window = text[max(0, pos - 8):pos]  # the scheme: at most 8 ASCII letters
+        start = pos - len(window) + len(window.rstrip(_ASCII_LETTERS))
         end = pos + 3
         if text[start:pos].lower() in _SCHEMES:
             tail = _TAIL.match(text, end)
@@ -183,9 +183,8 @@ def find_bare_urls(text: str) -> list[tuple[int, str]]:
         pos = hit.end() - 1
         if pos < resume:
             continue
-        start = hit.start()
-        while start > 0 and pos - start < 254 and text[start - 1] in _HOST_CHARS:
-            start -= 1
+        window = text[max(0, pos - 254):hit.start()]  # the host: at most 254 characters
+        start = hit.start() - len(window) + len(window.rstrip(_HOST_CHARS))
         host = text[start:pos]
         before = text[start - 1] if start > 0 else " "
         if _BARE_HOST.fullmatch(host) is not None and not (
@@ -226,9 +225,8 @@ def find_addresses(text: str) -> list[tuple[int, str, str]]:
     found: list[tuple[int, str, str]] = []
     at = text.find("@")
     while at >= 0:
-        start = at
-        while start > 0 and at - start < 64 and text[start - 1] in _USER_CHARS:
-            start -= 1
+        window = text[max(0, at - 64):at]  # the user: at most 64 characters
+        start = at - len(window) + len(window.rstrip(_USER_CHARS))
         before = text[start - 1] if start > 0 else " "
         domain = _DOMAIN.match(text, at + 1)
         user = text[start:at].rstrip(".")

@@ -57,6 +57,12 @@ class Label:
     def __init__(self, labels: tuple[str, ...], value: str,
                  shape: str | None = None, hint: str = "") -> None:
         self.labels = tuple(label.lower() for label in labels)
+        by_last: dict[str, list[str]] = {}
+        for label in self.labels:
+            by_last.setdefault(label[-1], []).append(label)
+        self._by_last = {last: tuple(group) for last, group in by_last.items()}
+        """The labels by their last character, in listed order: only those can end the
+        words before a colon, so ``endswith`` tests a handful instead of every label."""
         self.value = re.compile(r"[ \t\u00a0]{0,3}(" + value + ")")
         self.shape = re.compile(shape) if shape else None
         """Regex (ending in ``$``) for label wordings not listed: tried on the lower-cased
@@ -65,11 +71,31 @@ class Label:
 
     def locate(self, text: str | Colons, limit: int = 8) -> Iterator[tuple[int, str]]:
         """``(position of the label, value)`` in order of appearance."""
-        colons = text if isinstance(text, Colons) else Colons(text)
-        tried = 0
+        return iter(self._scan(text if isinstance(text, Colons) else Colons(text), limit))
+
+    def first(self, text: str | Colons) -> tuple[int, str] | None:
+        """The first ``(position of the label, value)``, or ``None``."""
+        found = self._scan(text if isinstance(text, Colons) else Colons(text), 1)
+        return found[0] if found else None
+
+    def finditer(self, text: str | Colons, limit: int = 8) -> Iterator[str]:
+        """Values in order of appearance."""
+        return (value for _, value in self.locate(text, limit))
+
+    def search(self, text: str | Colons) -> str | None:
+        """The first value, or ``None``."""
+        found = self.first(text)
+        return found[1] if found is not None else None
+
+    def _scan(self, colons: Colons, limit: int) -> list[tuple[int, str]]:
+        """The first ``limit`` ``(position of the label, value)`` pairs (a plain loop: a
+        generator per label costs more than the scan of a few colons)."""
+        found: list[tuple[int, str]] = []
+        by_last = self._by_last
         for end, value_start, lowered in colons.entries:
-            if lowered.endswith(self.labels):
-                label = next(label for label in self.labels if lowered.endswith(label))
+            listed = by_last.get(lowered[-1:])
+            if listed is not None and lowered.endswith(listed):
+                label = next(label for label in listed if lowered.endswith(label))
             else:
                 shaped = self.shape.search(lowered) if self.shape is not None \
                     and self.hint in lowered else None
@@ -79,20 +105,12 @@ class Label:
             before = lowered[-len(label) - 1] if len(lowered) > len(label) else " "
             if before.isalnum() and label[0].isascii():
                 continue  # a Latin label must start a word ("paid" is no "id")
-            found = self.value.match(colons.text, value_start)
-            if found is not None:
-                yield end - len(label), found.group(1)
-                tried += 1
-                if tried >= limit:
-                    return
-
-    def finditer(self, text: str | Colons, limit: int = 8) -> Iterator[str]:
-        """Values in order of appearance."""
-        return (value for _, value in self.locate(text, limit))
-
-    def search(self, text: str | Colons) -> str | None:
-        """The first value, or ``None``."""
-        return next(self.finditer(text), None)
+            value = self.value.match(colons.text, value_start)
+            if value is not None:
+                found.append((end - len(label), value.group(1)))
+                if len(found) >= limit:
+                    break
+        return found
 
 
 _WINDOW = 80

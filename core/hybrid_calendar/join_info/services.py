@@ -13,10 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 MAX_URL_LENGTH = 2048
 """Longer candidate URLs are cut to this length before they are classified."""
+
+HOST_TABLE_SIZE = 4096
+"""Hosts whose candidate services :class:`ServiceIndex` remembers (then it starts over)."""
 
 NON_JOIN_LABELS = frozenset({
     "support", "help", "docs", "doc", "community", "blog", "status", "developer",
@@ -78,9 +82,9 @@ class Service:
     subdomain_required: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Classified:
-    """A URL recognised as a join link of a service."""
+class Classified(NamedTuple):
+    """A URL recognised as a join link of a service (a named tuple: one is made per
+    classified link)."""
 
     service: Service
     url: str
@@ -115,6 +119,7 @@ class ServiceIndex:
         self._schemes: dict[str, list[Service]] = {}
         self._sip: dict[str, Service] = {}
         self._sip_sub: dict[str, Service] = {}
+        self._by_host: dict[str, tuple[Service, ...]] = {}
         for service in self.services:
             for host in service.hosts:
                 if host.startswith("="):
@@ -176,20 +181,31 @@ class ServiceIndex:
         return self._classify_http(url, host, _rest(parts))
 
     def _classify_http(self, url: str, host: str, rest: str) -> Classified | None:
-        if not host or host.split(".", 1)[0] in NON_JOIN_LABELS:
+        services = self._by_host.get(host)
+        if services is None:
+            services = self._host_services(host)
+        if not services or _first_segment(rest) in NON_JOIN_SEGMENTS:
             return None
-        if _first_segment(rest) in NON_JOIN_SEGMENTS:
-            return None
-        for service in self.candidates(host):
-            found = _match(service, url, host, rest)
-            if found is not None:
-                return found
-        label = host.split(".", 1)[0]
-        for service in self._prefix.get(label, ()):
+        for service in services:
             found = _match(service, url, host, rest)
             if found is not None:
                 return found
         return None
+
+    def _host_services(self, host: str) -> tuple[Service, ...]:
+        """Services an ``http(s)`` link on ``host`` is tried against, in order: the
+        host's :meth:`candidates`, then self-hosted products by first label; none for a
+        help or support host. Remembered per host (a bounded table: a gateway sees the
+        same few meeting hosts over and over)."""
+        label = host.split(".", 1)[0]
+        if not host or label in NON_JOIN_LABELS:
+            services: tuple[Service, ...] = ()
+        else:
+            services = (*self.candidates(host), *self._prefix.get(label, ()))
+        if len(self._by_host) >= HOST_TABLE_SIZE:
+            self._by_host.clear()
+        self._by_host[host] = services
+        return services
 
     def _classify_scheme(self, scheme: str, url: str, parts: SplitResult,
                          host: str) -> Classified | None:
@@ -221,21 +237,11 @@ class ServiceIndex:
 
 def _split_http(url: str) -> tuple[str, str] | None:
     """``(host, rest)`` of a plain ``http(s)://host[:port]/...`` URL, else ``None``."""
-    if url[:8].lower() == "https://":
-        begin = 8
-    elif url[:7].lower() == "http://":
-        begin = 7
-    else:
-        return None
-    end = len(url)
-    for stop in "/?#":
-        index = url.find(stop, begin)
-        if 0 <= index < end:
-            end = index
-    authority = url[begin:end]
-    if "@" in authority or "[" in authority or "\\" in authority:
-        return None  # userinfo or IPv6: let urlsplit decide
-    host = authority.split(":", 1)[0].lower().rstrip(".")
+    found = _HTTP_AUTHORITY.match(url)
+    if found is None:
+        return None  # not http(s), or userinfo or IPv6: let urlsplit decide
+    end = found.end()
+    host = found.group(1).split(":", 1)[0].lower().rstrip(".")
     rest = url[end:]
     if not rest or rest[0] != "/":
         rest = "/" + rest
@@ -251,13 +257,15 @@ def _rest(parts: SplitResult) -> str:
     return rest
 
 
+_HTTP_AUTHORITY = re.compile(r"https?://([^/?#@\[\\]*+)(?![@\[\\])", re.IGNORECASE | re.ASCII)
+"""An ``http(s)`` URL's authority (up to ``/``, ``?`` or ``#``) without userinfo (``@``),
+an IPv6 literal (``[``) or a backslash."""
+_SEGMENT = re.compile(r"[^/?#]*")
+
+
 def _first_segment(rest: str) -> str:
-    end = len(rest)
-    for stop in "/?#":
-        index = rest.find(stop, 1)
-        if 0 < index < end:
-            end = index
-    return rest[1:end].lower()
+    found = _SEGMENT.match(rest, 1)
+    return found.group().lower() if found is not None else ""
 
 
 def _match(service: Service, url: str, host: str, rest: str) -> Classified | None:

@@ -45,6 +45,8 @@ _PP_V3_PREFIX = re.compile(r"https?://urldefense(?:\.us)?\.com/v3/__")
 
 def unwrap(url: str) -> str:
     """Return the link ``url`` points to after removing known wrappers (or ``url``)."""
+    if _HINTS.search(url[:80].lower()) is None:
+        return url  # what unwrap_once finds first: no wrapper's name in sight
     for _ in range(MAX_DEPTH):
         inner = unwrap_once(url)
         if inner is None or inner == url:
@@ -65,24 +67,59 @@ def unwrap_once(url: str) -> str | None:
         if "/v3/__" in url:
             return _proofpoint_v3(url)
         return _proofpoint_v2(url)
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
+    simple = _split_simple(url)
+    if simple is not None:
+        host, path, query = simple
+    else:
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+        except ValueError:
+            return None
+        path, query = parts.path, parts.query
     if host == "secure-web.cisco.com":
-        return _cisco_secure(parts.path)
+        return _cisco_secure(path)
     if host.endswith(".protection.sophos.com"):
-        return _sophos(parts.query)
+        return _sophos(query)
     keys = _wrapper_keys(host)
-    if keys is None or (host.endswith("google.com") and parts.path != "/url"):
+    if keys is None or (host.endswith("google.com") and path != "/url"):
         return None
-    values = parse_qs(parts.query)
     for key in keys:
-        for value in values.get(key, ()):
+        for value in _query_values(query, key):
             if value.startswith(("http://", "https://")):
                 return value
     return None
+
+
+_SIMPLE = re.compile(r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*://([a-zA-Z0-9.-]*)([^?#]*)(?:\?([^#]*))?")
+"""``scheme://host/path?query`` whose parts ``urlsplit`` returns unchanged: a plain
+ASCII host (no user, port or IPv6 literal). Used with ``match``; the look-behind only keeps
+a ``search`` linear."""
+
+
+def _split_simple(url: str) -> tuple[str, str, str] | None:
+    """``(lower-cased host, path, query)`` as ``urlsplit`` gives them, without its cost,
+    for a URL of the plain form (else ``None``: ``urlsplit`` decides)."""
+    if "\t" in url or "\n" in url or "\r" in url:
+        return None  # urlsplit drops these anywhere in the URL
+    found = _SIMPLE.match(url)
+    if found is None:
+        return None
+    host, path, query = found.groups()
+    if path and path[0] != "/":
+        return None  # the host ran into a character urlsplit keeps in the netloc
+    return host.lower(), path, query or ""
+
+
+def _query_values(query: str, key: str) -> list[str]:
+    """The decoded values of ``key`` in ``query``, as ``parse_qs(query).get(key)`` lists
+    them (pairs without ``=`` or with an empty value left out)."""
+    values = []
+    for pair in query.split("&"):
+        name, equals, value = pair.partition("=")
+        if equals and value and (name == key or unquote(name.replace("+", " ")) == key):
+            values.append(unquote(value.replace("+", " ")))
+    return values
 
 
 def _wrapper_keys(host: str) -> tuple[str, ...] | None:

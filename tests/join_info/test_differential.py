@@ -1,0 +1,172 @@
+"""The detector gives exactly the results of its frozen pre-optimisation copy.
+
+``reference/`` holds the join detector as it was before the speed work of issue 14. Both
+run over the same events and every result must be equal: ``detect`` (with and without
+admin dial rules), ``find_candidates`` (every candidate, in order, and the early-stopping
+form) and ``best_join_info``. The events are the benchmark's realistic mix
+(``bench/parse_join.py``'s ``make_events``, 20,000 events, several seeds), the held-out
+corpus, every invitation of ``invitations.py`` in every form the invitation tests use,
+every service example as description, Location and conference link, and texts spliced
+from pieces of all of these (deterministic, then Hypothesis).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import random
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hybrid_calendar.join_info.dial import DialRule, parse_rules
+from hybrid_calendar.models import CalendarEvent, Conference, ConferenceEntryPoint
+from hybrid_calendar_google.event_json import event_from_google
+
+from .helpers import (
+    as_html,
+    conference,
+    event,
+    google_redirect,
+    proofpoint_v2,
+    proofpoint_v3,
+    safelinks,
+)
+from .invitations import INVITES
+from .reference import detect as frozen
+from .reference import dial as frozen_dial
+from .service_examples import EXAMPLES
+from .test_properties import HOSTILE, PIECES
+
+ROOT = Path(__file__).resolve().parents[2]
+current = importlib.import_module("hybrid_calendar.join_info.detect")
+"""The module (the package exports its function ``detect`` under the same name)."""
+RULE_LINES = (r"meet\.google\.com/([a-z-]+) => \1@meet.example.com",
+              r"zoom\.us/j/(?P<id>\d+) => \g<id>@zoom.example.com")
+RULES: tuple[DialRule, ...] = parse_rules(RULE_LINES)
+FROZEN_RULES = frozen_dial.parse_rules(RULE_LINES)
+
+
+def _bench() -> ModuleType:
+    """``bench/parse_join.py`` (not a package), for its event generator."""
+    spec = importlib.util.spec_from_file_location("bench_parse_join",
+                                                  ROOT / "bench" / "parse_join.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_parse_join", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def differences(events: Sequence[CalendarEvent], *, with_rules: bool = True) -> list[str]:
+    """Every way the current detector's results differ from the frozen copy's."""
+    found = []
+    for index, item in enumerate(events):
+        new_all, old_all = current.find_candidates(item), frozen.find_candidates(item)
+        checks = [
+            ("detect", current.detect(item), frozen.detect(item)),
+            ("candidates", new_all, old_all),
+            ("early", current.find_candidates(item, stop_early=True),
+             frozen.find_candidates(item, stop_early=True)),
+            ("best", current.best_join_info(new_all), frozen.best_join_info(old_all)),
+        ]
+        if with_rules:
+            checks.append(("rules", current.detect(item, RULES),
+                           frozen.detect(item, FROZEN_RULES)))  # type: ignore[arg-type]
+        for name, new, old in checks:
+            if new != old:
+                found.append(f"event {index} ({item.id}) {name}: {new!r} != {old!r}")
+    return found
+
+
+@pytest.mark.parametrize("seed", [7, 11, 2026])
+def test_benchmark_mix_is_unchanged(seed: int) -> None:
+    resources = _bench().make_events(20_000, seed=seed)
+    events = [event_from_google(resource) for resource in resources]
+    assert differences(events, with_rules=seed == 7) == []
+
+
+def test_heldout_corpus_is_unchanged() -> None:
+    lines = (ROOT / "tests" / "join_info" / "corpus" / "heldout.jsonl").read_text(
+        encoding="utf-8").splitlines()
+    events = [event_from_google(json.loads(line)["event"]) for line in lines]
+    assert len(events) > 100
+    assert differences(events) == []
+
+
+def _invitation_events() -> Iterator[CalendarEvent]:
+    wrappers = (safelinks, proofpoint_v2, proofpoint_v3, google_redirect)
+    for invite in INVITES:
+        yield event(invite.body, invite.location)
+        yield event(invite.location, invite.body)
+        yield event("", invite.body)
+        url = invite.url if invite.url and invite.url.startswith("http") else None
+        if not invite.is_html:
+            for mode in ("visible", "hidden", "google"):
+                yield event(as_html(invite.body, url, mode), invite.location)
+        if url is not None:
+            for wrap in wrappers:
+                yield event(invite.body.replace(url, wrap(url)),
+                            invite.location.replace(url, wrap(url)))
+            yield event(invite.body, invite.location, conference(url))
+
+
+def test_invitations_in_every_form_are_unchanged() -> None:
+    events = list(_invitation_events())
+    assert len(events) > 300
+    assert differences(events) == []
+
+
+def _example_events() -> Iterator[CalendarEvent]:
+    for _, url in EXAMPLES:
+        yield event(url)
+        yield event("", url)
+        yield event(f"Join: <{url}>. Backup: {url}/x old link")
+        yield event(as_html("Join here", url, "hidden"))
+        yield event("", "", conference(url, solution="hangoutsMeet", pin="123456"))
+        yield event("", "", Conference(solution="addOn", name="Acme Video", entry_points=(
+            ConferenceEntryPoint(kind="video", uri=url, meeting_code="123 456 789"),
+            ConferenceEntryPoint(kind="sip", uri="sip:123456789@acme.webex.com;x=y"))))
+
+
+def test_service_examples_are_unchanged() -> None:
+    events = list(_example_events())
+    assert differences(events) == []
+
+
+def _spliced(rng: random.Random, pieces: Sequence[str]) -> str:
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+
+
+def test_spliced_texts_are_unchanged() -> None:
+    rng = random.Random(14)
+    fragments = [piece for invite in INVITES for piece in
+                 (invite.body[i:i + rng.randint(5, 120)] for i in range(0, len(invite.body), 60))]
+    pieces = PIECES + fragments + [url for _, url in EXAMPLES] + [
+        "Meeting number: 2634 123 4567\n", "Video ID: 113 922 123\n", "jdoe@acme.webex.com",
+        "8551234567@zoomcrc.com", "Dial 12345@67.217.95.2", "Join by SIP\n", "(note)",
+        "<div>", "</div>", "<wbr>", "&lt;", "&gt;", "\u200b", "Passwort: 1234\n", ")", "(",
+        "meet.google.com/abc-defg-hij", "help.webex.com/x", "https://aka.ms/x "]
+    events = [event(_spliced(rng, pieces), _spliced(rng, pieces) if rng.random() < 0.3 else "")
+              for _ in range(6_000)]
+    assert differences(events) == []
+
+
+def test_hostile_bodies_are_unchanged() -> None:
+    assert differences([event(body) for body in HOSTILE[::3]], with_rules=False) == []
+
+
+_text = st.lists(st.sampled_from(PIECES + [url for _, url in EXAMPLES]) | st.text(max_size=5),
+                 max_size=40).map("".join)
+
+
+@settings(max_examples=300, database=None, deadline=None)
+@given(description=_text, location=_text)
+def test_generated_texts_are_unchanged(description: str, location: str) -> None:
+    assert differences([event(description, location)]) == []
