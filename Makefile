@@ -58,9 +58,11 @@ test: $(STAMP) lint typecheck
 	$(BIN)/hybrid-calendar docs config --check
 	$(BIN)/pytest -q
 
-## Fuzz the admin API for 5 minutes (the default test run fuzzes it for 25 s).
+## Fuzz the admin API for 5 minutes (the default test run fuzzes it for 25 s) and compare the
+## join detector with its frozen copy on ten times the default run's generated events.
 fuzz: $(STAMP)
-	HYBRID_CALENDAR_FUZZ_SECONDS=300 $(BIN)/pytest -q tests/admin/test_openapi.py
+	HYBRID_CALENDAR_FUZZ_SECONDS=300 $(BIN)/pytest -q tests/admin/test_openapi.py \
+		tests/join_info/test_differential.py
 
 ## Chaos harness (minutes, not part of `make test`): kill -9 runs of a real `serve`, the
 ## Google emulator's fault matrix against the quota budget, a full disk and a read-only data

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 import trustme
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hybrid_calendar.outbound import ConnectionPool, JsonResponse, PooledTransport
 from hybrid_calendar.outbound.client import outbound_client
@@ -242,3 +244,65 @@ def test_params_are_encoded_as_httpx_encodes_them(params: Any) -> None:
                                               params=params)
     assert fast.url == stock.url and str(fast.url) == str(stock.url)
     assert fast.url.params == stock.url.params
+
+
+GATEWAY_URLS = [
+    "https://www.googleapis.com/calendar/v3/calendars/alice%40example.com/events"
+    "?singleEvents=true&maxResults=2500&timeMin=2026-11-23T00%3A00%3A00Z"
+    "&timeMax=2026-12-31T00%3A00%3A00Z&pageToken=CigKGjRv_x-y~z&alt=json",
+    "http://127.0.0.1:8123/calendar/v3/calendars/user00001%40example.com/events/e1?alt=json",
+    "https://gmail.googleapis.com/gmail/v1/users/me/settings/vacation",
+    "https://webexapis.com/v1/meetings?integrationTag=gcal%3Aabc_20261201&max=10",
+    "https://oauth2.googleapis.com:443/token",
+    "http://localhost/people/me?",
+]
+URL_CHARACTERS = "aZ09-._~!$&'()*+,;=:@/%?#[] \t\"<>`{}|\\^éA."
+
+
+@pytest.mark.parametrize("url", GATEWAY_URLS)
+def test_gateway_urls_skip_httpx_parsing_with_the_same_result(url: str) -> None:
+    from hybrid_calendar.outbound.urls import plain_url
+
+    built = plain_url(url)
+    assert built is not None, "the gateway's own URLs take the shortcut"
+    assert built == httpx.URL(url) and str(built) == str(httpx.URL(url))
+    assert (built.scheme, built.host, built.port, built.raw_path, built.query) == (
+        httpx.URL(url).scheme, httpx.URL(url).host, httpx.URL(url).port,
+        httpx.URL(url).raw_path, httpx.URL(url).query)
+    request = outbound_client().build_request("GET", url, headers={"A": "b"})
+    assert request.url == httpx.AsyncClient().build_request("GET", url).url
+
+
+@settings(max_examples=600, deadline=None)
+@given(scheme=st.sampled_from(["http", "https", "HTTP", "ftp"]),
+       host=st.sampled_from(["h.example", "127.0.0.1", "H.Example", "999.1.1.1", "a..b",
+                             "-x.example", "xn--bcher-kva.example", "bücher.example"]),
+       port=st.sampled_from(["", ":80", ":443", ":8080", ":99999", ":"]),
+       rest=st.text(alphabet=URL_CHARACTERS, max_size=40))
+def test_the_url_shortcut_equals_httpx_or_steps_aside(scheme: str, host: str, port: str,
+                                                      rest: str) -> None:
+    from hybrid_calendar.outbound.urls import plain_url
+
+    url = f"{scheme}://{host}{port}/{rest}"
+    try:
+        expected: httpx.URL | None = httpx.URL(url)
+    except httpx.InvalidURL:
+        expected = None
+    built = plain_url(url)
+    if built is None:
+        return
+    assert expected is not None, f"{url!r} is refused by httpx but was built"
+    assert built._uri_reference == expected._uri_reference
+    assert str(built) == str(expected) and built.raw_path == expected.raw_path
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=6))
+def test_query_encoding_equals_urlencode(items: list[tuple[str, str]]) -> None:
+    from urllib.parse import urlencode
+
+    from hybrid_calendar.outbound.client import _urlencode
+
+    assert _urlencode(items) == urlencode(items)
+    assert _urlencode([("timeMin", "2026-12-01T00:00:00Z"), ("a b", "é/&=+~")]) == \
+        urlencode([("timeMin", "2026-12-01T00:00:00Z"), ("a b", "é/&=+~")])

@@ -320,3 +320,24 @@ async def test_key_from_organisation_secret_wins(make_gateway: Any, sa_info: dic
     fake.routes[("GET", "/calendar/v3/users/me/settings/locale")] = lambda r: httpx.Response(
         200, json={"value": "fr"})
     assert await gateway.hooks.read_locale(gateway, ALICE) == "fr"
+
+
+@pytest.mark.anyio
+async def test_activation_and_sync_mint_one_token_per_user(gateway: Any, fake: FakeGoogle
+                                                           ) -> None:
+    """Activation's calls and the first sync, even at once, share one signed grant."""
+    import asyncio
+
+    fake.routes[("GET", "/calendar/v3/users/me/settings/locale")] = lambda r: httpx.Response(
+        200, json={"value": "de"})
+    fake.routes[("GET", "/calendar/v3/users/me/settings/timezone")] = lambda r: httpx.Response(
+        200, json={"value": "Europe/Berlin"})
+    fake.routes[("GET", EVENTS)] = lambda r: httpx.Response(
+        200, json={"items": [_event("a")], "nextSyncToken": "S1"})
+    check, batch, locale = await asyncio.gather(
+        gateway.hooks.check_access(gateway, ALICE),
+        gateway.hooks.fetch_changes(gateway, ALICE, None),
+        gateway.hooks.read_locale(gateway, ALICE))
+    assert check.ok and [e.id for e in batch.events] == ["a"] and locale == "de"
+    await gateway.hooks.fetch_changes(gateway, ALICE, batch.next_cursor)
+    assert [claims["sub"] for claims in fake.grants] == ["alice@example.com"]

@@ -4,7 +4,8 @@
 run over the same events and every result must be equal: ``detect`` (with and without
 admin dial rules), ``find_candidates`` (every candidate, in order, and the early-stopping
 form) and ``best_join_info``. The events are the benchmark's realistic mix
-(``bench/parse_join.py``'s ``make_events``, 20,000 events, several seeds), the held-out
+(``bench/parse_join.py``'s ``make_events``, several seeds: 2,000 events each in the
+default test run, 20,000 under ``make fuzz``), the held-out
 corpus, every invitation of ``invitations.py`` in every form the invitation tests use,
 every service example as description, Location and conference link, and texts spliced
 from pieces of all of these (deterministic, then Hypothesis).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import random
 import sys
 from collections.abc import Iterator, Sequence
@@ -45,6 +47,8 @@ from .service_examples import EXAMPLES
 from .test_properties import HOSTILE, PIECES
 
 ROOT = Path(__file__).resolve().parents[2]
+SCALE = 10 if os.environ.get("HYBRID_CALENDAR_FUZZ_SECONDS") else 1
+"""``make fuzz`` compares ten times as many generated events as the default test run."""
 current = importlib.import_module("hybrid_calendar.join_info.detect")
 """The module (the package exports its function ``detect`` under the same name)."""
 RULE_LINES = (r"meet\.google\.com/([a-z-]+) => \1@meet.example.com",
@@ -87,7 +91,7 @@ def differences(events: Sequence[CalendarEvent], *, with_rules: bool = True) -> 
 
 @pytest.mark.parametrize("seed", [7, 11, 2026])
 def test_benchmark_mix_is_unchanged(seed: int) -> None:
-    resources = _bench().make_events(20_000, seed=seed)
+    resources = _bench().make_events(2_000 * SCALE, seed=seed)
     events = [event_from_google(resource) for resource in resources]
     assert differences(events, with_rules=seed == 7) == []
 
@@ -154,7 +158,7 @@ def test_spliced_texts_are_unchanged() -> None:
         "<div>", "</div>", "<wbr>", "&lt;", "&gt;", "\u200b", "Passwort: 1234\n", ")", "(",
         "meet.google.com/abc-defg-hij", "help.webex.com/x", "https://aka.ms/x "]
     events = [event(_spliced(rng, pieces), _spliced(rng, pieces) if rng.random() < 0.3 else "")
-              for _ in range(6_000)]
+              for _ in range(1_000 * SCALE)]
     assert differences(events) == []
 
 

@@ -12,18 +12,23 @@ returns. It differs from a default ``httpx.AsyncClient`` in four ways:
 * ``params=`` (a mapping or pairs) for a URL without a query are encoded into the URL
   string before httpx parses it, exactly as httpx would encode them: httpx otherwise
   parses the URL twice (once as given, once with the query merged), and its parser walks
-  every character in Python (measured in ``docs/performance.md``).
+  every character in Python (measured in ``docs/performance.md``);
+* a URL string already in httpx's normalised form (as the gateway's own requests are)
+  becomes an ``httpx.URL`` without httpx's parser (:func:`~.urls.plain_url`, identical
+  result).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import httpx
 
 from hybrid_calendar.outbound.transport import PooledTransport
+from hybrid_calendar.outbound.urls import plain_url
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """30 s to read, write or wait for a pooled connection; 10 s to connect."""
@@ -45,7 +50,8 @@ class NoCookies(httpx.Cookies):
 
 class CookielessClient(httpx.AsyncClient):
     """An ``httpx.AsyncClient`` that keeps no cookies between requests (per-request
-    ``cookies=`` still work) and parses each URL once."""
+    ``cookies=`` still work) and parses each URL once, or not at all when it is already
+    normalised."""
 
     def build_request(self, method: str, url: httpx.URL | str, *,
                       params: Any = None, **kwargs: Any) -> httpx.Request:
@@ -54,8 +60,10 @@ class CookielessClient(httpx.AsyncClient):
         string first."""
         if params and isinstance(params, Mapping | list | tuple) and isinstance(url, str) \
                 and "?" not in url and "#" not in url and not self.params:
-            url = url + "?" + urlencode(_query_items(params))
+            url = url + "?" + _urlencode(_query_items(params))
             params = None
+        if type(url) is str:
+            url = plain_url(url) or url
         return super().build_request(method, url, params=params, **kwargs)
 
     @property
@@ -85,6 +93,18 @@ def _query_items(params: Mapping[Any, Any] | list[Any] | tuple[Any, ...]
             grouped.setdefault(item[0], []).append(item[1])
     by_name = {str(k): [_text(item) for item in v] for k, v in grouped.items()}
     return [(name, value) for name, values in by_name.items() for value in values]
+
+
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.\-~]*")
+"""What ``quote_plus`` leaves as it is (its always-safe characters)."""
+
+
+def _urlencode(items: list[tuple[str, str]]) -> str:
+    """``urllib.parse.urlencode(items)``, skipping ``quote_plus`` for names and values
+    that are already safe (most of them: flags, numbers, ids)."""
+    safe = _UNQUOTED.fullmatch
+    return "&".join([f"{k if safe(k) else quote_plus(k)}={v if safe(v) else quote_plus(v)}"
+                     for k, v in items])
 
 
 def _text(value: Any) -> str:

@@ -91,6 +91,7 @@ class GoogleClient:
         self.http = http
         self.tokens = tokens
         self.quota = quota
+        self._headers: dict[str, httpx.Headers] = {}
 
     async def call(self, subject: str, method: ApiMethod, base_url: str, *,
                    body: Mapping[str, Any] | None = None,
@@ -110,9 +111,9 @@ class GoogleClient:
         while True:
             await self.quota.acquire(subject, QUOTA_UNITS.get(method.id, 1))
             token = await self.tokens.token(subject)
-            request_headers = {"Authorization": f"Bearer {token}",
-                               "Accept": "application/json", **COMPRESSED}
+            request_headers = self._headers_for(token)
             if headers:
+                request_headers = httpx.Headers(request_headers)
                 request_headers.update(headers)
             try:
                 response = await self.http.request(
@@ -132,6 +133,22 @@ class GoogleClient:
             if isinstance(failure, RateLimitError | TransientError):
                 failure.retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise failure
+
+    def _headers_for(self, token: str) -> httpx.Headers:
+        """The request headers for ``token``, built once per token (httpx normalises
+        every header it is handed; a ``Headers`` object it only copies)."""
+        built = self._headers.get(token)
+        if built is None:
+            if len(self._headers) >= MAX_HEADER_SETS:
+                self._headers.clear()
+            built = self._headers[token] = httpx.Headers(
+                {"Authorization": f"Bearer {token}", "Accept": "application/json",
+                 **COMPRESSED})
+        return built
+
+
+MAX_HEADER_SETS = 10_000
+"""Prepared header sets kept (one per live access token; cleared when full)."""
 
 
 def _decode(response: httpx.Response) -> dict[str, Any]:

@@ -11,6 +11,7 @@ fields of the wrong type are ignored rather than trusted.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from types import MappingProxyType
@@ -36,8 +37,12 @@ class EventFormatError(ValueError):
 def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEvent:
     """Convert one ``Event`` resource; raises :class:`EventFormatError` if it is not one.
 
-    This runs for every event of every sync, so it avoids abstract ``isinstance`` checks on
-    the common path: decoded JSON objects are exactly ``dict``, strings exactly ``str``.
+    This runs for every event of every sync, so the common path is written out flat: no
+    abstract ``isinstance`` checks (decoded JSON objects are exactly ``dict``, strings
+    exactly ``str``; anything else takes the general helpers), no intermediate tuples or
+    generators, and the models built with positional arguments (the field order is
+    checked when this module is imported). ``tests/google_provider/
+    test_event_json_differential.py`` holds it equal to the straightforward version.
     """
     if type(resource) is not dict:
         if not isinstance(resource, Mapping):
@@ -47,49 +52,120 @@ def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEv
     event_id = get("id")
     if type(event_id) is not str or not event_id:
         raise EventFormatError("an event needs a string 'id'")
-    start_data = _mapping(get("start"))
-    start, all_day = _when(start_data)
-    end, _ = _when(get("end"))
+
+    start_data = get("start")
+    if type(start_data) is not dict:
+        start_data = _mapping(start_data)
+    start_zone = start_data.get("timeZone")
+    moment = start_data.get("dateTime")
+    if type(moment) is str:
+        try:  # the common case written out: an RFC 3339 value with its offset
+            start = _fromisoformat(moment)
+        except ValueError:
+            start = None
+        if start is not None and start.tzinfo is None:
+            start = start.replace(tzinfo=_zone(start_zone) if type(start_zone) is str else UTC)
+        all_day = False
+    else:
+        start, all_day = _when(start_data)
+    end_data = get("end")
+    if type(end_data) is dict and type(moment := end_data.get("dateTime")) is str and moment:
+        try:
+            end = _fromisoformat(moment)
+        except ValueError:
+            end = None
+        if end is not None and end.tzinfo is None:
+            end = _datetime(moment, end_data.get("timeZone"))
+    else:
+        end = _when(end_data)[0]
     original = get("originalStartTime")
     original_start = _when(original)[0] if original is not None else None
+
     extended = get("extendedProperties")
     private: dict[str, str] = {}
     if extended:
         private = {str(k): str(v) for k, v in _mapping(_mapping(extended).get("private")).items()}
-    organizer = _mapping(get("organizer")).get("email")
-    start_zone = start_data.get("timeZone")
-    attendees = get("attendees")
+    organizer = get("organizer")
+    organizer = (organizer if type(organizer) is dict else _mapping(organizer)).get("email")
+
+    attendees: tuple[Attendee, ...] = ()
+    listed = get("attendees")
+    if type(listed) is list and listed:
+        people = []
+        for item in listed:
+            if type(item) is not dict and not isinstance(item, Mapping):
+                continue
+            attend = item.get
+            email = attend("email")
+            if type(email) is not str:
+                continue
+            name = attend("displayName")
+            response = attend("responseStatus")
+            people.append(Attendee(
+                email, name if type(name) is str and name else None,
+                response if type(response) is str and response else "needsAction",
+                attend("organizer") is True, attend("resource") is True,
+                attend("optional") is True))
+        attendees = tuple(people)
+    updated = get("updated")
+    if type(updated) is str and updated:
+        try:
+            updated = _fromisoformat(updated)
+        except ValueError:
+            updated = None
+        else:
+            if updated.tzinfo is None:
+                updated = updated.replace(tzinfo=UTC)
+    else:
+        updated = None
     recurrence = get("recurrence")
+    status = get("status")
+    summary = get("summary")
+    description = get("description")
+    location = get("location")
+    recurring = get("recurringEventId")
+    etag = get("etag")
     sequence = get("sequence")
+    html_link = get("htmlLink")
     return CalendarEvent(
-        id=event_id,
-        calendar_id=calendar_id,
-        status=_str(get("status")) or "confirmed",
-        start=start,
-        end=end,
-        summary=_str(get("summary")),
-        description=_str(get("description")),
-        location=_str(get("location")),
-        all_day=all_day,
-        organizer=organizer if type(organizer) is str else None,
-        attendees=tuple(_attendee(a) for a in attendees
-                        if (type(a) is dict or isinstance(a, Mapping))
-                        and type(a.get("email")) is str
-                        ) if type(attendees) is list else (),
-        conference=(conference_from_google(resource)
-                    if "conferenceData" in resource or "hangoutLink" in resource else None),
-        recurring_event_id=_str(get("recurringEventId")) or None,
-        original_start=original_start,
-        recurrence=tuple(r for r in recurrence if type(r) is str
-                         ) if type(recurrence) is list else (),
-        etag=_str(get("etag")) or None,
-        sequence=sequence if type(sequence) is int else 0,
-        updated=_datetime(get("updated")),
-        private_properties=private,
-        html_link=_str(get("htmlLink")) or None,
-        time_zone=start_zone if type(start_zone) is str else None,
-        raw=resource,
+        event_id,
+        calendar_id,
+        status if type(status) is str and status else "confirmed",
+        start,
+        end,
+        summary if type(summary) is str else "",
+        description if type(description) is str else "",
+        location if type(location) is str else "",
+        all_day,
+        organizer if type(organizer) is str else None,
+        attendees,
+        (conference_from_google(resource)
+         if "conferenceData" in resource or "hangoutLink" in resource else None),
+        recurring if type(recurring) is str and recurring else None,
+        original_start,
+        tuple([r for r in recurrence if type(r) is str]) if type(recurrence) is list else (),
+        etag if type(etag) is str and etag else None,
+        sequence if type(sequence) is int else 0,
+        updated,
+        private,
+        html_link if type(html_link) is str and html_link else None,
+        start_zone if type(start_zone) is str else None,
+        resource,
     )
+
+
+_POSITIONAL = {
+    CalendarEvent: ("id", "calendar_id", "status", "start", "end", "summary", "description",
+                    "location", "all_day", "organizer", "attendees", "conference",
+                    "recurring_event_id", "original_start", "recurrence", "etag", "sequence",
+                    "updated", "private_properties", "html_link", "time_zone", "raw"),
+    Attendee: ("email", "display_name", "response_status", "organizer", "resource",
+               "optional"),
+}
+"""The field order :func:`event_from_google` passes positionally, per model."""
+for _model, _names in _POSITIONAL.items():
+    if tuple(f.name for f in fields(_model)) != _names:  # pragma: no cover - a model changed
+        raise ImportError(f"{_model.__name__}'s fields changed order: update event_json.py")
 
 
 def conference_from_google(resource: Mapping[str, Any]) -> Conference | None:
@@ -173,6 +249,7 @@ def _zone(name: str) -> tzinfo:
         return UTC
 
 
+_fromisoformat = datetime.fromisoformat
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 

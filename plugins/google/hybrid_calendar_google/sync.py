@@ -126,8 +126,8 @@ async def _page_through(client: GoogleClient, subject: str, base_url: str, calen
         for first in range(0, len(items), CONVERT_CHUNK):
             if first:  # a 2,500-event page converts in ~80 ms: let push answers through
                 await asyncio.sleep(0)
-            events.extend(event_from_google(item, calendar)
-                          for item in items[first:first + CONVERT_CHUNK])
+            events += [event_from_google(item, calendar)
+                       for item in items[first:first + CONVERT_CHUNK]]
         page_token = page.get("nextPageToken")
         if page_token:
             continue
@@ -141,4 +141,5 @@ async def _page_through(client: GoogleClient, subject: str, base_url: str, calen
 
 def _items(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     items = page.get("items") or []
-    return [item for item in items if isinstance(item, Mapping) and item.get("id")]
+    return [item for item in items
+            if (type(item) is dict or isinstance(item, Mapping)) and item.get("id")]

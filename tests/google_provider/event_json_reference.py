@@ -1,0 +1,129 @@
+"""The straightforward ``event_from_google`` as it stood before the flat rewrite (commit
+018dc3c), kept as the reference the differential test holds the fast version equal to.
+
+Conference conversion is shared (:func:`conference_from_google` was not rewritten).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hybrid_calendar.models import Attendee, CalendarEvent
+from hybrid_calendar_google.event_json import EventFormatError, conference_from_google
+
+
+def reference_event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEvent:
+    """The reference conversion of one ``Event`` resource."""
+    if type(resource) is not dict:
+        if not isinstance(resource, Mapping):
+            raise EventFormatError("an event must be a JSON object")
+        resource = dict(resource)
+    get = resource.get
+    event_id = get("id")
+    if type(event_id) is not str or not event_id:
+        raise EventFormatError("an event needs a string 'id'")
+    start_data = _mapping(get("start"))
+    start, all_day = _when(start_data)
+    end, _ = _when(get("end"))
+    original = get("originalStartTime")
+    original_start = _when(original)[0] if original is not None else None
+    extended = get("extendedProperties")
+    private: dict[str, str] = {}
+    if extended:
+        private = {str(k): str(v) for k, v in _mapping(_mapping(extended).get("private")).items()}
+    organizer = _mapping(get("organizer")).get("email")
+    start_zone = start_data.get("timeZone")
+    attendees = get("attendees")
+    recurrence = get("recurrence")
+    sequence = get("sequence")
+    return CalendarEvent(
+        id=event_id,
+        calendar_id=calendar_id,
+        status=_str(get("status")) or "confirmed",
+        start=start,
+        end=end,
+        summary=_str(get("summary")),
+        description=_str(get("description")),
+        location=_str(get("location")),
+        all_day=all_day,
+        organizer=organizer if type(organizer) is str else None,
+        attendees=tuple(_attendee(a) for a in attendees
+                        if (type(a) is dict or isinstance(a, Mapping))
+                        and type(a.get("email")) is str
+                        ) if type(attendees) is list else (),
+        conference=(conference_from_google(resource)
+                    if "conferenceData" in resource or "hangoutLink" in resource else None),
+        recurring_event_id=_str(get("recurringEventId")) or None,
+        original_start=original_start,
+        recurrence=tuple(r for r in recurrence if type(r) is str
+                         ) if type(recurrence) is list else (),
+        etag=_str(get("etag")) or None,
+        sequence=sequence if type(sequence) is int else 0,
+        updated=_datetime(get("updated")),
+        private_properties=private,
+        html_link=_str(get("htmlLink")) or None,
+        time_zone=start_zone if type(start_zone) is str else None,
+        raw=resource,
+    )
+
+
+def _attendee(item: Mapping[str, Any]) -> Attendee:
+    return Attendee(email=item["email"], display_name=_str(item.get("displayName")) or None,
+                    response_status=_str(item.get("responseStatus")) or "needsAction",
+                    organizer=item.get("organizer") is True,
+                    resource=item.get("resource") is True,
+                    optional=item.get("optional") is True)
+
+
+def _when(value: Any) -> tuple[datetime | None, bool]:
+    when = _mapping(value)
+    moment = when.get("dateTime")
+    if type(moment) is str:
+        return _datetime(moment, when.get("timeZone")), False
+    if type(when.get("date")) is str:
+        try:
+            day = date.fromisoformat(when["date"])
+        except ValueError:
+            return None, True
+        return datetime(day.year, day.month, day.day, tzinfo=UTC), True
+    return None, False
+
+
+def _datetime(value: Any, zone: Any = None) -> datetime | None:
+    """An RFC 3339 value; one without offset is read in ``zone`` (the ``timeZone`` field
+    next to it, as the API does for requests), else in UTC."""
+    if type(value) is not str or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)  # Python 3.11 accepts "Z"
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        return parsed
+    return parsed.replace(tzinfo=_zone(zone) if type(zone) is str else UTC)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    if type(value) is dict:
+        return value
+    return value if isinstance(value, Mapping) else _EMPTY
+
+
+def _str(value: Any) -> str:
+    return value if type(value) is str else ""
