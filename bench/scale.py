@@ -11,9 +11,9 @@ encryption and storage of every event, channels. Runs:
   ``synchronous=FULL``).
 
 Events/s is the stored meetings over the elapsed time. CPU is reported next to it (the
-gateways' own CPU seconds and the machine's busy share), because on a 2-core machine
-more processes cannot add throughput once the cores are full; the ratio shows where it
-went. The last line is ``scale: sqlite X, pg-1 Y, pg-2 Z, pg-3 W events/s``.
+gateways' own CPU seconds, the PostgreSQL server's, and the machine's busy share), because
+on a 2-core machine more processes cannot add throughput once the cores are full; the
+ratio shows where it went. The last line is ``scale: sqlite X, pg-1 Y, pg-2 Z, pg-3 W events/s``.
 
     .venv/bin/python bench/scale.py                       # 200 users × 50 events
     .venv/bin/python bench/scale.py --users 50 --events 20 --runs sqlite,pg-1
@@ -77,6 +77,26 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def server_cpu(server: LocalPostgres) -> float:
+    """CPU seconds the PostgreSQL server used so far: the postmaster, the backends it
+    reaped (its children's time) and the ones still running."""
+    if server.folder is None:
+        return 0.0
+    postmaster = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(value) for value in fields[11:15]) / TICKS
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            child = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(child[1]) == postmaster:
+            total += (int(child[11]) + int(child[12])) / TICKS
+    return total
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU ticks of the whole machine since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -92,6 +112,7 @@ class RunResult:
     events: int
     seconds: float
     gateway_cpu: float
+    server_cpu: float
     machine_share: float
 
     @property
@@ -164,7 +185,8 @@ def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
 
 
 def run(name: str, count: int, database: str, stored: Any, base: str,
-        account: dict[str, Any], emails: list[str], workers: int) -> RunResult:
+        account: dict[str, Any], emails: list[str], workers: int,
+        server: LocalPostgres | None = None) -> RunResult:
     """Activate everyone through the first process and time until the queue is empty."""
     folder = Path(tempfile.mkdtemp(prefix=f"scale-{name}-"))
     try:
@@ -175,6 +197,7 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
                 "id": "org1", "name": "Bench", "domain": "example.com"}).raise_for_status()
             profiler = _profiler(running[0][0].pid, name)
             cpu_before = sum(process_cpu(p.pid) for p, _ in running)
+            server_before = server_cpu(server) if server is not None else 0.0
             busy_before = machine_busy()
             started = time.perf_counter()
             for first in range(0, len(emails), 1000):
@@ -184,6 +207,7 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
                 time.sleep(0.05)
             seconds = time.perf_counter() - started
             cpu = sum(process_cpu(p.pid) for p, _ in running) - cpu_before
+            database_cpu = (server_cpu(server) - server_before) if server is not None else 0.0
             busy_after = machine_busy()
             share = ((busy_after[0] - busy_before[0])
                      / max(busy_after[1] - busy_before[1], 1))
@@ -194,11 +218,12 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
         events = stored()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    result = RunResult(name, events, seconds, cpu, share)
+    result = RunResult(name, events, seconds, cpu, database_cpu, share)
+    server_part = f", PostgreSQL CPU {database_cpu:.1f}s" if server is not None else ""
     print(f"{name:7s} {count} process(es): {events} events in {seconds:.1f}s = "
           f"{result.rate:.0f} events/s; gateway CPU {cpu:.1f}s "
-          f"({cpu / seconds:.2f} cores), machine busy {share:.0%} of {os.cpu_count()} cores",
-          flush=True)
+          f"({cpu / seconds:.2f} cores){server_part}, machine busy {share:.0%} of "
+          f"{os.cpu_count()} cores", flush=True)
     return result
 
 
@@ -237,7 +262,7 @@ def main() -> None:
                         row = conn.execute("SELECT count(*) FROM meetings").fetchone()
                         return int(row[0]) if row else 0
                 results[name] = run(name, processes, url, count_pg, base, account, emails,
-                                    args.workers)
+                                    args.workers, server)
     finally:
         server.stop()
     if "sqlite" in results and "pg-1" in results:

@@ -34,12 +34,16 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
         return
     user = replace(user, locale=validation.locale or user.locale,
                    timezone=validation.timezone or user.timezone)
-    await gateway.store.put_user(user)
-    await stop_channels(gateway, user)  # a retried or repeated activation starts afresh
-    refused = await open_channel(gateway, user, strict=True)
+    try:  # what validation read is stored with the outcome: one write, not two
+        await stop_channels(gateway, user)  # a retried or repeated activation starts afresh
+        refused = await open_channel(gateway, user, strict=True)
+    except Exception:
+        await gateway.store.put_user(user)  # the job retries; keep what validation read
+        raise
     if refused:
-        await gateway.store.set_user_state(
-            user.id, UserState.ERROR, format_reason(ReasonCode.CHANNEL_REFUSED, refused))
+        await gateway.store.put_user(replace(
+            user, state=UserState.ERROR,
+            reason=format_reason(ReasonCode.CHANNEL_REFUSED, refused)))
         return
     user = replace(user, state=UserState.ACTIVE, reason=None)
     await gateway.store.put_user(user)

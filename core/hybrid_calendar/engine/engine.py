@@ -74,7 +74,9 @@ class Engine:
         self._listener: asyncio.Task[None] | None = None
         self._busy: dict[int, Job] = {}
         self._claiming = 0
-        self._generation = 0  # bumped when a job may have become due: claim again
+        self._generation = 0  # bumped when a job may have become due and no idle worker
+        # was woken for it: workers in the middle of a claim look again
+        self._woken = 0  # idle workers woken that have not started their claim yet
         self._idle = asyncio.Event()
         self.storage = StorageGuard(storage_directory(gateway.config))
         self._drains: list[Callable[[], Awaitable[None]]] = []
@@ -163,9 +165,9 @@ class Engine:
             raise RuntimeError("the engine is not running")
         for drain in list(self._drains):
             await drain()
-        self._generation += 1
         self._idle.clear()
-        self._wake_all()
+        if not self._wake_all():
+            self._generation += 1
         await self._idle.wait()
 
     async def request_sync(self, user_id: str, reason: str) -> bool:
@@ -189,9 +191,8 @@ class Engine:
         added = await self.storage.write(self.gateway.store.enqueue(
             kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
             lane=user_lane(user_id)))
-        self._generation += 1
         self._idle.clear()
-        self._wake_one()
+        self._wake_workers()
         return added
 
     # internals -----------------------------------------------------------------
@@ -211,18 +212,25 @@ class Engine:
             if job is None:
                 if generation != self._generation and self.storage.healthy:
                     continue  # a job may have become due while claiming: look again
-                if not self._busy and not self._claiming:
+                if not self._busy and not self._claiming and not self._woken:
                     self._idle.set()  # nothing due, nothing running, nobody claiming
-                woken = asyncio.Event()
-                self._sleepers.append(woken)
-                try:
-                    with anyio.move_on_after(IDLE_POLL_SECONDS):
-                        await woken.wait()
-                finally:
-                    if woken in self._sleepers:
-                        self._sleepers.remove(woken)
+                await self._sleep()
                 continue
             await self._run_job(job)
+
+    async def _sleep(self) -> None:
+        """Wait to be woken (a job was queued here or in another process), or
+        :data:`IDLE_POLL_SECONDS` at most (jobs queued to run later)."""
+        woken = asyncio.Event()
+        self._sleepers.append(woken)
+        try:
+            with anyio.move_on_after(IDLE_POLL_SECONDS):
+                await woken.wait()
+        finally:
+            if woken in self._sleepers:
+                self._sleepers.remove(woken)
+            if woken.is_set():
+                self._woken -= 1  # claiming next (no await in between)
 
     async def _run_job(self, job: Job) -> None:
         store = self.gateway.store
@@ -273,21 +281,32 @@ class Engine:
         if retry_at is None and job.kind == "activate":
             await activation.give_up_validation(self.gateway, str(job.payload["user_id"]), err)
 
-    def _wake_one(self) -> None:
-        """Wake one idle worker (one new job needs one worker, not all of them)."""
-        if self._sleepers:
-            self._sleepers.pop(0).set()
+    def _wake_one(self) -> bool:
+        """Wake one idle worker (one new job needs one worker, not all of them); False
+        when none was idle."""
+        if not self._sleepers:
+            return False
+        self._woken += 1
+        self._sleepers.pop(0).set()
+        return True
 
-    def _wake_all(self) -> None:
-        """Wake every idle worker (stopping, or waiting for idleness)."""
+    def _wake_all(self) -> bool:
+        """Wake every idle worker (stopping, or waiting for idleness); False when none
+        was idle."""
+        woke = bool(self._sleepers)
         while self._sleepers:
+            self._woken += 1
             self._sleepers.pop().set()
+        return woke
 
     def _wake_workers(self) -> None:
         """A job may be due now (queued here or by another process): one idle worker
-        claims again; workers in the middle of a claim look once more."""
-        self._generation += 1
-        self._wake_one()
+        claims again, or, when none is idle, workers in the middle of a claim look once
+        more (a woken worker's claim starts after the job was committed, so claims in
+        flight need not repeat: with several processes every ``NOTIFY`` made each
+        claiming worker of every process claim again)."""
+        if not self._wake_one():
+            self._generation += 1
 
     async def _listen(self) -> None:
         """Wake workers whenever a job is queued, here or by another process."""

@@ -3,8 +3,10 @@
 Chosen by a ``postgresql://`` store URL (``gateway.database``). Modules, one job each:
 
 * :mod:`.migrations` — the schema, as migration sets named and ordered like SQLite's;
-* :mod:`.connection` — the connection pool, transactions, ``call``;
+* :mod:`.connection` — the connection pool, reads, writes, ``call``;
+* :mod:`.group_commit` — writes queued meanwhile share one transaction and commit;
 * :mod:`.store` — organisations, users, sync state, meetings, channels;
+* :mod:`.sync_write` — a sync's writes as one statement;
 * :mod:`.queue` — the job queue (leases, ``FOR UPDATE SKIP LOCKED``, one running job per
   lane across processes, ``LISTEN/NOTIFY`` wake-ups);
 * :mod:`.outbox` — the notification outbox (claims with leases);

@@ -1,9 +1,11 @@
-"""Connection handling of the PostgreSQL backend: a pool, transactions, ``call``.
+"""Connection handling of the PostgreSQL backend: a pool, group-committed writes, ``call``.
 
 Every operation borrows a connection of one ``psycopg_pool.AsyncConnectionPool`` (async
-psycopg 3), so a process runs many operations at once; a transaction is one ``async
-with self.transaction() as conn`` block. Opening applies pending migrations
-(:mod:`.migrations`) under an advisory lock.
+psycopg 3), so a process runs many operations at once. Reads run on a pooled connection in
+autocommit mode (:meth:`PostgresConnection.fetch`); every write is a write function run by
+:meth:`PostgresConnection.write` (or :meth:`~PostgresConnection.execute` for one
+statement), so writes queued meanwhile share one commit (:mod:`.group_commit`). Opening
+applies pending migrations (:mod:`.migrations`) under an advisory lock.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 from hybrid_calendar.errors import StoreError
 from hybrid_calendar.store.base import FieldCipher
 from hybrid_calendar.store.postgres import migrations
+from hybrid_calendar.store.postgres.group_commit import GroupCommit, WriteFn
 from hybrid_calendar.store.postgres.portable import PortableHandle
 
 T = TypeVar("T")
@@ -53,6 +56,7 @@ class PostgresConnection:
         self.pool_size = pool_size
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._sync_pool: ConnectionPool[Any] | None = None
+        self.group_commit = GroupCommit(self.connection)
 
     async def open(self) -> None:
         """Connect and apply pending migrations."""
@@ -73,6 +77,7 @@ class PostgresConnection:
 
     async def close(self) -> None:
         """Close every connection of the pool (a closed store may be opened again)."""
+        await self.group_commit.drain()
         if self._sync_pool is not None:
             sync_pool, self._sync_pool = self._sync_pool, None
             await anyio.to_thread.run_sync(sync_pool.close)
@@ -117,20 +122,48 @@ class PostgresConnection:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
-        """A pooled connection inside one transaction, rolled back on any error."""
+        """A pooled connection inside one transaction of its own, rolled back on any error
+        (never grouped: for work that is not a store write, such as a database copy)."""
         async with self._pool_or_fail().connection() as conn, conn.transaction():
             yield conn
 
+    async def write(self, fn: WriteFn[T]) -> T:
+        """Run the write function ``fn(conn)`` in a transaction, perhaps shared with other
+        writes queued meanwhile (:mod:`.group_commit`); returns once it is committed.
+
+        ``fn`` may only run statements on ``conn`` (never await the store or the cipher)
+        and may run again after a rollback.
+        """
+        self._pool_or_fail()
+        return await self.group_commit.run(fn)
+
+    async def execute_one(self, fn: WriteFn[T]) -> T:
+        """Like :meth:`write`, for a write function that runs exactly one statement
+        (atomic on its own: alone, it runs without ``BEGIN``/``COMMIT``)."""
+        self._pool_or_fail()
+        return await self.group_commit.run(fn, single_statement=True)
+
     async def fetch(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
                     ) -> list[Row]:
-        """Run a query; its rows as dicts."""
+        """Run a query that writes nothing; its rows as dicts."""
         async with self.connection() as conn:
             cursor = await conn.execute(sql, params)
             return await cursor.fetchall()
 
+    async def fetch_written(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+                            ) -> list[Row]:
+        """Run one writing statement (group-committed); the rows it returns as dicts."""
+        async def work(conn: Conn) -> list[Row]:
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall()
+        self._pool_or_fail()
+        return await self.group_commit.run(work, single_statement=True)
+
     async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
-        """Run one statement (autocommit); the number of rows it changed."""
-        async with self.connection() as conn:
+        """Run one writing statement (group-committed); the number of rows it changed."""
+        async def work(conn: Conn) -> int:
             cursor = await conn.execute(sql, params)
             return cursor.rowcount
+        self._pool_or_fail()
+        return await self.group_commit.run(work, single_statement=True)
 

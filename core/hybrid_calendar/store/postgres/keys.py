@@ -16,7 +16,7 @@ from psycopg import errors as pg_errors
 from hybrid_calendar.crypto.repository import LOST_RACE, PURPOSE_DATA, TABLE, KeyRecord
 from hybrid_calendar.errors import KeyManagementError
 from hybrid_calendar.models import WrappedKey
-from hybrid_calendar.store.postgres.connection import PostgresConnection
+from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 
 
 def _ts(when: datetime | None) -> float | None:
@@ -63,20 +63,18 @@ class PostgresKeyRepository:
 
         :raises KeyManagementError: that generation already exists (a lost race).
         """
-        try:
-            async with self._db.transaction() as conn:
-                await conn.execute(
-                    f"UPDATE {TABLE} SET retired_at = %s WHERE org_id = %s AND user_id = %s"
-                    " AND purpose = %s AND retired_at IS NULL",
-                    (_ts(record.created_at), record.org_id, record.user_id, record.purpose))
-                await conn.execute(
-                    f"INSERT INTO {TABLE} (key_id, org_id, user_id, purpose, generation, kms,"
-                    " key_ref, blob, created_at, retired_at, uses, uses_reserved) VALUES"
-                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s)",
-                    (record.key_id, record.org_id, record.user_id, record.purpose,
-                     record.generation, record.wrapped.kms, record.wrapped.key_ref,
-                     record.wrapped.blob, _ts(record.created_at), record.uses,
-                     record.uses_reserved))
+        try:  # one statement: the retirement and the new generation commit together
+            await self._db.execute(
+                f"WITH retired AS (UPDATE {TABLE} SET retired_at = %s WHERE org_id = %s AND "
+                "user_id = %s AND purpose = %s AND retired_at IS NULL) "
+                f"INSERT INTO {TABLE} (key_id, org_id, user_id, purpose, generation, kms,"
+                " key_ref, blob, created_at, retired_at, uses, uses_reserved) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s)",
+                (_ts(record.created_at), record.org_id, record.user_id, record.purpose,
+                 record.key_id, record.org_id, record.user_id, record.purpose,
+                 record.generation, record.wrapped.kms, record.wrapped.key_ref,
+                 record.wrapped.blob, _ts(record.created_at), record.uses,
+                 record.uses_reserved))
         except pg_errors.UniqueViolation as err:
             raise KeyManagementError(LOST_RACE) from err
 
@@ -91,12 +89,18 @@ class PostgresKeyRepository:
         growing, unless ``exact``)."""
         if not counters:
             return
-        sql = (f"UPDATE {TABLE} SET uses = %s, uses_reserved = %s WHERE key_id = %s" if exact
-               else f"UPDATE {TABLE} SET uses = GREATEST(uses, %s), "
-               "uses_reserved = GREATEST(uses_reserved, %s) WHERE key_id = %s")
-        async with self._db.transaction() as conn, conn.cursor() as cur:
-            await cur.executemany(sql, [(uses, reserved, key_id)
-                                        for key_id, uses, reserved in counters])
+        merged: dict[str, tuple[int, int]] = {}  # one row per key, as if one by one
+        for key_id, uses, reserved in counters:
+            before = merged.get(key_id)
+            merged[key_id] = ((uses, reserved) if exact or before is None
+                              else (max(before[0], uses), max(before[1], reserved)))
+        values = ("v.uses", "v.reserved") if exact else (
+            "GREATEST(k.uses, v.uses)", "GREATEST(k.uses_reserved, v.reserved)")
+        await self._db.execute(  # one statement, atomic on its own
+            f"UPDATE {TABLE} k SET uses = {values[0]}, uses_reserved = {values[1]} "
+            "FROM unnest(%b::text[], %b::int8[], %b::int8[]) AS v(key_id, uses, reserved) "
+            "WHERE k.key_id = v.key_id",
+            (list(merged), [u for u, _ in merged.values()], [r for _, r in merged.values()]))
 
     async def stale(self, key_ref: str, after_key_id: str, limit: int) -> list[KeyRecord]:
         """Keys not wrapped by ``key_ref``, in key-id order after ``after_key_id``."""
@@ -105,8 +109,8 @@ class PostgresKeyRepository:
 
     async def replace_wraps(self, updates: Sequence[tuple[KeyRecord, WrappedKey]]) -> int:
         """Store new wraps of keys, each only if its wrap did not change meanwhile."""
-        changed = 0
-        async with self._db.transaction() as conn:
+        async def work(conn: Conn) -> int:
+            changed = 0
             for old, new in updates:
                 cursor = await conn.execute(
                     f"UPDATE {TABLE} SET kms = %s, key_ref = %s, blob = %s WHERE key_id = %s"
@@ -114,7 +118,8 @@ class PostgresKeyRepository:
                     (new.kms, new.key_ref, new.blob, old.key_id, old.wrapped.kms,
                      old.wrapped.key_ref, old.wrapped.blob))
                 changed += cursor.rowcount
-        return changed
+            return changed
+        return await self._db.write(work)
 
     async def delete_owner(self, org_id: str, user_id: str) -> int:
         """Delete every key of an owner (crypto-shredding); returns the number deleted."""

@@ -24,7 +24,7 @@ from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import DeliveryRecord, Sealer
 from hybrid_calendar.store.codec import USER_COLUMNS
 from hybrid_calendar.store.delivery_rows import sealed_deliveries, state_row
-from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
+from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection, Row
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 _TABLE = "scheduled_notifications"
@@ -41,18 +41,18 @@ class PostgresOutbox(PostgresConnection):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [_row(sealer, user, item, item.due_at) for item in items]
         keys = [item.key for item in items]
-        async with self.transaction() as conn:
-            if replace_for_events:
-                await conn.execute(
-                    f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) AND "
-                    "state = 'pending' AND NOT (key = ANY(%s))",
-                    (user.id, list(replace_for_events), keys))
-            if rows:
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        _INSERT + "ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, "
-                        f"end_at = excluded.end_at, payload = excluded.payload WHERE {_TABLE}."
-                        "state = 'pending'", rows)
+        parts: list[str] = []
+        params: list[Any] = []
+        if replace_for_events:  # the keys deleted and the keys upserted never overlap
+            parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) "
+                         "AND state = 'pending' AND NOT (key = ANY(%s))")
+            params += [user.id, list(replace_for_events), keys]
+        if rows:
+            parts.append(_UPSERT_ARRAYS)
+            params += _merged_columns(rows)
+        if parts:  # one statement: the deletion and the upsert commit together
+            await self.execute(parts[0] if len(parts) == 1
+                               else f"WITH replaced AS ({parts[0]}) {parts[1]}", params)
 
     async def enqueue_notification(self, user: User, item: ScheduledNotification, *,
                                    supersede: bool = False,
@@ -60,12 +60,13 @@ class PostgresOutbox(PostgresConnection):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         row = _row(sealer, user, item, next_attempt_at or item.due_at)
         if supersede:  # one statement: the delete and the insert commit together
-            rows = await self.fetch(
+            rows = await self.fetch_written(
                 f"WITH gone AS (DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
                 "state = 'pending' AND key <> %s) " + _INSERT + "ON CONFLICT (key) DO NOTHING "
                 "RETURNING key", (user.id, str(item.kind), item.key, *row))
         else:
-            rows = await self.fetch(_INSERT + "ON CONFLICT (key) DO NOTHING RETURNING key", row)
+            rows = await self.fetch_written(_INSERT + "ON CONFLICT (key) DO NOTHING "
+                                            "RETURNING key", row)
         return bool(rows)
 
     async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
@@ -89,7 +90,8 @@ class PostgresOutbox(PostgresConnection):
         if not kinds:
             return []
         user_columns = ", ".join(f"u.{c} AS u_{c}" for c in USER_COLUMNS)
-        async with self.transaction() as conn:
+
+        async def work(conn: Conn) -> tuple[list[Row], dict[str, list[tuple[Any, ...]]]]:
             cursor = await conn.execute(
                 f"SELECT n.*, {user_columns} FROM {_TABLE} n JOIN users u ON u.id = n.user_id "
                 f"WHERE n.state = 'pending' AND n.kind = ANY(%s) AND {condition} "
@@ -99,7 +101,8 @@ class PostgresOutbox(PostgresConnection):
             if lease_until is not None and rows:
                 await conn.execute(f"UPDATE {_TABLE} SET next_attempt_at = %s "
                                    "WHERE key = ANY(%s)", (lease_until, [r["key"] for r in rows]))
-            deliveries = await _delivery_rows(conn, [row["key"] for row in rows])
+            return rows, await _delivery_rows(conn, [row["key"] for row in rows])
+        rows, deliveries = await self.write(work)
         result = []
         for row in rows:
             row["deliveries"] = deliveries.get(row["key"], [])
@@ -120,7 +123,7 @@ class PostgresOutbox(PostgresConnection):
             return
         rows = {r.key: await sealed_deliveries(self.cipher, r) for r in records}
         states = {r.key: state_row(r) for r in records}
-        async with self.transaction() as conn:
+        async def work(conn: Conn) -> None:
             cursor = await conn.execute(  # in key order: two batches never deadlock
                 f"SELECT key FROM {_TABLE} WHERE key = ANY(%s) ORDER BY key FOR UPDATE",
                 (sorted(rows),))
@@ -141,6 +144,7 @@ class PostgresOutbox(PostgresConnection):
                     f"UPDATE {_TABLE} SET state = %s, next_attempt_at = %s, "
                     "sent_at = COALESCE(sent_at, %s) WHERE key = %s",
                     [states[key] for key in present])
+        await self.write(work)
 
     async def list_notifications(self, user: User, *, state: DeliveryState | None = None,
                                  kind: NotificationKind | None = None
@@ -162,6 +166,36 @@ class PostgresOutbox(PostgresConnection):
         for row in rows:
             row["deliveries"] = deliveries.get(row["key"], [])
         return [_notification(sealer, row) for row in rows]
+
+
+_UPSERT_ARRAYS = (
+    f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, kind, "
+    "state, next_attempt_at) SELECT key, user_id, event_id, due_at, start_at, end_at, payload,"
+    " kind, 'pending', next_attempt_at FROM unnest(%b::text[], %b::text[], %b::text[], "
+    "%b::float8[], %b::float8[], %b::float8[], %b::text[], %b::text[], %b::float8[]) AS "
+    "r(key, user_id, event_id, due_at, start_at, end_at, payload, kind, next_attempt_at) "
+    "ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, end_at = excluded.end_at, "
+    f"payload = excluded.payload WHERE {_TABLE}.state = 'pending'")
+"""Upsert a batch of notifications in one statement (a column array per column)."""
+
+_UPDATED = (3, 5, 6)
+"""Positions of ``due_at``, ``end_at`` and ``payload`` in a row: what a conflict updates."""
+
+
+def _merged_columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """The rows as column arrays, one row per key, as if upserted one after another: a
+    key's first row is inserted and its later rows update only what a conflict updates
+    (one statement may not touch a row twice)."""
+    merged: dict[str, list[Any]] = {}
+    for row in rows:
+        kept = merged.get(row[0])
+        if kept is None:
+            merged[row[0]] = list(row)
+        else:
+            for index in _UPDATED:
+                kept[index] = row[index]
+    return [list(column) for column in zip(*merged.values(), strict=True)] or [
+        [] for _ in range(9)]
 
 
 def _row(sealer: Sealer, user: User, item: ScheduledNotification, next_at: datetime

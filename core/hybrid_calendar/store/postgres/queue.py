@@ -21,7 +21,7 @@ from psycopg import errors as pg_errors
 
 from hybrid_calendar.models import Job
 from hybrid_calendar.store.base import PROCESS_ID
-from hybrid_calendar.store.postgres.connection import PostgresConnection
+from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 JOBS_CHANNEL = "hybrid_calendar_jobs"
@@ -44,7 +44,7 @@ class PostgresQueue(PostgresConnection):
 
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
                       *, lane: str | None = None) -> bool:
-        rows = await self.fetch(  # one statement: the row and its NOTIFY commit together
+        rows = await self.fetch_written(  # one statement: the row and its NOTIFY together
             "WITH added AS (INSERT INTO jobs (kind, key, lane, payload, state, run_at, "
             "attempts, created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) "
             "ON CONFLICT DO NOTHING RETURNING key) "
@@ -56,8 +56,8 @@ class PostgresQueue(PostgresConnection):
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         for _attempt in range(20):
             try:  # one statement, atomic on its own: no BEGIN/COMMIT round trips
-                rows = await self.fetch(_CLAIM, (ts(now), now.timestamp() + lease_seconds,
-                                                 PROCESS_ID))
+                rows = await self.fetch_written(_CLAIM, (ts(now), now.timestamp() + lease_seconds,
+                                                         PROCESS_ID))
                 row = rows[0] if rows else None
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
@@ -82,28 +82,7 @@ class PostgresQueue(PostgresConnection):
                 continue  # a request for the key was queued meanwhile: merge into it
 
     async def _retry_once(self, job_id: int, error: str, run_at: datetime | None) -> None:
-        async with self.transaction() as conn:
-            cursor = await conn.execute("SELECT key FROM jobs WHERE id = %s FOR UPDATE",
-                                        (job_id,))
-            row = await cursor.fetchone()
-            if row is None:
-                return
-            if run_at is None:
-                await conn.execute("UPDATE jobs SET state = 'parked', last_error = %s "
-                                   "WHERE id = %s", (error, job_id))
-                return
-            cursor = await conn.execute("SELECT id FROM jobs WHERE key = %s AND "
-                                        "state = 'queued' FOR UPDATE", (row["key"],))
-            queued = await cursor.fetchone()
-            if queued is not None:  # a newer request supersedes the failed run
-                await conn.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
-                await conn.execute("UPDATE jobs SET run_at = LEAST(run_at, %s) WHERE id = %s",
-                                   (ts(run_at), queued["id"]))
-            else:
-                await conn.execute("UPDATE jobs SET state = 'queued', run_at = %s, "
-                                   "last_error = %s, lease_until = NULL WHERE id = %s",
-                                   (ts(run_at), error, job_id))
-            await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, row["key"]))
+        await self.write(lambda conn: _retry_job(conn, job_id, error, run_at))
 
     async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
         if not job_ids:
@@ -114,19 +93,21 @@ class PostgresQueue(PostgresConnection):
     async def requeue_running(self, now: datetime | None = None) -> int:
         lapsed = "state = 'running'" + ("" if now is None else " AND lease_until < %s")
         params: tuple[Any, ...] = () if now is None else (ts(now),)
+
+        async def work(conn: Conn) -> int:
+            merged = await conn.execute(
+                f"DELETE FROM jobs r WHERE {lapsed} AND EXISTS (SELECT 1 FROM jobs q "
+                "WHERE q.key = r.key AND q.state = 'queued')", params)
+            back = await conn.execute(
+                f"UPDATE jobs SET state = 'queued', lease_until = NULL WHERE {lapsed}", params)
+            count = int(merged.rowcount) + int(back.rowcount)
+            if count:
+                await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, ""))
+            return count
+
         for _attempt in range(20):
             try:
-                async with self.transaction() as conn:
-                    merged = await conn.execute(
-                        f"DELETE FROM jobs r WHERE {lapsed} AND EXISTS (SELECT 1 FROM jobs q "
-                        "WHERE q.key = r.key AND q.state = 'queued')", params)
-                    back = await conn.execute(
-                        f"UPDATE jobs SET state = 'queued', lease_until = NULL WHERE {lapsed}",
-                        params)
-                    count = int(merged.rowcount) + int(back.rowcount)
-                    if count:
-                        await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, ""))
-                    return count
+                return await self.write(work)
             except pg_errors.UniqueViolation:
                 continue  # a job of the same key was queued meanwhile: merge it instead
         return 0
@@ -146,3 +127,28 @@ class PostgresQueue(PostgresConnection):
             wake()  # listening now: jobs queued before are worth a look
             async for _notice in conn.notifies():
                 wake()
+
+
+async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | None) -> None:
+    """Re-queue (or park) a failed job, merging it into a newer request of its key."""
+    cursor = await conn.execute("SELECT key FROM jobs WHERE id = %s FOR UPDATE",
+                                (job_id,))
+    row = await cursor.fetchone()
+    if row is None:
+        return
+    if run_at is None:
+        await conn.execute("UPDATE jobs SET state = 'parked', last_error = %s "
+                           "WHERE id = %s", (error, job_id))
+        return
+    cursor = await conn.execute("SELECT id FROM jobs WHERE key = %s AND "
+                                "state = 'queued' FOR UPDATE", (row["key"],))
+    queued = await cursor.fetchone()
+    if queued is not None:  # a newer request supersedes the failed run
+        await conn.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
+        await conn.execute("UPDATE jobs SET run_at = LEAST(run_at, %s) WHERE id = %s",
+                           (ts(run_at), queued["id"]))
+    else:
+        await conn.execute("UPDATE jobs SET state = 'queued', run_at = %s, "
+                           "last_error = %s, lease_until = NULL WHERE id = %s",
+                           (ts(run_at), error, job_id))
+    await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, row["key"]))

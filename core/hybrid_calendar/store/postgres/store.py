@@ -14,10 +14,11 @@ from hybrid_calendar.models import Channel, Meeting, Organisation, SyncState, Us
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import USER_TABLES, ApplyResult, Store, hash_channel_token
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
-from hybrid_calendar.store.postgres.connection import Conn
+from hybrid_calendar.store.postgres.connection import Conn, Row
 from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
 from hybrid_calendar.store.postgres.outbox import PostgresOutbox
 from hybrid_calendar.store.postgres.queue import PostgresQueue
+from hybrid_calendar.store.postgres.sync_write import apply_statement, apply_statements
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
@@ -110,19 +111,22 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                              ) -> User:
         users = await self._users(  # one statement: the update returns the row
             f"UPDATE users SET state = %s, reason = %s, updated_at = %s WHERE id = %s "
-            f"RETURNING {_USER_COLUMNS}", (str(state), reason, time.time(), user_id))
+            f"RETURNING {_USER_COLUMNS}", (str(state), reason, time.time(), user_id),
+            writes=True)
         if not users:
             raise NotFoundError(f"no user with id {user_id}")
         return users[0]
 
     async def forget_user_data(self, user_id: str) -> None:
-        async with self.transaction() as conn:
+        async def work(conn: Conn) -> None:
             for table in USER_TABLES:
                 await conn.execute(f"DELETE FROM {table} WHERE user_id = %s",
                                    (user_id,))
+        await self.write(work)
 
-    async def _users(self, sql: str, params: tuple[Any, ...]) -> list[User]:
-        rows = await self.fetch(sql, params)
+    async def _users(self, sql: str, params: tuple[Any, ...], *, writes: bool = False
+                     ) -> list[User]:
+        rows = await (self.fetch_written if writes else self.fetch)(sql, params)
         sealers = {org: await self.cipher.sealer(org, None) for org in {r["org_id"] for r in rows}}
         return [codec.row_to_user(sealers[row["org_id"]], row) for row in rows]
 
@@ -139,37 +143,29 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                             full_sync: bool, synced_at: datetime) -> ApplyResult:
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
-        deleted = 0
-        async with self.transaction() as conn:
-            if full_sync:
-                gone = await conn.execute(
-                    "DELETE FROM meetings WHERE user_id = %s AND NOT (event_id = ANY(%s)) "
-                    "RETURNING event_id", (user.id, [row["event_id"] for row in rows]))
-                gone_ids = [r["event_id"] for r in await gone.fetchall()]
-            else:
-                gone = await conn.execute(
-                    "DELETE FROM meetings WHERE user_id = %s AND event_id = ANY(%s) "
-                    "RETURNING event_id", (user.id, list(deleted_event_ids)))
-                gone_ids = [r["event_id"] for r in await gone.fetchall()]
-            deleted = len(gone_ids)
-            if full_sync or deleted_event_ids:
-                await conn.execute(
-                    "DELETE FROM scheduled_notifications WHERE user_id = %s AND "
-                    "event_id = ANY(%s) AND state = 'pending'",
-                    (user.id, gone_ids if full_sync else list(deleted_event_ids)))
-            if rows:
-                await _upsert_meetings(conn, rows)
-            await conn.execute(
-                "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (%s, %s, %s) "
-                "ON CONFLICT (user_id) DO UPDATE SET cursor=excluded.cursor, "
-                "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
+
+        one = apply_statement(user.id, rows, deleted_event_ids, cursor, ts(synced_at),
+                              full_sync=full_sync)
+
+        async def work(conn: Conn) -> int:
+            if one is not None:  # the usual case: one statement
+                found = await (await conn.execute(*one)).fetchone()
+                return 0 if found is None else int(found["deleted"])
+            statements = apply_statements(user.id, rows, deleted_event_ids, cursor,
+                                          ts(synced_at))
+            gone = await conn.execute(*statements[0])
+            deleted = len(await gone.fetchall())
+            for statement in statements[1:]:
+                await conn.execute(*statement)
+            return deleted
+        deleted = await (self.execute_one(work) if one is not None else self.write(work))
         return ApplyResult(upserted=len(rows), deleted=deleted)
 
     async def reset_cursor(self, user_id: str) -> None:
         await self.execute("UPDATE sync_state SET cursor = NULL WHERE user_id = %s", (user_id,))
 
     async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
-        async with self.transaction() as conn:
+        async def work(conn: Conn) -> Row | None:
             cursor = await conn.execute(
                 "SELECT out_of_office FROM sync_state WHERE user_id = %s FOR UPDATE",
                 (user_id,))
@@ -178,6 +174,8 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                 "INSERT INTO sync_state (user_id, out_of_office) VALUES (%s, %s) "
                 "ON CONFLICT (user_id) DO UPDATE SET out_of_office=excluded.out_of_office",
                 (user_id, int(enabled)))
+            return row
+        row = await self.write(work)
         previous = None if row is None else row["out_of_office"]
         return None if previous is None else bool(previous)
 
@@ -197,13 +195,14 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         return codec.row_to_meeting(await self.cipher.sealer(user.org_id, user.id), rows[0])
 
     async def purge_outside(self, keep_from: datetime, keep_until: datetime) -> int:
-        async with self.transaction() as conn:
+        async def work(conn: Conn) -> int:
             await conn.execute("DELETE FROM scheduled_notifications WHERE end_at < %s OR "
                                "start_at > %s OR (end_at IS NULL AND due_at < %s)",
                                (ts(keep_from), ts(keep_until), ts(keep_from)))
             cursor = await conn.execute("DELETE FROM meetings WHERE end_at < %s OR "
                                         "start_at > %s", (ts(keep_from), ts(keep_until)))
             return cursor.rowcount
+        return await self.write(work)
 
     # channels ------------------------------------------------------------------
     async def put_channel(self, channel: Channel) -> None:
@@ -236,23 +235,6 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     async def delete_channel(self, channel_id: str) -> None:
         await self.execute("DELETE FROM channels WHERE id = %s", (channel_id,))
-
-
-_ARRAY_TYPES = {"start_at": "float8[]", "end_at": "float8[]", "all_day": "int4[]"}
-
-
-async def _upsert_meetings(conn: Conn, rows: list[dict[str, Any]]) -> None:
-    """Upsert meetings rows in one statement: a column array per column, ``unnest``-ed on
-    the server (a page of events is one parameter set instead of one per row)."""
-    latest = list({row["event_id"]: row for row in rows}.values())  # one per key: last wins
-    columns = list(latest[0])
-    updates = ", ".join(f"{c}=excluded.{c}" for c in columns
-                        if c not in ("user_id", "event_id"))
-    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'text[]')}" for c in columns)
-    await conn.execute(
-        f"INSERT INTO meetings ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT (user_id, event_id) DO UPDATE SET {updates}",
-        [[row[c] for row in latest] for c in columns])
 
 
 def _sync_state(row: Mapping[str, Any]) -> SyncState:

@@ -1,0 +1,87 @@
+"""A sync's writes to PostgreSQL as one statement: meetings gone and their pending Join
+buttons deleted, a page of meetings upserted, the cursor saved.
+
+Each part is a data-modifying ``WITH`` query of one ``INSERT``/``DELETE`` statement, so the
+whole apply is atomic on its own, without ``BEGIN``/``COMMIT`` (every statement costs the
+gateway ≈ 130-180 µs of CPU in psycopg). One statement may not touch a row twice, so when
+an incremental sync both deletes and upserts an event id, :func:`apply_statements` gives
+the same work as separate statements instead, in the order they ran before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Statement = tuple[str, list[Any]]
+
+_ARRAY_TYPES = {"start_at": "float8[]", "end_at": "float8[]", "all_day": "int4[]"}
+
+_SAVE_CURSOR = (
+    "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (%s, %s, %s) "
+    "ON CONFLICT (user_id) DO UPDATE SET cursor=excluded.cursor, "
+    "last_sync_at=excluded.last_sync_at")
+
+
+def upsert_meetings(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Upsert meetings rows in one statement: a column array per column, ``unnest``-ed on
+    the server (a page of events is one parameter set instead of one per row). A key that
+    occurs twice is upserted once, with its last row."""
+    latest = list({row["event_id"]: row for row in rows}.values())
+    columns = list(latest[0])
+    updates = ", ".join(f"{c}=excluded.{c}" for c in columns
+                        if c not in ("user_id", "event_id"))
+    arrays = ", ".join(f"%b::{_ARRAY_TYPES.get(c, 'text[]')}" for c in columns)
+    return (f"INSERT INTO meetings ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT (user_id, event_id) DO UPDATE SET {updates}",
+            [[row[c] for row in latest] for c in columns])
+
+
+def apply_statement(user_id: str, rows: Sequence[dict[str, Any]],
+                    deleted_event_ids: Sequence[str], cursor: str | None, synced_at: float | None,
+                    *, full_sync: bool) -> Statement | None:
+    """The apply as one statement whose one row is ``deleted`` (meetings removed), or
+    ``None`` when it cannot be one (an incremental sync deleting an id it also upserts).
+
+    A full sync deletes the user's meetings not in ``rows`` and the pending notifications
+    of exactly those; an incremental one deletes ``deleted_event_ids`` and their pending
+    notifications (stored or not).
+    """
+    upserted_ids = [row["event_id"] for row in rows]
+    if not full_sync and set(deleted_event_ids) & set(upserted_ids):
+        return None
+    params: list[Any] = [user_id, upserted_ids if full_sync else list(deleted_event_ids)]
+    parts = ["gone AS (DELETE FROM meetings WHERE user_id = %s AND "
+             + ("NOT (event_id = ANY(%s))" if full_sync else "event_id = ANY(%s)")
+             + " RETURNING event_id)"]
+    if full_sync:
+        parts.append("dropped AS (DELETE FROM scheduled_notifications WHERE user_id = %s "
+                     "AND event_id IN (SELECT event_id FROM gone) AND state = 'pending')")
+        params.append(user_id)
+    elif deleted_event_ids:
+        parts.append("dropped AS (DELETE FROM scheduled_notifications WHERE user_id = %s "
+                     "AND event_id = ANY(%s) AND state = 'pending')")
+        params += [user_id, list(deleted_event_ids)]
+    if rows:
+        sql, arrays = upsert_meetings(rows)
+        parts.append(f"upserted AS ({sql})")
+        params += arrays
+    parts.append(f"saved AS ({_SAVE_CURSOR})")
+    params += [user_id, cursor, synced_at]
+    return ("WITH " + ", ".join(parts) + " SELECT count(*) AS deleted FROM gone", params)
+
+
+def apply_statements(user_id: str, rows: Sequence[dict[str, Any]],
+                     deleted_event_ids: Sequence[str], cursor: str | None,
+                     synced_at: float | None) -> list[Statement]:
+    """An incremental apply as separate statements, for one transaction: the deletion
+    (its ``RETURNING`` rows count as deleted), the notifications, the upsert, the cursor."""
+    statements: list[Statement] = [
+        ("DELETE FROM meetings WHERE user_id = %s AND event_id = ANY(%s) RETURNING event_id",
+         [user_id, list(deleted_event_ids)]),
+        ("DELETE FROM scheduled_notifications WHERE user_id = %s AND event_id = ANY(%s) "
+         "AND state = 'pending'", [user_id, list(deleted_event_ids)])]
+    if rows:
+        statements.append(upsert_meetings(rows))
+    statements.append((_SAVE_CURSOR, [user_id, cursor, synced_at]))
+    return statements

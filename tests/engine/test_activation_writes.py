@@ -1,0 +1,47 @@
+"""Activation stores what validation read together with its outcome (one user write per
+outcome): active, channel refused, or a retry after the channel could not be opened."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_calendar.models import UserState
+
+from .conftest import ALICE, BOB, CAROL, Stack
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_an_active_user_keeps_the_locale_and_time_zone_validation_read(
+        stack: Stack) -> None:
+    stack.emu.state.set_setting(ALICE, "locale", "de")
+    stack.emu.state.set_setting(ALICE, "timezone", "Europe/Berlin")
+    user = await stack.activate(ALICE)
+    stored = await stack.gateway.store.get_user(user["id"])
+    assert stored is not None
+    assert (stored.state, stored.reason, stored.locale, stored.timezone) == (
+        UserState.ACTIVE, None, "de", "Europe/Berlin")
+
+
+async def test_a_refused_channel_is_an_error_that_keeps_the_locale(stack: Stack) -> None:
+    stack.emu.state.set_setting(BOB, "locale", "fr")
+    stack.emu.control({"errors": [{"status": 403, "reason": "forbidden", "count": 1,
+                                   "path": "/watch$"}]})
+    user = await stack.activate(BOB)
+    assert (user["state"], user["reason_code"]) == ("error", "channel_refused")
+    stored = await stack.gateway.store.get_user(user["id"])
+    assert stored is not None and stored.locale == "fr"
+    assert await stack.gateway.store.list_channels(user_id=user["id"]) == []
+
+
+async def test_a_channel_that_fails_for_now_is_retried_and_the_locale_kept_meanwhile(
+        stack: Stack) -> None:
+    stack.emu.state.set_setting(CAROL, "locale", "it")
+    stack.emu.control({"errors": [{"status": 503, "count": 20, "path": "/watch$"}]})
+    response = await stack.admin.post("/api/v1/organisations/org1/users",
+                                      json={"email": CAROL})
+    user_id = response.json()["id"]
+    await stack.idle()  # the activation failed and waits for its retry
+    stored = await stack.gateway.store.get_user(user_id)
+    assert stored is not None
+    assert (stored.state, stored.locale) == (UserState.VALIDATING, "it")

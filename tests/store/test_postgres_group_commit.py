@@ -1,0 +1,94 @@
+"""Group commit of the PostgreSQL store: writes queued meanwhile share one transaction,
+a failing write undoes nobody else's, and nobody hears back before the commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import psycopg
+import pytest
+from psycopg import errors as pg_errors
+
+from hybrid_calendar.store.postgres.connection import Conn
+from hybrid_calendar.store.postgres.store import PostgresStore
+from hybrid_calendar.store.testing import NOW, ReversibleCipher
+from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, seed
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def store(postgres_url: str) -> AsyncIterator[PostgresStore]:
+    opened = PostgresStore(postgres_url, ReversibleCipher(), pool_size=4)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def _txid(conn: Conn) -> int:
+    cursor = await conn.execute("SELECT txid_current() AS txid")
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row["txid"])
+
+
+async def test_writes_queued_together_share_one_transaction(store: PostgresStore) -> None:
+    txids = await asyncio.gather(*(store.write(_txid) for _ in range(20)))
+    assert len(set(txids)) < len(txids)  # at least one transaction served several writes
+    assert store.group_commit.groups >= 1
+
+
+async def test_a_failing_write_undoes_no_other_write(store: PostgresStore) -> None:
+    async def insert(conn: Conn, key: str) -> str:
+        await conn.execute("INSERT INTO jobs (kind, key, lane, payload, state, run_at, "
+                           "attempts, created_at) VALUES ('sync', %s, %s, '{}', 'queued', "
+                           "0, 0, 0)", (key, key))
+        return key
+
+    async def broken(conn: Conn) -> str:
+        await conn.execute("INSERT INTO jobs (kind, key, lane, payload, state, run_at, "
+                           "attempts, created_at) VALUES ('sync', 'half', 'half', '{}', "
+                           "'queued', 0, 0, 0)")
+        await conn.execute("SELECT no_such_column FROM jobs")
+        return "never"
+
+    writes = [store.write(lambda conn, i=i: insert(conn, f"k{i}")) for i in range(10)]
+    writes.insert(5, store.write(broken))
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    assert isinstance(outcomes[5], pg_errors.UndefinedColumn)
+    assert [o for i, o in enumerate(outcomes) if i != 5] == [f"k{i}" for i in range(10)]
+    rows = await store.fetch("SELECT key FROM jobs ORDER BY key")
+    assert [r["key"] for r in rows] == sorted(f"k{i}" for i in range(10))  # not 'half'
+    assert store.group_commit.groups >= 1
+
+
+async def test_a_write_is_committed_when_its_caller_hears_back(
+        store: PostgresStore, postgres_url: str) -> None:
+    await seed(store, ALICE, BOB)
+
+    async def enqueue_and_look(index: int) -> bool:
+        await store.enqueue("sync", f"sync:{index}", {}, NOW, lane=f"lane:{index}")
+        with psycopg.connect(postgres_url) as other:  # another process's view
+            row = other.execute("SELECT count(*) FROM jobs WHERE key = %s",
+                                (f"sync:{index}",)).fetchone()
+        return row is not None and row[0] == 1
+
+    seen = await asyncio.gather(*(enqueue_and_look(i) for i in range(12)),
+                                store.schedule(ALICE, [join_button(f"e{i}") for i in range(5)]))
+    assert all(seen[:12])
+
+
+async def test_a_batch_with_one_key_twice_upserts_like_rows_one_by_one(
+        store: PostgresStore) -> None:
+    await seed(store, ALICE, BOB)
+    first = join_button("e1")
+    second = join_button("e1", due=NOW + timedelta(minutes=3), payload={"changed": True})
+    await store.schedule(ALICE, [first, second])
+    [stored] = await store.list_notifications(ALICE)
+    assert stored.due_at == second.due_at and dict(stored.payload) == {"changed": True}
+    rows = await store.fetch("SELECT next_attempt_at FROM scheduled_notifications")
+    assert rows == [{"next_attempt_at": first.due_at.timestamp()}]  # a conflict keeps it
