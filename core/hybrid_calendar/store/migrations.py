@@ -157,3 +157,10 @@ def m011_drop_unused_outbox_index(db: Database) -> None:
     """No query reads ``scheduled_notifications`` by ``(sent_at, due_at)`` (every query's
     plan is in docs/performance.md): the index only cost each Join-button write."""
     db.execute("DROP INDEX IF EXISTS idx_scheduled_notifications_sent_at_due_at")
+
+
+@migrations()
+def m012_budget_take_function(db: Database) -> None:
+    """Nothing on SQLite: its PostgreSQL twin creates the function that takes a shared
+    budget in one round trip (one process serializes SQLite's takers in its store thread).
+    The twin keeps both stores' schema histories the same, name for name."""

@@ -12,21 +12,14 @@ from datetime import datetime
 from hybrid_calendar.store.budget import BudgetSlots, BudgetUse
 from hybrid_calendar.store.postgres.connection import PostgresConnection
 
-_TAKE = (  # its own statement after the lock, so it sees every earlier taker's commit
-    "WITH expired AS (DELETE FROM budget_usage WHERE name = %s AND slot < %s), "
-    "usage AS (SELECT COALESCE(SUM(used), 0) AS used, MIN(slot) AS first "
-    "FROM budget_usage WHERE name = %s AND slot >= %s AND used > 0), "
-    "added AS (INSERT INTO budget_usage (name, slot, used) SELECT %s, %s, %s FROM usage "
-    "WHERE usage.used + %s <= %s ON CONFLICT (name, slot) DO UPDATE SET "
-    "used = budget_usage.used + excluded.used RETURNING 1) "
-    "SELECT usage.first, EXISTS (SELECT 1 FROM added) AS taken FROM usage")
-"""One statement: drop the expired slots, sum the window, add the units if they fit (the
-expired slots are filtered out of the sum, as the deletion is invisible to the statement
-that makes it)."""
+_TAKE = "SELECT first, taken FROM hybrid_calendar_take_budget(%s, %s, %s, %s, %s)"
+"""One statement in autocommit (migration ``m012``): under the budget's advisory lock,
+drop the expired slots, sum the window, add the units if they fit; the lock is released
+by the statement's own commit."""
 
 
 class PostgresBudgets(PostgresConnection):
-    """``take_budget`` in one transaction of two statements (lock, take) per take;
+    """``take_budget`` in one statement (a function taking the lock, then the units);
     ``read_budgets`` in one query."""
 
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
@@ -35,11 +28,9 @@ class PostgresBudgets(PostgresConnection):
         # Its own transaction, never a group's (:mod:`.group_commit`): the lock is held
         # until the commit, and a group would hold it for every write of the group while
         # the takers of every process wait (measured: several times the lock waits).
-        async with self.transaction() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                               ("budget:" + name,))
-            cursor = await conn.execute(_TAKE, (name, slots.oldest, name, slots.oldest, name,
-                                                slots.current, units, units, limit))
+        async with self.connection() as conn:  # autocommit: the statement is the transaction
+            cursor = await conn.execute(_TAKE, (name, slots.oldest, slots.current, units,
+                                                limit))
             row = await cursor.fetchone()
         assert row is not None
         if not row["taken"]:

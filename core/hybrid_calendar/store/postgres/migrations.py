@@ -178,6 +178,23 @@ core.add(
     "m011_drop_unused_outbox_index",
     "DROP INDEX IF EXISTS idx_scheduled_notifications_sent_at_due_at",
 )
+core.add(
+    "m012_budget_take_function",
+    # A budget take in one round trip (store/postgres/budget.py): the lock, then each
+    # statement with a snapshot of its own (a VOLATILE function in READ COMMITTED), so the
+    # take sees every earlier taker's commit. Nothing to do on SQLite.
+    "CREATE OR REPLACE FUNCTION hybrid_calendar_take_budget(p_name TEXT, p_oldest BIGINT,"
+    " p_current BIGINT, p_units INTEGER, p_limit INTEGER, OUT first BIGINT, OUT taken BOOLEAN)"
+    " LANGUAGE plpgsql VOLATILE AS $$ DECLARE in_use BIGINT; BEGIN"
+    " PERFORM pg_advisory_xact_lock(hashtext('budget:' || p_name));"
+    " DELETE FROM budget_usage WHERE name = p_name AND slot < p_oldest;"
+    " SELECT COALESCE(SUM(used), 0), MIN(slot) INTO in_use, first FROM budget_usage"
+    " WHERE name = p_name AND slot >= p_oldest AND used > 0;"
+    " taken := in_use + p_units <= p_limit;"
+    " IF taken THEN INSERT INTO budget_usage (name, slot, used)"
+    " VALUES (p_name, p_current, p_units) ON CONFLICT (name, slot) DO UPDATE"
+    " SET used = budget_usage.used + excluded.used; END IF; END $$",
+)
 
 crypto = PgMigrationSet("crypto")
 crypto.add(

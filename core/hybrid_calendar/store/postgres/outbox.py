@@ -39,35 +39,16 @@ class PostgresOutbox(PostgresConnection):
     async def schedule(self, user: User, items: Sequence[ScheduledNotification],
                        *, replace_for_events: Sequence[str] = ()) -> None:
         sealer = await self.cipher.sealer(user.org_id, user.id)
-        rows = [_row(sealer, user, item, item.due_at) for item in items]
-        keys = [item.key for item in items]
-        parts: list[str] = []
-        params: list[Any] = []
-        if replace_for_events:  # the keys deleted and the keys upserted never overlap
-            parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) "
-                         "AND state = 'pending' AND NOT (key = ANY(%s))")
-            params += [user.id, list(replace_for_events), keys]
-        if rows:
-            parts.append(_UPSERT_ARRAYS)
-            params += _merged_columns(rows)
-        if parts:  # one statement: the deletion and the upsert commit together
-            await self.execute(parts[0] if len(parts) == 1
-                               else f"WITH replaced AS ({parts[0]}) {parts[1]}", params)
+        statement = schedule_statement(sealer, user, items, replace_for_events)
+        if statement is not None:
+            await self.execute(*statement)
 
     async def enqueue_notification(self, user: User, item: ScheduledNotification, *,
                                    supersede: bool = False,
                                    next_attempt_at: datetime | None = None) -> bool:
         sealer = await self.cipher.sealer(user.org_id, user.id)
-        row = _row(sealer, user, item, next_attempt_at or item.due_at)
-        if supersede:  # one statement: the delete and the insert commit together
-            rows = await self.fetch_written(
-                f"WITH gone AS (DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
-                "state = 'pending' AND key <> %s) " + _INSERT + "ON CONFLICT (key) DO NOTHING "
-                "RETURNING key", (user.id, str(item.kind), item.key, *row))
-        else:
-            rows = await self.fetch_written(_INSERT + "ON CONFLICT (key) DO NOTHING "
-                                            "RETURNING key", row)
-        return bool(rows)
+        return bool(await self.fetch_written(*enqueue_statement(
+            sealer, user, item, supersede=supersede, next_at=next_attempt_at or item.due_at)))
 
     async def due_notifications(self, now: datetime, kinds: Collection[NotificationKind],
                                 *, limit: int = 100, lease_seconds: float = 120.0
@@ -166,6 +147,40 @@ class PostgresOutbox(PostgresConnection):
         for row in rows:
             row["deliveries"] = deliveries.get(row["key"], [])
         return [_notification(sealer, row) for row in rows]
+
+
+def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNotification],
+                       replace_for_events: Sequence[str]) -> tuple[str, list[Any]] | None:
+    """:meth:`PostgresOutbox.schedule` as one statement (``None``: nothing to do): the
+    deletion of the replaced pending rows and the upsert commit together."""
+    rows = [_row(sealer, user, item, item.due_at) for item in items]
+    keys = [item.key for item in items]
+    parts: list[str] = []
+    params: list[Any] = []
+    if replace_for_events:  # the keys deleted and the keys upserted never overlap
+        parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) "
+                     "AND state = 'pending' AND NOT (key = ANY(%s))")
+        params += [user.id, list(replace_for_events), keys]
+    if rows:
+        parts.append(_UPSERT_ARRAYS)
+        params += _merged_columns(rows)
+    if not parts:
+        return None
+    return (parts[0] if len(parts) == 1 else f"WITH replaced AS ({parts[0]}) {parts[1]}",
+            params)
+
+
+def enqueue_statement(sealer: Sealer, user: User, item: ScheduledNotification, *,
+                      supersede: bool, next_at: datetime) -> tuple[str, tuple[Any, ...]]:
+    """:meth:`PostgresOutbox.enqueue_notification` as one statement returning one row
+    when the item went in (with ``supersede``, the user's other pending items of its kind
+    are deleted by the same statement)."""
+    row = _row(sealer, user, item, next_at)
+    if supersede:
+        return (f"WITH gone AS (DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
+                "state = 'pending' AND key <> %s) " + _INSERT + "ON CONFLICT (key) DO NOTHING "
+                "RETURNING key", (user.id, str(item.kind), item.key, *row))
+    return _INSERT + "ON CONFLICT (key) DO NOTHING RETURNING key", row
 
 
 _UPSERT_ARRAYS = (

@@ -1,0 +1,83 @@
+"""A sync's writes on PostgreSQL: one transaction (shared with other writes by group
+commit) holding the meetings, cursor, Join buttons and announcement; a failure to queue
+the announcement is logged and undoes nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hybrid_calendar.models import DeliveryState, NotificationKind, ScheduledNotification
+from hybrid_calendar.store.base import SyncWrite
+from hybrid_calendar.store.postgres.connection import Conn
+from hybrid_calendar.store.postgres.store import PostgresStore
+from hybrid_calendar.store.testing import NOW, ReversibleCipher
+from hybrid_calendar.store.testing.samples import ALICE, join_button, meeting, seed
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def store(postgres_url: str) -> AsyncIterator[PostgresStore]:
+    opened = PostgresStore(postgres_url, ReversibleCipher(), pool_size=4)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def _changed(key: str) -> ScheduledNotification:
+    return ScheduledNotification(key=key, user_id=ALICE.id, event_id=None, due_at=NOW,
+                                 start=None, end=None, payload={"full_sync": True},
+                                 kind=NotificationKind.MEETINGS_CHANGED)
+
+
+def _write(event_ids: list[str], announcement: str, *, full: bool = True) -> SyncWrite:
+    meetings = [meeting(event_id, hour) for hour, event_id in enumerate(event_ids, 1)]
+    return SyncWrite(ALICE, meetings, [], "cursor", full_sync=full, synced_at=NOW,
+                     buttons=[join_button(m.event_id, ends=m.end) for m in meetings],
+                     announcement=_changed(announcement))
+
+
+async def _refuse_announcements(conn: Conn) -> None:
+    await conn.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.kind = 'meetings_changed' THEN RAISE EXCEPTION 'refused'; END IF; "
+        "RETURN NEW; END $$")
+    await conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON scheduled_notifications "
+                       "FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
+async def test_a_failed_announcement_undoes_nothing_else(
+        store: PostgresStore, caplog: pytest.LogCaptureFixture) -> None:
+    await seed(store)
+    await store.write(_refuse_announcements)
+    with caplog.at_level(logging.WARNING):
+        written = await store.write_sync(_write(["e1", "e2"], "m1"))
+    assert not written.announced and written.applied.upserted == 2
+    assert [m.event_id for m in await store.list_meetings(ALICE, NOW, NOW.replace(
+        year=NOW.year + 1))] == ["e1", "e2"]
+    pending = await store.list_notifications(ALICE, state=DeliveryState.PENDING)
+    assert sorted(n.event_id or "" for n in pending) == ["e1", "e2"]  # the buttons stand
+    assert (await store.get_sync_state(ALICE.id)).cursor == "cursor"  # type: ignore[union-attr]
+    lines = [r.getMessage() for r in caplog.records if "not queued" in r.getMessage()]
+    assert len(lines) == 1 and "refused" in lines[0]
+
+
+async def test_concurrent_sync_writes_share_commits_and_each_stands(
+        store: PostgresStore) -> None:
+    await seed(store)
+    before = store.group_commit.grouped_writes
+    results = await asyncio.gather(*(
+        store.write_sync(_write([f"e{n:02d}"], f"m{n}", full=False)) for n in range(12)))
+    assert all(r.announced for r in results)
+    assert store.group_commit.grouped_writes > before  # some shared a transaction
+    stored = await store.list_meetings(ALICE, NOW, NOW.replace(year=NOW.year + 1))
+    assert sorted(m.event_id for m in stored) == [f"e{n:02d}" for n in range(12)]
+    pending = await store.list_notifications(ALICE, state=DeliveryState.PENDING)
+    assert sorted(n.event_id or "" for n in pending if n.kind is NotificationKind.JOIN_BUTTON
+                  ) == [f"e{n:02d}" for n in range(12)]
