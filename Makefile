@@ -86,9 +86,9 @@ typecheck: $(STAMP)
 
 ## Benchmarks: each prints its figures next to a baseline measured in the same run.
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/parse_join.py
 	$(BIN)/python bench/sync.py --users 1000 --events 50
-	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/sync.py --end-to-end --users 1000 --events 50 --rounds 2
 	$(BIN)/python bench/crypto_seal.py
 	$(BIN)/python bench/request_build.py
