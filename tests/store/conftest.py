@@ -1,4 +1,5 @@
-"""Store fixtures: a real SQLite file with the suite's reversible, authenticating cipher."""
+"""Store fixtures: a real SQLite file, or a fresh database on the test run's PostgreSQL
+server, with the suite's reversible, authenticating cipher."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar.store.sqlite import SqliteStore
 from hybrid_calendar.store.testing import ReversibleCipher
 
@@ -20,3 +22,14 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         yield s
     finally:
         await s.close()
+
+
+@pytest.fixture
+async def pg_store(postgres_url: str) -> AsyncIterator[PostgresStore]:
+    """An open PostgreSQL store on a fresh database (a pool of four connections)."""
+    opened = PostgresStore(postgres_url, ReversibleCipher(), pool_size=4)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()

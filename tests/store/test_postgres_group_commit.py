@@ -4,7 +4,6 @@ a failing write undoes nobody else's, and nobody hears back before the commit.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import psycopg
@@ -13,20 +12,15 @@ from psycopg import errors as pg_errors
 
 from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.store import PostgresStore
-from hybrid_calendar.store.testing import NOW, ReversibleCipher
+from hybrid_calendar.store.testing import NOW
 from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, seed
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def store(postgres_url: str) -> AsyncIterator[PostgresStore]:
-    opened = PostgresStore(postgres_url, ReversibleCipher(), pool_size=4)
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def store(pg_store: PostgresStore) -> PostgresStore:
+    return pg_store
 
 
 async def _txid(conn: Conn) -> int:

@@ -9,7 +9,6 @@ on the same events, and both end with the same rows and counts.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,21 +18,16 @@ from hybrid_calendar.store import codec
 from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar.store.postgres.sync_write import upsert_meetings
-from hybrid_calendar.store.testing import NOW, ReversibleCipher
+from hybrid_calendar.store.testing import NOW
 from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, meeting, seed
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def store(postgres_url: str) -> AsyncIterator[PostgresStore]:
-    opened = PostgresStore(postgres_url, ReversibleCipher(), pool_size=4)
-    await opened.open()
-    await seed(opened, ALICE, BOB)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+async def store(pg_store: PostgresStore) -> PostgresStore:
+    await seed(pg_store, ALICE, BOB)
+    return pg_store
 
 
 async def former_apply(store: PostgresStore, user: User, upserts: list[Meeting],

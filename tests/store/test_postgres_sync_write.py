@@ -6,41 +6,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
-from hybrid_calendar.models import DeliveryState, NotificationKind, ScheduledNotification
+from hybrid_calendar.models import DeliveryState, NotificationKind
 from hybrid_calendar.store.base import SyncWrite
 from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.store import PostgresStore
-from hybrid_calendar.store.testing import NOW, ReversibleCipher
-from hybrid_calendar.store.testing.samples import ALICE, join_button, meeting, seed
+from hybrid_calendar.store.testing import NOW
+from hybrid_calendar.store.testing.samples import (
+    ALICE,
+    join_button,
+    meeting,
+    meetings_changed,
+    seed,
+)
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def store(postgres_url: str) -> AsyncIterator[PostgresStore]:
-    opened = PostgresStore(postgres_url, ReversibleCipher(), pool_size=4)
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-def _changed(key: str) -> ScheduledNotification:
-    return ScheduledNotification(key=key, user_id=ALICE.id, event_id=None, due_at=NOW,
-                                 start=None, end=None, payload={"full_sync": True},
-                                 kind=NotificationKind.MEETINGS_CHANGED)
+def store(pg_store: PostgresStore) -> PostgresStore:
+    return pg_store
 
 
 def _write(event_ids: list[str], announcement: str, *, full: bool = True) -> SyncWrite:
     meetings = [meeting(event_id, hour) for hour, event_id in enumerate(event_ids, 1)]
     return SyncWrite(ALICE, meetings, [], "cursor", full_sync=full, synced_at=NOW,
                      buttons=[join_button(m.event_id, ends=m.end) for m in meetings],
-                     announcement=_changed(announcement))
+                     announcement=meetings_changed(announcement))
 
 
 async def _refuse_announcements(conn: Conn) -> None:

@@ -66,3 +66,10 @@ def presence(key: str, *, user: User = ALICE, due: datetime = NOW, away: bool = 
     return ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=due,
                                  start=None, end=None, payload={"out_of_office": away},
                                  kind=NotificationKind.PRESENCE)
+
+
+def meetings_changed(key: str, *, user: User = ALICE) -> ScheduledNotification:
+    """A meetings-changed notification of a full sync (a sync's announcement)."""
+    return ScheduledNotification(key=key, user_id=user.id, event_id=None, due_at=NOW,
+                                 start=None, end=None, payload={"full_sync": True},
+                                 kind=NotificationKind.MEETINGS_CHANGED)

@@ -9,16 +9,16 @@ import pytest
 
 from hybrid_calendar.models import DeliveryState, NotificationKind, ScheduledNotification
 from hybrid_calendar.store.base import ApplyResult, Store, SyncWrite
-from hybrid_calendar.store.testing.samples import ALICE, join_button, meeting, seed
+from hybrid_calendar.store.testing.samples import (
+    ALICE,
+    join_button,
+    meeting,
+    meetings_changed,
+    seed,
+)
 from hybrid_calendar.store.testing.support import NOW, StoreFixtures, covers
 
 MINUTE = timedelta(minutes=1)
-
-
-def _changed(key: str) -> ScheduledNotification:
-    return ScheduledNotification(key=key, user_id=ALICE.id, event_id=None, due_at=NOW,
-                                 start=None, end=None, payload={"full_sync": True},
-                                 kind=NotificationKind.MEETINGS_CHANGED)
 
 
 async def _pending(store: Store) -> dict[str, ScheduledNotification]:
@@ -38,7 +38,7 @@ class SyncWriteTests(StoreFixtures):
         buttons = [join_button("e1", ends=e1.end), join_button("e2", ends=e2.end)]
         written = await store.write_sync(SyncWrite(
             ALICE, [e1, e2], [], "c1", full_sync=True, synced_at=NOW, buttons=buttons,
-            announcement=_changed("m1"), announce_at=NOW + MINUTE))
+            announcement=meetings_changed("m1"), announce_at=NOW + MINUTE))
         assert written.applied == ApplyResult(upserted=2, deleted=0)
         assert written.announced
         assert await store.list_meetings(ALICE, NOW, NOW + timedelta(days=1)) == [e1, e2]
@@ -55,7 +55,7 @@ class SyncWriteTests(StoreFixtures):
         moved = replace(buttons[1], payload={"event_id": "e2", "title": "Renamed"})
         written = await store.write_sync(SyncWrite(
             ALICE, [e1, renamed], [], "c2", full_sync=False, synced_at=NOW,
-            buttons=[earlier, moved], announcement=_changed("m2")))
+            buttons=[earlier, moved], announcement=meetings_changed("m2")))
         assert written.applied == ApplyResult(upserted=2, deleted=0) and written.announced
         assert await store.list_meetings(ALICE, NOW, NOW + timedelta(days=1)) == [e1, renamed]
         pending = await _pending(store)
@@ -66,7 +66,7 @@ class SyncWriteTests(StoreFixtures):
         # nothing changed: no announcement; e2 deleted: its pending button goes too
         written = await store.write_sync(SyncWrite(
             ALICE, [], [], "c3", full_sync=False, synced_at=NOW,
-            announcement=_changed("m3")))
+            announcement=meetings_changed("m3")))
         assert written.applied == ApplyResult(upserted=0, deleted=0)
         assert not written.announced
         written = await store.write_sync(SyncWrite(
