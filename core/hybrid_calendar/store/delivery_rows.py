@@ -1,12 +1,26 @@
-"""Rows both outbox backends write for :meth:`Store.record_many_deliveries`."""
+"""Rows both outbox backends write: a scheduled notification's row, and the delivery
+records of :meth:`Store.record_many_deliveries`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from hybrid_calendar.models import DeliveryState
-from hybrid_calendar.store.base import DeliveryRecord, FieldCipher
+from hybrid_calendar.models import DeliveryState, ScheduledNotification, User
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import DeliveryRecord, FieldCipher, Sealer
 from hybrid_calendar.store.sqlite_base import ts
+
+
+def notification_row(sealer: Sealer, user: User, item: ScheduledNotification,
+                     next_at: datetime) -> tuple[Any, ...]:
+    """A ``scheduled_notifications`` row (key, user, event, due, start, end, payload,
+    kind, next attempt), the payload's compact JSON sealed under the user's data key."""
+    payload = sealer.seal(codec.compact_json(item.payload if isinstance(item.payload, dict)
+                                             else dict(item.payload)),
+                          table="scheduled_notifications", row_id=item.key, column="payload")
+    return (item.key, user.id, item.event_id, ts(item.due_at), ts(item.start), ts(item.end),
+            payload, str(item.kind), ts(next_at))
 
 
 async def sealed_deliveries(cipher: FieldCipher, record: DeliveryRecord

@@ -24,7 +24,11 @@ from hybrid_calendar.models import (
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import DeliveryRecord, Sealer
 from hybrid_calendar.store.codec import USER_COLUMNS
-from hybrid_calendar.store.delivery_rows import sealed_deliveries, state_row
+from hybrid_calendar.store.delivery_rows import (
+    notification_row,
+    sealed_deliveries,
+    state_row,
+)
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 _TABLE = "scheduled_notifications"
@@ -182,7 +186,7 @@ def schedule_rows(conn: sqlite3.Connection, sealer: Sealer, user: User,
     conn.executemany(
         _INSERT + "ON CONFLICT(key) DO UPDATE SET due_at=excluded.due_at, "
         "end_at=excluded.end_at, payload=excluded.payload WHERE state='pending'",
-        [_row(sealer, user, item, item.due_at) for item in items
+        [notification_row(sealer, user, item, item.due_at) for item in items
          if not (item.event_id in unchanged and due.get(item.key) == ts(item.due_at))])
 
 
@@ -193,16 +197,7 @@ def enqueue_row(conn: sqlite3.Connection, sealer: Sealer, user: User,
         conn.execute(f"DELETE FROM {_TABLE} WHERE user_id=? AND kind=? AND state='pending' "
                      "AND key<>?", (user.id, str(item.kind), item.key))
     return bool(conn.execute(_INSERT + "ON CONFLICT(key) DO NOTHING",
-                             _row(sealer, user, item, next_at)).rowcount)
-
-
-def _row(sealer: Sealer, user: User, item: ScheduledNotification, next_at: datetime
-         ) -> tuple[Any, ...]:
-    payload = sealer.seal(codec.compact_json(item.payload if isinstance(item.payload, dict)
-                                             else dict(item.payload)),
-                          table=_TABLE, row_id=item.key, column="payload")
-    return (item.key, user.id, item.event_id, ts(item.due_at), ts(item.start), ts(item.end),
-            payload, str(item.kind), ts(next_at))
+                             notification_row(sealer, user, item, next_at)).rowcount)
 
 
 def _delivery_rows(conn: Any, key: str) -> list[tuple[Any, ...]]:

@@ -23,7 +23,11 @@ from hybrid_calendar.models import (
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import DeliveryRecord, Sealer
 from hybrid_calendar.store.codec import USER_COLUMNS
-from hybrid_calendar.store.delivery_rows import sealed_deliveries, state_row
+from hybrid_calendar.store.delivery_rows import (
+    notification_row,
+    sealed_deliveries,
+    state_row,
+)
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection, Row
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -153,7 +157,7 @@ def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNoti
                        replace_for_events: Sequence[str]) -> tuple[str, list[Any]] | None:
     """:meth:`PostgresOutbox.schedule` as one statement (``None``: nothing to do): the
     deletion of the replaced pending rows and the upsert commit together."""
-    rows = [_row(sealer, user, item, item.due_at) for item in items]
+    rows = [notification_row(sealer, user, item, item.due_at) for item in items]
     keys = [item.key for item in items]
     parts: list[str] = []
     params: list[Any] = []
@@ -175,7 +179,7 @@ def enqueue_statement(sealer: Sealer, user: User, item: ScheduledNotification, *
     """:meth:`PostgresOutbox.enqueue_notification` as one statement returning one row
     when the item went in (with ``supersede``, the user's other pending items of its kind
     are deleted by the same statement)."""
-    row = _row(sealer, user, item, next_at)
+    row = notification_row(sealer, user, item, next_at)
     if supersede:
         return (f"WITH gone AS (DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s AND "
                 "state = 'pending' AND key <> %s) " + _INSERT + "ON CONFLICT (key) DO NOTHING "
@@ -211,14 +215,6 @@ def _merged_columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
                 kept[index] = row[index]
     return [list(column) for column in zip(*merged.values(), strict=True)] or [
         [] for _ in range(9)]
-
-
-def _row(sealer: Sealer, user: User, item: ScheduledNotification, next_at: datetime
-         ) -> tuple[Any, ...]:
-    payload = sealer.seal(json.dumps(dict(item.payload)), table=_TABLE, row_id=item.key,
-                          column="payload")
-    return (item.key, user.id, item.event_id, ts(item.due_at), ts(item.start), ts(item.end),
-            payload, str(item.kind), ts(next_at))
 
 
 async def _delivery_rows(conn: Conn, keys: list[str]) -> dict[str, list[tuple[Any, ...]]]:
