@@ -91,7 +91,8 @@ class GoogleClient:
         self.http = http
         self.tokens = tokens
         self.quota = quota
-        self._headers: dict[str, httpx.Headers] = {}
+        self._headers: dict[str, tuple[str, httpx.Headers]] = {}
+        """Per subject: its current access token and the request headers built for it."""
 
     async def call(self, subject: str, method: ApiMethod, base_url: str, *,
                    body: Mapping[str, Any] | None = None,
@@ -111,7 +112,7 @@ class GoogleClient:
         while True:
             await self.quota.acquire(subject, QUOTA_UNITS.get(method.id, 1))
             token = await self.tokens.token(subject)
-            request_headers = self._headers_for(token)
+            request_headers = self._headers_for(subject, token)
             if headers:
                 request_headers = httpx.Headers(request_headers)
                 request_headers.update(headers)
@@ -134,21 +135,17 @@ class GoogleClient:
                 failure.retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise failure
 
-    def _headers_for(self, token: str) -> httpx.Headers:
-        """The request headers for ``token``, built once per token (httpx normalises
-        every header it is handed; a ``Headers`` object it only copies)."""
-        built = self._headers.get(token)
-        if built is None:
-            if len(self._headers) >= MAX_HEADER_SETS:
-                self._headers.clear()
-            built = self._headers[token] = httpx.Headers(
-                {"Authorization": f"Bearer {token}", "Accept": "application/json",
-                 **COMPRESSED})
+    def _headers_for(self, subject: str, token: str) -> httpx.Headers:
+        """The request headers for ``subject``'s ``token``, built once per token (httpx
+        normalises every header it is handed; a ``Headers`` object it only copies). One
+        set per subject: a refreshed token replaces the expired one's."""
+        kept = self._headers.get(subject)
+        if kept is not None and kept[0] == token:
+            return kept[1]
+        built = httpx.Headers({"Authorization": f"Bearer {token}",
+                               "Accept": "application/json", **COMPRESSED})
+        self._headers[subject] = (token, built)
         return built
-
-
-MAX_HEADER_SETS = 10_000
-"""Prepared header sets kept (one per live access token; cleared when full)."""
 
 
 def _decode(response: httpx.Response) -> dict[str, Any]:
