@@ -13,10 +13,13 @@ time, so a stalled server cannot hide its queue (no coordinated omission). The l
 is ``webhook: N at R/s: p50 X ms, p99 Y ms, max Z ms, errors K``; target p99 <= 20 ms at
 1,000/s.
 
-The baseline, measured first with the same load: a bare Starlette route answering 200
-under ``serve``'s own uvicorn settings (:func:`hybrid_calendar.server.http_settings`) in
-its own process — what the HTTP stack costs on this machine at this moment, with no
-gateway behind it.
+Two references, measured first with the same load, each in its own process: the
+**ceiling**, a raw ``asyncio`` protocol that reads each request (head and
+``Content-Length`` body) and writes a fixed ``200`` on the kept-alive connection (the
+least work that answers the same I/O from Python on this machine at this moment); and the
+**bare route**, a Starlette route answering 200 under ``serve``'s own uvicorn settings
+(:func:`hybrid_calendar.server.http_settings`): what the HTTP stack adds, with no gateway
+behind it.
 
 Also printed: how many notifications the gateway counted as accepted (its push metric:
 the load is valid notifications, not replays or refusals), how late this client itself
@@ -70,15 +73,49 @@ uvicorn.Server(http_settings(app, "127.0.0.1", int(sys.argv[1]))).run()
 """The baseline: the same HTTP stack (``serve``'s uvicorn settings, one event loop) with
 nothing behind the route."""
 
+CEILING_SERVER = """
+import asyncio, sys
+
+class Answer(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.buffer = transport, b""
+
+    def data_received(self, data):
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\\r\\n\\r\\n")
+            if end < 0:
+                return
+            length = 0
+            for line in self.buffer[:end].split(b"\\r\\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length:]
+            self.transport.write(b"HTTP/1.1 200 OK\\r\\ncontent-length: 0\\r\\n\\r\\n")
+
+async def main():
+    server = await asyncio.get_running_loop().create_server(Answer, "127.0.0.1",
+                                                            int(sys.argv[1]))
+    await server.serve_forever()
+
+asyncio.run(main())
+"""
+"""The ceiling: the least Python work that answers each request on a kept-alive
+connection (no routing, no framework, no checks)."""
+
 
 @contextlib.contextmanager
-def bare_server() -> Iterator[tuple[str, int]]:
-    """The baseline server in its own process; yields its webhook URL and pid."""
+def reference_server(source: str, status: int) -> Iterator[tuple[str, int]]:
+    """A reference server (``source`` run with its port) in its own process, answering
+    ``status`` at ``/``; yields its webhook URL and pid."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(port)],
+    process = subprocess.Popen([sys.executable, "-c", source, str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_answering(f"http://127.0.0.1:{port}/", within=60, status=404,
+        wait_until_answering(f"http://127.0.0.1:{port}/", within=60, status=status,
                              alive=lambda: process.poll() is None)
         yield f"http://127.0.0.1:{port}/webhooks/google", process.pid
     finally:
@@ -194,10 +231,14 @@ def main() -> None:
     first, second = emails[:len(emails) // 2], emails[len(emails) // 2:]
     channel_count = max(1, int(args.count / 8))  # each channel stays inside its burst
     fake = [(f"bench-{i:05d}", "x") for i in range(channel_count)]
-    with bare_server() as (url, bare_pid):
-        bare_cpu = sum(thread_cpu(bare_pid).values())
-        bare, bare_errors, bare_late = asyncio.run(_load(url, fake, args.count, args.rate))
-        bare_cpu = sum(thread_cpu(bare_pid).values()) - bare_cpu
+    references = {}
+    for name, source, status in (("ceiling", CEILING_SERVER, 200),
+                                 ("bare", BARE_SERVER, 404)):
+        with reference_server(source, status) as (url, pid):
+            cpu = sum(thread_cpu(pid).values())
+            measured = asyncio.run(_load(url, fake, args.count, args.rate))
+            references[name] = (*measured, sum(thread_cpu(pid).values()) - cpu)
+    bare_late = references["bare"][2]
     with emulator_process(emails, args.events) as (base, account), \
             tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         folder = Path(tmp)
@@ -230,10 +271,12 @@ def main() -> None:
                 jobs = admin.get("/api/v1/status").json()["jobs"]
                 accepted = _accepted(admin) - accepted_before
                 _wait_active(admin, len(emails))
-    print(f"baseline (bare route, same HTTP stack): p50 "
-          f"{_percentile(bare, 0.5) * 1000:.1f} ms, p99 {_percentile(bare, 0.99) * 1000:.1f} "
-          f"ms, max {max(bare) * 1000:.1f} ms, errors {bare_errors}; server CPU "
-          f"{bare_cpu / args.count * 1e6:.0f} µs/request")
+    for name, label in (("ceiling", "ceiling (raw asyncio responder)"),
+                        ("bare", "baseline (bare route, same HTTP stack)")):
+        times, failed, _late, cpu = references[name]
+        print(f"{label}: p50 {_percentile(times, 0.5) * 1000:.1f} ms, p99 "
+              f"{_percentile(times, 0.99) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms, "
+              f"errors {failed}; server CPU {cpu / args.count * 1e6:.0f} µs/request")
     p50, p99 = _percentile(latencies, 0.50), _percentile(latencies, 0.99)
     print(f"{len(channels)} channels of {len(first)} users; while the load ran, "
           f"{len(second)} users were onboarding; jobs still queued or running after it: "
