@@ -88,7 +88,10 @@ def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
 
 async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting],
                                 deleted_event_ids: Sequence[str] = ()) -> None:
-    """(Re)schedule Join buttons for meetings with join information."""
+    """(Re)schedule Join buttons for meetings with join information, on their own. A
+    sync does not call this: its buttons go into the same store write as its meetings
+    (:meth:`Store.write_sync` with :func:`join_button_items`); this is for meetings
+    stored some other way (tests, benchmarks, a plugin seeding its own)."""
     items = join_button_items(gateway, user, meetings)
     touched = [m.event_id for m in meetings] + list(deleted_event_ids)
     if items or touched:
