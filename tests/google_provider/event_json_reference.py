@@ -1,5 +1,8 @@
 """The straightforward ``event_from_google`` as it stood before the flat rewrite (commit
-018dc3c), kept as the reference the differential test holds the fast version equal to.
+018dc3c), kept as the reference the differential test holds the fast version equal to. It is never
+edited: a deliberate change of conversion updates it in the same commit, with the reason.
+(This copy and ``tests/join_info/reference`` are oracles for the speed work of issue 14,
+still open; once it is closed they can give way to recorded expected results.)
 
 Conference conversion is shared (:func:`conference_from_google` was not rewritten).
 """
