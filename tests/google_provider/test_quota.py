@@ -148,3 +148,42 @@ async def test_quota_report_of_a_process_alone_reads_its_windows() -> None:
     clock.now += 60.0
     project, busiest = await quota_report(quota, ["a@example.com"])
     assert (project.used, busiest.used) == (0, 0)
+
+
+@pytest.mark.anyio
+async def test_one_store_take_covers_every_users_first_units(tmp_path: Any) -> None:
+    """The per-user budgets share a pool: per sub-window, one store take holds a share of
+    every user's budget, and users' calls inside their share ask the store nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    from hybrid_calendar.builder import build_gateway, close_gateway
+    from hybrid_calendar.loading import load_config
+    from hybrid_calendar_google.quota import persistent_limiter, quota_report, user_budget_name
+
+    now = [datetime(2026, 11, 30, 9, 0, 1, tzinfo=UTC)]
+    config, pm = load_config(None, overrides={
+        "gateway": {"data_dir": str(tmp_path)},
+        "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
+    gateway = build_gateway(config, pm)
+    await gateway.store.open()
+    try:
+        quota = persistent_limiter(gateway.store, 100_000, 600, now=lambda: now[0])
+        assert quota.user_pool is not None and quota.user_pool.share == 6
+        users = [f"user{n}@example.com" for n in range(1000)]
+        for user in users:
+            await quota.acquire(user)  # a list
+            await quota.acquire(user, units=3)  # a patch: 4 of the share's 6
+        assert quota.user_pool.takes == 1
+        own = await gateway.store.read_budgets([user_budget_name(u) for u in users], 60.0,
+                                               now[0])
+        assert {use.used for use in own.values()} == {0}  # no user's own budget was taken
+        _project, busiest = await quota_report(quota, users)
+        assert busiest.used == 6  # the pool's share counts in every user's budget
+        await quota.acquire(users[0], units=3)  # beyond the share: the user's own budget
+        _project, busiest = await quota_report(quota, users[:1])
+        assert busiest.used == 6 + 12  # its own block (a fiftieth of 600) now counts too
+        now[0] += timedelta(seconds=10)  # the next sub-window: the share is taken again
+        await quota.acquire(users[1])
+        assert quota.user_pool.takes == 2
+    finally:
+        await close_gateway(gateway)

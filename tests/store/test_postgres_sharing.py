@@ -70,6 +70,21 @@ async def test_racing_budget_takes_never_exceed_the_limit(
     assert sum(1 for wait in results if wait == 0) == 25
 
 
+async def test_racing_pool_and_member_takes_never_exceed_a_member_limit(
+        stores: list[PostgresStore]) -> None:
+    kinds = ["member", "pool"] * 12
+    results = await asyncio.gather(*(
+        store.take_budget("g:a", 2, 25, 60.0, NOW, pool="g") if kind == "member"
+        else store.take_budget_pool("g", 3, 25, 60.0, NOW)
+        for store in stores for kind in kinds))
+    taken = [(kind, wait == 0) for kind, wait in zip(kinds * len(stores), results,
+                                                       strict=True)]
+    own = 2 * sum(1 for kind, ok in taken if ok and kind == "member")
+    held = 3 * sum(1 for kind, ok in taken if ok and kind == "pool")
+    assert 25 - 3 < own + held <= 25  # the member's limit holds its own and the pool's
+    seen = await stores[1].read_budgets(["g:a", "g:b"], 60.0, NOW, pool="g")
+    assert (seen["g:a"].used, seen["g:b"].used) == (own + held, held)
+
 async def test_a_job_queued_by_one_process_wakes_another(
         stores: list[PostgresStore]) -> None:
     listening, woken = asyncio.Event(), asyncio.Event()

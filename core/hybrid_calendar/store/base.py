@@ -384,20 +384,35 @@ class Store(abc.ABC):
     # shared budgets -------------------------------------------------------------
     @abc.abstractmethod
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,
-                          now: datetime) -> float:
+                          now: datetime, *, pool: str | None = None) -> float:
         """Take ``units`` from budget ``name`` (at most ``limit`` units in any
         ``window_seconds``, counted across every process sharing the database).
 
+        :param pool: the pool ``name`` belongs to (``name`` is ``<pool>:<member>``): the
+            units held in it for every member count too (:meth:`take_budget_pool`).
         :returns: 0 when taken; otherwise the seconds to wait before asking again (nothing
             was taken). See :mod:`hybrid_calendar.store.budget`.
         """
 
     @abc.abstractmethod
-    async def read_budgets(self, names: Sequence[str], window_seconds: float, now: datetime
-                           ) -> dict[str, BudgetUse]:
+    async def take_budget_pool(self, pool: str, units: int, limit: int,
+                               window_seconds: float, now: datetime) -> float:
+        """Take ``units`` from every member budget of ``pool`` at once (those named
+        ``<pool>:<member>``, all of ``limit`` units per ``window_seconds``, including
+        members never taken from yet): granted when the busiest member's count (what a
+        :meth:`take_budget` with ``pool=`` would count) plus ``units`` fits ``limit``.
+
+        :returns: 0 when taken; otherwise the seconds until the oldest counted units stop
+            counting (nothing was taken). See :mod:`hybrid_calendar.store.budget_pool`.
+        """
+
+    @abc.abstractmethod
+    async def read_budgets(self, names: Sequence[str], window_seconds: float, now: datetime,
+                           *, pool: str | None = None) -> dict[str, BudgetUse]:
         """Read budgets without taking from them: for each name, the units a
         :meth:`take_budget` at ``now`` would count (a budget never taken from reads 0).
 
+        :param pool: a pool whose held units count in each of its members given.
         :returns: a :class:`~hybrid_calendar.store.budget.BudgetUse` per name given.
         """
 

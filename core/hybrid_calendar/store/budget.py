@@ -13,6 +13,9 @@ the units fit, e.g. the Google provider's per-project quota or a Webex sink's. I
 units from the database in blocks (a fiftieth of the limit) and spends them locally
 until the sub-window they were taken in ends, so a busy process asks the database about
 once per block, not once per call; a block's unspent units lapse with their sub-window.
+A family of budgets, e.g. one per user, can share a pool
+(:mod:`hybrid_calendar.store.budget_pool`): one store take per sub-window and process
+then covers every member's first units.
 
 :meth:`Store.read_budgets <hybrid_calendar.store.base.Store.read_budgets>` reads what a
 take would count, without taking (:class:`BudgetUse`): the admin API and ``/metrics``
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hybrid_calendar.store.base import Store
+    from hybrid_calendar.store.budget_pool import BudgetPool
 
 SLOTS = 6
 """Sub-windows per window."""
@@ -93,13 +97,22 @@ class SharedBudget:
     :param window_seconds: the window (60 for "per minute").
     :param now: time source of the takes (the gateway's clock).
     :param sleep: how to wait (injectable for tests).
+    :param pool: the pool the budget belongs to (:mod:`hybrid_calendar.store.budget_pool`;
+        ``name`` is then ``<pool name>:<member>``): units it covers are spent without
+        asking the store, and the pool's units count in every take.
     """
 
     def __init__(self, store: Store, name: str, limit: int, *, window_seconds: float = 60.0,
                  now: Callable[[], datetime],
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 pool: BudgetPool | None = None) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        if pool is not None and (pool.limit, pool.window_seconds) != (limit, window_seconds):
+            raise ValueError(f"budget {name!r} and its pool {pool.name!r} differ in limit "
+                             "or window")
+        self.pool = pool
+        self._pool_name = None if pool is None else pool.name
         self.store = store
         self.name = name
         self.limit = limit
@@ -119,7 +132,7 @@ class SharedBudget:
     async def read(self) -> BudgetUse:
         """What the budget holds now, counted by every process sharing the store."""
         return (await self.store.read_budgets([self.name], self.window_seconds,
-                                              self._now()))[self.name]
+                                              self._now(), pool=self._pool_name))[self.name]
 
     async def acquire(self, units: int = 1) -> None:
         """Wait until ``units`` fit the budget, then take them.
@@ -136,15 +149,24 @@ class SharedBudget:
             if self._reserved >= units:
                 self._reserved -= units
                 return
+            if self.pool is not None:
+                pooled = self.pool.spend(self.name, units, now)
+                if pooled:
+                    return
+                if pooled is None:  # its share for this sub-window is still to be taken
+                    await self.pool.take_share(now)
+                    continue
             want = max(units - self._reserved, self.block)
             wait = await self.store.take_budget(self.name, want, self.limit,
-                                                self.window_seconds, now)
+                                                self.window_seconds, now,
+                                                pool=self._pool_name)
             if wait <= 0:
                 self._reserved += want - units
                 return
             if want > units - self._reserved:  # no room for a block: try the bare need
                 wait = await self.store.take_budget(self.name, units - self._reserved,
-                                                    self.limit, self.window_seconds, now)
+                                                    self.limit, self.window_seconds, now,
+                                                    pool=self._pool_name)
                 if wait <= 0:
                     self._reserved = 0
                     return

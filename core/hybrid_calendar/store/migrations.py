@@ -164,3 +164,10 @@ def m012_budget_take_function(db: Database) -> None:
     """Nothing on SQLite: its PostgreSQL twin creates the function that takes a shared
     budget in one round trip (one process serializes SQLite's takers in its store thread).
     The twin keeps both stores' schema histories the same, name for name."""
+
+
+@migrations()
+def m013_budget_pools(db: Database) -> None:
+    """Nothing on SQLite: its PostgreSQL twin creates the functions that take a pool of
+    budgets and a member of one (``store.budget_pool``); SQLite's takes are plain
+    statements in one write transaction."""

@@ -8,9 +8,11 @@ before Google has to tell it to. Nothing fails here; callers just take longer.
 
 When several gateway processes share one database (PostgreSQL), the project budget is
 also taken from a :class:`~hybrid_calendar.store.budget.SharedBudget` in that database,
-so the calls of all processes together stay inside it. The per-user window stays in the
-process: a user's jobs run in one process at a time (their lane), so only a fail-over
-can split one user's minute between two processes.
+so the calls of all processes together stay inside it. :func:`persistent_limiter` keeps
+the per-user budgets there too (a restarted process, or a fail-over, still counts the
+user's minute), as members of one pool: once per sub-window a process takes a share of
+every user's budget in one store write, and a user's first units of the sub-window are
+spent from it without asking the store (:mod:`hybrid_calendar.store.budget_pool`).
 
 :func:`quota_report` is the read side, for the ``report_quota`` hook: it reads the same
 store rows the budgets are taken from, so every process reports the same figures.
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
     from hybrid_calendar.store.base import Store
     from hybrid_calendar.store.budget import SharedBudget
+    from hybrid_calendar.store.budget_pool import BudgetPool
 
 WINDOW_SECONDS = 60.0
 SHARED_PROJECT_BUDGET = "google:project"
@@ -102,6 +105,9 @@ class QuotaLimiter:
         self.shared_project = shared_project
         self.shared_user: Callable[[str], SharedBudget] | None = None
         """Per-user budgets kept in the database (see :func:`persistent_limiter`)."""
+        self.user_pool: BudgetPool | None = None
+        """The pool of the per-user budgets in the database (one store take per
+        sub-window covers every user's first units), when they have one."""
         self.project = SlidingWindow(project_per_minute)
         self.user_per_minute = user_per_minute
         self._users: dict[str, SlidingWindow] = {}
@@ -169,23 +175,27 @@ def persistent_limiter(store: Store, project_per_minute: int, user_per_minute: i
     The one place that decides where budgets live: swap it to move them elsewhere.
     """
     from hybrid_calendar.store.budget import SharedBudget
+    from hybrid_calendar.store.budget_pool import BudgetPool
 
     limiter = QuotaLimiter(project_per_minute, user_per_minute, sleep=sleep,
                            shared_project=SharedBudget(store, SHARED_PROJECT_BUDGET,
                                                        project_per_minute, now=now,
                                                        sleep=sleep))
+    pool = BudgetPool(store, SHARED_USER_BUDGET, user_per_minute, now=now)
     users: dict[str, SharedBudget] = {}
 
     def user_budget(key: str) -> SharedBudget:
         budget = users.get(key)
         if budget is None:
             if len(users) >= MAX_TRACKED_USERS:
-                users.clear()  # their units stay counted in the store
+                users.clear()  # their units stay counted in the store (and the pool)
             budget = users[key] = SharedBudget(store, user_budget_name(key),
-                                               user_per_minute, now=now, sleep=sleep)
+                                               user_per_minute, now=now, sleep=sleep,
+                                               pool=pool if pool.share else None)
         return budget
 
     limiter.shared_user = user_budget
+    limiter.user_pool = pool if pool.share else None
     return limiter
 
 
@@ -209,7 +219,9 @@ async def quota_report(limiter: QuotaLimiter, user_keys: Sequence[str]) -> list[
         names = [SHARED_PROJECT_BUDGET]
         if limiter.shared_user is not None:
             names += [user_budget_name(k) for k in user_keys]
-        read = await shared.store.read_budgets(names, shared.window_seconds, shared.now())
+        pool = None if limiter.user_pool is None else limiter.user_pool.name
+        read = await shared.store.read_budgets(names, shared.window_seconds, shared.now(),
+                                               pool=pool)
         project_used, window = read.pop(SHARED_PROJECT_BUDGET).used, shared.window_seconds
         if limiter.shared_user is not None:
             users_used = [use.used for use in read.values()]

@@ -195,6 +195,42 @@ core.add(
     " VALUES (p_name, p_current, p_units) ON CONFLICT (name, slot) DO UPDATE"
     " SET used = budget_usage.used + excluded.used; END IF; END $$",
 )
+core.add(
+    "m013_budget_pools",
+    # Budget pools (store/budget_pool.py): a member's take holds its pool's lock shared
+    # and counts the pool's units; a pool take holds the pool's lock exclusively and
+    # counts the busiest member. Nothing to do on SQLite (one write transaction at a time).
+    "CREATE OR REPLACE FUNCTION hybrid_calendar_take_pooled_budget(p_name TEXT, p_pool TEXT,"
+    " p_oldest BIGINT, p_current BIGINT, p_units INTEGER, p_limit INTEGER, OUT first BIGINT,"
+    " OUT taken BOOLEAN) LANGUAGE plpgsql VOLATILE AS $$ DECLARE in_use BIGINT; BEGIN"
+    " PERFORM pg_advisory_xact_lock_shared(hashtext('budget:' || p_pool));"
+    " PERFORM pg_advisory_xact_lock(hashtext('budget:' || p_name));"
+    " DELETE FROM budget_usage WHERE name = p_name AND slot < p_oldest;"
+    " SELECT COALESCE(SUM(used), 0), MIN(slot) INTO in_use, first FROM budget_usage"
+    " WHERE name IN (p_name, p_pool) AND slot >= p_oldest AND used > 0;"
+    " taken := in_use + p_units <= p_limit;"
+    " IF taken THEN INSERT INTO budget_usage (name, slot, used)"
+    " VALUES (p_name, p_current, p_units) ON CONFLICT (name, slot) DO UPDATE"
+    " SET used = budget_usage.used + excluded.used; END IF; END $$",
+    "CREATE OR REPLACE FUNCTION hybrid_calendar_take_budget_pool(p_pool TEXT,"
+    " p_oldest BIGINT, p_current BIGINT, p_units INTEGER, p_limit INTEGER, OUT first BIGINT,"
+    " OUT taken BOOLEAN) LANGUAGE plpgsql VOLATILE AS $$"
+    " DECLARE held BIGINT; busiest BIGINT; busiest_first BIGINT; BEGIN"
+    " PERFORM pg_advisory_xact_lock(hashtext('budget:' || p_pool));"
+    " DELETE FROM budget_usage WHERE slot < p_oldest AND (name = p_pool OR"
+    " (left(name, length(p_pool) + 1) = p_pool || ':' AND length(name) > length(p_pool) + 1));"
+    " SELECT COALESCE(SUM(used), 0), MIN(slot) INTO held, first FROM budget_usage"
+    " WHERE name = p_pool AND used > 0;"
+    " SELECT SUM(used), MIN(slot) INTO busiest, busiest_first FROM budget_usage"
+    " WHERE left(name, length(p_pool) + 1) = p_pool || ':'"
+    " AND length(name) > length(p_pool) + 1 AND used > 0"
+    " GROUP BY name ORDER BY SUM(used) DESC LIMIT 1;"
+    " taken := held + COALESCE(busiest, 0) + p_units <= p_limit;"
+    " first := LEAST(first, busiest_first);"
+    " IF taken THEN INSERT INTO budget_usage (name, slot, used)"
+    " VALUES (p_pool, p_current, p_units) ON CONFLICT (name, slot) DO UPDATE"
+    " SET used = budget_usage.used + excluded.used; END IF; END $$",
+)
 
 crypto = PgMigrationSet("crypto")
 crypto.add(
