@@ -124,6 +124,7 @@ class SharedBudget:
         self.block = max(1, limit // BLOCK_FRACTION)
         self._reserved = 0
         self._reserved_slot: int | None = None
+        self._taking = asyncio.Lock()
 
     def now(self) -> datetime:
         """The time the budget's takes are counted in (its clock)."""
@@ -143,11 +144,7 @@ class SharedBudget:
             raise ValueError(f"{units} units never fit budget {self.name!r} of {self.limit}")
         while True:
             now = self._now()
-            slot = BudgetSlots.at(now, self.window_seconds).current
-            if self._reserved_slot != slot:
-                self._reserved, self._reserved_slot = 0, slot  # unspent units lapse
-            if self._reserved >= units:
-                self._reserved -= units
+            if self._spend_reserved(units, now):
                 return
             if self.pool is not None:
                 pooled = self.pool.spend(self.name, units, now)
@@ -156,19 +153,43 @@ class SharedBudget:
                 if pooled is None:  # its share for this sub-window is still to be taken
                     await self.pool.take_share(now)
                     continue
-            want = max(units - self._reserved, self.block)
-            wait = await self.store.take_budget(self.name, want, self.limit,
-                                                self.window_seconds, now,
-                                                pool=self._pool_name)
-            if wait <= 0:
-                self._reserved += want - units
-                return
-            if want > units - self._reserved:  # no room for a block: try the bare need
-                wait = await self.store.take_budget(self.name, units - self._reserved,
-                                                    self.limit, self.window_seconds, now,
-                                                    pool=self._pool_name)
-                if wait <= 0:
-                    self._reserved = 0
+            async with self._taking:  # one take at a time: callers meanwhile share its block
+                now = self._now()
+                if self._spend_reserved(units, now):
                     return
+                wait = await self._take(units, now)
+            if wait <= 0:
+                return
             self.waited_seconds += wait
             await self._sleep(wait)
+
+    def _spend_reserved(self, units: int, now: datetime) -> bool:
+        """Spend ``units`` from the block held for the sub-window of ``now``, if it has
+        them (a block's unspent units lapse with its sub-window)."""
+        slot = BudgetSlots.at(now, self.window_seconds).current
+        if self._reserved_slot != slot:
+            self._reserved, self._reserved_slot = 0, slot
+        if self._reserved >= units:
+            self._reserved -= units
+            return True
+        return False
+
+    async def _take(self, units: int, now: datetime) -> float:
+        """Take a block (at least ``units``) from the store, spend ``units`` of it and
+        keep the rest for the sub-window of ``now``; failing that, ``units`` alone.
+
+        :returns: 0 when taken, else the seconds to wait.
+        """
+        slot = BudgetSlots.at(now, self.window_seconds).current
+        want = max(units, self.block)
+        wait = await self.store.take_budget(self.name, want, self.limit,
+                                            self.window_seconds, now, pool=self._pool_name)
+        if wait <= 0:
+            if self._reserved_slot == slot:  # else its sub-window ended meanwhile
+                self._reserved += want - units
+            return 0.0
+        if want > units:  # no room for a block: try the bare need
+            wait = await self.store.take_budget(self.name, units, self.limit,
+                                                self.window_seconds, now,
+                                                pool=self._pool_name)
+        return max(wait, 0.0)

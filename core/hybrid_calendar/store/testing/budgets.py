@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -90,6 +91,16 @@ class BudgetTests(StoreFixtures):
             used.append(clock[0].timestamp())
         worst = max(sum(1 for t in used if start <= t < start + MINUTE) for start in used)
         assert worst <= 100
+
+    @pytest.mark.anyio
+    @covers("take_budget", "read_budgets")
+    async def test_callers_arriving_together_share_one_block(self, store: Store) -> None:
+        budget = SharedBudget(store, "burst", 1000, now=lambda: NOW)
+        assert budget.block == 20
+        await asyncio.gather(*(budget.acquire() for _ in range(16)))
+        assert (await store.read_budgets(["burst"], MINUTE, NOW))["burst"].used == 20
+        await asyncio.gather(*(budget.acquire(3) for _ in range(3)))  # 4 left, then a block
+        assert (await store.read_budgets(["burst"], MINUTE, NOW))["burst"].used == 40
 
     @pytest.mark.anyio
     @covers("read_budgets", "take_budget", "open")
