@@ -205,7 +205,8 @@ async def quota_report(limiter: QuotaLimiter, user_keys: Sequence[str]) -> list[
 
     Each is read where it is enforced across processes: from the store when it lives
     there (:func:`persistent_limiter`: what every process of the database took, blocks a
-    process reserved and has not spent yet included), else from this process's window.
+    process reserved and has not spent yet included, and for a user the pool's shares
+    too), else from this process's window.
 
     :param limiter: the limiter the Google client takes its units from.
     :param user_keys: the budget keys (delegated addresses) of an organisation's users.
