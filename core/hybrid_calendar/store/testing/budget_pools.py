@@ -119,3 +119,17 @@ class BudgetPoolTests(StoreFixtures):
         finally:
             await restarted.close()
         assert worst_window(spent) <= 100
+
+    @pytest.mark.anyio
+    @covers("take_budget_pool", "take_budget", "read_budgets")
+    async def test_a_refused_pool_leaves_members_to_their_own_budgets(
+            self, store: Store) -> None:
+        assert await store.take_budget("g:a", 100, 100, MINUTE, NOW, pool="g") == 0
+        process = Process(store, [NOW], 100)  # a share of 1, blocks of 2
+        await process.budgets["b"].acquire()  # the pool does not fit next to a's 100
+        await process.budgets["b"].acquire()  # the rest of b's own block
+        await process.budgets["c"].acquire()  # not asked again in this sub-window
+        assert process.pool.takes == 1
+        own = await store.read_budgets(["g:a", "g:b", "g:c"], MINUTE, NOW)
+        assert {name: use.used for name, use in own.items()} == {"g:a": 100, "g:b": 2,
+                                                                 "g:c": 2}
