@@ -103,6 +103,8 @@ async def test_an_unserved_keyword_is_logged_once_a_minute_not_per_event_and_syn
 
 async def test_per_user_budgets_are_stored_without_the_address(stack: Stack) -> None:
     await stack.activate(ALICE)
+    # more than the pool's share of a sub-window (6 of 600): her own budget is taken too
+    await context(stack.gateway).quota.acquire(ALICE, units=7)
 
     def names(handle: Any) -> list[str]:
         return [row[0] for row in
@@ -110,4 +112,5 @@ async def test_per_user_budgets_are_stored_without_the_address(stack: Stack) -> 
 
     stored = await stack.gateway.store.call(names)
     assert any(name.startswith("google:user:") for name in stored)
+    assert "google:user" in stored  # the pool's row
     assert not any(ALICE in name or ALICE.split("@")[0] in name for name in stored)
