@@ -23,11 +23,12 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     from hybrid_calendar.admin.policy import validate_user
     from hybrid_calendar.admin.reasons import ReasonCode, format_reason
 
-    user = await gateway.store.get_user(str(job.payload["user_id"]))
-    if user is None or user.state == UserState.INACTIVE:
+    context = await gateway.store.get_user_context(str(job.payload["user_id"]))
+    if context is None or context.user.state == UserState.INACTIVE:
         return
-    user = await gateway.store.set_user_state(user.id, UserState.VALIDATING, None)
-    validation = await validate_user(gateway, user)  # rate limits, 5xx: the job retries
+    user = await gateway.store.set_user_state(context.user.id, UserState.VALIDATING, None)
+    validation = await validate_user(  # rate limits, 5xx: the job retries
+        gateway, user, context.organisation)
     if not validation.ok:
         await gateway.store.set_user_state(user.id, UserState.ERROR, validation.reason)
         log.warning("activation of user %s failed: %s", user.id, validation.reason)

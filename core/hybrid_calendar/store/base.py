@@ -117,6 +117,17 @@ class ApplyResult:
 
 
 @dataclass(frozen=True, slots=True)
+class UserContext:
+    """A user with their organisation and sync state, as a job reads them when it starts
+    (:meth:`Store.get_user_context`)."""
+
+    user: User
+    organisation: Organisation | None
+    """``None`` when the user's organisation is gone."""
+    sync_state: SyncState
+
+
+@dataclass(frozen=True, slots=True)
 class SyncWrite:
     """Everything one sync of one user stores (:meth:`Store.write_sync`): the meetings
     (as :meth:`Store.apply_changes`), their Join buttons (as :meth:`Store.schedule`, for
@@ -238,6 +249,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_user(self, user_id: str) -> User | None:
         """Return one user."""
+
+    async def get_user_context(self, user_id: str) -> UserContext | None:
+        """The user, their organisation and their sync state (``None`` when no user has
+        this id). The default reads them one after another; a backend may read them in
+        one statement (a job starts with this read, so it is worth a round trip each)."""
+        user = await self.get_user(user_id)
+        if user is None:
+            return None
+        return UserContext(user, await self.get_organisation(user.org_id),
+                           await self.get_sync_state(user_id))
 
     @abc.abstractmethod
     async def find_user(self, org_id: str, email: str) -> User | None:

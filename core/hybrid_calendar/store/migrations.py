@@ -164,3 +164,11 @@ def m012_budget_take_function(db: Database) -> None:
     """Nothing on SQLite: its PostgreSQL twin creates the function that takes a shared
     budget in one round trip (one process serializes SQLite's takers in its store thread).
     The twin keeps both stores' schema histories the same, name for name."""
+
+
+@migrations()
+def m013_out_of_office_function(db: Database) -> None:
+    """Nothing on SQLite: its PostgreSQL twin creates the function that stores a user's
+    out-of-office state and returns the previous one in one round trip (one process
+    serializes SQLite's writers in its store thread). The twin keeps both stores' schema
+    histories the same, name for name."""

@@ -1,7 +1,10 @@
 """The durable job queue on PostgreSQL, shared by every gateway process.
 
 * A claim takes the oldest due job with ``FOR UPDATE SKIP LOCKED``, so processes claiming
-  at once never wait for or take the same row, and gives it a lease (``lease_until``).
+  at once never wait for or take the same row, and gives it a lease (``lease_until``). It
+  is one statement in autocommit on a pooled connection of its own, never part of a
+  group commit (:mod:`.group_commit`): claims that find nothing write nothing, and a
+  group would wrap them in ``BEGIN``/``COMMIT`` (two statements more) and delay the job.
 * A lane never has two running jobs: the unique index ``jobs_one_running_per_lane`` turns
   a race between two processes into a unique violation, and the loser claims again.
 * Enqueuing sends ``NOTIFY hybrid_calendar_jobs`` in the same transaction; idle workers of
@@ -55,10 +58,11 @@ class PostgresQueue(PostgresConnection):
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         for _attempt in range(20):
-            try:  # one statement, atomic on its own: no BEGIN/COMMIT round trips
-                rows = await self.fetch_written(_CLAIM, (ts(now), now.timestamp() + lease_seconds,
-                                                         PROCESS_ID))
-                row = rows[0] if rows else None
+            try:  # one statement in autocommit, never in a group (see the class docs)
+                async with self.connection() as conn:
+                    cursor = await conn.execute(_CLAIM, (ts(now), now.timestamp()
+                                                         + lease_seconds, PROCESS_ID))
+                    row = await cursor.fetchone()
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
             if row is None:

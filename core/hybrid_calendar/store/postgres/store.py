@@ -20,10 +20,11 @@ from hybrid_calendar.store.base import (
     Store,
     SyncWrite,
     SyncWriteResult,
+    UserContext,
     hash_channel_token,
 )
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
-from hybrid_calendar.store.postgres.connection import Conn, Row
+from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
 from hybrid_calendar.store.postgres.outbox import (
     PostgresOutbox,
@@ -99,6 +100,16 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s",
                                   (user_id,))
         return users[0] if users else None
+
+    async def get_user_context(self, user_id: str) -> UserContext | None:
+        """One statement: the user joined with their organisation and sync state."""
+        rows = await self.fetch(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = %s", (user_id,))
+        if not rows:
+            return None
+        user = codec.row_to_user(await self.cipher.sealer(rows[0]["org_id"], None), rows[0])
+        org, state = codec.split_user_context(rows[0])
+        return UserContext(user, None if org is None else _org(org),
+                           SyncState(user.id) if state is None else _sync_state(state))
 
     async def find_user(self, org_id: str, email: str) -> User | None:
         index = await self.cipher.blind_index(org_id, email)
@@ -218,18 +229,13 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         await self.execute("UPDATE sync_state SET cursor = NULL WHERE user_id = %s", (user_id,))
 
     async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
-        async def work(conn: Conn) -> Row | None:
-            cursor = await conn.execute(
-                "SELECT out_of_office FROM sync_state WHERE user_id = %s FOR UPDATE",
-                (user_id,))
-            row = await cursor.fetchone()
-            await conn.execute(
-                "INSERT INTO sync_state (user_id, out_of_office) VALUES (%s, %s) "
-                "ON CONFLICT (user_id) DO UPDATE SET out_of_office=excluded.out_of_office",
-                (user_id, int(enabled)))
-            return row
-        row = await self.write(work)
-        previous = None if row is None else row["out_of_office"]
+        """One statement (migration ``m013``): the function reads the previous state with
+        ``FOR UPDATE``, then upserts the new one, as a transaction of those two statements
+        did (four round trips with ``BEGIN``/``COMMIT``)."""
+        rows = await self.fetch_written(
+            "SELECT previous FROM hybrid_calendar_set_out_of_office(%s, %s)",
+            (user_id, int(enabled)))
+        previous = rows[0]["previous"] if rows else None
         return None if previous is None else bool(previous)
 
     # meetings ----------------------------------------------------------------
