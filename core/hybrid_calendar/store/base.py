@@ -379,6 +379,15 @@ class Store(abc.ABC):
     async def finish(self, job_id: int) -> None:
         """Delete a job that completed."""
 
+    async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
+                               ) -> Job | None:
+        """:meth:`finish` ``job_id``, then :meth:`claim` as of ``now`` (a worker that
+        finished a job looks for the next; the finished job's lane is free for the
+        claim). The default runs the two in turn; a backend may run them as one statement,
+        which either does both or neither."""
+        await self.finish(job_id)
+        return await self.claim(now, lease_seconds)
+
     @abc.abstractmethod
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
         """Put a failed job back in the queue at ``run_at`` (None parks it for inspection)."""
