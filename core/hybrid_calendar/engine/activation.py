@@ -52,7 +52,10 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     # presence is right from the start (the responder validation just read)
     await update_presence(gateway, user, now, validation.out_of_office)
     record_presence_poll(gateway, user, now)
-    await gateway.store.reset_cursor(user.id)
+    if context.sync_state.cursor is not None or gateway.engine is None:
+        # Only a job of the user's lane writes the cursor, and this job holds the lane:
+        # none read at the start means none now. (A one-off command holds no lane.)
+        await gateway.store.reset_cursor(user.id)
     if gateway.engine is not None:
         await gateway.engine.request_sync(user.id, "activation")
     else:  # a one-off command: the running gateway's engine picks the job up
