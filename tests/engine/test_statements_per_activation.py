@@ -43,8 +43,8 @@ from .test_gateway_with_emulator import at
 
 pytestmark = pytest.mark.anyio
 
-STATEMENTS_PER_ACTIVATION = 32
-"""The most statements one activation may run (31 measured, ±0.3 from run to run as budget
+STATEMENTS_PER_ACTIVATION = 30
+"""The most statements one activation may run (29 measured, ±0.3 from run to run as budget
 sub-windows and shared commits fall), claims left out: idle workers claim when woken and
 once a second, so their count follows the clock, not the activation."""
 
