@@ -192,8 +192,16 @@ class Engine:
             kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
             lane=user_lane(user_id)))
         self._idle.clear()
-        self._wake_workers()
+        if not self._runs_lane_of(user_id):
+            self._wake_workers()
+        # else a job of this process holds the user's lane: no claim can take the new job
+        # before it finishes, and its worker claims right then (a wake would only cost a
+        # claim that finds nothing)
         return added
+
+    def _runs_lane_of(self, user_id: str) -> bool:
+        """True when a job of this process is running in the user's lane."""
+        return any(str(job.payload.get("user_id")) == user_id for job in self._busy.values())
 
     # internals -----------------------------------------------------------------
     async def _worker(self, index: int) -> None:
