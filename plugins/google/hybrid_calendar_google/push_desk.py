@@ -125,21 +125,42 @@ class PushDesk:
         self._hinted = {}
         return batch
 
-    async def answer(self, headers: dict[str, str]) -> Answer:
-        """Judge one notification (lower-case header names) and answer it."""
+    def answer_now(self, headers: dict[str, str]) -> Answer | None:
+        """Judge one notification (lower-case header names) from what the desk holds;
+        ``None`` when its channel must be looked up first (then await :meth:`answer`)."""
         now = self.clock()
         channel_id = headers.get("x-goog-channel-id")
         if not channel_id:
             return self._refuse(UNKNOWN, "missing_channel_id", 400, now,
                                 b"missing X-Goog-Channel-ID")
+        if len(channel_id) > MAX_CHANNEL_ID:
+            return self._refuse(UNKNOWN, "unknown_channel", 404, now, b"unknown channel")
+        held = self.channels.get(channel_id)
+        if held is None or not (now < held.expires_at if held.until is None
+                                else time.monotonic() < held.until):
+            return None
+        return self._judge(channel_id, held, headers, now)
+
+    async def answer(self, headers: dict[str, str]) -> Answer:
+        """Judge one notification, asking the gateway for its channel when needed."""
+        answered = self.answer_now(headers)
+        if answered is not None:
+            return answered
+        channel_id = headers["x-goog-channel-id"]
         try:
-            channel = await self._channel(channel_id, now) \
-                if len(channel_id) <= MAX_CHANNEL_ID else None
+            channel = await self.lookup(channel_id)
         except LookupFailedError:
             self.count("lookup_failed")
             return 503, b"try again later", [(b"retry-after", b"1")]
+        now = self.clock()
         if channel is None:
+            self.channels.pop(channel_id, None)
             return self._refuse(UNKNOWN, "unknown_channel", 404, now, b"unknown channel")
+        self._store(channel_id, channel)
+        return self._judge(channel_id, channel, headers, now)
+
+    def _judge(self, channel_id: str, channel: Registration, headers: dict[str, str],
+               now: float) -> Answer:
         key = f"the channel of user {channel.user_id}"
         if not token_matches(channel.token_hash, headers.get("x-goog-channel-token")):
             return self._refuse(key, "wrong_token", 403, now, b"forbidden")
@@ -175,18 +196,6 @@ class PushDesk:
         if line is not None:
             self._pending.lines.append(line)
         return status, body, []
-
-    async def _channel(self, channel_id: str, now: float) -> Registration | None:
-        held = self.channels.get(channel_id)
-        if held is not None and (now < held.expires_at if held.until is None
-                                 else time.monotonic() < held.until):
-            return held
-        found = await self.lookup(channel_id)
-        if found is None:
-            self.channels.pop(channel_id, None)
-            return None
-        self._store(channel_id, found)
-        return found
 
     def _store(self, channel_id: str, registration: Registration) -> None:
         if len(self.channels) >= MAX_CHANNELS and channel_id not in self.channels:

@@ -13,9 +13,8 @@ one JSON object per line:
   most one per :data:`WINDOW_SECONDS`), ``lookup`` (a channel it does not hold),
   ``flushed``.
 
-The HTTP stack is ``serve``'s: uvicorn's httptools protocol with the header deadline
-and bounded head of :class:`~hybrid_calendar.server_limits.HeaderTimeoutProtocol`, here
-with a bare ASGI callable (no framework). The answers are :class:`~.push_desk.PushDesk`'s.
+HTTP is served by :mod:`.push_http` (httptools' parser, ``serve``'s limits, no
+framework); the answers are :class:`~.push_desk.PushDesk`'s.
 
 The process dies with the gateway: ``PR_SET_PDEATHSIG`` (SIGKILL when the gateway
 exits), and it exits by itself when the control socket reaches end-of-file.
@@ -32,23 +31,16 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import sys
 from typing import Any
 
-import uvicorn
-from starlette.types import Receive, Scope, Send
-
-from hybrid_calendar.server_limits import (
-    KEEP_ALIVE_TIMEOUT,
-    MAX_CONNECTIONS,
-    HeaderTimeoutProtocol,
-)
 from hybrid_calendar_google.push_desk import (
     LookupFailedError,
     PushDesk,
     Registration,
 )
-from hybrid_calendar_google.webhook import WEBHOOK_PATH
+from hybrid_calendar_google.push_http import Connections, PushHttpProtocol
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +53,7 @@ MAX_LOOKUPS = 1_000
 STREAM_LIMIT = 64 * 1024 * 1024
 """Longest control message (a registration chunk)."""
 PR_SET_PDEATHSIG = 1
-_TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
-_GOOGLE_HEADERS = frozenset({b"x-goog-channel-id", b"x-goog-channel-token",
-                             b"x-goog-resource-id", b"x-goog-resource-state",
-                             b"x-goog-message-number"})
+BACKLOG = 2048
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -161,51 +150,6 @@ class GatewayLink:
             await self.writer.drain()
 
 
-class ReceiverProtocol(HeaderTimeoutProtocol):
-    """``serve``'s HTTP protocol, counting the requests it refuses before the app sees
-    them (unparsable, or a head over the limit: ``bad_request``)."""
-
-    desk: PushDesk | None = None
-    """The process's desk (one per process), set when serving starts."""
-
-    def send_400_response(self, msg: str) -> None:
-        """Count, then answer 400 and close, as uvicorn does."""
-        if self.desk is not None:
-            self.desk.count("bad_request")
-        super().send_400_response(msg)
-
-
-class ReceiverApp:
-    """The ASGI callable: ``POST /webhooks/google`` answered by the desk; 404/405 else."""
-
-    def __init__(self, desk: PushDesk) -> None:
-        self.desk = desk
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer one request (lifespan is off: HTTP scopes only)."""
-        if scope["type"] != "http":
-            return
-        extra: list[tuple[bytes, bytes]] = []
-        if scope["path"] != WEBHOOK_PATH:
-            status, body = 404, b"not found"
-        elif scope["method"] != "POST":
-            status, body, extra = 405, b"method not allowed", [(b"allow", b"POST")]
-        else:
-            headers: dict[str, str] = {}
-            for name, value in scope["headers"]:
-                if name in _GOOGLE_HEADERS and name not in headers:
-                    headers[name.decode("latin-1")] = value.decode("latin-1")
-            try:
-                status, body, extra = await self.desk.answer(headers)
-            except Exception:  # a bug here must answer, not kill the connection
-                log.exception("push receiver error")
-                self.desk.count("internal_error")
-                status, body = 500, b"internal error"
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [*_TEXT, *extra] if body else extra})
-        await send({"type": "http.response.body", "body": body})
-
-
 def die_with_parent(parent: int) -> None:
     """Ask the kernel for SIGKILL when the gateway exits (and exit if it already did)."""
     with contextlib.suppress(OSError, AttributeError):
@@ -220,20 +164,24 @@ async def serve(listen: socket.socket, control: socket.socket, args: argparse.Na
     """Serve ``listen`` until the control socket closes."""
     reader, writer = await asyncio.open_connection(sock=control, limit=STREAM_LIMIT)
     link = GatewayLink(reader, writer)
-    ReceiverProtocol.desk = link.desk
-    config = uvicorn.Config(ReceiverApp(link.desk), lifespan="off", log_config=None,
-                            access_log=False, http=ReceiverProtocol,
-                            timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
-                            limit_concurrency=MAX_CONNECTIONS,
-                            ssl_certfile=args.tls_certificate or None,
-                            ssl_keyfile=args.tls_private_key or None)
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listen]))
-    links = asyncio.create_task(link.run())
-    await asyncio.wait([serving, links], return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    links.cancel()
-    await asyncio.gather(serving, links, return_exceptions=True)
+    connections = Connections()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: PushHttpProtocol(link.desk, connections), sock=listen,
+        ssl=_tls(args.tls_certificate, args.tls_private_key), backlog=BACKLOG)
+    try:
+        await link.run()  # until the gateway closes the control socket
+    finally:
+        server.close()
+        connections.close_all()
+        await server.wait_closed()
+
+
+def _tls(certificate: str, private_key: str) -> ssl.SSLContext | None:
+    if not certificate:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, private_key)
+    return context
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,9 +198,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s [push receiver] "
                                "%(message)s")
-    # uvicorn warns once per unparsable request: counted (bad_request) instead of logged
-    logging.getLogger("uvicorn").setLevel(logging.DEBUG if args.log_level.upper() == "DEBUG"
-                                          else logging.ERROR)
     listen = socket.socket(fileno=args.listen_fd)
     control = socket.socket(fileno=args.control_fd)
     asyncio.run(serve(listen, control, args))
