@@ -315,3 +315,72 @@ push_listen = "127.0.0.1:{push_port}"
         if process.poll() is None:
             process.kill()
             process.wait(30)
+
+
+async def _raw(running: Running, data: bytes) -> bytes:
+    """Send ``data`` on a fresh connection; everything the receiver sent until it closed."""
+    host, port = running.receiver.base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(data)
+    answer = await reader.read()
+    writer.close()
+    return answer
+
+
+def _request(number: int, *, version: bytes = b"1.1", extra: bytes = b"") -> bytes:
+    return (b"POST /webhooks/google HTTP/" + version + b"\r\nHost: x\r\n"
+            b"X-Goog-Channel-ID: chan-1\r\nX-Goog-Channel-Token: " + TOKEN.encode() +
+            b"\r\nX-Goog-Resource-ID: RES-1\r\nX-Goog-Resource-State: exists\r\n"
+            b"X-Goog-Message-Number: %d\r\n" % number + extra + b"\r\n")
+
+
+@pytest.mark.anyio
+async def test_http_limits_of_the_receiver(running: Running) -> None:
+    """Pipelined requests are answered in order on one connection; a head over 64 kB,
+    a body over 64 kB and HTTP/1.0 without keep-alive get their answer and a close."""
+    pipelined = _request(50) + _request(50) + _request(51, extra=b"Connection: close\r\n")
+    answers = (await _raw(running, pipelined)).split(b"HTTP/1.1 ")[1:]
+    assert [a[:3] for a in answers] == [b"200", b"200", b"200"]
+    assert b"connection: close" in answers[-1]
+    huge_head = b"POST /webhooks/google HTTP/1.1\r\nX-Filler: " + b"a" * 70_000
+    assert (await _raw(running, huge_head)).startswith(b"HTTP/1.1 400")
+    body = b"b" * 70_000
+    too_long = _request(52, extra=b"Content-Length: %d\r\n" % len(body)) + body
+    assert (await _raw(running, too_long)).startswith(b"HTTP/1.1 413")
+    old = await _raw(running, _request(53, version=b"1.0"))
+    assert old.startswith(b"HTTP/1.1 200") and b"connection: close" in old
+    await running.receiver.flush()
+    assert _sample(running.gateway, "replayed") == 1  # the second "50"
+    assert _sample(running.gateway, "bad_request") == 1
+
+
+@pytest.mark.anyio
+async def test_the_receiver_answers_exactly_as_the_in_process_route(running: Running) -> None:
+    """The same notifications, in the same order, to the main port's route and to the
+    receiver process: the same statuses, ``Retry-After`` presence and outcome counts."""
+    cases: list[dict[str, str]] = [
+        _headers(number=1, **{"X-Goog-Resource-State": "sync"}),
+        _headers(number=5), _headers(number=5), _headers(number=4), _headers(number=6),
+        _headers("unknown"), _headers("c" * 65), _headers(""), _headers(token="wrong"),
+        _headers(token=""), _headers(token=TOKEN[:-1]),
+        _headers(**{"X-Goog-Resource-ID": "RES-other"}),
+        _headers(**{"X-Goog-Resource-ID": ""}),
+        _headers(number=7, **{"X-Goog-Message-Number": ""}),
+        _headers(number=8, **{"X-Goog-Message-Number": "not-a-number"}),
+        *[_headers(number=100 + n) for n in range(15)],  # past the burst: 503
+    ]
+    seen: dict[str, list[tuple[int, bool]]] = {}
+    before = {o: _sample(running.gateway, o) for o in ("accepted", "replayed", "sync",
+                                                        "rate_limited", "wrong_token")}
+    counted: dict[str, dict[str, float]] = {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        for name, url in (("route", running.main_url + "/webhooks/google"),
+                          ("receiver", running.url)):
+            answers = [await client.post(url, headers=headers) for headers in cases]
+            seen[name] = [(a.status_code, "retry-after" in a.headers) for a in answers]
+            await running.receiver.flush()
+            counted[name] = {o: _sample(running.gateway, o) - before[o] for o in before}
+            before = {o: _sample(running.gateway, o) for o in before}
+    assert seen["route"] == seen["receiver"]
+    assert counted["route"] == counted["receiver"]
+    assert {status for status, _ in seen["route"]} == {200, 400, 403, 404, 503}
