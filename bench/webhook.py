@@ -199,7 +199,7 @@ async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: flo
             delay = planned - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            late.append(time.perf_counter() - planned)
+            started_late = time.perf_counter() - planned
             try:
                 async with session.post(url, headers={
                         "X-Goog-Channel-ID": channel_id, "X-Goog-Channel-Token": token,
@@ -211,6 +211,7 @@ async def _load(url: str, channels: list[tuple[str, str]], count: int, rate: flo
             except aiohttp.ClientError:
                 errors += 1
             latencies.append(time.perf_counter() - planned)
+            late.append(started_late)  # same index as its latency
 
         start = time.perf_counter() + 0.5
         tasks = []
@@ -339,6 +340,10 @@ def main() -> None:
         + f"; push receiver process: {receiver_cpu:.2f} s "
           f"({receiver_cpu / args.count * 1e6:.0f} µs/request); load sent to the "
           f"{'receiver process' if args.route == 'receiver' else 'main port'}")
+    slow = [i for i, t in enumerate(latencies) if t > 0.020]
+    print(f"answers over 20 ms: {len(slow)}; of these, started more than 10 ms late by this "
+          f"client itself (the machine, not the server): "
+          f"{sum(1 for i in slow if late[i] > 0.010)}")
     print(f"webhook: {args.count} at {args.rate:.0f}/s: p50 {p50 * 1000:.1f} ms, "
           f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms, errors {errors}")
 
