@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybrid_calendar_google.push_guard import PushGuard, Verdict
-from hybrid_calendar_google.push_refusals import UNKNOWN, RefusalLog
+from hybrid_calendar_google.refusal_log import UNKNOWN, RefusalLog
 
 MAX_CHANNEL_ID = 64
 """Google's limit: no longer channel id can exist."""

@@ -16,43 +16,16 @@ from typing import TYPE_CHECKING
 from prometheus_client import Counter
 
 from hybrid_calendar.admin.metrics import metrics
+from hybrid_calendar_google.refusal_log import LOG_INTERVAL_SECONDS, UNKNOWN, RefusalLog
+
+__all__ = ["LOG_INTERVAL_SECONDS", "UNKNOWN", "PushOutcomes", "RefusalLog", "outcomes"]
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
-LOG_INTERVAL_SECONDS = 60.0
-UNKNOWN = "an unknown channel"
-"""The one log key of every notification that names no channel of this gateway."""
 STATE_KEY = "google.push_refusals"
-MAX_KEYS = 10_000
-
-
-class RefusalLog:
-    """At most one log line per key per :data:`LOG_INTERVAL_SECONDS`, with a count.
-
-    Pure bookkeeping (no logging, no metrics): the gateway's route and the push receiver
-    process (:mod:`.push_process`, which relays the lines to the gateway's log) share it.
-    """
-
-    def __init__(self) -> None:
-        self._logged: dict[str, tuple[float, int]] = {}
-        """Per key: when the last line was written, and how many were left out since."""
-
-    def line(self, key: str, outcome: str, status: int, now: float) -> str | None:
-        """The line to log for one refusal, or ``None`` when ``key`` was logged within
-        the interval (the refusal is then counted into the next line)."""
-        last = self._logged.get(key)
-        if last is not None and now - last[0] < LOG_INTERVAL_SECONDS:
-            self._logged[key] = (last[0], last[1] + 1)
-            return None
-        if len(self._logged) >= MAX_KEYS:
-            self._logged = {k: v for k, v in self._logged.items()
-                            if now - v[0] < LOG_INTERVAL_SECONDS}
-        self._logged[key] = (now, 0)
-        more = f"; {last[1]} more on it within the last minute" if last and last[1] else ""
-        return f"push notification {outcome.replace('_', ' ')} (HTTP {status}) on {key}{more}"
 
 
 class PushOutcomes:
