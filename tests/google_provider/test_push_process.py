@@ -384,3 +384,29 @@ async def test_the_receiver_answers_exactly_as_the_in_process_route(running: Run
     assert seen["route"] == seen["receiver"]
     assert counted["route"] == counted["receiver"]
     assert {status for status, _ in seen["route"]} == {200, 400, 403, 404, 503}
+
+
+@pytest.mark.parametrize("listen", ["taken", "nonsense"])
+def test_a_push_listen_that_cannot_be_served_stops_serve_in_one_line(
+        tmp_path: Path, listen: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}" if listen == "taken" else listen
+        config = tmp_path / "gateway.toml"
+        config.write_text(f"""
+[gateway]
+port = {free_port()}
+data_dir = "{tmp_path / 'data'}"
+[plugins]
+enabled = ["google", "join_info", "kms_local"]
+[google]
+push_listen = "{address}"
+""")
+        env = {**os.environ, "HYBRID_CALENDAR_NO_ENTRYPOINTS": "1"}
+        done = subprocess.run([sys.executable, "-m", "hybrid_calendar.cli", "serve",
+                               "--config", str(config)], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    output = done.stdout + done.stderr
+    assert "google.push_listen" in output and "Traceback" not in output
