@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 65_536
 """Largest request body read (and dropped)."""
+SWEEP_SECONDS = 0.5
+"""How often deadlines are checked (a deadline is enforced at most this much late)."""
 ROUTE = b"/webhooks/google"
 _GOOGLE_HEADERS = frozenset({b"x-goog-channel-id", b"x-goog-channel-token",
                              b"x-goog-resource-id", b"x-goog-resource-state",
@@ -55,11 +57,24 @@ Request = tuple[bytes, bytes, dict[str, str], bool, bool]
 
 
 class Connections:
-    """The open connections of one server (for the limit and for closing them all)."""
+    """The open connections of one server: the limit, their deadlines, closing them all.
+
+    Deadlines are checked every :data:`SWEEP_SECONDS` by one task (:meth:`sweep`) rather
+    than by a timer per request, which would cost two timer operations per answer.
+    """
 
     def __init__(self, limit: int = MAX_CONNECTIONS) -> None:
         self.limit = limit
         self.open: set[PushHttpProtocol] = set()
+
+    async def sweep(self) -> None:
+        """Close the connections past their deadline, every :data:`SWEEP_SECONDS`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            now = loop.time()
+            for connection in list(self.open):
+                connection.expire_if_due(now)
 
     def close_all(self) -> None:
         """Close every open connection (shutdown)."""
@@ -91,7 +106,7 @@ class PushHttpProtocol(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self._queue: deque[Request] = deque()
         self._busy = False
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None
         self._url = b""
         self._headers: dict[str, str] = {}
         self._in_head = True
@@ -128,7 +143,7 @@ class PushHttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the connection."""
         self.connections.open.discard(self)
-        self._disarm()
+        self._deadline = None
         self._queue.clear()
 
     def pause_writing(self) -> None:
@@ -159,7 +174,7 @@ class PushHttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         """The head is complete: its deadline no longer applies."""
         self._in_head = False
-        self._disarm()
+        self._deadline = None
 
     def on_body(self, body: bytes) -> None:
         """Count (and drop) body bytes."""
@@ -230,15 +245,11 @@ class PushHttpProtocol(asyncio.Protocol):
 
     # --- deadlines ------------------------------------------------------------------
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expire)
+        self._deadline = self.loop.time() + seconds
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
+    def expire_if_due(self, now: float) -> None:
+        """Close the connection when its deadline (head or keep-alive) has passed."""
+        if self._deadline is not None and now >= self._deadline and not self._busy \
+                and not self.transport.is_closing():
             self._deadline = None
-
-    def _expire(self) -> None:
-        self._deadline = None
-        if not self._busy and not self.transport.is_closing():
             self.transport.close()

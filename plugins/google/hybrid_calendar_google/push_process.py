@@ -168,9 +168,11 @@ async def serve(listen: socket.socket, control: socket.socket, args: argparse.Na
     server = await asyncio.get_running_loop().create_server(
         lambda: PushHttpProtocol(link.desk, connections), sock=listen,
         ssl=_tls(args.tls_certificate, args.tls_private_key), backlog=BACKLOG)
+    sweeper = asyncio.create_task(connections.sweep())
     try:
         await link.run()  # until the gateway closes the control socket
     finally:
+        sweeper.cancel()
         server.close()
         connections.close_all()
         await server.wait_closed()
