@@ -301,12 +301,13 @@ push_listen = "127.0.0.1:{push_port}"
     try:
         wait_until_answering(f"http://127.0.0.1:{port}/readyz", within=60, status=200,
                              alive=lambda: process.poll() is None)
+        answer = httpx.post(f"http://127.0.0.1:{push_port}/webhooks/google",
+                            headers=_headers("nobody"), timeout=30)
+        assert answer.status_code == 404  # looked up through the gateway's store
+        # the look-up came after the receiver's "serving" on the same socket
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz",
                           headers={"Authorization": f"Bearer {'a' * 40}"}).json()
         assert ready["services"][SERVICE] == {"healthy": True, "reason": None}
-        answer = httpx.post(f"http://127.0.0.1:{push_port}/webhooks/google",
-                            headers=_headers("nobody"))
-        assert answer.status_code == 404  # looked up through the gateway's store
         [receiver] = _children(process.pid)
         process.kill()
         process.wait(30)

@@ -9,9 +9,9 @@ one JSON object per line:
 * gateway → receiver: ``register`` (channels: id, user, resource id, token digest,
   expiry), ``remove`` (channel ids), ``found`` (the answer to a look-up), ``ready``
   (whether the engine takes sync requests), ``flush`` (send what is pending now);
-* receiver → gateway: ``batch`` (users to sync, outcome counts, refusal log lines; at
-  most one per :data:`WINDOW_SECONDS`), ``lookup`` (a channel it does not hold),
-  ``flushed``.
+* receiver → gateway: ``serving`` (once it listens), ``batch`` (users to sync, outcome
+  counts, refusal log lines; at most one per :data:`WINDOW_SECONDS`), ``lookup`` (a
+  channel it does not hold), ``flushed``.
 
 HTTP is served by :mod:`.push_http` (httptools' parser, ``serve``'s limits, no
 framework); the answers are :class:`~.push_desk.PushDesk`'s.
@@ -168,6 +168,7 @@ async def serve(listen: socket.socket, control: socket.socket, args: argparse.Na
     server = await asyncio.get_running_loop().create_server(
         lambda: PushHttpProtocol(link.desk, connections), sock=listen,
         ssl=_tls(args.tls_certificate, args.tls_private_key), backlog=BACKLOG)
+    link.send({"op": "serving"})
     sweeper = asyncio.create_task(connections.sweep())
     try:
         await link.run()  # until the gateway closes the control socket

@@ -90,7 +90,8 @@ class PushReceiver:
         self.restarts = 0
         self.reason: str | None = "starting"
         self.started = asyncio.Event()
-        """Set while a receiver process is up and registered; cleared when it dies."""
+        """Set while a receiver process serves (it said so, after taking the channels
+        sent before); cleared when it dies."""
         self.exited = asyncio.Event()
         """Set when a receiver process died (cleared when the next one is up)."""
         self._registered: dict[str, list[Any]] = {}
@@ -193,14 +194,11 @@ class PushReceiver:
                                                            limit=STREAM_LIMIT)
             self._writer = writer
             self._ready = None
-            for start in range(0, len(self._registered), CHUNK):
-                chunk = list(self._registered.values())[start:start + CHUNK]
-                self._send({"op": "register", "channels": chunk})
+            rows = list(self._registered.values())
+            for start in range(0, len(rows), CHUNK):
+                self._send({"op": "register", "channels": rows[start:start + CHUNK]})
             self._send_ready()
-            self.up, self.reason = True, None
-            self.exited.clear()
-            self.started.set()
-            try:
+            try:  # up once it says it serves (after the channels above: same socket)
                 await self._read(reader)
                 code = await self.process.wait()
             finally:
@@ -260,7 +258,11 @@ class PushReceiver:
 
     def _handle(self, message: dict[str, Any]) -> None:
         op = message["op"]
-        if op == "batch":
+        if op == "serving":
+            self.up, self.reason = True, None
+            self.exited.clear()
+            self.started.set()
+        elif op == "batch":
             hints = inbox(self.gateway)
             for user_id in message["hints"]:
                 hints.add(str(user_id))
