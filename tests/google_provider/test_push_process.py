@@ -14,6 +14,7 @@ import secrets
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+import trustme
 import uvicorn
 from prometheus_client import generate_latest
 
@@ -259,6 +261,18 @@ async def test_ten_thousand_refused_notifications_make_two_log_lines(
     assert "alice" not in " ".join(lines)
 
 
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path, trustme.CA]:
+    """A certificate chain and key for 127.0.0.1 from a test CA."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(key))
+    for blob in cert.cert_chain_pems:
+        blob.write_to_path(str(chain), append=True)
+    return chain, key, ca
+
+
 def _children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return [int(child) for child in text.split()]
@@ -278,9 +292,14 @@ def _exits_within(pid: int, seconds: float) -> bool:
         os.close(handle)
 
 
-def test_serve_runs_the_receiver_and_it_dies_with_the_gateway(tmp_path: Path) -> None:
-    """``hybrid-calendar serve`` with ``google.push_listen``: the receiver answers on its
-    port, is reported in /readyz, and does not outlive a gateway killed with SIGKILL."""
+def test_serve_runs_the_receiver_and_it_dies_with_the_gateway(
+        tmp_path: Path, tls_files: tuple[Path, Path, trustme.CA]) -> None:
+    """``hybrid-calendar serve`` with ``google.push_listen`` and TLS: the receiver answers
+    HTTPS on its port, is reported in /readyz, and does not outlive a gateway killed with
+    SIGKILL."""
+    chain, key, ca = tls_files
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
     port, push_port = free_port(), free_port()
     config = tmp_path / "gateway.toml"
     config.write_text(f"""
@@ -289,6 +308,8 @@ port = {port}
 data_dir = "{tmp_path / 'data'}"
 admin_token = "{"a" * 40}"
 log_level = "WARNING"
+tls_certificate = "{chain}"
+tls_private_key = "{key}"
 [plugins]
 enabled = ["google", "join_info", "kms_local"]
 [google]
@@ -299,13 +320,13 @@ push_listen = "127.0.0.1:{push_port}"
                                 "--config", str(config)], cwd=tmp_path, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_answering(f"http://127.0.0.1:{port}/readyz", within=60, status=200,
-                             alive=lambda: process.poll() is None)
-        answer = httpx.post(f"http://127.0.0.1:{push_port}/webhooks/google",
-                            headers=_headers("nobody"), timeout=30)
+        wait_until_answering(f"https://127.0.0.1:{port}/readyz", within=60, status=200,
+                             alive=lambda: process.poll() is None, verify=trusting)
+        answer = httpx.post(f"https://127.0.0.1:{push_port}/webhooks/google",
+                            headers=_headers("nobody"), timeout=30, verify=trusting)
         assert answer.status_code == 404  # looked up through the gateway's store
         # the look-up came after the receiver's "serving" on the same socket
-        ready = httpx.get(f"http://127.0.0.1:{port}/readyz",
+        ready = httpx.get(f"https://127.0.0.1:{port}/readyz", verify=trusting,
                           headers={"Authorization": f"Bearer {'a' * 40}"}).json()
         assert ready["services"][SERVICE] == {"healthy": True, "reason": None}
         [receiver] = _children(process.pid)
