@@ -202,10 +202,15 @@ async def test_a_dead_receiver_is_reported_and_restarted(running: Running) -> No
     await receiver.exited.wait()
     reported = (await readiness(running.gateway))["services"][SERVICE]
     assert reported["healthy"] is False and "signal 9" in reported["reason"]
+    scraped = generate_latest(metrics(running.gateway).registry).decode()
+    assert "hybrid_calendar_google_push_receiver_up 0.0" in scraped
     await receiver.started.wait()
     assert receiver.process is not None and receiver.process.pid != first.pid
     assert (await readiness(running.gateway))["services"][SERVICE]["healthy"] is True
     assert receiver.restarts == 1
+    scraped = generate_latest(metrics(running.gateway).registry).decode()
+    assert "hybrid_calendar_google_push_receiver_up 1.0" in scraped
+    assert "hybrid_calendar_google_push_receiver_restarts_total 1.0" in scraped
     async with httpx.AsyncClient(timeout=10) as client:  # the new one knows the channels
         answer = await client.post(running.url, headers=_headers(number=40))
     assert answer.status_code == 200 and await running.jobs() == 1

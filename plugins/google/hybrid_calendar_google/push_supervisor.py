@@ -28,6 +28,9 @@ import socket
 import sys
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import Counter, Gauge
+
+from hybrid_calendar.admin.metrics import metrics
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.store.base import hash_channel_token
 from hybrid_calendar.threaded_server import bind
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE_KEY = "google.push_receiver"
+METRICS_KEY = "google.push_receiver_metrics"
 SERVICE = "google:push_receiver"
 """The receiver's name in ``/readyz`` ``services``."""
 RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -55,6 +59,20 @@ STOP_TIMEOUT = 5.0
 CHUNK = 1_000
 """Channels per ``register`` message."""
 READY_POLL_SECONDS = 0.1
+
+
+class ReceiverMetrics:
+    """``hybrid_calendar_google_push_receiver_up`` (1 while it serves) and
+    ``hybrid_calendar_google_push_receiver_restarts_total`` on the gateway's ``/metrics``."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        registry = metrics(gateway).registry
+        self.up = Gauge("hybrid_calendar_google_push_receiver_up",
+                        "1 while the push receiver process serves, else 0",
+                        registry=registry)
+        self.restarts = Counter("hybrid_calendar_google_push_receiver_restarts",
+                                "Push receiver processes that died and were restarted",
+                                registry=registry)
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -85,6 +103,8 @@ class PushReceiver:
         self.base_url = f"http://{host}:{port}"
         """Where the receiver answers (plain ``http``; TLS when the gateway has it)."""
         self.restart_delays = RESTART_DELAYS
+        self.metrics = gateway.state.get_or_create(METRICS_KEY, ReceiverMetrics,
+                                                   lambda: ReceiverMetrics(gateway))
         self.process: asyncio.subprocess.Process | None = None
         self.up = False
         self.restarts = 0
@@ -176,6 +196,7 @@ class PushReceiver:
             failures = 1 if loop.time() - began >= STABLE_SECONDS else failures + 1
             delay = self.restart_delays[min(failures, len(self.restart_delays)) - 1]
             self.restarts += 1
+            self.metrics.restarts.inc()
             self.reason = (f"the push receiver process {status}; restart {self.restarts} "
                            f"in {delay:g} s (notifications wait in the listen backlog)")
             log.error("%s", self.reason)
@@ -203,6 +224,7 @@ class PushReceiver:
                 code = await self.process.wait()
             finally:
                 self.up = False
+                self.metrics.up.set(0)
                 self.started.clear()
                 self._writer = None
                 writer.close()
@@ -260,6 +282,7 @@ class PushReceiver:
         op = message["op"]
         if op == "serving":
             self.up, self.reason = True, None
+            self.metrics.up.set(1)
             self.exited.clear()
             self.started.set()
         elif op == "batch":
