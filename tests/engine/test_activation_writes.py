@@ -3,11 +3,15 @@ outcome): active, channel refused, or a retry after the channel could not be ope
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from hybrid_calendar import hookimpl
 from hybrid_calendar.models import UserState
 
 from .conftest import ALICE, BOB, CAROL, Stack
+from .test_gateway_with_emulator import at
 
 pytestmark = pytest.mark.anyio
 
@@ -45,3 +49,32 @@ async def test_a_channel_that_fails_for_now_is_retried_and_the_locale_kept_meanw
     stored = await stack.gateway.store.get_user(user_id)
     assert stored is not None
     assert (stored.state, stored.locale) == (UserState.VALIDATING, "it")
+
+
+class CursorWatch:
+    """Notes the cursor of every ``fetch_changes`` call (and lets the provider answer)."""
+
+    def __init__(self) -> None:
+        self.cursors: list[str | None] = []
+
+    @hookimpl(wrapper=True)
+    def fetch_changes(self, gateway: Any, user: Any, cursor: str | None) -> Any:
+        self.cursors.append(cursor)
+        return (yield)
+
+
+async def test_a_repeated_activation_syncs_in_full_and_a_first_one_needs_no_reset(
+        stack: Stack) -> None:
+    """A first activation has no cursor to forget (its job holds the user's lane, so none
+    appears meanwhile); a repeated one forgets the cursor, so its sync is a full one."""
+    watch = CursorWatch()
+    stack.gateway.pm.register(watch, name="cursor-watch")
+    stack.emu.state.insert_event(ALICE, at(2, summary="Planning"))
+    user = await stack.activate(ALICE)
+    assert user["state"] == "active" and watch.cursors == [None]
+    assert (await stack.gateway.store.get_sync_state(user["id"])).cursor is not None
+    again = await stack.admin.post("/api/v1/organisations/org1/users", json={"email": ALICE})
+    assert again.status_code == 202, again.text
+    await stack.idle()
+    assert watch.cursors == [None, None]  # a full sync again, not an incremental one
+    assert len(await stack.meetings(ALICE)) == 1

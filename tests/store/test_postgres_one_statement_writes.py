@@ -1,8 +1,9 @@
 """The PostgreSQL store's one-statement writes give what the statements they replaced gave.
 
 A sync's apply (meetings deleted and upserted, pending Join buttons of deleted meetings
-dropped, the cursor saved) is one statement of ``WITH`` parts; here random syncs run
-through it for Alice and through the former statement-by-statement transaction for Bob,
+dropped, the cursor saved) is one statement of ``WITH`` parts, and so is a whole sync
+write (the apply, the Join buttons, the announcement); here random syncs run through them
+for Alice and through the former statements (or the separate store operations) for Bob,
 on the same events, and both end with the same rows and counts.
 """
 
@@ -15,11 +16,19 @@ import pytest
 
 from hybrid_calendar.models import Meeting, User
 from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import Store, SyncWrite
 from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar.store.postgres.sync_write import upsert_meetings
 from hybrid_calendar.store.testing import NOW
-from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, meeting, seed
+from hybrid_calendar.store.testing.samples import (
+    ALICE,
+    BOB,
+    join_button,
+    meeting,
+    meetings_changed,
+    seed,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -111,3 +120,48 @@ async def test_saved_counters_of_one_key_twice_keep_the_largest_or_the_last(
     await keys.save_counters([("k1", 2, 2), ("k1", 4, 3)], exact=True)
     rows = await store.fetch("SELECT uses, uses_reserved FROM crypto_keys")
     assert rows == [{"uses": 4, "uses_reserved": 3}]  # exact: the last wins
+
+
+async def outbox_snapshot(store: PostgresStore, user: User) -> list[tuple[Any, ...]]:
+    """The user's notifications, keys without the user's id (so users compare)."""
+    return sorted((n.key.replace(user.id, "<user>"), n.event_id, n.kind, n.state, n.due_at,
+                   n.end, dict(n.payload)) for n in await store.list_notifications(user))
+
+
+async def test_one_statement_sync_write_matches_the_separate_operations(
+        store: PostgresStore) -> None:
+    """``write_sync`` as one statement (apply, Join buttons, announcement) against the
+    base class's reference: ``apply_changes``, ``schedule`` and ``enqueue_notification``
+    one after another, over random full and incremental syncs."""
+    rng = random.Random(1616)
+    ids = [f"e{i}" for i in range(10)]
+    one_statement = 0
+    for round_ in range(60):
+        full = rng.random() < 0.3
+        chosen = rng.sample(ids, rng.randint(0, 6))
+        deleted = [] if full else rng.sample(ids, rng.randint(0, 3))  # may overlap
+        announce = rng.random() < 0.8
+        earlier = rng.sample(ids, 3) if rng.random() < 0.3 else []
+        results = []
+        for user in (ALICE, BOB):
+            if earlier:  # buttons of earlier syncs, some not replaced now
+                await store.schedule(user, [join_button(e, user=user, key=f"{user.id}|{e}|old")
+                                            for e in earlier])
+            upserts = [meeting(e, hours=1 + ids.index(e), user=user, etag=f'"{round_}"')
+                       for e in chosen]
+            write = SyncWrite(
+                user, upserts, deleted, f"c{round_}", full_sync=full, synced_at=NOW,
+                buttons=[join_button(m.event_id, user=user, ends=m.end,
+                                     payload={"round": round_}) for m in upserts],
+                announcement=meetings_changed(f"{user.id}|m{round_ % 7}", user=user)
+                if announce else None)
+            if user is ALICE:
+                written = await store.write_sync(write)
+            else:
+                written = await Store.write_sync(store, write)  # the reference
+            results.append((written.applied, written.announced))
+        one_statement += not (set(chosen) & set(deleted)) or full
+        assert results[0] == results[1], round_
+        assert await snapshot(store, ALICE) == await snapshot(store, BOB), round_
+        assert await outbox_snapshot(store, ALICE) == await outbox_snapshot(store, BOB), round_
+    assert 20 < one_statement < 60  # both paths ran, mostly the one statement

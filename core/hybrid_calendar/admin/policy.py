@@ -77,13 +77,15 @@ async def mark_address_verified(gateway: Gateway, org: Organisation, email: str)
     await gateway.store.call(insert)
 
 
-async def validate_user(gateway: Gateway, user: User) -> Validation:
+async def validate_user(gateway: Gateway, user: User, org: Organisation | None
+                        ) -> Validation:
     """Run every validation step; the first failure gives the reason.
 
+    :param org: the user's organisation as the activation job read it with the user
+        (:meth:`Store.get_user_context`); ``None`` when it is gone.
     :raises RateLimitError: the provider kept rate-limiting (retry later).
     :raises TransientError: the provider or network kept failing (retry later).
     """
-    org = await gateway.store.get_organisation(user.org_id)
     if org is None or not await address_accepted(gateway, org, user.email):
         return Validation(False, format_reason(ReasonCode.DOMAIN_NOT_VERIFIED))
     try:

@@ -23,11 +23,12 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     from hybrid_calendar.admin.policy import validate_user
     from hybrid_calendar.admin.reasons import ReasonCode, format_reason
 
-    user = await gateway.store.get_user(str(job.payload["user_id"]))
-    if user is None or user.state == UserState.INACTIVE:
+    context = await gateway.store.get_user_context(str(job.payload["user_id"]))
+    if context is None or context.user.state == UserState.INACTIVE:
         return
-    user = await gateway.store.set_user_state(user.id, UserState.VALIDATING, None)
-    validation = await validate_user(gateway, user)  # rate limits, 5xx: the job retries
+    user = await gateway.store.set_user_state(context.user.id, UserState.VALIDATING, None)
+    validation = await validate_user(  # rate limits, 5xx: the job retries
+        gateway, user, context.organisation)
     if not validation.ok:
         await gateway.store.set_user_state(user.id, UserState.ERROR, validation.reason)
         log.warning("activation of user %s failed: %s", user.id, validation.reason)
@@ -51,7 +52,10 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     # presence is right from the start (the responder validation just read)
     await update_presence(gateway, user, now, validation.out_of_office)
     record_presence_poll(gateway, user, now)
-    await gateway.store.reset_cursor(user.id)
+    if context.sync_state.cursor is not None or gateway.engine is None:
+        # Only a job of the user's lane writes the cursor, and this job holds the lane:
+        # none read at the start means none now. (A one-off command holds no lane.)
+        await gateway.store.reset_cursor(user.id)
     if gateway.engine is not None:
         await gateway.engine.request_sync(user.id, "activation")
     else:  # a one-off command: the running gateway's engine picks the job up

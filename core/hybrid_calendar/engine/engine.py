@@ -192,16 +192,28 @@ class Engine:
             kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
             lane=user_lane(user_id)))
         self._idle.clear()
-        self._wake_workers()
+        if not self._runs_lane_of(user_id):
+            self._wake_workers()
+        # else a job of this process holds the user's lane: no claim can take the new job
+        # before it finishes, and its worker claims right then (a wake would only cost a
+        # claim that finds nothing)
         return added
+
+    def _runs_lane_of(self, user_id: str) -> bool:
+        """True when a job of this process is running in the user's lane."""
+        return any(str(job.payload.get("user_id")) == user_id for job in self._busy.values())
 
     # internals -----------------------------------------------------------------
     async def _worker(self, index: int) -> None:
         store = self.gateway.store
+        done: Job | None = None  # handled; its row goes with the next claim (one statement)
         while not self._stopping.is_set():
             generation = self._generation
             job = None
-            if self.storage.healthy:
+            if done is not None:
+                job = await self._finish(done, claim=self.storage.healthy)
+                done = None
+            elif self.storage.healthy:
                 self._claiming += 1
                 try:
                     job = await store.claim(self.gateway.clock.now(), self.lease_seconds)
@@ -216,7 +228,28 @@ class Engine:
                     self._idle.set()  # nothing due, nothing running, nobody claiming
                 await self._sleep()
                 continue
-            await self._run_job(job)
+            done = await self._run_job(job)
+        if done is not None:  # stopping: finish it, claim nothing more
+            await self._finish(done, claim=False)
+
+    async def _finish(self, job: Job, *, claim: bool) -> Job | None:
+        """Delete a job whose handler succeeded (busy until then) and, with ``claim``,
+        take the next due job in the same store call (``finish_and_claim``: one statement
+        on PostgreSQL instead of two)."""
+        store = self.gateway.store
+        self._claiming += claim
+        try:
+            if claim:
+                return await store.finish_and_claim(job.id, self.gateway.clock.now(),
+                                                    self.lease_seconds)
+            await store.finish(job.id)
+        except Exception as err:  # the outcome could not be written: never lose the job
+            self.storage.failed(f"recording job {job.id} ({job.kind})", err)
+            self.storage.unrecorded[job.id] = f"{type(err).__name__}: {err}"
+        finally:
+            self._claiming -= claim
+            self._busy.pop(job.id, None)
+        return None
 
     async def _sleep(self) -> None:
         """Wait to be woken (a job was queued here or in another process), or
@@ -232,25 +265,29 @@ class Engine:
             if woken.is_set():
                 self._woken -= 1  # claiming next (no await in between)
 
-    async def _run_job(self, job: Job) -> None:
+    async def _run_job(self, job: Job) -> Job | None:
+        """Run a job's handler; the job back when it succeeded (still busy: the worker
+        finishes it with its next claim), None when it failed (retried or parked)."""
         store = self.gateway.store
         handler = HANDLERS.get(job.kind)
         if handler is None:
             await store.retry(job.id, f"unknown job kind {job.kind!r}", None)
-            return
+            return None
         self._busy[job.id] = job
+        succeeded = False
         try:
             try:
                 await handler(self.gateway, job)
+                succeeded = True
             except Exception as err:
                 await self._failed(job, err)
-            else:
-                await store.finish(job.id)
         except Exception as err:  # the outcome could not be written: never lose the job
             self.storage.failed(f"recording job {job.id} ({job.kind})", err)
             self.storage.unrecorded[job.id] = f"{type(err).__name__}: {err}"
         finally:
-            self._busy.pop(job.id, None)
+            if not succeeded:
+                self._busy.pop(job.id, None)
+        return job if succeeded else None
 
     async def _failed(self, job: Job, err: Exception) -> None:
         """Re-queue a failed job under the retry policy, or park it (see ``retries``).

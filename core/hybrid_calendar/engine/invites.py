@@ -29,7 +29,7 @@ from hybrid_calendar.join_info.render import (
     retry_after_edit,
 )
 from hybrid_calendar.log_limits import LogLimiter
-from hybrid_calendar.models import CalendarEvent, KeywordRequest, User
+from hybrid_calendar.models import CalendarEvent, KeywordRequest, Organisation, User
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -45,9 +45,9 @@ FUSE_WINDOW = timedelta(hours=1)
 __all__ = ["FUSE_LIMIT", "MARKER_KEY", "is_organiser", "is_processed", "schedule_keyword_meeting"]
 
 
-async def keywords_for(gateway: Gateway, user: User) -> KeywordConfig:
-    """The keyword table in effect for the user's organisation (read once per sync)."""
-    org = await gateway.store.get_organisation(user.org_id)
+def keywords_for(gateway: Gateway, org: Organisation | None) -> KeywordConfig:
+    """The keyword table in effect for a user's organisation (``None``: the gateway's
+    own; a sync reads the organisation once, with the user)."""
     return keyword_config(gateway.config, org.settings if org else {})
 
 

@@ -35,7 +35,7 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
-from hybrid_calendar.store.base import SyncWrite
+from hybrid_calendar.store.base import SyncWrite, UserContext
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -64,21 +64,31 @@ detection cost ≈ 50-100 µs per event, so a 2,500-event page would otherwise h
 
 async def run_sync_job(gateway: Gateway, job: Job) -> None:
     """Job handler for ``sync``: sync one user if (and only if) the user is active."""
-    user = await gateway.store.get_user(str(job.payload["user_id"]))
-    if user is None or user.state != UserState.ACTIVE:
+    context = await gateway.store.get_user_context(str(job.payload["user_id"]))
+    if context is None or context.user.state != UserState.ACTIVE:
         log.info("sync skipped: user %s is not active", job.payload.get("user_id"))
         return
-    await sync_user(gateway, user)
+    await sync_user(gateway, context)
 
 
-async def sync_user(gateway: Gateway, user: User) -> int:
-    """Bring one active user's stored meetings up to date; returns meetings changed."""
+async def sync_user(gateway: Gateway, user: User | UserContext) -> int:
+    """Bring one active user's stored meetings up to date; returns meetings changed.
+
+    :param user: the user with their organisation (its keyword table) and sync state (the
+        cursor) as the job read them together (:meth:`Store.get_user_context`), or just
+        the user (then those two are read first).
+    """
     from hybrid_calendar.admin.health import record_sync_success
     from hybrid_calendar.admin.reasons import ReasonCode, format_reason
 
     store = gateway.store
     started = time.perf_counter()
-    state = await store.get_sync_state(user.id)
+    if isinstance(user, User):
+        context = UserContext(user, await store.get_organisation(user.org_id),
+                              await store.get_sync_state(user.id))
+    else:
+        context = user
+    user, state = context.user, context.sync_state
     try:
         batch = await _fetch(gateway, user, state.cursor)
     except (AccessDeniedError, AuthError) as err:
@@ -90,7 +100,7 @@ async def sync_user(gateway: Gateway, user: User) -> int:
     upserts: list[Meeting] = []
     deleted: list[str] = []
     series_done: set[str] = set()
-    keywords = await invites.keywords_for(gateway, user)
+    keywords = invites.keywords_for(gateway, context.organisation)
     for index, event in enumerate(batch.events, 1):
         if index % YIELD_EVERY == 0:  # a long page never holds the loop (push answers)
             await asyncio.sleep(0)

@@ -117,6 +117,17 @@ class ApplyResult:
 
 
 @dataclass(frozen=True, slots=True)
+class UserContext:
+    """A user with their organisation and sync state, as a job reads them when it starts
+    (:meth:`Store.get_user_context`)."""
+
+    user: User
+    organisation: Organisation | None
+    """``None`` when the user's organisation is gone."""
+    sync_state: SyncState
+
+
+@dataclass(frozen=True, slots=True)
 class SyncWrite:
     """Everything one sync of one user stores (:meth:`Store.write_sync`): the meetings
     (as :meth:`Store.apply_changes`), their Join buttons (as :meth:`Store.schedule`, for
@@ -239,6 +250,16 @@ class Store(abc.ABC):
     async def get_user(self, user_id: str) -> User | None:
         """Return one user."""
 
+    async def get_user_context(self, user_id: str) -> UserContext | None:
+        """The user, their organisation and their sync state (``None`` when no user has
+        this id). The default reads them one after another; a backend may read them in
+        one statement (a job starts with this read, so it is worth a round trip each)."""
+        user = await self.get_user(user_id)
+        if user is None:
+            return None
+        return UserContext(user, await self.get_organisation(user.org_id),
+                           await self.get_sync_state(user_id))
+
     @abc.abstractmethod
     async def find_user(self, org_id: str, email: str) -> User | None:
         """Find a user of an organisation by email, through the blind index."""
@@ -357,6 +378,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def finish(self, job_id: int) -> None:
         """Delete a job that completed."""
+
+    async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
+                               ) -> Job | None:
+        """:meth:`finish` ``job_id``, then :meth:`claim` as of ``now`` (a worker that
+        finished a job looks for the next; the finished job's lane is free for the
+        claim). The default runs the two in turn; a backend may run them as one statement,
+        which either does both or neither."""
+        await self.finish(job_id)
+        return await self.claim(now, lease_seconds)
 
     @abc.abstractmethod
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:

@@ -26,6 +26,29 @@ USER_COLUMNS = ("id", "org_id", "email", "state", "reason", "provider", "locale"
 """Columns :func:`row_to_user` reads."""
 
 
+ORG_COLUMNS = ("id", "name", "domain", "provider", "settings")
+SYNC_STATE_COLUMNS = ("user_id", "cursor", "last_sync_at", "out_of_office")
+USER_CONTEXT_SELECT = (
+    "SELECT " + ", ".join(f"u.{column}" for column in USER_COLUMNS) + ", "
+    + ", ".join(f"o.{column} AS o_{column}" for column in ORG_COLUMNS) + ", "
+    + ", ".join(f"s.{column} AS s_{column}" for column in SYNC_STATE_COLUMNS)
+    + " FROM users u LEFT JOIN organisations o ON o.id = u.org_id"
+    " LEFT JOIN sync_state s ON s.user_id = u.id")
+"""A user with their organisation and sync state in one read (``Store.get_user_context``;
+each store adds ``WHERE u.id = <placeholder>``): the user's columns by their names, the
+organisation's prefixed ``o_``, the sync state's ``s_`` (NULL when there is no row)."""
+
+
+def split_user_context(row: Mapping[str, Any]
+                       ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The organisation's and the sync state's rows in a :data:`USER_CONTEXT_SELECT` row
+    (``None`` for a missing one), under their own column names."""
+    org = None if row["o_id"] is None else {c: row[f"o_{c}"] for c in ORG_COLUMNS}
+    state = (None if row["s_user_id"] is None
+             else {c: row[f"s_{c}"] for c in SYNC_STATE_COLUMNS})
+    return org, state
+
+
 def meeting_row_id(user_id: str, event_id: str) -> str:
     """Row identity bound into each meeting ciphertext."""
     return f"{user_id}/{event_id}"

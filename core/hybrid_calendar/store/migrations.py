@@ -167,7 +167,15 @@ def m012_budget_take_function(db: Database) -> None:
 
 
 @migrations()
-def m013_budget_pools(db: Database) -> None:
+def m013_out_of_office_function(db: Database) -> None:
+    """Nothing on SQLite: its PostgreSQL twin creates the function that stores a user's
+    out-of-office state and returns the previous one in one round trip (one process
+    serializes SQLite's writers in its store thread). The twin keeps both stores' schema
+    histories the same, name for name."""
+
+
+@migrations()
+def m014_budget_pools(db: Database) -> None:
     """Nothing on SQLite: its PostgreSQL twin creates the functions that take a pool of
     budgets and a member of one (``store.budget_pool``); SQLite's takes are plain
     statements in one write transaction."""

@@ -19,7 +19,7 @@ from hybrid_calendar.models import (
     UserState,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import USER_TABLES, Store, hash_channel_token
+from hybrid_calendar.store.base import USER_TABLES, Store, UserContext, hash_channel_token
 from hybrid_calendar.store.sqlite_base import dt, transaction, ts
 from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
@@ -89,6 +89,16 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
     async def get_user(self, user_id: str) -> User | None:
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return users[0] if users else None
+
+    async def get_user_context(self, user_id: str) -> UserContext | None:
+        """One statement: the user joined with their organisation and sync state."""
+        rows = await self._select(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,))
+        if not rows:
+            return None
+        user = codec.row_to_user(await self.cipher.sealer(rows[0]["org_id"], None), rows[0])
+        org, state = codec.split_user_context(rows[0])
+        return UserContext(user, None if org is None else _org(org),
+                           SyncState(user.id) if state is None else _sync_state(state))
 
     async def find_user(self, org_id: str, email: str) -> User | None:
         index = await self.cipher.blind_index(org_id, email)

@@ -5,7 +5,8 @@ kept for :data:`TTL_SECONDS` (at most :data:`MAX_CHANNELS` of them); a channel t
 process stops is forgotten at once (:func:`forget`). Another process of a shared
 database may stop one: its notifications are then still taken as hints here for at most
 the TTL, and the sync job they ask for skips a user who is no longer active. Unknown ids
-are not cached (a channel opened a moment ago must be found).
+are not cached (a channel opened a moment ago must be found). The push receiver
+process's look-ups (:mod:`.push_supervisor`) go through this cache too.
 """
 
 from __future__ import annotations

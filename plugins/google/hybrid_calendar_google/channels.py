@@ -11,6 +11,7 @@ from hybrid_calendar.errors import AccessDeniedError, AuthError, ProviderError
 from hybrid_calendar.models import Channel
 from hybrid_calendar_google.channel_cache import channel_cache
 from hybrid_calendar_google.discovery import Calendar
+from hybrid_calendar_google.push_supervisor import receiver_of
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -39,16 +40,30 @@ async def watch(gateway: Gateway, ctx: GoogleContext, user: User, address: str, 
     channel_id = new_channel_id()
     body = {"id": channel_id, "type": "web_hook", "address": address, "token": token,
             "params": {"ttl": str(ttl)}}
-    data = await client.call(user.email, Calendar.events_watch, ctx.calendar_url, body=body,
-                             calendarId=user.email)
+    receiver = receiver_of(gateway)
+    if receiver is not None:  # Google's first message may come before the call returns
+        receiver.register(Channel(channel_id, user.id, "", token,
+                                  gateway.clock.now() + timedelta(seconds=ttl)), token)
+    try:
+        data = await client.call(user.email, Calendar.events_watch, ctx.calendar_url,
+                                 body=body, calendarId=user.email)
+    except BaseException:
+        if receiver is not None:
+            receiver.remove(channel_id)
+        raise
     expiration = data.get("expiration")
     if expiration:
         expires_at = datetime.fromtimestamp(int(str(expiration)) / 1000, UTC)
     else:
         expires_at = gateway.clock.now() + timedelta(seconds=ttl)
-    return Channel(id=str(data.get("id") or channel_id), user_id=user.id,
-                   resource_id=str(data.get("resourceId", "")), token=token,
-                   expires_at=expires_at, provider="google")
+    channel = Channel(id=str(data.get("id") or channel_id), user_id=user.id,
+                      resource_id=str(data.get("resourceId", "")), token=token,
+                      expires_at=expires_at, provider="google")
+    if receiver is not None:
+        if channel.id != channel_id:
+            receiver.remove(channel_id)
+        receiver.register(channel, token)  # now with its resource id
+    return channel
 
 
 async def stop(gateway: Gateway, ctx: GoogleContext, user: User, channel: Channel) -> bool:
@@ -58,6 +73,9 @@ async def stop(gateway: Gateway, ctx: GoogleContext, user: User, channel: Channe
     then simply expires, and the webhook rejects it because the gateway forgot it.
     """
     channel_cache(gateway).forget(channel.id)
+    receiver = receiver_of(gateway)
+    if receiver is not None:
+        receiver.remove(channel.id)
     client = await ctx.client(gateway, user)
     try:
         await client.call(user.email, Calendar.channels_stop, ctx.calendar_url,

@@ -26,6 +26,7 @@ from hybrid_calendar_google import (
     org_init,
     parse_join,
     push_inbox,
+    push_supervisor,
     quota,
     route_docs,
     sync,
@@ -75,6 +76,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
                      "the core's key (hybrid_calendar.join_info.render.MARKER_KEY)."),
     SettingSpec("google", "update_max_attempts", int, 3, minimum=1,
                 help="Re-reads on HTTP 412 before update_invite gives up."),
+    SettingSpec("google", "push_listen", str, "",
+                help="host:port where a push receiver process of its own answers POST "
+                     "/webhooks/google (recommended: answers never wait for the syncs; "
+                     "docs/architecture.md); empty: the main port's route only."),
+    SettingSpec("google", "push_address", str, "",
+                help="HTTPS URL Google posts push notifications to; empty: <public_url>"
+                     "/webhooks/google (route that path to push_listen in the proxy)."),
 )
 
 
@@ -117,6 +125,14 @@ def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
             ServiceAccount.from_file(str(settings["service_account_file"]), token_uri)
     except ConfigError as err:
         problem(err.key, str(err).removeprefix(f"{err.key}: "))
+    if settings.get("push_listen"):
+        try:
+            push_supervisor.parse_listen(str(settings["push_listen"]))
+        except ConfigError as err:
+            problem(err.key, str(err).removeprefix(f"{err.key}: "))
+    address = str(settings.get("push_address") or "")
+    if address and not address.startswith(("https://", "http://")):
+        problem("google.push_address", "is not an http(s) URL")
     for key in ("token_uri", "calendar_base_url", "gmail_base_url"):
         url = str(settings.get(key) or "")
         host = urlsplit(url).hostname or ""
@@ -133,8 +149,26 @@ def register_meeting_actions(register: Callable[[str], None]) -> None:
 
 
 @hookimpl
+async def startup(gateway: Gateway) -> None:
+    """Start the push receiver process when ``google.push_listen`` is set
+    (:mod:`.push_supervisor`)."""
+    await push_supervisor.start_receiver(gateway)
+
+
+@hookimpl
+def report_health(gateway: Gateway, register: Callable[[str, bool, str | None], None]
+                  ) -> None:
+    """Report the push receiver process (``google:push_receiver``) when there is one."""
+    receiver = push_supervisor.receiver_of(gateway)
+    if receiver is not None:
+        register(push_supervisor.SERVICE, *receiver.health())
+
+
+@hookimpl
 async def shutdown(gateway: Gateway) -> None:
-    """Stop the push inbox's task (hints not yet queued are left to the catch-up)."""
+    """Stop the push receiver process and the push inbox's task (hints not yet queued
+    are left to the catch-up)."""
+    await push_supervisor.stop_receiver(gateway)
     held = gateway.state.get(push_inbox.STATE_KEY, push_inbox.PushInbox)
     if held is not None:
         await held.close()
@@ -210,11 +244,13 @@ def get_event(gateway: Gateway, user: User, event_id: str
 @hookimpl
 def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channel] | None:
     """Create an ``events.watch`` channel on the user's primary calendar, pointed at this
-    plugin's receiver: ``<gateway.public_url>/webhooks/google``."""
+    plugin's receiver: ``google.push_address``, or ``<gateway.public_url>/webhooks/google``
+    when that is empty."""
     if not _ours(user):
         return None
-    return channels.watch(gateway, context(gateway), user, gateway.public_url(WEBHOOK_PATH),
-                          token)
+    address = str(gateway.config.get("google", "push_address") or "") \
+        or gateway.public_url(WEBHOOK_PATH)
+    return channels.watch(gateway, context(gateway), user, address, token)
 
 
 @hookimpl

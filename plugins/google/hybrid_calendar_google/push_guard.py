@@ -53,7 +53,8 @@ class PushGuard:
         state = self._channels.get(channel_id)
         if state is None:
             state = self._channels[channel_id] = _ChannelState(updated=now)
-        number = int(message_number) if message_number and message_number.isdigit() else None
+        number = int(message_number) if message_number and message_number.isascii() \
+            and message_number.isdigit() else None  # not "²", which int() refuses
         if number is not None and number <= state.highest:
             return Verdict.REPLAY
         state.tokens = min(BURST, state.tokens + (now - state.updated) / REFILL_SECONDS)

@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING
 from prometheus_client import Counter
 
 from hybrid_calendar.admin.metrics import metrics
+from hybrid_calendar_google.refusal_log import LOG_INTERVAL_SECONDS, UNKNOWN, RefusalLog
+
+__all__ = ["LOG_INTERVAL_SECONDS", "UNKNOWN", "PushOutcomes", "RefusalLog", "outcomes"]
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
-LOG_INTERVAL_SECONDS = 60.0
-UNKNOWN = "an unknown channel"
-"""The one log key of every notification that names no channel of this gateway."""
 STATE_KEY = "google.push_refusals"
-MAX_KEYS = 10_000
 
 
 class PushOutcomes:
@@ -36,12 +35,11 @@ class PushOutcomes:
         self.counter = Counter("hybrid_calendar_google_push",
                                "Google push notifications received, by outcome",
                                ["outcome"], registry=metrics(gateway).registry)
-        self._logged: dict[str, tuple[float, int]] = {}
-        """Per key: when the last line was written, and how many were left out since."""
+        self._log = RefusalLog()
 
-    def count(self, outcome: str) -> None:
-        """Count one notification with ``outcome`` (``accepted``, ``sync``, ...)."""
-        self.counter.labels(outcome).inc()
+    def count(self, outcome: str, amount: int = 1) -> None:
+        """Count ``amount`` notifications with ``outcome`` (``accepted``, ``sync``, ...)."""
+        self.counter.labels(outcome).inc(amount)
 
     def refuse(self, key: str, outcome: str, status: int, now: float) -> None:
         """Count a refused (or ignored) notification; log it unless ``key`` was logged
@@ -51,17 +49,9 @@ class PushOutcomes:
         :param now: seconds on the gateway's clock.
         """
         self.count(outcome)
-        last = self._logged.get(key)
-        if last is not None and now - last[0] < LOG_INTERVAL_SECONDS:
-            self._logged[key] = (last[0], last[1] + 1)
-            return
-        if len(self._logged) >= MAX_KEYS:
-            self._logged = {k: v for k, v in self._logged.items()
-                            if now - v[0] < LOG_INTERVAL_SECONDS}
-        self._logged[key] = (now, 0)
-        more = f"; {last[1]} more on it within the last minute" if last and last[1] else ""
-        log.warning("push notification %s (HTTP %d) on %s%s", outcome.replace("_", " "),
-                    status, key, more)
+        line = self._log.line(key, outcome, status, now)
+        if line is not None:
+            log.warning("%s", line)
 
 
 def outcomes(gateway: Gateway) -> PushOutcomes:

@@ -20,6 +20,10 @@ the user; it never calls Google, never waits on the store, and answers at once.
 Channels are looked up in memory (:mod:`.channel_cache`; the store only on a miss).
 Every outcome is counted and refusals are logged at most once per channel per minute
 (:mod:`.push_refusals`).
+
+With ``google.push_listen`` set, a process of its own answers the same checks on that
+port (:mod:`.push_process`, :mod:`.push_desk`), so the answer never waits for this
+process's event loop; this route keeps answering on the main port.
 """
 
 from __future__ import annotations

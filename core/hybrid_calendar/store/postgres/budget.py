@@ -22,9 +22,9 @@ drop the expired slots, sum the window, add the units if they fit; the lock is r
 by the statement's own commit."""
 _TAKE_POOLED = ("SELECT first, taken FROM hybrid_calendar_take_pooled_budget("
                 "%s, %s, %s, %s, %s, %s)")
-"""As :data:`_TAKE` for a member of a pool (migration ``m013``): its pool's units count."""
+"""As :data:`_TAKE` for a member of a pool (migration ``m014``): its pool's units count."""
 _TAKE_POOL = "SELECT first, taken FROM hybrid_calendar_take_budget_pool(%s, %s, %s, %s, %s)"
-"""A pool take (migration ``m013``): under the pool's lock, the busiest member decides."""
+"""A pool take (migration ``m014``): under the pool's lock, the busiest member decides."""
 
 
 class PostgresBudgets(PostgresConnection):

@@ -56,6 +56,7 @@ class PostgresConnection:
         self.pool_size = pool_size
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._sync_pool: ConnectionPool[Any] | None = None
+        self._autocommit_pool: ConnectionPool[Any] | None = None
         self.group_commit = GroupCommit(self.connection)
 
     async def open(self) -> None:
@@ -78,9 +79,10 @@ class PostgresConnection:
     async def close(self) -> None:
         """Close every connection of the pool (a closed store may be opened again)."""
         await self.group_commit.drain()
-        if self._sync_pool is not None:
-            sync_pool, self._sync_pool = self._sync_pool, None
-            await anyio.to_thread.run_sync(sync_pool.close)
+        for sync_pool in (self._sync_pool, self._autocommit_pool):
+            if sync_pool is not None:
+                await anyio.to_thread.run_sync(sync_pool.close)
+        self._sync_pool = self._autocommit_pool = None
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -106,6 +108,23 @@ class PostgresConnection:
 
         def work() -> T:
             with pool.connection() as conn:  # commits on success, else rolls back
+                return fn(PortableHandle(conn))
+        return await anyio.to_thread.run_sync(work)
+
+    async def call_grouped(self, fn: Callable[[PortableHandle], T]) -> T:
+        """Like :meth:`call`, on a connection in autocommit mode: the function runs one
+        write statement (or only reads) and never begins, commits or rolls back
+        (``Store.call_grouped``), so its statement is atomic on its own and needs no
+        ``BEGIN``/``COMMIT`` round trips (two statements fewer)."""
+        self._pool_or_fail()
+        if self._autocommit_pool is None:
+            self._autocommit_pool = ConnectionPool(
+                self.url, min_size=0, max_size=2, open=True, kwargs={"autocommit": True},
+                name="hybrid-calendar-call-grouped")
+        pool = self._autocommit_pool
+
+        def work() -> T:
+            with pool.connection() as conn:
                 return fn(PortableHandle(conn))
         return await anyio.to_thread.run_sync(work)
 

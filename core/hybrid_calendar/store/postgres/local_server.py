@@ -21,7 +21,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 SEARCH_GLOB = "/usr/lib/postgresql/*/bin"
@@ -66,12 +66,16 @@ class LocalPostgres:
 
     :param durable: keep ``fsync`` and synchronous commits on (benchmarks).
     :param max_connections: the server's connection limit.
+    :param settings: more server settings (``name=value``), e.g.
+        ``{"shared_preload_libraries": "pg_stat_statements"}`` to count statements.
     """
 
-    def __init__(self, *, durable: bool = False, max_connections: int = 200) -> None:
+    def __init__(self, *, durable: bool = False, max_connections: int = 200,
+                 settings: Mapping[str, str] | None = None) -> None:
         self.bin_dir = find_bin_dir()
         self.durable = durable
         self.max_connections = max_connections
+        self.settings = dict(settings or {})
         self.port = 0
         self.folder: Path | None = None
         self._as_user = os.geteuid() == 0
@@ -110,6 +114,7 @@ class LocalPostgres:
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off",
                         "-c full_page_writes=off"]
+        options += [f"-c {name}={value}" for name, value in self.settings.items()]
         self._run([str(self.bin_dir / "pg_ctl"), "-D", str(data), "-l",
                    str(self.folder / "server.log"), "-o", " ".join(options), "-w",
                    "-t", "60", "start"])
@@ -135,9 +140,10 @@ class LocalPostgres:
 
 
 @contextlib.contextmanager
-def running_postgres(*, durable: bool = False) -> Iterator[LocalPostgres]:
+def running_postgres(*, durable: bool = False, settings: Mapping[str, str] | None = None
+                     ) -> Iterator[LocalPostgres]:
     """A started :class:`LocalPostgres`, stopped on exit."""
-    server = LocalPostgres(durable=durable)
+    server = LocalPostgres(durable=durable, settings=settings)
     server.start()
     try:
         yield server

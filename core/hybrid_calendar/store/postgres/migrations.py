@@ -195,8 +195,24 @@ core.add(
     " VALUES (p_name, p_current, p_units) ON CONFLICT (name, slot) DO UPDATE"
     " SET used = budget_usage.used + excluded.used; END IF; END $$",
 )
+
 core.add(
-    "m013_budget_pools",
+    "m013_out_of_office_function",
+    # Store.set_out_of_office in one round trip (store/postgres/store.py): the locking read
+    # of the previous state, then the upsert, in the caller's transaction, each statement
+    # with a snapshot of its own (a VOLATILE function in READ COMMITTED), as the former
+    # two-statement transaction did. Nothing to do on SQLite.
+    "CREATE OR REPLACE FUNCTION hybrid_calendar_set_out_of_office(p_user_id TEXT,"
+    " p_enabled INTEGER, OUT previous INTEGER) LANGUAGE plpgsql VOLATILE AS $$ BEGIN"
+    " SELECT out_of_office INTO previous FROM sync_state WHERE user_id = p_user_id"
+    " FOR UPDATE;"
+    " INSERT INTO sync_state (user_id, out_of_office) VALUES (p_user_id, p_enabled)"
+    " ON CONFLICT (user_id) DO UPDATE SET out_of_office = excluded.out_of_office;"
+    " END $$",
+)
+
+core.add(
+    "m014_budget_pools",
     # Budget pools (store/budget_pool.py): a member's take holds its pool's lock shared
     # and counts the pool's units; a pool take holds the pool's lock exclusively and
     # counts the busiest member. Nothing to do on SQLite (one write transaction at a time).

@@ -36,6 +36,12 @@ _INSERT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end
            "kind, state, next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending', "
            "%s) ")
 
+_INSERT_SELECT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, "
+                  "payload, kind, state, next_attempt_at) SELECT %s::text, %s::text, "
+                  "%s::text, %s::float8, %s::float8, %s::float8, %s::text, %s::text, "
+                  "'pending', %s::float8")
+"""``_INSERT`` as a ``SELECT``, so that a ``WHERE`` may follow."""
+
 
 class PostgresOutbox(PostgresConnection):
     """Scheduled and immediate notifications with their per-sink delivery state."""
@@ -172,6 +178,41 @@ def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNoti
         return None
     return (parts[0] if len(parts) == 1 else f"WITH replaced AS ({parts[0]}) {parts[1]}",
             params)
+
+
+def sync_notification_parts(user_id: str, buttons: Sequence[tuple[Any, ...]],
+                            replace_for: Sequence[str], *, spare_gone: bool,
+                            announcement: tuple[Any, ...] | None, announce_when: str
+                            ) -> tuple[list[str], list[Any]]:
+    """A sync's Join buttons and announcement as ``WITH`` parts of the sync's one
+    statement (:func:`.sync_write.sync_write_statement`), with their parameters.
+
+    ``replaced`` deletes the pending rows of the ``replace_for`` events whose keys are not
+    among ``buttons`` (with ``spare_gone``, not those of events in the statement's
+    ``gone``: its ``dropped`` deletes them), ``buttons`` upserts the Join buttons (as
+    :func:`schedule_statement`); ``superseded`` and ``announced`` do what
+    :func:`enqueue_statement` with ``supersede`` does, when the SQL condition
+    ``announce_when`` holds (``announced`` returns the key it inserted).
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    if replace_for:
+        parts.append(f"replaced AS (DELETE FROM {_TABLE} WHERE user_id = %s AND "
+                     "event_id = ANY(%s) AND state = 'pending' AND NOT (key = ANY(%s))"
+                     + (" AND event_id NOT IN (SELECT event_id FROM gone)" if spare_gone
+                        else "") + ")")
+        params += [user_id, list(replace_for), [row[0] for row in buttons]]
+    if buttons:
+        parts.append(f"buttons AS ({_UPSERT_ARRAYS})")
+        params += _merged_columns(buttons)
+    if announcement is not None:
+        parts.append(f"superseded AS (DELETE FROM {_TABLE} WHERE user_id = %s AND kind = %s"
+                     f" AND state = 'pending' AND key <> %s AND {announce_when})")
+        params += [user_id, announcement[7], announcement[0]]
+        parts.append(f"announced AS ({_INSERT_SELECT} WHERE {announce_when} "
+                     "ON CONFLICT (key) DO NOTHING RETURNING key)")
+        params += list(announcement)
+    return parts, params
 
 
 def enqueue_statement(sealer: Sealer, user: User, item: ScheduledNotification, *,

@@ -88,7 +88,8 @@ class PortableHandle:
     """Wraps one pooled synchronous connection for the duration of a ``call``.
 
     :param conn: a psycopg connection outside autocommit (a transaction opens at the first
-        statement and ends at ``with handle.conn`` exit or when ``call`` returns).
+        statement and ends at ``with handle.conn`` exit or when ``call`` returns), or in
+        autocommit for ``call_grouped`` (each statement commits by itself).
     """
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:

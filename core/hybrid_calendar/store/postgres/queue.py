@@ -1,7 +1,10 @@
 """The durable job queue on PostgreSQL, shared by every gateway process.
 
 * A claim takes the oldest due job with ``FOR UPDATE SKIP LOCKED``, so processes claiming
-  at once never wait for or take the same row, and gives it a lease (``lease_until``).
+  at once never wait for or take the same row, and gives it a lease (``lease_until``). It
+  is one statement in autocommit on a pooled connection of its own, never part of a
+  group commit (:mod:`.group_commit`): claims that find nothing write nothing, and a
+  group would wrap them in ``BEGIN``/``COMMIT`` (two statements more) and delay the job.
 * A lane never has two running jobs: the unique index ``jobs_one_running_per_lane`` turns
   a race between two processes into a unique violation, and the loser claims again.
 * Enqueuing sends ``NOTIFY hybrid_calendar_jobs`` in the same transaction; idle workers of
@@ -36,6 +39,21 @@ _CLAIM = (
     "FROM next WHERE jobs.id = next.id "
     "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
 
+_FINISH_AND_CLAIM = (
+    "WITH done AS (DELETE FROM jobs WHERE id = %s RETURNING id), "
+    "next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
+    "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running' "
+    "AND r.id <> %s) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
+    "claimed_by = %s "
+    "FROM next WHERE jobs.id = next.id AND (SELECT count(*) FROM done) >= 0 "
+    "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
+"""A finish and the next claim in one statement. Every part sees the snapshot from before
+the deletion, so the lane test leaves the finished job out by id; the deletion runs
+first (the update's condition reads ``done``, an init plan evaluated before any row is
+updated), so by the time the claimed job becomes ``running`` the finished one is gone
+from ``jobs_one_running_per_lane``."""
+
 
 class PostgresQueue(PostgresConnection):
     """Jobs, coalesced by key and serialized by lane across processes."""
@@ -55,20 +73,27 @@ class PostgresQueue(PostgresConnection):
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         for _attempt in range(20):
-            try:  # one statement, atomic on its own: no BEGIN/COMMIT round trips
-                rows = await self.fetch_written(_CLAIM, (ts(now), now.timestamp() + lease_seconds,
-                                                         PROCESS_ID))
-                row = rows[0] if rows else None
+            try:  # one statement in autocommit, never in a group (see the class docs)
+                async with self.connection() as conn:
+                    cursor = await conn.execute(_CLAIM, (ts(now), now.timestamp()
+                                                         + lease_seconds, PROCESS_ID))
+                    row = await cursor.fetchone()
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
-            if row is None:
-                return None
-            run_at = dt(row["run_at"])
-            assert run_at is not None
-            return Job(id=row["id"], kind=row["kind"], key=row["key"],
-                       payload=json.loads(row["payload"]), attempts=row["attempts"],
-                       run_at=run_at)
+            return None if row is None else _job(row)
         return None
+
+    async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
+                               ) -> Job | None:
+        """One statement (:data:`_FINISH_AND_CLAIM`), alone in autocommit like a claim."""
+        params = (job_id, ts(now), job_id, now.timestamp() + lease_seconds, PROCESS_ID)
+        try:
+            async with self.connection() as conn:
+                row = await (await conn.execute(_FINISH_AND_CLAIM, params)).fetchone()
+        except pg_errors.UniqueViolation:  # another process started a job of that lane
+            await self.finish(job_id)  # nothing of the statement stands: one at a time
+            return await self.claim(now, lease_seconds)
+        return None if row is None else _job(row)
 
     async def finish(self, job_id: int) -> None:
         await self.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
@@ -152,3 +177,11 @@ async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | Non
                            "last_error = %s, lease_until = NULL WHERE id = %s",
                            (ts(run_at), error, job_id))
     await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, row["key"]))
+
+
+def _job(row: Mapping[str, Any]) -> Job:
+    """A claimed job from its ``RETURNING`` row."""
+    run_at = dt(row["run_at"])
+    assert run_at is not None
+    return Job(id=row["id"], kind=row["kind"], key=row["key"],
+               payload=json.loads(row["payload"]), attempts=row["attempts"], run_at=run_at)

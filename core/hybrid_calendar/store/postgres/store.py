@@ -17,13 +17,17 @@ from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import (
     USER_TABLES,
     ApplyResult,
+    Sealer,
     Store,
     SyncWrite,
     SyncWriteResult,
+    UserContext,
     hash_channel_token,
 )
+from hybrid_calendar.store.delivery_rows import notification_row
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
-from hybrid_calendar.store.postgres.connection import Conn, Row
+from hybrid_calendar.store.postgres.connection import Conn
+from hybrid_calendar.store.postgres.group_commit import WriteFn
 from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
 from hybrid_calendar.store.postgres.outbox import (
     PostgresOutbox,
@@ -31,7 +35,11 @@ from hybrid_calendar.store.postgres.outbox import (
     schedule_statement,
 )
 from hybrid_calendar.store.postgres.queue import PostgresQueue
-from hybrid_calendar.store.postgres.sync_write import apply_statement, apply_statements
+from hybrid_calendar.store.postgres.sync_write import (
+    apply_statement,
+    apply_statements,
+    sync_write_statement,
+)
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
@@ -99,6 +107,16 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s",
                                   (user_id,))
         return users[0] if users else None
+
+    async def get_user_context(self, user_id: str) -> UserContext | None:
+        """One statement: the user joined with their organisation and sync state."""
+        rows = await self.fetch(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = %s", (user_id,))
+        if not rows:
+            return None
+        user = codec.row_to_user(await self.cipher.sealer(rows[0]["org_id"], None), rows[0])
+        org, state = codec.split_user_context(rows[0])
+        return UserContext(user, None if org is None else _org(org),
+                           SyncState(user.id) if state is None else _sync_state(state))
 
     async def find_user(self, org_id: str, email: str) -> User | None:
         index = await self.cipher.blind_index(org_id, email)
@@ -175,17 +193,42 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         return ApplyResult(upserted=len(rows), deleted=deleted)
 
     async def write_sync(self, write: SyncWrite) -> SyncWriteResult:
-        """One transaction (group-committed with other writes): the apply, the Join
-        buttons' one statement and the announcement. Should it fail, the write runs again
-        as separate operations (:meth:`Store.write_sync`'s default), where a failure to
-        queue the announcement, a hint, is logged and undoes nothing else. (A savepoint
-        around the announcement would cost two statements on every sync.)"""
+        """Usually one statement (:func:`.sync_write.sync_write_statement`: the apply, the
+        Join buttons and the announcement as parts of one ``WITH``); when the apply cannot
+        be one statement, one transaction of the separate statements. Both are
+        group-committed with other writes. Should it fail, the write runs again as
+        separate operations (:meth:`Store.write_sync`'s default), where a failure to queue
+        the announcement, a hint, is logged and undoes nothing else. (A savepoint around
+        the announcement would cost two statements on every sync.)"""
         user = write.user
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [codec.meeting_to_row(sealer, meeting) for meeting in write.upserts]
         synced_at = ts(write.synced_at)
-        one = apply_statement(user.id, rows, write.deleted_event_ids, write.cursor, synced_at,
-                              full_sync=write.full_sync)
+        item = write.announcement
+        announce_row = None if item is None else notification_row(
+            sealer, user, item, write.announce_at or item.due_at)
+        one = sync_write_statement(
+            user.id, rows, write.deleted_event_ids, write.cursor, synced_at,
+            full_sync=write.full_sync, announcement=announce_row,
+            buttons=[notification_row(sealer, user, button, button.due_at)
+                     for button in write.buttons])
+        try:
+            if one is not None:
+                found = (await self.fetch_written(*one))[0]
+                deleted, announced = int(found["deleted"]), bool(found["announced"])
+            else:
+                deleted, announced = await self.write(self._sync_transaction(
+                    sealer, write, rows, synced_at))
+        except psycopg.DatabaseError:  # nothing of it is kept: again, one part at a time
+            return await super().write_sync(write)
+        return SyncWriteResult(ApplyResult(upserted=len(rows), deleted=deleted), announced)
+
+    def _sync_transaction(self, sealer: Sealer, write: SyncWrite, rows: list[dict[str, Any]],
+                          synced_at: float | None) -> WriteFn[tuple[int, bool]]:
+        """A sync write whose apply cannot be one statement (an incremental sync deleting
+        an id it also upserts), as one transaction: the apply's separate statements, the
+        Join buttons' one statement and the announcement's one statement."""
+        user = write.user
         touched = write.touched_event_ids
         buttons = (schedule_statement(sealer, user, write.buttons, touched)
                    if write.buttons or touched else None)
@@ -194,42 +237,29 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
             sealer, user, item, supersede=True, next_at=write.announce_at or item.due_at)
 
         async def work(conn: Conn) -> tuple[int, bool]:
-            if one is not None:
-                found = await (await conn.execute(*one)).fetchone()
-                deleted = 0 if found is None else int(found["deleted"])
-            else:
-                statements = apply_statements(user.id, rows, write.deleted_event_ids,
-                                              write.cursor, synced_at)
-                deleted = len(await (await conn.execute(*statements[0])).fetchall())
-                for statement in statements[1:]:
-                    await conn.execute(*statement)
+            statements = apply_statements(user.id, rows, write.deleted_event_ids,
+                                          write.cursor, synced_at)
+            deleted = len(await (await conn.execute(*statements[0])).fetchall())
+            for statement in statements[1:]:
+                await conn.execute(*statement)
             if buttons is not None:
                 await conn.execute(*buttons)
             if announce is None or (not rows and not deleted):
                 return deleted, False
             return deleted, bool(await (await conn.execute(*announce)).fetchall())
-        try:
-            deleted, announced = await self.write(work)
-        except psycopg.DatabaseError:  # nothing of it is kept: again, one part at a time
-            return await super().write_sync(write)
-        return SyncWriteResult(ApplyResult(upserted=len(rows), deleted=deleted), announced)
+        return work
 
     async def reset_cursor(self, user_id: str) -> None:
         await self.execute("UPDATE sync_state SET cursor = NULL WHERE user_id = %s", (user_id,))
 
     async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
-        async def work(conn: Conn) -> Row | None:
-            cursor = await conn.execute(
-                "SELECT out_of_office FROM sync_state WHERE user_id = %s FOR UPDATE",
-                (user_id,))
-            row = await cursor.fetchone()
-            await conn.execute(
-                "INSERT INTO sync_state (user_id, out_of_office) VALUES (%s, %s) "
-                "ON CONFLICT (user_id) DO UPDATE SET out_of_office=excluded.out_of_office",
-                (user_id, int(enabled)))
-            return row
-        row = await self.write(work)
-        previous = None if row is None else row["out_of_office"]
+        """One statement (migration ``m013``): the function reads the previous state with
+        ``FOR UPDATE``, then upserts the new one, as a transaction of those two statements
+        did (four round trips with ``BEGIN``/``COMMIT``)."""
+        rows = await self.fetch_written(
+            "SELECT previous FROM hybrid_calendar_set_out_of_office(%s, %s)",
+            (user_id, int(enabled)))
+        previous = rows[0]["previous"] if rows else None
         return None if previous is None else bool(previous)
 
     # meetings ----------------------------------------------------------------

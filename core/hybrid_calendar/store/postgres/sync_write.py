@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hybrid_calendar.store.postgres.outbox import sync_notification_parts
+
 Statement = tuple[str, list[Any]]
 
 _ARRAY_TYPES = {"start_at": "float8[]", "end_at": "float8[]", "all_day": "int4[]"}
@@ -47,6 +49,19 @@ def apply_statement(user_id: str, rows: Sequence[dict[str, Any]],
     of exactly those; an incremental one deletes ``deleted_event_ids`` and their pending
     notifications (stored or not).
     """
+    parts = apply_parts(user_id, rows, deleted_event_ids, cursor, synced_at,
+                        full_sync=full_sync)
+    if parts is None:
+        return None
+    return ("WITH " + ", ".join(parts[0]) + " SELECT count(*) AS deleted FROM gone", parts[1])
+
+
+def apply_parts(user_id: str, rows: Sequence[dict[str, Any]],
+                deleted_event_ids: Sequence[str], cursor: str | None, synced_at: float | None,
+                *, full_sync: bool) -> tuple[list[str], list[Any]] | None:
+    """:func:`apply_statement`'s ``WITH`` parts and their parameters (``gone`` returns the
+    deleted meetings' ids, ``dropped`` deletes their pending notifications), for a bigger
+    statement (:func:`sync_write_statement`); ``None`` as there."""
     upserted_ids = [row["event_id"] for row in rows]
     if not full_sync and set(deleted_event_ids) & set(upserted_ids):
         return None
@@ -68,7 +83,39 @@ def apply_statement(user_id: str, rows: Sequence[dict[str, Any]],
         params += arrays
     parts.append(f"saved AS ({_SAVE_CURSOR})")
     params += [user_id, cursor, synced_at]
-    return ("WITH " + ", ".join(parts) + " SELECT count(*) AS deleted FROM gone", params)
+    return parts, params
+
+
+def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
+                         deleted_event_ids: Sequence[str], cursor: str | None,
+                         synced_at: float | None, *, full_sync: bool,
+                         buttons: Sequence[tuple[Any, ...]],
+                         announcement: tuple[Any, ...] | None) -> Statement | None:
+    """A whole sync write (``Store.write_sync``) as one statement returning one row,
+    ``deleted`` (meetings removed) and ``announced`` (1 when the announcement went in), or
+    ``None`` when the apply cannot be one statement.
+
+    The apply's parts (:func:`apply_parts`) come first; then the Join buttons' and the
+    announcement's (:func:`.outbox.sync_notification_parts`; ``buttons`` and
+    ``announcement`` are ``scheduled_notifications`` rows). No row is touched twice:
+    ``dropped`` deletes every pending row of the meetings deleted (a full sync's ``gone``,
+    an incremental sync's deleted ids), so the buttons' ``replaced`` deletion covers the
+    other touched events only, and the announcement (no event) is neither. It goes in
+    when the sync upserted something or deleted a meeting, as before.
+    """
+    apply = apply_parts(user_id, rows, deleted_event_ids, cursor, synced_at,
+                        full_sync=full_sync)
+    if apply is None:
+        return None
+    parts, params = apply
+    upserted_ids = [row["event_id"] for row in rows]
+    more, more_params = sync_notification_parts(
+        user_id, buttons, upserted_ids + list(deleted_event_ids) if full_sync else upserted_ids,
+        spare_gone=full_sync, announcement=announcement,
+        announce_when="TRUE" if rows else "EXISTS (SELECT 1 FROM gone)")
+    announced = "(SELECT count(*) FROM announced)" if announcement is not None else "0"
+    return ("WITH " + ", ".join(parts + more) + " SELECT (SELECT count(*) FROM gone) AS "
+            f"deleted, {announced} AS announced", params + more_params)
 
 
 def apply_statements(user_id: str, rows: Sequence[dict[str, Any]],

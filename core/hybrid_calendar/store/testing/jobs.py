@@ -70,6 +70,28 @@ class JobQueueTests(StoreFixtures):
         assert await store.job_counts() == {}
 
     @pytest.mark.anyio
+    @covers("enqueue", "claim", "finish_and_claim", "job_counts")
+    async def test_finish_and_claim_frees_the_lane_for_the_claim(self, store: Store) -> None:
+        await store.enqueue("activate", "activate:u1", {}, NOW - 2 * SECOND, lane="user:u1")
+        await store.enqueue("sync", "sync:u1", {}, NOW - SECOND, lane="user:u1")
+        await store.enqueue("sync", "sync:u2", {}, NOW, lane="user:u2")
+        await store.enqueue("sync", "sync:later", {}, NOW + 10 * SECOND)
+        first = await store.claim(NOW, 60)
+        assert first is not None and first.key == "activate:u1"
+        second = await store.finish_and_claim(first.id, NOW, 60)  # the lane's next job
+        assert second is not None and (second.key, second.attempts) == ("sync:u1", 1)
+        assert await store.job_counts() == {"queued": 2, "running": 1}
+        third = await store.finish_and_claim(second.id, NOW, 60)
+        assert third is not None and third.key == "sync:u2"
+        assert await store.finish_and_claim(third.id, NOW, 60) is None  # none due
+        assert await store.job_counts() == {"queued": 1}
+        late = await store.finish_and_claim(third.id, NOW + 10 * SECOND, 60)  # gone already
+        assert late is not None and late.key == "sync:later"
+        assert await store.claim(NOW + 10 * SECOND, 60) is None
+        assert await store.finish_and_claim(late.id, NOW + 10 * SECOND, 60) is None
+        assert await store.job_counts() == {}
+
+    @pytest.mark.anyio
     @covers("enqueue", "claim", "finish")
     async def test_jobs_of_one_lane_run_one_at_a_time(self, store: Store) -> None:
         await store.enqueue("activate", "activate:u1", {}, NOW - SECOND, lane="user:u1")

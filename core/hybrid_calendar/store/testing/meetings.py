@@ -7,8 +7,18 @@ from datetime import timedelta
 import pytest
 
 from hybrid_calendar.models import Channel, DeliveryState, Meeting, SyncState, User
-from hybrid_calendar.store.base import ApplyResult, Store
-from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, meeting, presence, seed
+from hybrid_calendar.store.base import ApplyResult, Store, UserContext
+from hybrid_calendar.store.testing.samples import (
+    ALICE,
+    BOB,
+    CAROL,
+    ORG,
+    OTHER_ORG,
+    join_button,
+    meeting,
+    presence,
+    seed,
+)
 from hybrid_calendar.store.testing.support import NOW, StoreFixtures, covers
 
 DAY = timedelta(days=1)
@@ -27,6 +37,28 @@ class MeetingTests(StoreFixtures):
     async def test_a_user_never_synced_has_an_empty_sync_state(self, store: Store) -> None:
         await seed(store)
         assert await store.get_sync_state(ALICE.id) == SyncState(user_id=ALICE.id)
+
+    @pytest.mark.anyio
+    @covers("get_user_context", "get_user", "get_organisation", "get_sync_state")
+    async def test_user_context_is_the_user_their_organisation_and_sync_state(
+            self, store: Store) -> None:
+        await seed(store, ALICE, BOB, CAROL)
+        assert await store.get_user_context("nobody") is None
+        assert await store.get_user_context(ALICE.id) == UserContext(
+            ALICE, ORG, SyncState(user_id=ALICE.id))
+        await store.apply_changes(ALICE, [meeting("e1")], [], "c1", full_sync=True,
+                                  synced_at=NOW)
+        await store.set_out_of_office(ALICE.id, True)
+        await store.set_out_of_office(CAROL.id, False)
+        for user, org in ((ALICE, ORG), (BOB, ORG), (CAROL, OTHER_ORG)):
+            stored = await store.get_user(user.id)
+            assert stored is not None
+            context = await store.get_user_context(user.id)
+            assert context == UserContext(stored, await store.get_organisation(org.id),
+                                          await store.get_sync_state(user.id))
+            assert context is not None and context.organisation == org
+        assert (await store.get_user_context(ALICE.id)) == UserContext(
+            ALICE, ORG, SyncState(ALICE.id, "c1", NOW, out_of_office=True))
 
     @pytest.mark.anyio
     @covers("apply_changes", "get_sync_state", "list_meetings")

@@ -1,0 +1,123 @@
+"""A regression guard on the PostgreSQL store's round trips: statements per activated user.
+
+On PostgreSQL each statement costs the gateway ≈ 130-180 µs of CPU in psycopg (and the
+server its own), so the statements an activation runs decide how many users one process
+activates per second (docs/performance.md, "PostgreSQL store: where one process's time
+goes"). The server counts them (``pg_stat_statements``, on a server of this test's own):
+three users are activated one after another (admin API, validation, channel, presence,
+full sync of their events; no sink, as in ``bench/scale.py``) and the statements counted
+per user must not grow past the figure below. Lower it when a change saves statements;
+raising it needs a reason in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from hybrid_calendar.app import create_app
+from hybrid_calendar.builder import build_gateway
+from hybrid_calendar.clock import ManualClock
+from hybrid_calendar.listening import until_answering
+from hybrid_calendar.loading import load_config
+from hybrid_calendar.store.postgres.local_server import LocalPostgres
+from hybrid_calendar_google_emulator.testing import RunningEmulator
+
+from .conftest import (
+    ADMIN_TOKEN,
+    ALICE,
+    BOB,
+    CAROL,
+    CaptureSink,
+    Stack,
+    free_port,
+    gateway_overrides,
+)
+from .test_gateway_with_emulator import at
+
+pytestmark = pytest.mark.anyio
+
+STATEMENTS_PER_ACTIVATION = 30
+"""The most statements one activation may run (29 measured, ±0.3 from run to run as budget
+sub-windows and shared commits fall), claims left out: idle workers claim when woken and
+once a second, so their count follows the clock, not the activation."""
+
+CLAIM_PREFIX = "WITH next AS (SELECT id FROM jobs"
+
+
+@pytest.fixture
+def counting_server() -> Iterator[LocalPostgres]:
+    server = LocalPostgres(settings={"shared_preload_libraries": "pg_stat_statements",
+                                     "pg_stat_statements.track": "top"})
+    try:
+        server.start()
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def counted_stack(emulator: RunningEmulator, tmp_path: Path,
+                        counting_server: LocalPostgres) -> AsyncIterator[Stack]:
+    port = free_port()
+    overrides = gateway_overrides(emulator, tmp_path, port)
+    overrides["gateway"]["database"] = counting_server.url
+    config, pm = load_config(None, overrides=overrides, environ={})
+    gateway = build_gateway(config, pm, clock=ManualClock())
+    server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
+                                           lifespan="on", log_config=None))
+    task = asyncio.create_task(server.serve())
+    base = f"http://127.0.0.1:{port}"
+    await until_answering(base + "/healthz", alive=lambda: not task.done())
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers={
+                "Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
+            stack = Stack(emulator, gateway, admin, CaptureSink(), base)
+            await stack.provision()
+            yield stack
+    finally:
+        server.should_exit = True
+        await task
+
+
+def _counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT query, calls FROM pg_stat_statements s JOIN pg_database d"
+            " ON d.oid = s.dbid WHERE d.datname = current_database()"
+            " AND query NOT LIKE '%%pg_stat_statements%%'").fetchall()
+    return {str(query): int(calls) for query, calls in rows}
+
+
+async def test_an_activation_runs_at_most_the_pinned_number_of_statements(
+        counted_stack: Stack, counting_server: LocalPostgres) -> None:
+    emails = (ALICE, BOB, CAROL)
+    for email in emails:
+        for hours in (2, 5, 30):
+            counted_stack.emu.state.insert_event(email, at(hours, summary="Review"))
+    with psycopg.connect(counting_server.url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+    for email in emails:
+        response = await counted_stack.admin.post("/api/v1/organisations/org1/users",
+                                                  json={"email": email})
+        assert response.status_code == 202, response.text
+        counted_stack.user_ids[email] = response.json()["id"]
+        await counted_stack.idle()
+    counts = _counts(counting_server.url)
+    for email in emails:
+        assert (await counted_stack.user(email))["state"] == "active"
+        assert len(await counted_stack.meetings(email)) == 3
+    claims = sum(calls for query, calls in counts.items() if query.startswith(CLAIM_PREFIX))
+    total = sum(counts.values()) - claims
+    report = "\n".join(f"{calls:4d} {' '.join(query.split())[:110]}"
+                       for query, calls in sorted(counts.items(), key=lambda i: -i[1]))
+    print(f"{total / len(emails):.1f} statements per activation ({claims} claims):\n{report}")
+    assert total / len(emails) <= STATEMENTS_PER_ACTIVATION, report
