@@ -11,6 +11,7 @@ import pytest
 from psycopg import errors as pg_errors
 
 from hybrid_calendar.store.postgres.connection import Conn
+from hybrid_calendar.store.postgres.group_commit import GroupCommit
 from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar.store.testing import NOW
 from hybrid_calendar.store.testing.samples import ALICE, BOB, join_button, seed
@@ -86,3 +87,24 @@ async def test_a_batch_with_one_key_twice_upserts_like_rows_one_by_one(
     assert stored.due_at == second.due_at and dict(stored.payload) == {"changed": True}
     rows = await store.fetch("SELECT next_attempt_at FROM scheduled_notifications")
     assert rows == [{"next_attempt_at": first.due_at.timestamp()}]  # a conflict keeps it
+
+
+async def test_a_write_queued_as_the_last_committer_finishes_still_runs(
+        store: PostgresStore) -> None:
+    # A write queued in the loop step where the only committer has just seen the queue
+    # empty and ended must start a committer of its own; were the committer still counted
+    # (as when it left the set by a done callback, one step later), the write would wait
+    # for somebody else's write (in a gateway: minutes, the admin API's request hanging).
+    # The next write is queued 0, 1, 2 ... loop steps after the previous one was answered,
+    # so one of them lands in that step.
+    commit = GroupCommit(store.connection, committers=1)
+
+    async def chain() -> None:  # each write awaited in this task (no task per write)
+        for steps in range(40):
+            assert await commit.run(_txid) > 0
+            for _ in range(steps):
+                await asyncio.sleep(0)
+    writer = asyncio.ensure_future(chain())
+    done, _ = await asyncio.wait({writer}, timeout=10)
+    assert writer in done, "a write was left waiting with no committer to run it"
+    writer.result()

@@ -97,7 +97,6 @@ class GroupCommit:
         if len(self._tasks) < self._committers:
             task = loop.create_task(self._serve(), name="postgres-group-commit")
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
         with anyio.CancelScope(shield=True):
             result: T = await write.future
         return result
@@ -111,6 +110,18 @@ class GroupCommit:
 
     # ---------------------------------------------------------------- committers
     async def _serve(self) -> None:
+        try:
+            await self._serve_pending()
+        finally:
+            # Leave the committers' set in the same step as the queue was seen empty (no
+            # await between them): a write queued after that starts a committer of its
+            # own. (A done callback would run one loop step later, and a write queued in
+            # between would find the set still full and wait for the next write.)
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _serve_pending(self) -> None:
         while self._pending:
             taken = [self._pending.popleft()]
             try:
