@@ -193,16 +193,23 @@ def gateway_overrides(emu: RunningEmulator, tmp_path: Path, port: int) -> dict[s
 
 @contextlib.asynccontextmanager
 async def running_stack(emulator: RunningEmulator, tmp_path: Path, *,
-                        plugins: list[str] | None = None) -> AsyncIterator[Stack]:
+                        plugins: list[str] | None = None,
+                        database: str | None = None,
+                        deliver: bool = True) -> AsyncIterator[Stack]:
     """A gateway served by uvicorn against ``emulator``, with ``org1`` provisioned
-    (``plugins``: the built-in plugins to enable instead of the stack's three)."""
+    (``plugins``: the built-in plugins to enable instead of the stack's three;
+    ``database``: a store URL instead of the SQLite file in ``tmp_path``; ``deliver``:
+    whether the stack's capturing sink is enabled, else nothing delivers)."""
     port = free_port()
     overrides = gateway_overrides(emulator, tmp_path, port)
     if plugins is not None:
         overrides["plugins"]["enabled"] = plugins
+    if database is not None:
+        overrides["gateway"]["database"] = database
     config, pm = load_config(None, overrides=overrides, environ={})
     sink = CaptureSink()
-    pm.register(sink, name="capture")
+    if deliver:
+        pm.register(sink, name="capture")
     gateway = build_gateway(config, pm, clock=ManualClock())
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_config=None))

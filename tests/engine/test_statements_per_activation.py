@@ -12,32 +12,21 @@ raising it needs a reason in docs/performance.md.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
-import uvicorn
 
-from hybrid_calendar.app import create_app
-from hybrid_calendar.builder import build_gateway
-from hybrid_calendar.clock import ManualClock
-from hybrid_calendar.listening import until_answering
-from hybrid_calendar.loading import load_config
 from hybrid_calendar.store.postgres.local_server import LocalPostgres
 from hybrid_calendar_google_emulator.testing import RunningEmulator
 
 from .conftest import (
-    ADMIN_TOKEN,
     ALICE,
     BOB,
     CAROL,
-    CaptureSink,
     Stack,
-    free_port,
-    gateway_overrides,
+    running_stack,
 )
 from .test_gateway_with_emulator import at
 
@@ -67,25 +56,9 @@ def counting_server() -> Iterator[LocalPostgres]:
 @pytest.fixture
 async def counted_stack(emulator: RunningEmulator, tmp_path: Path,
                         counting_server: LocalPostgres) -> AsyncIterator[Stack]:
-    port = free_port()
-    overrides = gateway_overrides(emulator, tmp_path, port)
-    overrides["gateway"]["database"] = counting_server.url
-    config, pm = load_config(None, overrides=overrides, environ={})
-    gateway = build_gateway(config, pm, clock=ManualClock())
-    server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
-                                           lifespan="on", log_config=None))
-    task = asyncio.create_task(server.serve())
-    base = f"http://127.0.0.1:{port}"
-    await until_answering(base + "/healthz", alive=lambda: not task.done())
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=30, headers={
-                "Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
-            stack = Stack(emulator, gateway, admin, CaptureSink(), base)
-            await stack.provision()
-            yield stack
-    finally:
-        server.should_exit = True
-        await task
+    async with running_stack(emulator, tmp_path, database=counting_server.url,
+                             deliver=False) as running:
+        yield running
 
 
 def _counts(url: str) -> dict[str, int]:
