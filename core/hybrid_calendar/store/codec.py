@@ -8,8 +8,16 @@ from typing import Any
 
 import orjson
 
-from hybrid_calendar.models import JoinInfo, Meeting, User, UserState
-from hybrid_calendar.store.base import Sealer
+from hybrid_calendar.models import (
+    Channel,
+    JoinInfo,
+    Meeting,
+    Organisation,
+    SyncState,
+    User,
+    UserState,
+)
+from hybrid_calendar.store.base import Sealer, UserContext
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 MEETING_SEALED = ("calendar_id", "title", "description", "location", "organizer", "attendees",
@@ -39,14 +47,38 @@ each store adds ``WHERE u.id = <placeholder>``): the user's columns by their nam
 organisation's prefixed ``o_``, the sync state's ``s_`` (NULL when there is no row)."""
 
 
-def split_user_context(row: Mapping[str, Any]
-                       ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The organisation's and the sync state's rows in a :data:`USER_CONTEXT_SELECT` row
-    (``None`` for a missing one), under their own column names."""
-    org = None if row["o_id"] is None else {c: row[f"o_{c}"] for c in ORG_COLUMNS}
-    state = (None if row["s_user_id"] is None
-             else {c: row[f"s_{c}"] for c in SYNC_STATE_COLUMNS})
-    return org, state
+def row_to_user_context(sealer: Sealer, row: Mapping[str, Any]) -> UserContext:
+    """A :data:`USER_CONTEXT_SELECT` row as the user (opened with ``sealer``, the
+    organisation's), their organisation (``None`` when missing) and sync state (an empty
+    one when the user has none yet)."""
+    user = row_to_user(sealer, row)
+    org = None if row["o_id"] is None else row_to_org(
+        {c: row[f"o_{c}"] for c in ORG_COLUMNS})
+    state = SyncState(user.id) if row["s_user_id"] is None else row_to_sync_state(
+        {c: row[f"s_{c}"] for c in SYNC_STATE_COLUMNS})
+    return UserContext(user, org, state)
+
+
+def row_to_org(row: Mapping[str, Any]) -> Organisation:
+    """An ``organisations`` row."""
+    return Organisation(id=row["id"], name=row["name"], domain=row["domain"],
+                        provider=row["provider"], settings=json.loads(row["settings"] or "{}"))
+
+
+def row_to_sync_state(row: Mapping[str, Any]) -> SyncState:
+    """A ``sync_state`` row."""
+    ooo = row["out_of_office"]
+    return SyncState(user_id=row["user_id"], cursor=row["cursor"],
+                     last_sync_at=dt(row["last_sync_at"]),
+                     out_of_office=None if ooo is None else bool(ooo))
+
+
+def row_to_channel(row: Mapping[str, Any]) -> Channel:
+    """A ``channels`` row (its token is the stored digest)."""
+    expires = dt(row["expires_at"])
+    assert expires is not None
+    return Channel(id=row["id"], user_id=row["user_id"], resource_id=row["resource_id"],
+                   token=row["token_hash"], expires_at=expires, provider=row["provider"])
 
 
 def meeting_row_id(user_id: str, event_id: str) -> str:

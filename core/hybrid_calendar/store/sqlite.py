@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from hybrid_calendar.models import (
 )
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import USER_TABLES, Store, UserContext, hash_channel_token
-from hybrid_calendar.store.sqlite_base import dt, transaction, ts
+from hybrid_calendar.store.sqlite_base import transaction, ts
 from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
 from hybrid_calendar.store.sqlite_queue import SqliteQueue
@@ -47,10 +46,10 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
 
     async def get_organisation(self, org_id: str) -> Organisation | None:
         rows = await self._select("SELECT * FROM organisations WHERE id = ?", (org_id,))
-        return _org(rows[0]) if rows else None
+        return codec.row_to_org(rows[0]) if rows else None
 
     async def list_organisations(self) -> list[Organisation]:
-        return [_org(row) for row in await self._select("SELECT * FROM organisations "
+        return [codec.row_to_org(row) for row in await self._select("SELECT * FROM organisations "
                                                         "ORDER BY id")]
 
     async def put_org_secret(self, org_id: str, name: str, value: str) -> None:
@@ -95,10 +94,8 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
         rows = await self._select(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,))
         if not rows:
             return None
-        user = codec.row_to_user(await self.cipher.sealer(rows[0]["org_id"], None), rows[0])
-        org, state = codec.split_user_context(rows[0])
-        return UserContext(user, None if org is None else _org(org),
-                           SyncState(user.id) if state is None else _sync_state(state))
+        return codec.row_to_user_context(await self.cipher.sealer(rows[0]["org_id"], None),
+                                         rows[0])
 
     async def find_user(self, org_id: str, email: str) -> User | None:
         index = await self.cipher.blind_index(org_id, email)
@@ -146,10 +143,11 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
     # sync ---------------------------------------------------------------------
     async def get_sync_state(self, user_id: str) -> SyncState:
         rows = await self._select("SELECT * FROM sync_state WHERE user_id = ?", (user_id,))
-        return _sync_state(rows[0]) if rows else SyncState(user_id=user_id)
+        return codec.row_to_sync_state(rows[0]) if rows else SyncState(user_id=user_id)
 
     async def list_sync_states(self) -> list[SyncState]:
-        return [_sync_state(row) for row in await self._select("SELECT * FROM sync_state")]
+        return [codec.row_to_sync_state(row)
+                for row in await self._select("SELECT * FROM sync_state")]
 
     async def reset_cursor(self, user_id: str) -> None:
         await self._run(lambda: self.execute(
@@ -200,7 +198,7 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
 
     async def get_channel(self, channel_id: str) -> Channel | None:
         rows = await self._select("SELECT * FROM channels WHERE id = ?", (channel_id,))
-        return _channel(rows[0]) if rows else None
+        return codec.row_to_channel(rows[0]) if rows else None
 
     async def list_channels(self, *, user_id: str | None = None,
                             expiring_before: datetime | None = None) -> list[Channel]:
@@ -214,28 +212,9 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
             params.append(ts(expiring_before))
         rows = await self._select(f"SELECT * FROM channels WHERE {' AND '.join(clauses)} "
                                   "ORDER BY expires_at", tuple(params))
-        return [_channel(row) for row in rows]
+        return [codec.row_to_channel(row) for row in rows]
 
     async def delete_channel(self, channel_id: str) -> None:
         await self._run(lambda: self.execute("DELETE FROM channels WHERE id = ?", (channel_id,)))
-
-
-def _sync_state(row: Mapping[str, Any]) -> SyncState:
-    ooo = row["out_of_office"]
-    return SyncState(user_id=row["user_id"], cursor=row["cursor"],
-                     last_sync_at=dt(row["last_sync_at"]),
-                     out_of_office=None if ooo is None else bool(ooo))
-
-
-def _org(row: Mapping[str, Any]) -> Organisation:
-    return Organisation(id=row["id"], name=row["name"], domain=row["domain"],
-                        provider=row["provider"], settings=json.loads(row["settings"] or "{}"))
-
-
-def _channel(row: Mapping[str, Any]) -> Channel:
-    expires = dt(row["expires_at"])
-    assert expires is not None
-    return Channel(id=row["id"], user_id=row["user_id"], resource_id=row["resource_id"],
-                   token=row["token_hash"], expires_at=expires, provider=row["provider"])
 
 
