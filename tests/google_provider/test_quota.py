@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hybrid_calendar.builder import build_gateway, close_gateway
+from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.loading import load_config
 from hybrid_calendar_google.quota import QuotaLimiter, SlidingWindow
+
+
+@asynccontextmanager
+async def stored_gateway(data_dir: Path) -> AsyncIterator[Gateway]:
+    """A gateway with its store open on the SQLite file in ``data_dir`` (only the local
+    KMS enabled): what a process that keeps its budgets in the store starts with."""
+    config, pm = load_config(None, overrides={
+        "gateway": {"data_dir": str(data_dir)},
+        "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
+    gateway = build_gateway(config, pm)
+    await gateway.store.open()
+    try:
+        yield gateway
+    finally:
+        await close_gateway(gateway)
 
 
 class FakeTime:
@@ -99,8 +120,6 @@ async def test_the_budget_survives_a_restart(tmp_path: Any) -> None:
     units and waits instead of starting from an empty minute."""
     from datetime import UTC, datetime, timedelta
 
-    from hybrid_calendar.builder import build_gateway, close_gateway
-    from hybrid_calendar.loading import load_config
     from hybrid_calendar_google.quota import persistent_limiter
 
     now = [datetime(2026, 11, 30, 9, tzinfo=UTC)]
@@ -111,18 +130,11 @@ async def test_the_budget_survives_a_restart(tmp_path: Any) -> None:
         now[0] += timedelta(seconds=seconds)
 
     async def run(units: int) -> None:
-        config, pm = load_config(None, overrides={
-            "gateway": {"data_dir": str(tmp_path)},
-            "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
-        gateway = build_gateway(config, pm)
-        await gateway.store.open()
-        try:
+        async with stored_gateway(tmp_path) as gateway:
             quota = persistent_limiter(gateway.store, 100, 50, now=lambda: now[0],
                                        sleep=sleep)
             for _ in range(units):
                 await quota.acquire("alice", units=3)
-        finally:
-            await close_gateway(gateway)
 
     await run(16)  # 48 of alice's 50 units
     assert slept == []
@@ -156,17 +168,10 @@ async def test_one_store_take_covers_every_users_first_units(tmp_path: Any) -> N
     every user's budget, and users' calls inside their share ask the store nothing."""
     from datetime import UTC, datetime, timedelta
 
-    from hybrid_calendar.builder import build_gateway, close_gateway
-    from hybrid_calendar.loading import load_config
     from hybrid_calendar_google.quota import persistent_limiter, quota_report, user_budget_name
 
     now = [datetime(2026, 11, 30, 9, 0, 1, tzinfo=UTC)]
-    config, pm = load_config(None, overrides={
-        "gateway": {"data_dir": str(tmp_path)},
-        "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
-    gateway = build_gateway(config, pm)
-    await gateway.store.open()
-    try:
+    async with stored_gateway(tmp_path) as gateway:
         quota = persistent_limiter(gateway.store, 100_000, 600, now=lambda: now[0])
         assert quota.user_pool is not None and quota.user_pool.share == 6
         users = [f"user{n}@example.com" for n in range(1000)]
@@ -185,5 +190,3 @@ async def test_one_store_take_covers_every_users_first_units(tmp_path: Any) -> N
         now[0] += timedelta(seconds=10)  # the next sub-window: the share is taken again
         await quota.acquire(users[1])
         assert quota.user_pool.takes == 2
-    finally:
-        await close_gateway(gateway)
