@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+import trustme
 from hypothesis import settings
 
 os.environ["HYBRID_CALENDAR_NO_ENTRYPOINTS"] = "1"
@@ -26,3 +28,16 @@ if os.environ.get("HYPOTHESIS_PROFILE"):
 def anyio_backend() -> str:
     """Run ``@pytest.mark.anyio`` tests on asyncio (the backend uvicorn uses)."""
     return "asyncio"
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path, trustme.CA]:
+    """A certificate chain and key for 127.0.0.1 (PEM files in ``tmp_path``) issued by a
+    test CA, and the CA (``ca.configure_trust(context)`` to trust it)."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(key))
+    for blob in cert.cert_chain_pems:
+        blob.write_to_path(str(chain), append=True)
+    return chain, key, ca

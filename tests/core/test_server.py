@@ -8,7 +8,6 @@ import socket
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,16 +22,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
-
-@pytest.fixture
-def tls_files(tmp_path: Path) -> Iterator[tuple[Path, Path, trustme.CA]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(key))
-    for blob in cert.cert_chain_pems:
-        blob.write_to_path(str(chain), append=True)
-    yield chain, key, ca
 
 
 def start(config: Path, tmp_path: Path) -> subprocess.Popen[str]:

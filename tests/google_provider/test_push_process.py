@@ -266,17 +266,6 @@ async def test_ten_thousand_refused_notifications_make_two_log_lines(
     assert "alice" not in " ".join(lines)
 
 
-@pytest.fixture
-def tls_files(tmp_path: Path) -> tuple[Path, Path, trustme.CA]:
-    """A certificate chain and key for 127.0.0.1 from a test CA."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(key))
-    for blob in cert.cert_chain_pems:
-        blob.write_to_path(str(chain), append=True)
-    return chain, key, ca
-
 
 def _children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
