@@ -3,10 +3,11 @@
 :class:`PushDesk` holds what the receiver process (:mod:`.push_process`) knows — the
 channels the gateway registered (id → user, resource, token digest, expiry), the replay
 and rate state (:class:`~.push_guard.PushGuard`), the outcome counts, the refusal log
-lines and the users to sync — and answers one notification with exactly the checks and
-statuses of the in-process route (:mod:`.webhook`). It does no I/O of its own: a channel
-it does not hold is asked of the gateway through ``lookup`` (the gateway reads its
-store), and the gateway takes :meth:`PushDesk.take_batch` every window.
+lines and the users to sync — and answers one notification with the checks of
+:mod:`.push_checks`, as the in-process route (:mod:`.webhook`) does. It does no I/O of
+its own: a channel it does not hold is asked of the gateway through ``lookup`` (the
+gateway reads its store), and the gateway takes :meth:`PushDesk.take_batch` every
+window.
 
 Channels the gateway registered (its start-up snapshot, every ``events.watch``) stay
 until the gateway removes them (``channels.stop``) or they expire; channels found by a
@@ -15,26 +16,19 @@ look-up are kept :data:`LOOKED_UP_SECONDS`, as the in-process cache keeps them.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybrid_calendar_google.push_guard import PushGuard, Verdict
-from hybrid_calendar_google.refusal_log import UNKNOWN, RefusalLog
+from hybrid_calendar_google.push_checks import Answer, check_channel_id, judge, unknown
+from hybrid_calendar_google.push_guard import PushGuard
+from hybrid_calendar_google.refusal_log import RefusalLog
 
-MAX_CHANNEL_ID = 64
-"""Google's limit: no longer channel id can exist."""
 LOOKED_UP_SECONDS = 60.0
 """How long a channel found by a look-up is kept (as :mod:`.channel_cache` keeps it)."""
 MAX_CHANNELS = 1_000_000
 """Bound of the channel table (the gateway registers at most its own channels)."""
-
-Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
-"""Status, body and extra headers of one response."""
-
 
 @dataclass(frozen=True, slots=True)
 class Registration:
@@ -60,15 +54,6 @@ class Registration:
         channel_id, user_id, resource_id, token_hash, expires_at = row
         return str(channel_id), cls(str(user_id), str(resource_id), str(token_hash),
                                     float(expires_at), until)
-
-
-def token_matches(token_hash: str, presented: str | None) -> bool:
-    """Constant-time comparison of a presented token with a stored digest (as
-    :func:`hybrid_calendar.store.base.channel_token_matches` does)."""
-    if presented is None:
-        return False
-    digest = "sha256:" + hashlib.sha256(presented.encode()).hexdigest()
-    return hmac.compare_digest(token_hash.encode(), digest.encode())
 
 
 @dataclass
@@ -129,17 +114,14 @@ class PushDesk:
         """Judge one notification (lower-case header names) from what the desk holds;
         ``None`` when its channel must be looked up first (then await :meth:`answer`)."""
         now = self.clock()
-        channel_id = headers.get("x-goog-channel-id")
-        if not channel_id:
-            return self._refuse(UNKNOWN, "missing_channel_id", 400, now,
-                                b"missing X-Goog-Channel-ID")
-        if len(channel_id) > MAX_CHANNEL_ID:
-            return self._refuse(UNKNOWN, "unknown_channel", 404, now, b"unknown channel")
-        held = self.channels.get(channel_id)
+        checked = check_channel_id(headers, now, self)
+        if not isinstance(checked, str):
+            return checked
+        held = self.channels.get(checked)
         if held is None or not (now < held.expires_at if held.until is None
                                 else time.monotonic() < held.until):
             return None
-        return self._judge(channel_id, held, headers, now)
+        return self._judge(checked, held, headers, now)
 
     async def answer(self, headers: dict[str, str]) -> Answer:
         """Judge one notification, asking the gateway for its channel when needed."""
@@ -155,47 +137,31 @@ class PushDesk:
         now = self.clock()
         if channel is None:
             self.channels.pop(channel_id, None)
-            return self._refuse(UNKNOWN, "unknown_channel", 404, now, b"unknown channel")
+            return unknown(now, self)
         self._store(channel_id, channel)
         return self._judge(channel_id, channel, headers, now)
 
     def _judge(self, channel_id: str, channel: Registration, headers: dict[str, str],
                now: float) -> Answer:
-        key = f"the channel of user {channel.user_id}"
-        if not token_matches(channel.token_hash, headers.get("x-goog-channel-token")):
-            return self._refuse(key, "wrong_token", 403, now, b"forbidden")
-        if channel.resource_id and headers.get("x-goog-resource-id") != channel.resource_id:
-            return self._refuse(key, "wrong_resource", 403, now, b"forbidden")
-        if headers.get("x-goog-resource-state", "") == "sync":
-            self.count("sync")
-            return 200, b"", []
-        if not self.ready:
-            self.count("not_ready")
-            return 503, b"not ready", []
-        verdict = self.guard.admit(channel_id, headers.get("x-goog-message-number"), now)
-        if verdict is Verdict.REPLAY:
-            return self._refuse(key, "replayed", 200, now, b"")
-        if verdict is Verdict.LIMITED:
-            status, body, _ = self._refuse(key, "rate_limited", 503, now,
-                                           b"too many notifications on this channel")
-            retry = str(self.guard.retry_after(channel_id)).encode()
-            return status, body, [(b"retry-after", retry)]
-        self._hinted[channel.user_id] = None
-        self.count("accepted")
-        return 200, b"", []
+        answer, accepted = judge(channel_id, channel.user_id, channel.resource_id,
+                                 channel.token_hash, headers, now, ready=self.ready,
+                                 guard=self.guard, outcomes=self)
+        if accepted:
+            self._hinted[channel.user_id] = None
+        return answer
 
     def count(self, outcome: str) -> None:
         """Count one notification with ``outcome`` (relayed to the gateway's metric)."""
         counts = self._pending.counts
         counts[outcome] = counts.get(outcome, 0) + 1
 
-    def _refuse(self, key: str, outcome: str, status: int, now: float, body: bytes
-                ) -> Answer:
+    def refuse(self, key: str, outcome: str, status: int, now: float) -> None:
+        """Count a refused (or ignored) notification; its log line, unless ``key`` was
+        logged within the interval, goes to the gateway with the next batch."""
         self.count(outcome)
         line = self._refusals.line(key, outcome, status, now)
         if line is not None:
             self._pending.lines.append(line)
-        return status, body, []
 
     def _store(self, channel_id: str, registration: Registration) -> None:
         if len(self.channels) >= MAX_CHANNELS and channel_id not in self.channels:

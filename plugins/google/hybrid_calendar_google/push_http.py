@@ -36,7 +36,8 @@ from hybrid_calendar.server_limits import (
 )
 
 if TYPE_CHECKING:
-    from hybrid_calendar_google.push_desk import Answer, PushDesk
+    from hybrid_calendar_google.push_checks import Answer
+    from hybrid_calendar_google.push_desk import PushDesk
 
 log = logging.getLogger(__name__)
 

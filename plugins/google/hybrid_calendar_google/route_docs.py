@@ -8,7 +8,8 @@ from typing import Any
 
 from hybrid_calendar.admin.openapi import no_content, plain_errors
 from hybrid_calendar_google import key_route
-from hybrid_calendar_google.webhook import MAX_CHANNEL_ID, WEBHOOK_PATH
+from hybrid_calendar_google.push_checks import MAX_CHANNEL_ID
+from hybrid_calendar_google.webhook import WEBHOOK_PATH
 
 
 def _header(name: str, description: str, max_length: int | None = None) -> dict[str, Any]:
