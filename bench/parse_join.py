@@ -208,7 +208,9 @@ async def run_stored(resources: list[dict[str, Any]], rounds: int
             for group in users:
                 cpu, wall = time.process_time(), time.perf_counter()
                 for user in group:
-                    await sync_user(gateway, user)
+                    context = await gateway.store.get_user_context(user.id)
+                    assert context is not None
+                    await sync_user(gateway, context)
                 cpu_best = min(cpu_best, time.process_time() - cpu)
                 wall_best = min(wall_best, time.perf_counter() - wall)
             stored = await gateway.store.call(lambda db: db.execute(

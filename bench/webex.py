@@ -73,6 +73,14 @@ def _parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
+async def sync_one(gateway: Gateway, user: User) -> None:
+    """One user's sync as the engine's job runs it (user, organisation, cursor read
+    together first)."""
+    context = await gateway.store.get_user_context(user.id)
+    assert context is not None
+    await sync_user(gateway, context)
+
+
 async def _limited(items: list[Any], limit: int, fn: Callable[[Any], Awaitable[int]]) -> int:
     semaphore = asyncio.Semaphore(limit)
 
@@ -329,7 +337,7 @@ async def _measure(args: argparse.Namespace, gateway: Gateway, emulators: Emulat
             started, cpu_started = time.perf_counter(), time.process_time()
             if mode == "gateway":
                 group = users[:half] if part == 0 else users[half:]
-                await _limited(group, args.concurrency, lambda u: sync_user(gateway, u))
+                await _limited(group, args.concurrency, lambda u: sync_one(gateway, u))
                 events[mode] += len(group) * args.events
             else:
                 chunk = emails[mode][:half] if part == 0 else emails[mode][half:]

@@ -71,23 +71,17 @@ async def run_sync_job(gateway: Gateway, job: Job) -> None:
     await sync_user(gateway, context)
 
 
-async def sync_user(gateway: Gateway, user: User | UserContext) -> int:
+async def sync_user(gateway: Gateway, context: UserContext) -> int:
     """Bring one active user's stored meetings up to date; returns meetings changed.
 
-    :param user: the user with their organisation (its keyword table) and sync state (the
-        cursor) as the job read them together (:meth:`Store.get_user_context`), or just
-        the user (then those two are read first).
+    :param context: the user with their organisation (its keyword table) and sync state
+        (the cursor), as the job read them together (:meth:`Store.get_user_context`).
     """
     from hybrid_calendar.admin.health import record_sync_success
     from hybrid_calendar.admin.reasons import ReasonCode, format_reason
 
     store = gateway.store
     started = time.perf_counter()
-    if isinstance(user, User):
-        context = UserContext(user, await store.get_organisation(user.org_id),
-                              await store.get_sync_state(user.id))
-    else:
-        context = user
     user, state = context.user, context.sync_state
     try:
         batch = await _fetch(gateway, user, state.cursor)
