@@ -140,15 +140,16 @@ class PushReceiver:
         """Have the receiver hand over what it holds, then queue the hints."""
         if self.up and self._writer is not None:
             self._numbers += 1
+            number = self._numbers  # another flush may start while this one waits
             done = asyncio.get_running_loop().create_future()
-            self._flushes[self._numbers] = done
-            self._send({"op": "flush", "n": self._numbers})
+            self._flushes[number] = done
+            self._send({"op": "flush", "n": number})
             try:
                 await asyncio.wait_for(done, FLUSH_TIMEOUT)
             except TimeoutError:
                 log.warning("the push receiver did not flush within %.0f s", FLUSH_TIMEOUT)
             finally:
-                self._flushes.pop(self._numbers, None)
+                self._flushes.pop(number, None)
         await inbox(self.gateway).drain()
 
     def health(self) -> tuple[bool, str | None]:
