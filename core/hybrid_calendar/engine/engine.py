@@ -195,8 +195,9 @@ class Engine:
         if not self._runs_lane_of(user_id):
             self._wake_workers()
         # else a job of this process holds the user's lane: no claim can take the new job
-        # before it finishes, and its worker claims right then (a wake would only cost a
-        # claim that finds nothing)
+        # before it finishes (a wake would only cost a claim that finds nothing); its
+        # worker claims the oldest due job as it finishes, and should that be another
+        # one, idle workers look again within IDLE_POLL_SECONDS
         return added
 
     def _runs_lane_of(self, user_id: str) -> bool:
