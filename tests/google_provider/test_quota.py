@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hybrid_calendar.builder import build_gateway, close_gateway
+from hybrid_calendar.builder import opened_gateway
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar_google.quota import QuotaLimiter, SlidingWindow
@@ -22,12 +22,8 @@ async def stored_gateway(data_dir: Path) -> AsyncIterator[Gateway]:
     config, pm = load_config(None, overrides={
         "gateway": {"data_dir": str(data_dir)},
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False}}, environ={})
-    gateway = build_gateway(config, pm)
-    await gateway.store.open()
-    try:
+    async with opened_gateway(config, pm) as gateway:
         yield gateway
-    finally:
-        await close_gateway(gateway)
 
 
 class FakeTime:

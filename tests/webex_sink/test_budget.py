@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_calendar.builder import build_gateway, close_gateway
+from hybrid_calendar.builder import opened_gateway
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
@@ -54,12 +54,8 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     config, pm = load_config(None, overrides={
         "plugins": {"enabled": ["kms_local"], "load_entrypoints": False},
         "gateway": {"data_dir": str(tmp_path)}}, environ={})
-    gateway = build_gateway(config, pm)
-    await gateway.store.open()
-    try:
+    async with opened_gateway(config, pm) as gateway:
         yield gateway
-    finally:
-        await close_gateway(gateway)
 
 
 async def test_processes_sharing_a_database_share_the_budget(gateway: Gateway) -> None:
