@@ -70,6 +70,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of every run, the order rotated each round; the "
                              "median of each run is reported (default 3)")
+    parser.add_argument("--statements", action="store_true",
+                        help="count each PostgreSQL run's statements and claims on the server "
+                             "(pg_stat_statements; costs the server a little CPU)")
     return parser.parse_args()
 
 
@@ -179,6 +182,40 @@ def gateways(count: int, folder: Path, database: str, base: str, account: dict[s
                 process.kill()
 
 
+COUNTING = {"shared_preload_libraries": "pg_stat_statements",
+            "pg_stat_statements.track": "top"}
+"""Server settings of ``--statements``: count top-level statements (a PL/pgSQL
+function's inner statements do not count)."""
+CLAIM_PREFIX = "WITH next AS (SELECT id FROM jobs"
+FINISH_AND_CLAIM_PREFIX = "WITH done AS (DELETE FROM jobs"
+
+
+def reset_statements(server: LocalPostgres) -> None:
+    """Forget every statement counted so far (``--statements``)."""
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def statement_report(server: LocalPostgres, database: str, users: int) -> str:
+    """Statements per user of the run's database, and its claims: plain claims and
+    finish-and-claims, each with how many found no job (``--statements``)."""
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT query, calls, rows FROM pg_stat_statements s JOIN pg_database d "
+            "ON d.oid = s.dbid WHERE d.datname = %s", (database,)).fetchall()
+    total = sum(int(calls) for _query, calls, _rows in rows)
+
+    def claims(prefix: str) -> tuple[int, int]:
+        calls = sum(int(c) for query, c, _r in rows if str(query).startswith(prefix))
+        found = sum(int(r) for query, _c, r in rows if str(query).startswith(prefix))
+        return calls, calls - found
+
+    plain, plain_empty = claims(CLAIM_PREFIX)
+    chained, chained_empty = claims(FINISH_AND_CLAIM_PREFIX)
+    return (f"statements: {total / users:.1f} per user; claims {plain} ({plain_empty} "
+            f"found nothing), finish-and-claims {chained} ({chained_empty} found nothing)")
+
+
 def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
     """``py-spy record`` of a run's first process when ``BENCH_PROFILE`` names an output
     prefix (``<prefix>-<run>.txt``, collapsed stacks; a diagnosis aid that costs the
@@ -194,7 +231,7 @@ def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
 
 def run(name: str, count: int, database: str, stored: Any, base: str,
         account: dict[str, Any], emails: list[str], workers: int,
-        server: LocalPostgres | None = None) -> RunResult:
+        server: LocalPostgres | None = None, counting: bool = False) -> RunResult:
     """Activate everyone through the first process and time until the queue is empty."""
     folder = Path(tempfile.mkdtemp(prefix=f"scale-{name}-"))
     try:
@@ -204,6 +241,8 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
             admin.post("/api/v1/organisations", json={
                 "id": "org1", "name": "Bench", "domain": "example.com"}).raise_for_status()
             profiler = _profiler(running[0][0].pid, name)
+            if counting and server is not None:
+                reset_statements(server)
             cpu_before = sum(process_cpu(p.pid) for p, _ in running)
             server_before = server_cpu(server) if server is not None else 0.0
             busy_before = machine_busy()
@@ -220,6 +259,8 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
             share = ((busy_after[0] - busy_before[0])
                      / max(busy_after[1] - busy_before[1], 1))
             admin.close()
+            counted = (statement_report(server, database.rsplit("/", 1)[-1], len(emails))
+                       if counting and server is not None else "")
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait(60)
@@ -232,11 +273,14 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
           f"{result.rate:.0f} events/s; gateway CPU {cpu:.1f}s "
           f"({cpu / seconds:.2f} cores){server_part}, machine busy {share:.0%} of "
           f"{os.cpu_count()} cores", flush=True)
+    if counted:
+        print(f"{name:7s} {counted}", flush=True)
     return result
 
 
 def run_once(name: str, round_number: int, server: LocalPostgres, base: str,
-             account: dict[str, Any], emails: list[str], workers: int) -> RunResult:
+             account: dict[str, Any], emails: list[str], workers: int,
+             counting: bool = False) -> RunResult:
     """One run of ``name`` (``sqlite`` or ``pg-<processes>``) on a fresh database."""
     if name == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="scale-sqlite-db-"))
@@ -260,7 +304,8 @@ def run_once(name: str, round_number: int, server: LocalPostgres, base: str,
             row = conn.execute("SELECT count(*) FROM meetings").fetchone()
             return int(row[0]) if row else 0
     try:
-        return run(name, processes, url, count_pg, base, account, emails, workers, server)
+        return run(name, processes, url, count_pg, base, account, emails, workers, server,
+                   counting)
     finally:
         with psycopg.connect(server.url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE {database}")
@@ -271,8 +316,12 @@ def main() -> None:
     wanted = [name.strip() for name in args.runs.split(",") if name.strip()]
     emails = [f"user{i:05d}@example.com" for i in range(args.users)]
     rounds: list[dict[str, RunResult]] = []
-    server = LocalPostgres(durable=not args.no_fsync)
+    server = LocalPostgres(durable=not args.no_fsync,
+                           settings=COUNTING if args.statements else None)
     server.start()
+    if args.statements:
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
     try:
         with emulator_process(emails, args.events) as (base, account):
             for number in range(max(args.rounds, 1)):
@@ -280,7 +329,8 @@ def main() -> None:
                 order = wanted[shift:] + wanted[:shift]  # no run always goes first
                 print(f"round {number + 1}: {', '.join(order)}", flush=True)
                 rounds.append({name: run_once(name, number, server, base, account,
-                                              emails, args.workers) for name in order})
+                                              emails, args.workers, args.statements)
+                               for name in order})
     finally:
         server.stop()
     medians = {name: statistics.median(r[name].rate for r in rounds) for name in wanted}
