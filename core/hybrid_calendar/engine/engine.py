@@ -9,9 +9,13 @@
 * The lease loop renews the leases of this process's running jobs (a heartbeat) and
   re-queues jobs whose lease lapsed: the jobs of a process that died, when several
   processes share a database.
-* Idle workers wake when a job is queued by this or any other process sharing the
-  database (``Store.listen_for_jobs``: ``LISTEN/NOTIFY`` on PostgreSQL); a look every
-  second remains for jobs queued to run later.
+* Idle workers wait on an event each and claim only when woken
+  (:mod:`hybrid_calendar.engine.idle`): a job queued here wakes an idle worker of this
+  process and tells no other process; only when none is idle does the store tell the
+  others (``Store.enqueue(notify=True)``: ``NOTIFY`` on PostgreSQL), whose listener
+  (``Store.listen_for_jobs``) wakes one idle worker each. One poll tick a second per
+  process wakes one idle worker for jobs due by time alone, or whose process died
+  before claiming them.
 
 * The storage loop probes the data directory (:mod:`hybrid_calendar.engine.storage`):
   while it takes no writes (disk full, read-only), no job, delivery or sweep runs.
@@ -34,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from hybrid_calendar.engine import activation, notify, sweeps, sync
+from hybrid_calendar.engine.idle import IdleWorkers
 from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.engine.storage import StorageGuard, storage_directory, storage_problem
 from hybrid_calendar.errors import ProviderError, StorageUnavailableError
@@ -54,6 +59,7 @@ HANDLERS: dict[str, Handler] = {
 """Job kinds and the functions that run them."""
 
 IDLE_POLL_SECONDS = 1.0
+"""How often one idle worker of each process looks for due jobs nobody woke it for."""
 
 
 def user_lane(user_id: str) -> str:
@@ -68,15 +74,16 @@ class Engine:
         self.gateway = gateway
         self.grace_seconds = grace_seconds
         self.running = False
-        self._sleepers: list[asyncio.Event] = []  # one per idle worker, oldest first
+        self._idle_workers = IdleWorkers()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._listener: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
+        """Set while the store listens for other processes' jobs (``listen_for_jobs``)."""
         self._busy: dict[int, Job] = {}
         self._claiming = 0
-        self._generation = 0  # bumped when a job may have become due and no idle worker
-        # was woken for it: workers in the middle of a claim look again
-        self._woken = 0  # idle workers woken that have not started their claim yet
+        self._deferred: set[str] = set()  # users whose lane a job of ours holds and for
+        # whom a job was queued meanwhile without waking anyone (see enqueue)
         self._idle = asyncio.Event()
         self.storage = StorageGuard(storage_directory(gateway.config))
         self._drains: list[Callable[[], Awaitable[None]]] = []
@@ -117,6 +124,7 @@ class Engine:
         self._tasks.append(asyncio.create_task(self._loop(
             "leases", self.lease_seconds / 3, self._keep_leases), name="leases"))
         self._tasks.append(asyncio.create_task(self._watch_storage(), name="storage"))
+        self._tasks.append(asyncio.create_task(self._poll(), name="idle-poll"))
         self._listener = asyncio.create_task(self._listen(), name="listen")
         self.running = True
 
@@ -125,7 +133,7 @@ class Engine:
         if not self._tasks:
             return
         self._stopping.set()
-        self._wake_all()
+        self._idle_workers.wake_all()
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -166,8 +174,8 @@ class Engine:
         for drain in list(self._drains):
             await drain()
         self._idle.clear()
-        if not self._wake_all():
-            self._generation += 1
+        if not self._idle_workers.wake_all():
+            self._idle_workers.generation += 1
         await self._idle.wait()
 
     async def request_sync(self, user_id: str, reason: str) -> bool:
@@ -184,20 +192,36 @@ class Engine:
 
     async def enqueue(self, kind: str, user_id: str, payload: dict[str, Any],
                       delay: timedelta = timedelta(0)) -> bool:
-        """Queue a job for a user in the user's lane and wake a worker.
+        """Queue a job for a user in the user's lane and wake one worker for it.
+
+        * A job of this process holds the user's lane: nobody is woken, here or
+          elsewhere (no claim can take the job before that one finishes); its worker
+          claims the oldest due job as it finishes, and should that be another one, an
+          idle worker of this process is woken then.
+        * Else an idle worker of this process is taken before the write and woken after
+          the commit, and no other process is told (no ``NOTIFY``): its claim sees the
+          job. Should this process die in between, the job is queued and due, and the
+          poll tick of any other process finds it within :data:`IDLE_POLL_SECONDS`.
+        * Else (every worker here busy) the store tells the other processes, whose
+          listeners wake an idle worker each, and workers here in the middle of a claim
+          look once more.
 
         :raises StorageUnavailableError: the data directory takes no writes.
         """
-        added = await self.storage.write(self.gateway.store.enqueue(
-            kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
-            lane=user_lane(user_id)))
+        holds_lane = self._runs_lane_of(user_id)
+        reserved = None if holds_lane else self._idle_workers.reserve()
+        try:
+            added = await self.storage.write(self.gateway.store.enqueue(
+                kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
+                lane=user_lane(user_id), notify=not holds_lane and reserved is None))
+        finally:
+            if reserved is not None:
+                reserved.wake()  # after the commit (or a failure: one claim for nothing)
         self._idle.clear()
-        if not self._runs_lane_of(user_id):
-            self._wake_workers()
-        # else a job of this process holds the user's lane: no claim can take the new job
-        # before it finishes (a wake would only cost a claim that finds nothing); its
-        # worker claims the oldest due job as it finishes, and should that be another
-        # one, idle workers look again within IDLE_POLL_SECONDS
+        if holds_lane and self._runs_lane_of(user_id):
+            self._deferred.add(user_id)  # see _lane_released
+        elif reserved is None:  # (or our job of that lane finished during the write)
+            self._idle_workers.wake_or_recheck()  # a worker may have turned idle meanwhile
         return added
 
     def _runs_lane_of(self, user_id: str) -> bool:
@@ -207,9 +231,13 @@ class Engine:
     # internals -----------------------------------------------------------------
     async def _worker(self, index: int) -> None:
         store = self.gateway.store
+        idle = self._idle_workers
         done: Job | None = None  # handled; its row goes with the next claim (one statement)
+        cascade = index == 0  # the first worker looks at start; others when woken
+        if index:
+            cascade = await idle.sleep()
         while not self._stopping.is_set():
-            generation = self._generation
+            generation = idle.generation
             job = None
             if done is not None:
                 job = await self._finish(done, claim=self.storage.healthy)
@@ -223,12 +251,15 @@ class Engine:
                 finally:
                     self._claiming -= 1
             if job is None:
-                if generation != self._generation and self.storage.healthy:
+                if generation != idle.generation and self.storage.healthy:
                     continue  # a job may have become due while claiming: look again
-                if not self._busy and not self._claiming and not self._woken:
+                if not self._busy and not self._claiming and not idle.woken:
                     self._idle.set()  # nothing due, nothing running, nobody claiming
-                await self._sleep()
+                cascade = await idle.sleep()
                 continue
+            if cascade:  # more may be due at once: the next idle worker looks too
+                idle.wake_one(cascade=True)
+                cascade = False
             done = await self._run_job(job)
         if done is not None:  # stopping: finish it, claim nothing more
             await self._finish(done, claim=False)
@@ -239,32 +270,33 @@ class Engine:
         on PostgreSQL instead of two)."""
         store = self.gateway.store
         self._claiming += claim
+        claimed: Job | None = None
         try:
             if claim:
-                return await store.finish_and_claim(job.id, self.gateway.clock.now(),
-                                                    self.lease_seconds)
-            await store.finish(job.id)
+                claimed = await store.finish_and_claim(job.id, self.gateway.clock.now(),
+                                                       self.lease_seconds)
+            else:
+                await store.finish(job.id)
         except Exception as err:  # the outcome could not be written: never lose the job
             self.storage.failed(f"recording job {job.id} ({job.kind})", err)
             self.storage.unrecorded[job.id] = f"{type(err).__name__}: {err}"
         finally:
             self._claiming -= claim
             self._busy.pop(job.id, None)
-        return None
+            self._lane_released(job, claimed)
+        return claimed
 
-    async def _sleep(self) -> None:
-        """Wait to be woken (a job was queued here or in another process), or
-        :data:`IDLE_POLL_SECONDS` at most (jobs queued to run later)."""
-        woken = asyncio.Event()
-        self._sleepers.append(woken)
-        try:
-            with anyio.move_on_after(IDLE_POLL_SECONDS):
-                await woken.wait()
-        finally:
-            if woken in self._sleepers:
-                self._sleepers.remove(woken)
-            if woken.is_set():
-                self._woken -= 1  # claiming next (no await in between)
+    def _lane_released(self, job: Job, claimed: Job | None) -> None:
+        """A job of ours left its lane: when a job was queued in that lane meanwhile
+        without a wake (:meth:`enqueue`) and the worker's claim took another job, an idle
+        worker looks (the claim saw the queued job, so ``None`` means it was not due or
+        another process took it)."""
+        user_id = str(job.payload.get("user_id"))
+        if user_id not in self._deferred:
+            return
+        self._deferred.discard(user_id)
+        if claimed is not None and str(claimed.payload.get("user_id")) != user_id:
+            self._idle_workers.wake_one()
 
     async def _run_job(self, job: Job) -> Job | None:
         """Run a job's handler; the job back when it succeeded (still busy: the worker
@@ -288,6 +320,9 @@ class Engine:
         finally:
             if not succeeded:
                 self._busy.pop(job.id, None)
+                if str(job.payload.get("user_id")) in self._deferred:
+                    self._deferred.discard(str(job.payload.get("user_id")))
+                    self._idle_workers.wake_one()  # its worker claims too, maybe another
         return job if succeeded else None
 
     async def _failed(self, job: Job, err: Exception) -> None:
@@ -319,40 +354,36 @@ class Engine:
         if retry_at is None and job.kind == "activate":
             await activation.give_up_validation(self.gateway, str(job.payload["user_id"]), err)
 
-    def _wake_one(self) -> bool:
-        """Wake one idle worker (one new job needs one worker, not all of them); False
-        when none was idle."""
-        if not self._sleepers:
-            return False
-        self._woken += 1
-        self._sleepers.pop(0).set()
-        return True
-
-    def _wake_all(self) -> bool:
-        """Wake every idle worker (stopping, or waiting for idleness); False when none
-        was idle."""
-        woke = bool(self._sleepers)
-        while self._sleepers:
-            self._woken += 1
-            self._sleepers.pop().set()
-        return woke
-
-    def _wake_workers(self) -> None:
-        """A job may be due now (queued here or by another process): one idle worker
-        claims again, or, when none is idle, workers in the middle of a claim look once
-        more (a woken worker's claim starts after the job was committed, so claims in
-        flight need not repeat: with several processes every ``NOTIFY`` made each
-        claiming worker of every process claim again)."""
-        if not self._wake_one():
-            self._generation += 1
+    async def _poll(self) -> None:
+        """Every :data:`IDLE_POLL_SECONDS`, one idle worker looks for due jobs (with
+        ``cascade``: see :mod:`hybrid_calendar.engine.idle`); the other idle workers
+        wait to be woken."""
+        while not self._stopping.is_set():
+            with anyio.move_on_after(IDLE_POLL_SECONDS):
+                await self._stopping.wait()
+            if self.storage.healthy and not self._stopping.is_set():
+                self._idle_workers.wake_one(cascade=True)
 
     async def _listen(self) -> None:
-        """Wake workers whenever a job is queued, here or by another process."""
+        """Wake a worker whenever another process (or another store on the database)
+        queues a job; this store's own enqueues are :meth:`enqueue`'s to wake for. The
+        store's first call says it listens: jobs queued before are worth a look, with
+        ``cascade`` (there may be several)."""
         while not self._stopping.is_set():
+            first = True
+
+            def wake() -> None:
+                nonlocal first
+                self._idle_workers.wake_or_recheck(cascade=first)
+                if first:
+                    first = False
+                    self.listening.set()
+
             try:
-                await self.gateway.store.listen_for_jobs(self._wake_workers)
+                await self.gateway.store.listen_for_jobs(wake)
             except Exception:
                 log.exception("listening for new jobs failed; listening again")
+            self.listening.clear()
             with anyio.move_on_after(IDLE_POLL_SECONDS):
                 await self._stopping.wait()
 
@@ -365,7 +396,7 @@ class Engine:
         lapsed = await gateway.store.requeue_running(now)
         if lapsed:
             log.warning("re-queued %d job(s) whose lease lapsed (a process stopped)", lapsed)
-            self._wake_workers()
+            self._idle_workers.wake_or_recheck(cascade=True)
 
     async def _loop(self, name: str, interval: float,
                     body: Callable[[Gateway], Awaitable[None]]) -> None:
@@ -384,8 +415,8 @@ class Engine:
         async with self.storage.lock:
             if await self.storage.check():
                 await self.storage.resume(self.gateway, set(self._busy), self.request_sync)
-                self._wake_workers()
-                self._wake_all()
+                self._idle_workers.generation += 1
+                self._idle_workers.wake_all()
         return self.storage.healthy
 
     async def _watch_storage(self) -> None:

@@ -363,11 +363,15 @@ class Store(abc.ABC):
     # jobs ----------------------------------------------------------------------
     @abc.abstractmethod
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
-                      *, lane: str | None = None) -> bool:
+                      *, lane: str | None = None, notify: bool = True) -> bool:
         """Queue a job unless one with the same key is already queued; True if added.
 
         Jobs of one ``lane`` (default: the key) never run at the same time: all jobs of a
         user share the user's lane, so sync, activation and deactivation are serialized.
+
+        :param notify: wake the listeners of other stores and processes
+            (:meth:`listen_for_jobs`). False when the caller wakes a worker of its own
+            for the job; other processes then find it by their idle poll only.
         """
 
     @abc.abstractmethod
@@ -407,9 +411,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
-        """Call ``wake()`` once listening, then whenever a job is queued (by any store or
-        process sharing the database); runs until cancelled. Idle workers wait for it
-        instead of polling."""
+        """Call ``wake()`` once listening, then whenever another store or process sharing
+        the database queues a job (or re-queues one: a retry, a lapsed lease); runs until
+        cancelled. This store's own writes wake nobody here (its caller wakes its own
+        workers), and ``enqueue(notify=False)`` wakes nobody anywhere. Idle workers wait
+        for it instead of polling."""
 
     # shared budgets -------------------------------------------------------------
     @abc.abstractmethod

@@ -14,37 +14,41 @@ from hybrid_calendar.models import Job
 from hybrid_calendar.store.base import PROCESS_ID
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
-_LISTENERS: dict[str, set[Callable[[], None]]] = {}
-"""Wake-up callbacks of :meth:`SqliteQueue.listen_for_jobs`, by database path."""
+_LISTENERS: dict[str, list[tuple[SqliteQueue, Callable[[], None]]]] = {}
+"""Listening stores and their wake-up callbacks (:meth:`SqliteQueue.listen_for_jobs`),
+by database path."""
 
 
 class SqliteQueue(SqliteConnection):
     """Jobs, coalesced by key and serialized by lane.
 
     A SQLite database has one gateway process, so wake-ups stay in it: enqueuing through
-    any store on the same file wakes the listeners of every store on that file.
+    a store wakes the listeners of every other store on that file (its own caller wakes
+    its own workers).
     """
 
     # jobs ----------------------------------------------------------------------
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
-                      *, lane: str | None = None) -> bool:
+                      *, lane: str | None = None, notify: bool = True) -> bool:
         cursor = await self._run(lambda: self.execute(
             "INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
             "created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)",
             (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time())))
-        if cursor.rowcount:
-            for wake in list(_LISTENERS.get(self.path, ())):
-                wake()
+        if cursor.rowcount and notify:
+            for store, wake in list(_LISTENERS.get(self.path, ())):
+                if store is not self:
+                    wake()
         return bool(cursor.rowcount)
 
     async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
-        listeners = _LISTENERS.setdefault(self.path, set())
-        listeners.add(wake)
+        listeners = _LISTENERS.setdefault(self.path, [])
+        entry = (self, wake)
+        listeners.append(entry)
         try:
             wake()  # listening now: jobs queued before are worth a look
             await anyio.sleep_forever()
         finally:
-            listeners.discard(wake)
+            listeners.remove(entry)
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         def work() -> Job | None:

@@ -7,16 +7,21 @@
   group would wrap them in ``BEGIN``/``COMMIT`` (two statements more) and delay the job.
 * A lane never has two running jobs: the unique index ``jobs_one_running_per_lane`` turns
   a race between two processes into a unique violation, and the loser claims again.
-* Enqueuing sends ``NOTIFY hybrid_calendar_jobs`` in the same transaction; idle workers of
-  every process ``LISTEN`` (:meth:`PostgresQueue.listen_for_jobs`) instead of polling.
+* Enqueuing sends ``NOTIFY hybrid_calendar_jobs`` in the same statement (unless the
+  caller wakes a worker of its own: ``notify=False``), as do a retry and a re-queue of
+  lapsed leases; each process ``LISTEN``s (:meth:`PostgresQueue.listen_for_jobs`). The
+  payload names the sending store, so a store's listener skips its own notifications
+  (its process already woke a worker for them).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import psycopg
@@ -29,6 +34,11 @@ from hybrid_calendar.store.sqlite_base import dt, ts
 
 JOBS_CHANNEL = "hybrid_calendar_jobs"
 """The ``LISTEN``/``NOTIFY`` channel of new jobs."""
+
+_ENQUEUE = (
+    "INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, created_at) "
+    "VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) ON CONFLICT DO NOTHING")
+"""A job's insert; :meth:`PostgresQueue.enqueue` adds its ``NOTIFY`` to it."""
 
 _CLAIM = (
     "WITH next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
@@ -60,15 +70,22 @@ class PostgresQueue(PostgresConnection):
 
     shares_database = True
 
+    @cached_property
+    def notify_source(self) -> str:
+        """The sender in this store's ``NOTIFY`` payloads: its process and a token of its
+        own. A new job's payload adds its key (the server folds equal notifications of
+        one transaction into one, and a group commit may queue several jobs)."""
+        return f"{PROCESS_ID}/{secrets.token_hex(6)}"
+
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
-                      *, lane: str | None = None) -> bool:
+                      *, lane: str | None = None, notify: bool = True) -> bool:
+        params = (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time())
+        if not notify:
+            return bool(await self.execute(_ENQUEUE, params))
         rows = await self.fetch_written(  # one statement: the row and its NOTIFY together
-            "WITH added AS (INSERT INTO jobs (kind, key, lane, payload, state, run_at, "
-            "attempts, created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) "
-            "ON CONFLICT DO NOTHING RETURNING key) "
-            "SELECT pg_notify(%s, key) FROM added",
-            (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time(),
-             JOBS_CHANNEL))
+            f"WITH added AS ({_ENQUEUE} RETURNING key) "
+            "SELECT pg_notify(%s, %s || ' ' || key) FROM added",
+            (*params, JOBS_CHANNEL, self.notify_source))
         return bool(rows)
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
@@ -107,7 +124,8 @@ class PostgresQueue(PostgresConnection):
                 continue  # a request for the key was queued meanwhile: merge into it
 
     async def _retry_once(self, job_id: int, error: str, run_at: datetime | None) -> None:
-        await self.write(lambda conn: _retry_job(conn, job_id, error, run_at))
+        await self.write(lambda conn: _retry_job(conn, job_id, error, run_at,
+                                                 self.notify_source))
 
     async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
         if not job_ids:
@@ -127,7 +145,8 @@ class PostgresQueue(PostgresConnection):
                 f"UPDATE jobs SET state = 'queued', lease_until = NULL WHERE {lapsed}", params)
             count = int(merged.rowcount) + int(back.rowcount)
             if count:
-                await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, ""))
+                await conn.execute("SELECT pg_notify(%s, %s)",
+                                   (JOBS_CHANNEL, self.notify_source))
             return count
 
         for _attempt in range(20):
@@ -142,19 +161,23 @@ class PostgresQueue(PostgresConnection):
         return {row["state"]: int(row["n"]) for row in rows}
 
     async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
-        """Call ``wake()`` whenever any process queues a job; runs until cancelled.
+        """Call ``wake()`` whenever another store or process queues a job; runs until
+        cancelled.
 
         Holds one dedicated connection (not from the pool) that ``LISTEN``s on
-        :data:`JOBS_CHANNEL`.
+        :data:`JOBS_CHANNEL`; notifications this store sent are skipped.
         """
+        own = self.notify_source
         async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
             await conn.execute(f"LISTEN {JOBS_CHANNEL}")
             wake()  # listening now: jobs queued before are worth a look
-            async for _notice in conn.notifies():
-                wake()
+            async for notice in conn.notifies():
+                if notice.payload.split(" ", 1)[0] != own:
+                    wake()
 
 
-async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | None) -> None:
+async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | None,
+                     source: str) -> None:
     """Re-queue (or park) a failed job, merging it into a newer request of its key."""
     cursor = await conn.execute("SELECT key FROM jobs WHERE id = %s FOR UPDATE",
                                 (job_id,))
@@ -176,7 +199,7 @@ async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | Non
         await conn.execute("UPDATE jobs SET state = 'queued', run_at = %s, "
                            "last_error = %s, lease_until = NULL WHERE id = %s",
                            (ts(run_at), error, job_id))
-    await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, row["key"]))
+    await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, f"{source} {row['key']}"))
 
 
 def _job(row: Mapping[str, Any]) -> Job:

@@ -214,3 +214,34 @@ class JobQueueTests(StoreFixtures):
         finally:
             await other.close()
         assert len(wakes) >= 2
+
+    @pytest.mark.anyio
+    @covers("listen_for_jobs", "enqueue")
+    async def test_neither_a_stores_own_job_nor_a_quiet_one_wakes_its_listener(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        wakes: list[int] = []
+        woken = anyio.Event()
+        listening = anyio.Event()
+
+        def wake() -> None:
+            wakes.append(1)
+            (listening if len(wakes) == 1 else woken).set()
+
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(store.listen_for_jobs, wake)
+                with anyio.fail_after(10):
+                    await listening.wait()
+                assert await store.enqueue("sync", "sync:own", {}, NOW) is True
+                assert await other.enqueue("sync", "sync:quiet", {}, NOW,
+                                           notify=False) is True
+                assert await other.enqueue("sync", "sync:told", {}, NOW) is True
+                with anyio.fail_after(10):
+                    await woken.wait()  # by the last one; the two before came first
+                tasks.cancel_scope.cancel()
+        finally:
+            await other.close()
+        assert len(wakes) == 2  # listening, then the other store's job that asked to tell
+        assert await store.job_counts() == {"queued": 3}
