@@ -196,8 +196,8 @@ class Engine:
 
         * A job of this process holds the user's lane: nobody is woken, here or
           elsewhere (no claim can take the job before that one finishes); its worker
-          claims the oldest due job as it finishes, and should that be another one, an
-          idle worker of this process is woken then.
+          claims the oldest due job as it finishes, and should that not be the new one,
+          an idle worker of this process is woken then.
         * Else an idle worker of this process is taken before the write and woken after
           the commit, and no other process is told (no ``NOTIFY``): its claim sees the
           job. Should this process die in between, the job is queued and due, and the
@@ -288,14 +288,15 @@ class Engine:
 
     def _lane_released(self, job: Job, claimed: Job | None) -> None:
         """A job of ours left its lane: when a job was queued in that lane meanwhile
-        without a wake (:meth:`enqueue`) and the worker's claim took another job, an idle
-        worker looks (the claim saw the queued job, so ``None`` means it was not due or
-        another process took it)."""
+        without a wake (:meth:`enqueue`) and the worker's claim did not take it, an idle
+        worker looks (the claim took another job, or found nothing: the queued job was
+        not due, another process took it, or its commit came after the claim's
+        snapshot)."""
         user_id = str(job.payload.get("user_id"))
         if user_id not in self._deferred:
             return
         self._deferred.discard(user_id)
-        if claimed is not None and str(claimed.payload.get("user_id")) != user_id:
+        if claimed is None or str(claimed.payload.get("user_id")) != user_id:
             self._idle_workers.wake_one()
 
     async def _run_job(self, job: Job) -> Job | None:
