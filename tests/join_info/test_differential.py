@@ -3,7 +3,9 @@
 ``reference/`` holds the join detector as it was before the speed work of issue 14. Both
 run over the same events and every result must be equal: ``detect`` (with and without
 admin dial rules), ``find_candidates`` (every candidate, in order, and the early-stopping
-form) and ``best_join_info``. The events are the benchmark's realistic mix
+form) and ``best_join_info``; and the current ``detect`` must equal ``best_join_info``
+of the current ``find_candidates`` (the engine calls ``detect`` alone when the built-in
+plugin is the hook's only implementation). The events are the benchmark's realistic mix
 (``bench/parse_join.py``'s ``make_events``, several seeds: 2,000 events each in the
 default test run, 20,000 under ``make fuzz``), the held-out
 corpus, every invitation of ``invitations.py`` in every form the invitation tests use,
@@ -79,10 +81,14 @@ def differences(events: Sequence[CalendarEvent], *, with_rules: bool = True) -> 
             ("early", current.find_candidates(item, stop_early=True),
              frozen.find_candidates(item, stop_early=True)),
             ("best", current.best_join_info(new_all), frozen.best_join_info(old_all)),
+            # the engine calls detect alone when join_info is the hook's only plugin
+            ("detect=best", current.detect(item), current.best_join_info(new_all)),
         ]
         if with_rules:
             checks.append(("rules", current.detect(item, RULES),
                            frozen.detect(item, FROZEN_RULES)))  # type: ignore[arg-type]
+            checks.append(("rules detect=best", current.detect(item, RULES),
+                           current.best_join_info(current.find_candidates(item, RULES))))
         for name, new, old in checks:
             if new != old:
                 found.append(f"event {index} ({item.id}) {name}: {new!r} != {old!r}")

@@ -24,6 +24,7 @@ from hybrid_calendar.errors import (
     TransientError,
 )
 from hybrid_calendar.join_info import best_join_info
+from hybrid_calendar.join_info import plugin as join_plugin
 from hybrid_calendar.models import (
     CalendarEvent,
     ChangeBatch,
@@ -188,7 +189,14 @@ async def detect_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None
 
 
 def best_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:
-    """The best join candidate plugins found (conference, then location, then body)."""
+    """The best join candidate plugins found (conference, then location, then body).
+
+    When the built-in ``join_info`` plugin is the hook's only implementation, its
+    :func:`~hybrid_calendar.join_info.detect` gives that result directly (the same
+    candidate, as ``tests/join_info/test_differential.py`` checks), without the hook call
+    or the candidates of sources that cannot win."""
+    if join_plugin.sole_implementation(gateway.pm.hook.parse_join_info):
+        return join_plugin.detect_join_info(event)
     return best_join_info(gateway.hooks.parse_join_info(event))
 
 
