@@ -25,9 +25,10 @@ _HREF = re.compile(r"""href\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""")
 _HREF_ANY_CASE = re.compile(_HREF.pattern, re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 _TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^。，、；！？（）「」『』【】《》＜＞]+")
+_SCHEMES = ("https", "http", "zoommtg", "zoomus", "discord")
 _SCHEME_URL = re.compile("://(?:" + "|".join(
-    f"(?<=(?<![a-zA-Z])(?ai:{scheme})://)" for scheme in ("https", "http", "zoommtg", "zoomus",
-                                                           "discord")) + ")(" + _TAIL.pattern + ")?")
+    f"(?<=(?<![a-zA-Z])(?ai:{scheme})://)" for scheme in _SCHEMES)
+    + ")(" + _TAIL.pattern + ")?")
 """``://`` after a known scheme (ASCII letters in any case, not preceded by another letter)
 and, in group 1, the link's characters after it (:data:`_TAIL`). The pattern starts with
 its literal, so the regex engine skips to each ``://`` as ``str.find`` would."""
