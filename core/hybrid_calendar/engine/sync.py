@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -201,15 +202,26 @@ def best_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:
 
 
 def meeting_from_event(user: User, event: CalendarEvent, join: JoinInfo | None) -> Meeting:
-    """The stored form of an event for one user's meetings list."""
+    """The stored form of an event for one user's meetings list.
+
+    Runs for every event of every sync: the fields are passed positionally (their order
+    is checked when this module is imported); ``tests/engine/test_sync_conversion.py``
+    holds the result equal to the keyword-argument version."""
     assert event.start is not None and event.end is not None
     return Meeting(
-        user_id=user.id, event_id=event.id, calendar_id=event.calendar_id, status=event.status,
-        start=event.start, end=event.end, title=event.summary, description=event.description,
-        location=event.location, organizer=event.organizer,
-        attendees=tuple(a.email for a in event.attendees), join=join, all_day=event.all_day,
-        recurring_event_id=event.recurring_event_id, etag=event.etag,
-        marker=event.private_properties.get(invites.MARKER_KEY), html_link=event.html_link)
+        user.id, event.id, event.calendar_id, event.status, event.start, event.end,
+        event.summary, event.description, event.location, event.organizer,
+        tuple([attendee.email for attendee in event.attendees]), join, event.all_day,
+        event.recurring_event_id, event.etag,
+        event.private_properties.get(invites.MARKER_KEY), event.html_link)
+
+
+_MEETING_FIELDS = ("user_id", "event_id", "calendar_id", "status", "start", "end", "title",
+                   "description", "location", "organizer", "attendees", "join", "all_day",
+                   "recurring_event_id", "etag", "marker", "html_link")
+"""The field order :func:`meeting_from_event` passes positionally."""
+if tuple(f.name for f in fields(Meeting)) != _MEETING_FIELDS:  # pragma: no cover
+    raise ImportError("Meeting's fields changed order: update meeting_from_event")
 
 
 async def _announce(gateway: Gateway, user: User, item: ScheduledNotification,
