@@ -189,7 +189,10 @@ current_unwrap = importlib.import_module("hybrid_calendar.join_info.unwrap")
 SCHEME_PIECES = ["https://", "HTTPS://", "hTtP://", "xhttps://", "zoommtg://", "ZoomUS://",
                  "discord://", "ftp://", "abchttps://", "httpſ://", "ſhttps://", "1https://",
                  "éhttps://", "<https://a.b/c\nd>", "https://a.b/c\r\nd\n", "://", ":///",
-                 "msteams:/l/x", "https://x.com/\"https://y.com", "(https://a.b/(c))."]
+                 "msteams:/l/x", "https://x.com/\"https://y.com", "(https://a.b/(c)).",
+                 "&quot;", "&#39;", "&nbsp;", "&amp;lt;", "&amp", "&ampx;", "&#x27;", "&lt",
+                 "&AMP;", "<BR>", "<Br/>", "<br.x>", "<p<br>>", "<!-- x -->", "<wbr>", "<ſ>",
+                 "<a href='https://a.b/?x=1&amp;y=2'>", "<x-y z=1>", "< b>"]
 
 
 def extraction_differences(texts: Sequence[str]) -> list[str]:
@@ -232,3 +235,15 @@ _scheme_text = st.lists(st.sampled_from(PIECES + SCHEME_PIECES) | st.text(max_si
 @given(text=_scheme_text)
 def test_extraction_of_generated_texts_is_unchanged(text: str) -> None:
     assert extraction_differences([text]) == []
+
+
+ENTITY_PIECES = ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&nbsp;", "&", "amp;", "lt;",
+                 "&#", "&#x", "&AMP;", "&ampx", "&amp;amp;", "x", " ", ";", "é", "\n"]
+
+
+@settings(max_examples=500, database=None, deadline=None)
+@given(text=st.lists(st.sampled_from(ENTITY_PIECES) | st.text(max_size=4), max_size=30)
+       .map("".join))
+def test_unescape_equals_html_unescape(text: str) -> None:
+    import html
+    assert current_extract.unescape(text) == html.unescape(text)
