@@ -192,7 +192,10 @@ SCHEME_PIECES = ["https://", "HTTPS://", "hTtP://", "xhttps://", "zoommtg://", "
                  "msteams:/l/x", "https://x.com/\"https://y.com", "(https://a.b/(c)).",
                  "&quot;", "&#39;", "&nbsp;", "&amp;lt;", "&amp", "&ampx;", "&#x27;", "&lt",
                  "&AMP;", "<BR>", "<Br/>", "<br.x>", "<p<br>>", "<!-- x -->", "<wbr>", "<ſ>",
-                 "<a href='https://a.b/?x=1&amp;y=2'>", "<x-y z=1>", "< b>"]
+                 "<a href='https://a.b/?x=1&amp;y=2'>", "<x-y z=1>", "< b>",
+                 "https://" + "a" * 250 + ".com/x", "://" + "b." * 126 + "io/", "a" * 300,
+                 ".com/", "://.com/", "https://x.y!meet.google.com/abc", "https://u@h.com/",
+                 "https://h.com:443/", "http://a_b.example.org/p"]
 
 
 def extraction_differences(texts: Sequence[str]) -> list[str]:

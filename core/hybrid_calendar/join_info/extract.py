@@ -217,6 +217,9 @@ def find_bare_urls(text: str) -> list[tuple[int, str]]:
         pos = hit.end() - 1
         if pos < resume:
             continue
+        scheme = text.rfind("://", max(0, hit.start() - 256), hit.start())
+        if scheme >= 0 and not text[scheme + 3:hit.start()].strip(_HOST_CHARS):
+            continue  # the host of a link with a scheme: read back, it starts after "/"
         window = text[max(0, pos - 254):hit.start()]  # the host: at most 254 characters
         start = hit.start() - len(window) + len(window.rstrip(_HOST_CHARS))
         host = text[start:pos]
