@@ -245,17 +245,19 @@ def is_backup(text: str, position: int, after: int = 0) -> bool:
 def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule]
                ) -> list[JoinInfo]:
     plain = text.plain
-    positioned = find_urls(plain)
+    urls = find_urls(plain)
     if "/" in plain:
-        positioned.extend(find_bare_urls(plain))
-        positioned.sort()
-    urls: list[tuple[int, str]] = list(positioned)
-    urls.extend((-1, href) for href in text.hrefs)
+        bare = find_bare_urls(plain)
+        if bare:
+            urls.extend(bare)
+            urls.sort()
+    if text.hrefs:
+        urls.extend([(-1, href) for href in text.hrefs])
     result: list[JoinInfo] = []
     positions: list[tuple[int, int]] = []
     seen: set[str] = set()
     previous_end = 0
-    for position, raw in urls[:MAX_URLS]:
+    for position, raw in urls if len(urls) <= MAX_URLS else urls[:MAX_URLS]:
         url = unwrap(raw)
         after, previous_end = previous_end, (position + len(raw) if position >= 0 else 0)
         if url in seen:
