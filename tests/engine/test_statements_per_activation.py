@@ -32,10 +32,11 @@ from .test_gateway_with_emulator import at
 
 pytestmark = pytest.mark.anyio
 
-STATEMENTS_PER_ACTIVATION = 30
-"""The most statements one activation may run (29 measured, ±0.3 from run to run as budget
-sub-windows and shared commits fall), claims left out: idle workers claim when woken and
-once a second, so their count follows the clock, not the activation."""
+STATEMENTS_PER_ACTIVATION = 26
+"""The most statements one activation may run (25.3 measured, ±0.3 from run to run as
+budget sub-windows and shared commits fall), claims left out: idle workers claim when woken
+and once a second, so their count follows the clock, not the activation. (Rows of
+``pg_stat_statements`` with one text, told apart by their parameters' types, are summed.)"""
 
 CLAIM_PREFIX = "WITH next AS (SELECT id FROM jobs"
 
@@ -93,7 +94,7 @@ async def test_an_activation_runs_at_most_the_pinned_number_of_statements(
         assert len(await counted_stack.meetings(email)) == 3
     claims = sum(calls for query, calls in counts.items() if query.startswith(CLAIM_PREFIX))
     total = sum(counts.values()) - claims
-    report = "\n".join(f"{calls:4d} {' '.join(query.split())[:400]}"
+    report = "\n".join(f"{calls:4d} {' '.join(query.split())[:110]}"
                        for query, calls in sorted(counts.items(), key=lambda i: -i[1]))
     print(f"{total / len(emails):.1f} statements per activation ({claims} claims):\n{report}")
     assert total / len(emails) <= STATEMENTS_PER_ACTIVATION, report

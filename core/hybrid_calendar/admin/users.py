@@ -76,8 +76,10 @@ async def activate_addresses(gateway: Gateway, org: Organisation, emails: list[s
         accepted.append((len(outcomes), email))
         outcomes.append(None)
     if accepted:
-        users = await gateway.store.add_users(
-            [User(id=new_user_id(), org_id=org.id, email=email) for _, email in accepted])
+        fresh = [User(id=new_user_id(), org_id=org.id, email=email) for _, email in accepted]
+        users = await gateway.store.add_users(fresh)
+        gateway.cipher.note_new_users(org.id, {new.id for new, user in zip(
+            fresh, users, strict=True) if new.id == user.id})  # inserted: they own no key
         started = await _start_many(gateway, "activate", users)
         for (place, email), user in zip(accepted, started, strict=True):
             outcomes[place] = Outcome(email, True, user=user)
