@@ -31,18 +31,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from hybrid_calendar.engine import activation, notify, sweeps, sync
-from hybrid_calendar.engine.idle import IdleWorkers
+from hybrid_calendar.engine.idle import IdleWorkers, Sleeper
 from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.engine.storage import StorageGuard, storage_directory, storage_problem
 from hybrid_calendar.errors import ProviderError, StorageUnavailableError
 from hybrid_calendar.models import Job
+from hybrid_calendar.store.base import QueuedJob
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -221,6 +222,39 @@ class Engine:
         if holds_lane and self._runs_lane_of(user_id):
             self._deferred.add(user_id)  # see _lane_released
         elif reserved is None:  # (or our job of that lane finished during the write)
+            self._idle_workers.wake_or_recheck()  # a worker may have turned idle meanwhile
+        return added
+
+    async def enqueue_many(self, kind: str, jobs: Sequence[tuple[str, dict[str, Any]]]
+                           ) -> list[bool]:
+        """:meth:`enqueue` for many users at once (``(user id, payload)`` pairs, no
+        delay): one store call (``Store.enqueue_many``), with the wakes :meth:`enqueue`
+        gives each: an idle worker of this process is taken for each job whose lane this
+        process does not hold, as far as there are idle ones; other processes are told
+        (``notify``, for the whole call) only when some job is left without one.
+
+        :raises StorageUnavailableError: the data directory takes no writes.
+        """
+        now = self.gateway.clock.now()
+        held = {user_id for user_id, _payload in jobs if self._runs_lane_of(user_id)}
+        free = sum(1 for user_id, _payload in jobs if user_id not in held)
+        reserved: list[Sleeper] = []
+        while len(reserved) < free and (worker := self._idle_workers.reserve()) is not None:
+            reserved.append(worker)
+        try:
+            added = await self.storage.write(self.gateway.store.enqueue_many([
+                QueuedJob(kind, f"{kind}:{user_id}", payload, now, lane=user_lane(user_id))
+                for user_id, payload in jobs], notify=len(reserved) < free))
+        finally:
+            for worker in reserved:
+                worker.wake()  # after the commit (or a failure)
+        self._idle.clear()
+        for user_id in held:
+            if self._runs_lane_of(user_id):
+                self._deferred.add(user_id)
+            else:  # our job of that lane finished during the write
+                self._idle_workers.wake_or_recheck()
+        for _job in range(free - len(reserved)):
             self._idle_workers.wake_or_recheck()  # a worker may have turned idle meanwhile
         return added
 
