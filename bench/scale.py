@@ -15,8 +15,12 @@ gateways' own CPU seconds, the PostgreSQL server's, and the machine's busy share
 on a 2-core machine more processes cannot add throughput once the cores are full; the
 ratio shows where it went. The last line is ``scale: sqlite X, pg-1 Y, pg-2 Z, pg-3 W events/s``.
 
-    .venv/bin/python bench/scale.py                       # 200 users × 50 events
-    .venv/bin/python bench/scale.py --users 50 --events 20 --runs sqlite,pg-1
+Every run is repeated ``--rounds`` times (default 3), the order rotated each round so
+that no run always goes first, each on a fresh database; each run's figure is the median
+of its rounds (a 3-s run moves by ±10 % on this machine from one minute to the next).
+
+    .venv/bin/python bench/scale.py                       # 200 users × 50 events, 3 rounds
+    .venv/bin/python bench/scale.py --users 50 --events 20 --runs sqlite,pg-1 --rounds 1
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,6 +67,9 @@ def _parse() -> argparse.Namespace:
                         help="run PostgreSQL without fsync (shows what durability costs)")
     parser.add_argument("--runs", default="sqlite,pg-1,pg-2,pg-3",
                         help="comma-separated runs (default all four)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of every run, the order rotated each round; the "
+                             "median of each run is reported (default 3)")
     return parser.parse_args()
 
 
@@ -227,48 +235,62 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
     return result
 
 
+def run_once(name: str, round_number: int, server: LocalPostgres, base: str,
+             account: dict[str, Any], emails: list[str], workers: int) -> RunResult:
+    """One run of ``name`` (``sqlite`` or ``pg-<processes>``) on a fresh database."""
+    if name == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="scale-sqlite-db-"))
+        path = folder / "gateway.sqlite3"
+
+        def count_sqlite() -> int:
+            with sqlite3.connect(path) as conn:
+                return int(conn.execute("SELECT count(*) FROM meetings").fetchone()[0])
+        try:
+            return run(name, 1, str(path), count_sqlite, base, account, emails, workers)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    processes = int(name.split("-")[1])
+    database = f"scale_{processes}_{round_number}"
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    url = server.database_url(database)
+
+    def count_pg() -> int:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT count(*) FROM meetings").fetchone()
+            return int(row[0]) if row else 0
+    try:
+        return run(name, processes, url, count_pg, base, account, emails, workers, server)
+    finally:
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {database}")
+
+
 def main() -> None:
     args = _parse()
     wanted = [name.strip() for name in args.runs.split(",") if name.strip()]
     emails = [f"user{i:05d}@example.com" for i in range(args.users)]
-    results: dict[str, RunResult] = {}
+    rounds: list[dict[str, RunResult]] = []
     server = LocalPostgres(durable=not args.no_fsync)
     server.start()
     try:
         with emulator_process(emails, args.events) as (base, account):
-            for name in wanted:
-                if name == "sqlite":
-                    folder = Path(tempfile.mkdtemp(prefix="scale-sqlite-db-"))
-                    path = folder / "gateway.sqlite3"
-
-                    def count_sqlite(path: Path = path) -> int:
-                        with sqlite3.connect(path) as conn:
-                            return int(conn.execute("SELECT count(*) FROM meetings"
-                                                    ).fetchone()[0])
-                    try:
-                        results[name] = run(name, 1, str(path), count_sqlite, base, account,
-                                            emails, args.workers)
-                    finally:
-                        shutil.rmtree(folder, ignore_errors=True)
-                    continue
-                processes = int(name.split("-")[1])
-                database = f"scale_{processes}"
-                with psycopg.connect(server.url, autocommit=True) as conn:
-                    conn.execute(f"CREATE DATABASE {database}")
-                url = server.database_url(database)
-
-                def count_pg(url: str = url) -> int:
-                    with psycopg.connect(url) as conn:
-                        row = conn.execute("SELECT count(*) FROM meetings").fetchone()
-                        return int(row[0]) if row else 0
-                results[name] = run(name, processes, url, count_pg, base, account, emails,
-                                    args.workers, server)
+            for number in range(max(args.rounds, 1)):
+                shift = number % len(wanted)
+                order = wanted[shift:] + wanted[:shift]  # no run always goes first
+                print(f"round {number + 1}: {', '.join(order)}", flush=True)
+                rounds.append({name: run_once(name, number, server, base, account,
+                                              emails, args.workers) for name in order})
     finally:
         server.stop()
-    if "sqlite" in results and "pg-1" in results:
-        print(f"pg-1 / sqlite = {results['pg-1'].rate / results['sqlite'].rate:.2f} "
-              "(target >= 0.8)")
-    figures = ", ".join(f"{name} {results[name].rate:.0f}" for name in wanted)
+    medians = {name: statistics.median(r[name].rate for r in rounds) for name in wanted}
+    if "sqlite" in wanted and "pg-1" in wanted:
+        paired = ", ".join(f"{r['pg-1'].rate / r['sqlite'].rate:.2f}" for r in rounds)
+        print(f"pg-1 / sqlite = {medians['pg-1'] / medians['sqlite']:.2f} of the medians "
+              f"(target >= 0.8); per round {paired}")
+    if len(rounds) > 1:
+        print(f"medians of {len(rounds)} rounds:")
+    figures = ", ".join(f"{name} {medians[name]:.0f}" for name in wanted)
     print(f"scale: {figures} events/s")
 
 
