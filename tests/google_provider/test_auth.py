@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +212,7 @@ def test_a_key_is_read_once_per_process(sa_info: dict[str, str]) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()).decode()})
     assert replaced.signer is not checked.signer
-    assertion = replaced.assertion("alice@example.com", DEFAULT_SCOPES, 1_800_000_000)
+    assertion = replaced.assertion("alice@example.com", DEFAULT_SCOPES, time.time())
     public = other_key.public_key().public_bytes(serialization.Encoding.PEM,
                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
     claims = jwt.decode(assertion, certs={sa_info["private_key_id"]: public},
