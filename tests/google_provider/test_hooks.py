@@ -319,6 +319,16 @@ async def test_check_access_without_the_settings_reports_none(gateway: Any,
 
 
 @pytest.mark.anyio
+async def test_check_access_stops_at_a_page_token_given_back_unchanged(
+        gateway: Any, fake: FakeGoogle) -> None:
+    fake.routes[SETTINGS_LIST] = lambda r: httpx.Response(
+        200, json={"items": [{"id": "locale", "value": "de"}], "nextPageToken": "again"})
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert (check.ok, check.locale, check.timezone) == (True, "de", None)
+    assert [r.url.params.get("pageToken") for r in fake.api_requests()] == [None, "again"]
+
+
+@pytest.mark.anyio
 async def test_check_access_maps_refused_delegation(gateway: Any, fake: FakeGoogle) -> None:
     fake.token_failures.append(httpx.Response(401, json={
         "error": "unauthorized_client", "error_description": "Unauthorized client or scope"}))

@@ -52,8 +52,8 @@ async def read_settings(client: GoogleClient, subject: str, base_url: str,
                     and item.get("value") is not None:
                 found[str(item["id"])] = str(item["value"])
         token = data.get("nextPageToken")
-        if not token or names <= found.keys():
-            return found
+        if not token or names <= found.keys() or str(token) == page:
+            return found  # (a page token given back unchanged would never end)
         page = str(token)
 
 
