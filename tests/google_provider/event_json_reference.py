@@ -4,20 +4,25 @@ edited: a deliberate change of conversion updates it in the same commit, with th
 (This copy and ``tests/join_info/reference`` are oracles for the speed work of issue 14,
 still open; once it is closed they can give way to recorded expected results.)
 
-Conference conversion is shared (:func:`conference_from_google` was not rewritten).
+Conference conversion is here too: :func:`conference_from_google` as it stood before its
+own flat rewrite (issue 14, 2026-12-01).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hybrid_calendar.models import Attendee, CalendarEvent
-from hybrid_calendar_google.event_json import EventFormatError, conference_from_google
+from hybrid_calendar.models import Attendee, CalendarEvent, Conference, ConferenceEntryPoint
+from hybrid_calendar_google.event_json import (
+    ENTRY_POINT_LIMITS,
+    MAX_CONFERENCE_ID,
+    EventFormatError,
+)
 
 
 def reference_event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEvent:
@@ -130,3 +135,44 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def _str(value: Any) -> str:
     return value if type(value) is str else ""
+
+
+def conference_from_google(resource: Mapping[str, Any]) -> Conference | None:
+    """``conferenceData`` (or a bare ``hangoutLink``) as a :class:`Conference`."""
+    data = _mapping(resource.get("conferenceData"))
+    entries = []
+    for entry in _list(data.get("entryPoints")):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("uri"), str):
+            continue
+        field = _entry_field(entry)
+        entries.append(ConferenceEntryPoint(
+            kind=_str(entry.get("entryPointType"))[:32] or "video",
+            uri=field("uri"),
+            label=field("label") or None,
+            pin=field("pin") or None,
+            passcode=field("passcode") or field("password") or field("accessCode") or None,
+            meeting_code=field("meetingCode") or None,
+        ))
+    solution = _mapping(data.get("conferenceSolution"))
+    key = _str(_mapping(solution.get("key")).get("type")) or None
+    hangout = resource.get("hangoutLink")
+    if not entries and isinstance(hangout, str) and hangout:
+        entries.append(ConferenceEntryPoint(kind="video",
+                                            uri=hangout[:ENTRY_POINT_LIMITS["uri"]]))
+        key = key or "hangoutsMeet"
+    if not entries:
+        return None
+    return Conference(solution=key,
+                      conference_id=_str(data.get("conferenceId"))[:MAX_CONFERENCE_ID] or None,
+                      entry_points=tuple(entries), name=_str(solution.get("name")) or None)
+
+
+def _entry_field(entry: Mapping[str, Any]) -> Callable[[str], str]:
+    """A reader of one entry point's string fields, each cut at its documented length."""
+    def field(name: str) -> str:
+        return _str(entry.get(name))[:ENTRY_POINT_LIMITS[name]]
+    return field
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -11,7 +11,9 @@ same :class:`EventFormatError` message.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -61,6 +63,26 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     {"id": "ext-odd", "extendedProperties": {"private": ["x"]}, "start": "2026-12-01"},
     {"id": "meet-only", "hangoutLink": "https://meet.google.com/abc-defg-hij"},
     {"id": "conference-empty", "conferenceData": {}},
+    {"id": "conference-full", "hangoutLink": "https://meet.google.com/abc-defg-hij",
+     "conferenceData": {
+         "conferenceId": "x" * 600, "conferenceSolution": {
+             "key": {"type": "addOn"}, "name": "Acme Video"},
+         "entryPoints": [
+             {"entryPointType": "video", "uri": "https://vc.example/" + "a" * 1400,
+              "label": "l" * 600, "meetingCode": "123 456 789", "password": "p" * 200},
+             {"entryPointType": "sip", "uri": "sip:1@acme.example", "accessCode": "42"},
+             {"entryPointType": "phone", "uri": "tel:+1", "pin": "1", "passcode": ""},
+             {"entryPointType": "v" * 40, "uri": "tel:+2", "pin": "2" * 200,
+              "passcode": "3" * 200, "meetingCode": "4" * 200},
+             {"entryPointType": "more", "uri": "https://m", "accessCode": "5" * 200},
+             {"entryPointType": "", "uri": "", "passcode": 5, "password": "", "accessCode": 7},
+             {"uri": 5}, MappingProxyType({"uri": "https://mapped.example", "pin": "9"}),
+             "text", None]}},
+    {"id": "conference-odd", "conferenceData": {
+        "conferenceSolution": "meet", "conferenceId": 7, "entryPoints": {"uri": "x"}}},
+    {"id": "conference-solution-odd", "hangoutLink": 5, "conferenceData": {
+        "conferenceSolution": {"key": "hangoutsMeet", "name": 5},
+        "entryPoints": [{"entryPointType": 5, "uri": "https://meet.google.com/x"}]}},
 ]
 
 
@@ -77,7 +99,19 @@ def _heldout() -> list[dict[str, Any]]:
     return [json.loads(line)["event"] for line in HELDOUT.read_text().splitlines() if line]
 
 
-CORPUS = _seeded() + _heldout() + HAND_WRITTEN
+def _join_benchmark() -> list[dict[str, Any]]:
+    """``bench/parse_join.py``'s realistic mix (30 % Google Meet conference data)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_parse_join", Path(__file__).parents[2] / "bench" / "parse_join.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_parse_join", module)
+    spec.loader.exec_module(module)
+    events: list[dict[str, Any]] = module.make_events(600, seed=31)
+    return events
+
+
+CORPUS = _seeded() + _heldout() + _join_benchmark() + HAND_WRITTEN
 
 
 def assert_same(resource: Any) -> None:
@@ -98,7 +132,7 @@ def assert_same(resource: Any) -> None:
 def test_corpus_is_realistic_and_large() -> None:
     assert len(CORPUS) > 1_000
     assert sum(1 for event in CORPUS if event.get("attendees")) > 400
-    assert sum(1 for event in CORPUS if "conferenceData" in event) >= 1
+    assert sum(1 for event in CORPUS if "conferenceData" in event) >= 100
 
 
 def test_every_corpus_event_converts_identically() -> None:
@@ -120,7 +154,9 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
         st.sampled_from(["dateTime", "date", "timeZone", "email", "displayName",
                          "responseStatus", "organizer", "resource", "optional", "private",
-                         "entryPoints", "uri"]), inner, max_size=4),
+                         "entryPoints", "uri", "entryPointType", "label", "pin", "passcode",
+                         "password", "accessCode", "meetingCode", "conferenceSolution", "key",
+                         "type", "name", "conferenceId"]), inner, max_size=4),
     max_leaves=12)
 FIELDS = ["id", "status", "start", "end", "originalStartTime", "summary", "description",
           "location", "organizer", "attendees", "recurrence", "recurringEventId", "etag",

@@ -90,3 +90,50 @@ async def test_bad_dial_rule_stops_startup_naming_the_key() -> None:
     with pytest.raises(Exception, match=r"join_info\.dial_rules") as caught:
         await hooks.startup(gateway)
     assert isinstance(caught.value.__cause__, ConfigError)
+
+
+@pytest.mark.anyio
+async def test_engine_uses_detect_only_while_the_plugin_is_the_sole_implementation() -> None:
+    """``engine.sync.best_join`` calls ``detect`` directly when no other plugin (wrappers
+    included) implements the hook: the same result as ranking the hook's candidates,
+    admin dial rules included; with another implementation it goes through the hook."""
+    from hybrid_calendar.engine.sync import best_join
+
+    hooks = _hooks()
+    config = _config([r"zoom\.us/j/(?P<id>\d+) => \g<id>@zoom.acme.example"])
+    gateway = Gateway(config, hooks.pm, store=lambda cipher: SqliteStore(":memory:", cipher))
+    await hooks.startup(gateway)
+    try:
+        for item in (event(ZOOM), event(ZOOM, location=MEET), event(MEET), event("no link")):
+            assert best_join(gateway, item) == best_join_info(hooks.parse_join_info(item))
+        assert best_join(gateway, event(ZOOM)) is not None
+        assert str(best_join(gateway, event(ZOOM)).dial).endswith("@zoom.acme.example")
+
+        class Extra:
+            @hookimpl
+            def parse_join_info(self, event: Any, register: Any) -> None:
+                register(JoinInfo(provider="acme", url="https://vc.acme.example/r/1",
+                                  source="conference"))
+
+        class Wrapper:
+            seen = 0
+
+            @hookimpl(wrapper=True)
+            def parse_join_info(self, event: Any, register: Any) -> Any:
+                Wrapper.seen += 1
+                return (yield)
+
+        hooks.pm.register(Extra(), name="extra")
+        try:
+            best = best_join(gateway, event(ZOOM))
+        finally:
+            hooks.pm.unregister(name="extra")
+        assert best is not None and best.provider == "acme"
+        hooks.pm.register(Wrapper(), name="wrapper")
+        try:
+            best = best_join(gateway, event(ZOOM))
+        finally:
+            hooks.pm.unregister(name="wrapper")
+        assert Wrapper.seen == 1 and best is not None and best.provider == "zoom"
+    finally:
+        await hooks.shutdown(gateway)

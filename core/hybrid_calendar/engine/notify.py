@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -75,15 +76,36 @@ def join_button_key(user: User, meeting: Meeting) -> str:
 def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
                       ) -> list[ScheduledNotification]:
     """The Join buttons of ``meetings`` (those with join information, not cancelled,
-    not all-day), due the configured lead time before each start."""
+    not all-day), due the configured lead time before each start.
+
+    Runs for every page of every sync: a loop that writes each start once in ISO form
+    (for the key :func:`join_button_key` makes and the payload) and passes the item's
+    fields positionally (their order is checked when this module is imported);
+    ``tests/engine/test_sync_conversion.py`` holds the result equal to the
+    straightforward version."""
     lead = timedelta(minutes=float(gateway.config.get("notifications",
                                                       "join_button_lead_minutes")))
-    return [ScheduledNotification(
-        key=join_button_key(user, m), user_id=user.id, event_id=m.event_id,
-        due_at=m.start - lead, start=m.start, end=m.end,
-        payload={"event_id": m.event_id, "title": m.title, "start": m.start.isoformat(),
-                 "end": m.end.isoformat(), "join": join_to_json(m.join)})
-        for m in meetings if m.join is not None and m.status != "cancelled" and not m.all_day]
+    user_id = user.id
+    items = []
+    for meeting in meetings:
+        join = meeting.join
+        if join is None or meeting.status == "cancelled" or meeting.all_day:
+            continue
+        event_id, start, end = meeting.event_id, meeting.start, meeting.end
+        start_text = start.isoformat()
+        items.append(ScheduledNotification(
+            f"{user_id}|{event_id}|{start_text}", user_id, event_id, start - lead, start, end,
+            {"event_id": event_id, "title": meeting.title, "start": start_text,
+             "end": end.isoformat(), "join": join_to_json(join)}))
+    return items
+
+
+_ITEM_FIELDS = ("key", "user_id", "event_id", "due_at", "start", "end", "payload")
+"""The leading fields of :class:`ScheduledNotification` that :func:`join_button_items`
+passes positionally."""
+if tuple(f.name for f in fields(ScheduledNotification))[:len(_ITEM_FIELDS)] != _ITEM_FIELDS:
+    raise ImportError(  # pragma: no cover - a model changed
+        "ScheduledNotification's fields changed order: update join_button_items")
 
 
 async def schedule_join_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting],

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from hybrid_calendar.errors import (
     TransientError,
 )
 from hybrid_calendar.join_info import best_join_info
+from hybrid_calendar.join_info import plugin as join_plugin
 from hybrid_calendar.models import (
     CalendarEvent,
     ChangeBatch,
@@ -188,20 +190,38 @@ async def detect_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None
 
 
 def best_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:
-    """The best join candidate plugins found (conference, then location, then body)."""
+    """The best join candidate plugins found (conference, then location, then body).
+
+    When the built-in ``join_info`` plugin is the hook's only implementation, its
+    :func:`~hybrid_calendar.join_info.detect` gives that result directly (the same
+    candidate, as ``tests/join_info/test_differential.py`` checks), without the hook call
+    or the candidates of sources that cannot win."""
+    if join_plugin.sole_implementation(gateway.pm.hook.parse_join_info):
+        return join_plugin.detect_join_info(event)
     return best_join_info(gateway.hooks.parse_join_info(event))
 
 
 def meeting_from_event(user: User, event: CalendarEvent, join: JoinInfo | None) -> Meeting:
-    """The stored form of an event for one user's meetings list."""
+    """The stored form of an event for one user's meetings list.
+
+    Runs for every event of every sync: the fields are passed positionally (their order
+    is checked when this module is imported); ``tests/engine/test_sync_conversion.py``
+    holds the result equal to the keyword-argument version."""
     assert event.start is not None and event.end is not None
     return Meeting(
-        user_id=user.id, event_id=event.id, calendar_id=event.calendar_id, status=event.status,
-        start=event.start, end=event.end, title=event.summary, description=event.description,
-        location=event.location, organizer=event.organizer,
-        attendees=tuple(a.email for a in event.attendees), join=join, all_day=event.all_day,
-        recurring_event_id=event.recurring_event_id, etag=event.etag,
-        marker=event.private_properties.get(invites.MARKER_KEY), html_link=event.html_link)
+        user.id, event.id, event.calendar_id, event.status, event.start, event.end,
+        event.summary, event.description, event.location, event.organizer,
+        tuple([attendee.email for attendee in event.attendees]), join, event.all_day,
+        event.recurring_event_id, event.etag,
+        event.private_properties.get(invites.MARKER_KEY), event.html_link)
+
+
+_MEETING_FIELDS = ("user_id", "event_id", "calendar_id", "status", "start", "end", "title",
+                   "description", "location", "organizer", "attendees", "join", "all_day",
+                   "recurring_event_id", "etag", "marker", "html_link")
+"""The field order :func:`meeting_from_event` passes positionally."""
+if tuple(f.name for f in fields(Meeting)) != _MEETING_FIELDS:  # pragma: no cover
+    raise ImportError("Meeting's fields changed order: update meeting_from_event")
 
 
 async def _announce(gateway: Gateway, user: User, item: ScheduledNotification,

@@ -85,6 +85,12 @@ def rank_key(join: JoinInfo) -> tuple[int, int, int]:
     Kinds: a service's join link, a SIP address or URI, a weak link (YouTube), and last
     a link the text marks as a backup or outdated (``extra["role"] == "backup"``).
     """
+    source, tier = _source_tier(join)
+    return (source, tier, -credential_count(join))
+
+
+def _source_tier(join: JoinInfo) -> tuple[int, int]:
+    """The first two parts of :func:`rank_key`."""
     if join.extra.get("role") == "backup":
         tier = 3
     elif join.provider in WEAK_PROVIDERS:
@@ -94,7 +100,7 @@ def rank_key(join: JoinInfo) -> tuple[int, int, int]:
         tier = 1
     else:
         tier = 0
-    return (SOURCE_RANK.get(join.source, 3), tier, -credential_count(join))
+    return (SOURCE_RANK.get(join.source, 3), tier)
 
 
 def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
@@ -112,6 +118,12 @@ def best_join_info(candidates: Iterable[JoinInfo]) -> JoinInfo | None:
     items = list(candidates)
     if len(items) < 2:
         return items[0] if items else None
+    ranks = [_source_tier(join) for join in items]
+    lowest = min(ranks)
+    if ranks.count(lowest) == 1:  # the sort's first key decides alone
+        best = items[ranks.index(lowest)]
+        if best.dial is not None:
+            return best
     first: dict[tuple[int, int, str], int] = {}
     meetings: dict[tuple[tuple[int, int, str], str], int] = {}
     keyed = []
@@ -233,17 +245,19 @@ def is_backup(text: str, position: int, after: int = 0) -> bool:
 def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule]
                ) -> list[JoinInfo]:
     plain = text.plain
-    positioned = find_urls(plain)
+    urls = find_urls(plain)
     if "/" in plain:
-        positioned.extend(find_bare_urls(plain))
-        positioned.sort()
-    urls: list[tuple[int, str]] = list(positioned)
-    urls.extend((-1, href) for href in text.hrefs)
+        bare = find_bare_urls(plain)
+        if bare:
+            urls.extend(bare)
+            urls.sort()
+    if text.hrefs:
+        urls.extend([(-1, href) for href in text.hrefs])
     result: list[JoinInfo] = []
     positions: list[tuple[int, int]] = []
     seen: set[str] = set()
     previous_end = 0
-    for position, raw in urls[:MAX_URLS]:
+    for position, raw in urls if len(urls) <= MAX_URLS else urls[:MAX_URLS]:
         url = unwrap(raw)
         after, previous_end = previous_end, (position + len(raw) if position >= 0 else 0)
         if url in seen:

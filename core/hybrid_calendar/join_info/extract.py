@@ -21,15 +21,26 @@ _INLINE = re.compile(r"</?(?:wbr|span|font|b|i|u|em|strong|small|s|o:p)\b[^<>]*>
                      re.IGNORECASE)
 """Tags inside words or links (Outlook breaks long URLs with ``<wbr>``): removed."""
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u00ad\ufeff"))
+_MARKUP = re.compile(
+    r"<(?:(?i:(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*)"
+    r"|(?i:/?(?:wbr|span|font|b|i|u|em|strong|small|s|o:p)\b[^<>]*)"
+    r"|/?[a-zA-Z][a-zA-Z0-9-]{0,30}(?:\s[^<>]*)?/?|![^<>]*)>")
+"""Anything :data:`_BREAK`, :data:`_INLINE` or :data:`_TAG` matches (the three after
+their common ``<``): text without it (``<https://...>`` links only) skips them."""
 _HREF = re.compile(r"""href\s{0,5}=\s{0,5}(?:"([^"<>]*)"|'([^'<>]*)')""")
 _HREF_ANY_CASE = re.compile(_HREF.pattern, re.IGNORECASE)
 _BREAK = re.compile(r"<(?:br|/p|/div|/li|/tr|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
-_SCHEMES = frozenset({"http", "https", "zoommtg", "zoomus", "discord"})
-_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-"""Characters ``str.rstrip`` removes to read a scheme backwards (in C, not per character
-in Python); :data:`_HOST_CHARS` and :data:`_USER_CHARS` are read backwards the same way."""
 _TAIL = re.compile(r"[^\s<>\"'`\[\]{}|\\^。，、；！？（）「」『』【】《》＜＞]+")
+_SCHEMES = ("https", "http", "zoommtg", "zoomus", "discord")
+_SCHEME_URL = re.compile("://(?:" + "|".join(
+    f"(?<=(?<![a-zA-Z])(?ai:{scheme})://)" for scheme in _SCHEMES)
+    + ")(" + _TAIL.pattern + ")?")
+"""``://`` after a known scheme (ASCII letters in any case, not preceded by another letter)
+and, in group 1, the link's characters after it (:data:`_TAIL`). The pattern starts with
+its literal, so the regex engine skips to each ``://`` as ``str.find`` would."""
 _MSTEAMS = re.compile(r"(?<![\w.+/-])msteams:/[^\s<>\"'`\[\]{}|\\^]+")
+# read backwards with str.rstrip (in C, not per character in Python), as _USER_CHARS is
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"
 _TLD_SLASH = re.compile(r"\.[a-zA-Z]{2,24}/")
 _BARE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}", re.IGNORECASE)
@@ -69,14 +80,36 @@ def prepare(text: str) -> Text:
     hrefs: tuple[str, ...] = ()
     if "<" in text and ">" in text:
         pattern = _HREF if "href" in text or "HREF" not in text.upper() else _HREF_ANY_CASE
-        hrefs = tuple(html.unescape(a or b).strip().translate(_URL_BLANKS)
+        hrefs = tuple(unescape(a or b).strip().translate(_URL_BLANKS)
                       for a, b in pattern.findall(text))
-        text = _TAG.sub(" ", _INLINE.sub("", _BREAK.sub("\n", text)))
+        if _MARKUP.search(text) is not None:  # else the three substitutions change nothing
+            text = _TAG.sub(" ", _INLINE.sub("", _BREAK.sub("\n", text)))
     if "&" in text:
-        text = html.unescape(text)
+        text = unescape(text)
     if "\u200b" in text or "\u00ad" in text or "\ufeff" in text:
         text = text.translate(_INVISIBLE)
     return Text(plain=text, hrefs=hrefs)
+
+
+_COMMON_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"),
+                    ("&nbsp;", "\u00a0"))
+"""Entities :func:`unescape` replaces with ``str.replace`` (``&amp;`` last, so that
+``&amp;lt;`` becomes ``&lt;`` as in ``html.unescape``'s single pass)."""
+
+
+def unescape(text: str) -> str:
+    """``html.unescape(text)``; when every ``&`` starts ``&amp;`` or one of
+    :data:`_COMMON_ENTITIES`, by ``str.replace`` (no Python call per entity)."""
+    if "&" not in text:
+        return text
+    amps = text.count("&amp;")
+    counts = [text.count(entity) for entity, _ in _COMMON_ENTITIES]
+    if text.count("&") != amps + sum(counts):
+        return html.unescape(text)
+    for (entity, char), count in zip(_COMMON_ENTITIES, counts, strict=True):
+        if count:
+            text = text.replace(entity, char)
+    return text.replace("&amp;", "&") if amps else text
 
 
 def decode_quoted_printable(text: str) -> str:
@@ -119,27 +152,28 @@ def trim(url: str) -> str:
 def find_urls(text: str) -> list[tuple[int, str]]:
     """URLs with a scheme, as ``(position, url)``, in order of appearance.
 
-    Scans with ``str.find`` for ``://`` (and ``msteams:/``) and reads the scheme
-    backwards, which is several times faster than a regex trying every position.
+    One regular expression finds a known scheme (not preceded by a letter) with ``://``
+    and the link's characters after it; the search resumes after each link, so a link
+    inside another one's characters is not reported twice.
     """
     found: list[tuple[int, str]] = []
-    pos = text.find("://")
-    while pos >= 0:
-        window = text[max(0, pos - 8):pos]  # the scheme: at most 8 ASCII letters
-        start = pos - len(window) + len(window.rstrip(_ASCII_LETTERS))
-        end = pos + 3
-        if text[start:pos].lower() in _SCHEMES:
-            tail = _TAIL.match(text, end)
-            if tail is not None:
-                end = tail.end()
-                raw = text[start:end]
-                if start > 0 and text[start - 1] == "<" and end < len(text) \
-                        and text[end] in "\r\n":
-                    raw, end = _unwrap_lines(text, raw, end)
-                url = trim(raw)
-                if len(url) > len(text[start:pos]) + 3:
-                    found.append((start, url))
-        pos = text.find("://", end)
+    search = _SCHEME_URL.search
+    hit = search(text)
+    while hit is not None:
+        end = tail = hit.end()
+        if hit.start(1) >= 0:
+            colon = hit.start()
+            window = text[max(0, colon - 7):colon]  # the scheme: at most 7 ASCII letters
+            start = colon - len(window) + len(window.rstrip(_ASCII_LETTERS))
+            tail = colon + 3
+            raw = text[start:end]
+            if start > 0 and text[start - 1] == "<" and end < len(text) \
+                    and text[end] in "\r\n":
+                raw, end = _unwrap_lines(text, raw, end)
+            url = trim(raw)
+            if len(url) > tail - start:  # more than "scheme://"
+                found.append((start, url))
+        hit = search(text, end)
     if "msteams:/" in text:
         found.extend((m.start(), trim(m.group())) for m in _MSTEAMS.finditer(text))
         found.sort()
@@ -183,6 +217,9 @@ def find_bare_urls(text: str) -> list[tuple[int, str]]:
         pos = hit.end() - 1
         if pos < resume:
             continue
+        scheme = text.rfind("://", max(0, hit.start() - 256), hit.start())
+        if scheme >= 0 and not text[scheme + 3:hit.start()].strip(_HOST_CHARS):
+            continue  # the host of a link with a scheme: read back, it starts after "/"
         window = text[max(0, pos - 254):hit.start()]  # the host: at most 254 characters
         start = hit.start() - len(window) + len(window.rstrip(_HOST_CHARS))
         host = text[start:pos]

@@ -16,10 +16,12 @@ class Colons:
     """The colons of a text with the lower-cased words before each: built once per text
     and shared by every :class:`Label`."""
 
-    __slots__ = ("entries", "text")
+    __slots__ = ("entries", "scans", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.scans: dict[Label, list[tuple[int, str]]] = {}
+        """Each :class:`Label`'s first :data:`_SCAN_LIMIT` values in this text."""
         self.entries: list[tuple[int, int, str]] = []
         """``(label end, value start, lower-cased words before)`` per colon."""
         positions = _colon_positions(text)
@@ -71,12 +73,23 @@ class Label:
 
     def locate(self, text: str | Colons, limit: int = 8) -> Iterator[tuple[int, str]]:
         """``(position of the label, value)`` in order of appearance."""
-        return iter(self._scan(text if isinstance(text, Colons) else Colons(text), limit))
+        return iter(self._values(text if isinstance(text, Colons) else Colons(text), limit))
 
     def first(self, text: str | Colons) -> tuple[int, str] | None:
         """The first ``(position of the label, value)``, or ``None``."""
-        found = self._scan(text if isinstance(text, Colons) else Colons(text), 1)
+        found = self._values(text if isinstance(text, Colons) else Colons(text), 1)
         return found[0] if found else None
+
+    def _values(self, colons: Colons, limit: int) -> list[tuple[int, str]]:
+        """The first ``limit`` values: scanned once per text for up to
+        :data:`_SCAN_LIMIT` (a text's meeting number, passcode and numeric passcode are
+        each asked for), again only for a larger ``limit``."""
+        found = colons.scans.get(self)
+        if found is None:
+            found = colons.scans[self] = self._scan(colons, _SCAN_LIMIT)
+        if limit <= len(found) or len(found) < _SCAN_LIMIT:
+            return found[:limit]
+        return self._scan(colons, limit)
 
     def finditer(self, text: str | Colons, limit: int = 8) -> Iterator[str]:
         """Values in order of appearance."""
@@ -95,7 +108,9 @@ class Label:
         for end, value_start, lowered in colons.entries:
             listed = by_last.get(lowered[-1:])
             if listed is not None and lowered.endswith(listed):
-                label = next(label for label in listed if lowered.endswith(label))
+                for label in listed:  # the first listed one it ends with
+                    if lowered.endswith(label):
+                        break
             else:
                 shaped = self.shape.search(lowered) if self.shape is not None \
                     and self.hint in lowered else None
@@ -117,6 +132,8 @@ _WINDOW = 80
 """Characters before a colon that may hold a label and its note."""
 _MAX_COLONS = 2000
 """Colons looked at per text (a hostile text may have many)."""
+_SCAN_LIMIT = 8
+"""Values a :class:`Label` finds in one scan of a text and keeps for later questions."""
 
 
 MEETING_NUMBER = Label((

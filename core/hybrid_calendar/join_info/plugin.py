@@ -9,11 +9,11 @@ candidates (or a better detector) and the core still ranks them all with
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import SettingSpec
-from hybrid_calendar.join_info.detect import find_candidates
+from hybrid_calendar.join_info.detect import detect, find_candidates
 from hybrid_calendar.join_info.dial import DialRule, parse_rules
 from hybrid_calendar.join_info.keywords import DEFAULT_KEYWORDS
 
@@ -63,3 +63,18 @@ def parse_join_info(event: CalendarEvent, register: Callable[[JoinInfo], None]) 
     """Register every join candidate in the event's conference data, Location and body."""
     for candidate in find_candidates(event, _Rules.current):
         register(candidate)
+
+
+def sole_implementation(hook: Any) -> bool:
+    """Whether this plugin's :func:`parse_join_info` is the only implementation (wrappers
+    included) of ``hook`` (``pm.hook.parse_join_info``). Then ``best_join_info`` of what
+    the hook registers is :func:`detect_join_info` of the event: the same result, without
+    the hook call, the candidates of sources that cannot win, or their ranking."""
+    impls = hook.get_hookimpls()
+    return len(impls) == 1 and impls[0].function is parse_join_info
+
+
+def detect_join_info(event: CalendarEvent) -> JoinInfo | None:
+    """The best join information of ``event`` with the dial rules in effect: what
+    ``best_join_info`` makes of this plugin's candidates (see :func:`detect`)."""
+    return detect(event, _Rules.current)

@@ -169,33 +169,81 @@ for _model, _names in _POSITIONAL.items():
 
 
 def conference_from_google(resource: Mapping[str, Any]) -> Conference | None:
-    """``conferenceData`` (or a bare ``hangoutLink``) as a :class:`Conference`."""
-    data = _mapping(resource.get("conferenceData"))
+    """``conferenceData`` (or a bare ``hangoutLink``) as a :class:`Conference`.
+
+    Written out flat for decoded JSON (objects exactly ``dict``, strings exactly ``str``);
+    an entry point of any other mapping type takes :func:`_entry_point`.
+    ``tests/google_provider/test_event_json_differential.py`` holds it equal to the
+    straightforward version (``event_json_reference.py``)."""
+    data = resource.get("conferenceData")
+    if type(data) is not dict:
+        data = _mapping(data)
     entries = []
-    for entry in _list(data.get("entryPoints")):
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("uri"), str):
-            continue
-        field = _entry_field(entry)
-        entries.append(ConferenceEntryPoint(
-            kind=_str(entry.get("entryPointType"))[:32] or "video",
-            uri=field("uri"),
-            label=field("label") or None,
-            pin=field("pin") or None,
-            passcode=field("passcode") or field("password") or field("accessCode") or None,
-            meeting_code=field("meetingCode") or None,
-        ))
-    solution = _mapping(data.get("conferenceSolution"))
+    points = data.get("entryPoints")
+    if isinstance(points, list):
+        for entry in points:
+            if type(entry) is not dict:
+                if isinstance(entry, Mapping) and isinstance(entry.get("uri"), str):
+                    entries.append(_entry_point(entry))
+                continue
+            get = entry.get
+            uri = get("uri")
+            if type(uri) is not str:
+                if not isinstance(uri, str):
+                    continue
+                uri = ""  # a str subclass reads as "" (what _str makes of it)
+            kind, label, pin = get("entryPointType"), get("label"), get("pin")
+            passcode, code = get("passcode"), get("meetingCode")
+            if not (type(passcode) is str and passcode):
+                passcode = get("password")
+                if not (type(passcode) is str and passcode):
+                    passcode = get("accessCode")
+            entries.append(ConferenceEntryPoint(
+                kind[:32] if type(kind) is str and kind else "video",
+                uri[:1300],
+                label[:512] if type(label) is str and label else None,
+                pin[:128] if type(pin) is str and pin else None,
+                passcode[:128] if type(passcode) is str and passcode else None,
+                code[:128] if type(code) is str and code else None))
+    solution = data.get("conferenceSolution")
+    if type(solution) is not dict:
+        solution = _mapping(solution)
     key = _str(_mapping(solution.get("key")).get("type")) or None
     hangout = resource.get("hangoutLink")
     if not entries and isinstance(hangout, str) and hangout:
-        entries.append(ConferenceEntryPoint(kind="video",
-                                            uri=hangout[:ENTRY_POINT_LIMITS["uri"]]))
+        entries.append(ConferenceEntryPoint("video", hangout[:ENTRY_POINT_LIMITS["uri"]]))
         key = key or "hangoutsMeet"
     if not entries:
         return None
-    return Conference(solution=key,
-                      conference_id=_str(data.get("conferenceId"))[:MAX_CONFERENCE_ID] or None,
-                      entry_points=tuple(entries), name=_str(solution.get("name")) or None)
+    conference_id, name = data.get("conferenceId"), solution.get("name")
+    return Conference(key,
+                      conference_id[:MAX_CONFERENCE_ID] or None
+                      if type(conference_id) is str else None,
+                      tuple(entries), name or None if type(name) is str else None)
+
+
+_ENTRY_POINT_FIELDS = ("kind", "uri", "label", "pin", "passcode", "meeting_code")
+if tuple(f.name for f in fields(ConferenceEntryPoint)) != _ENTRY_POINT_FIELDS or tuple(
+        f.name for f in fields(Conference)) != ("solution", "conference_id", "entry_points",
+                                                "name"):  # pragma: no cover
+    raise ImportError("the conference models' fields changed order: update event_json.py")
+if ENTRY_POINT_LIMITS != {"uri": 1300, "label": 512, "pin": 128, "passcode": 128,
+                          "password": 128, "accessCode": 128,
+                          "meetingCode": 128}:  # pragma: no cover
+    raise ImportError("ENTRY_POINT_LIMITS changed: update conference_from_google")
+
+
+def _entry_point(entry: Mapping[str, Any]) -> ConferenceEntryPoint:
+    """One entry point of a mapping that is not a ``dict`` (the general path)."""
+    field = _entry_field(entry)
+    return ConferenceEntryPoint(
+        kind=_str(entry.get("entryPointType"))[:32] or "video",
+        uri=field("uri"),
+        label=field("label") or None,
+        pin=field("pin") or None,
+        passcode=field("passcode") or field("password") or field("accessCode") or None,
+        meeting_code=field("meetingCode") or None,
+    )
 
 
 def _entry_field(entry: Mapping[str, Any]) -> Callable[[str], str]:
