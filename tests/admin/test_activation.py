@@ -36,6 +36,31 @@ async def test_an_address_the_admin_marked_verified_is_validated(stack: Stack) -
     assert (guest["state"], guest["reason_code"]) == ("error", "access_denied")
 
 
+async def test_an_address_given_twice_or_again_stands_for_one_user(stack: Stack) -> None:
+    response = await stack.admin.post("/api/v1/organisations/org1/users", json={
+        "emails": [ALICE, "not-an-address", ALICE.upper(), "zed@other.net", BOB]})
+    assert response.status_code == 202
+    results = response.json()["results"]
+    assert [(r["email"], r["accepted"], r["code"]) for r in results] == [
+        (ALICE, True, None), ("not-an-address", False, "invalid_address"),
+        (ALICE.upper(), True, None), ("zed@other.net", False, "domain_not_verified"),
+        (BOB, True, None)]  # in the order given, each address as given
+    assert results[0]["user_id"] == results[2]["user_id"] != results[4]["user_id"]
+    assert {results[0]["state"], results[4]["state"]} == {"pending"}
+    entry = (await stack.admin.get("/api/v1/audit")).json()["entries"][0]
+    assert (entry["action"], entry["details"]) == ("add.users", {"accepted": 3, "refused": 2})
+    await stack.idle()
+    assert (await users(stack))[ALICE]["state"] == "active"
+    again = await stack.admin.post("/api/v1/organisations/org1/users", json={"email": ALICE})
+    assert again.status_code == 202
+    assert (again.json()["id"], again.json()["state"]) == (results[0]["user_id"], "pending")
+    await stack.idle()
+    listed = await users(stack)
+    assert sorted(listed) == [ALICE, BOB]
+    assert [listed[ALICE]["state"], listed[BOB]["state"]] == ["active", "active"]
+    assert len(stack.calls(ALICE, "POST", "/watch")) == 2  # activated once per request
+
+
 async def test_validated_user_becomes_active_with_health(stack: Stack) -> None:
     user = await stack.activate(ALICE)
     assert (user["state"], user["reason_code"], user["reason"]) == ("active", None, None)

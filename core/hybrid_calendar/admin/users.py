@@ -53,8 +53,14 @@ class Outcome:
 
 async def activate_addresses(gateway: Gateway, org: Organisation, emails: list[str], *,
                              mark_verified: bool = False) -> list[Outcome]:
-    """Accept and start activating each address; refuse invalid and unverified ones."""
-    outcomes = []
+    """Accept and start activating each address; refuse invalid and unverified ones.
+
+    The accepted addresses are added in one store call (``Store.add_users``: new users,
+    or existing ones back to ``pending``) and their activations queued in one
+    (``Engine.enqueue_many``), whatever their number.
+    """
+    outcomes: list[Outcome | None] = []
+    accepted: list[tuple[int, str]] = []  # (place in outcomes, address)
     for raw in emails:
         email = raw.strip()
         if not EMAIL.match(email):
@@ -67,14 +73,17 @@ async def activate_addresses(gateway: Gateway, org: Organisation, emails: list[s
             code, words = split_reason(format_reason(ReasonCode.DOMAIN_NOT_VERIFIED))
             outcomes.append(Outcome(email, False, code=code, reason=words))
             continue
-        user = await gateway.store.find_user(org.id, email)
-        if user is None:
-            user = User(id=new_user_id(), org_id=org.id, email=email)
-            await gateway.store.put_user(user)
-        else:
-            user = await gateway.store.set_user_state(user.id, UserState.PENDING, None)
-        outcomes.append(Outcome(email, True, user=await _start(gateway, "activate", user)))
-    return outcomes
+        accepted.append((len(outcomes), email))
+        outcomes.append(None)
+    if accepted:
+        fresh = [User(id=new_user_id(), org_id=org.id, email=email) for _, email in accepted]
+        users = await gateway.store.add_users(fresh)
+        gateway.cipher.note_new_users(org.id, {new.id for new, user in zip(
+            fresh, users, strict=True) if new.id == user.id})  # inserted: they own no key
+        started = await _start_many(gateway, "activate", users)
+        for (place, email), user in zip(accepted, started, strict=True):
+            outcomes[place] = Outcome(email, True, user=user)
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 async def validate_user_again(gateway: Gateway, user: User) -> User:
@@ -86,6 +95,15 @@ async def validate_user_again(gateway: Gateway, user: User) -> User:
 async def deactivate_user(gateway: Gateway, user: User) -> User:
     """Stop the channel, purge the user's data and keys, mark ``inactive``."""
     return await _start(gateway, "deactivate", user)
+
+
+async def _start_many(gateway: Gateway, kind: str, users: list[User]) -> list[User]:
+    """:func:`_start` for each user; with an engine, the jobs are queued in one call."""
+    if gateway.engine is None:
+        return [await _start(gateway, kind, user) for user in users]
+    await gateway.engine.enqueue_many(kind, [(user.id, {"user_id": user.id})
+                                             for user in users])
+    return users
 
 
 async def _start(gateway: Gateway, kind: str, user: User) -> User:

@@ -19,6 +19,7 @@ import os
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -146,6 +147,8 @@ class FieldCipher:
         self._counters: dict[str, UseCounter] = {}
         self._saved: dict[str, tuple[int, int]] = {}
         self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
+        self._new_owners: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._new_owners_size = cache_size
         self._migrated = False
         self._closed = False
         self._status: KmsStatus | None = None
@@ -172,6 +175,18 @@ class FieldCipher:
                     self._sealers.put(owner, entry, now + self._ttl)
         await self._top_up(entry.counter)
         return entry.sealer
+
+    def note_new_users(self, org_id: str, user_ids: Iterable[str]) -> None:
+        """Remember that these users were just created (fresh ids): they own no data key
+        yet, so the first :meth:`sealer` of each creates one without reading the stored
+        keys first (one statement fewer per new user). The creation is one atomic
+        statement that inserts nothing when the owner has a key after all (another
+        process made one meanwhile); the sealer then reads and uses that key, as it does
+        without the note, so an owner never gets two current keys."""
+        for user_id in user_ids:
+            self._new_owners[(org_id, owner_id(user_id))] = None
+        while len(self._new_owners) > self._new_owners_size:
+            self._new_owners.popitem(last=False)
 
     async def blind_index(self, org_id: str, value: str) -> str:
         """``b64url(HMAC-SHA256(org index key, normalised value))``: equality look-ups only."""
@@ -332,11 +347,20 @@ class FieldCipher:
         return self._locks.setdefault((org_id, user_id, purpose), anyio.Lock())
 
     async def _load(self, org_id: str, user_id: str, now: datetime) -> _Entry:
+        if (org_id, user_id) in self._new_owners:
+            del self._new_owners[(org_id, user_id)]
+            first = await self._first_key(org_id, user_id, now)
+            if first is not None:
+                return await self._entry(org_id, user_id, first, [first], now)
         records = await self._keys.generations(org_id, user_id, PURPOSE_DATA)
         current = records[-1] if records and records[-1].retired_at is None else None
         if current is None or self._due(self._counter(current).used, current.created_at, now):
             current = await self._new_key(org_id, user_id, PURPOSE_DATA, records, now)
             records.append(current)
+        return await self._entry(org_id, user_id, current, records, now)
+
+    async def _entry(self, org_id: str, user_id: str, current: KeyRecord,
+                     records: list[KeyRecord], now: datetime) -> _Entry:
         materials = {r.key_id: await self._material(r, now) for r in records}
         index_key = await self._index_key(org_id, now)
         sealer = Sealer(org_id, user_id, materials[current.key_id], materials, index_key,
@@ -366,25 +390,45 @@ class FieldCipher:
     async def _new_key(self, org_id: str, user_id: str, purpose: str,
                        records: list[KeyRecord], now: datetime) -> KeyRecord:
         generation = max((r.generation for r in records), default=0) + 1
+        record, plain = await self._wrapped_key(org_id, user_id, purpose, generation, now)
+        await self._keys.add_generation(record)  # KeyManagementError on a lost race
+        self._adopt(record, plain, now)
+        return record
+
+    async def _first_key(self, org_id: str, user_id: str, now: datetime) -> KeyRecord | None:
+        """A new owner's first data key (:meth:`note_new_users`), stored unless the owner
+        has a key already; ``None`` then."""
+        record, plain = await self._wrapped_key(org_id, user_id, PURPOSE_DATA, 1, now)
+        if not await self._keys.add_first_generation(record):
+            return None
+        self._adopt(record, plain, now)
+        return record
+
+    async def _wrapped_key(self, org_id: str, user_id: str, purpose: str, generation: int,
+                           now: datetime) -> tuple[KeyRecord, bytes]:
         key_id = secrets.token_urlsafe(12)
         plain = os.urandom(32)
         wrapped = await self._kms.wrap(plain, wrap_context(org_id, user_id, purpose, key_id,
                                                            generation))
         # a data key's first block of uses is reserved with the key itself (one write)
         reserved = min(self._block, self.hard_limit) if purpose == PURPOSE_DATA else 0
-        record = KeyRecord(key_id, org_id, user_id, purpose, generation, wrapped, now,
-                           uses_reserved=reserved)
-        await self._keys.add_generation(record)  # KeyManagementError on a lost race
+        return KeyRecord(key_id, org_id, user_id, purpose, generation, wrapped, now,
+                         uses_reserved=reserved), plain
+
+    def _adopt(self, record: KeyRecord, plain: bytes, now: datetime) -> None:
+        """Keep a key this process just stored (unwrapped, with its counter)."""
+        key_id, org_id, purpose = record.key_id, record.org_id, record.purpose
         if purpose == PURPOSE_DATA:
-            self._counters[key_id] = UseCounter(key_id, 0, reserved, self.hard_limit)
-            self._saved[key_id] = (0, reserved)
-            self._materials.put(key_id, KeyMaterial(org_id, user_id, key_id, generation, plain,
+            self._counters[key_id] = UseCounter(key_id, 0, record.uses_reserved,
+                                                self.hard_limit)
+            self._saved[key_id] = (0, record.uses_reserved)
+            self._materials.put(key_id, KeyMaterial(org_id, record.user_id, key_id,
+                                                    record.generation, plain,
                                                     self._counters[key_id]), now + self._ttl)
         else:
             self._index_keys.put(org_id, plain, now + self._ttl)
         log.info("created %s key generation %d (%s) for an owner of org %s", purpose,
-                 generation, key_id, org_id)
-        return record
+                 record.generation, key_id, org_id)
 
     async def _material(self, record: KeyRecord, now: datetime) -> KeyMaterial:
         material = self._materials.get(record.key_id, now)

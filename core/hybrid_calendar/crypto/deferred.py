@@ -43,6 +43,10 @@ class DeferredKeyStorage:
         """See :meth:`KeyStorage.add_generation`."""
         await self.target.add_generation(record)
 
+    async def add_first_generation(self, record: KeyRecord) -> bool:
+        """See :meth:`KeyStorage.add_first_generation`."""
+        return await self.target.add_first_generation(record)
+
     async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:
         """See :meth:`KeyStorage.current`."""
         return await self.target.current(purpose)

@@ -94,6 +94,13 @@ def _rows(db: Database, where: str, params: Sequence[Any], order: str = "generat
     return [_record(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
+def _insert_values(record: KeyRecord) -> list[Any]:
+    """A record's values for an ``INSERT`` of every column but ``retired_at`` (NULL)."""
+    return [record.key_id, record.org_id, record.user_id, record.purpose, record.generation,
+            record.wrapped.kms, record.wrapped.key_ref, record.wrapped.blob,
+            _ts(record.created_at), record.uses, record.uses_reserved]
+
+
 LOST_RACE = "another process created this key at the same time; retry"
 """The message of the error a lost :meth:`KeyStorage.add_generation` race raises."""
 
@@ -114,6 +121,12 @@ class KeyStorage(Protocol):
 
         :raises KeyManagementError: that generation already exists (a lost race).
         """
+        ...
+
+    async def add_first_generation(self, record: KeyRecord) -> bool:
+        """Insert ``record`` (generation 1) unless its owner has a key of its purpose
+        already (any generation, also one committed meanwhile by another process): one
+        atomic step. True when it was inserted."""
         ...
 
     async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:
@@ -183,14 +196,26 @@ class KeyRepository:
                 db.execute(f"INSERT INTO {TABLE} (key_id, org_id, user_id, purpose, generation,"
                            " kms, key_ref, blob, created_at, retired_at, uses, uses_reserved)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                           [record.key_id, record.org_id, record.user_id, record.purpose,
-                            record.generation, record.wrapped.kms, record.wrapped.key_ref,
-                            record.wrapped.blob, _ts(record.created_at), record.uses,
-                            record.uses_reserved])
+                           _insert_values(record))
         try:
             await self._run(write)
         except sqlite3.IntegrityError as err:
             raise KeyManagementError(LOST_RACE) from err
+
+    async def add_first_generation(self, record: KeyRecord) -> bool:
+        """Insert ``record`` unless its owner has a key of its purpose: one ``INSERT OR
+        IGNORE … SELECT … WHERE NOT EXISTS`` (the unique generation index ignores a
+        generation 1 that exists). True when it was inserted."""
+        def write(db: Database) -> bool:
+            with db.atomic():
+                return bool(db.execute(
+                    f"INSERT OR IGNORE INTO {TABLE} (key_id, org_id, user_id, purpose,"
+                    " generation, kms, key_ref, blob, created_at, retired_at, uses,"
+                    " uses_reserved) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ? WHERE NOT"
+                    f" EXISTS (SELECT 1 FROM {TABLE} WHERE org_id = ? AND user_id = ? AND"
+                    " purpose = ?)", [*_insert_values(record), record.org_id,
+                                      record.user_id, record.purpose]).rowcount)
+        return bool(await self._run(write))
 
     async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:
         """Every non-retired key of one purpose (candidates for age/use rotation)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.engine.storage import StorageGuard, storage_directory, storage_problem
 from hybrid_calendar.errors import ProviderError, StorageUnavailableError
 from hybrid_calendar.models import Job
+from hybrid_calendar.store.base import QueuedJob
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -198,6 +199,24 @@ class Engine:
         # before it finishes (a wake would only cost a claim that finds nothing); its
         # worker claims the oldest due job as it finishes, and should that be another
         # one, idle workers look again within IDLE_POLL_SECONDS
+        return added
+
+    async def enqueue_many(self, kind: str, jobs: Sequence[tuple[str, dict[str, Any]]]
+                           ) -> list[bool]:
+        """:meth:`enqueue` for many users at once (``(user id, payload)`` pairs, no
+        delay): one store call (``Store.enqueue_many``), then the wakes one
+        :meth:`enqueue` each would give.
+
+        :raises StorageUnavailableError: the data directory takes no writes.
+        """
+        now = self.gateway.clock.now()
+        added = await self.storage.write(self.gateway.store.enqueue_many([
+            QueuedJob(kind, f"{kind}:{user_id}", payload, now, lane=user_lane(user_id))
+            for user_id, payload in jobs]))
+        self._idle.clear()
+        for user_id, _payload in jobs:
+            if not self._runs_lane_of(user_id):
+                self._wake_workers()
         return added
 
     def _runs_lane_of(self, user_id: str) -> bool:

@@ -128,6 +128,17 @@ class UserContext:
 
 
 @dataclass(frozen=True, slots=True)
+class QueuedJob:
+    """One job of :meth:`Store.enqueue_many`: the arguments of :meth:`Store.enqueue`."""
+
+    kind: str
+    key: str
+    payload: Mapping[str, Any]
+    run_at: datetime
+    lane: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SyncWrite:
     """Everything one sync of one user stores (:meth:`Store.write_sync`): the meetings
     (as :meth:`Store.apply_changes`), their Join buttons (as :meth:`Store.schedule`, for
@@ -264,6 +275,32 @@ class Store(abc.ABC):
     async def find_user(self, org_id: str, email: str) -> User | None:
         """Find a user of an organisation by email, through the blind index."""
 
+    async def add_users(self, users: Sequence[User]) -> list[User]:
+        """Add users by address (the admin API's add; each given user has a fresh id).
+
+        A user whose organisation has no user with that address (blind index) is
+        inserted as given; where one exists, that user takes the given user's state and
+        reason (its id, address and settings stay). Returns the stored users in the given
+        order. An address given more than once is added once (its first user decides) and
+        stands for the same stored user each time. The default runs :meth:`find_user`,
+        then :meth:`put_user` or :meth:`set_user_state`, for each; a backend may do all
+        of it in one statement.
+        """
+        handled: dict[str, User] = {}  # by id: the users this call added or changed
+        stored: list[User] = []
+        for user in users:
+            found = await self.find_user(user.org_id, user.email)
+            if found is None:
+                await self.put_user(user)
+                found = handled[user.id] = user
+            elif found.id in handled:
+                found = handled[found.id]
+            else:
+                found = handled[found.id] = await self.set_user_state(found.id, user.state,
+                                                                      user.reason)
+            stored.append(found)
+        return stored
+
     @abc.abstractmethod
     async def list_users(self, *, state: UserState | None = None, org_id: str | None = None
                          ) -> list[User]:
@@ -369,6 +406,13 @@ class Store(abc.ABC):
         Jobs of one ``lane`` (default: the key) never run at the same time: all jobs of a
         user share the user's lane, so sync, activation and deactivation are serialized.
         """
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> list[bool]:
+        """:meth:`enqueue` each job, in order; for each, True if it was added (a key given
+        twice is added at most once). The default enqueues them one by one; a backend may
+        queue them in one statement."""
+        return [await self.enqueue(job.kind, job.key, job.payload, job.run_at, lane=job.lane)
+                for job in jobs]
 
     @abc.abstractmethod
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,6 +85,38 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
             " state=excluded.state, reason=excluded.reason, provider=excluded.provider,"
             " locale=excluded.locale, timezone=excluded.timezone, updated_at=excluded.updated_at",
             row))
+
+    async def add_users(self, users: Sequence[User]) -> list[User]:
+        """One transaction for the whole list: per address one ``INSERT … ON
+        CONFLICT(org_id, email_index) DO UPDATE`` of the state and reason, ``RETURNING``
+        the stored row."""
+        now = time.time()
+        sealers = {org: await self.cipher.sealer(org, None) for org in {u.org_id for u in users}}
+        rows: dict[tuple[str, str], dict[str, Any]] = {}  # one row per address, first wins
+        keys: list[tuple[str, str]] = []
+        for user in users:
+            key = (user.org_id, await self.cipher.blind_index(user.org_id, user.email))
+            keys.append(key)
+            if key not in rows:
+                rows[key] = codec.user_to_row(sealers[user.org_id], user, key[1], now)
+                rows[key]["created_at"] = now
+
+        def work() -> dict[tuple[str, str], dict[str, Any]]:
+            stored = {}
+            with transaction(self._conn_or_fail()) as conn:
+                for key, row in rows.items():
+                    cursor = conn.execute(
+                        "INSERT INTO users (id, org_id, email, email_index, state, reason,"
+                        " provider, locale, timezone, created_at, updated_at) VALUES (:id,"
+                        " :org_id, :email, :email_index, :state, :reason, :provider, :locale,"
+                        " :timezone, :created_at, :updated_at) ON CONFLICT(org_id, email_index)"
+                        " DO UPDATE SET state=excluded.state, reason=excluded.reason,"
+                        f" updated_at=excluded.updated_at RETURNING {_USER_COLUMNS}", row)
+                    names = [d[0] for d in cursor.description]
+                    stored[key] = dict(zip(names, cursor.fetchall()[0], strict=True))
+            return stored
+        stored = await self._run(work)
+        return [codec.row_to_user(sealers[key[0]], stored[key]) for key in keys]
 
     async def get_user(self, user_id: str) -> User | None:
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,))

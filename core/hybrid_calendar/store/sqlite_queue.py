@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 
 from hybrid_calendar.models import Job
-from hybrid_calendar.store.base import PROCESS_ID
+from hybrid_calendar.store.base import PROCESS_ID, QueuedJob
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 _LISTENERS: dict[str, set[Callable[[], None]]] = {}
@@ -36,6 +36,36 @@ class SqliteQueue(SqliteConnection):
             for wake in list(_LISTENERS.get(self.path, ())):
                 wake()
         return bool(cursor.rowcount)
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> list[bool]:
+        """One transaction for the whole list (one ``INSERT OR IGNORE`` a job); listeners
+        are woken once per added job, as by :meth:`enqueue`."""
+        created = time.time()
+
+        def work() -> list[bool]:
+            added: set[str] = set()
+            with transaction(self._conn_or_fail()) as conn:
+                for job in jobs:
+                    if job.key in added:
+                        continue
+                    cursor = conn.execute(
+                        "INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at,"
+                        " attempts, created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)",
+                        (job.kind, job.key, job.lane or job.key, json.dumps(dict(job.payload)),
+                         ts(job.run_at), created))
+                    if cursor.rowcount:
+                        added.add(job.key)
+            firsts: set[str] = set()
+            result = []
+            for job in jobs:
+                result.append(job.key in added and job.key not in firsts)
+                firsts.add(job.key)
+            return result
+        result = await self._run(work)
+        for _job in range(sum(result)):
+            for wake in list(_LISTENERS.get(self.path, ())):
+                wake()
+        return result
 
     async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
         listeners = _LISTENERS.setdefault(self.path, set())

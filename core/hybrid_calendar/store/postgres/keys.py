@@ -78,6 +78,21 @@ class PostgresKeyRepository:
         except pg_errors.UniqueViolation as err:
             raise KeyManagementError(LOST_RACE) from err
 
+    async def add_first_generation(self, record: KeyRecord) -> bool:
+        """Insert ``record`` unless its owner has a key of its purpose: one ``INSERT …
+        SELECT … WHERE NOT EXISTS … ON CONFLICT DO NOTHING`` (a generation 1 another
+        process inserts meanwhile makes this one wait for its commit, then do nothing).
+        True when it was inserted."""
+        return bool(await self._db.execute(
+            f"INSERT INTO {TABLE} (key_id, org_id, user_id, purpose, generation, kms, key_ref,"
+            " blob, created_at, retired_at, uses, uses_reserved) SELECT %s, %s, %s, %s, %s,"
+            f" %s, %s, %s, %s, NULL, %s, %s WHERE NOT EXISTS (SELECT 1 FROM {TABLE} WHERE"
+            " org_id = %s AND user_id = %s AND purpose = %s) ON CONFLICT DO NOTHING",
+            (record.key_id, record.org_id, record.user_id, record.purpose, record.generation,
+             record.wrapped.kms, record.wrapped.key_ref, record.wrapped.blob,
+             _ts(record.created_at), record.uses, record.uses_reserved, record.org_id,
+             record.user_id, record.purpose)))
+
     async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:
         """Every non-retired key of one purpose (candidates for age/use rotation)."""
         return await self._rows("purpose = %s AND retired_at IS NULL", (purpose,),

@@ -23,7 +23,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from hybrid_calendar.models import Job
-from hybrid_calendar.store.base import PROCESS_ID
+from hybrid_calendar.store.base import PROCESS_ID, QueuedJob
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -38,6 +38,15 @@ _CLAIM = (
     "claimed_by = %s "
     "FROM next WHERE jobs.id = next.id "
     "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
+
+_ENQUEUE_MANY = (
+    "WITH added AS (INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
+    "created_at) SELECT v.kind, v.key, v.lane, v.payload, 'queued', v.run_at, 0, %s "
+    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::float8[]) "
+    "AS v(kind, key, lane, payload, run_at) ON CONFLICT DO NOTHING RETURNING key) "
+    "SELECT key, pg_notify(%s, key) FROM added")
+"""``Store.enqueue_many`` in one statement (the created time, five column arrays, the
+channel)."""
 
 _FINISH_AND_CLAIM = (
     "WITH done AS (DELETE FROM jobs WHERE id = %s RETURNING id), "
@@ -70,6 +79,23 @@ class PostgresQueue(PostgresConnection):
             (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time(),
              JOBS_CHANNEL))
         return bool(rows)
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> list[bool]:
+        """One statement for the whole list: the rows as an ``unnest`` of binary column
+        arrays, each added row's ``NOTIFY`` with it (as :meth:`enqueue`, one per job)."""
+        first: dict[str, QueuedJob] = {}  # a key given twice is added at most once
+        for job in jobs:
+            first.setdefault(job.key, job)
+        if not first:
+            return []
+        unique = list(first.values())
+        rows = await self.fetch_written(_ENQUEUE_MANY, (
+            time.time(), [job.kind for job in unique], [job.key for job in unique],
+            [job.lane or job.key for job in unique],
+            [json.dumps(dict(job.payload)) for job in unique],
+            [ts(job.run_at) for job in unique], JOBS_CHANNEL))
+        added = {row["key"] for row in rows}
+        return [job.key in added and first[job.key] is job for job in jobs]
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         for _attempt in range(20):

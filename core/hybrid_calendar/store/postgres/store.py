@@ -44,6 +44,19 @@ from hybrid_calendar.store.sqlite_base import ts
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
+ADD_USERS_COLUMNS = ("id", "org_id", "email", "email_index", "state", "reason", "provider",
+                     "locale", "timezone")
+"""The ``users`` columns :data:`ADD_USERS` takes as arrays (``created_at`` and
+``updated_at`` come first, one value each)."""
+ADD_USERS = (
+    f"INSERT INTO users ({', '.join(ADD_USERS_COLUMNS)}, created_at, updated_at) "
+    f"SELECT v.*, %s, %s FROM unnest({', '.join(['%b::text[]'] * len(ADD_USERS_COLUMNS))}) "
+    f"AS v({', '.join(ADD_USERS_COLUMNS)}) "
+    "ON CONFLICT (org_id, email_index) DO UPDATE SET state = excluded.state, "
+    "reason = excluded.reason, updated_at = excluded.updated_at "
+    f"RETURNING {_USER_COLUMNS}, email_index")
+"""``Store.add_users`` in one statement (:meth:`PostgresStore.add_users`)."""
+
 
 class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
     """Store on a PostgreSQL database shared by any number of gateway processes."""
@@ -102,6 +115,29 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
             "email_index=excluded.email_index, state=excluded.state, reason=excluded.reason,"
             " provider=excluded.provider, locale=excluded.locale, timezone=excluded.timezone,"
             " updated_at=excluded.updated_at", row)
+
+    async def add_users(self, users: Sequence[User]) -> list[User]:
+        """One statement for the whole list: an ``unnest`` of the new rows (binary column
+        arrays) inserted with ``ON CONFLICT (org_id, email_index) DO UPDATE`` of the state
+        and reason, returning every stored row (two processes adding one address at once
+        end with one user: the unique index decides)."""
+        if not users:
+            return []
+        now = time.time()
+        sealers = {org: await self.cipher.sealer(org, None) for org in {u.org_id for u in users}}
+        rows: dict[tuple[str, str], dict[str, Any]] = {}  # one row per address, first wins
+        keys: list[tuple[str, str]] = []
+        for user in users:
+            key = (user.org_id, await self.cipher.blind_index(user.org_id, user.email))
+            keys.append(key)
+            if key not in rows:
+                rows[key] = codec.user_to_row(sealers[user.org_id], user, key[1], now)
+        ordered = [rows[key] for key in sorted(rows)]  # one lock order for concurrent adds
+        found = await self.fetch_written(ADD_USERS, (
+            now, now, *([row[column] for row in ordered] for column in ADD_USERS_COLUMNS)))
+        by_key = {(row["org_id"], row["email_index"]): codec.row_to_user(
+            sealers[row["org_id"]], row) for row in found}
+        return [by_key[key] for key in keys]
 
     async def get_user(self, user_id: str) -> User | None:
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hybrid_calendar.errors import NotFoundError
-from hybrid_calendar.models import Channel, UserState
+from hybrid_calendar.models import Channel, User, UserState
 from hybrid_calendar.store.base import Store, channel_token_matches
 from hybrid_calendar.store.testing.samples import ALICE, BOB, CAROL, ORG, OTHER_ORG, seed
 from hybrid_calendar.store.testing.support import (
@@ -121,6 +121,33 @@ class AccountTests(StoreFixtures):
         assert await store.find_user("o2", "alice@example.com") is None
         assert await store.find_user("o1", "carol@elsewhere.example") is None
         assert await store.find_user("o2", "carol@elsewhere.example") == CAROL
+
+    @pytest.mark.anyio
+    @covers("add_users", "get_user", "find_user", "list_users")
+    async def test_add_users_inserts_new_addresses_and_resets_known_ones(
+            self, store: Store) -> None:
+        await seed(store, ALICE, CAROL)
+        await store.set_user_state(ALICE.id, UserState.ERROR, "delegation revoked")
+        assert await store.add_users([]) == []
+        dave = User(id="n2", org_id="o1", email="dave@example.com")
+        elsewhere = User(id="n3", org_id="o2", email="alice@example.com")
+        given = [User(id="n1", org_id="o1", email="Alice@Example.com"), dave, elsewhere,
+                 User(id="n4", org_id="o1", email="dave@example.com", locale="fr")]
+        reset = replace(ALICE, state=UserState.PENDING, reason=None)
+        assert await store.add_users(given) == [reset, dave, elsewhere, dave]
+        assert await store.get_user(ALICE.id) == reset  # id, address, settings kept
+        assert await store.get_user("n1") is None and await store.get_user("n4") is None
+        assert await store.get_user("n2") == dave
+        assert await store.find_user("o2", "alice@example.com") == elsewhere
+        # again (an administrator repeating the request): the same users, none added
+        await store.set_user_state("n2", UserState.ACTIVE)
+        again = [replace(user, id=f"again-{user.id}") for user in given]
+        assert await store.add_users(again) == [reset, dave, elsewhere, dave]
+        assert [u.id for u in await store.list_users()] == ["n2", "n3", "u1", "u3"]
+        failed = User(id="n5", org_id="o2", email="erin@elsewhere.example",
+                      state=UserState.ERROR, reason="refused")
+        assert await store.add_users([failed]) == [failed]  # state and reason as given
+        assert await store.get_user("n5") == failed
 
     @pytest.mark.anyio
     @covers("list_users")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import anyio
 import pytest
 
-from hybrid_calendar.store.base import Store
+from hybrid_calendar.store.base import QueuedJob, Store
 from hybrid_calendar.store.testing.support import (
     NOW,
     ReversibleCipher,
@@ -37,6 +37,33 @@ class JobQueueTests(StoreFixtures):
         assert (job.attempts, job.run_at) == (1, NOW)
         assert await store.job_counts() == {"running": 1}
         assert await store.claim(NOW, 60) is None
+
+    @pytest.mark.anyio
+    @covers("enqueue_many", "enqueue", "claim", "job_counts", "finish")
+    async def test_enqueue_many_coalesces_by_key_and_keeps_lanes(self, store: Store) -> None:
+        assert await store.enqueue_many([]) == []
+        assert await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW) is True
+        added = await store.enqueue_many([
+            QueuedJob("sync", "sync:u1", {"user_id": "u1"}, NOW),  # queued already
+            QueuedJob("activate", "activate:u2", {"user_id": "u2", "n": 1}, NOW - SECOND,
+                      lane="user:u2"),
+            QueuedJob("activate", "activate:u2", {"user_id": "u2", "n": 2}, NOW),  # again
+            QueuedJob("sync", "sync:u2", {"user_id": "u2"}, NOW, lane="user:u2"),
+            QueuedJob("sync", "sync:later", {}, NOW + 10 * SECOND)])
+        assert added == [False, True, False, True, True]
+        assert await store.job_counts() == {"queued": 4}
+        first = await store.claim(NOW, 60)
+        assert first is not None and (first.kind, first.key, dict(first.payload),
+                                       first.run_at) == (
+            "activate", "activate:u2", {"user_id": "u2", "n": 1}, NOW - SECOND)
+        second = await store.claim(NOW, 60)
+        assert second is not None and second.key == "sync:u1"
+        assert await store.claim(NOW, 60) is None  # u2's sync waits for its lane
+        await store.finish(first.id)
+        third = await store.claim(NOW, 60)
+        assert third is not None and third.key == "sync:u2"
+        late = await store.claim(NOW + 10 * SECOND, 60)
+        assert late is not None and late.key == "sync:later"
 
     @pytest.mark.anyio
     @covers("claim")
@@ -189,17 +216,20 @@ class JobQueueTests(StoreFixtures):
             await restarted.close()
 
     @pytest.mark.anyio
-    @covers("listen_for_jobs", "enqueue")
+    @covers("listen_for_jobs", "enqueue", "enqueue_many")
     async def test_listeners_wake_when_any_store_on_the_database_queues_a_job(
             self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
             called: set[str]) -> None:
         wakes: list[int] = []
         woken = anyio.Event()
         listening = anyio.Event()
+        each_of_many = anyio.Event()
 
         def wake() -> None:
             wakes.append(1)
             (listening if len(wakes) == 1 else woken).set()
+            if len(wakes) >= 4:
+                each_of_many.set()
 
         other = await self.reopen(store_backend, cipher, called)
         try:
@@ -210,6 +240,11 @@ class JobQueueTests(StoreFixtures):
                 assert await other.enqueue("sync", "sync:u1", {}, NOW) is True
                 with anyio.fail_after(10):
                     await woken.wait()  # a job queued through another store wakes it
+                assert await other.enqueue_many([QueuedJob("sync", "sync:u2", {}, NOW),
+                                                 QueuedJob("sync", "sync:u3", {}, NOW)]) \
+                    == [True, True]
+                with anyio.fail_after(10):
+                    await each_of_many.wait()  # one wake per job queued together
                 tasks.cancel_scope.cancel()
         finally:
             await other.close()

@@ -46,6 +46,23 @@ class KeyStorageTests(StoreFixtures):
 
     @pytest.mark.anyio
     @covers("key_storage")
+    async def test_a_first_generation_goes_in_only_for_an_owner_without_keys(
+            self, store: Store) -> None:
+        keys = store.key_storage()
+        assert await keys.add_first_generation(_key("k1", 1)) is True
+        assert await keys.add_first_generation(_key("k1-again", 1)) is False  # gen 1 exists
+        await keys.add_generation(_key("k2", 2))
+        assert await keys.delete_retired(NOW + timedelta(days=3)) == 1  # k1 gone, k2 left
+        assert await keys.add_first_generation(_key("k1-late", 1)) is False  # any key counts
+        assert [r.key_id for r in await keys.generations("o1", "u1", PURPOSE_DATA)] == ["k2"]
+        assert await keys.add_first_generation(_key("i1", 1, purpose=PURPOSE_INDEX)) is True
+        assert await keys.add_first_generation(_key("k3", 1, user="u2")) is True
+        [record] = await keys.generations("o1", "u2", PURPOSE_DATA)
+        assert record == _key("k3", 1, user="u2")  # stored as given, current
+        assert sorted(r.key_id for r in await keys.current()) == ["k2", "k3"]
+
+    @pytest.mark.anyio
+    @covers("key_storage")
     async def test_counters_only_grow_unless_exact(self, store: Store) -> None:
         keys = store.key_storage()
         await keys.add_generation(_key("k1", 1))
