@@ -217,6 +217,20 @@ def _toml(settings: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _thread_cpu(pid: int) -> list[tuple[str, float]]:
+    """CPU seconds (user + system) of each live thread of a process, by thread name."""
+    threads = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        threads.append((f"{name} ({task.name})",
+                        (int(fields[11]) + int(fields[12])) / TICKS))
+    return threads
+
+
 def _profiler(pid: int) -> subprocess.Popen[bytes] | None:
     """``py-spy record`` of the serve process when ``BENCH_PROFILE`` names an output file
     (a diagnosis aid: sampling costs the serve process a little CPU)."""
@@ -262,6 +276,7 @@ def run_gateway(base: str, account: dict[str, Any], emails: list[str],
                     "id": "org1", "name": "Bench", "domain": "example.com"}
                 ).raise_for_status()
                 profiler = _profiler(process.pid)
+                threads_before = dict(_thread_cpu(process.pid))
                 cpu, started = process_cpu(process.pid), time.perf_counter()
                 for first in range(0, len(emails), 1000):
                     admin.post("/api/v1/organisations/org1/users",
@@ -275,6 +290,9 @@ def run_gateway(base: str, account: dict[str, Any], emails: list[str],
                     user_s, system_s = (int(v) / TICKS for v in fields.split()[11:13])
                     print(f"  serve process: user {user_s:.2f}s, system {system_s:.2f}s "
                           "since its start", file=sys.stderr)
+                    for name, thread_s in _thread_cpu(process.pid):
+                        print(f"    thread {name}: {thread_s - threads_before.get(name, 0):.2f}s"
+                              " while onboarding", file=sys.stderr)
                 if profiler is not None:
                     profiler.send_signal(signal.SIGINT)
                     profiler.wait(60)

@@ -337,13 +337,14 @@ async def test_ten_notifications_cause_one_sync_in_flight_and_one_queued(stack: 
 
 async def test_transient_failures_during_activation_retry_instead_of_failing(stack: Stack
                                                                              ) -> None:
-    stack.emu.control({"errors": [{"status": 503, "count": 3, "path": "/settings/"}]})
+    stack.emu.control({"errors": [{"status": 503, "count": 3,
+                                   "path": "/calendar/v3/users/me/settings$"}]})
     user = await stack.activate(ALICE)
     assert (user["state"], user["reason"]) == ("validating", None)  # retried later
     await stack.run_retries()
     user = await stack.user(ALICE)
     assert (user["state"], user["reason"]) == ("active", None)
-    assert [r.status for r in stack.calls(ALICE, contains="/settings/")].count(503) == 3
+    assert [r.status for r in stack.calls(ALICE, contains="/me/settings")].count(503) == 3
 
 
 async def test_keyword_on_a_recurring_series_creates_one_meeting_for_the_series(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +196,27 @@ def test_world_readable_key_file_is_refused(sa_info: dict[str, str], tmp_path: P
     assert str(path) in str(caught.value)
     path.chmod(0o600)
     assert ServiceAccount.from_file(path).client_email == sa_info["client_email"]
+
+
+def test_a_key_is_read_once_per_process(sa_info: dict[str, str]) -> None:
+    """The configuration check and the first grant read the same key: one signer."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.auth import jwt
+
+    checked = ServiceAccount.from_info(sa_info)
+    used = ServiceAccount.from_info(sa_info, token_uri="http://127.0.0.1:1/token")
+    assert used.signer is checked.signer
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    replaced = ServiceAccount.from_info({**sa_info, "private_key": other_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()})
+    assert replaced.signer is not checked.signer
+    assertion = replaced.assertion("alice@example.com", DEFAULT_SCOPES, time.time())
+    public = other_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    claims = jwt.decode(assertion, certs={sa_info["private_key_id"]: public},
+                        audience="https://oauth2.googleapis.com/token")
+    assert claims["sub"] == "alice@example.com"
+    odd = ServiceAccount.from_info({**sa_info, "private_key_id": ["x"]})  # not cacheable
+    assert odd.signer.key_id == ["x"] and odd.signer is not checked.signer

@@ -273,14 +273,59 @@ async def test_no_mailbox_means_no_responder(gateway: Any, fake: FakeGoogle) -> 
 
 
 @pytest.mark.anyio
+def _settings(*pages: dict[str, str | None]) -> Any:
+    """A ``settings.list`` route answering ``pages`` in turn, by ``pageToken``."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params.get("pageToken", "0"))
+        items = [{"kind": "calendar#setting", "id": k, "value": v}
+                 for k, v in pages[number].items()]
+        more = {"nextPageToken": str(number + 1)} if number + 1 < len(pages) else {}
+        return httpx.Response(200, json={"kind": "calendar#settings", "items": items,
+                                         **more})
+    return answer
+
+
+SETTINGS_LIST = ("GET", "/calendar/v3/users/me/settings")
+
+
+@pytest.mark.anyio
 async def test_check_access_reports_settings(gateway: Any, fake: FakeGoogle) -> None:
-    fake.routes[("GET", "/calendar/v3/users/me/settings/locale")] = lambda r: httpx.Response(
-        200, json={"value": "de"})
-    fake.routes[("GET", "/calendar/v3/users/me/settings/timezone")] = lambda r: httpx.Response(
-        200, json={"value": "Europe/Berlin"})
+    fake.routes[SETTINGS_LIST] = _settings(
+        {"autoAddHangouts": "false", "locale": "de", "timezone": "Europe/Berlin"})
     check = await gateway.hooks.check_access(gateway, ALICE)
     assert (check.ok, check.locale, check.timezone) == (True, "de", "Europe/Berlin")
     assert fake.grants[0]["sub"] == "alice@example.com"
+    [listed] = fake.api_requests()  # both settings in one call
+    assert listed.url.path == SETTINGS_LIST[1] and "pageToken" not in listed.url.params
+
+
+@pytest.mark.anyio
+async def test_check_access_reads_further_pages_only_while_a_setting_is_missing(
+        gateway: Any, fake: FakeGoogle) -> None:
+    fake.routes[SETTINGS_LIST] = _settings({"locale": "de"}, {"format24HourTime": "true"},
+                                           {"timezone": "Asia/Tokyo"}, {"weekStart": "1"})
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert (check.ok, check.locale, check.timezone) == (True, "de", "Asia/Tokyo")
+    assert [r.url.params.get("pageToken") for r in fake.api_requests()] == [None, "1", "2"]
+
+
+@pytest.mark.anyio
+async def test_check_access_without_the_settings_reports_none(gateway: Any,
+                                                             fake: FakeGoogle) -> None:
+    fake.routes[SETTINGS_LIST] = _settings({"weekStart": "1"}, {"locale": None})
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert (check.ok, check.locale, check.timezone) == (True, None, None)
+    assert len(fake.api_requests()) == 2
+
+
+@pytest.mark.anyio
+async def test_check_access_stops_at_a_page_token_given_back_unchanged(
+        gateway: Any, fake: FakeGoogle) -> None:
+    fake.routes[SETTINGS_LIST] = lambda r: httpx.Response(
+        200, json={"items": [{"id": "locale", "value": "de"}], "nextPageToken": "again"})
+    check = await gateway.hooks.check_access(gateway, ALICE)
+    assert (check.ok, check.locale, check.timezone) == (True, "de", None)
+    assert [r.url.params.get("pageToken") for r in fake.api_requests()] == [None, "again"]
 
 
 @pytest.mark.anyio
@@ -295,7 +340,7 @@ async def test_check_access_maps_refused_delegation(gateway: Any, fake: FakeGoog
 
 @pytest.mark.anyio
 async def test_check_access_maps_403(gateway: Any, fake: FakeGoogle) -> None:
-    fake.failures += [error(403, "forbidden", "Forbidden")] * 2
+    fake.failures.append(error(403, "forbidden", "Forbidden"))
     check = await gateway.hooks.check_access(gateway, ALICE)
     assert not check.ok and check.reason and "denied access" in check.reason
 
@@ -328,10 +373,9 @@ async def test_activation_and_sync_mint_one_token_per_user(gateway: Any, fake: F
     """Activation's calls and the first sync, even at once, share one signed grant."""
     import asyncio
 
+    fake.routes[SETTINGS_LIST] = _settings({"locale": "de", "timezone": "Europe/Berlin"})
     fake.routes[("GET", "/calendar/v3/users/me/settings/locale")] = lambda r: httpx.Response(
         200, json={"value": "de"})
-    fake.routes[("GET", "/calendar/v3/users/me/settings/timezone")] = lambda r: httpx.Response(
-        200, json={"value": "Europe/Berlin"})
     fake.routes[("GET", EVENTS)] = lambda r: httpx.Response(
         200, json={"items": [_event("a")], "nextSyncToken": "S1"})
     check, batch, locale = await asyncio.gather(

@@ -140,9 +140,9 @@ async def try_enqueued(gateway: Gateway, user: User, item: ScheduledNotification
     not in the outbox already); returns where it stands."""
     if not added:
         return DeliveryState.PENDING  # the same key is already in the outbox
-    if not sinks:
-        log.info("%s notification for user %s stays pending: no enabled sink delivers it",
-                 item.kind, user.id)
+    if not sinks:  # DEBUG: start-up warns once per kind no sink delivers (delivery.py)
+        log.debug("%s notification for user %s stays pending: no enabled sink delivers it",
+                  item.kind, user.id)
         return DeliveryState.PENDING
     return await attempt(gateway, user, item, sinks)
 

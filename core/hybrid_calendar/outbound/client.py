@@ -66,6 +66,22 @@ class CookielessClient(httpx.AsyncClient):
             url = plain_url(url) or url
         return super().build_request(method, url, params=params, **kwargs)
 
+    def _merge_headers(self, headers: Any = None) -> Any:
+        """httpx's merge of the client's headers with a request's, without its per-name
+        look-ups: the client's fields that the request names again are dropped, the
+        request's are appended (the same fields in the same order as
+        ``Headers.update``). A request naming a field outside ASCII takes httpx's own
+        merge, whose result then depends on the headers' encodings."""
+        given = httpx.Headers(headers)
+        names = {name for _, name, _ in given._list}
+        if not all(name.isascii() for name in names):
+            return super()._merge_headers(headers)
+        merged = httpx.Headers(self._headers)
+        if names:
+            merged._list = [field for field in merged._list if field[1] not in names]
+        merged._list.extend(given._list)
+        return merged
+
     @property
     def cookies(self) -> httpx.Cookies:
         """Always empty."""

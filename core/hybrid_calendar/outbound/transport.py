@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 import orjson
 
+from hybrid_calendar.outbound.connection import Answer
 from hybrid_calendar.outbound.errors import (
     ConnectFailed,
     ConnectTimedOut,
@@ -74,6 +75,25 @@ class JsonResponse(httpx.Response):
     ``ValueError`` as before when it is not JSON either.
     """
 
+    _plain_body: tuple[httpx.ByteStream, bytes] | None = None
+    """The body's stream as the transport made it and its bytes, when no
+    ``Content-Encoding`` applies."""
+
+    async def aread(self) -> bytes:
+        """The response content, as httpx reads it. A body the transport received whole
+        and without ``Content-Encoding`` is taken as it is, with the state httpx's stream
+        iteration leaves (consumed, closed, ``elapsed`` set), skipping its generators."""
+        plain = self._plain_body
+        if plain is None or hasattr(self, "_content") or self.is_stream_consumed \
+                or self.is_closed or getattr(self.stream, "_stream", None) is not plain[0]:
+            return await super().aread()  # httpx wrapped the stream it made (or not yet)
+        body = plain[1]
+        self.is_stream_consumed = True
+        self._num_bytes_downloaded = len(body)
+        await self.aclose()
+        self._content = body
+        return body
+
     def json(self, **kwargs: Any) -> Any:
         """The decoded JSON body (keyword arguments go to :func:`json.loads`)."""
         if not kwargs:
@@ -109,6 +129,13 @@ class PooledTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` and return its complete response."""
+        return response_of(await self.answer(request))
+
+    async def answer(self, request: httpx.Request) -> Answer:
+        """Send ``request``; the pool's complete answer.
+
+        :raises httpx.TransportError: (a subclass of) as mapped in the module docstring.
+        """
         url = request.url
         scheme = url.scheme
         if scheme not in DEFAULT_PORTS:
@@ -130,18 +157,31 @@ class PooledTransport(httpx.AsyncBaseTransport):
         method = request.method.encode("ascii")
         try:
             data = self.pool.encode(method, url.raw_path, headers, body)
-            answer = await self.pool.request(method, (scheme, host, port, host), data,
-                                             timeouts=timeouts)
+            return await self.pool.request(method, (scheme, host, port, host), data,
+                                           timeouts=timeouts)
         except OutboundError as err:
             for ours, theirs in _MAPPED:
                 if isinstance(err, ours):
                     raise theirs(str(err), request=request) from err
             raise httpx.TransportError(str(err), request=request) from err
-        return JsonResponse(answer.status, headers=answer.headers,
-                            stream=httpx.ByteStream(answer.body),
-                            extensions={"http_version": b"HTTP/1.1",
-                                        "reason_phrase": answer.reason})
 
     async def aclose(self) -> None:
         """Close the pool's connections."""
         await self.pool.aclose()
+
+
+def response_of(answer: Answer) -> JsonResponse:
+    """The httpx response for a pool's answer. Its headers are built as
+    ``httpx.Headers(answer.headers)`` builds them (the names and values are bytes
+    already, so there is nothing to normalise) and handed over as a ``Headers`` object,
+    which ``Response`` only copies."""
+    fields = [(name, name.lower(), value) for name, value in answer.headers]
+    headers = httpx.Headers()
+    headers._list = fields
+    stream = httpx.ByteStream(answer.body)
+    response = JsonResponse(answer.status, headers=headers, stream=stream,
+                            extensions={"http_version": b"HTTP/1.1",
+                                        "reason_phrase": answer.reason})
+    if not any(name == b"content-encoding" for _, name, _ in fields):
+        response._plain_body = (stream, answer.body)
+    return response

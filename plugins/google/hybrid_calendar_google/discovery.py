@@ -161,6 +161,7 @@ class Calendar:
     events_watch = method("calendar", "v3", "events.watch")
     channels_stop = method("calendar", "v3", "channels.stop")
     settings_get = method("calendar", "v3", "settings.get")
+    settings_list = method("calendar", "v3", "settings.list")
 
 
 class Gmail:
