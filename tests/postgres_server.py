@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import psycopg
 import pytest
@@ -58,11 +59,13 @@ def postgres_url(postgres_schema: tuple[str, str]) -> str:
     return postgres_schema[0]
 
 
-@pytest.fixture
-async def two_processes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]:
-    """Two opened PostgreSQL stores on one fresh database, as two gateway processes
-    would hold them (each its own pool)."""
-    stores = [PostgresStore(postgres_url, ReversibleCipher(), pool_size=2) for _ in range(2)]
+@asynccontextmanager
+async def opened_stores(url: str, count: int, *,
+                        pool_size: int) -> AsyncIterator[list[PostgresStore]]:
+    """``count`` opened PostgreSQL stores on ``url``, as that many gateway processes
+    would hold them (each its own pool of ``pool_size``); closed on exit."""
+    stores = [PostgresStore(url, ReversibleCipher(), pool_size=pool_size)
+              for _ in range(count)]
     for store in stores:
         await store.open()
     try:
@@ -70,3 +73,11 @@ async def two_processes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]
     finally:
         for store in stores:
             await store.close()
+
+
+@pytest.fixture
+async def two_processes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]:
+    """Two opened PostgreSQL stores on one fresh database, as two gateway processes
+    would hold them (each its own pool)."""
+    async with opened_stores(postgres_url, 2, pool_size=2) as stores:
+        yield stores

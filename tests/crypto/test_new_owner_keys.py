@@ -15,7 +15,7 @@ from hybrid_calendar.crypto.repository import PURPOSE_DATA, KeyRecord
 from hybrid_calendar.crypto.testing import SqliteRunner
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.store.postgres.store import PostgresStore
-from hybrid_calendar.store.testing import ReversibleCipher
+from tests.postgres_server import opened_stores
 
 from .conftest import MakeCipher
 
@@ -67,14 +67,8 @@ async def test_a_noted_user_whose_key_exists_uses_that_key(make_cipher: MakeCiph
 
 @pytest.fixture
 async def processes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]:
-    stores = [PostgresStore(postgres_url, ReversibleCipher(), pool_size=3) for _ in range(4)]
-    for store in stores:
-        await store.open()
-    try:
+    async with opened_stores(postgres_url, 4, pool_size=3) as stores:
         yield stores
-    finally:
-        for store in stores:
-            await store.close()
 
 
 async def test_processes_racing_for_new_users_keys_create_one_each(

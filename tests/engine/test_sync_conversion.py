@@ -9,9 +9,7 @@ organiser-marked and without join information in turn.
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -35,19 +33,9 @@ from hybrid_calendar.models import (
 )
 from hybrid_calendar.store.codec import join_to_json
 from hybrid_calendar_google.event_json import event_from_google
+from tests.bench_events import join_benchmark_events
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _make_events(count: int, seed: int) -> list[dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location("bench_parse_join",
-                                                  ROOT / "bench" / "parse_join.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_parse_join", module)
-    spec.loader.exec_module(module)
-    events: list[dict[str, Any]] = module.make_events(count, seed=seed)
-    return events
 
 
 def reference_meeting(user: User, event: CalendarEvent, join: JoinInfo | None) -> Meeting:
@@ -99,7 +87,7 @@ def test_meetings_and_buttons_equal_the_straightforward_code(tmp_path: Path) -> 
     user = User(id="u1", org_id="org", email="u1@example.com", state=UserState.ACTIVE)
     rng = random.Random(5)
     events = [event_from_google(_variants(resource, rng), "primary")
-              for resource in _make_events(1_500, seed=21)]
+              for resource in join_benchmark_events(1_500, seed=21)]
     pairs = [(event, detect(event)) for event in events if event.start is not None]
     assert len(pairs) > 1_000 and any(join is None for _, join in pairs)
     meetings = [meeting_from_event(user, event, join) for event, join in pairs]

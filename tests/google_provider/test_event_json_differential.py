@@ -11,9 +11,7 @@ same :class:`EventFormatError` message.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -26,6 +24,7 @@ from hypothesis import strategies as st
 from hybrid_calendar_google.event_json import EventFormatError, event_from_google
 from hybrid_calendar_google_emulator.options import EmulatorOptions
 from hybrid_calendar_google_emulator.state import EmulatorState
+from tests.bench_events import join_benchmark_events
 from tests.google_provider.event_json_reference import reference_event_from_google
 from tests.google_provider.test_event_json import RESOURCE
 
@@ -101,14 +100,7 @@ def _heldout() -> list[dict[str, Any]]:
 
 def _join_benchmark() -> list[dict[str, Any]]:
     """``bench/parse_join.py``'s realistic mix (30 % Google Meet conference data)."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_parse_join", Path(__file__).parents[2] / "bench" / "parse_join.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_parse_join", module)
-    spec.loader.exec_module(module)
-    events: list[dict[str, Any]] = module.make_events(600, seed=31)
-    return events
+    return join_benchmark_events(600, seed=31)
 
 
 CORPUS = _seeded() + _heldout() + _join_benchmark() + HAND_WRITTEN

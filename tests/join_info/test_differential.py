@@ -20,10 +20,8 @@ import importlib.util
 import json
 import os
 import random
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -32,6 +30,7 @@ from hypothesis import strategies as st
 from hybrid_calendar.join_info.dial import DialRule, parse_rules
 from hybrid_calendar.models import CalendarEvent, Conference, ConferenceEntryPoint
 from hybrid_calendar_google.event_json import event_from_google
+from tests.bench_events import join_benchmark_events
 
 from .helpers import (
     as_html,
@@ -61,17 +60,6 @@ RULES: tuple[DialRule, ...] = parse_rules(RULE_LINES)
 FROZEN_RULES = frozen_dial.parse_rules(RULE_LINES)
 
 
-def _bench() -> ModuleType:
-    """``bench/parse_join.py`` (not a package), for its event generator."""
-    spec = importlib.util.spec_from_file_location("bench_parse_join",
-                                                  ROOT / "bench" / "parse_join.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_parse_join", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def differences(events: Sequence[CalendarEvent], *, with_rules: bool = True) -> list[str]:
     """Every way the current detector's results differ from the frozen copy's."""
     found = []
@@ -99,7 +87,7 @@ def differences(events: Sequence[CalendarEvent], *, with_rules: bool = True) -> 
 
 @pytest.mark.parametrize("seed", [7, 11, 2026])
 def test_benchmark_mix_is_unchanged(seed: int) -> None:
-    resources = _bench().make_events(2_000 * SCALE, seed=seed)
+    resources = join_benchmark_events(2_000 * SCALE, seed=seed)
     events = [event_from_google(resource) for resource in resources]
     assert differences(events, with_rules=seed == 7) == []
 
@@ -226,7 +214,7 @@ def test_extraction_of_every_corpus_text_is_unchanged() -> None:
     texts += [url for _, url in EXAMPLES] + HOSTILE[::3]
     texts += [_spliced(rng, PIECES + SCHEME_PIECES) for _ in range(2_000 * SCALE)]
     texts += [resource.get("description", "") + "\n" + resource.get("location", "")
-              for resource in _bench().make_events(500 * SCALE, seed=3)]
+              for resource in join_benchmark_events(500 * SCALE, seed=3)]
     assert extraction_differences(texts) == []
 
 

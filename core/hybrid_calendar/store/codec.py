@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
-from hybrid_calendar.store.base import Sealer, UserContext
+from hybrid_calendar.store.base import FieldCipher, Sealer, UserContext
 from hybrid_calendar.store.sqlite_base import dt, ts
 
 MEETING_SEALED = ("calendar_id", "title", "description", "location", "organizer", "attendees",
@@ -210,6 +211,31 @@ def user_to_row(sealer: Sealer, user: User, email_index: str, now: float) -> dic
         "provider": user.provider, "locale": user.locale, "timezone": user.timezone,
         "updated_at": now,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class NewUserRows:
+    """What both stores' ``add_users`` write and answer from: each organisation's sealer,
+    one ``users`` row per address (the first of an address given twice wins; ``created_at``
+    and ``updated_at`` set) and, per given user in order, its ``(org_id, email_index)``."""
+
+    sealers: dict[str, Sealer]
+    rows: dict[tuple[str, str], dict[str, Any]]
+    keys: list[tuple[str, str]]
+
+
+async def new_user_rows(cipher: FieldCipher, users: Sequence[User], now: float) -> NewUserRows:
+    """Seal ``users`` into the rows an ``add_users`` inserts (see :class:`NewUserRows`)."""
+    sealers = {org: await cipher.sealer(org, None) for org in {u.org_id for u in users}}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    keys: list[tuple[str, str]] = []
+    for user in users:
+        key = (user.org_id, await cipher.blind_index(user.org_id, user.email))
+        keys.append(key)
+        if key not in rows:
+            rows[key] = {**user_to_row(sealers[user.org_id], user, key[1], now),
+                         "created_at": now}
+    return NewUserRows(sealers, rows, keys)
 
 
 def row_to_user(sealer: Sealer, row: Mapping[str, Any]) -> User:

@@ -90,21 +90,12 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
         """One transaction for the whole list: per address one ``INSERT … ON
         CONFLICT(org_id, email_index) DO UPDATE`` of the state and reason, ``RETURNING``
         the stored row."""
-        now = time.time()
-        sealers = {org: await self.cipher.sealer(org, None) for org in {u.org_id for u in users}}
-        rows: dict[tuple[str, str], dict[str, Any]] = {}  # one row per address, first wins
-        keys: list[tuple[str, str]] = []
-        for user in users:
-            key = (user.org_id, await self.cipher.blind_index(user.org_id, user.email))
-            keys.append(key)
-            if key not in rows:
-                rows[key] = codec.user_to_row(sealers[user.org_id], user, key[1], now)
-                rows[key]["created_at"] = now
+        new = await codec.new_user_rows(self.cipher, users, time.time())
 
         def work() -> dict[tuple[str, str], dict[str, Any]]:
             stored = {}
             with transaction(self._conn_or_fail()) as conn:
-                for key, row in rows.items():
+                for key, row in new.rows.items():
                     cursor = conn.execute(
                         "INSERT INTO users (id, org_id, email, email_index, state, reason,"
                         " provider, locale, timezone, created_at, updated_at) VALUES (:id,"
@@ -116,7 +107,7 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
                     stored[key] = dict(zip(names, cursor.fetchall()[0], strict=True))
             return stored
         stored = await self._run(work)
-        return [codec.row_to_user(sealers[key[0]], stored[key]) for key in keys]
+        return [codec.row_to_user(new.sealers[key[0]], stored[key]) for key in new.keys]
 
     async def get_user(self, user_id: str) -> User | None:
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,))

@@ -124,20 +124,13 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         if not users:
             return []
         now = time.time()
-        sealers = {org: await self.cipher.sealer(org, None) for org in {u.org_id for u in users}}
-        rows: dict[tuple[str, str], dict[str, Any]] = {}  # one row per address, first wins
-        keys: list[tuple[str, str]] = []
-        for user in users:
-            key = (user.org_id, await self.cipher.blind_index(user.org_id, user.email))
-            keys.append(key)
-            if key not in rows:
-                rows[key] = codec.user_to_row(sealers[user.org_id], user, key[1], now)
-        ordered = [rows[key] for key in sorted(rows)]  # one lock order for concurrent adds
+        new = await codec.new_user_rows(self.cipher, users, now)
+        ordered = [new.rows[key] for key in sorted(new.rows)]  # one lock order for concurrent adds
         found = await self.fetch_written(ADD_USERS, (
             now, now, *([row[column] for row in ordered] for column in ADD_USERS_COLUMNS)))
         by_key = {(row["org_id"], row["email_index"]): codec.row_to_user(
-            sealers[row["org_id"]], row) for row in found}
-        return [by_key[key] for key in keys]
+            new.sealers[row["org_id"]], row) for row in found}
+        return [by_key[key] for key in new.keys]
 
     async def get_user(self, user_id: str) -> User | None:
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s",
