@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 import psycopg
 import pytest
@@ -57,6 +57,21 @@ def postgres_schema(postgres_server: LocalPostgres) -> tuple[str, str]:
 def postgres_url(postgres_schema: tuple[str, str]) -> str:
     """The URL of a fresh, empty database (schema) for this test."""
     return postgres_schema[0]
+
+
+@contextmanager
+def statement_counting_server() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server of the caller's own with ``pg_stat_statements`` loaded (top-level
+    statements tracked) and its extension created; stopped on exit."""
+    server = LocalPostgres(settings={"shared_preload_libraries": "pg_stat_statements",
+                                     "pg_stat_statements.track": "top"})
+    try:
+        server.start()
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+        yield server
+    finally:
+        server.stop()
 
 
 @asynccontextmanager

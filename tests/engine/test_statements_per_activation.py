@@ -20,6 +20,7 @@ import pytest
 
 from hybrid_calendar.store.postgres.local_server import LocalPostgres
 from hybrid_calendar_google_emulator.testing import RunningEmulator
+from tests.postgres_server import statement_counting_server
 
 from .conftest import (
     ALICE,
@@ -43,15 +44,8 @@ CLAIM_PREFIX = "WITH next AS (SELECT id FROM jobs"
 
 @pytest.fixture
 def counting_server() -> Iterator[LocalPostgres]:
-    server = LocalPostgres(settings={"shared_preload_libraries": "pg_stat_statements",
-                                     "pg_stat_statements.track": "top"})
-    try:
-        server.start()
-        with psycopg.connect(server.url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION pg_stat_statements")
+    with statement_counting_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Job
 from hybrid_calendar.store.postgres.local_server import LocalPostgres
+from tests.postgres_server import statement_counting_server
 
 pytestmark = pytest.mark.anyio
 
@@ -41,15 +42,8 @@ ENGINES = 3
 
 @pytest.fixture(scope="module")
 def counting_server() -> Iterator[LocalPostgres]:
-    server = LocalPostgres(settings={"shared_preload_libraries": "pg_stat_statements",
-                                     "pg_stat_statements.track": "top"})
-    try:
-        server.start()
-        with psycopg.connect(server.url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION pg_stat_statements")
+    with statement_counting_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
