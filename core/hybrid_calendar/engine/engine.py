@@ -33,7 +33,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -58,6 +58,8 @@ HANDLERS: dict[str, Handler] = {
     "deactivate": activation.run_deactivate_job,
 }
 """Job kinds and the functions that run them."""
+
+Result = TypeVar("Result")
 
 IDLE_POLL_SECONDS = 1.0
 """How often one idle worker of each process looks for due jobs nobody woke it for."""
@@ -209,21 +211,9 @@ class Engine:
 
         :raises StorageUnavailableError: the data directory takes no writes.
         """
-        holds_lane = self._runs_lane_of(user_id)
-        reserved = None if holds_lane else self._idle_workers.reserve()
-        try:
-            added = await self.storage.write(self.gateway.store.enqueue(
-                kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
-                lane=user_lane(user_id), notify=not holds_lane and reserved is None))
-        finally:
-            if reserved is not None:
-                reserved.wake()  # after the commit (or a failure: one claim for nothing)
-        self._idle.clear()
-        if holds_lane and self._runs_lane_of(user_id):
-            self._deferred.add(user_id)  # see _lane_released
-        elif reserved is None:  # (or our job of that lane finished during the write)
-            self._idle_workers.wake_or_recheck()  # a worker may have turned idle meanwhile
-        return added
+        return await self._queue([user_id], lambda notify: self.gateway.store.enqueue(
+            kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
+            lane=user_lane(user_id), notify=notify))
 
     async def enqueue_many(self, kind: str, jobs: Sequence[tuple[str, dict[str, Any]]]
                            ) -> list[bool]:
@@ -236,27 +226,41 @@ class Engine:
         :raises StorageUnavailableError: the data directory takes no writes.
         """
         now = self.gateway.clock.now()
-        held = {user_id for user_id, _payload in jobs if self._runs_lane_of(user_id)}
-        free = sum(1 for user_id, _payload in jobs if user_id not in held)
+        return await self._queue(
+            [user_id for user_id, _payload in jobs],
+            lambda notify: self.gateway.store.enqueue_many([
+                QueuedJob(kind, f"{kind}:{user_id}", payload, now, lane=user_lane(user_id))
+                for user_id, payload in jobs], notify=notify))
+
+    async def _queue(self, user_ids: Sequence[str],
+                     write: Callable[[bool], Awaitable[Result]]) -> Result:
+        """Run ``write(notify)`` (queuing one job per entry of ``user_ids``) with the wakes
+        :meth:`enqueue` describes: an idle worker of this process is reserved for each job
+        whose lane this process does not hold, as far as there are idle ones, and woken
+        after the commit; ``notify`` (tell the other processes) is True when some such
+        job is left without one. Afterwards a job whose lane is still held here waits for
+        that lane's release (:meth:`_lane_released`); every other job left without a
+        worker wakes one that turned idle meanwhile, or makes claims in flight look once
+        more."""
+        held = {user_id for user_id in user_ids if self._runs_lane_of(user_id)}
+        free = sum(1 for user_id in user_ids if user_id not in held)
         reserved: list[Sleeper] = []
         while len(reserved) < free and (worker := self._idle_workers.reserve()) is not None:
             reserved.append(worker)
         try:
-            added = await self.storage.write(self.gateway.store.enqueue_many([
-                QueuedJob(kind, f"{kind}:{user_id}", payload, now, lane=user_lane(user_id))
-                for user_id, payload in jobs], notify=len(reserved) < free))
+            result = await self.storage.write(write(len(reserved) < free))
         finally:
             for worker in reserved:
-                worker.wake()  # after the commit (or a failure)
+                worker.wake()  # after the commit (or a failure: one claim for nothing)
         self._idle.clear()
         for user_id in held:
             if self._runs_lane_of(user_id):
-                self._deferred.add(user_id)
+                self._deferred.add(user_id)  # see _lane_released
             else:  # our job of that lane finished during the write
                 self._idle_workers.wake_or_recheck()
         for _job in range(free - len(reserved)):
             self._idle_workers.wake_or_recheck()  # a worker may have turned idle meanwhile
-        return added
+        return result
 
     def _runs_lane_of(self, user_id: str) -> bool:
         """True when a job of this process is running in the user's lane."""
@@ -355,9 +359,7 @@ class Engine:
         finally:
             if not succeeded:
                 self._busy.pop(job.id, None)
-                if str(job.payload.get("user_id")) in self._deferred:
-                    self._deferred.discard(str(job.payload.get("user_id")))
-                    self._idle_workers.wake_one()  # its worker claims too, maybe another
+                self._lane_released(job, None)  # its worker claims too, maybe another
         return job if succeeded else None
 
     async def _failed(self, job: Job, err: Exception) -> None:
