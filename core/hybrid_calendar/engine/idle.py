@@ -49,9 +49,6 @@ class IdleWorkers:
         self.woken = 0
         self.generation = 0
 
-    def __len__(self) -> int:
-        return len(self._sleepers)
-
     async def sleep(self) -> bool:
         """Wait until woken; True when the wake-up asks for a cascade (see the module)."""
         sleeper = Sleeper()
