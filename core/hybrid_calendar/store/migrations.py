@@ -179,3 +179,11 @@ def m014_budget_pools(db: Database) -> None:
     """Nothing on SQLite: its PostgreSQL twin creates the functions that take a pool of
     budgets and a member of one (``store.budget_pool``); SQLite's takes are plain
     statements in one write transaction."""
+
+
+@migrations()
+def m015_job_claim_order(db: Database) -> None:
+    """Nothing on SQLite: its PostgreSQL twin adds the partial index that a claim walks in
+    its order (``jobs (run_at, id) WHERE state = 'queued'``), so a claim reads the first
+    claimable jobs instead of sorting every queued one (docs/performance.md, "PostgreSQL:
+    the claim's plan"). SQLite's claims are left as they are."""
