@@ -1,5 +1,5 @@
 """A claim on PostgreSQL reads the queue in its own order and stops at the first job it may
-take, whatever the table's statistics say (migration ``m015_job_claim_order``).
+take, whatever the table's statistics say (migration ``m016_job_claim_order``).
 
 Without the partial index, a fresh queue (no statistics yet, as in every benchmark run and
 after every restore) was planned as "each queued job against every running one, then sort

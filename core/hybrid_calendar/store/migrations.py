@@ -182,7 +182,7 @@ def m014_budget_pools(db: Database) -> None:
 
 
 @migrations()
-def m015_job_claim_order(db: Database) -> None:
+def m016_job_claim_order(db: Database) -> None:
     """Nothing on SQLite: its PostgreSQL twin adds the partial index that a claim walks in
     its order (``jobs (run_at, id) WHERE state = 'queued'``), so a claim reads the first
     claimable jobs instead of sorting every queued one (docs/performance.md, "PostgreSQL:

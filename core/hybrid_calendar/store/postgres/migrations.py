@@ -249,7 +249,7 @@ core.add(
 )
 
 core.add(
-    "m015_job_claim_order",
+    "m016_job_claim_order",
     # A claim (store/postgres/queue.py) walks the queued jobs in its own order and stops at
     # the first one it may take, whatever the table's statistics say. Without it, a fresh
     # or busy queue (no statistics yet) was planned as "every queued job x every running
