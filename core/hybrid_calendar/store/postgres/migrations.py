@@ -255,7 +255,7 @@ core.add(
     # or busy queue (no statistics yet) was planned as "every queued job x every running
     # job, then sort": 2-3 ms of server CPU per claim at 200 queued jobs instead of 0.2 ms
     # (docs/performance.md, "PostgreSQL: the claim's plan"). Nothing to do on SQLite.
-    "CREATE INDEX jobs_claim_order ON jobs (run_at, id) WHERE state = 'queued'",
+    "CREATE INDEX IF NOT EXISTS jobs_claim_order ON jobs (run_at, id) WHERE state = 'queued'",
 )
 
 crypto = PgMigrationSet("crypto")
