@@ -259,10 +259,10 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
     its SIP URIs and SIP video addresses.
 
     With ``shortcut``, when the best of the links is a service's join link (no backup,
-    no weak link) that has a dial string, that link alone is returned, without looking
+    no weak link) that has a dial string of its own, that link alone is returned, without looking
     for SIP URIs and addresses: every one of those ranks below such a link (a SIP
     candidate's kind comes after a join link's, and appending candidates changes no
-    earlier candidate's sort key), and a link with a dial string borrows nothing, so
+    earlier candidate's sort key), and a link with its own dial string borrows nothing, so
     :func:`best_join_info` picks the same candidate from either list
     (``tests/join_info/test_differential.py`` holds ``detect`` equal to
     ``best_join_info(find_candidates(...))``).
@@ -297,7 +297,10 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
                 result[index] = replace(join, extra={**join.extra, "role": "backup"})
     if shortcut and result:
         best = best_join_info(result)
-        if best is not None and best.dial is not None and _source_tier(best)[1] == 0:
+        # its own dial string: not one borrowed from a lower-ranked link (a SIP URI or
+        # address of the same provider would rank before that link and lend instead)
+        if best is not None and best.dial is not None and _source_tier(best)[1] == 0 \
+                and any(best is join for join in result):
             return [best]
     if ":" in plain:
         for _, uri in find_sip_uris(plain):

@@ -45,13 +45,15 @@ _PP_V3_PREFIX = re.compile(r"https?://urldefense(?:\.us)?\.com/v3/__")
 
 def unwrap(url: str) -> str:
     """Return the link ``url`` points to after removing known wrappers (or ``url``)."""
-    if _HINTS.search(url[:80].lower()) is None:
-        return url  # what unwrap_once finds first: no wrapper's name in sight
+    lowered = url[:80].lower()
     for _ in range(MAX_DEPTH):
-        inner = unwrap_once(url)
+        if _HINTS.search(lowered) is None:
+            return url  # what unwrap_once finds first: no wrapper's name in sight
+        inner = _unwrap_hinted(url, lowered)
         if inner is None or inner == url:
             return url
         url = inner
+        lowered = url[:80].lower()
     return url
 
 
@@ -60,6 +62,12 @@ def unwrap_once(url: str) -> str | None:
     lowered = url[:80].lower()
     if _HINTS.search(lowered) is None:
         return None
+    return _unwrap_hinted(url, lowered)
+
+
+def _unwrap_hinted(url: str, lowered: str) -> str | None:
+    """:func:`unwrap_once` of a ``url`` whose first 80 characters, lower-cased
+    (``lowered``), name a wrapper."""
     host_part = lowered.partition("://")[2]
     for stop in "/?#":
         host_part = host_part.partition(stop)[0]
@@ -117,7 +125,9 @@ def _query_values(query: str, key: str) -> list[str]:
     values = []
     for pair in query.split("&"):
         name, equals, value = pair.partition("=")
-        if equals and value and (name == key or unquote(name.replace("+", " ")) == key):
+        if equals and value and (name == key or (
+                # unquote changes only a name with "%" or "+" (else it is not the key)
+                ("%" in name or "+" in name) and unquote(name.replace("+", " ")) == key)):
             values.append(unquote(value.replace("+", " ")))
     return values
 
