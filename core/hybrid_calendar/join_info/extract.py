@@ -103,8 +103,11 @@ def unescape(text: str) -> str:
     if "&" not in text:
         return text
     amps = text.count("&amp;")
+    ampersands = text.count("&")
+    if ampersands == amps:  # only "&amp;" (a link's query in an href): no other count
+        return text.replace("&amp;", "&")
     counts = [text.count(entity) for entity, _ in _COMMON_ENTITIES]
-    if text.count("&") != amps + sum(counts):
+    if ampersands != amps + sum(counts):
         return html.unescape(text)
     for (entity, char), count in zip(_COMMON_ENTITIES, counts, strict=True):
         if count:
