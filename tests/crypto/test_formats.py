@@ -60,3 +60,32 @@ def test_field_aad_is_the_head_and_the_canonical_parts(head: bytes, table: str, 
             field_aad(head, table, row_id, column)
         return
     assert field_aad(head, table, row_id, column) == expected
+
+
+def test_the_token_encoder_is_the_standard_librarys_base64url() -> None:
+    """Tokens' bodies come from pybase64's encoder: the text the standard library's
+    ``urlsafe_b64encode`` gives, unpadded, for every length (all three paddings) and
+    bytes (the two URL-safe characters included)."""
+    import base64
+    import random
+
+    from hybrid_calendar.crypto import formats
+
+    assert formats._urlsafe_b64encode is not base64.urlsafe_b64encode  # the fast one runs
+    rng = random.Random(14)
+    samples = [bytes(range(256)), b"\xfb\xff\xfe" * 50, b""]
+    samples += [rng.randbytes(n) for n in range(0, 3000, 7)]
+    for data in samples:
+        expected = base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+        assert formats.b64e(data) == expected
+        assert formats.b64d(expected) == data
+
+
+@settings(max_examples=500)
+@given(st.binary(max_size=4000))
+def test_the_token_encoder_matches_on_arbitrary_bytes(data: bytes) -> None:
+    import base64
+
+    from hybrid_calendar.crypto.formats import b64e
+
+    assert b64e(data) == base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

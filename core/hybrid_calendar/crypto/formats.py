@@ -15,9 +15,18 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hybrid_calendar.errors import DecryptionError
+
+_urlsafe_b64encode: Callable[[bytes], bytes] = base64.urlsafe_b64encode
+"""The standard library's base64url encoder, or pybase64's (the same bytes, faster)."""
+try:  # a dependency (pyproject.toml); a virtual environment made before it was added
+    from pybase64 import urlsafe_b64encode as _fast_b64encode  # still seals, slower
+    _urlsafe_b64encode = _fast_b64encode
+except ImportError:  # pragma: no cover - only in such an environment
+    pass
 
 TOKEN_VERSION = "v1"
 """First element of every field token."""
@@ -90,8 +99,10 @@ def token_prefix(key_id: str, generation: int) -> str:
 
 
 def b64e(data: bytes) -> str:
-    """Unpadded base64url."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """Unpadded base64url (every token's body: pybase64's SIMD encoder when installed,
+    ≈ 1 µs for a meeting's token against ≈ 3–4 µs for the standard library's; the same
+    text, checked by a property test)."""
+    return _urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def b64d(text: str) -> bytes:
