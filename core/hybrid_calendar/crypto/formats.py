@@ -22,9 +22,15 @@ from hybrid_calendar.errors import DecryptionError
 
 _urlsafe_b64encode: Callable[[bytes], bytes] = base64.urlsafe_b64encode
 """The standard library's base64url encoder, or pybase64's (the same bytes, faster)."""
+_strict_b64decode: Callable[[str], bytes] | None = None
+"""pybase64's validating base64url decoder (``None`` without pybase64)."""
 try:  # a dependency (pyproject.toml); a virtual environment made before it was added
-    from pybase64 import urlsafe_b64encode as _fast_b64encode  # still seals, slower
-    _urlsafe_b64encode = _fast_b64encode
+    import pybase64  # still works, slower
+
+    def _pybase64_strict(text: str) -> bytes:
+        return pybase64.b64decode(text, altchars=b"-_", validate=True)
+
+    _urlsafe_b64encode, _strict_b64decode = pybase64.urlsafe_b64encode, _pybase64_strict
 except ImportError:  # pragma: no cover - only in such an environment
     pass
 
@@ -106,8 +112,20 @@ def b64e(data: bytes) -> str:
 
 
 def b64d(text: str) -> bytes:
-    """Decode unpadded base64url; raises ``binascii.Error``/``ValueError`` on bad input."""
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url; raises ``binascii.Error``/``ValueError`` on bad input.
+
+    Text of the base64url alphabet alone, correctly padded (every token :func:`b64e`
+    wrote; the standard alphabet's ``+`` and ``/`` are not let through), is decoded by
+    pybase64's validating decoder (a meeting's token opens in ≈ 6 instead of ≈ 15 µs);
+    anything else by the standard library's, as before, so results and errors are the
+    standard library's for every text (a property test checks it)."""
+    padded = text + "=" * (-len(text) % 4)
+    if _strict_b64decode is not None and "+" not in text and "/" not in text:
+        try:
+            return _strict_b64decode(padded)
+        except ValueError:  # binascii.Error is one: left to the lenient decoder below
+            pass
+    return base64.urlsafe_b64decode(padded)
 
 
 @dataclass(frozen=True, slots=True)
