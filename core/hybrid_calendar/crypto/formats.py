@@ -25,7 +25,7 @@ _urlsafe_b64encode: Callable[[bytes], bytes] = base64.urlsafe_b64encode
 _strict_b64decode: Callable[[str], bytes] | None = None
 """pybase64's validating base64url decoder (``None`` without pybase64)."""
 try:  # a dependency (pyproject.toml); a virtual environment made before it was added
-    import pybase64  # still works, slower
+    import pybase64  # keeps the standard library's coders: the same tokens, slower
 
     def _pybase64_strict(text: str) -> bytes:
         return pybase64.b64decode(text, altchars=b"-_", validate=True)
