@@ -5,6 +5,7 @@ an owner with two current keys, whichever process gets there first."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -94,3 +95,16 @@ def test_the_note_is_bounded(make_cipher: MakeCipher) -> None:
     cipher = make_cipher(cache_size=3)
     cipher.note_new_users("o", [f"u{n}" for n in range(10)])
     assert list(cipher._new_owners) == [("o", "u7"), ("o", "u8"), ("o", "u9")]
+
+
+async def test_a_users_first_data_key_is_logged_at_debug_a_rotation_and_index_key_at_info(
+        make_cipher: MakeCipher, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="hybrid_calendar.crypto.cipher")
+    cipher = make_cipher(max_uses=2)
+    for _ in range(3):  # the third seal takes a second generation
+        (await cipher.sealer("o", "u1")).seal("x", **WHERE)
+    created = [(r.levelno, r.getMessage().split(" (")[0]) for r in caplog.records
+               if r.getMessage().startswith("created")]
+    assert sorted(created) == [(logging.DEBUG, "created data key generation 1"),
+                               (logging.INFO, "created data key generation 2"),
+                               (logging.INFO, "created index key generation 1")]

@@ -3,12 +3,15 @@ outcome): active, channel refused, or a retry after the channel could not be ope
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from hybrid_calendar import hookimpl
-from hybrid_calendar.models import UserState
+from hybrid_calendar.engine.activation import NEW_USER, _never_activated
+from hybrid_calendar.models import Job, Organisation, SyncState, User, UserState
+from hybrid_calendar.store.base import UserContext
 
 from .conftest import ALICE, BOB, CAROL, Stack
 from .test_gateway_with_emulator import at
@@ -78,3 +81,47 @@ async def test_a_repeated_activation_syncs_in_full_and_a_first_one_needs_no_rese
     await stack.idle()
     assert watch.cursors == [None, None]  # a full sync again, not an incremental one
     assert len(await stack.meetings(ALICE)) == 1
+
+
+def _stops(stack: Stack, email: str) -> int:
+    return len(stack.calls(email, "POST", "/channels/stop"))
+
+
+async def test_a_new_users_first_activation_has_no_channel_to_stop_and_a_repeated_one_stops_it(
+        stack: Stack) -> None:
+    """The job queued with a new user's creation skips the look-up of channels to stop
+    (none can exist); every later activation of the user stops the channel it has."""
+    user = await stack.activate(ALICE)
+    assert user["state"] == "active" and _stops(stack, ALICE) == 0
+    first = await stack.gateway.store.list_channels(user_id=user["id"])
+    assert len(first) == 1
+    again = await stack.admin.post("/api/v1/organisations/org1/users", json={"email": ALICE})
+    assert again.status_code == 202, again.text  # an existing user: back to pending
+    await stack.idle()
+    assert _stops(stack, ALICE) == 1
+    second = await stack.gateway.store.list_channels(user_id=user["id"])
+    assert len(second) == 1 and second[0].id != first[0].id
+    response = await stack.admin.post(f"/api/v1/users/{user['id']}/validate")
+    assert response.status_code == 202, response.text
+    await stack.idle()
+    assert _stops(stack, ALICE) == 2
+    third = await stack.gateway.store.list_channels(user_id=user["id"])
+    assert len(third) == 1 and third[0].id not in {first[0].id, second[0].id}
+    assert (await stack.user(ALICE))["state"] == "active"
+
+
+def _context(state: UserState) -> UserContext:
+    return UserContext(User(id="u1", org_id="org1", email=ALICE, state=state),
+                       Organisation("org1", "Example", "example.com"), SyncState("u1"))
+
+
+def _job(payload: dict[str, Any], attempts: int) -> Job:
+    return Job(7, "activate", "activate:u1", payload, attempts, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_only_the_first_attempt_of_a_new_users_first_job_counts_as_never_activated() -> None:
+    new = {"user_id": "u1", NEW_USER: True}
+    assert _never_activated(_job(new, 1), _context(UserState.PENDING))
+    assert not _never_activated(_job(new, 2), _context(UserState.PENDING))  # a retry
+    assert not _never_activated(_job(new, 1), _context(UserState.VALIDATING))  # taken over
+    assert not _never_activated(_job({"user_id": "u1"}, 1), _context(UserState.PENDING))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import string
 import time
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,18 @@ from typing import Any
 import anyio.lowlevel
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
-from hybrid_calendar_google.auth import DEFAULT_SCOPES, ServiceAccount, TokenSource
+from hybrid_calendar_google.auth import (
+    DEFAULT_SCOPES,
+    GRANT_HEADERS,
+    GRANT_TYPE,
+    ServiceAccount,
+    TokenSource,
+    grant_body,
+)
 
 from .conftest import FakeGoogle
 
@@ -220,3 +230,27 @@ def test_a_key_is_read_once_per_process(sa_info: dict[str, str]) -> None:
     assert claims["sub"] == "alice@example.com"
     odd = ServiceAccount.from_info({**sa_info, "private_key_id": ["x"]})  # not cacheable
     assert odd.signer.key_id == ["x"] and odd.signer is not checked.signer
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=string.ascii_letters + string.digits + "-_.", max_size=900),
+                 st.text(max_size=200)))
+def test_the_grant_body_is_what_httpx_encodes_from_the_form(assertion: str) -> None:
+    """The pre-encoded grant body equals httpx's ``data=`` encoding, with the headers
+    httpx would add (a JWT is base64url segments and dots; any other text is compared
+    too)."""
+    form = httpx.Request("POST", "https://oauth2.googleapis.com/token", data={
+        "grant_type": GRANT_TYPE, "assertion": assertion}, headers={"Accept": "application/json"})
+    made = httpx.Request("POST", "https://oauth2.googleapis.com/token",
+                         content=grant_body(assertion.encode()), headers=GRANT_HEADERS)
+    assert made.read() == form.read()
+    assert sorted(made.headers.multi_items()) == sorted(form.headers.multi_items())
+
+
+def test_a_signed_assertion_goes_out_as_httpx_would_encode_it(sa_info: dict[str, str]
+                                                              ) -> None:
+    assertion = ServiceAccount.from_info(sa_info).assertion(
+        "alice@example.com", DEFAULT_SCOPES, time.time())
+    form = httpx.Request("POST", "https://oauth2.googleapis.com/token", data={
+        "grant_type": GRANT_TYPE, "assertion": assertion.decode()})
+    assert grant_body(assertion) == form.read()

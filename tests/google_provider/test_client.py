@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 import httpx
 import pytest
 
@@ -14,9 +17,10 @@ from hybrid_calendar.errors import (
     SyncTokenExpiredError,
     TransientError,
 )
+from hybrid_calendar.outbound.client import CookielessClient
 from hybrid_calendar_google.auth import ServiceAccount, TokenSource
-from hybrid_calendar_google.client import GoogleClient
-from hybrid_calendar_google.discovery import Calendar
+from hybrid_calendar_google.client import COMPRESSED, GoogleClient
+from hybrid_calendar_google.discovery import ApiMethod, Calendar, Gmail
 from hybrid_calendar_google.quota import QuotaLimiter
 
 from .conftest import CAL, FakeGoogle, error
@@ -148,3 +152,54 @@ async def test_requests_ask_google_for_gzip(client: GoogleClient, locale_ok: Fak
     # Google compresses only when both ask for it (performance guide)
     assert "(gzip)" in request.headers["user-agent"]
     assert request.headers["accept-encoding"] == "gzip"
+
+
+SENT_CALLS: list[tuple[ApiMethod, str, dict[str, Any], dict[str, Any] | None,
+                       dict[str, str] | None]] = [
+    (Calendar.settings_list, CAL, {"pageToken": None}, None, None),
+    (Calendar.settings_list, CAL, {"pageToken": "tok/+=en ü"}, None, None),
+    (Calendar.events_get, CAL, {"calendarId": "a@example.com",
+                                "eventId": "hybridcalendarvalidationprobe"}, None, None),
+    (Gmail.get_vacation, "https://gmail.test", {"userId": "me"}, None, None),
+    (Calendar.events_watch, CAL, {"calendarId": "a+b@example.com"},
+     {"id": "c1", "type": "web_hook", "address": "https://gw.test/push", "token": "t",
+      "params": {"ttl": "604800"}}, None),
+    (Calendar.channels_stop, CAL, {}, {"id": "c1", "resourceId": "r/1"}, None),
+    (Calendar.events_list, CAL, {"calendarId": "primary", "singleEvents": True,
+                                 "timeMin": "2026-11-01T00:00:00+01:00", "maxResults": 2500,
+                                 "showDeleted": False, "pageToken": "CAES~x_y.z"},
+     None, None),
+    (Calendar.events_patch, CAL, {"calendarId": "a@example.com", "eventId": "e1",
+                                  "sendUpdates": "none", "conferenceDataVersion": 1},
+     {"location": "Room 9 @webex", "summary": "Zürich ✓"}, {"If-Match": '"etag-1"'}),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("cookieless", [False, True])
+async def test_every_call_sends_what_httpx_build_request_made(
+        sa_info: dict[str, str], fake: FakeGoogle, cookieless: bool) -> None:
+    """The request a call sends equals the one ``http.request`` built before (the same
+    method, URL, headers in the same order, body and extensions), over a plain httpx
+    client and over the gateway's own."""
+    transport = httpx.MockTransport(fake.handle)
+    http = (CookielessClient(transport=transport) if cookieless
+            else httpx.AsyncClient(transport=transport))
+    async with http:
+        tokens = TokenSource(ServiceAccount.from_info(sa_info), http)
+        client = GoogleClient(http, tokens, QuotaLimiter(1000, 100))
+        for method, base, params, body, extra in SENT_CALLS:
+            with contextlib.suppress(ProviderError):  # the fake knows none of them: 404
+                await client.call("a@example.com", method, base, body=body, headers=extra,
+                                  **params)
+            sent = fake.api_requests()[-1]
+            prepared = method.prepare(base, body, **params)
+            token = await tokens.token("a@example.com")
+            headers = httpx.Headers({"Authorization": f"Bearer {token}",
+                                     "Accept": "application/json", **COMPRESSED})
+            headers.update(extra or {})
+            made = http.build_request(prepared.method, prepared.url, params=prepared.params,
+                                      json=prepared.body, headers=headers)
+            assert (sent.method, str(sent.url), sent.headers.raw, sent.read(),
+                    sent.extensions) == (made.method, str(made.url), made.headers.raw,
+                                         made.read(), made.extensions), method.id

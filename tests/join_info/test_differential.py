@@ -238,3 +238,35 @@ ENTITY_PIECES = ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&nbsp;", "&", "amp
 def test_unescape_equals_html_unescape(text: str) -> None:
     import html
     assert current_extract.unescape(text) == html.unescape(text)
+
+
+SHORTCUT_LINKS = [
+    "https://us02web.zoom.us/j/85512345678?pwd=abc", "https://us02web.zoom.us/j/85512345678",
+    "https://acme.webex.com/meet/jdoe", "https://acme.webex.com/acme/j.php?MTID=m1234",
+    "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0",
+    "https://www.youtube.com/watch?v=abc", "https://meet.google.com/abc-defg-hij",
+    "https://bluejeans.com/123456789", "https://meet.goto.com/123456789"]
+SHORTCUT_WORDS = [
+    "Backup Zoom: ", "Join: ", "Do not use the old link ", "If Teams fails: ", "\n",
+    "Meeting ID: 855 1234 5678\n", "Passcode: 482913\n", "Video ID: 113 922 123\n",
+    "acme@m.webex.com\n", "Join by SIP: sip:85512345678@zoomcrc.com\n",
+    "sip:jdoe@acme.webex.com ", "Dial 26341234567@acme.webex.com\n",
+    "Join from a video system: 123456789@bjn.vc\n", "h323:1.2.3.4 ", "8551234567@zoomcrc.com "]
+
+
+def test_dialled_link_shortcut_matches_every_candidate() -> None:
+    """``detect`` gives a source's best link alone when it is a join link with a dial
+    string: over texts mixing links that have one and links that have none (a Personal
+    Room, a meeting id not printed), backup-marked and weak (YouTube) links, SIP URIs
+    and SIP addresses of the same and other providers, in Location and description, it
+    equals ``best_join_info`` of every candidate and the frozen copy."""
+    rng = random.Random(1414)
+    events = []
+    for _ in range(3_000 * SCALE):
+        parts = [rng.choice(SHORTCUT_WORDS + SHORTCUT_LINKS + [" "] * 3)
+                 for _ in range(rng.randint(1, 10))]
+        text = " ".join(parts)
+        where = rng.random()
+        events.append(event(text) if where < 0.6 else event("", text) if where < 0.8
+                      else event(" ".join(rng.sample(parts, len(parts))), text))
+    assert differences(events) == []

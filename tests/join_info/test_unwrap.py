@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from hybrid_calendar.join_info.unwrap import MAX_DEPTH, unwrap, unwrap_once
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hybrid_calendar.join_info.unwrap import (
+    HINT_WORDS,
+    MAX_DEPTH,
+    names_wrapper,
+    unwrap,
+    unwrap_once,
+)
 
 from .helpers import google_redirect, proofpoint_v2, proofpoint_v3, safelinks
 
@@ -61,3 +71,21 @@ def test_other_gateways() -> None:
     assert unwrap("https://secure-web.cisco.com/1AbC/https%3A%2F%2Fzoom.us%2Fj%2F1") \
         == "https://zoom.us/j/1"
     assert unwrap_once("https://zoom.us/j/1") is None
+
+
+_ANY_HINT = re.compile("|".join(re.escape(word) for word in HINT_WORDS))
+
+
+@settings(max_examples=500, database=None, deadline=None)
+@given(st.lists(st.sampled_from([*HINT_WORDS, *(w[:-1] for w in HINT_WORDS),
+                                 *(w[1:] for w in HINT_WORDS), "https://", ".", "-", "x"])
+                | st.text(max_size=4), max_size=12).map("".join))
+def test_names_wrapper_is_the_hint_alternation(text: str) -> None:
+    """The substring tests find exactly what one regex alternation of the words finds."""
+    assert names_wrapper(text) == (_ANY_HINT.search(text) is not None)
+
+
+def test_names_wrapper_knows_every_word() -> None:
+    for word in HINT_WORDS:
+        assert names_wrapper(f"https://x.{word}/y")
+        assert not names_wrapper(f"https://x.{word[:-1]}/y")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,12 @@ from hybrid_calendar.admin.health import user_health
 from hybrid_calendar.admin.policy import address_accepted, mark_address_verified
 from hybrid_calendar.admin.reasons import ReasonCode, format_reason, split_reason
 from hybrid_calendar.admin.sql import execute
-from hybrid_calendar.engine.activation import new_user_id, run_activate_job, run_deactivate_job
+from hybrid_calendar.engine.activation import (
+    NEW_USER,
+    new_user_id,
+    run_activate_job,
+    run_deactivate_job,
+)
 from hybrid_calendar.models import Job, Organisation, User, UserState
 
 if TYPE_CHECKING:
@@ -78,9 +84,10 @@ async def activate_addresses(gateway: Gateway, org: Organisation, emails: list[s
     if accepted:
         fresh = [User(id=new_user_id(), org_id=org.id, email=email) for _, email in accepted]
         users = await gateway.store.add_users(fresh)
-        gateway.cipher.note_new_users(org.id, {new.id for new, user in zip(
-            fresh, users, strict=True) if new.id == user.id})  # inserted: they own no key
-        started = await _start_many(gateway, "activate", users)
+        inserted = {new.id for new, user in zip(fresh, users, strict=True)
+                    if new.id == user.id}
+        gateway.cipher.note_new_users(org.id, inserted)  # inserted: they own no key
+        started = await _start_many(gateway, "activate", users, inserted)
         for (place, email), user in zip(accepted, started, strict=True):
             outcomes[place] = Outcome(email, True, user=user)
     return [outcome for outcome in outcomes if outcome is not None]
@@ -97,12 +104,19 @@ async def deactivate_user(gateway: Gateway, user: User) -> User:
     return await _start(gateway, "deactivate", user)
 
 
-async def _start_many(gateway: Gateway, kind: str, users: list[User]) -> list[User]:
-    """:func:`_start` for each user; with an engine, the jobs are queued in one call."""
+async def _start_many(gateway: Gateway, kind: str, users: list[User],
+                      inserted: Collection[str] = ()) -> list[User]:
+    """:func:`_start` for each user; with an engine, the jobs are queued in one call.
+
+    :param inserted: the users just created (fresh ids): their jobs say so
+        (:data:`~hybrid_calendar.engine.activation.NEW_USER`), so the first activation
+        knows no channel of theirs can exist.
+    """
     if gateway.engine is None:
         return [await _start(gateway, kind, user) for user in users]
-    await gateway.engine.enqueue_many(kind, [(user.id, {"user_id": user.id})
-                                             for user in users])
+    await gateway.engine.enqueue_many(kind, [
+        (user.id, {"user_id": user.id, NEW_USER: True} if user.id in inserted
+         else {"user_id": user.id}) for user in users])
     return users
 
 

@@ -427,8 +427,12 @@ class FieldCipher:
                                                     self._counters[key_id]), now + self._ttl)
         else:
             self._index_keys.put(org_id, plain, now + self._ttl)
-        log.info("created %s key generation %d (%s) for an owner of org %s", purpose,
-                 record.generation, key_id, org_id)
+        # a user's first data key is routine (one per onboarded user): DEBUG; a rotated
+        # generation and an organisation's index key are worth a line at INFO
+        level = logging.DEBUG if purpose == PURPOSE_DATA and record.generation == 1 \
+            else logging.INFO
+        log.log(level, "created %s key generation %d (%s) for an owner of org %s", purpose,
+                record.generation, key_id, org_id)
 
     async def _material(self, record: KeyRecord, now: datetime) -> KeyMaterial:
         material = self._materials.get(record.key_id, now)

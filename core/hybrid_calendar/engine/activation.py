@@ -8,14 +8,32 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from hybrid_calendar.engine.presence import record_presence_poll, update_presence
+from hybrid_calendar.engine.presence import UNREAD, record_presence_poll, update_presence
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 from hybrid_calendar.models import Job, User, UserState
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.store.base import UserContext
 
 log = logging.getLogger(__name__)
+
+NEW_USER = "new_user"
+"""Set (``True``) in the payload of the activation job the admin API queues for a user it
+just created (a fresh id): until that job's first attempt opens one, the user has no
+push channel anywhere."""
+
+
+def _never_activated(job: Job, context: UserContext) -> bool:
+    """True when no activation of this user can have run before this one: the job was
+    queued with the user's creation, this is its first attempt (a claim counts one, so a
+    retry or a take-over after a crash counts more) and the user is still ``pending`` (an
+    attempt sets ``validating`` before it opens a channel). Such a user owns no channel,
+    and nothing but this job stores its out-of-office state before the job makes it
+    ``active`` (only active users are polled): the state read with the context holds."""
+    return (job.payload.get(NEW_USER) is True and job.attempts == 1
+            and context.user.state == UserState.PENDING)
+
 
 async def run_activate_job(gateway: Gateway, job: Job) -> None:
     """Validate (``admin.policy``); on success open a channel, mark active, queue a full
@@ -26,6 +44,7 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     context = await gateway.store.get_user_context(str(job.payload["user_id"]))
     if context is None or context.user.state == UserState.INACTIVE:
         return
+    first = _never_activated(job, context)
     user = await gateway.store.set_user_state(context.user.id, UserState.VALIDATING, None)
     validation = await validate_user(  # rate limits, 5xx: the job retries
         gateway, user, context.organisation)
@@ -36,7 +55,8 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     user = replace(user, locale=validation.locale or user.locale,
                    timezone=validation.timezone or user.timezone)
     try:  # what validation read is stored with the outcome: one write, not two
-        await stop_channels(gateway, user)  # a retried or repeated activation starts afresh
+        if not first:  # a retried or repeated activation starts afresh
+            await stop_channels(gateway, user)
         refused = await open_channel(gateway, user, strict=True)
     except Exception:
         await gateway.store.put_user(user)  # the job retries; keep what validation read
@@ -50,7 +70,8 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     await gateway.store.put_user(user)
     now = gateway.clock.now()
     # presence is right from the start (the responder validation just read)
-    await update_presence(gateway, user, now, validation.out_of_office)
+    await update_presence(gateway, user, now, validation.out_of_office,  # read just now
+                          stored=context.sync_state.out_of_office if first else UNREAD)
     record_presence_poll(gateway, user, now)
     if context.sync_state.cursor is not None or gateway.engine is None:
         # Only a job of the user's lane writes the cursor, and this job holds the lane:

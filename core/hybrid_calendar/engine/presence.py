@@ -3,6 +3,7 @@ through the notification outbox."""
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -39,14 +40,28 @@ def record_presence_poll(gateway: Gateway, user: User, at: datetime) -> None:
     _presence_polls(gateway)[user.id] = at
 
 
+class Unread(enum.Enum):
+    """The stored out-of-office state was not read yet (:func:`update_presence` reads it)."""
+
+    UNREAD = "unread"
+
+
+UNREAD = Unread.UNREAD
+"""The default of :func:`update_presence`'s ``stored``: read the stored state."""
+
+
 async def update_presence(gateway: Gateway, user: User, now: datetime,
-                          known: OutOfOffice | None = None) -> bool | None:
+                          known: OutOfOffice | None = None, *,
+                          stored: bool | Unread | None = UNREAD) -> bool | None:
     """Read one user's out-of-office state; on a change, store it and hand the change to
     the notification outbox (which delivers it on a sink's receipt, retries, or keeps a
     dead letter). Returns the state read. Never raises: presence is best effort.
 
     :param known: the state just read by someone else (activation's validation), so it
         is not read twice.
+    :param stored: the stored state (``SyncState.out_of_office``) when the caller read
+        it and nobody can have changed it since (a first activation, which read it with
+        the user); by default it is read from the store.
     """
     ooo = known
     if ooo is None:
@@ -56,7 +71,9 @@ async def update_presence(gateway: Gateway, user: User, now: datetime,
             log.warning("out-of-office of user %s not read: %s", user.id, err)
             return None
     active = ooo.active_at(now)
-    if (await gateway.store.get_sync_state(user.id)).out_of_office is not active:
+    if stored is UNREAD:
+        stored = (await gateway.store.get_sync_state(user.id)).out_of_office
+    if stored is not active:
         try:
             await notify_now(gateway, user, NotificationKind.PRESENCE, {
                 "out_of_office": active,

@@ -170,7 +170,7 @@ def detect(event: CalendarEvent, rules: Sequence[DialRule] = ()) -> JoinInfo | N
     link in Location, its SIP address in the body), so the remaining sources are read
     too (the sources already read are not read again).
     """
-    sources = _by_source(event, rules)
+    sources = _by_source(event, rules, shortcut=True)
     found: list[JoinInfo] = []
     for candidates in sources:
         found.extend(candidates)
@@ -199,19 +199,30 @@ def find_candidates(event: CalendarEvent, rules: Sequence[DialRule] = (), *,
     return found
 
 
-def _by_source(event: CalendarEvent, rules: Sequence[DialRule]) -> Iterator[list[JoinInfo]]:
+def _by_source(event: CalendarEvent, rules: Sequence[DialRule], *, shortcut: bool = False
+               ) -> Iterator[list[JoinInfo]]:
     """The candidates of each source in turn: conference data, Location, description
-    (sources the event lacks are skipped); a source is read when it is asked for."""
+    (sources the event lacks are skipped); a source is read when it is asked for.
+
+    :param shortcut: the first source with a candidate may be given as its best
+        candidate alone when that one is a service's join link with a dial string (see
+        :func:`_from_text`); later sources are always given whole. Only for
+        :func:`detect`, which then stops at that source.
+    """
     body = prepare(event.description) if event.description else None
     location = prepare(event.location) if event.location else None
     context_text = (location.plain if location else "") + "\n" + (body.plain if body else "")
     context = Context(context_text)
     if event.conference is not None:
-        yield _from_conference(event.conference, context, rules)
+        candidates = _from_conference(event.conference, context, rules)
+        shortcut = shortcut and not candidates
+        yield candidates
     if location is not None:
-        yield _from_text(location, "location", context, rules)
+        candidates = _from_text(location, "location", context, rules, shortcut)
+        shortcut = shortcut and not candidates
+        yield candidates
     if body is not None:
-        yield _from_text(body, "body", context, rules)
+        yield _from_text(body, "body", context, rules, shortcut)
 
 
 def _join(found: Classified, source: str, context: Context, rules: Sequence[DialRule],
@@ -242,8 +253,20 @@ def is_backup(text: str, position: int, after: int = 0) -> bool:
     return _BACKUP.search(text, start, position) is not None
 
 
-def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule]
-               ) -> list[JoinInfo]:
+def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRule],
+               shortcut: bool = False) -> list[JoinInfo]:
+    """The candidates of a Location or description: its service links in order, then
+    its SIP URIs and SIP video addresses.
+
+    With ``shortcut``, when the best of the links is a service's join link (no backup,
+    no weak link) that has a dial string of its own, that link alone is returned, without looking
+    for SIP URIs and addresses: every one of those ranks below such a link (a SIP
+    candidate's kind comes after a join link's, and appending candidates changes no
+    earlier candidate's sort key), and a link with its own dial string borrows nothing, so
+    :func:`best_join_info` picks the same candidate from either list
+    (``tests/join_info/test_differential.py`` holds ``detect`` equal to
+    ``best_join_info(find_candidates(...))``).
+    """
     plain = text.plain
     urls = find_urls(plain)
     if "/" in plain:
@@ -272,6 +295,13 @@ def _from_text(text: Text, source: str, context: Context, rules: Sequence[DialRu
             if position > 0 and is_backup(plain, position, after):
                 join = result[index]
                 result[index] = replace(join, extra={**join.extra, "role": "backup"})
+    if shortcut and result:
+        best = best_join_info(result)
+        # its own dial string: not one borrowed from a lower-ranked link (a SIP URI or
+        # address of the same provider would rank before that link and lend instead)
+        if best is not None and best.dial is not None and _source_tier(best)[1] == 0 \
+                and any(best is join for join in result):
+            return [best]
     if ":" in plain:
         for _, uri in find_sip_uris(plain):
             dial = sip_dial(uri)

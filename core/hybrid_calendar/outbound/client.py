@@ -60,9 +60,8 @@ class CookielessClient(httpx.AsyncClient):
         string first."""
         if params and isinstance(params, Mapping | list | tuple) and isinstance(url, str) \
                 and "?" not in url and "#" not in url and not self.params:
-            url = url + "?" + _urlencode(_query_items(params))
-            params = None
-        if type(url) is str:
+            url, params = url_with_query(url, params), None
+        elif type(url) is str:
             url = plain_url(url) or url
         return super().build_request(method, url, params=params, **kwargs)
 
@@ -93,6 +92,16 @@ class CookielessClient(httpx.AsyncClient):
 
 
 _NO_COOKIES = NoCookies()
+
+
+def url_with_query(url: str, params: Mapping[Any, Any] | list[Any] | tuple[Any, ...]
+                   ) -> httpx.URL | str:
+    """``url`` (without query or fragment) with ``params`` encoded into it, as httpx
+    would encode them: an ``httpx.URL`` built without httpx's parser when the result is
+    in the plain normalised form (:func:`~.urls.plain_url`), else the string."""
+    if params:
+        url = url + "?" + _urlencode(_query_items(params))
+    return plain_url(url) or url
 
 
 def _query_items(params: Mapping[Any, Any] | list[Any] | tuple[Any, ...]

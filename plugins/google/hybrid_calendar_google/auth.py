@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import httpx
 from google.auth import crypt, jwt
@@ -35,6 +36,19 @@ from hybrid_calendar_google.retry_after import parse_retry_after
 log = logging.getLogger(__name__)
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+_GRANT_PREFIX = f"grant_type={quote_plus(GRANT_TYPE)}&assertion=".encode()
+GRANT_HEADERS = {"Accept": "application/json",
+                 "Content-Type": "application/x-www-form-urlencoded"}
+"""The headers of a token grant (its form body is :func:`grant_body`)."""
+
+
+def grant_body(assertion: bytes) -> bytes:
+    """The form body of a JWT-bearer grant, byte for byte what httpx's
+    ``data={"grant_type": GRANT_TYPE, "assertion": ...}`` encodes, with the constant
+    part encoded once (``quote_plus`` walks the grant type's colons one by one)."""
+    return _GRANT_PREFIX + quote_plus(assertion.decode()).encode()
+
+
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 """The assertion audience; google-auth uses it even when ``token_uri`` points elsewhere."""
 DEFAULT_SCOPES = (
@@ -196,9 +210,7 @@ class TokenSource:
         assertion = self.account.assertion(subject, self.scopes, self._wall_clock())
         try:
             response = await self.http.post(
-                self.account.token_uri,
-                data={"grant_type": GRANT_TYPE, "assertion": assertion.decode()},
-                headers={"Accept": "application/json"})
+                self.account.token_uri, content=grant_body(assertion), headers=GRANT_HEADERS)
         except httpx.TransportError as err:
             raise TransientError(
                 f"token endpoint unreachable ({type(err).__name__})") from err

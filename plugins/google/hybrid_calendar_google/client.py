@@ -40,6 +40,7 @@ from hybrid_calendar.errors import (
     SyncTokenExpiredError,
     TransientError,
 )
+from hybrid_calendar.outbound.client import url_with_query
 from hybrid_calendar_google.auth import TokenSource
 from hybrid_calendar_google.discovery import ApiMethod
 from hybrid_calendar_google.quota import QuotaLimiter
@@ -108,6 +109,11 @@ class GoogleClient:
             rate limit or transient failure is raised at once, with ``retry_after``.
         """
         prepared = method.prepare(base_url, body, **params)
+        http = self.http
+        # an absolute URL is used as it is whatever the client's base_url; the client's
+        # own query parameters (none on the gateway's) would need httpx's merge
+        direct = not http.params and prepared.url.startswith(("https://", "http://"))
+        url = url_with_query(prepared.url, prepared.params) if direct else prepared.url
         refreshed = False
         while True:
             await self.quota.acquire(subject, QUOTA_UNITS.get(method.id, 1))
@@ -117,9 +123,14 @@ class GoogleClient:
                 request_headers = httpx.Headers(request_headers)
                 request_headers.update(headers)
             try:
-                response = await self.http.request(
-                    prepared.method, prepared.url, params=prepared.params,
-                    json=prepared.body, headers=request_headers)
+                if direct:  # what http.build_request makes, without its merges each time
+                    response = await http.send(httpx.Request(
+                        prepared.method, url, headers=request_headers, json=prepared.body,
+                        cookies=http.cookies or None))  # send() adds the timeout
+                else:
+                    response = await http.request(
+                        prepared.method, prepared.url, params=prepared.params,
+                        json=prepared.body, headers=request_headers)
             except httpx.TransportError as err:
                 raise TransientError(
                     f"{method.id}: network error ({type(err).__name__})") from err
@@ -136,14 +147,17 @@ class GoogleClient:
             raise failure
 
     def _headers_for(self, subject: str, token: str) -> httpx.Headers:
-        """The request headers for ``subject``'s ``token``, built once per token (httpx
-        normalises every header it is handed; a ``Headers`` object it only copies). One
-        set per subject: a refreshed token replaces the expired one's."""
+        """The request headers for ``subject``'s ``token``, merged with the client's own
+        as ``httpx.AsyncClient.build_request`` merges them (the client's, then these
+        replacing any of the same name), once per token: httpx normalises every header it
+        is handed, a ``Headers`` object it only copies. One set per subject: a refreshed
+        token replaces the expired one's."""
         kept = self._headers.get(subject)
         if kept is not None and kept[0] == token:
             return kept[1]
-        built = httpx.Headers({"Authorization": f"Bearer {token}",
-                               "Accept": "application/json", **COMPRESSED})
+        built = httpx.Headers(self.http.headers)
+        built.update({"Authorization": f"Bearer {token}", "Accept": "application/json",
+                      **COMPRESSED})
         self._headers[subject] = (token, built)
         return built
 
