@@ -179,3 +179,12 @@ def m014_budget_pools(db: Database) -> None:
     """Nothing on SQLite: its PostgreSQL twin creates the functions that take a pool of
     budgets and a member of one (``store.budget_pool``); SQLite's takes are plain
     statements in one write transaction."""
+
+
+@migrations()
+def m015_drop_unused_meetings_index(db: Database) -> None:
+    """No query reads ``meetings`` by ``end_at`` alone: the retention purge's
+    ``end_at < ? OR start_at > ?`` scans the table with or without it (plans in
+    docs/performance.md), so the index only cost every meeting's write (its entries are
+    spread over the whole index, one leaf page per row written)."""
+    db.execute("DROP INDEX IF EXISTS idx_meetings_end_at")

@@ -248,6 +248,13 @@ core.add(
     " SET used = budget_usage.used + excluded.used; END IF; END $$",
 )
 
+core.add(
+    "m015_drop_unused_meetings_index",
+    # No query reads meetings by end_at alone: the retention purge's "end_at < ? OR
+    # start_at > ?" has no index for its second half, so it scans the table either way.
+    "DROP INDEX IF EXISTS idx_meetings_end_at",
+)
+
 crypto = PgMigrationSet("crypto")
 crypto.add(
     "m001_crypto_keys",
