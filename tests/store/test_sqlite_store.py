@@ -213,3 +213,18 @@ async def test_meeting_rows_sealed_per_field_stay_readable(store: SqliteStore) -
                 for column, value in clear.items()}, sealed=None)
     await store.call(lambda db: db["meetings"].insert(row))
     assert await store.get_meeting(ALICE, "e1") == stored
+
+
+@pytest.mark.anyio
+async def test_commits_stay_durable_with_the_larger_checkpoint_interval(
+        store: SqliteStore) -> None:
+    """WAL with ``synchronous=FULL`` (every commit fsynced before it is acknowledged);
+    the WAL is checkpointed every :data:`WAL_AUTOCHECKPOINT_PAGES` pages, not SQLite's
+    1,000 (docs/performance.md)."""
+    from hybrid_calendar.store.sqlite_base import WAL_AUTOCHECKPOINT_PAGES
+
+    pragmas = await store.call(lambda db: [db.execute(f"PRAGMA {name}").fetchone()[0] for name
+                                           in ("journal_mode", "synchronous",
+                                               "wal_autocheckpoint")])
+    assert pragmas == ["wal", 2, WAL_AUTOCHECKPOINT_PAGES]
+    assert WAL_AUTOCHECKPOINT_PAGES > 1000

@@ -146,3 +146,46 @@ def test_compact_json_of_realistic_meetings_is_json_dumps_text() -> None:
         found = meeting_from_event(ALICE, event, detect(event))
         text = codec.meeting_clear(found)
         assert text == json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.anyio
+async def test_written_rows_are_those_of_meeting_to_row(store: SqliteStore) -> None:
+    """The sync's upsert binds the clear columns by position and writes the empty
+    per-field columns as literals: every stored column is what ``codec.meeting_to_row``
+    (the dict bound by name, as before) gives, and each token opens to the same text."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+    from parse_join import make_events
+
+    from hybrid_calendar.engine.sync import meeting_from_event
+    from hybrid_calendar.join_info.detect import detect
+    from hybrid_calendar_google.event_json import event_from_google
+
+    await seed(store)
+    meetings = []
+    for n, resource in enumerate(make_events(300)):
+        event = event_from_google(resource, ALICE.email)
+        found = meeting_from_event(ALICE, event, detect(event))
+        meetings.append(replace(found, event_id=f"e{n:04d}", recurring_event_id=(
+            None if n % 3 else "series"), marker=None if n % 5 else "m", all_day=n % 7 == 0))
+    await store.write_sync(SyncWrite(ALICE, meetings, [], "c", full_sync=True,
+                                     synced_at=NOW))
+
+    def rows(db: Any) -> list[dict[str, Any]]:
+        cursor = db.execute("SELECT * FROM meetings ORDER BY event_id")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    stored = await store.call(rows)
+    sealer = ReversibleSealer(f"{ALICE.org_id}/{ALICE.id}".encode())
+    assert len(stored) == len(meetings)
+    for row, expected_meeting in zip(stored, meetings, strict=True):
+        expected = codec.meeting_to_row(sealer, expected_meeting)
+        assert set(row) == set(expected)
+        assert {c: v for c, v in row.items() if c != codec.ROW_COLUMN} == \
+            {c: v for c, v in expected.items() if c != codec.ROW_COLUMN}
+        event_id = expected_meeting.event_id
+        assert codec.open_meeting_clear(sealer, ALICE.id, event_id, row[codec.ROW_COLUMN]) \
+            == codec.open_meeting_clear(sealer, ALICE.id, event_id, expected[codec.ROW_COLUMN])
+        assert codec.row_to_meeting(sealer, row) == expected_meeting

@@ -104,14 +104,17 @@ PLAIN_COLUMNS = ("user_id", "event_id", "status", "start_at", "end_at", "all_day
 def meeting_plain_columns(meeting: Meeting) -> dict[str, Any]:
     """A ``meetings`` row without its sealed token: :data:`PLAIN_COLUMNS` plus the empty
     per-field columns of the one-token format."""
-    row: dict[str, Any] = {
-        "user_id": meeting.user_id, "event_id": meeting.event_id, "status": meeting.status,
-        "start_at": ts(meeting.start), "end_at": ts(meeting.end),
-        "all_day": int(meeting.all_day), "recurring_event_id": meeting.recurring_event_id,
-        "etag": meeting.etag, "marker": meeting.marker,
-    }
+    row = dict(zip(PLAIN_COLUMNS, meeting_plain_values(meeting), strict=True))
     row.update(_EMPTY_FIELDS)
     return row
+
+
+def meeting_plain_values(meeting: Meeting) -> tuple[Any, ...]:
+    """The values of :data:`PLAIN_COLUMNS`, in that order (the SQLite store binds them by
+    position: cheaper than a dict bound by name)."""
+    return (meeting.user_id, meeting.event_id, meeting.status, ts(meeting.start),
+            ts(meeting.end), int(meeting.all_day), meeting.recurring_event_id, meeting.etag,
+            meeting.marker)
 
 
 def meeting_clear(meeting: Meeting) -> str:

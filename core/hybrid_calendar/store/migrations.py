@@ -182,6 +182,15 @@ def m014_budget_pools(db: Database) -> None:
 
 
 @migrations()
+def m015_drop_unused_meetings_index(db: Database) -> None:
+    """No query reads ``meetings`` by ``end_at`` alone: the retention purge's
+    ``end_at < ? OR start_at > ?`` scans the table with or without it (plans in
+    docs/performance.md), so the index only cost every meeting's write (its entries are
+    spread over the whole index, one leaf page per row written)."""
+    db.execute("DROP INDEX IF EXISTS idx_meetings_end_at")
+
+
+@migrations()
 def m016_job_claim_order(db: Database) -> None:
     """Nothing on SQLite: its PostgreSQL twin adds the partial index that a claim walks in
     its order (``jobs (run_at, id) WHERE state = 'queued'``), so a claim reads the first

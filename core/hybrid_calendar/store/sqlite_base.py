@@ -20,6 +20,13 @@ from hybrid_calendar.store.sqlite_worker import GroupCommitWorker
 
 T = TypeVar("T")
 
+WAL_AUTOCHECKPOINT_PAGES = 4000
+"""The WAL is copied back into the database once it holds this many pages (16 MB with
+4 kB pages; SQLite's default is 1,000). A page written by several commits meanwhile
+(the outbox's time index takes one scattered page per Join button) is copied once per
+checkpoint: ≈ 15 % less CPU in a sync's commit (docs/performance.md). Durability is
+unchanged: every commit is in the WAL, fsynced, before it is acknowledged."""
+
 
 def ts(when: datetime | None) -> float | None:
     """Datetime to epoch seconds (the stored form)."""
@@ -101,6 +108,7 @@ class SqliteConnection:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
             damage = conn.execute("PRAGMA quick_check").fetchone()[0]

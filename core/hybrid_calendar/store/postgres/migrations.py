@@ -249,6 +249,13 @@ core.add(
 )
 
 core.add(
+    "m015_drop_unused_meetings_index",
+    # No query reads meetings by end_at alone: the retention purge's "end_at < ? OR
+    # start_at > ?" has no index for its second half, so it scans the table either way.
+    "DROP INDEX IF EXISTS idx_meetings_end_at",
+)
+
+core.add(
     "m016_job_claim_order",
     # A claim (store/postgres/queue.py) walks the queued jobs in its own order and stops at
     # the first one it may take, whatever the table's statistics say. Without it, a fresh
