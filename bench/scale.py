@@ -198,22 +198,31 @@ def reset_statements(server: LocalPostgres) -> None:
 
 def statement_report(server: LocalPostgres, database: str, users: int) -> str:
     """Statements per user of the run's database, and its claims: plain claims and
-    finish-and-claims, each with how many found no job (``--statements``)."""
+    finish-and-claims, each with how many found no job; then the server's execution time
+    of all statements and of the claims, and the statement that took most of it
+    (``--statements``)."""
     with psycopg.connect(server.url, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT query, calls, rows FROM pg_stat_statements s JOIN pg_database d "
-            "ON d.oid = s.dbid WHERE d.datname = %s", (database,)).fetchall()
-    total = sum(int(calls) for _query, calls, _rows in rows)
+            "SELECT query, calls, rows, total_exec_time FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s",
+            (database,)).fetchall()
+    total = sum(int(calls) for _query, calls, _rows, _ms in rows)
 
-    def claims(prefix: str) -> tuple[int, int]:
-        calls = sum(int(c) for query, c, _r in rows if str(query).startswith(prefix))
-        found = sum(int(r) for query, _c, r in rows if str(query).startswith(prefix))
-        return calls, calls - found
+    def claims(prefix: str) -> tuple[int, int, float]:
+        mine = [row for row in rows if str(row[0]).startswith(prefix)]
+        calls = sum(int(row[1]) for row in mine)
+        return calls, calls - sum(int(row[2]) for row in mine), sum(row[3] for row in mine)
 
-    plain, plain_empty = claims(CLAIM_PREFIX)
-    chained, chained_empty = claims(FINISH_AND_CLAIM_PREFIX)
+    plain, plain_empty, plain_ms = claims(CLAIM_PREFIX)
+    chained, chained_empty, chained_ms = claims(FINISH_AND_CLAIM_PREFIX)
+    executing = sum(float(row[3]) for row in rows)
+    top = max(rows, key=lambda row: float(row[3]), default=None)
+    heaviest = (f"; most: {float(top[3]):.0f} ms in {int(top[1])} × "
+                f"{' '.join(str(top[0]).split())[:48]}…" if top is not None else "")
     return (f"statements: {total / users:.1f} per user; claims {plain} ({plain_empty} "
-            f"found nothing), finish-and-claims {chained} ({chained_empty} found nothing)")
+            f"found nothing), finish-and-claims {chained} ({chained_empty} found nothing); "
+            f"server execution {executing:.0f} ms, of which claims "
+            f"{plain_ms + chained_ms:.0f} ms{heaviest}")
 
 
 def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:

@@ -188,3 +188,11 @@ def m015_drop_unused_meetings_index(db: Database) -> None:
     docs/performance.md), so the index only cost every meeting's write (its entries are
     spread over the whole index, one leaf page per row written)."""
     db.execute("DROP INDEX IF EXISTS idx_meetings_end_at")
+
+
+@migrations()
+def m016_job_claim_order(db: Database) -> None:
+    """Nothing on SQLite: its PostgreSQL twin adds the partial index that a claim walks in
+    its order (``jobs (run_at, id) WHERE state = 'queued'``), so a claim reads the first
+    claimable jobs instead of sorting every queued one (docs/performance.md, "PostgreSQL:
+    the claim's plan"). SQLite's claims are left as they are."""

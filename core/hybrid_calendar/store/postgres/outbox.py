@@ -168,8 +168,8 @@ def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNoti
     parts: list[str] = []
     params: list[Any] = []
     if replace_for_events:  # the keys deleted and the keys upserted never overlap
-        parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%s) "
-                     "AND state = 'pending' AND NOT (key = ANY(%s))")
+        parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%b::text[]) "
+                     "AND state = 'pending' AND NOT (key = ANY(%b::text[]))")
         params += [user.id, list(replace_for_events), keys]
     if rows:
         parts.append(_UPSERT_ARRAYS)
@@ -198,7 +198,8 @@ def sync_notification_parts(user_id: str, buttons: Sequence[tuple[Any, ...]],
     params: list[Any] = []
     if replace_for:
         parts.append(f"replaced AS (DELETE FROM {_TABLE} WHERE user_id = %s AND "
-                     "event_id = ANY(%s) AND state = 'pending' AND NOT (key = ANY(%s))"
+                     "event_id = ANY(%b::text[]) AND state = 'pending' "
+                     "AND NOT (key = ANY(%b::text[]))"
                      + (" AND event_id NOT IN (SELECT event_id FROM gone)" if spare_gone
                         else "") + ")")
         params += [user_id, list(replace_for), [row[0] for row in buttons]]

@@ -5,6 +5,9 @@
   is one statement in autocommit on a pooled connection of its own, never part of a
   group commit (:mod:`.group_commit`): claims that find nothing write nothing, and a
   group would wrap them in ``BEGIN``/``COMMIT`` (two statements more) and delay the job.
+  It reads the partial index ``jobs_claim_order`` (``run_at, id`` of queued jobs: migration
+  ``m016``) in its ``ORDER BY`` and stops at the first job of a free lane, so its cost does
+  not depend on the table's statistics or on how many jobs are queued.
 * A lane never has two running jobs: the unique index ``jobs_one_running_per_lane`` turns
   a race between two processes into a unique violation, and the loser claims again.
 * Enqueuing sends ``NOTIFY hybrid_calendar_jobs`` in the same statement (unless the

@@ -67,7 +67,8 @@ def apply_parts(user_id: str, rows: Sequence[dict[str, Any]],
         return None
     params: list[Any] = [user_id, upserted_ids if full_sync else list(deleted_event_ids)]
     parts = ["gone AS (DELETE FROM meetings WHERE user_id = %s AND "
-             + ("NOT (event_id = ANY(%s))" if full_sync else "event_id = ANY(%s)")
+             + ("NOT (event_id = ANY(%b::text[]))" if full_sync
+                else "event_id = ANY(%b::text[])")
              + " RETURNING event_id)"]
     if full_sync:
         parts.append("dropped AS (DELETE FROM scheduled_notifications WHERE user_id = %s "
@@ -75,7 +76,7 @@ def apply_parts(user_id: str, rows: Sequence[dict[str, Any]],
         params.append(user_id)
     elif deleted_event_ids:
         parts.append("dropped AS (DELETE FROM scheduled_notifications WHERE user_id = %s "
-                     "AND event_id = ANY(%s) AND state = 'pending')")
+                     "AND event_id = ANY(%b::text[]) AND state = 'pending')")
         params += [user_id, list(deleted_event_ids)]
     if rows:
         sql, arrays = upsert_meetings(rows)
