@@ -4,6 +4,7 @@ a failing write undoes nobody else's, and nobody hears back before the commit.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import psycopg
@@ -108,3 +109,33 @@ async def test_a_write_queued_as_the_last_committer_finishes_still_runs(
     done, _ = await asyncio.wait({writer}, timeout=10)
     assert writer in done, "a write was left waiting with no committer to run it"
     writer.result()
+
+
+async def test_a_write_aborted_as_a_deadlock_victim_runs_again(
+        two_processes: list[PostgresStore], postgres_url: str) -> None:
+    """Two processes' writes lock the same two rows in opposite orders: PostgreSQL aborts
+    one of them as the deadlock's victim; that write runs again and both are kept."""
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE deadlock_probe (id INTEGER PRIMARY KEY, n INTEGER)")
+        conn.execute("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)")
+    holding = {1: asyncio.Event(), 2: asyncio.Event()}
+    runs = {1: 0, 2: 0}
+
+    def crossing(first: int, second: int) -> Callable[[Conn], Awaitable[int]]:
+        async def write(conn: Conn) -> int:
+            runs[first] += 1
+            await conn.execute("UPDATE deadlock_probe SET n = n + 1 WHERE id = %s", (first,))
+            holding[first].set()
+            await holding[second].wait()  # each holds one row, then wants the other's
+            await conn.execute("UPDATE deadlock_probe SET n = n + 1 WHERE id = %s",
+                               (second,))
+            return first
+        return write
+
+    one, other = two_processes
+    outcomes = await asyncio.gather(one.write(crossing(1, 2)), other.write(crossing(2, 1)),
+                                    return_exceptions=True)
+    assert outcomes == [1, 2]
+    assert sorted(runs.values()) == [1, 2]  # the victim ran twice, the other once
+    rows = await one.fetch("SELECT id, n FROM deadlock_probe ORDER BY id")
+    assert [(r["id"], r["n"]) for r in rows] == [(1, 2), (2, 2)]

@@ -17,6 +17,12 @@ tasks, each on a pooled connection:
   One failure never undoes another caller's write, and no savepoint statements are spent
   on the common case where nothing fails. (Write functions are pure statements on the
   connection, so running one again after a rollback is safe.)
+* A write that PostgreSQL aborts as a deadlock victim or a serialization failure
+  (SQLSTATE ``40P01``/``40001``: the server undid it so that another transaction could
+  finish) runs again, up to :data:`CONFLICT_ATTEMPTS` times, after a short random pause.
+  Several processes grouping writes on the same rows in different orders (e.g. new
+  users' data keys) can lock each other that way; PostgreSQL's documentation asks
+  applications to retry such transactions.
 
 Across processes nothing changes: locks (advisory locks, ``FOR UPDATE``, ``SKIP LOCKED``
 leases) are held until the group's commit, as they were until each write's own commit;
@@ -31,6 +37,7 @@ waits (docs/performance.md, "PostgreSQL store: where one process's time goes").
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,6 +45,7 @@ from typing import Any, TypeVar
 
 import anyio
 from psycopg import AsyncConnection
+from psycopg import errors as pg_errors
 
 T = TypeVar("T")
 
@@ -51,6 +59,13 @@ DRAIN_SECONDS = 10.0
 COMMITTERS = 2
 """Committer tasks (each with its own connection): while one waits for its commit's
 flush, another runs the next group."""
+CONFLICT_ATTEMPTS = 5
+"""Most runs of a write that keeps being aborted as a deadlock victim or serialization
+failure (then its caller gets the error)."""
+CONFLICT_PAUSE_SECONDS = 0.005
+"""Upper bound of the random pause before a write aborted that way runs again, doubled
+per attempt (the transaction it lost to usually commits within it)."""
+_CONFLICTS = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 
 
 @dataclass(slots=True)
@@ -171,14 +186,23 @@ class GroupCommit:
 
 
 async def _alone(conn: Conn, write: _Write) -> tuple[bool, Any]:
-    """Run one write as if there were no grouping: its own statement or transaction."""
-    try:
-        if write.single_statement:
-            return True, await write.fn(conn)
-        async with conn.transaction():
-            return True, await write.fn(conn)
-    except Exception as err:
-        return False, err
+    """Run one write as if there were no grouping: its own statement or transaction,
+    again (after a short random pause) when PostgreSQL aborted it as a deadlock victim
+    or a serialization failure."""
+    attempt = 1
+    while True:
+        try:
+            if write.single_statement:
+                return True, await write.fn(conn)
+            async with conn.transaction():
+                return True, await write.fn(conn)
+        except _CONFLICTS as err:
+            if attempt >= CONFLICT_ATTEMPTS:
+                return False, err
+            await asyncio.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2 ** attempt))
+            attempt += 1
+        except Exception as err:
+            return False, err
 
 
 def _settle(write: _Write, outcome: tuple[bool, Any]) -> None:
