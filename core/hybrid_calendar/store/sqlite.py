@@ -143,14 +143,13 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
 
     async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
                              ) -> User:
-        cursor = await self._run(lambda: self.execute(
-            "UPDATE users SET state = ?, reason = ?, updated_at = ? WHERE id = ?",
-            (str(state), reason, time.time(), user_id)))
-        if cursor.rowcount == 0:
+        """One statement: the write returns the row it changed (no read back)."""
+        users = await self._users(
+            "UPDATE users SET state = ?, reason = ?, updated_at = ? WHERE id = ? "
+            f"RETURNING {_USER_COLUMNS}", (str(state), reason, time.time(), user_id))
+        if not users:
             raise NotFoundError(f"no user with id {user_id}")
-        user = await self.get_user(user_id)
-        assert user is not None
-        return user
+        return users[0]
 
     async def forget_user_data(self, user_id: str) -> None:
         def work() -> None:
