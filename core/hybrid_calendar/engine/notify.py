@@ -70,7 +70,12 @@ def claim_seconds(gateway: Gateway) -> float:
 
 def join_button_key(user: User, meeting: Meeting) -> str:
     """Unique key of a meeting's Join button for one recipient and start time."""
-    return f"{user.id}|{meeting.event_id}|{meeting.start.isoformat()}"
+    return _button_key(user.id, meeting.event_id, meeting.start.isoformat())
+
+
+def _button_key(user_id: str, event_id: str, start_text: str) -> str:
+    """:func:`join_button_key` from its parts (the start already in ISO form)."""
+    return f"{user_id}|{event_id}|{start_text}"
 
 
 def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
@@ -94,7 +99,8 @@ def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
         event_id, start, end = meeting.event_id, meeting.start, meeting.end
         start_text = start.isoformat()
         items.append(ScheduledNotification(
-            f"{user_id}|{event_id}|{start_text}", user_id, event_id, start - lead, start, end,
+            _button_key(user_id, event_id, start_text), user_id, event_id, start - lead,
+            start, end,
             {"event_id": event_id, "title": meeting.title, "start": start_text,
              "end": end.isoformat(), "join": join_to_json(join)}))
     return items
