@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,3 +99,15 @@ def test_meetings_and_buttons_equal_the_straightforward_code(tmp_path: Path) -> 
     moved = [replace(m, start=m.start.astimezone(UTC), end=datetime(2030, 1, 1, tzinfo=UTC))
              for m in meetings]
     assert join_button_items(gateway, user, moved) == reference_buttons(gateway, user, moved)
+
+
+def test_the_fields_passed_positionally_keep_their_order() -> None:
+    """``meeting_from_event`` passes every field of ``Meeting`` by position, and
+    ``join_button_items`` the leading ones of ``ScheduledNotification``: a model whose
+    fields move must fail here, not store a title as a description."""
+    assert tuple(f.name for f in fields(Meeting)) == (
+        "user_id", "event_id", "calendar_id", "status", "start", "end", "title",
+        "description", "location", "organizer", "attendees", "join", "all_day",
+        "recurring_event_id", "etag", "marker", "html_link")
+    assert tuple(f.name for f in fields(ScheduledNotification))[:7] == (
+        "key", "user_id", "event_id", "due_at", "start", "end", "payload")
