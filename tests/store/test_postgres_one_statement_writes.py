@@ -61,7 +61,7 @@ async def former_apply(store: PostgresStore, user: User, upserts: list[Meeting],
                 "event_id = ANY(%s) AND state = 'pending'",
                 (user.id, gone_ids if full_sync else deleted_ids))
         if rows:
-            await conn.execute(*upsert_meetings(rows))
+            await conn.execute(*upsert_meetings(rows, sealer.current_prefix))
         await conn.execute(
             "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (%s, %s, %s) "
             "ON CONFLICT (user_id) DO UPDATE SET cursor=excluded.cursor, "

@@ -17,10 +17,13 @@ from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hybrid_calendar.crypto.formats import (
     NONCE_BYTES,
     b64e,
+    encode_parts,
     field_aad,
     field_aad_head,
     parse_token,
@@ -82,7 +85,8 @@ class Sealer:
     (it holds unwrapped keys, and a newer generation may have replaced its current key).
     """
 
-    __slots__ = ("_block", "_current", "_index_key", "_keys", "org_id", "user_id")
+    __slots__ = ("_block", "_current", "_digest_key", "_index_key", "_keys", "org_id",
+                 "user_id")
 
     def __init__(self, org_id: str, user_id: str, current: KeyMaterial,
                  keys: Mapping[str, KeyMaterial], index_key: bytes, *,
@@ -92,6 +96,7 @@ class Sealer:
         self._current = current
         self._keys = dict(keys)
         self._index_key = index_key
+        self._digest_key: bytes | None = None
         self._block = reserve_block
 
     @property
@@ -121,6 +126,30 @@ class Sealer:
         """True when ``token`` was sealed with the data key new seals use (the store keeps
         an unchanged row only when it is: a newer generation rewrites it)."""
         return token.startswith(self._current.prefix)
+
+    @property
+    def current_prefix(self) -> str:
+        """How every token sealed with the current data key starts (:meth:`is_current` is
+        ``token.startswith(current_prefix)``; a SQL statement can test it the same way)."""
+        return self._current.prefix
+
+    def digest(self, plaintext: str, *, table: str, row_id: str, column: str) -> str:
+        """A keyed digest of one field value, bound to its table, row and column: equal
+        for equal values of the same field (a seal never is: fresh nonce), so the store
+        can tell whether a sealed value changed without opening it.
+
+        ``b64url(HMAC-SHA256(digest_key, encode_parts(table, row_id, column, value)))``,
+        where ``digest_key`` is HKDF-SHA256 of the organisation's index key with this
+        owner as ``info`` (a key of this owner alone, stable across data key generations;
+        without it the digest says nothing about the value, not even equality across
+        rows, as the row is bound in)."""
+        key = self._digest_key
+        if key is None:
+            key = self._digest_key = HKDF(
+                SHA256(), 32, salt=b"hybrid-calendar/digest/1",
+                info=encode_parts(self.org_id, self.user_id)).derive(self._index_key)
+        return b64e(hmac.new(key, encode_parts(table, row_id, column, plaintext),
+                             hashlib.sha256).digest())
 
     def open(self, token: str, *, table: str, row_id: str, column: str) -> str:
         """Decrypt a token sealed for exactly this owner, table, row and column.

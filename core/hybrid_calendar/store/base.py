@@ -79,6 +79,18 @@ class Sealer(Protocol):
         """True when ``token`` was sealed with the key new seals use."""
         ...
 
+    @property
+    def current_prefix(self) -> str:
+        """How every token sealed with the key new seals use starts (:meth:`is_current`
+        is ``token.startswith(current_prefix)``)."""
+        ...
+
+    def digest(self, plaintext: str, *, table: str, row_id: str, column: str) -> str:
+        """A keyed, deterministic digest of ``plaintext`` bound to its table, row and
+        column (never a plain hash: without the owner's key it reveals nothing), for
+        telling whether a sealed value changed without opening it."""
+        ...
+
 
 class FieldCipher(Protocol):
     """Hands out sealers per owner and computes blind indexes (see ``hybrid_calendar.crypto``)."""

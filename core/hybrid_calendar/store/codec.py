@@ -30,6 +30,12 @@ ROW_COLUMN = "sealed"
 """The meetings column holding one token over all of a row's :data:`MEETING_SEALED`
 fields (a JSON object); the per-field columns of such a row hold empty strings."""
 
+DIGEST_COLUMN = "digest"
+"""The meetings column holding the keyed digest of the text sealed in :data:`ROW_COLUMN`
+(:func:`meeting_digest`, migration ``m017``): equal digests mean equal sealed content, so
+a store tells an unchanged meeting from a changed one without opening its token (a seal
+differs every time). ``NULL`` in rows written before ``m017``."""
+
 
 USER_COLUMNS = ("id", "org_id", "email", "state", "reason", "provider", "locale", "timezone")
 """Columns :func:`row_to_user` reads."""
@@ -92,7 +98,9 @@ def meeting_to_row(sealer: Sealer, meeting: Meeting) -> dict[str, Any]:
     sealed once, bound to the row and to :data:`ROW_COLUMN` (one AES-GCM operation per
     row instead of one per field: docs/performance.md)."""
     row = meeting_plain_columns(meeting)
-    row[ROW_COLUMN] = seal_meeting_clear(sealer, meeting, meeting_clear(meeting))
+    clear = meeting_clear(meeting)
+    row[ROW_COLUMN] = seal_meeting_clear(sealer, meeting, clear)
+    row[DIGEST_COLUMN] = meeting_digest(sealer, meeting, clear)
     return row
 
 
@@ -149,6 +157,15 @@ def seal_meeting_clear(sealer: Sealer, meeting: Meeting, clear: str) -> str:
     return sealer.seal(clear, table="meetings",
                        row_id=meeting_row_id(meeting.user_id, meeting.event_id),
                        column=ROW_COLUMN)
+
+
+def meeting_digest(sealer: Sealer, meeting: Meeting, clear: str) -> str:
+    """The keyed digest of :func:`meeting_clear`'s text for :data:`DIGEST_COLUMN` (bound to
+    the meeting's row and to :data:`ROW_COLUMN`, under a key of the owner: never a plain
+    hash of sensitive text)."""
+    return sealer.digest(clear, table="meetings",
+                         row_id=meeting_row_id(meeting.user_id, meeting.event_id),
+                         column=ROW_COLUMN)
 
 
 def open_meeting_clear(sealer: Sealer, user_id: str, event_id: str, token: str) -> str:

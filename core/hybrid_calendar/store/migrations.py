@@ -196,3 +196,13 @@ def m016_job_claim_order(db: Database) -> None:
     its order (``jobs (run_at, id) WHERE state = 'queued'``), so a claim reads the first
     claimable jobs instead of sorting every queued one (docs/performance.md, "PostgreSQL:
     the claim's plan"). SQLite's claims are left as they are."""
+
+
+@migrations()
+def m017_meetings_digest(db: Database) -> None:
+    """A keyed digest of each meeting's sealed content (``meetings.digest``,
+    :data:`~hybrid_calendar.store.codec.DIGEST_COLUMN`): a sync tells an unchanged meeting
+    from a changed one without opening its token (PostgreSQL compares it inside the upsert).
+    Rows stored before hold ``NULL``: SQLite opens and compares those as before and writes
+    their digest; PostgreSQL counts each as changed once."""
+    db.table("meetings").add_column("digest", str)

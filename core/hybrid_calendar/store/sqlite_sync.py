@@ -1,11 +1,18 @@
 """A sync's writes on SQLite: meetings, cursor, Join buttons and announcement in one
 operation of the store's worker thread (one hand-off, one commit per page).
 
-A meeting whose stored row already says the same (the clear columns equal, the sealed
-token made with the current data key and opening to the same text) is left alone: no
-seal and no write, and its Join button is not sealed or written again either when the
-stored one is due at the same time. The first sync of a user compares nothing (no row is
-stored yet). docs/performance.md has the measurements.
+A meeting whose stored row already says the same (the clear columns equal, the keyed
+digest of the sealed text equal, the token made with the current data key) is left alone:
+no seal and no write, and its Join button is not sealed or written again either when the
+stored one is due at the same time. A row stored before migration ``m017`` has no digest:
+its token is opened and compared instead (and the row written once, with its digest).
+The first sync of a user compares nothing (no row is stored yet). docs/performance.md
+has the measurements.
+
+Only meetings whose content changed count as upserted (:class:`ApplyResult`): a new one,
+or one whose clear columns or sealed text differ. A row written again only to seal it
+with the current key (or to give it its digest) says the same as before and is not
+counted, so a sync that changed nothing announces nothing.
 
 The stored row keeps times as instants: an event whose end is written in another time
 zone but is the same instant (and whose start is written as before: the button's key)
@@ -34,20 +41,21 @@ from hybrid_calendar.store.sqlite_outbox import IN_CHUNK, enqueue_row, schedule_
 
 _COMPARED = codec.PLAIN_COLUMNS[2:]
 """Clear columns compared with the stored row (after user and event id)."""
-_SELECT_STORED = (f"SELECT event_id, {', '.join(_COMPARED)}, {codec.ROW_COLUMN} "
-                  "FROM meetings WHERE user_id = ?")
-_COLUMNS = (*codec.PLAIN_COLUMNS, *codec.MEETING_SEALED, codec.ROW_COLUMN)
+_SELECT_STORED = (f"SELECT event_id, {', '.join(_COMPARED)}, {codec.ROW_COLUMN}, "
+                  f"{codec.DIGEST_COLUMN} FROM meetings WHERE user_id = ?")
+_COLUMNS = (*codec.PLAIN_COLUMNS, *codec.MEETING_SEALED, codec.ROW_COLUMN, codec.DIGEST_COLUMN)
 _UPSERT = (f"INSERT INTO meetings ({', '.join(_COLUMNS)}) VALUES "
            f"({', '.join('?' for _ in codec.PLAIN_COLUMNS)}, "
-           f"{', '.join(chr(39) * 2 for _ in codec.MEETING_SEALED)}, ?) "
+           f"{', '.join(chr(39) * 2 for _ in codec.MEETING_SEALED)}, ?, ?) "
            f"ON CONFLICT(user_id, event_id) DO UPDATE "
            f"SET {', '.join(f'{c}=excluded.{c}' for c in _COLUMNS[2:])}")
-"""The meetings upsert: :data:`codec.PLAIN_COLUMNS` and the token bound by position, the
+"""The meetings upsert: :data:`codec.PLAIN_COLUMNS`, the token and its digest bound by
+position, the
 empty per-field columns of the one-token format written as literals (the same row as
 :func:`codec.meeting_to_row` gives, ≈ 3 µs less per row than binding a dict by name)."""
 
 Stored = Mapping[str, tuple[Any, ...]]
-"""Event id to the stored row's compared columns and sealed token."""
+"""Event id to the stored row's compared columns, sealed token and digest."""
 
 
 class SqliteSyncWrites(SqliteConnection):
@@ -96,25 +104,32 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
                    upserts: Sequence[Meeting], deleted_event_ids: Sequence[str],
                    cursor: str | None, *, full_sync: bool, synced_at: datetime
                    ) -> tuple[ApplyResult, set[str]]:
-    """Write a sync's meetings and cursor inside the open transaction ``conn``; also the
-    event ids whose stored row already said the same (not written)."""
+    """Write a sync's meetings and cursor inside the open transaction ``conn``; returns
+    what changed (new meetings and meetings whose content differs count as upserted) and
+    the event ids whose stored row already said the same (not written)."""
     latest = {meeting.event_id: meeting for meeting in upserts}  # the last one wins
     if full_sync:
         stored: Stored = {row[0]: row[1:] for row in conn.execute(_SELECT_STORED, (user.id,))}
         gone = [(user.id, event_id) for event_id in stored if event_id not in latest]
     else:
-        stored = _stored_rows(conn, user.id, list(latest))
+        dropped = set(deleted_event_ids)  # deleted first, then written anew
+        stored = _stored_rows(conn, user.id, [e for e in latest if e not in dropped])
         gone = [(user.id, event_id) for event_id in deleted_event_ids]
     rows: list[tuple[Any, ...]] = []
     unchanged: set[str] = set()
+    changed = 0
     for meeting in latest.values():
         plain = codec.meeting_plain_values(meeting)
         clear = codec.meeting_clear(meeting)
+        digest = codec.meeting_digest(sealer, meeting, clear)
         previous = stored.get(meeting.event_id)
-        if previous is not None and _same(sealer, user.id, plain, clear, previous):
+        if previous is None or not _same_content(sealer, user.id, plain, clear, digest,
+                                                 previous):
+            changed += 1
+        elif previous[-1] == digest and sealer.is_current(previous[-2]):
             unchanged.add(meeting.event_id)
-            continue
-        rows.append((*plain, codec.seal_meeting_clear(sealer, meeting, clear)))
+            continue  # says the same, under the current key, with its digest: left alone
+        rows.append((*plain, codec.seal_meeting_clear(sealer, meeting, clear), digest))
     deleted = 0
     if gone:
         deleted = conn.executemany(
@@ -127,7 +142,7 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
         "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (?, ?, ?) "
         "ON CONFLICT(user_id) DO UPDATE SET cursor=excluded.cursor, "
         "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
-    return ApplyResult(upserted=len(upserts), deleted=max(deleted, 0)), unchanged
+    return ApplyResult(upserted=changed, deleted=max(deleted, 0)), unchanged
 
 
 def _stored_rows(conn: sqlite3.Connection, user_id: str, event_ids: Sequence[str]) -> Stored:
@@ -140,14 +155,18 @@ def _stored_rows(conn: sqlite3.Connection, user_id: str, event_ids: Sequence[str
     return stored
 
 
-def _same(sealer: Sealer, user_id: str, plain: tuple[Any, ...], clear: str,
-          previous: Sequence[Any]) -> bool:
-    """Whether the stored row (``previous``: compared columns, then the token) holds
-    exactly ``plain`` (:func:`codec.meeting_plain_values`) and ``clear``, sealed with the
-    current key."""
-    *columns, token = previous
-    if tuple(columns) != plain[2:] or not token or not sealer.is_current(token):
+def _same_content(sealer: Sealer, user_id: str, plain: tuple[Any, ...], clear: str,
+                  digest: str, previous: Sequence[Any]) -> bool:
+    """Whether the stored row (``previous``: compared columns, then the token and the
+    digest) holds exactly ``plain`` (:func:`codec.meeting_plain_values`) and ``clear``:
+    by the digest when the row has one, else by opening its token."""
+    *columns, token, stored_digest = previous
+    if tuple(columns) != plain[2:]:
         return False
+    if stored_digest is not None:
+        return bool(stored_digest == digest)
+    if not token:
+        return False  # a row of before m010 (one token per field): written again
     try:
         return codec.open_meeting_clear(sealer, user_id, plain[1], token) == clear
     except DecryptionError:

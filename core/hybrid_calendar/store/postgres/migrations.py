@@ -265,6 +265,16 @@ core.add(
     "CREATE INDEX IF NOT EXISTS jobs_claim_order ON jobs (run_at, id) WHERE state = 'queued'",
 )
 
+core.add(
+    "m017_meetings_digest",
+    # The keyed digest of a meeting's sealed content (codec.DIGEST_COLUMN): the sync's
+    # upsert rewrites a row only when its clear columns or this digest differ (or its
+    # token is not sealed with the current key), so an unchanged meeting is not written
+    # or counted (store/postgres/sync_write.py). Rows stored before hold NULL: each counts
+    # as changed once.
+    "ALTER TABLE meetings ADD COLUMN digest TEXT",
+)
+
 crypto = PgMigrationSet("crypto")
 crypto.add(
     "m001_crypto_keys",

@@ -36,6 +36,7 @@ from hybrid_calendar.store.postgres.outbox import (
 )
 from hybrid_calendar.store.postgres.queue import PostgresQueue
 from hybrid_calendar.store.postgres.sync_write import (
+    Statement,
     apply_statement,
     apply_statements,
     sync_write_statement,
@@ -204,21 +205,18 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         rows = [codec.meeting_to_row(sealer, meeting) for meeting in upserts]
 
         one = apply_statement(user.id, rows, deleted_event_ids, cursor, ts(synced_at),
-                              full_sync=full_sync)
+                              full_sync=full_sync, current_prefix=sealer.current_prefix)
 
-        async def work(conn: Conn) -> int:
+        async def work(conn: Conn) -> ApplyResult:
             if one is not None:  # the usual case: one statement
                 found = await (await conn.execute(*one)).fetchone()
-                return 0 if found is None else int(found["deleted"])
-            statements = apply_statements(user.id, rows, deleted_event_ids, cursor,
-                                          ts(synced_at))
-            gone = await conn.execute(*statements[0])
-            deleted = len(await gone.fetchall())
-            for statement in statements[1:]:
-                await conn.execute(*statement)
-            return deleted
-        deleted = await (self.execute_one(work) if one is not None else self.write(work))
-        return ApplyResult(upserted=len(rows), deleted=deleted)
+                assert found is not None
+                return ApplyResult(upserted=int(found["upserted"]),
+                                   deleted=int(found["deleted"]))
+            return await _apply_separately(conn, apply_statements(
+                user.id, rows, deleted_event_ids, cursor, ts(synced_at),
+                sealer.current_prefix))
+        return await (self.execute_one(work) if one is not None else self.write(work))
 
     async def write_sync(self, write: SyncWrite) -> SyncWriteResult:
         """Usually one statement (:func:`.sync_write.sync_write_statement`: the apply, the
@@ -227,7 +225,9 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         group-committed with other writes. Should it fail, the write runs again as
         separate operations (:meth:`Store.write_sync`'s default), where a failure to queue
         the announcement, a hint, is logged and undoes nothing else. (A savepoint around
-        the announcement would cost two statements on every sync.)"""
+        the announcement would cost two statements on every sync.) Meetings found as
+        stored are not written or counted, and a sync that added, changed and deleted
+        nothing queues no announcement (:mod:`.sync_write`)."""
         user = write.user
         sealer = await self.cipher.sealer(user.org_id, user.id)
         rows = [codec.meeting_to_row(sealer, meeting) for meeting in write.upserts]
@@ -237,25 +237,29 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
             sealer, user, item, write.announce_at or item.due_at)
         one = sync_write_statement(
             user.id, rows, write.deleted_event_ids, write.cursor, synced_at,
-            full_sync=write.full_sync, announcement=announce_row,
+            full_sync=write.full_sync, current_prefix=sealer.current_prefix,
+            announcement=announce_row,
             buttons=[notification_row(sealer, user, button, button.due_at)
                      for button in write.buttons])
         try:
             if one is not None:
                 found = (await self.fetch_written(*one))[0]
-                deleted, announced = int(found["deleted"]), bool(found["announced"])
+                applied = ApplyResult(upserted=int(found["upserted"]),
+                                      deleted=int(found["deleted"]))
+                announced = bool(found["announced"])
             else:
-                deleted, announced = await self.write(self._sync_transaction(
+                applied, announced = await self.write(self._sync_transaction(
                     sealer, write, rows, synced_at))
         except psycopg.DatabaseError:  # nothing of it is kept: again, one part at a time
             return await super().write_sync(write)
-        return SyncWriteResult(ApplyResult(upserted=len(rows), deleted=deleted), announced)
+        return SyncWriteResult(applied, announced)
 
     def _sync_transaction(self, sealer: Sealer, write: SyncWrite, rows: list[dict[str, Any]],
-                          synced_at: float | None) -> WriteFn[tuple[int, bool]]:
+                          synced_at: float | None) -> WriteFn[tuple[ApplyResult, bool]]:
         """A sync write whose apply cannot be one statement (an incremental sync deleting
         an id it also upserts), as one transaction: the apply's separate statements, the
-        Join buttons' one statement and the announcement's one statement."""
+        Join buttons' one statement and the announcement's one statement (only when the
+        apply added, changed or deleted a meeting)."""
         user = write.user
         touched = write.touched_event_ids
         buttons = (schedule_statement(sealer, user, write.buttons, touched)
@@ -264,17 +268,15 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         announce = None if item is None else enqueue_statement(
             sealer, user, item, supersede=True, next_at=write.announce_at or item.due_at)
 
-        async def work(conn: Conn) -> tuple[int, bool]:
-            statements = apply_statements(user.id, rows, write.deleted_event_ids,
-                                          write.cursor, synced_at)
-            deleted = len(await (await conn.execute(*statements[0])).fetchall())
-            for statement in statements[1:]:
-                await conn.execute(*statement)
+        async def work(conn: Conn) -> tuple[ApplyResult, bool]:
+            applied = await _apply_separately(conn, apply_statements(
+                user.id, rows, write.deleted_event_ids, write.cursor, synced_at,
+                sealer.current_prefix))
             if buttons is not None:
                 await conn.execute(*buttons)
-            if announce is None or (not rows and not deleted):
-                return deleted, False
-            return deleted, bool(await (await conn.execute(*announce)).fetchall())
+            if announce is None or not applied.upserted + applied.deleted:
+                return applied, False
+            return applied, bool(await (await conn.execute(*announce)).fetchall())
         return work
 
     async def reset_cursor(self, user_id: str) -> None:
@@ -346,3 +348,19 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     async def delete_channel(self, channel_id: str) -> None:
         await self.execute("DELETE FROM channels WHERE id = %s", (channel_id,))
+
+
+async def _apply_separately(conn: Conn, statements: tuple[list[Statement], Statement | None]
+                            ) -> ApplyResult:
+    """Run :func:`.sync_write.apply_statements` in the open transaction ``conn``: the
+    first statement's rows are the meetings deleted, the upsert's one row counts the
+    meetings added or changed."""
+    first, upsert = statements
+    deleted = len(await (await conn.execute(*first[0])).fetchall())
+    for statement in first[1:]:
+        await conn.execute(*statement)
+    if upsert is None:
+        return ApplyResult(upserted=0, deleted=deleted)
+    found = await (await conn.execute(*upsert)).fetchone()
+    return ApplyResult(upserted=0 if found is None else int(found["upserted"]),
+                       deleted=deleted)

@@ -35,12 +35,14 @@ from hybrid_calendar.store.testing.support import (
     public_store_methods,
 )
 from hybrid_calendar.store.testing.sync_writes import SyncWriteTests
+from hybrid_calendar.store.testing.unchanged_syncs import UnchangedSyncTests
 
 __all__ = ["NOW", "ReversibleCipher", "StoreBackend", "StoreTests", "covers"]
 
 
 class StoreTests(AccountTests, MeetingTests, JobQueueTests, OutboxTests, EncryptionTests,
-                 KeyStorageTests, BudgetTests, BudgetPoolTests, SyncWriteTests):
+                 KeyStorageTests, BudgetTests, BudgetPoolTests, SyncWriteTests,
+                 UnchangedSyncTests):
     """Conformance tests of a store backend; subclasses provide ``store_backend``."""
 
     def test_every_public_store_method_has_a_test(self) -> None:

@@ -49,14 +49,14 @@ class SyncWriteTests(StoreFixtures):
         assert dict(pending[buttons[0].key].payload) == dict(buttons[0].payload)
 
         # the same e1 again (nothing changed) with its button due earlier, e2 renamed:
-        # both as stored; the newer announcement supersedes the pending one
+        # both as stored, only e2 counts; the newer announcement supersedes the pending one
         renamed = replace(e2, title="Renamed")
         earlier = replace(buttons[0], due_at=NOW - 5 * MINUTE)
         moved = replace(buttons[1], payload={"event_id": "e2", "title": "Renamed"})
         written = await store.write_sync(SyncWrite(
             ALICE, [e1, renamed], [], "c2", full_sync=False, synced_at=NOW,
             buttons=[earlier, moved], announcement=meetings_changed("m2")))
-        assert written.applied == ApplyResult(upserted=2, deleted=0) and written.announced
+        assert written.applied == ApplyResult(upserted=1, deleted=0) and written.announced
         assert await store.list_meetings(ALICE, NOW, NOW + timedelta(days=1)) == [e1, renamed]
         pending = await _pending(store)
         assert sorted(pending) == sorted([b.key for b in buttons] + ["m2"])

@@ -1,0 +1,120 @@
+"""Store suite, part 9: what a sync counts as changed (:class:`ApplyResult`).
+
+A meeting counts as upserted when the store did not hold it, or held it with different
+content (a clear field such as its start, or a sealed one such as its title); one found
+exactly as stored counts as nothing. So a sync that finds everything as stored (a
+safety-net full sync, a sync after a token reset) reports nothing changed and queues no
+meetings-changed notification: that notification reaches people's apps and devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from hybrid_calendar.models import DeliveryState, Meeting, NotificationKind
+from hybrid_calendar.store.base import ApplyResult, Store, SyncWrite
+from hybrid_calendar.store.testing.samples import (
+    ALICE,
+    join_button,
+    meeting,
+    meetings_changed,
+    seed,
+)
+from hybrid_calendar.store.testing.support import NOW, StoreFixtures, covers
+
+DAY = timedelta(days=1)
+
+
+def _page() -> list[Meeting]:
+    return [meeting("e1"), meeting("e2", 2), meeting("e3", 3)]
+
+
+def _write(meetings: list[Meeting], announcement: str, *, full: bool = True,
+           deleted: tuple[str, ...] = ()) -> SyncWrite:
+    return SyncWrite(ALICE, meetings, list(deleted), f"cursor-{announcement}", full_sync=full,
+                     synced_at=NOW, buttons=[join_button(m.event_id, ends=m.end)
+                                             for m in meetings],
+                     announcement=meetings_changed(announcement))
+
+
+async def _announcements(store: Store) -> list[str]:
+    """Keys of the user's pending meetings-changed notifications."""
+    return sorted(n.key for n in await store.list_notifications(
+        ALICE, state=DeliveryState.PENDING) if n.kind is NotificationKind.MEETINGS_CHANGED)
+
+
+class UnchangedSyncTests(StoreFixtures):
+    """Only meetings whose stored row changed count; an unchanged sync announces nothing."""
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
+    @covers("write_sync", "list_notifications", "list_meetings", "get_sync_state")
+    async def test_a_second_identical_sync_changes_and_announces_nothing(
+            self, store: Store, full: bool) -> None:
+        await seed(store)
+        first = await store.write_sync(_write(_page(), "m1"))
+        assert first.applied == ApplyResult(upserted=3, deleted=0)  # a first sync: all
+        assert first.announced
+        assert await _announcements(store) == ["m1"]
+
+        again = await store.write_sync(_write(_page(), "m2", full=full))
+        assert again.applied == ApplyResult(upserted=0, deleted=0)
+        assert not again.announced
+        assert await _announcements(store) == ["m1"]  # m2 not queued, m1 not superseded
+        assert await store.list_meetings(ALICE, NOW, NOW + DAY) == _page()
+        assert (await store.get_sync_state(ALICE.id)).cursor == "cursor-m2"  # still saved
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
+    @covers("write_sync", "list_notifications", "get_meeting")
+    async def test_one_changed_meeting_counts_one_and_announces(
+            self, store: Store, full: bool) -> None:
+        await seed(store)
+        await store.write_sync(_write(_page(), "m1"))
+        e1, e2, e3 = _page()
+
+        renamed = replace(e2, title="Renamed")  # a sealed field
+        written = await store.write_sync(_write([e1, renamed, e3], "m2", full=full))
+        assert written.applied == ApplyResult(upserted=1, deleted=0)
+        assert written.announced
+        assert await _announcements(store) == ["m2"]
+        assert await store.get_meeting(ALICE, "e2") == renamed
+
+        moved = replace(e3, start=e3.start + timedelta(minutes=15),
+                        end=e3.end + timedelta(minutes=15))  # clear fields
+        written = await store.write_sync(_write([e1, renamed, moved], "m3", full=full))
+        assert written.applied == ApplyResult(upserted=1, deleted=0)
+        assert written.announced
+        assert await _announcements(store) == ["m3"]
+        assert await store.get_meeting(ALICE, "e3") == moved
+
+    @pytest.mark.anyio
+    @covers("write_sync", "list_notifications")
+    async def test_a_deleted_meeting_alone_counts_and_announces(self, store: Store) -> None:
+        await seed(store)
+        await store.write_sync(_write(_page(), "m1"))
+        e1, e2, _ = _page()
+        written = await store.write_sync(_write([e1, e2], "m2"))  # full: e3 is gone
+        assert written.applied == ApplyResult(upserted=0, deleted=1)
+        assert written.announced
+        assert await _announcements(store) == ["m2"]
+
+    @pytest.mark.anyio
+    @covers("apply_changes")
+    async def test_apply_changes_counts_only_what_changed(self, store: Store) -> None:
+        await seed(store)
+        e1, e2, e3 = _page()
+        assert await store.apply_changes(ALICE, [e1, e2, e3], [], "c1", full_sync=True,
+                                         synced_at=NOW) == ApplyResult(upserted=3, deleted=0)
+        assert await store.apply_changes(ALICE, [e1, e2, e3], [], "c2", full_sync=True,
+                                         synced_at=NOW) == ApplyResult(upserted=0, deleted=0)
+        assert await store.apply_changes(
+            ALICE, [e1, replace(e2, description="Changed agenda"), e3], [], "c3",
+            full_sync=False, synced_at=NOW) == ApplyResult(upserted=1, deleted=0)
+        # deleted and listed again in one incremental page: written anew
+        assert await store.apply_changes(ALICE, [e1], ["e1"], "c4", full_sync=False,
+                                         synced_at=NOW) == ApplyResult(upserted=1, deleted=1)
+        assert await store.get_meeting(ALICE, "e1") == e1
