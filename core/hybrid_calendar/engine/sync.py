@@ -73,7 +73,12 @@ async def run_sync_job(gateway: Gateway, job: Job) -> None:
 
 
 async def sync_user(gateway: Gateway, context: UserContext) -> int:
-    """Bring one active user's stored meetings up to date; returns meetings changed.
+    """Bring one active user's stored meetings up to date; returns meetings changed
+    (added, changed or deleted: a meeting found as stored is not counted).
+
+    Only a sync that changed something calls ``mirror_meetings`` (with the meetings that
+    changed) and announces the meetings-changed notification: a full sync that finds the
+    calendar as stored (the safety-net re-sync, a sync after a token reset) tells no one.
 
     :param context: the user with their organisation (its keyword table) and sync state
         (the cursor), as the job read them together (:meth:`Store.get_user_context`).
@@ -127,12 +132,23 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
         announcement=announcement, announce_at=announce_at))
     await record_sync_success(gateway, user.id, time.perf_counter() - started,
                               token_reset=state.cursor is not None and batch.full_sync)
-    if upserts or deleted:
-        await gateway.hooks.mirror_meetings(gateway, user, upserts, deleted)
     changed = written.applied.upserted + written.applied.deleted
-    if changed:
-        await _announce(gateway, user, announcement, sinks, written.announced)
+    if not changed:  # everything as stored (e.g. a safety-net full sync): nothing to tell
+        return 0
+    await gateway.hooks.mirror_meetings(gateway, user,
+                                        _changed_meetings(upserts, written.changed_event_ids),
+                                        deleted)
+    await _announce(gateway, user, announcement, sinks, written.announced)
     return changed
+
+
+def _changed_meetings(upserts: Sequence[Meeting], changed_ids: frozenset[str] | None
+                      ) -> Sequence[Meeting]:
+    """The meetings of ``upserts`` the store counted as added or changed (all of them
+    when the store did not say which)."""
+    if changed_ids is None:
+        return upserts
+    return [meeting for meeting in upserts if meeting.event_id in changed_ids]
 
 
 async def _follow(gateway: Gateway, user: User, event: CalendarEvent) -> None:

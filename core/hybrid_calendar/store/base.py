@@ -12,6 +12,9 @@ Rules every backend keeps:
 * :meth:`Store.apply_changes` writes meetings and the new sync cursor in ONE transaction:
   the stored cursor never runs ahead of the stored data. :meth:`Store.write_sync` adds
   the sync's Join buttons and announcement (one transaction on SQLite).
+* Only meetings whose stored content changes count as changed (:class:`ApplyResult`):
+  a sync that finds every meeting as stored announces nothing (the meetings-changed
+  notification reaches people's apps and devices).
 * Jobs are coalesced by key: at most one queued job per key, and a lane never has two
   running jobs (per-user serialisation), even across processes sharing a database.
 * The cipher's wrapped keys live in the same database (:meth:`Store.key_storage`).
@@ -122,10 +125,15 @@ def channel_token_matches(channel: Channel, presented: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
-    """What :meth:`Store.apply_changes` changed."""
+    """What :meth:`Store.apply_changes` changed in the user's stored meetings."""
 
     upserted: int
+    """Meetings added or changed: listed meetings the store did not hold, or held with
+    other content (any clear or sealed field). A listed meeting found exactly as stored
+    is not counted, even when its row is written again (sealed anew under a newer data
+    key, or given its digest); a meeting listed twice counts once."""
     deleted: int
+    """Stored meetings removed (ids not stored do not count)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +161,11 @@ class QueuedJob:
 @dataclass(frozen=True, slots=True)
 class SyncWrite:
     """Everything one sync of one user stores (:meth:`Store.write_sync`): the meetings
-    (as :meth:`Store.apply_changes`), their Join buttons (as :meth:`Store.schedule`, for
-    the events of ``upserts`` and ``deleted_event_ids``) and the meetings-changed
-    notification (as :meth:`Store.enqueue_notification` with ``supersede``, only when
-    the sync changed something)."""
+    (as :meth:`Store.apply_changes`; ``upserts`` are every meeting the sync listed,
+    changed or not), their Join buttons (as :meth:`Store.schedule`, for the events of
+    ``upserts`` and ``deleted_event_ids``) and the meetings-changed notification (as
+    :meth:`Store.enqueue_notification` with ``supersede``, only when the sync added,
+    changed or deleted a stored meeting: :class:`ApplyResult` counts above zero)."""
 
     user: User
     upserts: Sequence[Meeting]
@@ -180,9 +189,14 @@ class SyncWriteResult:
     """What :meth:`Store.write_sync` did."""
 
     applied: ApplyResult
+    """Meetings added or changed, and deleted (see :class:`ApplyResult`: a meeting found
+    as stored counts as neither)."""
     announced: bool
-    """The announcement went into the outbox (False: none given, nothing changed, its
-    key was there already, or it could not be queued)."""
+    """The announcement went into the outbox (False: none given, no meeting added,
+    changed or deleted, its key was there already, or it could not be queued)."""
+    changed_event_ids: frozenset[str] | None = None
+    """The event ids of the meetings counted in ``applied.upserted`` (``None``: the
+    backend did not say which; any listed meeting may have changed)."""
 
 
 USER_TABLES = ("meetings", "channels", "scheduled_notifications", "sync_state", "user_health",
@@ -343,13 +357,18 @@ class Store(abc.ABC):
         """Store changed meetings, drop deleted ones and save the cursor, atomically.
 
         With ``full_sync`` every stored meeting of the user not in ``upserts`` is deleted.
+        A meeting of ``upserts`` already stored exactly so is left as it is (or only
+        sealed again under the current key) and not counted: the result counts the
+        meetings added or changed and the stored meetings deleted.
         """
 
     async def write_sync(self, write: SyncWrite) -> SyncWriteResult:
         """Store a sync's meetings, cursor, Join buttons and announcement (see
         :class:`SyncWrite`); the default calls :meth:`apply_changes`, :meth:`schedule` and
-        :meth:`enqueue_notification` in turn, a backend may do it in one transaction. A
-        failure to queue the announcement is logged, never raised (it is a hint)."""
+        :meth:`enqueue_notification` in turn, a backend may do it in one transaction. The
+        announcement is queued only when a meeting was added, changed or deleted
+        (:class:`ApplyResult`): a sync that found everything as stored announces nothing.
+        A failure to queue the announcement is logged, never raised (it is a hint)."""
         user = write.user
         applied = await self.apply_changes(user, write.upserts, write.deleted_event_ids,
                                            write.cursor, full_sync=write.full_sync,

@@ -78,7 +78,7 @@ class SqliteSyncWrites(SqliteConnection):
 
         def work() -> SyncWriteResult:
             with transaction(self._conn_or_fail()) as conn:
-                applied, unchanged = apply_meetings(
+                applied, unchanged, changed = apply_meetings(
                     conn, sealer, user, write.upserts, write.deleted_event_ids, write.cursor,
                     full_sync=write.full_sync, synced_at=write.synced_at)
                 touched = write.touched_event_ids
@@ -96,17 +96,18 @@ class SqliteSyncWrites(SqliteConnection):
                         if isinstance(err, sqlite3.Error) and not conn.in_transaction:
                             raise
                         announcement_failed(write, err)
-            return SyncWriteResult(applied, announced)
+            return SyncWriteResult(applied, announced, frozenset(changed))
         return await self._run(work)
 
 
 def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
                    upserts: Sequence[Meeting], deleted_event_ids: Sequence[str],
                    cursor: str | None, *, full_sync: bool, synced_at: datetime
-                   ) -> tuple[ApplyResult, set[str]]:
+                   ) -> tuple[ApplyResult, set[str], list[str]]:
     """Write a sync's meetings and cursor inside the open transaction ``conn``; returns
-    what changed (new meetings and meetings whose content differs count as upserted) and
-    the event ids whose stored row already said the same (not written)."""
+    what changed (new meetings and meetings whose content differs count as upserted), the
+    event ids whose stored row already said the same (not written) and the event ids of
+    the meetings counted as upserted."""
     latest = {meeting.event_id: meeting for meeting in upserts}  # the last one wins
     if full_sync:
         stored: Stored = {row[0]: row[1:] for row in conn.execute(_SELECT_STORED, (user.id,))}
@@ -117,7 +118,7 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
         gone = [(user.id, event_id) for event_id in deleted_event_ids]
     rows: list[tuple[Any, ...]] = []
     unchanged: set[str] = set()
-    changed = 0
+    changed: list[str] = []
     for meeting in latest.values():
         plain = codec.meeting_plain_values(meeting)
         clear = codec.meeting_clear(meeting)
@@ -125,7 +126,7 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
         previous = stored.get(meeting.event_id)
         if previous is None or not _same_content(sealer, user.id, plain, clear, digest,
                                                  previous):
-            changed += 1
+            changed.append(meeting.event_id)
         elif previous[-1] == digest and sealer.is_current(previous[-2]):
             unchanged.add(meeting.event_id)
             continue  # says the same, under the current key, with its digest: left alone
@@ -142,7 +143,7 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
         "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (?, ?, ?) "
         "ON CONFLICT(user_id) DO UPDATE SET cursor=excluded.cursor, "
         "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
-    return ApplyResult(upserted=changed, deleted=max(deleted, 0)), unchanged
+    return ApplyResult(upserted=len(changed), deleted=max(deleted, 0)), unchanged, changed
 
 
 def _stored_rows(conn: sqlite3.Connection, user_id: str, event_ids: Sequence[str]) -> Stored:

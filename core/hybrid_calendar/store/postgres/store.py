@@ -213,9 +213,9 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                 assert found is not None
                 return ApplyResult(upserted=int(found["upserted"]),
                                    deleted=int(found["deleted"]))
-            return await _apply_separately(conn, apply_statements(
+            return (await _apply_separately(conn, apply_statements(
                 user.id, rows, deleted_event_ids, cursor, ts(synced_at),
-                sealer.current_prefix))
+                sealer.current_prefix)))[0]
         return await (self.execute_one(work) if one is not None else self.write(work))
 
     async def write_sync(self, write: SyncWrite) -> SyncWriteResult:
@@ -246,16 +246,18 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                 found = (await self.fetch_written(*one))[0]
                 applied = ApplyResult(upserted=int(found["upserted"]),
                                       deleted=int(found["deleted"]))
+                changed = found["changed_ids"] or []
                 announced = bool(found["announced"])
             else:
-                applied, announced = await self.write(self._sync_transaction(
+                applied, changed, announced = await self.write(self._sync_transaction(
                     sealer, write, rows, synced_at))
         except psycopg.DatabaseError:  # nothing of it is kept: again, one part at a time
             return await super().write_sync(write)
-        return SyncWriteResult(applied, announced)
+        return SyncWriteResult(applied, announced, frozenset(changed))
 
     def _sync_transaction(self, sealer: Sealer, write: SyncWrite, rows: list[dict[str, Any]],
-                          synced_at: float | None) -> WriteFn[tuple[ApplyResult, bool]]:
+                          synced_at: float | None
+                          ) -> WriteFn[tuple[ApplyResult, list[str], bool]]:
         """A sync write whose apply cannot be one statement (an incremental sync deleting
         an id it also upserts), as one transaction: the apply's separate statements, the
         Join buttons' one statement and the announcement's one statement (only when the
@@ -268,15 +270,15 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         announce = None if item is None else enqueue_statement(
             sealer, user, item, supersede=True, next_at=write.announce_at or item.due_at)
 
-        async def work(conn: Conn) -> tuple[ApplyResult, bool]:
-            applied = await _apply_separately(conn, apply_statements(
+        async def work(conn: Conn) -> tuple[ApplyResult, list[str], bool]:
+            applied, changed = await _apply_separately(conn, apply_statements(
                 user.id, rows, write.deleted_event_ids, write.cursor, synced_at,
                 sealer.current_prefix))
             if buttons is not None:
                 await conn.execute(*buttons)
             if announce is None or not applied.upserted + applied.deleted:
-                return applied, False
-            return applied, bool(await (await conn.execute(*announce)).fetchall())
+                return applied, changed, False
+            return applied, changed, bool(await (await conn.execute(*announce)).fetchall())
         return work
 
     async def reset_cursor(self, user_id: str) -> None:
@@ -351,16 +353,16 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
 
 async def _apply_separately(conn: Conn, statements: tuple[list[Statement], Statement | None]
-                            ) -> ApplyResult:
+                            ) -> tuple[ApplyResult, list[str]]:
     """Run :func:`.sync_write.apply_statements` in the open transaction ``conn``: the
-    first statement's rows are the meetings deleted, the upsert's one row counts the
-    meetings added or changed."""
+    first statement's rows are the meetings deleted, the upsert's one row counts (and
+    names) the meetings added or changed."""
     first, upsert = statements
     deleted = len(await (await conn.execute(*first[0])).fetchall())
     for statement in first[1:]:
         await conn.execute(*statement)
     if upsert is None:
-        return ApplyResult(upserted=0, deleted=deleted)
+        return ApplyResult(upserted=0, deleted=deleted), []
     found = await (await conn.execute(*upsert)).fetchone()
-    return ApplyResult(upserted=0 if found is None else int(found["upserted"]),
-                       deleted=deleted)
+    changed: list[str] = [] if found is None else list(found["changed_ids"] or [])
+    return ApplyResult(upserted=len(changed), deleted=deleted), changed

@@ -72,11 +72,12 @@ statement (or that had none)."""
 
 def upsert_counting(user_id: str, rows: Sequence[dict[str, Any]], current_prefix: str
                     ) -> Statement:
-    """:func:`upsert_meetings` as a statement whose one row is ``upserted``: how many
-    meetings it added or changed (for :func:`apply_statements`)."""
+    """:func:`upsert_meetings` as a statement whose one row is ``upserted`` (how many
+    meetings it added or changed) and ``changed_ids`` (their event ids, or ``NULL``), for
+    :func:`apply_statements`."""
     sql, params = upsert_meetings(rows, current_prefix)
-    return (f"WITH upserted AS ({sql}), {_CHANGED} SELECT count(*) AS upserted FROM changed",
-            [*params, user_id])
+    return (f"WITH upserted AS ({sql}), {_CHANGED} SELECT count(*) AS upserted, "
+            "array_agg(event_id) AS changed_ids FROM changed", [*params, user_id])
 
 
 def apply_statement(user_id: str, rows: Sequence[dict[str, Any]],
@@ -143,9 +144,9 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
                          buttons: Sequence[tuple[Any, ...]],
                          announcement: tuple[Any, ...] | None) -> Statement | None:
     """A whole sync write (``Store.write_sync``) as one statement returning one row,
-    ``deleted`` (meetings removed), ``upserted`` (meetings added or changed) and
-    ``announced`` (1 when the announcement went in), or ``None`` when the apply cannot be
-    one statement.
+    ``deleted`` (meetings removed), ``upserted`` (meetings added or changed),
+    ``changed_ids`` (their event ids, or ``NULL``) and ``announced`` (1 when the
+    announcement went in), or ``None`` when the apply cannot be one statement.
 
     The apply's parts (:func:`apply_parts`) come first; then the Join buttons' and the
     announcement's (:func:`.outbox.sync_notification_parts`; ``buttons`` and
@@ -169,7 +170,9 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
                        if rows else "EXISTS (SELECT 1 FROM gone)"))
     announced = "(SELECT count(*) FROM announced)" if announcement is not None else "0"
     return ("WITH " + ", ".join(parts + more) + " SELECT (SELECT count(*) FROM gone) AS "
-            f"deleted, {_upserted(rows)} AS upserted, {announced} AS announced",
+            f"deleted, {_upserted(rows)} AS upserted, "
+            f"{'(SELECT array_agg(event_id) FROM changed)' if rows else 'NULL'} AS changed_ids, "
+            f"{announced} AS announced",
             params + more_params)
 
 

@@ -1,4 +1,5 @@
-"""Store suite, part 9: what a sync counts as changed (:class:`ApplyResult`).
+"""Store suite, part 9: what a sync counts as changed (:class:`ApplyResult`, and
+``SyncWriteResult.changed_event_ids``, which every backend of the suite names).
 
 A meeting counts as upserted when the store did not hold it, or held it with different
 content (a clear field such as its start, or a sealed one such as its title); one found
@@ -57,11 +58,13 @@ class UnchangedSyncTests(StoreFixtures):
         await seed(store)
         first = await store.write_sync(_write(_page(), "m1"))
         assert first.applied == ApplyResult(upserted=3, deleted=0)  # a first sync: all
+        assert first.changed_event_ids == {"e1", "e2", "e3"}
         assert first.announced
         assert await _announcements(store) == ["m1"]
 
         again = await store.write_sync(_write(_page(), "m2", full=full))
         assert again.applied == ApplyResult(upserted=0, deleted=0)
+        assert again.changed_event_ids == frozenset()
         assert not again.announced
         assert await _announcements(store) == ["m1"]  # m2 not queued, m1 not superseded
         assert await store.list_meetings(ALICE, NOW, NOW + DAY) == _page()
@@ -79,6 +82,7 @@ class UnchangedSyncTests(StoreFixtures):
         renamed = replace(e2, title="Renamed")  # a sealed field
         written = await store.write_sync(_write([e1, renamed, e3], "m2", full=full))
         assert written.applied == ApplyResult(upserted=1, deleted=0)
+        assert written.changed_event_ids == {"e2"}
         assert written.announced
         assert await _announcements(store) == ["m2"]
         assert await store.get_meeting(ALICE, "e2") == renamed
@@ -87,6 +91,7 @@ class UnchangedSyncTests(StoreFixtures):
                         end=e3.end + timedelta(minutes=15))  # clear fields
         written = await store.write_sync(_write([e1, renamed, moved], "m3", full=full))
         assert written.applied == ApplyResult(upserted=1, deleted=0)
+        assert written.changed_event_ids == {"e3"}
         assert written.announced
         assert await _announcements(store) == ["m3"]
         assert await store.get_meeting(ALICE, "e3") == moved
