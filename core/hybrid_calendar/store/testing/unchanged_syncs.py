@@ -58,7 +58,7 @@ class UnchangedSyncTests(StoreFixtures):
         await seed(store)
         first = await store.write_sync(_write(_page(), "m1"))
         assert first.applied == ApplyResult(upserted=3, deleted=0)  # a first sync: all
-        assert first.changed_event_ids == {"e1", "e2", "e3"}
+        assert first.changed_event_ids == frozenset({"e1", "e2", "e3"})
         assert first.announced
         assert await _announcements(store) == ["m1"]
 
@@ -82,7 +82,7 @@ class UnchangedSyncTests(StoreFixtures):
         renamed = replace(e2, title="Renamed")  # a sealed field
         written = await store.write_sync(_write([e1, renamed, e3], "m2", full=full))
         assert written.applied == ApplyResult(upserted=1, deleted=0)
-        assert written.changed_event_ids == {"e2"}
+        assert written.changed_event_ids == frozenset({"e2"})
         assert written.announced
         assert await _announcements(store) == ["m2"]
         assert await store.get_meeting(ALICE, "e2") == renamed
@@ -91,7 +91,7 @@ class UnchangedSyncTests(StoreFixtures):
                         end=e3.end + timedelta(minutes=15))  # clear fields
         written = await store.write_sync(_write([e1, renamed, moved], "m3", full=full))
         assert written.applied == ApplyResult(upserted=1, deleted=0)
-        assert written.changed_event_ids == {"e3"}
+        assert written.changed_event_ids == frozenset({"e3"})
         assert written.announced
         assert await _announcements(store) == ["m3"]
         assert await store.get_meeting(ALICE, "e3") == moved
