@@ -396,10 +396,12 @@ def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
                     deleted: Sequence[str]) -> Awaitable[None] | None:
     """Mirror a user's stored meetings to another system (e.g. room-device bookings).
 
-    Called after each sync of ``user`` stored its changes, with the meetings that changed
-    and the ids of the events that were deleted or cancelled. Every implementation runs.
-    A plugin keeps its own record of what it mirrored; failures are logged by the core and
-    never fail the sync.
+    Called after a sync of ``user`` stored its changes, when it added, changed or deleted
+    a stored meeting, with the meetings that were added or changed (a meeting the sync
+    found exactly as stored is not passed) and the ids of the events the sync saw deleted
+    or cancelled. A sync that changed nothing (e.g. a full sync of an unchanged calendar)
+    does not call it. Every implementation runs. A plugin keeps its own record of what it
+    mirrored; failures are logged by the core and never fail the sync.
 
     :param gateway: the running gateway.
     :param user: the user whose calendar was synced.

@@ -75,3 +75,61 @@ async def test_concurrent_sync_writes_share_commits_and_each_stands(
     pending = await store.list_notifications(ALICE, state=DeliveryState.PENDING)
     assert sorted(n.event_id or "" for n in pending if n.kind is NotificationKind.JOIN_BUTTON
                   ) == [f"e{n:02d}" for n in range(12)]
+
+
+async def _row_versions(store: PostgresStore) -> dict[str, str]:
+    """Each meeting row's ``xmin``: it changes whenever the row is written."""
+    rows = await store.fetch("SELECT event_id, xmin::text AS version FROM meetings "
+                             "WHERE user_id = %s", (ALICE.id,))
+    return {row["event_id"]: row["version"] for row in rows}
+
+
+async def test_an_unchanged_sync_writes_no_meeting_row(store: PostgresStore) -> None:
+    await seed(store)
+    assert (await store.write_sync(_write(["e1", "e2"], "m1"))).applied.upserted == 2
+    versions = await _row_versions(store)
+    written = await store.write_sync(_write(["e1", "e2"], "m2"))
+    assert (written.applied.upserted, written.applied.deleted, written.announced) == (0, 0,
+                                                                                      False)
+    assert await _row_versions(store) == versions  # not rewritten
+
+
+async def test_a_token_of_an_older_key_is_sealed_again_but_not_counted(
+        store: PostgresStore) -> None:
+    await seed(store)
+    await store.write_sync(_write(["e1", "e2"], "m1"))
+    await store.execute("UPDATE meetings SET sealed = 'x' || sealed WHERE event_id = 'e1'")
+    versions = await _row_versions(store)
+    written = await store.write_sync(_write(["e1", "e2"], "m2"))
+    assert (written.applied.upserted, written.announced) == (0, False)
+    assert written.changed_event_ids == frozenset()
+    after = await _row_versions(store)
+    assert after["e1"] != versions["e1"] and after["e2"] == versions["e2"]
+    assert (await store.get_meeting(ALICE, "e1")) == meeting("e1", 1)  # readable again
+
+
+async def test_rows_without_a_digest_count_as_changed_once(store: PostgresStore) -> None:
+    """Rows stored before migration m017 have no digest: the first sync after it counts
+    them (and writes their digests), the next one does not."""
+    await seed(store)
+    await store.write_sync(_write(["e1", "e2"], "m1"))
+    await store.execute("UPDATE meetings SET digest = NULL")
+    written = await store.write_sync(_write(["e1", "e2"], "m2"))
+    assert (written.applied.upserted, written.announced) == (2, True)
+    rows = await store.fetch("SELECT digest FROM meetings WHERE user_id = %s", (ALICE.id,))
+    assert all(row["digest"] for row in rows)
+    written = await store.write_sync(_write(["e1", "e2"], "m3"))
+    assert (written.applied.upserted, written.announced) == (0, False)
+
+
+async def test_deleted_and_upserted_in_one_incremental_page_counts_as_added(
+        store: PostgresStore) -> None:
+    """The separate-statements path (an id both deleted and upserted) counts too."""
+    await seed(store)
+    await store.write_sync(_write(["e1", "e2"], "m1"))
+    write = _write(["e1", "e2"], "m2", full=False)
+    written = await store.write_sync(SyncWrite(
+        ALICE, write.upserts, ["e1"], "cursor", full_sync=False, synced_at=NOW,
+        buttons=write.buttons, announcement=write.announcement))
+    assert (written.applied.upserted, written.applied.deleted) == (1, 1)
+    assert written.changed_event_ids == {"e1"} and written.announced

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from hybrid_calendar.models import Meeting
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import SyncWrite
+from hybrid_calendar.store.base import ApplyResult, SyncWrite, SyncWriteResult
 from hybrid_calendar.store.sqlite import SqliteStore
 from hybrid_calendar.store.testing.samples import ALICE, join_button, meeting, seed
 from hybrid_calendar.store.testing.support import NOW, ReversibleSealer
@@ -44,10 +44,11 @@ async def _writes(store: SqliteStore) -> list[str]:
         "SELECT name FROM writes").fetchall()))
 
 
-async def _sync(store: SqliteStore, meetings: list[Meeting], *, full: bool = True) -> None:
+async def _sync(store: SqliteStore, meetings: list[Meeting], *, full: bool = True
+                ) -> SyncWriteResult:
     buttons = [join_button(m.event_id, ends=m.end) for m in meetings]
-    await store.write_sync(SyncWrite(ALICE, meetings, [], "c", full_sync=full,
-                                     synced_at=NOW, buttons=buttons))
+    return await store.write_sync(SyncWrite(ALICE, meetings, [], "c", full_sync=full,
+                                            synced_at=NOW, buttons=buttons))
 
 
 @pytest.mark.anyio
@@ -67,7 +68,9 @@ async def test_an_unchanged_meeting_and_its_button_are_not_written_again(
     monkeypatch.setattr(ReversibleSealer, "seal", counted)
     renamed = replace(e2, title="Renamed")
     new_etag = replace(e3, etag='"2"')  # same content, another etag: written again
-    await _sync(store, [e1, renamed, new_etag], full=full)
+    written = await _sync(store, [e1, renamed, new_etag], full=full)
+    assert written.applied == ApplyResult(upserted=2, deleted=0)
+    assert written.changed_event_ids == {"e2", "e3"}
     # e1 and its button: no seal, no write; the others' buttons are written again
     assert await _writes(store) == ["button e2", "button e3", "e2", "e3"]
     assert sorted(sealed) == sorted([f"{ALICE.id}/e2", f"{ALICE.id}/e3",
@@ -96,10 +99,34 @@ async def test_rows_of_an_older_key_or_format_are_written_again(
     # e2's token made by a key that is no longer the current one
     await _count_writes(store)
     monkeypatch.setattr(ReversibleSealer, "is_current", lambda self, token: False)
-    await _sync(store, [e1, e2])
+    written = await _sync(store, [e1, e2])
     assert await _writes(store) == ["button e1", "button e2", "e1", "e2"]
+    # both say what they said (their digests): written again, not counted as changed
+    assert written.applied == ApplyResult(upserted=0, deleted=0)
     assert (await _tokens(store))["e1"]
     assert [await store.get_meeting(ALICE, e) for e in ("e1", "e2")] == [e1, e2]
+
+
+@pytest.mark.anyio
+async def test_a_row_without_a_digest_is_compared_by_its_token_and_given_one(
+        store: SqliteStore) -> None:
+    """Rows stored before migration m017 have no digest: their tokens are opened and
+    compared, so an unchanged one is not counted; it is written once (its button too),
+    with its digest."""
+    await seed(store)
+    e1, e2 = meeting("e1"), meeting("e2", 2)
+    await _sync(store, [e1, e2])
+    await store.call(lambda db: db.execute("UPDATE meetings SET digest = NULL"))
+    await _count_writes(store)
+    written = await _sync(store, [e1, replace(e2, title="Renamed")])
+    assert written.applied == ApplyResult(upserted=1, deleted=0)
+    assert written.changed_event_ids == {"e2"}
+    assert await _writes(store) == ["button e1", "button e2", "e1", "e2"]
+    assert all(await store.call(lambda db: [d for (d,) in db.execute(
+        "SELECT digest FROM meetings").fetchall()]))
+    written = await _sync(store, [e1, replace(e2, title="Renamed")])
+    assert written.applied == ApplyResult(upserted=0, deleted=0)
+    assert await _writes(store) == ["button e1", "button e2", "e1", "e2"]  # nothing more
 
 
 @pytest.mark.anyio

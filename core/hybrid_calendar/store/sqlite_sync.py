@@ -127,7 +127,7 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
         if previous is None or not _same_content(sealer, user.id, plain, clear, digest,
                                                  previous):
             changed.append(meeting.event_id)
-        elif previous[-1] == digest and sealer.is_current(previous[-2]):
+        elif previous[-1] == digest and previous[-2] and sealer.is_current(previous[-2]):
             unchanged.add(meeting.event_id)
             continue  # says the same, under the current key, with its digest: left alone
         rows.append((*plain, codec.seal_meeting_clear(sealer, meeting, clear), digest))
