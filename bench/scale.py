@@ -11,7 +11,8 @@ encryption and storage of every event, channels. Runs:
   ``synchronous=FULL``).
 
 Events/s is the stored meetings over the elapsed time. CPU is reported next to it (the
-gateways' own CPU seconds, the PostgreSQL server's, and the machine's busy share), because
+gateways' own CPU seconds, their event loops' threads alone, the PostgreSQL server's, and
+the machine's busy share: a loop near a whole core bounds its process), because
 on a 2-core machine more processes cannot add throughput once the cores are full; the
 ratio shows where it went. The last line is ``scale: sqlite X, pg-1 Y, pg-2 Z, pg-3 W events/s``.
 
@@ -82,9 +83,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a live process used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def process_cpu(pid: int, thread: int | None = None) -> float:
+    """CPU seconds (user + system) a live process used so far; only its thread ``thread``
+    when given (a ``serve`` process's event loop runs on its main thread, id ``pid``)."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
@@ -234,7 +237,7 @@ def _profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
         return None
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
                              str(pid), "--output", f"{prefix}-{name}.txt", "--format", "raw",
-                             "--rate", "200"], stdout=subprocess.DEVNULL,
+                             "--rate", "200", "--nonblocking"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
 
@@ -253,6 +256,7 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
             if counting and server is not None:
                 reset_statements(server)
             cpu_before = sum(process_cpu(p.pid) for p, _ in running)
+            loops_before = sum(process_cpu(p.pid, p.pid) for p, _ in running)
             server_before = server_cpu(server) if server is not None else 0.0
             busy_before = machine_busy()
             started = time.perf_counter()
@@ -263,6 +267,7 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
                 time.sleep(0.05)
             seconds = time.perf_counter() - started
             cpu = sum(process_cpu(p.pid) for p, _ in running) - cpu_before
+            loops = sum(process_cpu(p.pid, p.pid) for p, _ in running) - loops_before
             database_cpu = (server_cpu(server) - server_before) if server is not None else 0.0
             busy_after = machine_busy()
             share = ((busy_after[0] - busy_before[0])
@@ -280,8 +285,9 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
     server_part = f", PostgreSQL CPU {database_cpu:.1f}s" if server is not None else ""
     print(f"{name:7s} {count} process(es): {events} events in {seconds:.1f}s = "
           f"{result.rate:.0f} events/s; gateway CPU {cpu:.1f}s "
-          f"({cpu / seconds:.2f} cores){server_part}, machine busy {share:.0%} of "
-          f"{os.cpu_count()} cores", flush=True)
+          f"({cpu / seconds:.2f} cores; event loops {loops:.1f}s, "
+          f"{loops / seconds / count:.2f} of a core each){server_part}, "
+          f"machine busy {share:.0%} of {os.cpu_count()} cores", flush=True)
     if counted:
         print(f"{name:7s} {counted}", flush=True)
     return result
