@@ -11,9 +11,12 @@ import hmac
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.crypto.formats import b64e, encode_parts
+from hybrid_calendar.crypto.sealer import KeyMaterial, Sealer, UseCounter
 
 from .conftest import MakeCipher
 
@@ -62,3 +65,18 @@ async def test_the_digest_outlives_a_rekey_and_is_the_same_in_another_process(
     assert (await other_process.sealer("org-1", "user-1")).digest(TEXT, **WHERE) == digest
     await cipher.aclose()
     await other_process.aclose()
+
+
+def test_the_digest_is_hmac_sha256_under_the_derived_key() -> None:
+    """The precomputed HMAC states give exactly RFC 2104's HMAC-SHA256 of the bound value
+    under HKDF-SHA256(index key, salt, owner)."""
+    index_key = bytes(range(32))
+    material = KeyMaterial("org-1", "user-1", "kid", 1, bytes(32), UseCounter("kid", 0, 10, 10))
+    sealer = Sealer("org-1", "user-1", material, {"kid": material}, index_key,
+                    reserve_block=10)
+    key = HKDF(SHA256(), 32, salt=b"hybrid-calendar/digest/1",
+               info=encode_parts("org-1", "user-1")).derive(index_key)
+    for text in (TEXT, "", "Grüße, 会議 🎉" * 50):
+        expected = hmac.new(key, encode_parts(WHERE["table"], WHERE["row_id"],
+                                              WHERE["column"], text), hashlib.sha256)
+        assert sealer.digest(text, **WHERE) == expected.hexdigest()

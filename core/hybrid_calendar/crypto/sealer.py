@@ -14,6 +14,7 @@ import os
 import threading
 import unicodedata
 from collections.abc import Mapping
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -85,7 +86,7 @@ class Sealer:
     (it holds unwrapped keys, and a newer generation may have replaced its current key).
     """
 
-    __slots__ = ("_block", "_current", "_digest_key", "_index_key", "_keys", "org_id",
+    __slots__ = ("_block", "_current", "_digest_pads", "_index_key", "_keys", "org_id",
                  "user_id")
 
     def __init__(self, org_id: str, user_id: str, current: KeyMaterial,
@@ -96,7 +97,7 @@ class Sealer:
         self._current = current
         self._keys = dict(keys)
         self._index_key = index_key
-        self._digest_key: bytes | None = None
+        self._digest_pads: tuple[Any, Any] | None = None
         self._block = reserve_block
 
     @property
@@ -138,18 +139,24 @@ class Sealer:
         for equal values of the same field (a seal never is: fresh nonce), so the store
         can tell whether a sealed value changed without opening it.
 
-        ``b64url(HMAC-SHA256(digest_key, encode_parts(table, row_id, column, value)))``,
+        ``hex(HMAC-SHA256(digest_key, encode_parts(table, row_id, column, value)))``,
         where ``digest_key`` is HKDF-SHA256 of the organisation's index key with this
         owner as ``info`` (a key of this owner alone, stable across data key generations;
         without it the digest says nothing about the value, not even equality across
-        rows, as the row is bound in)."""
-        key = self._digest_key
-        if key is None:
-            key = self._digest_key = HKDF(
+        rows, as the row is bound in). The HMAC runs from precomputed inner and outer
+        SHA-256 states (≈ 3 µs for a meeting's text instead of ≈ 6 with ``hmac.new``)."""
+        pads = self._digest_pads
+        if pads is None:
+            pads = self._digest_pads = _hmac_pads(HKDF(
                 SHA256(), 32, salt=b"hybrid-calendar/digest/1",
-                info=encode_parts(self.org_id, self.user_id)).derive(self._index_key)
-        return b64e(hmac.new(key, encode_parts(table, row_id, column, plaintext),
-                             hashlib.sha256).digest())
+                info=encode_parts(self.org_id, self.user_id)).derive(self._index_key))
+        inner, outer = pads[0].copy(), pads[1].copy()
+        inner.update(field_aad(b"", table, row_id, column))
+        data = plaintext.encode("utf-8")
+        inner.update(len(data).to_bytes(4, "big"))
+        inner.update(data)
+        outer.update(inner.digest())
+        return str(outer.hexdigest())
 
     def open(self, token: str, *, table: str, row_id: str, column: str) -> str:
         """Decrypt a token sealed for exactly this owner, table, row and column.
@@ -173,6 +180,14 @@ class Sealer:
         """Keyed blind index of ``value`` under the organisation's index key (sync form of
         :meth:`FieldCipher.blind_index`)."""
         return compute_blind_index(self._index_key, value)
+
+
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after HMAC's inner and outer key blocks (RFC 2104; ``key`` of at
+    most one 64-byte block): copied and fed per message, they give HMAC-SHA256."""
+    block = key.ljust(64, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+            hashlib.sha256(bytes(b ^ 0x5C for b in block)))
 
 
 def normalise(value: str) -> str:
