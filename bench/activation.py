@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -37,6 +38,7 @@ from hybrid_calendar.engine.activation import new_user_id, run_activate_job
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.models import Job, Organisation, User
+from hybrid_calendar.store.postgres.local_server import running_postgres
 
 CONCURRENCY = 8
 WARM_UP = 8
@@ -58,11 +60,15 @@ def _job(gateway: Gateway, user_id: str) -> Job:
                1, gateway.clock.now())
 
 
-async def measure(base: str, account: dict[str, Any], emails: list[str], folder: Path
-                  ) -> None:
-    """Activate every user of ``emails`` against the emulator at ``base``; print CPU."""
+async def measure(base: str, account: dict[str, Any], emails: list[str], folder: Path,
+                  database: str = "") -> None:
+    """Activate every user of ``emails`` against the emulator at ``base``; print CPU.
+
+    :param database: a ``postgresql://`` URL, or empty for a SQLite file in ``folder``.
+    """
     config, pm = load_config(None, overrides={
-        "gateway": {"data_dir": str(folder / "data"), "database": str(folder / "g.sqlite3"),
+        "gateway": {"data_dir": str(folder / "data"),
+                    "database": database or str(folder / "g.sqlite3"),
                     "admin_token": "bench-admin-token-0123456789abcdef"},
         "plugins": {"enabled": ["google", "join_info", "kms_local"],
                     "load_entrypoints": False},
@@ -89,23 +95,32 @@ async def measure(base: str, account: dict[str, Any], emails: list[str], folder:
         wall, after = time.perf_counter() - wall, os.times()
         states = Counter(str(user.state) for user in await gateway.store.list_users())
         n = len(ids)
-        print(f"activation: {n} users, process CPU {cpu / n * 1e6:.0f} µs/user, loop thread "
-              f"{loop / n * 1e6:.0f} µs/user (user {(after.user - times.user) / n * 1e6:.0f}"
-              f", system {(after.system - times.system) / n * 1e6:.0f}), wall {wall:.2f}s, "
+        store = "postgresql" if database else "sqlite"
+        print(f"activation: {n} users, {store}, process CPU {cpu / n * 1e6:.0f} µs/user, "
+              f"loop thread {loop / n * 1e6:.0f} µs/user "
+              f"(user {(after.user - times.user) / n * 1e6:.0f}, "
+              f"system {(after.system - times.system) / n * 1e6:.0f}), wall {wall:.2f}s, "
               f"states {dict(states)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="CPU per activated user")
     parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--postgresql", action="store_true",
+                        help="on a PostgreSQL server started for the run (fsync on, as "
+                             "bench/scale.py's) instead of SQLite")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
     from sync import emulator_process  # the sibling benchmark's emulator launcher
 
     emails = [f"user{i:05d}@example.com" for i in range(args.users + WARM_UP)]
     with emulator_process(emails, 1) as (base, account), \
-            tempfile.TemporaryDirectory() as name:
-        asyncio.run(measure(base, account, emails, Path(name)))
+            tempfile.TemporaryDirectory() as name, contextlib.ExitStack() as stack:
+        database = ""
+        if args.postgresql:
+            server = stack.enter_context(running_postgres(durable=True))
+            database = server.url
+        asyncio.run(measure(base, account, emails, Path(name), database))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from hybrid_calendar.engine.presence import UNREAD, record_presence_poll, update_presence
+from hybrid_calendar.engine.notify import try_enqueued
+from hybrid_calendar.engine.presence import UNREAD, presence_change, record_presence_poll
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 from hybrid_calendar.models import Job, User, UserState
+from hybrid_calendar.store.base import ActivationWrite, QueuedJob
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -66,25 +68,36 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
             user, state=UserState.ERROR,
             reason=format_reason(ReasonCode.CHANNEL_REFUSED, refused)))
         return
+    from hybrid_calendar.engine.engine import user_lane  # engine imports this module
+
     user = replace(user, state=UserState.ACTIVE, reason=None)
-    await gateway.store.put_user(user)
     now = gateway.clock.now()
     # presence is right from the start (the responder validation just read)
-    await update_presence(gateway, user, now, validation.out_of_office,  # read just now
-                          stored=context.sync_state.out_of_office if first else UNREAD)
+    _active, change = await presence_change(
+        gateway, user, now, validation.out_of_office,
+        stored=context.sync_state.out_of_office if first else UNREAD)
+    # Only a job of the user's lane writes the cursor, and this job holds the lane: none
+    # read at the start means none now. (A one-off command holds no lane.)
+    write = ActivationWrite(
+        user, QueuedJob("sync", f"sync:{user.id}", {"user_id": user.id, "reason": "activation"},
+                        now, lane=user_lane(user.id)),
+        presence=None if change is None else change.item,
+        presence_at=None if change is None else change.first_attempt,
+        out_of_office=change is not None and change.active,
+        reset_cursor=context.sync_state.cursor is not None or gateway.engine is None)
+    # one write: the user active, its presence, its first sync (the running gateway's
+    # engine picks the job up when this is a one-off command)
+    engine = gateway.engine
+    written = await (gateway.store.write_activation(write) if engine is None else
+                     engine.queue_with(user.id, lambda notify: gateway.store.write_activation(
+                         write, notify=notify)))
     record_presence_poll(gateway, user, now)
-    if context.sync_state.cursor is not None or gateway.engine is None:
-        # Only a job of the user's lane writes the cursor, and this job holds the lane:
-        # none read at the start means none now. (A one-off command holds no lane.)
-        await gateway.store.reset_cursor(user.id)
-    if gateway.engine is not None:
-        await gateway.engine.request_sync(user.id, "activation")
-    else:  # a one-off command: the running gateway's engine picks the job up
-        from hybrid_calendar.engine.engine import user_lane
-
-        await gateway.store.enqueue("sync", f"sync:{user.id}",
-                                    {"user_id": user.id, "reason": "activation"},
-                                    gateway.clock.now(), lane=user_lane(user.id))
+    if change is not None:
+        try:
+            await try_enqueued(gateway, user, change.item, change.sinks, written.presence_added)
+        except Exception as err:  # the outbox holds it: its loop tries it again
+            log.warning("presence of user %s not tried now: %s: %s", user.id,
+                        type(err).__name__, err)
 
 
 async def run_deactivate_job(gateway: Gateway, job: Job) -> None:

@@ -232,6 +232,17 @@ class Engine:
                 QueuedJob(kind, f"{kind}:{user_id}", payload, now, lane=user_lane(user_id))
                 for user_id, payload in jobs], notify=notify))
 
+    async def queue_with(self, user_id: str, write: Callable[[bool], Awaitable[Result]]
+                         ) -> Result:
+        """Run ``write(notify)``, a store write that queues one job in ``user_id``'s lane
+        along with writes of its own (e.g. ``Store.write_activation``), with the wakes
+        :meth:`enqueue` gives a job: ``notify`` tells the store whether to wake the other
+        processes.
+
+        :raises StorageUnavailableError: the data directory takes no writes.
+        """
+        return await self._queue([user_id], write)
+
     async def _queue(self, user_ids: Sequence[str],
                      write: Callable[[bool], Awaitable[Result]]) -> Result:
         """Run ``write(notify)`` (queuing one job per entry of ``user_ids``) with the wakes

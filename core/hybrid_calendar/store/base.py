@@ -199,6 +199,36 @@ class SyncWriteResult:
     backend did not say which; any listed meeting may have changed)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ActivationWrite:
+    """What a successful activation stores at once (:meth:`Store.write_activation`): the
+    user, validated and active (as :meth:`Store.put_user`); when the user's presence
+    changed, its notification (as :meth:`Store.enqueue_notification` with ``supersede``)
+    and the new out-of-office state (as :meth:`Store.set_out_of_office`); the cursor
+    forgotten when ``reset_cursor`` (as :meth:`Store.reset_cursor`); and the user's first
+    full sync queued (as :meth:`Store.enqueue`)."""
+
+    user: User
+    sync_job: QueuedJob
+    presence: ScheduledNotification | None = None
+    presence_at: datetime | None = None
+    """The presence notification's first attempt (default: its due time)."""
+    out_of_office: bool = False
+    """The state stored with ``presence`` (nothing is stored without it)."""
+    reset_cursor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationWriteResult:
+    """What :meth:`Store.write_activation` did."""
+
+    presence_added: bool
+    """The presence notification went into the outbox (False: none given, or its key
+    was there already)."""
+    sync_queued: bool
+    """The sync job was added (False: a job of its key was queued already)."""
+
+
 USER_TABLES = ("meetings", "channels", "scheduled_notifications", "sync_state", "user_health",
                "people_access", "people_outbox")
 """Tables whose rows belong to one user (a ``user_id`` column): deactivation deletes them
@@ -384,6 +414,30 @@ class Store(abc.ABC):
             except Exception as err:  # the list is served from the store; this is a hint
                 announcement_failed(write, err)
         return SyncWriteResult(applied, announced)
+
+    async def write_activation(self, write: ActivationWrite, *, notify: bool = True
+                               ) -> ActivationWriteResult:
+        """Store what a successful activation stores (see :class:`ActivationWrite`).
+
+        The built-in stores write it atomically (SQLite: one transaction; PostgreSQL: one
+        statement), so an active user always has its first sync queued and its presence
+        announced. This default, for a store that has no such write, calls
+        :meth:`put_user`, :meth:`enqueue_notification` and :meth:`set_out_of_office`,
+        :meth:`reset_cursor` and :meth:`enqueue` (with ``notify``) in turn, each atomic on
+        its own: should one fail, the activation job runs again, and the periodic sweep
+        syncs an active user whose job was lost."""
+        await self.put_user(write.user)
+        added = False
+        if write.presence is not None:
+            added = await self.enqueue_notification(write.user, write.presence, supersede=True,
+                                                    next_attempt_at=write.presence_at)
+            await self.set_out_of_office(write.user.id, write.out_of_office)
+        if write.reset_cursor:
+            await self.reset_cursor(write.user.id)
+        job = write.sync_job
+        queued = await self.enqueue(job.kind, job.key, job.payload, job.run_at, lane=job.lane,
+                                    notify=notify)
+        return ActivationWriteResult(added, queued)
 
     @abc.abstractmethod
     async def list_sync_states(self) -> list[SyncState]:

@@ -20,6 +20,7 @@ from hybrid_calendar.models import (
 )
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import USER_TABLES, Store, UserContext, hash_channel_token
+from hybrid_calendar.store.sqlite_activation import UPSERT_USER, SqliteActivationWrites
 from hybrid_calendar.store.sqlite_base import transaction, ts
 from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
@@ -29,7 +30,8 @@ from hybrid_calendar.store.sqlite_sync import SqliteSyncWrites
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
-class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, Store):
+class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteOutbox,
+                  SqliteBudgets, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
 
     def key_storage(self) -> KeyStorage:
@@ -77,14 +79,7 @@ class SqliteStore(SqliteSyncWrites, SqliteQueue, SqliteOutbox, SqliteBudgets, St
         index = await self.cipher.blind_index(user.org_id, user.email)
         row = codec.user_to_row(sealer, user, index, time.time())
         row["created_at"] = row["updated_at"]
-        await self._run(lambda: self.execute(
-            "INSERT INTO users (id, org_id, email, email_index, state, reason, provider, locale,"
-            " timezone, created_at, updated_at) VALUES (:id, :org_id, :email, :email_index,"
-            " :state, :reason, :provider, :locale, :timezone, :created_at, :updated_at) "
-            "ON CONFLICT(id) DO UPDATE SET email=excluded.email, email_index=excluded.email_index,"
-            " state=excluded.state, reason=excluded.reason, provider=excluded.provider,"
-            " locale=excluded.locale, timezone=excluded.timezone, updated_at=excluded.updated_at",
-            row))
+        await self._run(lambda: self.execute(UPSERT_USER, row))
 
     async def add_users(self, users: Sequence[User]) -> list[User]:
         """One transaction for the whole list: per address one ``INSERT … ON

@@ -14,6 +14,10 @@ from hybrid_calendar.models import Job
 from hybrid_calendar.store.base import PROCESS_ID, QueuedJob
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
+INSERT_JOB = ("INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, "
+              "attempts, created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)")
+"""A job's insert (nothing when a job of its key is queued)."""
+
 _LISTENERS: dict[str, list[tuple[SqliteQueue, Callable[[], None]]]] = {}
 """Listening stores and their wake-up callbacks (:meth:`SqliteQueue.listen_for_jobs`),
 by database path."""
@@ -31,14 +35,18 @@ class SqliteQueue(SqliteConnection):
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
                       *, lane: str | None = None, notify: bool = True) -> bool:
         cursor = await self._run(lambda: self.execute(
-            "INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
-            "created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)",
-            (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time())))
+            INSERT_JOB, (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at),
+                         time.time())))
         if cursor.rowcount and notify:
+            self.wake_others()
+        return bool(cursor.rowcount)
+
+    def wake_others(self, jobs: int = 1) -> None:
+        """Wake the listeners of every other store on this file once per job added."""
+        for _job in range(jobs):
             for store, wake in list(_LISTENERS.get(self.path, ())):
                 if store is not self:
                     wake()
-        return bool(cursor.rowcount)
 
     async def enqueue_many(self, jobs: Sequence[QueuedJob], *, notify: bool = True
                            ) -> list[bool]:
@@ -53,11 +61,9 @@ class SqliteQueue(SqliteConnection):
                 for job in jobs:
                     if job.key in added:
                         continue
-                    cursor = conn.execute(
-                        "INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at,"
-                        " attempts, created_at) VALUES (?, ?, ?, ?, 'queued', ?, 0, ?)",
-                        (job.kind, job.key, job.lane or job.key, json.dumps(dict(job.payload)),
-                         ts(job.run_at), created))
+                    cursor = conn.execute(INSERT_JOB, (
+                        job.kind, job.key, job.lane or job.key, json.dumps(dict(job.payload)),
+                        ts(job.run_at), created))
                     if cursor.rowcount:
                         added.add(job.key)
             firsts: set[str] = set()
@@ -67,10 +73,8 @@ class SqliteQueue(SqliteConnection):
                 firsts.add(job.key)
             return result
         result = await self._run(work)
-        for _job in range(sum(result) if notify else 0):
-            for store, wake in list(_LISTENERS.get(self.path, ())):
-                if store is not self:
-                    wake()
+        if notify:
+            self.wake_others(sum(result))
         return result
 
     async def listen_for_jobs(self, wake: Callable[[], None]) -> None:

@@ -16,6 +16,8 @@ from hybrid_calendar.models import Channel, Meeting, Organisation, SyncState, Us
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import (
     USER_TABLES,
+    ActivationWrite,
+    ActivationWriteResult,
     ApplyResult,
     Sealer,
     Store,
@@ -25,6 +27,7 @@ from hybrid_calendar.store.base import (
     hash_channel_token,
 )
 from hybrid_calendar.store.delivery_rows import notification_row
+from hybrid_calendar.store.postgres.activation_write import activation_statement
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
 from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.group_commit import WriteFn
@@ -116,6 +119,25 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
             "email_index=excluded.email_index, state=excluded.state, reason=excluded.reason,"
             " provider=excluded.provider, locale=excluded.locale, timezone=excluded.timezone,"
             " updated_at=excluded.updated_at", row)
+
+    async def write_activation(self, write: ActivationWrite, *, notify: bool = True
+                               ) -> ActivationWriteResult:
+        """One statement (:func:`.activation_write.activation_statement`), group-committed
+        with other writes."""
+        user = write.user
+        org_sealer = await self.cipher.sealer(user.org_id, None)
+        index = await self.cipher.blind_index(user.org_id, user.email)
+        now = time.time()
+        row = codec.user_to_row(org_sealer, user, index, now)
+        row["created_at"] = now
+        presence_row = None
+        if write.presence is not None:
+            sealer = await self.cipher.sealer(user.org_id, user.id)
+            presence_row = notification_row(sealer, user, write.presence,
+                                            write.presence_at or write.presence.due_at)
+        found = (await self.fetch_written(*activation_statement(
+            write, row, presence_row, now, self.notify_source if notify else None)))[0]
+        return ActivationWriteResult(bool(found["added"]), bool(found["queued"]))
 
     async def add_users(self, users: Sequence[User]) -> list[User]:
         """One statement for the whole list: an ``unnest`` of the new rows (binary column

@@ -19,6 +19,7 @@ no test. Nothing in it knows a backend: time is passed in, encryption is checked
 from __future__ import annotations
 
 from hybrid_calendar.store.testing.accounts import AccountTests
+from hybrid_calendar.store.testing.activation_writes import ActivationWriteTests
 from hybrid_calendar.store.testing.budget_pools import BudgetPoolTests
 from hybrid_calendar.store.testing.budgets import BudgetTests
 from hybrid_calendar.store.testing.encryption import EncryptionTests
@@ -42,7 +43,7 @@ __all__ = ["NOW", "ReversibleCipher", "StoreBackend", "StoreTests", "covers"]
 
 class StoreTests(AccountTests, MeetingTests, JobQueueTests, OutboxTests, EncryptionTests,
                  KeyStorageTests, BudgetTests, BudgetPoolTests, SyncWriteTests,
-                 UnchangedSyncTests):
+                 ActivationWriteTests, UnchangedSyncTests):
     """Conformance tests of a store backend; subclasses provide ``store_backend``."""
 
     def test_every_public_store_method_has_a_test(self) -> None:

@@ -1,4 +1,4 @@
-"""Store suite, part 9: what a sync counts as changed (:class:`ApplyResult`, and
+"""Store suite, part 10: what a sync counts as changed (:class:`ApplyResult`, and
 ``SyncWriteResult.changed_event_ids``, which every backend of the suite names).
 
 A meeting counts as upserted when the store did not hold it, or held it with different
