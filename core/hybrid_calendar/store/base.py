@@ -508,7 +508,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
-        """Put a failed job back in the queue at ``run_at`` (None parks it for inspection)."""
+        """Put a failed job back in the queue at ``run_at``; ``None`` parks it for
+        inspection, replacing the parked job of its key if there is one (the newest
+        failure is kept: a user whose syncs keep failing for good holds one parked sync,
+        not one per attempt)."""
 
     @abc.abstractmethod
     async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
