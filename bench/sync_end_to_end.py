@@ -233,13 +233,14 @@ def _thread_cpu(pid: int) -> list[tuple[str, float]]:
 
 def _profiler(pid: int) -> subprocess.Popen[bytes] | None:
     """``py-spy record`` of the serve process when ``BENCH_PROFILE`` names an output file
-    (a diagnosis aid: sampling costs the serve process a little CPU)."""
+    (a diagnosis aid: sampling costs the serve process a little CPU; non-blocking, as in
+    blocking mode idle waits were counted as busy on this machine; one stack per thread)."""
     output = os.environ.get("BENCH_PROFILE")
     if not output:
         return None
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                             str(pid), "--output", output, "--format", "raw", "--rate", "200"],
-                            stdout=subprocess.DEVNULL)
+                             str(pid), "--output", output, "--format", "raw", "--rate", "200",
+                             "--nonblocking", "--threads"], stdout=subprocess.DEVNULL)
 
 
 def run_gateway(base: str, account: dict[str, Any], emails: list[str],

@@ -78,6 +78,22 @@ async def test_metrics_and_org_quota(stack: Stack) -> None:
     assert sample(text, "hybrid_calendar_quota_limit", org="org1", budget=PROJECT) == 10_000
 
 
+async def test_a_parked_job_shows_in_the_jobs_gauge_that_alerts_use(stack: Stack) -> None:
+    """``hybrid_calendar_jobs{state="parked"}`` (docs/operations.md's alert) is 0 until a
+    job fails for good, then counts it: a permanent refusal parks the sync at once."""
+    async with httpx.AsyncClient(base_url=stack.base_url) as anonymous:
+        before = (await anonymous.get("/metrics")).text
+        assert sample(before, "hybrid_calendar_jobs", state="parked") == 0
+        await stack.activate(ALICE)
+        stack.emu.control({"errors": [{"status": 400, "reason": "badRequest", "count": 1,
+                                       "path": "/events$"}]})
+        stack.emu.state.insert_event(ALICE, at(2, summary="Quarterly planning"))
+        await stack.idle()
+        after = (await anonymous.get("/metrics")).text
+    assert sample(after, "hybrid_calendar_jobs", state="parked") == 1
+    assert await stack.gateway.store.job_counts() == {"parked": 1}
+
+
 def units_charged(stack: Stack, user: str | None = None) -> int:
     """Google quota units the emulator charged (for one user, or in all)."""
     return sum(QUOTA_COST.get(r.operation, 1) for r in stack.emu.state.request_log

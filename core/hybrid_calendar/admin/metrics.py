@@ -112,6 +112,11 @@ def count_outbound_calls(gateway: Gateway, client: httpx.AsyncClient) -> None:
     client.event_hooks = hooks
 
 
+JOB_STATES = ("queued", "running", "parked")
+"""The states of a stored job (a parked job failed for good and waits for an operator), each
+exposed by ``hybrid_calendar_jobs`` even at 0, so that an alert on it has a series."""
+
+
 def count_delivery(gateway: Gateway, sink: str, kind: str, outcome: str) -> None:
     """Count one delivery attempt's outcome (``delivered``, ``pending``, ``dead``, ...)."""
     metrics(gateway).deliveries.labels(sink, kind, outcome).inc()
@@ -121,7 +126,7 @@ async def exposition(gateway: Gateway) -> bytes:
     """The metrics text, with queue depth and user states read now."""
     recorder = metrics(gateway)
     counts = await gateway.store.job_counts()
-    for state in {"queued", "running", "failed", *counts}:
+    for state in {*JOB_STATES, *counts}:
         recorder.jobs.labels(state).set(counts.get(state, 0))
 
     def users(db: Any) -> list[tuple[str, int]]:

@@ -43,11 +43,12 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     from hybrid_calendar.admin.policy import validate_user
     from hybrid_calendar.admin.reasons import ReasonCode, format_reason
 
-    context = await gateway.store.get_user_context(str(job.payload["user_id"]))
-    if context is None or context.user.state == UserState.INACTIVE:
+    # marked validating, and the context as it was (None: gone or inactive)
+    context = await gateway.store.start_validation(str(job.payload["user_id"]))
+    if context is None:
         return
     first = _never_activated(job, context)
-    user = await gateway.store.set_user_state(context.user.id, UserState.VALIDATING, None)
+    user = replace(context.user, state=UserState.VALIDATING, reason=None)
     validation = await validate_user(  # rate limits, 5xx: the job retries
         gateway, user, context.organisation)
     if not validation.ok:

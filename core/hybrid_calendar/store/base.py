@@ -327,6 +327,19 @@ class Store(abc.ABC):
         return UserContext(user, await self.get_organisation(user.org_id),
                            await self.get_sync_state(user_id))
 
+    async def start_validation(self, user_id: str) -> UserContext | None:
+        """Mark the user ``validating`` (reason cleared) unless they are inactive, and
+        return their context as it was before (:meth:`get_user_context`: an activation
+        reads the prior state); ``None`` when nothing was marked (no user has this id, or
+        the user is inactive). The default reads, then calls :meth:`set_user_state`; the
+        built-in stores do both at once (SQLite: one transaction; PostgreSQL: one
+        statement), so a user made inactive in between is never marked."""
+        context = await self.get_user_context(user_id)
+        if context is None or context.user.state == UserState.INACTIVE:
+            return None
+        await self.set_user_state(user_id, UserState.VALIDATING, None)
+        return context
+
     @abc.abstractmethod
     async def find_user(self, org_id: str, email: str) -> User | None:
         """Find a user of an organisation by email, through the blind index."""
@@ -526,7 +539,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
-        """Put a failed job back in the queue at ``run_at`` (None parks it for inspection)."""
+        """Put a failed job back in the queue at ``run_at``; ``None`` parks it for
+        inspection, replacing the parked job of its key if there is one (the newest
+        failure is kept: a user whose syncs keep failing for good holds one parked sync,
+        not one per attempt)."""
 
     @abc.abstractmethod
     async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:

@@ -116,6 +116,25 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
         return codec.row_to_user_context(await self.cipher.sealer(rows[0]["org_id"], None),
                                          rows[0])
 
+    async def start_validation(self, user_id: str) -> UserContext | None:
+        """One transaction: the context read and the state written together."""
+        def work() -> dict[str, Any] | None:
+            with transaction(self._conn_or_fail()) as conn:
+                cursor = conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,))
+                found = cursor.fetchone()
+                if found is None:
+                    return None
+                row = dict(zip([c[0] for c in cursor.description], found, strict=True))
+                if row["state"] == str(UserState.INACTIVE):
+                    return None
+                conn.execute("UPDATE users SET state = ?, reason = NULL, updated_at = ? "
+                             "WHERE id = ?", (str(UserState.VALIDATING), time.time(), user_id))
+                return row
+        row = await self._run(work)
+        if row is None:
+            return None
+        return codec.row_to_user_context(await self.cipher.sealer(row["org_id"], None), row)
+
     async def find_user(self, org_id: str, email: str) -> User | None:
         index = await self.cipher.blind_index(org_id, email)
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE org_id = ? AND "

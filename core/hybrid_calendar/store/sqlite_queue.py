@@ -116,6 +116,7 @@ class SqliteQueue(SqliteConnection):
                 if key is None:
                     return
                 if run_at is None:
+                    conn.execute("DELETE FROM jobs WHERE key=? AND state='parked'", (key[0],))
                     conn.execute("UPDATE jobs SET state='parked', last_error=? WHERE id=?",
                                  (error, job_id))
                     return

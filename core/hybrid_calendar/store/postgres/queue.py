@@ -220,9 +220,10 @@ async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | Non
     row = await cursor.fetchone()
     if row is None:
         return
-    if run_at is None:
-        await conn.execute("UPDATE jobs SET state = 'parked', last_error = %s "
-                           "WHERE id = %s", (error, job_id))
+    if run_at is None:  # one statement: the key's older parked job goes
+        await conn.execute("WITH older AS (DELETE FROM jobs WHERE key = %s AND "
+                           "state = 'parked') UPDATE jobs SET state = 'parked', "
+                           "last_error = %s WHERE id = %s", (row["key"], error, job_id))
         return
     cursor = await conn.execute("SELECT id FROM jobs WHERE key = %s AND "
                                 "state = 'queued' FOR UPDATE", (row["key"],))

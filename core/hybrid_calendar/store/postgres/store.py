@@ -168,6 +168,22 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         return codec.row_to_user_context(await self.cipher.sealer(rows[0]["org_id"], None),
                                          rows[0])
 
+    async def start_validation(self, user_id: str) -> UserContext | None:
+        """One statement: the context as it was (``before``, its row locked) and the
+        state written (``marked``); nothing comes back unless the row was marked (a user
+        made inactive before the lock was granted is not)."""
+        rows = await self.fetch_written(
+            f"WITH before AS ({codec.USER_CONTEXT_SELECT} WHERE u.id = %s FOR UPDATE OF u), "
+            "marked AS (UPDATE users SET state = %s, reason = NULL, updated_at = %s "
+            "WHERE id = %s AND state <> %s AND EXISTS (SELECT 1 FROM before) RETURNING id) "
+            "SELECT before.* FROM before JOIN marked ON marked.id = before.id",
+            (user_id, str(UserState.VALIDATING), time.time(), user_id,
+             str(UserState.INACTIVE)))
+        if not rows:
+            return None
+        return codec.row_to_user_context(await self.cipher.sealer(rows[0]["org_id"], None),
+                                         rows[0])
+
     async def find_user(self, org_id: str, email: str) -> User | None:
         index = await self.cipher.blind_index(org_id, email)
         users = await self._users(f"SELECT {_USER_COLUMNS} FROM users WHERE org_id = %s AND "

@@ -153,6 +153,14 @@ class JobQueueTests(StoreFixtures):
         assert fresh is not None and fresh.id != job.id
         await store.retry(10**9, "no such job", NOW)  # an unknown job: nothing happens
         assert await store.job_counts() == {"parked": 1, "running": 1}
+        # parked again: it replaces the key's parked job (one per key, not per failure)
+        await store.retry(fresh.id, "ProviderError: HTTP 404", None)
+        assert await store.job_counts() == {"parked": 1}
+        await store.enqueue("sync", "sync:u2", {"user_id": "u2"}, NOW)
+        other = await store.claim(NOW, 60)
+        assert other is not None and other.key == "sync:u2"
+        await store.retry(other.id, "ProviderError: HTTP 400", None)
+        assert await store.job_counts() == {"parked": 2}  # another key's stays
 
     @pytest.mark.anyio
     @covers("retry", "enqueue", "claim", "job_counts")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from hybrid_calendar.models import Channel, DeliveryState, Meeting, SyncState, User
+from hybrid_calendar.models import Channel, DeliveryState, Meeting, SyncState, User, UserState
 from hybrid_calendar.store.base import ApplyResult, Store, UserContext
 from hybrid_calendar.store.testing.samples import (
     ALICE,
@@ -59,6 +60,30 @@ class MeetingTests(StoreFixtures):
             assert context is not None and context.organisation == org
         assert (await store.get_user_context(ALICE.id)) == UserContext(
             ALICE, ORG, SyncState(ALICE.id, "c1", NOW, out_of_office=True))
+
+    @pytest.mark.anyio
+    @covers("start_validation", "set_user_state", "get_user", "set_out_of_office")
+    async def test_start_validation_marks_the_user_and_returns_the_context_before(
+            self, store: Store) -> None:
+        await seed(store, ALICE, BOB, CAROL)
+        assert await store.start_validation("nobody") is None
+        await store.set_user_state(ALICE.id, UserState.ERROR, "access_denied: no scope")
+        await store.set_out_of_office(ALICE.id, True)
+        before = await store.get_user_context(ALICE.id)
+        assert before is not None and before.user.state == UserState.ERROR
+        assert await store.start_validation(ALICE.id) == before
+        marked = await store.get_user(ALICE.id)
+        assert marked is not None
+        assert (marked.state, marked.reason) == (UserState.VALIDATING, None)
+        assert replace(marked, state=ALICE.state, reason=ALICE.reason) == ALICE
+        await store.set_user_state(BOB.id, UserState.INACTIVE, "deactivated")
+        assert await store.start_validation(BOB.id) is None  # an inactive user stays so
+        bob = await store.get_user(BOB.id)
+        assert bob is not None and (bob.state, bob.reason) == (UserState.INACTIVE,
+                                                               "deactivated")
+        carol = await store.start_validation(CAROL.id)  # another organisation's user
+        assert carol is not None and carol.organisation == OTHER_ORG
+        assert carol.user == CAROL
 
     @pytest.mark.anyio
     @covers("apply_changes", "get_sync_state", "list_meetings")
