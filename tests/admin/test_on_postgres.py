@@ -78,7 +78,8 @@ async def test_admin_tables_work_on_postgresql(pg_stack: Stack) -> None:
     await health.record_sync_failure(gateway, user["id"], TransientError("busy"), None)
     state = await health.user_health(gateway, user["id"])
     assert state["consecutive_failures"] == 2
-    await health.record_sync_success(gateway, user["id"], 0.5, token_reset=True)
+    await health.record_sync_success(
+        gateway, user["id"], health.sync_success(gateway, 0.5, token_reset=True), stored=False)
     state = await health.user_health(gateway, user["id"])
     assert state["consecutive_failures"] == 0
     [row] = await user_rows(gateway, "org1")

@@ -11,7 +11,7 @@ import pytest
 from hybrid_calendar.admin import audit
 from hybrid_calendar.admin.credentials import Role, add_credential, authenticate
 from hybrid_calendar.admin.errors import ConflictError
-from hybrid_calendar.admin.health import record_sync_success, user_health
+from hybrid_calendar.admin.health import record_sync_success, sync_success, user_health
 from hybrid_calendar.admin.policy import address_accepted, mark_address_verified
 from hybrid_calendar.admin.users import user_rows
 from hybrid_calendar.builder import build_gateway, close_gateway
@@ -61,8 +61,10 @@ async def test_admin_tables_on_postgres(gateway: Gateway) -> None:
     assert await address_accepted(gateway, org, "X@other.net")
 
     await gateway.store.put_user(User(id="u1", org_id="o", email="a@example.com"))
-    await record_sync_success(gateway, "u1", 0.5, token_reset=True)
-    await record_sync_success(gateway, "u1", 0.25, token_reset=False)
+    await record_sync_success(gateway, "u1", sync_success(gateway, 0.5, token_reset=True),
+                              stored=False)
+    await record_sync_success(gateway, "u1", sync_success(gateway, 0.25, token_reset=False),
+                              stored=False)
     health = await user_health(gateway, "u1")
     assert health["sync_token_resets"] == 1 and health["last_sync_seconds"] == 0.25
     rows = await user_rows(gateway, "o")

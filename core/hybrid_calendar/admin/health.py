@@ -15,6 +15,8 @@ from hybrid_calendar.admin.metrics import metrics
 from hybrid_calendar.admin.reasons import ReasonCode, classify
 from hybrid_calendar.admin.sql import execute, transaction
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
+from hybrid_calendar.store.base import SyncSuccess
+from hybrid_calendar.store.health_rows import SYNC_SUCCESS, sync_success_params
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -39,23 +41,23 @@ def error_code(err: BaseException) -> str:
     return "internal_error"
 
 
-async def record_sync_success(gateway: Gateway, user_id: str, seconds: float, *,
-                              token_reset: bool) -> None:
-    """A sync of ``user_id`` succeeded after ``seconds``; ``token_reset`` when the provider
-    replaced an expired cursor with a full sync."""
-    metrics(gateway).sync_seconds.observe(seconds)
-    now = gateway.clock.now().timestamp()
+def sync_success(gateway: Gateway, seconds: float, *, token_reset: bool) -> SyncSuccess:
+    """The health record of a sync that succeeded after ``seconds`` (``token_reset``
+    when the provider replaced an expired cursor with a full sync), for the sync's write
+    (``SyncWrite.health``) or :func:`record_sync_success`."""
+    return SyncSuccess(gateway.clock.now().timestamp(), seconds, token_reset)
+
+
+async def record_sync_success(gateway: Gateway, user_id: str, success: SyncSuccess, *,
+                              stored: bool, seconds: float | None = None) -> None:
+    """A sync of ``user_id`` succeeded: observe its duration (``seconds``, default the
+    record's) and store the record unless the sync's write ``stored`` it already."""
+    metrics(gateway).sync_seconds.observe(success.seconds if seconds is None else seconds)
+    if stored:
+        return
 
     def write(db: Database) -> None:  # one statement: it may share another's commit
-        execute(db,
-            "INSERT INTO user_health (user_id, last_success_at, last_sync_seconds, "
-            "consecutive_failures, backoff_until, sync_token_resets) "
-            "VALUES (?, ?, ?, 0, NULL, ?) ON CONFLICT(user_id) DO UPDATE SET "
-            "last_success_at = excluded.last_success_at, "
-            "last_sync_seconds = excluded.last_sync_seconds, consecutive_failures = 0, "
-            "backoff_until = NULL, sync_token_resets = "
-            "coalesce(user_health.sync_token_resets, 0) + excluded.sync_token_resets",
-            [user_id, now, seconds, int(token_reset)])
+        execute(db, SYNC_SUCCESS, sync_success_params(user_id, success))
 
     await gateway.store.call_grouped(write)
 

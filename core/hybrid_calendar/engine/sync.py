@@ -83,7 +83,7 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     :param context: the user with their organisation (its keyword table) and sync state
         (the cursor), as the job read them together (:meth:`Store.get_user_context`).
     """
-    from hybrid_calendar.admin.health import record_sync_success
+    from hybrid_calendar.admin.health import record_sync_success, sync_success
     from hybrid_calendar.admin.reasons import ReasonCode, format_reason
 
     store = gateway.store
@@ -126,12 +126,14 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     announcement, announce_at, sinks = notify.immediate(
         gateway, user, NotificationKind.MEETINGS_CHANGED, {"full_sync": batch.full_sync},
         f"meetings:{user.id}:{batch.next_cursor or gateway.clock.now().isoformat()}")
+    health = sync_success(gateway, time.perf_counter() - started,
+                          token_reset=state.cursor is not None and batch.full_sync)
     written = await store.write_sync(SyncWrite(
         user, upserts, deleted, batch.next_cursor, full_sync=batch.full_sync,
         synced_at=gateway.clock.now(), buttons=notify.join_button_items(gateway, user, upserts),
-        announcement=announcement, announce_at=announce_at))
-    await record_sync_success(gateway, user.id, time.perf_counter() - started,
-                              token_reset=state.cursor is not None and batch.full_sync)
+        announcement=announcement, announce_at=announce_at, health=health))
+    await record_sync_success(gateway, user.id, health, stored=written.health_recorded,
+                              seconds=time.perf_counter() - started)
     changed = written.applied.upserted + written.applied.deleted
     if not changed:  # everything as stored (e.g. a safety-net full sync): nothing to tell
         return 0

@@ -159,6 +159,17 @@ class QueuedJob:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncSuccess:
+    """A successful sync's health record (``user_health``, read by the admin API): when
+    it ended (epoch seconds), how long it took up to its write, and whether the provider
+    replaced an expired cursor with a full sync."""
+
+    at: float
+    seconds: float
+    token_reset: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SyncWrite:
     """Everything one sync of one user stores (:meth:`Store.write_sync`): the meetings
     (as :meth:`Store.apply_changes`; ``upserts`` are every meeting the sync listed,
@@ -177,6 +188,9 @@ class SyncWrite:
     announcement: ScheduledNotification | None = None
     announce_at: datetime | None = None
     """The announcement's first attempt (default: its due time)."""
+    health: SyncSuccess | None = None
+    """The sync's health record, for a backend that stores it with the write
+    (:attr:`SyncWriteResult.health_recorded` says whether it did)."""
 
     @property
     def touched_event_ids(self) -> list[str]:
@@ -197,6 +211,9 @@ class SyncWriteResult:
     changed_event_ids: frozenset[str] | None = None
     """The event ids of the meetings counted in ``applied.upserted`` (``None``: the
     backend did not say which; any listed meeting may have changed)."""
+    health_recorded: bool = False
+    """``SyncWrite.health`` was stored with the write (False: the caller records it;
+    the default never does, the built-in stores do)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from hybrid_calendar.store.base import (
     SyncWriteResult,
     announcement_failed,
 )
+from hybrid_calendar.store.health_rows import SYNC_SUCCESS, sync_success_params
 from hybrid_calendar.store.sqlite_base import SqliteConnection, transaction, ts
 from hybrid_calendar.store.sqlite_outbox import IN_CHUNK, enqueue_row, schedule_rows
 
@@ -96,7 +97,10 @@ class SqliteSyncWrites(SqliteConnection):
                         if isinstance(err, sqlite3.Error) and not conn.in_transaction:
                             raise
                         announcement_failed(write, err)
-            return SyncWriteResult(applied, announced, frozenset(changed))
+                if write.health is not None:
+                    conn.execute(SYNC_SUCCESS, sync_success_params(user.id, write.health))
+            return SyncWriteResult(applied, announced, frozenset(changed),
+                                   health_recorded=write.health is not None)
         return await self._run(work)
 
 

@@ -27,6 +27,7 @@ from hybrid_calendar.store.base import (
     hash_channel_token,
 )
 from hybrid_calendar.store.delivery_rows import notification_row
+from hybrid_calendar.store.health_rows import SYNC_SUCCESS_PG, sync_success_params
 from hybrid_calendar.store.postgres.activation_write import activation_statement
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
 from hybrid_calendar.store.postgres.connection import Conn
@@ -273,12 +274,14 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         item = write.announcement
         announce_row = None if item is None else notification_row(
             sealer, user, item, write.announce_at or item.due_at)
+        health = (None if write.health is None
+                  else sync_success_params(user.id, write.health))
         one = sync_write_statement(
             user.id, rows, write.deleted_event_ids, write.cursor, synced_at,
             full_sync=write.full_sync, current_prefix=sealer.current_prefix,
             announcement=announce_row,
             buttons=[notification_row(sealer, user, button, button.due_at)
-                     for button in write.buttons])
+                     for button in write.buttons], health=health)
         try:
             if one is not None:
                 found = (await self.fetch_written(*one))[0]
@@ -291,7 +294,8 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                     sealer, write, rows, synced_at))
         except psycopg.DatabaseError:  # nothing of it is kept: again, one part at a time
             return await super().write_sync(write)
-        return SyncWriteResult(applied, announced, frozenset(changed))
+        return SyncWriteResult(applied, announced, frozenset(changed),
+                               health_recorded=health is not None)
 
     def _sync_transaction(self, sealer: Sealer, write: SyncWrite, rows: list[dict[str, Any]],
                           synced_at: float | None
@@ -314,6 +318,9 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                 sealer.current_prefix))
             if buttons is not None:
                 await conn.execute(*buttons)
+            if write.health is not None:
+                await conn.execute(SYNC_SUCCESS_PG,
+                                   sync_success_params(user.id, write.health))
             if announce is None or not applied.upserted + applied.deleted:
                 return applied, changed, False
             return applied, changed, bool(await (await conn.execute(*announce)).fetchall())

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hybrid_calendar.store import codec
+from hybrid_calendar.store.health_rows import SYNC_SUCCESS_PG
 from hybrid_calendar.store.postgres.outbox import sync_notification_parts
 
 Statement = tuple[str, list[Any]]
@@ -142,7 +143,8 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
                          deleted_event_ids: Sequence[str], cursor: str | None,
                          synced_at: float | None, *, full_sync: bool, current_prefix: str,
                          buttons: Sequence[tuple[Any, ...]],
-                         announcement: tuple[Any, ...] | None) -> Statement | None:
+                         announcement: tuple[Any, ...] | None,
+                         health: Sequence[Any] | None = None) -> Statement | None:
     """A whole sync write (``Store.write_sync``) as one statement returning one row,
     ``deleted`` (meetings removed), ``upserted`` (meetings added or changed),
     ``changed_ids`` (their event ids, or ``NULL``) and ``announced`` (1 when the
@@ -155,7 +157,8 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
     an incremental sync's deleted ids), so the buttons' ``replaced`` deletion covers the
     other touched events only, and the announcement (no event) is neither. It goes in
     when the sync added, changed or deleted a meeting (``changed`` or ``gone`` has a row),
-    never for a sync that found everything as stored.
+    never for a sync that found everything as stored. With ``health`` (the parameters of
+    :data:`.health_rows.SYNC_SUCCESS`), the sync's health record is a part too.
     """
     apply = apply_parts(user_id, rows, deleted_event_ids, cursor, synced_at,
                         full_sync=full_sync, current_prefix=current_prefix)
@@ -168,6 +171,9 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
         spare_gone=full_sync, announcement=announcement,
         announce_when=("(EXISTS (SELECT 1 FROM changed) OR EXISTS (SELECT 1 FROM gone))"
                        if rows else "EXISTS (SELECT 1 FROM gone)"))
+    if health is not None:
+        more.append(f"health AS ({SYNC_SUCCESS_PG})")
+        more_params = [*more_params, *health]
     announced = "(SELECT count(*) FROM announced)" if announcement is not None else "0"
     return ("WITH " + ", ".join(parts + more) + " SELECT (SELECT count(*) FROM gone) AS "
             f"deleted, {_upserted(rows)} AS upserted, "

@@ -7,8 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from hybrid_calendar.models import DeliveryState, NotificationKind, ScheduledNotification
-from hybrid_calendar.store.base import ApplyResult, Store, SyncWrite
+from hybrid_calendar.admin.sql import execute
+from hybrid_calendar.models import (
+    DeliveryState,
+    Meeting,
+    NotificationKind,
+    ScheduledNotification,
+)
+from hybrid_calendar.store.base import ApplyResult, Store, SyncSuccess, SyncWrite
 from hybrid_calendar.store.testing.samples import (
     ALICE,
     join_button,
@@ -75,3 +81,32 @@ class SyncWriteTests(StoreFixtures):
         assert not written.announced  # none given
         assert sorted(await _pending(store)) == sorted([earlier.key, "m2"])
         assert (await store.get_sync_state(ALICE.id)).cursor == "c4"
+
+    @pytest.mark.anyio
+    @covers("write_sync", "call")
+    async def test_a_sync_write_may_carry_the_syncs_health_record(self, store: Store) -> None:
+        """A store that says it stored ``SyncWrite.health`` has the row the admin API
+        reads (``user_health``); one that does not leaves it to the caller."""
+        await seed(store)
+        failed = await store.call(lambda db: execute(
+            db, "INSERT INTO user_health (user_id, consecutive_failures, backoff_until, "
+            "sync_token_resets) VALUES (?, 3, ?, 1)", [ALICE.id, NOW.timestamp() + 60]))
+        assert failed is not None
+        # a full sync, an incremental one, and one that deletes and lists the same event
+        # (PostgreSQL's separate statements)
+        rounds: tuple[tuple[list[Meeting], list[str], bool, bool], ...] = (
+            ([meeting("e1")], [], False, True), ([], [], True, False),
+            ([meeting("e1", 2)], ["e1"], True, False))
+        for round_, (upserts, deleted, incremental, token_reset) in enumerate(rounds):
+            written = await store.write_sync(SyncWrite(
+                ALICE, upserts, deleted, f"c{round_}", full_sync=not incremental,
+                synced_at=NOW,
+                health=SyncSuccess(NOW.timestamp() + round_, 0.25 + round_, token_reset)))
+            row = await store.call(lambda db: execute(
+                db, "SELECT last_success_at, last_sync_seconds, consecutive_failures, "
+                "backoff_until, sync_token_resets FROM user_health WHERE user_id = ?",
+                [ALICE.id]).fetchone())
+            if not written.health_recorded:
+                assert tuple(row)[2:] == (3, NOW.timestamp() + 60, 1)  # the caller's to do
+                continue
+            assert tuple(row) == (NOW.timestamp() + round_, 0.25 + round_, 0, None, 2)
