@@ -22,7 +22,6 @@ from hybrid_calendar_google.push_guard import BURST
 from hybrid_calendar_google.push_inbox import inbox
 
 from .conftest import google_settings
-from .test_push_flood import _sample
 
 ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.ACTIVE)
 TOKEN = "Zt6QYpA0m2kq6hS1cC3m4eFVb9x8wQn1t0aLr5sUu2Y"
@@ -89,32 +88,6 @@ async def test_sync_message_is_acknowledged_without_a_job(receiver: Any) -> None
                                                      "X-Goog-Message-Number": "1"}))
     assert response.status_code == 200
     assert await _queued(gateway) == 0
-
-
-@pytest.mark.anyio
-async def test_a_sync_message_is_acknowledged_without_looking_its_channel_up(
-        receiver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Google sends a channel's ``sync`` message as it creates the channel, possibly before
-    ``events.watch`` answered and the gateway stored it: 200, nothing read, nothing queued,
-    counted as ``sync`` (not refused as an unknown channel)."""
-    gateway, client = receiver
-    looked_up: list[str] = []
-    get_channel = gateway.store.get_channel
-
-    async def counting(channel_id: str) -> Any:
-        looked_up.append(channel_id)
-        return await get_channel(channel_id)
-    monkeypatch.setattr(gateway.store, "get_channel", counting)
-    for channel_id in ("chan-1", "not-stored-yet"):
-        response = await client.post("/webhooks/google", headers=_headers(**{
-            "X-Goog-Channel-ID": channel_id, "X-Goog-Resource-State": "sync",
-            "X-Goog-Message-Number": "1"}))
-        assert response.status_code == 200
-    assert looked_up == [] and await _queued(gateway) == 0
-    assert _sample(gateway, "sync") == 2 and _sample(gateway, "unknown_channel") == 0
-    response = await client.post("/webhooks/google",
-                                 headers=_headers(**{"X-Goog-Channel-ID": "not-stored-yet"}))
-    assert response.status_code == 404 and looked_up == ["not-stored-yet"]
 
 
 @pytest.mark.anyio

@@ -10,15 +10,10 @@ the receiver process stays small.
 Order and answers (the statuses Google sees):
 
 * missing ``X-Goog-Channel-ID`` → 400; an id longer than Google's 64 characters → 404
-  without a look-up (:func:`check_channel_id`);
-* ``X-Goog-Resource-State: sync`` → 200 without a look-up (:func:`check_channel_id`):
-  Google sends it once when a channel is created, and it asks for nothing, so whoever
-  sent it gets nothing done. Google may send it before ``events.watch`` has answered and
-  the gateway has stored the channel; answering it unjudged avoids a look-up per new
-  channel and a spurious "unknown channel" in that race;
-* unknown channel → 404 (:func:`unknown`);
+  without a look-up (:func:`check_channel_id`); unknown channel → 404 (:func:`unknown`);
 * token absent or wrong → 403 (constant time against the stored digest); a resource id
   different from the channel's → 403;
+* ``X-Goog-Resource-State: sync`` → 200, nothing to do;
 * engine not running → 503;
 * a message number already seen → 200, ignored; past the channel's rate → 503 with
   ``Retry-After`` (:mod:`.push_guard`);
@@ -66,17 +61,13 @@ def token_matches(token_hash: str, presented: str | None) -> bool:
 
 def check_channel_id(headers: Mapping[str, str], now: float, outcomes: Outcomes
                      ) -> str | Answer:
-    """The notification's channel id worth looking up, or the answer that needs none: a
-    refusal, or the acknowledgement of a ``sync`` message (counted as ``sync``)."""
+    """The notification's channel id worth looking up, or the answer refusing it."""
     channel_id = headers.get("x-goog-channel-id")
     if not channel_id:
         outcomes.refuse(UNKNOWN, "missing_channel_id", 400, now)
         return 400, b"missing X-Goog-Channel-ID", []
     if len(channel_id) > MAX_CHANNEL_ID:
         return unknown(now, outcomes)
-    if headers.get("x-goog-resource-state", "") == "sync":
-        outcomes.count("sync")
-        return OK
     return channel_id
 
 
@@ -102,6 +93,9 @@ def judge(channel_id: str, user_id: str, resource_id: str, token_hash: str,
     if resource_id and headers.get("x-goog-resource-id") != resource_id:
         outcomes.refuse(key, "wrong_resource", 403, now)
         return (403, b"forbidden", []), False
+    if headers.get("x-goog-resource-state", "") == "sync":
+        outcomes.count("sync")
+        return OK, False
     if not ready:
         outcomes.count("not_ready")
         return (503, b"not ready", []), False
