@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hybrid_calendar.store.base import Store
 from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar.store.sqlite import SqliteStore
 from hybrid_calendar.store.testing import ReversibleCipher
@@ -33,3 +34,12 @@ async def pg_store(postgres_url: str) -> AsyncIterator[PostgresStore]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_store(request: pytest.FixtureRequest) -> Store:
+    """The SQLite store, then the PostgreSQL one (for behaviour both built-in stores share
+    beyond ``StoreTests``: their own one-write paths against the base class's default)."""
+    store: Store = request.getfixturevalue("store" if request.param == "sqlite"
+                                           else "pg_store")
+    return store

@@ -26,13 +26,6 @@ from hybrid_calendar.store.testing.samples import ALICE, BOB, presence, seed
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def either(request: pytest.FixtureRequest) -> Store:
-    """The SQLite store or the PostgreSQL one (each test seeds Alice and Bob)."""
-    store: Store = request.getfixturevalue("store" if request.param == "sqlite"
-                                           else "pg_store")
-    return store
-
 
 def _job(user: User, reason: str) -> QueuedJob:
     return QueuedJob("sync", f"sync:{user.id}", {"user_id": user.id, "reason": reason}, NOW,
@@ -51,8 +44,8 @@ async def _state(store: Store, user: User) -> dict[str, Any]:
             "sync": (sync.cursor, sync.out_of_office), "notifications": notifications}
 
 
-async def test_the_one_write_matches_the_separate_operations(either: Store) -> None:
-    store = either
+async def test_the_one_write_matches_the_separate_operations(either_store: Store) -> None:
+    store = either_store
     await seed(store, ALICE, BOB)
     rng = random.Random(9)
     jobs_before = 0
@@ -85,10 +78,10 @@ async def test_the_one_write_matches_the_separate_operations(either: Store) -> N
     assert jobs_before == 2
 
 
-async def test_nothing_is_kept_when_a_part_fails(either: Store) -> None:
+async def test_nothing_is_kept_when_a_part_fails(either_store: Store) -> None:
     """The job's insert is made to fail inside the database (a trigger): the user stays
     as it was, no presence is queued or stored, and the error reaches the caller."""
-    store = either
+    store = either_store
     await seed(store, ALICE, BOB)
     before = await _state(store, ALICE)
     if isinstance(store, SqliteStore):

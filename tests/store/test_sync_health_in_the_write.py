@@ -13,16 +13,9 @@ from hybrid_calendar.store.testing.samples import ALICE, meeting, seed
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def either(request: pytest.FixtureRequest) -> Store:
-    """The SQLite store or the PostgreSQL one."""
-    store: Store = request.getfixturevalue("store" if request.param == "sqlite"
-                                           else "pg_store")
-    return store
 
-
-async def test_both_stores_record_the_health_with_the_write(either: Store) -> None:
-    store = either
+async def test_both_stores_record_the_health_with_the_write(either_store: Store) -> None:
+    store = either_store
     await seed(store)
     for round_, (upserts, deleted) in enumerate((([meeting("e1")], []),
                                                  ([meeting("e1", 2)], ["e1"]))):
