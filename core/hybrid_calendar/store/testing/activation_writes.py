@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import anyio
 import pytest
 
 from hybrid_calendar.models import DeliveryState, NotificationKind, UserState
 from hybrid_calendar.store.base import ActivationWrite, ActivationWriteResult, QueuedJob, Store
-from hybrid_calendar.store.testing.samples import ALICE, presence, seed
-from hybrid_calendar.store.testing.support import NOW, StoreFixtures, covers
+from hybrid_calendar.store.testing.samples import ALICE, BOB, presence, seed
+from hybrid_calendar.store.testing.support import (
+    NOW,
+    ReversibleCipher,
+    StoreBackend,
+    StoreFixtures,
+    covers,
+)
 
 PENDING_ALICE = replace(ALICE, state=UserState.VALIDATING, locale="en")
 SYNC = QueuedJob("sync", f"sync:{ALICE.id}", {"user_id": ALICE.id, "reason": "activation"},
@@ -68,3 +75,39 @@ class ActivationWriteTests(StoreFixtures):
         state = await store.get_sync_state(ALICE.id)
         assert (state.out_of_office, state.cursor) == (True, None)
         assert await store.job_counts() == {"queued": 1}
+
+    @pytest.mark.anyio
+    @covers("write_activation", "listen_for_jobs")
+    async def test_write_activation_wakes_other_stores_listeners_only_when_asked(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        """As ``enqueue``: the sync job of a write with ``notify`` wakes the listeners of
+        other stores on the database; one with ``notify=False`` (its caller wakes a
+        worker of its own) wakes nobody."""
+        await seed(store, PENDING_ALICE, replace(BOB, state=UserState.VALIDATING))
+        wakes: list[int] = []
+        woken = anyio.Event()
+        listening = anyio.Event()
+
+        def wake() -> None:
+            wakes.append(1)
+            (listening if len(wakes) == 1 else woken).set()
+
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(store.listen_for_jobs, wake)
+                with anyio.fail_after(10):
+                    await listening.wait()
+                quiet = await other.write_activation(ActivationWrite(ALICE, SYNC),
+                                                     notify=False)
+                told = await other.write_activation(ActivationWrite(
+                    BOB, QueuedJob("sync", f"sync:{BOB.id}", {"user_id": BOB.id}, NOW,
+                                   lane=f"user:{BOB.id}")))
+                assert quiet.sync_queued and told.sync_queued
+                with anyio.fail_after(10):
+                    await woken.wait()  # by the second; the quiet one came first
+                tasks.cancel_scope.cancel()
+        finally:
+            await other.close()
+        assert len(wakes) == 2  # listening, then the write that asked to tell
