@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -68,6 +68,13 @@ IDLE_POLL_SECONDS = 1.0
 def user_lane(user_id: str) -> str:
     """The lane shared by all jobs of one user."""
     return f"user:{user_id}"
+
+
+def user_job(kind: str, user_id: str, payload: Mapping[str, Any], run_at: datetime
+             ) -> QueuedJob:
+    """A job of one user: keyed ``<kind>:<user id>`` (one queued per kind and user), in
+    the user's lane (:func:`user_lane`)."""
+    return QueuedJob(kind, f"{kind}:{user_id}", payload, run_at, lane=user_lane(user_id))
 
 
 class Engine:
@@ -211,9 +218,9 @@ class Engine:
 
         :raises StorageUnavailableError: the data directory takes no writes.
         """
+        job = user_job(kind, user_id, payload, self.gateway.clock.now() + delay)
         return await self._queue([user_id], lambda notify: self.gateway.store.enqueue(
-            kind, f"{kind}:{user_id}", payload, self.gateway.clock.now() + delay,
-            lane=user_lane(user_id), notify=notify))
+            job.kind, job.key, job.payload, job.run_at, lane=job.lane, notify=notify))
 
     async def enqueue_many(self, kind: str, jobs: Sequence[tuple[str, dict[str, Any]]]
                            ) -> list[bool]:
@@ -229,8 +236,7 @@ class Engine:
         return await self._queue(
             [user_id for user_id, _payload in jobs],
             lambda notify: self.gateway.store.enqueue_many([
-                QueuedJob(kind, f"{kind}:{user_id}", payload, now, lane=user_lane(user_id))
-                for user_id, payload in jobs], notify=notify))
+                user_job(kind, user_id, payload, now) for user_id, payload in jobs], notify=notify))
 
     async def queue_with(self, user_id: str, write: Callable[[bool], Awaitable[Result]]
                          ) -> Result:

@@ -258,6 +258,15 @@ async def new_user_rows(cipher: FieldCipher, users: Sequence[User], now: float) 
     return NewUserRows(sealers, rows, keys)
 
 
+async def sealed_user_row(cipher: FieldCipher, user: User, now: float) -> dict[str, Any]:
+    """The ``users`` row ``Store.put_user`` writes (:func:`user_to_row` with the
+    organisation's sealer and blind index, ``created_at`` and ``updated_at`` set to
+    ``now``; an existing row keeps its ``created_at``)."""
+    sealer = await cipher.sealer(user.org_id, None)
+    index = await cipher.blind_index(user.org_id, user.email)
+    return {**user_to_row(sealer, user, index, now), "created_at": now}
+
+
 def row_to_user(sealer: Sealer, row: Mapping[str, Any]) -> User:
     """Decrypt a ``users`` row."""
     return User(id=row["id"], org_id=row["org_id"],

@@ -20,7 +20,12 @@ from hybrid_calendar.models import (
 )
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.base import USER_TABLES, Store, UserContext, hash_channel_token
-from hybrid_calendar.store.sqlite_activation import UPSERT_USER, SqliteActivationWrites
+from hybrid_calendar.store.sqlite_activation import (
+    RESET_CURSOR,
+    SET_OUT_OF_OFFICE,
+    UPSERT_USER,
+    SqliteActivationWrites,
+)
 from hybrid_calendar.store.sqlite_base import transaction, ts
 from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
@@ -75,10 +80,7 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
 
     # users -------------------------------------------------------------------
     async def put_user(self, user: User) -> None:
-        sealer = await self.cipher.sealer(user.org_id, None)
-        index = await self.cipher.blind_index(user.org_id, user.email)
-        row = codec.user_to_row(sealer, user, index, time.time())
-        row["created_at"] = row["updated_at"]
+        row = await codec.sealed_user_row(self.cipher, user, time.time())
         await self._run(lambda: self.execute(UPSERT_USER, row))
 
     async def add_users(self, users: Sequence[User]) -> list[User]:
@@ -187,18 +189,12 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
                 for row in await self._select("SELECT * FROM sync_state")]
 
     async def reset_cursor(self, user_id: str) -> None:
-        await self._run(lambda: self.execute(
-            "UPDATE sync_state SET cursor = NULL WHERE user_id = ?", (user_id,)))
+        await self._run(lambda: self.execute(RESET_CURSOR, (user_id,)))
 
     async def set_out_of_office(self, user_id: str, enabled: bool) -> bool | None:
         previous = (await self.get_sync_state(user_id)).out_of_office
-        await self._upsert_sync_state(user_id, "out_of_office", int(enabled))
+        await self._run(lambda: self.execute(SET_OUT_OF_OFFICE, (user_id, int(enabled))))
         return previous
-
-    async def _upsert_sync_state(self, user_id: str, column: str, value: Any) -> None:
-        await self._run(lambda: self.execute(
-            f"INSERT INTO sync_state (user_id, {column}) VALUES (?, ?) "
-            f"ON CONFLICT(user_id) DO UPDATE SET {column}=excluded.{column}", (user_id, value)))
 
     # meetings ----------------------------------------------------------------
     async def list_meetings(self, user: User, start: datetime, end: datetime) -> list[Meeting]:

@@ -22,6 +22,14 @@ UPSERT_USER = (
 :func:`~hybrid_calendar.store.codec.user_to_row`."""
 
 
+SET_OUT_OF_OFFICE = ("INSERT INTO sync_state (user_id, out_of_office) VALUES (?, ?) "
+                     "ON CONFLICT(user_id) DO UPDATE SET out_of_office=excluded.out_of_office")
+"""A user's out-of-office state stored (``Store.set_out_of_office``)."""
+
+RESET_CURSOR = "UPDATE sync_state SET cursor = NULL WHERE user_id = ?"
+"""A user's cursor forgotten (``Store.reset_cursor``)."""
+
+
 class SqliteActivationWrites(SqliteQueue):
     """``Store.write_activation`` as one transaction on the store's worker thread: the
     user's row, the presence notification and out-of-office state, the cursor and the
@@ -30,11 +38,8 @@ class SqliteActivationWrites(SqliteQueue):
     async def write_activation(self, write: ActivationWrite, *, notify: bool = True
                                ) -> ActivationWriteResult:
         user = write.user
-        org_sealer = await self.cipher.sealer(user.org_id, None)
-        index = await self.cipher.blind_index(user.org_id, user.email)
         now = time.time()
-        row = codec.user_to_row(org_sealer, user, index, now)
-        row["created_at"] = row["updated_at"]
+        row = await codec.sealed_user_row(self.cipher, user, now)
         sealer = (await self.cipher.sealer(user.org_id, user.id)
                   if write.presence is not None else None)
         job = write.sync_job
@@ -46,13 +51,9 @@ class SqliteActivationWrites(SqliteQueue):
                 if write.presence is not None and sealer is not None:
                     added = enqueue_row(conn, sealer, user, write.presence, supersede=True,
                                         next_at=write.presence_at or write.presence.due_at)
-                    conn.execute(
-                        "INSERT INTO sync_state (user_id, out_of_office) VALUES (?, ?) "
-                        "ON CONFLICT(user_id) DO UPDATE SET out_of_office=excluded.out_of_office",
-                        (user.id, int(write.out_of_office)))
+                    conn.execute(SET_OUT_OF_OFFICE, (user.id, int(write.out_of_office)))
                 if write.reset_cursor:
-                    conn.execute("UPDATE sync_state SET cursor = NULL WHERE user_id = ?",
-                                 (user.id,))
+                    conn.execute(RESET_CURSOR, (user.id,))
                 queued = conn.execute(INSERT_JOB, (
                     job.kind, job.key, job.lane or job.key, json.dumps(dict(job.payload)),
                     ts(job.run_at), now)).rowcount

@@ -16,26 +16,23 @@ from typing import Any
 
 from hybrid_calendar.store.base import ActivationWrite
 from hybrid_calendar.store.postgres.outbox import sync_notification_parts
-from hybrid_calendar.store.postgres.queue import JOBS_CHANNEL
+from hybrid_calendar.store.postgres.queue import ENQUEUE, JOBS_CHANNEL
 from hybrid_calendar.store.sqlite_base import ts
 
 Statement = tuple[str, list[Any]]
 
-USER_COLUMNS = ("id", "org_id", "email", "email_index", "state", "reason", "provider",
+UPSERT_USER_COLUMNS = ("id", "org_id", "email", "email_index", "state", "reason", "provider",
                 "locale", "timezone", "created_at", "updated_at")
 """The ``users`` columns of the upsert, in the order of the row's values."""
 
-_UPSERT_USER = (
-    f"INSERT INTO users ({', '.join(USER_COLUMNS)}) VALUES "
-    f"({', '.join(['%s'] * len(USER_COLUMNS))}) "
+UPSERT_USER = (
+    f"INSERT INTO users ({', '.join(UPSERT_USER_COLUMNS)}) VALUES "
+    f"({', '.join(['%s'] * len(UPSERT_USER_COLUMNS))}) "
     "ON CONFLICT (id) DO UPDATE SET email=excluded.email, email_index=excluded.email_index, "
     "state=excluded.state, reason=excluded.reason, provider=excluded.provider, "
     "locale=excluded.locale, timezone=excluded.timezone, updated_at=excluded.updated_at")
-"""``Store.put_user``'s upsert, with positional parameters."""
-
-_INSERT_JOB = (
-    "INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, created_at) "
-    "VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) ON CONFLICT DO NOTHING RETURNING key")
+"""A user's row inserted or replaced (``Store.put_user``, and this write's first part);
+positional parameters, the row's values in :data:`UPSERT_USER_COLUMNS` order."""
 
 
 def activation_statement(write: ActivationWrite, user_row: dict[str, Any],
@@ -51,8 +48,8 @@ def activation_statement(write: ActivationWrite, user_row: dict[str, Any],
         (``None`` when presence did not change).
     """
     user_id = write.user.id
-    parts = ["account AS (" + _UPSERT_USER + ")"]
-    params: list[Any] = [user_row[column] for column in USER_COLUMNS]
+    parts = ["account AS (" + UPSERT_USER + ")"]
+    params: list[Any] = [user_row[column] for column in UPSERT_USER_COLUMNS]
     if presence_row is not None:
         more, more_params = sync_notification_parts(
             user_id, (), (), spare_gone=False, announcement=presence_row, announce_when="TRUE")
@@ -73,7 +70,7 @@ def activation_statement(write: ActivationWrite, user_row: dict[str, Any],
                      f"({', '.join(values)}) ON CONFLICT (user_id) DO UPDATE SET "
                      f"{', '.join(updates)})")
     job = write.sync_job
-    parts.append(f"queued AS ({_INSERT_JOB})")
+    parts.append(f"queued AS ({ENQUEUE} RETURNING key)")
     params += [job.kind, job.key, job.lane or job.key, json.dumps(dict(job.payload)),
                ts(job.run_at), created_at]
     added = "(SELECT count(*) FROM announced)" if presence_row is not None else "0"

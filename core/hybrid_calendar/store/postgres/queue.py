@@ -38,10 +38,11 @@ from hybrid_calendar.store.sqlite_base import dt, ts
 JOBS_CHANNEL = "hybrid_calendar_jobs"
 """The ``LISTEN``/``NOTIFY`` channel of new jobs."""
 
-_ENQUEUE = (
+ENQUEUE = (
     "INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, created_at) "
     "VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s) ON CONFLICT DO NOTHING")
-"""A job's insert; :meth:`PostgresQueue.enqueue` adds its ``NOTIFY`` to it."""
+"""A job's insert; :meth:`PostgresQueue.enqueue` adds its ``NOTIFY`` to it, and an
+activation's write (:mod:`.activation_write`) uses it as one of its parts."""
 
 _CLAIM = (
     "WITH next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
@@ -95,9 +96,9 @@ class PostgresQueue(PostgresConnection):
                       *, lane: str | None = None, notify: bool = True) -> bool:
         params = (kind, key, lane or key, json.dumps(dict(payload)), ts(run_at), time.time())
         if not notify:
-            return bool(await self.execute(_ENQUEUE, params))
+            return bool(await self.execute(ENQUEUE, params))
         rows = await self.fetch_written(  # one statement: the row and its NOTIFY together
-            f"WITH added AS ({_ENQUEUE} RETURNING key) "
+            f"WITH added AS ({ENQUEUE} RETURNING key) "
             "SELECT pg_notify(%s, %s || ' ' || key) FROM added",
             (*params, JOBS_CHANNEL, self.notify_source))
         return bool(rows)

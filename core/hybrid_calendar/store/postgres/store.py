@@ -28,7 +28,11 @@ from hybrid_calendar.store.base import (
 )
 from hybrid_calendar.store.delivery_rows import notification_row
 from hybrid_calendar.store.health_rows import SYNC_SUCCESS_PG, sync_success_params
-from hybrid_calendar.store.postgres.activation_write import activation_statement
+from hybrid_calendar.store.postgres.activation_write import (
+    UPSERT_USER,
+    UPSERT_USER_COLUMNS,
+    activation_statement,
+)
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
 from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.group_commit import WriteFn
@@ -107,30 +111,16 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     # users -------------------------------------------------------------------
     async def put_user(self, user: User) -> None:
-        sealer = await self.cipher.sealer(user.org_id, None)
-        index = await self.cipher.blind_index(user.org_id, user.email)
-        row = codec.user_to_row(sealer, user, index, time.time())
-        row["created_at"] = row["updated_at"]
-        await self.execute(
-            "INSERT INTO users (id, org_id, email, email_index, state, reason, provider, locale,"
-            " timezone, created_at, updated_at) VALUES (%(id)s, %(org_id)s, %(email)s,"
-            " %(email_index)s, %(state)s, %(reason)s, %(provider)s, %(locale)s, %(timezone)s,"
-            " %(created_at)s, %(updated_at)s) "
-            "ON CONFLICT (id) DO UPDATE SET email=excluded.email, "
-            "email_index=excluded.email_index, state=excluded.state, reason=excluded.reason,"
-            " provider=excluded.provider, locale=excluded.locale, timezone=excluded.timezone,"
-            " updated_at=excluded.updated_at", row)
+        row = await codec.sealed_user_row(self.cipher, user, time.time())
+        await self.execute(UPSERT_USER, [row[column] for column in UPSERT_USER_COLUMNS])
 
     async def write_activation(self, write: ActivationWrite, *, notify: bool = True
                                ) -> ActivationWriteResult:
         """One statement (:func:`.activation_write.activation_statement`), group-committed
         with other writes."""
         user = write.user
-        org_sealer = await self.cipher.sealer(user.org_id, None)
-        index = await self.cipher.blind_index(user.org_id, user.email)
         now = time.time()
-        row = codec.user_to_row(org_sealer, user, index, now)
-        row["created_at"] = now
+        row = await codec.sealed_user_row(self.cipher, user, now)
         presence_row = None
         if write.presence is not None:
             sealer = await self.cipher.sealer(user.org_id, user.id)
