@@ -16,6 +16,7 @@ from hybrid_calendar.store.testing.support import (
     ReversibleCipher,
     StoreBackend,
     StoreFixtures,
+    Wakes,
     covers,
 )
 
@@ -85,29 +86,20 @@ class ActivationWriteTests(StoreFixtures):
         other stores on the database; one with ``notify=False`` (its caller wakes a
         worker of its own) wakes nobody."""
         await seed(store, PENDING_ALICE, replace(BOB, state=UserState.VALIDATING))
-        wakes: list[int] = []
-        woken = anyio.Event()
-        listening = anyio.Event()
-
-        def wake() -> None:
-            wakes.append(1)
-            (listening if len(wakes) == 1 else woken).set()
-
+        wakes = Wakes()
         other = await self.reopen(store_backend, cipher, called)
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(store.listen_for_jobs, wake)
-                with anyio.fail_after(10):
-                    await listening.wait()
+                tasks.start_soon(store.listen_for_jobs, wakes)
+                await wakes.reach(1)
                 quiet = await other.write_activation(ActivationWrite(ALICE, SYNC),
                                                      notify=False)
                 told = await other.write_activation(ActivationWrite(
                     BOB, QueuedJob("sync", f"sync:{BOB.id}", {"user_id": BOB.id}, NOW,
                                    lane=f"user:{BOB.id}")))
                 assert quiet.sync_queued and told.sync_queued
-                with anyio.fail_after(10):
-                    await woken.wait()  # by the second; the quiet one came first
+                await wakes.reach(2)  # by the second; the quiet one came first
                 tasks.cancel_scope.cancel()
         finally:
             await other.close()
-        assert len(wakes) == 2  # listening, then the write that asked to tell
+        assert wakes.count == 2  # listening, then the write that asked to tell

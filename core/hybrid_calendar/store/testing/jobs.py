@@ -13,6 +13,7 @@ from hybrid_calendar.store.testing.support import (
     ReversibleCipher,
     StoreBackend,
     StoreFixtures,
+    Wakes,
     covers,
 )
 
@@ -228,65 +229,42 @@ class JobQueueTests(StoreFixtures):
     async def test_listeners_wake_when_any_store_on_the_database_queues_a_job(
             self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
             called: set[str]) -> None:
-        wakes: list[int] = []
-        woken = anyio.Event()
-        listening = anyio.Event()
-        each_of_many = anyio.Event()
-
-        def wake() -> None:
-            wakes.append(1)
-            (listening if len(wakes) == 1 else woken).set()
-            if len(wakes) >= 4:
-                each_of_many.set()
-
+        wakes = Wakes()
         other = await self.reopen(store_backend, cipher, called)
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(store.listen_for_jobs, wake)
-                with anyio.fail_after(10):
-                    await listening.wait()  # the first call: listening started
+                tasks.start_soon(store.listen_for_jobs, wakes)
+                await wakes.reach(1)  # the first call: listening started
                 assert await other.enqueue("sync", "sync:u1", {}, NOW) is True
-                with anyio.fail_after(10):
-                    await woken.wait()  # a job queued through another store wakes it
+                await wakes.reach(2)  # a job queued through another store wakes it
                 assert await other.enqueue_many([QueuedJob("sync", "sync:u2", {}, NOW),
                                                  QueuedJob("sync", "sync:u3", {}, NOW)]) \
                     == [True, True]
-                with anyio.fail_after(10):
-                    await each_of_many.wait()  # one wake per job queued together
+                await wakes.reach(4)  # one wake per job queued together
                 tasks.cancel_scope.cancel()
         finally:
             await other.close()
-        assert len(wakes) >= 2
 
     @pytest.mark.anyio
     @covers("listen_for_jobs", "enqueue", "enqueue_many")
     async def test_neither_a_stores_own_job_nor_a_quiet_one_wakes_its_listener(
             self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
             called: set[str]) -> None:
-        wakes: list[int] = []
-        woken = anyio.Event()
-        listening = anyio.Event()
-
-        def wake() -> None:
-            wakes.append(1)
-            (listening if len(wakes) == 1 else woken).set()
-
+        wakes = Wakes()
         other = await self.reopen(store_backend, cipher, called)
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(store.listen_for_jobs, wake)
-                with anyio.fail_after(10):
-                    await listening.wait()
+                tasks.start_soon(store.listen_for_jobs, wakes)
+                await wakes.reach(1)
                 assert await store.enqueue("sync", "sync:own", {}, NOW) is True
                 assert await other.enqueue("sync", "sync:quiet", {}, NOW,
                                            notify=False) is True
                 assert await other.enqueue_many([QueuedJob("sync", "sync:quiet2", {}, NOW)],
                                                 notify=False) == [True]
                 assert await other.enqueue("sync", "sync:told", {}, NOW) is True
-                with anyio.fail_after(10):
-                    await woken.wait()  # by the last one; the two before came first
+                await wakes.reach(2)  # by the last one; the two before came first
                 tasks.cancel_scope.cancel()
         finally:
             await other.close()
-        assert len(wakes) == 2  # listening, then the other store's job that asked to tell
+        assert wakes.count == 2  # listening, then the other store's job that asked to tell
         assert await store.job_counts() == {"queued": 4}

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+import anyio
 import pytest
 
 from hybrid_calendar.errors import DecryptionError
@@ -134,6 +135,26 @@ class ReversibleCipher:
     async def blind_index(self, org_id: str, value: str) -> str:
         """HMAC of the case-folded value under the organisation's key."""
         return hmac.new(org_id.encode(), value.casefold().encode(), "sha256").hexdigest()
+
+
+class Wakes:
+    """A ``Store.listen_for_jobs`` callback that counts its calls (its first call says
+    the listener started); :meth:`reach` waits until it was called ``n`` times."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._called = anyio.Event()
+
+    def __call__(self) -> None:
+        self.count += 1
+        self._called.set()
+        self._called = anyio.Event()
+
+    async def reach(self, n: int) -> None:
+        """Return once called ``n`` times; fail the test after 10 seconds."""
+        with anyio.fail_after(10):
+            while self.count < n:
+                await self._called.wait()
 
 
 class StoreFixtures:
