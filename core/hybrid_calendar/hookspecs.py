@@ -406,7 +406,9 @@ def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
     :param gateway: the running gateway.
     :param user: the user whose calendar was synced.
     :param meetings: the changed meetings as stored (join information included).
-    :param deleted: event ids no longer in the user's calendar (or cancelled).
+    :param deleted: event ids no longer in the user's calendar (or cancelled): those the
+        sync saw cancelled or moved out of the retention window, and those of stored
+        meetings a full sync no longer found (deleted while the gateway was not told).
     """
 
 

@@ -14,6 +14,7 @@ import pytest
 from hybrid_calendar import hookimpl
 from hybrid_calendar.admin.policy import PROBE_EVENT_ID
 from hybrid_calendar.engine import notify, sweeps
+from hybrid_calendar.engine.presence import poll_presence
 from hybrid_calendar.errors import TransientError
 from hybrid_calendar.models import JoinInfo, NotificationKind
 from hybrid_calendar_google.push_inbox import inbox
@@ -180,11 +181,11 @@ async def test_vacation_responder_sets_presence(stack: Stack) -> None:
     assert [n.payload["out_of_office"] for n in presence] == [True]
     listed = (await stack.admin.get(f"/api/v1/users/{stack.user_ids[CAROL]}/meetings")).json()
     assert listed["out_of_office"] is True
-    await sweeps.poll_presence(stack.gateway)  # not due again yet: nothing new
+    await poll_presence(stack.gateway)  # not due again yet: nothing new
     assert len(stack.sink.of_kind(NotificationKind.PRESENCE)) == 1
     stack.emu.state.set_vacation(CAROL, {"enableAutoReply": False})
     stack.gateway.memory.presence_polled.clear()
-    await sweeps.poll_presence(stack.gateway)
+    await poll_presence(stack.gateway)
     assert [n.payload["out_of_office"] for n in stack.sink.of_kind(
         NotificationKind.PRESENCE)] == [True, False]
 

@@ -122,3 +122,25 @@ async def test_a_full_sync_of_an_unchanged_calendar_tells_no_one(stack: Stack) -
     assert changed[:len(outbox)] == outbox
     assert len(changed) == len(outbox) + 1
     assert mirror.calls[1:] == [([review["id"]], [])]
+
+
+async def test_a_meeting_a_full_sync_no_longer_finds_is_mirrored_as_deleted(
+        stack: Stack) -> None:
+    """Google lists no tombstone in a full sync (no ``showDeleted``): a meeting deleted
+    while the gateway was not told reaches ``mirror_meetings`` as deleted all the same,
+    so a room device drops its booking."""
+    mirror = MirrorRecorder()
+    stack.gateway.pm.register(mirror, name="mirror-recorder")
+    review = stack.emu.state.insert_event(ALICE, at(2, summary="Design review",
+                                                    location="https://meet.google.com/abc"))
+    stack.emu.state.insert_event(ALICE, at(5, summary="Planning"))
+    await stack.activate(ALICE)
+    assert len(mirror.calls) == 1
+
+    stack.emu.control({"drop_notifications": 1.0})  # the gateway is not told
+    stack.emu.state.delete_event(ALICE, review["id"])
+    await stack.idle()
+    assert len(mirror.calls) == 1
+    await _full_sync(stack)
+    assert [m["title"] for m in await stack.meetings(ALICE)] == ["Planning"]
+    assert mirror.calls[1:] == [([], [review["id"]])]

@@ -54,6 +54,28 @@ async def test_hook_mirror_meetings_books_moves_and_clears_the_room_device(
     assert device_bookings(world) == []
 
 
+async def test_a_meeting_deleted_unseen_leaves_the_device_at_the_next_full_sync(
+        world: WebexWorld, stack: Stack) -> None:
+    """No push reached the gateway and a full sync lists no tombstone: the booking goes
+    all the same."""
+    event = world.google.state.insert_event(ALICE, at(4, summary="Room review",
+                                                      location="https://acme.zoom.us/j/12345678",
+                                                      attendees=[{"email": ROOM,
+                                                                  "resource": True}]))
+    await stack.activate(ALICE)
+    assert [b["Title"] for b in device_bookings(world)] == ["Room review"]
+
+    world.google.control({"drop_notifications": 1.0})
+    world.google.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert [b["Title"] for b in device_bookings(world)] == ["Room review"]  # not told
+    world.google.state.invalidate_sync_tokens(ALICE)  # the next sync is a full one
+    response = await stack.admin.post(f"/api/v1/users/{stack.user_ids[ALICE]}/sync")
+    assert response.status_code == 202, response.text
+    await stack.idle()
+    assert device_bookings(world) == []
+
+
 async def test_a_hidden_title_room_shows_booked(world: WebexWorld) -> None:
     from .conftest import running_gateway
 

@@ -77,8 +77,10 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     (added, changed or deleted: a meeting found as stored is not counted).
 
     Only a sync that changed something calls ``mirror_meetings`` (with the meetings that
-    changed) and announces the meetings-changed notification: a full sync that finds the
-    calendar as stored (the safety-net re-sync, a sync after a token reset) tells no one.
+    changed, and the deleted ones' ids: those the calendar listed as cancelled and those a
+    full sync no longer found) and announces the meetings-changed notification: a full
+    sync that finds the calendar as stored (the safety-net re-sync, a sync after a token
+    reset) tells no one.
 
     :param context: the user with their organisation (its keyword table) and sync state
         (the cursor), as the job read them together (:meth:`Store.get_user_context`).
@@ -139,7 +141,7 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
         return 0
     await gateway.hooks.mirror_meetings(gateway, user,
                                         _changed_meetings(upserts, written.changed_event_ids),
-                                        deleted)
+                                        _deleted_ids(deleted, written.deleted_event_ids))
     await _announce(gateway, user, announcement, sinks, written.announced)
     return changed
 
@@ -151,6 +153,13 @@ def _changed_meetings(upserts: Sequence[Meeting], changed_ids: frozenset[str] | 
     if changed_ids is None:
         return upserts
     return [meeting for meeting in upserts if meeting.event_id in changed_ids]
+
+
+def _deleted_ids(seen: Sequence[str], stored: frozenset[str] | None) -> list[str]:
+    """The ids of the events the sync saw deleted or cancelled, then those of the
+    meetings the store deleted besides (a full sync's meetings its listing no longer
+    has: the calendar gives no tombstone for them)."""
+    return [*seen, *sorted(stored - set(seen))] if stored else list(seen)
 
 
 async def _follow(gateway: Gateway, user: User, event: CalendarEvent) -> None:

@@ -214,6 +214,10 @@ class SyncWriteResult:
     health_recorded: bool = False
     """``SyncWrite.health`` was stored with the write (False: the caller records it;
     the default never does, the built-in stores do)."""
+    deleted_event_ids: frozenset[str] | None = None
+    """The event ids of the meetings counted in ``applied.deleted``: a full sync's
+    meetings its listing no longer has, an incremental sync's deleted ids that were
+    stored (``None``: the backend did not say which)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,7 @@ class SqliteSyncWrites(SqliteConnection):
 
         def work() -> SyncWriteResult:
             with transaction(self._conn_or_fail()) as conn:
-                applied, unchanged, changed = apply_meetings(
+                applied, unchanged, changed, deleted = apply_meetings(
                     conn, sealer, user, write.upserts, write.deleted_event_ids, write.cursor,
                     full_sync=write.full_sync, synced_at=write.synced_at)
                 touched = write.touched_event_ids
@@ -100,18 +100,19 @@ class SqliteSyncWrites(SqliteConnection):
                 if write.health is not None:
                     conn.execute(SYNC_SUCCESS, sync_success_params(user.id, write.health))
             return SyncWriteResult(applied, announced, frozenset(changed),
-                                   health_recorded=write.health is not None)
+                                   health_recorded=write.health is not None,
+                                   deleted_event_ids=frozenset(deleted))
         return await self._run(work)
 
 
 def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
                    upserts: Sequence[Meeting], deleted_event_ids: Sequence[str],
                    cursor: str | None, *, full_sync: bool, synced_at: datetime
-                   ) -> tuple[ApplyResult, set[str], list[str]]:
+                   ) -> tuple[ApplyResult, set[str], list[str], list[str]]:
     """Write a sync's meetings and cursor inside the open transaction ``conn``; returns
     what changed (new meetings and meetings whose content differs count as upserted), the
-    event ids whose stored row already said the same (not written) and the event ids of
-    the meetings counted as upserted."""
+    event ids whose stored row already said the same (not written), the event ids of
+    the meetings counted as upserted and those of the meetings deleted."""
     latest = {meeting.event_id: meeting for meeting in upserts}  # the last one wins
     if full_sync:
         stored: Stored = {row[0]: row[1:] for row in conn.execute(_SELECT_STORED, (user.id,))}
@@ -135,10 +136,15 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
             unchanged.add(meeting.event_id)
             continue  # says the same, under the current key, with its digest: left alone
         rows.append((*plain, codec.seal_meeting_clear(sealer, meeting, clear), digest))
-    deleted = 0
+    deleted: list[str] = []
     if gone:
-        deleted = conn.executemany(
-            "DELETE FROM meetings WHERE user_id = ? AND event_id = ?", gone).rowcount
+        if full_sync:  # each of them is stored
+            conn.executemany("DELETE FROM meetings WHERE user_id = ? AND event_id = ?", gone)
+            deleted = [event_id for _user, event_id in gone]
+        else:  # those of them that are stored
+            deleted = [row[0] for pair in gone for row in conn.execute(
+                "DELETE FROM meetings WHERE user_id = ? AND event_id = ? RETURNING event_id",
+                pair).fetchall()]
         conn.executemany("DELETE FROM scheduled_notifications WHERE user_id = ? "
                          "AND event_id = ? AND state = 'pending'", gone)
     if rows:
@@ -147,7 +153,7 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
         "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (?, ?, ?) "
         "ON CONFLICT(user_id) DO UPDATE SET cursor=excluded.cursor, "
         "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
-    return ApplyResult(upserted=len(changed), deleted=max(deleted, 0)), unchanged, changed
+    return ApplyResult(upserted=len(changed), deleted=len(deleted)), unchanged, changed, deleted
 
 
 def _stored_rows(conn: sqlite3.Connection, user_id: str, event_ids: Sequence[str]) -> Stored:

@@ -278,18 +278,20 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                 applied = ApplyResult(upserted=int(found["upserted"]),
                                       deleted=int(found["deleted"]))
                 changed = found["changed_ids"] or []
+                gone = frozenset(found["gone_ids"] or ())
                 announced = bool(found["announced"])
             else:
-                applied, changed, announced = await self.write(self._sync_transaction(
-                    sealer, write, rows, synced_at))
+                applied, changed, deleted, announced = await self.write(
+                    self._sync_transaction(sealer, write, rows, synced_at))
+                gone = frozenset(deleted)
         except psycopg.DatabaseError:  # nothing of it is kept: again, one part at a time
             return await super().write_sync(write)
         return SyncWriteResult(applied, announced, frozenset(changed),
-                               health_recorded=health is not None)
+                               health_recorded=health is not None, deleted_event_ids=gone)
 
     def _sync_transaction(self, sealer: Sealer, write: SyncWrite, rows: list[dict[str, Any]],
                           synced_at: float | None
-                          ) -> WriteFn[tuple[ApplyResult, list[str], bool]]:
+                          ) -> WriteFn[tuple[ApplyResult, list[str], list[str], bool]]:
         """A sync write whose apply cannot be one statement (an incremental sync deleting
         an id it also upserts), as one transaction: the apply's separate statements, the
         Join buttons' one statement and the announcement's one statement (only when the
@@ -302,8 +304,8 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         announce = None if item is None else enqueue_statement(
             sealer, user, item, supersede=True, next_at=write.announce_at or item.due_at)
 
-        async def work(conn: Conn) -> tuple[ApplyResult, list[str], bool]:
-            applied, changed = await _apply_separately(conn, apply_statements(
+        async def work(conn: Conn) -> tuple[ApplyResult, list[str], list[str], bool]:
+            applied, changed, deleted = await _apply_separately(conn, apply_statements(
                 user.id, rows, write.deleted_event_ids, write.cursor, synced_at,
                 sealer.current_prefix))
             if buttons is not None:
@@ -312,8 +314,9 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                 await conn.execute(SYNC_SUCCESS_PG,
                                    sync_success_params(user.id, write.health))
             if announce is None or not applied.upserted + applied.deleted:
-                return applied, changed, False
-            return applied, changed, bool(await (await conn.execute(*announce)).fetchall())
+                return applied, changed, deleted, False
+            return applied, changed, deleted, bool(
+                await (await conn.execute(*announce)).fetchall())
         return work
 
     async def reset_cursor(self, user_id: str) -> None:
@@ -388,16 +391,17 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
 
 async def _apply_separately(conn: Conn, statements: tuple[list[Statement], Statement | None]
-                            ) -> tuple[ApplyResult, list[str]]:
+                            ) -> tuple[ApplyResult, list[str], list[str]]:
     """Run :func:`.sync_write.apply_statements` in the open transaction ``conn``: the
     first statement's rows are the meetings deleted, the upsert's one row counts (and
-    names) the meetings added or changed."""
+    names) the meetings added or changed. Returns the counts, then the event ids of the
+    meetings added or changed and of those deleted."""
     first, upsert = statements
-    deleted = len(await (await conn.execute(*first[0])).fetchall())
+    deleted = [row["event_id"] for row in await (await conn.execute(*first[0])).fetchall()]
     for statement in first[1:]:
         await conn.execute(*statement)
     if upsert is None:
-        return ApplyResult(upserted=0, deleted=deleted), []
+        return ApplyResult(upserted=0, deleted=len(deleted)), [], deleted
     found = await (await conn.execute(*upsert)).fetchone()
     changed: list[str] = [] if found is None else list(found["changed_ids"] or [])
-    return ApplyResult(upserted=len(changed), deleted=deleted), changed
+    return ApplyResult(upserted=len(changed), deleted=len(deleted)), changed, deleted

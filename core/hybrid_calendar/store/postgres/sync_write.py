@@ -147,7 +147,8 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
                          health: Sequence[Any] | None = None) -> Statement | None:
     """A whole sync write (``Store.write_sync``) as one statement returning one row,
     ``deleted`` (meetings removed), ``upserted`` (meetings added or changed),
-    ``changed_ids`` (their event ids, or ``NULL``) and ``announced`` (1 when the
+    ``changed_ids`` (their event ids, or ``NULL``), ``gone_ids`` (the removed meetings'
+    event ids, or ``NULL``) and ``announced`` (1 when the
     announcement went in), or ``None`` when the apply cannot be one statement.
 
     The apply's parts (:func:`apply_parts`) come first; then the Join buttons' and the
@@ -178,7 +179,7 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
     return ("WITH " + ", ".join(parts + more) + " SELECT (SELECT count(*) FROM gone) AS "
             f"deleted, {_upserted(rows)} AS upserted, "
             f"{'(SELECT array_agg(event_id) FROM changed)' if rows else 'NULL'} AS changed_ids, "
-            f"{announced} AS announced",
+            f"(SELECT array_agg(event_id) FROM gone) AS gone_ids, {announced} AS announced",
             params + more_params)
 
 

@@ -1,5 +1,6 @@
 """Store suite, part 10: what a sync counts as changed (:class:`ApplyResult`, and
-``SyncWriteResult.changed_event_ids``, which every backend of the suite names).
+``SyncWriteResult.changed_event_ids`` and ``deleted_event_ids``, which every backend of
+the suite names).
 
 A meeting counts as upserted when the store did not hold it, or held it with different
 content (a clear field such as its start, or a sealed one such as its title); one found
@@ -104,8 +105,32 @@ class UnchangedSyncTests(StoreFixtures):
         e1, e2, _ = _page()
         written = await store.write_sync(_write([e1, e2], "m2"))  # full: e3 is gone
         assert written.applied == ApplyResult(upserted=0, deleted=1)
+        assert written.deleted_event_ids == frozenset({"e3"})  # no tombstone named it
+        assert written.changed_event_ids == frozenset()
         assert written.announced
         assert await _announcements(store) == ["m2"]
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("relisted", [False, True], ids=["deleted", "deleted-and-listed"])
+    @covers("write_sync", "get_meeting")
+    async def test_an_incremental_sync_names_the_stored_meetings_it_deleted(
+            self, store: Store, relisted: bool) -> None:
+        await seed(store)
+        await store.write_sync(_write(_page(), "m1"))
+        e1, e2, _ = _page()
+        upserts = [e1, replace(e2, title="Renamed")] if relisted else [e1]
+        deleted = ("e2", "e3", "never-stored") if relisted else ("e3", "never-stored")
+        written = await store.write_sync(_write(upserts, "m2", full=False, deleted=deleted))
+        if relisted:  # e2 deleted, then written anew in the same page
+            assert written.applied == ApplyResult(upserted=1, deleted=2)
+            assert written.deleted_event_ids == frozenset({"e2", "e3"})
+            assert written.changed_event_ids == frozenset({"e2"})
+            assert await store.get_meeting(ALICE, "e2") == upserts[1]
+        else:
+            assert written.applied == ApplyResult(upserted=0, deleted=1)
+            assert written.deleted_event_ids == frozenset({"e3"})
+            assert written.changed_event_ids == frozenset()
+        assert await store.get_meeting(ALICE, "e3") is None
 
     @pytest.mark.anyio
     @covers("apply_changes")
