@@ -8,9 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import webexpythonsdk
+from pydantic import BaseModel
 from wxc_sdk import WebexSimpleApi
 from wxc_sdk.as_api import AsWebexSimpleApi
 from wxc_sdk.as_rest import AsRestSession
+from wxc_sdk.people import Person
 from wxc_sdk.rest import RestSession
 from wxc_sdk.tokens import Tokens
 
@@ -19,6 +21,18 @@ from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
 CAROL = "carol@example.com"
+
+
+def first_email(person: Person) -> str:
+    """A person's first email address (wxc-sdk types ``emails`` as optional)."""
+    assert person.emails, person
+    return person.emails[0]
+
+
+def extra(model: BaseModel, field: str) -> object:
+    """A field wxc-sdk's model does not declare, as the emulator answered it."""
+    assert model.model_extra is not None, model
+    return model.model_extra[field]
 
 
 def wxc(emu: RunningWebexEmulator, token: str) -> WebexSimpleApi:

@@ -124,6 +124,7 @@ def test_save_and_load_in_process(tmp_path: Path, emu: RunningWebexEmulator) -> 
     api = wxc(emu, emu.admin_token)
     meeting = api.meetings.create(title="Kept", start="2030-01-01T10:00:00Z",
                                   end="2030-01-01T11:00:00Z", host_email=ALICE)
+    assert meeting.id is not None
     app = emu.state.create_service_app()
     save(emu.state, tmp_path / "s.json")
     fresh = WebexState(WebexEmulatorSettings(users=[ALICE]))

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from wxc_sdk.devices import ConnectionStatus
 from wxc_sdk.rest import RestError
-from wxc_sdk.workspaces import CalendarType
+from wxc_sdk.workspaces import CalendarType, Workspace
 
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
@@ -19,24 +19,33 @@ BOOKING = {"Id": "gcal-1", "Title": "Design review", "Protocol": "SIP",
            "Organizer": {"Name": "Alice"}, "Number": "25897621745@example.webex.com"}
 
 
+def _calendar_email(workspace: Workspace) -> str:
+    """The address of a workspace's linked calendar (wxc-sdk types it as optional)."""
+    assert workspace.calendar is not None and workspace.calendar.email_address is not None
+    return workspace.calendar.email_address
+
+
 def _room_device(emu: RunningWebexEmulator) -> tuple[str, str]:
     api = wxc(emu, emu.admin_token)
-    workspace = next(w for w in api.workspaces.list(calendar=CalendarType.google)
-                     if w.calendar.email_address == "room-1@example.com")
+    workspace = next(w for w in api.workspaces.list(calendar=CalendarType("google"))
+                     if _calendar_email(w) == "room-1@example.com")
+    assert workspace.workspace_id is not None
     device = next(iter(api.devices.list(workspace_id=workspace.workspace_id)))
+    assert device.device_id is not None
     return workspace.workspace_id, device.device_id
 
 
 def test_workspaces_by_calendar_and_their_devices(emu: RunningWebexEmulator) -> None:
     api = wxc(emu, emu.admin_token)
-    rooms = list(api.workspaces.list(calendar=CalendarType.google))
-    assert sorted(w.calendar.email_address for w in rooms) == ["room-1@example.com",
+    rooms = list(api.workspaces.list(calendar=CalendarType("google")))
+    assert sorted(_calendar_email(w) for w in rooms) == ["room-1@example.com",
                                                                "room-2@example.com"]
     workspace_id, device_id = _room_device(emu)
     device = api.devices.details(device_id)
+    assert device.capabilities is not None
     assert device.workspace_id == workspace_id and "xapi" in device.capabilities
     assert device.connection_status == ConnectionStatus.connected
-    assert not list(api.workspaces.list(calendar=CalendarType.microsoft))
+    assert not list(api.workspaces.list(calendar=CalendarType("microsoft")))
     with pytest.raises(RestError) as caught:
         list(wxc(emu, emu.token(ALICE)).workspaces.list())
     assert caught.value.response.status_code == 403
@@ -53,6 +62,7 @@ def test_bookings_put_both_shapes_list_status_and_clear() -> None:
                       Time={"StartTime": "2026-12-01T12:00:00Z", "Duration": 30})
         xapi.execute_command("Bookings.Put", device_id, body={"Bookings": [BOOKING, second]})
         listed = xapi.execute_command("Bookings.List", device_id, arguments={"Days": 1})
+        assert listed.result is not None
         assert listed.result["ResultInfo"]["TotalRows"] == 2
         first = listed.result["Booking"][0]
         assert first["Id"] == "gcal-1" and first["Time"]["EndTime"] == "2026-12-01T11:00:00Z"
@@ -61,6 +71,7 @@ def test_bookings_put_both_shapes_list_status_and_clear() -> None:
         assert status.result == {"Bookings": {"Current": {"Id": ""}}}
         clock.set(datetime(2026, 12, 1, 9, 56, tzinfo=UTC))  # inside the 5-minute buffer
         status = xapi.query_status(device_id, ["Bookings.*"])
+        assert status.result is not None
         assert status.result["Bookings"]["Current"]["Id"] == "gcal-1"
         assert status.result["Bookings"]["Availability"]["Status"] == "BookedUntil"
         xapi.execute_command("Bookings.Clear", device_id)
@@ -79,7 +90,9 @@ def test_bookings_put_body_as_string_and_bad_bodies(emu: RunningWebexEmulator,
     assert ok.json()["result"]["Booking"]["Id"] == "gcal-1"  # as the reference's example
     control = http.get(f"/_emulator/devices/{device_id}/bookings").json()
     assert [b["Id"] for b in control["items"]] == ["gcal-1"]
-    for body in ({"Booking": {"Title": "no id"}}, {"Something": []}, "not json"):
+    bad_bodies: tuple[object, ...] = ({"Booking": {"Title": "no id"}}, {"Something": []},
+                                      "not json")
+    for body in bad_bodies:
         bad = http.post("/v1/xapi/command/Bookings.Put", headers=headers,
                         json={"deviceId": device_id, "body": body})
         assert bad.status_code == 400 and bad.json()["trackingId"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,16 +10,17 @@ import pytest
 import webexpythonsdk
 from wxc_sdk.meetings import ScheduledType
 from wxc_sdk.rest import RestError
+from wxc_sdk.webhook import WebhookEventType, WebhookResource
 
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
-from tests.webex_emulator.helpers import ALICE, BOB, Receiver, webexsdk, wxc
+from tests.webex_emulator.helpers import ALICE, BOB, Receiver, extra, webexsdk, wxc
 
 NOW = datetime(2026, 12, 1, 8, 0, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def clocked() -> RunningWebexEmulator:
+def clocked() -> Iterator[RunningWebexEmulator]:
     """An emulator whose clock stands at 2026-12-01 08:00:30 UTC."""
     with running_webex_emulator(users=[ALICE, BOB], clock=ManualClock(NOW)) as emu:
         yield emu
@@ -38,9 +40,12 @@ def test_create_get_list_with_wxc(clocked: RunningWebexEmulator) -> None:
         integration_tags=["gcal:abc"], send_email=False)
     assert created.host_email == ALICE and created.meeting_type == "meetingSeries"
     assert created.start == "2026-12-01T10:00:00+01:00"
-    assert created.meeting_number and created.web_link.startswith("https://example.webex.com/")
+    assert created.meeting_number and created.web_link is not None
+    assert created.web_link.startswith("https://example.webex.com/")
     assert created.sip_address == f"{created.meeting_number}@example.webex.com"
-    assert created.password and created.telephony.access_code == created.meeting_number
+    assert created.password and created.telephony is not None
+    assert created.telephony.access_code == created.meeting_number
+    assert created.id is not None
     assert api.meetings.get(created.id, host_email=ALICE).title == "Design review"
     found = list(api.meetings.list(integration_tag="gcal:abc", host_email=ALICE,
                                    from_="2026-12-01T00:00:00Z", to_="2026-12-02T00:00:00Z"))
@@ -87,7 +92,7 @@ def test_validation_errors(clocked: RunningWebexEmulator, http_clocked: httpx.Cl
 
 
 @pytest.fixture
-def http_clocked(clocked: RunningWebexEmulator) -> httpx.Client:
+def http_clocked(clocked: RunningWebexEmulator) -> Iterator[httpx.Client]:
     """httpx on the clocked emulator."""
     with httpx.Client(base_url=clocked.base_url) as client:
         yield client
@@ -125,12 +130,13 @@ def test_personal_room_and_personal_room_meeting(clocked: RunningWebexEmulator) 
     assert room.sip_address == "bob@example.webex.com" and room.host_pin
     meeting = api.meetings.create(
         title="PMR", start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z",
-        host_email=BOB, scheduled_type=ScheduledType.personal_room_meeting)
+        host_email=BOB, scheduled_type=ScheduledType("personalRoomMeeting"))
     assert meeting.web_link == room.personal_meeting_room_link
     assert meeting.sip_address == room.sip_address
     # userEmail needs admin scopes: Alice gets her own room
     own = wxc(clocked, clocked.token(ALICE)).meetings.preferences.personal_meeting_room_options(
         user_email=BOB)
+    assert own.personal_meeting_room_link is not None
     assert own.personal_meeting_room_link.endswith("/meet/alice")
 
 
@@ -139,10 +145,12 @@ def test_series_occurrences_and_cancelling_one(clocked: RunningWebexEmulator) ->
     series = api.meetings.create(
         title="Daily", start="2026-12-01T09:00:00Z", end="2026-12-01T09:15:00Z",
         timezone="UTC", recurrence="FREQ=DAILY;COUNT=5")
+    assert series.id is not None
     listed = list(api.meetings.list(meeting_type="scheduledMeeting",
                                     from_="2026-12-01T00:00:00Z", to_="2026-12-10T00:00:00Z"))
     assert [m.id for m in listed] == [f"{series.id}_202612{d:02d}T090000Z" for d in range(1, 6)]
-    assert all(m.model_extra["meetingSeriesId"] == series.id for m in listed)
+    assert all(extra(m, "meetingSeriesId") == series.id for m in listed)
+    assert listed[1].id is not None and listed[2].id is not None
     api.meetings.delete(listed[1].id)
     remaining = list(api.meetings.list_of_series(series.id, from_="2026-12-01T00:00:00Z",
                                                  to_="2026-12-10T00:00:00Z"))
@@ -198,6 +206,7 @@ def test_old_meeting_is_expired(clocked: RunningWebexEmulator) -> None:
     api = wxc(clocked, clocked.token(ALICE))
     meeting = api.meetings.create(
         title="t", start="2026-12-01T09:00:00Z", end="2026-12-01T10:00:00Z")
+    assert meeting.id is not None
     assert api.meetings.get(meeting.id).state == "active"
     assert isinstance(clocked.state.clock, ManualClock)
     clocked.state.clock.advance(timedelta(days=1))
@@ -207,16 +216,18 @@ def test_old_meeting_is_expired(clocked: RunningWebexEmulator) -> None:
 def test_updating_one_scheduled_meeting_keeps_its_id_and_moves_it(
         clocked: RunningWebexEmulator, receiver: Receiver) -> None:
     api = wxc(clocked, clocked.token(ALICE))
-    api.webhook.create(name="m", target_url=receiver.url, resource="meetings",
-                       event="updated")
+    api.webhook.create(name="m", target_url=receiver.url,
+                       resource=WebhookResource("meetings"),
+                       event=WebhookEventType("updated"))
     series = api.meetings.create(title="Daily", start="2026-12-01T09:00:00Z",
                                  end="2026-12-01T09:15:00Z", timezone="UTC",
                                  recurrence="FREQ=DAILY;COUNT=5")
+    assert series.id is not None
     third = f"{series.id}_20261203T090000Z"
     moved = api.meetings.patch(third, start="2026-12-03T14:00:00Z", end="2026-12-03T14:30:00Z",
                                title="Daily (moved)")
     assert moved.id == third and moved.title == "Daily (moved)"
-    assert moved.model_extra["isModified"] is True
+    assert extra(moved, "isModified") is True
     afternoon = list(api.meetings.list(meeting_type="scheduledMeeting",
                                        from_="2026-12-03T12:00:00Z",
                                        to_="2026-12-03T18:00:00Z"))
@@ -259,7 +270,7 @@ def test_ten_years_ahead_and_five_year_series_reach(clocked: RunningWebexEmulato
         recurrence="FREQ=YEARLY")).json()
     listed = wxc(clocked, clocked.token(ALICE)).meetings.list_of_series(
         series["id"], from_="2026-12-01T00:00:00Z", to_="2035-01-01T00:00:00Z")
-    assert [m.start[:4] for m in listed] == ["2026", "2027", "2028", "2029", "2030"]
+    assert [(m.start or "")[:4] for m in listed] == ["2026", "2027", "2028", "2029", "2030"]
 
 
 def test_create_limits_count_failed_requests() -> None:
@@ -293,6 +304,7 @@ def test_moving_the_series_cancels_its_exceptional_meetings(
     series = api.meetings.create(title="Daily", start="2026-12-01T09:00:00Z",
                                  end="2026-12-01T09:15:00Z", timezone="UTC",
                                  recurrence="FREQ=DAILY;COUNT=3")
+    assert series.id is not None
     api.meetings.patch(f"{series.id}_20261202T090000Z", title="Special")
     api.meetings.patch(series.id, title="Renamed")  # times unchanged: the exception stays
     titles = [m.title for m in api.meetings.list_of_series(

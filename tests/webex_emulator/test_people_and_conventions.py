@@ -9,7 +9,7 @@ from wxc_sdk.people import PeopleStatus
 from wxc_sdk.rest import RestError
 
 from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
-from tests.webex_emulator.helpers import ALICE, BOB, webexsdk, wxc
+from tests.webex_emulator.helpers import ALICE, BOB, first_email, webexsdk, wxc
 
 
 def test_people_me_and_by_email_with_both_clients(emu: RunningWebexEmulator) -> None:
@@ -67,7 +67,7 @@ def test_non_admin_list_needs_a_filter(emu: RunningWebexEmulator) -> None:
         list(wxc(emu, emu.token(ALICE)).people.list())
     assert caught.value.response.status_code == 400
     assert "email" in caught.value.description.lower()
-    emails = {p.emails[0] for p in wxc(emu, emu.admin_token).people.list()}
+    emails = {first_email(p) for p in wxc(emu, emu.admin_token).people.list()}
     assert {ALICE, BOB, "admin@example.com"} <= emails
 
 
@@ -90,7 +90,7 @@ def test_paging_follows_absolute_link_with_max_and_filters() -> None:
         link = first.links["next"]["url"]
         assert link.startswith(emu.api_base + "/people?") and "displayName=User" in link
         assert "max=5" in link
-        names = [p.emails[0] for p in wxc(emu, emu.admin_token).people.list(
+        names = [first_email(p) for p in wxc(emu, emu.admin_token).people.list(
             display_name="User", max=5)]
         assert sorted(names) == users
         sdk_names = [p.emails[0] for p in webexsdk(emu, emu.admin_token).people.list(
@@ -124,9 +124,11 @@ def test_licenses_and_calling_data() -> None:
         assert meetings.site_url == "example.webex.com"
         assert meetings.consumed_units == 3  # Alice, Bob and the administrator
         alice = api.people.details(emu.state.person(ALICE)["id"], calling_data=True)
+        assert alice.licenses is not None
         assert calling.license_id in alice.licenses and alice.extension
         assert alice.location_id
         bob = api.people.details(emu.state.person(BOB)["id"], calling_data=True)
+        assert bob.licenses is not None
         assert calling.license_id not in bob.licenses and bob.extension is None
         assert api.licenses.details(calling.license_id).name == "Webex Calling - Professional"
         with pytest.raises(RestError) as caught:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from wxc_sdk.person_settings.personal_assistant import (
@@ -20,8 +21,8 @@ def test_get_and_put_out_of_office(emu: RunningWebexEmulator) -> None:
     alice = emu.state.person(ALICE)["id"]
     assert api.person_settings.personal_assistant.get(alice).enabled is False
     api.person_settings.personal_assistant.update(alice, PersonalAssistant(
-        enabled=True, presence=PersonalAssistantPresence.out_of_office,
-        until_date_time="2026-12-24T17:00:00Z", transfer_enabled=False))
+        enabled=True, presence=PersonalAssistantPresence("OUT_OF_OFFICE"),
+        until_date_time=datetime(2026, 12, 24, 17, tzinfo=UTC), transfer_enabled=False))
     settings = api.person_settings.personal_assistant.get(alice)
     assert settings.presence == PersonalAssistantPresence.out_of_office
     assert settings.enabled is True
@@ -34,7 +35,7 @@ def test_async_session_reads_and_writes(emu: RunningWebexEmulator) -> None:
         api = wxc_async(emu, emu.admin_token)
         try:
             await api.person_settings.personal_assistant.update(alice, PersonalAssistant(
-                enabled=True, presence=PersonalAssistantPresence.vacation))
+                enabled=True, presence=PersonalAssistantPresence("VACATION")))
             settings = await api.person_settings.personal_assistant.get(alice)
             people = [p async for p in api.people.list_gen(email=ALICE)]
             assert [p.emails for p in people] == [[ALICE]]

@@ -6,6 +6,7 @@ import httpx
 import pytest
 import webexpythonsdk
 from wxc_sdk.rest import RestError
+from wxc_sdk.webhook import WebhookEventType, WebhookResource
 
 from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator
 from tests.webex_emulator.helpers import ALICE, BOB, CAROL, Receiver, webexsdk, wxc
@@ -84,14 +85,15 @@ def test_card_submission_fires_attachment_actions_webhook(
         emu: RunningWebexEmulator, receiver: Receiver) -> None:
     _bot, token = emu.state.create_bot("Gateway", "gateway")
     bot_api = wxc(emu, token)
-    bot_api.webhook.create(name="cards", target_url=receiver.url, resource="attachmentActions",
-                           event="created", secret="k")
+    bot_api.webhook.create(name="cards", target_url=receiver.url,
+                           resource=WebhookResource("attachmentActions"),
+                           event=WebhookEventType("created"), secret="k")
     message = bot_api.messages.create(to_person_email=BOB, text="Join?", attachments=[CARD])
     bob_api = wxc(emu, emu.token(BOB))
     action = bob_api.attachment_actions.details(
         webexsdk(emu, emu.token(BOB)).attachment_actions.create(
             type="submit", messageId=message.id, inputs={"choice": "snooze"}).id)
-    assert action.inputs == {"choice": "snooze"}
+    assert action.inputs == {"choice": "snooze"} and action.id is not None
     hook = receiver.wait_for(1)[0]["body"]
     assert hook["resource"] == "attachmentActions" and hook["data"]["id"] == action.id
     assert "inputs" not in hook["data"]
@@ -103,8 +105,10 @@ def test_messages_webhook_with_room_filter(emu: RunningWebexEmulator, receiver: 
     alice = wxc(emu, emu.token(ALICE))
     room = alice.rooms.create(title="A")
     other = alice.rooms.create(title="B")
-    alice.webhook.create(name="m", target_url=receiver.url, resource="messages",
-                         event="created", filter=f"roomId={room.id}")
+    assert room.id is not None and other.id is not None
+    alice.webhook.create(name="m", target_url=receiver.url,
+                         resource=WebhookResource("messages"),
+                         event=WebhookEventType("created"), filter=f"roomId={room.id}")
     alice.messages.create(room_id=other.id, text="not this one")
     alice.messages.create(room_id=room.id, text="this one")
     emu.wait_for_webhooks()
@@ -118,6 +122,7 @@ def test_mentions_and_bots_listing_group_spaces(emu: RunningWebexEmulator,
     bot, bot_token = emu.state.create_bot("Gateway", "gateway")
     alice = wxc(emu, emu.token(ALICE))
     room = alice.rooms.create(title="Team")
+    assert room.id is not None
     alice.membership.create(room_id=room.id, person_email="gateway@webex.bot")
     alice.messages.create(room_id=room.id, markdown=f"<@personId:{bot['id']}|Gateway> hi")
     alice.messages.create(room_id=room.id, markdown="no mention")
@@ -149,7 +154,8 @@ def test_edit_message_rules(emu: RunningWebexEmulator, http: httpx.Client,
                             receiver: Receiver) -> None:
     alice = {"Authorization": f"Bearer {emu.token(ALICE)}"}
     wxc(emu, emu.token(BOB)).webhook.create(name="m", target_url=receiver.url,
-                                            resource="messages", event="updated")
+                                            resource=WebhookResource("messages"),
+                                            event=WebhookEventType("updated"))
     sent = http.post("/v1/messages", headers=alice,
                      json={"toPersonEmail": BOB, "markdown": "see <https://example.com/a>"}
                      ).json()

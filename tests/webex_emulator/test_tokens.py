@@ -16,7 +16,7 @@ from wxc_sdk.tokens import Tokens
 
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
-from tests.webex_emulator.helpers import ALICE, Receiver, wxc
+from tests.webex_emulator.helpers import ALICE, Receiver, first_email, wxc
 
 REDIRECT = "http://127.0.0.1:6001/redirect"
 
@@ -31,6 +31,12 @@ def _authorize(http: httpx.Client, client_id: str, scope: str, email: str) -> di
     return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(location).query))
 
 
+def _refresher(emu: RunningWebexEmulator, client_id: str, client_secret: str) -> Integration:
+    """wxc-sdk's Integration used only to refresh tokens (a refresh sends no redirect URI)."""
+    return Integration(client_id=client_id, client_secret=client_secret, scopes=[],
+                       redirect_url="", token_service=emu.api_base + "/access_token")
+
+
 def test_code_flow_and_refresh_with_wxc_integration(emu: RunningWebexEmulator,
                                                     http: httpx.Client) -> None:
     app = http.post("/_emulator/integrations", json={"redirectUri": REDIRECT}).json()
@@ -41,10 +47,11 @@ def test_code_flow_and_refresh_with_wxc_integration(emu: RunningWebexEmulator,
                               redirect_url=REDIRECT, token_service=emu.api_base + "/access_token")
     tokens = integration.tokens_from_code(query["code"])
     assert tokens.expires_in == 1_209_600 and tokens.refresh_token_expires_in == 7_776_000
+    assert tokens.access_token is not None
     assert wxc(emu, tokens.access_token).people.me().emails == [ALICE]
     old = tokens.access_token
     integration.refresh(tokens)
-    assert tokens.access_token != old
+    assert tokens.access_token is not None and tokens.access_token != old
     assert wxc(emu, tokens.access_token).people.me().emails == [ALICE]
     # a code is good once
     with pytest.raises(requests.HTTPError):
@@ -87,10 +94,9 @@ def test_expired_token_is_401_and_refresh_gives_a_new_one() -> None:
             api.people.me()
         assert caught.value.response.status_code == 401
         tokens = Tokens(refresh_token=token["refresh_token"])
-        Integration(client_id=app["clientId"], client_secret=app["clientSecret"], scopes=[],
-                    redirect_url=None, token_service=emu.api_base + "/access_token",
-                    ).refresh(tokens)
+        _refresher(emu, app["clientId"], app["clientSecret"]).refresh(tokens)
         assert tokens.refresh_token_expires_in == 7_776_000 - 61
+        assert tokens.access_token is not None
         assert wxc(emu, tokens.access_token).people.me().emails == [ALICE]
 
 
@@ -116,12 +122,11 @@ def test_service_app_token_needs_authorisation_and_admin(emu: RunningWebexEmulat
     tokens = answer.json()
     assert tokens["token_type"] == "Bearer" and tokens["refresh_token"]
     api = wxc(emu, tokens["access_token"])
-    assert ALICE in {p.emails[0] for p in api.people.list(email=ALICE)}
+    assert ALICE in {first_email(p) for p in api.people.list(email=ALICE)}
     # refreshed like any token, with the Service App's client id and secret
     refreshed = Tokens(refresh_token=tokens["refresh_token"])
-    Integration(client_id=app["clientId"], client_secret=app["clientSecret"], scopes=[],
-                redirect_url=None, token_service=emu.api_base + "/access_token",
-                ).refresh(refreshed)
+    _refresher(emu, app["clientId"], app["clientSecret"]).refresh(refreshed)
+    assert refreshed.access_token is not None
     assert wxc(emu, refreshed.access_token).people.list(email=ALICE)
 
 
@@ -180,9 +185,8 @@ def test_authorized_service_app_helper(emu: RunningWebexEmulator) -> None:
     api = wxc(emu, grant.access_token)
     assert api.people.me().person_id == grant.person_id
     tokens = Tokens(refresh_token=grant.refresh_token)
-    Integration(client_id=grant.client_id, client_secret=grant.client_secret, scopes=[],
-                redirect_url=None, token_service=emu.api_base + "/access_token",
-                ).refresh(tokens)
+    _refresher(emu, grant.client_id, grant.client_secret).refresh(tokens)
+    assert tokens.access_token is not None
     assert wxc(emu, tokens.access_token).people.me().person_id == grant.person_id
     emu.state.deauthorize_service_app(grant.application_id)
     with pytest.raises(RestError):

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import webexpythonsdk
 from wxc_sdk.rest import RestError
+from wxc_sdk.webhook import WebhookEventType, WebhookResource
 
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
@@ -38,13 +39,15 @@ def test_webhook_crud_with_webexpythonsdk(emu: RunningWebexEmulator,
 def test_webhook_turns_inactive_after_repeated_failures(receiver: Receiver) -> None:
     with running_webex_emulator(users=[ALICE, BOB], webhook_failure_limit=3) as emu:
         alice = wxc(emu, emu.token(ALICE))
-        hook = alice.webhook.create(name="m", target_url=receiver.url, resource="messages",
-                                    event="created")
+        hook = alice.webhook.create(name="m", target_url=receiver.url,
+                                    resource=WebhookResource("messages"),
+                                    event=WebhookEventType("created"))
         receiver.statuses = [500, 500, 500]
         for index in range(4):
             alice.messages.create(to_person_email=BOB, text=f"m{index}")
             emu.wait_for_webhooks()  # each failure is counted before the next event
         assert len(receiver.received) == 3  # the fourth is not sent any more
+        assert hook.webhook_id is not None
         assert alice.webhook.details(hook.webhook_id).status == "inactive"
         statuses = [d.status for d in emu.state.delivery.deliveries]
         assert statuses == [500, 500, 500]
@@ -60,8 +63,9 @@ def test_webhook_turns_inactive_after_repeated_failures(receiver: Receiver) -> N
 def test_dropped_webhooks_are_recorded_not_sent(receiver: Receiver) -> None:
     with running_webex_emulator(users=[ALICE, BOB], faults={"drop_webhooks": 1.0}) as emu:
         alice = wxc(emu, emu.token(ALICE))
-        alice.webhook.create(name="m", target_url=receiver.url, resource="messages",
-                             event="created")
+        alice.webhook.create(name="m", target_url=receiver.url,
+                             resource=WebhookResource("messages"),
+                             event=WebhookEventType("created"))
         alice.messages.create(to_person_email=BOB, text="lost")
         deliveries = emu.wait_for_webhooks()
         assert [d.dropped for d in deliveries] == [True]
@@ -117,8 +121,9 @@ def test_latency_is_injected(emu: RunningWebexEmulator, http: httpx.Client) -> N
 def test_org_owned_meetings_webhook_sees_started_and_ended(emu: RunningWebexEmulator,
                                                            receiver: Receiver) -> None:
     admin = wxc(emu, emu.admin_token)
-    admin.webhook.create(name="org", target_url=receiver.url, resource="meetings",
-                         event="all", owned_by="org")
+    admin.webhook.create(name="org", target_url=receiver.url,
+                         resource=WebhookResource("meetings"), event=WebhookEventType("all"),
+                         owned_by="org")
     meeting = admin.meetings.create(title="t", start="2030-01-01T10:00:00Z",
                                     end="2030-01-01T11:00:00Z", host_email=BOB)
     emu.control({"meeting_event": {"meetingId": meeting.id, "event": "started"}})
