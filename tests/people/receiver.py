@@ -65,9 +65,10 @@ async def running_receiver(*, tls: tuple[str, str] | None = None, **options: Any
     port = free_port()
     receiver.url = (f"https://localhost:{port}/hooks/calendar" if tls
                     else f"http://127.0.0.1:{port}/hooks/calendar")
-    ssl_options = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
+    certfile, keyfile = tls if tls else (None, None)
     server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port,
-                                           lifespan="off", log_config=None, **ssl_options))
+                                           lifespan="off", log_config=None,
+                                           ssl_certfile=certfile, ssl_keyfile=keyfile))
     task = asyncio.create_task(server.serve())
     await until_answering(f"tcp://127.0.0.1:{port}", alive=lambda: not task.done())
     try:
