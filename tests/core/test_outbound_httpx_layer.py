@@ -69,6 +69,7 @@ def test_the_gateway_requests_merge_as_httpx_merges_them() -> None:
             [("x-b", "1"), ("X-B", "2")]):
         ours = client._merge_headers(given_headers)
         theirs = httpx.AsyncClient._merge_headers(client, given_headers)
+        assert isinstance(ours, httpx.Headers) and isinstance(theirs, httpx.Headers)
         assert ours.raw == theirs.raw
         request = client.build_request("POST", "https://h.example/p", json={"a": 1},
                                        headers=given_headers)

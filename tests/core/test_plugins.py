@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def install_fake_distribution(root: Path, module: str, source: str, entry: str) 
 
 
 @pytest.fixture
-def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     install_fake_distribution(tmp_path, "acme_gateway_plugin", PLUGIN, "acme")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv("HYBRID_CALENDAR_NO_ENTRYPOINTS", raising=False)

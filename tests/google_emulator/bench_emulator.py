@@ -43,9 +43,9 @@ def main() -> None:
                   f"{time.perf_counter() - started:.2f}s")
             info = json.loads(key_file.read_text())
             base = info["token_uri"].removesuffix("/token")
-            signer = crypt.RSASigner.from_service_account_info(info)
+            signer: crypt.Signer = crypt.RSASigner.from_service_account_info(info)  # type: ignore[no-untyped-call]  # google-auth: no hints
             now = int(time.time())
-            assertions = [jwt.encode(signer, {
+            assertions = [jwt.encode(signer, {  # type: ignore[no-untyped-call]  # google-auth: no hints
                 "iss": info["client_email"], "sub": user, "scope":
                 "https://www.googleapis.com/auth/calendar", "iat": now, "exp": now + 3600,
                 "aud": "https://oauth2.googleapis.com/token"}).decode() for user in users]

@@ -22,7 +22,7 @@ def calendar_service(emu: RunningEmulator, user: str = ALICE,
     """A Calendar v3 client for ``user``, built exactly as the brief prescribes."""
     from google.oauth2 import service_account
 
-    creds = service_account.Credentials.from_service_account_info(
+    creds = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]  # google-auth: no hints
         emu.service_account_info, scopes=list(scopes)).with_subject(user)
     return build("calendar", "v3", credentials=creds,
                  client_options={"api_endpoint": emu.base_url + "/calendar/v3/"},

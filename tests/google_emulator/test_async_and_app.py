@@ -18,9 +18,11 @@ def grant(info: dict[str, str], aud: str = "https://oauth2.googleapis.com/token"
     import time
 
     now = int(time.time())
-    return jwt.encode(crypt.RSASigner.from_service_account_info(info), {
+    signer: crypt.Signer = crypt.RSASigner.from_service_account_info(info)  # type: ignore[no-untyped-call]  # google-auth: no hints
+    assertion: bytes = jwt.encode(signer, {  # type: ignore[no-untyped-call]  # google-auth: no hints
         "iss": info["client_email"], "sub": ALICE, "aud": aud, "scope": CALENDAR,
-        "iat": now, "exp": now + 3600}).decode()
+        "iat": now, "exp": now + 3600})
+    return assertion.decode()
 
 
 @pytest.mark.anyio

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.oauth2 import service_account
@@ -57,10 +58,11 @@ def stop(process: subprocess.Popen[str]) -> None:
     process.stdout.close()
 
 
-def service(key_file: Path) -> object:
-    """Alice's Calendar client from the key file."""
+def service(key_file: Path) -> Any:
+    """Alice's Calendar client from the key file (googleapiclient builds it at run time
+    from the discovery document: it has no static type)."""
     info = json.loads(key_file.read_text())
-    creds = service_account.Credentials.from_service_account_info(
+    creds = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]  # google-auth: no hints
         info, scopes=[CALENDAR]).with_subject(ALICE)
     return build("calendar", "v3", credentials=creds, static_discovery=True,
                  cache_discovery=False, client_options={
@@ -72,11 +74,11 @@ def test_cli_restart_keeps_key_events_and_sync_tokens(tmp_path: Path) -> None:
     process = run_cli(key_file, state_file)
     try:
         cal = service(key_file)
-        cal.events().insert(calendarId="primary", body=timed(  # type: ignore[attr-defined]
+        cal.events().insert(calendarId="primary", body=timed(
             "kept", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z")).execute()
-        token = cal.events().list(calendarId="primary").execute()[  # type: ignore[attr-defined]
+        token = cal.events().list(calendarId="primary").execute()[
             "nextSyncToken"]
-        cal.close()  # type: ignore[attr-defined]
+        cal.close()
     finally:
         stop(process)
     old_key = json.loads(key_file.read_text())
@@ -85,11 +87,11 @@ def test_cli_restart_keeps_key_events_and_sync_tokens(tmp_path: Path) -> None:
         new_key = json.loads(key_file.read_text())
         assert new_key["private_key_id"] == old_key["private_key_id"]
         cal = service(key_file)
-        items = cal.events().list(calendarId="primary").execute()["items"]  # type: ignore[attr-defined]
+        items = cal.events().list(calendarId="primary").execute()["items"]
         assert [e["summary"] for e in items] == ["kept"]
-        assert cal.events().list(calendarId="primary",  # type: ignore[attr-defined]
+        assert cal.events().list(calendarId="primary",
                                  syncToken=token).execute()["items"] == []
-        cal.close()  # type: ignore[attr-defined]
+        cal.close()
     finally:
         stop(process)
 

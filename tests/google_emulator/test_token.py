@@ -29,8 +29,9 @@ def assertion(emu: RunningEmulator, **overrides: Any) -> str:
               "aud": "https://oauth2.googleapis.com/token", "scope": CALENDAR, "sub": ALICE}
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not None}
-    signer = crypt.RSASigner.from_service_account_info(info)
-    return jwt.encode(signer, claims).decode()
+    signer: crypt.Signer = crypt.RSASigner.from_service_account_info(info)  # type: ignore[no-untyped-call]  # google-auth: no hints
+    signed: bytes = jwt.encode(signer, claims)  # type: ignore[no-untyped-call]  # google-auth: no hints
+    return signed.decode()
 
 
 def post_token(emu: RunningEmulator, token: str) -> httpx.Response:

@@ -77,7 +77,7 @@ class FakeGoogle:
             return self.token_failures.pop(0)
         form = dict(httpx.QueryParams(request.content.decode()))
         assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
-        claims = jwt.decode(form["assertion"], certs={"kid1": self.public_pem},
+        claims = jwt.decode(form["assertion"], certs={"kid1": self.public_pem},  # type: ignore[no-untyped-call]  # google-auth: no hints
                             audience="https://oauth2.googleapis.com/token")
         self.grants.append(claims)
         self.issued += 1

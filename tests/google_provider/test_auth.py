@@ -256,7 +256,7 @@ def test_a_key_is_read_once_per_process(sa_info: dict[str, str]) -> None:
     assertion = replaced.assertion("alice@example.com", DEFAULT_SCOPES, time.time())
     public = other_key.public_key().public_bytes(serialization.Encoding.PEM,
                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
-    claims = jwt.decode(assertion, certs={sa_info["private_key_id"]: public},
+    claims = jwt.decode(assertion, certs={sa_info["private_key_id"]: public},  # type: ignore[no-untyped-call]  # google-auth: no hints
                         audience="https://oauth2.googleapis.com/token")
     assert claims["sub"] == "alice@example.com"
     odd = ServiceAccount.from_info({**sa_info, "private_key_id": ["x"]})  # not cacheable

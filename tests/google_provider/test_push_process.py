@@ -90,11 +90,11 @@ async def running(make_gateway: Any, emulator: Any) -> AsyncIterator[Running]:
 
 
 def _headers(channel_id: str = "chan-1", token: str = TOKEN, number: int = 10,
-             **overrides: str) -> dict[str, str]:
+             overrides: dict[str, str] | None = None) -> dict[str, str]:
     headers = {"X-Goog-Channel-ID": channel_id, "X-Goog-Channel-Token": token,
                "X-Goog-Resource-ID": "RES-1", "X-Goog-Resource-State": "exists",
                "X-Goog-Message-Number": str(number)}
-    headers.update(overrides)
+    headers.update(overrides or {})
     return {k: v for k, v in headers.items() if v}
 
 
@@ -166,14 +166,14 @@ async def test_channel_registrations_and_removals_reach_the_receiver(
     await _push_idle(emulator)
     with httpx.Client(timeout=10) as blocking:  # answered from the registration alone
         opened = blocking.post(running.url, headers=_headers(  # noqa: ASYNC212
-            channel.id, "k" * 43, 2, **{"X-Goog-Resource-ID": channel.resource_id}))
+            channel.id, "k" * 43, 2, {"X-Goog-Resource-ID": channel.resource_id}))
     assert opened.status_code == 200
     assert await gateway.hooks.stop_watch(gateway, ALICE, channel) is True
     await gateway.store.delete_channel(channel.id)
     await running.receiver.flush()  # the removal was handled before this returns
     async with httpx.AsyncClient(timeout=10) as client:
         stopped = await client.post(running.url, headers=_headers(
-            channel.id, "k" * 43, 3, **{"X-Goog-Resource-ID": channel.resource_id}))
+            channel.id, "k" * 43, 3, {"X-Goog-Resource-ID": channel.resource_id}))
     assert stopped.status_code == 404
 
 
@@ -197,7 +197,7 @@ async def test_a_dead_receiver_is_reported_and_restarted(running: Running) -> No
         "healthy": True, "reason": None}
     first = receiver.process
     assert first is not None
-    receiver.restart_delays = (2.0,)
+    receiver.restart_delays = (2.0,) * 6  # each restart after 2 s
     os.kill(first.pid, signal.SIGKILL)
     await receiver.exited.wait()
     reported = (await readiness(running.gateway))["services"][SERVICE]
@@ -221,12 +221,13 @@ async def test_bad_requests_and_hostile_strings_are_answered_and_counted(
         running: Running) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         statuses = [(await client.post(running.url, headers={
-                        k: v.encode("latin-1") for k, v in headers.items()})).status_code
+                        k.encode("latin-1"): v.encode("latin-1")
+                        for k, v in headers.items()})).status_code
                     for headers in (
-                        _headers(number=20, **{"X-Goog-Message-Number": "²"}),
+                        _headers(number=20, overrides={"X-Goog-Message-Number": "²"}),
                         _headers("ç" * 10), _headers("c" * 10_000), _headers(""),
                         _headers(token="\u00ff" * 300),
-                        _headers(**{"X-Goog-Resource-ID": "\x7f"}))]
+                        _headers(overrides={"X-Goog-Resource-ID": "\x7f"}))]
         assert statuses == [200, 404, 404, 400, 403, 400]  # the last: HTTP parser
         wrong_path = await client.post(running.url.replace("google", "other"))
         wrong_method = await client.get(running.url)
@@ -375,14 +376,14 @@ async def test_the_receiver_answers_exactly_as_the_in_process_route(running: Run
     """The same notifications, in the same order, to the main port's route and to the
     receiver process: the same statuses, ``Retry-After`` presence and outcome counts."""
     cases: list[dict[str, str]] = [
-        _headers(number=1, **{"X-Goog-Resource-State": "sync"}),
+        _headers(number=1, overrides={"X-Goog-Resource-State": "sync"}),
         _headers(number=5), _headers(number=5), _headers(number=4), _headers(number=6),
         _headers("unknown"), _headers("c" * 65), _headers(""), _headers(token="wrong"),
         _headers(token=""), _headers(token=TOKEN[:-1]),
-        _headers(**{"X-Goog-Resource-ID": "RES-other"}),
-        _headers(**{"X-Goog-Resource-ID": ""}),
-        _headers(number=7, **{"X-Goog-Message-Number": ""}),
-        _headers(number=8, **{"X-Goog-Message-Number": "not-a-number"}),
+        _headers(overrides={"X-Goog-Resource-ID": "RES-other"}),
+        _headers(overrides={"X-Goog-Resource-ID": ""}),
+        _headers(number=7, overrides={"X-Goog-Message-Number": ""}),
+        _headers(number=8, overrides={"X-Goog-Message-Number": "not-a-number"}),
         *[_headers(number=100 + n) for n in range(15)],  # past the burst: 503
     ]
     seen: dict[str, list[tuple[int, bool]]] = {}
