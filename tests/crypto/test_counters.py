@@ -13,7 +13,7 @@ WHERE = {"table": "meetings", "row_id": "r", "column": "title"}
 
 
 def stored(runner: SqliteRunner, key_id: str) -> dict[str, int]:
-    row = runner.db["crypto_keys"].get(key_id)
+    row = runner.db.table("crypto_keys").get(key_id)
     return {"uses": row["uses"], "uses_reserved": row["uses_reserved"]}
 
 

@@ -63,7 +63,8 @@ async def test_wrapped_key_swapped_between_users_does_not_unwrap(
     await cipher.sealer("o", "mallory")
     await cipher.aclose()
     rows = {r["user_id"]: r for r in runner.db["crypto_keys"].rows_where("purpose = 'data'")}
-    runner.db["crypto_keys"].update(rows["mallory"]["key_id"], {"blob": rows["alice"]["blob"]})
+    runner.db.table("crypto_keys").update(rows["mallory"]["key_id"],
+                                          {"blob": rows["alice"]["blob"]})
     with pytest.raises(DecryptionError):
         await make_cipher().sealer("o", "mallory")
 

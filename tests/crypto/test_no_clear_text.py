@@ -34,7 +34,7 @@ async def test_sentinels_absent_from_file_and_wal(make_cipher: MakeCipher, runne
         for column, value in SENTINELS.items():
             row[column] = sealer.seal(value, table="meetings", row_id=row["id"], column=column)
         rows.append(row)
-    await runner(lambda db: db["meetings"].insert_all(rows, pk="id"))
+    await runner(lambda db: db.table("meetings").insert_all(rows, pk="id"))
     await cipher.aclose()
     wal = db_path.with_name(db_path.name + "-wal")
     assert wal.exists() and wal.stat().st_size > 0  # the WAL holds the data: scan it too
@@ -44,7 +44,7 @@ async def test_sentinels_absent_from_file_and_wal(make_cipher: MakeCipher, runne
             assert needle.lower().encode() not in raw, needle
     reopened = make_cipher()
     sealer = await reopened.sealer("org-1", "user-3")
-    row = runner.db["meetings"].get("evt-3")
+    row = runner.db.table("meetings").get("evt-3")
     assert sealer.open(row["title"], table="meetings", row_id="evt-3",
                        column="title") == SENTINELS["title"]
 

@@ -61,6 +61,7 @@ async def test_a_claim_reads_the_queue_in_order_instead_of_sorting_it(
         async with pg_store.connection() as conn:
             await conn.execute("ANALYZE jobs")
     now = ts(NOW)
+    assert now is not None
     claims = {
         "claim": (_CLAIM, (now, now + 300, "test")),
         "finish-and-claim": (_FINISH_AND_CLAIM, (running[0], now, running[0], now + 300, "test")),

@@ -4,6 +4,7 @@ a failing write undoes nobody else's, and nobody hears back before the commit.""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -52,7 +53,7 @@ async def test_a_failing_write_undoes_no_other_write(store: PostgresStore) -> No
         await conn.execute("SELECT no_such_column FROM jobs")
         return "never"
 
-    writes = [store.write(lambda conn, i=i: insert(conn, f"k{i}")) for i in range(10)]
+    writes = [store.write(functools.partial(insert, key=f"k{i}")) for i in range(10)]
     writes.insert(5, store.write(broken))
     outcomes = await asyncio.gather(*writes, return_exceptions=True)
     assert isinstance(outcomes[5], pg_errors.UndefinedColumn)
@@ -135,7 +136,7 @@ async def test_a_write_aborted_as_a_deadlock_victim_runs_again(
     one, other = two_processes
     outcomes = await asyncio.gather(one.write(crossing(1, 2)), other.write(crossing(2, 1)),
                                     return_exceptions=True)
-    assert outcomes == [1, 2]
+    assert list(outcomes) == [1, 2]  # gather answers a list (typeshed: a tuple)
     assert sorted(runs.values()) == [1, 2]  # the victim ran twice, the other once
     rows = await one.fetch("SELECT id, n FROM deadlock_probe ORDER BY id")
     assert [(r["id"], r["n"]) for r in rows] == [(1, 2), (2, 2)]

@@ -57,7 +57,7 @@ async def test_a_failed_announcement_undoes_nothing_else(
         year=NOW.year + 1))] == ["e1", "e2"]
     pending = await store.list_notifications(ALICE, state=DeliveryState.PENDING)
     assert sorted(n.event_id or "" for n in pending) == ["e1", "e2"]  # the buttons stand
-    assert (await store.get_sync_state(ALICE.id)).cursor == "cursor"  # type: ignore[union-attr]
+    assert (await store.get_sync_state(ALICE.id)).cursor == "cursor"
     lines = [r.getMessage() for r in caplog.records if "not queued" in r.getMessage()]
     assert len(lines) == 1 and "refused" in lines[0]
 
@@ -132,4 +132,4 @@ async def test_deleted_and_upserted_in_one_incremental_page_counts_as_added(
         ALICE, write.upserts, ["e1"], "cursor", full_sync=False, synced_at=NOW,
         buttons=write.buttons, announcement=write.announcement))
     assert (written.applied.upserted, written.applied.deleted) == (1, 1)
-    assert written.changed_event_ids == {"e1"} and written.announced
+    assert written.changed_event_ids == frozenset({"e1"}) and written.announced

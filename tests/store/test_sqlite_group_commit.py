@@ -5,6 +5,7 @@ its commit."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
 from pathlib import Path
@@ -115,7 +116,7 @@ async def test_call_always_runs_alone(store: SqliteStore) -> None:
 async def test_groups_are_bounded(store: SqliteStore) -> None:
     gate, first = await hold(store)
     groups = store._worker.groups
-    tasks = [asyncio.ensure_future(store._run(lambda n=n: insert(store, f"o{n}")))
+    tasks = [asyncio.ensure_future(store._run(functools.partial(insert, store, f"o{n}")))
              for n in range(MAX_GROUP + 1)]
     await asyncio.sleep(0)
     gate.release.set()

@@ -115,8 +115,8 @@ async def test_upgrades_an_old_schema_database(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     db = Database(sqlite3.connect(path))
     migrations.apply(db, stop_before="m002_schedules_presence_timezone")
-    db["organisations"].insert({"id": "o1", "name": "Old", "domain": "example.com",
-                                "provider": "google", "settings": "{}", "created_at": 0.0})
+    db.table("organisations").insert({"id": "o1", "name": "Old", "domain": "example.com",
+                                      "provider": "google", "settings": "{}", "created_at": 0.0})
     db.conn.commit()
     assert not db["scheduled_notifications"].exists()
     db.close()
@@ -147,7 +147,7 @@ async def test_outbox_migration_keeps_sent_join_buttons_sent(tmp_path: Path) -> 
     migrations.apply(db, stop_before="m004_notification_outbox")
     sealer = await ReversibleCipher().sealer("o1", "u1")
     for key, sent_at in (("sent", NOW.timestamp()), ("unsent", None)):
-        db["scheduled_notifications"].insert({
+        db.table("scheduled_notifications").insert({
             "key": key, "user_id": "u1", "event_id": key, "due_at": NOW.timestamp() - 300,
             "start_at": NOW.timestamp(), "end_at": NOW.timestamp() + 1800, "sent_at": sent_at,
             "payload": sealer.seal("{}", table="scheduled_notifications", row_id=key,
@@ -211,7 +211,7 @@ async def test_meeting_rows_sealed_per_field_stay_readable(store: SqliteStore) -
              "html_link": ""}
     row.update({column: sealer.seal(value, table="meetings", row_id=row_id, column=column)
                 for column, value in clear.items()}, sealed=None)
-    await store.call(lambda db: db["meetings"].insert(row))
+    await store.call(lambda db: db.table("meetings").insert(row))
     assert await store.get_meeting(ALICE, "e1") == stored
 
 

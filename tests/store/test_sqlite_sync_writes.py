@@ -70,7 +70,7 @@ async def test_an_unchanged_meeting_and_its_button_are_not_written_again(
     new_etag = replace(e3, etag='"2"')  # same content, another etag: written again
     written = await _sync(store, [e1, renamed, new_etag], full=full)
     assert written.applied == ApplyResult(upserted=2, deleted=0)
-    assert written.changed_event_ids == {"e2", "e3"}
+    assert written.changed_event_ids == frozenset({"e2", "e3"})
     # e1 and its button: no seal, no write; the others' buttons are written again
     assert await _writes(store) == ["button e2", "button e3", "e2", "e3"]
     assert sorted(sealed) == sorted([f"{ALICE.id}/e2", f"{ALICE.id}/e3",
@@ -120,7 +120,7 @@ async def test_a_row_without_a_digest_is_compared_by_its_token_and_given_one(
     await _count_writes(store)
     written = await _sync(store, [e1, replace(e2, title="Renamed")])
     assert written.applied == ApplyResult(upserted=1, deleted=0)
-    assert written.changed_event_ids == {"e2"}
+    assert written.changed_event_ids == frozenset({"e2"})
     assert await _writes(store) == ["button e1", "button e2", "e1", "e2"]
     assert all(await store.call(lambda db: [d for (d,) in db.execute(
         "SELECT digest FROM meetings").fetchall()]))
