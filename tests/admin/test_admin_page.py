@@ -163,12 +163,12 @@ def _decode_rgb_rows(png: bytes, width: int) -> list[bytes]:
     stride = width * channels
     rows, previous = [], bytes(stride)
     for start in range(0, len(raw), stride + 1):
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        filter_type, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up, corner = previous[i], previous[i - channels] if i >= channels else 0
             predictor = {0: 0, 1: left, 2: up, 3: (left + up) // 2,
-                         4: _paeth(left, up, corner)}[kind]
+                         4: _paeth(left, up, corner)}[filter_type]
             line[i] = (line[i] + predictor) & 0xFF
         previous = bytes(line)
         rows.append(bytes(b for i, b in enumerate(line) if i % channels < 3))

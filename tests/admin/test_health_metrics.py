@@ -97,7 +97,8 @@ async def test_a_parked_job_shows_in_the_jobs_gauge_that_alerts_use(stack: Stack
 def units_charged(stack: Stack, user: str | None = None) -> int:
     """Google quota units the emulator charged (for one user, or in all)."""
     return sum(QUOTA_COST.get(r.operation, 1) for r in stack.emu.state.request_log
-               if str(r.operation).startswith(("calendar.", "gmail."))  # not token grants
+               if r.operation is not None
+               and r.operation.startswith(("calendar.", "gmail."))  # not token grants
                and user in (None, r.user))
 
 

@@ -10,6 +10,7 @@ that timer resolution cannot make a microsecond baseline look like a blow-up.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -54,7 +55,8 @@ def growth(run: Callable[[str], object], build: Callable[[int], str]) -> tuple[f
     times: list[float] = []
     for size in SIZES:
         text = build(size)
-        times.append(seconds(lambda text=text: run(text), repeats=2 if size < 1_000_000 else 1))
+        times.append(seconds(functools.partial(run, text),
+                             repeats=2 if size < 1_000_000 else 1))
         if too_slow(tuple(times)):
             break
     return tuple(times)

@@ -76,7 +76,7 @@ def differences(events: Sequence[CalendarEvent], *, with_rules: bool = True) -> 
         ]
         if with_rules:
             checks.append(("rules", current.detect(item, RULES),
-                           frozen.detect(item, FROZEN_RULES)))  # type: ignore[arg-type]
+                           frozen.detect(item, FROZEN_RULES)))
             checks.append(("rules detect=best", current.detect(item, RULES),
                            current.best_join_info(current.find_candidates(item, RULES))))
         for name, new, old in checks:
@@ -189,7 +189,7 @@ SCHEME_PIECES = ["https://", "HTTPS://", "hTtP://", "xhttps://", "zoommtg://", "
 def extraction_differences(texts: Sequence[str]) -> list[str]:
     """Where the current extraction functions differ from the frozen copy's, per text
     (every scanner on its own, so a difference a later step hides still shows)."""
-    found = []
+    found: list[str] = []
     for index, raw in enumerate(texts):
         new_text, old_text = current_extract.prepare(raw), frozen_extract.prepare(raw)
         checks: list[tuple[str, object, object]] = [

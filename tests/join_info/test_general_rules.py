@@ -129,7 +129,7 @@ def test_the_first_meeting_of_a_service_wins_over_a_longer_later_one() -> None:
 def test_the_longer_link_of_the_same_meeting_still_wins() -> None:
     text = "https://zoom.us/j/5551234567 or https://us02web.zoom.us/j/5551234567?pwd=AbC.1"
     found = detect(event(text))
-    assert found is not None and found.url.endswith("?pwd=AbC.1")
+    assert found is not None and found.url is not None and found.url.endswith("?pwd=AbC.1")
 
 
 @pytest.mark.parametrize(("url", "provider"), [

@@ -17,7 +17,7 @@ from hybrid_calendar.join_info.render import (
     render_block,
     replace_block,
 )
-from hybrid_calendar.models import InviteUpdate, JoinInfo
+from hybrid_calendar.models import CalendarEvent, InviteUpdate, JoinInfo
 
 from .helpers import event
 
@@ -26,8 +26,8 @@ JOIN = JoinInfo(provider="webex", url="https://acme.webex.com/meet/jdoe", source
 ORGANISER_TEXT = "Agenda:\n1. Budget\n2. Hiring\n\n-- Jane"
 
 
-def _apply(evt: object, update: InviteUpdate) -> object:
-    return dataclasses.replace(evt, location=update.location,  # type: ignore[type-var]
+def _apply(evt: CalendarEvent, update: InviteUpdate) -> CalendarEvent:
+    return dataclasses.replace(evt, location=update.location,
                                description=update.description,
                                private_properties={MARKER_KEY: update.marker})
 
@@ -74,8 +74,8 @@ def test_plan_is_a_fixpoint() -> None:
     first = plan_invite_update(evt, JOIN, "fr")
     assert first is not None
     updated = _apply(evt, first)
-    assert plan_invite_update(updated, JOIN, "fr") is None  # type: ignore[arg-type]
-    assert is_processed(updated)  # type: ignore[arg-type]
+    assert plan_invite_update(updated, JOIN, "fr") is None
+    assert is_processed(updated)
 
 
 def test_later_update_replaces_block_and_keeps_organiser_text() -> None:
@@ -83,7 +83,7 @@ def test_later_update_replaces_block_and_keeps_organiser_text() -> None:
     first = plan_invite_update(evt, JOIN, "en")
     assert first is not None
     edited = dataclasses.replace(
-        _apply(evt, first),  # type: ignore[type-var]
+        _apply(evt, first),
         description="Intro line\n" + first.description + "\nPS: bring snacks")
     moved = dataclasses.replace(JOIN, url="https://acme.webex.com/meet/jane", dial=None)
     second = plan_invite_update(edited, moved, "en")
@@ -126,7 +126,7 @@ def test_editing_time_or_title_keeps_the_event_processed() -> None:
     update = plan_invite_update(evt, JOIN, "en")
     assert update is not None
     done = _apply(evt, update)
-    moved = dataclasses.replace(done, summary="Renamed",  # type: ignore[type-var]
+    moved = dataclasses.replace(done, summary="Renamed",
                                 start=datetime(2030, 1, 1, 10, tzinfo=UTC))
     assert is_processed(moved)
     assert not is_processed(evt)

@@ -166,7 +166,7 @@ def test_killing_a_process_mid_sync_loses_nothing_and_repeats_nothing(
             "https://meet.google.com/")
     lines = [line.split() for line in gateways.deliveries.read_text().split("\n") if line]
     delivered = Counter((kind, key) for kind, key, _pid in lines)
-    first_by = {}
+    first_by: dict[tuple[str, str], int] = {}
     for kind, key, pid in lines:
         first_by.setdefault((kind, key), int(pid))
     twice = [(key, first_by[key]) for key, count in delivered.items()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hybrid_calendar.engine import notify, sweeps
+from hybrid_calendar.engine import notify, presence
 
 from ..engine.conftest import Stack
 from .conftest import ALICE, BOB, WebexWorld, at
@@ -69,7 +69,7 @@ async def test_vacation_sets_the_personal_assistant_until_its_end(world: WebexWo
 
     world.google.state.set_vacation(BOB, {"enableAutoReply": False})
     stack.gateway.memory.presence_polled.clear()
-    await sweeps.poll_presence(stack.gateway)
+    await presence.poll_presence(stack.gateway)
     assistant = world.webex.state.personal_assistant[person["id"]]
     assert assistant["enabled"] is False and assistant["presence"] == "NONE"
 

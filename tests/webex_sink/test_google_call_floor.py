@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ALICE, Stack, WebexWorld, at
+from ..engine.conftest import Stack
+from .conftest import ALICE, WebexWorld, at
 
 pytestmark = pytest.mark.anyio
 
