@@ -159,13 +159,13 @@ def converge(serve: ServeProcess, store: StoreReader, emulators: Emulators,
     for email, event_ids in keyword_events.items():
         blocks = emulators.join_blocks(email)
         for event_id in event_ids:
-            count = blocks.get(event_id)
-            if count is None:
+            block_count = blocks.get(event_id)
+            if block_count is None:
                 continue  # cancelled since
-            if count > 1:
-                tally.duplicates += count - 1
-                tally.note(f"{label}: {count} join blocks in keyword event {event_id}")
-            elif count == 0 and converged:
+            if block_count > 1:
+                tally.duplicates += block_count - 1
+                tally.note(f"{label}: {block_count} join blocks in keyword event {event_id}")
+            elif block_count == 0 and converged:
                 tally.lost += 1
                 tally.note(f"{label}: no join block in keyword event {event_id}")
     webex = emulators.webex_duplicates()

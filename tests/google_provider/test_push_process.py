@@ -117,9 +117,9 @@ async def _push_idle(emulator: Any) -> None:
 
 
 async def _watch(gateway: Any) -> Channel:
-    channel = await gateway.hooks.watch_calendar(gateway, ALICE, "k" * 43)
+    channel: Channel = await gateway.hooks.watch_calendar(gateway, ALICE, "k" * 43)
     await gateway.store.put_channel(replace(channel, token="k" * 43))
-    return channel  # type: ignore[no-any-return]
+    return channel
 
 
 @pytest.mark.anyio

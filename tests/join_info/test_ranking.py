@@ -17,8 +17,9 @@ MEET = "https://meet.google.com/abc-defg-hij"
 
 def test_conference_beats_location_beats_body() -> None:
     full = event(f"Teams: {TEAMS}", f"Zoom {ZOOM}", conference(MEET, "hangoutsMeet"))
-    assert detect(full) is not None and detect(full).source == "conference"  # type: ignore[union-attr]
-    assert detect(full).provider == "meet"  # type: ignore[union-attr]
+    found = detect(full)
+    assert found is not None and found.source == "conference"
+    assert found.provider == "meet"
     no_conference = event(f"Teams: {TEAMS}", f"Zoom {ZOOM}")
     found = detect(no_conference)
     assert found is not None and (found.provider, found.source) == ("zoom", "location")

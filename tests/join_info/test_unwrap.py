@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -22,8 +23,8 @@ TARGET = "https://us02web.zoom.us/j/85512345678?pwd=ZXhh-bXBs_ZQ.1&uname=J%20D"
 
 
 @pytest.mark.parametrize("wrap", [safelinks, google_redirect, proofpoint_v2, proofpoint_v3])
-def test_each_wrapper(wrap: object) -> None:
-    wrapped = wrap(TARGET)  # type: ignore[operator]
+def test_each_wrapper(wrap: Callable[[str], str]) -> None:
+    wrapped = wrap(TARGET)
     assert wrapped != TARGET
     assert unwrap(wrapped) == TARGET
 
