@@ -79,8 +79,16 @@ PACKAGES = hybrid_calendar hybrid_calendar_google hybrid_calendar_google_emulato
 # The example third-party plugins, each a distribution of its own (docs/plugin-guide.md);
 # the test run pip-installs them into temporary directories (tests/examples/).
 EXAMPLE_PLUGINS = $(wildcard examples/*/pyproject.toml)
-typecheck: $(STAMP)
+# bench/ imports its extra's libraries (aiohttp, gcal-sync): installed once, so mypy checks
+# the benchmarks against their real types (not Any, as a missing library would be).
+BENCH_STAMP = $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+typecheck: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
+	$(BIN)/mypy tests bench
 	for example in $(dir $(EXAMPLE_PLUGINS)); do \
 		$(BIN)/mypy $${example}src $${example}tests || exit 1; done
 

@@ -211,7 +211,7 @@ class Bench:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self._service = build("calendar", "v3", static_discovery=True,
-                                      credentials=Credentials(token="unused"),
+                                      credentials=Credentials(token="unused"),  # type: ignore[no-untyped-call]  # google-auth: no hints
                                       client_options={"api_endpoint":
                                                       self.ctx.calendar_url + "/"}).events()
         headers = {"Authorization": f"Bearer {self.tokens[user.email]}"}

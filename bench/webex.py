@@ -73,12 +73,12 @@ def _parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def sync_one(gateway: Gateway, user: User) -> None:
+async def sync_one(gateway: Gateway, user: User) -> int:
     """One user's sync as the engine's job runs it (user, organisation, cursor read
-    together first)."""
+    together first); returns the meetings changed, as sync_user does."""
     context = await gateway.store.get_user_context(user.id)
     assert context is not None
-    await sync_user(gateway, context)
+    return await sync_user(gateway, context)
 
 
 async def _limited(items: list[Any], limit: int, fn: Callable[[Any], Awaitable[int]]) -> int:
