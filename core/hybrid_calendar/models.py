@@ -15,7 +15,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hybrid_calendar.store.base import UserContext
 
 
 class UserState(enum.StrEnum):
@@ -409,6 +412,10 @@ class Job:
     payload: Mapping[str, Any]
     attempts: int
     run_at: datetime
+    context: UserContext | None = field(default=None, compare=False, repr=False)
+    """For a ``sync`` job, its user with their organisation and sync state as the claim
+    read them (:meth:`Store.get_user_context`, with the claim: one store round trip fewer
+    per sync); ``None`` when the store did not read them (the handler reads them then)."""
 
 
 @dataclass(frozen=True, slots=True)

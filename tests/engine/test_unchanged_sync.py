@@ -84,13 +84,20 @@ async def _full_sync(stack: Stack) -> None:
         == gone_before + 1, "the sync was a full one"
 
 
-async def test_a_full_sync_of_an_unchanged_calendar_tells_no_one(stack: Stack) -> None:
+async def _activated_with_two_meetings(stack: Stack) -> tuple[MirrorRecorder, dict[str, Any]]:
+    """A ``mirror_meetings`` recorder registered, then Alice activated with two meetings
+    (the first with a Meet link); the recorder and the first event."""
     mirror = MirrorRecorder()
     stack.gateway.pm.register(mirror, name="mirror-recorder")
     review = stack.emu.state.insert_event(ALICE, at(2, summary="Design review",
                                                     location="https://meet.google.com/abc"))
     stack.emu.state.insert_event(ALICE, at(5, summary="Planning"))
     await stack.activate(ALICE)
+    return mirror, review
+
+
+async def test_a_full_sync_of_an_unchanged_calendar_tells_no_one(stack: Stack) -> None:
+    mirror, review = await _activated_with_two_meetings(stack)
     meetings = await stack.meetings(ALICE)
     assert sorted(m["title"] for m in meetings) == ["Design review", "Planning"]
     told = await _told(stack)
@@ -129,12 +136,7 @@ async def test_a_meeting_a_full_sync_no_longer_finds_is_mirrored_as_deleted(
     """Google lists no tombstone in a full sync (no ``showDeleted``): a meeting deleted
     while the gateway was not told reaches ``mirror_meetings`` as deleted all the same,
     so a room device drops its booking."""
-    mirror = MirrorRecorder()
-    stack.gateway.pm.register(mirror, name="mirror-recorder")
-    review = stack.emu.state.insert_event(ALICE, at(2, summary="Design review",
-                                                    location="https://meet.google.com/abc"))
-    stack.emu.state.insert_event(ALICE, at(5, summary="Planning"))
-    await stack.activate(ALICE)
+    mirror, review = await _activated_with_two_meetings(stack)
     assert len(mirror.calls) == 1
 
     stack.emu.control({"drop_notifications": 1.0})  # the gateway is not told

@@ -43,7 +43,7 @@ from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.engine.storage import StorageGuard, storage_directory, storage_problem
 from hybrid_calendar.errors import ProviderError, StorageUnavailableError
 from hybrid_calendar.models import Job
-from hybrid_calendar.store.base import QueuedJob
+from hybrid_calendar.store.base import SYNC_KIND, QueuedJob
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[["Gateway", Job], Awaitable[None]]
 
 HANDLERS: dict[str, Handler] = {
-    "sync": sync.run_sync_job,
+    SYNC_KIND: sync.run_sync_job,
     "activate": activation.run_activate_job,
     "deactivate": activation.run_deactivate_job,
 }

@@ -64,8 +64,12 @@ detection cost ≈ 50-100 µs per event, so a 2,500-event page would otherwise h
 
 
 async def run_sync_job(gateway: Gateway, job: Job) -> None:
-    """Job handler for ``sync``: sync one user if (and only if) the user is active."""
-    context = await gateway.store.get_user_context(str(job.payload["user_id"]))
+    """Job handler for ``sync``: sync one user if (and only if) the user is active (their
+    context as the claim read it, when the store read it with the claim)."""
+    user_id = str(job.payload["user_id"])
+    context = job.context
+    if context is None or context.user.id != user_id:
+        context = await gateway.store.get_user_context(user_id)
     if context is None or context.user.state != UserState.ACTIVE:
         log.info("sync skipped: user %s is not active", job.payload.get("user_id"))
         return

@@ -110,6 +110,10 @@ class FieldCipher(Protocol):
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}"
 """How a process names itself as the holder of the jobs it claims (``jobs.claimed_by``)."""
 
+SYNC_KIND = "sync"
+"""The kind of a user's sync job (payload ``user_id``): a claim may read its user context
+with it (``Job.context``)."""
+
 
 def hash_channel_token(token: str) -> str:
     """Digest under which a channel token is stored (the token itself never is)."""
@@ -543,7 +547,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         """Take the next due job whose lane has no running job; None if there is none.
-        The job records this process (:data:`PROCESS_ID`) as its holder."""
+        The job records this process (:data:`PROCESS_ID`) as its holder. A backend may
+        read a ``sync`` job's user context with the claim (``Job.context``, as
+        :meth:`get_user_context` would return it; ``None`` for any other kind), so the
+        sync needs no read of its own (as may :meth:`finish_and_claim`)."""
 
     @abc.abstractmethod
     async def finish(self, job_id: int) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from hybrid_calendar.errors import KeyManagementError
 from hybrid_calendar.models import (
     Channel,
     JoinInfo,
@@ -64,6 +65,17 @@ def row_to_user_context(sealer: Sealer, row: Mapping[str, Any]) -> UserContext:
     state = SyncState(user.id) if row["s_user_id"] is None else row_to_sync_state(
         {c: row[f"s_{c}"] for c in SYNC_STATE_COLUMNS})
     return UserContext(user, org, state)
+
+
+async def claimed_context(cipher: FieldCipher, row: Mapping[str, Any]) -> UserContext | None:
+    """A :data:`USER_CONTEXT_SELECT` row read with a job's claim, opened
+    (:func:`row_to_user_context`); ``None`` when the keys cannot open it now (the KMS is
+    not ready, a key is gone): the claim stands, and the job's handler reads the context
+    itself and fails as a job does (retried), never the claim."""
+    try:
+        return row_to_user_context(await cipher.sealer(row["org_id"], None), row)
+    except KeyManagementError:
+        return None
 
 
 def row_to_org(row: Mapping[str, Any]) -> Organisation:

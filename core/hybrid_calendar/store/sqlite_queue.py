@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import anyio
 
 from hybrid_calendar.models import Job
-from hybrid_calendar.store.base import PROCESS_ID, QueuedJob
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import PROCESS_ID, SYNC_KIND, QueuedJob
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 INSERT_JOB = ("INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, "
@@ -88,23 +91,32 @@ class SqliteQueue(SqliteConnection):
             listeners.remove(entry)
 
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
-        def work() -> Job | None:
+        """One transaction in one hand-off to the store's thread: the claim and, for a
+        ``sync`` job, its user's context (``Job.context``)."""
+        def work() -> tuple[Job, dict[str, Any] | None] | None:
             with transaction(self._conn_or_fail()) as conn:
-                row = conn.execute(
-                    "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
-                    "WHERE state = 'queued' AND run_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs r"
-                    " WHERE r.lane = q.lane AND r.state = 'running') ORDER BY run_at, id LIMIT 1",
-                    (ts(now),)).fetchone()
-                if row is None:
-                    return None
-                conn.execute("UPDATE jobs SET state='running', attempts=attempts+1, "
-                             "lease_until=?, claimed_by=? WHERE id=?",
-                             (now.timestamp() + lease_seconds, PROCESS_ID, row[0]))
-            run_at = dt(row[5])
-            assert run_at is not None
-            return Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),
-                       attempts=row[4] + 1, run_at=run_at)
-        return await self._run(work)
+                return _claim_in(conn, now, lease_seconds)
+        return await self._with_context(await self._run(work))
+
+    async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
+                               ) -> Job | None:
+        """The finish and the claim (as :meth:`claim`) in one transaction and one
+        hand-off to the store's thread."""
+        def work() -> tuple[Job, dict[str, Any] | None] | None:
+            with transaction(self._conn_or_fail()) as conn:
+                conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+                return _claim_in(conn, now, lease_seconds)
+        return await self._with_context(await self._run(work))
+
+    async def _with_context(self, claimed: tuple[Job, dict[str, Any] | None] | None
+                            ) -> Job | None:
+        """The claimed job, with its context opened when the claim read one."""
+        if claimed is None:
+            return None
+        job, row = claimed
+        if row is None:
+            return job
+        return replace(job, context=await codec.claimed_context(self.cipher, row))
 
     async def finish(self, job_id: int) -> None:
         await self._run(lambda: self.execute("DELETE FROM jobs WHERE id = ?", (job_id,)))
@@ -163,3 +175,32 @@ class SqliteQueue(SqliteConnection):
     async def job_counts(self) -> dict[str, int]:
         rows = await self._select("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
         return {row["state"]: row["n"] for row in rows}
+
+
+def _claim_in(conn: sqlite3.Connection, now: datetime, lease_seconds: float
+              ) -> tuple[Job, dict[str, Any] | None] | None:
+    """Claim the next due job inside the open transaction ``conn``: the job, and for a
+    ``sync`` job its user's :data:`.codec.USER_CONTEXT_SELECT` row (``None`` for another
+    kind, or a user no longer stored); ``None`` when no job is due."""
+    row = conn.execute(
+        "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
+        "WHERE state = 'queued' AND run_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs r"
+        " WHERE r.lane = q.lane AND r.state = 'running') ORDER BY run_at, id LIMIT 1",
+        (ts(now),)).fetchone()
+    if row is None:
+        return None
+    conn.execute("UPDATE jobs SET state='running', attempts=attempts+1, "
+                 "lease_until=?, claimed_by=? WHERE id=?",
+                 (now.timestamp() + lease_seconds, PROCESS_ID, row[0]))
+    run_at = dt(row[5])
+    assert run_at is not None
+    job = Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),
+              attempts=row[4] + 1, run_at=run_at)
+    if job.kind != SYNC_KIND:
+        return job, None
+    cursor = conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?",
+                          (str(job.payload.get("user_id")),))
+    found = cursor.fetchone()
+    if found is None:
+        return job, None
+    return job, dict(zip([c[0] for c in cursor.description], found, strict=True))

@@ -23,6 +23,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -31,7 +32,8 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from hybrid_calendar.models import Job
-from hybrid_calendar.store.base import PROCESS_ID, QueuedJob
+from hybrid_calendar.store import codec
+from hybrid_calendar.store.base import PROCESS_ID, SYNC_KIND, QueuedJob
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -44,14 +46,24 @@ ENQUEUE = (
 """A job's insert; :meth:`PostgresQueue.enqueue` adds its ``NOTIFY`` to it, and an
 activation's write (:mod:`.activation_write`) uses it as one of its parts."""
 
+_CLAIMED = (
+    "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at) "
+    "SELECT c.id AS job_id, c.kind AS job_kind, c.key AS job_key, c.payload AS job_payload, "
+    "c.attempts AS job_attempts, c.run_at AS job_run_at, ctx.* FROM claimed c "
+    f"LEFT JOIN LATERAL ({codec.USER_CONTEXT_SELECT} WHERE c.kind = '{SYNC_KIND}' AND "
+    f"u.id = CASE WHEN c.kind = '{SYNC_KIND}' THEN c.payload::jsonb ->> 'user_id' END) ctx "
+    "ON true")
+"""The end of a claim: the claimed job's columns (``job_``), and for a ``sync`` job its
+user's :data:`.codec.USER_CONTEXT_SELECT` columns read by the same statement (NULL for
+another kind: the payload is cast only for a sync job)."""
+
 _CLAIM = (
     "WITH next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
     "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running') "
-    "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
-    "claimed_by = %s "
-    "FROM next WHERE jobs.id = next.id "
-    "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
+    "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "claimed AS (UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+    "lease_until = %s, claimed_by = %s "
+    "FROM next WHERE jobs.id = next.id " + _CLAIMED)
 
 _ENQUEUE_MANY = (
     "WITH added AS (INSERT INTO jobs (kind, key, lane, payload, state, run_at, attempts, "
@@ -68,11 +80,10 @@ _FINISH_AND_CLAIM = (
     "WITH done AS (DELETE FROM jobs WHERE id = %s RETURNING id), "
     "next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
     "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running' "
-    "AND r.id <> %s) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
+    "AND r.id <> %s) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "claimed AS (UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
     "claimed_by = %s "
-    "FROM next WHERE jobs.id = next.id AND (SELECT count(*) FROM done) >= 0 "
-    "RETURNING jobs.id, jobs.kind, jobs.key, jobs.payload, jobs.attempts, jobs.run_at")
+    "FROM next WHERE jobs.id = next.id AND (SELECT count(*) FROM done) >= 0 " + _CLAIMED)
 """A finish and the next claim in one statement. Every part sees the snapshot from before
 the deletion, so the lane test leaves the finished job out by id; the deletion runs
 first (the update's condition reads ``done``, an init plan evaluated before any row is
@@ -134,7 +145,7 @@ class PostgresQueue(PostgresConnection):
                     row = await cursor.fetchone()
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
-            return None if row is None else _job(row)
+            return await self._claimed(row)
         return None
 
     async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
@@ -147,7 +158,21 @@ class PostgresQueue(PostgresConnection):
         except pg_errors.UniqueViolation:  # another process started a job of that lane
             await self.finish(job_id)  # nothing of the statement stands: one at a time
             return await self.claim(now, lease_seconds)
-        return None if row is None else _job(row)
+        return await self._claimed(row)
+
+    async def _claimed(self, row: Mapping[str, Any] | None) -> Job | None:
+        """A claim's row (:data:`_CLAIMED`) as the job, with its user's context when the
+        statement read one."""
+        if row is None:
+            return None
+        run_at = dt(row["job_run_at"])
+        assert run_at is not None
+        job = Job(id=row["job_id"], kind=row["job_kind"], key=row["job_key"],
+                  payload=json.loads(row["job_payload"]), attempts=row["job_attempts"],
+                  run_at=run_at)
+        if row["id"] is None:
+            return job
+        return replace(job, context=await codec.claimed_context(self.cipher, row))
 
     async def finish(self, job_id: int) -> None:
         await self.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
@@ -239,10 +264,3 @@ async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | Non
                            (ts(run_at), error, job_id))
     await conn.execute("SELECT pg_notify(%s, %s)", (JOBS_CHANNEL, f"{source} {row['key']}"))
 
-
-def _job(row: Mapping[str, Any]) -> Job:
-    """A claimed job from its ``RETURNING`` row."""
-    run_at = dt(row["run_at"])
-    assert run_at is not None
-    return Job(id=row["id"], kind=row["kind"], key=row["key"],
-               payload=json.loads(row["payload"]), attempts=row["attempts"], run_at=run_at)

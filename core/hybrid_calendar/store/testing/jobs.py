@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from hybrid_calendar.store.base import QueuedJob, Store
+from hybrid_calendar.store.testing.samples import ALICE, BOB, seed
 from hybrid_calendar.store.testing.support import (
     NOW,
     ReversibleCipher,
@@ -118,6 +119,30 @@ class JobQueueTests(StoreFixtures):
         assert await store.claim(NOW + 10 * SECOND, 60) is None
         assert await store.finish_and_claim(late.id, NOW + 10 * SECOND, 60) is None
         assert await store.job_counts() == {}
+
+    @pytest.mark.anyio
+    @covers("enqueue", "claim", "finish_and_claim", "get_user_context")
+    async def test_a_claimed_sync_job_carries_its_users_context_or_none(
+            self, store: Store) -> None:
+        """A backend may read a sync job's user context with the claim (``Job.context``):
+        then it is what :meth:`Store.get_user_context` reads; never for another kind, nor
+        for a user not stored."""
+        await seed(store, ALICE, BOB)
+        await store.apply_changes(ALICE, [], [], "cursor-1", full_sync=True, synced_at=NOW)
+        await store.enqueue("sync", "sync:u1", {"user_id": ALICE.id}, NOW - 3 * SECOND)
+        await store.enqueue("activate", "activate:u2", {"user_id": BOB.id}, NOW - 2 * SECOND)
+        await store.enqueue("sync", "sync:nobody", {"user_id": "nobody"}, NOW - SECOND)
+        first = await store.claim(NOW, 60)
+        assert first is not None and first.key == "sync:u1"
+        if first.context is not None:
+            assert first.context == await store.get_user_context(ALICE.id)
+            assert first.context.sync_state.cursor == "cursor-1"
+        second = await store.finish_and_claim(first.id, NOW, 60)
+        assert second is not None and second.key == "activate:u2"
+        assert second.context is None
+        third = await store.finish_and_claim(second.id, NOW, 60)
+        assert third is not None and third.key == "sync:nobody"
+        assert third.context is None
 
     @pytest.mark.anyio
     @covers("enqueue", "claim", "finish")
