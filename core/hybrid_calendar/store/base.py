@@ -111,8 +111,10 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}"
 """How a process names itself as the holder of the jobs it claims (``jobs.claimed_by``)."""
 
 SYNC_KIND = "sync"
-"""The kind of a user's sync job (payload ``user_id``): a claim may read its user context
-with it (``Job.context``)."""
+"""The kind of a user's sync job (payload ``user_id``, key ``sync:<user id>``): a claim
+may read its user context with it (``Job.context``)."""
+SYNC_KEY_PREFIX = SYNC_KIND + ":"
+"""How a sync job's key starts (its user's id follows)."""
 
 
 def hash_channel_token(token: str) -> str:

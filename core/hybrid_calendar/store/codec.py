@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,10 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
-from hybrid_calendar.store.base import FieldCipher, Sealer, UserContext
+from hybrid_calendar.store.base import SYNC_KEY_PREFIX, SYNC_KIND, FieldCipher, Sealer, UserContext
 from hybrid_calendar.store.sqlite_base import dt, ts
+
+log = logging.getLogger(__name__)
 
 MEETING_SEALED = ("calendar_id", "title", "description", "location", "organizer", "attendees",
                   "join_info", "html_link")
@@ -65,6 +68,29 @@ def row_to_user_context(sealer: Sealer, row: Mapping[str, Any]) -> UserContext:
     state = SyncState(user.id) if row["s_user_id"] is None else row_to_sync_state(
         {c: row[f"s_{c}"] for c in SYNC_STATE_COLUMNS})
     return UserContext(user, org, state)
+
+
+def job_payload(job_id: int, text: str | None) -> Mapping[str, Any]:
+    """A job row's ``payload`` column as a mapping; ``{}`` with a warning when it is not a
+    JSON object (a damaged row: its handler then fails and the job is retried and parked
+    as any failing job is, instead of failing the claim and every claim after it)."""
+    try:
+        payload = json.loads(text or "{}")
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        return payload
+    log.warning("job %s has an unreadable payload; its handler gets none", job_id)
+    return {}
+
+
+def sync_job_user(kind: str, key: str) -> str | None:
+    """The user of a sync job by its key (``sync:<user id>``, as ``engine.user_job``
+    makes it), or ``None``: what a claim reads the context of (the handler checks it
+    against the payload's ``user_id``)."""
+    if kind != SYNC_KIND or not key.startswith(SYNC_KEY_PREFIX):
+        return None
+    return key[len(SYNC_KEY_PREFIX):]
 
 
 async def claimed_context(cipher: FieldCipher, row: Mapping[str, Any]) -> UserContext | None:

@@ -14,7 +14,7 @@ import anyio
 
 from hybrid_calendar.models import Job
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import PROCESS_ID, SYNC_KIND, QueuedJob
+from hybrid_calendar.store.base import PROCESS_ID, QueuedJob
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
 
 INSERT_JOB = ("INSERT OR IGNORE INTO jobs (kind, key, lane, payload, state, run_at, "
@@ -194,12 +194,12 @@ def _claim_in(conn: sqlite3.Connection, now: datetime, lease_seconds: float
                  (now.timestamp() + lease_seconds, PROCESS_ID, row[0]))
     run_at = dt(row[5])
     assert run_at is not None
-    job = Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),
+    job = Job(id=row[0], kind=row[1], key=row[2], payload=codec.job_payload(row[0], row[3]),
               attempts=row[4] + 1, run_at=run_at)
-    if job.kind != SYNC_KIND:
+    user_id = codec.sync_job_user(job.kind, job.key)
+    if user_id is None:
         return job, None
-    cursor = conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?",
-                          (str(job.payload.get("user_id")),))
+    cursor = conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,))
     found = cursor.fetchone()
     if found is None:
         return job, None

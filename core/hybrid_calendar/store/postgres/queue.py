@@ -33,7 +33,7 @@ from psycopg import errors as pg_errors
 
 from hybrid_calendar.models import Job
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import PROCESS_ID, SYNC_KIND, QueuedJob
+from hybrid_calendar.store.base import PROCESS_ID, SYNC_KEY_PREFIX, SYNC_KIND, QueuedJob
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -51,11 +51,12 @@ _CLAIMED = (
     "SELECT c.id AS job_id, c.kind AS job_kind, c.key AS job_key, c.payload AS job_payload, "
     "c.attempts AS job_attempts, c.run_at AS job_run_at, ctx.* FROM claimed c "
     f"LEFT JOIN LATERAL ({codec.USER_CONTEXT_SELECT} WHERE c.kind = '{SYNC_KIND}' AND "
-    f"u.id = CASE WHEN c.kind = '{SYNC_KIND}' THEN c.payload::jsonb ->> 'user_id' END) ctx "
-    "ON true")
+    f"left(c.key, {len(SYNC_KEY_PREFIX)}) = '{SYNC_KEY_PREFIX}' AND "
+    f"u.id = substr(c.key, {len(SYNC_KEY_PREFIX) + 1})) ctx ON true")
 """The end of a claim: the claimed job's columns (``job_``), and for a ``sync`` job its
-user's :data:`.codec.USER_CONTEXT_SELECT` columns read by the same statement (NULL for
-another kind: the payload is cast only for a sync job)."""
+user's :data:`.codec.USER_CONTEXT_SELECT` columns read by the same statement, the user
+named by the job's key (:func:`.codec.sync_job_user`; NULL for another kind). Nothing in
+it can fail on a damaged row: the payload is not read in SQL."""
 
 _CLAIM = (
     "WITH next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
@@ -168,7 +169,8 @@ class PostgresQueue(PostgresConnection):
         run_at = dt(row["job_run_at"])
         assert run_at is not None
         job = Job(id=row["job_id"], kind=row["job_kind"], key=row["job_key"],
-                  payload=json.loads(row["job_payload"]), attempts=row["job_attempts"],
+                  payload=codec.job_payload(row["job_id"], row["job_payload"]),
+                  attempts=row["job_attempts"],
                   run_at=run_at)
         if row["id"] is None:
             return job
