@@ -102,7 +102,7 @@ class PushReceiver:
         host, port = listen.getsockname()[:2]
         self.base_url = f"http://{host}:{port}"
         """Where the receiver answers (plain ``http``; TLS when the gateway has it)."""
-        self.restart_delays = RESTART_DELAYS
+        self.restart_delays: tuple[float, ...] = RESTART_DELAYS
         self.metrics = gateway.state.get_or_create(METRICS_KEY, ReceiverMetrics,
                                                    lambda: ReceiverMetrics(gateway))
         self.process: asyncio.subprocess.Process | None = None
