@@ -122,12 +122,9 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
         """One transaction: the context read and the state written together."""
         def work() -> dict[str, Any] | None:
             with transaction(self._conn_or_fail()) as conn:
-                cursor = conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,))
-                found = cursor.fetchone()
-                if found is None:
-                    return None
-                row = dict(zip([c[0] for c in cursor.description], found, strict=True))
-                if row["state"] == str(UserState.INACTIVE):
+                row = self.first_row(
+                    conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,)))
+                if row is None or row["state"] == str(UserState.INACTIVE):
                     return None
                 conn.execute("UPDATE users SET state = ?, reason = NULL, updated_at = ? "
                              "WHERE id = ?", (str(UserState.VALIDATING), time.time(), user_id))

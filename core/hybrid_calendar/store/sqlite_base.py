@@ -168,6 +168,15 @@ class SqliteConnection:
         """Execute one statement on the connection (inside the worker thread)."""
         return self._conn_or_fail().execute(sql, params)
 
+    @staticmethod
+    def first_row(cursor: sqlite3.Cursor) -> dict[str, Any] | None:
+        """The next row of an executed query as a dict of column name to value (``None``
+        when there is none)."""
+        found = cursor.fetchone()
+        if found is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], found, strict=True))
+
     async def _select(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Run a query; rows as dicts of column name to value."""
         def work() -> list[dict[str, Any]]:

@@ -199,8 +199,5 @@ def _claim_in(conn: sqlite3.Connection, now: datetime, lease_seconds: float
     user_id = codec.sync_job_user(job.kind, job.key)
     if user_id is None:
         return job, None
-    cursor = conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,))
-    found = cursor.fetchone()
-    if found is None:
-        return job, None
-    return job, dict(zip([c[0] for c in cursor.description], found, strict=True))
+    return job, SqliteConnection.first_row(
+        conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,)))
