@@ -66,7 +66,7 @@ def activation_statement(write: ActivationWrite, user_row: dict[str, Any],
             updates.append("out_of_office = excluded.out_of_office")
         if write.reset_cursor:
             updates.append("cursor = NULL")
-        parts.append(f"presence AS (INSERT INTO sync_state ({', '.join(columns)}) VALUES "
+        parts.append(f"state AS (INSERT INTO sync_state ({', '.join(columns)}) VALUES "
                      f"({', '.join(values)}) ON CONFLICT (user_id) DO UPDATE SET "
                      f"{', '.join(updates)})")
     job = write.sync_job
