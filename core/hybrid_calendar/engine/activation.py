@@ -12,7 +12,7 @@ from hybrid_calendar.engine.notify import try_enqueued
 from hybrid_calendar.engine.presence import UNREAD, presence_change, record_presence_poll
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
 from hybrid_calendar.models import Job, User, UserState
-from hybrid_calendar.store.base import ActivationWrite
+from hybrid_calendar.store.base import SYNC_KIND, ActivationWrite
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -80,7 +80,7 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     # Only a job of the user's lane writes the cursor, and this job holds the lane: none
     # read at the start means none now. (A one-off command holds no lane.)
     write = ActivationWrite(
-        user, user_job("sync", user.id, {"user_id": user.id, "reason": "activation"}, now),
+        user, user_job(SYNC_KIND, user.id, {"user_id": user.id, "reason": "activation"}, now),
         presence=None if change is None else change.item,
         presence_at=None if change is None else change.first_attempt,
         out_of_office=change is not None and change.active,

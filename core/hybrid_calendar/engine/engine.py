@@ -195,8 +195,8 @@ class Engine:
         synced when writes work again.
         """
         try:
-            return await self.enqueue("sync", user_id, {"user_id": user_id,
-                                                        "reason": reason})
+            return await self.enqueue(SYNC_KIND, user_id, {"user_id": user_id,
+                                                          "reason": reason})
         except StorageUnavailableError:
             return False
 
@@ -396,7 +396,7 @@ class Engine:
         policy = self.retry_policy
         retry_at = (self.gateway.clock.now() + policy.delay(job.attempts, err)
                     if policy.retries(job.attempts, err) else None)
-        if job.kind == "sync":
+        if job.kind == SYNC_KIND:
             from hybrid_calendar.admin.health import record_sync_failure
 
             await record_sync_failure(self.gateway, str(job.payload.get("user_id")), err,
