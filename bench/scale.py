@@ -91,6 +91,17 @@ def process_cpu(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def loop_wait(pid: int) -> float | None:
+    """Seconds a live ``serve`` process's event-loop thread has spent runnable but
+    waiting for a core (the kernel's ``schedstat``, run-queue wait); None where the
+    kernel does not report it. On a machine whose cores the PostgreSQL server and the
+    Google emulator share with the gateway, this is the loop's time lost to them."""
+    try:
+        return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def server_cpu(server: LocalPostgres) -> float:
     """CPU seconds the PostgreSQL server used so far: the postmaster, the backends it
     reaped (its children's time) and the ones still running."""
@@ -257,6 +268,7 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
                 reset_statements(server)
             cpu_before = sum(process_cpu(p.pid) for p, _ in running)
             loops_before = sum(process_cpu(p.pid, p.pid) for p, _ in running)
+            waits_before = [loop_wait(p.pid) for p, _ in running]
             server_before = server_cpu(server) if server is not None else 0.0
             busy_before = machine_busy()
             started = time.perf_counter()
@@ -268,6 +280,7 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
             seconds = time.perf_counter() - started
             cpu = sum(process_cpu(p.pid) for p, _ in running) - cpu_before
             loops = sum(process_cpu(p.pid, p.pid) for p, _ in running) - loops_before
+            waits_after = [loop_wait(p.pid) for p, _ in running]
             database_cpu = (server_cpu(server) - server_before) if server is not None else 0.0
             busy_after = machine_busy()
             share = ((busy_after[0] - busy_before[0])
@@ -283,10 +296,14 @@ def run(name: str, count: int, database: str, stored: Any, base: str,
         shutil.rmtree(folder, ignore_errors=True)
     result = RunResult(name, events, seconds, cpu, database_cpu, share)
     server_part = f", PostgreSQL CPU {database_cpu:.1f}s" if server is not None else ""
+    waited = [after - before for before, after in zip(waits_before, waits_after, strict=True)
+              if before is not None and after is not None]
+    wait_part = (f", {sum(waited) / seconds / count:.2f} of the time waiting for a core"
+                 if len(waited) == count else "")
     print(f"{name:7s} {count} process(es): {events} events in {seconds:.1f}s = "
           f"{result.rate:.0f} events/s; gateway CPU {cpu:.1f}s "
           f"({cpu / seconds:.2f} cores; event loops {loops:.1f}s, "
-          f"{loops / seconds / count:.2f} of a core each){server_part}, "
+          f"{loops / seconds / count:.2f} of a core each{wait_part}){server_part}, "
           f"machine busy {share:.0%} of {os.cpu_count()} cores", flush=True)
     if counted:
         print(f"{name:7s} {counted}", flush=True)
