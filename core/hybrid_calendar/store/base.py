@@ -29,7 +29,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -140,6 +140,13 @@ class ApplyResult:
     key, or given its digest); a meeting listed twice counts once."""
     deleted: int
     """Stored meetings removed (ids not stored do not count)."""
+    changed_event_ids: frozenset[str] | None = field(default=None, compare=False)
+    """The event ids counted in ``upserted`` (``None``: the backend did not say which).
+    Not compared: two results are equal when their counts are."""
+    deleted_event_ids: frozenset[str] | None = field(default=None, compare=False)
+    """The event ids counted in ``deleted`` (``None``: the backend did not say which).
+    :meth:`Store.write_sync`'s default passes both on, so a store that names them here
+    gives the mirror every deleted meeting without a ``write_sync`` of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,7 +436,8 @@ class Store(abc.ABC):
         With ``full_sync`` every stored meeting of the user not in ``upserts`` is deleted.
         A meeting of ``upserts`` already stored exactly so is left as it is (or only
         sealed again under the current key) and not counted: the result counts the
-        meetings added or changed and the stored meetings deleted.
+        meetings added or changed and the stored meetings deleted, and names their event
+        ids (``ApplyResult.changed_event_ids`` and ``deleted_event_ids``).
         """
 
     async def write_sync(self, write: SyncWrite) -> SyncWriteResult:
@@ -453,7 +461,8 @@ class Store(abc.ABC):
                     user, write.announcement, supersede=True, next_attempt_at=write.announce_at)
             except Exception as err:  # the list is served from the store; this is a hint
                 announcement_failed(write, err)
-        return SyncWriteResult(applied, announced)
+        return SyncWriteResult(applied, announced, applied.changed_event_ids,
+                               deleted_event_ids=applied.deleted_event_ids)
 
     async def write_activation(self, write: ActivationWrite, *, notify: bool = True
                                ) -> ActivationWriteResult:

@@ -153,7 +153,10 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
         "INSERT INTO sync_state (user_id, cursor, last_sync_at) VALUES (?, ?, ?) "
         "ON CONFLICT(user_id) DO UPDATE SET cursor=excluded.cursor, "
         "last_sync_at=excluded.last_sync_at", (user.id, cursor, ts(synced_at)))
-    return ApplyResult(upserted=len(changed), deleted=len(deleted)), unchanged, changed, deleted
+    applied = ApplyResult(upserted=len(changed), deleted=len(deleted),
+                          changed_event_ids=frozenset(changed),
+                          deleted_event_ids=frozenset(deleted))
+    return applied, unchanged, changed, deleted
 
 
 def _stored_rows(conn: sqlite3.Connection, user_id: str, event_ids: Sequence[str]) -> Stored:

@@ -241,7 +241,9 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
                 found = await (await conn.execute(*one)).fetchone()
                 assert found is not None
                 return ApplyResult(upserted=int(found["upserted"]),
-                                   deleted=int(found["deleted"]))
+                                   deleted=int(found["deleted"]),
+                                   changed_event_ids=frozenset(found["changed_ids"] or ()),
+                                   deleted_event_ids=frozenset(found["gone_ids"] or ()))
             return (await _apply_separately(conn, apply_statements(
                 user.id, rows, deleted_event_ids, cursor, ts(synced_at),
                 sealer.current_prefix)))[0]
@@ -401,7 +403,10 @@ async def _apply_separately(conn: Conn, statements: tuple[list[Statement], State
     for statement in first[1:]:
         await conn.execute(*statement)
     if upsert is None:
-        return ApplyResult(upserted=0, deleted=len(deleted)), [], deleted
+        return ApplyResult(upserted=0, deleted=len(deleted), changed_event_ids=frozenset(),
+                           deleted_event_ids=frozenset(deleted)), [], deleted
     found = await (await conn.execute(*upsert)).fetchone()
     changed: list[str] = [] if found is None else list(found["changed_ids"] or [])
-    return ApplyResult(upserted=len(changed), deleted=len(deleted)), changed, deleted
+    return ApplyResult(upserted=len(changed), deleted=len(deleted),
+                       changed_event_ids=frozenset(changed),
+                       deleted_event_ids=frozenset(deleted)), changed, deleted

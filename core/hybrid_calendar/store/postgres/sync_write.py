@@ -84,9 +84,10 @@ def upsert_counting(user_id: str, rows: Sequence[dict[str, Any]], current_prefix
 def apply_statement(user_id: str, rows: Sequence[dict[str, Any]],
                     deleted_event_ids: Sequence[str], cursor: str | None, synced_at: float | None,
                     *, full_sync: bool, current_prefix: str) -> Statement | None:
-    """The apply as one statement whose one row is ``deleted`` (meetings removed) and
-    ``upserted`` (meetings added or changed), or ``None`` when it cannot be one (an
-    incremental sync deleting an id it also upserts).
+    """The apply as one statement whose one row is ``deleted`` (meetings removed),
+    ``upserted`` (meetings added or changed), ``changed_ids`` and ``gone_ids`` (their
+    event ids, or ``NULL``), or ``None`` when it cannot be one (an incremental sync
+    deleting an id it also upserts).
 
     A full sync deletes the user's meetings not in ``rows`` and the pending notifications
     of exactly those; an incremental one deletes ``deleted_event_ids`` and their pending
@@ -97,12 +98,18 @@ def apply_statement(user_id: str, rows: Sequence[dict[str, Any]],
     if parts is None:
         return None
     return ("WITH " + ", ".join(parts[0]) + " SELECT (SELECT count(*) FROM gone) AS deleted, "
-            f"{_upserted(rows)} AS upserted", parts[1])
+            f"{_upserted(rows)} AS upserted, {_changed_ids(rows)} AS changed_ids, "
+            "(SELECT array_agg(event_id) FROM gone) AS gone_ids", parts[1])
 
 
 def _upserted(rows: Sequence[dict[str, Any]]) -> str:
     """The SQL count of meetings added or changed (no ``changed`` part without rows)."""
     return "(SELECT count(*) FROM changed)" if rows else "0"
+
+
+def _changed_ids(rows: Sequence[dict[str, Any]]) -> str:
+    """The SQL array of the event ids of meetings added or changed, or ``NULL``."""
+    return "(SELECT array_agg(event_id) FROM changed)" if rows else "NULL"
 
 
 def apply_parts(user_id: str, rows: Sequence[dict[str, Any]],
@@ -178,7 +185,7 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
     announced = "(SELECT count(*) FROM announced)" if announcement is not None else "0"
     return ("WITH " + ", ".join(parts + more) + " SELECT (SELECT count(*) FROM gone) AS "
             f"deleted, {_upserted(rows)} AS upserted, "
-            f"{'(SELECT array_agg(event_id) FROM changed)' if rows else 'NULL'} AS changed_ids, "
+            f"{_changed_ids(rows)} AS changed_ids, "
             f"(SELECT array_agg(event_id) FROM gone) AS gone_ids, {announced} AS announced",
             params + more_params)
 

@@ -1,6 +1,6 @@
 """Store suite, part 10: what a sync counts as changed (:class:`ApplyResult`, and
-``SyncWriteResult.changed_event_ids`` and ``deleted_event_ids``, which every backend of
-the suite names).
+the ``changed_event_ids`` and ``deleted_event_ids`` of it and of ``SyncWriteResult``,
+which every backend of the suite names).
 
 A meeting counts as upserted when the store did not hold it, or held it with different
 content (a clear field such as its start, or a sealed one such as its title); one found
@@ -143,3 +143,43 @@ class UnchangedSyncTests(StoreFixtures):
         assert await store.apply_changes(ALICE, [e1], ["e1"], "c4", full_sync=False,
                                          synced_at=NOW) == ApplyResult(upserted=1, deleted=1)
         assert await store.get_meeting(ALICE, "e1") == e1
+
+    @pytest.mark.anyio
+    @covers("apply_changes")
+    async def test_apply_changes_names_what_changed_and_what_it_deleted(
+            self, store: Store) -> None:
+        await seed(store)
+        e1, e2, e3 = _page()
+        first = await store.apply_changes(ALICE, [e1, e2, e3], [], "c1", full_sync=True,
+                                          synced_at=NOW)
+        assert first.changed_event_ids == frozenset({"e1", "e2", "e3"})
+        assert first.deleted_event_ids == frozenset()
+        full = await store.apply_changes(ALICE, [e1, replace(e2, title="Renamed")], [], "c2",
+                                         full_sync=True, synced_at=NOW)  # e3 not listed
+        assert full == ApplyResult(upserted=1, deleted=1)
+        assert full.changed_event_ids == frozenset({"e2"})
+        assert full.deleted_event_ids == frozenset({"e3"})
+        incremental = await store.apply_changes(ALICE, [], ["e2", "never-stored"], "c3",
+                                                full_sync=False, synced_at=NOW)
+        assert incremental.changed_event_ids == frozenset()
+        assert incremental.deleted_event_ids == frozenset({"e2"})
+        relisted = await store.apply_changes(ALICE, [e1], ["e1"], "c4", full_sync=False,
+                                             synced_at=NOW)
+        assert relisted.changed_event_ids == frozenset({"e1"})
+        assert relisted.deleted_event_ids == frozenset({"e1"})
+
+    @pytest.mark.anyio
+    @covers("apply_changes", "enqueue_notification")  # what the default calls
+    async def test_the_default_write_sync_names_them_too(self, store: Store) -> None:
+        """``Store.write_sync``'s default (a store without its own; PostgreSQL's when its
+        one statement fails) passes on what ``apply_changes`` names, so the room-device
+        mirror still hears of a meeting a full sync no longer lists."""
+        await seed(store)
+        await Store.write_sync(store, _write(_page(), "m1"))
+        e1, e2, _ = _page()
+        written = await Store.write_sync(store, _write([e1, replace(e2, title="Renamed")],
+                                                       "m2"))
+        assert written.applied == ApplyResult(upserted=1, deleted=1)
+        assert written.changed_event_ids == frozenset({"e2"})
+        assert written.deleted_event_ids == frozenset({"e3"})
+        assert written.announced
