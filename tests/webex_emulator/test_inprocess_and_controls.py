@@ -50,6 +50,13 @@ def test_control_routes(emu: RunningWebexEmulator, http: httpx.Client,
     assert created["workspace"]["calendar"] == {"type": "google",
                                                 "emailAddress": "board@example.com"}
     assert created["device"]["workspaceId"] == created["workspace"]["id"]
+    workspace_id = created["workspace"]["id"]
+    added = http.post(f"/_emulator/workspaces/{workspace_id}/devices", json={}).json()
+    assert added["id"] != created["device"]["id"]
+    listed = wxc(emu, emu.admin_token).devices.list(workspace_id=workspace_id)
+    assert sorted(d.device_id for d in listed) == sorted([added["id"],
+                                                          created["device"]["id"]])
+    assert http.post("/_emulator/workspaces/nope/devices", json={}).status_code == 404
     assert http.put("/_emulator/devices/nope/connection",
                     json={"connectionStatus": "disconnected"}).status_code == 404
     assert http.put(f"/_emulator/devices/{created['device']['id']}/connection",

@@ -13,6 +13,7 @@ route                                                       what
 ``POST /_emulator/service-apps/{id}/authorize``             an admin authorises it
 ``POST /_emulator/service-apps/{id}/deauthorize``           an admin de-authorises it
 ``POST /_emulator/workspaces``                              ``{"displayName", "calendarEmail"}``
+``POST /_emulator/workspaces/{workspaceId}/devices``         a new device in the workspace
 ``PUT /_emulator/devices/{deviceId}/connection``            ``{"connectionStatus": ...}``
 ``GET /_emulator/devices/{deviceId}/bookings``              the device's bookings
 ``GET /_emulator/bookings``                                 every device's bookings
@@ -67,7 +68,11 @@ def _required(body: dict[str, Any], name: str) -> str:
 
 def routes(state: WebexState) -> list[Route]:
     """The control routes bound to ``state``."""
-    from hybrid_calendar_webex_emulator.workspaces import add_workspace, set_connection
+    from hybrid_calendar_webex_emulator.workspaces import (
+        add_device,
+        add_workspace,
+        set_connection,
+    )
 
     def service_app(body: dict[str, Any], _: dict[str, str]) -> Any:
         app = state.create_service_app(str(body.get("name", "Service App")),
@@ -111,6 +116,9 @@ def routes(state: WebexState) -> list[Route]:
         ("POST", "/_emulator/service-apps/{id}/deauthorize",
          lambda body, p: {"revokedTokens": state.deauthorize_service_app(p["id"])}),
         ("POST", "/_emulator/workspaces", workspace),
+        ("POST", "/_emulator/workspaces/{id}/devices",
+         lambda body, p: add_device(state, p["id"],
+                                    str(body.get("connectionStatus", "connected")))),
         ("PUT", "/_emulator/devices/{id}/connection",
          lambda body, p: set_connection(state, p["id"], str(body.get("connectionStatus")))),
         ("GET", "/_emulator/devices/{id}/bookings",

@@ -43,24 +43,41 @@ def add_workspace(state: WebexState, display_name: str, calendar_email: str | No
                          if calendar_email else {"type": "none"}),
         }
         state.workspaces[workspace["id"]] = workspace
-        device = None
-        if with_device:
-            serial = "FOC" + state.ids.digits(8)
-            device = {
-                "id": state.ids.webex_id("DEVICE"), "displayName": display_name,
-                "workspaceId": workspace["id"], "orgId": state.org_id,
-                "capabilities": ["xapi"], "permissions": ["xapi"],
-                "connectionStatus": connection_status, "product": "Cisco Room Kit",
-                "type": "roomdesk", "tags": [], "ip": "10.0.0." + state.ids.digits(2, "1"),
-                "activeInterface": "Ethernet",
-                "mac": ":".join(state.ids.digits(2) for _ in range(6)),
-                "primarySipUrl": f"{local}@{site}", "sipUrls": [f"{local}@{site}"],
-                "serial": serial, "software": "RoomOS 11.14.1.5", "upgradeChannel": "Stable",
-                "created": now, "firstSeen": now, "lastSeen": now, "devicePlatform": "cisco",
-            }
-            state.devices[device["id"]] = device
-            state.bookings[device["id"]] = []
+        device = add_device(state, workspace["id"], connection_status) if with_device else None
         return workspace, device
+
+
+def add_device(state: WebexState, workspace_id: str, connection_status: str = "connected"
+               ) -> dict[str, Any]:
+    """Add a RoomOS device (``xapi`` capability, no bookings yet) to a workspace, as an
+    administrator activating a new device in it does.
+
+    :raises KeyError: unknown workspace; :raises ValueError: unknown status.
+    """
+    if connection_status not in CONNECTION_STATUSES:
+        raise ValueError(f"unknown connectionStatus {connection_status!r}")
+    with state.lock:
+        workspace = state.workspaces[workspace_id]
+        now = iso(state.clock.now())
+        site = state.settings.site
+        display_name = str(workspace["displayName"])
+        local = display_name.lower().replace(" ", "-")
+        serial = "FOC" + state.ids.digits(8)
+        device: dict[str, Any] = {
+            "id": state.ids.webex_id("DEVICE"), "displayName": display_name,
+            "workspaceId": workspace_id, "orgId": state.org_id,
+            "capabilities": ["xapi"], "permissions": ["xapi"],
+            "connectionStatus": connection_status, "product": "Cisco Room Kit",
+            "type": "roomdesk", "tags": [], "ip": "10.0.0." + state.ids.digits(2, "1"),
+            "activeInterface": "Ethernet",
+            "mac": ":".join(state.ids.digits(2) for _ in range(6)),
+            "primarySipUrl": f"{local}@{site}", "sipUrls": [f"{local}@{site}"],
+            "serial": serial, "software": "RoomOS 11.14.1.5", "upgradeChannel": "Stable",
+            "created": now, "firstSeen": now, "lastSeen": now, "devicePlatform": "cisco",
+        }
+        state.devices[device["id"]] = device
+        state.bookings[device["id"]] = []
+        return dict(device)
 
 
 def set_connection(state: WebexState, device_id: str, status: str) -> dict[str, Any]:
