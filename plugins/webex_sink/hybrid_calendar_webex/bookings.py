@@ -7,24 +7,27 @@ of the workspace's devices (``GET /devices?workspaceId=``) through cloud xAPI
 title (or "Booked" for the rooms in ``webex.hidden_title_rooms``), start, duration,
 organiser and the number to dial, so the device shows its Join button.
 
-The gateway keeps each device's bookings (encrypted, as the organisation secret
-``webex_bookings:<device>``); when a meeting changes, moves, drops the room or is
-cancelled, the device's list is rewritten: ``Bookings.Clear``, then one ``Bookings.Put``
-per booking still current (ended ones are dropped). Only the organiser's copy of a
-meeting is mirrored. Cisco's licence note on ``Bookings.Put`` is in docs/webex.md.
+The gateway keeps, per room, the bookings its devices should show, and per device what
+was last written to it with success (:mod:`.room_records`). When a meeting is booked,
+changes, moves, drops the room or is cancelled, :func:`mirror_meetings` updates the
+records of the rooms concerned and converges their devices (:mod:`.room_converge`);
+every :data:`ROOMS_TTL` the rooms converge again without any meeting changing
+(:mod:`.room_keeper`). Only the organiser's copy of a meeting is mirrored. Cisco's
+licence note on ``Bookings.Put`` is in docs/webex.md.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.errors import GatewayError
+from hybrid_calendar_webex import room_records as records
 from hybrid_calendar_webex.context import context
+from hybrid_calendar_webex.room_converge import converge_rooms
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -34,20 +37,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROOMS_TTL = timedelta(minutes=10)
-"""How long the room-calendar → devices map of an organisation is reused."""
+"""How long the room-calendar → devices map of an organisation is reused, and how often
+the rooms converge without any meeting changing."""
 
 
 def booking_id(event_id: str) -> str:
     """The booking's ``Id`` for an event (stable, no event text)."""
     return "hc-" + hashlib.sha256(event_id.encode()).hexdigest()[:24]
-
-
-def _device_secret(device_id: str) -> str:
-    return "webex_bookings:" + hashlib.sha256(device_id.encode()).hexdigest()[:32]
-
-
-def _event_secret(event_id: str) -> str:
-    return "webex_booked:" + hashlib.sha256(event_id.encode()).hexdigest()[:32]
 
 
 def _z(when: datetime) -> str:
@@ -66,13 +62,14 @@ def booking_for(meeting: Meeting, hidden: bool) -> dict[str, Any]:
     return booking
 
 
-async def room_devices(gateway: Gateway, client: WebexClient, org_id: str
-                       ) -> dict[str, list[str]]:
-    """Room calendar address (lower case) → ids of its workspace's devices (cached)."""
+async def room_devices(gateway: Gateway, client: WebexClient, org_id: str, *,
+                       refresh: bool = False) -> dict[str, list[str]]:
+    """Room calendar address (lower case) → ids of its workspace's xAPI devices (cached
+    for :data:`ROOMS_TTL`; ``refresh`` reads it again)."""
     ctx = context(gateway)
     cached = ctx.rooms.get(org_id)
     now = gateway.clock.now()
-    if cached is not None and now - cached[0] < ROOMS_TTL:
+    if cached is not None and now - cached[0] < ROOMS_TTL and not refresh:
         return cached[1]
     answer = await client.call("GET", "/workspaces", params={"calendar": "google",
                                                              "max": 1000}) or {}
@@ -89,11 +86,16 @@ async def room_devices(gateway: Gateway, client: WebexClient, org_id: str
     return found
 
 
+Changes = dict[str, dict[str, dict[str, Any] | None]]
+"""Room → booking id → the booking to show, or ``None`` to remove it."""
+
+
 async def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
                           deleted: Sequence[str]) -> None:
-    """Bring the devices of the rooms these meetings invite up to date."""
+    """Bring the records and devices of the rooms these meetings invite (or invited)
+    up to date."""
     ctx = context(gateway)
-    if not ctx.configured or not ctx.settings["room_bookings"]:
+    if not ctx.rooms_enabled:
         return
     mine = [m for m in meetings if (m.organizer or user.email).casefold()
             == user.email.casefold()]
@@ -101,70 +103,58 @@ async def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeti
         return
     client = ctx.client(gateway, user.org_id)
     try:
-        rooms = await room_devices(gateway, client, user.org_id)
-        if not rooms:
-            return
-        hidden = {str(r).lower() for r in ctx.settings.get("hidden_title_rooms") or []}
-        changed: dict[str, dict[str, dict[str, Any] | None]] = {}
-        store = gateway.store
-        for meeting in mine:
-            targets: dict[str, bool] = {}
-            if meeting.join is not None and not meeting.all_day and \
-                    meeting.status != "cancelled":
-                for email in meeting.attendees:
-                    for device in rooms.get(email.lower(), []):
-                        targets[device] = email.lower() in hidden
-            before = json.loads(await store.get_org_secret(
-                user.org_id, _event_secret(meeting.event_id)) or "[]")
-            if not targets and not before:
-                continue
-            for device in before:
-                if device not in targets:
-                    changed.setdefault(device, {})[booking_id(meeting.event_id)] = None
-            for device, hide in targets.items():
-                changed.setdefault(device, {})[booking_id(meeting.event_id)] = \
-                    booking_for(meeting, hide)
-            await store.put_org_secret(user.org_id, _event_secret(meeting.event_id),
-                                       json.dumps(sorted(targets)))
-        for event_id in deleted:
-            before = json.loads(await store.get_org_secret(
-                user.org_id, _event_secret(event_id)) or "[]")
-            for device in before:
-                changed.setdefault(device, {})[booking_id(event_id)] = None
-            if before:
-                await store.put_org_secret(user.org_id, _event_secret(event_id), "[]")
-        for device, updates in changed.items():
-            await _rewrite(gateway, client, user.org_id, device, updates)
+        room_map = await room_devices(gateway, client, user.org_id)
     except GatewayError as err:
         log.warning("room-device bookings for user %s not updated: %s", user.id, err)
+        return
+    if not room_map:
+        return  # no workspace has a calendar: nothing was or can be booked
+    hidden = {str(r).lower() for r in ctx.settings.get("hidden_title_rooms") or []}
+    changes: Changes = {}
+    event_rooms: list[tuple[str, set[str], bool]] = []
+    for event_id, targets in [*((m.event_id, _targets(m, room_map, hidden)) for m in mine),
+                              *((event_id, {}) for event_id in deleted)]:
+        before, legacy = await records.read_event_rooms(gateway.store, user.org_id, event_id)
+        before |= {room for room, devices in room_map.items() if set(devices) & set(legacy)}
+        key = booking_id(event_id)
+        for room in before - set(targets):
+            changes.setdefault(room, {})[key] = None
+        for room, booking in targets.items():
+            changes.setdefault(room, {})[key] = booking
+        if before != set(targets) or legacy:
+            event_rooms.append((event_id, set(targets), bool(legacy)))
+    if not changes:
+        return
+    async with ctx.room_lock(user.org_id):
+        await _record(gateway, user.org_id, room_map, changes)
+        for event_id, rooms, had_legacy in event_rooms:
+            await records.write_event_rooms(gateway.store, user.org_id, event_id, rooms,
+                                            legacy_done=had_legacy)
+        await converge_rooms(gateway, client, user.org_id, room_map, changes)
 
 
-async def _rewrite(gateway: Gateway, client: WebexClient, org_id: str, device: str,
-                   updates: dict[str, dict[str, Any] | None]) -> None:
-    """Apply ``updates`` (booking id → booking, or ``None`` to remove) to a device."""
-    name = _device_secret(device)
-    current: dict[str, dict[str, Any]] = json.loads(
-        await gateway.store.get_org_secret(org_id, name) or "{}")
-    removed = False
-    for key, booking in updates.items():
-        if booking is None:
-            removed = removed or key in current
-            current.pop(key, None)
-        else:
-            current[key] = booking
+def _targets(meeting: Meeting, room_map: dict[str, list[str]], hidden: set[str]
+             ) -> dict[str, dict[str, Any]]:
+    """Room → the meeting's booking there, for each room of the map it invites."""
+    if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
+        return {}
+    rooms = {email.lower() for email in meeting.attendees} & set(room_map)
+    return {room: booking_for(meeting, room in hidden) for room in rooms}
+
+
+async def _record(gateway: Gateway, org_id: str, room_map: dict[str, list[str]],
+                  changes: Changes) -> None:
+    """Apply ``changes`` to the rooms' records and keep those rooms in the index."""
+    store = gateway.store
     now = gateway.clock.now()
-    current = {k: b for k, b in current.items() if _end(b) > now}
-    if removed:
-        await client.call("POST", "/xapi/command/Bookings.Clear", json={"deviceId": device})
-        to_put = list(current.values())
-    else:
-        to_put = [b for k, b in updates.items() if b is not None and k in current]
-    for booking in to_put:
-        await client.call("POST", "/xapi/command/Bookings.Put",
-                          json={"deviceId": device, "body": {"Booking": booking}})
-    await gateway.store.put_org_secret(org_id, name, json.dumps(current))
-
-
-def _end(booking: dict[str, Any]) -> datetime:
-    start = datetime.fromisoformat(str(booking["Time"]["StartTime"]).replace("Z", "+00:00"))
-    return start + timedelta(minutes=int(booking["Time"]["Duration"]))
+    for room, updates in changes.items():
+        bookings = await records.read_room(store, org_id, room, room_map.get(room, []))
+        for key, booking in updates.items():
+            if booking is None:
+                bookings.pop(key, None)
+            else:
+                bookings[key] = booking
+        await records.write_room(store, org_id, room, records.current_only(bookings, now))
+    index = await records.read_index(store, org_id)
+    if not set(changes) <= index:
+        await records.write_index(store, org_id, index | set(changes))

@@ -42,6 +42,17 @@ class WebexContext:
     change, though every instance of the series arrives with it)."""
     rooms: dict[str, tuple[datetime, dict[str, list[str]]]] = field(default_factory=dict)
     """Per organisation: when read, and room calendar address → device ids."""
+    room_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    """Per organisation: held while its room records are read and written and its room
+    devices converge (one at a time within this process)."""
+    rooms_converged: dict[str, datetime] = field(default_factory=dict)
+    """Per organisation: when its rooms last converged periodically (gateway clock)."""
+    failing_devices: set[str] = field(default_factory=set)
+    """Room devices whose last convergence failed (their failure was logged once)."""
+    room_keeper: asyncio.Task[None] | None = None
+    """The task converging room devices every few seconds (started at start-up)."""
+    drained_by: object | None = None
+    """The engine whose ``until_idle`` runs due convergences (registered once)."""
     webhook_secrets: dict[str, str] = field(default_factory=dict)
     """Per organisation: the secret of the webhooks registered at this start-up."""
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -67,6 +78,18 @@ class WebexContext:
             client = self.clients[org_id] = WebexClient(gateway.http_client(), tokens,
                                                         self.budget, org_id)
         return client
+
+    def room_lock(self, org_id: str) -> asyncio.Lock:
+        """The lock of ``org_id``'s room records (created on first use)."""
+        lock = self.room_locks.get(org_id)
+        if lock is None:
+            lock = self.room_locks[org_id] = asyncio.Lock()
+        return lock
+
+    @property
+    def rooms_enabled(self) -> bool:
+        """True when Webex is configured and ``webex.room_bookings`` is on."""
+        return self.configured and bool(self.settings["room_bookings"])
 
     def calls(self) -> int:
         """Webex requests sent so far by every organisation's client."""

@@ -6,8 +6,10 @@
 * ``deliver_notification`` sends Join cards and sets out-of-office presence
   (:mod:`.delivery`);
 * ``mirror_meetings`` puts bookings on room devices (:mod:`.bookings`);
-* ``startup`` checks the Webex identity's scopes (:mod:`.readiness`) and registers the
-  webhooks received by ``register_routes``' route (:mod:`.webhooks`, :mod:`.reconcile`).
+* ``startup`` checks the Webex identity's scopes (:mod:`.readiness`), registers the
+  webhooks received by ``register_routes``' route (:mod:`.webhooks`, :mod:`.reconcile`)
+  and starts the periodic convergence of room devices (:mod:`.room_keeper`), which
+  ``shutdown`` stops.
 
 Configuration lives in the ``[webex]`` section (:mod:`.settings`).
 """
@@ -26,6 +28,7 @@ from hybrid_calendar_webex import (
     delivery,
     follow,
     readiness,
+    room_keeper,
     route_docs,
     settings,
     webhooks,
@@ -87,8 +90,15 @@ def describe_routes(register: Callable[[str, str, dict[str, Any]], None]) -> Non
 @hookimpl
 def startup(gateway: Gateway) -> Awaitable[None]:
     """Check the Webex identity's scopes for each organisation (never fails start-up:
-    the reason is logged and kept for health)."""
+    the reason is logged and kept for health); start converging room devices."""
+    room_keeper.start(gateway)
     return readiness.check_at_startup(gateway)
+
+
+@hookimpl
+def shutdown(gateway: Gateway) -> Awaitable[None]:
+    """Stop converging room devices."""
+    return room_keeper.stop(gateway)
 
 
 @hookimpl
@@ -130,6 +140,7 @@ def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
 def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
                     deleted: Sequence[str]) -> Awaitable[None]:
     """Put, rewrite or clear bookings on the devices of the rooms the meetings invite."""
+    room_keeper.watch_engine(gateway)
     return bookings.mirror_meetings(gateway, user, meetings, deleted)
 
 

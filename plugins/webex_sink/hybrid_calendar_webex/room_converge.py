@@ -1,0 +1,110 @@
+"""Bring each device of a room to the bookings its room should show.
+
+A device's record (:mod:`.room_records`) is what was last written to it with success.
+When it differs from the room's record (a device new to the gateway has none), the
+device is rewritten through cloud xAPI: ``Bookings.Clear`` then one ``Bookings.Put`` per
+current booking when a booking must go, else one ``Put`` per booking added or changed
+(a ``Put`` replaces the booking with the same ``Id``). Bookings that ended are neither
+put nor a reason to clear. A device that matches is not called at all.
+
+The device's record is saved with what succeeded, also when a call failed: a failed
+device is tried again at the next convergence. A failure is logged once per device (a
+warning, until the device converges again), and never stops the other devices. Two
+processes converging one device at once are harmless: both write the same bookings
+under the same ids, and the later sees the record up to date.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from hybrid_calendar.errors import GatewayError
+from hybrid_calendar_webex import room_records as records
+from hybrid_calendar_webex.context import context
+from hybrid_calendar_webex.room_records import Bookings
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar_webex.client import WebexClient
+
+log = logging.getLogger(__name__)
+
+
+async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
+                         room_map: dict[str, list[str]], rooms: Iterable[str]) -> None:
+    """Converge every device of ``rooms`` (the caller holds the organisation's room
+    lock). A room whose record is empty and whose devices all show it leaves the
+    periodic convergence."""
+    store = gateway.store
+    now = gateway.clock.now()
+    settled: set[str] = set()
+    for room in sorted(set(rooms)):
+        devices = room_map.get(room, [])
+        recorded = await records.read_room(store, org_id, room, devices)
+        wanted = records.current_only(recorded, now)
+        if wanted != recorded:
+            await records.write_room(store, org_id, room, wanted)
+        converged = True
+        for device in devices:
+            converged = await converge_device(gateway, client, org_id, device, wanted) \
+                and converged
+        if not wanted and converged:
+            settled.add(room)
+    if settled:
+        index = await records.read_index(store, org_id)
+        if index & settled:
+            await records.write_index(store, org_id, index - settled)
+
+
+async def converge_device(gateway: Gateway, client: WebexClient, org_id: str,
+                          device: str, wanted: Bookings) -> bool:
+    """Bring one device to ``wanted``; True when it shows them afterwards."""
+    store = gateway.store
+    written = await records.read_device(store, org_id, device)
+    shown, must_clear = written if written is not None else ({}, False)
+    shown = records.current_only(shown, gateway.clock.now())
+    clear = must_clear or any(key not in wanted for key in shown)
+    if not clear and shown == wanted and written is not None:
+        return True
+    to_put = list(wanted.values()) if clear else [
+        b for key, b in wanted.items() if shown.get(key) != b]
+    if not clear and not to_put:
+        return True  # a device new to the gateway, in a room with nothing booked
+    done, owed = dict(shown), must_clear
+    try:
+        if clear:
+            owed = True  # until Webex answers, the device may or may not be cleared
+            await client.call("POST", "/xapi/command/Bookings.Clear",
+                              json={"deviceId": device})
+            done, owed = {}, False
+        for booking in to_put:
+            await client.call("POST", "/xapi/command/Bookings.Put",
+                              json={"deviceId": device, "body": {"Booking": booking}})
+            done[str(booking["Id"])] = booking
+    except GatewayError as err:
+        _failed(gateway, device, err)
+        return False
+    finally:
+        if written is None or done != written[0] or owed != written[1]:
+            await records.write_device(store, org_id, device, done, owed)
+    _converged(gateway, device)
+    return True
+
+
+def _failed(gateway: Gateway, device: str, err: GatewayError) -> None:
+    failing = context(gateway).failing_devices
+    if device in failing:
+        log.debug("room device %s still not up to date: %s", device, err)
+        return
+    failing.add(device)
+    log.warning("room device %s not brought up to date (tried again at the next "
+                "convergence): %s", device, err)
+
+
+def _converged(gateway: Gateway, device: str) -> None:
+    failing = context(gateway).failing_devices
+    if device in failing:
+        failing.discard(device)
+        log.info("room device %s is up to date again", device)

@@ -1,0 +1,148 @@
+"""What the gateway records about room bookings, as encrypted organisation secrets.
+
+=====================================  ================================================
+secret                                 value (JSON)
+=====================================  ================================================
+``webex_room:<hash of room address>``  the bookings the room's devices should show:
+                                       booking id → ``Booking``
+``webex_rooms``                        the room addresses that have such a record and
+                                       are converged periodically
+``webex_booked_rooms:<hash of event>`` the room addresses an event's booking is in
+``webex_bookings:<hash of device>``    what was last written to the device with
+                                       success: ``{"bookings": {id → Booking},
+                                       "must_clear": bool}`` (``must_clear``: a
+                                       ``Bookings.Clear`` is owed, its outcome unknown)
+``webex_booked:<hash of event>``       (before room records) the device ids an event's
+                                       booking was put on; read so that such a booking
+                                       is still removed, then emptied
+=====================================  ================================================
+
+A missing record reads as empty, except a room's: a room booked before room records
+existed starts from what its devices were given (their device records), so no booking
+is lost by the upgrade and no migration step is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hybrid_calendar.store.base import Store
+
+Bookings = dict[str, dict[str, Any]]
+"""Booking id → the ``Booking`` object put on devices."""
+
+ROOM_INDEX = "webex_rooms"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def room_secret(room: str) -> str:
+    """The secret holding a room's bookings."""
+    return "webex_room:" + _digest(room.lower())
+
+
+def event_rooms_secret(event_id: str) -> str:
+    """The secret holding the rooms an event's booking is in."""
+    return "webex_booked_rooms:" + _digest(event_id)
+
+
+def legacy_event_secret(event_id: str) -> str:
+    """The secret in which earlier versions kept the devices an event was booked on."""
+    return "webex_booked:" + _digest(event_id)
+
+
+def device_secret(device_id: str) -> str:
+    """The secret holding what was last written to a device."""
+    return "webex_bookings:" + _digest(device_id)
+
+
+def booking_end(booking: dict[str, Any]) -> datetime:
+    """When a booking ends (``Time.StartTime`` + ``Time.Duration`` minutes)."""
+    start = datetime.fromisoformat(str(booking["Time"]["StartTime"]).replace("Z", "+00:00"))
+    return start.astimezone(UTC) + timedelta(minutes=int(booking["Time"]["Duration"]))
+
+
+def current_only(bookings: Bookings, now: datetime) -> Bookings:
+    """``bookings`` without those that ended by ``now``."""
+    return {key: b for key, b in bookings.items() if booking_end(b) > now}
+
+
+async def _read(store: Store, org_id: str, name: str) -> Any:
+    raw = await store.get_org_secret(org_id, name)
+    return None if raw is None else json.loads(raw)
+
+
+async def _write(store: Store, org_id: str, name: str, value: object) -> None:
+    await store.put_org_secret(org_id, name, json.dumps(value, sort_keys=True))
+
+
+async def read_device(store: Store, org_id: str, device_id: str
+                      ) -> tuple[Bookings, bool] | None:
+    """What was last written to a device, and whether a ``Bookings.Clear`` is owed;
+    ``None`` when nothing ever was (a device new to the gateway)."""
+    value = await _read(store, org_id, device_secret(device_id))
+    if value is None:
+        return None
+    if isinstance(value.get("bookings"), dict):
+        return dict(value["bookings"]), bool(value.get("must_clear"))
+    return dict(value), False  # a record of an earlier version: the bookings alone
+
+
+async def write_device(store: Store, org_id: str, device_id: str, bookings: Bookings,
+                       must_clear: bool = False) -> None:
+    """Record what a device shows after a convergence."""
+    await _write(store, org_id, device_secret(device_id),
+                 {"bookings": bookings, "must_clear": must_clear})
+
+
+async def read_room(store: Store, org_id: str, room: str, devices: Iterable[str]
+                    ) -> Bookings:
+    """The bookings a room's devices should show (see the module for a missing record)."""
+    value = await _read(store, org_id, room_secret(room))
+    if value is not None:
+        return dict(value)
+    seeded: Bookings = {}
+    for device in devices:
+        written = await read_device(store, org_id, device)
+        if written is not None:
+            seeded.update(written[0])
+    return seeded
+
+
+async def write_room(store: Store, org_id: str, room: str, bookings: Bookings) -> None:
+    """Record the bookings a room's devices should show."""
+    await _write(store, org_id, room_secret(room), bookings)
+
+
+async def read_index(store: Store, org_id: str) -> set[str]:
+    """The rooms converged periodically."""
+    return set(await _read(store, org_id, ROOM_INDEX) or [])
+
+
+async def write_index(store: Store, org_id: str, rooms: Iterable[str]) -> None:
+    """Record the rooms converged periodically."""
+    await _write(store, org_id, ROOM_INDEX, sorted(rooms))
+
+
+async def read_event_rooms(store: Store, org_id: str, event_id: str
+                           ) -> tuple[set[str], list[str]]:
+    """The rooms an event's booking is in, and the device ids an earlier version
+    recorded for it (empty once handled)."""
+    rooms = await _read(store, org_id, event_rooms_secret(event_id))
+    legacy = await _read(store, org_id, legacy_event_secret(event_id))
+    return set(rooms or []), [str(d) for d in legacy or []]
+
+
+async def write_event_rooms(store: Store, org_id: str, event_id: str, rooms: Iterable[str],
+                            *, legacy_done: bool) -> None:
+    """Record the rooms an event's booking is in (and empty the earlier record)."""
+    await _write(store, org_id, event_rooms_secret(event_id), sorted(rooms))
+    if legacy_done:
+        await _write(store, org_id, legacy_event_secret(event_id), [])
