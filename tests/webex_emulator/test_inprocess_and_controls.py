@@ -54,7 +54,7 @@ def test_control_routes(emu: RunningWebexEmulator, http: httpx.Client,
     added = http.post(f"/_emulator/workspaces/{workspace_id}/devices", json={}).json()
     assert added["id"] != created["device"]["id"]
     listed = wxc(emu, emu.admin_token).devices.list(workspace_id=workspace_id)
-    assert sorted(d.device_id for d in listed) == sorted([added["id"],
+    assert sorted(str(d.device_id) for d in listed) == sorted([added["id"],
                                                           created["device"]["id"]])
     assert http.post("/_emulator/workspaces/nope/devices", json={}).status_code == 404
     assert http.put("/_emulator/devices/nope/connection",

@@ -1,0 +1,113 @@
+"""Room devices converge to their room's bookings without any meeting changing: a device
+added to the room later, a write that failed and a removal an offline device missed are
+caught up at the next periodic convergence (every ROOMS_TTL by the gateway's clock);
+with nothing to do, no xAPI call is made."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from hybrid_calendar_webex.bookings import ROOMS_TTL
+from hybrid_calendar_webex_emulator.workspaces import add_device
+
+from ..engine.conftest import Stack
+from .conftest import ALICE, BOB, ROOM, WebexWorld, at
+
+pytestmark = pytest.mark.anyio
+
+
+def room_event(world: WebexWorld, summary: str, hours: float) -> dict[str, Any]:
+    """An event of Alice's inviting Bob and the room, with a join link to parse."""
+    return world.google.state.insert_event(ALICE, at(
+        hours, summary=summary, location="https://acme.zoom.us/j/12345678",
+        attendees=[{"email": BOB}, {"email": ROOM, "resource": True}]))
+
+
+def titles(world: WebexWorld, device: str) -> list[str]:
+    """The titles of the bookings a device shows, in start order."""
+    return [b["Title"] for b in world.webex.state.device_bookings(device)]
+
+
+def the_device(world: WebexWorld) -> str:
+    [device] = list(world.webex.state.devices)
+    return device
+
+
+def new_device(world: WebexWorld) -> str:
+    """A device an administrator adds to the room's workspace."""
+    [workspace] = list(world.webex.state.workspaces)
+    return str(add_device(world.webex.state, workspace)["id"])
+
+
+def xapi_calls(world: WebexWorld) -> int:
+    return world.webex_calls("POST", "/xapi/")
+
+
+async def test_a_device_added_to_the_room_gets_its_bookings_at_the_next_convergence(
+        world: WebexWorld, stack: Stack) -> None:
+    room_event(world, "Room review", 4)
+    room_event(world, "Planning", 6)
+    await stack.activate(ALICE)
+    first = the_device(world)
+    assert titles(world, first) == ["Room review", "Planning"]
+
+    added = new_device(world)
+    await stack.idle()
+    assert titles(world, added) == []  # the room map is not read again yet
+    await stack.advance(ROOMS_TTL)
+    assert titles(world, added) == ["Room review", "Planning"]
+    assert titles(world, first) == ["Room review", "Planning"]
+
+
+async def test_a_failed_put_is_retried_at_the_next_convergence_and_logged_once(
+        world: WebexWorld, stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    world.webex.control({"errors": [{"status": 429, "path": r"Bookings\.Put",
+                                     "retryAfter": 1, "count": 2}]})
+    room_event(world, "Room review", 4)
+    with caplog.at_level(logging.DEBUG, logger="hybrid_calendar_webex"):
+        await stack.activate(ALICE)
+        device = the_device(world)
+        assert titles(world, device) == []  # the Put answered 429
+        await stack.advance(ROOMS_TTL)
+        assert titles(world, device) == []  # 429 once more
+        await stack.advance(ROOMS_TTL)
+        assert titles(world, device) == ["Room review"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING
+                and r.name == "hybrid_calendar_webex.room_converge"]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert device in warnings[0].getMessage()
+    assert any("up to date again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_booking_cleared_while_the_device_was_offline_leaves_it_once_online(
+        world: WebexWorld, stack: Stack) -> None:
+    dropped = room_event(world, "Room review", 4)
+    room_event(world, "Planning", 6)
+    await stack.activate(ALICE)
+    device = the_device(world)
+    assert titles(world, device) == ["Room review", "Planning"]
+
+    world.webex.control({"device_connection": {device: "disconnected"}})
+    world.google.state.patch_event(ALICE, dropped["id"], {"attendees": [{"email": BOB}]})
+    await stack.idle()
+    world.webex.control({"device_connection": {device: "connected"}})
+    assert titles(world, device) == ["Room review", "Planning"]  # it missed the Clear
+    await stack.advance(ROOMS_TTL)
+    assert titles(world, device) == ["Planning"]
+
+
+async def test_a_second_convergence_with_nothing_changed_makes_no_xapi_call(
+        world: WebexWorld, stack: Stack) -> None:
+    room_event(world, "Room review", 4)
+    await stack.activate(ALICE)
+    added = new_device(world)
+    await stack.advance(ROOMS_TTL)
+    assert titles(world, added) == ["Room review"]
+
+    calls, map_reads = xapi_calls(world), world.webex_calls("GET", "/workspaces")
+    await stack.advance(ROOMS_TTL)
+    assert world.webex_calls("GET", "/workspaces") == map_reads + 1  # it did converge
+    assert xapi_calls(world) == calls
