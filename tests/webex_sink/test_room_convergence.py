@@ -5,13 +5,17 @@ with nothing to do, no xAPI call is made."""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from hybrid_calendar_webex.bookings import ROOMS_TTL
+from hybrid_calendar_webex import room_records as records
+from hybrid_calendar_webex.bookings import ROOMS_TTL, booking_id
 from hybrid_calendar_webex_emulator.workspaces import add_device
+from hybrid_calendar_webex_emulator.xapi import normalise
 
 from ..engine.conftest import Stack
 from .conftest import ALICE, BOB, ROOM, WebexWorld, at
@@ -110,4 +114,39 @@ async def test_a_second_convergence_with_nothing_changed_makes_no_xapi_call(
     calls, map_reads = xapi_calls(world), world.webex_calls("GET", "/workspaces")
     await stack.advance(ROOMS_TTL)
     assert world.webex_calls("GET", "/workspaces") == map_reads + 1  # it did converge
+    assert xapi_calls(world) == calls
+
+
+async def test_bookings_recorded_before_room_records_existed_are_kept_or_removed(
+        world: WebexWorld, stack: Stack) -> None:
+    """An earlier version kept only device records (the bookings alone) and, per event,
+    the devices booked. Such a room starts from its devices' records: a booking of a
+    meeting not synced since stays; one whose meeting dropped the room goes."""
+    device = the_device(world)
+    dropped = world.google.state.insert_event(ALICE, at(
+        5, summary="Room review", location="https://acme.zoom.us/j/12345678",
+        attendees=[{"email": BOB}]))  # dropped the room while the gateway was upgraded
+    room_event(world, "Planning", 6)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=3)
+    kept = {"Id": booking_id("an-event-of-bob"), "Title": "Earlier booking",
+            "Protocol": "SIP", "Organizer": {"Name": "Bob"}, "Number": "1234@example.com",
+            "Time": {"StartTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "Duration": 30}}
+    gone = {**kept, "Id": booking_id(dropped["id"]), "Title": "Room review",
+            "Time": {"StartTime": (start + timedelta(hours=2)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"), "Duration": 30}}
+    with world.webex.state.lock:
+        world.webex.state.bookings[device] = [normalise(kept), normalise(gone)]
+    store = stack.gateway.store
+    await store.put_org_secret("org1", records.device_secret(device), json.dumps(
+        {kept["Id"]: kept, gone["Id"]: gone}))
+    await store.put_org_secret("org1", records.legacy_event_secret(dropped["id"]),
+                               json.dumps([device]))
+
+    await stack.activate(ALICE)
+    assert titles(world, device) == ["Earlier booking", "Planning"]
+    assert await store.get_org_secret(
+        "org1", records.legacy_event_secret(dropped["id"])) == "[]"
+    calls = xapi_calls(world)
+    await stack.advance(ROOMS_TTL)
+    assert titles(world, device) == ["Earlier booking", "Planning"]
     assert xapi_calls(world) == calls
