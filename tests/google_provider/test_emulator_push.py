@@ -119,3 +119,26 @@ async def test_forged_notification_is_rejected(emu_gateway: Any, emulator: Any,
             "X-Goog-Resource-ID": channel.resource_id, "X-Goog-Resource-State": "exists"})
     assert response.status_code == 403
     assert await _jobs(emu_gateway) == 0
+
+
+@pytest.mark.anyio
+async def test_a_channel_being_opened_is_known_before_the_store_has_it(
+        emu_gateway: Any, emulator: Any, webhook: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Google sends a channel's ``sync`` message as it creates the channel, before the
+    activation stores it: the webhook knows the channel from the watch (no 404, no
+    refusal logged) and reads nothing from the store for it or for its first change."""
+    looked_up: list[str] = []
+    get_channel = emu_gateway.store.get_channel
+
+    async def counting(channel_id: str) -> Any:
+        looked_up.append(channel_id)
+        return await get_channel(channel_id)
+    monkeypatch.setattr(emu_gateway.store, "get_channel", counting)
+    channel = await emu_gateway.hooks.watch_calendar(emu_gateway, ALICE, "k" * 43)  # not stored
+    [first] = await _deliveries(emulator, 1)
+    assert (first.channel_id, first.state, first.status) == (channel.id, "sync", 200)
+    emulator.state.insert_event("alice@example.com", _event())
+    delivered = await _deliveries(emulator, 2)
+    assert (delivered[-1].state, delivered[-1].status) == ("exists", 200)
+    assert looked_up == []
+    assert await _jobs(emu_gateway) == 1

@@ -1,8 +1,10 @@
 """Push channels held in memory, so acknowledging a notification reads no disk.
 
 The webhook looks a channel up on every notification. A channel found in the store is
-kept for :data:`TTL_SECONDS` (at most :data:`MAX_CHANNELS` of them); a channel this
-process stops is forgotten at once (:func:`forget`). Another process of a shared
+kept for :data:`TTL_SECONDS` (at most :data:`MAX_CHANNELS` of them), and so is a channel
+this process opens, from before ``events.watch`` is called (Google sends the channel's
+``sync`` message as it creates it, which may be before the store has the channel); a
+channel this process stops is forgotten at once (:func:`forget`). Another process of a shared
 database may stop one: its notifications are then still taken as hints here for at most
 the TTL, and the sync job they ask for skips a user who is no longer active. Unknown ids
 are not cached (a channel opened a moment ago must be found). The push receiver
@@ -43,6 +45,14 @@ class ChannelCache:
             self._channels.clear()
         self._channels[channel_id] = (channel, now)
         return channel
+
+    def remember(self, channel: Channel) -> None:
+        """Hold a channel this process is opening (its ``token`` the stored digest,
+        :func:`~hybrid_calendar.store.base.hash_channel_token`): Google's first message
+        on it may come before the store has it, and is then answered from memory."""
+        if len(self._channels) >= MAX_CHANNELS:
+            self._channels.clear()
+        self._channels[channel.id] = (channel, time.monotonic())
 
     def forget(self, channel_id: str) -> None:
         """Drop a channel (stopped by this process)."""

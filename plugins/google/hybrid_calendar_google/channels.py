@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ProviderError
 from hybrid_calendar.models import Channel
+from hybrid_calendar.store.base import hash_channel_token
 from hybrid_calendar_google.channel_cache import channel_cache
 from hybrid_calendar_google.discovery import Calendar
 from hybrid_calendar_google.push_supervisor import receiver_of
@@ -40,14 +42,20 @@ async def watch(gateway: Gateway, ctx: GoogleContext, user: User, address: str, 
     channel_id = new_channel_id()
     body = {"id": channel_id, "type": "web_hook", "address": address, "token": token,
             "params": {"ttl": str(ttl)}}
+    # Google's first message (``sync``) may come before the call returns, and before the
+    # store has the channel: both receivers know it from now on
+    cache = channel_cache(gateway)
+    opening = Channel(channel_id, user.id, "", token,
+                      gateway.clock.now() + timedelta(seconds=ttl), provider="google")
+    cache.remember(replace(opening, token=hash_channel_token(token)))
     receiver = receiver_of(gateway)
-    if receiver is not None:  # Google's first message may come before the call returns
-        receiver.register(Channel(channel_id, user.id, "", token,
-                                  gateway.clock.now() + timedelta(seconds=ttl)), token)
+    if receiver is not None:
+        receiver.register(opening, token)
     try:
         data = await client.call(user.email, Calendar.events_watch, ctx.calendar_url,
                                  body=body, calendarId=user.email)
     except BaseException:
+        cache.forget(channel_id)
         if receiver is not None:
             receiver.remove(channel_id)
         raise
@@ -59,10 +67,13 @@ async def watch(gateway: Gateway, ctx: GoogleContext, user: User, address: str, 
     channel = Channel(id=str(data.get("id") or channel_id), user_id=user.id,
                       resource_id=str(data.get("resourceId", "")), token=token,
                       expires_at=expires_at, provider="google")
+    if channel.id != channel_id:
+        cache.forget(channel_id)
+    cache.remember(replace(channel, token=hash_channel_token(token)))  # with its resource id
     if receiver is not None:
         if channel.id != channel_id:
             receiver.remove(channel_id)
-        receiver.register(channel, token)  # now with its resource id
+        receiver.register(channel, token)
     return channel
 
 
