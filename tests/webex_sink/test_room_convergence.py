@@ -150,3 +150,20 @@ async def test_bookings_recorded_before_room_records_existed_are_kept_or_removed
     await stack.advance(ROOMS_TTL)
     assert titles(world, device) == ["Earlier booking", "Planning"]
     assert xapi_calls(world) == calls
+
+
+async def test_when_the_room_map_cannot_be_read_again_the_last_one_is_used(
+        world: WebexWorld, stack: Stack) -> None:
+    world.webex.control({"errors": [{"status": 429, "path": r"Bookings\.Put",
+                                     "retryAfter": 1}]})
+    room_event(world, "Room review", 4)
+    await stack.activate(ALICE)
+    device = the_device(world)
+    assert titles(world, device) == []
+
+    world.webex.control({"errors": [{"status": 503, "path": "/workspaces$",
+                                     "method": "GET"}]})
+    map_reads = world.webex_calls("GET", "/workspaces")
+    await stack.advance(ROOMS_TTL)
+    assert world.webex_calls("GET", "/workspaces") == map_reads + 1  # answered 503
+    assert titles(world, device) == ["Room review"]

@@ -65,12 +65,29 @@ def booking_for(meeting: Meeting, hidden: bool) -> dict[str, Any]:
 async def room_devices(gateway: Gateway, client: WebexClient, org_id: str, *,
                        refresh: bool = False) -> dict[str, list[str]]:
     """Room calendar address (lower case) → ids of its workspace's xAPI devices (cached
-    for :data:`ROOMS_TTL`; ``refresh`` reads it again)."""
+    for :data:`ROOMS_TTL`; ``refresh`` reads it again). When it cannot be read, the last
+    map read is used again for :data:`ROOMS_TTL` (logged).
+
+    :raises GatewayError: no map was ever read and Webex did not answer one.
+    """
     ctx = context(gateway)
     cached = ctx.rooms.get(org_id)
     now = gateway.clock.now()
     if cached is not None and now - cached[0] < ROOMS_TTL and not refresh:
         return cached[1]
+    try:
+        found = await _read_room_map(client)
+    except GatewayError as err:
+        if cached is None:
+            raise
+        log.warning("room map of organisation %s not read again (the last one is used): "
+                    "%s", org_id, err)
+        found = cached[1]
+    ctx.rooms[org_id] = (now, found)
+    return found
+
+
+async def _read_room_map(client: WebexClient) -> dict[str, list[str]]:
     answer = await client.call("GET", "/workspaces", params={"calendar": "google",
                                                              "max": 1000}) or {}
     found: dict[str, list[str]] = {}
@@ -82,7 +99,6 @@ async def room_devices(gateway: Gateway, client: WebexClient, org_id: str, *,
             "workspaceId": workspace["id"], "max": 1000}) or {}
         found[email] = [str(d["id"]) for d in devices.get("items") or []
                         if "xapi" in (d.get("capabilities") or [])]
-    ctx.rooms[org_id] = (now, found)
     return found
 
 

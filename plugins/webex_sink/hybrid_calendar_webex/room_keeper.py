@@ -57,8 +57,8 @@ async def converge_due(gateway: Gateway) -> None:
             try:
                 room_map = await room_devices(gateway, client, org.id, refresh=True)
             except GatewayError as err:
-                log.warning("room devices of organisation %s not converged: the room map "
-                            "was not read: %s", org.id, err)
+                log.warning("room devices of organisation %s not converged: no room map "
+                            "was read: %s", org.id, err)
                 continue
             await converge_rooms(gateway, client, org.id, room_map, rooms)
 
