@@ -3,7 +3,7 @@ outcome): active, channel refused, or a retry after the channel could not be ope
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -125,3 +125,31 @@ def test_only_the_first_attempt_of_a_new_users_first_job_counts_as_never_activat
     assert not _never_activated(_job(new, 2), _context(UserState.PENDING))  # a retry
     assert not _never_activated(_job(new, 1), _context(UserState.VALIDATING))  # taken over
     assert not _never_activated(_job({"user_id": "u1"}, 1), _context(UserState.PENDING))
+
+
+async def test_a_channel_the_activation_could_not_store_is_stopped_and_the_retry_opens_one(
+        stack: Stack) -> None:
+    """The channel goes into the store with the activation's one write; when that write
+    fails, the channel opened at Google is stopped (nothing the gateway knows would stop
+    it later), and the retried activation opens and stores one channel of its own."""
+    refuse = ("CREATE TRIGGER refuse_channels BEFORE INSERT ON channels "
+              "BEGIN SELECT RAISE(ABORT, 'no channels today'); END")
+    store = stack.gateway.store
+    await store.call(lambda db: db.execute(refuse))
+    response = await stack.admin.post("/api/v1/organisations/org1/users",
+                                      json={"email": ALICE})
+    user_id = response.json()["id"]
+    await stack.idle()  # the activation's write failed; its retry waits
+    stored = await store.get_user(user_id)
+    assert stored is not None and stored.state is UserState.VALIDATING
+    channels = stack.emu.state.channels
+    assert channels.by_id == {}  # opened at Google, then stopped
+    await store.call(
+        lambda db: db.execute("DROP TRIGGER refuse_channels"))
+    for _ in range(10):  # the retry runs after its backoff
+        await stack.advance(timedelta(minutes=1))
+        if (await stack.user(ALICE))["state"] == "active":
+            break
+    assert (await stack.user(ALICE))["state"] == "active"
+    [kept] = await store.list_channels(user_id=user_id)
+    assert list(channels.by_id) == [kept.id]

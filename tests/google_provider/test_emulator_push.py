@@ -16,7 +16,7 @@ from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.models import User, UserState
 from hybrid_calendar_google.push_inbox import inbox
 
-from .test_webhook import _serve
+from .test_webhook import _serve, channel_lookups
 
 ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.ACTIVE)
 
@@ -127,13 +127,7 @@ async def test_a_channel_being_opened_is_known_before_the_store_has_it(
     """Google sends a channel's ``sync`` message as it creates the channel, before the
     activation stores it: the webhook knows the channel from the watch (no 404, no
     refusal logged) and reads nothing from the store for it or for its first change."""
-    looked_up: list[str] = []
-    get_channel = emu_gateway.store.get_channel
-
-    async def counting(channel_id: str) -> Any:
-        looked_up.append(channel_id)
-        return await get_channel(channel_id)
-    monkeypatch.setattr(emu_gateway.store, "get_channel", counting)
+    looked_up = channel_lookups(emu_gateway, monkeypatch)
     channel = await emu_gateway.hooks.watch_calendar(emu_gateway, ALICE, "k" * 43)  # not stored
     [first] = await _deliveries(emulator, 1)
     assert (first.channel_id, first.state, first.status) == (channel.id, "sync", 200)

@@ -66,6 +66,19 @@ def _headers(**overrides: str) -> dict[str, str]:
     return {k: v for k, v in headers.items() if v}
 
 
+def channel_lookups(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids the gateway's store is asked for channels by (``get_channel``), from now on
+    (the store still answers)."""
+    looked_up: list[str] = []
+    get_channel = gateway.store.get_channel
+
+    async def counting(channel_id: str) -> Any:
+        looked_up.append(channel_id)
+        return await get_channel(channel_id)
+    monkeypatch.setattr(gateway.store, "get_channel", counting)
+    return looked_up
+
+
 async def _queued(gateway: Any) -> int:
     """Jobs in the store, once the push inbox handed over what it holds."""
     await inbox(gateway).drain()
@@ -98,13 +111,7 @@ async def test_the_sync_message_warms_the_channel_for_the_first_change(
     without the look-up moved it onto the first change's path and raised
     ``bench/webhook.py``'s p99 from 4 ms to 36-83 ms."""
     gateway, client = receiver
-    looked_up: list[str] = []
-    get_channel = gateway.store.get_channel
-
-    async def counting(channel_id: str) -> Any:
-        looked_up.append(channel_id)
-        return await get_channel(channel_id)
-    monkeypatch.setattr(gateway.store, "get_channel", counting)
+    looked_up = channel_lookups(gateway, monkeypatch)
     response = await client.post("/webhooks/google", headers=_headers(**{
         "X-Goog-Resource-State": "sync", "X-Goog-Message-Number": "1"}))
     assert response.status_code == 200 and looked_up == ["chan-1"]

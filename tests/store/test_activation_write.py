@@ -3,20 +3,21 @@ statement) gives what the separate operations of ``Store``'s default give, and k
 nothing when any part of it fails.
 
 Random activations run for Alice through the store's own write and for Bob through the
-base class's default (``put_user``, ``enqueue_notification``, ``set_out_of_office``,
-``reset_cursor``, ``enqueue`` in turn), on the same inputs; both end with the same rows
-and results.
+base class's default (``put_channel``, ``put_user``, ``enqueue_notification``,
+``set_out_of_office``, ``reset_cursor``, ``enqueue`` in turn), on the same inputs; both end
+with the same rows and results.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from hybrid_calendar.models import User, UserState
+from hybrid_calendar.models import Channel, User, UserState
 from hybrid_calendar.store.base import ActivationWrite, QueuedJob, Store
 from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar.store.sqlite import SqliteStore
@@ -40,8 +41,18 @@ async def _state(store: Store, user: User) -> dict[str, Any]:
     notifications = sorted(
         (n.key.replace(user.id, "<user>"), n.kind, n.state, dict(n.payload))
         for n in await store.list_notifications(user))
+    channels = sorted((c.id.replace(user.id, "<user>"), c.resource_id, c.token, c.expires_at)
+                      for c in await store.list_channels(user_id=user.id))
     return {"user": (stored.state, stored.reason, stored.locale, stored.timezone),
-            "sync": (sync.cursor, sync.out_of_office), "notifications": notifications}
+            "sync": (sync.cursor, sync.out_of_office), "notifications": notifications,
+            "channels": channels}
+
+
+def _channel(user: User, number: int) -> Channel:
+    """A channel as an activation opens it: its token in clear (the same for both users, so
+    the stored digests compare)."""
+    return Channel(f"ch-{user.id}-{number}", user.id, f"res-{number}", f"token-{number}",
+                   NOW + timedelta(days=7))
 
 
 async def test_the_one_write_matches_the_separate_operations(either_store: Store) -> None:
@@ -57,6 +68,8 @@ async def test_the_one_write_matches_the_separate_operations(either_store: Store
         reset = rng.random() < 0.3
         cursor = rng.random() < 0.5
         key_again = rng.random() < 0.3  # a retried activation: the same presence key
+        with_channel = rng.random() < 0.7
+        channel_number = rng.choice([0, round_])  # 0: the same channel written again
         results = []
         for user, write_with in ((ALICE, store.write_activation),
                                  (BOB, lambda w, s=store: Store.write_activation(s, w))):
@@ -68,7 +81,8 @@ async def test_the_one_write_matches_the_separate_operations(either_store: Store
                 replace(user, state=UserState.ACTIVE, locale=locale, timezone=timezone),
                 _job(user, "activation"),
                 presence=presence(key, user=user, away=away) if with_presence else None,
-                presence_at=NOW, out_of_office=away, reset_cursor=reset)
+                presence_at=NOW, out_of_office=away, reset_cursor=reset,
+                channel=_channel(user, channel_number) if with_channel else None)
             results.append(await write_with(write))
         assert results[0] == results[1], round_
         assert await _state(store, ALICE) == await _state(store, BOB), round_
@@ -98,6 +112,7 @@ async def test_nothing_is_kept_when_a_part_fails(either_store: Store) -> None:
     with pytest.raises(Exception, match="no jobs today"):
         await store.write_activation(ActivationWrite(
             replace(ALICE, state=UserState.ACTIVE, locale="de-DE"), _job(ALICE, "activation"),
-            presence=presence("p1", away=True), out_of_office=True, reset_cursor=True))
+            presence=presence("p1", away=True), out_of_office=True, reset_cursor=True,
+            channel=_channel(ALICE, 1)))
     assert await _state(store, ALICE) == before
     assert await store.job_counts() == {}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from hybrid_calendar.engine.notify import try_enqueued
 from hybrid_calendar.engine.presence import UNREAD, presence_change, record_presence_poll
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
-from hybrid_calendar.models import Job, User, UserState
+from hybrid_calendar.models import Channel, Job, User, UserState
 from hybrid_calendar.store.base import SYNC_KIND, ActivationWrite
 
 if TYPE_CHECKING:
@@ -60,14 +60,14 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     try:  # what validation read is stored with the outcome: one write, not two
         if not first:  # a retried or repeated activation starts afresh
             await stop_channels(gateway, user)
-        refused = await open_channel(gateway, user, strict=True)
+        opened = await watch_channel(gateway, user, strict=True)
     except Exception:
         await gateway.store.put_user(user)  # the job retries; keep what validation read
         raise
-    if refused:
+    if isinstance(opened, str):
         await gateway.store.put_user(replace(
             user, state=UserState.ERROR,
-            reason=format_reason(ReasonCode.CHANNEL_REFUSED, refused)))
+            reason=format_reason(ReasonCode.CHANNEL_REFUSED, opened)))
         return
     from hybrid_calendar.engine.engine import user_job  # engine imports this module
 
@@ -84,13 +84,18 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
         presence=None if change is None else change.item,
         presence_at=None if change is None else change.first_attempt,
         out_of_office=change is not None and change.active,
-        reset_cursor=context.sync_state.cursor is not None or gateway.engine is None)
-    # one write: the user active, its presence, its first sync (the running gateway's
-    # engine picks the job up when this is a one-off command)
+        reset_cursor=context.sync_state.cursor is not None or gateway.engine is None,
+        channel=opened)
+    # one write: the user active, its presence, its channel, its first sync (the running
+    # gateway's engine picks the job up when this is a one-off command)
     engine = gateway.engine
-    written = await (gateway.store.write_activation(write) if engine is None else
-                     engine.queue_with(user.id, lambda notify: gateway.store.write_activation(
-                         write, notify=notify)))
+    try:
+        written = await (gateway.store.write_activation(write) if engine is None else
+                         engine.queue_with(user.id, lambda notify: gateway.store.
+                                           write_activation(write, notify=notify)))
+    except Exception:  # the job retries with a channel of its own: this one is let go
+        await _let_go(gateway, user, opened)
+        raise
     record_presence_poll(gateway, user, now)
     if change is not None:
         try:
@@ -122,12 +127,23 @@ async def stop_channels(gateway: Gateway, user: User) -> None:
 
 
 async def open_channel(gateway: Gateway, user: User, *, strict: bool = False) -> str | None:
-    """Open a push channel for the user; ``None`` on success, else why it failed.
+    """Open a push channel for the user and store it; ``None`` on success, else why it
+    failed (see :func:`watch_channel`)."""
+    opened = await watch_channel(gateway, user, strict=strict)
+    if isinstance(opened, str):
+        return opened
+    await gateway.store.put_channel(opened)
+    return None
+
+
+async def watch_channel(gateway: Gateway, user: User, *, strict: bool = False
+                        ) -> Channel | str:
+    """Open a push channel for the user, not stored yet: the channel with its secret
+    token in clear (the store keeps only its digest), else why it failed.
 
     The user's provider points the channel at its own push route; the core only makes
-    the channel's secret token and stores the channel. A renewal is best effort (polling
-    covers a failure); on activation (``strict``) rate limits and server failures raise so
-    the job retries.
+    the channel's secret token. A renewal is best effort (polling covers a failure); on
+    activation (``strict``) rate limits and server failures raise so the job retries.
     """
     token = secrets.token_urlsafe(32)
     try:
@@ -140,8 +156,16 @@ async def open_channel(gateway: Gateway, user: User, *, strict: bool = False) ->
     except GatewayError as err:
         log.warning("watch failed for user %s: %s", user.id, err)
         return str(err) or type(err).__name__
-    await gateway.store.put_channel(replace(channel, token=token))
-    return None
+    return replace(channel, token=token)
+
+
+async def _let_go(gateway: Gateway, user: User, channel: Channel) -> None:
+    """Stop a channel that was opened but not stored (best effort: at worst it expires,
+    and the push route answers its messages as a channel it does not know)."""
+    try:
+        await gateway.hooks.stop_watch(gateway, user, channel)
+    except GatewayError as err:
+        log.warning("stopping an unstored channel of user %s failed: %s", user.id, err)
 
 
 def new_user_id() -> str:

@@ -239,8 +239,9 @@ class ActivationWrite:
     user, validated and active (as :meth:`Store.put_user`); when the user's presence
     changed, its notification (as :meth:`Store.enqueue_notification` with ``supersede``)
     and the new out-of-office state (as :meth:`Store.set_out_of_office`); the cursor
-    forgotten when ``reset_cursor`` (as :meth:`Store.reset_cursor`); and the user's first
-    full sync queued (as :meth:`Store.enqueue`)."""
+    forgotten when ``reset_cursor`` (as :meth:`Store.reset_cursor`); the push channel the
+    activation opened (as :meth:`Store.put_channel`); and the user's first full sync
+    queued (as :meth:`Store.enqueue`)."""
 
     user: User
     sync_job: QueuedJob
@@ -250,6 +251,8 @@ class ActivationWrite:
     out_of_office: bool = False
     """The state stored with ``presence`` (nothing is stored without it)."""
     reset_cursor: bool = False
+    channel: Channel | None = None
+    """The user's new push channel, its token in clear (stored as its digest)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,10 +474,12 @@ class Store(abc.ABC):
         The built-in stores write it atomically (SQLite: one transaction; PostgreSQL: one
         statement), so an active user always has its first sync queued and its presence
         announced. This default, for a store that has no such write, calls
-        :meth:`put_user`, :meth:`enqueue_notification` and :meth:`set_out_of_office`,
-        :meth:`reset_cursor` and :meth:`enqueue` (with ``notify``) in turn, each atomic on
-        its own: should one fail, the activation job runs again, and the periodic sweep
-        syncs an active user whose job was lost."""
+        :meth:`put_channel`, :meth:`put_user`, :meth:`enqueue_notification` and
+        :meth:`set_out_of_office`, :meth:`reset_cursor` and :meth:`enqueue` (with
+        ``notify``) in turn, each atomic on its own: should one fail, the activation job
+        runs again, and the periodic sweep syncs an active user whose job was lost."""
+        if write.channel is not None:
+            await self.put_channel(write.channel)
         await self.put_user(write.user)
         added = False
         if write.presence is not None:

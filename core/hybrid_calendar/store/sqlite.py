@@ -19,12 +19,14 @@ from hybrid_calendar.models import (
     UserState,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import USER_TABLES, Store, UserContext, hash_channel_token
+from hybrid_calendar.store.base import USER_TABLES, Store, UserContext
 from hybrid_calendar.store.sqlite_activation import (
+    PUT_CHANNEL,
     RESET_CURSOR,
     SET_OUT_OF_OFFICE,
     UPSERT_USER,
     SqliteActivationWrites,
+    channel_row,
 )
 from hybrid_calendar.store.sqlite_base import transaction, ts
 from hybrid_calendar.store.sqlite_budget import SqliteBudgets
@@ -220,11 +222,8 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
 
     # channels ------------------------------------------------------------------
     async def put_channel(self, channel: Channel) -> None:
-        row = (channel.id, channel.user_id, channel.resource_id,
-               hash_channel_token(channel.token), ts(channel.expires_at), channel.provider)
-        await self._run(lambda: self.execute(
-            "INSERT OR REPLACE INTO channels (id, user_id, resource_id, token_hash, expires_at,"
-            " provider) VALUES (?, ?, ?, ?, ?, ?)", row))
+        row = channel_row(channel)
+        await self._run(lambda: self.execute(PUT_CHANNEL, row))
 
     async def get_channel(self, channel_id: str) -> Channel | None:
         rows = await self._select("SELECT * FROM channels WHERE id = ?", (channel_id,))

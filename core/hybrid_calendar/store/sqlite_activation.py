@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
+from hybrid_calendar.models import Channel
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import ActivationWrite, ActivationWriteResult
+from hybrid_calendar.store.base import ActivationWrite, ActivationWriteResult, hash_channel_token
 from hybrid_calendar.store.sqlite_base import transaction, ts
 from hybrid_calendar.store.sqlite_outbox import enqueue_row
 from hybrid_calendar.store.sqlite_queue import INSERT_JOB, SqliteQueue
@@ -29,11 +31,21 @@ SET_OUT_OF_OFFICE = ("INSERT INTO sync_state (user_id, out_of_office) VALUES (?,
 RESET_CURSOR = "UPDATE sync_state SET cursor = NULL WHERE user_id = ?"
 """A user's cursor forgotten (``Store.reset_cursor``)."""
 
+PUT_CHANNEL = ("INSERT OR REPLACE INTO channels (id, user_id, resource_id, token_hash,"
+               " expires_at, provider) VALUES (?, ?, ?, ?, ?, ?)")
+"""A push channel's row (``Store.put_channel``), the values of :func:`channel_row`."""
+
+
+def channel_row(channel: Channel) -> tuple[Any, ...]:
+    """A channel's :data:`PUT_CHANNEL` values, its token as the stored digest."""
+    return (channel.id, channel.user_id, channel.resource_id,
+            hash_channel_token(channel.token), ts(channel.expires_at), channel.provider)
+
 
 class SqliteActivationWrites(SqliteQueue):
     """``Store.write_activation`` as one transaction on the store's worker thread: the
-    user's row, the presence notification and out-of-office state, the cursor and the
-    sync job commit together or not at all."""
+    user's row, the presence notification and out-of-office state, the cursor, the push
+    channel and the sync job commit together or not at all."""
 
     async def write_activation(self, write: ActivationWrite, *, notify: bool = True
                                ) -> ActivationWriteResult:
@@ -54,6 +66,8 @@ class SqliteActivationWrites(SqliteQueue):
                     conn.execute(SET_OUT_OF_OFFICE, (user.id, int(write.out_of_office)))
                 if write.reset_cursor:
                     conn.execute(RESET_CURSOR, (user.id,))
+                if write.channel is not None:
+                    conn.execute(PUT_CHANNEL, channel_row(write.channel))
                 queued = conn.execute(INSERT_JOB, (
                     job.kind, job.key, job.lane or job.key, json.dumps(dict(job.payload)),
                     ts(job.run_at), now)).rowcount

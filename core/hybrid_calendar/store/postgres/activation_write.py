@@ -1,6 +1,6 @@
 """A successful activation's writes to PostgreSQL as one statement
 (``Store.write_activation``): the user's row, the presence notification and out-of-office
-state, the cursor and the first sync job.
+state, the cursor, the push channel and the first sync job.
 
 Each part is a data-modifying ``WITH`` query, so the whole write is atomic on its own
 without ``BEGIN``/``COMMIT``: one round trip where separate writes took four to six
@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hybrid_calendar.store.base import ActivationWrite
+from hybrid_calendar.models import Channel
+from hybrid_calendar.store.base import ActivationWrite, hash_channel_token
 from hybrid_calendar.store.postgres.outbox import sync_notification_parts
 from hybrid_calendar.store.postgres.queue import ENQUEUE, JOBS_CHANNEL
 from hybrid_calendar.store.sqlite_base import ts
@@ -33,6 +34,22 @@ UPSERT_USER = (
     "locale=excluded.locale, timezone=excluded.timezone, updated_at=excluded.updated_at")
 """A user's row inserted or replaced (``Store.put_user``, and this write's first part);
 positional parameters, the row's values in :data:`UPSERT_USER_COLUMNS` order."""
+
+
+PUT_CHANNEL = (
+    "INSERT INTO channels (id, user_id, resource_id, token_hash, expires_at, provider)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+    "user_id=excluded.user_id, resource_id=excluded.resource_id, "
+    "token_hash=excluded.token_hash, expires_at=excluded.expires_at, "
+    "provider=excluded.provider")
+"""A push channel's row inserted or replaced (``Store.put_channel``, and a part of the
+activation); the values of :func:`channel_params`."""
+
+
+def channel_params(channel: Channel) -> list[Any]:
+    """A channel's :data:`PUT_CHANNEL` values, its token as the stored digest."""
+    return [channel.id, channel.user_id, channel.resource_id,
+            hash_channel_token(channel.token), ts(channel.expires_at), channel.provider]
 
 
 def activation_statement(write: ActivationWrite, user_row: dict[str, Any],
@@ -69,6 +86,9 @@ def activation_statement(write: ActivationWrite, user_row: dict[str, Any],
         parts.append(f"state AS (INSERT INTO sync_state ({', '.join(columns)}) VALUES "
                      f"({', '.join(values)}) ON CONFLICT (user_id) DO UPDATE SET "
                      f"{', '.join(updates)})")
+    if write.channel is not None:
+        parts.append(f"channel AS ({PUT_CHANNEL})")
+        params += channel_params(write.channel)
     job = write.sync_job
     parts.append(f"queued AS ({ENQUEUE} RETURNING key)")
     params += [job.kind, job.key, job.lane or job.key, json.dumps(dict(job.payload)),

@@ -24,14 +24,15 @@ from hybrid_calendar.store.base import (
     SyncWrite,
     SyncWriteResult,
     UserContext,
-    hash_channel_token,
 )
 from hybrid_calendar.store.delivery_rows import notification_row
 from hybrid_calendar.store.health_rows import SYNC_SUCCESS_PG, sync_success_params
 from hybrid_calendar.store.postgres.activation_write import (
+    PUT_CHANNEL,
     UPSERT_USER,
     UPSERT_USER_COLUMNS,
     activation_statement,
+    channel_params,
 )
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
 from hybrid_calendar.store.postgres.connection import Conn
@@ -361,14 +362,7 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
 
     # channels ------------------------------------------------------------------
     async def put_channel(self, channel: Channel) -> None:
-        await self.execute(
-            "INSERT INTO channels (id, user_id, resource_id, token_hash, expires_at, provider)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-            "user_id=excluded.user_id, resource_id=excluded.resource_id, "
-            "token_hash=excluded.token_hash, expires_at=excluded.expires_at, "
-            "provider=excluded.provider",
-            (channel.id, channel.user_id, channel.resource_id,
-             hash_channel_token(channel.token), ts(channel.expires_at), channel.provider))
+        await self.execute(PUT_CHANNEL, channel_params(channel))
 
     async def get_channel(self, channel_id: str) -> Channel | None:
         rows = await self.fetch("SELECT * FROM channels WHERE id = %s", (channel_id,))

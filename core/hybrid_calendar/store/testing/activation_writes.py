@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import anyio
 import pytest
 
-from hybrid_calendar.models import DeliveryState, NotificationKind, UserState
-from hybrid_calendar.store.base import ActivationWrite, ActivationWriteResult, QueuedJob, Store
+from hybrid_calendar.models import Channel, DeliveryState, NotificationKind, UserState
+from hybrid_calendar.store.base import (
+    ActivationWrite,
+    ActivationWriteResult,
+    QueuedJob,
+    Store,
+    channel_token_matches,
+)
 from hybrid_calendar.store.testing.samples import ALICE, BOB, presence, seed
 from hybrid_calendar.store.testing.support import (
     NOW,
@@ -76,6 +83,25 @@ class ActivationWriteTests(StoreFixtures):
         state = await store.get_sync_state(ALICE.id)
         assert (state.out_of_office, state.cursor) == (True, None)
         assert await store.job_counts() == {"queued": 1}
+
+    @pytest.mark.anyio
+    @covers("write_activation", "get_channel", "list_channels")
+    async def test_write_activation_stores_the_new_channel_by_its_token_digest(
+            self, store: Store) -> None:
+        await seed(store, PENDING_ALICE)
+        opened = Channel("ch-new", ALICE.id, "res-1", "secret-token-of-the-channel",
+                         NOW + timedelta(days=7))
+        await store.write_activation(ActivationWrite(ALICE, SYNC, channel=opened))
+        stored = await store.get_channel("ch-new")
+        assert stored is not None
+        assert (stored.user_id, stored.resource_id, stored.expires_at, stored.provider) == (
+            ALICE.id, "res-1", opened.expires_at, "google")
+        assert stored.token != opened.token  # only its digest is kept
+        assert channel_token_matches(stored, opened.token)
+        assert not channel_token_matches(stored, "another-token")
+        # a retried activation writes the same channel again: still one
+        await store.write_activation(ActivationWrite(ALICE, SYNC, channel=opened))
+        assert [c.id for c in await store.list_channels(user_id=ALICE.id)] == ["ch-new"]
 
     @pytest.mark.anyio
     @covers("write_activation", "listen_for_jobs")
