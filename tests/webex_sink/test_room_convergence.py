@@ -167,3 +167,19 @@ async def test_when_the_room_map_cannot_be_read_again_the_last_one_is_used(
     await stack.advance(ROOMS_TTL)
     assert world.webex_calls("GET", "/workspaces") == map_reads + 1  # answered 503
     assert titles(world, device) == ["Room review"]
+
+
+async def test_an_offline_device_does_not_keep_the_other_devices_of_the_room_waiting(
+        world: WebexWorld, stack: Stack) -> None:
+    offline = the_device(world)
+    online = new_device(world)
+    world.webex.control({"device_connection": {offline: "disconnected"}})
+    room_event(world, "Room review", 4)
+    await stack.activate(ALICE)
+    assert titles(world, online) == ["Room review"]
+    assert titles(world, offline) == []
+
+    world.webex.control({"device_connection": {offline: "connected"}})
+    await stack.advance(ROOMS_TTL)
+    assert titles(world, offline) == ["Room review"]
+    assert titles(world, online) == ["Room review"]
