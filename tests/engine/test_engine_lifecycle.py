@@ -121,6 +121,20 @@ async def test_until_idle_runs_what_is_due_by_the_clock_and_no_more(
         await engine.stop()
 
 
+async def test_a_stop_that_catches_workers_in_a_claim_needs_no_grace_period(
+        gateway: Gateway) -> None:
+    """Workers in the middle of a claim when the engine stops went to sleep after the
+    stop's last wake-up, and the stop waited out its whole grace period for them (20 s on
+    every shutdown that caught a claim) before cancelling them. A hang guard, not a
+    timing: with an hour's grace, the broken stop trips it."""
+    engine = gateway.engine = Engine(gateway, grace_seconds=3600)
+    await engine.start()
+    assert await gateway.store.ping()  # meanwhile the workers began their first claims
+    with anyio.fail_after(30):
+        await engine.stop()
+    assert not engine.running
+
+
 async def test_readiness_reports_each_check(gateway: Gateway) -> None:
     checks = await readiness(gateway)
     assert checks["store"] is True and checks["kms"]["healthy"] is True

@@ -143,7 +143,7 @@ class Engine:
         if not self._tasks:
             return
         self._stopping.set()
-        self._idle_workers.wake_all()
+        self._idle_workers.stop()  # also those in the middle of a claim, once it returns
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)

@@ -48,9 +48,14 @@ class IdleWorkers:
         self._sleepers: list[Sleeper] = []
         self.woken = 0
         self.generation = 0
+        self.stopped = False
 
     async def sleep(self) -> bool:
-        """Wait until woken; True when the wake-up asks for a cascade (see the module)."""
+        """Wait until woken; True when the wake-up asks for a cascade (see the module).
+        Once :meth:`stop` was called it returns at once: a worker that was in the middle
+        of a claim when the engine stopped must not go to sleep after the last wake-up."""
+        if self.stopped:
+            return False
         sleeper = Sleeper()
         self._sleepers.append(sleeper)
         try:
@@ -85,6 +90,11 @@ class IdleWorkers:
         job's commit, so claims in flight need not repeat when one was woken)."""
         if not self.wake_one(cascade=cascade):
             self.generation += 1
+
+    def stop(self) -> None:
+        """Wake every idle worker and let none sleep again (the engine is stopping)."""
+        self.stopped = True
+        self.wake_all()
 
     def wake_all(self) -> bool:
         """Wake every idle worker (stopping, or waiting for idleness); False when none
