@@ -134,10 +134,14 @@ async def write_index(store: Store, org_id: str, rooms: Iterable[str]) -> None:
 async def read_event_rooms(store: Store, org_id: str, event_id: str
                            ) -> tuple[set[str], list[str]]:
     """The rooms an event's booking is in, and the device ids an earlier version
-    recorded for it (empty once handled)."""
+    recorded for it (empty once handled). The earlier record is read only for an event
+    without a record of rooms: writing that record empties the earlier one, so a
+    mirrored sync reads one secret per event it has booked."""
     rooms = await _read(store, org_id, event_rooms_secret(event_id))
+    if rooms is not None:
+        return set(rooms), []
     legacy = await _read(store, org_id, legacy_event_secret(event_id))
-    return set(rooms or []), [str(d) for d in legacy or []]
+    return set(), [str(d) for d in legacy or []]
 
 
 async def write_event_rooms(store: Store, org_id: str, event_id: str, rooms: Iterable[str],
