@@ -16,6 +16,7 @@ under the same ids, and the later sees the record up to date.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -44,8 +45,10 @@ async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
         devices = room_map.get(room, [])
         recorded = await records.read_room(store, org_id, room, devices)
         wanted = records.current_only(recorded, now)
-        if wanted != recorded:
-            await records.write_room(store, org_id, room, wanted)
+        if wanted != recorded:  # prune what ended, keeping what another process adds
+            wanted = await records.update_room(
+                store, org_id, room, devices,
+                functools.partial(records.current_only, now=now))
         converged = True
         for device in devices:
             converged = await converge_device(gateway, client, org_id, device, wanted) \
@@ -53,9 +56,12 @@ async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
         if not wanted and converged:
             settled.add(room)
     if settled:
-        index = await records.read_index(store, org_id)
-        if index & settled:
-            await records.write_index(store, org_id, index - settled)
+        # Another process may have booked a settled room meanwhile: it records the
+        # booking, then adds the room to the index. Taking the room out of the index
+        # first and looking at its record afterwards, one of the two sees the other.
+        for room in sorted(await records.remove_from_index(store, org_id, settled)):
+            if await records.read_room(store, org_id, room, room_map.get(room, [])):
+                await records.add_to_index(store, org_id, [room])
 
 
 async def converge_device(gateway: Gateway, client: WebexClient, org_id: str,

@@ -20,13 +20,22 @@ secret                                 value (JSON)
 A missing record reads as empty, except a room's: a room booked before room records
 existed starts from what its devices were given (their device records), so no booking
 is lost by the upgrade and no migration step is needed.
+
+Several gateway processes may share the store, and two of them may change one room's
+record (two organisers' meetings booking the room) or the room index at the same
+moment. Those records are therefore only changed through
+:meth:`~hybrid_calendar.store.base.Store.update_org_secret`, with a change function that
+applies a delta (bookings put or removed, ended bookings pruned, rooms added to or
+removed from the index) to whatever is stored when the change runs: no process's change
+is lost, whichever writes last. An event's record of rooms is written as a whole: only
+the organiser's sync writes it, and a user's syncs run one at a time across processes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +117,11 @@ async def read_room(store: Store, org_id: str, room: str, devices: Iterable[str]
     value = await _read(store, org_id, room_secret(room))
     if value is not None:
         return dict(value)
+    return await _seed(store, org_id, devices)
+
+
+async def _seed(store: Store, org_id: str, devices: Iterable[str]) -> Bookings:
+    """What a room's devices were given (a room without a record starts from it)."""
     seeded: Bookings = {}
     for device in devices:
         written = await read_device(store, org_id, device)
@@ -116,9 +130,28 @@ async def read_room(store: Store, org_id: str, room: str, devices: Iterable[str]
     return seeded
 
 
-async def write_room(store: Store, org_id: str, room: str, bookings: Bookings) -> None:
-    """Record the bookings a room's devices should show."""
-    await _write(store, org_id, room_secret(room), bookings)
+async def update_room(store: Store, org_id: str, room: str, devices: Iterable[str],
+                      change: Callable[[Bookings], Bookings]) -> Bookings:
+    """Apply ``change`` (bookings → new bookings; quick and pure, it may run more than
+    once) to a room's record atomically (:meth:`Store.update_org_secret`), and return the
+    room's bookings afterwards. Nothing is written when the change leaves them as they
+    were. A room without a record starts from its devices' records, read before the
+    update (only a room booked before room records existed has none)."""
+    name = room_secret(room)
+    seed: Bookings | None = None
+
+    def step(raw: str | None) -> str | None:
+        if raw is None and seed is None:
+            return None  # no record: read the devices' records, then try again
+        before: Bookings = dict(json.loads(raw)) if raw is not None else dict(seed or {})
+        after = change(dict(before))
+        return None if after == before else json.dumps(after, sort_keys=True)
+
+    stored = await store.update_org_secret(org_id, name, step)
+    if stored is None:
+        seed = await _seed(store, org_id, devices)
+        stored = await store.update_org_secret(org_id, name, step)
+    return dict(json.loads(stored)) if stored is not None else dict(seed or {})
 
 
 async def read_index(store: Store, org_id: str) -> set[str]:
@@ -126,9 +159,32 @@ async def read_index(store: Store, org_id: str) -> set[str]:
     return set(await _read(store, org_id, ROOM_INDEX) or [])
 
 
-async def write_index(store: Store, org_id: str, rooms: Iterable[str]) -> None:
-    """Record the rooms converged periodically."""
-    await _write(store, org_id, ROOM_INDEX, sorted(rooms))
+async def add_to_index(store: Store, org_id: str, rooms: Iterable[str]) -> None:
+    """Add ``rooms`` to the rooms converged periodically (atomically: rooms another
+    process adds or removes meanwhile are kept or removed)."""
+    added = set(rooms)
+
+    def step(raw: str | None) -> str | None:
+        index = set(json.loads(raw) if raw is not None else [])
+        return None if added <= index else json.dumps(sorted(index | added))
+
+    await store.update_org_secret(org_id, ROOM_INDEX, step)
+
+
+async def remove_from_index(store: Store, org_id: str, rooms: Iterable[str]) -> set[str]:
+    """Remove ``rooms`` from the rooms converged periodically (atomically); return those
+    that were in it."""
+    removed = set(rooms)
+    found: set[str] = set()
+
+    def step(raw: str | None) -> str | None:
+        index = set(json.loads(raw) if raw is not None else [])
+        found.clear()
+        found.update(index & removed)
+        return json.dumps(sorted(index - removed)) if found else None
+
+    await store.update_org_secret(org_id, ROOM_INDEX, step)
+    return found
 
 
 async def read_event_rooms(store: Store, org_id: str, event_id: str
