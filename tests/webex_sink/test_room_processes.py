@@ -1,17 +1,21 @@
-"""Two gateway processes on one PostgreSQL database book the same room at the same moment
-(two organisers' meetings, each mirrored by the process running its organiser's sync):
-the room's record keeps both bookings, and so do its devices, also after the next
-periodic convergence (which brings the devices to the record).
+"""Two gateway processes on one PostgreSQL database change one room at the same moment.
 
-Each process's room lock is its own, so only the store's atomic update of the room's
-record and of the room index keeps one process from writing over the other's booking.
-The two mirrors are started together with ``asyncio.gather`` (each on its own gateway,
-its own store and connection pool) so that their reads and writes interleave; a few
-rounds, each booking two new meetings."""
+* Two organisers' meetings book the room, each mirrored by the process running its
+  organiser's sync: the room's record keeps both bookings, and so do its devices, also
+  after the next periodic convergence (which brings the devices to the record). Each
+  process's room lock is its own, so only the store's atomic update of the room's record
+  and of the room index keeps one process from writing over the other's booking. The
+  two mirrors are started together with ``asyncio.gather`` (each on its own gateway,
+  store and connection pool) so that their reads and writes interleave; a few rounds,
+  each booking two new meetings.
+* Two processes converge the room's device at once and one's ``Bookings.Clear`` lands
+  between the other's ``Put``s (the Webex emulator's latency orders the calls): the
+  device still ends with every booking of the room."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,8 +24,15 @@ import pytest
 
 from hybrid_calendar.models import JoinInfo, Meeting, User
 from hybrid_calendar_webex import room_records as records
-from hybrid_calendar_webex.bookings import ROOMS_TTL, booking_id, mirror_meetings, room_devices
+from hybrid_calendar_webex.bookings import (
+    ROOMS_TTL,
+    booking_for,
+    booking_id,
+    mirror_meetings,
+    room_devices,
+)
 from hybrid_calendar_webex.context import context
+from hybrid_calendar_webex.room_converge import converge_device, converge_rooms
 
 from ..engine.conftest import Stack
 from .conftest import ALICE, BOB, ROOM, WebexWorld, running_gateway
@@ -91,3 +102,47 @@ async def test_two_processes_booking_one_room_at_once_keep_both_bookings(
     await first.advance(ROOMS_TTL)  # a periodic convergence: the device follows the record
     shown = {b["Id"] for b in world.webex.state.device_bookings(device)}
     assert shown == set(booked), f"{len(set(booked) - shown)} bookings left the device"
+
+
+LATENCY = 0.2
+"""Seconds the Webex emulator waits before it handles each request (orders the calls)."""
+
+
+async def test_a_clear_landing_between_another_processs_puts_loses_no_booking(
+        world: WebexWorld, two_gateways: TwoProcesses) -> None:
+    """The room's record holds X, Y and Z; the device's record an older booking W.
+    Process 2 converges the room: Clear, Put X, Put Y, Put Z (one request per LATENCY).
+    Process 1, with an older view in which the room is empty, converges the device from
+    2.5 LATENCY on: its Clear lands after Y, before Z, and it records the device empty
+    before process 2 records X, Y and Z. Only Z is on the device then; process 2 must
+    notice that the device's record changed under it and put X and Y again; else the
+    device's record claims X, Y and Z and no convergence puts X and Y again."""
+    first, second = two_gateways.first, two_gateways.second
+    [device] = list(world.webex.state.devices)
+    store = first.gateway.store
+    meetings = {name: room_meeting(first, two_gateways.alice, name, hours)
+                for name, hours in (("W", 1), ("X", 2), ("Y", 3), ("Z", 4))}
+    bookings = {name: booking_for(m, False) for name, m in meetings.items()}
+    room = {bookings[n]["Id"]: bookings[n] for n in "XYZ"}
+    await store.put_org_secret("org1", records.room_secret(ROOM), json.dumps(room))
+    await store.put_org_secret("org1", records.device_secret(device), json.dumps(
+        {"bookings": {bookings["W"]["Id"]: bookings["W"]}, "must_clear": False}))
+    await store.put_org_secret("org1", records.ROOM_INDEX, json.dumps([ROOM]))
+    room_map = {ROOM: [device]}
+
+    async def older_view() -> None:
+        await asyncio.sleep(2.5 * LATENCY)
+        await converge_device(first.gateway, context(first.gateway).client(
+            first.gateway, "org1"), "org1", device, {})
+
+    world.webex.control({"latency_ms": LATENCY * 1000})
+    await asyncio.gather(
+        converge_rooms(second.gateway, context(second.gateway).client(
+            second.gateway, "org1"), "org1", room_map, [ROOM]),
+        older_view())
+    world.webex.control({"latency_ms": 0})
+    await first.advance(ROOMS_TTL)  # a periodic convergence changes nothing now
+    shown = {b["Id"] for b in world.webex.state.device_bookings(device)}
+    assert shown == set(room), f"{len(set(room) - shown)} of 3 bookings left the device"
+    written = await records.read_device(store, "org1", device)
+    assert written is not None and set(written[0]) == set(room) and not written[1]

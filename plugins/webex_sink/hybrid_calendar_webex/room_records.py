@@ -11,7 +11,9 @@ secret                                 value (JSON)
 ``webex_bookings:<hash of device>``    what was last written to the device with
                                        success: ``{"bookings": {id → Booking},
                                        "must_clear": bool}`` (``must_clear``: a
-                                       ``Bookings.Clear`` is owed, its outcome unknown)
+                                       ``Bookings.Clear`` is owed: its outcome is
+                                       unknown, or two processes wrote the device at
+                                       once)
 ``webex_booked:<hash of event>``       (before room records) the device ids an event's
                                        booking was put on; read so that such a booking
                                        is still removed, then emptied
@@ -27,8 +29,10 @@ moment. Those records are therefore only changed through
 :meth:`~hybrid_calendar.store.base.Store.update_org_secret`, with a change function that
 applies a delta (bookings put or removed, ended bookings pruned, rooms added to or
 removed from the index) to whatever is stored when the change runs: no process's change
-is lost, whichever writes last. An event's record of rooms is written as a whole: only
-the organiser's sync writes it, and a user's syncs run one at a time across processes.
+is lost, whichever writes last. A device's record is written after the device calls,
+only if no other process wrote it since it was read, else marked ``must_clear``
+(:func:`write_device`). An event's record of rooms is written as a whole: only the
+organiser's sync writes it, and a user's syncs run one at a time across processes.
 """
 
 from __future__ import annotations
@@ -92,11 +96,7 @@ async def _write(store: Store, org_id: str, name: str, value: object) -> None:
     await store.put_org_secret(org_id, name, json.dumps(value, sort_keys=True))
 
 
-async def read_device(store: Store, org_id: str, device_id: str
-                      ) -> tuple[Bookings, bool] | None:
-    """What was last written to a device, and whether a ``Bookings.Clear`` is owed;
-    ``None`` when nothing ever was (a device new to the gateway)."""
-    value = await _read(store, org_id, device_secret(device_id))
+def _device(value: Any) -> tuple[Bookings, bool] | None:
     if value is None:
         return None
     if isinstance(value.get("bookings"), dict):
@@ -104,11 +104,34 @@ async def read_device(store: Store, org_id: str, device_id: str
     return dict(value), False  # a record of an earlier version: the bookings alone
 
 
-async def write_device(store: Store, org_id: str, device_id: str, bookings: Bookings,
-                       must_clear: bool = False) -> None:
-    """Record what a device shows after a convergence."""
-    await _write(store, org_id, device_secret(device_id),
-                 {"bookings": bookings, "must_clear": must_clear})
+async def read_device(store: Store, org_id: str, device_id: str
+                      ) -> tuple[Bookings, bool] | None:
+    """What was last written to a device, and whether a ``Bookings.Clear`` is owed;
+    ``None`` when nothing ever was (a device new to the gateway)."""
+    return _device(await _read(store, org_id, device_secret(device_id)))
+
+
+async def write_device(store: Store, org_id: str, device_id: str,
+                       read: tuple[Bookings, bool] | None, bookings: Bookings,
+                       must_clear: bool = False) -> bool:
+    """Record what a device shows after a convergence that began by reading ``read``
+    (:func:`read_device`); False when another process wrote the record since.
+
+    The write is an atomic update. When the record is no longer ``read``, another
+    process converged the device meanwhile and its calls may have landed between this
+    one's (its ``Put`` before this one's ``Clear``, say): nobody knows what the device
+    shows, so the record says a ``Bookings.Clear`` is owed, and the device's next
+    convergence clears it and puts every booking again."""
+    raced = False
+
+    def step(raw: str | None) -> str:
+        nonlocal raced
+        raced = _device(None if raw is None else json.loads(raw)) != read
+        return json.dumps({"bookings": bookings, "must_clear": must_clear or raced},
+                          sort_keys=True)
+
+    await store.update_org_secret(org_id, device_secret(device_id), step)
+    return not raced
 
 
 async def read_room(store: Store, org_id: str, room: str, devices: Iterable[str]
