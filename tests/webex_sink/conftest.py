@@ -98,10 +98,11 @@ def emulator(world: WebexWorld) -> RunningEmulator:
     return world.google
 
 
-def overrides(world: WebexWorld, port: int, webex: dict[str, Any] | None = None
-              ) -> dict[str, Any]:
-    """The gateway's configuration for both emulators."""
-    return {
+def overrides(world: WebexWorld, port: int, webex: dict[str, Any] | None = None,
+              database: str | None = None) -> dict[str, Any]:
+    """The gateway's configuration for both emulators (on ``database`` when given, e.g.
+    a ``postgresql://`` URL; else a SQLite file in the data directory)."""
+    found: dict[str, Any] = {
         "plugins": {"enabled": ["google", "join_info", "kms_local", "webex"],
                     "load_entrypoints": False},
         "gateway": {"port": port, "public_url": f"http://127.0.0.1:{port}",
@@ -116,14 +117,20 @@ def overrides(world: WebexWorld, port: int, webex: dict[str, Any] | None = None
                    "gmail_base_url": world.google.base_url},
         "webex": {**world.webex_settings, **(webex or {})},
     }
+    if database is not None:
+        found["gateway"]["database"] = database
+    return found
 
 
 @asynccontextmanager
 async def running_gateway(world: WebexWorld, *, provision: bool = True,
-                          webex: dict[str, Any] | None = None) -> AsyncIterator[Stack]:
-    """Start a gateway on ``world`` (its data directory survives a restart)."""
+                          webex: dict[str, Any] | None = None,
+                          database: str | None = None) -> AsyncIterator[Stack]:
+    """Start a gateway on ``world`` (its data directory survives a restart; two running
+    at once on one ``database`` are two processes sharing it)."""
     port = free_port()
-    config, pm = load_config(None, overrides=overrides(world, port, webex), environ={})
+    config, pm = load_config(None, overrides=overrides(world, port, webex, database),
+                             environ={})
     gateway = build_gateway(config, pm, clock=ManualClock())
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_config=None))

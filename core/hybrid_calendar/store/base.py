@@ -345,6 +345,29 @@ class Store(abc.ABC):
     async def get_org_secret(self, org_id: str, name: str) -> str | None:
         """Return a decrypted organisation secret."""
 
+    async def update_org_secret(self, org_id: str, name: str,
+                                change: Callable[[str | None], str | None]) -> str | None:
+        """Read-modify-write one organisation secret; return the value stored afterwards.
+
+        ``change`` gets the secret's current clear value (``None`` when there is none) and
+        returns the new value, sealed as :meth:`put_org_secret` seals it, or ``None`` to
+        leave the secret as it is (nothing is written; the result is then the current
+        value). ``change`` must be quick and pure: it runs inside the store's operation
+        (it cannot await anything) and may run more than once (a backend may run the
+        operation again after a conflict). The built-in stores make it atomic, also
+        across processes sharing the database, so concurrent updates never lose one
+        another's change (SQLite: one ``BEGIN IMMEDIATE`` transaction; PostgreSQL: one
+        transaction under an advisory lock on the secret). The default reads with
+        :meth:`get_org_secret` and writes with :meth:`put_org_secret`: not atomic, so on
+        a third-party backend that keeps it two updates at once can lose one change.
+        """
+        current = await self.get_org_secret(org_id, name)
+        new = change(current)
+        if new is None:
+            return current
+        await self.put_org_secret(org_id, name, new)
+        return new
+
     # users -------------------------------------------------------------------
     @abc.abstractmethod
     async def put_user(self, user: User) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +79,31 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
         sealer = await self.cipher.sealer(org_id, None)
         return sealer.open(rows[0]["value"], table="org_secrets", row_id=f"{org_id}/{name}",
                            column="value")
+
+    async def update_org_secret(self, org_id: str, name: str,
+                                change: Callable[[str | None], str | None]) -> str | None:
+        """One operation of the worker thread: read, open, change, seal and upsert in one
+        ``BEGIN IMMEDIATE`` transaction (which also holds off other processes on the
+        file until it commits)."""
+        sealer = await self.cipher.sealer(org_id, None)
+        row_id = f"{org_id}/{name}"
+
+        def work() -> str | None:
+            with transaction(self._conn_or_fail()) as conn:
+                row = conn.execute("SELECT value FROM org_secrets WHERE org_id=? AND name=?",
+                                   (org_id, name)).fetchone()
+                current = None if row is None else sealer.open(
+                    row[0], table="org_secrets", row_id=row_id, column="value")
+                new = change(current)
+                if new is None:
+                    return current
+                conn.execute(
+                    "INSERT INTO org_secrets (org_id, name, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT(org_id, name) DO UPDATE SET value=excluded.value",
+                    (org_id, name, sealer.seal(new, table="org_secrets", row_id=row_id,
+                                               column="value")))
+                return new
+        return await self._run(work)
 
     # users -------------------------------------------------------------------
     async def put_user(self, user: User) -> None:

@@ -18,6 +18,7 @@ licence note on ``Bookings.Put`` is in docs/webex.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -160,17 +161,26 @@ def _targets(meeting: Meeting, room_map: dict[str, list[str]], hidden: set[str]
 
 async def _record(gateway: Gateway, org_id: str, room_map: dict[str, list[str]],
                   changes: Changes) -> None:
-    """Apply ``changes`` to the rooms' records and keep those rooms in the index."""
+    """Apply ``changes`` to the rooms' records and keep those rooms in the index, each
+    an atomic update of what is stored (another process may change the same room's
+    record or the index at the same moment: :mod:`.room_records`). Each room's record is
+    written before the index is read, so a room that a convergence takes out of the
+    index meanwhile is put back (:func:`.room_converge.converge_rooms`)."""
     store = gateway.store
     now = gateway.clock.now()
     for room, updates in changes.items():
-        bookings = await records.read_room(store, org_id, room, room_map.get(room, []))
-        for key, booking in updates.items():
-            if booking is None:
-                bookings.pop(key, None)
-            else:
-                bookings[key] = booking
-        await records.write_room(store, org_id, room, records.current_only(bookings, now))
-    index = await records.read_index(store, org_id)
-    if not set(changes) <= index:
-        await records.write_index(store, org_id, index | set(changes))
+        await records.update_room(store, org_id, room, room_map.get(room, []),
+                                  functools.partial(_apply, updates, now))
+    await records.add_to_index(store, org_id, changes)
+
+
+def _apply(updates: dict[str, dict[str, Any] | None], now: datetime,
+           bookings: records.Bookings) -> records.Bookings:
+    """``bookings`` with ``updates`` applied (``None`` removes a booking) and without
+    those that ended by ``now``."""
+    for key, booking in updates.items():
+        if booking is None:
+            bookings.pop(key, None)
+        else:
+            bookings[key] = booking
+    return records.current_only(bookings, now)

@@ -9,16 +9,25 @@ put nor a reason to clear. A device that matches is not called at all.
 
 The device's record is saved with what succeeded, also when a call failed: a failed
 device is tried again at the next convergence. A failure is logged once per device (a
-warning, until the device converges again), and never stops the other devices. Two
-processes converging one device at once are harmless: both write the same bookings
-under the same ids, and the later sees the record up to date.
+warning, until the device converges again), and never stops the other devices.
+
+Two processes may converge one device at once (each booked the room for a different
+organiser, or one books while the other's periodic convergence runs), and their calls
+may interleave: one's ``Bookings.Clear`` can land after the other's ``Put``, so the
+device lacks a booking that the later record write claims it shows, and no convergence
+would ever put it again. The device's record is therefore written only if no other
+process wrote it since this convergence read it (an atomic update,
+:func:`.room_records.write_device`); otherwise it is marked ``must_clear`` and the
+device converges again at once (up to :data:`RACE_ATTEMPTS` times) to the room's record
+as it is then: ``Bookings.Clear`` and every booking put again.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar_webex import room_records as records
@@ -30,6 +39,14 @@ if TYPE_CHECKING:
     from hybrid_calendar_webex.client import WebexClient
 
 log = logging.getLogger(__name__)
+
+Outcome = Literal["converged", "failed", "raced"]
+"""How a device's convergence ended (:func:`converge_device`)."""
+CONVERGED: Outcome = "converged"
+FAILED: Outcome = "failed"
+RACED: Outcome = "raced"
+RACE_ATTEMPTS = 3
+"""Most convergences of one device in a row while other processes write its record."""
 
 
 async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
@@ -44,35 +61,49 @@ async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
         devices = room_map.get(room, [])
         recorded = await records.read_room(store, org_id, room, devices)
         wanted = records.current_only(recorded, now)
-        if wanted != recorded:
-            await records.write_room(store, org_id, room, wanted)
+        if wanted != recorded:  # prune what ended, keeping what another process adds
+            wanted = await records.update_room(
+                store, org_id, room, devices,
+                functools.partial(records.current_only, now=now))
         converged = True
         for device in devices:
-            converged = await converge_device(gateway, client, org_id, device, wanted) \
-                and converged
+            outcome = await converge_device(gateway, client, org_id, device, wanted)
+            for _ in range(RACE_ATTEMPTS - 1):
+                if outcome != RACED:
+                    break
+                again = records.current_only(
+                    await records.read_room(store, org_id, room, devices), now)
+                outcome = await converge_device(gateway, client, org_id, device, again)
+            converged = outcome == CONVERGED and converged
         if not wanted and converged:
             settled.add(room)
     if settled:
-        index = await records.read_index(store, org_id)
-        if index & settled:
-            await records.write_index(store, org_id, index - settled)
+        # Another process may have booked a settled room meanwhile: it records the
+        # booking, then adds the room to the index. Taking the room out of the index
+        # first and looking at its record afterwards, one of the two sees the other.
+        for room in sorted(await records.remove_from_index(store, org_id, settled)):
+            if await records.read_room(store, org_id, room, room_map.get(room, [])):
+                await records.add_to_index(store, org_id, [room])
 
 
 async def converge_device(gateway: Gateway, client: WebexClient, org_id: str,
-                          device: str, wanted: Bookings) -> bool:
-    """Bring one device to ``wanted``; True when it shows them afterwards."""
+                          device: str, wanted: Bookings) -> Outcome:
+    """Bring one device to ``wanted``: :data:`CONVERGED` when it shows them afterwards,
+    :data:`FAILED` when a call failed, :data:`RACED` when another process wrote the
+    device's record meanwhile (see the module)."""
     store = gateway.store
     written = await records.read_device(store, org_id, device)
     shown, must_clear = written if written is not None else ({}, False)
     shown = records.current_only(shown, gateway.clock.now())
     clear = must_clear or any(key not in wanted for key in shown)
     if not clear and shown == wanted and written is not None:
-        return True
+        return CONVERGED
     to_put = list(wanted.values()) if clear else [
         b for key, b in wanted.items() if shown.get(key) != b]
     if not clear and not to_put:
-        return True  # a device new to the gateway, in a room with nothing booked
+        return CONVERGED  # a device new to the gateway, in a room with nothing booked
     done, owed = dict(shown), must_clear
+    outcome = CONVERGED
     try:
         if clear:
             owed = True  # until Webex answers, the device may or may not be cleared
@@ -85,12 +116,15 @@ async def converge_device(gateway: Gateway, client: WebexClient, org_id: str,
             done[str(booking["Id"])] = booking
     except GatewayError as err:
         _failed(gateway, device, err)
-        return False
+        outcome = FAILED
     finally:
-        if written is None or done != written[0] or owed != written[1]:
-            await records.write_device(store, org_id, device, done, owed)
-    _converged(gateway, device)
-    return True
+        changed = written is None or done != written[0] or owed != written[1]
+        if changed and not await records.write_device(store, org_id, device, written,
+                                                      done, owed):
+            outcome = RACED
+    if outcome == CONVERGED:
+        _converged(gateway, device)
+    return outcome
 
 
 def _failed(gateway: Gateway, device: str, err: GatewayError) -> None:

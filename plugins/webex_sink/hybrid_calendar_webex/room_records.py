@@ -11,7 +11,9 @@ secret                                 value (JSON)
 ``webex_bookings:<hash of device>``    what was last written to the device with
                                        success: ``{"bookings": {id → Booking},
                                        "must_clear": bool}`` (``must_clear``: a
-                                       ``Bookings.Clear`` is owed, its outcome unknown)
+                                       ``Bookings.Clear`` is owed: its outcome is
+                                       unknown, or two processes wrote the device at
+                                       once)
 ``webex_booked:<hash of event>``       (before room records) the device ids an event's
                                        booking was put on; read so that such a booking
                                        is still removed, then emptied
@@ -20,13 +22,24 @@ secret                                 value (JSON)
 A missing record reads as empty, except a room's: a room booked before room records
 existed starts from what its devices were given (their device records), so no booking
 is lost by the upgrade and no migration step is needed.
+
+Several gateway processes may share the store, and two of them may change one room's
+record (two organisers' meetings booking the room) or the room index at the same
+moment. Those records are therefore only changed through
+:meth:`~hybrid_calendar.store.base.Store.update_org_secret`, with a change function that
+applies a delta (bookings put or removed, ended bookings pruned, rooms added to or
+removed from the index) to whatever is stored when the change runs: no process's change
+is lost, whichever writes last. A device's record is written after the device calls,
+only if no other process wrote it since it was read, else marked ``must_clear``
+(:func:`write_device`). An event's record of rooms is written as a whole: only the
+organiser's sync writes it, and a user's syncs run one at a time across processes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -83,11 +96,7 @@ async def _write(store: Store, org_id: str, name: str, value: object) -> None:
     await store.put_org_secret(org_id, name, json.dumps(value, sort_keys=True))
 
 
-async def read_device(store: Store, org_id: str, device_id: str
-                      ) -> tuple[Bookings, bool] | None:
-    """What was last written to a device, and whether a ``Bookings.Clear`` is owed;
-    ``None`` when nothing ever was (a device new to the gateway)."""
-    value = await _read(store, org_id, device_secret(device_id))
+def _device(value: Any) -> tuple[Bookings, bool] | None:
     if value is None:
         return None
     if isinstance(value.get("bookings"), dict):
@@ -95,11 +104,34 @@ async def read_device(store: Store, org_id: str, device_id: str
     return dict(value), False  # a record of an earlier version: the bookings alone
 
 
-async def write_device(store: Store, org_id: str, device_id: str, bookings: Bookings,
-                       must_clear: bool = False) -> None:
-    """Record what a device shows after a convergence."""
-    await _write(store, org_id, device_secret(device_id),
-                 {"bookings": bookings, "must_clear": must_clear})
+async def read_device(store: Store, org_id: str, device_id: str
+                      ) -> tuple[Bookings, bool] | None:
+    """What was last written to a device, and whether a ``Bookings.Clear`` is owed;
+    ``None`` when nothing ever was (a device new to the gateway)."""
+    return _device(await _read(store, org_id, device_secret(device_id)))
+
+
+async def write_device(store: Store, org_id: str, device_id: str,
+                       read: tuple[Bookings, bool] | None, bookings: Bookings,
+                       must_clear: bool = False) -> bool:
+    """Record what a device shows after a convergence that began by reading ``read``
+    (:func:`read_device`); False when another process wrote the record since.
+
+    The write is an atomic update. When the record is no longer ``read``, another
+    process converged the device meanwhile and its calls may have landed between this
+    one's (its ``Put`` before this one's ``Clear``, say): nobody knows what the device
+    shows, so the record says a ``Bookings.Clear`` is owed, and the device's next
+    convergence clears it and puts every booking again."""
+    raced = False
+
+    def step(raw: str | None) -> str:
+        nonlocal raced
+        raced = _device(None if raw is None else json.loads(raw)) != read
+        return json.dumps({"bookings": bookings, "must_clear": must_clear or raced},
+                          sort_keys=True)
+
+    await store.update_org_secret(org_id, device_secret(device_id), step)
+    return not raced
 
 
 async def read_room(store: Store, org_id: str, room: str, devices: Iterable[str]
@@ -108,6 +140,11 @@ async def read_room(store: Store, org_id: str, room: str, devices: Iterable[str]
     value = await _read(store, org_id, room_secret(room))
     if value is not None:
         return dict(value)
+    return await _seed(store, org_id, devices)
+
+
+async def _seed(store: Store, org_id: str, devices: Iterable[str]) -> Bookings:
+    """What a room's devices were given (a room without a record starts from it)."""
     seeded: Bookings = {}
     for device in devices:
         written = await read_device(store, org_id, device)
@@ -116,9 +153,28 @@ async def read_room(store: Store, org_id: str, room: str, devices: Iterable[str]
     return seeded
 
 
-async def write_room(store: Store, org_id: str, room: str, bookings: Bookings) -> None:
-    """Record the bookings a room's devices should show."""
-    await _write(store, org_id, room_secret(room), bookings)
+async def update_room(store: Store, org_id: str, room: str, devices: Iterable[str],
+                      change: Callable[[Bookings], Bookings]) -> Bookings:
+    """Apply ``change`` (bookings → new bookings; quick and pure, it may run more than
+    once) to a room's record atomically (:meth:`Store.update_org_secret`), and return the
+    room's bookings afterwards. Nothing is written when the change leaves them as they
+    were. A room without a record starts from its devices' records, read before the
+    update (only a room booked before room records existed has none)."""
+    name = room_secret(room)
+    seed: Bookings | None = None
+
+    def step(raw: str | None) -> str | None:
+        if raw is None and seed is None:
+            return None  # no record: read the devices' records, then try again
+        before: Bookings = dict(json.loads(raw)) if raw is not None else dict(seed or {})
+        after = change(dict(before))
+        return None if after == before else json.dumps(after, sort_keys=True)
+
+    stored = await store.update_org_secret(org_id, name, step)
+    if stored is None:
+        seed = await _seed(store, org_id, devices)
+        stored = await store.update_org_secret(org_id, name, step)
+    return dict(json.loads(stored)) if stored is not None else dict(seed or {})
 
 
 async def read_index(store: Store, org_id: str) -> set[str]:
@@ -126,9 +182,32 @@ async def read_index(store: Store, org_id: str) -> set[str]:
     return set(await _read(store, org_id, ROOM_INDEX) or [])
 
 
-async def write_index(store: Store, org_id: str, rooms: Iterable[str]) -> None:
-    """Record the rooms converged periodically."""
-    await _write(store, org_id, ROOM_INDEX, sorted(rooms))
+async def add_to_index(store: Store, org_id: str, rooms: Iterable[str]) -> None:
+    """Add ``rooms`` to the rooms converged periodically (atomically: rooms another
+    process adds or removes meanwhile are kept or removed)."""
+    added = set(rooms)
+
+    def step(raw: str | None) -> str | None:
+        index = set(json.loads(raw) if raw is not None else [])
+        return None if added <= index else json.dumps(sorted(index | added))
+
+    await store.update_org_secret(org_id, ROOM_INDEX, step)
+
+
+async def remove_from_index(store: Store, org_id: str, rooms: Iterable[str]) -> set[str]:
+    """Remove ``rooms`` from the rooms converged periodically (atomically); return those
+    that were in it."""
+    removed = set(rooms)
+    found: set[str] = set()
+
+    def step(raw: str | None) -> str | None:
+        index = set(json.loads(raw) if raw is not None else [])
+        found.clear()
+        found.update(index & removed)
+        return json.dumps(sorted(index - removed)) if found else None
+
+    await store.update_org_secret(org_id, ROOM_INDEX, step)
+    return found
 
 
 async def read_event_rooms(store: Store, org_id: str, event_id: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -109,6 +109,34 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         sealer = await self.cipher.sealer(org_id, None)
         return sealer.open(rows[0]["value"], table="org_secrets", row_id=f"{org_id}/{name}",
                            column="value")
+
+    async def update_org_secret(self, org_id: str, name: str,
+                                change: Callable[[str | None], str | None]) -> str | None:
+        """One group-committed write: ``pg_advisory_xact_lock`` on the secret (held until
+        the commit, so another process's update of it waits, then reads this one's
+        value), the read, the change in Python and the upsert. A missing row cannot be
+        locked with ``FOR UPDATE``, hence the advisory lock."""
+        sealer = await self.cipher.sealer(org_id, None)
+        row_id = f"{org_id}/{name}"
+
+        async def work(conn: Conn) -> str | None:
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                               ("org_secret:" + row_id,))
+            cursor = await conn.execute(
+                "SELECT value FROM org_secrets WHERE org_id=%s AND name=%s", (org_id, name))
+            row = await cursor.fetchone()
+            current = None if row is None else sealer.open(
+                row["value"], table="org_secrets", row_id=row_id, column="value")
+            new = change(current)
+            if new is None:
+                return current
+            await conn.execute(
+                "INSERT INTO org_secrets (org_id, name, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (org_id, name) DO UPDATE SET value=excluded.value",
+                (org_id, name, sealer.seal(new, table="org_secrets", row_id=row_id,
+                                           column="value")))
+            return new
+        return await self.write(work)
 
     # users -------------------------------------------------------------------
     async def put_user(self, user: User) -> None:

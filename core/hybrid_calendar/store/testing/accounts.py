@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -19,6 +22,9 @@ from hybrid_calendar.store.testing.support import (
     StoreFixtures,
     covers,
 )
+
+CONCURRENT_UPDATES = 40
+"""Updates of one organisation secret run at once, half through each of two stores."""
 
 
 class AccountTests(StoreFixtures):
@@ -100,6 +106,60 @@ class AccountTests(StoreFixtures):
         assert await store.get_org_secret("o1", "google_service_account") == '{"key": 3}'
         assert await store.get_org_secret("o2", "google_service_account") == '{"key": 2}'
         assert await store.get_org_secret("o1", "other") is None
+
+    @pytest.mark.anyio
+    @covers("update_org_secret", "put_org_secret", "get_org_secret")
+    async def test_update_org_secret_changes_what_it_reads(self, store: Store) -> None:
+        await seed(store)
+        seen: list[str | None] = []
+
+        def append(item: str) -> Callable[[str | None], str | None]:
+            def change(current: str | None) -> str:
+                seen.append(current)
+                return json.dumps([*json.loads(current or "[]"), item])
+            return change
+
+        assert await store.update_org_secret("o1", "rooms", append("a")) == '["a"]'
+        assert seen == [None]  # no secret yet
+        assert await store.update_org_secret("o1", "rooms", append("b")) == '["a", "b"]'
+        assert seen[-1] == '["a"]'
+        assert await store.get_org_secret("o1", "rooms") == '["a", "b"]'
+        assert await store.get_org_secret("o2", "rooms") is None  # per organisation
+        # None leaves the secret as it is (and a missing one missing): the current value
+        assert await store.update_org_secret("o1", "rooms", lambda current: None) == \
+            '["a", "b"]'
+        assert await store.update_org_secret("o2", "rooms", lambda current: None) is None
+        assert await store.get_org_secret("o2", "rooms") is None
+        await store.put_org_secret("o2", "rooms", '["z"]')
+        assert await store.update_org_secret("o2", "rooms", append("y")) == '["z", "y"]'
+        assert await store.get_org_secret("o1", "rooms") == '["a", "b"]'
+        with pytest.raises(ZeroDivisionError):  # a failing change writes nothing
+            await store.update_org_secret("o1", "rooms", lambda current: str(1 / 0))
+        assert await store.get_org_secret("o1", "rooms") == '["a", "b"]'
+        assert await store.ping() is True
+
+    @pytest.mark.anyio
+    @covers("update_org_secret", "get_org_secret", "open")
+    async def test_concurrent_org_secret_updates_from_two_stores_lose_nothing(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        """Two stores on one database (two processes), many updates of one secret at
+        once, each appending its item to a JSON list: every item is kept."""
+        await seed(store)
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            async def append(on: Store, item: str) -> None:
+                await on.update_org_secret("o1", "webex_rooms", lambda current: json.dumps(
+                    [*json.loads(current or "[]"), item]))
+
+            items = [f"room-{n}" for n in range(CONCURRENT_UPDATES)]
+            await asyncio.gather(*(append(store if n % 2 else other, item)
+                                   for n, item in enumerate(items)))
+            kept = json.loads(await store.get_org_secret("o1", "webex_rooms") or "[]")
+            assert sorted(kept) == sorted(items), \
+                f"{len(items) - len(set(kept))} of {len(items)} updates lost"
+        finally:
+            await other.close()
 
     @pytest.mark.anyio
     @covers("put_user", "get_user")

@@ -22,6 +22,7 @@ SENTINELS = {
     "dial": "778899@sentinel-dial-a4c2.example.com",
     "link": "https://calendar.example.com/sentinel-html-link-c0de",
     "secret": "SENTINEL-SERVICE-ACCOUNT-KEY-1d4f",
+    "updated_secret": "SENTINEL-ROOM-RECORD-77b3",
     "payload": "SENTINEL-PAYLOAD-TITLE-2a6c",
     "reason": "SENTINEL-REMOTE-ERROR-ec31",
 }
@@ -33,7 +34,7 @@ class EncryptionTests(StoreFixtures):
     """Encryption at rest, checked on the backend's raw bytes, not through the store."""
 
     @pytest.mark.anyio
-    @covers("put_user", "put_org_secret", "apply_changes", "schedule",
+    @covers("put_user", "put_org_secret", "update_org_secret", "apply_changes", "schedule",
             "enqueue_notification", "record_deliveries")
     async def test_nothing_sensitive_is_stored_in_clear(self, store: Store,
                                                         store_backend: StoreBackend) -> None:
@@ -41,6 +42,8 @@ class EncryptionTests(StoreFixtures):
         await store.put_organisation(ORG)
         await store.put_user(user)
         await store.put_org_secret(ORG.id, "google_service_account", SENTINELS["secret"])
+        await store.update_org_secret(ORG.id, "webex_rooms",
+                                      lambda current: SENTINELS["updated_secret"])
         stored = meeting(
             VISIBLE_EVENT_ID, user=user, title=SENTINELS["title"],
             description=SENTINELS["description"], location=SENTINELS["location"],
