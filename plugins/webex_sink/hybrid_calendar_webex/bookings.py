@@ -110,7 +110,12 @@ Changes = dict[str, dict[str, dict[str, Any] | None]]
 async def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
                           deleted: Sequence[str]) -> None:
     """Bring the records and devices of the rooms these meetings invite (or invited)
-    up to date."""
+    up to date.
+
+    Only the organiser's copy of a meeting books rooms, and only the user whose booking
+    it is removes it: an attendee's copy has the same event id as the organiser's, and
+    leaves the attendee's calendar (deleted, declined, the attendee taken off the guest
+    list) while the meeting goes on (:func:`_booked_by`)."""
     ctx = context(gateway)
     if not ctx.rooms_enabled:
         return
@@ -130,24 +135,54 @@ async def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeti
     changes: Changes = {}
     event_rooms: list[tuple[str, set[str], bool]] = []
     for event_id, targets in [*((m.event_id, _targets(m, room_map, hidden)) for m in mine),
-                              *((event_id, {}) for event_id in deleted)]:
-        before, legacy = await records.read_event_rooms(gateway.store, user.org_id, event_id)
-        before |= {room for room, devices in room_map.items() if set(devices) & set(legacy)}
+                              *((event_id, None) for event_id in deleted)]:
+        recorded = await records.read_event_rooms(gateway.store, user.org_id, event_id)
+        before = set(recorded.rooms) | {room for room, devices in room_map.items()
+                                        if set(devices) & set(recorded.legacy_devices)}
+        if targets is None:  # a deletion: only the booking user's removes the booking
+            if not before or not await _booked_by(gateway, user, event_id, recorded,
+                                                  before, room_map):
+                continue
+            targets = {}
         key = booking_id(event_id)
         for room in before - set(targets):
             changes.setdefault(room, {})[key] = None
         for room, booking in targets.items():
             changes.setdefault(room, {})[key] = booking
-        if before != set(targets) or legacy:
-            event_rooms.append((event_id, set(targets), bool(legacy)))
-    if not changes:
+        if (before != set(targets) or recorded.legacy_devices
+                or (recorded.rooms and recorded.user != user.id)):
+            event_rooms.append((event_id, set(targets), bool(recorded.legacy_devices)))
+    if not changes and not event_rooms:
         return
     async with ctx.room_lock(user.org_id):
         await _record(gateway, user.org_id, room_map, changes)
         for event_id, rooms, had_legacy in event_rooms:
             await records.write_event_rooms(gateway.store, user.org_id, event_id, rooms,
-                                            legacy_done=had_legacy)
+                                            user.id, legacy_done=had_legacy)
         await converge_rooms(gateway, client, user.org_id, room_map, changes)
+
+
+async def _booked_by(gateway: Gateway, user: User, event_id: str,
+                     recorded: records.EventRooms, rooms: set[str],
+                     room_map: dict[str, list[str]]) -> bool:
+    """Whether ``user`` booked the event's ``rooms``, so that the event leaving the
+    user's calendar removes the booking.
+
+    The event's record of rooms names the user whose sync booked them. A record of an
+    earlier version names nobody: then each room's booking of the event names its
+    organiser (``Organizer.Name``, the organiser's address), and a booking naming
+    another user's address makes the deletion another user's copy (a booking naming no
+    organiser is taken as the user's own, as its meeting was when it was booked)."""
+    if recorded.user is not None:
+        return recorded.user == user.id
+    key = booking_id(event_id)
+    for room in sorted(rooms):
+        booking = (await records.read_room(gateway.store, user.org_id, room,
+                                           room_map.get(room, []))).get(key)
+        organiser = str(((booking or {}).get("Organizer") or {}).get("Name") or "")
+        if organiser and organiser.casefold() != user.email.casefold():
+            return False
+    return True
 
 
 def _targets(meeting: Meeting, room_map: dict[str, list[str]], hidden: set[str]
