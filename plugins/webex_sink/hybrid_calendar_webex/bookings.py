@@ -4,8 +4,9 @@ A meeting that invites a room resource calendar linked to a Webex workspace
 (``GET /workspaces?calendar=google``: ``calendar.emailAddress``) gets a booking on each
 of the workspace's devices (``GET /devices?workspaceId=``) through cloud xAPI
 (``POST /xapi/command/Bookings.Put`` with ``{"deviceId", "body": {"Booking": {...}}}``):
-title (or "Booked" for the rooms in ``webex.hidden_title_rooms``), start, duration,
-organiser and the number to dial, so the device shows its Join button.
+title (or "Booked" on the devices of the rooms in ``webex.hidden_title_rooms``, from
+their next convergence: :mod:`.room_converge`), start, duration, organiser and the
+number to dial, so the device shows its Join button.
 
 The gateway keeps, per room, the bookings its devices should show, and per device what
 was last written to it with success (:mod:`.room_records`). When a meeting is booked,
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar_webex import room_records as records
 from hybrid_calendar_webex.context import context
-from hybrid_calendar_webex.room_converge import converge_rooms
+from hybrid_calendar_webex.room_converge import HIDDEN_TITLE, converge_rooms
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -52,11 +53,14 @@ def _z(when: datetime) -> str:
 
 
 def booking_for(meeting: Meeting, hidden: bool) -> dict[str, Any]:
-    """The ``Booking`` object for a meeting."""
+    """The ``Booking`` object for a meeting (``hidden``: with ``Title``
+    :data:`~.room_converge.HIDDEN_TITLE`, as the devices of a hidden-title room show
+    it). A room's record keeps the meeting's title; hiding is applied as the room's
+    devices converge (:func:`.room_converge.as_shown`)."""
     assert meeting.join is not None
     minutes = max(1, int((meeting.end - meeting.start).total_seconds() // 60))
     booking: dict[str, Any] = {
-        "Id": booking_id(meeting.event_id), "Title": "Booked" if hidden else meeting.title,
+        "Id": booking_id(meeting.event_id), "Title": HIDDEN_TITLE if hidden else meeting.title,
         "Protocol": "SIP", "Time": {"StartTime": _z(meeting.start), "Duration": minutes},
         "Organizer": {"Name": meeting.organizer or ""},
         "Number": meeting.join.dial or meeting.join.url or ""}
@@ -131,10 +135,9 @@ async def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeti
         return
     if not room_map:
         return  # no workspace has a calendar: nothing was or can be booked
-    hidden = {str(r).lower() for r in ctx.settings.get("hidden_title_rooms") or []}
     changes: Changes = {}
     event_rooms: list[tuple[str, set[str], bool]] = []
-    for event_id, targets in [*((m.event_id, _targets(m, room_map, hidden)) for m in mine),
+    for event_id, targets in [*((m.event_id, _targets(m, room_map)) for m in mine),
                               *((event_id, None) for event_id in deleted)]:
         recorded = await records.read_event_rooms(gateway.store, user.org_id, event_id)
         before = set(recorded.rooms) | {room for room, devices in room_map.items()
@@ -185,13 +188,15 @@ async def _booked_by(gateway: Gateway, user: User, event_id: str,
     return True
 
 
-def _targets(meeting: Meeting, room_map: dict[str, list[str]], hidden: set[str]
+def _targets(meeting: Meeting, room_map: dict[str, list[str]]
              ) -> dict[str, dict[str, Any]]:
-    """Room → the meeting's booking there, for each room of the map it invites."""
+    """Room → the meeting's booking there (with its title: a hidden-title room's devices
+    get it without, :func:`.room_converge.as_shown`), for each room of the map it
+    invites."""
     if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
         return {}
     rooms = {email.lower() for email in meeting.attendees} & set(room_map)
-    return {room: booking_for(meeting, room in hidden) for room in rooms}
+    return {room: booking_for(meeting, False) for room in rooms}
 
 
 async def _record(gateway: Gateway, org_id: str, room_map: dict[str, list[str]],
