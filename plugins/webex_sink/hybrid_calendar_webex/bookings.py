@@ -4,8 +4,9 @@ A meeting that invites a room resource calendar linked to a Webex workspace
 (``GET /workspaces?calendar=google``: ``calendar.emailAddress``) gets a booking on each
 of the workspace's devices (``GET /devices?workspaceId=``) through cloud xAPI
 (``POST /xapi/command/Bookings.Put`` with ``{"deviceId", "body": {"Booking": {...}}}``):
-title (or "Booked" for the rooms in ``webex.hidden_title_rooms``), start, duration,
-organiser and the number to dial, so the device shows its Join button.
+title (or "Booked" on the devices of the rooms in ``webex.hidden_title_rooms``, from
+their next convergence: :mod:`.room_converge`), start, duration, organiser and the
+number to dial, so the device shows its Join button.
 
 The gateway keeps, per room, the bookings its devices should show, and per device what
 was last written to it with success (:mod:`.room_records`). When a meeting is booked,
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar_webex import room_records as records
 from hybrid_calendar_webex.context import context
-from hybrid_calendar_webex.room_converge import converge_rooms
+from hybrid_calendar_webex.room_converge import HIDDEN_TITLE, converge_rooms
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -52,11 +53,14 @@ def _z(when: datetime) -> str:
 
 
 def booking_for(meeting: Meeting, hidden: bool) -> dict[str, Any]:
-    """The ``Booking`` object for a meeting."""
+    """The ``Booking`` object for a meeting (``hidden``: with ``Title``
+    :data:`~.room_converge.HIDDEN_TITLE`, as the devices of a hidden-title room show
+    it). A room's record keeps the meeting's title; hiding is applied as the room's
+    devices converge (:func:`.room_converge.as_shown`)."""
     assert meeting.join is not None
     minutes = max(1, int((meeting.end - meeting.start).total_seconds() // 60))
     booking: dict[str, Any] = {
-        "Id": booking_id(meeting.event_id), "Title": "Booked" if hidden else meeting.title,
+        "Id": booking_id(meeting.event_id), "Title": HIDDEN_TITLE if hidden else meeting.title,
         "Protocol": "SIP", "Time": {"StartTime": _z(meeting.start), "Duration": minutes},
         "Organizer": {"Name": meeting.organizer or ""},
         "Number": meeting.join.dial or meeting.join.url or ""}
@@ -110,7 +114,12 @@ Changes = dict[str, dict[str, dict[str, Any] | None]]
 async def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
                           deleted: Sequence[str]) -> None:
     """Bring the records and devices of the rooms these meetings invite (or invited)
-    up to date."""
+    up to date.
+
+    Only the organiser's copy of a meeting books rooms, and only the user whose booking
+    it is removes it: an attendee's copy has the same event id as the organiser's, and
+    leaves the attendee's calendar (deleted, declined, the attendee taken off the guest
+    list) while the meeting goes on (:func:`_booked_by`)."""
     ctx = context(gateway)
     if not ctx.rooms_enabled:
         return
@@ -126,37 +135,68 @@ async def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeti
         return
     if not room_map:
         return  # no workspace has a calendar: nothing was or can be booked
-    hidden = {str(r).lower() for r in ctx.settings.get("hidden_title_rooms") or []}
     changes: Changes = {}
     event_rooms: list[tuple[str, set[str], bool]] = []
-    for event_id, targets in [*((m.event_id, _targets(m, room_map, hidden)) for m in mine),
-                              *((event_id, {}) for event_id in deleted)]:
-        before, legacy = await records.read_event_rooms(gateway.store, user.org_id, event_id)
-        before |= {room for room, devices in room_map.items() if set(devices) & set(legacy)}
+    for event_id, targets in [*((m.event_id, _targets(m, room_map)) for m in mine),
+                              *((event_id, None) for event_id in deleted)]:
+        recorded = await records.read_event_rooms(gateway.store, user.org_id, event_id)
+        before = set(recorded.rooms) | {room for room, devices in room_map.items()
+                                        if set(devices) & set(recorded.legacy_devices)}
+        if targets is None:  # a deletion: only the booking user's removes the booking
+            if not before or not await _booked_by(gateway, user, event_id, recorded,
+                                                  before, room_map):
+                continue
+            targets = {}
         key = booking_id(event_id)
         for room in before - set(targets):
             changes.setdefault(room, {})[key] = None
         for room, booking in targets.items():
             changes.setdefault(room, {})[key] = booking
-        if before != set(targets) or legacy:
-            event_rooms.append((event_id, set(targets), bool(legacy)))
-    if not changes:
+        if (before != set(targets) or recorded.legacy_devices
+                or (recorded.rooms and recorded.user != user.id)):
+            event_rooms.append((event_id, set(targets), bool(recorded.legacy_devices)))
+    if not changes and not event_rooms:
         return
     async with ctx.room_lock(user.org_id):
         await _record(gateway, user.org_id, room_map, changes)
         for event_id, rooms, had_legacy in event_rooms:
             await records.write_event_rooms(gateway.store, user.org_id, event_id, rooms,
-                                            legacy_done=had_legacy)
+                                            user.id, legacy_done=had_legacy)
         await converge_rooms(gateway, client, user.org_id, room_map, changes)
 
 
-def _targets(meeting: Meeting, room_map: dict[str, list[str]], hidden: set[str]
+async def _booked_by(gateway: Gateway, user: User, event_id: str,
+                     recorded: records.EventRooms, rooms: set[str],
+                     room_map: dict[str, list[str]]) -> bool:
+    """Whether ``user`` booked the event's ``rooms``, so that the event leaving the
+    user's calendar removes the booking.
+
+    The event's record of rooms names the user whose sync booked them. A record of an
+    earlier version names nobody: then each room's booking of the event names its
+    organiser (``Organizer.Name``, the organiser's address), and a booking naming
+    another user's address makes the deletion another user's copy (a booking naming no
+    organiser is taken as the user's own, as its meeting was when it was booked)."""
+    if recorded.user is not None:
+        return recorded.user == user.id
+    key = booking_id(event_id)
+    for room in sorted(rooms):
+        booking = (await records.read_room(gateway.store, user.org_id, room,
+                                           room_map.get(room, []))).get(key)
+        organiser = str(((booking or {}).get("Organizer") or {}).get("Name") or "")
+        if organiser and organiser.casefold() != user.email.casefold():
+            return False
+    return True
+
+
+def _targets(meeting: Meeting, room_map: dict[str, list[str]]
              ) -> dict[str, dict[str, Any]]:
-    """Room → the meeting's booking there, for each room of the map it invites."""
+    """Room → the meeting's booking there (with its title: a hidden-title room's devices
+    get it without, :func:`.room_converge.as_shown`), for each room of the map it
+    invites."""
     if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
         return {}
     rooms = {email.lower() for email in meeting.attendees} & set(room_map)
-    return {room: booking_for(meeting, room in hidden) for room in rooms}
+    return {room: booking_for(meeting, False) for room in rooms}
 
 
 async def _record(gateway: Gateway, org_id: str, room_map: dict[str, list[str]],

@@ -20,6 +20,13 @@ process wrote it since this convergence read it (an atomic update,
 :func:`.room_records.write_device`); otherwise it is marked ``must_clear`` and the
 device converges again at once (up to :data:`RACE_ATTEMPTS` times) to the room's record
 as it is then: ``Bookings.Clear`` and every booking put again.
+
+A room's record keeps each booking with its meeting's title. The devices of a room in
+``webex.hidden_title_rooms`` are given each booking with ``Title`` "Booked" instead
+(:func:`as_shown`), at every convergence: a room added to the list (the configuration is
+read at start, so a restart) shows "Booked" from its next convergence, which a starting
+gateway runs at once, without any meeting changing; a room taken off it gets the titles
+back the same way.
 """
 
 from __future__ import annotations
@@ -47,6 +54,24 @@ FAILED: Outcome = "failed"
 RACED: Outcome = "raced"
 RACE_ATTEMPTS = 3
 """Most convergences of one device in a row while other processes write its record."""
+HIDDEN_TITLE = "Booked"
+"""The ``Title`` of every booking on the devices of a room in
+``webex.hidden_title_rooms``."""
+
+
+def hidden_rooms(gateway: Gateway) -> set[str]:
+    """The rooms (lower-case addresses) whose devices show :data:`HIDDEN_TITLE` instead
+    of the meeting's title (``webex.hidden_title_rooms``)."""
+    return {str(r).lower() for r in context(gateway).settings.get("hidden_title_rooms")
+            or []}
+
+
+def as_shown(bookings: Bookings, hidden: bool) -> Bookings:
+    """``bookings`` as a room's devices show them: each ``Title`` replaced by
+    :data:`HIDDEN_TITLE` when the room is ``hidden``, else as recorded."""
+    if not hidden:
+        return bookings
+    return {key: {**booking, "Title": HIDDEN_TITLE} for key, booking in bookings.items()}
 
 
 async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
@@ -56,6 +81,7 @@ async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
     periodic convergence."""
     store = gateway.store
     now = gateway.clock.now()
+    hidden = hidden_rooms(gateway)
     settled: set[str] = set()
     for room in sorted(set(rooms)):
         devices = room_map.get(room, [])
@@ -65,14 +91,16 @@ async def converge_rooms(gateway: Gateway, client: WebexClient, org_id: str,
             wanted = await records.update_room(
                 store, org_id, room, devices,
                 functools.partial(records.current_only, now=now))
+        wanted = as_shown(wanted, room in hidden)
         converged = True
         for device in devices:
             outcome = await converge_device(gateway, client, org_id, device, wanted)
             for _ in range(RACE_ATTEMPTS - 1):
                 if outcome != RACED:
                     break
-                again = records.current_only(
-                    await records.read_room(store, org_id, room, devices), now)
+                again = as_shown(records.current_only(
+                    await records.read_room(store, org_id, room, devices), now),
+                    room in hidden)
                 outcome = await converge_device(gateway, client, org_id, device, again)
             converged = outcome == CONVERGED and converged
         if not wanted and converged:

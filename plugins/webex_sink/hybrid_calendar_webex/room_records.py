@@ -7,7 +7,9 @@ secret                                 value (JSON)
                                        booking id → ``Booking``
 ``webex_rooms``                        the room addresses that have such a record and
                                        are converged periodically
-``webex_booked_rooms:<hash of event>`` the room addresses an event's booking is in
+``webex_booked_rooms:<hash of event>`` the room addresses an event's booking is in,
+                                       and whose booking it is: ``{"rooms": [...],
+                                       "user": user id}`` (earlier: the list alone)
 ``webex_bookings:<hash of device>``    what was last written to the device with
                                        success: ``{"bookings": {id → Booking},
                                        "must_clear": bool}`` (``must_clear``: a
@@ -32,7 +34,9 @@ removed from the index) to whatever is stored when the change runs: no process's
 is lost, whichever writes last. A device's record is written after the device calls,
 only if no other process wrote it since it was read, else marked ``must_clear``
 (:func:`write_device`). An event's record of rooms is written as a whole: only the
-organiser's sync writes it, and a user's syncs run one at a time across processes.
+organiser's sync writes it (the user it names; an attendee's copy of the event has the
+same event id, and an attendee's sync never writes it), and a user's syncs run one at a
+time across processes.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -210,22 +215,40 @@ async def remove_from_index(store: Store, org_id: str, rooms: Iterable[str]) -> 
     return found
 
 
-async def read_event_rooms(store: Store, org_id: str, event_id: str
-                           ) -> tuple[set[str], list[str]]:
-    """The rooms an event's booking is in, and the device ids an earlier version
-    recorded for it (empty once handled). The earlier record is read only for an event
+@dataclass(frozen=True, slots=True)
+class EventRooms:
+    """What is recorded about an event's booking (:func:`read_event_rooms`)."""
+
+    rooms: frozenset[str]
+    """The rooms the booking is in."""
+    user: str | None
+    """The id of the user whose sync booked it (the organiser); ``None`` when an
+    earlier version wrote the record (a plain list of rooms) or there is none."""
+    legacy_devices: tuple[str, ...] = ()
+    """The device ids an earlier version recorded for the event (empty once handled)."""
+
+
+async def read_event_rooms(store: Store, org_id: str, event_id: str) -> EventRooms:
+    """The rooms an event's booking is in and whose booking it is, or the device ids an
+    earlier version recorded for it. The earlier record is read only for an event
     without a record of rooms: writing that record empties the earlier one, so a
     mirrored sync reads one secret per event it has booked."""
-    rooms = await _read(store, org_id, event_rooms_secret(event_id))
-    if rooms is not None:
-        return set(rooms), []
+    value = await _read(store, org_id, event_rooms_secret(event_id))
+    if isinstance(value, dict):
+        user = value.get("user")
+        return EventRooms(frozenset(value.get("rooms") or []),
+                          str(user) if user is not None else None)
+    if value is not None:  # an earlier version's record: the rooms alone
+        return EventRooms(frozenset(value), None)
     legacy = await _read(store, org_id, legacy_event_secret(event_id))
-    return set(), [str(d) for d in legacy or []]
+    return EventRooms(frozenset(), None, tuple(str(d) for d in legacy or []))
 
 
 async def write_event_rooms(store: Store, org_id: str, event_id: str, rooms: Iterable[str],
-                            *, legacy_done: bool) -> None:
-    """Record the rooms an event's booking is in (and empty the earlier record)."""
-    await _write(store, org_id, event_rooms_secret(event_id), sorted(rooms))
+                            user_id: str, *, legacy_done: bool) -> None:
+    """Record the rooms an event's booking is in and the user whose booking it is (and
+    empty the earlier record of devices)."""
+    await _write(store, org_id, event_rooms_secret(event_id),
+                 {"rooms": sorted(rooms), "user": user_id})
     if legacy_done:
         await _write(store, org_id, legacy_event_secret(event_id), [])
