@@ -127,6 +127,12 @@ class CalendarEvent:
     private_properties: Mapping[str, str] = field(default_factory=dict)
     html_link: str | None = None
     time_zone: str | None = None
+    private: bool = False
+    """The organiser marked the event's details private: shown only to its attendees
+    and to people who may see all of the calendar's details, never where the public can
+    read them (a room's touch panel). Google: ``visibility`` ``private`` or
+    ``confidential``; ``default`` and ``public`` are not private (see
+    ``docs/architecture.md``)."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The provider's resource as received; for plugins, never stored in clear."""
 
@@ -390,6 +396,10 @@ class Meeting:
     etag: str | None = None
     marker: str | None = None
     html_link: str | None = None
+    private: bool = False
+    """The event's details are private (:attr:`CalendarEvent.private`): sinks never put
+    its title, organiser or other details where the public can read them (a room's
+    devices show the booking as "Booked", without organiser)."""
 
 
 @dataclass(frozen=True, slots=True)

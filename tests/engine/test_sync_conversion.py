@@ -47,7 +47,8 @@ def reference_meeting(user: User, event: CalendarEvent, join: JoinInfo | None) -
         location=event.location, organizer=event.organizer,
         attendees=tuple(a.email for a in event.attendees), join=join, all_day=event.all_day,
         recurring_event_id=event.recurring_event_id, etag=event.etag,
-        marker=event.private_properties.get(invites.MARKER_KEY), html_link=event.html_link)
+        marker=event.private_properties.get(invites.MARKER_KEY), html_link=event.html_link,
+        private=event.private)
 
 
 def reference_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting]
@@ -76,6 +77,8 @@ def _variants(resource: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     if choice < 0.35:
         return {**resource, "start": {"dateTime": "2026-03-03T10:00:00Z"},
                 "end": {"dateTime": "2026-03-03T11:00:00+05:30"}}
+    if choice < 0.45:
+        return {**resource, "visibility": rng.choice(["private", "confidential", "public"])}
     return resource
 
 
@@ -93,6 +96,7 @@ def test_meetings_and_buttons_equal_the_straightforward_code(tmp_path: Path) -> 
     meetings = [meeting_from_event(user, event, join) for event, join in pairs]
     assert meetings == [reference_meeting(user, event, join) for event, join in pairs]
     assert any(m.marker for m in meetings) and any(m.all_day for m in meetings)
+    assert any(m.private for m in meetings) and not all(m.private for m in meetings)
     buttons = join_button_items(gateway, user, meetings)
     assert buttons == reference_buttons(gateway, user, meetings)
     assert 500 < len(buttons) < len(meetings)
@@ -108,6 +112,6 @@ def test_the_fields_passed_positionally_keep_their_order() -> None:
     assert tuple(f.name for f in fields(Meeting)) == (
         "user_id", "event_id", "calendar_id", "status", "start", "end", "title",
         "description", "location", "organizer", "attendees", "join", "all_day",
-        "recurring_event_id", "etag", "marker", "html_link")
+        "recurring_event_id", "etag", "marker", "html_link", "private")
     assert tuple(f.name for f in fields(ScheduledNotification))[:7] == (
         "key", "user_id", "event_id", "due_at", "start", "end", "payload")

@@ -6,6 +6,9 @@ still open; once it is closed they can give way to recorded expected results.)
 
 Conference conversion is here too: :func:`conference_from_google` as it stood before its
 own flat rewrite (issue 14, 2026-12-01).
+
+Changed deliberately since: ``private`` from ``visibility`` (a private event's title never
+reaches a room's public panel, 2026-12-01).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from hybrid_calendar.models import Attendee, CalendarEvent, Conference, Conferen
 from hybrid_calendar_google.event_json import (
     ENTRY_POINT_LIMITS,
     MAX_CONFERENCE_ID,
+    PRIVATE_VISIBILITY,
     EventFormatError,
 )
 
@@ -76,6 +80,7 @@ def reference_event_from_google(resource: Any, calendar_id: str = "primary") -> 
         private_properties=private,
         html_link=_str(get("htmlLink")) or None,
         time_zone=start_zone if type(start_zone) is str else None,
+        private=_str(get("visibility")) in PRIVATE_VISIBILITY,
         raw=resource,
     )
 

@@ -64,6 +64,23 @@ def test_full_resource() -> None:
     assert event.raw is RESOURCE  # kept for plugins, not copied
 
 
+@pytest.mark.parametrize(("visibility", "private"), [
+    ("private", True), ("confidential", True), ("default", False), ("public", False),
+    (None, False), ("", False), ("PRIVATE", False), (["private"], False)])
+def test_visibility_private_and_confidential_make_the_event_private(
+        visibility: object, private: bool) -> None:
+    resource: dict[str, object] = {"id": "x", "summary": "Review"}
+    if visibility is not None:
+        resource["visibility"] = visibility
+    event = event_from_google(resource)
+    assert event.private is private and event.summary == "Review"
+
+
+def test_an_event_without_visibility_is_not_private() -> None:
+    assert "visibility" not in RESOURCE
+    assert event_from_google(RESOURCE).private is False
+
+
 def test_all_day_and_minimal() -> None:
     event = event_from_google({"id": "x", "start": {"date": "2026-03-01"},
                                "end": {"date": "2026-03-02"}})

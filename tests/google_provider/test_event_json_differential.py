@@ -82,6 +82,9 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     {"id": "conference-solution-odd", "hangoutLink": 5, "conferenceData": {
         "conferenceSolution": {"key": "hangoutsMeet", "name": 5},
         "entryPoints": [{"entryPointType": 5, "uri": "https://meet.google.com/x"}]}},
+    *({"id": f"visibility-{i}", "summary": "Review", "visibility": value}
+      for i, value in enumerate(["default", "public", "private", "confidential", "",
+                                 "Private", None, 5, ["private"], {"private": True}])),
 ]
 
 
@@ -142,7 +145,8 @@ JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False)
     | st.sampled_from(["", "x", "2026-12-01", "2026-12-01T10:00:00", "2026-12-01T10:00:00Z",
                        "2026-12-01T10:00:00+02:00", "Europe/Berlin", "UTC", "Bad/Zone",
-                       "a@example.com", "confirmed", "cancelled"]),
+                       "a@example.com", "confirmed", "cancelled", "private",
+                       "confidential", "public", "default"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
         st.sampled_from(["dateTime", "date", "timeZone", "email", "displayName",
                          "responseStatus", "organizer", "resource", "optional", "private",
@@ -153,7 +157,7 @@ JSON_VALUES = st.recursive(
 FIELDS = ["id", "status", "start", "end", "originalStartTime", "summary", "description",
           "location", "organizer", "attendees", "recurrence", "recurringEventId", "etag",
           "sequence", "updated", "extendedProperties", "htmlLink", "hangoutLink",
-          "conferenceData"]
+          "conferenceData", "visibility"]
 
 
 @settings(max_examples=400, deadline=timedelta(seconds=2),

@@ -243,7 +243,7 @@ def meeting_from_event(user: User, event: CalendarEvent, join: JoinInfo | None) 
         event.summary, event.description, event.location, event.organizer,
         tuple([attendee.email for attendee in event.attendees]), join, event.all_day,
         event.recurring_event_id, event.etag,
-        event.private_properties.get(invites.MARKER_KEY), event.html_link)
+        event.private_properties.get(invites.MARKER_KEY), event.html_link, event.private)
 
 
 

@@ -165,13 +165,21 @@ def meeting_plain_values(meeting: Meeting) -> tuple[Any, ...]:
 
 def meeting_clear(meeting: Meeting) -> str:
     """The JSON text :data:`ROW_COLUMN` seals: the meeting's sensitive fields (the same
-    meeting always gives the same text, so a stored row can be compared with it)."""
-    return compact_json({
+    meeting always gives the same text, so a stored row can be compared with it).
+
+    ``"private": true`` is written only for a private meeting (:attr:`Meeting.private`),
+    last; absent means not private. So the text of every other meeting is the one
+    written before the flag existed, and rows stored then still compare as unchanged
+    (:data:`DIGEST_COLUMN`) without any migration."""
+    clear: dict[str, Any] = {
         "calendar_id": meeting.calendar_id, "title": meeting.title,
         "description": meeting.description, "location": meeting.location,
         "organizer": meeting.organizer or "", "attendees": list(meeting.attendees),
         "join_info": join_to_json(meeting.join), "html_link": meeting.html_link or "",
-    })
+    }
+    if meeting.private:
+        clear["private"] = True
+    return compact_json(clear)
 
 
 _REFUSE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -238,7 +246,7 @@ def row_to_meeting(sealer: Sealer, row: Mapping[str, Any]) -> Meeting:
         attendees=tuple(clear["attendees"]),
         join=join_from_json(clear["join_info"]), all_day=bool(row["all_day"]),
         recurring_event_id=row["recurring_event_id"], etag=row["etag"], marker=row["marker"],
-        html_link=clear["html_link"] or None,
+        html_link=clear["html_link"] or None, private=clear.get("private") is True,
     )
 
 

@@ -28,6 +28,12 @@ ENTRY_POINT_LIMITS = {"uri": 1300, "label": 512, "pin": 128, "passcode": 128,
 them at :data:`hybrid_calendar.join_info.extract.MAX_TEXT`."""
 MAX_CONFERENCE_ID = 512
 """``conferenceData.conferenceId`` has no documented maximum; cut like a label."""
+PRIVATE_VISIBILITY = frozenset({"private", "confidential"})
+"""The ``visibility`` values that make an event private (:attr:`CalendarEvent.private`):
+its details are only for its attendees (``confidential`` is a legacy synonym of
+``private``). ``default`` follows the calendar's default sharing, which the gateway does
+not read; it and ``public`` (and a missing or unknown value) are not private: hiding
+every ``default`` event would hide nearly every event (docs/architecture.md)."""
 
 
 class EventFormatError(ValueError):
@@ -127,6 +133,7 @@ def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEv
     etag = get("etag")
     sequence = get("sequence")
     html_link = get("htmlLink")
+    visibility = get("visibility")
     return CalendarEvent(
         event_id,
         calendar_id,
@@ -150,6 +157,7 @@ def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEv
         private,
         html_link if type(html_link) is str and html_link else None,
         start_zone if type(start_zone) is str else None,
+        type(visibility) is str and visibility in PRIVATE_VISIBILITY,
         resource,
     )
 
@@ -158,7 +166,8 @@ _POSITIONAL = {
     CalendarEvent: ("id", "calendar_id", "status", "start", "end", "summary", "description",
                     "location", "all_day", "organizer", "attendees", "conference",
                     "recurring_event_id", "original_start", "recurrence", "etag", "sequence",
-                    "updated", "private_properties", "html_link", "time_zone", "raw"),
+                    "updated", "private_properties", "html_link", "time_zone", "private",
+                    "raw"),
     Attendee: ("email", "display_name", "response_status", "organizer", "resource",
                "optional"),
 }

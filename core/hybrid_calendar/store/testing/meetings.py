@@ -183,6 +183,18 @@ class MeetingTests(StoreFixtures):
         assert await store.list_meetings(BOB, NOW - DAY, NOW + DAY) == []
 
     @pytest.mark.anyio
+    @covers("apply_changes", "list_meetings", "get_meeting")
+    async def test_a_private_meeting_is_read_back_private(self, store: Store) -> None:
+        await seed(store)
+        private, public = meeting("p", private=True), meeting("q", 2)
+        await store.apply_changes(ALICE, [private, public], [], "c", full_sync=True,
+                                  synced_at=NOW)
+        assert await store.get_meeting(ALICE, "p") == private
+        assert await store.list_meetings(ALICE, NOW, NOW + DAY) == [private, public]
+        assert [m.private for m in await store.list_meetings(ALICE, NOW, NOW + DAY)] == [
+            True, False]
+
+    @pytest.mark.anyio
     @covers("purge_outside", "list_notifications")
     async def test_purge_keeps_only_the_retention_window(self, store: Store) -> None:
         await seed(store)

@@ -93,6 +93,25 @@ class UnchangedSyncTests(StoreFixtures):
             assert await store.get_meeting(ALICE, changed.event_id) == changed
 
     @pytest.mark.anyio
+    @covers("write_sync", "get_meeting")
+    async def test_a_meeting_made_private_counts_as_changed_then_as_stored(
+            self, store: Store) -> None:
+        """The privacy flag is part of the sealed content: a meeting made private (or
+        public again) is changed, so the sinks mirror it; synced again, it is not."""
+        await seed(store)
+        await store.write_sync(_write(_page(), "m1"))
+        page = _page()
+        for index, (private, key) in enumerate(((True, "m2"), (True, "m3"),
+                                                (False, "m4"))):
+            page[1] = replace(page[1], private=private)
+            written = await store.write_sync(_write(page, key, full=False))
+            changed = index != 1
+            assert written.applied == ApplyResult(upserted=int(changed), deleted=0)
+            assert written.changed_event_ids == (frozenset({"e2"}) if changed
+                                                 else frozenset())
+            assert await store.get_meeting(ALICE, "e2") == page[1]
+
+    @pytest.mark.anyio
     @covers("write_sync", "list_notifications")
     async def test_a_deleted_meeting_alone_counts_and_announces(self, store: Store) -> None:
         await seed(store)
