@@ -6,7 +6,11 @@ of the workspace's devices (``GET /devices?workspaceId=``) through cloud xAPI
 (``POST /xapi/command/Bookings.Put`` with ``{"deviceId", "body": {"Booking": {...}}}``):
 title (or "Booked" on the devices of the rooms in ``webex.hidden_title_rooms``, from
 their next convergence: :mod:`.room_converge`), start, duration, organiser and the
-number to dial, so the device shows its Join button.
+number to dial, so the device shows its Join button. A private meeting
+(:attr:`~hybrid_calendar.models.Meeting.private`: its organiser marked the event
+private) is booked as "Booked" without organiser on every room's devices, whatever the
+room's setting: a room's panel is in public view. Its room's record never holds its
+title either.
 
 The gateway keeps, per room, the bookings its devices should show, and per device what
 was last written to it with success (:mod:`.room_records`). When a meeting is booked,
@@ -56,13 +60,19 @@ def booking_for(meeting: Meeting, hidden: bool) -> dict[str, Any]:
     """The ``Booking`` object for a meeting (``hidden``: with ``Title``
     :data:`~.room_converge.HIDDEN_TITLE`, as the devices of a hidden-title room show
     it). A room's record keeps the meeting's title; hiding is applied as the room's
-    devices converge (:func:`.room_converge.as_shown`)."""
+    devices converge (:func:`.room_converge.as_shown`).
+
+    A private meeting's booking has ``Title`` :data:`~.room_converge.HIDDEN_TITLE` and
+    an empty ``Organizer.Name`` whatever ``hidden`` says: the room's record holds it so,
+    and no device of any room is ever given its title or organiser."""
     assert meeting.join is not None
     minutes = max(1, int((meeting.end - meeting.start).total_seconds() // 60))
+    private = meeting.private
     booking: dict[str, Any] = {
-        "Id": booking_id(meeting.event_id), "Title": HIDDEN_TITLE if hidden else meeting.title,
+        "Id": booking_id(meeting.event_id),
+        "Title": HIDDEN_TITLE if hidden or private else meeting.title,
         "Protocol": "SIP", "Time": {"StartTime": _z(meeting.start), "Duration": minutes},
-        "Organizer": {"Name": meeting.organizer or ""},
+        "Organizer": {"Name": "" if private else meeting.organizer or ""},
         "Number": meeting.join.dial or meeting.join.url or ""}
     return booking
 
@@ -191,8 +201,8 @@ async def _booked_by(gateway: Gateway, user: User, event_id: str,
 def _targets(meeting: Meeting, room_map: dict[str, list[str]]
              ) -> dict[str, dict[str, Any]]:
     """Room → the meeting's booking there (with its title: a hidden-title room's devices
-    get it without, :func:`.room_converge.as_shown`), for each room of the map it
-    invites."""
+    get it without, :func:`.room_converge.as_shown`; a private meeting's has neither
+    title nor organiser, :func:`booking_for`), for each room of the map it invites."""
     if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
         return {}
     rooms = {email.lower() for email in meeting.attendees} & set(room_map)

@@ -26,7 +26,8 @@ A room's record keeps each booking with its meeting's title. The devices of a ro
 (:func:`as_shown`), at every convergence: a room added to the list (the configuration is
 read at start, so a restart) shows "Booked" from its next convergence, which a starting
 gateway runs at once, without any meeting changing; a room taken off it gets the titles
-back the same way.
+back the same way. A private meeting's booking is recorded without title and organiser
+(:func:`.bookings.booking_for`), so no room's devices ever get them, hidden or not.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ RACE_ATTEMPTS = 3
 """Most convergences of one device in a row while other processes write its record."""
 HIDDEN_TITLE = "Booked"
 """The ``Title`` of every booking on the devices of a room in
-``webex.hidden_title_rooms``."""
+``webex.hidden_title_rooms``, and of a private meeting's booking in every room."""
 
 
 def hidden_rooms(gateway: Gateway) -> set[str]:
