@@ -93,6 +93,30 @@ def test_patch_semantics_etag_sequence(cal: Any) -> None:
     assert moved["sequence"] == 1
 
 
+def test_visibility_is_kept_on_insert_patch_and_list(cal: Any) -> None:
+    """``visibility`` is the organiser's: stored as given, changed by a patch, listed
+    (the gateway keeps private events' titles off room panels)."""
+    event = cal.events().insert(calendarId="primary", body=timed(
+        "Review", START, END, visibility="private")).execute()
+    assert event["visibility"] == "private"
+
+    def listed() -> Any:
+        items = cal.events().list(calendarId="primary").execute()["items"]
+        [item] = [i for i in items if i["id"] == event["id"]]
+        return item.get("visibility")
+
+    assert listed() == "private"
+    patched = cal.events().patch(calendarId="primary", eventId=event["id"],
+                                 body={"visibility": "confidential"}).execute()
+    assert patched["visibility"] == "confidential" and listed() == "confidential"
+    cal.events().patch(calendarId="primary", eventId=event["id"],
+                       body={"summary": "Review 2"}).execute()
+    assert listed() == "confidential"  # another field's patch leaves it
+    cal.events().patch(calendarId="primary", eventId=event["id"],
+                       body={"visibility": "public"}).execute()
+    assert listed() == "public"
+
+
 def test_if_match(emu: RunningEmulator, cal: Any) -> None:
     event = cal.events().insert(calendarId="primary", body=timed("x", START, END)).execute()
     request = cal.events().patch(calendarId="primary", eventId=event["id"],
