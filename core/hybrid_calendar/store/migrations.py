@@ -206,3 +206,15 @@ def m017_meetings_digest(db: Database) -> None:
     Rows stored before hold ``NULL``: SQLite opens and compares those as before and writes
     their digest; PostgreSQL counts each as changed once."""
     db.table("meetings").add_column("digest", str)
+
+
+@migrations()
+def m018_full_resync_for_private_events(db: Database) -> None:
+    """Every user's next sync is a full one (their stored cursor is cleared): meetings
+    stored before the gateway read an event's privacy (``Meeting.private``) hold it as
+    not private, and an incremental sync lists only events that changed, so an event
+    already private would keep its title on room devices until it changed. A full sync
+    lists every event of the window; only those whose stored form differs (the private
+    ones) are written again, and their room bookings are rewritten. Costs one full
+    listing per user, once."""
+    db.execute("UPDATE sync_state SET cursor = NULL WHERE cursor IS NOT NULL")

@@ -275,6 +275,15 @@ core.add(
     "ALTER TABLE meetings ADD COLUMN digest TEXT",
 )
 
+core.add(
+    "m018_full_resync_for_private_events",
+    # Every user's next sync is a full one: meetings stored before the gateway read an
+    # event's privacy (Meeting.private) hold it as not private, and an incremental sync
+    # lists only changed events, so an already private event would keep its title on
+    # room devices until it changed. Only the rows that differ are written again.
+    "UPDATE sync_state SET cursor = NULL WHERE cursor IS NOT NULL",
+)
+
 crypto = PgMigrationSet("crypto")
 crypto.add(
     "m001_crypto_keys",
