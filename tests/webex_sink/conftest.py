@@ -55,6 +55,20 @@ def at(hours: float, minutes: int = 30, **extra: Any) -> dict[str, Any]:
                     "timeZone": "Europe/Berlin"}, **extra}
 
 
+def insert_room_event(world: WebexWorld, summary: str, hours: float, *,
+                      organiser: str = ALICE, **extra: Any) -> dict[str, Any]:
+    """An event of ``organiser``'s inviting Bob and the room, with a join link to parse."""
+    return world.google.state.insert_event(organiser, at(
+        hours, summary=summary, location="https://acme.zoom.us/j/12345678",
+        attendees=[{"email": BOB}, {"email": ROOM, "resource": True}], **extra))
+
+
+def room_bookings(world: WebexWorld) -> list[dict[str, Any]]:
+    """The bookings the room's one device shows, in start order."""
+    [device] = list(world.webex.state.devices)
+    return list(world.webex.state.device_bookings(device))
+
+
 @dataclass
 class WebexWorld:
     """Both emulators, the Service App and the bot."""

@@ -17,7 +17,7 @@ from hybrid_calendar_webex import room_records as records
 from hybrid_calendar_webex.bookings import ROOMS_TTL
 
 from ..engine.conftest import Stack
-from .conftest import ALICE, BOB, DAVE, ROOM, WebexWorld, at
+from .conftest import ALICE, BOB, DAVE, ROOM, WebexWorld, insert_room_event, room_bookings
 
 pytestmark = pytest.mark.anyio
 
@@ -25,14 +25,11 @@ pytestmark = pytest.mark.anyio
 def room_event(world: WebexWorld, organiser: str, summary: str, hours: float
                ) -> dict[str, Any]:
     """An event of ``organiser``'s inviting Bob and the room, with a join link."""
-    return world.google.state.insert_event(organiser, at(
-        hours, summary=summary, location="https://acme.zoom.us/j/12345678",
-        attendees=[{"email": BOB}, {"email": ROOM, "resource": True}]))
+    return insert_room_event(world, summary, hours, organiser=organiser)
 
 
 def titles(world: WebexWorld) -> list[str]:
-    [device] = list(world.webex.state.devices)
-    return [b["Title"] for b in world.webex.state.device_bookings(device)]
+    return [b["Title"] for b in room_bookings(world)]
 
 
 async def sync(stack: Stack, email: str) -> None:

@@ -13,22 +13,26 @@ import pytest
 
 from hybrid_calendar_webex.bookings import ROOMS_TTL
 
-from .conftest import ALICE, BOB, ROOM, WebexWorld, at, running_gateway
+from .conftest import (
+    ALICE,
+    ROOM,
+    WebexWorld,
+    insert_room_event,
+    room_bookings,
+    running_gateway,
+)
 
 pytestmark = pytest.mark.anyio
 
 
 def room_event(world: WebexWorld, summary: str, hours: float) -> dict[str, Any]:
     """An event of Alice's inviting Bob and the room, with a join link to parse."""
-    return world.google.state.insert_event(ALICE, at(
-        hours, summary=summary, location="https://acme.zoom.us/j/12345678",
-        attendees=[{"email": BOB}, {"email": ROOM, "resource": True}]))
+    return insert_room_event(world, summary, hours)
 
 
 def titles(world: WebexWorld) -> list[str]:
     """The titles of the bookings the room's device shows, in start order."""
-    [device] = list(world.webex.state.devices)
-    return [b["Title"] for b in world.webex.state.device_bookings(device)]
+    return [b["Title"] for b in room_bookings(world)]
 
 
 async def test_a_room_hidden_later_shows_booked_from_its_next_convergence(

@@ -13,23 +13,20 @@ import pytest
 from hybrid_calendar_webex import room_records as records
 
 from ..engine.conftest import Stack
-from .conftest import ALICE, BOB, ROOM, WebexWorld, at
+from .conftest import ALICE, ROOM, WebexWorld, insert_room_event, room_bookings
 
 pytestmark = pytest.mark.anyio
 
 
 def room_event(world: WebexWorld, summary: str, hours: float, **extra: Any) -> dict[str, Any]:
     """An event of Alice's inviting Bob and the room, with a join link to parse."""
-    return world.google.state.insert_event(ALICE, at(
-        hours, summary=summary, location="https://acme.zoom.us/j/12345678",
-        attendees=[{"email": BOB}, {"email": ROOM, "resource": True}], **extra))
+    return insert_room_event(world, summary, hours, **extra)
 
 
 def shown(world: WebexWorld) -> list[tuple[str, str]]:
     """(Title, Organizer.Name) of each booking the room's device shows, in start order."""
-    [device] = list(world.webex.state.devices)
     return [(b["Title"], (b.get("Organizer") or {}).get("Name") or "")
-            for b in world.webex.state.device_bookings(device)]
+            for b in room_bookings(world)]
 
 
 async def recorded(world: WebexWorld, stack: Stack) -> str:
