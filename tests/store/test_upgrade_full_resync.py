@@ -11,6 +11,7 @@ as a gateway of the new version does on a database of the old one.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,19 +39,18 @@ async def _cursor(store: Store) -> str | None:
     return (await store.get_sync_state(USER.id)).cursor
 
 
-@pytest.mark.anyio
-async def test_sqlite_upgrade_clears_every_cursor_once(tmp_path: Path) -> None:
-    path = tmp_path / "gw.sqlite3"
-    store = SqliteStore(path, ReversibleCipher())
+async def _play_upgrade(new_store: Callable[[], Store], forget_migration: Callable[[], int]
+                        ) -> None:
+    """Store a cursor, forget that the migration ran (``forget_migration`` returns the
+    records it deleted), open again: the cursor is gone once, not at every start."""
+    store = new_store()
     await store.open()
     await _store_a_cursor(store, "sync-token-1")
     assert await _cursor(store) == "sync-token-1"  # a fresh database: nothing cleared
     await store.close()
-    with sqlite3.connect(path) as db:  # the database as the version before left it
-        assert db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'core' "
-                          "AND name = ?", (MIGRATION,)).rowcount == 1
+    assert forget_migration() == 1  # the database as the version before left it
 
-    upgraded = SqliteStore(path, ReversibleCipher())
+    upgraded = new_store()
     await upgraded.open()
     try:
         assert await _cursor(upgraded) is None  # the next sync lists every event
@@ -58,7 +58,7 @@ async def test_sqlite_upgrade_clears_every_cursor_once(tmp_path: Path) -> None:
                                      synced_at=NOW)
     finally:
         await upgraded.close()
-    again = SqliteStore(path, ReversibleCipher())
+    again = new_store()
     await again.open()
     try:
         assert await _cursor(again) == "sync-token-2"  # applied once, not at every start
@@ -67,28 +67,22 @@ async def test_sqlite_upgrade_clears_every_cursor_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_postgresql_upgrade_clears_every_cursor_once(postgres_url: str) -> None:
-    store = PostgresStore(postgres_url, ReversibleCipher())
-    await store.open()
-    await _store_a_cursor(store, "sync-token-1")
-    assert await _cursor(store) == "sync-token-1"
-    await store.close()
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        deleted = conn.execute("DELETE FROM _pg_migrations WHERE migration_set = 'core' "
-                               "AND name = %s", (MIGRATION,)).rowcount
-        assert deleted == 1
+async def test_sqlite_upgrade_clears_every_cursor_once(tmp_path: Path) -> None:
+    path = tmp_path / "gw.sqlite3"
 
-    upgraded = PostgresStore(postgres_url, ReversibleCipher())
-    await upgraded.open()
-    try:
-        assert await _cursor(upgraded) is None
-        await upgraded.apply_changes(USER, [], [], "sync-token-2", full_sync=True,
-                                     synced_at=NOW)
-    finally:
-        await upgraded.close()
-    again = PostgresStore(postgres_url, ReversibleCipher())
-    await again.open()
-    try:
-        assert await _cursor(again) == "sync-token-2"
-    finally:
-        await again.close()
+    def forget() -> int:
+        with sqlite3.connect(path) as db:
+            return db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'core' "
+                              "AND name = ?", (MIGRATION,)).rowcount
+
+    await _play_upgrade(lambda: SqliteStore(path, ReversibleCipher()), forget)
+
+
+@pytest.mark.anyio
+async def test_postgresql_upgrade_clears_every_cursor_once(postgres_url: str) -> None:
+    def forget() -> int:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            return conn.execute("DELETE FROM _pg_migrations WHERE migration_set = 'core' "
+                                "AND name = %s", (MIGRATION,)).rowcount
+
+    await _play_upgrade(lambda: PostgresStore(postgres_url, ReversibleCipher()), forget)

@@ -122,7 +122,7 @@ async def test_a_clear_landing_between_another_processs_puts_loses_no_booking(
     store = first.gateway.store
     meetings = {name: room_meeting(first, two_gateways.alice, name, hours)
                 for name, hours in (("W", 1), ("X", 2), ("Y", 3), ("Z", 4))}
-    bookings = {name: booking_for(m, False) for name, m in meetings.items()}
+    bookings = {name: booking_for(m) for name, m in meetings.items()}
     room = {bookings[n]["Id"]: bookings[n] for n in "XYZ"}
     await store.put_org_secret("org1", records.room_secret(ROOM), json.dumps(room))
     await store.put_org_secret("org1", records.device_secret(device), json.dumps(

@@ -37,6 +37,10 @@ from hybrid_calendar.store.sqlite_sync import SqliteSyncWrites
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 
+PUT_ORG_SECRET = ("INSERT INTO org_secrets (org_id, name, value) VALUES (?, ?, ?) "
+                  "ON CONFLICT(org_id, name) DO UPDATE SET value=excluded.value")
+GET_ORG_SECRET = "SELECT value FROM org_secrets WHERE org_id=? AND name=?"
+
 class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteOutbox,
                   SqliteBudgets, Store):
     """Store on one SQLite file (WAL mode), sensitive columns encrypted."""
@@ -66,14 +70,10 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
         sealer = await self.cipher.sealer(org_id, None)
         sealed = sealer.seal(value, table="org_secrets", row_id=f"{org_id}/{name}",
                              column="value")
-        await self._run(lambda: self.execute(
-            "INSERT INTO org_secrets (org_id, name, value) VALUES (?, ?, ?) "
-            "ON CONFLICT(org_id, name) DO UPDATE SET value=excluded.value",
-            (org_id, name, sealed)))
+        await self._run(lambda: self.execute(PUT_ORG_SECRET, (org_id, name, sealed)))
 
     async def get_org_secret(self, org_id: str, name: str) -> str | None:
-        rows = await self._select("SELECT value FROM org_secrets WHERE org_id=? AND name=?",
-                                  (org_id, name))
+        rows = await self._select(GET_ORG_SECRET, (org_id, name))
         if not rows:
             return None
         sealer = await self.cipher.sealer(org_id, None)
@@ -90,18 +90,14 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
 
         def work() -> str | None:
             with transaction(self._conn_or_fail()) as conn:
-                row = conn.execute("SELECT value FROM org_secrets WHERE org_id=? AND name=?",
-                                   (org_id, name)).fetchone()
+                row = conn.execute(GET_ORG_SECRET, (org_id, name)).fetchone()
                 current = None if row is None else sealer.open(
                     row[0], table="org_secrets", row_id=row_id, column="value")
                 new = change(current)
                 if new is None:
                     return current
-                conn.execute(
-                    "INSERT INTO org_secrets (org_id, name, value) VALUES (?, ?, ?) "
-                    "ON CONFLICT(org_id, name) DO UPDATE SET value=excluded.value",
-                    (org_id, name, sealer.seal(new, table="org_secrets", row_id=row_id,
-                                               column="value")))
+                conn.execute(PUT_ORG_SECRET, (org_id, name, sealer.seal(
+                    new, table="org_secrets", row_id=row_id, column="value")))
                 return new
         return await self._run(work)
 

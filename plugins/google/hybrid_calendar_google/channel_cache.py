@@ -41,15 +41,14 @@ class ChannelCache:
         if channel is None:
             self._channels.pop(channel_id, None)
             return None
-        if len(self._channels) >= MAX_CHANNELS:
-            self._channels.clear()
-        self._channels[channel_id] = (channel, now)
+        self.remember(channel)
         return channel
 
     def remember(self, channel: Channel) -> None:
-        """Hold a channel this process is opening (its ``token`` the stored digest,
-        :func:`~hybrid_calendar.store.base.hash_channel_token`): Google's first message
-        on it may come before the store has it, and is then answered from memory."""
+        """Hold a channel for :data:`TTL_SECONDS`, its ``token`` the stored digest
+        (:func:`~hybrid_calendar.store.base.hash_channel_token`): one read from the store,
+        or one this process is opening (Google's first message on it may come before the
+        store has it, and is then answered from memory)."""
         if len(self._channels) >= MAX_CHANNELS:
             self._channels.clear()
         self._channels[channel.id] = (channel, time.monotonic())

@@ -56,21 +56,20 @@ def _z(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def booking_for(meeting: Meeting, hidden: bool) -> dict[str, Any]:
-    """The ``Booking`` object for a meeting (``hidden``: with ``Title``
-    :data:`~.room_converge.HIDDEN_TITLE`, as the devices of a hidden-title room show
-    it). A room's record keeps the meeting's title; hiding is applied as the room's
-    devices converge (:func:`.room_converge.as_shown`).
+def booking_for(meeting: Meeting) -> dict[str, Any]:
+    """The ``Booking`` object for a meeting, as the room's record keeps it: with the
+    meeting's title (a hidden-title room's devices are given it without, as they
+    converge: :func:`.room_converge.as_shown`).
 
     A private meeting's booking has ``Title`` :data:`~.room_converge.HIDDEN_TITLE` and
-    an empty ``Organizer.Name`` whatever ``hidden`` says: the room's record holds it so,
-    and no device of any room is ever given its title or organiser."""
+    an empty ``Organizer.Name``: the room's record holds it so, and no device of any room
+    is ever given its title or organiser."""
     assert meeting.join is not None
     minutes = max(1, int((meeting.end - meeting.start).total_seconds() // 60))
     private = meeting.private
     booking: dict[str, Any] = {
         "Id": booking_id(meeting.event_id),
-        "Title": HIDDEN_TITLE if hidden or private else meeting.title,
+        "Title": HIDDEN_TITLE if private else meeting.title,
         "Protocol": "SIP", "Time": {"StartTime": _z(meeting.start), "Duration": minutes},
         "Organizer": {"Name": "" if private else meeting.organizer or ""},
         "Number": meeting.join.dial or meeting.join.url or ""}
@@ -206,7 +205,7 @@ def _targets(meeting: Meeting, room_map: dict[str, list[str]]
     if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
         return {}
     rooms = {email.lower() for email in meeting.attendees} & set(room_map)
-    return {room: booking_for(meeting, False) for room in rooms}
+    return {room: booking_for(meeting) for room in rooms}
 
 
 async def _record(gateway: Gateway, org_id: str, room_map: dict[str, list[str]],

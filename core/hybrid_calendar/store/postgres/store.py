@@ -68,6 +68,10 @@ ADD_USERS = (
 """``Store.add_users`` in one statement (:meth:`PostgresStore.add_users`)."""
 
 
+PUT_ORG_SECRET = ("INSERT INTO org_secrets (org_id, name, value) VALUES (%s, %s, %s) "
+                  "ON CONFLICT (org_id, name) DO UPDATE SET value=excluded.value")
+GET_ORG_SECRET = "SELECT value FROM org_secrets WHERE org_id=%s AND name=%s"
+
 class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
     """Store on a PostgreSQL database shared by any number of gateway processes."""
 
@@ -96,14 +100,10 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         sealer = await self.cipher.sealer(org_id, None)
         sealed = sealer.seal(value, table="org_secrets", row_id=f"{org_id}/{name}",
                              column="value")
-        await self.execute(
-            "INSERT INTO org_secrets (org_id, name, value) VALUES (%s, %s, %s) "
-            "ON CONFLICT (org_id, name) DO UPDATE SET value=excluded.value",
-            (org_id, name, sealed))
+        await self.execute(PUT_ORG_SECRET, (org_id, name, sealed))
 
     async def get_org_secret(self, org_id: str, name: str) -> str | None:
-        rows = await self.fetch("SELECT value FROM org_secrets WHERE org_id=%s AND name=%s",
-                                (org_id, name))
+        rows = await self.fetch(GET_ORG_SECRET, (org_id, name))
         if not rows:
             return None
         sealer = await self.cipher.sealer(org_id, None)
@@ -122,19 +122,15 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         async def work(conn: Conn) -> str | None:
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                                ("org_secret:" + row_id,))
-            cursor = await conn.execute(
-                "SELECT value FROM org_secrets WHERE org_id=%s AND name=%s", (org_id, name))
+            cursor = await conn.execute(GET_ORG_SECRET, (org_id, name))
             row = await cursor.fetchone()
             current = None if row is None else sealer.open(
                 row["value"], table="org_secrets", row_id=row_id, column="value")
             new = change(current)
             if new is None:
                 return current
-            await conn.execute(
-                "INSERT INTO org_secrets (org_id, name, value) VALUES (%s, %s, %s) "
-                "ON CONFLICT (org_id, name) DO UPDATE SET value=excluded.value",
-                (org_id, name, sealer.seal(new, table="org_secrets", row_id=row_id,
-                                           column="value")))
+            await conn.execute(PUT_ORG_SECRET, (org_id, name, sealer.seal(
+                new, table="org_secrets", row_id=row_id, column="value")))
             return new
         return await self.write(work)
 
