@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
@@ -73,3 +74,22 @@ async def test_feed_parses_back_with_icalendar_and_declares_a_refresh(
     assert isinstance(conference, list)
     assert [str(c) for c in conference] == ["https://example.webex.com/meet/room",
                                             "sip:room@example.webex.com"]
+
+
+async def test_a_private_meeting_is_classed_private_in_the_feed(stack: PeopleStack) -> None:
+    """A meeting its organiser marked private carries ``CLASS:PRIVATE`` (RFC 5545), so an
+    app the feed is shared on shows it as busy only; the others carry no class."""
+    user = await stack.add_user("hal", timezone="UTC")
+    await stack.put_meetings(user, [
+        replace(meeting(user, "secret", "Layoff planning", NOW + timedelta(hours=2)),
+                private=True),
+        meeting(user, "open", "Team lunch", NOW + timedelta(hours=3)),
+    ])
+    token = await stack.token(user)
+    async with stack.client() as subscriber:
+        response = await subscriber.get(f"/api/v1/me/calendar.ics?token={token}")
+    assert response.status_code == 200
+    events = {str(e["summary"]): e for e in
+              icalendar.Calendar.from_ical(response.text).walk("VEVENT")}
+    assert str(events["Layoff planning"]["class"]) == "PRIVATE"
+    assert "class" not in events["Team lunch"]

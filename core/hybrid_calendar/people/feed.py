@@ -4,7 +4,8 @@
 subscribe by URL only). Built with the ``icalendar`` package: timed events in UTC,
 all-day events as ``VALUE=DATE`` on the user's dates, the join link in ``URL`` and in
 ``CONFERENCE`` (RFC 7986, ``VALUE=URI`` with ``FEATURE`` and ``LABEL``), the video dial
-string as a second ``CONFERENCE`` (``sip:``), and ``REFRESH-INTERVAL`` so subscribers poll.
+string as a second ``CONFERENCE`` (``sip:``), ``CLASS:PRIVATE`` for a meeting its organiser
+marked private, and ``REFRESH-INTERVAL`` so subscribers poll.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: date
         event.add("dtend", meeting.end.astimezone(UTC))
     event.add("summary", meeting.title)
     event.add("status", _STATUS.get(meeting.status, "CONFIRMED"))
+    if meeting.private:  # an app the feed is shared on shows it as busy only
+        event.add("class", "PRIVATE")
     if meeting.location:
         event.add("location", meeting.location)
     if meeting.organizer:

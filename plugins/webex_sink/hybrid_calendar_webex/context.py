@@ -50,7 +50,8 @@ class WebexContext:
     failing_devices: set[str] = field(default_factory=set)
     """Room devices whose last convergence failed (their failure was logged once)."""
     room_keeper: asyncio.Task[None] | None = None
-    """The task converging room devices every few seconds (started at start-up)."""
+    """The task that looks every ``room_keeper.TICK_SECONDS`` whether the rooms are due to
+    converge (started at start-up)."""
     drained_by: object | None = None
     """The engine whose ``until_idle`` runs due convergences (registered once)."""
     webhook_secrets: dict[str, str] = field(default_factory=dict)
