@@ -48,6 +48,10 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     if context is None:
         return
     first = _never_activated(job, context)
+    if first:  # it owns no data key either, unless another process made one meanwhile:
+        # its first sealer here creates the key without reading the stored ones first
+        # (the process that created the user noted that too, but may not be this one)
+        gateway.cipher.note_new_users(context.user.org_id, [context.user.id])
     user = replace(context.user, state=UserState.VALIDATING, reason=None)
     validation = await validate_user(  # rate limits, 5xx: the job retries
         gateway, user, context.organisation)

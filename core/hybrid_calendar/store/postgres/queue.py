@@ -78,14 +78,22 @@ _ADDED_NOTIFIED = "SELECT key, pg_notify(%s, %s || ' ' || key) FROM added"
 _ADDED = "SELECT key FROM added"
 
 _FINISH_AND_CLAIM = (
-    "WITH done AS (DELETE FROM jobs WHERE id = %s RETURNING id), "
-    "next AS (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= %s AND "
+    "WITH done AS (DELETE FROM jobs WHERE id = %s RETURNING id, lane), "
+    "next AS (SELECT id FROM (SELECT q.id FROM jobs q WHERE q.lane = (SELECT lane FROM done) "
+    "AND q.state = 'queued' AND q.run_at <= %s ORDER BY q.run_at, q.id LIMIT 1 "
+    "FOR UPDATE SKIP LOCKED) own_lane UNION ALL SELECT id FROM (SELECT id FROM jobs q "
+    "WHERE state = 'queued' AND run_at <= %s AND "
     "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running' "
-    "AND r.id <> %s) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "AND r.id <> %s) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) oldest LIMIT 1), "
     "claimed AS (UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
     "claimed_by = %s "
     "FROM next WHERE jobs.id = next.id AND (SELECT count(*) FROM done) >= 0 " + _CLAIMED)
-"""A finish and the next claim in one statement. Every part sees the snapshot from before
+"""A finish and the next claim in one statement. The claim prefers a due job of the
+finished job's lane (``own_lane``: the same user's next job, such as the sync an
+activation queued, runs where that user's token and data key are at hand), then takes
+the oldest due job of a free lane (``oldest``); ``UNION ALL`` under ``LIMIT 1`` reads
+the second only when the first has no row, and each locks only the row it returns.
+Every part sees the snapshot from before
 the deletion, so the lane test leaves the finished job out by id; the deletion runs
 first (the update's condition reads ``done``, an init plan evaluated before any row is
 updated), so by the time the claimed job becomes ``running`` the finished one is gone
@@ -152,7 +160,8 @@ class PostgresQueue(PostgresConnection):
     async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
                                ) -> Job | None:
         """One statement (:data:`_FINISH_AND_CLAIM`), alone in autocommit like a claim."""
-        params = (job_id, ts(now), job_id, now.timestamp() + lease_seconds, PROCESS_ID)
+        params = (job_id, ts(now), ts(now), job_id, now.timestamp() + lease_seconds,
+                  PROCESS_ID)
         try:
             async with self.connection() as conn:
                 row = await (await conn.execute(_FINISH_AND_CLAIM, params)).fetchone()

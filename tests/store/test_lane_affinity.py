@@ -1,0 +1,65 @@
+"""A worker that finishes a job takes the same lane's next due job first (both built-in
+stores' ``finish_and_claim``): the sync an activation queued then runs in the process
+that holds that user's token and data key, instead of wherever the next claim happens.
+
+Only due jobs of the lane are preferred; without one, the claim is the oldest due job of
+a free lane, as before. The base class's default (finish, then claim) prefers nothing,
+so this is a test of the two stores, not of ``StoreTests``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from hybrid_calendar.store.base import Store
+from hybrid_calendar.store.testing.support import NOW
+
+pytestmark = pytest.mark.anyio
+
+SECOND = timedelta(seconds=1)
+
+
+async def test_the_finished_jobs_lane_goes_first(either_store: Store) -> None:
+    store = either_store
+    await store.enqueue("activate", "activate:u1", {}, NOW - 3 * SECOND, lane="user:u1")
+    await store.enqueue("activate", "activate:u2", {}, NOW - 2 * SECOND, lane="user:u2")
+    first = await store.claim(NOW, 60)
+    assert first is not None and first.key == "activate:u1"
+    # the activation queues its user's first sync, younger than the other activation
+    await store.enqueue("sync", "sync:u1", {}, NOW - SECOND, lane="user:u1")
+    second = await store.finish_and_claim(first.id, NOW, 60)
+    assert second is not None and (second.key, second.attempts) == ("sync:u1", 1)
+    third = await store.finish_and_claim(second.id, NOW, 60)  # its lane has no job left
+    assert third is not None and third.key == "activate:u2"
+    assert await store.job_counts() == {"running": 1}
+
+
+async def test_a_job_of_the_lane_that_is_not_due_waits(either_store: Store) -> None:
+    store = either_store
+    await store.enqueue("activate", "activate:u1", {}, NOW - 2 * SECOND, lane="user:u1")
+    await store.enqueue("sync", "sync:u2", {}, NOW - SECOND, lane="user:u2")
+    first = await store.claim(NOW, 60)
+    assert first is not None and first.key == "activate:u1"
+    await store.enqueue("sync", "sync:u1", {}, NOW + 10 * SECOND, lane="user:u1")
+    second = await store.finish_and_claim(first.id, NOW, 60)
+    assert second is not None and second.key == "sync:u2"
+    assert await store.finish_and_claim(second.id, NOW, 60) is None
+    later = await store.claim(NOW + 10 * SECOND, 60)
+    assert later is not None and later.key == "sync:u1"
+
+
+async def test_a_busy_lane_is_still_skipped(either_store: Store) -> None:
+    """The preferred lane is the finished job's own: another lane with a running job
+    keeps its queued ones waiting, whatever their age."""
+    store = either_store
+    await store.enqueue("activate", "activate:u2", {}, NOW - 4 * SECOND, lane="user:u2")
+    await store.enqueue("activate", "activate:u1", {}, NOW - 3 * SECOND, lane="user:u1")
+    running = await store.claim(NOW, 60)
+    assert running is not None and running.key == "activate:u2"
+    await store.enqueue("sync", "sync:u2", {}, NOW - 2 * SECOND, lane="user:u2")
+    mine = await store.claim(NOW, 60)
+    assert mine is not None and mine.key == "activate:u1"
+    await store.enqueue("sync", "sync:u3", {}, NOW - SECOND, lane="user:u3")
+    after = await store.finish_and_claim(mine.id, NOW, 60)  # u1 has none; u2 is busy
+    assert after is not None and after.key == "sync:u3"
