@@ -180,6 +180,10 @@ class SqliteQueue(SqliteConnection):
 
 
 _CLAIMABLE = "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
+_LANE_FREE = ("NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND "
+              "r.state = 'running')")
+"""No job of the lane runs (also for the finished job's own lane: a job finished by id
+after its lease lapsed may not have been the lane's running one)."""
 
 
 def _claim_in(conn: sqlite3.Connection, now: datetime, lease_seconds: float, *,
@@ -193,12 +197,11 @@ def _claim_in(conn: sqlite3.Connection, now: datetime, lease_seconds: float, *,
     row = None
     if own_lane is not None:
         row = conn.execute(
-            f"{_CLAIMABLE}WHERE lane = ? AND state = 'queued' AND run_at <= ? "
-            "ORDER BY run_at, id LIMIT 1", (own_lane, ts(now))).fetchone()
+            f"{_CLAIMABLE}WHERE lane = ? AND state = 'queued' AND run_at <= ? AND "
+            f"{_LANE_FREE} ORDER BY run_at, id LIMIT 1", (own_lane, ts(now))).fetchone()
     if row is None:
         row = conn.execute(
-            f"{_CLAIMABLE}WHERE state = 'queued' AND run_at <= ? AND NOT EXISTS (SELECT 1 "
-            "FROM jobs r WHERE r.lane = q.lane AND r.state = 'running') "
+            f"{_CLAIMABLE}WHERE state = 'queued' AND run_at <= ? AND {_LANE_FREE} "
             "ORDER BY run_at, id LIMIT 1", (ts(now),)).fetchone()
     if row is None:
         return None
