@@ -72,8 +72,8 @@ async def test_a_claim_reads_the_queue_in_order_instead_of_sorting_it(
     assert now is not None
     claims = {
         "claim": (_CLAIM, (now, now + 300, "test")),
-        "finish-and-claim": (_FINISH_AND_CLAIM, (running[0], now, now, running[0], now + 300,
-                                                "test")),
+        "finish-and-claim": (_FINISH_AND_CLAIM, (running[0], now, "test", now, running[0],
+                                                now + 300, "test")),
     }
     for name, (sql, params) in claims.items():
         nodes = await _plan(pg_store, sql, params)

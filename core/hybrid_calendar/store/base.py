@@ -600,10 +600,13 @@ class Store(abc.ABC):
         """:meth:`finish` ``job_id``, then :meth:`claim` as of ``now`` (a worker that
         finished a job looks for the next; the finished job's lane is free for the
         claim). The default runs the two in turn; a backend may run them as one statement,
-        which either does both or neither. A backend may also prefer a due job of the
-        finished job's lane, as both built-in stores do: the same user's next job (the
-        sync an activation queued) then runs in the process that holds that user's token
-        and data key, instead of in another that would mint and read them again."""
+        which either does both or neither. A backend that several processes share may
+        also prefer a due job of the finished job's lane while another process runs a
+        job, as the PostgreSQL store does: the same user's next job (the sync an
+        activation queued) then runs in the process that holds that user's token and
+        data key, instead of in another that would mint and read them again. (A process
+        alone gains nothing from it, and running each user's jobs back to back measured
+        5-10 % slower than the queue's order: SQLite keeps that order.)"""
         await self.finish(job_id)
         return await self.claim(now, lease_seconds)
 

@@ -100,14 +100,12 @@ class SqliteQueue(SqliteConnection):
 
     async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
                                ) -> Job | None:
-        """The finish and the claim (as :meth:`claim`, preferring a due job of the
-        finished job's lane) in one transaction and one hand-off to the store's thread."""
+        """The finish and the claim (as :meth:`claim`) in one transaction and one
+        hand-off to the store's thread."""
         def work() -> tuple[Job, dict[str, Any] | None] | None:
             with transaction(self._conn_or_fail()) as conn:
-                done = conn.execute("DELETE FROM jobs WHERE id = ? RETURNING lane",
-                                    (job_id,)).fetchone()
-                return _claim_in(conn, now, lease_seconds,
-                                 own_lane=None if done is None else done[0])
+                conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+                return _claim_in(conn, now, lease_seconds)
         return await self._with_context(await self._run(work))
 
     async def _with_context(self, claimed: tuple[Job, dict[str, Any] | None] | None
@@ -179,30 +177,16 @@ class SqliteQueue(SqliteConnection):
         return {row["state"]: row["n"] for row in rows}
 
 
-_CLAIMABLE = "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
-_LANE_FREE = ("NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND "
-              "r.state = 'running')")
-"""No job of the lane runs (also for the finished job's own lane: a job finished by id
-after its lease lapsed may not have been the lane's running one)."""
-
-
-def _claim_in(conn: sqlite3.Connection, now: datetime, lease_seconds: float, *,
-              own_lane: str | None = None) -> tuple[Job, dict[str, Any] | None] | None:
+def _claim_in(conn: sqlite3.Connection, now: datetime, lease_seconds: float
+              ) -> tuple[Job, dict[str, Any] | None] | None:
     """Claim the next due job inside the open transaction ``conn``: the job, and for a
     ``sync`` job its user's :data:`.codec.USER_CONTEXT_SELECT` row (``None`` for another
-    kind, or a user no longer stored); ``None`` when no job is due.
-
-    :param own_lane: the lane of a job just finished in this transaction (so no job of
-        it runs): a due job of that lane is taken first, as the PostgreSQL store does."""
-    row = None
-    if own_lane is not None:
-        row = conn.execute(
-            f"{_CLAIMABLE}WHERE lane = ? AND state = 'queued' AND run_at <= ? AND "
-            f"{_LANE_FREE} ORDER BY run_at, id LIMIT 1", (own_lane, ts(now))).fetchone()
-    if row is None:
-        row = conn.execute(
-            f"{_CLAIMABLE}WHERE state = 'queued' AND run_at <= ? AND {_LANE_FREE} "
-            "ORDER BY run_at, id LIMIT 1", (ts(now),)).fetchone()
+    kind, or a user no longer stored); ``None`` when no job is due."""
+    row = conn.execute(
+        "SELECT id, kind, key, payload, attempts, run_at FROM jobs q "
+        "WHERE state = 'queued' AND run_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs r"
+        " WHERE r.lane = q.lane AND r.state = 'running') ORDER BY run_at, id LIMIT 1",
+        (ts(now),)).fetchone()
     if row is None:
         return None
     conn.execute("UPDATE jobs SET state='running', attempts=attempts+1, "

@@ -80,7 +80,8 @@ _ADDED = "SELECT key FROM added"
 _FINISH_AND_CLAIM = (
     "WITH done AS (DELETE FROM jobs WHERE id = %s RETURNING id, lane), "
     "next AS (SELECT id FROM (SELECT q.id FROM jobs q WHERE q.lane = (SELECT lane FROM done) "
-    "AND q.state = 'queued' AND q.run_at <= %s ORDER BY q.run_at, q.id LIMIT 1 "
+    "AND q.state = 'queued' AND q.run_at <= %s AND EXISTS (SELECT 1 FROM jobs o WHERE "
+    "o.state = 'running' AND o.claimed_by <> %s) ORDER BY q.run_at, q.id LIMIT 1 "
     "FOR UPDATE SKIP LOCKED) own_lane UNION ALL SELECT id FROM (SELECT id FROM jobs q "
     "WHERE state = 'queued' AND run_at <= %s AND "
     "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running' "
@@ -88,11 +89,15 @@ _FINISH_AND_CLAIM = (
     "claimed AS (UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
     "claimed_by = %s "
     "FROM next WHERE jobs.id = next.id AND (SELECT count(*) FROM done) >= 0 " + _CLAIMED)
-"""A finish and the next claim in one statement. The claim prefers a due job of the
-finished job's lane (``own_lane``: the same user's next job, such as the sync an
-activation queued, runs where that user's token and data key are at hand), then takes
+"""A finish and the next claim in one statement. While another process runs a job, the
+claim prefers a due job of the finished job's lane (``own_lane``: the same user's next
+job, such as the sync an activation queued, runs where that user's token and data key
+are at hand instead of in a process that would mint and read them again), then takes
 the oldest due job of a free lane (``oldest``); ``UNION ALL`` under ``LIMIT 1`` reads
-the second only when the first has no row, and each locks only the row it returns.
+the second only when the first has no row, and each locks only the row it returns. A
+process alone keeps the queue's order: it holds every user's token and key anyway, and
+running each user's jobs back to back measured 5-10 % slower for one process
+(docs/performance.md, "A finished job's lane first").
 Every part sees the snapshot from before
 the deletion, so the lane test leaves the finished job out by id; the deletion runs
 first (the update's condition reads ``done``, an init plan evaluated before any row is
@@ -160,8 +165,8 @@ class PostgresQueue(PostgresConnection):
     async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
                                ) -> Job | None:
         """One statement (:data:`_FINISH_AND_CLAIM`), alone in autocommit like a claim."""
-        params = (job_id, ts(now), ts(now), job_id, now.timestamp() + lease_seconds,
-                  PROCESS_ID)
+        params = (job_id, ts(now), PROCESS_ID, ts(now), job_id,
+                  now.timestamp() + lease_seconds, PROCESS_ID)
         try:
             async with self.connection() as conn:
                 row = await (await conn.execute(_FINISH_AND_CLAIM, params)).fetchone()
