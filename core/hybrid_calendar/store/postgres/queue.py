@@ -98,11 +98,11 @@ the second only when the first has no row, and each locks only the row it return
 process alone keeps the queue's order: it holds every user's token and key anyway, and
 running each user's jobs back to back measured 5-10 % slower for one process
 (docs/performance.md, "A finished job's lane first").
-Every part sees the snapshot from before
-the deletion, so the lane test leaves the finished job out by id; the deletion runs
-first (the update's condition reads ``done``, an init plan evaluated before any row is
-updated), so by the time the claimed job becomes ``running`` the finished one is gone
-from ``jobs_one_running_per_lane``."""
+
+Every part sees the snapshot from before the deletion, so the lane test leaves the
+finished job out by id; the deletion runs first (the update's condition reads ``done``,
+an init plan evaluated before any row is updated), so by the time the claimed job
+becomes ``running`` the finished one is gone from ``jobs_one_running_per_lane``."""
 
 
 class PostgresQueue(PostgresConnection):
