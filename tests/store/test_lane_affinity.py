@@ -32,16 +32,22 @@ async def _running_elsewhere(store: PostgresStore) -> None:
                         (job.id,))
 
 
-async def test_the_finished_jobs_lane_goes_first(pg_store: PostgresStore) -> None:
-    store = pg_store
-    await _running_elsewhere(store)
+async def _activation_that_queued_its_sync(store: PostgresStore) -> int:
+    """Two activations queued; the first claimed, and its user's first sync queued
+    (younger than the other activation). The claimed job's id."""
     await store.enqueue("activate", "activate:u1", {}, NOW - 3 * SECOND, lane="user:u1")
     await store.enqueue("activate", "activate:u2", {}, NOW - 2 * SECOND, lane="user:u2")
     first = await store.claim(NOW, 60)
     assert first is not None and first.key == "activate:u1"
-    # the activation queues its user's first sync, younger than the other activation
     await store.enqueue("sync", "sync:u1", {}, NOW - SECOND, lane="user:u1")
-    second = await store.finish_and_claim(first.id, NOW, 60)
+    return first.id
+
+
+async def test_the_finished_jobs_lane_goes_first(pg_store: PostgresStore) -> None:
+    store = pg_store
+    await _running_elsewhere(store)
+    second = await store.finish_and_claim(await _activation_that_queued_its_sync(store),
+                                          NOW, 60)
     assert second is not None and (second.key, second.attempts) == ("sync:u1", 1)
     third = await store.finish_and_claim(second.id, NOW, 60)  # its lane has no job left
     assert third is not None and third.key == "activate:u2"
@@ -50,12 +56,8 @@ async def test_the_finished_jobs_lane_goes_first(pg_store: PostgresStore) -> Non
 
 async def test_a_process_alone_keeps_the_queues_order(pg_store: PostgresStore) -> None:
     store = pg_store
-    await store.enqueue("activate", "activate:u1", {}, NOW - 3 * SECOND, lane="user:u1")
-    await store.enqueue("activate", "activate:u2", {}, NOW - 2 * SECOND, lane="user:u2")
-    first = await store.claim(NOW, 60)
-    assert first is not None and first.key == "activate:u1"
-    await store.enqueue("sync", "sync:u1", {}, NOW - SECOND, lane="user:u1")
-    second = await store.finish_and_claim(first.id, NOW, 60)
+    second = await store.finish_and_claim(await _activation_that_queued_its_sync(store),
+                                          NOW, 60)
     assert second is not None and second.key == "activate:u2"
     third = await store.finish_and_claim(second.id, NOW, 60)
     assert third is not None and third.key == "sync:u1"
