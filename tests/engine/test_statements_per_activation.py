@@ -19,7 +19,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hybrid_calendar.engine.activation import NEW_USER, new_user_id
+from hybrid_calendar.admin.users import _start_many
+from hybrid_calendar.engine.activation import new_user_id
 from hybrid_calendar.models import User
 from hybrid_calendar.store.postgres.local_server import LocalPostgres
 from hybrid_calendar_google_emulator.testing import RunningEmulator
@@ -142,17 +143,16 @@ KEY_READ = "SELECT * FROM crypto_keys WHERE org_id"
 async def test_a_new_user_activated_by_another_process_reads_no_key(
         counted_stack: Stack, counting_server: LocalPostgres) -> None:
     """Users created elsewhere (another process's admin API: this process's cipher was
-    never told they are new) whose activation job says so (``NEW_USER``, first attempt)
-    get their first data key without a read of the stored keys, as in the process that
-    created them."""
+    never told they are new), whose activation jobs the admin API's own helper queued
+    saying so (``NEW_USER``, first attempt), get their first data key without a read of
+    the stored keys, as in the process that created them."""
     gateway = counted_stack.gateway
     assert gateway.engine is not None
     fresh = [User(id=new_user_id(), org_id="org1", email=email) for email in (ALICE, BOB)]
     users = await gateway.store.add_users(fresh)
     with psycopg.connect(counting_server.url, autocommit=True) as conn:
         conn.execute("SELECT pg_stat_statements_reset()")
-    await gateway.engine.enqueue_many("activate", [
-        (user.id, {"user_id": user.id, NEW_USER: True}) for user in users])
+    await _start_many(gateway, "activate", users, {user.id for user in users})
     await counted_stack.idle()
     for user in users:
         counted_stack.user_ids[user.email] = user.id

@@ -39,7 +39,10 @@ _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
 PUT_ORG_SECRET = ("INSERT INTO org_secrets (org_id, name, value) VALUES (?, ?, ?) "
                   "ON CONFLICT(org_id, name) DO UPDATE SET value=excluded.value")
+"""An organisation secret's upsert (``put_org_secret``, ``update_org_secret``)."""
 GET_ORG_SECRET = "SELECT value FROM org_secrets WHERE org_id=? AND name=?"
+"""An organisation secret's read (``get_org_secret``, ``update_org_secret``)."""
+
 
 class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteOutbox,
                   SqliteBudgets, Store):

@@ -70,7 +70,10 @@ ADD_USERS = (
 
 PUT_ORG_SECRET = ("INSERT INTO org_secrets (org_id, name, value) VALUES (%s, %s, %s) "
                   "ON CONFLICT (org_id, name) DO UPDATE SET value=excluded.value")
+"""An organisation secret's upsert (``put_org_secret``, ``update_org_secret``)."""
 GET_ORG_SECRET = "SELECT value FROM org_secrets WHERE org_id=%s AND name=%s"
+"""An organisation secret's read (``get_org_secret``, ``update_org_secret``)."""
+
 
 class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
     """Store on a PostgreSQL database shared by any number of gateway processes."""
