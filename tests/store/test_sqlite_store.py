@@ -228,3 +228,47 @@ async def test_commits_stay_durable_with_the_larger_checkpoint_interval(
                                                "wal_autocheckpoint")])
     assert pragmas == ["wal", 2, WAL_AUTOCHECKPOINT_PAGES]
     assert WAL_AUTOCHECKPOINT_PAGES > 1000
+
+
+def _deleted_temp_files() -> list[str]:
+    """Files this process holds open that were unlinked (how SQLite keeps a temporary
+    file: it deletes it at once and writes through the open descriptor)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = fd.readlink()
+        except OSError:  # closed meanwhile
+            continue
+        if str(target).endswith(" (deleted)"):
+            found.append(str(target))
+    return found
+
+
+async def test_a_savepoints_undo_pages_stay_in_memory(store: SqliteStore) -> None:
+    """Grouped operations each run in a savepoint (``store/sqlite_worker.py``). SQLite
+    keeps the pages a savepoint changes, to undo them, in a statement journal, which by
+    default moves to a temporary file past 64 kB: a file created, written, unlinked and
+    closed for most grouped syncs, all of it kernel time in the store's thread.
+    ``temp_store=MEMORY`` keeps that journal (and any temporary table) in memory."""
+    rows = [(f"k{index:05d}", "x" * 900) for index in range(400)]  # ≈ 400 kB, ≈ 100 pages
+
+    def churn(db: Database) -> tuple[int, list[str]]:
+        conn = db.conn
+        conn.execute("CREATE TABLE churn (key TEXT PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO churn VALUES (?, ?)", rows)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("SAVEPOINT grouped_operation")
+        conn.execute("UPDATE churn SET body = upper(body)")  # every existing page changes
+        held = _deleted_temp_files()
+        conn.execute("ROLLBACK TO grouped_operation")
+        conn.execute("RELEASE grouped_operation")
+        conn.execute("COMMIT")
+        undone = conn.execute("SELECT count(*) FROM churn WHERE body = ?",
+                              ("x" * 900,)).fetchone()[0]
+        return undone, held
+
+    before = _deleted_temp_files()
+    undone, held = await store.call(churn)
+    assert undone == len(rows)  # the savepoint still undoes every change
+    assert [name for name in held if name not in before] == []
+    assert await store.call(lambda db: db.execute("PRAGMA temp_store").fetchone()[0]) == 2

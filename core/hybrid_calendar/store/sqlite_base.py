@@ -27,6 +27,16 @@ WAL_AUTOCHECKPOINT_PAGES = 4000
 checkpoint: ≈ 15 % less CPU in a sync's commit (docs/performance.md). Durability is
 unchanged: every commit is in the WAL, fsynced, before it is acknowledged."""
 
+TEMP_STORE = "MEMORY"
+"""Where SQLite keeps temporary data: its statement journals (the pages a savepoint
+changes, kept to undo them) and any temporary table or sort. Each grouped operation runs
+in a savepoint (:mod:`~hybrid_calendar.store.sqlite_worker`), and with SQLite's default a
+savepoint's journal moves to a temporary file past 64 kB: most grouped syncs created,
+wrote, unlinked and closed one, all of it kernel time in the store's thread (≈ 10 % of
+that thread's CPU, docs/performance.md). In memory the journal is as large as the pages
+one operation changes (a page of meetings: tens of pages). The gateway makes no
+temporary tables and runs no ``VACUUM``."""
+
 
 def ts(when: datetime | None) -> float | None:
     """Datetime to epoch seconds (the stored form)."""
@@ -111,6 +121,7 @@ class SqliteConnection:
             conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA temp_store={TEMP_STORE}")
             damage = conn.execute("PRAGMA quick_check").fetchone()[0]
             if damage != "ok":
                 conn.close()
