@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine.notify import try_enqueued
 from hybrid_calendar.engine.presence import UNREAD, presence_change, record_presence_poll
 from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
+from hybrid_calendar.ids import time_ordered_id
 from hybrid_calendar.models import Channel, Job, User, UserState
 from hybrid_calendar.store.base import SYNC_KIND, ActivationWrite
 
@@ -173,8 +173,9 @@ async def _let_go(gateway: Gateway, user: User, channel: Channel) -> None:
 
 
 def new_user_id() -> str:
-    """A fresh opaque user id."""
-    return uuid.uuid4().hex
+    """A fresh opaque user id, ordered by creation (:func:`~hybrid_calendar.ids.time_ordered_id`:
+    the users of one onboarding sit next to each other in every index of their rows)."""
+    return time_ordered_id()
 
 
 async def give_up_validation(gateway: Gateway, user_id: str, err: Exception) -> None:
