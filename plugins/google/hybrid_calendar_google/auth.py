@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-import anyio.to_thread
 import httpx
 from google.auth import crypt, jwt
 
@@ -208,11 +207,13 @@ class TokenSource:
     async def _grant(self, subject: str) -> _Token:
         """One JWT-bearer grant; a transient failure is raised (the engine retries the job)."""
         started = self._monotonic()
-        # The RSA signature (≈ 0.8 ms of CPU) runs in a worker thread: cryptography
-        # releases the GIL while it signs, so the event loop goes on meanwhile (a user's
-        # first grant no longer stalls push answers and other jobs by a signature each).
-        assertion = await anyio.to_thread.run_sync(
-            self.account.assertion, subject, self.scopes, self._wall_clock())
+        # The RSA signature is made here, on the event loop (≈ 0.2 ms of CPU on the
+        # benchmark machine, ≈ 0.8 ms on a slower one): less than the loop is held by one
+        # stretch of a sync's page (sync.YIELD_EVERY events), and a worker thread cost
+        # more than the signature saved: the hand-off's wake-ups and lock waits made an
+        # activation ≈ 14 % dearer in CPU (docs/performance.md). Push answers in
+        # production come from the receiver process (google.push_listen) anyway.
+        assertion = self.account.assertion(subject, self.scopes, self._wall_clock())
         try:
             response = await self.http.post(
                 self.account.token_uri, content=grant_body(assertion), headers=GRANT_HEADERS)
