@@ -353,8 +353,15 @@ def _report(args: argparse.Namespace, results: dict[str, list[Round]]) -> None:
             print(f"  WARNING: {name} saw {[r.events for r in rounds]} events, "
                   f"expected {expected}")
     gateway_us, gcal_us = med("gateway", lambda r: r.cpu_us), med("gcal-sync", lambda r: r.cpu_us)
+    # Each round's gateway CPU per event over the same round's aiohttp: this machine's
+    # speed moves by more than a fifth from one minute to the next (both move together),
+    # so the ratio is what compares code across runs; the target stays the absolute one.
+    ratios = [gateway.cpu_us / ceiling.cpu_us for gateway, ceiling
+              in zip(results["gateway"], results["aiohttp"], strict=True)]
     print(f"{args.users} users × {args.events} events, {args.rounds} rounds, medians; "
           f"gateway sync.max_concurrency {args.workers}, others {CONCURRENCY} at once")
+    print(f"gateway / aiohttp CPU per event, same round: {statistics.median(ratios):.1f} "
+          f"(per round {', '.join(f'{ratio:.1f}' for ratio in ratios)})")
     print(f"end-to-end: gateway {gateway_us:.0f} µs CPU/event (target <= 100), "
           f"{med('gateway', lambda r: r.rate):.0f} events/s, peak RSS "
           f"{max(r.peak_rss for r in results['gateway']) / 2**20:.0f} MB (target <= 150); "
