@@ -205,9 +205,16 @@ def _in_window(event: CalendarEvent, start: datetime, end: datetime) -> bool:
     return event.end > start and event.start < end
 
 
-OFF_LOOP_CHARACTERS = 4096
+OFF_LOOP_CHARACTERS = 16_384
 """Events with more text than this are parsed in a worker thread, so that a hostile
-100 kB description never holds the event loop (``/healthz``, push notifications)."""
+100 kB description never holds the event loop (``/healthz``, push notifications) for
+long. Detection holds the interpreter lock, so a worker thread gives the loop its turn
+only every ``sys.getswitchinterval()`` (5 ms); below that it protects little, and the
+hand-off itself cost ≈ 270 µs of CPU per event (a 6 kB invitation: 449 µs inline, 721 µs
+through ``asyncio.to_thread``). 16 kB of invitation text takes ≈ 1 ms to parse, about
+what one stretch of a sync's page already holds the loop (:data:`YIELD_EVERY` events);
+4 kB, the former limit, sent most HTML invitations of Teams and Zoom through the hand-off
+(docs/performance.md)."""
 
 
 async def detect_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:
