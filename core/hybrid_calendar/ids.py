@@ -13,7 +13,8 @@ Layout (RFC 9562, section 5.7): 48 bits of Unix time in milliseconds, the versio
 12 + 62 bits that count up from a random start drawn in each new millisecond (the RFC's
 "monotonic random" method, section 6.2), and the variant (``10``). Ids made by one process
 strictly increase, even when the clock steps back; ids made by different processes in
-the same millisecond start from independent 74-bit random values. An id tells when it
+the same millisecond start from independent 74-bit random values (a forked child draws
+its own). An id tells when it
 was made, to the millisecond, and nothing else. It is not a secret: the ids of one batch
 follow from each other, so nothing that grants access may be one (user ids are not:
 every route naming a user asks for the admin's or the user's credential; channel ids and
@@ -35,6 +36,16 @@ _LOW_BITS = 62
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
+
+
+def _forget_in_child() -> None:
+    """A forked child starts a new count: it would otherwise make the very ids its parent
+    makes next, in the same millisecond."""
+    global _last_ms, _counter
+    _last_ms, _counter = 0, 0
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def time_ordered_id() -> str:

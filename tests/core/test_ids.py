@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -82,3 +83,26 @@ def test_the_random_part_differs_between_milliseconds() -> None:
     second = time_ordered_id()
     assert first[:12] < second[:12]
     assert first[13:] != second[13:]
+
+
+def test_a_forked_child_does_not_make_its_parents_next_id(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parent and child in the same millisecond: without a fresh start the child's first
+    id would be the parent's next one."""
+    frozen = time.time_ns() + 3 * 10**12
+    monkeypatch.setattr(time, "time_ns", lambda: frozen)
+    time_ordered_id()  # this millisecond's count has begun in the parent
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.write(write, time_ordered_id().encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read, "rb") as pipe:
+        childs = pipe.read().decode()
+    parents = time_ordered_id()
+    assert len(childs) == 32 and childs != parents
+    assert childs[:12] == parents[:12]  # the same millisecond
