@@ -14,11 +14,10 @@ Layout (RFC 9562, section 5.7): 48 bits of Unix time in milliseconds, the versio
 "monotonic random" method, section 6.2), and the variant (``10``). Ids made by one process
 strictly increase, even when the clock steps back; ids made by different processes in
 the same millisecond start from independent 74-bit random values (a forked child draws
-its own). An id tells when it
-was made, to the millisecond, and nothing else. It is not a secret: the ids of one batch
-follow from each other, so nothing that grants access may be one (user ids are not:
-every route naming a user asks for the admin's or the user's credential; channel ids and
-tokens stay random).
+its own). An id tells when it was made, to the millisecond, and nothing else. It is not a
+secret: the ids of one batch follow from each other, so nothing that grants access may be
+one (user ids are not: every route naming a user asks for the admin's or the user's
+credential; channel ids and tokens stay random).
 """
 
 from __future__ import annotations

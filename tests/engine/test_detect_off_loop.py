@@ -5,6 +5,7 @@ hand-off)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,9 @@ import pytest
 
 from hybrid_calendar.engine import sync
 from hybrid_calendar.models import CalendarEvent, Conference, ConferenceEntryPoint, JoinInfo
+
+from .conftest import ALICE, Stack
+from .test_gateway_with_emulator import at
 
 pytestmark = pytest.mark.anyio
 
@@ -63,3 +67,27 @@ async def test_more_text_than_the_limit_goes_to_a_worker_thread(parsed_in: list[
     assert join is not None
     assert len(parsed_in) == 1 and parsed_in[0] != threading.get_ident()
 
+
+
+async def test_a_page_of_long_invitations_gives_the_loop_its_turn(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six 10 kB invitations are parsed on the loop, but the sync gives the loop its turn
+    whenever it has parsed more than ``OFF_LOOP_CHARACTERS`` there since the last one
+    (a full sync against the emulator; a ticking task shows each turn)."""
+    order: list[str] = []
+
+    def recording(gateway: Any, event: CalendarEvent) -> None:
+        order.append("parse")
+    monkeypatch.setattr(sync, "best_join", recording)
+    for hour in range(6):
+        stack.emu.state.insert_event(ALICE, at(2 + hour, summary=f"Review {hour}",
+                                               description="Agenda. " * 1250))
+    activation = asyncio.create_task(stack.activate(ALICE))
+    while not activation.done():
+        order.append("tick")
+        await asyncio.sleep(0)
+    await activation
+    parsing = "".join("p" if step == "parse" else "t" for step in order).strip("t")
+    assert parsing.count("p") == 6
+    assert "ppp" not in parsing  # 3 × 10 kB on the loop without a turn: 30 kB > 16 kB
+    assert parsing.count("pp") <= 3

@@ -107,9 +107,12 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     deleted: list[str] = []
     series_done: set[str] = set()
     keywords = invites.keywords_for(gateway, context.organisation)
+    inline_text = 0  # characters of join text parsed on the loop since its last turn
     for index, event in enumerate(batch.events, 1):
-        if index % YIELD_EVERY == 0:  # a long page never holds the loop (push answers)
+        # a long page never holds the loop (push answers), nor do many long invitations
+        if index % YIELD_EVERY == 0 or inline_text > OFF_LOOP_CHARACTERS:
             await asyncio.sleep(0)
+            inline_text = 0
         await _follow(gateway, user, event)
         if event.cancelled or not _in_window(event, start, end):
             deleted.append(event.id)
@@ -122,8 +125,11 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
         except Exception as err:  # a bad event or plugin: store the meeting anyway
             log.warning("keyword scheduling for event %s of user %s failed: %s: %s",
                         event.id, user.id, type(err).__name__, err)
+        size = join_text_size(event)
+        if size <= OFF_LOOP_CHARACTERS:
+            inline_text += size
         try:
-            join = await detect_join(gateway, event)
+            join = await detect_join(gateway, event, size)
         except Exception as err:
             log.warning("join detection for event %s of user %s failed: %s: %s", event.id,
                         user.id, type(err).__name__, err)
@@ -214,13 +220,24 @@ hand-off itself cost ≈ 270 µs of CPU per event (a 6 kB invitation: 449 µs in
 through ``asyncio.to_thread``). 16 kB of invitation text takes ≈ 1 ms to parse, about
 what one stretch of a sync's page already holds the loop (:data:`YIELD_EVERY` events);
 4 kB, the former limit, sent most HTML invitations of Teams and Zoom through the hand-off
-(docs/performance.md)."""
+(docs/performance.md). A sync also gives the loop its turn once it has parsed this much
+text on the loop since the last turn, so a page of long invitations holds it no longer."""
 
 
-async def detect_join(gateway: Gateway, event: CalendarEvent) -> JoinInfo | None:
-    """:func:`best_join`, run in a worker thread when the event carries much text."""
-    size = len(event.description) + len(event.location) + sum(
+def join_text_size(event: CalendarEvent) -> int:
+    """Characters join detection reads: description, Location and conference URIs."""
+    return len(event.description) + len(event.location) + sum(
         len(entry.uri) for entry in (event.conference.entry_points if event.conference else ()))
+
+
+async def detect_join(gateway: Gateway, event: CalendarEvent,
+                      size: int | None = None) -> JoinInfo | None:
+    """:func:`best_join`, run in a worker thread when the event carries much text.
+
+    :param size: :func:`join_text_size` of the event, when the caller has it already.
+    """
+    if size is None:
+        size = join_text_size(event)
     if size <= OFF_LOOP_CHARACTERS:
         return best_join(gateway, event)
     return await asyncio.to_thread(best_join, gateway, event)
