@@ -211,8 +211,8 @@ class TokenSource:
         # benchmark machine, ≈ 0.8 ms on a slower one): less than the loop is held by one
         # stretch of a sync's page (sync.YIELD_EVERY events), and a worker thread cost
         # more than the signature saved: the hand-off's wake-ups and lock waits made an
-        # activation ≈ 14 % dearer in CPU (docs/performance.md). Push answers in
-        # production come from the receiver process (google.push_listen) anyway.
+        # activation ≈ 14 % dearer in CPU (docs/performance.md). With google.push_listen
+        # (recommended) push answers come from the receiver process, not this loop.
         assertion = self.account.assertion(subject, self.scopes, self._wall_clock())
         try:
             response = await self.http.post(
