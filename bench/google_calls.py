@@ -46,6 +46,7 @@ from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 from hybrid_calendar_webex_emulator.testing import RunningWebexEmulator, running_webex_emulator
 
@@ -164,7 +165,7 @@ async def run(args: argparse.Namespace) -> None:
         config, pm = load_config(None, overrides=_overrides(google, webex, Path(tmp), port),
                                  environ={})
         gateway = build_gateway(config, pm, clock=ManualClock())
-        server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1",
+        server = PromptServer(uvicorn.Config(create_app(gateway), host="127.0.0.1",
                                                port=port, lifespan="on", log_config=None))
         task = asyncio.create_task(server.serve())
         base = f"http://127.0.0.1:{port}"

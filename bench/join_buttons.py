@@ -60,6 +60,7 @@ from hybrid_calendar.models import (
     UserState,
 )
 from hybrid_calendar.people import access
+from hybrid_calendar.prompt_server import PromptServer
 
 PEERS = str(Path(__file__).with_name("join_button_peers.py"))
 ADMIN = "bench-admin-token-0123456789abcdef"
@@ -140,7 +141,7 @@ async def run(args: argparse.Namespace) -> None:
         "notifications": {"join_button_lead_minutes": LEAD.total_seconds() / 60},
         "people": {"webhook_allow_http": True, "stream_ping_seconds": 15.0}})
     gateway = build_gateway(config, pm)
-    server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
+    server = PromptServer(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_level="warning",
                                            backlog=4096, timeout_graceful_shutdown=2))
     serving = asyncio.create_task(server.serve())

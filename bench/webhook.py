@@ -67,13 +67,14 @@ import sys, uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar.server import http_settings
 
 async def ok(request):
     return Response(status_code=200)
 
 app = Starlette(routes=[Route("/webhooks/google", ok, methods=["POST"])])
-uvicorn.Server(http_settings(app, "127.0.0.1", int(sys.argv[1]))).run()
+PromptServer(http_settings(app, "127.0.0.1", int(sys.argv[1]))).run()
 """
 """The baseline: the same HTTP stack (``serve``'s uvicorn settings, one event loop) with
 nothing behind the route."""

@@ -46,6 +46,7 @@ from hybrid_calendar.hooks import Hooks
 from hybrid_calendar.listening import ServerNotAnsweringError, until_answering
 from hybrid_calendar.loading import ENABLED_VARIABLE, load_config
 from hybrid_calendar.plugins import BUILTIN_PLUGINS
+from hybrid_calendar.prompt_server import PromptServer
 
 DOMAIN = "demo.example"
 USERS = (f"alice@{DOMAIN}", f"bob@{DOMAIN}", f"carol@{DOMAIN}")
@@ -113,7 +114,7 @@ async def _demo(data_dir: Path, port: int, seconds: float, once: bool) -> int:
         }, parts)
         config, pm = load_config(None, overrides=overrides)
         gateway = build_gateway(config, pm, clock=clock)
-        server = uvicorn.Server(uvicorn.Config(
+        server = PromptServer(uvicorn.Config(
             create_app(gateway), host="127.0.0.1", port=port, lifespan="on",
             log_config=None, access_log=False, timeout_graceful_shutdown=5))
         task = asyncio.create_task(server.serve())

@@ -22,6 +22,7 @@ from hybrid_calendar.builder import build_gateway, database_path, is_postgres_ur
 from hybrid_calendar.config import Config
 from hybrid_calendar.errors import ConfigError
 from hybrid_calendar.gateway import Gateway
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar.server_limits import (
     KEEP_ALIVE_TIMEOUT,
     MAX_CONNECTIONS,
@@ -83,7 +84,7 @@ def serve(config: Config, pm: pluggy.PluginManager) -> int:
     try:
         check_port_free(host, port)
         settings = uvicorn_config(config, pm)
-        server = uvicorn.Server(settings)
+        server = PromptServer(settings)
         try:
             server.run()
         except SystemExit:  # uvicorn exits with 3 when the lifespan start-up failed

@@ -50,6 +50,7 @@ from hybrid_calendar.engine import notify, sweeps
 from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar_google_emulator.api_errors import ApiError
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 from tests.chaos.gateway import StoreReader
@@ -110,7 +111,7 @@ class GatewayUnderTest:
         config, pm = load_config(None, overrides=self.overrides, environ={})
         pm.register(self.sink, name="capture")
         gateway = build_gateway(config, pm, clock=self.clock)
-        self.server = uvicorn.Server(uvicorn.Config(
+        self.server = PromptServer(uvicorn.Config(
             create_app(gateway), host="127.0.0.1", port=self.port, lifespan="on",
             log_config=None))
         task = asyncio.create_task(self.server.serve())

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar.server import uvicorn_config
 from hybrid_calendar.server_limits import HeaderTimeoutProtocol
 
@@ -48,7 +48,7 @@ async def base_url(tmp_path: Path) -> AsyncIterator[str]:
     assert settings.http is HeaderTimeoutProtocol  # serve's settings: bounded connections
     assert settings.limit_concurrency and settings.timeout_keep_alive <= 5
     settings.http = QuickHeaderTimeout
-    server = uvicorn.Server(settings)
+    server = PromptServer(settings)
     task = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"
     await until_answering(base + "/healthz", alive=lambda: not task.done())

@@ -36,6 +36,7 @@ from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.logs import RedactingFilter
 from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
 DOMAIN = "example.com"
@@ -211,7 +212,7 @@ async def running_stack(emulator: RunningEmulator, tmp_path: Path, *,
     if deliver:
         pm.register(sink, name="capture")
     gateway = build_gateway(config, pm, clock=ManualClock())
-    server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
+    server = PromptServer(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_config=None))
     task = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"

@@ -16,6 +16,7 @@ from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar.store.postgres.store import PostgresStore
 from hybrid_calendar_google_emulator.testing import RunningEmulator
 
@@ -35,7 +36,7 @@ async def pg_stack(emulator: RunningEmulator, tmp_path: Path, postgres_url: str
     sink = CaptureSink()
     pm.register(sink, name="capture")
     gateway = build_gateway(config, pm, clock=ManualClock())
-    server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
+    server = PromptServer(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_config=None))
     task = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"

@@ -27,13 +27,13 @@ import anyio
 import httpx
 import pytest
 import trustme
-import uvicorn
 from prometheus_client import generate_latest
 
 from hybrid_calendar.admin.metrics import metrics
 from hybrid_calendar.app import create_app, readiness
 from hybrid_calendar.listening import until_answering, wait_until_answering
 from hybrid_calendar.models import Channel, User, UserState
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar.server import http_settings
 from hybrid_calendar_google.push_supervisor import SERVICE, PushReceiver, receiver_of
 
@@ -73,7 +73,7 @@ async def running(make_gateway: Any, emulator: Any) -> AsyncIterator[Running]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     main_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(http_settings(app, "127.0.0.1", 0))
+    server = PromptServer(http_settings(app, "127.0.0.1", 0))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         await until_answering(main_url + "/healthz", alive=lambda: not task.done())

@@ -18,6 +18,7 @@ from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.engine.engine import Engine
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.models import Channel, User, UserState
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar_google.push_guard import BURST
 from hybrid_calendar_google.push_inbox import inbox
 
@@ -32,7 +33,7 @@ async def _serve(app: Starlette) -> AsyncIterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    server = PromptServer(uvicorn.Config(app, log_level="error", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         await until_answering(url + "/", alive=lambda: not task.done())

@@ -38,6 +38,7 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
+from hybrid_calendar.prompt_server import PromptServer
 
 ADMIN_TOKEN = "people-admin-token-0123456789"
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -122,7 +123,7 @@ async def running_stack(tmp_path: Path, clock: ManualClock, *, port: int | None 
                                                               **sections), environ={})
     gateway = build_gateway(config, pm, clock=clock)
     app = create_app(gateway, start_engine=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
+    server = PromptServer(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            log_config=None, timeout_graceful_shutdown=1))
     task = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"

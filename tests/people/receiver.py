@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from hybrid_calendar.listening import until_answering
+from hybrid_calendar.prompt_server import PromptServer
 
 from .conftest import free_port
 
@@ -66,7 +67,7 @@ async def running_receiver(*, tls: tuple[str, str] | None = None, **options: Any
     receiver.url = (f"https://localhost:{port}/hooks/calendar" if tls
                     else f"http://127.0.0.1:{port}/hooks/calendar")
     certfile, keyfile = tls if tls else (None, None)
-    server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port,
+    server = PromptServer(uvicorn.Config(receiver, host="127.0.0.1", port=port,
                                            lifespan="off", log_config=None,
                                            ssl_certfile=certfile, ssl_keyfile=keyfile))
     task = asyncio.create_task(server.serve())

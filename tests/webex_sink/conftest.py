@@ -26,6 +26,7 @@ from hybrid_calendar.builder import build_gateway
 from hybrid_calendar.clock import ManualClock
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 from hybrid_calendar_webex.context import context
 from hybrid_calendar_webex_emulator.testing import (
@@ -146,7 +147,7 @@ async def running_gateway(world: WebexWorld, *, provision: bool = True,
     config, pm = load_config(None, overrides=overrides(world, port, webex, database),
                              environ={})
     gateway = build_gateway(config, pm, clock=ManualClock())
-    server = uvicorn.Server(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
+    server = PromptServer(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_config=None))
     task = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"

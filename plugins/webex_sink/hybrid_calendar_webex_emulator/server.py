@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar.threaded_server import ThreadedServer, base_url, bind
 from hybrid_calendar_webex_emulator.app import create_app
 from hybrid_calendar_webex_emulator.state import WebexState
@@ -15,7 +16,7 @@ def make_server(state: WebexState) -> uvicorn.Server:
     """A uvicorn server for the emulator app (no access log: paths carry emails)."""
     config = uvicorn.Config(create_app(state), log_level="warning", access_log=False,
                             lifespan="off", timeout_keep_alive=30)
-    return uvicorn.Server(config)
+    return PromptServer(config)
 
 
 class BackgroundServer(ThreadedServer):

@@ -1,0 +1,128 @@
+"""PromptServer: uvicorn's server, stopped as soon as it is told, and still graceful.
+
+Each test serves a small Starlette app from a background thread
+(:class:`~hybrid_calendar.threaded_server.ThreadedServer`) and stops it for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from hybrid_calendar import prompt_server
+from hybrid_calendar.prompt_server import PromptServer
+from hybrid_calendar.threaded_server import ThreadedServer, bind
+
+
+class App:
+    """An app whose ``/slow`` answers only once the test releases it, and which records
+    its lifespan."""
+
+    def __init__(self) -> None:
+        self.lifespan: list[str] = []
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+        @asynccontextmanager
+        async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+            self.lifespan.append("startup")
+            yield
+            self.lifespan.append("shutdown")
+
+        async def slow(_request: Request) -> PlainTextResponse:
+            self.entered.set()
+            await asyncio.to_thread(self.release.wait, 10)
+            return PlainTextResponse("answered")
+
+        async def ok(_request: Request) -> PlainTextResponse:
+            return PlainTextResponse("ok")
+
+        self.app = Starlette(routes=[Route("/", ok), Route("/slow", slow)], lifespan=lifespan)
+
+
+@pytest.fixture
+def app() -> App:
+    return App()
+
+
+@pytest.fixture
+def served(app: App) -> Iterator[ThreadedServer]:
+    server = ThreadedServer(bind(), PromptServer(uvicorn.Config(
+        app.app, log_level="warning", lifespan="on")), name="prompt-server-test")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_should_exit_wakes_the_main_loop(monkeypatch: pytest.MonkeyPatch, app: App) -> None:
+    """With an hour between ticks, only the wake can end the main loop within the
+    stop's 10-second join."""
+    monkeypatch.setattr(prompt_server, "TICK_SECONDS", 3600.0)
+    server = ThreadedServer(bind(), PromptServer(uvicorn.Config(
+        app.app, log_level="warning", lifespan="on")), name="prompt-server-test")
+    server.start()
+    server.stop()
+    assert not server.thread.is_alive()
+    assert app.lifespan == ["startup", "shutdown"]
+
+
+def test_an_idle_server_skips_uvicorns_paused_shutdown(
+        monkeypatch: pytest.MonkeyPatch, served: ThreadedServer, app: App) -> None:
+    """No connection open: uvicorn's shutdown (and its fixed pause) is not run, the
+    lifespan's shutdown is."""
+    paused: list[bool] = []
+    original = uvicorn.Server.shutdown
+
+    async def recording(self: uvicorn.Server, sockets: object = None) -> None:
+        paused.append(True)
+        await original(self, sockets)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(uvicorn.Server, "shutdown", recording)
+    with httpx.Client(base_url=served.base_url) as client:
+        assert client.get("/").text == "ok"
+    served.stop()
+    assert paused == []
+    assert app.lifespan == ["startup", "shutdown"]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(served.base_url + "/", timeout=2)
+
+
+def test_a_request_in_flight_is_answered_before_the_server_stops(
+        monkeypatch: pytest.MonkeyPatch, served: ThreadedServer, app: App) -> None:
+    """A request still running when the stop comes takes uvicorn's own shutdown, which
+    waits for it: the client gets its answer."""
+    paused: list[bool] = []
+    original = uvicorn.Server.shutdown
+
+    async def recording(self: uvicorn.Server, sockets: object = None) -> None:
+        paused.append(True)
+        await original(self, sockets)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(uvicorn.Server, "shutdown", recording)
+    answers: list[str] = []
+
+    def ask() -> None:
+        answers.append(httpx.get(served.base_url + "/slow", timeout=10).text)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    assert app.entered.wait(10)
+    stopping = threading.Thread(target=served.stop)
+    stopping.start()
+    app.release.set()
+    asking.join(10)
+    stopping.join(15)
+    assert answers == ["answered"]
+    assert paused == [True]
+    assert not served.thread.is_alive()
+    assert app.lifespan == ["startup", "shutdown"]
