@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
+import trustme
 
 from hybrid_calendar.listening import ServerNotAnsweringError, wait_until_answering
 
@@ -64,3 +67,31 @@ def test_a_server_that_ended_stops_the_wait_at_once() -> None:
 def test_unknown_schemes_are_refused() -> None:
     with pytest.raises(ValueError, match="expected an http"):
         wait_until_answering("ftp://127.0.0.1:21", within=1)
+
+
+@pytest.fixture
+def tls_teapot(tls_files: tuple[Path, Path, trustme.CA]) -> Iterator[tuple[str, trustme.CA]]:
+    """The teapot over HTTPS, with a certificate of a test CA no system trusts."""
+    chain, key, ca = tls_files
+    server = HTTPServer(("127.0.0.1", 0), _Teapot)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/", ca
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_is_verified_against_the_given_trust(tls_teapot: tuple[str, trustme.CA]) -> None:
+    """Plain ``http`` waits skip the trust store; ``https`` ones still check the
+    certificate: untrusted by default, answering once its CA is trusted."""
+    url, ca = tls_teapot
+    with pytest.raises(ServerNotAnsweringError, match="ConnectError"):
+        wait_until_answering(url, within=0.5)
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    wait_until_answering(url, within=10, verify=trusting)
