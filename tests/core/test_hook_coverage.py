@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ SUITES = ("core/hybrid_calendar/testing.py", "core/hybrid_calendar/sink_testing.
 """Conformance suites: their tests run in the plugins' test modules that subclass them."""
 
 
-def hook_test_names() -> set[str]:
-    """Names of every ``test_hook_*`` function or method in the tests and the suites."""
+@functools.cache
+def hook_test_names() -> frozenset[str]:
+    """Names of every ``test_hook_*`` function or method in the tests and the suites
+    (parsed once per run: every hook's test asks)."""
     files = [*sorted((ROOT / "tests").rglob("*.py")), *(ROOT / s for s in SUITES)]
     names: set[str] = set()
     for path in files:
@@ -26,7 +29,7 @@ def hook_test_names() -> set[str]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and \
                     node.name.startswith("test_hook_"):
                 names.add(node.name)
-    return names
+    return frozenset(names)
 
 
 @pytest.mark.parametrize("hook", HOOK_NAMES)
