@@ -64,6 +64,20 @@ def served(app: App) -> Iterator[ThreadedServer]:
     server.stop()
 
 
+@pytest.fixture
+def uvicorn_shutdowns(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry each time uvicorn's own (paused, draining) shutdown runs."""
+    paused: list[bool] = []
+    original = uvicorn.Server.shutdown
+
+    async def recording(self: uvicorn.Server, sockets: object = None) -> None:
+        paused.append(True)
+        await original(self, sockets)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(uvicorn.Server, "shutdown", recording)
+    return paused
+
+
 def test_should_exit_wakes_the_main_loop(monkeypatch: pytest.MonkeyPatch, app: App) -> None:
     """With an hour between ticks, only the wake can end the main loop within the
     stop's 10-second join."""
@@ -77,38 +91,22 @@ def test_should_exit_wakes_the_main_loop(monkeypatch: pytest.MonkeyPatch, app: A
 
 
 def test_an_idle_server_skips_uvicorns_paused_shutdown(
-        monkeypatch: pytest.MonkeyPatch, served: ThreadedServer, app: App) -> None:
+        uvicorn_shutdowns: list[bool], served: ThreadedServer, app: App) -> None:
     """No connection open: uvicorn's shutdown (and its fixed pause) is not run, the
     lifespan's shutdown is."""
-    paused: list[bool] = []
-    original = uvicorn.Server.shutdown
-
-    async def recording(self: uvicorn.Server, sockets: object = None) -> None:
-        paused.append(True)
-        await original(self, sockets)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(uvicorn.Server, "shutdown", recording)
     with httpx.Client(base_url=served.base_url) as client:
         assert client.get("/").text == "ok"
     served.stop()
-    assert paused == []
+    assert uvicorn_shutdowns == []
     assert app.lifespan == ["startup", "shutdown"]
     with pytest.raises(httpx.ConnectError):
         httpx.get(served.base_url + "/", timeout=2)
 
 
 def test_a_request_in_flight_is_answered_before_the_server_stops(
-        monkeypatch: pytest.MonkeyPatch, served: ThreadedServer, app: App) -> None:
+        uvicorn_shutdowns: list[bool], served: ThreadedServer, app: App) -> None:
     """A request still running when the stop comes takes uvicorn's own shutdown, which
     waits for it: the client gets its answer."""
-    paused: list[bool] = []
-    original = uvicorn.Server.shutdown
-
-    async def recording(self: uvicorn.Server, sockets: object = None) -> None:
-        paused.append(True)
-        await original(self, sockets)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(uvicorn.Server, "shutdown", recording)
     answers: list[str] = []
 
     def ask() -> None:
@@ -123,6 +121,6 @@ def test_a_request_in_flight_is_answered_before_the_server_stops(
     asking.join(10)
     stopping.join(15)
     assert answers == ["answered"]
-    assert paused == [True]
+    assert uvicorn_shutdowns == [True]
     assert not served.thread.is_alive()
     assert app.lifespan == ["startup", "shutdown"]
