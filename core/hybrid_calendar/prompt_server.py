@@ -74,6 +74,7 @@ class PromptServer(uvicorn.Server):
         steps without its pause."""
         for server in self.servers:
             server.close()  # no new connections from here on
+        await asyncio.sleep(0)  # a connection accepted just before is registered by now
         if self.server_state.connections or self.server_state.tasks:
             await super().shutdown(sockets)
             return

@@ -124,3 +124,15 @@ def test_a_request_in_flight_is_answered_before_the_server_stops(
     assert uvicorn_shutdowns == [True]
     assert not served.thread.is_alive()
     assert app.lifespan == ["startup", "shutdown"]
+
+
+def test_an_idle_kept_alive_connection_takes_uvicorns_shutdown(
+        uvicorn_shutdowns: list[bool], served: ThreadedServer, app: App) -> None:
+    """A client still holding its connection open (a reverse proxy's pool, say) is
+    asked to close by uvicorn's own shutdown, as before; the server then stops."""
+    with httpx.Client(base_url=served.base_url) as client:
+        assert client.get("/").text == "ok"
+        served.stop()
+        assert uvicorn_shutdowns == [True]
+        assert not served.thread.is_alive()
+    assert app.lifespan == ["startup", "shutdown"]
