@@ -68,7 +68,6 @@ async def test_more_text_than_the_limit_goes_to_a_worker_thread(parsed_in: list[
     assert len(parsed_in) == 1 and parsed_in[0] != threading.get_ident()
 
 
-
 async def test_a_page_of_long_invitations_gives_the_loop_its_turn(
         stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """Six 10 kB invitations are parsed on the loop, but the sync gives the loop its turn
