@@ -10,6 +10,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -64,18 +65,27 @@ def served(app: App) -> Iterator[ThreadedServer]:
     server.stop()
 
 
+@dataclass
+class Shutdowns:
+    """Each run of uvicorn's own (paused, draining) shutdown: ``calls`` has an entry per
+    run, ``began`` is set at the first."""
+
+    calls: list[bool] = field(default_factory=list)
+    began: threading.Event = field(default_factory=threading.Event)
+
+
 @pytest.fixture
-def uvicorn_shutdowns(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """One entry each time uvicorn's own (paused, draining) shutdown runs."""
-    paused: list[bool] = []
+def uvicorn_shutdowns(monkeypatch: pytest.MonkeyPatch) -> Shutdowns:
+    shutdowns = Shutdowns()
     original = uvicorn.Server.shutdown
 
     async def recording(self: uvicorn.Server, sockets: object = None) -> None:
-        paused.append(True)
+        shutdowns.calls.append(True)
+        shutdowns.began.set()
         await original(self, sockets)  # type: ignore[arg-type]
 
     monkeypatch.setattr(uvicorn.Server, "shutdown", recording)
-    return paused
+    return shutdowns
 
 
 def test_should_exit_wakes_the_main_loop(monkeypatch: pytest.MonkeyPatch, app: App) -> None:
@@ -91,22 +101,23 @@ def test_should_exit_wakes_the_main_loop(monkeypatch: pytest.MonkeyPatch, app: A
 
 
 def test_an_idle_server_skips_uvicorns_paused_shutdown(
-        uvicorn_shutdowns: list[bool], served: ThreadedServer, app: App) -> None:
+        uvicorn_shutdowns: Shutdowns, served: ThreadedServer, app: App) -> None:
     """No connection open: uvicorn's shutdown (and its fixed pause) is not run, the
     lifespan's shutdown is."""
     with httpx.Client(base_url=served.base_url) as client:
         assert client.get("/").text == "ok"
     served.stop()
-    assert uvicorn_shutdowns == []
+    assert uvicorn_shutdowns.calls == []
     assert app.lifespan == ["startup", "shutdown"]
     with pytest.raises(httpx.ConnectError):
         httpx.get(served.base_url + "/", timeout=2)
 
 
 def test_a_request_in_flight_is_answered_before_the_server_stops(
-        uvicorn_shutdowns: list[bool], served: ThreadedServer, app: App) -> None:
+        uvicorn_shutdowns: Shutdowns, served: ThreadedServer, app: App) -> None:
     """A request still running when the stop comes takes uvicorn's own shutdown, which
-    waits for it: the client gets its answer."""
+    waits for it: the client gets its answer. The request is let go only once that
+    shutdown has begun, so it is in flight when the server decides."""
     answers: list[str] = []
 
     def ask() -> None:
@@ -117,22 +128,23 @@ def test_a_request_in_flight_is_answered_before_the_server_stops(
     assert app.entered.wait(10)
     stopping = threading.Thread(target=served.stop)
     stopping.start()
+    assert uvicorn_shutdowns.began.wait(10)
     app.release.set()
     asking.join(10)
     stopping.join(15)
     assert answers == ["answered"]
-    assert uvicorn_shutdowns == [True]
+    assert uvicorn_shutdowns.calls == [True]
     assert not served.thread.is_alive()
     assert app.lifespan == ["startup", "shutdown"]
 
 
 def test_an_idle_kept_alive_connection_takes_uvicorns_shutdown(
-        uvicorn_shutdowns: list[bool], served: ThreadedServer, app: App) -> None:
+        uvicorn_shutdowns: Shutdowns, served: ThreadedServer, app: App) -> None:
     """A client still holding its connection open (a reverse proxy's pool, say) is
     asked to close by uvicorn's own shutdown, as before; the server then stops."""
     with httpx.Client(base_url=served.base_url) as client:
         assert client.get("/").text == "ok"
         served.stop()
-        assert uvicorn_shutdowns == [True]
+        assert uvicorn_shutdowns.calls == [True]
         assert not served.thread.is_alive()
     assert app.lifespan == ["startup", "shutdown"]
