@@ -400,15 +400,20 @@ def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
     a stored meeting, with the meetings that were added or changed (a meeting the sync
     found exactly as stored is not passed) and the ids of the events the sync saw deleted
     or cancelled. A sync that changed nothing (e.g. a full sync of an unchanged calendar)
-    does not call it. Every implementation runs. A plugin keeps its own record of what it
-    mirrored; failures are logged by the core and never fail the sync.
+    does not call it. When the user is deactivated it is called once more, with no
+    meetings and every stored meeting's event id as deleted (the gateway stops following
+    the calendar, so what was mirrored of it would go stale), before the meetings are
+    deleted. Every implementation runs. A plugin keeps its own record of what it
+    mirrored; failures are logged by the core and never fail the sync or the
+    deactivation.
 
     :param gateway: the running gateway.
     :param user: the user whose calendar was synced.
     :param meetings: the changed meetings as stored (join information included).
     :param deleted: event ids no longer in the user's calendar (or cancelled): those the
         sync saw cancelled or moved out of the retention window, and those of stored
-        meetings a full sync no longer found (deleted while the gateway was not told).
+        meetings a full sync no longer found (deleted while the gateway was not told);
+        on deactivation, every stored meeting's.
     """
 
 

@@ -14,7 +14,7 @@ import io
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +35,13 @@ from hybrid_calendar.gateway import Gateway
 from hybrid_calendar.listening import until_answering
 from hybrid_calendar.loading import load_config
 from hybrid_calendar.logs import RedactingFilter
-from hybrid_calendar.models import DeliveryReceipt, Notification, NotificationKind
+from hybrid_calendar.models import (
+    DeliveryReceipt,
+    Meeting,
+    Notification,
+    NotificationKind,
+    User,
+)
 from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar_google_emulator.testing import RunningEmulator, running_emulator
 
@@ -157,6 +163,19 @@ class Stack:
     def calls(self, user: str, method: str | None = None, contains: str = "") -> list[Any]:
         return [r for r in self.emu.state.request_log if r.user == user
                 and (method is None or r.method == method) and contains in r.path]
+
+
+class MirrorRecorder:
+    """A ``mirror_meetings`` plugin that records each call's event ids."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], list[str]]] = []
+
+    @hookimpl
+    def mirror_meetings(self, gateway: Gateway, user: User, meetings: Sequence[Meeting],
+                        deleted: Sequence[str]) -> None:
+        """Record the meetings and deleted ids given."""
+        self.calls.append((sorted(m.event_id for m in meetings), sorted(deleted)))
 
 
 def free_port() -> int:

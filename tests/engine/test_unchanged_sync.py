@@ -7,38 +7,23 @@ the Google emulator."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hybrid_calendar import hookimpl
-from hybrid_calendar.gateway import Gateway
-from hybrid_calendar.models import Meeting, NotificationKind, User
+from hybrid_calendar.models import NotificationKind, User
 from hybrid_calendar.people.service import EVENT_NAMES
 from hybrid_calendar_google_emulator.testing import RunningEmulator
 
-from .conftest import ALICE, Stack, running_stack
+from .conftest import ALICE, MirrorRecorder, Stack, running_stack
 from .test_gateway_with_emulator import at
 
 pytestmark = pytest.mark.anyio
 
 MEETINGS = EVENT_NAMES[NotificationKind.MEETINGS_CHANGED]
 """The stream's name of a meetings-changed notification."""
-
-
-class MirrorRecorder:
-    """A ``mirror_meetings`` plugin that records each call's event ids."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[list[str], list[str]]] = []
-
-    @hookimpl
-    def mirror_meetings(self, gateway: Gateway, user: User, meetings: Sequence[Meeting],
-                        deleted: Sequence[str]) -> None:
-        """Record the meetings and deleted ids given."""
-        self.calls.append((sorted(m.event_id for m in meetings), sorted(deleted)))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine.notify import try_enqueued
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from hybrid_calendar.store.base import UserContext
 
 log = logging.getLogger(__name__)
+
+EVER = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+"""A time range holding every stored meeting (a day inside ``datetime``'s own limits)."""
 
 NEW_USER = "new_user"
 """Set (``True``) in the payload of the activation job the admin API queues for a user it
@@ -110,14 +114,32 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
 
 
 async def run_deactivate_job(gateway: Gateway, job: Job) -> None:
-    """Stop channels, delete the user's data and keys, mark inactive."""
+    """Stop channels, take away what plugins mirrored of the user's meetings, delete the
+    user's data and keys, mark inactive."""
     user = await gateway.store.get_user(str(job.payload["user_id"]))
     if user is None:
         return
     await stop_channels(gateway, user)
+    await unmirror_meetings(gateway, user)
     await gateway.store.forget_user_data(user.id)
     await gateway.cipher.forget_user(user.org_id, user.id)
     await gateway.store.set_user_state(user.id, UserState.INACTIVE, job.payload.get("reason"))
+
+
+async def unmirror_meetings(gateway: Gateway, user: User) -> None:
+    """Tell ``mirror_meetings`` that every stored meeting of a user being deactivated is
+    gone: the gateway stops following the calendar, so what a plugin mirrored of it (a
+    room booking, say) would go stale. Best effort: meetings that cannot be read (the
+    user's data key unreadable) are logged, and the deactivation goes on."""
+    try:
+        stored = await gateway.store.list_meetings(user, EVER[0], EVER[1])
+    except Exception as err:  # deactivation must not depend on the user's keys
+        log.warning("meetings of user %s not read to take their mirrors away: %s: %s",
+                    user.id, type(err).__name__, err)
+        return
+    if stored:
+        await gateway.hooks.mirror_meetings(gateway, user, [],
+                                            [meeting.event_id for meeting in stored])
 
 
 async def stop_channels(gateway: Gateway, user: User) -> None:
