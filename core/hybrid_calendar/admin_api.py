@@ -39,11 +39,19 @@ if TYPE_CHECKING:
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 def meeting_json(meeting: Meeting) -> dict[str, Any]:
-    """A meeting as the meetings list shows it."""
-    return {"event_id": meeting.event_id, "title": meeting.title,
+    """A meeting as the admin API's meetings list shows it. A private meeting
+    (:attr:`Meeting.private`) is busy time only: its title, location and organiser are
+    ``None`` and its join information says only the service and where it was found,
+    since its details are for its attendees, not for whoever runs the gateway."""
+    shown = not meeting.private
+    join = join_to_json(meeting.join)
+    if join is not None and not shown:
+        join = {"provider": join["provider"], "source": join["source"]}
+    return {"event_id": meeting.event_id, "title": meeting.title if shown else None,
             "start": meeting.start.isoformat(), "end": meeting.end.isoformat(),
-            "all_day": meeting.all_day, "organizer": meeting.organizer,
-            "location": meeting.location, "join": join_to_json(meeting.join),
+            "all_day": meeting.all_day, "private": meeting.private,
+            "organizer": meeting.organizer if shown else None,
+            "location": meeting.location if shown else None, "join": join,
             "status": meeting.status}
 
 
