@@ -9,8 +9,10 @@ from the same answer, over real loopback sockets).
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
+import weakref
 import zlib
 from typing import Any
 
@@ -173,3 +175,31 @@ def test_a_response_built_from_an_answer_has_httpx_headers() -> None:
     assert built.headers.raw == httpx.Headers(fields).raw
     assert built.headers.multi_items() == httpx.Headers(fields).multi_items()
     assert built.headers.encoding == httpx.Headers(fields).encoding
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["/plain", "/gzip", "/nocontent", "/error", "/redirect"])
+async def test_a_read_response_is_freed_without_the_cyclic_collector(path: str) -> None:
+    """httpx binds each response's stream to the response (a reference cycle); once the
+    body is read the gateway's responses let go of that binding, so a response, with
+    its request, headers and URL, goes as soon as its last reference does, not at the
+    collector's next pass (which pauses the event loop to free them)."""
+    async with scripted_server(_answer) as server, outbound_client() as client:
+        await client.get(server.url + "/plain")  # the connection is open: nothing lazy
+        gc.collect()
+        gc.disable()
+        try:
+            answered = await client.get(server.url + path, follow_redirects=True)
+            freed = weakref.ref(answered)
+            history = [weakref.ref(earlier) for earlier in answered.history]
+            assert answered.is_closed and answered.content == ANSWERS_READ[path]
+            del answered
+            assert freed() is None
+            assert [earlier() for earlier in history] == [None] * len(history)
+        finally:
+            gc.enable()
+
+
+ANSWERS_READ = {"/plain": PAYLOAD, "/gzip": PAYLOAD, "/nocontent": b"",
+                "/error": b'{"error": {"code": 404}}', "/redirect": PAYLOAD}
+"""What each of the paths above reads (the redirect followed to ``/plain``)."""

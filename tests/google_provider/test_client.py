@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gc
+import weakref
 from typing import Any
 
 import httpx
@@ -203,3 +205,23 @@ async def test_every_call_sends_what_httpx_build_request_made(
             assert (sent.method, str(sent.url), sent.headers.raw, sent.read(),
                     sent.extensions) == (made.method, str(made.url), made.headers.raw,
                                          made.read(), made.extensions), method.id
+
+
+@pytest.mark.anyio
+async def test_a_raised_error_is_freed_without_the_cyclic_collector(
+        client: GoogleClient, locale_ok: FakeGoogle) -> None:
+    """The error's traceback holds the call's frame: were the error also a local of that
+    frame, each error (with the response and request the frame holds) would wait for
+    the collector's next pass. A 404 is raised for every user's validation probe."""
+    await _get_locale(client)  # the token is minted: nothing lazy below
+    locale_ok.failures.append(error(404, "notFound", "Not Found"))
+    gc.collect()
+    gc.disable()
+    try:
+        try:
+            await _get_locale(client)
+        except ProviderError as caught:
+            freed = weakref.ref(caught)
+        assert freed() is None
+    finally:
+        gc.enable()

@@ -82,16 +82,22 @@ class JsonResponse(httpx.Response):
     async def aread(self) -> bytes:
         """The response content, as httpx reads it. A body the transport received whole
         and without ``Content-Encoding`` is taken as it is, with the state httpx's stream
-        iteration leaves (consumed, closed, ``elapsed`` set), skipping its generators."""
+        iteration leaves (consumed, closed, ``elapsed`` set), skipping its generators.
+
+        Once read, the response lets go of the stream httpx's client bound to it (see
+        :func:`_unbind_stream`)."""
         plain = self._plain_body
         if plain is None or hasattr(self, "_content") or self.is_stream_consumed \
                 or self.is_closed or getattr(self.stream, "_stream", None) is not plain[0]:
-            return await super().aread()  # httpx wrapped the stream it made (or not yet)
+            content = await super().aread()  # httpx wrapped the stream it made (or not yet)
+            _unbind_stream(self)
+            return content
         body = plain[1]
         self.is_stream_consumed = True
         self._num_bytes_downloaded = len(body)
         await self.aclose()
         self._content = body
+        _unbind_stream(self)
         return body
 
     def json(self, **kwargs: Any) -> Any:
@@ -102,6 +108,22 @@ class JsonResponse(httpx.Response):
             except orjson.JSONDecodeError:
                 pass
         return json.loads(self.content, **kwargs)
+
+
+def _unbind_stream(response: httpx.Response) -> None:
+    """Replace a read and closed response's ``BoundAsyncStream`` by the stream it wraps.
+
+    httpx's client wraps every response's stream in a ``BoundAsyncStream`` that refers
+    back to the response (to set ``elapsed`` when it closes): a reference cycle, so every
+    response, its request, headers and URL (≈ 60 objects) outlived its last use until
+    the cyclic collector's next pass freed them, and that pass paused the event loop in
+    proportion (docs/performance.md). Once the body is read and the stream closed,
+    nothing uses the wrapper any more."""
+    stream = response.stream
+    inner = getattr(stream, "_stream", None)  # httpx's wrapper, found by its two fields
+    if response.is_closed and inner is not None \
+            and getattr(stream, "_response", None) is response:
+        response.stream = inner
 
 
 class PooledTransport(httpx.AsyncBaseTransport):

@@ -144,7 +144,10 @@ class GoogleClient:
             failure = map_error(method.id, error)
             if isinstance(failure, RateLimitError | TransientError):
                 failure.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise failure
+            try:
+                raise failure
+            finally:  # the traceback holds this frame: no cycle through the local
+                del failure
 
     def _headers_for(self, subject: str, token: str) -> httpx.Headers:
         """The request headers for ``subject``'s ``token``, merged with the client's own
