@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hybrid_calendar import prompt_server
 from hybrid_calendar.prompt_server import PromptServer
@@ -147,4 +148,48 @@ def test_an_idle_kept_alive_connection_takes_uvicorns_shutdown(
         served.stop()
         assert uvicorn_shutdowns.calls == [True]
         assert not served.thread.is_alive()
+    assert app.lifespan == ["startup", "shutdown"]
+
+
+class LateRegistering(H11Protocol):
+    """uvicorn's h11 protocol, told of its connection a few turns of the loop late (as
+    behind a TLS handshake, or when the stop came in the turn the connection was
+    accepted): it registers with uvicorn only then."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        loop = asyncio.get_running_loop()
+
+        def later(turns: int) -> None:
+            if turns:
+                loop.call_soon(later, turns - 1)
+            else:
+                H11Protocol.connection_made(self, transport)
+
+        later(10)
+
+
+@pytest.mark.anyio
+async def test_a_connection_accepted_as_the_stop_comes_is_closed(app: App) -> None:
+    """The server has made a connection's transport, but uvicorn does not know the
+    connection yet, when the stop comes: the shutdown waits until it does and uvicorn's
+    own shutdown asks it to close, so no connection outlives the server (one did, and
+    the chaos test's restarts caught it)."""
+    sock = bind()
+    server = PromptServer(uvicorn.Config(app.app, log_level="warning", lifespan="on",
+                                         http=LateRegistering))
+    server.config.load()
+    server.lifespan = server.config.lifespan_class(server.config)
+    await server.startup(sockets=[sock])
+    reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+    [listener] = server.servers
+    for _ in range(100):  # until the server has made the connection's transport
+        await asyncio.sleep(0)
+        if listener._active_count:  # type: ignore[attr-defined]
+            break
+    assert listener._active_count == 1  # type: ignore[attr-defined]
+    assert not server.server_state.connections  # not uvicorn's yet
+    await server.shutdown(sockets=[sock])
+    async with asyncio.timeout(5):
+        assert await reader.read() == b""  # closed by the server
+    writer.close()
     assert app.lifespan == ["startup", "shutdown"]
