@@ -89,18 +89,31 @@ class PromptServer(uvicorn.Server):
         """uvicorn's shutdown; without open connections or running requests, the same
         steps without its pause.
 
-        A connection accepted just before the listening sockets close is not uvicorn's
-        yet: asyncio makes its transport one turn of the loop later, and tells the
-        protocol (which registers with uvicorn) one turn after that, or once a TLS
-        handshake is done. Such connections are waited for (at most
-        :data:`SETTLE_SECONDS`), so uvicorn's shutdown asks them to close too; one
-        taken for "none" stayed open after the server had stopped (a push that came in
-        as the gateway restarted, in the chaos test)."""
+        A connection accepted just before the stop is not uvicorn's yet. asyncio makes
+        its transport in a task of its own, one turn of the loop after the accept; that
+        transport attaches to the server, which fails once the server is closed (an
+        ``AssertionError`` asyncio swallows, leaving the socket to the collector: a
+        ``ResourceWarning``). The transport then tells the protocol, which registers
+        with uvicorn, one turn later, or once a TLS handshake is done. So the listening
+        sockets stop being read first, the server is closed two turns later, and
+        connections not registered yet are waited for (at most :data:`SETTLE_SECONDS`),
+        so that uvicorn's shutdown asks them to close too. (Both happened to pushes
+        that came in as the chaos test restarted the gateway.)"""
+        loop = asyncio.get_running_loop()
         for server in self.servers:
-            server.close()  # no new connections from here on
-        await asyncio.sleep(0)  # the transports of accepts made before the close exist
+            for listening in server.sockets:
+                loop.remove_reader(listening.fileno())  # no new connections from here on
+        # An accept asyncio made already creates its transport in a task of its own; the
+        # transport attaches to the server, and that fails (an AssertionError asyncio
+        # swallows, leaving the socket to the collector) once the server is closed. Two
+        # turns: the accepts of this turn's poll, then their tasks' first steps.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        for server in self.servers:
+            server.close()
         if self._unregistered() > 0:
-            await asyncio.sleep(0)  # and have told their protocols, unless behind TLS
+            await asyncio.sleep(0)  # the new transports have told their protocols by now,
+            # unless behind a TLS handshake
         for _step in range(round(SETTLE_SECONDS / SETTLE_STEP_SECONDS)):  # no event says
             if self._unregistered() <= 0:
                 break

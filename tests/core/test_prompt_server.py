@@ -7,6 +7,8 @@ Each test serves a small Starlette app from a background thread
 from __future__ import annotations
 
 import asyncio
+import gc
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -192,4 +194,31 @@ async def test_a_connection_accepted_as_the_stop_comes_is_closed(app: App) -> No
     async with asyncio.timeout(5):
         assert await reader.read() == b""  # closed by the server
     writer.close()
+    assert app.lifespan == ["startup", "shutdown"]
+
+
+@pytest.mark.anyio
+async def test_a_connection_accepted_in_the_turn_the_stop_comes_is_closed(
+        app: App, recwarn: pytest.WarningsRecorder) -> None:
+    """The stop comes after asyncio accepted a connection but before the accept's task
+    made its transport: closing the server first made that transport fail to attach
+    (asyncio swallowed the error), and the socket was left to the collector with a
+    ``ResourceWarning``. Now the connection is made, known and closed by the server."""
+    sock = bind()
+    server = PromptServer(uvicorn.Config(app.app, log_level="warning", lifespan="on"))
+    server.config.load()
+    server.lifespan = server.config.lifespan_class(server.config)
+    await server.startup(sockets=[sock])
+    [listener] = server.servers
+    client = socket.create_connection(sock.getsockname()[:2])  # in the listen queue
+    await asyncio.sleep(0)  # this turn runs before the poll that finds the queue
+    await asyncio.sleep(0)  # this one before the first step of the accept's task
+    assert listener._active_count == 0  # type: ignore[attr-defined]  # no transport yet
+    await server.shutdown(sockets=[sock])
+    client.settimeout(5)
+    assert client.recv(1) == b""  # closed by the server
+    client.close()
+    gc.collect()
+    assert [str(w.message) for w in recwarn if w.category is ResourceWarning] == []
+    assert listener._active_count == 0  # type: ignore[attr-defined]
     assert app.lifespan == ["startup", "shutdown"]
