@@ -106,6 +106,13 @@ class Stack:
         await self.idle()
         return await self.user(email)
 
+    async def deactivate(self, email: str) -> None:
+        """Deactivate the user through the admin API and wait until it is done."""
+        response = await self.admin.post(f"/api/v1/users/{self.user_ids[email]}/deactivate")
+        assert response.status_code == 202, response.text
+        await self.idle()
+        assert (await self.user(email))["state"] == "inactive"
+
     async def user(self, email: str) -> dict[str, Any]:
         users = (await self.admin.get("/api/v1/organisations/org1/users")).json()["users"]
         return next(u for u in users if u["email"] == email)

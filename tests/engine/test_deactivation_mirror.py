@@ -16,13 +16,6 @@ from .test_gateway_with_emulator import at
 pytestmark = pytest.mark.anyio
 
 
-async def _deactivate(stack: Stack, email: str) -> None:
-    response = await stack.admin.post(f"/api/v1/users/{stack.user_ids[email]}/deactivate")
-    assert response.status_code == 202, response.text
-    await stack.idle()
-    assert (await stack.user(email))["state"] == "inactive"
-
-
 async def test_deactivation_tells_the_mirrors_every_stored_meeting_is_gone(
         stack: Stack) -> None:
     mirror = MirrorRecorder()
@@ -33,11 +26,11 @@ async def test_deactivation_tells_the_mirrors_every_stored_meeting_is_gone(
     await stack.activate(BOB)  # no meetings: nothing mirrored, nothing to take away
     assert mirror.calls == [(ids, [])]
 
-    await _deactivate(stack, BOB)
+    await stack.deactivate(BOB)
     assert mirror.calls == [(ids, [])]
-    await _deactivate(stack, ALICE)
+    await stack.deactivate(ALICE)
     assert mirror.calls == [(ids, []), ([], ids)]
-    await _deactivate(stack, ALICE)  # again: nothing is stored any more
+    await stack.deactivate(ALICE)  # again: nothing is stored any more
     assert len(mirror.calls) == 2
 
 
@@ -51,7 +44,7 @@ async def test_a_user_whose_meetings_cannot_be_read_is_still_deactivated(
     assert user is not None
     await stack.gateway.cipher.forget_user(user.org_id, user.id)  # the data key is gone
     with caplog.at_level(logging.WARNING, logger="hybrid_calendar.engine.activation"):
-        await _deactivate(stack, ALICE)
+        await stack.deactivate(ALICE)
     assert len(mirror.calls) == 1
     assert any("not read to take their mirrors away" in r.getMessage() for r in caplog.records)
     assert await stack.meetings(ALICE) == []

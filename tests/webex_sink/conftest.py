@@ -70,6 +70,11 @@ def room_bookings(world: WebexWorld) -> list[dict[str, Any]]:
     return list(world.webex.state.device_bookings(device))
 
 
+def room_titles(world: WebexWorld) -> list[str]:
+    """The titles of the bookings the room's one device shows, in start order."""
+    return [b["Title"] for b in room_bookings(world)]
+
+
 @dataclass
 class WebexWorld:
     """Both emulators, the Service App and the bot."""

@@ -17,7 +17,7 @@ from hybrid_calendar_webex import room_records as records
 from hybrid_calendar_webex.bookings import ROOMS_TTL
 
 from ..engine.conftest import Stack
-from .conftest import ALICE, BOB, DAVE, ROOM, WebexWorld, insert_room_event, room_bookings
+from .conftest import ALICE, BOB, DAVE, ROOM, WebexWorld, insert_room_event, room_titles
 
 pytestmark = pytest.mark.anyio
 
@@ -26,10 +26,6 @@ def room_event(world: WebexWorld, organiser: str, summary: str, hours: float
                ) -> dict[str, Any]:
     """An event of ``organiser``'s inviting Bob and the room, with a join link."""
     return insert_room_event(world, summary, hours, organiser=organiser)
-
-
-def titles(world: WebexWorld) -> list[str]:
-    return [b["Title"] for b in room_bookings(world)]
 
 
 async def sync(stack: Stack, email: str) -> None:
@@ -43,7 +39,7 @@ async def both_active(world: WebexWorld, stack: Stack) -> dict[str, Any]:
     event = room_event(world, ALICE, "Room review", 4)
     await stack.activate(ALICE)
     await stack.activate(BOB)
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
     world.google.control({"drop_notifications": 1.0})
     return event
 
@@ -54,15 +50,15 @@ async def test_an_attendee_deleting_their_copy_leaves_the_organisers_booking(
     world.google.state.delete_event(BOB, event["id"])  # Bob's copy only: Bob declines
     await sync(stack, ALICE)
     await sync(stack, BOB)
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
     await stack.advance(ROOMS_TTL)  # the room's record still holds the booking
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
 
     world.google.state.delete_event(ALICE, event["id"])  # the organiser cancels
     await sync(stack, BOB)
-    assert titles(world) == ["Room review"]  # Bob's copy went long ago
+    assert room_titles(world) == ["Room review"]  # Bob's copy went long ago
     await sync(stack, ALICE)
-    assert titles(world) == []
+    assert room_titles(world) == []
 
 
 async def test_an_attendee_taken_off_the_guest_list_leaves_the_organisers_booking(
@@ -72,7 +68,7 @@ async def test_an_attendee_taken_off_the_guest_list_leaves_the_organisers_bookin
         "attendees": [{"email": ROOM, "resource": True}]})  # Bob's copy is cancelled
     await sync(stack, ALICE)
     await sync(stack, BOB)
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
     record = await stack.gateway.store.get_org_secret(
         "org1", records.event_rooms_secret(event["id"]))
     assert record is not None
@@ -90,17 +86,17 @@ async def test_an_attendee_deleting_a_copy_booked_by_an_earlier_version_leaves_i
                                json.dumps([ROOM]))
     world.google.state.delete_event(BOB, event["id"])
     await sync(stack, BOB)  # before Alice's sync rewrites the record
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
     name = records.event_rooms_secret(event["id"])
     assert json.loads(await store.get_org_secret("org1", name) or "null") == [ROOM]
     await sync(stack, ALICE)  # Bob declined: Alice's copy changed; her sync names her
     assert json.loads(await store.get_org_secret("org1", name) or "null") == {
         "rooms": [ROOM], "user": stack.user_ids[ALICE]}
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
 
     world.google.state.delete_event(ALICE, event["id"])
     await sync(stack, ALICE)
-    assert titles(world) == []
+    assert room_titles(world) == []
 
 
 async def test_a_meeting_whose_organiser_is_no_gateway_user_books_nothing(
@@ -109,7 +105,7 @@ async def test_a_meeting_whose_organiser_is_no_gateway_user_books_nothing(
     so Bob's copy books nothing, and its deletion removes nothing."""
     event = room_event(world, DAVE, "Dave's review", 4)
     await stack.activate(BOB)
-    assert titles(world) == []
+    assert room_titles(world) == []
     world.google.state.delete_event(BOB, event["id"])
     await stack.idle()
-    assert titles(world) == []
+    assert room_titles(world) == []

@@ -15,20 +15,9 @@ from hybrid_calendar_webex import room_records as records
 from hybrid_calendar_webex.bookings import ROOMS_TTL
 
 from ..engine.conftest import Stack
-from .conftest import ALICE, BOB, ROOM, WebexWorld, insert_room_event, room_bookings
+from .conftest import ALICE, BOB, ROOM, WebexWorld, insert_room_event, room_titles
 
 pytestmark = pytest.mark.anyio
-
-
-def titles(world: WebexWorld) -> list[str]:
-    return [b["Title"] for b in room_bookings(world)]
-
-
-async def deactivate(stack: Stack, email: str) -> None:
-    response = await stack.admin.post(f"/api/v1/users/{stack.user_ids[email]}/deactivate")
-    assert response.status_code == 202, response.text
-    await stack.idle()
-    assert (await stack.user(email))["state"] == "inactive"
 
 
 async def test_deactivating_the_organiser_removes_their_room_bookings(
@@ -36,16 +25,16 @@ async def test_deactivating_the_organiser_removes_their_room_bookings(
     event = insert_room_event(world, "Room review", 4, organiser=ALICE)
     other = insert_room_event(world, "Room retro", 6, organiser=ALICE)
     await stack.activate(ALICE)
-    assert sorted(titles(world)) == ["Room retro", "Room review"]
+    assert sorted(room_titles(world)) == ["Room retro", "Room review"]
 
-    await deactivate(stack, ALICE)
-    assert titles(world) == []
+    await stack.deactivate(ALICE)
+    assert room_titles(world) == []
     for event_id in (event["id"], other["id"]):  # the events' records hold no room
         record = await stack.gateway.store.get_org_secret(
             "org1", records.event_rooms_secret(event_id))
         assert record is not None and json.loads(record)["rooms"] == []
     await stack.advance(ROOMS_TTL)  # the rooms converge again: nothing comes back
-    assert titles(world) == []
+    assert room_titles(world) == []
 
 
 async def test_deactivating_an_attendee_leaves_the_organisers_booking(
@@ -53,12 +42,12 @@ async def test_deactivating_an_attendee_leaves_the_organisers_booking(
     event = insert_room_event(world, "Room review", 4, organiser=ALICE)
     await stack.activate(ALICE)
     await stack.activate(BOB)
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
 
-    await deactivate(stack, BOB)
-    assert titles(world) == ["Room review"]
+    await stack.deactivate(BOB)
+    assert room_titles(world) == ["Room review"]
     await stack.advance(ROOMS_TTL)
-    assert titles(world) == ["Room review"]
+    assert room_titles(world) == ["Room review"]
     record = await stack.gateway.store.get_org_secret(
         "org1", records.event_rooms_secret(event["id"]))
     assert record is not None and json.loads(record) == {
