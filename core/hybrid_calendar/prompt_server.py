@@ -103,10 +103,7 @@ class PromptServer(uvicorn.Server):
         for server in self.servers:
             for listening in server.sockets:
                 loop.remove_reader(listening.fileno())  # no new connections from here on
-        # An accept asyncio made already creates its transport in a task of its own; the
-        # transport attaches to the server, and that fails (an AssertionError asyncio
-        # swallows, leaving the socket to the collector) once the server is closed. Two
-        # turns: the accepts of this turn's poll, then their tasks' first steps.
+        # two turns: the accepts of this turn's poll, then their tasks' first steps
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         for server in self.servers:
