@@ -254,6 +254,13 @@ async def running_stack(emulator: RunningEmulator, tmp_path: Path, *,
         await task
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Each test using it runs twice: on the SQLite file of ``running_stack`` (``None``)
+    and on a fresh PostgreSQL database (its URL)."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
 async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
     async with running_stack(emulator, tmp_path) as running:

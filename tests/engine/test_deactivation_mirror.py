@@ -2,18 +2,30 @@
 stops following the calendar, so ``mirror_meetings`` is told that every stored meeting
 is gone (no meetings, every stored event id as deleted), before the meetings are
 deleted. A user whose meetings cannot be read any more (their data key gone) is still
-deactivated, with a log line. Through the whole gateway against the Google emulator."""
+deactivated, with a log line. Through the whole gateway against the Google emulator, on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from .conftest import ALICE, BOB, MirrorRecorder, Stack
+from hybrid_calendar_google_emulator.testing import RunningEmulator
+
+from .conftest import ALICE, BOB, MirrorRecorder, Stack, running_stack
 from .test_gateway_with_emulator import at
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def stack(store_url: str | None, emulator: RunningEmulator,
+                tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_stack(emulator, tmp_path, database=store_url) as running:
+        yield running
 
 
 async def test_deactivation_tells_the_mirrors_every_stored_meeting_is_gone(

@@ -26,12 +26,10 @@ MEETINGS = EVENT_NAMES[NotificationKind.MEETINGS_CHANGED]
 """The stream's name of a meetings-changed notification."""
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def stack(request: pytest.FixtureRequest, emulator: RunningEmulator,
+@pytest.fixture
+async def stack(store_url: str | None, emulator: RunningEmulator,
                 tmp_path: Path) -> AsyncIterator[Stack]:
-    database = (None if request.param == "sqlite"
-                else str(request.getfixturevalue("postgres_url")))
-    async with running_stack(emulator, tmp_path, database=database,
+    async with running_stack(emulator, tmp_path, database=store_url,
                              plugins=["google", "join_info", "kms_local", "people"]) as running:
         yield running
 
