@@ -7,7 +7,7 @@ gateway at SIGTERM that is nothing, but the tests start and stop about a thousan
 servers (emulators, gateways, receivers), and those pauses were a quarter of the default
 test run (docs/performance.md).
 
-:class:`PromptServer` is uvicorn's server with two changes:
+:class:`PromptServer` is uvicorn's server with three changes:
 
 * setting ``should_exit`` (uvicorn's signal handler, a test, another thread) wakes the
   main loop at once instead of at its next tick; the tick itself still runs every 0.1 s
@@ -15,7 +15,11 @@ test run (docs/performance.md).
 * a shutdown with no open connection and no running request closes the listening
   sockets and runs the lifespan's shutdown without the pause. With connections or
   requests, uvicorn's own shutdown runs unchanged: they are asked to close and waited
-  for, as before.
+  for, as before;
+* a connection accepted as the stop comes is not lost: the listening sockets stop being
+  read before the server closes, and the shutdown waits (at most 0.1 s) until uvicorn
+  knows every connection asyncio made, so that its own shutdown closes them too
+  (:meth:`PromptServer.shutdown`).
 """
 
 from __future__ import annotations
