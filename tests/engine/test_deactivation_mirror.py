@@ -60,3 +60,20 @@ async def test_a_user_whose_meetings_cannot_be_read_is_still_deactivated(
     assert len(mirror.calls) == 1
     assert any("not read to take their mirrors away" in r.getMessage() for r in caplog.records)
     assert await stack.meetings(ALICE) == []
+
+
+async def test_without_a_mirroring_plugin_deactivation_reads_no_meetings(
+        stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    """No enabled plugin mirrors meetings: there is nothing to take away, so the
+    deactivation does not open the user's meetings at all (here their data key is gone:
+    a read would fail and log)."""
+    assert not stack.gateway.pm.hook.mirror_meetings.get_hookimpls()
+    stack.emu.state.insert_event(ALICE, at(2, summary="Review"))
+    await stack.activate(ALICE)
+    user = await stack.gateway.store.get_user(stack.user_ids[ALICE])
+    assert user is not None
+    await stack.gateway.cipher.forget_user(user.org_id, user.id)
+    with caplog.at_level(logging.WARNING, logger="hybrid_calendar.engine.activation"):
+        await stack.deactivate(ALICE)
+    assert not any("mirrors" in r.getMessage() for r in caplog.records)
+    assert await stack.meetings(ALICE) == []

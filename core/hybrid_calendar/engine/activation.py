@@ -130,7 +130,10 @@ async def unmirror_meetings(gateway: Gateway, user: User) -> None:
     """Tell ``mirror_meetings`` that every stored meeting of a user being deactivated is
     gone: the gateway stops following the calendar, so what a plugin mirrored of it (a
     room booking, say) would go stale. Best effort: meetings that cannot be read (the
-    user's data key unreadable) are logged, and the deactivation goes on."""
+    user's data key unreadable) are logged, and the deactivation goes on. With no
+    plugin implementing the hook there is nothing to take away, and nothing is read."""
+    if not gateway.pm.hook.mirror_meetings.get_hookimpls():
+        return
     try:
         stored = await gateway.store.list_meetings(user, EVER[0], EVER[1])
     except Exception as err:  # deactivation must not depend on the user's keys
