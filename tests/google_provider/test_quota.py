@@ -139,6 +139,39 @@ async def test_the_budget_survives_a_restart(tmp_path: Any) -> None:
 
 
 @pytest.mark.anyio
+async def test_a_restart_with_a_lower_limit_counts_the_units_spent_through_the_pool(
+        tmp_path: Any) -> None:
+    """A gateway at 120 units a user and minute spends each user's first units from the
+    pool's share (a hundredth of the limit: 1 unit per sub-window). Restarted at 30, too
+    little for a pool, it must still count those units: Google does. Found by the chaos
+    harness's burst fault (the emulator refused one call)."""
+    from datetime import UTC, datetime, timedelta
+
+    from hybrid_calendar_google.quota import persistent_limiter
+
+    now = [datetime(2026, 11, 30, 9, 0, 1, tzinfo=UTC)]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    async with stored_gateway(tmp_path) as gateway:
+        before = persistent_limiter(gateway.store, 10_000, 120, now=lambda: now[0],
+                                    sleep=sleep)
+        assert before.user_pool is not None and before.user_pool.share == 1
+        await before.acquire("alice")  # spent from the pool's share
+        after = persistent_limiter(gateway.store, 10_000, 30, now=lambda: now[0],
+                                   sleep=sleep)
+        assert after.user_pool is None  # 30 is too little for a pool
+        for _ in range(29):
+            await after.acquire("alice")
+        assert slept == []
+        await after.acquire("alice")  # the 31st unit of the minute waits
+        assert slept, "the restarted gateway did not count the unit spent from the pool"
+
+
+@pytest.mark.anyio
 async def test_quota_report_of_a_process_alone_reads_its_windows() -> None:
     from hybrid_calendar_google.quota import (
         PROJECT_BUDGET_NAME,

@@ -189,9 +189,12 @@ def persistent_limiter(store: Store, project_per_minute: int, user_per_minute: i
         if budget is None:
             if len(users) >= MAX_TRACKED_USERS:
                 users.clear()  # their units stay counted in the store (and the pool)
+            # a member of the pool even when this process takes no share of it (its limit
+            # too small): another process, or this one before a restart with a higher
+            # limit, may have spent from the pool, and Google counts those units too
             budget = users[key] = SharedBudget(store, user_budget_name(key),
                                                user_per_minute, now=now, sleep=sleep,
-                                               pool=pool if pool.share else None)
+                                               pool=pool)
         return budget
 
     limiter.shared_user = user_budget
