@@ -147,7 +147,7 @@ async def test_a_restart_with_a_lower_limit_counts_the_units_spent_through_the_p
     harness's burst fault (the emulator refused one call)."""
     from datetime import UTC, datetime, timedelta
 
-    from hybrid_calendar_google.quota import persistent_limiter
+    from hybrid_calendar_google.quota import persistent_limiter, quota_report
 
     now = [datetime(2026, 11, 30, 9, 0, 1, tzinfo=UTC)]
     slept: list[float] = []
@@ -163,7 +163,9 @@ async def test_a_restart_with_a_lower_limit_counts_the_units_spent_through_the_p
         await before.acquire("alice")  # spent from the pool's share
         after = persistent_limiter(gateway.store, 10_000, 30, now=lambda: now[0],
                                    sleep=sleep)
-        assert after.user_pool is None  # 30 is too little for a pool
+        assert after.user_pool is not None and after.user_pool.share == 0  # too little
+        _project, busiest = await quota_report(after, ["alice"])
+        assert busiest.used == 1  # reported as the takes count it: the pool's unit
         for _ in range(29):
             await after.acquire("alice")
         assert slept == []

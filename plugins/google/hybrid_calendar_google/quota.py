@@ -107,7 +107,9 @@ class QuotaLimiter:
         """Per-user budgets kept in the database (see :func:`persistent_limiter`)."""
         self.user_pool: BudgetPool | None = None
         """The pool of the per-user budgets in the database (one store take per
-        sub-window covers every user's first units), when they have one."""
+        sub-window covers every user's first units), when they are kept there. Its
+        ``share`` is 0 when the limit is too small for one: this process then takes none,
+        but the pool's units still count, in the takes and in :func:`quota_report`."""
         self.project = SlidingWindow(project_per_minute)
         self.user_per_minute = user_per_minute
         self._users: dict[str, SlidingWindow] = {}
@@ -198,7 +200,7 @@ def persistent_limiter(store: Store, project_per_minute: int, user_per_minute: i
         return budget
 
     limiter.shared_user = user_budget
-    limiter.user_pool = pool if pool.share else None
+    limiter.user_pool = pool
     return limiter
 
 
