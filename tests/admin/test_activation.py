@@ -66,8 +66,8 @@ async def test_validated_user_becomes_active_with_health(stack: Stack) -> None:
     assert (user["state"], user["reason_code"], user["reason"]) == ("active", None, None)
     assert user["channel_expires_at"] and user["last_sync_at"]
     assert user["health"]["last_success_at"] and user["health"]["consecutive_failures"] == 0
-    assert [r.path.rsplit("/", 1)[-1] for r in stack.calls(ALICE, "GET", "/events/")] == [
-        "hybridcalendarvalidationprobe"]  # the calendar read of validation
+    assert stack.calls(ALICE, "GET", "/events/") == []  # no event read: the watch proves
+    assert stack.calls(ALICE, "POST", "/watch")  # the calendar readable, the sync reads it
     assert stack.calls(ALICE, "GET", "/vacation")  # the vacation responder was read
 
 
@@ -85,8 +85,7 @@ async def test_error_user_is_not_synced_until_validate(stack: Stack) -> None:
     assert (user["state"], user["reason_code"]) == ("error", "access_denied")
     await stack.admin.post(f"/api/v1/users/{user['id']}/sync")  # refused: not active
     await stack.idle()
-    assert stack.calls(BOB, "GET", "/events") == [
-        r for r in stack.calls(BOB, "GET", "/events") if r.path.endswith("probe")]
+    assert stack.calls(BOB, "GET", "/events") == []
     response = await stack.admin.post(f"/api/v1/users/{user['id']}/validate")
     assert response.status_code == 202
     await stack.idle()

@@ -68,7 +68,7 @@ async def test_metrics_and_org_quota(stack: Stack) -> None:
     text = response.text
     assert sample(text, "hybrid_calendar_sync_seconds_count") >= 1
     assert sample(text, "hybrid_calendar_outbound_calls_total", service="google",
-                  outcome="ok") >= 4  # token, settings, probe, vacation, watch, events
+                  outcome="ok") >= 4  # token, settings, vacation, watch, events
     assert sample(text, "hybrid_calendar_users", state="active") == 1
     assert sample(text, "hybrid_calendar_jobs", state="queued") == 0
     assert sample(text, "hybrid_calendar_deliveries_total", sink="capture",

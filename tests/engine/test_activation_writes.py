@@ -30,12 +30,22 @@ async def test_an_active_user_keeps_the_locale_and_time_zone_validation_read(
         UserState.ACTIVE, None, "de", "Europe/Berlin")
 
 
-async def test_a_refused_channel_is_an_error_that_keeps_the_locale(stack: Stack) -> None:
+@pytest.mark.parametrize(("status", "reason", "code"), [
+    (403, "forbidden", "channel_refused"),
+    (400, "push.webhookUrlNotHttps", "channel_refused"),
+    (401, "push.webhookUrlUnauthorized", "channel_refused"),  # Google's unverified domain
+    # no event is read to validate: the watch on the calendar is its proof of access
+    (404, "notFound", "calendar_unreadable"),
+])
+async def test_a_refused_channel_is_an_error_that_keeps_the_locale(
+        stack: Stack, status: int, reason: str, code: str) -> None:
     stack.emu.state.set_setting(BOB, "locale", "fr")
-    stack.emu.control({"errors": [{"status": 403, "reason": "forbidden", "count": 1,
+    refusals = 2 if status == 401 else 1  # a 401 is tried again once with a fresh token
+    stack.emu.control({"errors": [{"status": status, "reason": reason, "count": refusals,
                                    "path": "/watch$"}]})
     user = await stack.activate(BOB)
-    assert (user["state"], user["reason_code"]) == ("error", "channel_refused")
+    assert (user["state"], user["reason_code"]) == ("error", code)
+    assert reason in user["reason"]  # the provider's words
     stored = await stack.gateway.store.get_user(user["id"])
     assert stored is not None and stored.locale == "fr"
     assert await stack.gateway.store.list_channels(user_id=user["id"]) == []

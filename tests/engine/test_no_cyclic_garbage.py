@@ -58,7 +58,7 @@ async def test_onboarding_and_syncs_leave_no_cycle_of_the_gateways(
     gc.collect()
     saved_garbage.clear()
 
-    await stack.activate(BOB)  # validation (its 404 probe), channel, presence, full sync
+    await stack.activate(BOB)  # validation, channel, presence, full sync
     await stack.activate(CAROL)
     stack.emu.state.insert_event(BOB, at(8, summary="Later"))  # a push, an incremental sync
     await stack.idle()

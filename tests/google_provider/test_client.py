@@ -212,7 +212,7 @@ async def test_a_raised_error_is_freed_without_the_cyclic_collector(
         client: GoogleClient, locale_ok: FakeGoogle) -> None:
     """The error's traceback holds the call's frame: were the error also a local of that
     frame, each error (with the response and request the frame holds) would wait for
-    the collector's next pass. A 404 is raised for every user's validation probe."""
+    the collector's next pass (a 404 is the answer for any event read that is gone)."""
     await _get_locale(client)  # the token is minted: nothing lazy below
     locale_ok.failures.append(error(404, "notFound", "Not Found"))
     gc.collect()

@@ -5,11 +5,14 @@ domains (``Organisation.domain`` plus ``settings["domains"]``), or an administra
 that very address verified (kept as a keyed blind index, never the address).
 
 Validation, in order, each through the user's provider plugin: a token for the user and
-the calendar settings (``check_access``), a calendar read (``get_event`` of an id that
-does not exist: a 404 proves the calendar is readable), the vacation responder
-(``read_out_of_office``); the push channel is opened last by the activation job. Rate
-limits and server failures are not the user's fault: they raise, and the job retries with
-backoff while the user stays ``validating``.
+the calendar settings (``check_access``), then the vacation responder
+(``read_out_of_office``). The activation job then opens the push channel on the user's
+calendar (``watch_calendar``): the provider grants it only to a reader of the calendar's
+events, so that call is the proof that the calendar is readable, and its refusal is
+given a reason code of its own (:func:`channel_refusal`). No separate calendar read is
+made: the full sync reads the calendar moments later anyway. Rate limits and server
+failures are not the user's fault: they raise, and the job retries with backoff while the
+user stays ``validating``.
 """
 
 from __future__ import annotations
@@ -19,17 +22,13 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar.admin.reasons import ReasonCode, classify, format_reason
 from hybrid_calendar.admin.sql import execute, transaction
-from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
+from hybrid_calendar.errors import GatewayError, ProviderError, RateLimitError, TransientError
 from hybrid_calendar.models import Organisation, OutOfOffice, User
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from hybrid_calendar.gateway import Gateway
-
-PROBE_EVENT_ID = "hybridcalendarvalidationprobe"
-"""An event id that never exists: reading it proves calendar access without reading data."""
-
 
 @dataclass(frozen=True, slots=True)
 class Validation:
@@ -99,17 +98,27 @@ async def validate_user(gateway: Gateway, user: User, org: Organisation | None
         known = {c.value for c in ReasonCode}
         code = ReasonCode(check.code) if check.code in known else ReasonCode.PROVIDER_ERROR
         return Validation(False, format_reason(code, check.reason))
-    results: list[object] = []
-    for step, call in ((ReasonCode.CALENDAR_UNREADABLE,
-                        lambda: gateway.hooks.get_event(gateway, user, PROBE_EVENT_ID)),
-                       (ReasonCode.VACATION_UNREADABLE,
-                        lambda: gateway.hooks.read_out_of_office(gateway, user))):
-        try:
-            results.append(await call())
-        except (RateLimitError, TransientError):
-            raise
-        except GatewayError as err:
-            return Validation(False, format_reason(classify(err, step), str(err)))
-    ooo = results[-1]
+    try:
+        ooo = await gateway.hooks.read_out_of_office(gateway, user)
+    except (RateLimitError, TransientError):
+        raise
+    except GatewayError as err:
+        return Validation(False, format_reason(classify(err, ReasonCode.VACATION_UNREADABLE),
+                                               str(err)))
     return Validation(True, locale=check.locale, timezone=check.timezone,
                       out_of_office=ooo if isinstance(ooo, OutOfOffice) else None)
+
+
+def channel_refusal(err: GatewayError) -> str:
+    """The stored reason when the provider refused the activation's push channel.
+
+    The channel is opened on the user's calendar, which only a reader of its events may
+    watch: a calendar the provider does not find for the user (404, 410) is
+    ``calendar_unreadable``. Any other refusal is ``channel_refused`` with the provider's
+    words: the push address (not HTTPS, its domain not verified) is the usual cause, and
+    Google answers such an address with a 401 as it does a bad token, so the error's
+    class alone cannot tell them apart.
+    """
+    if isinstance(err, ProviderError) and err.status in (404, 410):
+        return format_reason(ReasonCode.CALENDAR_UNREADABLE, str(err))
+    return format_reason(ReasonCode.CHANNEL_REFUSED, str(err) or type(err).__name__)

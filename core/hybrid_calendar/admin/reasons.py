@@ -64,7 +64,8 @@ REASONS: dict[ReasonCode, Reason] = {
         "check the account in the Google Admin console (and the address's spelling), or "
         "enable the Calendar and Gmail APIs, then `users validate`"),
     ReasonCode.CALENDAR_UNREADABLE: Reason(
-        "the user's primary calendar could not be read",
+        "the user's primary calendar could not be read (Google did not find it when the "
+        "push channel was opened on it)",
         "check the calendar scope is delegated and the user has a calendar"),
     ReasonCode.SETTINGS_UNREADABLE: Reason(
         "the user's calendar settings (locale, time zone) could not be read",

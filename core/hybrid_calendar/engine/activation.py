@@ -44,8 +44,7 @@ def _never_activated(job: Job, context: UserContext) -> bool:
 async def run_activate_job(gateway: Gateway, job: Job) -> None:
     """Validate (``admin.policy``); on success open a channel, mark active, queue a full
     sync; on failure mark ``error`` with a reason code (``admin.reasons``)."""
-    from hybrid_calendar.admin.policy import validate_user
-    from hybrid_calendar.admin.reasons import ReasonCode, format_reason
+    from hybrid_calendar.admin.policy import channel_refusal, validate_user
 
     # marked validating, and the context as it was (None: gone or inactive)
     context = await gateway.store.start_validation(str(job.payload["user_id"]))
@@ -72,10 +71,9 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     except Exception:
         await gateway.store.put_user(user)  # the job retries; keep what validation read
         raise
-    if isinstance(opened, str):
-        await gateway.store.put_user(replace(
-            user, state=UserState.ERROR,
-            reason=format_reason(ReasonCode.CHANNEL_REFUSED, opened)))
+    if isinstance(opened, GatewayError):  # the calendar's proof of access failed
+        await gateway.store.put_user(replace(user, state=UserState.ERROR,
+                                             reason=channel_refusal(opened)))
         return
     from hybrid_calendar.engine.engine import user_job  # engine imports this module
 
@@ -159,16 +157,16 @@ async def open_channel(gateway: Gateway, user: User, *, strict: bool = False) ->
     """Open a push channel for the user and store it; ``None`` on success, else why it
     failed (see :func:`watch_channel`)."""
     opened = await watch_channel(gateway, user, strict=strict)
-    if isinstance(opened, str):
-        return opened
+    if isinstance(opened, GatewayError):
+        return str(opened) or type(opened).__name__
     await gateway.store.put_channel(opened)
     return None
 
 
 async def watch_channel(gateway: Gateway, user: User, *, strict: bool = False
-                        ) -> Channel | str:
+                        ) -> Channel | GatewayError:
     """Open a push channel for the user, not stored yet: the channel with its secret
-    token in clear (the store keeps only its digest), else why it failed.
+    token in clear (the store keeps only its digest), else the provider's refusal.
 
     The user's provider points the channel at its own push route; the core only makes
     the channel's secret token. A renewal is best effort (polling covers a failure); on
@@ -181,10 +179,10 @@ async def watch_channel(gateway: Gateway, user: User, *, strict: bool = False
         if strict:
             raise
         log.warning("watch failed for user %s (safety re-sync covers it): %s", user.id, err)
-        return str(err) or type(err).__name__
+        return err
     except GatewayError as err:
         log.warning("watch failed for user %s: %s", user.id, err)
-        return str(err) or type(err).__name__
+        return err
     return replace(channel, token=token)
 
 
