@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybrid_calendar.errors import AccessDeniedError, AuthError, ConfigError, TransientError
+from hybrid_calendar.outbound.client import CookielessClient
 from hybrid_calendar_google.auth import (
     DEFAULT_SCOPES,
     GRANT_HEADERS,
@@ -287,3 +288,29 @@ def test_a_signed_assertion_goes_out_as_httpx_would_encode_it(sa_info: dict[str,
     form = httpx.Request("POST", "https://oauth2.googleapis.com/token", data={
         "grant_type": GRANT_TYPE, "assertion": assertion.decode()})
     assert grant_body(assertion) == form.read()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["plain", "cookieless", "with-own-headers", "with-cookies"])
+async def test_a_grant_sends_what_httpx_post_builds(sa_info: dict[str, str], fake: FakeGoogle,
+                                                    kind: str) -> None:
+    """The grant's request (built once, sent with ``send``) equals what
+    ``http.post(token_uri, content=..., headers=GRANT_HEADERS)`` builds: method, URL,
+    headers in the same order, body and extensions; a client with headers of its own
+    merges them as httpx does, and one holding cookies takes httpx's own ``post``."""
+    transport = httpx.MockTransport(fake.handle)
+    http = (CookielessClient(transport=transport) if kind == "cookieless"
+            else httpx.AsyncClient(transport=transport,
+                                   headers={"User-Agent": "gw/1", "X-Extra": "1"}
+                                   if kind == "with-own-headers" else None,
+                                   cookies={"c": "1"} if kind == "with-cookies" else None))
+    async with http:
+        source = _source(sa_info, http)
+        for subject in ("alice@example.com", "bob@example.com"):  # the second reuses it
+            await source.token(subject)
+            sent = fake.requests[-1]
+            made = http.build_request("POST", source.account.token_uri, content=sent.read(),
+                                      headers=GRANT_HEADERS)
+            assert (sent.method, str(sent.url), sent.headers.raw, sent.read(),
+                    sent.extensions) == (made.method, str(made.url), made.headers.raw,
+                                         made.read(), made.extensions)

@@ -166,6 +166,7 @@ class TokenSource:
         self._monotonic = monotonic
         self._cache: dict[str, _Token] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._grant_request: tuple[httpx.Headers, httpx.URL] | None = None
         self.grants = 0
         """Number of token grants performed (for tests and metrics)."""
 
@@ -215,8 +216,7 @@ class TokenSource:
         # (recommended) push answers come from the receiver process, not this loop.
         assertion = self.account.assertion(subject, self.scopes, self._wall_clock())
         try:
-            response = await self.http.post(
-                self.account.token_uri, content=grant_body(assertion), headers=GRANT_HEADERS)
+            response = await self._post_grant(grant_body(assertion))
         except httpx.TransportError as err:
             raise TransientError(
                 f"token endpoint unreachable ({type(err).__name__})") from err
@@ -238,6 +238,27 @@ class TokenSource:
             + (f" ({error})" if error else ""), status=response.status_code,
             reason=error or None,
             retry_after=parse_retry_after(response.headers.get("Retry-After")))
+
+
+    async def _post_grant(self, body: bytes) -> httpx.Response:
+        """POST a grant's form body to the token endpoint: the request
+        ``http.post(token_uri, content=body, headers=GRANT_HEADERS)`` builds, with the
+        client's headers merged and the URL parsed once (httpx redoes both on every
+        ``build_request``; the client's headers are set when it is made), sent by
+        ``http.send`` (its auth, redirects, hooks, timeout). A client with query
+        parameters or cookies (not the gateway's) or a relative token URI takes httpx's
+        whole ``post``."""
+        http = self.http
+        if http.params or http.cookies or not self.account.token_uri.startswith(
+                ("https://", "http://")):
+            return await http.post(self.account.token_uri, content=body,
+                                   headers=GRANT_HEADERS)
+        if self._grant_request is None:
+            headers = httpx.Headers(http.headers)
+            headers.update(GRANT_HEADERS)
+            self._grant_request = headers, httpx.URL(self.account.token_uri)
+        headers, url = self._grant_request
+        return await http.send(httpx.Request("POST", url, headers=headers, content=body))
 
 
 def check_key_file_mode(path: Path) -> None:
