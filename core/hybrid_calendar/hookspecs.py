@@ -261,7 +261,11 @@ def watch_calendar(gateway: Gateway, user: User, token: str) -> Awaitable[Channe
     """Subscribe to change notifications for a user's calendar.
 
     Called on activation and before an existing channel expires (renewal creates a new
-    channel, then the old one is stopped). The provider builds the notification address
+    channel, then the old one is stopped). On activation the channel is also the proof
+    that the user's calendar is readable (validation reads no event): raise a
+    :class:`~hybrid_calendar.errors.ProviderError` with ``status=404`` when the calendar
+    is not there for the user (the user's reason becomes ``calendar_unreadable``); any
+    other refusal is ``channel_refused``. The provider builds the notification address
     itself: the gateway's public URL joined with the push route it registered in
     :func:`register_routes` (``gateway.public_url("/webhooks/acme")``). The core stores
     the returned channel (with a digest of ``token``); the provider's route looks it up
