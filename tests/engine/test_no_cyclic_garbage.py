@@ -66,3 +66,20 @@ async def test_onboarding_and_syncs_leave_no_cycle_of_the_gateways(
     gc.collect()
     found = collections.Counter(name for name in map(_ours, saved_garbage) if name)
     assert found == {}, f"the gateway left reference cycles: {found.most_common(10)}"
+
+
+async def test_a_refused_channel_leaves_no_cycle_of_the_gateways(
+        stack: Stack, saved_garbage: list[object]) -> None:
+    """The refusal travels from the watch to the user's reason as an error object (its
+    traceback holds the frames it passed, none of which may hold it in turn)."""
+    await stack.activate(ALICE)  # first use of everything lazy
+    stack.emu.control({"errors": [{"status": 404, "reason": "notFound", "count": 1,
+                                   "path": "/watch$"}]})
+    gc.collect()
+    saved_garbage.clear()
+
+    user = await stack.activate(BOB)
+    assert (user["state"], user["reason_code"]) == ("error", "calendar_unreadable")
+    gc.collect()
+    found = collections.Counter(name for name in map(_ours, saved_garbage) if name)
+    assert found == {}, f"the gateway left reference cycles: {found.most_common(10)}"
