@@ -33,7 +33,7 @@ async def test_an_active_user_keeps_the_locale_and_time_zone_validation_read(
 @pytest.mark.parametrize(("status", "reason", "code"), [
     (403, "forbidden", "channel_refused"),
     (400, "push.webhookUrlNotHttps", "channel_refused"),
-    (401, "push.webhookUrlUnauthorized", "channel_refused"),  # Google's unverified domain
+    (401, "push.webhookUrlUnauthorized", "channel_refused"),  # an address not accepted
     # no event is read to validate: the watch on the calendar is its proof of access
     (404, "notFound", "calendar_unreadable"),
 ])

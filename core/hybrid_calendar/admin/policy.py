@@ -115,9 +115,10 @@ def channel_refusal(err: GatewayError) -> str:
     The channel is opened on the user's calendar, which only a reader of its events may
     watch: a calendar the provider does not find for the user (404, 410) is
     ``calendar_unreadable``. Any other refusal is ``channel_refused`` with the provider's
-    words: the push address (not HTTPS, its domain not verified) is the usual cause, and
-    Google answers such an address with a 401 as it does a bad token, so the error's
-    class alone cannot tell them apart.
+    words: the push address is the usual cause (not HTTPS: Google's 400
+    ``push.webhookUrlNotHttps``; one Google will not call, which client libraries'
+    users report as "Unauthorized WebHook callback channel"), and such an answer may
+    share its status with a bad token's, so the error's class alone does not tell.
     """
     if isinstance(err, ProviderError) and err.status in (404, 410):
         return format_reason(ReasonCode.CALENDAR_UNREADABLE, str(err))
