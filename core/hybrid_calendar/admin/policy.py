@@ -92,8 +92,7 @@ async def validate_user(gateway: Gateway, user: User, org: Organisation | None
     except (RateLimitError, TransientError):
         raise
     except GatewayError as err:
-        return Validation(False, format_reason(classify(err, ReasonCode.SETTINGS_UNREADABLE),
-                                               str(err)))
+        return _failed(err, ReasonCode.SETTINGS_UNREADABLE)
     if not check.ok:
         known = {c.value for c in ReasonCode}
         code = ReasonCode(check.code) if check.code in known else ReasonCode.PROVIDER_ERROR
@@ -103,10 +102,14 @@ async def validate_user(gateway: Gateway, user: User, org: Organisation | None
     except (RateLimitError, TransientError):
         raise
     except GatewayError as err:
-        return Validation(False, format_reason(classify(err, ReasonCode.VACATION_UNREADABLE),
-                                               str(err)))
+        return _failed(err, ReasonCode.VACATION_UNREADABLE)
     return Validation(True, locale=check.locale, timezone=check.timezone,
                       out_of_office=ooo if isinstance(ooo, OutOfOffice) else None)
+
+
+def _failed(err: GatewayError, step: ReasonCode) -> Validation:
+    """A failed validation step: the error's own code (``classify``) or the step's."""
+    return Validation(False, format_reason(classify(err, step), str(err)))
 
 
 def channel_refusal(err: GatewayError) -> str:
