@@ -54,10 +54,10 @@ async def _add(gateway: Gateway, org: Organisation, emails: list[str]) -> list[s
     return [user.id for user in users]
 
 
-def _job(gateway: Gateway, user_id: str) -> Job:
+def _job(gateway: Gateway, user_id: str, org_id: str) -> Job:
     """The first attempt of the job the admin API queues for a new user."""
-    return Job(0, "activate", f"activate:{user_id}", {"user_id": user_id, NEW_USER: True},
-               1, gateway.clock.now())
+    return Job(0, "activate", f"activate:{user_id}",
+               {"user_id": user_id, NEW_USER: True, "org_id": org_id}, 1, gateway.clock.now())
 
 
 async def measure(base: str, account: dict[str, Any], emails: list[str], folder: Path,
@@ -80,13 +80,13 @@ async def measure(base: str, account: dict[str, Any], emails: list[str], folder:
         org = Organisation("org1", "Bench", "example.com")
         await gateway.store.put_organisation(org)
         for user_id in await _add(gateway, org, emails[:WARM_UP]):
-            await run_activate_job(gateway, _job(gateway, user_id))
+            await run_activate_job(gateway, _job(gateway, user_id, org.id))
         ids = await _add(gateway, org, emails[WARM_UP:])
         slots = asyncio.Semaphore(CONCURRENCY)
 
         async def one(user_id: str) -> None:
             async with slots:
-                await run_activate_job(gateway, _job(gateway, user_id))
+                await run_activate_job(gateway, _job(gateway, user_id, org.id))
 
         cpu, loop, wall, times = (time.process_time(), time.thread_time(),
                                   time.perf_counter(), os.times())

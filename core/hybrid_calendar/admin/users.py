@@ -115,8 +115,8 @@ async def _start_many(gateway: Gateway, kind: str, users: list[User],
     if gateway.engine is None:
         return [await _start(gateway, kind, user) for user in users]
     await gateway.engine.enqueue_many(kind, [
-        (user.id, {"user_id": user.id, NEW_USER: True} if user.id in inserted
-         else {"user_id": user.id}) for user in users])
+        (user.id, {"user_id": user.id, NEW_USER: True, "org_id": user.org_id}
+         if user.id in inserted else {"user_id": user.id}) for user in users])
     return users
 
 

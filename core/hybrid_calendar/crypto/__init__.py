@@ -8,7 +8,7 @@ See ``docs/security.md``.
 """
 
 from hybrid_calendar.crypto.admin import rotate
-from hybrid_calendar.crypto.cipher import FieldCipher, RotationReport
+from hybrid_calendar.crypto.cipher import FieldCipher, FirstKey, RotationReport
 from hybrid_calendar.crypto.kms import GatewayKms, KmsAccess
 from hybrid_calendar.crypto.repository import (
     DbRunner,
@@ -22,6 +22,7 @@ from hybrid_calendar.crypto.sealer import Sealer, compute_blind_index, normalise
 __all__ = [
     "DbRunner",
     "FieldCipher",
+    "FirstKey",
     "GatewayKms",
     "KeyRecord",
     "KeyRepository",

@@ -20,7 +20,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -47,6 +47,17 @@ MAX_CACHE_TTL = timedelta(minutes=15)
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class FirstKey:
+    """A new owner's first data key, wrapped by the KMS but not stored yet
+    (:meth:`FieldCipher.first_key`): the store inserts :attr:`record` with the owner's
+    first write, unless the owner has a key by then, and says which happened
+    (:meth:`FieldCipher.settle_first_key`)."""
+
+    record: KeyRecord
+    plain: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +198,41 @@ class FieldCipher:
             self._new_owners[(org_id, owner_id(user_id))] = None
         while len(self._new_owners) > self._new_owners_size:
             self._new_owners.popitem(last=False)
+
+    async def first_key(self, org_id: str, user_id: str) -> FirstKey | None:
+        """A first data key for a user the admin API just created, for the store to insert
+        with the user's first write (:meth:`~hybrid_calendar.store.base.Store.
+        start_validation`) rather than in a write of its own; ``None`` when this process
+        holds a current key of the user already. The store's insert does nothing when the
+        owner has a key by then (another process made one), so an owner never gets two.
+
+        :raises KeyManagementError: the KMS is not ready or cannot wrap the key.
+        """
+        owner = (org_id, owner_id(user_id))
+        await self._ready()
+        now = self._clock.now()
+        if self._fresh_entry(owner, now) is not None:
+            return None
+        record, plain = await self._wrapped_key(org_id, owner[1], PURPOSE_DATA, 1, now)
+        return FirstKey(record, plain)
+
+    async def settle_first_key(self, key: FirstKey, *, stored: bool) -> None:
+        """What the store did with a :meth:`first_key`: stored, it is the owner's current
+        key from now on, held here (the owner's first seal reads and writes nothing
+        more); not stored (the owner had a key, or was not there to validate), it is
+        forgotten, and the owner's stored key is read at first use."""
+        record = key.record
+        owner = (record.org_id, record.user_id)
+        self._new_owners.pop(owner, None)
+        if not stored:
+            return
+        async with self._lock(record.org_id, record.user_id, PURPOSE_DATA):
+            now = self._clock.now()
+            if self._fresh_entry(owner, now) is not None:
+                return  # a seal meanwhile read this very key back (it was stored first)
+            self._adopt(record, key.plain, now)
+            entry = await self._entry(record.org_id, record.user_id, record, [record], now)
+            self._sealers.put(owner, entry, now + self._ttl)
 
     async def blind_index(self, org_id: str, value: str) -> str:
         """``b64url(HMAC-SHA256(org index key, normalised value))``: equality look-ups only."""

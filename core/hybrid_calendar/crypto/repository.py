@@ -101,6 +101,21 @@ def _insert_values(record: KeyRecord) -> list[Any]:
             _ts(record.created_at), record.uses, record.uses_reserved]
 
 
+INSERT_FIRST_GENERATION = (
+    f"INSERT OR IGNORE INTO {TABLE} (key_id, org_id, user_id, purpose, generation, kms,"
+    " key_ref, blob, created_at, retired_at, uses, uses_reserved) SELECT ?, ?, ?, ?, ?, ?,"
+    f" ?, ?, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 FROM {TABLE} WHERE org_id = ? AND"
+    " user_id = ? AND purpose = ?)")
+"""An owner's first key, inserted unless the owner has a key of its purpose (any
+generation, also one committed meanwhile by another process: the unique generation index
+ignores a generation 1 that exists); the values of :func:`first_generation_values`."""
+
+
+def first_generation_values(record: KeyRecord) -> list[Any]:
+    """The values of :data:`INSERT_FIRST_GENERATION` for ``record``."""
+    return [*_insert_values(record), record.org_id, record.user_id, record.purpose]
+
+
 LOST_RACE = "another process created this key at the same time; retry"
 """The message of the error a lost :meth:`KeyStorage.add_generation` race raises."""
 
@@ -208,13 +223,8 @@ class KeyRepository:
         generation 1 that exists). True when it was inserted."""
         def write(db: Database) -> bool:
             with db.atomic():
-                return bool(db.execute(
-                    f"INSERT OR IGNORE INTO {TABLE} (key_id, org_id, user_id, purpose,"
-                    " generation, kms, key_ref, blob, created_at, retired_at, uses,"
-                    " uses_reserved) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ? WHERE NOT"
-                    f" EXISTS (SELECT 1 FROM {TABLE} WHERE org_id = ? AND user_id = ? AND"
-                    " purpose = ?)", [*_insert_values(record), record.org_id,
-                                      record.user_id, record.purpose]).rowcount)
+                return bool(db.execute(INSERT_FIRST_GENERATION,
+                                       first_generation_values(record)).rowcount)
         return bool(await self._run(write))
 
     async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:

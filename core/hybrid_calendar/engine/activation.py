@@ -10,12 +10,18 @@ from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine.notify import try_enqueued
 from hybrid_calendar.engine.presence import UNREAD, presence_change, record_presence_poll
-from hybrid_calendar.errors import GatewayError, RateLimitError, TransientError
+from hybrid_calendar.errors import (
+    GatewayError,
+    KeyManagementError,
+    RateLimitError,
+    TransientError,
+)
 from hybrid_calendar.ids import time_ordered_id
 from hybrid_calendar.models import Channel, Job, User, UserState
 from hybrid_calendar.store.base import SYNC_KIND, ActivationWrite
 
 if TYPE_CHECKING:
+    from hybrid_calendar.crypto.cipher import FirstKey
     from hybrid_calendar.gateway import Gateway
     from hybrid_calendar.store.base import UserContext
 
@@ -27,7 +33,8 @@ EVER = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 NEW_USER = "new_user"
 """Set (``True``) in the payload of the activation job the admin API queues for a user it
 just created (a fresh id): until that job's first attempt opens one, the user has no
-push channel anywhere."""
+push channel anywhere. The payload then also names the user's organisation (``org_id``),
+so that attempt brings the user's first data key to the store's first write."""
 
 
 def _never_activated(job: Job, context: UserContext) -> bool:
@@ -46,14 +53,17 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
     sync; on failure mark ``error`` with a reason code (``admin.reasons``)."""
     from hybrid_calendar.admin.policy import channel_refusal, validate_user
 
-    # marked validating, and the context as it was (None: gone or inactive)
-    context = await gateway.store.start_validation(str(job.payload["user_id"]))
+    # marked validating, and the context as it was (None: gone or inactive); a new
+    # user's first data key is stored with the mark (no write of its own)
+    first_key = await _first_key(gateway, job)
+    context = await gateway.store.start_validation(str(job.payload["user_id"]),
+                                                   first_key=first_key)
     if context is None:
         return
     first = _never_activated(job, context)
-    if first:  # it owns no data key either, unless another process made one meanwhile:
-        # its first sealer here creates the key without reading the stored ones first
-        # (the process that created the user noted that too, but may not be this one)
+    if first and first_key is None:  # it owns no data key either, unless another
+        # process made one meanwhile: its first sealer here creates the key without
+        # reading the stored ones first
         gateway.cipher.note_new_users(context.user.org_id, [context.user.id])
     user = replace(context.user, state=UserState.VALIDATING, reason=None)
     validation = await validate_user(  # rate limits, 5xx: the job retries
@@ -109,6 +119,23 @@ async def run_activate_job(gateway: Gateway, job: Job) -> None:
         except Exception as err:  # the outbox holds it: its loop tries it again
             log.warning("presence of user %s not tried now: %s: %s", user.id,
                         type(err).__name__, err)
+
+
+async def _first_key(gateway: Gateway, job: Job) -> FirstKey | None:
+    """A first data key for the user of the admin API's job for a new user, on its first
+    attempt (``org_id`` in the payload), for ``start_validation`` to store; else, or when
+    the KMS cannot wrap one now, ``None``: the user's first seal makes the key then (and
+    meets the KMS's failure where activation has always met it)."""
+    org_id = job.payload.get("org_id")
+    if job.payload.get(NEW_USER) is not True or job.attempts != 1 or not isinstance(
+            org_id, str):
+        return None
+    try:
+        return await gateway.cipher.first_key(org_id, str(job.payload["user_id"]))
+    except KeyManagementError as err:
+        log.debug("no first key for user %s ahead of validation: %s", job.payload["user_id"],
+                  err)
+        return None
 
 
 async def run_deactivate_job(gateway: Gateway, job: Job) -> None:

@@ -48,6 +48,7 @@ from hybrid_calendar.models import (
 )
 
 if TYPE_CHECKING:
+    from hybrid_calendar.crypto.cipher import FirstKey
     from hybrid_calendar.crypto.repository import KeyStorage
     from hybrid_calendar.store.budget import BudgetUse
 
@@ -104,6 +105,10 @@ class FieldCipher(Protocol):
 
     async def blind_index(self, org_id: str, value: str) -> str:
         """Return a keyed, deterministic index of ``value`` for equality look-ups."""
+        ...
+
+    async def settle_first_key(self, key: FirstKey, *, stored: bool) -> None:
+        """Tell the cipher whether a new user's first key (``first_key``) was stored."""
         ...
 
 
@@ -387,13 +392,21 @@ class Store(abc.ABC):
         return UserContext(user, await self.get_organisation(user.org_id),
                            await self.get_sync_state(user_id))
 
-    async def start_validation(self, user_id: str) -> UserContext | None:
+    async def start_validation(self, user_id: str, first_key: FirstKey | None = None
+                               ) -> UserContext | None:
         """Mark the user ``validating`` (reason cleared) unless they are inactive, and
         return their context as it was before (:meth:`get_user_context`: an activation
         reads the prior state); ``None`` when nothing was marked (no user has this id, or
         the user is inactive). The default reads, then calls :meth:`set_user_state`; the
         built-in stores do both at once (SQLite: one transaction; PostgreSQL: one
-        statement), so a user made inactive in between is never marked."""
+        statement), so a user made inactive in between is never marked.
+
+        :param first_key: a new user's first data key (:meth:`FieldCipher.first_key
+            <hybrid_calendar.crypto.FieldCipher.first_key>`). The built-in stores insert
+            it with the mark, unless the user was not marked or owns a key already, and
+            tell the cipher which happened (``settle_first_key``): the key costs no write
+            of its own. The default ignores it (the cipher then makes the key at the
+            user's first seal, as without it)."""
         context = await self.get_user_context(user_id)
         if context is None or context.user.state == UserState.INACTIVE:
             return None

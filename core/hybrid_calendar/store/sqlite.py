@@ -6,9 +6,14 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hybrid_calendar.crypto.repository import KeyRepository, KeyStorage
+from hybrid_calendar.crypto.repository import (
+    INSERT_FIRST_GENERATION,
+    KeyRepository,
+    KeyStorage,
+    first_generation_values,
+)
 from hybrid_calendar.errors import NotFoundError
 from hybrid_calendar.models import (
     Channel,
@@ -33,6 +38,9 @@ from hybrid_calendar.store.sqlite_budget import SqliteBudgets
 from hybrid_calendar.store.sqlite_outbox import SqliteOutbox
 from hybrid_calendar.store.sqlite_queue import SqliteQueue
 from hybrid_calendar.store.sqlite_sync import SqliteSyncWrites
+
+if TYPE_CHECKING:
+    from hybrid_calendar.crypto.cipher import FirstKey
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
@@ -144,18 +152,25 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
         return codec.row_to_user_context(await self.cipher.sealer(rows[0]["org_id"], None),
                                          rows[0])
 
-    async def start_validation(self, user_id: str) -> UserContext | None:
-        """One transaction: the context read and the state written together."""
-        def work() -> dict[str, Any] | None:
+    async def start_validation(self, user_id: str, first_key: FirstKey | None = None
+                               ) -> UserContext | None:
+        """One transaction: the context read, the state written and a new user's first
+        key inserted together."""
+        def work() -> tuple[dict[str, Any] | None, bool]:
             with transaction(self._conn_or_fail()) as conn:
                 row = self.first_row(
                     conn.execute(f"{codec.USER_CONTEXT_SELECT} WHERE u.id = ?", (user_id,)))
                 if row is None or row["state"] == str(UserState.INACTIVE):
-                    return None
+                    return None, False
                 conn.execute("UPDATE users SET state = ?, reason = NULL, updated_at = ? "
                              "WHERE id = ?", (str(UserState.VALIDATING), time.time(), user_id))
-                return row
-        row = await self._run(work)
+                stored = first_key is not None and bool(conn.execute(
+                    INSERT_FIRST_GENERATION, first_generation_values(first_key.record)
+                ).rowcount)
+                return row, stored
+        row, stored = await self._run(work)
+        if first_key is not None:
+            await self.cipher.settle_first_key(first_key, stored=stored)
         if row is None:
             return None
         return codec.row_to_user_context(await self.cipher.sealer(row["org_id"], None), row)

@@ -40,6 +40,10 @@ class NoCipher:
         """Never called by a copy."""
         raise StoreError("a database copy does not compute blind indexes")
 
+    async def settle_first_key(self, key: Any, *, stored: bool) -> None:
+        """Never called by a copy (it validates no user)."""
+        raise StoreError("a database copy does not store new keys")
+
 
 @dataclass
 class CopyReport:

@@ -18,6 +18,23 @@ from hybrid_calendar.errors import KeyManagementError
 from hybrid_calendar.models import WrappedKey
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 
+INSERT_FIRST_GENERATION = (
+    f"INSERT INTO {TABLE} (key_id, org_id, user_id, purpose, generation, kms, key_ref,"
+    " blob, created_at, retired_at, uses, uses_reserved) SELECT %s, %s, %s, %s, %s, %s, %s,"
+    f" %s, %s, NULL, %s, %s WHERE NOT EXISTS (SELECT 1 FROM {TABLE} WHERE org_id = %s AND"
+    " user_id = %s AND purpose = %s)")
+"""An owner's first key unless the owner has a key of its purpose; with ``ON CONFLICT DO
+NOTHING`` after it, a generation 1 another process inserts meanwhile makes this one wait
+for its commit, then do nothing. The values of :func:`first_generation_values`."""
+
+
+def first_generation_values(record: KeyRecord) -> tuple[Any, ...]:
+    """The values of :data:`INSERT_FIRST_GENERATION` for ``record``."""
+    return (record.key_id, record.org_id, record.user_id, record.purpose, record.generation,
+            record.wrapped.kms, record.wrapped.key_ref, record.wrapped.blob,
+            _ts(record.created_at), record.uses, record.uses_reserved, record.org_id,
+            record.user_id, record.purpose)
+
 
 def _ts(when: datetime | None) -> float | None:
     return None if when is None else when.timestamp()
@@ -84,14 +101,8 @@ class PostgresKeyRepository:
         process inserts meanwhile makes this one wait for its commit, then do nothing).
         True when it was inserted."""
         return bool(await self._db.execute(
-            f"INSERT INTO {TABLE} (key_id, org_id, user_id, purpose, generation, kms, key_ref,"
-            " blob, created_at, retired_at, uses, uses_reserved) SELECT %s, %s, %s, %s, %s,"
-            f" %s, %s, %s, %s, NULL, %s, %s WHERE NOT EXISTS (SELECT 1 FROM {TABLE} WHERE"
-            " org_id = %s AND user_id = %s AND purpose = %s) ON CONFLICT DO NOTHING",
-            (record.key_id, record.org_id, record.user_id, record.purpose, record.generation,
-             record.wrapped.kms, record.wrapped.key_ref, record.wrapped.blob,
-             _ts(record.created_at), record.uses, record.uses_reserved, record.org_id,
-             record.user_id, record.purpose)))
+            f"{INSERT_FIRST_GENERATION} ON CONFLICT DO NOTHING",
+            first_generation_values(record)))
 
     async def current(self, purpose: str = PURPOSE_DATA) -> list[KeyRecord]:
         """Every non-retired key of one purpose (candidates for age/use rotation)."""

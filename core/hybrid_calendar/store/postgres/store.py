@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -37,7 +37,11 @@ from hybrid_calendar.store.postgres.activation_write import (
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
 from hybrid_calendar.store.postgres.connection import Conn
 from hybrid_calendar.store.postgres.group_commit import WriteFn
-from hybrid_calendar.store.postgres.keys import PostgresKeyRepository
+from hybrid_calendar.store.postgres.keys import (
+    INSERT_FIRST_GENERATION,
+    PostgresKeyRepository,
+    first_generation_values,
+)
 from hybrid_calendar.store.postgres.outbox import (
     PostgresOutbox,
     enqueue_statement,
@@ -51,6 +55,9 @@ from hybrid_calendar.store.postgres.sync_write import (
     sync_write_statement,
 )
 from hybrid_calendar.store.sqlite_base import ts
+
+if TYPE_CHECKING:
+    from hybrid_calendar.crypto.cipher import FirstKey
 
 _USER_COLUMNS = ", ".join(codec.USER_COLUMNS)
 
@@ -187,17 +194,29 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         return codec.row_to_user_context(await self.cipher.sealer(rows[0]["org_id"], None),
                                          rows[0])
 
-    async def start_validation(self, user_id: str) -> UserContext | None:
-        """One statement: the context as it was (``before``, its row locked) and the
-        state written (``marked``); nothing comes back unless the row was marked (a user
-        made inactive before the lock was granted is not)."""
+    async def start_validation(self, user_id: str, first_key: FirstKey | None = None
+                               ) -> UserContext | None:
+        """One statement: the context as it was (``before``, its row locked), the state
+        written (``marked``) and a new user's first key (``keyed``, only when the row was
+        marked and the user owns no key); nothing comes back unless the row was marked
+        (a user made inactive before the lock was granted is not)."""
+        keyed, key_values = "", ()
+        if first_key is not None:  # the key's insert runs only once the mark is made
+            keyed = (f", keyed AS ({INSERT_FIRST_GENERATION} AND EXISTS (SELECT 1 FROM "
+                     "marked) ON CONFLICT DO NOTHING RETURNING key_id)")
+            key_values = first_generation_values(first_key.record)
         rows = await self.fetch_written(
             f"WITH before AS ({codec.USER_CONTEXT_SELECT} WHERE u.id = %s FOR UPDATE OF u), "
             "marked AS (UPDATE users SET state = %s, reason = NULL, updated_at = %s "
-            "WHERE id = %s AND state <> %s AND EXISTS (SELECT 1 FROM before) RETURNING id) "
-            "SELECT before.* FROM before JOIN marked ON marked.id = before.id",
+            "WHERE id = %s AND state <> %s AND EXISTS (SELECT 1 FROM before) RETURNING id)"
+            f"{keyed} SELECT before.*"
+            f"{', (SELECT count(*) FROM keyed) AS first_key_stored' if keyed else ''} "
+            "FROM before JOIN marked ON marked.id = before.id",
             (user_id, str(UserState.VALIDATING), time.time(), user_id,
-             str(UserState.INACTIVE)))
+             str(UserState.INACTIVE), *key_values))
+        if first_key is not None:
+            await self.cipher.settle_first_key(
+                first_key, stored=bool(rows) and bool(rows[0]["first_key_stored"]))
         if not rows:
             return None
         return codec.row_to_user_context(await self.cipher.sealer(rows[0]["org_id"], None),

@@ -136,6 +136,9 @@ class ReversibleCipher:
         """HMAC of the case-folded value under the organisation's key."""
         return hmac.new(org_id.encode(), value.casefold().encode(), "sha256").hexdigest()
 
+    async def settle_first_key(self, key: Any, *, stored: bool) -> None:
+        """Nothing to hold: this cipher's keys are derived, never stored."""
+
 
 class Wakes:
     """A ``Store.listen_for_jobs`` callback that counts its calls (its first call says
