@@ -83,3 +83,15 @@ async def test_a_user_not_marked_gets_no_key(stack: Stack) -> None:
     assert pending is not None
     assert await gateway.store.start_validation(user.id, first_key=pending) is None
     assert await gateway.store.key_storage().generations("org1", user.id, PURPOSE_DATA) == []
+
+
+async def test_a_key_naming_another_organisation_is_not_stored(stack: Stack) -> None:
+    gateway = stack.gateway
+    user = await _new_user(stack, ALICE)
+    pending = await gateway.cipher.first_key("org2", user.id)  # a payload not its own
+    assert pending is not None
+    context = await gateway.store.start_validation(user.id, first_key=pending)
+    assert context is not None and context.user.state == UserState.PENDING
+    keys = gateway.store.key_storage()
+    assert await keys.generations("org2", user.id, PURPOSE_DATA) == []
+    assert await keys.generations("org1", user.id, PURPOSE_DATA) == []

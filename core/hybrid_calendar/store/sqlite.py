@@ -164,9 +164,9 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
                     return None, False
                 conn.execute("UPDATE users SET state = ?, reason = NULL, updated_at = ? "
                              "WHERE id = ?", (str(UserState.VALIDATING), time.time(), user_id))
-                stored = first_key is not None and bool(conn.execute(
-                    INSERT_FIRST_GENERATION, first_generation_values(first_key.record)
-                ).rowcount)
+                stored = (first_key is not None and first_key.record.org_id == row["org_id"]
+                          and bool(conn.execute(INSERT_FIRST_GENERATION, first_generation_values(
+                              first_key.record)).rowcount))
                 return row, stored
         row, stored = await self._run(work)
         if first_key is not None:

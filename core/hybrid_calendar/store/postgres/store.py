@@ -203,8 +203,9 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
         keyed, key_values = "", ()
         if first_key is not None:  # the key's insert runs only once the mark is made
             keyed = (f", keyed AS ({INSERT_FIRST_GENERATION} AND EXISTS (SELECT 1 FROM "
-                     "marked) ON CONFLICT DO NOTHING RETURNING key_id)")
-            key_values = first_generation_values(first_key.record)
+                     "marked JOIN before ON before.id = marked.id WHERE before.org_id = %s) "
+                     "ON CONFLICT DO NOTHING RETURNING key_id)")
+            key_values = (*first_generation_values(first_key.record), first_key.record.org_id)
         rows = await self.fetch_written(
             f"WITH before AS ({codec.USER_CONTEXT_SELECT} WHERE u.id = %s FOR UPDATE OF u), "
             "marked AS (UPDATE users SET state = %s, reason = NULL, updated_at = %s "
