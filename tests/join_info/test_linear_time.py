@@ -114,11 +114,12 @@ def test_hostile_proofpoint_is_fast_and_unwraps_nothing() -> None:
 
 
 def test_the_scan_helper_catches_a_quadratic_pattern() -> None:
-    """The measurement itself: a pattern known to backtrack quadratically fails it."""
-    quadratic = re.compile(r"x.*?y")
-    # A tenth of each size: at 100 KB the search takes ≈ 0.3 s on a fast core, far past
-    # the step's 50 ms, so the helper stops there on any machine this runs on (a thirtieth
-    # took 32 ms on a fast one, under the step, and the helper went on to 1 MB).
-    times = growth(lambda text: quadratic.search(text[:len(text) // 10]),
+    """The measurement itself: a pattern known to backtrack polynomially fails it."""
+    cubic = re.compile(r"x.*?x.*?y")
+    # A 150th of each size, cubic: from 10 KB to 100 KB the search's time grows ≈ 1,000
+    # times (≈ 0.7 ms to ≈ 0.65 s here), so the helper stops at 100 KB even when a busy
+    # machine stretches the small run tenfold. (A tenth, quadratic, grew only 100 times:
+    # a small run stretched twice under CI's load let the helper go on to 1 MB.)
+    times = growth(lambda text: cubic.search(text[:len(text) // 150]),
                    lambda size: repeat_to("x", size))
     assert too_slow(times) and len(times) < len(SIZES)
