@@ -95,3 +95,14 @@ async def test_a_key_naming_another_organisation_is_not_stored(stack: Stack) -> 
     keys = gateway.store.key_storage()
     assert await keys.generations("org2", user.id, PURPOSE_DATA) == []
     assert await keys.generations("org1", user.id, PURPOSE_DATA) == []
+
+
+async def test_a_user_who_fails_validation_keeps_the_key_until_offboarded(stack: Stack) -> None:
+    stack.emu.control({"errors": [{"status": 403, "reason": "forbidden", "count": 1,
+                                   "path": "/vacation$"}]})
+    user = await stack.activate(ALICE)
+    assert (user["state"], user["reason_code"]) == ("error", "access_denied")
+    keys = stack.gateway.store.key_storage()
+    assert len(await keys.generations("org1", user["id"], PURPOSE_DATA)) == 1
+    await stack.deactivate(ALICE)
+    assert await keys.generations("org1", user["id"], PURPOSE_DATA) == []

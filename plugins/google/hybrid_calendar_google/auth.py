@@ -239,7 +239,6 @@ class TokenSource:
             reason=error or None,
             retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
-
     async def _post_grant(self, body: bytes) -> httpx.Response:
         """POST a grant's form body to the token endpoint: the request
         ``http.post(token_uri, content=body, headers=GRANT_HEADERS)`` builds, with the
