@@ -3,6 +3,7 @@ outcome): active, channel refused, or a retry after the channel could not be ope
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,17 +31,18 @@ async def test_an_active_user_keeps_the_locale_and_time_zone_validation_read(
         UserState.ACTIVE, None, "de", "Europe/Berlin")
 
 
-@pytest.mark.parametrize(("status", "reason", "code"), [
-    (403, "forbidden", "channel_refused"),
-    (400, "push.webhookUrlNotHttps", "channel_refused"),
-    (401, "push.webhookUrlUnauthorized", "channel_refused"),  # an address not accepted
+@pytest.mark.parametrize(("status", "reason", "refusals", "code"), [
+    (403, "forbidden", 1, "channel_refused"),
+    (400, "push.webhookUrlNotHttps", 1, "channel_refused"),
+    # an address Google will not call: the token is not at fault, so none is minted again
+    (401, "push.webhookUrlUnauthorized", 1, "channel_refused"),
+    (401, "authError", 2, "channel_refused"),  # tried again once with a fresh token
     # no event is read to validate: the watch on the calendar is its proof of access
-    (404, "notFound", "calendar_unreadable"),
+    (404, "notFound", 1, "calendar_unreadable"),
 ])
 async def test_a_refused_channel_is_an_error_that_keeps_the_locale(
-        stack: Stack, status: int, reason: str, code: str) -> None:
+        stack: Stack, status: int, reason: str, refusals: int, code: str) -> None:
     stack.emu.state.set_setting(BOB, "locale", "fr")
-    refusals = 2 if status == 401 else 1  # a 401 is tried again once with a fresh token
     stack.emu.control({"errors": [{"status": status, "reason": reason, "count": refusals,
                                    "path": "/watch$"}]})
     user = await stack.activate(BOB)
@@ -49,6 +51,22 @@ async def test_a_refused_channel_is_an_error_that_keeps_the_locale(
     stored = await stack.gateway.store.get_user(user["id"])
     assert stored is not None and stored.locale == "fr"
     assert await stack.gateway.store.list_channels(user_id=user["id"]) == []
+    assert stack.emu.state.faults.errors == []  # every refusal was met, none left over
+
+
+async def test_a_push_address_google_will_not_call_is_named_as_such(stack: Stack) -> None:
+    # Google calls only domains the project proved it owns; the gateway's loopback
+    # address is not one of them
+    stack.emu.state.options.verified_push_domains = ("gw.example.com",)
+    mark = len(stack.emu.state.request_log)
+    user = await stack.activate(BOB)
+    assert (user["state"], user["reason_code"]) == ("error", "channel_refused")
+    assert "push.webhookUrlUnauthorized" in user["reason"]
+    assert "push address" in user["reason"] and "delegation" not in user["reason"]
+    assert "127.0.0.1" not in user["reason"]  # messages never carry addresses
+    records = stack.emu.state.request_log[mark:]  # a grant's record names no user
+    calls = Counter(r.operation for r in records if r.user in (BOB, None))
+    assert (calls["oauth2.token"], calls["calendar.events.watch"]) == (1, 1)
 
 
 async def test_a_channel_that_fails_for_now_is_retried_and_the_locale_kept_meanwhile(

@@ -161,6 +161,48 @@ def test_require_https_setting(receiver: Receiver) -> None:
             cal.close()
 
 
+def test_a_watch_to_a_domain_the_project_has_not_verified_is_refused(
+        receiver: Receiver) -> None:
+    from tests.google_emulator.helpers import calendar_service
+
+    with running_emulator(users=[ALICE], verified_push_domains=("gw.example.com",),
+                          fresh_key=False) as strict:
+        cal = calendar_service(strict)
+        try:
+            with pytest.raises(HttpError) as info:
+                watch(cal, receiver)
+            assert info.value.status_code == 401
+            assert info.value.error_details[0]["reason"] == "push.webhookUrlUnauthorized"
+            assert info.value.error_details[0]["message"] == (
+                "Unauthorized WebHook callback channel: " + receiver.url)
+            assert strict.state.channels.by_id == {}
+        finally:
+            cal.close()
+    with running_emulator(users=[ALICE], verified_push_domains=("127.0.0.1",),
+                          fresh_key=False) as verified:
+        cal = calendar_service(verified)
+        try:
+            assert watch(cal, receiver)["id"] == "chan-1"
+        finally:
+            cal.close()
+
+
+@pytest.mark.parametrize(("host", "domains", "verified"), [
+    ("gw.example.com", None, True),
+    ("gw.example.com", ("gw.example.com",), True),
+    ("hooks.gw.example.com", ("gw.example.com",), True),
+    ("GW.Example.COM.", ("gw.example.com",), True),
+    ("evilgw.example.com", ("gw.example.com",), False),
+    ("example.com", ("gw.example.com",), False),
+    ("gw.example.com", (), False),
+])
+def test_push_host_verification(host: str, domains: tuple[str, ...] | None,
+                                verified: bool) -> None:
+    from hybrid_calendar_google_emulator.events_api import push_host_verified
+
+    assert push_host_verified(host, domains) is verified
+
+
 def test_drop_and_duplicate_faults(emu: RunningEmulator, cal: Any,
                                    receiver: Receiver) -> None:
     watch(cal, receiver)

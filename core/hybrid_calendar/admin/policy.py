@@ -119,9 +119,10 @@ def channel_refusal(err: GatewayError) -> str:
     watch: a calendar the provider does not find for the user (404, 410) is
     ``calendar_unreadable``. Any other refusal is ``channel_refused`` with the provider's
     words: the push address is the usual cause (not HTTPS: Google's 400
-    ``push.webhookUrlNotHttps``; one Google will not call, which client libraries'
-    users report as "Unauthorized WebHook callback channel"), and such an answer may
-    share its status with a bad token's, so the error's class alone does not tell.
+    ``push.webhookUrlNotHttps``; a domain Google will not call: its 401
+    ``push.webhookUrlUnauthorized``, which the Google plugin words for the address, not
+    the token), and such an answer may share its status with a bad token's, so the
+    error's class alone does not tell.
     """
     if isinstance(err, ProviderError) and err.status in (404, 410):
         return format_reason(ReasonCode.CALENDAR_UNREADABLE, str(err))

@@ -74,9 +74,11 @@ REASONS: dict[ReasonCode, Reason] = {
         "the Gmail vacation responder could not be read",
         "delegate the gmail.settings.basic scope; check the user has a mailbox"),
     ReasonCode.CHANNEL_REFUSED: Reason(
-        "Google refused to open a push channel to the gateway",
-        "make gateway.public_url an HTTPS address Google can reach (its domain verified "
-        "in the Cloud project), then `users validate`"),
+        "Google refused to open a push channel to the gateway (`push.webhookUrlNotHttps`: "
+        "not HTTPS; `push.webhookUrlUnauthorized`: a domain Google will not call)",
+        "make google.push_address (else gateway.public_url) an HTTPS address Google can "
+        "reach, with a publicly trusted certificate and its domain verified in the Cloud "
+        "project, then `users validate`"),
     ReasonCode.KMS_UNAVAILABLE: Reason(
         "the key management service could not wrap the user's data key",
         "check `hybrid-calendar kms status`, then `users validate`"),

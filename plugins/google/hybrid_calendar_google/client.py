@@ -11,7 +11,9 @@ engine's job queue (:mod:`hybrid_calendar.engine.retries`), which re-runs the jo
   Google's ``Retry-After`` header, which the engine honours.
 * 401 drops the cached token and sends the request once more with a fresh one (the old
   token may just have expired; this is not a retry of a failure); a second 401 is
-  :class:`AuthError`.
+  :class:`AuthError`. A refusal of the push address (reason ``push.*``, e.g. a 401
+  ``push.webhookUrlUnauthorized``: a domain not verified for the project) says nothing
+  about the token: it is a :class:`ProviderError` at once, worded for the address.
 * 403 ``quotaExceeded``/``dailyLimitExceeded`` is :class:`RateLimitError`; other 403s on
   the user's data are :class:`AccessDeniedError`, except ``forbiddenForNonOrganizer``
   which is a plain :class:`ProviderError`.
@@ -49,6 +51,9 @@ from hybrid_calendar_google.retry_after import parse_retry_after
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 SYNC_EXPIRED_REASONS = frozenset({"fullSyncRequired", "updatedMinTooLongAgo"})
+PUSH_REASON_PREFIX = "push."
+"""Reasons Google gives when it refuses a channel's push address (``push.webhookUrlNotHttps``,
+``push.webhookUrlUnauthorized``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +142,7 @@ class GoogleClient:
             if response.status_code < 300:
                 return _decode(response)
             error = GoogleErrorBody.parse(response)
-            if response.status_code == 401 and not refreshed:
+            if response.status_code == 401 and not refreshed and not is_push_refusal(error):
                 refreshed = True
                 self.tokens.invalidate(subject, token)
                 continue
@@ -186,11 +191,22 @@ COMPRESSED = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
 """Headers asking Google for gzip-compressed responses."""
 
 
+def is_push_refusal(error: GoogleErrorBody) -> bool:
+    """True when Google refused a channel's push address (whatever the status)."""
+    return bool(error.reason and error.reason.startswith(PUSH_REASON_PREFIX))
+
+
 def map_error(method_id: str, error: GoogleErrorBody) -> ProviderError:
     """Translate an HTTP error from Google into the core exception tree."""
     code, reason = error.code, error.reason
     where = f"{method_id}: HTTP {code}" + (f" {reason}" if reason else "")
     kwargs: dict[str, Any] = {"status": code, "reason": reason}
+    if is_push_refusal(error):  # the address, not the token nor the user's data
+        return ProviderError(f"{where}: Google will not send notifications to the gateway's "
+                             "push address; it must be HTTPS with a publicly trusted "
+                             "certificate, on a domain verified for the service account's "
+                             "project (google.push_address, else gateway.public_url).",
+                             **kwargs)
     if code == 401:
         return AuthError(f"{where}: Google rejected a freshly minted access token; check "
                          "the service account and its domain-wide delegation.", **kwargs)

@@ -38,6 +38,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seconds until sync tokens expire (default: never)")
     parser.add_argument("--require-https", action="store_true",
                         help="refuse non-HTTPS watch addresses, as Google does")
+    parser.add_argument("--verified-push-domain", action="append", default=None,
+                        metavar="DOMAIN", dest="verified_push_domains",
+                        help="a domain the project owns: watch addresses elsewhere get 401 "
+                             "push.webhookUrlUnauthorized, as Google answers (repeatable; "
+                             "default: every host is accepted)")
     parser.add_argument("--no-gzip", action="store_true",
                         help="never gzip responses (default: gzip when the request asks as "
                              "Google's performance guide says)")
@@ -76,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         domain=args.domain, users=users, project_rpm=args.project_rpm,
         user_rpm=args.user_rpm, sync_token_ttl=args.sync_token_ttl,
         require_https=args.require_https, public_base_url=args.public_url,
+        verified_push_domains=(None if args.verified_push_domains is None
+                               else tuple(args.verified_push_domains)),
         gzip_responses=not args.no_gzip)
     state = EmulatorState(options)
     sock = bind(args.host, args.port)

@@ -205,11 +205,15 @@ def events_watch(call: Call) -> dict[str, Any]:
     address = body.get("address")
     if not address:
         raise required("resource.address")
-    scheme = urllib.parse.urlsplit(str(address)).scheme
+    parts = urllib.parse.urlsplit(str(address))
     allowed = ("https",) if state.options.require_https else ("https", "http")
-    if scheme not in allowed:
+    if parts.scheme not in allowed:
         raise ApiError(400, "push.webhookUrlNotHttps",
                        "WebHook callback must be HTTPS: " + str(address), domain="global")
+    if not push_host_verified(parts.hostname or "", state.options.verified_push_domains):
+        raise ApiError(401, "push.webhookUrlUnauthorized",
+                       "Unauthorized WebHook callback channel: " + str(address),
+                       domain="global")
     token = body.get("token")
     if token is not None and len(str(token)) > 256:
         raise bad_request("Channel token must be at most 256 characters.",
@@ -252,3 +256,13 @@ HANDLERS: dict[str, Handler] = {
     "calendar.events.move": events_move,
     "calendar.events.watch": events_watch,
 }
+
+
+def push_host_verified(host: str, domains: tuple[str, ...] | None) -> bool:
+    """Whether a push address's host lies in one of the project's verified domains
+    (``None``: every host does)."""
+    if domains is None:
+        return True
+    host = host.lower().rstrip(".")
+    return any(host == domain or host.endswith("." + domain)
+               for domain in (d.lower().rstrip(".") for d in domains))

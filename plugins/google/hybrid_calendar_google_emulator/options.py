@@ -59,6 +59,13 @@ class EmulatorOptions:
     require_https: bool = False
     """Google only delivers push notifications to HTTPS addresses with a valid certificate;
     the emulator accepts http:// (loopback tests have no public TLS) unless this is set."""
+    verified_push_domains: tuple[str, ...] | None = None
+    """Domains the project proved it owns: Google sends push notifications only there
+    (its APIs-Google user agent's page), and ``events.watch`` to any other host answers
+    401 ``push.webhookUrlUnauthorized``, "Unauthorized WebHook callback channel: <address>"
+    (the status Google's Cloud Storage error table gives that reason). A host matches a
+    domain or any name under it; ``None`` (the default) accepts every host, as loopback
+    tests have no verified domain."""
     notification_timeout: float = 5.0
     notification_retries: int = 4
     notification_backoff: float = 0.05
