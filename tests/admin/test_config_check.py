@@ -90,6 +90,10 @@ def keyword_without_plugin(tmp: Path) -> str:
     return toml(tmp, '[join_info]\nkeywords = ["webex=onetime"]')
 
 
+def push_address_in_clear(tmp: Path) -> str:
+    return toml(tmp, '[google]\npush_address = "http://gw.example.com/webhooks/google"')
+
+
 def unknown_setting(tmp: Path) -> str:
     return toml(tmp, "prot = 8080")
 
@@ -115,6 +119,8 @@ CASES: list[tuple[str, Setup, str]] = [
      'join_info.keywords: must be a list, e.g. keywords = ["meet=google_meet"]'),
     ("keyword no enabled plugin creates", keyword_without_plugin,
      "join_info.keywords: @webex asks for onetime meetings, but no enabled plugin"),
+    ("push address in clear", push_address_in_clear,
+     "google.push_address: is plain http to another machine: Google sends push"),
     ("unknown setting", unknown_setting, "gateway.prot: unknown setting (did you mean "),
 ]
 
