@@ -180,12 +180,13 @@ async def stop_channels(gateway: Gateway, user: User) -> None:
         await gateway.store.delete_channel(channel.id)
 
 
-async def open_channel(gateway: Gateway, user: User, *, strict: bool = False) -> str | None:
-    """Open a push channel for the user and store it; ``None`` on success, else why it
-    failed (see :func:`watch_channel`)."""
-    opened = await watch_channel(gateway, user, strict=strict)
+async def open_channel(gateway: Gateway, user: User) -> GatewayError | None:
+    """Open a push channel for the user and store it (a renewal); ``None`` on success,
+    else the provider's refusal or failure (see :func:`watch_channel`), for the caller to
+    log: the sweep condenses many users' refusals into one line."""
+    opened = await watch_channel(gateway, user)
     if isinstance(opened, GatewayError):
-        return str(opened) or type(opened).__name__
+        return opened
     await gateway.store.put_channel(opened)
     return None
 
@@ -196,8 +197,9 @@ async def watch_channel(gateway: Gateway, user: User, *, strict: bool = False
     token in clear (the store keeps only its digest), else the provider's refusal.
 
     The user's provider points the channel at its own push route; the core only makes
-    the channel's secret token. A renewal is best effort (polling covers a failure); on
-    activation (``strict``) rate limits and server failures raise so the job retries.
+    the channel's secret token. A renewal is best effort (polling covers a failure) and
+    its caller logs it; on activation (``strict``) rate limits and server failures raise
+    so the job retries, and a refusal is logged here.
     """
     token = secrets.token_urlsafe(32)
     try:
@@ -205,10 +207,10 @@ async def watch_channel(gateway: Gateway, user: User, *, strict: bool = False
     except (RateLimitError, TransientError) as err:
         if strict:
             raise
-        log.warning("watch failed for user %s (safety re-sync covers it): %s", user.id, err)
         return err
     except GatewayError as err:
-        log.warning("watch failed for user %s: %s", user.id, err)
+        if strict:
+            log.warning("watch failed for user %s: %s", user.id, err)
         return err
     return replace(channel, token=token)
 

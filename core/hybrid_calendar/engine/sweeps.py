@@ -9,13 +9,25 @@ from typing import TYPE_CHECKING
 from hybrid_calendar.engine.activation import open_channel
 from hybrid_calendar.engine.presence import poll_presence
 from hybrid_calendar.engine.sync import retention_window
-from hybrid_calendar.errors import GatewayError
+from hybrid_calendar.errors import GatewayError, ProviderError
+from hybrid_calendar.log_limits import LogLimiter
 from hybrid_calendar.models import Channel, UserState
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+RENEW_RETRY_FIRST = timedelta(minutes=1)
+"""How long a user's refused or failed channel renewal waits before it is tried again;
+each further failure in a row doubles the wait, up to :data:`RENEW_RETRY_MAX`. Without it,
+every sweep (``sync.sweep_seconds``) would ask Google again for every such user: a push
+address Google stopped accepting would spend the project's quota and log a line per user
+per sweep."""
+RENEW_RETRY_MAX = timedelta(hours=1)
+RENEWAL_LOG_KEY = "engine.channel_renewals"
+"""Where the gateway's :class:`LogLimiter` for failed renewals lives in ``gateway.state``:
+one line per kind of failure per minute, however many users share it."""
 
 
 async def run_sweep(gateway: Gateway) -> None:
@@ -28,27 +40,65 @@ async def run_sweep(gateway: Gateway) -> None:
             log.exception("sweep step %s failed", step.__name__)
 
 
+def renewal_pause(failures: int) -> timedelta:
+    """How long a channel renewal waits after ``failures`` failed ones in a row."""
+    pause: timedelta = RENEW_RETRY_FIRST * 2 ** min(failures - 1, 30)
+    return min(pause, RENEW_RETRY_MAX)
+
+
 async def renew_channels(gateway: Gateway) -> None:
-    """Open a channel for active users without one; replace those expiring soon."""
+    """Open a channel for active users without one; replace those expiring soon.
+
+    A user whose renewal failed is tried again only after :func:`renewal_pause` (the old
+    channel serves until it expires, and the safety re-sync covers a user without one);
+    failures are logged at most once a minute per kind, with a count.
+    """
     now = gateway.clock.now()
     horizon = now + timedelta(hours=float(gateway.config.get("sync",
                                                              "channel_renew_before_hours")))
+    pending = gateway.memory.channel_renewals
     by_user: dict[str, list[Channel]] = {}
     for channel in await gateway.store.list_channels():
         by_user.setdefault(channel.user_id, []).append(channel)
-    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+    active = await gateway.store.list_users(state=UserState.ACTIVE)
+    for gone in pending.keys() - {user.id for user in active}:
+        del pending[gone]
+    for user in active:
         channels = by_user.get(user.id, [])
         fresh = [c for c in channels if c.expires_at > horizon]
         if fresh:
+            pending.pop(user.id, None)
             continue
-        if await open_channel(gateway, user) is not None:
-            continue  # not renewed: the old channel stays until it expires
+        failed = pending.get(user.id)
+        if failed is not None and now < failed[1]:
+            continue  # failed lately: its pause is not over
+        failure = await open_channel(gateway, user)
+        if failure is not None:  # not renewed: the old channel stays until it expires
+            failures = (failed[0] if failed else 0) + 1
+            pending[user.id] = (failures, now + renewal_pause(failures))
+            _log_renewal_failure(gateway, user.id, failure, renewal_pause(failures))
+            continue
+        pending.pop(user.id, None)
         for old in channels:
             try:
                 await gateway.hooks.stop_watch(gateway, user, old)
             except GatewayError as err:
                 log.info("old channel of user %s not stopped: %s", user.id, err)
             await gateway.store.delete_channel(old.id)
+
+
+def _log_renewal_failure(gateway: Gateway, user_id: str, failure: GatewayError,
+                         pause: timedelta) -> None:
+    kind = type(failure).__name__
+    if isinstance(failure, ProviderError) and failure.status is not None:
+        kind += f"/{failure.status}"  # bounded: a class and an HTTP status
+    limiter = gateway.state.get_or_create(
+        RENEWAL_LOG_KEY, LogLimiter,
+        lambda: LogLimiter(log, clock=lambda: gateway.clock.now().timestamp()))
+    limiter.log(logging.WARNING, kind,
+                "push channel of user %s not renewed (tried again in %d s; the old channel "
+                "serves until it expires, the safety re-sync covers the rest): %s",
+                user_id, int(pause.total_seconds()), failure)
 
 
 async def resync_quiet_users(gateway: Gateway) -> None:
