@@ -13,6 +13,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
 
 MAX_KEYS = 10_000
 """Keys remembered at most; older ones are forgotten first when the table is full."""
@@ -48,4 +52,11 @@ class LogLimiter:
         return True
 
 
-__all__ = ["MAX_KEYS", "LogLimiter"]
+def gateway_limiter(gateway: Gateway, key: str, logger: logging.Logger) -> LogLimiter:
+    """The gateway's :class:`LogLimiter` kept in ``gateway.state`` under ``key`` (made on
+    first use), timed by the gateway's clock, so its interval moves with a test's clock."""
+    return gateway.state.get_or_create(
+        key, LogLimiter, lambda: LogLimiter(logger, clock=lambda: gateway.clock.now().timestamp()))
+
+
+__all__ = ["MAX_KEYS", "LogLimiter", "gateway_limiter"]

@@ -28,7 +28,7 @@ from hybrid_calendar.join_info.render import (
     plan_invite_update,
     retry_after_edit,
 )
-from hybrid_calendar.log_limits import LogLimiter
+from hybrid_calendar.log_limits import gateway_limiter
 from hybrid_calendar.models import CalendarEvent, KeywordRequest, Organisation, User
 
 if TYPE_CHECKING:
@@ -85,10 +85,6 @@ async def schedule_keyword_meeting(gateway: Gateway, user: User, event: Calendar
     return await _create_and_write(gateway, user, event, request)
 
 
-def _limiter(gateway: Gateway) -> LogLimiter:
-    return LogLimiter(log, clock=lambda: gateway.clock.now().timestamp())
-
-
 async def _create_and_write(gateway: Gateway, user: User, event: CalendarEvent,
                             request: KeywordRequest) -> CalendarEvent:
     if not _fuse_allows(gateway, user, event):
@@ -97,11 +93,10 @@ async def _create_and_write(gateway: Gateway, user: User, event: CalendarEvent,
         return event
     join = await gateway.hooks.create_meeting(gateway, user, event, request)
     if join is None:
-        unserved = gateway.state.get_or_create(UNSERVED_LOG_KEY, LogLimiter,
-                                               lambda: _limiter(gateway))
-        unserved.log(logging.WARNING, request.keyword,
-                     "no enabled plugin creates meetings for keyword %r (event %s)",
-                     request.keyword, event.id)
+        gateway_limiter(gateway, UNSERVED_LOG_KEY, log).log(
+            logging.WARNING, request.keyword,
+            "no enabled plugin creates meetings for keyword %r (event %s)",
+            request.keyword, event.id)
         return event
     if join.extra.get("event_etag"):  # the plugin changed the event (conference data)
         event = replace(event, etag=join.extra["event_etag"])

@@ -10,7 +10,7 @@ from hybrid_calendar.engine.activation import open_channel
 from hybrid_calendar.engine.presence import poll_presence
 from hybrid_calendar.engine.sync import retention_window
 from hybrid_calendar.errors import GatewayError, ProviderError
-from hybrid_calendar.log_limits import LogLimiter
+from hybrid_calendar.log_limits import gateway_limiter
 from hybrid_calendar.models import Channel, UserState
 
 if TYPE_CHECKING:
@@ -26,8 +26,9 @@ address Google stopped accepting would spend the project's quota and log a line 
 per sweep."""
 RENEW_RETRY_MAX = timedelta(hours=1)
 RENEWAL_LOG_KEY = "engine.channel_renewals"
-"""Where the gateway's :class:`LogLimiter` for failed renewals lives in ``gateway.state``:
-one line per kind of failure per minute, however many users share it."""
+"""Where the gateway's :class:`~hybrid_calendar.log_limits.LogLimiter` for failed renewals
+lives in ``gateway.state``: one line per kind of failure per minute, however many users
+share it."""
 
 
 async def run_sweep(gateway: Gateway) -> None:
@@ -75,8 +76,9 @@ async def renew_channels(gateway: Gateway) -> None:
         failure = await open_channel(gateway, user)
         if failure is not None:  # not renewed: the old channel stays until it expires
             failures = (failed[0] if failed else 0) + 1
-            pending[user.id] = (failures, now + renewal_pause(failures))
-            _log_renewal_failure(gateway, user.id, failure, renewal_pause(failures))
+            pause = renewal_pause(failures)
+            pending[user.id] = (failures, now + pause)
+            _log_renewal_failure(gateway, user.id, failure, pause)
             continue
         pending.pop(user.id, None)
         for old in channels:
@@ -92,13 +94,11 @@ def _log_renewal_failure(gateway: Gateway, user_id: str, failure: GatewayError,
     kind = type(failure).__name__
     if isinstance(failure, ProviderError) and failure.status is not None:
         kind += f"/{failure.status}"  # bounded: a class and an HTTP status
-    limiter = gateway.state.get_or_create(
-        RENEWAL_LOG_KEY, LogLimiter,
-        lambda: LogLimiter(log, clock=lambda: gateway.clock.now().timestamp()))
-    limiter.log(logging.WARNING, kind,
-                "push channel of user %s not renewed (tried again in %d s; the old channel "
-                "serves until it expires, the safety re-sync covers the rest): %s",
-                user_id, int(pause.total_seconds()), failure)
+    gateway_limiter(gateway, RENEWAL_LOG_KEY, log).log(
+        logging.WARNING, kind,
+        "push channel of user %s not renewed (tried again in %d s; the old channel serves "
+        "until it expires, the safety re-sync covers the rest): %s",
+        user_id, int(pause.total_seconds()), failure)
 
 
 async def resync_quiet_users(gateway: Gateway) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from hybrid_calendar import hookimpl
 from hybrid_calendar.config import Config, Secret, SettingSpec
@@ -130,25 +129,22 @@ def check_config(config: Config, problem: Callable[[str, str], None]) -> None:
             push_supervisor.parse_listen(str(settings["push_listen"]))
         except ConfigError as err:
             problem(err.key, str(err).removeprefix(f"{err.key}: "))
+    from hybrid_calendar.admin.preflight import is_loopback  # config check only
+
     address = str(settings.get("push_address") or "")
     if address and not address.startswith(("https://", "http://")):
         problem("google.push_address", "is not an http(s) URL")
-    elif address.startswith("http://") and not _loopback(address):
+    elif address.startswith("http://") and not is_loopback(address):
         problem("google.push_address", "is plain http to another machine: Google sends push "
                                        "notifications only to https addresses (it refuses "
                                        "every channel with push.webhookUrlNotHttps); use "
                                        "https://")
     for key in ("token_uri", "calendar_base_url", "gmail_base_url"):
         url = str(settings.get(key) or "")
-        if url.startswith("http://") and not _loopback(url):
+        if url.startswith("http://") and not is_loopback(url):
             problem(f"google.{key}", "is plain http to another machine: signed token "
                                      "requests and access tokens would cross the network in "
                                      "clear; use https://")
-
-
-def _loopback(url: str) -> bool:
-    """Whether ``url`` names this machine (plain http there crosses no network)."""
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "::1", "localhost")
 
 
 @hookimpl
