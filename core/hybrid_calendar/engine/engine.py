@@ -3,7 +3,9 @@
 * Workers (``sync.max_concurrency`` of them) claim jobs; a user's jobs share a lane so they
   never run concurrently; many sync requests for one user coalesce into one queued job.
 * The sweep loop renews channels, re-syncs quiet users, polls presence and purges data
-  outside the retention window (:mod:`hybrid_calendar.engine.sweeps`).
+  outside the retention window (:mod:`hybrid_calendar.engine.sweeps`); of several
+  processes on one database, only the holder of the sweep lease sweeps
+  (:mod:`hybrid_calendar.engine.sweep_lease`).
 * The notifier loop delivers Join buttons when due (:mod:`hybrid_calendar.engine.notify`).
 
 * The lease loop renews the leases of this process's running jobs (a heartbeat) and
@@ -41,6 +43,7 @@ from hybrid_calendar.engine import activation, notify, sweeps, sync
 from hybrid_calendar.engine.idle import IdleWorkers, Sleeper
 from hybrid_calendar.engine.retries import RetryPolicy
 from hybrid_calendar.engine.storage import StorageGuard, storage_directory, storage_problem
+from hybrid_calendar.engine.sweep_lease import SweepLease
 from hybrid_calendar.errors import ProviderError, StorageUnavailableError
 from hybrid_calendar.models import Job
 from hybrid_calendar.store.base import SYNC_KIND, QueuedJob
@@ -97,6 +100,9 @@ class Engine:
         self._idle = asyncio.Event()
         self.storage = StorageGuard(storage_directory(gateway.config))
         self._drains: list[Callable[[], Awaitable[None]]] = []
+        self.sweep_lease = SweepLease(gateway, float(gateway.config.get("sync",
+                                                                        "sweep_seconds")))
+        """Sweeps in this process while it holds the store's sweep lease."""
 
     @property
     def lease_seconds(self) -> float:
@@ -126,8 +132,7 @@ class Engine:
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}")
                        for i in range(workers)]
         self._tasks.append(asyncio.create_task(self._loop(
-            "sweep", float(self.gateway.config.get("sync", "sweep_seconds")),
-            sweeps.run_sweep), name="sweep"))
+            "sweep", self.sweep_lease.interval, self.sweep_lease.sweep), name="sweep"))
         self._tasks.append(asyncio.create_task(self._loop(
             "notify", float(self.gateway.config.get("notifications", "poll_seconds")),
             notify.deliver_due), name="notify"))
@@ -453,7 +458,7 @@ class Engine:
             self._idle_workers.wake_or_recheck(cascade=True)
 
     async def _loop(self, name: str, interval: float,
-                    body: Callable[[Gateway], Awaitable[None]]) -> None:
+                    body: Callable[[Gateway], Awaitable[object]]) -> None:
         while not self._stopping.is_set():
             if self.storage.healthy:
                 try:

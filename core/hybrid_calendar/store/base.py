@@ -651,6 +651,22 @@ class Store(abc.ABC):
         workers), and ``enqueue(notify=False)`` wakes nobody anywhere. Idle workers wait
         for it instead of polling."""
 
+    async def hold_lease(self, name: str, holder: str, now: datetime, seconds: float
+                         ) -> bool:
+        """Take or keep the lease ``name`` for ``holder`` until ``now + seconds``: True when
+        ``holder`` holds it now (it was free, had lapsed, or was already ``holder``'s),
+        False while another holder's lease runs.
+
+        Several processes sharing one database (:attr:`shares_database`) use it so that a
+        duty meant to run once (the engine's sweep: channel renewals, presence polls) runs
+        in one of them, and in another once that one stops renewing its lease. A store
+        whose database one process alone uses needs no lease: this default answers True
+        without I/O; a store that sets :attr:`shares_database` must override it."""
+        if self.shares_database:
+            raise NotImplementedError(f"{type(self).__name__} shares its database but "
+                                      "does not implement hold_lease")
+        return True
+
     # shared budgets -------------------------------------------------------------
     @abc.abstractmethod
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,

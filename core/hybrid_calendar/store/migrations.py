@@ -218,3 +218,11 @@ def m018_full_resync_for_private_events(db: Database) -> None:
     ones) are written again, and their room bookings are rewritten. Costs one full
     listing per user, once."""
     db.execute("UPDATE sync_state SET cursor = NULL WHERE cursor IS NOT NULL")
+
+
+@migrations()
+def m019_leases(db: Database) -> None:
+    """Nothing on SQLite: its PostgreSQL twin creates the table of named leases with which
+    several processes on one database agree which of them runs the engine's sweep
+    (``Store.hold_lease``). One process uses a SQLite database, and needs no lease. The
+    twin keeps both stores' schema histories the same, name for name."""

@@ -284,6 +284,15 @@ core.add(
     "UPDATE sync_state SET cursor = NULL WHERE cursor IS NOT NULL",
 )
 
+core.add(
+    "m019_leases",
+    # Named leases (store/postgres/leases.py, Store.hold_lease): of several processes on
+    # one database, the lease's holder runs the engine's sweep (channel renewals, presence
+    # polls, quiet users' re-syncs, the retention purge), not every process.
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+    " until DOUBLE PRECISION NOT NULL)",
+)
+
 crypto = PgMigrationSet("crypto")
 crypto.add(
     "m001_crypto_keys",

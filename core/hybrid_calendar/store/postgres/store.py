@@ -42,6 +42,7 @@ from hybrid_calendar.store.postgres.keys import (
     PostgresKeyRepository,
     first_generation_values,
 )
+from hybrid_calendar.store.postgres.leases import PostgresLeases
 from hybrid_calendar.store.postgres.outbox import (
     PostgresOutbox,
     enqueue_statement,
@@ -82,7 +83,7 @@ GET_ORG_SECRET = "SELECT value FROM org_secrets WHERE org_id=%s AND name=%s"
 """An organisation secret's read (``get_org_secret``, ``update_org_secret``)."""
 
 
-class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, Store):
+class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeases, Store):
     """Store on a PostgreSQL database shared by any number of gateway processes."""
 
     def key_storage(self) -> KeyStorage:

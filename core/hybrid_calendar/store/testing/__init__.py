@@ -25,6 +25,7 @@ from hybrid_calendar.store.testing.budgets import BudgetTests
 from hybrid_calendar.store.testing.encryption import EncryptionTests
 from hybrid_calendar.store.testing.jobs import JobQueueTests
 from hybrid_calendar.store.testing.keys import KeyStorageTests
+from hybrid_calendar.store.testing.leases import LeaseTests
 from hybrid_calendar.store.testing.meetings import MeetingTests
 from hybrid_calendar.store.testing.outbox import OutboxTests
 from hybrid_calendar.store.testing.support import (
@@ -43,7 +44,7 @@ __all__ = ["NOW", "ReversibleCipher", "StoreBackend", "StoreTests", "covers"]
 
 class StoreTests(AccountTests, MeetingTests, JobQueueTests, OutboxTests, EncryptionTests,
                  KeyStorageTests, BudgetTests, BudgetPoolTests, SyncWriteTests,
-                 ActivationWriteTests, UnchangedSyncTests):
+                 ActivationWriteTests, UnchangedSyncTests, LeaseTests):
     """Conformance tests of a store backend; subclasses provide ``store_backend``."""
 
     def test_every_public_store_method_has_a_test(self) -> None:

@@ -1,0 +1,85 @@
+"""Which of several gateway processes on one database runs the sweep.
+
+The sweep (:func:`~hybrid_calendar.engine.sweeps.run_sweep`) renews push channels, polls
+each user's out-of-office state, re-syncs quiet users and purges old meetings. Each of
+those is meant to happen once: every process running it would renew each expiring
+channel and read each vacation responder once per process, spending Google's quota in
+proportion to the number of processes. So a process sweeps only while it holds the
+store's ``sweep`` lease (:meth:`Store.hold_lease`), taken for
+:data:`LEASE_INTERVALS` sweep intervals and renewed at every sweep and while one runs.
+A process that stops or dies stops renewing it; another takes it over once it lapses.
+The holder keeps the memory the sweep relies on (when each user's presence was read,
+which renewals failed lately), so it stays with one process while that process lives.
+
+A store whose database one process alone uses (SQLite) holds every lease without I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from hybrid_calendar.engine import sweeps
+from hybrid_calendar.store.base import PROCESS_ID
+
+if TYPE_CHECKING:
+    from hybrid_calendar.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+SWEEP_LEASE = "sweep"
+"""The lease's name in the store."""
+
+LEASE_INTERVALS = 3.0
+"""How many sweep intervals (``sync.sweep_seconds``) a taken or renewed lease lasts."""
+
+
+class SweepLease:
+    """Runs the sweep in the process that holds the ``sweep`` lease."""
+
+    def __init__(self, gateway: Gateway, interval: float) -> None:
+        self.gateway = gateway
+        self.interval = interval
+        self.holder = f"{PROCESS_ID}/{secrets.token_hex(4)}"
+        """This engine's name as the lease's holder (its process, and a token: two
+        engines of one process are two holders)."""
+
+    @property
+    def seconds(self) -> float:
+        """How long a taken or renewed lease lasts."""
+        return LEASE_INTERVALS * self.interval
+
+    async def hold(self) -> bool:
+        """Take or renew the lease; True when this engine holds it."""
+        gateway = self.gateway
+        return await gateway.store.hold_lease(SWEEP_LEASE, self.holder, gateway.clock.now(),
+                                              self.seconds)
+
+    async def sweep(self, gateway: Gateway) -> bool:
+        """One sweep if this engine holds (or now takes) the lease; True when it swept.
+        While the sweep runs (renewing thousands of channels takes a while), the lease is
+        renewed every interval."""
+        if not await self.hold():
+            return False
+        keeper = asyncio.create_task(self._keep(), name="sweep-lease")
+        try:
+            await sweeps.run_sweep(gateway)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+        return True
+
+    async def _keep(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                held = await self.hold()
+            except Exception as err:  # the store failed: the sweep's own steps will say so
+                log.warning("sweep lease not renewed: %s: %s", type(err).__name__, err)
+                continue
+            if not held:
+                log.warning("the sweep lease passed to another process while this sweep "
+                            "ran (it was not renewed in time); this sweep finishes")
+                return
