@@ -90,3 +90,20 @@ async def test_the_lease_passes_on_when_its_holder_stops_sweeping(
 
     assert vacation_reads(first) - before == 1  # the new holder read it, once
     assert swept == [True, False]
+
+
+async def test_only_the_lease_holder_renews_an_expiring_channel(
+        first: Stack, second: Gateway) -> None:
+    await first.activate(ALICE)
+    assert second.engine is not None
+    for gateway in (first.gateway, second):  # renew below 8 days: the 7-day channel is due
+        gateway.config = gateway.config.replace("sync", channel_renew_before_hours=192)
+    watches = len(first.calls(ALICE, "POST", "/events/watch"))
+
+    swept = [await first.engine.sweep_lease.sweep(first.gateway),
+             await second.engine.sweep_lease.sweep(second)]
+
+    assert len(first.calls(ALICE, "POST", "/events/watch")) - watches == 1
+    assert len(await first.gateway.store.list_channels(
+        user_id=first.user_ids[ALICE])) == 1
+    assert swept == [True, False]

@@ -2,8 +2,9 @@
 
 The sweep (:func:`~hybrid_calendar.engine.sweeps.run_sweep`) renews push channels, polls
 each user's out-of-office state, re-syncs quiet users and purges old meetings. Each of
-those is meant to happen once: every process running it would renew each expiring
-channel and read each vacation responder once per process, spending Google's quota in
+those is meant to happen once: with every process sweeping, each vacation responder was
+read once per process at each poll, and processes whose sweeps overlapped (thousands of
+channels falling due together) renewed the same channels, spending Google's quota in
 proportion to the number of processes. So a process sweeps only while it holds the
 store's ``sweep`` lease (:meth:`Store.hold_lease`), taken for
 :data:`LEASE_INTERVALS` sweep intervals and renewed at every sweep and while one runs.
