@@ -100,8 +100,7 @@ class Engine:
         self._idle = asyncio.Event()
         self.storage = StorageGuard(storage_directory(gateway.config))
         self._drains: list[Callable[[], Awaitable[None]]] = []
-        self.sweep_lease = SweepLease(gateway, float(gateway.config.get("sync",
-                                                                        "sweep_seconds")))
+        self.sweep_lease = SweepLease(float(gateway.config.get("sync", "sweep_seconds")))
         """Sweeps in this process while it holds the store's sweep lease."""
 
     @property

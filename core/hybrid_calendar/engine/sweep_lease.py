@@ -40,8 +40,7 @@ LEASE_INTERVALS = 3.0
 class SweepLease:
     """Runs the sweep in the process that holds the ``sweep`` lease."""
 
-    def __init__(self, gateway: Gateway, interval: float) -> None:
-        self.gateway = gateway
+    def __init__(self, interval: float) -> None:
         self.interval = interval
         self.holder = f"{PROCESS_ID}/{secrets.token_hex(4)}"
         """This engine's name as the lease's holder (its process, and a token: two
@@ -52,19 +51,21 @@ class SweepLease:
         """How long a taken or renewed lease lasts."""
         return LEASE_INTERVALS * self.interval
 
-    async def hold(self) -> bool:
+    async def hold(self, gateway: Gateway) -> bool:
         """Take or renew the lease; True when this engine holds it."""
-        gateway = self.gateway
         return await gateway.store.hold_lease(SWEEP_LEASE, self.holder, gateway.clock.now(),
                                               self.seconds)
 
     async def sweep(self, gateway: Gateway) -> bool:
         """One sweep if this engine holds (or now takes) the lease; True when it swept.
         While the sweep runs (renewing thousands of channels takes a while), the lease is
-        renewed every interval."""
-        if not await self.hold():
+        renewed every interval, when other processes share the store's database."""
+        if not await self.hold(gateway):
             return False
-        keeper = asyncio.create_task(self._keep(), name="sweep-lease")
+        if not gateway.store.shares_database:  # alone: nobody to keep the lease from
+            await sweeps.run_sweep(gateway)
+            return True
+        keeper = asyncio.create_task(self._keep(gateway), name="sweep-lease")
         try:
             await sweeps.run_sweep(gateway)
         finally:
@@ -72,11 +73,11 @@ class SweepLease:
             await asyncio.gather(keeper, return_exceptions=True)
         return True
 
-    async def _keep(self) -> None:
+    async def _keep(self, gateway: Gateway) -> None:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                held = await self.hold()
+                held = await self.hold(gateway)
             except Exception as err:  # the store failed: the sweep's own steps will say so
                 log.warning("sweep lease not renewed: %s: %s", type(err).__name__, err)
                 continue
