@@ -107,3 +107,19 @@ async def test_only_the_lease_holder_renews_an_expiring_channel(
     assert len(await first.gateway.store.list_channels(
         user_id=first.user_ids[ALICE])) == 1
     assert swept == [True, False]
+
+
+async def test_a_stopping_holder_gives_the_lease_up_for_the_next_sweep(
+        first: Stack, second: Gateway) -> None:
+    await first.activate(ALICE)
+    assert second.engine is not None and first.engine.sweep_lease.held
+    assert not await second.engine.sweep_lease.sweep(second)
+    poll = timedelta(minutes=float(first.gateway.config.get("presence", "poll_minutes")))
+    first.clock.advance(poll + timedelta(minutes=1))  # well inside the lease: no lapse
+    before = vacation_reads(first)
+
+    await first.engine.stop()  # a clean stop (a rolling restart)
+
+    assert not first.engine.sweep_lease.held
+    assert await second.engine.sweep_lease.sweep(second)  # at its next sweep, no gap
+    assert vacation_reads(first) - before == 1

@@ -166,6 +166,7 @@ class Engine:
             else:
                 count = await store.requeue_running()
             log.info("re-queued %d job(s) interrupted by shutdown", count)
+        await self.sweep_lease.release(self.gateway)  # the next process sweeps at once
         self._tasks = []
         self.running = False
         self._idle.set()  # nothing runs any more: release anyone waiting in until_idle

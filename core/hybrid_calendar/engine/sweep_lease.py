@@ -8,7 +8,9 @@ channels falling due together) renewed the same channels, spending Google's quot
 proportion to the number of processes. So a process sweeps only while it holds the
 store's ``sweep`` lease (:meth:`Store.hold_lease`), taken for
 :data:`LEASE_INTERVALS` sweep intervals and renewed at every sweep and while one runs.
-A process that stops or dies stops renewing it; another takes it over once it lapses.
+A process that stops cleanly gives it up (:meth:`SweepLease.release`), so another takes it
+at its next sweep; one that dies stops renewing it, and another takes it over once it
+lapses.
 The holder keeps the memory the sweep relies on (when each user's presence was read,
 which renewals failed lately), so it stays with one process while that process lives.
 
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RELEASE_SECONDS = 5.0
+"""How long a stopping process waits for the store to give up the lease; past that it
+stops anyway and the lease lapses on its own."""
+
 SWEEP_LEASE = "sweep"
 """The lease's name in the store."""
 
@@ -45,6 +51,8 @@ class SweepLease:
         self.holder = f"{PROCESS_ID}/{secrets.token_hex(4)}"
         """This engine's name as the lease's holder (its process, and a token: two
         engines of one process are two holders)."""
+        self.held = False
+        """Whether this engine held the lease when it last asked."""
 
     @property
     def seconds(self) -> float:
@@ -53,8 +61,24 @@ class SweepLease:
 
     async def hold(self, gateway: Gateway) -> bool:
         """Take or renew the lease; True when this engine holds it."""
-        return await gateway.store.hold_lease(SWEEP_LEASE, self.holder, gateway.clock.now(),
-                                              self.seconds)
+        self.held = await gateway.store.hold_lease(SWEEP_LEASE, self.holder,
+                                                   gateway.clock.now(), self.seconds)
+        return self.held
+
+    async def release(self, gateway: Gateway) -> None:
+        """Give the lease up when this engine holds it (the engine is stopping), so that
+        another process sweeps at its next interval instead of after the lease lapses.
+        A store that does not answer within :data:`RELEASE_SECONDS` is logged and left:
+        the lease then lapses on its own."""
+        if not (self.held and gateway.store.shares_database):
+            return
+        self.held = False
+        try:
+            await asyncio.wait_for(gateway.store.release_lease(SWEEP_LEASE, self.holder),
+                                   RELEASE_SECONDS)
+        except Exception as err:  # stopping anyway: the lease lapses on its own
+            log.warning("sweep lease not given up (it lapses within %.0f s): %s: %s",
+                        self.seconds, type(err).__name__, err)
 
     async def sweep(self, gateway: Gateway) -> bool:
         """One sweep if this engine holds (or now takes) the lease; True when it swept.

@@ -671,6 +671,16 @@ class Store(abc.ABC):
                         type(self).__name__)
         return True
 
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give up the lease ``name`` if ``holder`` holds it, so that another holder can
+        take it at once instead of when it lapses (a process stopping cleanly calls it:
+        a rolling restart then moves the sweep without a gap). Another holder's lease is
+        left alone.
+
+        This default does nothing: a store whose database one process alone uses holds
+        no lease, and a lease of a store without this override lapses on its own."""
+        return None
+
     # shared budgets -------------------------------------------------------------
     @abc.abstractmethod
     async def take_budget(self, name: str, units: int, limit: int, window_seconds: float,

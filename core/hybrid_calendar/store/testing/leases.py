@@ -47,6 +47,27 @@ class LeaseTests(StoreFixtures):
             await other.close()
 
     @pytest.mark.anyio
+    @covers("hold_lease", "release_lease")
+    async def test_a_released_lease_is_free_at_once_and_only_its_holder_releases_it(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            second = timedelta(seconds=1)
+            assert await store.hold_lease("sweep", "a", NOW, 60)
+            await other.release_lease("sweep", "b")  # not b's: a keeps it
+            await other.release_lease("purge", "a")  # another name: nothing held
+            assert await other.hold_lease("sweep", "b", NOW + second, 60) == (
+                not store.shares_database)
+            assert await store.hold_lease("sweep", "a", NOW + 2 * second, 60)
+            await store.release_lease("sweep", "a")
+            assert await other.hold_lease("sweep", "b", NOW + 3 * second, 60)  # at once
+            assert await store.hold_lease("sweep", "a", NOW + 4 * second, 60) == (
+                not store.shares_database)
+        finally:
+            await other.close()
+
+    @pytest.mark.anyio
     @covers("hold_lease")
     async def test_holders_racing_for_a_free_lease_leave_one_holder(
             self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
