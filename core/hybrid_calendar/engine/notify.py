@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.admin.metrics import count_delivery
@@ -68,24 +68,26 @@ def claim_seconds(gateway: Gateway) -> float:
 
 
 def join_button_key(user: User, meeting: Meeting) -> str:
-    """Unique key of a meeting's Join button for one recipient and start time."""
-    return _button_key(user.id, meeting.event_id, meeting.start.isoformat())
+    """Unique key of a meeting's Join button for one recipient and start time (the
+    start as an instant: in UTC, whatever offset the calendar wrote it with)."""
+    return _button_key(user.id, meeting.event_id, meeting.start.astimezone(UTC).isoformat())
 
 
 def _button_key(user_id: str, event_id: str, start_text: str) -> str:
-    """:func:`join_button_key` from its parts (the start already in ISO form)."""
+    """:func:`join_button_key` from its parts (the start already in UTC, in ISO form)."""
     return f"{user_id}|{event_id}|{start_text}"
 
 
 def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
                       ) -> list[ScheduledNotification]:
     """The Join buttons of ``meetings`` (those with join information, not cancelled,
-    not all-day), due the configured lead time before each start.
+    not all-day), due the configured lead time before each start (keyed and timed by
+    the start's instant, :func:`join_button_key`).
 
     Runs for every page of every sync: a loop that writes each start once in ISO form
-    (for the key :func:`join_button_key` makes and the payload) and passes the item's
-    fields positionally; ``tests/engine/test_sync_conversion.py`` pins their order and
-    holds the result equal to the straightforward version."""
+    as written (the payload's) and once in UTC (the key :func:`join_button_key` makes)
+    and passes the item's fields positionally; ``tests/engine/test_sync_conversion.py``
+    pins their order and holds the result equal to the straightforward version."""
     lead = timedelta(minutes=float(gateway.config.get("notifications",
                                                       "join_button_lead_minutes")))
     user_id = user.id
@@ -96,9 +98,12 @@ def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
             continue
         event_id, start, end = meeting.event_id, meeting.start, meeting.end
         start_text = start.isoformat()
+        # the key and the due time from the instant: the same meeting written with
+        # another offset keeps its key, and a zone's DST change moves no due time
+        instant = start.astimezone(UTC)
         items.append(ScheduledNotification(
-            _button_key(user_id, event_id, start_text), user_id, event_id, start - lead,
-            start, end,
+            _button_key(user_id, event_id, instant.isoformat()), user_id, event_id,
+            instant - lead, start, end,
             {"event_id": event_id, "title": meeting.title, "start": start_text,
              "end": end.isoformat(), "join": join_to_json(join)}))
     return items

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar.models import Notification, NotificationKind
-from hybrid_calendar.people import outbox
+from hybrid_calendar.people import outbox, webhooks
 from hybrid_calendar.people.delivery import WebhookSender
 from hybrid_calendar.people.hub import StreamHub
 from hybrid_calendar.people.listener import follow_outbox
@@ -97,10 +97,16 @@ class PeopleService:
         await self.webhooks.aclose()
 
     async def purge_outbox(self) -> int:
-        """Drop stream events older than ``people.outbox_retention_hours``."""
-        hours = float(self.gateway.config.get("people", "outbox_retention_hours"))
-        return await outbox.purge_before(self.gateway,
-                                         self.gateway.clock.now() - timedelta(hours=hours))
+        """Drop stream events older than ``people.outbox_retention_hours``, and webhook
+        messages older than the retention window's past (``sync.retention_past_days``);
+        returns the stream events dropped."""
+        config, now = self.gateway.config, self.gateway.clock.now()
+        days = int(config.get("sync", "retention_past_days"))
+        messages = await webhooks.purge_before(self.gateway, now - timedelta(days=days))
+        if messages:
+            log.info("purged %d webhook message(s) past retention", messages)
+        hours = float(config.get("people", "outbox_retention_hours"))
+        return await outbox.purge_before(self.gateway, now - timedelta(hours=hours))
 
     async def _retention_loop(self) -> None:
         while True:

@@ -111,6 +111,18 @@ async def remove_endpoint(gateway: Gateway, endpoint_id: str) -> bool:
     return bool(await run(gateway, work))
 
 
+async def purge_before(gateway: Gateway, cutoff: datetime) -> int:
+    """Delete the messages created before ``cutoff``, in any state: their bodies hold
+    meetings' titles and links, which the gateway keeps no longer than its retention
+    window (and a message still ``pending`` that old belongs to a notification the core
+    gave up or forgot long ago)."""
+    def work(handle: Handle) -> int:
+        with write(handle):
+            return int(execute(handle, "DELETE FROM people_webhook_deliveries WHERE "
+                               "created_at < ?", (ts(cutoff),)).rowcount)
+    return int(await run(gateway, work))
+
+
 def message_id(endpoint: Endpoint, source_key: str) -> str:
     """The ``webhook-id`` of a notification's message to an endpoint: the same on every
     attempt, in every process, even before its row is stored (keyed by the endpoint's

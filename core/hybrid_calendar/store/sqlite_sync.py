@@ -14,9 +14,9 @@ or one whose clear columns or sealed text differ. A row written again only to se
 with the current key (or to give it its digest) says the same as before and is not
 counted, so a sync that changed nothing announces nothing.
 
-The stored row keeps times as instants: an event whose end is written in another time
-zone but is the same instant (and whose start is written as before: the button's key)
-keeps the button's payload as it was, with the end in the earlier zone.
+The stored row keeps times as instants: an event whose start or end is written in
+another time zone but is the same instant keeps its button (keyed by the start's instant)
+and the button's payload as it was, with the times in the earlier zone.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ new one.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex.errors import WebexNotFoundError
@@ -59,6 +59,8 @@ def card_message(notification: Notification, email: str) -> dict[str, Any] | Non
         return None
     title = str(payload.get("title") or "Meeting")[:200]
     start = datetime.fromisoformat(str(payload["start"]))
+    if start.tzinfo is not None:  # the calendar's offset: the card says UTC
+        start = start.astimezone(UTC)
     when = start.strftime("%H:%M UTC")
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "id": key_tag(notification.key), "text": title,
