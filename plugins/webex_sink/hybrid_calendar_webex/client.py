@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -110,10 +111,11 @@ def retry_after(response: httpx.Response) -> float | None:
         pass
     try:
         when = parsedate_to_datetime(value)
-        sent = parsedate_to_datetime(response.headers.get("Date", value))
-    except (TypeError, ValueError):
+        date = response.headers.get("Date")
+        sent = parsedate_to_datetime(date) if date else datetime.now(UTC)
+        return max(0.0, (when - sent).total_seconds())
+    except (TypeError, ValueError):  # unparsable, or naive beside aware
         return None
-    return max(0.0, (when - sent).total_seconds())
 
 
 def _decode(response: httpx.Response) -> Any:

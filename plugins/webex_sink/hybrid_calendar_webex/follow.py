@@ -74,13 +74,20 @@ async def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
             await client.call("DELETE", f"/meetings/{found['id']}", params=host)
             return
         body = meeting_body(user, event, str(ctx.settings["site_url"]))
-        if not same_meeting(found, body):
+        if _attendees_changed(event, previous) or not same_meeting(found, body):
             await client.call("PUT", f"/meetings/{found['id']}", json=body, params=host)
     except WebexNotFoundError:
         return  # deleted in Webex meanwhile
     except WebexError as err:
         log.warning("Webex meeting of event %s of user %s not updated: %s", event.id,
                     user.id, err)
+
+
+def _attendees_changed(event: CalendarEvent, previous: Meeting | None) -> bool:
+    """True when the event's attendees differ from the stored meeting's: Webex's meeting
+    answer carries no invitees, so :func:`~.meeting_body.same_meeting` cannot see it."""
+    return previous is not None and \
+        set(previous.attendees) != {a.email for a in event.attendees}
 
 
 async def _withdraw_cards(gateway: Gateway, client: WebexClient, user: User,
@@ -131,7 +138,8 @@ async def _follow_instance(gateway: Gateway, client: WebexClient, user: User,
         return  # this series change was already followed (its other instances)
     assert master.end is not None
     found = await find_meeting(client, user.email, series, (master.start, master.end))
-    if found is not None and not same_meeting(found, body):
+    if found is not None and (_attendees_changed(event, previous)
+                              or not same_meeting(found, body)):
         await client.call("PUT", f"/meetings/{found['id']}", json=body,
                           params={"hostEmail": user.email})
     memo[f"{user.id}/{series}"] = digest

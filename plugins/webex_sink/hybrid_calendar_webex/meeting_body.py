@@ -89,7 +89,9 @@ def meeting_body(user: User, event: CalendarEvent, site_url: str = "") -> dict[s
 
 
 def same_meeting(meeting: dict[str, Any], body: dict[str, Any]) -> bool:
-    """True when Webex's meeting already has the body's title, times and invitees."""
+    """True when Webex's meeting already has the body's title and times (and
+    recurrence). Webex's meeting answer has no invitees: a change of attendees is seen by
+    the caller (``follow``) from the stored meeting."""
     def minute(value: object) -> str:
         return str(value or "")[:16]
     return (meeting.get("title") == body["title"]

@@ -10,12 +10,14 @@ refusal note, and the reason is reported.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.errors import GatewayError
 from hybrid_calendar_webex import webhooks
 from hybrid_calendar_webex.context import context
+from hybrid_calendar_webex.errors import WebexScopeError
 from hybrid_calendar_webex.settings import OPTIONAL_SCOPES, REQUIRED_SCOPES
 
 if TYPE_CHECKING:
@@ -32,8 +34,12 @@ async def check_organisation(gateway: Gateway, org_id: str) -> str | None:
     client = ctx.client(gateway, org_id)
     try:
         scopes = await client.tokens.scopes()
-        if scopes is None:  # a static token: Webex did not say; ask who it is
+        # ask who the token is: a static token says nothing else, and a stored pair's
+        # scopes do not prove Webex still accepts it (revoked while the gateway was
+        # down). A 403 here is a token Webex accepted.
+        with contextlib.suppress(WebexScopeError):
             await client.call("GET", "/people/me")
+        if scopes is None:
             return None
     except GatewayError as err:
         return f"Webex token not usable: {err}"

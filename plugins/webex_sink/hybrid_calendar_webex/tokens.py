@@ -163,26 +163,47 @@ class OrgTokens:
         client_id = str(self._settings.get("client_id") or "")
         secret = _secret(self._settings.get("client_secret"))
         if previous is not None and previous.refresh_token and client_id and secret:
-            answer = await self._post("/access_token", data={
-                "grant_type": "refresh_token", "client_id": client_id,
-                "client_secret": secret, "refresh_token": previous.refresh_token})
+            try:
+                answer = await self._post("/access_token", data={
+                    "grant_type": "refresh_token", "client_id": client_id,
+                    "client_secret": secret, "refresh_token": previous.refresh_token})
+            except WebexAuthError as refused:
+                # the refresh token expired or was revoked (e.g. the app was de- and
+                # re-authorised while the gateway was down): a Service App fetches a new
+                # pair with the applications token rather than failing for good
+                if self.mode != "service_app" or not \
+                        _secret(self._settings.get("applications_token")):
+                    raise
+                answer = await self._service_app_pair(client_id, secret, refused)
         elif self.mode == "service_app":
-            admin = _secret(self._settings.get("applications_token"))
-            if not (admin and client_id and secret):
-                raise WebexAuthError("the Service App has no token yet: set webex.client_id, "
-                                     "webex.client_secret and webex.applications_token")
-            body = {"clientId": client_id, "clientSecret": secret}
-            if self._settings.get("target_org_id"):
-                body["targetOrgId"] = str(self._settings["target_org_id"])
-            answer = await self._post(
-                f"/applications/{self._settings['service_app_id']}/token", json_body=body,
-                bearer=admin)
+            answer = await self._service_app_pair(client_id, secret)
         elif previous is not None:
             return previous  # a static token: used until Webex rejects it
         else:
             raise WebexAuthError("no Webex credentials configured: set webex.service_app_id "
                                  "(Service App) or webex.access_token")
         return self._pair_from(answer)
+
+    async def _service_app_pair(self, client_id: str, secret: str,
+                                refused: WebexAuthError | None = None) -> dict[str, Any]:
+        """A new token pair from ``POST /applications/{id}/token`` (the admin's
+        applications token); ``refused`` is why the refresh failed, if it did."""
+        admin = _secret(self._settings.get("applications_token"))
+        if not (admin and client_id and secret):
+            raise WebexAuthError("the Service App has no token yet: set webex.client_id, "
+                                 "webex.client_secret and webex.applications_token")
+        body = {"clientId": client_id, "clientSecret": secret}
+        if self._settings.get("target_org_id"):
+            body["targetOrgId"] = str(self._settings["target_org_id"])
+        try:
+            return await self._post(
+                f"/applications/{self._settings['service_app_id']}/token", json_body=body,
+                bearer=admin)
+        except WebexAuthError as err:
+            if refused is None:
+                raise
+            raise WebexAuthError(f"{refused}; a new Service App token: {err}",
+                                 status=err.status) from err
 
     def _pair_from(self, answer: dict[str, Any]) -> TokenPair:
         try:

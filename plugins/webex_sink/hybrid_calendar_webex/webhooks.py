@@ -2,7 +2,8 @@
 
 At start-up (when the gateway has a public URL and Webex credentials), each
 organisation's identity replaces the gateway's webhooks (same name and target) with two
-fresh ones carrying a new random secret:
+fresh ones carrying the organisation's random secret (made once, kept in the store as
+:data:`SECRET_NAME`, so every process behind one public URL verifies with it):
 
 * ``serviceApp`` (``all``): ``deauthorized`` puts the organisation in an error state with
   the reason (``/readyz`` ``services``, keyword notes) and forgets its stored token pair;
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 NAME = "hybrid-calendar gateway"
 PATH = "/webhooks/webex/{org_id}"
+SECRET_NAME = "webex_webhook_secret"
+"""Organisation secret (encrypted at rest) holding the webhooks' signing secret."""
 DEAUTHORIZED = ("the Webex Service App was de-authorised in Control Hub: a full "
                 "administrator must authorise it again")
 
@@ -61,7 +64,7 @@ async def register(gateway: Gateway, org_id: str) -> int:
     for hook in existing.get("items") or []:
         if hook.get("name") == NAME and hook.get("targetUrl") == target:
             await client.call("DELETE", f"/webhooks/{hook['id']}")
-    secret = secrets.token_hex(32)
+    secret = await _shared_secret(gateway, org_id)
     ctx.webhook_secrets[org_id] = secret
     made = 0
     for resource, extra in (("serviceApp", {}), ("meetings", {"ownedBy": "org"})):
@@ -70,6 +73,19 @@ async def register(gateway: Gateway, org_id: str) -> int:
             "secret": secret, **extra})
         made += 1
     return made
+
+
+async def _shared_secret(gateway: Gateway, org_id: str) -> str:
+    """The organisation's webhook secret, the same for every gateway process on the
+    store: each start-up replaces the webhooks (same name and target), so a secret of
+    this process's own would leave the other processes behind the same public URL
+    refusing every delivery (401) until Webex deactivates the webhooks."""
+    secret = await gateway.store.get_org_secret(org_id, SECRET_NAME)
+    if not secret:
+        await gateway.store.put_org_secret(org_id, SECRET_NAME, secrets.token_hex(32))
+        secret = await gateway.store.get_org_secret(org_id, SECRET_NAME)
+    assert secret
+    return secret
 
 
 def route(gateway: Gateway) -> Route:
