@@ -42,7 +42,12 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Give every request an id (kept from ``X-Request-ID`` when sane), echo it back."""
+    """Give every request an id (kept from ``X-Request-ID`` when sane), echo it back.
+
+    An unexpected error is answered here (:func:`_server_error`), while the id is still
+    set: Starlette's own handler runs outside every middleware, where the 500's body, its
+    headers and its log line would have no id to tell.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -55,13 +60,22 @@ class RequestIdMiddleware:
         rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = logs.request_id.set(rid)
 
+        started = False
+
         async def send_with_id(message: Any) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if started:  # too late for an answer: the server closes the connection
+                raise
+            response = await _server_error(Request(scope), exc)
+            await response(scope, receive, send_with_id)
         finally:
             logs.request_id.reset(token)
 
@@ -200,7 +214,7 @@ def create_app(gateway: Gateway, *, start_engine: bool = True) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestLimits), Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestLimits)],
         exception_handlers={HTTPException: _http_error, GatewayError: _gateway_error,
                             Exception: _server_error},
         lifespan=lifespan,

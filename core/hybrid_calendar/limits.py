@@ -19,6 +19,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hybrid_calendar import logs
+
 MAX_BODY_BYTES = 1_048_576
 """Largest request body accepted (1 MiB): an admin or API request is a few kB."""
 MAX_DEPTH = 64
@@ -74,6 +76,8 @@ class RequestLimits:
         more = True
         while more:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left (or was cut off) before its body was complete
             if message["type"] != "http.request":
                 await self.app(scope, _replay([message]), send)
                 return
@@ -105,7 +109,7 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
 
 async def _refuse(send: Send, status: int, message: str) -> None:
     body = json.dumps({"error": {"code": f"http_{status}", "message": message,
-                                 "request_id": None}}).encode()
+                                 "request_id": logs.request_id.get()}}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),

@@ -45,7 +45,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or 400."""
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep: whatever its Content-Type says
         raise HTTPException(400, "body must be JSON") from None
     if not isinstance(data, dict):
         raise HTTPException(400, "body must be a JSON object")

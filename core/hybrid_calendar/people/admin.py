@@ -67,7 +67,7 @@ def access_admin_routes(gateway: Gateway) -> list[BaseRoute]:
         user = await user_or_404(request)
         try:
             data = json_object(await request.json()) if await request.body() else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise HTTPException(400, "body must be JSON") from None
         kind, audience = str(data.get("kind", "token")), str(data.get("audience", "person"))
         if kind not in ("token", "link") or audience not in access.AUDIENCES:

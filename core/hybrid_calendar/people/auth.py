@@ -69,6 +69,18 @@ async def principal(gateway: Gateway, request: Request, *, allow_query: bool = F
     return Principal(user, grant)
 
 
+async def still_allowed(gateway: Gateway, who: Principal) -> bool:
+    """True while the grant that authenticated a long-lived response (the stream) is live
+    and its user not deactivated: revoking or expiring a grant, or deactivating the user,
+    ends what it opened as well as its next request."""
+    grant = await access_module.get(gateway, who.access.id)
+    if grant is None or grant.revoked_at is not None \
+            or grant.expires_at <= gateway.clock.now():
+        return False
+    user = await gateway.store.get_user(who.user.id)
+    return user is not None and user.state != UserState.INACTIVE
+
+
 def personal(gateway: Gateway, endpoint: PersonalEndpoint, *, allow_query: bool = False
              ) -> Endpoint:
     """Wrap an endpoint so it runs only for an authenticated person, whom it receives."""

@@ -71,10 +71,22 @@ def _day_label(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
 
+def _web_link(url: str | None) -> bool:
+    """True for an ``http(s)`` link. A join link comes from an invite anyone may send,
+    and some that the parser keeps are refused by ``urlsplit`` (a port written with a
+    full-width ``／``): such a link is not shown as one, rather than failing the page."""
+    if not url:
+        return False
+    try:
+        return urlsplit(url).scheme in ("https", "http")
+    except ValueError:
+        return False
+
+
 def _join_control(view: dict[str, Any], zone: ZoneInfo) -> str:
     title = html.escape(view["title"] or "meeting")
     url = view["join_url"]
-    if view["join_button_due"] and url and urlsplit(url).scheme in ("https", "http"):
+    if view["join_button_due"] and _web_link(url):
         return (f'<a class="join" href="{html.escape(url)}" target="_blank" '
                 f'rel="noopener noreferrer">Join<span class="vh"> {title}</span></a>')
     if view["join_button_due"] and view["dial"]:

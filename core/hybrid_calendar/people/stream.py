@@ -13,10 +13,15 @@ connection made right after rendering a page) is sent every later event of its u
 the durable outbox, then live ones; each event goes out once per connection, in order.
 Without either, a connection starts at the newest event. Idle streams get a comment every
 ``people.stream_ping_seconds``.
+
+The grant that opened a stream is checked again before events are sent and every
+:data:`ACCESS_CHECK_SECONDS` while idle: once it is revoked or expired, or its user
+deactivated, the stream ends (the client's reconnection then gets 401).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -28,12 +33,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from hybrid_calendar.people import outbox
-from hybrid_calendar.people.auth import Principal, personal
+from hybrid_calendar.people.auth import Principal, personal, still_allowed
 from hybrid_calendar.people.hub import Wake
 from hybrid_calendar.people.service import people_service
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
+
+ACCESS_CHECK_SECONDS = 60.0
+"""How often an idle stream checks that its grant is still live."""
 
 
 def last_event_id(request: Request) -> int | None:
@@ -69,8 +77,16 @@ async def event_stream(gateway: Gateway, who: Principal, resume_from: int | None
                 yield sse(event)
                 last = event.seq
         while True:
-            live = await subscription.queue.get()
+            try:
+                async with asyncio.timeout(ACCESS_CHECK_SECONDS):
+                    live = await subscription.queue.get()
+            except TimeoutError:
+                if not await still_allowed(gateway, who):
+                    return
+                continue
             if live is None:  # overflowed: the client reconnects and catches up
+                return
+            if not await still_allowed(gateway, who):
                 return
             if isinstance(live, Wake):
                 subscription.woken = False

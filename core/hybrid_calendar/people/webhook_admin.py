@@ -38,7 +38,7 @@ def webhook_admin_routes(gateway: Gateway) -> list[BaseRoute]:
             raise HTTPException(404, "no such organisation")
         try:
             data = json_object(await request.json())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise HTTPException(400, "body must be JSON") from None
         url, events = str(data.get("url", "")), data.get("events", list(webhooks.EVENT_TYPES))
         allow_host = data.get("allow_host")

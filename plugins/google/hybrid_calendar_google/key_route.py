@@ -48,11 +48,12 @@ def key_route(gateway: Gateway) -> Route:
         try:
             info = json.loads(body)
             account = ServiceAccount.from_info(info)
-        except ValueError:
+            text = body.decode()  # stored as text: UTF-8 only (json.loads takes UTF-16 too)
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise HTTPException(400, "the body is not a JSON service-account key") from None
         except ConfigError as err:  # names what is missing, never the key
             raise HTTPException(400, str(err).removeprefix(f"{err.key}: ")) from None
-        await gateway.store.put_org_secret(org.id, ORG_SECRET_NAME, body.decode())
+        await gateway.store.put_org_secret(org.id, ORG_SECRET_NAME, text)
         ctx = context(gateway)
         async with ctx.lock:
             ctx.clients.pop(org.id, None)  # the next call signs with the new key

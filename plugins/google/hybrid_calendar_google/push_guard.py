@@ -25,6 +25,9 @@ BURST = 10
 """Syncs one channel may request at once."""
 REFILL_SECONDS = 6.0
 """One more sync request per channel every this many seconds (10 a minute)."""
+MAX_NUMBER_DIGITS = 20
+"""Longest message number read (Google's are 64-bit); a longer one, which ``int()``
+past 4300 digits would refuse with ``ValueError``, counts as none."""
 
 
 class Verdict(Enum):
@@ -53,7 +56,8 @@ class PushGuard:
         state = self._channels.get(channel_id)
         if state is None:
             state = self._channels[channel_id] = _ChannelState(updated=now)
-        number = int(message_number) if message_number and message_number.isascii() \
+        number = int(message_number) if message_number \
+            and len(message_number) <= MAX_NUMBER_DIGITS and message_number.isascii() \
             and message_number.isdigit() else None  # not "²", which int() refuses
         if number is not None and number <= state.highest:
             return Verdict.REPLAY

@@ -9,7 +9,9 @@ uvicorn's protocol with an ASGI app (``docs/performance.md``, push acknowledgeme
 It keeps the limits of ``serve`` (:mod:`hybrid_calendar.server_limits`): a request head
 must be complete within :data:`~hybrid_calendar.server_limits.HEADER_TIMEOUT` seconds
 and :data:`~hybrid_calendar.server_limits.MAX_HEADER_BYTES` bytes (else 400 and the
-connection is closed), an idle kept-alive connection is closed after
+connection is closed), its body within
+:data:`~hybrid_calendar.server_limits.BODY_TIMEOUT` seconds more (else it is closed),
+an idle kept-alive connection is closed after
 :data:`~hybrid_calendar.server_limits.KEEP_ALIVE_TIMEOUT` seconds, and past
 :data:`~hybrid_calendar.server_limits.MAX_CONNECTIONS` connections a new one gets 503.
 A body (Google sends none) is read and dropped, up to :data:`MAX_BODY_BYTES` (else 413).
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 import httptools
 
 from hybrid_calendar.server_limits import (
+    BODY_TIMEOUT,
     HEADER_TIMEOUT,
     KEEP_ALIVE_TIMEOUT,
     MAX_CONNECTIONS,
@@ -173,9 +176,9 @@ class PushHttpProtocol(asyncio.Protocol):
             self._headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
 
     def on_headers_complete(self) -> None:
-        """The head is complete: its deadline no longer applies."""
+        """The head is complete: the body (Google sends none) has a deadline of its own."""
         self._in_head = False
-        self._deadline = None
+        self._arm(BODY_TIMEOUT)
 
     def on_body(self, body: bytes) -> None:
         """Count (and drop) body bytes."""
