@@ -144,6 +144,10 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("notifications", "poll_seconds", float, 0.25, minimum=0.01,
                 help="How often the notifier looks for Join buttons that fell due (the "
                      "most a button can be late by waiting)."),
+    SettingSpec("notifications", "sink_timeout_seconds", float, 60.0, minimum=0.01,
+                help="Longest one sink may take to answer one delivery; past it the attempt "
+                     "counts as failed and is retried (never more than half the claim's "
+                     "lease, so a slow sink's notification is not tried twice at once)."),
     SettingSpec("notifications", "max_attempts", int, 8, minimum=1,
                 help="Attempts per sink before a notification becomes a dead letter."),
     SettingSpec("notifications", "retry_base_seconds", float, 30.0, minimum=0.0,

@@ -451,7 +451,9 @@ def deliver_notification(gateway: Gateway, notification: Notification
     A sink that already delivered a notification is not called again for it; one that
     asked to retry is called again after a capped, jittered backoff (at least its
     ``retry_after``), up to ``notifications.max_attempts`` times. The core is the only
-    layer that retries: a sink makes one attempt per call.
+    layer that retries: a sink makes one attempt per call. A call that has not answered
+    after ``notifications.sink_timeout_seconds`` is cancelled and counts as
+    ``retry_later`` (a hung sink costs a retry, never a delivery slot for good).
 
     Delivery is at-least-once (a crash between the delivery and the core recording it
     repeats the call), so a sink must honour ``notification.key``: the same key reaches

@@ -67,6 +67,15 @@ def claim_seconds(gateway: Gateway) -> float:
     return min(LEASE_SECONDS, max(MIN_LEASE_SECONDS, lease))
 
 
+def sink_timeout(gateway: Gateway) -> float:
+    """How long one sink may take to answer one delivery
+    (``notifications.sink_timeout_seconds``), at most half the claim's lease
+    (:func:`claim_seconds`): a sink that hangs costs a retry, not a delivery slot for good,
+    and its notification is recorded before another process could claim it again."""
+    configured = float(gateway.config.get("notifications", "sink_timeout_seconds"))
+    return min(configured, claim_seconds(gateway) / 2)
+
+
 def join_button_key(user: User, meeting: Meeting) -> str:
     """Unique key of a meeting's Join button for one recipient and start time (the
     start as an instant: in UTC, whatever offset the calendar wrote it with)."""
@@ -240,14 +249,24 @@ async def attempt(gateway: Gateway, user: User, item: ScheduledNotification,
     policy = delivery_retry_policy(gateway)
     notification = Notification(kind=item.kind, user=user, payload=item.payload, key=item.key)
     records: dict[str, SinkDelivery] = dict(item.deliveries)
+    deadline = sink_timeout(gateway)
 
     async def ask(sink: str, attempts: int) -> SinkDelivery:
+        limit = asyncio.timeout(deadline)
         try:
-            receipt = await gateway.hooks.deliver_notification(gateway, notification, sink)
-        except Exception as err:  # a sink's bug or outage: retried like retry_later
-            log.warning("sink %s raised delivering %s %s to user %s: %s: %s", sink,
-                        item.kind, item.key, user.id, type(err).__name__, err)
-            receipt = DeliveryReceipt.retry_later(f"{type(err).__name__}: {err}")
+            async with limit:
+                receipt = await gateway.hooks.deliver_notification(gateway, notification,
+                                                                   sink)
+        except Exception as err:  # a sink's bug, outage or silence: retried like retry_later
+            if limit.expired():
+                log.warning("sink %s did not answer delivering %s %s to user %s within %g s",
+                            sink, item.kind, item.key, user.id, deadline)
+                receipt = DeliveryReceipt.retry_later(
+                    f"the sink did not answer within {deadline:g} s")
+            else:
+                log.warning("sink %s raised delivering %s %s to user %s: %s: %s", sink,
+                            item.kind, item.key, user.id, type(err).__name__, err)
+                receipt = DeliveryReceipt.retry_later(f"{type(err).__name__}: {err}")
         record = record_receipt(sink, receipt, attempts, now, policy)
         count_delivery(gateway, sink, str(item.kind), str(record.state))
         if record.state is DeliveryState.DEAD:
