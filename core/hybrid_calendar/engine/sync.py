@@ -96,7 +96,7 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     started = time.perf_counter()
     user, state = context.user, context.sync_state
     try:
-        batch = await _fetch(gateway, user, state.cursor)
+        batch, token_reset = await _fetch(gateway, user, state.cursor)
     except (AccessDeniedError, AuthError) as err:
         reason = format_reason(ReasonCode.SYNC_ACCESS_LOST, str(err) or type(err).__name__)
         log.warning("user %s moved to error state: %s", user.id, reason)
@@ -139,7 +139,7 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
         gateway, user, NotificationKind.MEETINGS_CHANGED, {"full_sync": batch.full_sync},
         f"meetings:{user.id}:{batch.next_cursor or gateway.clock.now().isoformat()}")
     health = sync_success(gateway, time.perf_counter() - started,
-                          token_reset=state.cursor is not None and batch.full_sync)
+                          token_reset=token_reset)
     written = await store.write_sync(SyncWrite(
         user, upserts, deleted, batch.next_cursor, full_sync=batch.full_sync,
         synced_at=gateway.clock.now(), buttons=notify.join_button_items(gateway, user, upserts),
@@ -196,13 +196,17 @@ async def _follow(gateway: Gateway, user: User, event: CalendarEvent) -> None:
                     event.id, user.id, type(err).__name__, err)
 
 
-async def _fetch(gateway: Gateway, user: User, cursor: str | None) -> ChangeBatch:
+async def _fetch(gateway: Gateway, user: User, cursor: str | None
+                 ) -> tuple[ChangeBatch, bool]:
+    """The changes since ``cursor``, and whether the cursor was refused (a token reset;
+    a provider may also answer a cursor with a full sync of its own accord, e.g. to list
+    a retention window that moved on, which is no reset)."""
     try:
-        return await gateway.hooks.fetch_changes(gateway, user, cursor)
+        return await gateway.hooks.fetch_changes(gateway, user, cursor), False
     except SyncTokenExpiredError:
         log.info("sync cursor of user %s expired: full sync", user.id)
         await gateway.store.reset_cursor(user.id)
-        return await gateway.hooks.fetch_changes(gateway, user, None)
+        return await gateway.hooks.fetch_changes(gateway, user, None), cursor is not None
 
 
 def _in_window(event: CalendarEvent, start: datetime, end: datetime) -> bool:

@@ -27,13 +27,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.errors import PreconditionFailedError, ProviderError
+from hybrid_calendar.join_info.render import BEGIN_MARKER, END_MARKER, replace_block
+from hybrid_calendar.models import InviteUpdate
 from hybrid_calendar_google.discovery import Calendar
 from hybrid_calendar_google.event_json import event_from_google
 from hybrid_calendar_google.meet import conference_request
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
-    from hybrid_calendar.models import CalendarEvent, InviteUpdate, User
+    from hybrid_calendar.models import CalendarEvent, User
     from hybrid_calendar_google.client import GoogleClient
     from hybrid_calendar_google.context import GoogleContext
 
@@ -87,12 +89,62 @@ async def update_invite(gateway: Gateway, ctx: GoogleContext, user: User,
                                      headers={"If-Match": str(resource["etag"])},
                                      calendarId=calendar_id, eventId=current.id, **params)
         except PreconditionFailedError:
-            current = await _read(client, ctx, user, calendar_id, current.id)
+            fresh = await _read(client, ctx, user, calendar_id, current.id)
+            update = rebase_update(update, current, fresh)
+            current = fresh
             continue
         return event_from_google(data, calendar_id)
     raise PreconditionFailedError(
         f"calendar.events.update: the event changed during each of {attempts} attempts; "
         "the next sync retries", status=412, reason="conditionNotMet")
+
+
+def rebase_update(update: InviteUpdate, base: CalendarEvent, fresh: CalendarEvent
+                  ) -> InviteUpdate:
+    """``update``, planned from ``base``, carried over to ``fresh`` (the event as someone
+    changed it since): their edits to Location and description are kept, and only the
+    gateway's own change is made on top of them (the join block put between its markers,
+    the keyword replaced if it is still there)."""
+    return InviteUpdate(
+        location=_rebase_location(base.location, update.location, fresh.location),
+        description=_rebase_description(base.description, update.description,
+                                        fresh.description),
+        marker=update.marker, locale=update.locale, conference=update.conference)
+
+
+def _rebase_description(base: str, ours: str, theirs: str) -> str:
+    if theirs == base:
+        return ours
+    if ours == base:
+        return theirs
+    start = ours.find(BEGIN_MARKER)
+    end = ours.find(END_MARKER, start) if start >= 0 else -1
+    if end < 0:
+        return ours
+    return replace_block(theirs, ours[start:end + len(END_MARKER)])
+
+
+def _rebase_location(base: str, ours: str, theirs: str) -> str:
+    if theirs == base:
+        return ours
+    if ours == base:
+        return theirs
+    prefix = 0
+    while prefix < min(len(base), len(ours)) and base[prefix] == ours[prefix]:
+        prefix += 1
+    suffix = 0
+    while (suffix < min(len(base), len(ours)) - prefix
+           and base[-1 - suffix] == ours[-1 - suffix]):
+        suffix += 1
+    while prefix and not base[prefix - 1].isspace():  # whole words: the keyword's token
+        prefix -= 1
+    while suffix and not base[len(base) - suffix].isspace():
+        suffix -= 1
+    old, new = base[prefix:len(base) - suffix], ours[prefix:len(ours) - suffix]
+    index = theirs.find(old) if old else -1
+    if index < 0:  # they removed what the gateway replaced: their Location stands
+        return theirs
+    return theirs[:index] + new + theirs[index + len(old):]
 
 
 async def _read(client: GoogleClient, ctx: GoogleContext, user: User, calendar_id: str,

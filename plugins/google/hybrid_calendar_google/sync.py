@@ -18,9 +18,14 @@ Items are converted by
 between chunks, so a full page never holds up push acknowledgements. No partial
 ``fields`` are asked for: the items are whole resources, which
 :mod:`~hybrid_calendar_google.invites` writes back with one ``events.update``.
-The cursor handed to the engine is ``g1:<syncToken>``: the
+The cursor handed to the engine is ``g2:<listed at>:<syncToken>``: the
 prefix versions the cursor format (and the query it belongs to), so a cursor from another
-version forces a full sync.
+version forces a full sync. ``<listed at>`` is when the window was last listed whole (Unix
+seconds), carried over by every incremental sync: an incremental sync only returns events
+that *changed*, so an event beyond ``timeMax`` when the window was listed, and untouched
+since, would never come in as time brings it into the window (nor would the instances of
+a series entering it week by week). Once :data:`WINDOW_RELIST` has passed since that
+listing, the next sync lists the window again (a full sync, one more ``events.list``).
 """
 
 from __future__ import annotations
@@ -40,8 +45,12 @@ from hybrid_calendar_google.event_json import event_from_google
 CONVERT_CHUNK = 250
 """Events converted between two returns to the event loop (~8 ms of CPU)."""
 
-CURSOR_PREFIX = "g1:"
+CURSOR_PREFIX = "g2:"
 """Version of the cursor format; bump when the list query changes."""
+
+WINDOW_RELIST = timedelta(days=1)
+"""How long after a full listing the window is listed again, so that events entering it
+(unchanged, hence never returned by an incremental sync) are seen at most this late."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,20 +72,27 @@ def _rfc3339(when: datetime) -> str:
     return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def encode_cursor(sync_token: str) -> str:
-    """Wrap Google's ``nextSyncToken`` into the engine's cursor."""
-    return CURSOR_PREFIX + sync_token
+def encode_cursor(sync_token: str, listed_at: datetime) -> str:
+    """Wrap Google's ``nextSyncToken`` into the engine's cursor, with the time the window
+    was last listed whole."""
+    return f"{CURSOR_PREFIX}{int(listed_at.timestamp())}:{sync_token}"
 
 
-def decode_cursor(cursor: str) -> str:
-    """Return the ``syncToken`` inside ``cursor``.
+def decode_cursor(cursor: str) -> tuple[str, datetime]:
+    """Return the ``syncToken`` inside ``cursor`` and when the window was listed.
 
     :raises SyncTokenExpiredError: the cursor is from another format version.
     """
-    if not cursor.startswith(CURSOR_PREFIX) or len(cursor) == len(CURSOR_PREFIX):
+    listed, _, token = cursor[len(CURSOR_PREFIX):].partition(":")
+    if not cursor.startswith(CURSOR_PREFIX) or not token or not listed.isdigit():
         raise SyncTokenExpiredError("sync cursor of an unknown format; a full sync is needed",
                                     reason="cursorFormat")
-    return cursor[len(CURSOR_PREFIX):]
+    try:
+        listed_at = datetime.fromtimestamp(int(listed), UTC)
+    except (OverflowError, ValueError, OSError) as err:
+        raise SyncTokenExpiredError("sync cursor of an unknown format; a full sync is "
+                                    "needed", reason="cursorFormat") from err
+    return token, listed_at
 
 
 async def fetch_changes(client: GoogleClient, subject: str, base_url: str,
@@ -95,14 +111,19 @@ async def fetch_changes(client: GoogleClient, subject: str, base_url: str,
     query: dict[str, Any] = {"calendarId": calendar, "singleEvents": True,
                              "maxResults": window.page_size}
     if cursor is not None:
-        query["syncToken"] = decode_cursor(cursor)
-        return await _page_through(client, subject, base_url, calendar, query, full=False)
+        query["syncToken"], listed_at = decode_cursor(cursor)
+        if not now - WINDOW_RELIST < listed_at <= now:  # the window moved on: list it
+            del query["syncToken"]
+        else:
+            return await _page_through(client, subject, base_url, calendar, query,
+                                       full=False, listed_at=listed_at)
     query["timeMin"], query["timeMax"] = window.bounds(now)
     try:
         return await _page_through(client, subject, base_url, calendar, query, full=True,
-                                   restartable=True)
+                                   listed_at=now, restartable=True)
     except _InterruptedFullSync:
-        return await _page_through(client, subject, base_url, calendar, query, full=True)
+        return await _page_through(client, subject, base_url, calendar, query, full=True,
+                                   listed_at=now)
 
 
 class _InterruptedFullSync(Exception):
@@ -110,8 +131,8 @@ class _InterruptedFullSync(Exception):
 
 
 async def _page_through(client: GoogleClient, subject: str, base_url: str, calendar: str,
-                        query: dict[str, Any], *, full: bool, restartable: bool = False
-                        ) -> ChangeBatch:
+                        query: dict[str, Any], *, full: bool, listed_at: datetime,
+                        restartable: bool = False) -> ChangeBatch:
     events: list[CalendarEvent] = []
     page_token: str | None = None
     while True:
@@ -135,7 +156,7 @@ async def _page_through(client: GoogleClient, subject: str, base_url: str, calen
         if not sync_token:
             raise ProviderError("calendar.events.list: last page carries no nextSyncToken",
                                 reason="noSyncToken")
-        return ChangeBatch(events=tuple(events), next_cursor=encode_cursor(sync_token),
+        return ChangeBatch(events=tuple(events), next_cursor=encode_cursor(sync_token, listed_at),
                            full_sync=full)
 
 
