@@ -155,6 +155,34 @@ class KeyStoreTests:
             await kms.unwrap(WrappedKey(old.kms, new_ref, old.blob), CONTEXT)
 
     @pytest.mark.anyio
+    async def test_keys_and_current_version_survive_a_restart(
+            self, kms: GatewayKms, kms_gateway: Gateway) -> None:
+        """A gateway stopped and started again (same configuration, a new
+        :class:`~hybrid_calendar.gateway.Gateway`) unwraps what was wrapped before and
+        after a rotation, and wraps under the rotated version: a KMS that keeps its
+        key-encryption keys or its current version only in memory loses every key."""
+        key = os.urandom(32)
+        old = await kms.wrap(key, CONTEXT)
+        new_ref = await kms.rotate()
+        new = await kms.wrap(key, CONTEXT)
+        await kms_gateway.hooks.shutdown(kms_gateway)
+        restarted = Gateway(kms_gateway.config, kms_gateway.pm,
+                            store=lambda cipher: SqliteStore(":memory:", cipher),
+                            clock=kms_gateway.clock)
+        await restarted.hooks.startup(restarted)
+        try:
+            again = GatewayKms(restarted)
+            assert (await again.status()).current_key_ref == new_ref
+            assert await again.unwrap(old, CONTEXT) == key
+            assert await again.unwrap(new, CONTEXT) == key
+            assert (await again.wrap(key, CONTEXT)).key_ref == new_ref
+        finally:
+            try:
+                await restarted.hooks.shutdown(restarted)
+            finally:
+                await restarted.aclose()  # its HTTP client, if a plugin opened it
+
+    @pytest.mark.anyio
     async def test_field_cipher_end_to_end(self, kms: GatewayKms, kms_gateway: Gateway,
                                            tmp_path: Path) -> None:
         runner = SqliteRunner(tmp_path / "keys.db")

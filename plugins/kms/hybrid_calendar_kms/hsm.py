@@ -9,6 +9,13 @@ token: random 96-bit IV, the core's context (plus the KEK version) as associated
 Many tokens allow one logged-in session per process, so every keyring of a process
 shares one session per (module, token) behind a lock. The calls block: the plugin runs
 them in a worker thread.
+
+PKCS#11 cannot create an object only if none has its label, so processes starting
+together on a fresh token (or two rotations at once) may each generate a KEK with the
+same label: every object carrying a version's label is kept, and unwrapping tries each
+of them (the GCM tag tells which one wrapped the key). A PIN the token refused is not
+tried again in this process (the PIN is read from configuration once, and a real HSM
+locks its PIN after a few wrong tries).
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ _AUTHENTICATION_FAILURES = (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange,
                             p11.GeneralError, p11.FunctionFailed)
 """What tokens raise when a GCM tag does not verify (SoftHSM2: CKR_GENERAL_ERROR)."""
 
+_PIN_REFUSALS = (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinLocked,
+                 p11.PinExpired)
+"""Login failures that the same PIN will meet again."""
+
 
 @dataclass
 class _Shared:
@@ -43,8 +54,11 @@ class _Shared:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     session: Any = None
-    keys: dict[str, Any] = field(default_factory=dict)
-    """KEK objects by reference (``<label>-v<N>``), valid while ``session`` is."""
+    keys: dict[str, list[Any]] = field(default_factory=dict)
+    """KEK objects by reference (``<label>-v<N>``; more than one when processes generated
+    a version at once), valid while ``session`` is."""
+    pin_refused: str | None = None
+    """Why the token refused this PIN (then it is not offered again)."""
 
 
 _SHARED: dict[tuple[str, str, str], _Shared] = {}
@@ -88,7 +102,7 @@ class HsmKeyring:
                                          f"{self.key_label}-v<N>; start the gateway once")
             ref = key_ref(self.key_label, max(versions))
             nonce = os.urandom(12)
-            sealed = versions[max(versions)].encrypt(
+            sealed = versions[max(versions)][0].encrypt(
                 plaintext, mechanism=Mechanism.AES_GCM,
                 mechanism_param=GCMParams(nonce, wrap_aad(KMS_NAME, ref, context), 128))
             return WrappedKey(kms=KMS_NAME, key_ref=ref, blob=nonce + bytes(sealed))
@@ -101,18 +115,32 @@ class HsmKeyring:
             raise DecryptionError("wrapped data key is not from this PKCS#11 keyring")
 
         def run(session: Any) -> bytes:
-            key = self._shared.keys.get(wrapped.key_ref) or self._versions(session).get(version)
-            if key is None:
-                raise KeyManagementError(f"KEK {wrapped.key_ref} is not in token "
-                                         f"{self.token_label!r} (destroyed?)")
             params = GCMParams(wrapped.blob[:12], wrap_aad(KMS_NAME, wrapped.key_ref, context),
                                128)
-            try:
-                return bytes(key.decrypt(wrapped.blob[12:], mechanism=Mechanism.AES_GCM,
-                                         mechanism_param=params))
-            except _AUTHENTICATION_FAILURES:
-                raise DecryptionError(f"wrapped data key does not authenticate under "
-                                      f"{wrapped.key_ref} (wrong owner or tampered)") from None
+            tried: set[int] = set()
+
+            def attempt(candidates: list[Any]) -> bytes | None:
+                for key in candidates:
+                    if int(key.handle) in tried:
+                        continue
+                    tried.add(int(key.handle))
+                    with contextlib.suppress(*_AUTHENTICATION_FAILURES):
+                        return bytes(key.decrypt(wrapped.blob[12:],
+                                                 mechanism=Mechanism.AES_GCM,
+                                                 mechanism_param=params))
+                return None
+            # the cached objects first, then the token's: another process may have made
+            # a twin of this version since they were listed
+            plain = attempt(self._shared.keys.get(wrapped.key_ref, []))
+            if plain is None:
+                plain = attempt(self._versions(session).get(version, []))
+            if plain is not None:
+                return plain
+            if not tried:
+                raise KeyManagementError(f"KEK {wrapped.key_ref} is not in token "
+                                         f"{self.token_label!r} (destroyed?)")
+            raise DecryptionError(f"wrapped data key does not authenticate under "
+                                  f"{wrapped.key_ref} (wrong owner or tampered)")
         return self._call("unwrap", run)
 
     def rotate(self) -> str:
@@ -174,11 +202,17 @@ class HsmKeyring:
         if Mechanism.AES_GCM not in token.slot.get_mechanisms():
             raise KeyManagementError(f"token {self.token_label!r} does not offer CKM_AES_GCM, "
                                      "which the pkcs11 KMS needs")
+        if self._shared.pin_refused is not None:
+            raise KeyManagementError(self._shared.pin_refused)
         try:
             self._shared.session = token.open(user_pin=self._pin, rw=True)
-        except p11.PinIncorrect:
-            raise KeyManagementError(f"PIN for token {self.token_label!r} is incorrect "
-                                     "(kms_pkcs11.pin)") from None
+        except _PIN_REFUSALS as err:
+            # not offered again: the same PIN would fail again, and each try counts
+            # towards the token's lockout (a failed login also leaves its session open)
+            self._shared.pin_refused = (
+                f"PIN for token {self.token_label!r} is incorrect (kms_pkcs11.pin; "
+                f"{type(err).__name__}); not tried again: fix it and restart")
+            raise KeyManagementError(self._shared.pin_refused) from None
         return self._shared.session
 
     def _reset(self) -> None:
@@ -188,14 +222,17 @@ class HsmKeyring:
             with contextlib.suppress(p11.PKCS11Error):
                 session.close()
 
-    def _versions(self, session: Any) -> dict[int, Any]:
-        found: dict[int, Any] = {}
+    def _versions(self, session: Any) -> dict[int, list[Any]]:
+        """Every KEK version in the token, each with all objects carrying its label."""
+        found: dict[int, list[Any]] = {}
         for obj in list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY,
                                              Attribute.KEY_TYPE: KeyType.AES})):
             version = ref_version(obj.label or "", self.key_label)
             if version is not None:
-                found[version] = obj
-                self._shared.keys[key_ref(self.key_label, version)] = obj
+                found.setdefault(version, []).append(obj)
+        for version, objects in found.items():
+            objects.sort(key=lambda obj: int(obj.handle))
+            self._shared.keys[key_ref(self.key_label, version)] = objects
         return found
 
     def _generate(self, session: Any, version: int) -> str:
@@ -205,5 +242,5 @@ class HsmKeyring:
             template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
                       Attribute.ENCRYPT: True, Attribute.DECRYPT: True,
                       Attribute.WRAP: False, Attribute.UNWRAP: False})
-        self._shared.keys[ref] = key
+        self._shared.keys.setdefault(ref, []).append(key)
         return ref
