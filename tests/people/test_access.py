@@ -208,3 +208,26 @@ async def test_deactivation_deletes_the_users_tokens_and_stream_outbox(
     async with stack.client(tokens[bob.id]) as gone, stack.client(tokens[alice.id]) as kept:
         assert (await gone.get("/api/v1/me")).status_code == 401
         assert (await kept.get("/api/v1/me")).status_code == 200
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused_and_leaves_the_code_unused(
+        stack: PeopleStack) -> None:
+    """Login CSRF: a page elsewhere must not sign a visitor in with its author's code."""
+    _alice, bob = await _two_users(stack)
+    code = await stack.token(bob, kind="link")
+    host = stack.base_url.split("//", 1)[1]
+    async with stack.client() as browser:
+        for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                        {"Origin": "https://evil.example"}):
+            refused = await browser.post("/me/sign-in", data={"code": code}, headers=headers)
+            assert refused.status_code == 403, headers
+            assert "set-cookie" not in refused.headers
+        for headers in ({"Sec-Fetch-Site": "same-origin", "Origin": "null"},
+                        {"Origin": f"http://{host}"}):
+            other = await stack.token(bob, kind="link")
+            accepted = await browser.post("/me/sign-in", data={"code": other},
+                                          headers=headers)
+            assert accepted.status_code == 303, headers
+        signed_in = await browser.post("/me/sign-in", data={"code": code},
+                                       headers={"Sec-Fetch-Site": "same-origin"})
+        assert signed_in.status_code == 303  # the refused posts did not use it up

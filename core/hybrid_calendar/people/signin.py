@@ -5,6 +5,13 @@ not use the code up); ``POST /me/sign-in`` uses the code once, issues a session
 (``people.session_days``) and sets it as an HttpOnly, SameSite=Lax cookie, then redirects
 to ``/me``. ``POST /me/sign-out`` revokes the session. A wrong, used, expired or revoked
 code answers 401.
+
+A sign-in posted from another site answers 403 and leaves the code unused: else a page
+elsewhere could sign a visitor's browser in with a code of its author's (login CSRF),
+and show them the author's meetings and Join buttons as their own. The browser says where
+a form came from (``Sec-Fetch-Site``; else ``Origin``, compared with ``Host``); a client
+that says neither (not a browser) is not refused. Sign-out needs no such check: its
+SameSite=Lax cookie does not go with another site's ``POST``.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -35,6 +43,24 @@ _FORM = """<!doctype html>
 """
 
 
+def from_another_site(request: Request) -> bool:
+    """Whether the browser says this request comes from a page of another site:
+    ``Sec-Fetch-Site`` when it sends it (every current browser does), else an ``Origin``
+    whose host is not the request's ``Host``. (Our own sign-in form is served with
+    ``Referrer-Policy: no-referrer``, so its posts may carry ``Origin: null``: that says
+    nothing either way.)"""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return False
+    try:
+        return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+    except ValueError:
+        return True
+
+
 def signin_routes(gateway: Gateway) -> list[BaseRoute]:
     """The sign-in and sign-out routes."""
     secure = str(gateway.config.get("gateway", "public_url")).startswith("https:")
@@ -48,6 +74,8 @@ def signin_routes(gateway: Gateway) -> list[BaseRoute]:
                                      "Referrer-Policy": "no-referrer"})
 
     async def sign_in(request: Request) -> Response:
+        if from_another_site(request):
+            raise HTTPException(403, "sign in from the link's own page, not from another site")
         fields = parse_qs((await request.body())[:4096].decode("latin-1"))
         code = (fields.get("code") or [""])[0]
         link = await access.consume_link(gateway, code)
