@@ -13,6 +13,7 @@ environment variable and ``$file:/path`` reads a file, so secrets need not sit i
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -220,6 +221,8 @@ def read_file(path: Path) -> dict[str, Any]:
         raise ConfigError("--config", f"cannot read {path}: {err.strerror or err}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("--config", f"{path} is not valid TOML: {err}") from None
+    except UnicodeDecodeError:  # TOML is UTF-8; e.g. a file an editor saved as UTF-16
+        raise ConfigError("--config", f"{path} is not UTF-8 text") from None
 
 
 def load(specs: Mapping[str, SettingSpec], file_values: Mapping[str, Any] | None = None,
@@ -273,7 +276,11 @@ def _indirect(spec: SettingSpec, value: Any, environ: Mapping[str, str]) -> Any:
         try:
             return Path(value[6:]).read_text().strip()
         except OSError as err:
-            raise ConfigError(spec.dotted, f"cannot read {value[6:]}: {err.strerror}") from None
+            raise ConfigError(spec.dotted, f"cannot read {value[6:]}: "
+                                           f"{err.strerror or type(err).__name__}") from None
+        except UnicodeDecodeError:  # a binary file: its bytes (a secret's) are not shown
+            raise ConfigError(spec.dotted, f"cannot read {value[6:]}: not UTF-8 text"
+                              ) from None
     return value
 
 
@@ -292,13 +299,16 @@ def _cast(spec: SettingSpec, value: Any) -> Any:
             else:
                 raise ValueError
         elif kind is int:
-            if isinstance(value, bool):
-                raise ValueError
+            if isinstance(value, bool) or (isinstance(value, float)
+                                           and not value.is_integer()):
+                raise ValueError  # 8443.5 (or nan, inf) is no int: never truncated
             result = int(value)
         elif kind is float:
             if isinstance(value, bool):
                 raise ValueError
             result = float(value)
+            if not math.isfinite(result):  # nan passes every minimum, inf every deadline
+                raise ConfigError(spec.dotted, f"expected a finite number, got {result}")
         elif kind is list:
             if isinstance(value, str):
                 result = [item.strip() for item in value.split(",") if item.strip()]
@@ -314,7 +324,7 @@ def _cast(spec: SettingSpec, value: Any) -> Any:
             result = str(value)
         else:
             result = value
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         shown = "<secret>" if kind is Secret else repr(value)
         raise ConfigError(spec.dotted, f"expected {kind.__name__}, got {shown}") from None
     if spec.choices is not None and result not in spec.choices:

@@ -8,6 +8,7 @@ from its ``[plugins]`` section.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,23 @@ def environment_enabling(plugin: str, environ: Mapping[str, str] | None = None
 
 
 def describe(config: Config) -> dict[str, dict[str, Any]]:
-    """The effective configuration with secrets masked (for ``config show``)."""
+    """The effective configuration with secrets masked (for ``config show``): secret
+    settings, and the password of a URL (``postgresql://user:PASSWORD@host/db``)."""
     return {section: {key: ("**********" if isinstance(value, Secret) and value.reveal()
-                            else "" if isinstance(value, Secret) else value)
+                            else "" if isinstance(value, Secret)
+                            else _masked_url(value) if isinstance(value, str) else value)
                       for key, value in values.items()}
             for section, values in config.values.items()}
+
+
+_URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*:)[^/@]*@")
+"""The ``scheme://user:`` before a URL's password, and the password up to its ``@``."""
+_QUERY_PASSWORD = re.compile(r"(?i)(://[^?#]*\?(?:[^#]*&)?password=)[^&#]*")
+"""libpq's other place for it: ``postgresql://host/db?password=...``."""
+
+
+def _masked_url(value: str) -> str:
+    return _QUERY_PASSWORD.sub(r"\1**********", _URL_PASSWORD.sub(r"\1**********@", value))
 
 
 def _only(environ: dict[str, str], infix: str) -> dict[str, str]:

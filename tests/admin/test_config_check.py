@@ -230,3 +230,65 @@ def test_postgres_database_needs_no_lock_nor_directory(tmp_path: Path,
     assert main(["config", "check", path]) == 0
     assert "gateway.database" not in capsys.readouterr().err
     assert not Path("postgresql:").exists()
+
+
+def config_not_utf8(tmp: Path) -> str:
+    # Saved as UTF-16 (a Windows editor's "Unicode"): not TOML's UTF-8.
+    path = Path(toml(tmp, "port = 8443"))
+    path.write_bytes(path.read_text().encode("utf-16"))
+    return str(path)
+
+
+def secret_file_not_utf8(tmp: Path) -> str:
+    (tmp / "token.bin").write_bytes(b"\x00\xa3\xfe\x91" * 8)  # a binary key, not text
+    return toml(tmp, f'admin_token = "$file:{tmp}/token.bin"')
+
+
+ENVIRONMENT_CASES: list[tuple[str, Setup, str]] = [
+    ("config file not UTF-8", config_not_utf8, "--config: {tmp}/gateway.toml is not "
+                                               "UTF-8 text"),
+    ("$file: secret not UTF-8", secret_file_not_utf8,
+     "gateway.admin_token: cannot read {tmp}/token.bin: not UTF-8 text"),
+]
+
+
+@pytest.mark.parametrize("command", ["config check", "serve"])
+@pytest.mark.parametrize(("setup", "expected"), [(s, e) for _n, s, e in ENVIRONMENT_CASES],
+                         ids=[n for n, _s, _e in ENVIRONMENT_CASES])
+def test_undecodable_files_are_one_line_and_exit_2(command: str, setup: Setup, expected: str,
+                                                   tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = setup(tmp_path)
+    argv = ["config", "check", path] if command == "config check" else [
+        "serve", "--config", path]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == "error: " + expected.format(tmp=tmp_path)
+    assert "Traceback" not in out + err and "0xa3" not in err  # no byte of the secret
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("[sync]\nlease_seconds = nan", "sync.lease_seconds: expected a finite number, got nan"),
+    ("[sync]\nsweep_seconds = inf", "sync.sweep_seconds: expected a finite number, got inf"),
+    ("port = 8443.5", "gateway.port: expected int, got 8443.5"),
+    ("port = inf", "gateway.port: expected int, got inf"),  # was an OverflowError traceback
+    ('database = "mysql://gw:hunter2@db.example.com/gw"',
+     "gateway.database: is a mysql:// URL; use a postgresql:// URL or a SQLite file path"),
+    ('database = "postgresql+psycopg://gw:hunter2@db.example.com/gw"',
+     "gateway.database: is a postgresql+psycopg:// URL; use a postgresql:// URL or a "
+     "SQLite file path"),
+])
+def test_values_serve_could_not_use_are_refused_by_config_check(
+        body: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """NaN/inf passed (and then killed the engine's lease loop at run time), a fractional
+    port was truncated, and a database URL of another scheme became a SQLite file under
+    ./mysql:/gw:hunter2@db.example.com/ (the password in a directory name)."""
+    monkeypatch.chdir(tmp_path)
+    path = toml(tmp_path, body)
+    assert main(["config", "check", path]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("warning:")]
+    assert lines == [f"error: {expected}"]
+    assert "hunter2" not in err
+    assert list(tmp_path.iterdir()) == [tmp_path / "gateway.toml"]

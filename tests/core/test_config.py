@@ -81,3 +81,27 @@ def test_cli_help_lists_the_command_groups(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     for command in ("serve", "demo", "config", "kms", "parse-join", "plugins"):
         assert command in out, command
+
+
+def test_config_show_hides_the_database_password(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``config show`` says "secrets hidden"; a PostgreSQL URL's password is one (also when
+    it comes through ``$env:``, the indirection documented for secrets)."""
+    import json
+
+    from hybrid_calendar.cli import main
+
+    path = tmp_path / "gw.toml"
+    path.write_text('[gateway]\ndatabase = "$env:DB_URL"\n'
+                    '[plugins]\nenabled = []\nload_entrypoints = false\n')
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DB_URL", "postgresql://gw:s3cret-pw@db.example.com:5432/gw")
+        assert main(["config", "show", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret-pw" not in out
+    shown = json.loads(out)["gateway"]["database"]
+    assert shown == "postgresql://gw:**********@db.example.com:5432/gw"
+    config, _pm = load_config(path, environ={
+        "DB_URL": "postgresql://db.example.com/gw?sslmode=require&password=s3cret-pw"})
+    assert describe(config)["gateway"]["database"] == (
+        "postgresql://db.example.com/gw?sslmode=require&password=**********")

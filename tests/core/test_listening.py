@@ -95,3 +95,18 @@ def test_https_is_verified_against_the_given_trust(tls_teapot: tuple[str, trustm
     trusting = ssl.create_default_context()
     ca.configure_trust(trusting)
     wait_until_answering(url, within=10, verify=trusting)
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("localhost:8080", "error: address: localhost:8080: expected an http(s):// URL or "
+                       "tcp://host:port"),
+    ("tcp://127.0.0.1:http", "error: address: tcp://127.0.0.1:http: expected an http(s):// "
+                             "URL or tcp://host:port"),
+])
+def test_wait_ready_names_a_malformed_address_in_one_line(
+        address: str, expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from hybrid_calendar.cli import main
+
+    assert main(["wait-ready", address, "--within", "0.1"]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == expected and "Traceback" not in out + err

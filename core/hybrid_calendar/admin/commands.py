@@ -242,12 +242,28 @@ def _configure_wait_ready(parser: argparse.ArgumentParser) -> None:
 def _run_wait_ready(args: argparse.Namespace) -> int:
     from hybrid_calendar.listening import ServerNotAnsweringError, wait_until_answering
 
+    if not _well_formed_address(args.address):
+        raise ConfigError("address", f"{args.address}: expected an http(s):// URL or "
+                                     "tcp://host:port")
     try:
         wait_until_answering(args.address, within=args.within, status=args.status)
     except ServerNotAnsweringError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _well_formed_address(address: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return False
+    if parts.scheme == "tcp":
+        return bool(parts.hostname) and port is not None
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 COMMANDS: list[Command] = [

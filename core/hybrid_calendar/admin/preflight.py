@@ -16,6 +16,7 @@ service-account key parses; the KMS plugins: the key store is reachable).
 
 from __future__ import annotations
 
+import re
 import ssl
 import sys
 import tempfile
@@ -143,10 +144,18 @@ def _unreadable(path: Path) -> str | None:
         return err.strerror or str(err)
 
 
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+"""A ``gateway.database`` starting like this is a URL, not a SQLite file path."""
+
+
 def _check_data_dir(config: Config, problem: Callable[[str, str], None]) -> None:
     database = database_path(config)
     if database == ":memory:" or is_postgres_url(database):
         return  # PostgreSQL is shared by design; the store reports an unreachable server
+    if scheme := URL_SCHEME.match(database):  # else a SQLite file under ./mysql:/user:pw@…
+        problem("gateway.database", f"is a {scheme.group(1)}:// URL; use a postgresql:// "
+                                    "URL or a SQLite file path")
+        return
     key = "gateway.database" if config.get("gateway", "database") else "gateway.data_dir"
     directory = Path(database).parent
     reason = writable_directory_problem(directory)
