@@ -135,8 +135,9 @@ class Engine:
         self._tasks.append(asyncio.create_task(self._loop(
             "notify", float(self.gateway.config.get("notifications", "poll_seconds")),
             notify.deliver_due), name="notify"))
+        # the heartbeat beats also while storage is tripped: the jobs in flight run on
         self._tasks.append(asyncio.create_task(self._loop(
-            "leases", self.lease_seconds / 3, self._keep_leases), name="leases"))
+            "leases", self.lease_seconds / 3, self._keep_leases, always=True), name="leases"))
         self._tasks.append(asyncio.create_task(self._watch_storage(), name="storage"))
         self._tasks.append(asyncio.create_task(self._poll(), name="idle-poll"))
         self._listener = asyncio.create_task(self._listen(), name="listen")
@@ -458,9 +459,13 @@ class Engine:
             self._idle_workers.wake_or_recheck(cascade=True)
 
     async def _loop(self, name: str, interval: float,
-                    body: Callable[[Gateway], Awaitable[object]]) -> None:
+                    body: Callable[[Gateway], Awaitable[object]], *,
+                    always: bool = False) -> None:
+        """Run ``body`` every ``interval`` seconds while storage is healthy (``always``:
+        whatever its health; the heartbeat of jobs still running must not stop, or another
+        process sharing the database takes them over and runs them a second time)."""
         while not self._stopping.is_set():
-            if self.storage.healthy:
+            if always or self.storage.healthy:
                 try:
                     await body(self.gateway)
                 except Exception as err:

@@ -628,7 +628,13 @@ class Store(abc.ABC):
         """Put a failed job back in the queue at ``run_at``; ``None`` parks it for
         inspection, replacing the parked job of its key if there is one (the newest
         failure is kept: a user whose syncs keep failing for good holds one parked sync,
-        not one per attempt)."""
+        not one per attempt).
+
+        When a job of its key was queued while it ran (a push notification during the
+        attempt), that job takes the failed run's place: it keeps its attempts and runs
+        no earlier than ``run_at`` (the later of the two), so neither the backoff (and a
+        provider's ``Retry-After``) nor ``sync.job_max_attempts`` is lost to a request
+        that arrived meanwhile."""
 
     @abc.abstractmethod
     async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:

@@ -124,7 +124,8 @@ class SqliteQueue(SqliteConnection):
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
         def work() -> None:
             with transaction(self._conn_or_fail()) as conn:
-                key = conn.execute("SELECT key FROM jobs WHERE id=?", (job_id,)).fetchone()
+                key = conn.execute("SELECT key, attempts FROM jobs WHERE id=?",
+                                   (job_id,)).fetchone()
                 if key is None:
                     return
                 if run_at is None:
@@ -134,10 +135,12 @@ class SqliteQueue(SqliteConnection):
                     return
                 queued = conn.execute("SELECT id FROM jobs WHERE key=? AND state='queued'",
                                       (key[0],)).fetchone()
-                if queued is not None:  # a newer request supersedes the failed run
+                if queued is not None:  # a newer request takes the failed run's place,
+                    # its backoff and its attempts (see Store.retry)
                     conn.execute("DELETE FROM jobs WHERE id=?", (job_id,))
-                    conn.execute("UPDATE jobs SET run_at=MIN(run_at, ?) WHERE id=?",
-                                 (ts(run_at), queued[0]))
+                    conn.execute("UPDATE jobs SET run_at=MAX(run_at, ?), "
+                                 "attempts=MAX(attempts, ?), last_error=? WHERE id=?",
+                                 (ts(run_at), key[1], error, queued[0]))
                 else:
                     conn.execute("UPDATE jobs SET state='queued', run_at=?, last_error=?, "
                                  "lease_until=NULL WHERE id=?", (ts(run_at), error, job_id))

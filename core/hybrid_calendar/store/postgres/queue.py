@@ -257,7 +257,7 @@ class PostgresQueue(PostgresConnection):
 async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | None,
                      source: str) -> None:
     """Re-queue (or park) a failed job, merging it into a newer request of its key."""
-    cursor = await conn.execute("SELECT key FROM jobs WHERE id = %s FOR UPDATE",
+    cursor = await conn.execute("SELECT key, attempts FROM jobs WHERE id = %s FOR UPDATE",
                                 (job_id,))
     row = await cursor.fetchone()
     if row is None:
@@ -270,10 +270,12 @@ async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | Non
     cursor = await conn.execute("SELECT id FROM jobs WHERE key = %s AND "
                                 "state = 'queued' FOR UPDATE", (row["key"],))
     queued = await cursor.fetchone()
-    if queued is not None:  # a newer request supersedes the failed run
+    if queued is not None:  # a newer request takes the failed run's place, its backoff
+        # and its attempts (see Store.retry)
         await conn.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
-        await conn.execute("UPDATE jobs SET run_at = LEAST(run_at, %s) WHERE id = %s",
-                           (ts(run_at), queued["id"]))
+        await conn.execute("UPDATE jobs SET run_at = GREATEST(run_at, %s), attempts = "
+                           "GREATEST(attempts, %s), last_error = %s WHERE id = %s",
+                           (ts(run_at), row["attempts"], error, queued["id"]))
     else:
         await conn.execute("UPDATE jobs SET state = 'queued', run_at = %s, "
                            "last_error = %s, lease_until = NULL WHERE id = %s",

@@ -197,8 +197,15 @@ class JobQueueTests(StoreFixtures):
         await store.enqueue("sync", "sync:u1", {}, NOW + 60 * SECOND)  # queued meanwhile
         await store.retry(failed.id, "boom", NOW + 5 * SECOND)
         assert await store.job_counts() == {"queued": 1}  # one job for the key, not two
-        merged = await store.claim(NOW + 5 * SECOND, 60)  # due at the earlier of the two
+        assert await store.claim(NOW + 59 * SECOND, 60) is None  # due at the later of the two
+        merged = await store.claim(NOW + 60 * SECOND, 60)
         assert merged is not None and merged.key == "sync:u1"
+        assert merged.attempts == 2  # the failed run's attempt counts
+        await store.enqueue("sync", "sync:u1", {}, NOW + 60 * SECOND)  # a push, due at once
+        await store.retry(merged.id, "rate limited", NOW + 180 * SECOND)  # Retry-After
+        assert await store.claim(NOW + 179 * SECOND, 60) is None  # the backoff holds
+        again = await store.claim(NOW + 180 * SECOND, 60)
+        assert again is not None and again.attempts == 3
 
     @pytest.mark.anyio
     @covers("requeue_running", "claim", "job_counts")
