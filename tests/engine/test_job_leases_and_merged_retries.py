@@ -125,3 +125,26 @@ async def test_a_request_queued_during_a_failing_run_waits_for_its_retry(
                 await gateway.engine.until_idle()
         assert len(runs) == 3, "more calls than sync.job_max_attempts"
         assert await gateway.store.job_counts() == {"parked": 1}
+
+
+async def test_a_stop_whose_store_fails_still_stops(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The database went first (it was shut down before the gateway): the shutdown cannot
+    put its interrupted job back, says so, and the engine stops all the same."""
+    release, started = anyio.Event(), anyio.Event()
+    handler, _running = long_job(release, started)
+    monkeypatch.setitem(engine_module.HANDLERS, "long", handler)
+    async with process(tmp_path, str(tmp_path / "gateway.sqlite3")) as gateway:
+        assert gateway.engine is not None
+        await gateway.engine.start()
+        await gateway.engine.enqueue("long", "u1", {"user_id": "u1"})
+        with anyio.fail_after(10):
+            await started.wait()
+        await gateway.store.close()  # the database is gone
+        with anyio.fail_after(10):
+            await gateway.engine.stop()  # the job in flight is cancelled after the grace
+        assert not gateway.engine.running
+        assert "1 job(s) interrupted by shutdown not re-queued now" in caplog.text
+        await gateway.store.open()
+        assert await gateway.store.requeue_running() == 1  # the next start puts it back

@@ -158,19 +158,34 @@ class Engine:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        if interrupted:  # cancelled mid-job: put them back for the next start
-            store = self.gateway.store
+        try:
+            if interrupted:  # cancelled mid-job: put them back for the next start
+                await self._requeue_interrupted(interrupted)
+            await self.sweep_lease.release(self.gateway)  # the next process sweeps at once
+        finally:  # stopped, whatever the store said
+            self._tasks = []
+            self.running = False
+            self._idle.set()  # nothing runs any more: release anyone waiting in until_idle
+
+    async def _requeue_interrupted(self, interrupted: Sequence[int]) -> None:
+        """Put the jobs a shutdown cancelled back in the queue. A store that fails now
+        (the database went first) is logged: the jobs' leases lapse and the next start, or
+        another process, re-queues them."""
+        store = self.gateway.store
+        try:
             if store.shares_database:  # only ours: other processes' jobs are running
                 for job_id in interrupted:
-                    await store.retry(job_id, "interrupted by shutdown", self.gateway.clock.now())
+                    await store.retry(job_id, "interrupted by shutdown",
+                                      self.gateway.clock.now())
                 count = len(interrupted)
             else:
                 count = await store.requeue_running()
-            log.info("re-queued %d job(s) interrupted by shutdown", count)
-        await self.sweep_lease.release(self.gateway)  # the next process sweeps at once
-        self._tasks = []
-        self.running = False
-        self._idle.set()  # nothing runs any more: release anyone waiting in until_idle
+        except Exception as err:
+            log.warning("%d job(s) interrupted by shutdown not re-queued now (the next start "
+                        "or another process re-queues them once their leases lapse): %s: %s",
+                        len(interrupted), type(err).__name__, err)
+            return
+        log.info("re-queued %d job(s) interrupted by shutdown", count)
 
     def add_drain(self, drain: Callable[[], Awaitable[None]]) -> None:
         """Register work a plugin holds in memory until it becomes jobs (the Google
