@@ -125,17 +125,23 @@ CASES: list[tuple[str, Setup, str]] = [
 ]
 
 
+def _refused(command: str, path: str, capsys: pytest.CaptureFixture[str]
+             ) -> tuple[str, str]:
+    """Run ``config check`` or ``serve`` on ``path``; it must exit 2. Its stdout and stderr."""
+    argv = ["config", "check", path] if command == "config check" else [
+        "serve", "--config", path]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
 @pytest.mark.parametrize("command", ["config check", "serve"])
 @pytest.mark.parametrize(("setup", "expected"), [(s, e) for _n, s, e in CASES],
                          ids=[n for n, _s, _e in CASES])
 def test_config_error_is_one_line_and_exit_2(command: str, setup: Setup, expected: str,
                                              tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    path = setup(tmp_path)
-    argv = ["config", "check", path] if command == "config check" else [
-        "serve", "--config", path]
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
+    out, err = _refused(command, setup(tmp_path), capsys)
     lines = [line for line in err.splitlines() if not line.startswith("warning:")]
     assert len(lines) == 1, err
     assert expected.format(tmp=tmp_path) in lines[0]
@@ -258,11 +264,7 @@ ENVIRONMENT_CASES: list[tuple[str, Setup, str]] = [
 def test_undecodable_files_are_one_line_and_exit_2(command: str, setup: Setup, expected: str,
                                                    tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    path = setup(tmp_path)
-    argv = ["config", "check", path] if command == "config check" else [
-        "serve", "--config", path]
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
+    out, err = _refused(command, setup(tmp_path), capsys)
     assert err.strip() == "error: " + expected.format(tmp=tmp_path)
     assert "Traceback" not in out + err and "0xa3" not in err  # no byte of the secret
 

@@ -3,7 +3,6 @@ concurrent edit instead of writing its stale plan back over it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,17 +11,9 @@ from hybrid_calendar.join_info.keywords import KeywordConfig, find_keyword
 from hybrid_calendar.join_info.render import BEGIN_MARKER, plan_invite_update
 from hybrid_calendar.models import JoinInfo, User, UserState
 
+from .test_emulator_sync import _timed
+
 ALICE = User(id="u1", org_id="org1", email="alice@example.com", state=UserState.ACTIVE)
-
-
-def _at(days: float, hours: float = 10) -> str:
-    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (day + timedelta(days=days, hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _timed(summary: str, days: float, **extra: Any) -> dict[str, Any]:
-    return {"summary": summary, "start": {"dateTime": _at(days)},
-            "end": {"dateTime": _at(days, 11)}, **extra}
 
 
 JOIN = JoinInfo(provider="webex", source="created", url="https://example.webex.com/meet/alice")

@@ -145,12 +145,16 @@ def overrides(world: WebexWorld, port: int, webex: dict[str, Any] | None = None,
 @asynccontextmanager
 async def running_gateway(world: WebexWorld, *, provision: bool = True,
                           webex: dict[str, Any] | None = None,
-                          database: str | None = None) -> AsyncIterator[Stack]:
+                          database: str | None = None,
+                          public_url: str | None = None) -> AsyncIterator[Stack]:
     """Start a gateway on ``world`` (its data directory survives a restart; two running
-    at once on one ``database`` are two processes sharing it)."""
+    at once on one ``database`` are two processes sharing it; ``public_url``: a load
+    balancer's address in front of several, else its own)."""
     port = free_port()
-    config, pm = load_config(None, overrides=overrides(world, port, webex, database),
-                             environ={})
+    found = overrides(world, port, webex, database)
+    if public_url is not None:
+        found["gateway"]["public_url"] = public_url
+    config, pm = load_config(None, overrides=found, environ={})
     gateway = build_gateway(config, pm, clock=ManualClock())
     server = PromptServer(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
                                            lifespan="on", log_config=None))

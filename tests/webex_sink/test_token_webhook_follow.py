@@ -5,23 +5,14 @@ as a date."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import uvicorn
 
-from hybrid_calendar.app import create_app
-from hybrid_calendar.builder import build_gateway
-from hybrid_calendar.clock import ManualClock
-from hybrid_calendar.listening import until_answering
-from hybrid_calendar.loading import load_config
-from hybrid_calendar.prompt_server import PromptServer
 from hybrid_calendar_webex.context import context
 
-from ..engine.conftest import ADMIN_TOKEN, CaptureSink, Stack, free_port
-from .conftest import ALICE, BOB, CAROL, WebexWorld, at, overrides, running_gateway
+from ..engine.conftest import Stack
+from .conftest import ALICE, BOB, CAROL, WebexWorld, at, running_gateway
 
 pytestmark = pytest.mark.anyio
 
@@ -77,30 +68,6 @@ async def test_readyz_is_not_healthy_when_the_stored_token_is_dead(world: WebexW
     assert service["healthy"] is False, service
 
 
-@asynccontextmanager
-async def gateway_behind(world: WebexWorld, database: str, public_url: str | None
-                         ) -> AsyncIterator[tuple[Stack, str]]:
-    """A gateway process on ``database`` whose public URL is ``public_url`` (a load
-    balancer in front of several processes), else its own address."""
-    port = free_port()
-    found = overrides(world, port, None, database)
-    found["gateway"]["public_url"] = public_url or f"http://127.0.0.1:{port}"
-    config, pm = load_config(None, overrides=found, environ={})
-    gateway = build_gateway(config, pm, clock=ManualClock())
-    server = PromptServer(uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port,
-                                           lifespan="on", log_config=None))
-    task = asyncio.create_task(server.serve())
-    base = f"http://127.0.0.1:{port}"
-    await until_answering(base + "/healthz", alive=lambda: not task.done())
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=30, headers={
-                "Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
-            yield Stack(world.google, gateway, admin, CaptureSink(), base), base
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_two_processes_behind_one_url_both_accept_the_webhooks(
         world: WebexWorld, postgres_url: str) -> None:
     """Two gateway processes share one database and one public URL (the documented way
@@ -109,8 +76,9 @@ async def test_two_processes_behind_one_url_both_accept_the_webhooks(
     choice) and the de-authorisation must be seen."""
     async with running_gateway(world, database=postgres_url):
         pass  # provisions the organisation
-    async with gateway_behind(world, postgres_url, None) as (first, url), \
-            gateway_behind(world, postgres_url, url) as (_second, _):
+    async with running_gateway(world, provision=False, database=postgres_url) as first, \
+            running_gateway(world, provision=False, database=postgres_url,
+                            public_url=first.base_url):
         world.webex.state.deauthorize_service_app(world.webex_settings["service_app_id"])
         await asyncio.to_thread(world.webex.wait_for_webhooks)
         tasks = list(context(first.gateway).tasks)
