@@ -85,7 +85,7 @@ def holding_jobs(pid: int) -> Callable[[psycopg.Connection[Any]], bool]:
     """True once process ``pid`` holds a running job (it is in the middle of one)."""
     def check(conn: psycopg.Connection[Any]) -> bool:
         row = conn.execute("SELECT count(*) FROM jobs WHERE state = 'running' AND "
-                           "claimed_by LIKE %s", (f"%:{pid}",)).fetchone()
+                           "claimed_by LIKE %s", (f"%:{pid}/%",)).fetchone()
         return row is not None and row[0] > 0
     return check
 
@@ -139,7 +139,7 @@ def test_killing_a_process_mid_sync_loses_nothing_and_repeats_nothing(
             with psycopg.connect(postgres_url) as conn:
                 orphans = [row[0] for row in conn.execute(
                     "SELECT id FROM jobs WHERE state = 'running' AND claimed_by LIKE %s",
-                    (f"%:{victim.process.pid}",)).fetchall()]
+                    (f"%:{victim.process.pid}/%",)).fetchall()]
             assert orphans, "the victim died holding no job"
             wait_until(postgres_url, finished, within=240)
             listed = admin.get("/api/v1/organisations/org1/users").json()["users"]

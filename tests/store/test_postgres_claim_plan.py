@@ -70,10 +70,11 @@ async def test_a_claim_reads_the_queue_in_order_instead_of_sorting_it(
             await conn.execute("ANALYZE jobs")
     now = ts(NOW)
     assert now is not None
+    me = pg_store.notify_source  # the holder of the running jobs, as the store names it
     claims = {
-        "claim": (_CLAIM, (now, now + 300, "test")),
-        "finish-and-claim": (_FINISH_AND_CLAIM, (running[0], now, "test", now, running[0],
-                                                now + 300, "test")),
+        "claim": (_CLAIM, (now, now + 300, me)),
+        "finish-and-claim": (_FINISH_AND_CLAIM, (running[0], me, now, me, now, now + 300,
+                                                me)),
     }
     for name, (sql, params) in claims.items():
         nodes = await _plan(pg_store, sql, params)

@@ -599,7 +599,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def claim(self, now: datetime, lease_seconds: float) -> Job | None:
         """Take the next due job whose lane has no running job; None if there is none.
-        The job records this process (:data:`PROCESS_ID`) as its holder. A backend may
+        The job records its holder (this process, :data:`PROCESS_ID`; a store that
+        processes share names itself apart, and its :meth:`finish`, :meth:`retry` and
+        :meth:`extend_leases` then act only on the jobs it holds, so a holder that stalled
+        past its lease changes nothing of the job another process took over). A backend may
         read a ``sync`` job's user context with the claim (``Job.context``, as
         :meth:`get_user_context` would return it; ``None`` for any other kind), so the
         sync needs no read of its own (as may :meth:`finish_and_claim`)."""

@@ -78,14 +78,16 @@ _ADDED_NOTIFIED = "SELECT key, pg_notify(%s, %s || ' ' || key) FROM added"
 _ADDED = "SELECT key FROM added"
 
 _FINISH_AND_CLAIM = (
-    "WITH done AS (DELETE FROM jobs WHERE id = %s RETURNING id, lane), "
+    "WITH done AS (DELETE FROM jobs WHERE id = %s AND state = 'running' AND claimed_by = %s "
+    "RETURNING id, lane), "
     "next AS (SELECT id FROM (SELECT q.id FROM jobs q WHERE q.lane = (SELECT lane FROM done) "
     "AND q.state = 'queued' AND q.run_at <= %s AND EXISTS (SELECT 1 FROM jobs o WHERE "
     "o.state = 'running' AND o.claimed_by <> %s) ORDER BY q.run_at, q.id LIMIT 1 "
     "FOR UPDATE SKIP LOCKED) own_lane UNION ALL SELECT id FROM (SELECT id FROM jobs q "
     "WHERE state = 'queued' AND run_at <= %s AND "
     "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.lane = q.lane AND r.state = 'running' "
-    "AND r.id <> %s) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) oldest LIMIT 1), "
+    "AND r.id NOT IN (SELECT id FROM done)) ORDER BY run_at, id LIMIT 1 "
+    "FOR UPDATE SKIP LOCKED) oldest LIMIT 1), "
     "claimed AS (UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = %s, "
     "claimed_by = %s "
     "FROM next WHERE jobs.id = next.id AND (SELECT count(*) FROM done) >= 0 " + _CLAIMED)
@@ -100,7 +102,9 @@ running each user's jobs back to back measured 5-10 % slower for one process
 (docs/performance.md, "A finished job's lane first").
 
 Every part sees the snapshot from before the deletion, so the lane test leaves the
-finished job out by id; the deletion runs first (the update's condition reads ``done``,
+finished job out by id (only when it was deleted: a job this store no longer holds,
+because its lease lapsed and another process took it, is neither deleted nor left out);
+the deletion runs first (the update's condition reads ``done``,
 an init plan evaluated before any row is updated), so by the time the claimed job
 becomes ``running`` the finished one is gone from ``jobs_one_running_per_lane``."""
 
@@ -112,9 +116,10 @@ class PostgresQueue(PostgresConnection):
 
     @cached_property
     def notify_source(self) -> str:
-        """The sender in this store's ``NOTIFY`` payloads: its process and a token of its
-        own. A new job's payload adds its key (the server folds equal notifications of
-        one transaction into one, and a group commit may queue several jobs)."""
+        """This store's name: the sender in its ``NOTIFY`` payloads (a new job's payload
+        adds its key: the server folds equal notifications of one transaction into one,
+        and a group commit may queue several jobs), and the holder (``jobs.claimed_by``)
+        of the jobs it claims; its process and a token of its own."""
         return f"{PROCESS_ID}/{secrets.token_hex(6)}"
 
     async def enqueue(self, kind: str, key: str, payload: Mapping[str, Any], run_at: datetime,
@@ -155,7 +160,7 @@ class PostgresQueue(PostgresConnection):
             try:  # one statement in autocommit, never in a group (see the class docs)
                 async with self.connection() as conn:
                     cursor = await conn.execute(_CLAIM, (ts(now), now.timestamp()
-                                                         + lease_seconds, PROCESS_ID))
+                                                         + lease_seconds, self.notify_source))
                     row = await cursor.fetchone()
             except pg_errors.UniqueViolation:
                 continue  # another process started a job of this lane meanwhile
@@ -165,8 +170,8 @@ class PostgresQueue(PostgresConnection):
     async def finish_and_claim(self, job_id: int, now: datetime, lease_seconds: float
                                ) -> Job | None:
         """One statement (:data:`_FINISH_AND_CLAIM`), alone in autocommit like a claim."""
-        params = (job_id, ts(now), PROCESS_ID, ts(now), job_id,
-                  now.timestamp() + lease_seconds, PROCESS_ID)
+        me = self.notify_source
+        params = (job_id, me, ts(now), me, ts(now), now.timestamp() + lease_seconds, me)
         try:
             async with self.connection() as conn:
                 row = await (await conn.execute(_FINISH_AND_CLAIM, params)).fetchone()
@@ -191,7 +196,8 @@ class PostgresQueue(PostgresConnection):
         return replace(job, context=await codec.claimed_context(self.cipher, row))
 
     async def finish(self, job_id: int) -> None:
-        await self.execute("DELETE FROM jobs WHERE id = %s", (job_id,))
+        await self.execute("DELETE FROM jobs WHERE id = %s AND state = 'running' AND "
+                           "claimed_by = %s", (job_id, self.notify_source))
 
     async def retry(self, job_id: int, error: str, run_at: datetime | None) -> None:
         for _attempt in range(20):
@@ -205,11 +211,13 @@ class PostgresQueue(PostgresConnection):
         await self.write(lambda conn: _retry_job(conn, job_id, error, run_at,
                                                  self.notify_source))
 
+
     async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
         if not job_ids:
             return 0
         return await self.execute("UPDATE jobs SET lease_until = %s WHERE state = 'running' "
-                                  "AND id = ANY(%s)", (ts(until), list(job_ids)))
+                                  "AND id = ANY(%s) AND claimed_by = %s",
+                                  (ts(until), list(job_ids), self.notify_source))
 
     async def requeue_running(self, now: datetime | None = None) -> int:
         lapsed = "state = 'running'" + ("" if now is None else " AND lease_until < %s")
@@ -257,8 +265,8 @@ class PostgresQueue(PostgresConnection):
 async def _retry_job(conn: Conn, job_id: int, error: str, run_at: datetime | None,
                      source: str) -> None:
     """Re-queue (or park) a failed job, merging it into a newer request of its key."""
-    cursor = await conn.execute("SELECT key, attempts FROM jobs WHERE id = %s FOR UPDATE",
-                                (job_id,))
+    cursor = await conn.execute("SELECT key, attempts FROM jobs WHERE id = %s AND state = "
+                                "'running' AND claimed_by = %s FOR UPDATE", (job_id, source))
     row = await cursor.fetchone()
     if row is None:
         return

@@ -257,6 +257,48 @@ class JobQueueTests(StoreFixtures):
             await restarted.close()
 
     @pytest.mark.anyio
+    @covers("requeue_running", "claim", "finish", "finish_and_claim", "retry",
+            "extend_leases", "enqueue")
+    async def test_a_stale_holder_leaves_the_job_another_process_took_alone(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        """A process that stalled past its job's lease (a paused machine, a network split)
+        and then records the job's outcome acts on nothing: another process took the job
+        over and runs it, and the user's lane stays that run's. (A store that one process
+        alone uses has no other process to take a job over.)"""
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            await store.enqueue("sync", "sync:u1", {"user_id": "u1"}, NOW, lane="user:u1")
+            stale = await store.claim(NOW, 30)
+            assert stale is not None
+            later = NOW + 31 * SECOND  # the first process stalled past its lease
+            assert await other.requeue_running(later) == 1
+            taken = await other.claim(later, 30)
+            assert taken is not None and taken.id == stale.id and taken.attempts == 2
+            await store.enqueue("activate", "activate:u1", {"user_id": "u1"}, later,
+                                lane="user:u1")
+            if not store.shares_database:  # one process: each running job is its own
+                assert await store.extend_leases([stale.id], later + 300 * SECOND) == 1
+                await store.retry(stale.id, "failed", later)  # merged into nothing new
+                done = await store.finish_and_claim(stale.id, later, 30)
+                assert done is not None and done.key == "activate:u1"
+                await store.finish(done.id)
+                assert await store.job_counts() == {}
+                return
+            # the first process wakes up and records its outcome, in every way it can
+            assert await store.extend_leases([stale.id], later + 300 * SECOND) == 0
+            await store.retry(stale.id, "failed late", later + SECOND)
+            assert await store.finish_and_claim(stale.id, later, 30) is None
+            await store.finish(stale.id)
+            assert await store.claim(later, 30) is None  # the lane is the new holder's
+            assert await store.job_counts() == {"running": 1, "queued": 1}
+            await other.finish(taken.id)  # the new holder's own outcome counts
+            nxt = await other.claim(later, 30)
+            assert nxt is not None and nxt.key == "activate:u1"
+        finally:
+            await other.close()
+
+    @pytest.mark.anyio
     @covers("listen_for_jobs", "enqueue", "enqueue_many")
     async def test_listeners_wake_when_any_store_on_the_database_queues_a_job(
             self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
