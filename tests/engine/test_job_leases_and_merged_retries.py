@@ -79,7 +79,8 @@ async def test_a_job_keeps_its_lease_while_the_local_data_directory_is_unwritabl
         await first.engine.enqueue("long", "u1", {"user_id": "u1"})
         with anyio.fail_after(10):
             await started.wait()
-        os.rename(tmp_path / "a", tmp_path / "a-unmounted")  # the volume goes away
+        os.rename(tmp_path / "a", tmp_path / "a-unmounted")  # the volume goes away, and
+        (tmp_path / "a").write_text("")  # a file in its place: nothing makes it again
         assert not await first.engine.check_storage()  # tripped: no more claims here
         await second.engine.start()
         await anyio.sleep(3.0)  # three leases long: the first process is alive throughout
