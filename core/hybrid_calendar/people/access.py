@@ -98,9 +98,15 @@ async def authenticate(gateway: Gateway, secret: str | None, *, kinds: tuple[str
     if not found or not hmac.compare_digest(found[0]["token_hash"], wanted):
         return None
     access = _access(found[0])
-    live = (access.revoked_at is None and access.expires_at > gateway.clock.now()
-            and access.kind in kinds and (access.kind != "link" or access.used_at is None))
-    return access if live else None
+    return access if is_live(access, gateway.clock.now(), kinds) else None
+
+
+def is_live(access: Access, now: datetime, kinds: tuple[str, ...]) -> bool:
+    """Whether a grant is of one of ``kinds``, not revoked, not expired and, for a sign-in
+    link, not used yet: what :func:`authenticate` requires, and a long-lived response (the
+    event stream) checks again while it runs."""
+    return (access.revoked_at is None and access.expires_at > now and access.kind in kinds
+            and (access.kind != "link" or access.used_at is None))
 
 
 async def consume_link(gateway: Gateway, secret: str) -> Access | None:

@@ -63,10 +63,16 @@ async def principal(gateway: Gateway, request: Request, *, allow_query: bool = F
     grant = await access_module.authenticate(gateway, secret, kinds=PERSONAL_KINDS)
     if grant is None:
         raise unauthorized()
-    user = await gateway.store.get_user(grant.user_id)
-    if user is None or user.state == UserState.INACTIVE:
+    user = await _current_user(gateway, grant.user_id)
+    if user is None:
         raise unauthorized("this access belongs to a deactivated user")
     return Principal(user, grant)
+
+
+async def _current_user(gateway: Gateway, user_id: str) -> User | None:
+    """The user a grant belongs to, unless deleted or deactivated."""
+    user = await gateway.store.get_user(user_id)
+    return None if user is None or user.state == UserState.INACTIVE else user
 
 
 async def still_allowed(gateway: Gateway, who: Principal) -> bool:
@@ -74,11 +80,9 @@ async def still_allowed(gateway: Gateway, who: Principal) -> bool:
     and its user not deactivated: revoking or expiring a grant, or deactivating the user,
     ends what it opened as well as its next request."""
     grant = await access_module.get(gateway, who.access.id)
-    if grant is None or grant.revoked_at is not None \
-            or grant.expires_at <= gateway.clock.now():
+    if grant is None or not access_module.is_live(grant, gateway.clock.now(), PERSONAL_KINDS):
         return False
-    user = await gateway.store.get_user(who.user.id)
-    return user is not None and user.state != UserState.INACTIVE
+    return await _current_user(gateway, who.user.id) is not None
 
 
 def personal(gateway: Gateway, endpoint: PersonalEndpoint, *, allow_query: bool = False
