@@ -400,6 +400,18 @@ class Meeting:
     """The event's details are private (:attr:`CalendarEvent.private`): sinks never put
     its title, organiser or other details where the public can read them (a room's
     devices show the booking as "Booked", without organiser)."""
+    declined: tuple[str, ...] = ()
+    """The attendees (of :attr:`attendees`) who declined the invitation, as the calendar
+    gives their response (Google: ``attendees[].responseStatus == "declined"``). A
+    meeting its user declined gets no Join button, and a room that declined it (a
+    resource calendar refusing a conflict) no booking on its devices."""
+
+    def declined_by(self, email: str) -> bool:
+        """True when the attendee ``email`` (any case) declined the meeting."""
+        if not self.declined:
+            return False
+        wanted = email.casefold()
+        return any(address.casefold() == wanted for address in self.declined)
 
 
 @dataclass(frozen=True, slots=True)

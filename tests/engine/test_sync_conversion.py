@@ -48,7 +48,8 @@ def reference_meeting(user: User, event: CalendarEvent, join: JoinInfo | None) -
         attendees=tuple(a.email for a in event.attendees), join=join, all_day=event.all_day,
         recurring_event_id=event.recurring_event_id, etag=event.etag,
         marker=event.private_properties.get(invites.MARKER_KEY), html_link=event.html_link,
-        private=event.private)
+        private=event.private,
+        declined=tuple(a.email for a in event.attendees if a.response_status == "declined"))
 
 
 def reference_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting]
@@ -61,7 +62,8 @@ def reference_buttons(gateway: Gateway, user: User, meetings: Sequence[Meeting]
         due_at=m.start - lead, start=m.start, end=m.end,
         payload={"event_id": m.event_id, "title": m.title, "start": m.start.isoformat(),
                  "end": m.end.isoformat(), "join": join_to_json(m.join)})
-        for m in meetings if m.join is not None and m.status != "cancelled" and not m.all_day]
+        for m in meetings if m.join is not None and m.status != "cancelled" and not m.all_day
+        and user.email not in m.declined]
 
 
 def _variants(resource: dict[str, Any], rng: random.Random) -> dict[str, Any]:
@@ -79,6 +81,12 @@ def _variants(resource: dict[str, Any], rng: random.Random) -> dict[str, Any]:
                 "end": {"dateTime": "2026-03-03T11:00:00+05:30"}}
     if choice < 0.45:
         return {**resource, "visibility": rng.choice(["private", "confidential", "public"])}
+    if choice < 0.55:  # the user or another attendee answered
+        return {**resource, "attendees": [
+            {"email": rng.choice(["u1@example.com", "other@example.com"]),
+             "responseStatus": rng.choice(["declined", "accepted", "tentative"])},
+            {"email": "room@example.com", "resource": True,
+             "responseStatus": rng.choice(["declined", "accepted"])}]}
     return resource
 
 
@@ -97,6 +105,8 @@ def test_meetings_and_buttons_equal_the_straightforward_code(tmp_path: Path) -> 
     assert meetings == [reference_meeting(user, event, join) for event, join in pairs]
     assert any(m.marker for m in meetings) and any(m.all_day for m in meetings)
     assert any(m.private for m in meetings) and not all(m.private for m in meetings)
+    assert any(m.declined_by(user.email) and m.join for m in meetings)
+    assert any(m.declined and not m.declined_by(user.email) for m in meetings)
     buttons = join_button_items(gateway, user, meetings)
     assert buttons == reference_buttons(gateway, user, meetings)
     assert 500 < len(buttons) < len(meetings)
@@ -112,6 +122,6 @@ def test_the_fields_passed_positionally_keep_their_order() -> None:
     assert tuple(f.name for f in fields(Meeting)) == (
         "user_id", "event_id", "calendar_id", "status", "start", "end", "title",
         "description", "location", "organizer", "attendees", "join", "all_day",
-        "recurring_event_id", "etag", "marker", "html_link", "private")
+        "recurring_event_id", "etag", "marker", "html_link", "private", "declined")
     assert tuple(f.name for f in fields(ScheduledNotification))[:7] == (
         "key", "user_id", "event_id", "due_at", "start", "end", "payload")

@@ -81,3 +81,32 @@ async def test_unknown_or_missing_zone_falls_back_to_the_default(stack: PeopleSt
         user = await stack.add_user(name, timezone=zone)
         async with stack.client(await stack.token(user)) as client:
             assert (await client.get("/api/v1/me")).json()["time_zone"] == "UTC"
+
+
+async def test_a_meeting_the_user_declined_is_listed_without_a_join_button(
+        stack: PeopleStack) -> None:
+    """The user's own answer (read back from the encrypted store) takes the Join button
+    away; another attendee declining does not; the page marks it "Declined"."""
+    from dataclasses import replace
+
+    user = await stack.add_user("ann", timezone="Europe/Berlin")
+    both = ("ann@example.com", "ben@example.com")
+    await stack.put_meetings(user, [
+        replace(meeting(user, "no", "Declined review", NOW + timedelta(minutes=4),
+                        attendees=both), declined=("Ann@Example.com",)),
+        replace(meeting(user, "ben", "Ben cannot come", NOW + timedelta(minutes=4),
+                        attendees=both), declined=("ben@example.com",)),
+    ])
+    async with stack.client(await stack.token(user)) as client:
+        body = (await client.get("/api/v1/me/meetings")).json()
+        by_id = {m["event_id"]: m for m in body["meetings"]}
+        assert (by_id["no"]["declined"], by_id["no"]["join_button_at"],
+                by_id["no"]["join_button_due"]) == (True, None, False)
+        assert (by_id["ben"]["declined"], by_id["ben"]["join_button_due"]) == (False, True)
+        page = (await client.get("/me/fragment")).text
+    declined_item = page[page.index('data-event-id="no"'):]
+    declined_item = declined_item[:declined_item.index("</li>")]
+    assert "Declined" in declined_item and 'class="join"' not in declined_item
+    other = page[page.index('data-event-id="ben"'):]
+    other = other[:other.index("</li>")]
+    assert "Declined" not in other and 'class="join"' in other

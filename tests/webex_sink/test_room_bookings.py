@@ -86,3 +86,27 @@ async def test_a_hidden_title_room_shows_booked(world: WebexWorld) -> None:
         await stack.activate(ALICE)
         [booking] = device_bookings(world)
         assert booking["Title"] == "Booked"
+
+
+async def test_a_room_that_declined_the_meeting_gets_no_booking_until_it_accepts(
+        world: WebexWorld, stack: Stack) -> None:
+    """A resource calendar declines a meeting that conflicts with one it accepted
+    (Google's auto-decline): the room's device must not show a Join button for a meeting
+    that will not take place there, and must show it once the room accepts."""
+    def attendees(room_answer: str) -> list[dict[str, Any]]:
+        return [{"email": BOB},
+                {"email": ROOM, "resource": True, "responseStatus": room_answer}]
+
+    event = world.google.state.insert_event(ALICE, at(
+        4, 60, summary="Clashing review", location="https://acme.zoom.us/j/12345678",
+        attendees=attendees("declined")))
+    await stack.activate(ALICE)
+    assert device_bookings(world) == []
+
+    world.google.state.patch_event(ALICE, event["id"], {"attendees": attendees("accepted")})
+    await stack.idle()
+    assert [b["Title"] for b in device_bookings(world)] == ["Clashing review"]
+
+    world.google.state.patch_event(ALICE, event["id"], {"attendees": attendees("declined")})
+    await stack.idle()
+    assert device_bookings(world) == []

@@ -90,8 +90,9 @@ def _button_key(user_id: str, event_id: str, start_text: str) -> str:
 def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
                       ) -> list[ScheduledNotification]:
     """The Join buttons of ``meetings`` (those with join information, not cancelled,
-    not all-day), due the configured lead time before each start (keyed and timed by
-    the start's instant, :func:`join_button_key`).
+    not all-day, not declined by ``user``: :meth:`Meeting.declined_by`), due the
+    configured lead time before each start (keyed and timed by the start's instant,
+    :func:`join_button_key`).
 
     Runs for every page of every sync: a loop that writes each start once in ISO form
     as written (the payload's) and once in UTC (the key :func:`join_button_key` makes)
@@ -99,11 +100,12 @@ def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
     pins their order and holds the result equal to the straightforward version."""
     lead = timedelta(minutes=float(gateway.config.get("notifications",
                                                       "join_button_lead_minutes")))
-    user_id = user.id
+    user_id, email = user.id, user.email
     items = []
     for meeting in meetings:
         join = meeting.join
-        if join is None or meeting.status == "cancelled" or meeting.all_day:
+        if join is None or meeting.status == "cancelled" or meeting.all_day or (
+                meeting.declined and meeting.declined_by(email)):
             continue
         event_id, start, end = meeting.event_id, meeting.start, meeting.end
         start_text = start.isoformat()

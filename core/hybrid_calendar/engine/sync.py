@@ -266,12 +266,15 @@ def meeting_from_event(user: User, event: CalendarEvent, join: JoinInfo | None) 
     ``tests/engine/test_sync_conversion.py`` pins their order and holds the result equal
     to the keyword-argument version."""
     assert event.start is not None and event.end is not None
+    attendees = event.attendees
     return Meeting(
         user.id, event.id, event.calendar_id, event.status, event.start, event.end,
         event.summary, event.description, event.location, event.organizer,
-        tuple([attendee.email for attendee in event.attendees]), join, event.all_day,
+        tuple([attendee.email for attendee in attendees]), join, event.all_day,
         event.recurring_event_id, event.etag,
-        event.private_properties.get(invites.MARKER_KEY), event.html_link, event.private)
+        event.private_properties.get(invites.MARKER_KEY), event.html_link, event.private,
+        tuple([attendee.email for attendee in attendees
+               if attendee.response_status == "declined"]) if attendees else ())
 
 
 

@@ -36,7 +36,8 @@ async def meetings_document(gateway: Gateway, who: Principal) -> dict[str, Any]:
     now, lead = gateway.clock.now(), lead_time(gateway)
     meetings = await personal_meetings(gateway, who.user)
     return {"time_zone": zone.key, "now": now.astimezone(zone).isoformat(),
-            "meetings": [meeting_view(m, zone, now, lead) for m in meetings]}
+            "meetings": [meeting_view(m, zone, now, lead, who.user.email)
+                         for m in meetings]}
 
 
 async def presence_document(gateway: Gateway, who: Principal) -> dict[str, Any]:

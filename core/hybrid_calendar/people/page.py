@@ -109,7 +109,8 @@ def _meeting_item(view: dict[str, Any], zone: ZoneInfo) -> str:
     meta = [html.escape(view["provider"].capitalize())] if view["provider"] else []
     if view["organizer"]:
         meta.append(f'organised by {html.escape(view["organizer"])}')
-    cancelled = ' <span class="badge">Cancelled</span>' if view["status"] == "cancelled" else ""
+    cancelled = ' <span class="badge">Cancelled</span>' if view["status"] == "cancelled" else (
+        ' <span class="badge">Declined</span>' if view["declined"] else "")
     due = " due" if view["join_button_due"] else ""
     return (f'<li class="meeting{due}" data-event-id="{html.escape(view["event_id"])}">'
             f'<div class="when">{when}</div>'
@@ -159,7 +160,7 @@ async def page_content(gateway: Gateway, who: Principal) -> tuple[str, ZoneInfo]
     now, lead = gateway.clock.now(), lead_time(gateway)
     meetings = await personal_meetings(gateway, who.user)
     today = now.astimezone(zone).date()
-    views = [meeting_view(m, zone, now, lead) for m in meetings
+    views = [meeting_view(m, zone, now, lead, who.user.email) for m in meetings
              if local_span(m, zone).end.date() >= today]
     presence = (await gateway.store.get_sync_state(who.user.id)).out_of_office
     return render_content(views, zone, today, presence), zone

@@ -62,27 +62,24 @@ def local_span(meeting: Meeting, zone: ZoneInfo) -> LocalSpan:
     return LocalSpan(start, end, start.date(), end.date() + timedelta(days=1))
 
 
-def join_button_at(meeting: Meeting, lead: timedelta) -> datetime | None:
-    """When the meeting's Join button appears, or None if it never does."""
-    if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
+def join_button_at(meeting: Meeting, lead: timedelta, email: str) -> datetime | None:
+    """When the meeting's Join button appears for the user ``email``, or None if it never
+    does (no join information, all-day, cancelled, or declined by that user)."""
+    if meeting.join is None or meeting.all_day or meeting.status == "cancelled" \
+            or meeting.declined_by(email):
         return None
     if not (meeting.join.url or meeting.join.dial):
         return None
     return meeting.start - lead
 
 
-def join_button_due(meeting: Meeting, now: datetime, lead: timedelta) -> bool:
-    """True from the Join button's time until the meeting ends."""
-    shows = join_button_at(meeting, lead)
-    return shows is not None and shows <= now < meeting.end
-
-
-def meeting_view(meeting: Meeting, zone: ZoneInfo, now: datetime, lead: timedelta
-                 ) -> dict[str, Any]:
-    """The personal API's JSON for one meeting."""
+def meeting_view(meeting: Meeting, zone: ZoneInfo, now: datetime, lead: timedelta,
+                 email: str) -> dict[str, Any]:
+    """The personal API's JSON for one meeting of the user ``email`` (``declined``: that
+    user declined it, so it has no Join button)."""
     span = local_span(meeting, zone)
     join = meeting.join
-    shows = join_button_at(meeting, lead)
+    shows = join_button_at(meeting, lead, email)
     return {
         "event_id": meeting.event_id, "title": meeting.title, "status": meeting.status,
         "all_day": meeting.all_day, "start": span.start.isoformat(),
@@ -94,7 +91,8 @@ def meeting_view(meeting: Meeting, zone: ZoneInfo, now: datetime, lead: timedelt
         "provider": join.provider if join else None,
         "join_url": join.url if join else None, "dial": join.dial if join else None,
         "join_button_at": shows.astimezone(zone).isoformat() if shows else None,
-        "join_button_due": join_button_due(meeting, now, lead),
+        "join_button_due": shows is not None and shows <= now < meeting.end,
+        "declined": meeting.declined_by(email),
     }
 
 

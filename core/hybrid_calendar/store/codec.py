@@ -168,9 +168,10 @@ def meeting_clear(meeting: Meeting) -> str:
     meeting always gives the same text, so a stored row can be compared with it).
 
     ``"private": true`` is written only for a private meeting (:attr:`Meeting.private`),
-    last; absent means not private. So the text of every other meeting is the one
-    written before the flag existed, and rows stored then still compare as unchanged
-    (:data:`DIGEST_COLUMN`) without any migration."""
+    and ``"declined": [...]`` only when an attendee declined (:attr:`Meeting.declined`),
+    last; absent means not private and nobody declined. So the text of every other
+    meeting is the one written before these existed, and rows stored then still compare
+    as unchanged (:data:`DIGEST_COLUMN`) without any migration."""
     clear: dict[str, Any] = {
         "calendar_id": meeting.calendar_id, "title": meeting.title,
         "description": meeting.description, "location": meeting.location,
@@ -179,6 +180,8 @@ def meeting_clear(meeting: Meeting) -> str:
     }
     if meeting.private:
         clear["private"] = True
+    if meeting.declined:
+        clear["declined"] = list(meeting.declined)
     return compact_json(clear)
 
 
@@ -247,7 +250,15 @@ def row_to_meeting(sealer: Sealer, row: Mapping[str, Any]) -> Meeting:
         join=join_from_json(clear["join_info"]), all_day=bool(row["all_day"]),
         recurring_event_id=row["recurring_event_id"], etag=row["etag"], marker=row["marker"],
         html_link=clear["html_link"] or None, private=clear.get("private") is True,
+        declined=_addresses(clear.get("declined")),
     )
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    """A sealed text's list of addresses (absent: none; anything not a string skipped)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
 
 
 def join_to_json(join: JoinInfo | None) -> dict[str, Any] | None:

@@ -6,7 +6,9 @@ of the workspace's devices (``GET /devices?workspaceId=``) through cloud xAPI
 (``POST /xapi/command/Bookings.Put`` with ``{"deviceId", "body": {"Booking": {...}}}``):
 title (or "Booked" on the devices of the rooms in ``webex.hidden_title_rooms``, from
 their next convergence: :mod:`.room_converge`), start, duration, organiser and the
-number to dial, so the device shows its Join button. A private meeting
+number to dial, so the device shows its Join button. A room that declined the meeting
+(its calendar refused a conflict) gets no booking, and loses the one it had. A private
+meeting
 (:attr:`~hybrid_calendar.models.Meeting.private`: its organiser marked the event
 private) is booked as "Booked" without organiser on every room's devices, whatever the
 room's setting: a room's panel is in public view. Its room's record never holds its
@@ -201,10 +203,14 @@ def _targets(meeting: Meeting, room_map: dict[str, list[str]]
              ) -> dict[str, dict[str, Any]]:
     """Room → the meeting's booking there (with its title: a hidden-title room's devices
     get it without, :func:`.room_converge.as_shown`; a private meeting's has neither
-    title nor organiser, :func:`booking_for`), for each room of the map it invites."""
+    title nor organiser, :func:`booking_for`), for each room of the map it invites that
+    has not declined it (a resource calendar declines a meeting that conflicts with one
+    it accepted: its devices show the one it accepted, :attr:`Meeting.declined`)."""
     if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
         return {}
     rooms = {email.lower() for email in meeting.attendees} & set(room_map)
+    if meeting.declined:
+        rooms -= {email.lower() for email in meeting.declined}
     return {room: booking_for(meeting) for room in rooms}
 
 

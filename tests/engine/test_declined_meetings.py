@@ -1,0 +1,56 @@
+"""A meeting its user declined gets no Join button (real engine, store and hooks, the
+Google emulator carrying the attendee's answer to every copy of the event)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybrid_calendar.engine import notify
+from hybrid_calendar_google_emulator.testing import RunningEmulator
+
+from .conftest import ALICE, BOB, Stack, running_stack
+
+pytestmark = pytest.mark.anyio
+
+
+def answer(stack: Stack, event: dict[str, Any], response: str) -> None:
+    """Bob answers the invitation on his own copy (as his calendar client does)."""
+    stack.emu.state.patch_event(BOB, event["id"], {"attendees": [
+        {"email": ALICE, "responseStatus": "accepted"},
+        {"email": BOB, "responseStatus": response}]})
+
+
+def buttons_for(stack: Stack, email: str) -> list[str]:
+    return [n.payload["title"] for n in stack.sink.of_kind("join_button")
+            if n.user.email == email]
+
+
+async def test_a_declined_meeting_pops_no_join_button_until_accepted_again(
+        emulator: RunningEmulator, tmp_path: Path) -> None:
+    async with running_stack(emulator, tmp_path) as stack:
+        start = (stack.clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+        event = emulator.state.insert_event(ALICE, {
+            "summary": "Budget", "location": "https://acme.zoom.us/j/12345678",
+            "attendees": [{"email": BOB}],
+            "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}})
+        await stack.activate(ALICE)
+        await stack.activate(BOB)
+        answer(stack, event, "declined")
+        await stack.idle()
+        [bobs] = await stack.meetings(BOB)
+        assert bobs["title"] == "Budget"  # still listed: declined, not deleted
+
+        await stack.advance(timedelta(minutes=26))  # the buttons are due
+        await notify.deliver_due(stack.gateway)
+        assert buttons_for(stack, ALICE) == ["Budget"]
+        assert buttons_for(stack, BOB) == []
+
+        answer(stack, event, "accepted")  # he changes his mind before the start
+        await stack.idle()
+        await notify.deliver_due(stack.gateway)
+        assert buttons_for(stack, BOB) == ["Budget"]
