@@ -91,6 +91,45 @@ async def test_processes_racing_for_new_users_keys_create_one_each(
             assert other.open(token, **WHERE) == "kept"
 
 
+async def test_processes_racing_for_a_new_organisations_first_keys_all_get_them(
+        processes: list[PostgresStore], gateway: Gateway, clock: ManualClock) -> None:
+    """Nothing noted (an organisation's first secret written by every process as it
+    starts): each process reads no key and makes one; the losers of the insert failed
+    with "another process created this key at the same time" instead of using it."""
+    for round_no in range(4):
+        ciphers = [FieldCipher(GatewayKms(gateway), store.key_storage(), clock)
+                   for store in processes]
+        org = f"org{round_no}"
+        sealers = await asyncio.gather(*(cipher.sealer(org, None) for cipher in ciphers))
+        tokens = [sealer.seal("kept", **WHERE) for sealer in sealers]
+        for sealer in sealers:
+            assert [sealer.open(token, **WHERE) for token in tokens] == ["kept"] * 4
+        [record] = await processes[0].key_storage().generations(org, "", PURPOSE_DATA)
+        assert record.retired_at is None
+
+
+async def test_processes_rekeying_at_once_leave_one_current_key(
+        processes: list[PostgresStore], gateway: Gateway, clock: ManualClock) -> None:
+    """The daily rekey runs in every process: those that lose the insert of the next
+    generation skip the key (another process replaced it) instead of failing the run."""
+    from datetime import timedelta
+
+    ciphers = [FieldCipher(GatewayKms(gateway), store.key_storage(), clock,
+                           max_age=timedelta(days=1)) for store in processes]
+    old = await ciphers[0].sealer("o", "u1")
+    token = old.seal("kept", **WHERE)
+    for cipher in ciphers[1:]:
+        await cipher.sealer("o", "u1")
+    clock.advance(timedelta(days=2))
+    rotated = await asyncio.gather(*(cipher.rekey_due() for cipher in ciphers))
+    assert sum(rotated) >= 1
+    records = await processes[0].key_storage().generations("o", "u1", PURPOSE_DATA)
+    assert [r.retired_at is None for r in records] == [False, True]
+    for cipher in ciphers:
+        sealer = await cipher.sealer("o", "u1")
+        assert sealer.generation == 2 and sealer.open(token, **WHERE) == "kept"
+
+
 def test_the_note_is_bounded(make_cipher: MakeCipher) -> None:
     cipher = make_cipher(cache_size=3)
     cipher.note_new_users("o", [f"u{n}" for n in range(10)])

@@ -100,3 +100,25 @@ def test_retry_after_as_an_http_date_without_a_date_header_is_not_zero() -> None
     response = httpx.Response(429, headers={"Retry-After": format_datetime(when, usegmt=True)})
     wait = retry_after(response)
     assert wait is not None and 100 <= wait <= 121
+
+
+async def test_processes_starting_at_once_agree_on_one_webhook_secret(
+        world: WebexWorld, postgres_url: str) -> None:
+    """Two processes start together on a new organisation: each found no secret, made
+    its own and kept it in memory while the store kept the last one written, so one of
+    them refused (401) every webhook Webex signed with the other's."""
+    from hybrid_calendar.models import Organisation
+    from hybrid_calendar_webex.webhooks import SECRET_NAME, _shared_secret
+
+    async with running_gateway(world, database=postgres_url) as first, \
+            running_gateway(world, provision=False, database=postgres_url,
+                            public_url=first.base_url) as second:
+        for n in range(5):
+            org_id = f"new{n}"
+            await first.gateway.store.put_organisation(
+                Organisation(id=org_id, name="New", domain=f"new{n}.example"))
+            secrets = await asyncio.gather(_shared_secret(first.gateway, org_id),
+                                           _shared_secret(second.gateway, org_id),
+                                           _shared_secret(first.gateway, org_id))
+            stored = await second.gateway.store.get_org_secret(org_id, SECRET_NAME)
+            assert set(secrets) == {stored}, n

@@ -32,6 +32,7 @@ from hybrid_calendar.crypto.kms import KmsAccess
 from hybrid_calendar.crypto.repository import (
     PURPOSE_DATA,
     PURPOSE_INDEX,
+    KeyRaceLostError,
     KeyRecord,
     KeyStorage,
 )
@@ -306,7 +307,12 @@ class FieldCipher:
                                                        PURPOSE_DATA)
                 if not records or records[-1].key_id != record.key_id:
                     continue  # replaced meanwhile
-                await self._new_key(record.org_id, record.user_id, PURPOSE_DATA, records, now)
+                try:
+                    await self._new_key(record.org_id, record.user_id, PURPOSE_DATA,
+                                        records, now)
+                except KeyRaceLostError:
+                    self._sealers.pop((record.org_id, record.user_id))
+                    continue  # another process rotated it at the same moment
                 self._sealers.pop((record.org_id, record.user_id))
                 rotated += 1
         return rotated
@@ -399,10 +405,17 @@ class FieldCipher:
             if first is not None:
                 return await self._entry(org_id, user_id, first, [first], now)
         records = await self._keys.generations(org_id, user_id, PURPOSE_DATA)
-        current = records[-1] if records and records[-1].retired_at is None else None
+        current = _current(records)
         if current is None or self._due(self._counter(current).used, current.created_at, now):
-            current = await self._new_key(org_id, user_id, PURPOSE_DATA, records, now)
-            records.append(current)
+            try:
+                current = await self._new_key(org_id, user_id, PURPOSE_DATA, records, now)
+                records.append(current)
+            except KeyRaceLostError:
+                # another process made this generation at the same moment: use its key
+                records = await self._keys.generations(org_id, user_id, PURPOSE_DATA)
+                current = _current(records)
+                if current is None:
+                    raise
         return await self._entry(org_id, user_id, current, records, now)
 
     async def _entry(self, org_id: str, user_id: str, current: KeyRecord,
@@ -435,6 +448,9 @@ class FieldCipher:
 
     async def _new_key(self, org_id: str, user_id: str, purpose: str,
                        records: list[KeyRecord], now: datetime) -> KeyRecord:
+        """Make, wrap and store the next generation after ``records``.
+
+        :raises KeyRaceLostError: another process stored that generation first."""
         generation = max((r.generation for r in records), default=0) + 1
         record, plain = await self._wrapped_key(org_id, user_id, purpose, generation, now)
         await self._keys.add_generation(record)  # KeyManagementError on a lost race
@@ -499,10 +515,16 @@ class FieldCipher:
                 return key
             records = await self._keys.generations(org_id, "", PURPOSE_INDEX)
             if not records:
-                await self._new_key(org_id, "", PURPOSE_INDEX, records, now)
-                key = self._index_keys.get(org_id, now)
-                assert key is not None
-                return key
+                try:
+                    await self._new_key(org_id, "", PURPOSE_INDEX, records, now)
+                except KeyRaceLostError:  # another process made it at the same moment
+                    records = await self._keys.generations(org_id, "", PURPOSE_INDEX)
+                    if not records:
+                        raise
+                else:
+                    key = self._index_keys.get(org_id, now)
+                    assert key is not None
+                    return key
             key = await self._kms.unwrap(records[-1].wrapped, _context(records[-1]))
             self._index_keys.put(org_id, key, now + self._ttl)
             return key
@@ -516,3 +538,8 @@ class FieldCipher:
 def _context(record: KeyRecord) -> bytes:
     return wrap_context(record.org_id, record.user_id, record.purpose, record.key_id,
                         record.generation)
+
+
+def _current(records: list[KeyRecord]) -> KeyRecord | None:
+    """The current (newest, not retired) generation of ``records``, if any."""
+    return records[-1] if records and records[-1].retired_at is None else None

@@ -120,6 +120,14 @@ LOST_RACE = "another process created this key at the same time; retry"
 """The message of the error a lost :meth:`KeyStorage.add_generation` race raises."""
 
 
+class KeyRaceLostError(KeyManagementError):
+    """:meth:`KeyStorage.add_generation` found the generation there: another process
+    created it at the same moment (the cipher then reads and uses that one)."""
+
+    def __init__(self) -> None:
+        super().__init__(LOST_RACE)
+
+
 class KeyStorage(Protocol):
     """Where the cipher keeps wrapped keys and their counters (one per store backend)."""
 
@@ -134,7 +142,8 @@ class KeyStorage(Protocol):
     async def add_generation(self, record: KeyRecord) -> None:
         """Insert a new current generation and retire the previous one, atomically.
 
-        :raises KeyManagementError: that generation already exists (a lost race).
+        :raises KeyRaceLostError: that generation already exists (a lost race; a
+            storage of a third party may raise :class:`KeyManagementError` instead).
         """
         ...
 
@@ -215,7 +224,7 @@ class KeyRepository:
         try:
             await self._run(write)
         except sqlite3.IntegrityError as err:
-            raise KeyManagementError(LOST_RACE) from err
+            raise KeyRaceLostError from err
 
     async def add_first_generation(self, record: KeyRecord) -> bool:
         """Insert ``record`` unless its owner has a key of its purpose: one ``INSERT OR

@@ -81,9 +81,10 @@ async def _shared_secret(gateway: Gateway, org_id: str) -> str:
     this process's own would leave the other processes behind the same public URL
     refusing every delivery (401) until Webex deactivates the webhooks."""
     secret = await gateway.store.get_org_secret(org_id, SECRET_NAME)
-    if not secret:
-        await gateway.store.put_org_secret(org_id, SECRET_NAME, secrets.token_hex(32))
-        secret = await gateway.store.get_org_secret(org_id, SECRET_NAME)
+    if not secret:  # made once, atomically: processes starting together keep one
+        fresh = secrets.token_hex(32)
+        secret = await gateway.store.update_org_secret(
+            org_id, SECRET_NAME, lambda current: None if current else fresh)
     assert secret
     return secret
 

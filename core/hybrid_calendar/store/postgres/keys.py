@@ -13,8 +13,12 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 
-from hybrid_calendar.crypto.repository import LOST_RACE, PURPOSE_DATA, TABLE, KeyRecord
-from hybrid_calendar.errors import KeyManagementError
+from hybrid_calendar.crypto.repository import (
+    PURPOSE_DATA,
+    TABLE,
+    KeyRaceLostError,
+    KeyRecord,
+)
 from hybrid_calendar.models import WrappedKey
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection
 
@@ -93,7 +97,7 @@ class PostgresKeyRepository:
                  record.wrapped.blob, _ts(record.created_at), record.uses,
                  record.uses_reserved))
         except pg_errors.UniqueViolation as err:
-            raise KeyManagementError(LOST_RACE) from err
+            raise KeyRaceLostError from err
 
     async def add_first_generation(self, record: KeyRecord) -> bool:
         """Insert ``record`` unless its owner has a key of its purpose: one ``INSERT …
