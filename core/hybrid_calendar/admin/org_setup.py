@@ -44,9 +44,8 @@ async def create_organisation(gateway: Gateway, org: Organisation) -> Organisati
 
     :raises ConflictError: an organisation with that id exists.
     """
-    if await gateway.store.get_organisation(org.id) is not None:
+    if not await gateway.store.add_organisation(org):  # atomic: no check-then-write
         raise ConflictError(f"organisation {org.id!r} exists already")
-    await gateway.store.put_organisation(org)
     return org
 
 

@@ -334,6 +334,19 @@ class Store(abc.ABC):
     async def put_organisation(self, org: Organisation) -> None:
         """Insert or update an organisation."""
 
+    async def add_organisation(self, org: Organisation) -> bool:
+        """Insert an organisation unless one with its id exists; True if inserted.
+
+        The built-in stores make it one statement, atomic also across processes sharing
+        the database (two administrators creating the same id at once: one gets it, the
+        other is told it exists, and neither's name and domains overwrite the other's).
+        The default reads with :meth:`get_organisation`, then writes with
+        :meth:`put_organisation`: not atomic on a third-party backend that keeps it."""
+        if await self.get_organisation(org.id) is not None:
+            return False
+        await self.put_organisation(org)
+        return True
+
     @abc.abstractmethod
     async def get_organisation(self, org_id: str) -> Organisation | None:
         """Return one organisation."""

@@ -69,6 +69,14 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
             "ON CONFLICT(id) DO UPDATE SET name=excluded.name, domain=excluded.domain, "
             "provider=excluded.provider, settings=excluded.settings", row))
 
+    async def add_organisation(self, org: Organisation) -> bool:
+        row = {"id": org.id, "name": org.name, "domain": org.domain, "provider": org.provider,
+               "settings": json.dumps(dict(org.settings)), "created_at": time.time()}
+        return bool(await self._run(lambda: self.execute(
+            "INSERT INTO organisations (id, name, domain, provider, settings, created_at) "
+            "VALUES (:id, :name, :domain, :provider, :settings, :created_at) "
+            "ON CONFLICT(id) DO NOTHING", row).rowcount))
+
     async def get_organisation(self, org_id: str) -> Organisation | None:
         rows = await self._select("SELECT * FROM organisations WHERE id = ?", (org_id,))
         return codec.row_to_org(rows[0]) if rows else None

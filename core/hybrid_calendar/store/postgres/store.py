@@ -99,6 +99,13 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
             (org.id, org.name, org.domain, org.provider, json.dumps(dict(org.settings)),
              time.time()))
 
+    async def add_organisation(self, org: Organisation) -> bool:
+        return bool(await self.execute(
+            "INSERT INTO organisations (id, name, domain, provider, settings, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            (org.id, org.name, org.domain, org.provider, json.dumps(dict(org.settings)),
+             time.time())))
+
     async def get_organisation(self, org_id: str) -> Organisation | None:
         rows = await self.fetch("SELECT * FROM organisations WHERE id = %s", (org_id,))
         return codec.row_to_org(rows[0]) if rows else None

@@ -108,6 +108,30 @@ class AccountTests(StoreFixtures):
         assert await store.get_org_secret("o1", "other") is None
 
     @pytest.mark.anyio
+    @covers("add_organisation", "get_organisation", "open")
+    async def test_add_organisation_inserts_only_a_new_id_also_from_two_stores_at_once(
+            self, store: Store, store_backend: StoreBackend, cipher: ReversibleCipher,
+            called: set[str]) -> None:
+        """Two administrators (through two processes) create the same organisation at
+        once: exactly one is told it was made, and the stored one is that one's, not a
+        mix or the later write over the earlier."""
+        assert await store.add_organisation(ORG) is True
+        assert await store.add_organisation(replace(ORG, name="Other name")) is False
+        assert await store.get_organisation(ORG.id) == ORG
+        other = await self.reopen(store_backend, cipher, called)
+        try:
+            for n in range(10):
+                made = [replace(ORG, id=f"race-{n}", name=f"by {who}", domain=f"{who}.example")
+                        for who in ("first", "second", "third", "fourth")]
+                added = await asyncio.gather(*(
+                    (store if index % 2 else other).add_organisation(org)
+                    for index, org in enumerate(made)))
+                assert added.count(True) == 1, added
+                assert await other.get_organisation(f"race-{n}") == made[added.index(True)]
+        finally:
+            await other.close()
+
+    @pytest.mark.anyio
     @covers("update_org_secret", "put_org_secret", "get_org_secret")
     async def test_update_org_secret_changes_what_it_reads(self, store: Store) -> None:
         await seed(store)
