@@ -138,6 +138,11 @@ CORE_SETTINGS: tuple[SettingSpec, ...] = (
                 help="Outbound calls to the provider per minute for the whole gateway."),
     SettingSpec("quota", "user_per_minute", int, 600, minimum=1,
                 help="Outbound calls to the provider per minute per user."),
+    SettingSpec("sync", "settings_refresh_hours", float, 24.0, minimum=0.0,
+                help="Read each active user's calendar language and time zone again this "
+                     "often (each user at its own time of day), so join details follow a "
+                     "changed language and the personal pages a changed zone; 0: only at "
+                     "activation."),
     SettingSpec("presence", "poll_minutes", float, 15.0, minimum=0.01,
                 help="How often the vacation responder of each active user is read."),
     SettingSpec("notifications", "join_button_lead_minutes", float, 5.0, minimum=0.0,

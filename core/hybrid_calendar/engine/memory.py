@@ -20,8 +20,11 @@ class EngineMemory:
         invite within the fuse window (see :mod:`hybrid_calendar.engine.invites`).
     :ivar channel_renewals: user id to the failed renewals of the user's push channel in a
         row and when the next may be tried (see :mod:`hybrid_calendar.engine.sweeps`).
+    :ivar settings_read: user id to the turn (a POSIX time) up to which the user's
+        language and time zone were read (see :mod:`hybrid_calendar.engine.user_settings`).
     """
 
     presence_polled: dict[str, datetime] = field(default_factory=dict)
     invite_writes: dict[str, deque[datetime]] = field(default_factory=dict)
     channel_renewals: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    settings_read: dict[str, float] = field(default_factory=dict)

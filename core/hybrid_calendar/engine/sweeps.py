@@ -1,4 +1,5 @@
-"""The periodic sweep: channel renewal, safety re-sync, presence poll, retention purge."""
+"""The periodic sweep: channel renewal, safety re-sync, presence poll, calendar settings,
+retention purge."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 from hybrid_calendar.engine.activation import open_channel
 from hybrid_calendar.engine.presence import poll_presence
 from hybrid_calendar.engine.sync import retention_window
+from hybrid_calendar.engine.user_settings import refresh_user_settings
 from hybrid_calendar.errors import GatewayError, ProviderError
 from hybrid_calendar.log_limits import gateway_limiter
 from hybrid_calendar.models import Channel, UserState
@@ -33,7 +35,7 @@ share it."""
 
 async def run_sweep(gateway: Gateway) -> None:
     """One pass of every periodic duty; each step's failure is logged, never fatal."""
-    for step in (renew_channels, resync_quiet_users, poll_presence,
+    for step in (renew_channels, resync_quiet_users, poll_presence, refresh_user_settings,
                  purge_expired, rekey_data_keys):  # poll_presence: engine/presence.py
         try:
             await step(gateway)

@@ -29,7 +29,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -468,6 +468,21 @@ class Store(abc.ABC):
 
         :raises NotFoundError: no user has this id.
         """
+
+    async def set_user_settings(self, user_id: str, locale: str | None,
+                                timezone: str | None) -> bool:
+        """Store a user's calendar language and time zone as read again from the
+        provider, changing nothing else of the user (not its state: an administrator may
+        deactivate the user meanwhile); True when the stored values changed.
+
+        The built-in stores make it one ``UPDATE`` of those two columns. The default reads
+        with :meth:`get_user` and writes with :meth:`put_user`: not atomic, so on a
+        third-party backend that keeps it a state change made in between is undone."""
+        user = await self.get_user(user_id)
+        if user is None or (user.locale, user.timezone) == (locale, timezone):
+            return False
+        await self.put_user(replace(user, locale=locale, timezone=timezone))
+        return True
 
     @abc.abstractmethod
     async def forget_user_data(self, user_id: str) -> None:

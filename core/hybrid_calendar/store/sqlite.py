@@ -213,6 +213,13 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
             raise NotFoundError(f"no user with id {user_id}")
         return users[0]
 
+    async def set_user_settings(self, user_id: str, locale: str | None,
+                                timezone: str | None) -> bool:
+        return bool(await self._run(lambda: self.execute(
+            "UPDATE users SET locale = ?, timezone = ?, updated_at = ? WHERE id = ? "
+            "AND (locale IS NOT ? OR timezone IS NOT ?)",
+            (locale, timezone, time.time(), user_id, locale, timezone)).rowcount))
+
     async def forget_user_data(self, user_id: str) -> None:
         def work() -> None:
             with transaction(self._conn_or_fail()) as conn:

@@ -261,6 +261,13 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
             raise NotFoundError(f"no user with id {user_id}")
         return users[0]
 
+    async def set_user_settings(self, user_id: str, locale: str | None,
+                                timezone: str | None) -> bool:
+        return bool(await self.execute(
+            "UPDATE users SET locale = %s, timezone = %s, updated_at = %s WHERE id = %s "
+            "AND (locale IS DISTINCT FROM %s OR timezone IS DISTINCT FROM %s)",
+            (locale, timezone, time.time(), user_id, locale, timezone)))
+
     async def forget_user_data(self, user_id: str) -> None:
         async def work(conn: Conn) -> None:
             for table in USER_TABLES:

@@ -186,6 +186,27 @@ class AccountTests(StoreFixtures):
             await other.close()
 
     @pytest.mark.anyio
+    @covers("set_user_settings", "set_user_state", "get_user")
+    async def test_set_user_settings_changes_language_and_zone_only(self, store: Store
+                                                                  ) -> None:
+        """The settings read again later never undo a state change made meanwhile (a
+        deactivation must stay one)."""
+        await seed(store, ALICE, CAROL)
+        await store.set_user_state(ALICE.id, UserState.INACTIVE, "deactivated")
+        assert (ALICE.locale, ALICE.timezone) == ("de", "Europe/Berlin")
+        assert await store.set_user_settings(ALICE.id, "fr", "Europe/Paris") is True
+        assert await store.get_user(ALICE.id) == replace(
+            ALICE, state=UserState.INACTIVE, reason="deactivated", locale="fr",
+            timezone="Europe/Paris")
+        assert await store.set_user_settings(ALICE.id, "fr", "Europe/Paris") is False
+        assert await store.set_user_settings(ALICE.id, "fr", None) is True
+        assert (await store.get_user(ALICE.id)) == replace(
+            ALICE, state=UserState.INACTIVE, reason="deactivated", locale="fr",
+            timezone=None)
+        assert await store.get_user(CAROL.id) == CAROL
+        assert await store.set_user_settings("nobody", "en", None) is False
+
+    @pytest.mark.anyio
     @covers("put_user", "get_user")
     async def test_users_round_trip_and_update(self, store: Store) -> None:
         await seed(store, ALICE, CAROL)
