@@ -151,3 +151,28 @@ async def test_phone_sized_screen_and_screenshot(stack: PeopleStack, tmp_path: P
         assert share_of_colour(rows, inner, JOIN_GREEN) > 0.5
         band = (int(banner["x"]) + 30, int(banner["y"]) + 2, 200, 3)
         assert share_of_colour(rows, band, BANNER_YELLOW) > 0.5
+
+
+@SQLITE_ONLY
+async def test_a_declined_meeting_shows_declined_and_no_join_button(
+        stack: PeopleStack, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    user = await stack.add_user("dora", timezone="Europe/Berlin")
+    both = (user.email, "erik@example.com")
+    await stack.put_meetings(user, [
+        replace(meeting(user, "clash", "Budget review", NOW + timedelta(minutes=2),
+                        attendees=both), declined=(user.email,)),
+        meeting(user, "sync", "Team sync", NOW + timedelta(minutes=3), attendees=both),
+    ])
+    async with chromium() as browser:
+        page = await _signed_in_page(stack, browser, user,
+                                     viewport={"width": 800, "height": 400})
+        declined = page.locator("li.meeting[data-event-id=clash]")
+        await expect(declined.locator(".badge")).to_have_text("Declined")
+        assert await declined.locator("a.join").count() == 0
+        assert await declined.locator(".later").count() == 0
+        attending = page.locator("li.meeting[data-event-id=sync]")
+        await expect(attending.get_by_role("link", name="Join Team sync")).to_be_visible()
+        assert await attending.locator(".badge").count() == 0
+        await page.screenshot(path=str(tmp_path / "declined.png"))
