@@ -160,7 +160,17 @@ async def _page_through(client: GoogleClient, subject: str, base_url: str, calen
                            full_sync=full)
 
 
+NOT_MEETINGS = frozenset({"birthday", "focusTime", "outOfOffice", "workingLocation"})
+"""``eventType`` values of entries Google Calendar lists among events that are not
+meetings: a contact's birthday, a focus-time block, an out-of-office block and the daily
+working location ("Home", "Office"). They never enter a meetings list nor get a Join
+button (``default`` events and ``fromGmail`` ones, such as a booked call, do). Their
+deletion stubs carry no type and pass as deletions of meetings never stored."""
+
+
 def _items(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The page's events that can be meetings (each a mapping with an ``id``)."""
     items = page.get("items") or []
     return [item for item in items
-            if (type(item) is dict or isinstance(item, Mapping)) and item.get("id")]
+            if (type(item) is dict or isinstance(item, Mapping)) and item.get("id")
+            and item.get("eventType") not in NOT_MEETINGS]
