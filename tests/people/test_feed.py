@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import icalendar
 import pytest
@@ -93,3 +94,29 @@ async def test_a_private_meeting_is_classed_private_in_the_feed(stack: PeopleSta
               icalendar.Calendar.from_ical(response.text).walk("VEVENT")}
     assert str(events["Layoff planning"]["class"]) == "PRIVATE"
     assert "class" not in events["Team lunch"]
+
+
+async def test_declined_attendees_are_marked_and_the_users_decline_frees_the_time(
+        stack: PeopleStack) -> None:
+    user = await stack.add_user("fay", timezone="Europe/Berlin")
+    both = ("fay@example.com", "gus@example.com")
+    await stack.put_meetings(user, [
+        replace(meeting(user, "skip", "Skipped", NOW + timedelta(hours=2), attendees=both),
+                declined=("Fay@Example.com",)),
+        replace(meeting(user, "gus", "Without Gus", NOW + timedelta(hours=3),
+                        attendees=both), declined=("gus@example.com",)),
+    ])
+    async with stack.client(await stack.token(user)) as client:
+        text = (await client.get("/api/v1/me/calendar.ics")).text
+    calendar = vobject.readOne(text)
+    events = {str(e.uid.value).split("@")[0]: e for e in calendar.vevent_list}
+
+    def partstat(event: Any) -> dict[str, list[str]]:
+        return {a.value: a.params.get("PARTSTAT", []) for a in event.attendee_list}
+
+    assert partstat(events["skip"]) == {"mailto:fay@example.com": ["DECLINED"],
+                                        "mailto:gus@example.com": []}
+    assert events["skip"].transp.value == "TRANSPARENT"
+    assert partstat(events["gus"]) == {"mailto:fay@example.com": [],
+                                       "mailto:gus@example.com": ["DECLINED"]}
+    assert not hasattr(events["gus"], "transp")

@@ -5,7 +5,9 @@ subscribe by URL only). Built with the ``icalendar`` package: timed events in UT
 all-day events as ``VALUE=DATE`` on the user's dates, the join link in ``URL`` and in
 ``CONFERENCE`` (RFC 7986, ``VALUE=URI`` with ``FEATURE`` and ``LABEL``), the video dial
 string as a second ``CONFERENCE`` (``sip:``), ``CLASS:PRIVATE`` for a meeting its organiser
-marked private, and ``REFRESH-INTERVAL`` so subscribers poll.
+marked private, ``PARTSTAT=DECLINED`` on the attendees who declined (and
+``TRANSP:TRANSPARENT`` when the feed's own user did: the time stays free), and
+``REFRESH-INTERVAL`` so subscribers poll.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ REFRESH = timedelta(minutes=15)
 _STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 
 
-def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: datetime
-                  ) -> Event:
-    """One VEVENT for a meeting."""
+def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: datetime,
+                  owner: str = "") -> Event:
+    """One VEVENT for a meeting of the user ``owner`` (their address)."""
     event = Event()
     event.add("uid", f"{meeting.event_id}@{uid_domain}")
     event.add("dtstamp", stamp)
@@ -53,8 +55,14 @@ def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: date
         event.add("location", meeting.location)
     if meeting.organizer:
         event.add("organizer", f"mailto:{meeting.organizer}")
+    if owner and meeting.declined_by(owner):
+        event.add("transp", "TRANSPARENT")
     for invitee in meeting.attendees:
-        event.add("attendee", f"mailto:{invitee}")
+        if meeting.declined_by(invitee):
+            event.add("attendee", f"mailto:{invitee}",
+                      parameters=Parameters({"PARTSTAT": "DECLINED"}))
+        else:
+            event.add("attendee", f"mailto:{invitee}")
     join = meeting.join
     if join is not None and join.url:
         event.add("url", join.url)
@@ -68,9 +76,9 @@ def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: date
     return event
 
 
-def build_feed(meetings: list[Meeting], zone: ZoneInfo, uid_domain: str, stamp: datetime
-               ) -> bytes:
-    """The whole VCALENDAR as bytes."""
+def build_feed(meetings: list[Meeting], zone: ZoneInfo, uid_domain: str, stamp: datetime,
+               owner: str = "") -> bytes:
+    """The whole VCALENDAR as bytes, for the user ``owner`` (their address)."""
     calendar = Calendar()
     calendar.add("prodid", "-//hybrid-calendar//people feed//EN")
     calendar.add("version", "2.0")
@@ -81,7 +89,7 @@ def build_feed(meetings: list[Meeting], zone: ZoneInfo, uid_domain: str, stamp: 
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", REFRESH)
     for meeting in meetings:
-        calendar.add_component(meeting_event(meeting, zone, uid_domain, stamp))
+        calendar.add_component(meeting_event(meeting, zone, uid_domain, stamp, owner))
     ical: bytes = calendar.to_ical()
     return ical
 
@@ -94,7 +102,7 @@ def feed_routes(gateway: Gateway) -> list[BaseRoute]:
     async def feed(request: Request, who: Principal) -> Response:
         meetings = await personal_meetings(gateway, who.user)
         body = build_feed(meetings, user_zone(gateway, who.user), uid_domain,
-                          gateway.clock.now())
+                          gateway.clock.now(), who.user.email)
         return Response(body, media_type="text/calendar; charset=utf-8", headers={
             "Content-Disposition": 'inline; filename="meetings.ics"'})
 
