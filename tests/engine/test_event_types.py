@@ -42,3 +42,17 @@ async def test_only_meetings_are_listed_and_get_join_buttons(stack: Stack) -> No
     stack.emu.state.patch_event(ALICE, focus["id"], {"summary": "Deep work (moved)"})
     await stack.idle()  # incremental syncs: still not a meeting
     assert sorted(m["title"] for m in await stack.meetings(ALICE)) == ["Call", "Flight"]
+
+
+async def test_a_malformed_event_type_neither_fails_the_sync_nor_hides_the_meeting(
+        stack: Stack) -> None:
+    """Google answering an ``eventType`` that is not a string (a list cannot even be
+    looked up in a set: the whole page failed to convert and the sync with it)."""
+    odd_types: tuple[object, ...] = ([], {"a": 1}, 7, None)
+    for n, odd in enumerate(odd_types):
+        stack.emu.state.insert_event(ALICE, at(stack, 60 + n, summary=f"Odd {n}",
+                                               eventType=odd))
+    await stack.activate(ALICE)
+    assert (await stack.user(ALICE))["state"] == "active"
+    assert sorted(m["title"] for m in await stack.meetings(ALICE)) == [
+        "Odd 0", "Odd 1", "Odd 2", "Odd 3"]

@@ -169,8 +169,13 @@ deletion stubs carry no type and pass as deletions of meetings never stored."""
 
 
 def _items(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The page's events that can be meetings (each a mapping with an ``id``)."""
+    """The page's events that can be meetings (each a mapping with an ``id``; an
+    ``eventType`` that is not a string is taken for an ordinary event)."""
     items = page.get("items") or []
     return [item for item in items
             if (type(item) is dict or isinstance(item, Mapping)) and item.get("id")
-            and item.get("eventType") not in NOT_MEETINGS]
+            and not _not_a_meeting(item.get("eventType"))]
+
+
+def _not_a_meeting(event_type: object) -> bool:
+    return type(event_type) is str and event_type in NOT_MEETINGS
