@@ -54,3 +54,29 @@ async def test_a_declined_meeting_pops_no_join_button_until_accepted_again(
         await stack.idle()
         await notify.deliver_due(stack.gateway)
         assert buttons_for(stack, BOB) == ["Budget"]
+
+
+async def test_declining_a_series_takes_every_instances_join_button_away(
+        emulator: RunningEmulator, tmp_path: Path) -> None:
+    """Bob answers the series (his copy of its master): every instance carries his
+    answer, so none pops a button for him; Alice's still do."""
+    async with running_stack(emulator, tmp_path) as stack:
+        start = (stack.clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+        series = emulator.state.insert_event(ALICE, {
+            "summary": "Weekly", "location": "https://acme.zoom.us/j/12345678",
+            "attendees": [{"email": BOB}], "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
+            "start": {"dateTime": start.isoformat(), "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": (start + timedelta(minutes=30)).isoformat(),
+                    "timeZone": "Europe/Berlin"}})
+        await stack.activate(ALICE)
+        await stack.activate(BOB)
+        answer(stack, series, "declined")
+        await stack.idle()
+        assert len(await stack.meetings(BOB)) == 3  # still listed
+        await stack.advance(timedelta(minutes=26))  # each instance's button falls due
+        for day in range(3):
+            if day:
+                await stack.advance(timedelta(days=1))
+            await notify.deliver_due(stack.gateway)
+        assert buttons_for(stack, BOB) == []
+        assert buttons_for(stack, ALICE) == ["Weekly"] * 3

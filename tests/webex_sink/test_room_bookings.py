@@ -110,3 +110,23 @@ async def test_a_room_that_declined_the_meeting_gets_no_booking_until_it_accepts
     world.google.state.patch_event(ALICE, event["id"], {"attendees": attendees("declined")})
     await stack.idle()
     assert device_bookings(world) == []
+
+
+async def test_a_room_declining_one_instance_of_a_series_loses_that_booking_only(
+        world: WebexWorld, stack: Stack) -> None:
+    """A daily series books the room each day; the room's calendar declines one
+    instance (a clash that day): that day's booking goes, the others stay."""
+    series = world.google.state.insert_event(ALICE, at(
+        4, 30, summary="Daily check", location="https://acme.zoom.us/j/12345678",
+        recurrence=["RRULE:FREQ=DAILY;COUNT=3"],
+        attendees=[{"email": BOB}, {"email": ROOM, "resource": True,
+                                    "responseStatus": "accepted"}]))
+    await stack.activate(ALICE)
+    before = starts(world)
+    assert len(before) == 3
+    instances = sorted((m for m in await stack.meetings(ALICE)), key=lambda m: m["start"])
+    assert len(instances) == 3 and all(series["id"] in m["event_id"] for m in instances)
+    world.google.state.patch_event(ALICE, instances[1]["event_id"], {"attendees": [
+        {"email": BOB}, {"email": ROOM, "resource": True, "responseStatus": "declined"}]})
+    await stack.idle()
+    assert starts(world) == [before[0], before[2]]

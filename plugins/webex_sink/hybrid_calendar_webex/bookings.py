@@ -209,9 +209,7 @@ def _targets(meeting: Meeting, room_map: dict[str, list[str]]
     if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
         return {}
     rooms = {email.lower() for email in meeting.attendees} & set(room_map)
-    if meeting.declined:
-        rooms -= {email.lower() for email in meeting.declined}
-    return {room: booking_for(meeting) for room in rooms}
+    return {room: booking_for(meeting) for room in rooms if not meeting.declined_by(room)}
 
 
 async def _record(gateway: Gateway, org_id: str, room_map: dict[str, list[str]],
