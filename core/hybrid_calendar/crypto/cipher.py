@@ -311,10 +311,10 @@ class FieldCipher:
                     await self._new_key(record.org_id, record.user_id, PURPOSE_DATA,
                                         records, now)
                 except KeyRaceLostError:
-                    self._sealers.pop((record.org_id, record.user_id))
-                    continue  # another process rotated it at the same moment
+                    pass  # another process rotated it at the same moment: use its key
+                else:
+                    rotated += 1
                 self._sealers.pop((record.org_id, record.user_id))
-                rotated += 1
         return rotated
 
     async def forget_user(self, org_id: str, user_id: str) -> None:
