@@ -35,7 +35,7 @@ _STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CAN
 
 
 def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: datetime,
-                  owner: str = "") -> Event:
+                  owner: str) -> Event:
     """One VEVENT for a meeting of the user ``owner`` (their address)."""
     event = Event()
     event.add("uid", f"{meeting.event_id}@{uid_domain}")
@@ -55,7 +55,7 @@ def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: date
         event.add("location", meeting.location)
     if meeting.organizer:
         event.add("organizer", f"mailto:{meeting.organizer}")
-    if owner and meeting.declined_by(owner):
+    if meeting.declined_by(owner):
         event.add("transp", "TRANSPARENT")
     for invitee in meeting.attendees:
         if meeting.declined_by(invitee):
@@ -77,7 +77,7 @@ def meeting_event(meeting: Meeting, zone: ZoneInfo, uid_domain: str, stamp: date
 
 
 def build_feed(meetings: list[Meeting], zone: ZoneInfo, uid_domain: str, stamp: datetime,
-               owner: str = "") -> bytes:
+               owner: str) -> bytes:
     """The whole VCALENDAR as bytes, for the user ``owner`` (their address)."""
     calendar = Calendar()
     calendar.add("prodid", "-//hybrid-calendar//people feed//EN")
