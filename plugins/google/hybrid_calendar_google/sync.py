@@ -174,8 +174,4 @@ def _items(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     items = page.get("items") or []
     return [item for item in items
             if (type(item) is dict or isinstance(item, Mapping)) and item.get("id")
-            and not _not_a_meeting(item.get("eventType"))]
-
-
-def _not_a_meeting(event_type: object) -> bool:
-    return type(event_type) is str and event_type in NOT_MEETINGS
+            and (type(kind := item.get("eventType")) is not str or kind not in NOT_MEETINGS)]
