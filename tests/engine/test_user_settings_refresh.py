@@ -4,6 +4,7 @@ own time (real engine, store and sweep, the Google emulator's settings)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,36 @@ def test_each_user_has_its_own_turn_within_the_period() -> None:
         turn = last_turn(f"u{n}", now, day)
         assert now - day < turn <= now
         assert last_turn(f"u{n}", now + day, day) == turn + day
+
+
+async def test_the_sweep_lists_the_active_users_once_for_both_per_user_reads(
+        stack: Stack) -> None:
+    """The vacation responder and the calendar settings are both read per active user;
+    listing the users decrypts every address, so the sweep lists them once for both."""
+    stack.emu.state.set_setting(ALICE, "locale", "de")
+    await stack.activate(ALICE)
+    await sweeps.poll_users(stack.gateway)  # first seen: settings counted as read
+    stack.emu.state.set_setting(ALICE, "locale", "en")
+    stack.clock.advance(timedelta(days=1))  # both are due
+    store = stack.gateway.store
+    listed = 0
+    original = store.list_users
+
+    async def counting(**kwargs: Any) -> Any:
+        nonlocal listed
+        listed += 1
+        return await original(**kwargs)
+
+    store.list_users = counting  # type: ignore[method-assign]
+    vacation_reads = len([r for r in stack.emu.state.request_log if r.user == ALICE
+                          and str(r.operation).endswith("getVacation")])
+    settings_before = settings_reads(stack, ALICE)
+    try:
+        await sweeps.poll_users(stack.gateway)
+    finally:
+        del store.list_users
+    assert listed == 1
+    assert len([r for r in stack.emu.state.request_log if r.user == ALICE
+                and str(r.operation).endswith("getVacation")]) == vacation_reads + 1
+    assert settings_reads(stack, ALICE) == settings_before + 1
+    assert (await stored(stack, ALICE))[0] == "en"

@@ -26,12 +26,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def poll_presence(gateway: Gateway) -> None:
-    """Read each active user's vacation responder when due; announce changes."""
+async def poll_presence(gateway: Gateway, users: Sequence[User] | None = None) -> None:
+    """Read each active user's vacation responder when due; announce changes.
+
+    :param users: the active users, when the caller listed them already (the sweep
+        lists them once for all its per-user reads)."""
     interval = timedelta(minutes=float(gateway.config.get("presence", "poll_minutes")))
     polled = _presence_polls(gateway)
     now = gateway.clock.now()
-    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+    if users is None:
+        users = await gateway.store.list_users(state=UserState.ACTIVE)
+    for user in users:
         last = polled.get(user.id)
         if last is not None and now - last < interval:
             continue

@@ -35,10 +35,24 @@ share it."""
 
 async def run_sweep(gateway: Gateway) -> None:
     """One pass of every periodic duty; each step's failure is logged, never fatal."""
-    for step in (renew_channels, resync_quiet_users, poll_presence, refresh_user_settings,
-                 purge_expired, rekey_data_keys):  # poll_presence: engine/presence.py
+    for step in (renew_channels, resync_quiet_users, poll_users, purge_expired,
+                 rekey_data_keys):
         try:
             await step(gateway)
+        except Exception:
+            log.exception("sweep step %s failed", step.__name__)
+
+
+async def poll_users(gateway: Gateway) -> None:
+    """The sweep's reads of each active user's own settings, over one listing of the
+    active users (decrypting every address costs ≈ 11 ms per 1,000 users): the vacation
+    responder when due (:func:`~.presence.poll_presence`), then the calendar language and
+    time zone when due (:func:`~.user_settings.refresh_user_settings`). Either failing
+    leaves the other to run."""
+    users = await gateway.store.list_users(state=UserState.ACTIVE)
+    for step in (poll_presence, refresh_user_settings):
+        try:
+            await step(gateway, users)
         except Exception:
             log.exception("sweep step %s failed", step.__name__)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.errors import GatewayError
@@ -38,16 +39,22 @@ def last_turn(user_id: str, now: float, period: float) -> float:
     return now - (now - offset) % period
 
 
-async def refresh_user_settings(gateway: Gateway) -> int:
+async def refresh_user_settings(gateway: Gateway, users: Sequence[User] | None = None
+                                ) -> int:
     """Read again the language and time zone of each active user whose turn came;
-    returns how many users' stored settings changed."""
+    returns how many users' stored settings changed.
+
+    :param users: the active users, when the caller listed them already (the sweep
+        lists them once for all its per-user reads)."""
     hours = float(gateway.config.get("sync", "settings_refresh_hours"))
     if hours <= 0:
         return 0
     period, now = hours * 3600.0, gateway.clock.now().timestamp()
     read = gateway.memory.settings_read
     changed = 0
-    for user in await gateway.store.list_users(state=UserState.ACTIVE):
+    if users is None:
+        users = await gateway.store.list_users(state=UserState.ACTIVE)
+    for user in users:
         turn = last_turn(user.id, now, period)
         if read.setdefault(user.id, turn) >= turn:
             continue  # read at this turn already (or first seen: counted as read)
