@@ -413,6 +413,13 @@ class Meeting:
         wanted = email.casefold()
         return any(address.casefold() == wanted for address in self.declined)
 
+    def joinable_by(self, email: str) -> bool:
+        """Whether the meeting gets a Join button for its user ``email``: it has join
+        information, is neither cancelled nor all-day, and that user did not decline it
+        (the one rule the scheduled buttons and the personal pages share)."""
+        return (self.join is not None and self.status != "cancelled" and not self.all_day
+                and not (self.declined and self.declined_by(email)))
+
 
 @dataclass(frozen=True, slots=True)
 class SyncState:

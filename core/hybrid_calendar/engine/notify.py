@@ -89,8 +89,8 @@ def _button_key(user_id: str, event_id: str, start_text: str) -> str:
 
 def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
                       ) -> list[ScheduledNotification]:
-    """The Join buttons of ``meetings`` (those with join information, not cancelled,
-    not all-day, not declined by ``user``: :meth:`Meeting.declined_by`), due the
+    """The Join buttons of ``meetings`` (those :meth:`Meeting.joinable_by` the user: join
+    information, not cancelled, not all-day, not declined by the user), due the
     configured lead time before each start (keyed and timed by the start's instant,
     :func:`join_button_key`).
 
@@ -104,8 +104,7 @@ def join_button_items(gateway: Gateway, user: User, meetings: Sequence[Meeting]
     items = []
     for meeting in meetings:
         join = meeting.join
-        if join is None or meeting.status == "cancelled" or meeting.all_day or (
-                meeting.declined and meeting.declined_by(email)):
+        if join is None or not meeting.joinable_by(email):
             continue
         event_id, start, end = meeting.event_id, meeting.start, meeting.end
         start_text = start.isoformat()

@@ -64,11 +64,9 @@ def local_span(meeting: Meeting, zone: ZoneInfo) -> LocalSpan:
 
 def join_button_at(meeting: Meeting, lead: timedelta, email: str) -> datetime | None:
     """When the meeting's Join button appears for the user ``email``, or None if it never
-    does (no join information, all-day, cancelled, or declined by that user)."""
-    if meeting.join is None or meeting.all_day or meeting.status == "cancelled" \
-            or meeting.declined_by(email):
-        return None
-    if not (meeting.join.url or meeting.join.dial):
+    does (:meth:`Meeting.joinable_by`, and a link or an address to dial to join)."""
+    join = meeting.join
+    if join is None or not meeting.joinable_by(email) or not (join.url or join.dial):
         return None
     return meeting.start - lead
 
