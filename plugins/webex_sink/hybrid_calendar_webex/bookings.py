@@ -204,12 +204,11 @@ def _targets(meeting: Meeting, room_map: dict[str, list[str]]
     """Room → the meeting's booking there (with its title: a hidden-title room's devices
     get it without, :func:`.room_converge.as_shown`; a private meeting's has neither
     title nor organiser, :func:`booking_for`), for each room of the map it invites that
-    has not declined it (a resource calendar declines a meeting that conflicts with one
-    it accepted: its devices show the one it accepted, :attr:`Meeting.declined`)."""
-    if meeting.join is None or meeting.all_day or meeting.status == "cancelled":
-        return {}
+    would show a Join button for it (:meth:`Meeting.joinable_by`: join information, not
+    cancelled, not all-day, and not declined by the room: a resource calendar declines a
+    meeting that conflicts with one it accepted, whose booking its devices show)."""
     rooms = {email.lower() for email in meeting.attendees} & set(room_map)
-    return {room: booking_for(meeting) for room in rooms if not meeting.declined_by(room)}
+    return {room: booking_for(meeting) for room in rooms if meeting.joinable_by(room)}
 
 
 async def _record(gateway: Gateway, org_id: str, room_map: dict[str, list[str]],

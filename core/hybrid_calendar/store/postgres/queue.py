@@ -211,7 +211,6 @@ class PostgresQueue(PostgresConnection):
         await self.write(lambda conn: _retry_job(conn, job_id, error, run_at,
                                                  self.notify_source))
 
-
     async def extend_leases(self, job_ids: Sequence[int], until: datetime) -> int:
         if not job_ids:
             return 0
