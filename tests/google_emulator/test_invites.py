@@ -93,3 +93,45 @@ def test_invite_notifies_attendee_channel(emu: RunningEmulator, cal: Any,
     received = receiver.wait_for(2)
     assert received[1]["headers"]["X-Goog-Channel-ID"] == "bob-chan"
     assert received[1]["headers"]["X-Goog-Resource-State"] == "exists"
+
+
+BOBBY = "bobby@example.com"
+"""An alias of Bob's."""
+
+
+def test_an_alias_invitation_lands_on_its_user_marked_self_and_answers_as_the_alias(
+        emu: RunningEmulator, cal: Any, make_service: Callable[..., Any]) -> None:
+    """As on Google: the copy lands on Bob's calendar, its attendee entry keeps the
+    address he was invited by and is the one marked ``self``; his answer (by the alias,
+    as his client reads it from that entry) reaches the organizer's copy."""
+    emu.control({"add_aliases": {BOBBY: BOB}})
+    bob = make_service(BOB)
+    event = cal.events().insert(calendarId="primary", body=timed(
+        "Sync", START, END, attendees=[{"email": BOBBY}, {"email": CAROL}])).execute()
+    copy = bob.events().get(calendarId="primary", eventId=event["id"]).execute()
+    assert [a for a in copy["attendees"] if a.get("self")] == [
+        {"email": BOBBY, "responseStatus": "needsAction", "self": True}]
+    assert BOB not in {a["email"] for a in copy["attendees"]}
+    bob.events().patch(calendarId="primary", eventId=event["id"], body={
+        "attendeesOmitted": True,
+        "attendees": [{"email": BOBBY, "responseStatus": "declined"}]}).execute()
+    statuses = {a["email"]: a["responseStatus"] for a in cal.events().get(
+        calendarId="primary", eventId=event["id"]).execute()["attendees"]}
+    assert statuses == {BOBBY: "declined", CAROL: "needsAction"}
+    carol_view = emu.state.get_event(CAROL, event["id"])
+    assert {a["email"]: a["responseStatus"] for a in carol_view["attendees"]}[BOBBY] \
+        == "declined"
+
+    cal.events().patch(calendarId="primary", eventId=event["id"],
+                       body={"attendees": [{"email": CAROL}]}).execute()
+    assert emu.state.get_event(BOB, event["id"])["status"] == "cancelled"
+
+
+def test_an_alias_must_be_a_free_address_of_the_domain(emu: RunningEmulator) -> None:
+    for bad in ({"bob@elsewhere.example": BOB}, {ALICE: BOB}, {BOBBY: "nobody@example.com"}):
+        with pytest.raises(ValueError, match="bad alias"):
+            emu.control({"add_aliases": bad})
+    emu.control({"add_aliases": {BOBBY: BOB}})
+    emu.control({"add_aliases": {BOBBY: BOB}})  # the same again: nothing changes
+    with pytest.raises(ValueError, match="another user"):
+        emu.control({"add_aliases": {BOBBY: CAROL}})

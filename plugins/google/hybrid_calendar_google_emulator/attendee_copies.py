@@ -6,6 +6,11 @@ As on Google, each attendee in the domain gets their own copy (same ``id`` and
 attendee or cancelling the event cancels the copies. An attendee changing their own
 ``responseStatus`` (or deleting their copy, which declines) updates the organizer's copy,
 and from there every other copy.
+
+An attendee invited by one of a user's aliases (:meth:`EmulatorState.add_alias`) gets the
+copy on that user's calendar; its attendee entry keeps the alias as its ``email`` and is
+the one marked ``self`` (as Google does: clients find the owner's own answer by ``self``,
+not by comparing addresses).
 """
 
 from __future__ import annotations
@@ -71,19 +76,25 @@ def propagate(state: EventOperations, calendar: Calendar, event: dict[str, Any],
         return
     current = _attendee_emails(event) if event.get("status") != "cancelled" else set()
     before = _attendee_emails(previous) if previous else set()
-    for email in (current | before) - {calendar.id}:
-        target = state.calendars.get(email)
-        if target is None:
+    for email in sorted(current | before):
+        target = state.home_of(email)  # an alias's invitation lands on its user's calendar
+        if target is None or target.id == calendar.id:
             continue
         existing = target.events.get(event["id"])
         if email in current:
             replica = _copy_for(event, email, existing)
+        elif _invited(state, target.id, current):
+            continue  # dropped by one address, still invited by another of the owner's
         elif existing is not None and existing.get("status") != "cancelled":
             replica = cancel_event(existing, state.journal.clock.tick())
         else:
             continue
         target.store(replica, state.journal.next())
         changed.add(target.id)
+
+
+def _invited(state: EventOperations, calendar_id: str, addresses: set[str]) -> bool:
+    return any(state.owns(calendar_id, address) for address in addresses)
 
 
 def reply(state: EventOperations, calendar: Calendar, event: dict[str, Any],
@@ -93,7 +104,7 @@ def reply(state: EventOperations, calendar: Calendar, event: dict[str, Any],
     if organizer == calendar.id or organizer not in state.calendars:
         return
     own = next((a for a in event.get("attendees", [])
-                if str(a.get("email", "")).lower() == calendar.id), None)
+                if state.owns(calendar.id, str(a.get("email", "")))), None)
     status = "declined" if event.get("status") == "cancelled" else \
         (own or {}).get("responseStatus")
     if status is None:
@@ -104,7 +115,7 @@ def reply(state: EventOperations, calendar: Calendar, event: dict[str, Any],
         return
     updated = copy.deepcopy(original)
     for attendee in updated.get("attendees", []):
-        if str(attendee.get("email", "")).lower() == calendar.id:
+        if state.owns(calendar.id, str(attendee.get("email", ""))):
             if attendee.get("responseStatus") == status:
                 return
             attendee["responseStatus"] = status
@@ -113,9 +124,10 @@ def reply(state: EventOperations, calendar: Calendar, event: dict[str, Any],
     updated["updated"] = format_utc(stamp_to_datetime(stamp))
     home.store(updated, state.journal.next())
     changed.add(home.id)
-    for email in _attendee_emails(updated) - {organizer, calendar.id}:
-        target = state.calendars.get(email)
-        if target is not None and event["id"] in target.events:
+    for email in sorted(_attendee_emails(updated)):
+        target = state.home_of(email)
+        if target is not None and target.id not in (organizer, calendar.id) \
+                and event["id"] in target.events:
             target.store(_copy_for(updated, email, target.events[event["id"]]),
                          state.journal.next())
             changed.add(target.id)

@@ -11,7 +11,8 @@ A control document is a JSON object; every key is optional:
 ``expire_sync_tokens``: true (all calendars) or a user email; ``sync_token_ttl``: seconds.
 ``expire_access_tokens``: true or a user email; ``access_token_ttl``: seconds.
 ``quota``: ``{"project_rpm", "user_rpm", "status": 403|429}``; ``reset_quota``: true.
-``add_users``: list of emails; ``revoke_delegation`` / ``restore_delegation`` /
+``add_users``: list of emails; ``add_aliases``: ``{"alias@d": "user@d", ...}`` (a user's
+alternate addresses: invitations to them land on the user's calendar); ``revoke_delegation`` / ``restore_delegation`` /
 ``suspend_user`` / ``unsuspend_user``: an email.
 ``seed``: ``{"users": [...], "events_per_user": M, "days"?: 30}``.
 ``user_settings``: ``{"user": email, "locale"?: "de", "timezone"?: "Europe/Berlin"}``: the
@@ -39,7 +40,7 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
     known = {"errors", "token_errors", "clear_errors", "latency_ms", "drop_notifications",
              "duplicate_notifications", "expire_sync_tokens", "sync_token_ttl",
              "expire_access_tokens", "access_token_ttl", "quota", "reset_quota", "add_users",
-             "revoke_delegation", "restore_delegation", "suspend_user", "unsuspend_user",
+             "add_aliases", "revoke_delegation", "restore_delegation", "suspend_user", "unsuspend_user",
              "seed", "user_settings", "vacation"}
     unknown = sorted(set(spec) - known)
     if unknown:
@@ -75,6 +76,11 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
             state.quota.reset()
         for email in spec.get("add_users", []):
             state.add_user(email)
+        try:
+            for alias, email in dict(spec.get("add_aliases") or {}).items():
+                state.add_alias(str(alias), str(email))
+        except (TypeError, ValueError, ApiError) as err:
+            raise ValueError(f"bad alias: {err}") from err
         if "revoke_delegation" in spec:
             state.revoke_delegation(spec["revoke_delegation"])
         if "restore_delegation" in spec:

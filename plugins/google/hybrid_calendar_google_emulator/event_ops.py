@@ -41,8 +41,22 @@ class EventOperations:
     journal: Journal
     users: dict[str, User]
     calendars: dict[str, Calendar]
+    aliases: dict[str, str]
+    """Alternate address of a user (lower case) to the user's primary address."""
     channels: ChannelRegistry
     push: PushDispatcher
+
+    def home_of(self, address: str) -> Calendar | None:
+        """The calendar an invitation to ``address`` lands on: the user's own for their
+        primary address or one of their aliases; ``None`` outside the domain's users."""
+        address = address.lower()
+        return self.calendars.get(self.aliases.get(address, address))
+
+    def owns(self, calendar_id: str, address: str) -> bool:
+        """True when ``address`` is the owner of ``calendar_id``: its primary address or
+        one of the owner's aliases."""
+        address = address.lower()
+        return self.aliases.get(address, address) == calendar_id
 
     def user(self, email: str) -> User:
         """The user with ``email``.

@@ -36,6 +36,7 @@ class EmulatorState(EventOperations):
         self.pages = PageCache(options.page_token_cache)
         self.users: dict[str, User] = {}
         self.calendars: dict[str, Calendar] = {}
+        self.aliases: dict[str, str] = {}
         self.channels = ChannelRegistry()
         self.push = PushDispatcher(PushOptions(
             timeout=options.notification_timeout, retries=options.notification_retries,
@@ -81,6 +82,24 @@ class EmulatorState(EventOperations):
                     "id": f"user:{email}", "scope": {"type": "user", "value": email},
                     "role": "owner"}
             return user
+
+    def add_alias(self, alias: str, user_email: str) -> None:
+        """Give a user an alternate address (a Workspace alias): invitations to it land on
+        the user's calendar, where the attendee entry keeps the address it was invited by
+        and is marked ``self``, as on Google.
+
+        :raises ValueError: the alias is outside the emulated domain or is a user's
+            primary address, or already belongs to another user.
+        :raises ApiError: 404 for an unknown user.
+        """
+        alias = alias.strip().lower()
+        if not alias.endswith("@" + self.options.domain.lower()):
+            raise ValueError("alias is not in the emulated domain")
+        with self.lock:
+            primary = self.user(user_email).email
+            if alias in self.users or self.aliases.get(alias, primary) != primary:
+                raise ValueError("address already belongs to another user")
+            self.aliases[alias] = primary
 
     # -- test controls --------------------------------------------------------------------
 
