@@ -12,8 +12,9 @@ A control document is a JSON object; every key is optional:
 ``expire_access_tokens``: true or a user email; ``access_token_ttl``: seconds.
 ``quota``: ``{"project_rpm", "user_rpm", "status": 403|429}``; ``reset_quota``: true.
 ``add_users``: list of emails; ``add_aliases``: ``{"alias@d": "user@d", ...}`` (a user's
-alternate addresses: invitations to them land on the user's calendar); ``revoke_delegation`` / ``restore_delegation`` /
-``suspend_user`` / ``unsuspend_user``: an email.
+alternate addresses: invitations to them land on the user's calendar);
+``revoke_delegation`` / ``restore_delegation`` / ``suspend_user`` / ``unsuspend_user``: an
+email.
 ``seed``: ``{"users": [...], "events_per_user": M, "days"?: 30}``.
 ``user_settings``: ``{"user": email, "locale"?: "de", "timezone"?: "Europe/Berlin"}``: the
 Calendar settings the gateway reads on activation.
