@@ -41,8 +41,8 @@ def apply_control(state: EmulatorState, spec: dict[str, Any]) -> dict[str, Any]:
     known = {"errors", "token_errors", "clear_errors", "latency_ms", "drop_notifications",
              "duplicate_notifications", "expire_sync_tokens", "sync_token_ttl",
              "expire_access_tokens", "access_token_ttl", "quota", "reset_quota", "add_users",
-             "add_aliases", "revoke_delegation", "restore_delegation", "suspend_user", "unsuspend_user",
-             "seed", "user_settings", "vacation"}
+             "add_aliases", "revoke_delegation", "restore_delegation", "suspend_user",
+             "unsuspend_user", "seed", "user_settings", "vacation"}
     unknown = sorted(set(spec) - known)
     if unknown:
         raise ValueError(f"unknown control key(s): {', '.join(unknown)}")
