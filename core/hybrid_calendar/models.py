@@ -75,6 +75,10 @@ class Attendee:
     organizer: bool = False
     resource: bool = False
     optional: bool = False
+    calendar_owner: bool = False
+    """This entry is the owner of the calendar the event was read from, whichever of the
+    owner's addresses it was invited by (Google: ``attendees[].self``; an invitation to an
+    alias keeps the alias as :attr:`email`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,9 +406,11 @@ class Meeting:
     devices show the booking as "Booked", without organiser)."""
     declined: tuple[str, ...] = ()
     """The attendees (of :attr:`attendees`) who declined the invitation, as the calendar
-    gives their response (Google: ``attendees[].responseStatus == "declined"``). A
-    meeting its user declined gets no Join button, and a room that declined it (a
-    resource calendar refusing a conflict) no booking on its devices."""
+    gives their response (Google: ``attendees[].responseStatus == "declined"``), and the
+    user's own address when the user declined as another one (an alias: the attendee
+    marked :attr:`Attendee.calendar_owner`). A meeting its user declined gets no Join
+    button, and a room that declined it (a resource calendar refusing a conflict) no
+    booking on its devices."""
 
     def declined_by(self, email: str) -> bool:
         """True when the attendee ``email`` (any case) declined the meeting."""

@@ -80,3 +80,34 @@ async def test_declining_a_series_takes_every_instances_join_button_away(
             await notify.deliver_due(stack.gateway)
         assert buttons_for(stack, BOB) == []
         assert buttons_for(stack, ALICE) == ["Weekly"] * 3
+
+
+BOBBY = "bobby@example.com"
+"""An alias of Bob's: the address Alice invites him by."""
+
+
+async def test_a_meeting_declined_by_an_alias_of_the_user_pops_no_join_button(
+        emulator: RunningEmulator, tmp_path: Path) -> None:
+    """Google keeps the address an attendee was invited by and marks the calendar owner's
+    own entry ``self``: Bob, invited as his alias, declines on his copy, and the decline
+    is his, though no attendee carries his primary address."""
+    emulator.control({"add_aliases": {BOBBY: BOB}})
+    async with running_stack(emulator, tmp_path) as stack:
+        start = (stack.clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+        event = emulator.state.insert_event(ALICE, {
+            "summary": "Budget", "location": "https://acme.zoom.us/j/12345678",
+            "attendees": [{"email": BOBBY}],
+            "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}})
+        await stack.activate(ALICE)
+        await stack.activate(BOB)
+        stack.emu.state.patch_event(BOB, event["id"], {"attendeesOmitted": True, "attendees": [
+            {"email": BOBBY, "responseStatus": "declined"}]})
+        await stack.idle()
+        [bobs] = await stack.meetings(BOB)
+        assert bobs["title"] == "Budget"
+
+        await stack.advance(timedelta(minutes=26))
+        await notify.deliver_due(stack.gateway)
+        assert buttons_for(stack, ALICE) == ["Budget"]
+        assert buttons_for(stack, BOB) == []

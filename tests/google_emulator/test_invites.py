@@ -115,6 +115,9 @@ def test_an_alias_invitation_lands_on_its_user_marked_self_and_answers_as_the_al
     bob.events().patch(calendarId="primary", eventId=event["id"], body={
         "attendeesOmitted": True,
         "attendees": [{"email": BOBBY, "responseStatus": "declined"}]}).execute()
+    mine = bob.events().get(calendarId="primary", eventId=event["id"]).execute()
+    assert [a for a in mine["attendees"] if a.get("self")] == [  # still his, after his write
+        {"email": BOBBY, "responseStatus": "declined", "self": True}]
     statuses = {a["email"]: a["responseStatus"] for a in cal.events().get(
         calendarId="primary", eventId=event["id"]).execute()["attendees"]}
     assert statuses == {BOBBY: "declined", CAROL: "needsAction"}

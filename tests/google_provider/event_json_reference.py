@@ -90,7 +90,8 @@ def _attendee(item: Mapping[str, Any]) -> Attendee:
                     response_status=_str(item.get("responseStatus")) or "needsAction",
                     organizer=item.get("organizer") is True,
                     resource=item.get("resource") is True,
-                    optional=item.get("optional") is True)
+                    optional=item.get("optional") is True,
+                    calendar_owner=item.get("self") is True)
 
 
 def _when(value: Any) -> tuple[datetime | None, bool]:

@@ -26,6 +26,7 @@ from hybrid_calendar.errors import (
 from hybrid_calendar.join_info import best_join_info
 from hybrid_calendar.join_info import plugin as join_plugin
 from hybrid_calendar.models import (
+    Attendee,
     CalendarEvent,
     ChangeBatch,
     Job,
@@ -273,8 +274,21 @@ def meeting_from_event(user: User, event: CalendarEvent, join: JoinInfo | None) 
         tuple([attendee.email for attendee in attendees]), join, event.all_day,
         event.recurring_event_id, event.etag,
         event.private_properties.get(invites.MARKER_KEY), event.html_link, event.private,
-        tuple([attendee.email for attendee in attendees
-               if attendee.response_status == "declined"]) if attendees else ())
+        _declined(user, attendees) if attendees else ())
+
+
+def _declined(user: User, attendees: Sequence[Attendee]) -> tuple[str, ...]:
+    """:attr:`Meeting.declined`: the attendees who declined, and the user's own address
+    when the user declined as another address (an alias: the entry the calendar marks as
+    its owner's)."""
+    declined = [attendee.email for attendee in attendees
+                if attendee.response_status == "declined"]
+    if declined:
+        own = user.email.casefold()
+        if any(attendee.calendar_owner and attendee.email.casefold() != own
+               for attendee in attendees if attendee.response_status == "declined"):
+            declined.append(user.email)
+    return tuple(declined)
 
 
 

@@ -111,7 +111,7 @@ def event_from_google(resource: Any, calendar_id: str = "primary") -> CalendarEv
                 email, name if type(name) is str and name else None,
                 response if type(response) is str and response else "needsAction",
                 attend("organizer") is True, attend("resource") is True,
-                attend("optional") is True))
+                attend("optional") is True, attend("self") is True))
         attendees = tuple(people)
     updated = get("updated")
     if type(updated) is str and updated:
@@ -169,7 +169,7 @@ _POSITIONAL = {
                     "updated", "private_properties", "html_link", "time_zone", "private",
                     "raw"),
     Attendee: ("email", "display_name", "response_status", "organizer", "resource",
-               "optional"),
+               "optional", "calendar_owner"),
 }
 """The field order :func:`event_from_google` passes positionally, per model."""
 for _model, _names in _POSITIONAL.items():
@@ -260,14 +260,6 @@ def _entry_field(entry: Mapping[str, Any]) -> Callable[[str], str]:
     def field(name: str) -> str:
         return _str(entry.get(name))[:ENTRY_POINT_LIMITS[name]]
     return field
-
-
-def _attendee(item: Mapping[str, Any]) -> Attendee:
-    return Attendee(email=item["email"], display_name=_str(item.get("displayName")) or None,
-                    response_status=_str(item.get("responseStatus")) or "needsAction",
-                    organizer=item.get("organizer") is True,
-                    resource=item.get("resource") is True,
-                    optional=item.get("optional") is True)
 
 
 def _when(value: Any) -> tuple[datetime | None, bool]:

@@ -87,6 +87,10 @@ class EventOperations:
                 changed: set[str] | None = None) -> None:
         """Store a changed event, update invitation copies, and notify watchers."""
         previous = calendar.events.get(event["id"])
+        if self.aliases and event.get("attendees"):  # the owner invited by an alias is self
+            for attendee in event["attendees"]:
+                if self.owns(calendar.id, str(attendee.get("email", ""))):
+                    attendee["self"] = True
         calendar.store(event, self.journal.next())
         touched = {calendar.id} if changed is None else changed
         touched.add(calendar.id)
