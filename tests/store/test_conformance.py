@@ -37,10 +37,12 @@ class TestSqliteStore(StoreTests):
 
 class SqliteStoreWithDefaultBatches(SqliteStore):
     """SQLite with the base class's batch operations (a third-party backend without its
-    own): each runs the single operations in turn."""
+    own): each runs the single operations in turn; and its user-id listing, which lists
+    the users."""
 
     add_users = Store.add_users
     enqueue_many = Store.enqueue_many
+    list_user_ids = Store.list_user_ids
 
 
 class DefaultBatchesBackend(SqliteBackend):

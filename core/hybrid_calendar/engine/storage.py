@@ -195,7 +195,7 @@ class StorageGuard:
             if job_id not in busy:
                 await store.retry(job_id, error, now)
                 del self.unrecorded[job_id]
-        users = await store.list_users(state=UserState.ACTIVE)
-        for user in users:
-            await request_sync(user.id, "storage recovered")
+        users = await store.list_user_ids(state=UserState.ACTIVE)
+        for user_id in users:
+            await request_sync(user_id, "storage recovered")
         log.info("storage recovered: %d user(s) queued for an incremental sync", len(users))

@@ -77,18 +77,22 @@ async def renew_channels(gateway: Gateway) -> None:
     by_user: dict[str, list[Channel]] = {}
     for channel in await gateway.store.list_channels():
         by_user.setdefault(channel.user_id, []).append(channel)
-    active = await gateway.store.list_users(state=UserState.ACTIVE)
-    for gone in pending.keys() - {user.id for user in active}:
+    active = await gateway.store.list_user_ids(state=UserState.ACTIVE)  # no address opened
+    for gone in pending.keys() - set(active):
         del pending[gone]
-    for user in active:
-        channels = by_user.get(user.id, [])
+    for user_id in active:
+        channels = by_user.get(user_id, [])
         fresh = [c for c in channels if c.expires_at > horizon]
         if fresh:
-            pending.pop(user.id, None)
+            pending.pop(user_id, None)
             continue
-        failed = pending.get(user.id)
+        failed = pending.get(user_id)
         if failed is not None and now < failed[1]:
             continue  # failed lately: its pause is not over
+        user = await gateway.store.get_user(user_id)  # the few due: read one by one
+        if user is None or user.state != UserState.ACTIVE:
+            pending.pop(user_id, None)
+            continue  # deleted or deactivated since the listing
         failure = await open_channel(gateway, user)
         if failure is not None:  # not renewed: the old channel stays until it expires
             failures = (failed[0] if failed else 0) + 1
@@ -123,10 +127,10 @@ async def resync_quiet_users(gateway: Gateway) -> None:
     quiet = timedelta(minutes=float(gateway.config.get("sync", "safety_resync_minutes")))
     now = gateway.clock.now()
     synced = {s.user_id: s.last_sync_at for s in await gateway.store.list_sync_states()}
-    for user in await gateway.store.list_users(state=UserState.ACTIVE):
-        last = synced.get(user.id)
+    for user_id in await gateway.store.list_user_ids(state=UserState.ACTIVE):
+        last = synced.get(user_id)
         if last is None or now - last >= quiet:
-            await gateway.engine.request_sync(user.id, "safety")
+            await gateway.engine.request_sync(user_id, "safety")
 
 
 async def catch_up(gateway: Gateway, started: datetime) -> int:
@@ -140,10 +144,10 @@ async def catch_up(gateway: Gateway, started: datetime) -> int:
     assert gateway.engine is not None
     synced = {s.user_id: s.last_sync_at for s in await gateway.store.list_sync_states()}
     queued = 0
-    for user in await gateway.store.list_users(state=UserState.ACTIVE):
-        last = synced.get(user.id)
+    for user_id in await gateway.store.list_user_ids(state=UserState.ACTIVE):
+        last = synced.get(user_id)
         if last is None or last < started:
-            await gateway.engine.request_sync(user.id, "catch-up")
+            await gateway.engine.request_sync(user_id, "catch-up")
             queued += 1
     return queued
 

@@ -461,6 +461,14 @@ class Store(abc.ABC):
                          ) -> list[User]:
         """Return users, optionally filtered by state and organisation."""
 
+    async def list_user_ids(self, *, state: UserState | None = None) -> list[str]:
+        """The ids of the users (optionally of one state), in id order, without opening
+        their sealed fields: for duties that need to know only who is active (the sweep's
+        safety re-sync and channel renewal, the start-up catch-up), where listing the
+        users would decrypt every address. The default lists the users; the built-in
+        stores read the ids alone."""
+        return [user.id for user in await self.list_users(state=state)]
+
     @abc.abstractmethod
     async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
                              ) -> User:

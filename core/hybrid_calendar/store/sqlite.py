@@ -203,6 +203,12 @@ class SqliteStore(SqliteActivationWrites, SqliteSyncWrites, SqliteQueue, SqliteO
         return await self._users(f"SELECT {_USER_COLUMNS} FROM users{where} ORDER BY id",
                                  tuple(params))
 
+    async def list_user_ids(self, *, state: UserState | None = None) -> list[str]:
+        """One query of the ids alone (no address decrypted)."""
+        where, params = ("WHERE state = ? ", (str(state),)) if state is not None else ("", ())
+        return [str(row["id"]) for row in await self._select(
+            f"SELECT id FROM users {where}ORDER BY id", params)]
+
     async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
                              ) -> User:
         """One statement: the write returns the row it changed (no read back)."""

@@ -251,6 +251,12 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
         return await self._users(f"SELECT {_USER_COLUMNS} FROM users{where} ORDER BY id",
                                  tuple(params))
 
+    async def list_user_ids(self, *, state: UserState | None = None) -> list[str]:
+        """One query of the ids alone (no address decrypted)."""
+        where, params = ("WHERE state = %s ", (str(state),)) if state is not None else ("", ())
+        return [str(row["id"]) for row in await self.fetch(
+            f"SELECT id FROM users {where}ORDER BY id", params)]
+
     async def set_user_state(self, user_id: str, state: UserState, reason: str | None = None
                              ) -> User:
         users = await self._users(  # one statement: the update returns the row

@@ -265,6 +265,17 @@ class AccountTests(StoreFixtures):
         assert await store.list_users(state=UserState.ERROR) == []
 
     @pytest.mark.anyio
+    @covers("list_user_ids")
+    async def test_list_user_ids_are_the_listed_users_ids_in_order(self, store: Store) -> None:
+        await seed(store, CAROL, BOB, ALICE)
+        assert await store.list_user_ids() == ["u1", "u2", "u3"]
+        assert await store.list_user_ids(state=UserState.ACTIVE) == ["u1", "u2"]
+        assert await store.list_user_ids(state=UserState.PENDING) == ["u3"]
+        assert await store.list_user_ids(state=UserState.ERROR) == []
+        await store.set_user_state("u1", UserState.INACTIVE)
+        assert await store.list_user_ids(state=UserState.ACTIVE) == ["u2"]
+
+    @pytest.mark.anyio
     @covers("set_user_state")
     async def test_set_user_state_returns_the_changed_user(self, store: Store) -> None:
         await seed(store)
