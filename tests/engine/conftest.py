@@ -284,6 +284,24 @@ def _sensitive_values(emu: RunningEmulator) -> set[str]:
     return {v for v in values if v}
 
 
+@contextlib.contextmanager
+def counting_user_listings(stack: Stack) -> Iterator[list[int]]:
+    """Count the store's ``list_users`` calls (each decrypts every listed address) while
+    the block runs: the one-element list holds the count."""
+    store, count = stack.gateway.store, [0]
+    original = store.list_users
+
+    async def counting(**kwargs: Any) -> Any:
+        count[0] += 1
+        return await original(**kwargs)
+
+    store.list_users = counting  # type: ignore[method-assign]
+    try:
+        yield count
+    finally:
+        del store.list_users
+
+
 @pytest.fixture(autouse=True)
 def logs_carry_no_personal_data(emulator: RunningEmulator) -> Iterator[None]:
     """Capture every log line at DEBUG, through the production filter, and scan it."""

@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from itertools import pairwise
-from typing import Any
 
 import pytest
 
 from hybrid_calendar.engine import sweeps
 
-from .conftest import ALICE, BOB, CAROL, Stack
+from .conftest import ALICE, BOB, CAROL, Stack, counting_user_listings
 
 pytestmark = pytest.mark.anyio
 
@@ -101,23 +100,11 @@ async def test_a_whole_sweep_opens_the_active_users_addresses_once(stack: Stack)
     await stack.deactivate(CAROL)
     renewal_due(stack)
     before = {email: watches(stack, email) for email in (ALICE, BOB, CAROL)}
-    store = stack.gateway.store
-    listed = 0
-    original = store.list_users
-
-    async def counting(**kwargs: Any) -> Any:
-        nonlocal listed
-        listed += 1
-        return await original(**kwargs)
-
-    store.list_users = counting  # type: ignore[method-assign]
-    try:
+    with counting_user_listings(stack) as listed:
         await sweeps.run_sweep(stack.gateway)
         stack.clock.advance(timedelta(seconds=1))  # a start after every sync so far
         queued = await sweeps.catch_up(stack.gateway, stack.clock.now())
-    finally:
-        del store.list_users
-    assert listed == 1  # poll_users' listing, for both of its per-user reads
+    assert listed == [1]  # poll_users' listing, for both of its per-user reads
     assert {email: watches(stack, email) - before[email] for email in before} == {
         ALICE: 1, BOB: 1, CAROL: 0}  # renewed: the two active users only
     assert queued == 2

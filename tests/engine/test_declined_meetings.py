@@ -24,6 +24,16 @@ def answer(stack: Stack, event: dict[str, Any], response: str) -> None:
         {"email": BOB, "responseStatus": response}]})
 
 
+def budget_meeting(stack: Stack, invitee: str) -> dict[str, Any]:
+    """Alice's "Budget", with a Zoom link, in half an hour; ``invitee`` invited."""
+    start = (stack.clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    return stack.emu.state.insert_event(ALICE, {
+        "summary": "Budget", "location": "https://acme.zoom.us/j/12345678",
+        "attendees": [{"email": invitee}],
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}})
+
+
 def buttons_for(stack: Stack, email: str) -> list[str]:
     return [n.payload["title"] for n in stack.sink.of_kind("join_button")
             if n.user.email == email]
@@ -32,12 +42,7 @@ def buttons_for(stack: Stack, email: str) -> list[str]:
 async def test_a_declined_meeting_pops_no_join_button_until_accepted_again(
         emulator: RunningEmulator, tmp_path: Path) -> None:
     async with running_stack(emulator, tmp_path) as stack:
-        start = (stack.clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
-        event = emulator.state.insert_event(ALICE, {
-            "summary": "Budget", "location": "https://acme.zoom.us/j/12345678",
-            "attendees": [{"email": BOB}],
-            "start": {"dateTime": start.isoformat()},
-            "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}})
+        event = budget_meeting(stack, BOB)
         await stack.activate(ALICE)
         await stack.activate(BOB)
         answer(stack, event, "declined")
@@ -93,12 +98,7 @@ async def test_a_meeting_declined_by_an_alias_of_the_user_pops_no_join_button(
     is his, though no attendee carries his primary address."""
     emulator.control({"add_aliases": {BOBBY: BOB}})
     async with running_stack(emulator, tmp_path) as stack:
-        start = (stack.clock.now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
-        event = emulator.state.insert_event(ALICE, {
-            "summary": "Budget", "location": "https://acme.zoom.us/j/12345678",
-            "attendees": [{"email": BOBBY}],
-            "start": {"dateTime": start.isoformat()},
-            "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}})
+        event = budget_meeting(stack, BOBBY)
         await stack.activate(ALICE)
         await stack.activate(BOB)
         stack.emu.state.patch_event(BOB, event["id"], {"attendeesOmitted": True, "attendees": [

@@ -4,14 +4,13 @@ own time (real engine, store and sweep, the Google emulator's settings)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from hybrid_calendar.engine import sweeps
 from hybrid_calendar.engine.user_settings import last_turn, refresh_user_settings
 
-from .conftest import ALICE, BOB, Stack
+from .conftest import ALICE, BOB, Stack, counting_user_listings
 
 pytestmark = pytest.mark.anyio
 
@@ -82,24 +81,12 @@ async def test_the_sweep_lists_the_active_users_once_for_both_per_user_reads(
     await sweeps.poll_users(stack.gateway)  # first seen: settings counted as read
     stack.emu.state.set_setting(ALICE, "locale", "en")
     stack.clock.advance(timedelta(days=1))  # both are due
-    store = stack.gateway.store
-    listed = 0
-    original = store.list_users
-
-    async def counting(**kwargs: Any) -> Any:
-        nonlocal listed
-        listed += 1
-        return await original(**kwargs)
-
-    store.list_users = counting  # type: ignore[method-assign]
     vacation_reads = len([r for r in stack.emu.state.request_log if r.user == ALICE
                           and str(r.operation).endswith("getVacation")])
     settings_before = settings_reads(stack, ALICE)
-    try:
+    with counting_user_listings(stack) as listed:
         await sweeps.poll_users(stack.gateway)
-    finally:
-        del store.list_users
-    assert listed == 1
+    assert listed == [1]
     assert len([r for r in stack.emu.state.request_log if r.user == ALICE
                 and str(r.operation).endswith("getVacation")]) == vacation_reads + 1
     assert settings_reads(stack, ALICE) == settings_before + 1
