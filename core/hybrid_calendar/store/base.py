@@ -815,3 +815,18 @@ class Store(abc.ABC):
                                  kind: NotificationKind | None = None
                                  ) -> list[ScheduledNotification]:
         """A user's notifications in the outbox (e.g. dead letters), by due time."""
+
+    @abc.abstractmethod
+    async def delivered_join_buttons(self, user: User, event_ids: Collection[str], *,
+                                     ending_after: datetime
+                                     ) -> list[ScheduledNotification]:
+        """The user's delivered Join buttons of ``event_ids`` whose meeting ends after
+        ``ending_after`` (those a change can still withdraw), by key; their ``payload`` is
+        not read (empty) and ``deliveries`` are left out."""
+
+    @abc.abstractmethod
+    async def forget_notifications(self, user: User, keys: Collection[str]) -> int:
+        """Delete the user's notifications with these keys and their per-sink records,
+        whatever their state (a withdrawn Join button: its key is free again, so the
+        button is scheduled and delivered anew if the meeting holds again); returns how
+        many were deleted."""

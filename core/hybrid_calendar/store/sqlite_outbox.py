@@ -162,6 +162,42 @@ class SqliteOutbox(SqliteConnection):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         return [_notification(sealer, row) for row in await self._run(work)]
 
+    async def delivered_join_buttons(self, user: User, event_ids: Collection[str], *,
+                                     ending_after: datetime
+                                     ) -> list[ScheduledNotification]:
+        wanted = list(dict.fromkeys(event_ids))
+
+        def work() -> list[tuple[Any, ...]]:
+            rows: list[tuple[Any, ...]] = []
+            for first in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[first:first + IN_CHUNK]
+                rows += self.execute(
+                    f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
+                    "WHERE user_id=? AND kind='join_button' AND state='delivered' AND "
+                    f"end_at > ? AND event_id IN ({', '.join('?' * len(chunk))})",
+                    (user.id, ts(ending_after), *chunk)).fetchall()
+            return rows
+        return sorted((_delivered_button(user, row) for row in await self._run(work)),
+                      key=lambda item: item.key)
+
+    async def forget_notifications(self, user: User, keys: Collection[str]) -> int:
+        wanted = list(dict.fromkeys(keys))
+
+        def work() -> int:
+            with transaction(self._conn_or_fail()) as conn:
+                return sum(conn.execute(
+                    f"DELETE FROM {_TABLE} WHERE user_id=? AND key=?", (user.id, key)).rowcount
+                    for key in wanted)
+        return await self._run(work) if wanted else 0
+
+
+def _delivered_button(user: User, row: Sequence[Any]) -> ScheduledNotification:
+    key, event_id, due_at, start_at, end_at, sent_at = row
+    due = dt(due_at)
+    assert due is not None
+    return ScheduledNotification(key, user.id, event_id, due, dt(start_at), dt(end_at), {},
+                                 sent_at=dt(sent_at), state=DeliveryState.DELIVERED)
+
 
 def schedule_rows(conn: sqlite3.Connection, sealer: Sealer, user: User,
                   items: Sequence[ScheduledNotification], replace_for_events: Sequence[str],

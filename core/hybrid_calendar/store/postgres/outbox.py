@@ -159,6 +159,34 @@ class PostgresOutbox(PostgresConnection):
         return [_notification(sealer, row) for row in rows]
 
 
+    async def delivered_join_buttons(self, user: User, event_ids: Collection[str], *,
+                                     ending_after: datetime
+                                     ) -> list[ScheduledNotification]:
+        wanted = list(dict.fromkeys(event_ids))
+        if not wanted:
+            return []
+        rows = await self.fetch(
+            f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
+            "WHERE user_id = %s AND kind = 'join_button' AND state = 'delivered' AND "
+            "end_at > %s AND event_id = ANY(%s) ORDER BY key",
+            (user.id, ts(ending_after), wanted))
+        return [_delivered_button(user, row) for row in rows]
+
+    async def forget_notifications(self, user: User, keys: Collection[str]) -> int:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return 0
+        return await self.execute(  # one statement; per-sink rows go with ON DELETE CASCADE
+            f"DELETE FROM {_TABLE} WHERE user_id = %s AND key = ANY(%s)", (user.id, wanted))
+
+
+def _delivered_button(user: User, row: Row) -> ScheduledNotification:
+    due = dt(row["due_at"])
+    assert due is not None
+    return ScheduledNotification(row["key"], user.id, row["event_id"], due,
+                                 dt(row["start_at"]), dt(row["end_at"]), {},
+                                 sent_at=dt(row["sent_at"]), state=DeliveryState.DELIVERED)
+
 def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNotification],
                        replace_for_events: Sequence[str]) -> tuple[str, list[Any]] | None:
     """:meth:`PostgresOutbox.schedule` as one statement (``None``: nothing to do): the

@@ -199,3 +199,38 @@ class OutboxTests(StoreFixtures):
             ALICE, state=DeliveryState.PENDING, kind=NotificationKind.JOIN_BUTTON)
         assert [n.key for n in pending_joins] == [join_button("e1").key]
         assert await store.list_notifications(BOB, kind=NotificationKind.JOIN_BUTTON) == []
+
+    @pytest.mark.anyio
+    @covers("delivered_join_buttons", "forget_notifications", "record_deliveries",
+            "schedule")
+    async def test_delivered_join_buttons_can_be_found_and_forgotten(
+            self, store: Store) -> None:
+        """What withdrawing a Join button relies on: the delivered buttons of some events
+        whose meeting has not ended, and deleting them (their per-sink records with them)
+        so the same key can be scheduled and delivered again."""
+        await seed(store, ALICE, BOB)
+        sent, ended, waiting = (join_button("e1"), join_button("e2", ends=NOW - MINUTE),
+                                join_button("e3"))
+        other = join_button("e1", user=BOB)
+        await store.schedule(ALICE, [sent, ended, waiting])
+        await store.schedule(BOB, [other])
+        delivered = SinkDelivery("webex", DeliveryState.DELIVERED, attempts=1, updated_at=NOW)
+        for user, key in ((ALICE, sent.key), (ALICE, ended.key), (BOB, other.key)):
+            await store.record_deliveries(user, key, [delivered], DeliveryState.DELIVERED,
+                                          None, NOW)
+        found = await store.delivered_join_buttons(ALICE, ["e1", "e2", "e3", "e9"],
+                                                   ending_after=NOW)
+        assert [(n.key, n.event_id, n.start, n.end, n.sent_at, n.state) for n in found] == [
+            (sent.key, "e1", sent.start, sent.end, NOW, DeliveryState.DELIVERED)]
+        assert await store.delivered_join_buttons(ALICE, [], ending_after=NOW) == []
+        assert await store.delivered_join_buttons(ALICE, ["e1"], ending_after=sent.end) == []
+
+        assert await store.forget_notifications(ALICE, [sent.key, other.key, "none"]) == 1
+        assert await store.forget_notifications(ALICE, []) == 0
+        assert [n.key for n in await store.list_notifications(ALICE)] == [ended.key,
+                                                                          waiting.key]
+        assert [n.key for n in await store.list_notifications(BOB)] == [other.key]  # Bob's
+        await store.schedule(ALICE, [sent])  # the key is free: pending again, no receipts
+        again = {n.key: n for n in await store.list_notifications(ALICE)}[sent.key]
+        assert (again.state, again.deliveries, again.sent_at) == (DeliveryState.PENDING, {},
+                                                                  None)
