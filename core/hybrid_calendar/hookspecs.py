@@ -443,7 +443,8 @@ def register_delivery_kinds(register: Callable[[NotificationKind], None]) -> Non
 @hookspec
 def deliver_notification(gateway: Gateway, notification: Notification
                          ) -> Awaitable[DeliveryReceipt | None] | DeliveryReceipt | None:
-    """Deliver a meetings-list change, a Join button or a presence change to a user.
+    """Deliver a meetings-list change, a Join button (or its withdrawal, when the meeting no
+    longer holds it) or a presence change to a user.
 
     Called by the core's outbox for each sink that declared ``notification.kind`` with
     :func:`register_delivery_kinds`, separately for each sink (a notification's sinks at

@@ -243,6 +243,12 @@ class NotificationKind(enum.StrEnum):
     ``join`` (a :class:`JoinInfo` as JSON)."""
     PRESENCE = "presence"
     """Out-of-office presence changed; payload has ``out_of_office`` and ``until``."""
+    JOIN_BUTTON_WITHDRAWN = "join_button_withdrawn"
+    """A delivered Join button no longer holds, before its meeting ended: the meeting was
+    cancelled, moved, declined by the user or lost its join information. Payload has
+    ``event_id``, ``button`` (the withdrawn Join button's notification key: what a sink
+    that delivered it knows it by), ``start``, ``end`` and ``reason`` (``cancelled``,
+    ``moved``, ``declined`` or ``no_join``). Made only when a sink delivers this kind."""
 
 
 @dataclass(frozen=True, slots=True)

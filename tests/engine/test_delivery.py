@@ -132,7 +132,8 @@ async def test_without_a_sink_nothing_is_marked_sent_and_health_says_so(
     assert await states(gateway) == [("p1", "pending")]
     checks = await readiness(gateway)
     assert checks["delivery"]["kinds_without_sink"] == [
-        "meetings_changed", "join_button", "presence"]
+        "meetings_changed", "join_button", "presence",
+        "join_button_withdrawn"]
     gateway.engine = Engine(gateway)
     await gateway.engine.start()
     transport = httpx.ASGITransport(app=create_app(gateway, start_engine=False))
@@ -143,7 +144,8 @@ async def test_without_a_sink_nothing_is_marked_sent_and_health_says_so(
     finally:
         await gateway.engine.stop()
     assert response.json()["delivery"]["kinds_without_sink"] == [
-        "meetings_changed", "join_button", "presence"]
+        "meetings_changed", "join_button", "presence",
+        "join_button_withdrawn"]
     assert response.status_code == 200 and response.json()["ready"] is True  # still ready
     assert main(["plugins"]) == 0  # the default plugins: the Webex sink is one of them
     printed = json.loads(capsys.readouterr().out)
@@ -169,8 +171,10 @@ async def test_start_up_log_names_kinds_without_a_sink(
     with caplog.at_level(logging.WARNING, logger="hybrid_calendar.engine.delivery"):
         async with app.router.lifespan_context(app):
             pass
-    [line] = [r.getMessage() for r in caplog.records if "no enabled plugin" in r.getMessage()]
-    assert "meetings_changed, presence" in line and "join_button" not in line
+    withdrawn, pending = [r.getMessage() for r in caplog.records
+                          if "no enabled plugin" in r.getMessage()]
+    assert "kind join_button_withdrawn: a delivered Join button stays" in withdrawn
+    assert "meetings_changed, presence:" in pending and "join_button" not in pending
 
 
 async def test_a_sink_declaring_no_kinds_is_never_called_and_logged(

@@ -85,6 +85,27 @@ async def test_deliveries_are_signed_as_standard_webhooks_describes(live: People
         standardwebhooks.Webhook(hook["secret"]).verify(got.body + b" ", got.headers)
 
 
+
+async def test_an_endpoint_taking_join_buttons_hears_of_their_withdrawal(
+        live: PeopleStack) -> None:
+    """A withdrawal follows up a Join button: the endpoints subscribed to Join buttons get
+    it (``join_button.withdrawn``), those subscribed to presence alone do not."""
+    user = await live.add_user("bob")
+    async with running_receiver() as buttons, running_receiver() as presence:
+        await _register(live, buttons.url, allow_host="127.0.0.1", events=["join_button"])
+        await _register(live, presence.url, allow_host="127.0.0.1", events=["presence"])
+        await _join_button(live, user)
+        await offer(live, Notification(
+            kind=NotificationKind.JOIN_BUTTON_WITHDRAWN, user=user, key="withdrawn|u|e|t|1",
+            payload={"event_id": "e1", "button": "u|e|t", "reason": "declined",
+                     "start": "2026-11-30T10:00:00+00:00",
+                     "end": "2026-11-30T10:30:00+00:00"}))
+    assert [json.loads(r.body)["type"] for r in buttons.requests] == [
+        "join_button.due", "join_button.withdrawn"]
+    withdrawn = json.loads(buttons.requests[1].body)["data"]
+    assert (withdrawn["event_id"], withdrawn["reason"]) == ("e1", "declined")
+    assert presence.requests == []
+
 async def test_https_endpoints_are_verified_with_their_host_name(
         live: PeopleStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     trusted, other = trustme.CA(), trustme.CA()

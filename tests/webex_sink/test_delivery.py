@@ -85,3 +85,23 @@ async def test_a_sent_card_is_withdrawn_when_the_meeting_is_cancelled(
     world.google.state.delete_event(ALICE, event["id"])
     await stack.idle()
     assert cards(world, ALICE) == [] and world.meetings(ALICE) == []
+
+
+async def test_a_declined_or_cancelled_zoom_meetings_card_is_withdrawn(
+        world: WebexWorld, stack: Stack) -> None:
+    """Any meeting's card, not only one the gateway made in Webex: Bob declines and his
+    card goes (Alice's stays); Alice cancels and hers goes too."""
+    event = world.google.state.insert_event(ALICE, at(
+        0.05, summary="Vendor call", location="https://acme.zoom.us/j/12345678",
+        attendees=[{"email": BOB}]))
+    await stack.activate(ALICE)
+    await stack.activate(BOB)
+    await notify.deliver_due(stack.gateway)
+    assert len(cards(world, ALICE)) == 1 and len(cards(world, BOB)) == 1
+    world.google.state.patch_event(BOB, event["id"], {"attendeesOmitted": True, "attendees": [
+        {"email": BOB, "responseStatus": "declined"}]})
+    await stack.idle()
+    assert cards(world, BOB) == [] and len(cards(world, ALICE)) == 1
+    world.google.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert cards(world, ALICE) == []

@@ -68,6 +68,13 @@ def log_delivery_coverage(gateway: Gateway) -> None:
             log.warning("plugin %s implements deliver_notification but declares no kinds "
                         "with register_delivery_kinds: it is never called", sink)
     missing = delivery_coverage(gateway.hooks)["kinds_without_sink"]
+    withdrawn = str(NotificationKind.JOIN_BUTTON_WITHDRAWN)
+    if withdrawn in missing:  # not made without a sink: nothing waits for one
+        missing.remove(withdrawn)
+        if str(NotificationKind.JOIN_BUTTON) not in missing:
+            log.warning("no enabled plugin delivers notifications of kind %s: a delivered "
+                        "Join button stays where it was delivered when its meeting is "
+                        "cancelled, moved or declined", withdrawn)
     if missing:
         log.warning("no enabled plugin delivers notifications of kind %s: they stay pending "
                     "until a sink for them is enabled", ", ".join(missing))

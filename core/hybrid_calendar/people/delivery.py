@@ -79,11 +79,12 @@ class WebhookSender:
     async def attempt(self, notification: Notification, name: str) -> DeliveryReceipt | None:
         """One attempt for every endpoint still owed this notification; the receipt."""
         user = notification.user
-        wanted = [e for e in await self._org_endpoints(user.org_id) if name in e.events]
+        subscription, event_type = webhooks.subscription_and_type(name)
+        wanted = [e for e in await self._org_endpoints(user.org_id)
+                  if subscription in e.events]
         if not wanted:
             return None
         source_key = f"{name}:{notification.key}"
-        event_type = webhooks.EVENT_TYPES[name]
         body = json.dumps({"type": event_type,
                            "timestamp": self.gateway.clock.now().isoformat(),
                            "data": {"user_id": user.id, "user_email": user.email,

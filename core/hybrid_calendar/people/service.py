@@ -28,8 +28,9 @@ LISTEN_TIMEOUT_SECONDS = 15.0
 STATE_KEY = "people"
 EVENT_NAMES = {NotificationKind.MEETINGS_CHANGED: "meetings",
                NotificationKind.JOIN_BUTTON: "join_button",
+               NotificationKind.JOIN_BUTTON_WITHDRAWN: "join_button_withdrawn",
                NotificationKind.PRESENCE: "presence"}
-"""Stream event name (and webhook subscription name) of each notification kind."""
+"""Stream event name (and webhook event name) of each notification kind."""
 
 
 class PeopleService:

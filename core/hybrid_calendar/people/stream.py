@@ -5,6 +5,10 @@ Events (``event:`` name, ``id:`` = outbox ``seq``, ``data:`` JSON):
 * ``meetings`` — the meetings list changed; fetch ``/api/v1/me/meetings`` again.
 * ``join_button`` — a meeting's Join button is due: ``event_id``, ``title``, ``start``,
   ``end``, ``join``.
+* ``join_button_withdrawn`` — a Join button delivered before no longer holds (the meeting
+  was cancelled, moved, declined or lost its join information): ``event_id`` and
+  ``start`` (those of the withdrawn ``join_button`` event), ``end``, ``reason`` and
+  ``button`` (the gateway's key of that Join button).
 * ``presence`` — ``out_of_office`` (and ``until``) changed.
 * ``reset`` (no id) — events the client asked for are past retention; reload everything.
 

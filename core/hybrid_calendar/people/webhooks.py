@@ -1,7 +1,8 @@
 """Webhook endpoints of an organisation and their durable delivery rows.
 
 An endpoint has a URL and a signing secret (both sealed under the organisation's key), the
-event types it wants (``join_button``, ``meetings``, ``presence``) and optionally one host
+event types it wants (``join_button``, ``meetings``, ``presence``; an endpoint taking Join
+buttons also gets ``join_button.withdrawn``) and optionally one host
 an administrator allowed despite resolving to a non-public address. Each notification
 becomes one delivery row per subscribed endpoint, unique per (endpoint, notification) and
 written with the outcome of its first attempt, so a notification offered twice to the sink
@@ -29,7 +30,15 @@ if TYPE_CHECKING:
 
 EVENT_TYPES = {"join_button": "join_button.due", "meetings": "meetings.changed",
                "presence": "presence.changed"}
-"""Stream event name → webhook ``type``."""
+"""Subscribable event name → webhook ``type``."""
+FOLLOW_UPS = {"join_button_withdrawn": ("join_button", "join_button.withdrawn")}
+"""Stream event names an endpoint gets with the subscription they follow up: one that
+takes Join buttons also hears when a delivered one is withdrawn (subscription, ``type``)."""
+
+
+def subscription_and_type(name: str) -> tuple[str, str]:
+    """The subscription that carries stream event ``name`` and its webhook ``type``."""
+    return FOLLOW_UPS.get(name) or (name, EVENT_TYPES[name])
 
 
 @dataclass(frozen=True, slots=True)

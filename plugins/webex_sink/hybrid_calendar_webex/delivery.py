@@ -1,4 +1,5 @@
-"""``deliver_notification`` for the Webex sink: Join cards and out-of-office presence.
+"""``deliver_notification`` for the Webex sink: Join cards (sent, and deleted when the core
+withdraws their Join button) and out-of-office presence.
 
 =============================  ==============================================================
 outcome                        receipt
@@ -33,9 +34,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = (NotificationKind.JOIN_BUTTON, NotificationKind.PRESENCE)
-"""What this sink delivers. Meetings-list changes are not: Webex has no public API for
-the App's meetings list (the gateway serves its own list)."""
+KINDS = (NotificationKind.JOIN_BUTTON, NotificationKind.JOIN_BUTTON_WITHDRAWN,
+         NotificationKind.PRESENCE)
+"""What this sink delivers (a withdrawn Join button deletes its card). Meetings-list
+changes are not: Webex has no public API for the App's meetings list (the gateway serves
+its own list)."""
 
 
 async def deliver(gateway: Gateway, notification: Notification) -> DeliveryReceipt | None:
@@ -57,6 +60,13 @@ async def deliver(gateway: Gateway, notification: Notification) -> DeliveryRecei
             sent = await join_cards.send_card(client, notification, user.email,
                                               ctx.bot_token)
             return DeliveryReceipt.delivered() if sent else None
+        if notification.kind is NotificationKind.JOIN_BUTTON_WITHDRAWN:
+            if not ctx.bot_token:
+                return None
+            await join_cards.withdraw_card(client, user.email,
+                                           str(notification.payload.get("button") or ""),
+                                           ctx.bot_token)
+            return DeliveryReceipt.delivered()  # deleted, or there was none to delete
         if not ctx.settings["presence"]:
             return None
         try:

@@ -11,7 +11,9 @@ first element, and the bot's 1:1 space with the person is read
 (``GET /messages/direct?personEmail=``) before sending; a key already there answers
 "delivered" without a second message. When the meeting moves or is cancelled, the cards
 of the event not yet started are deleted (:func:`delete_cards`) and the core schedules the
-new one.
+new one; and whenever the core withdraws a delivered Join button (the meeting cancelled,
+moved or declined by the person, whoever made it), that button's card is deleted
+(:func:`withdraw_card`).
 """
 
 from __future__ import annotations
@@ -112,10 +114,23 @@ async def send_card(client: WebexClient, notification: Notification, email: str,
 
 async def delete_cards(client: WebexClient, email: str, event_id: str, bearer: str) -> int:
     """Delete the cards sent to ``email`` for ``event_id``; returns how many."""
-    tag = event_tag(event_id)
+    return await _delete_tagged(client, email, event_tag(event_id), bearer)
+
+
+async def withdraw_card(client: WebexClient, email: str, key: str, bearer: str) -> int:
+    """Delete the card sent to ``email`` for the Join button ``key`` (a withdrawn one:
+    the core's ``join_button_withdrawn``), leaving the event's other cards; returns how
+    many were deleted (none when it is gone already)."""
+    return await _delete_tagged(client, email, key_tag(key), bearer)
+
+
+async def _delete_tagged(client: WebexClient, email: str, tag: str, bearer: str) -> int:
     deleted = 0
     for message in await sent_cards(client, email, bearer):
         if tag in _card_ids(message):
-            await client.call("DELETE", f"/messages/{message['id']}", bearer=bearer)
+            try:
+                await client.call("DELETE", f"/messages/{message['id']}", bearer=bearer)
+            except WebexNotFoundError:
+                continue  # deleted meanwhile
             deleted += 1
     return deleted

@@ -146,7 +146,8 @@ def mirror_meetings(gateway: Gateway, user: User, meetings: Sequence[Meeting],
 
 @hookimpl
 def register_delivery_kinds(register: Callable[[NotificationKind], None]) -> None:
-    """Join buttons (as Join cards) and presence (personal assistant)."""
+    """Join buttons (as Join cards, deleted again when withdrawn) and presence (personal
+    assistant)."""
     for kind in delivery.KINDS:
         register(kind)
 

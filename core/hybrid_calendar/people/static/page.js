@@ -53,6 +53,7 @@
   source.addEventListener("meetings", refresh);
   source.addEventListener("presence", refresh);
   source.addEventListener("reset", refresh);
+  source.addEventListener("join_button_withdrawn", refresh);
   source.addEventListener("join_button", function (event) {
     var data = {};
     try { data = JSON.parse(event.data); } catch (err) { data = {}; }

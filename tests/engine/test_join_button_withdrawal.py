@@ -1,0 +1,100 @@
+"""A delivered Join button whose meeting no longer holds it is withdrawn (real engine,
+store and hooks, the Google emulator; the capturing sink delivers every kind)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from hybrid_calendar.engine import notify
+
+from .conftest import ALICE, BOB, Stack
+
+pytestmark = pytest.mark.anyio
+
+ZOOM = "https://acme.zoom.us/j/12345678"
+
+
+async def delivered_budget(stack: Stack, **extra: Any) -> dict[str, Any]:
+    """Alice's "Budget" with Bob, starting in 4 minutes: both Join buttons delivered."""
+    start = (stack.clock.now() + timedelta(minutes=4)).replace(microsecond=0)
+    event = stack.emu.state.insert_event(ALICE, {
+        "summary": "Budget", "location": ZOOM, "attendees": [{"email": BOB}],
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}, **extra})
+    await stack.activate(ALICE)
+    await stack.activate(BOB)
+    await notify.deliver_due(stack.gateway)
+    assert sorted(n.user.email for n in stack.sink.of_kind("join_button")) == [ALICE, BOB]
+    return event
+
+
+def withdrawals(stack: Stack) -> list[tuple[str, str, str]]:
+    return [(n.user.email, n.payload["reason"], n.payload["button"])
+            for n in stack.sink.of_kind("join_button_withdrawn")]
+
+
+def button_key(stack: Stack, email: str) -> str:
+    [button] = [n for n in stack.sink.of_kind("join_button") if n.user.email == email]
+    return button.key
+
+
+async def test_a_cancelled_meeting_withdraws_every_delivered_button(stack: Stack) -> None:
+    event = await delivered_budget(stack)
+    keys = {email: button_key(stack, email) for email in (ALICE, BOB)}
+    stack.emu.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert sorted(withdrawals(stack)) == sorted(
+        [(ALICE, "cancelled", keys[ALICE]), (BOB, "cancelled", keys[BOB])])
+    [notice] = [n for n in stack.sink.of_kind("join_button_withdrawn") if n.user.email == BOB]
+    assert notice.payload["event_id"] == event["id"]
+    await stack.idle()  # nothing more to withdraw, and nothing twice
+    assert len(withdrawals(stack)) == 2
+
+
+async def test_a_decline_withdraws_and_accepting_again_brings_the_button_back(
+        stack: Stack) -> None:
+    event = await delivered_budget(stack)
+    first = button_key(stack, BOB)
+    stack.emu.state.patch_event(BOB, event["id"], {"attendeesOmitted": True, "attendees": [
+        {"email": BOB, "responseStatus": "declined"}]})
+    await stack.idle()
+    assert withdrawals(stack) == [(BOB, "declined", first)]  # Alice's still holds
+
+    stack.sink.delivered = [n for n in stack.sink.delivered if n.kind != "join_button"]
+    stack.emu.state.patch_event(BOB, event["id"], {"attendeesOmitted": True, "attendees": [
+        {"email": BOB, "responseStatus": "accepted"}]})
+    await stack.idle()
+    await notify.deliver_due(stack.gateway)
+    assert [(n.user.email, n.key) for n in stack.sink.of_kind("join_button")] == [
+        (BOB, first)]  # the same button, delivered anew
+
+
+async def test_a_moved_meeting_withdraws_the_old_button_and_pops_the_new_one(
+        stack: Stack) -> None:
+    event = await delivered_budget(stack)
+    old = button_key(stack, ALICE)
+    later = stack.clock.now().replace(microsecond=0) + timedelta(hours=2)
+    stack.emu.state.patch_event(ALICE, event["id"], {
+        "start": {"dateTime": later.isoformat()},
+        "end": {"dateTime": (later + timedelta(minutes=30)).isoformat()}})
+    await stack.idle()
+    assert sorted(w[:2] for w in withdrawals(stack)) == [(ALICE, "moved"), (BOB, "moved")]
+    assert (ALICE, "moved", old) in withdrawals(stack)
+    await stack.advance(timedelta(hours=1, minutes=56))
+    await notify.deliver_due(stack.gateway)
+    alices = [n.key for n in stack.sink.of_kind("join_button") if n.user.email == ALICE]
+    assert alices[0] == old and len(alices) == 2 and alices[1] != old
+
+
+async def test_an_ended_meeting_and_an_unchanged_one_withdraw_nothing(stack: Stack) -> None:
+    event = await delivered_budget(stack)
+    stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Budget (agenda inside)"})
+    await stack.idle()
+    assert withdrawals(stack) == []  # renamed: the button still holds
+    await stack.advance(timedelta(minutes=40))  # the meeting is over
+    stack.emu.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert withdrawals(stack) == []
