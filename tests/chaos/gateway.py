@@ -209,10 +209,16 @@ class StoreReader:
                 "parked": int(jobs.get("parked", 0)), "buttons_due": int(due)}
 
     def delivered_buttons(self) -> set[str]:
-        """Keys of Join buttons marked delivered."""
-        return {row[0] for row in self.query(
+        """Keys of Join buttons marked delivered, and of those withdrawn since (their
+        meeting was cancelled or moved: the delivered row gives way to a withdrawal,
+        keyed ``withdrawn|<button key>|<delivery time>``)."""
+        keys = {row[0] for row in self.query(
             "SELECT key FROM scheduled_notifications WHERE kind = 'join_button' "
             "AND state = 'delivered'")}
+        withdrawn = {str(row[0]).removeprefix("withdrawn|").rpartition("|")[0]
+                     for row in self.query("SELECT key FROM scheduled_notifications "
+                                           "WHERE kind = 'join_button_withdrawn'")}
+        return keys | withdrawn
 
 
 def wait_for(condition: Callable[[], bool], within: float, what: str,
