@@ -1,20 +1,31 @@
 """A delivered Join button whose meeting no longer holds it is withdrawn (real engine,
-store and hooks, the Google emulator; the capturing sink delivers every kind)."""
+store and hooks, the Google emulator; the capturing sink delivers every kind), on SQLite
+and on PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hybrid_calendar.engine import notify
+from hybrid_calendar_google_emulator.testing import RunningEmulator
 
-from .conftest import ALICE, BOB, Stack
+from .conftest import ALICE, BOB, Stack, running_stack
 
 pytestmark = pytest.mark.anyio
 
 ZOOM = "https://acme.zoom.us/j/12345678"
+
+
+@pytest.fixture
+async def stack(store_url: str | None, emulator: RunningEmulator,
+                tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_stack(emulator, tmp_path, database=store_url) as running:
+        yield running
 
 
 async def delivered_budget(stack: Stack, **extra: Any) -> dict[str, Any]:
@@ -98,3 +109,25 @@ async def test_an_ended_meeting_and_an_unchanged_one_withdraw_nothing(stack: Sta
     stack.emu.state.delete_event(ALICE, event["id"])
     await stack.idle()
     assert withdrawals(stack) == []
+
+
+async def test_a_withdrawal_not_delivered_yet_outlives_the_next_change(stack: Stack) -> None:
+    """A withdrawal the sink could not take yet stays in the outbox when a later sync
+    touches or deletes the same event: only pending Join buttons are replaced."""
+    event = await delivered_budget(stack)
+    keys = {email: button_key(stack, email) for email in (ALICE, BOB)}
+    stack.sink.fail_next = 1000  # the devices are unreachable for now
+    later = stack.clock.now().replace(microsecond=0) + timedelta(hours=2)
+    stack.emu.state.patch_event(ALICE, event["id"], {
+        "start": {"dateTime": later.isoformat()},
+        "end": {"dateTime": (later + timedelta(minutes=30)).isoformat()}})
+    await stack.idle()
+    stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Budget (moved)"})
+    await stack.idle()
+    stack.emu.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    assert withdrawals(stack) == []
+    stack.sink.fail_next = 0
+    await notify.deliver_due(stack.gateway)
+    assert sorted(withdrawals(stack)) == sorted(
+        [(ALICE, "moved", keys[ALICE]), (BOB, "moved", keys[BOB])])

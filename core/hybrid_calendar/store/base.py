@@ -765,9 +765,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def schedule(self, user: User, items: Sequence[ScheduledNotification],
                        *, replace_for_events: Sequence[str] = ()) -> None:
-        """Upsert timed notifications (Join buttons) by key; pending ones of
+        """Upsert timed notifications (Join buttons) by key; pending Join buttons of
         ``replace_for_events`` not in ``items`` are removed (a meeting moved or lost its
-        join link). Delivered ones are never changed."""
+        join link). Delivered ones are never changed, nor are notifications of other kinds
+        about the same events (a withdrawal waiting for its sink stays)."""
 
     @abc.abstractmethod
     async def enqueue_notification(self, user: User, item: ScheduledNotification, *,

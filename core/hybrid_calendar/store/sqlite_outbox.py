@@ -212,10 +212,10 @@ def schedule_rows(conn: sqlite3.Connection, sealer: Sealer, user: User,
     due: dict[str, float] = {}
     for first in range(0, len(events), IN_CHUNK):  # one query per chunk
         chunk = events[first:first + IN_CHUNK]
-        for key, state, due_at in conn.execute(
-                f"SELECT key, state, due_at FROM {_TABLE} WHERE user_id=? AND "
+        for key, kind, state, due_at in conn.execute(
+                f"SELECT key, kind, state, due_at FROM {_TABLE} WHERE user_id=? AND "
                 f"event_id IN ({', '.join('?' * len(chunk))})", (user.id, *chunk)):
-            if state == "pending" and key not in keys:
+            if state == "pending" and kind == "join_button" and key not in keys:
                 stale.append((key,))
             due[key] = due_at
     conn.executemany(f"DELETE FROM {_TABLE} WHERE key=?", stale)

@@ -146,7 +146,8 @@ def apply_meetings(conn: sqlite3.Connection, sealer: Sealer, user: User,
                 "DELETE FROM meetings WHERE user_id = ? AND event_id = ? RETURNING event_id",
                 pair).fetchall()]
         conn.executemany("DELETE FROM scheduled_notifications WHERE user_id = ? "
-                         "AND event_id = ? AND state = 'pending'", gone)
+                         "AND event_id = ? AND kind = 'join_button' AND state = 'pending'",
+                         gone)
     if rows:
         conn.executemany(_UPSERT, rows)
     conn.execute(

@@ -190,14 +190,15 @@ def _delivered_button(user: User, row: Row) -> ScheduledNotification:
 def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNotification],
                        replace_for_events: Sequence[str]) -> tuple[str, list[Any]] | None:
     """:meth:`PostgresOutbox.schedule` as one statement (``None``: nothing to do): the
-    deletion of the replaced pending rows and the upsert commit together."""
+    deletion of the replaced pending Join buttons and the upsert commit together."""
     rows = [notification_row(sealer, user, item, item.due_at) for item in items]
     keys = [item.key for item in items]
     parts: list[str] = []
     params: list[Any] = []
     if replace_for_events:  # the keys deleted and the keys upserted never overlap
         parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%b::text[]) "
-                     "AND state = 'pending' AND NOT (key = ANY(%b::text[]))")
+                     "AND kind = 'join_button' AND state = 'pending' "
+                     "AND NOT (key = ANY(%b::text[]))")
         params += [user.id, list(replace_for_events), keys]
     if rows:
         parts.append(_UPSERT_ARRAYS)
@@ -215,8 +216,8 @@ def sync_notification_parts(user_id: str, buttons: Sequence[tuple[Any, ...]],
     """A sync's Join buttons and announcement as ``WITH`` parts of the sync's one
     statement (:func:`.sync_write.sync_write_statement`), with their parameters.
 
-    ``replaced`` deletes the pending rows of the ``replace_for`` events whose keys are not
-    among ``buttons`` (with ``spare_gone``, not those of events in the statement's
+    ``replaced`` deletes the pending Join buttons of the ``replace_for`` events whose keys
+    are not among ``buttons`` (with ``spare_gone``, not those of events in the statement's
     ``gone``: its ``dropped`` deletes them), ``buttons`` upserts the Join buttons (as
     :func:`schedule_statement`); ``superseded`` and ``announced`` do what
     :func:`enqueue_statement` with ``supersede`` does, when the SQL condition
@@ -226,8 +227,8 @@ def sync_notification_parts(user_id: str, buttons: Sequence[tuple[Any, ...]],
     params: list[Any] = []
     if replace_for:
         parts.append(f"replaced AS (DELETE FROM {_TABLE} WHERE user_id = %s AND "
-                     "event_id = ANY(%b::text[]) AND state = 'pending' "
-                     "AND NOT (key = ANY(%b::text[]))"
+                     "event_id = ANY(%b::text[]) AND kind = 'join_button' AND "
+                     "state = 'pending' AND NOT (key = ANY(%b::text[]))"
                      + (" AND event_id NOT IN (SELECT event_id FROM gone)" if spare_gone
                         else "") + ")")
         params += [user_id, list(replace_for), [row[0] for row in buttons]]

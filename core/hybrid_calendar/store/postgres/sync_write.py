@@ -89,9 +89,9 @@ def apply_statement(user_id: str, rows: Sequence[dict[str, Any]],
     event ids, or ``NULL``), or ``None`` when it cannot be one (an incremental sync
     deleting an id it also upserts).
 
-    A full sync deletes the user's meetings not in ``rows`` and the pending notifications
+    A full sync deletes the user's meetings not in ``rows`` and the pending Join buttons
     of exactly those; an incremental one deletes ``deleted_event_ids`` and their pending
-    notifications (stored or not).
+    Join buttons (stored or not).
     """
     parts = apply_parts(user_id, rows, deleted_event_ids, cursor, synced_at,
                         full_sync=full_sync, current_prefix=current_prefix)
@@ -117,7 +117,7 @@ def apply_parts(user_id: str, rows: Sequence[dict[str, Any]],
                 *, full_sync: bool, current_prefix: str
                 ) -> tuple[list[str], list[Any]] | None:
     """:func:`apply_statement`'s ``WITH`` parts and their parameters (``gone`` returns the
-    deleted meetings' ids, ``dropped`` deletes their pending notifications, ``upserted``
+    deleted meetings' ids, ``dropped`` deletes their pending Join buttons, ``upserted``
     returns the meetings written and ``changed`` those of them added or changed; the last
     two only with ``rows``), for a bigger statement (:func:`sync_write_statement`);
     ``None`` as there."""
@@ -131,11 +131,13 @@ def apply_parts(user_id: str, rows: Sequence[dict[str, Any]],
              + " RETURNING event_id)"]
     if full_sync:
         parts.append("dropped AS (DELETE FROM scheduled_notifications WHERE user_id = %s "
-                     "AND event_id IN (SELECT event_id FROM gone) AND state = 'pending')")
+                     "AND event_id IN (SELECT event_id FROM gone) AND kind = 'join_button' "
+                     "AND state = 'pending')")
         params.append(user_id)
     elif deleted_event_ids:
         parts.append("dropped AS (DELETE FROM scheduled_notifications WHERE user_id = %s "
-                     "AND event_id = ANY(%b::text[]) AND state = 'pending')")
+                     "AND event_id = ANY(%b::text[]) AND kind = 'join_button' "
+                     "AND state = 'pending')")
         params += [user_id, list(deleted_event_ids)]
     if rows:
         sql, arrays = upsert_meetings(rows, current_prefix)
@@ -202,6 +204,6 @@ def apply_statements(user_id: str, rows: Sequence[dict[str, Any]],
         ("DELETE FROM meetings WHERE user_id = %s AND event_id = ANY(%s) RETURNING event_id",
          [user_id, list(deleted_event_ids)]),
         ("DELETE FROM scheduled_notifications WHERE user_id = %s AND event_id = ANY(%s) "
-         "AND state = 'pending'", [user_id, list(deleted_event_ids)]),
+         "AND kind = 'join_button' AND state = 'pending'", [user_id, list(deleted_event_ids)]),
         (_SAVE_CURSOR, [user_id, cursor, synced_at])]
     return statements, upsert_counting(user_id, rows, current_prefix) if rows else None
