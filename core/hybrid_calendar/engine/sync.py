@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hybrid_calendar.engine import invites, notify
-from hybrid_calendar.engine.withdrawals import withdraw_join_buttons
+from hybrid_calendar.engine.withdrawals import try_withdrawals, withdraw_plan
 from hybrid_calendar.errors import (
     AccessDeniedError,
     AuthError,
@@ -86,8 +86,8 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     changed, and the deleted ones' ids: those the calendar listed as cancelled and those a
     full sync no longer found) and announces the meetings-changed notification: a full
     sync that finds the calendar as stored (the safety-net re-sync, a sync after a token
-    reset) tells no one. Such a sync also withdraws the delivered Join buttons its changes
-    undid (:mod:`.withdrawals`).
+    reset) tells no one. The write also withdraws the delivered Join buttons the sync's
+    changes undid (:mod:`.withdrawals`), tried here after ``mirror_meetings``.
 
     :param context: the user with their organisation (its keyword table) and sync state
         (the cursor), as the job read them together (:meth:`Store.get_user_context`).
@@ -147,7 +147,8 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     written = await store.write_sync(SyncWrite(
         user, upserts, deleted, batch.next_cursor, full_sync=batch.full_sync,
         synced_at=gateway.clock.now(), buttons=buttons,
-        announcement=announcement, announce_at=announce_at, health=health))
+        announcement=announcement, announce_at=announce_at, health=health,
+        withdraw=withdraw_plan(gateway, first_sync=state.last_sync_at is None)))
     await record_sync_success(gateway, user.id, health, stored=written.health_recorded,
                               seconds=time.perf_counter() - started)
     changed = written.applied.upserted + written.applied.deleted
@@ -156,12 +157,7 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     changed_meetings = _changed_meetings(upserts, written.changed_event_ids)
     deleted_ids = _deleted_ids(deleted, written.deleted_event_ids)
     await gateway.hooks.mirror_meetings(gateway, user, changed_meetings, deleted_ids)
-    if state.last_sync_at is not None:  # a first sync finds no delivered button
-        try:
-            await withdraw_join_buttons(gateway, user, changed_meetings, deleted_ids, buttons)
-        except Exception as err:  # the sync's writes stand; the button stays as it was
-            log.warning("Join buttons of user %s not withdrawn: %s: %s", user.id,
-                        type(err).__name__, err)
+    await try_withdrawals(gateway, user, written.withdrawn)
     await _announce(gateway, user, announcement, sinks, written.announced)
     return changed
 

@@ -11,7 +11,8 @@ Rules every backend keeps:
 
 * :meth:`Store.apply_changes` writes meetings and the new sync cursor in ONE transaction:
   the stored cursor never runs ahead of the stored data. :meth:`Store.write_sync` adds
-  the sync's Join buttons and announcement (one transaction on SQLite).
+  the sync's Join buttons, announcement and withdrawals (one transaction in the built-in
+  stores).
 * Only meetings whose stored content changes count as changed (:class:`ApplyResult`):
   a sync that finds every meeting as stored announces nothing (the meetings-changed
   notification reaches people's apps and devices).
@@ -28,7 +29,7 @@ import hmac
 import logging
 import os
 import socket
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -46,6 +47,7 @@ from hybrid_calendar.models import (
     User,
     UserState,
 )
+from hybrid_calendar.withdrawal_notices import withdrawal_notice
 
 if TYPE_CHECKING:
     from hybrid_calendar.crypto.cipher import FirstKey
@@ -188,13 +190,27 @@ class SyncSuccess:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawPlan:
+    """That a sync's write withdraws the delivered Join buttons its changes undo
+    (:attr:`SyncWrite.withdraw`), and when."""
+
+    at: datetime
+    """Now: delivered buttons of meetings ended by then are left alone; the withdrawal
+    notices are due then."""
+    first_attempt: datetime
+    """The notices' first attempt: a lease ahead when the caller tries them at once after
+    the write (so the outbox loop does not also take them), else ``at``."""
+
+
+@dataclass(frozen=True, slots=True)
 class SyncWrite:
     """Everything one sync of one user stores (:meth:`Store.write_sync`): the meetings
     (as :meth:`Store.apply_changes`; ``upserts`` are every meeting the sync listed,
     changed or not), their Join buttons (as :meth:`Store.schedule`, for the events of
-    ``upserts`` and ``deleted_event_ids``) and the meetings-changed notification (as
+    ``upserts`` and ``deleted_event_ids``), the meetings-changed notification (as
     :meth:`Store.enqueue_notification` with ``supersede``, only when the sync added,
-    changed or deleted a stored meeting: :class:`ApplyResult` counts above zero)."""
+    changed or deleted a stored meeting: :class:`ApplyResult` counts above zero) and,
+    with ``withdraw``, the withdrawal of the delivered Join buttons it undoes."""
 
     user: User
     upserts: Sequence[Meeting]
@@ -209,6 +225,15 @@ class SyncWrite:
     health: SyncSuccess | None = None
     """The sync's health record, for a backend that stores it with the write
     (:attr:`SyncWriteResult.health_recorded` says whether it did)."""
+    withdraw: WithdrawPlan | None = None
+    """Given, the write also withdraws the user's delivered Join buttons it undoes
+    (:func:`undone_buttons`: of an event it touches, the meeting ending after
+    ``withdraw.at``, the key not among ``buttons``): each is deleted with its per-sink
+    records (as :meth:`Store.forget_notifications`: its key is free again, so a meeting
+    that holds again gets its button anew) and its notice
+    (:func:`~hybrid_calendar.withdrawal_notices.withdrawal_notice`) enqueued, first
+    attempt ``withdraw.first_attempt``. The built-in stores do it in the write's
+    transaction, so a change is never stored without its withdrawal."""
 
     @property
     def touched_event_ids(self) -> list[str]:
@@ -236,6 +261,32 @@ class SyncWriteResult:
     """The event ids of the meetings counted in ``applied.deleted``: a full sync's
     meetings its listing no longer has, an incremental sync's deleted ids that were
     stored (``None``: the backend did not say which)."""
+    withdrawn: tuple[ScheduledNotification, ...] = ()
+    """The withdrawal notices the write enqueued (:attr:`SyncWrite.withdraw`), by the
+    withdrawn button's key."""
+
+
+def undone_buttons(write: SyncWrite, delivered: Iterable[ScheduledNotification],
+                   gone: Collection[str] = ()) -> list[ScheduledNotification]:
+    """Of the user's ``delivered`` Join buttons whose meeting has not ended, those
+    ``write`` undoes: the key is not among its buttons, and the event is one it touches
+    (``upserts``, ``deleted_event_ids`` and ``gone``, the meetings it deleted besides; a
+    full sync touches every event: one it did not list is gone). By key."""
+    keys = {button.key for button in write.buttons}
+    touched = None if write.full_sync else {*write.touched_event_ids, *gone}
+    return sorted((button for button in delivered if button.key not in keys
+                   and (touched is None or button.event_id in touched)),
+                  key=lambda button: button.key)
+
+
+def withdrawal_notices(write: SyncWrite, undone: Iterable[ScheduledNotification]
+                       ) -> list[ScheduledNotification]:
+    """The notices withdrawing the ``undone`` buttons (:func:`undone_buttons`), due at
+    ``write.withdraw.at``."""
+    assert write.withdraw is not None
+    meetings = {meeting.event_id: meeting for meeting in write.upserts}
+    return [withdrawal_notice(write.user, button, meetings.get(button.event_id or ""),
+                              write.withdraw.at) for button in undone]
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,9 +567,11 @@ class Store(abc.ABC):
         """
 
     async def write_sync(self, write: SyncWrite) -> SyncWriteResult:
-        """Store a sync's meetings, cursor, Join buttons and announcement (see
-        :class:`SyncWrite`); the default calls :meth:`apply_changes`, :meth:`schedule` and
-        :meth:`enqueue_notification` in turn, a backend may do it in one transaction. The
+        """Store a sync's meetings, cursor, Join buttons, announcement and withdrawals (see
+        :class:`SyncWrite`); the default calls :meth:`apply_changes`, :meth:`schedule`,
+        :meth:`enqueue_notification`, then :meth:`delivered_join_buttons`, and
+        :meth:`enqueue_notification` and :meth:`forget_notifications` for the withdrawals,
+        in turn; a backend may (the built-in ones do) do it in one transaction. The
         announcement is queued only when a meeting was added, changed or deleted
         (:class:`ApplyResult`): a sync that found everything as stored announces nothing.
         A failure to queue the announcement is logged, never raised (it is a hint)."""
@@ -536,8 +589,20 @@ class Store(abc.ABC):
                     user, write.announcement, supersede=True, next_attempt_at=write.announce_at)
             except Exception as err:  # the list is served from the store; this is a hint
                 announcement_failed(write, err)
+        withdrawn: list[ScheduledNotification] = []
+        if write.withdraw is not None:  # after the write: a crash between loses them
+            gone = applied.deleted_event_ids or frozenset()
+            events = None if write.full_sync else [*write.touched_event_ids, *gone]
+            undone = undone_buttons(write, await self.delivered_join_buttons(
+                user, events, ending_after=write.withdraw.at), gone)
+            for notice in withdrawal_notices(write, undone):  # queued, then forgotten
+                if await self.enqueue_notification(
+                        user, notice, next_attempt_at=write.withdraw.first_attempt):
+                    withdrawn.append(notice)
+            await self.forget_notifications(user, [button.key for button in undone])
         return SyncWriteResult(applied, announced, applied.changed_event_ids,
-                               deleted_event_ids=applied.deleted_event_ids)
+                               deleted_event_ids=applied.deleted_event_ids,
+                               withdrawn=tuple(withdrawn))
 
     async def write_activation(self, write: ActivationWrite, *, notify: bool = True
                                ) -> ActivationWriteResult:
@@ -818,12 +883,12 @@ class Store(abc.ABC):
         """A user's notifications in the outbox (e.g. dead letters), by due time."""
 
     @abc.abstractmethod
-    async def delivered_join_buttons(self, user: User, event_ids: Collection[str], *,
-                                     ending_after: datetime
+    async def delivered_join_buttons(self, user: User, event_ids: Collection[str] | None,
+                                     *, ending_after: datetime
                                      ) -> list[ScheduledNotification]:
-        """The user's delivered Join buttons of ``event_ids`` whose meeting ends after
-        ``ending_after`` (those a change can still withdraw), by key; their ``payload`` is
-        not read (empty) and ``deliveries`` are left out."""
+        """The user's delivered Join buttons of ``event_ids`` (``None``: of any event)
+        whose meeting ends after ``ending_after`` (those a change can still withdraw), by
+        key; their ``payload`` is not read (empty) and ``deliveries`` are left out."""
 
     @abc.abstractmethod
     async def forget_notifications(self, user: User, keys: Collection[str]) -> int:

@@ -22,7 +22,13 @@ from hybrid_calendar.models import (
     User,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import DeliveryRecord, Sealer
+from hybrid_calendar.store.base import (
+    DeliveryRecord,
+    Sealer,
+    SyncWrite,
+    undone_buttons,
+    withdrawal_notices,
+)
 from hybrid_calendar.store.codec import USER_COLUMNS
 from hybrid_calendar.store.delivery_rows import (
     notification_row,
@@ -162,19 +168,19 @@ class SqliteOutbox(SqliteConnection):
         sealer = await self.cipher.sealer(user.org_id, user.id)
         return [_notification(sealer, row) for row in await self._run(work)]
 
-    async def delivered_join_buttons(self, user: User, event_ids: Collection[str], *,
-                                     ending_after: datetime
+    async def delivered_join_buttons(self, user: User, event_ids: Collection[str] | None,
+                                     *, ending_after: datetime
                                      ) -> list[ScheduledNotification]:
-        wanted = list(dict.fromkeys(event_ids))
+        wanted = None if event_ids is None else list(dict.fromkeys(event_ids))
 
         def work() -> list[tuple[Any, ...]]:
+            if wanted is None:
+                return self.execute(_DELIVERED, (user.id, ts(ending_after))).fetchall()
             rows: list[tuple[Any, ...]] = []
             for first in range(0, len(wanted), IN_CHUNK):
                 chunk = wanted[first:first + IN_CHUNK]
                 rows += self.execute(
-                    f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
-                    "WHERE user_id=? AND kind='join_button' AND state='delivered' AND "
-                    f"end_at > ? AND event_id IN ({', '.join('?' * len(chunk))})",
+                    _DELIVERED + f" AND event_id IN ({', '.join('?' * len(chunk))})",
                     (user.id, ts(ending_after), *chunk)).fetchall()
             return rows
         return sorted((_delivered_button(user, row) for row in await self._run(work)),
@@ -189,6 +195,32 @@ class SqliteOutbox(SqliteConnection):
                     f"DELETE FROM {_TABLE} WHERE user_id=? AND key=?", (user.id, key)).rowcount
                     for key in wanted)
         return await self._run(work) if wanted else 0
+
+
+_DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
+              "WHERE user_id=? AND kind='join_button' AND state='delivered' AND end_at > ?")
+"""A user's delivered Join buttons whose meeting ends after a time (the index on
+``user_id, kind, state``: a handful of rows)."""
+
+
+def withdraw_rows(conn: sqlite3.Connection, sealer: Sealer, write: SyncWrite,
+                  gone: Collection[str]) -> list[ScheduledNotification]:
+    """:attr:`SyncWrite.withdraw` inside the sync write's open transaction ``conn``
+    (``gone``: the meetings it deleted besides its deleted ids): each Join button it
+    undoes deleted with its per-sink records, its withdrawal notice enqueued; returns the
+    notices that went in."""
+    plan, user = write.withdraw, write.user
+    assert plan is not None
+    delivered = [_delivered_button(user, row)
+                 for row in conn.execute(_DELIVERED, (user.id, ts(plan.at)))]
+    undone = undone_buttons(write, delivered, gone)
+    withdrawn = []
+    for button, notice in zip(undone, withdrawal_notices(write, undone), strict=True):
+        conn.execute(f"DELETE FROM {_TABLE} WHERE user_id=? AND key=?", (user.id, button.key))
+        if enqueue_row(conn, sealer, user, notice, supersede=False,
+                       next_at=plan.first_attempt):
+            withdrawn.append(notice)
+    return withdrawn
 
 
 def _delivered_button(user: User, row: Sequence[Any]) -> ScheduledNotification:

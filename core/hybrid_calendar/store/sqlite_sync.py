@@ -1,5 +1,6 @@
-"""A sync's writes on SQLite: meetings, cursor, Join buttons and announcement in one
-operation of the store's worker thread (one hand-off, one commit per page).
+"""A sync's writes on SQLite: meetings, cursor, Join buttons, announcement and the
+withdrawals of delivered Join buttons it undoes in one operation of the store's worker
+thread (one hand-off, one commit per page).
 
 A meeting whose stored row already says the same (the clear columns equal, the keyed
 digest of the sealed text equal, the token made with the current data key) is left alone:
@@ -38,7 +39,12 @@ from hybrid_calendar.store.base import (
 )
 from hybrid_calendar.store.health_rows import SYNC_SUCCESS, sync_success_params
 from hybrid_calendar.store.sqlite_base import SqliteConnection, transaction, ts
-from hybrid_calendar.store.sqlite_outbox import IN_CHUNK, enqueue_row, schedule_rows
+from hybrid_calendar.store.sqlite_outbox import (
+    IN_CHUNK,
+    enqueue_row,
+    schedule_rows,
+    withdraw_rows,
+)
 
 _COMPARED = codec.PLAIN_COLUMNS[2:]
 """Clear columns compared with the stored row (after user and event id)."""
@@ -97,11 +103,14 @@ class SqliteSyncWrites(SqliteConnection):
                         if isinstance(err, sqlite3.Error) and not conn.in_transaction:
                             raise
                         announcement_failed(write, err)
+                withdrawn = ([] if write.withdraw is None
+                             else withdraw_rows(conn, sealer, write, deleted))
                 if write.health is not None:
                     conn.execute(SYNC_SUCCESS, sync_success_params(user.id, write.health))
             return SyncWriteResult(applied, announced, frozenset(changed),
                                    health_recorded=write.health is not None,
-                                   deleted_event_ids=frozenset(deleted))
+                                   deleted_event_ids=frozenset(deleted),
+                                   withdrawn=tuple(withdrawn))
         return await self._run(work)
 
 

@@ -21,7 +21,13 @@ from hybrid_calendar.models import (
     User,
 )
 from hybrid_calendar.store import codec
-from hybrid_calendar.store.base import DeliveryRecord, Sealer
+from hybrid_calendar.store.base import (
+    DeliveryRecord,
+    Sealer,
+    SyncWrite,
+    undone_buttons,
+    withdrawal_notices,
+)
 from hybrid_calendar.store.codec import USER_COLUMNS
 from hybrid_calendar.store.delivery_rows import (
     notification_row,
@@ -159,17 +165,17 @@ class PostgresOutbox(PostgresConnection):
         return [_notification(sealer, row) for row in rows]
 
 
-    async def delivered_join_buttons(self, user: User, event_ids: Collection[str], *,
-                                     ending_after: datetime
+    async def delivered_join_buttons(self, user: User, event_ids: Collection[str] | None,
+                                     *, ending_after: datetime
                                      ) -> list[ScheduledNotification]:
+        if event_ids is None:
+            rows = await self.fetch(_DELIVERED + " ORDER BY key", (user.id, ts(ending_after)))
+            return [_delivered_button(user, row) for row in rows]
         wanted = list(dict.fromkeys(event_ids))
         if not wanted:
             return []
-        rows = await self.fetch(
-            f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
-            "WHERE user_id = %s AND kind = 'join_button' AND state = 'delivered' AND "
-            "end_at > %s AND event_id = ANY(%s) ORDER BY key",
-            (user.id, ts(ending_after), wanted))
+        rows = await self.fetch(_DELIVERED + " AND event_id = ANY(%s) ORDER BY key",
+                                (user.id, ts(ending_after), wanted))
         return [_delivered_button(user, row) for row in rows]
 
     async def forget_notifications(self, user: User, keys: Collection[str]) -> int:
@@ -178,6 +184,38 @@ class PostgresOutbox(PostgresConnection):
             return 0
         return await self.execute(  # one statement; per-sink rows go with ON DELETE CASCADE
             f"DELETE FROM {_TABLE} WHERE user_id = %s AND key = ANY(%s)", (user.id, wanted))
+
+
+_DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
+              "WHERE user_id = %s AND kind = 'join_button' AND state = 'delivered' AND "
+              "end_at > %s")
+"""A user's delivered Join buttons whose meeting ends after a time (the index on
+``user_id, kind, state``: a handful of rows)."""
+
+
+async def withdraw_in(conn: Conn, sealer: Sealer, write: SyncWrite,
+                      gone: Collection[str]) -> list[ScheduledNotification]:
+    """:attr:`SyncWrite.withdraw` on ``conn``, in the sync write's transaction, after
+    its meetings (``gone``: the meetings it deleted besides its deleted ids): each Join
+    button it undoes deleted with its per-sink records (``ON DELETE CASCADE``), its
+    withdrawal notice enqueued; returns the notices that went in. One read when nothing
+    is undone."""
+    plan, user = write.withdraw, write.user
+    assert plan is not None
+    cursor = await conn.execute(_DELIVERED, (user.id, ts(plan.at)))
+    undone = undone_buttons(write, [_delivered_button(user, row)
+                                    for row in await cursor.fetchall()], gone)
+    if not undone:
+        return []
+    await conn.execute(f"DELETE FROM {_TABLE} WHERE user_id = %s AND key = ANY(%s)",
+                       (user.id, [button.key for button in undone]))
+    withdrawn = []
+    for notice in withdrawal_notices(write, undone):
+        sql, row = enqueue_statement(sealer, user, notice, supersede=False,
+                                     next_at=plan.first_attempt)
+        if await (await conn.execute(sql, row)).fetchall():
+            withdrawn.append(notice)
+    return withdrawn
 
 
 def _delivered_button(user: User, row: Row) -> ScheduledNotification:

@@ -35,7 +35,7 @@ from hybrid_calendar.store.postgres.activation_write import (
     channel_params,
 )
 from hybrid_calendar.store.postgres.budget import PostgresBudgets
-from hybrid_calendar.store.postgres.connection import Conn
+from hybrid_calendar.store.postgres.connection import Conn, Row
 from hybrid_calendar.store.postgres.group_commit import WriteFn
 from hybrid_calendar.store.postgres.keys import (
     INSERT_FIRST_GENERATION,
@@ -47,6 +47,7 @@ from hybrid_calendar.store.postgres.outbox import (
     PostgresOutbox,
     enqueue_statement,
     schedule_statement,
+    withdraw_in,
 )
 from hybrid_calendar.store.postgres.queue import PostgresQueue
 from hybrid_calendar.store.postgres.sync_write import (
@@ -344,13 +345,12 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
             buttons=[notification_row(sealer, user, button, button.due_at)
                      for button in write.buttons], health=health)
         try:
+            if write.withdraw is not None:
+                return await self.write(self._withdrawing_sync(sealer, write, one, rows,
+                                                               synced_at))
             if one is not None:
-                found = (await self.fetch_written(*one))[0]
-                applied = ApplyResult(upserted=int(found["upserted"]),
-                                      deleted=int(found["deleted"]))
-                changed = found["changed_ids"] or []
-                gone = frozenset(found["gone_ids"] or ())
-                announced = bool(found["announced"])
+                applied, changed, gone, announced = _one_result(
+                    (await self.fetch_written(*one))[0])
             else:
                 applied, changed, deleted, announced = await self.write(
                     self._sync_transaction(sealer, write, rows, synced_at))
@@ -359,6 +359,30 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
             return await super().write_sync(write)
         return SyncWriteResult(applied, announced, frozenset(changed),
                                health_recorded=health is not None, deleted_event_ids=gone)
+
+    def _withdrawing_sync(self, sealer: Sealer, write: SyncWrite, one: Statement | None,
+                          rows: list[dict[str, Any]], synced_at: float | None
+                          ) -> WriteFn[SyncWriteResult]:
+        """A sync write with :attr:`SyncWrite.withdraw`, as one transaction: the write
+        (its one statement, or the separate ones), then the withdrawals
+        (:func:`.outbox.withdraw_in`: one read, and a delete and an insert per button only
+        when the write undid one)."""
+        separate = None if one is not None else self._sync_transaction(sealer, write, rows,
+                                                                      synced_at)
+
+        async def work(conn: Conn) -> SyncWriteResult:
+            if one is not None:
+                applied, changed, gone, announced = _one_result(
+                    (await (await conn.execute(*one)).fetchall())[0])
+            else:
+                assert separate is not None
+                applied, changed, deleted, announced = await separate(conn)
+                gone = frozenset(deleted)
+            withdrawn = await withdraw_in(conn, sealer, write, gone)
+            return SyncWriteResult(applied, announced, frozenset(changed),
+                                   health_recorded=write.health is not None,
+                                   deleted_event_ids=gone, withdrawn=tuple(withdrawn))
+        return work
 
     def _sync_transaction(self, sealer: Sealer, write: SyncWrite, rows: list[dict[str, Any]],
                           synced_at: float | None
@@ -472,3 +496,11 @@ async def _apply_separately(conn: Conn, statements: tuple[list[Statement], State
     return ApplyResult(upserted=len(changed), deleted=len(deleted),
                        changed_event_ids=frozenset(changed),
                        deleted_event_ids=frozenset(deleted)), changed, deleted
+
+
+def _one_result(found: Row) -> tuple[ApplyResult, list[str], frozenset[str], bool]:
+    """What :func:`.sync_write.sync_write_statement`'s one row says: the apply's counts,
+    the changed meetings' event ids, the deleted ones' and whether it announced."""
+    return (ApplyResult(upserted=int(found["upserted"]), deleted=int(found["deleted"])),
+            found["changed_ids"] or [], frozenset(found["gone_ids"] or ()),
+            bool(found["announced"]))

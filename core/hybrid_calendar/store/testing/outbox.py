@@ -229,6 +229,8 @@ class OutboxTests(StoreFixtures):
         assert [(n.key, n.event_id, n.start, n.end, n.sent_at, n.state) for n in found] == [
             (sent.key, "e1", sent.start, sent.end, NOW, DeliveryState.DELIVERED)]
         assert await store.delivered_join_buttons(ALICE, [], ending_after=NOW) == []
+        assert [n.key for n in await store.delivered_join_buttons(
+            ALICE, None, ending_after=NOW)] == [sent.key]  # of any event
         assert sent.end is not None
         assert await store.delivered_join_buttons(ALICE, ["e1"], ending_after=sent.end) == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,8 +14,16 @@ from hybrid_calendar.models import (
     Meeting,
     NotificationKind,
     ScheduledNotification,
+    SinkDelivery,
 )
-from hybrid_calendar.store.base import ApplyResult, Store, SyncSuccess, SyncWrite
+from hybrid_calendar.store.base import (
+    ApplyResult,
+    Store,
+    SyncSuccess,
+    SyncWrite,
+    SyncWriteResult,
+    WithdrawPlan,
+)
 from hybrid_calendar.store.testing.samples import (
     ALICE,
     join_button,
@@ -110,3 +119,71 @@ class SyncWriteTests(StoreFixtures):
                 assert tuple(row)[2:] == (3, NOW.timestamp() + 60, 1)  # the caller's to do
                 continue
             assert tuple(row) == (NOW.timestamp() + round_, 0.25 + round_, 0, None, 2)
+
+    @pytest.mark.anyio
+    @covers("write_sync", "record_deliveries", "list_notifications")
+    async def test_a_sync_write_withdraws_the_delivered_join_buttons_it_undoes(
+            self, store: Store) -> None:
+        """With ``withdraw``, the write deletes the delivered Join buttons of the events it
+        touches whose key it no longer schedules (of any event, in a full sync: one not
+        listed is gone) and queues their notices, in the same call; buttons of ended
+        meetings, of untouched events and still scheduled ones stay."""
+        await _withdrawals(store, store.write_sync)
+
+    @pytest.mark.anyio
+    @covers("apply_changes", "schedule", "delivered_join_buttons", "enqueue_notification",
+            "forget_notifications", "list_notifications")
+    async def test_the_default_sync_write_withdraws_the_same_buttons(
+            self, store: Store) -> None:
+        """:meth:`Store.write_sync`'s default (for a store without a write of its own)
+        withdraws the same buttons, one call after another."""
+        await _withdrawals(store, lambda write: Store.write_sync(store, write))
+
+
+async def _withdrawals(store: Store,
+                   write_sync: Callable[[SyncWrite], Awaitable[SyncWriteResult]]) -> None:
+    """The withdrawal scenario of the two tests above, through ``write_sync``."""
+    await seed(store)
+    moved_e1 = meeting("e1", 5)
+    e1, e2, e3, e4, ended = (meeting("e1"), meeting("e2", 2), meeting("e3", 3),
+                             meeting("e4", 4), meeting("e5", -2))
+    buttons = {m.event_id: join_button(m.event_id, due=m.start - 5 * MINUTE, ends=m.end)
+               for m in (e1, e2, e3, e4, ended)}
+    await write_sync(SyncWrite(ALICE, [e1, e2, e3, e4, ended], [], "c1", full_sync=True,
+                               synced_at=NOW, buttons=list(buttons.values())))
+    receipt = SinkDelivery("webex", DeliveryState.DELIVERED, attempts=1, updated_at=NOW)
+    for button in buttons.values():
+        await store.record_deliveries(ALICE, button.key, [receipt],
+                                      DeliveryState.DELIVERED, None, NOW)
+    plan = WithdrawPlan(at=NOW, first_attempt=NOW + MINUTE)
+    new_e1 = join_button("e1", due=moved_e1.start - 5 * MINUTE, ends=moved_e1.end,
+                         key="k-e1-moved")
+    write = SyncWrite(ALICE, [moved_e1, e2], ["e3", "e5"], "c2", full_sync=False,
+                      synced_at=NOW, buttons=[new_e1, buttons["e2"]], withdraw=plan)
+    written = await write_sync(write)
+    assert [(n.key, n.event_id, dict(n.payload)["reason"], n.kind)
+            for n in written.withdrawn] == [
+        (f"withdrawn|{buttons[e].key}|{NOW.timestamp():.6f}", e, reason,
+         NotificationKind.JOIN_BUTTON_WITHDRAWN)
+        for e, reason in (("e1", "moved"), ("e3", "cancelled"))]
+    notices = {n.key: n for n in await store.list_notifications(
+        ALICE, kind=NotificationKind.JOIN_BUTTON_WITHDRAWN)}
+    assert sorted(notices) == sorted(n.key for n in written.withdrawn)
+    first = notices[written.withdrawn[0].key]
+    assert (dict(first.payload), first.state, first.start, first.end) == (
+        dict(written.withdrawn[0].payload), DeliveryState.PENDING, buttons["e1"].start,
+        buttons["e1"].end)
+    assert dict(first.payload)["button"] == buttons["e1"].key
+    delivered = {n.event_id: n.key for n in await store.list_notifications(
+        ALICE, state=DeliveryState.DELIVERED)}
+    assert delivered == {e: buttons[e].key for e in ("e2", "e4", "e5")}
+    assert (await write_sync(write)).withdrawn == ()  # nothing twice
+
+    # a full sync that no longer lists e4: its meeting is gone, so is its button
+    written = await write_sync(replace(write, deleted_event_ids=[], full_sync=True,
+                                       cursor="c3"))
+    assert [(n.event_id, dict(n.payload)["reason"]) for n in written.withdrawn] == [
+        ("e4", "cancelled")]
+    delivered = {n.event_id: n.key for n in await store.list_notifications(
+        ALICE, state=DeliveryState.DELIVERED)}
+    assert delivered == {e: buttons[e].key for e in ("e2", "e5")}
