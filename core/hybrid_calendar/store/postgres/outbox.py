@@ -169,12 +169,12 @@ class PostgresOutbox(PostgresConnection):
                                      *, ending_after: datetime
                                      ) -> list[ScheduledNotification]:
         if event_ids is None:
-            rows = await self.fetch(_DELIVERED + " ORDER BY key", (user.id, ts(ending_after)))
+            rows = await self.fetch(DELIVERED + " ORDER BY key", (user.id, ts(ending_after)))
             return [_delivered_button(user, row) for row in rows]
         wanted = list(dict.fromkeys(event_ids))
         if not wanted:
             return []
-        rows = await self.fetch(_DELIVERED + " AND event_id = ANY(%s) ORDER BY key",
+        rows = await self.fetch(DELIVERED + " AND event_id = ANY(%s) ORDER BY key",
                                 (user.id, ts(ending_after), wanted))
         return [_delivered_button(user, row) for row in rows]
 
@@ -186,25 +186,26 @@ class PostgresOutbox(PostgresConnection):
             f"DELETE FROM {_TABLE} WHERE user_id = %s AND key = ANY(%s)", (user.id, wanted))
 
 
-_DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
+DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
               "WHERE user_id = %s AND kind = 'join_button' AND state = 'delivered' AND "
               "end_at > %s")
 """A user's delivered Join buttons whose meeting ends after a time (the index on
 ``user_id, kind, state``: a handful of rows)."""
 
 
-async def withdraw_in(conn: Conn, sealer: Sealer, write: SyncWrite,
-                      gone: Collection[str]) -> list[ScheduledNotification]:
+async def withdraw_in(conn: Conn, sealer: Sealer, write: SyncWrite, gone: Collection[str],
+                      delivered: Sequence[Row] | None = None) -> list[ScheduledNotification]:
     """:attr:`SyncWrite.withdraw` on ``conn``, in the sync write's transaction, after
-    its meetings (``gone``: the meetings it deleted besides its deleted ids): each Join
-    button it undoes deleted with its per-sink records (``ON DELETE CASCADE``), its
-    withdrawal notice enqueued; returns the notices that went in. One read when nothing
-    is undone."""
+    its meetings (``gone``: the meetings it deleted besides its deleted ids;
+    ``delivered``: the user's delivered Join buttons as the write's statement found them,
+    else they are read here): each Join button it undoes deleted with its per-sink
+    records (``ON DELETE CASCADE``), its withdrawal notice enqueued; returns the notices
+    that went in. No statement when nothing is undone and ``delivered`` is given."""
     plan, user = write.withdraw, write.user
     assert plan is not None
-    cursor = await conn.execute(_DELIVERED, (user.id, ts(plan.at)))
-    undone = undone_buttons(write, [_delivered_button(user, row)
-                                    for row in await cursor.fetchall()], gone)
+    if delivered is None:
+        delivered = await (await conn.execute(DELIVERED, (user.id, ts(plan.at)))).fetchall()
+    undone = undone_buttons(write, [_delivered_button(user, row) for row in delivered], gone)
     if not undone:
         return []
     await conn.execute(f"DELETE FROM {_TABLE} WHERE user_id = %s AND key = ANY(%s)",

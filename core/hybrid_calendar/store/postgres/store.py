@@ -343,7 +343,8 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
             full_sync=write.full_sync, current_prefix=sealer.current_prefix,
             announcement=announce_row,
             buttons=[notification_row(sealer, user, button, button.due_at)
-                     for button in write.buttons], health=health)
+                     for button in write.buttons], health=health,
+            delivered_after=None if write.withdraw is None else ts(write.withdraw.at))
         try:
             if write.withdraw is not None:
                 return await self.write(self._withdrawing_sync(sealer, write, one, rows,
@@ -364,21 +365,23 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
                           rows: list[dict[str, Any]], synced_at: float | None
                           ) -> WriteFn[SyncWriteResult]:
         """A sync write with :attr:`SyncWrite.withdraw`, as one transaction: the write
-        (its one statement, or the separate ones), then the withdrawals
-        (:func:`.outbox.withdraw_in`: one read, and a delete and an insert per button only
-        when the write undid one)."""
+        (its one statement, which also reads the user's delivered Join buttons; or the
+        separate ones and that read), then the withdrawals (:func:`.outbox.withdraw_in`: a
+        delete and an insert per button, only when the write undid one)."""
         separate = None if one is not None else self._sync_transaction(sealer, write, rows,
                                                                       synced_at)
 
         async def work(conn: Conn) -> SyncWriteResult:
+            delivered = None
             if one is not None:
-                applied, changed, gone, announced = _one_result(
-                    (await (await conn.execute(*one)).fetchall())[0])
+                found = (await (await conn.execute(*one)).fetchall())[0]
+                applied, changed, gone, announced = _one_result(found)
+                delivered = found["delivered"] or []
             else:
                 assert separate is not None
                 applied, changed, deleted, announced = await separate(conn)
                 gone = frozenset(deleted)
-            withdrawn = await withdraw_in(conn, sealer, write, gone)
+            withdrawn = await withdraw_in(conn, sealer, write, gone, delivered)
             return SyncWriteResult(applied, announced, frozenset(changed),
                                    health_recorded=write.health is not None,
                                    deleted_event_ids=gone, withdrawn=tuple(withdrawn))
