@@ -14,6 +14,9 @@ from datetime import datetime
 
 from hybrid_calendar.models import Meeting, NotificationKind, ScheduledNotification, User
 
+PREFIX = "withdrawn|"
+"""How a withdrawal notice's key starts: ``withdrawn|<button's key>|<its delivery time>``."""
+
 
 def withdrawal_reason(user: User, meeting: Meeting | None) -> str:
     """Why ``user``'s delivered Join button of ``meeting`` (``None``: deleted, or gone
@@ -40,6 +43,15 @@ def withdrawal_notice(user: User, button: ScheduledNotification, meeting: Meetin
                "end": button.end.isoformat() if button.end else None,
                "reason": withdrawal_reason(user, meeting)}
     return ScheduledNotification(
-        key=f"withdrawn|{button.key}|{sent:.6f}", user_id=user.id, event_id=button.event_id,
+        key=f"{PREFIX}{button.key}|{sent:.6f}", user_id=user.id, event_id=button.event_id,
         due_at=at, start=button.start, end=button.end, payload=payload,
         kind=NotificationKind.JOIN_BUTTON_WITHDRAWN)
+
+
+def withdrawn_button(notice_key: str) -> str | None:
+    """The key of the Join button a withdrawal notice's key names (``None``: not such a
+    key). A store drops a withdrawal still pending when that button is scheduled again
+    (its meeting holds again): what the sinks show is right as it is."""
+    if not notice_key.startswith(PREFIX) or "|" not in notice_key[len(PREFIX):]:
+        return None
+    return notice_key[len(PREFIX):notice_key.rindex("|")]

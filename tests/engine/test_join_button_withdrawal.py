@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from hybrid_calendar.engine import notify
+from hybrid_calendar.models import NotificationKind
 from hybrid_calendar_google_emulator.testing import RunningEmulator
 
 from .conftest import ALICE, BOB, Stack, running_stack
@@ -131,3 +132,23 @@ async def test_a_withdrawal_not_delivered_yet_outlives_the_next_change(stack: St
     await notify.deliver_due(stack.gateway)
     assert sorted(withdrawals(stack)) == sorted(
         [(ALICE, "moved", keys[ALICE]), (BOB, "moved", keys[BOB])])
+
+
+async def test_a_withdrawal_still_owed_is_called_off_when_the_button_holds_again(
+        stack: Stack) -> None:
+    """Bob declines while his devices are unreachable, then accepts again before they
+    are back: the withdrawal still owed is dropped, so what they show (the button they
+    got first) stays, and nothing takes away the button that holds."""
+    event = await delivered_budget(stack)
+    stack.sink.fail_next = 1000
+    for answer in ("declined", "accepted"):
+        stack.emu.state.patch_event(BOB, event["id"], {"attendeesOmitted": True, "attendees": [
+            {"email": BOB, "responseStatus": answer}]})
+        await stack.idle()
+    stack.sink.fail_next = 0
+    await notify.deliver_due(stack.gateway)
+    assert withdrawals(stack) == []
+    bob = await stack.gateway.store.find_user("org1", BOB)
+    assert bob is not None
+    bobs = await stack.gateway.store.list_notifications(bob, kind=NotificationKind.JOIN_BUTTON)
+    assert [(n.key, n.state) for n in bobs] == [(button_key(stack, BOB), "delivered")]

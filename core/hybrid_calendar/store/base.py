@@ -832,8 +832,10 @@ class Store(abc.ABC):
                        *, replace_for_events: Sequence[str] = ()) -> None:
         """Upsert timed notifications (Join buttons) by key; pending Join buttons of
         ``replace_for_events`` not in ``items`` are removed (a meeting moved or lost its
-        join link). Delivered ones are never changed, nor are notifications of other kinds
-        about the same events (a withdrawal waiting for its sink stays)."""
+        join link), and so is a pending withdrawal of one of ``items`` (its meeting holds
+        again before the withdrawal reached every sink: what they show stays). Delivered
+        ones are never changed, nor are other notifications about the same events (a
+        withdrawal of a button that no longer holds stays)."""
 
     @abc.abstractmethod
     async def enqueue_notification(self, user: User, item: ScheduledNotification, *,

@@ -36,6 +36,7 @@ from hybrid_calendar.store.delivery_rows import (
     state_row,
 )
 from hybrid_calendar.store.sqlite_base import SqliteConnection, dt, transaction, ts
+from hybrid_calendar.withdrawal_notices import withdrawn_button
 
 _TABLE = "scheduled_notifications"
 IN_CHUNK = 500
@@ -247,8 +248,11 @@ def schedule_rows(conn: sqlite3.Connection, sealer: Sealer, user: User,
         for key, kind, state, due_at in conn.execute(
                 f"SELECT key, kind, state, due_at FROM {_TABLE} WHERE user_id=? AND "
                 f"event_id IN ({', '.join('?' * len(chunk))})", (user.id, *chunk)):
-            if state == "pending" and kind == "join_button" and key not in keys:
-                stale.append((key,))
+            if state != "pending":
+                continue
+            if (key not in keys if kind == "join_button"
+                    else kind == "join_button_withdrawn" and withdrawn_button(key) in keys):
+                stale.append((key,))  # a moved button, or a withdrawal called off
             due[key] = due_at
     conn.executemany(f"DELETE FROM {_TABLE} WHERE key=?", stale)
     conn.executemany(

@@ -36,6 +36,7 @@ from hybrid_calendar.store.delivery_rows import (
 )
 from hybrid_calendar.store.postgres.connection import Conn, PostgresConnection, Row
 from hybrid_calendar.store.sqlite_base import dt, ts
+from hybrid_calendar.withdrawal_notices import PREFIX
 
 _TABLE = "scheduled_notifications"
 _INSERT = (f"INSERT INTO {_TABLE} (key, user_id, event_id, due_at, start_at, end_at, payload, "
@@ -226,6 +227,16 @@ def _delivered_button(user: User, row: Row) -> ScheduledNotification:
                                  dt(row["start_at"]), dt(row["end_at"]), {},
                                  sent_at=dt(row["sent_at"]), state=DeliveryState.DELIVERED)
 
+REPLACED = (
+    "state = 'pending' AND ((kind = 'join_button' AND NOT (key = ANY(%b::text[]))) OR "
+    f"(kind = 'join_button_withdrawn' AND substring(key from {len(PREFIX) + 1} for "
+    f"length(key) - {len(PREFIX)} - position('|' in reverse(key))) = ANY(%b::text[])))")
+"""Which pending rows of the touched events a sync's Join buttons (their keys, given
+twice) replace: Join buttons not among them (a moved meeting's), and withdrawals of one
+of them (``withdrawn|<button key>|<time>``: the meeting holds again), as
+:func:`~hybrid_calendar.withdrawal_notices.withdrawn_button` reads the key."""
+
+
 def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNotification],
                        replace_for_events: Sequence[str]) -> tuple[str, list[Any]] | None:
     """:meth:`PostgresOutbox.schedule` as one statement (``None``: nothing to do): the
@@ -236,9 +247,8 @@ def schedule_statement(sealer: Sealer, user: User, items: Sequence[ScheduledNoti
     params: list[Any] = []
     if replace_for_events:  # the keys deleted and the keys upserted never overlap
         parts.append(f"DELETE FROM {_TABLE} WHERE user_id = %s AND event_id = ANY(%b::text[]) "
-                     "AND kind = 'join_button' AND state = 'pending' "
-                     "AND NOT (key = ANY(%b::text[]))")
-        params += [user.id, list(replace_for_events), keys]
+                     f"AND {REPLACED}")
+        params += [user.id, list(replace_for_events), keys, keys]
     if rows:
         parts.append(_UPSERT_ARRAYS)
         params += _merged_columns(rows)
@@ -256,7 +266,8 @@ def sync_notification_parts(user_id: str, buttons: Sequence[tuple[Any, ...]],
     statement (:func:`.sync_write.sync_write_statement`), with their parameters.
 
     ``replaced`` deletes the pending Join buttons of the ``replace_for`` events whose keys
-    are not among ``buttons`` (with ``spare_gone``, not those of events in the statement's
+    are not among ``buttons`` and the pending withdrawals of those that are
+    (:data:`REPLACED`; with ``spare_gone``, not those of events in the statement's
     ``gone``: its ``dropped`` deletes them), ``buttons`` upserts the Join buttons (as
     :func:`schedule_statement`); ``superseded`` and ``announced`` do what
     :func:`enqueue_statement` with ``supersede`` does, when the SQL condition
@@ -266,11 +277,11 @@ def sync_notification_parts(user_id: str, buttons: Sequence[tuple[Any, ...]],
     params: list[Any] = []
     if replace_for:
         parts.append(f"replaced AS (DELETE FROM {_TABLE} WHERE user_id = %s AND "
-                     "event_id = ANY(%b::text[]) AND kind = 'join_button' AND "
-                     "state = 'pending' AND NOT (key = ANY(%b::text[]))"
+                     f"event_id = ANY(%b::text[]) AND {REPLACED}"
                      + (" AND event_id NOT IN (SELECT event_id FROM gone)" if spare_gone
                         else "") + ")")
-        params += [user_id, list(replace_for), [row[0] for row in buttons]]
+        keys = [row[0] for row in buttons]
+        params += [user_id, list(replace_for), keys, keys]
     if buttons:
         parts.append(f"buttons AS ({_UPSERT_ARRAYS})")
         params += _merged_columns(buttons)

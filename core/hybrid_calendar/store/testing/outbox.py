@@ -31,14 +31,15 @@ class OutboxTests(StoreFixtures):
         await store.schedule(ALICE, [first, second])  # idempotent
         assert [n.key for n in await store.list_notifications(ALICE)] == ["k-first",
                                                                           "k-second"]
-        withdrawal = replace(join_button("e1", key="k-withdrawn"),
-                             kind=NotificationKind.JOIN_BUTTON_WITHDRAWN)
-        assert await store.enqueue_notification(ALICE, withdrawal)
+        for key in ("withdrawn|k-second|1.000000", "withdrawn|k-first|2.000000"):
+            assert await store.enqueue_notification(ALICE, replace(
+                join_button("e1", key=key), kind=NotificationKind.JOIN_BUTTON_WITHDRAWN))
         moved = replace(first, due_at=NOW + 20 * MINUTE, payload={"title": "Moved"})
         await store.schedule(ALICE, [moved], replace_for_events=["e1"])
-        # only pending Join buttons are replaced: a withdrawal waiting for its sink stays
+        # a withdrawal waiting for its sink stays, unless its button is scheduled again
         assert [n.key for n in await store.list_notifications(
-            ALICE, kind=NotificationKind.JOIN_BUTTON_WITHDRAWN)] == ["k-withdrawn"]
+            ALICE, kind=NotificationKind.JOIN_BUTTON_WITHDRAWN)] == [
+            "withdrawn|k-second|1.000000"]
         [kept] = await store.list_notifications(ALICE, kind=NotificationKind.JOIN_BUTTON)
         assert (kept.key, kept.due_at, dict(kept.payload)) == ("k-first", moved.due_at,
                                                                {"title": "Moved"})
