@@ -105,3 +105,30 @@ async def test_a_declined_or_cancelled_zoom_meetings_card_is_withdrawn(
     world.google.state.delete_event(ALICE, event["id"])
     await stack.idle()
     assert cards(world, ALICE) == []
+
+
+async def test_an_attendees_new_card_outlives_the_organisers_late_sync_of_a_move(
+        world: WebexWorld, stack: Stack) -> None:
+    """A Webex meeting about to start moves a few minutes on. Bob's sync sees it first:
+    his old card goes and the new one arrives. Alice's sync, delayed by a failing list,
+    then follows the meeting in Webex; it must not take Bob's new card with the old."""
+    event = world.google.state.insert_event(ALICE, at(0.05, summary="Soon", location=(
+        "@webex:onetime"), attendees=[{"email": BOB}]))
+    await stack.activate(ALICE)
+    await stack.activate(BOB)
+    await notify.deliver_due(stack.gateway)
+    assert len(cards(world, ALICE)) == 1 and len(cards(world, BOB)) == 1
+    world.google.state.control({"errors": [{"status": 503, "user": ALICE, "method": "GET",
+                                            "path": "/events$", "count": 1}]})
+    start = datetime.fromisoformat(event["start"]["dateTime"]) + timedelta(minutes=1)
+    world.google.state.patch_event(ALICE, event["id"], {
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}})
+    await stack.idle()  # Bob's sync; Alice's list failed, her sync waits for its retry
+    await notify.deliver_due(stack.gateway)
+    [new] = cards(world, BOB)
+    await stack.run_retries()
+    await stack.idle()
+    await notify.deliver_due(stack.gateway)
+    assert cards(world, BOB) == [new]
+    assert len(cards(world, ALICE)) == 1

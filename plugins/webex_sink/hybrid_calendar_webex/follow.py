@@ -16,6 +16,11 @@ The meeting is found by its integration tag (the Google event id, or the series'
 an instance), so only meetings this gateway made are touched; Personal Rooms and spaces
 have none and are left alone. A refusal (e.g. the new start is in the past) is logged
 and shown in the organiser's health; transient failures retry the sync.
+
+Join cards are not this module's: each person's own sync withdraws the Join button a move
+or cancellation undid, by its key (``join_button_withdrawn``, :func:`.join_cards.withdraw_card`).
+Deleting every card of the event here, from the organiser's sync, also deleted an
+attendee's card of the new time when the attendee's sync had seen the move first.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar_webex.context import context
 from hybrid_calendar_webex.errors import WebexError, WebexNotFoundError
-from hybrid_calendar_webex.join_cards import delete_cards
 from hybrid_calendar_webex.meeting_body import meeting_body, same_meeting
 from hybrid_calendar_webex.onetime import find_meeting
 
@@ -38,11 +42,6 @@ if TYPE_CHECKING:
     from hybrid_calendar_webex.client import WebexClient
 
 log = logging.getLogger(__name__)
-
-CARD_HORIZON = timedelta(hours=2)
-"""Cards go out at start minus the lead time: only meetings starting within this span (or
-already started) can have one to withdraw."""
-
 
 def _span(event: CalendarEvent, previous: Meeting | None) -> tuple[datetime, datetime]:
     times = [t for t in (event.start, event.end, event.original_start,
@@ -61,7 +60,6 @@ async def follow_meeting(gateway: Gateway, user: User, event: CalendarEvent,
         return
     client = ctx.client(gateway, user.org_id)
     host = {"hostEmail": user.email}  # an admin reaches a host's meeting by id only so
-    await _withdraw_cards(gateway, client, user, event, previous)
     series = event.recurring_event_id
     try:
         if series:
@@ -88,23 +86,6 @@ def _attendees_changed(event: CalendarEvent, previous: Meeting | None) -> bool:
     answer carries no invitees, so :func:`~.meeting_body.same_meeting` cannot see it."""
     return previous is not None and \
         set(previous.attendees) != {a.email for a in event.attendees}
-
-
-async def _withdraw_cards(gateway: Gateway, client: WebexClient, user: User,
-                          event: CalendarEvent, previous: Meeting | None) -> None:
-    """Delete the Join cards already sent for a meeting that moved or was cancelled (the
-    core schedules the card of the new time). Only a meeting whose card may have gone out
-    (it started within :data:`CARD_HORIZON`) is looked at."""
-    bot = context(gateway).bot_token
-    if not bot or previous is None or (not event.cancelled and event.start == previous.start):
-        return
-    if previous.start - gateway.clock.now() > CARD_HORIZON:
-        return
-    for email in dict.fromkeys([user.email, *previous.attendees]):
-        try:
-            await delete_cards(client, email, event.id, bot)
-        except WebexError as err:
-            log.warning("Join cards of event %s not withdrawn: %s", event.id, err)
 
 
 async def _follow_instance(gateway: Gateway, client: WebexClient, user: User,

@@ -9,11 +9,9 @@ labelled for what it is: a message with a Join card, not the App's Join button.
 Exactly once per idempotency key: the card carries the key's digest as the ``id`` of its
 first element, and the bot's 1:1 space with the person is read
 (``GET /messages/direct?personEmail=``) before sending; a key already there answers
-"delivered" without a second message. When the meeting moves or is cancelled, the cards
-of the event not yet started are deleted (:func:`delete_cards`) and the core schedules the
-new one; and whenever the core withdraws a delivered Join button (the meeting cancelled,
-moved or declined by the person, whoever made it), that button's card is deleted
-(:func:`withdraw_card`).
+"delivered" without a second message. Whenever the core withdraws a delivered Join button
+(the meeting cancelled, moved or declined by the person, whoever made it), that button's
+card is deleted (:func:`withdraw_card`), and the core schedules the card of a new time.
 """
 
 from __future__ import annotations
@@ -110,11 +108,6 @@ async def send_card(client: WebexClient, notification: Notification, email: str,
         return True  # delivered earlier (a repeat after a crash or a retry)
     await client.call("POST", "/messages", json=message, bearer=bearer)
     return True
-
-
-async def delete_cards(client: WebexClient, email: str, event_id: str, bearer: str) -> int:
-    """Delete the cards sent to ``email`` for ``event_id``; returns how many."""
-    return await _delete_tagged(client, email, event_tag(event_id), bearer)
 
 
 async def withdraw_card(client: WebexClient, email: str, key: str, bearer: str) -> int:
