@@ -124,3 +124,35 @@ async def test_the_outbox_survives_a_restart(tmp_path: Path, store_url: str | No
         missed = await events.next()
         assert missed.data == {"out_of_office": False}
         assert await events.until_ping() == []
+
+
+async def test_a_join_button_offered_again_after_its_withdrawal_is_streamed_again(
+        stack: PeopleStack) -> None:
+    """The core offers a withdrawn Join button anew, under the same key, when its meeting
+    holds again (accepted again, moved back): the stream sends it again, once per
+    withdrawal, however often the core repeats a call."""
+    bob = await stack.add_user("bob")
+    button = Notification(kind=NotificationKind.JOIN_BUTTON, user=bob, key="bob|e1|t", payload={
+        "event_id": "e1", "title": "Design review", "start": "2026-11-30T10:00:00+00:00",
+        "join": {"url": "https://example.webex.com/meet/room"}})
+
+    def withdrawal(sent: str) -> Notification:
+        return Notification(kind=NotificationKind.JOIN_BUTTON_WITHDRAWN, user=bob,
+                            key=f"withdrawn|bob|e1|t|{sent}", payload={
+                                "event_id": "e1", "button": "bob|e1|t", "reason": "declined",
+                                "start": "2026-11-30T10:00:00+00:00",
+                                "end": "2026-11-30T10:30:00+00:00"})
+
+    async with stack.client(await stack.token(bob)) as client, open_stream(client) as events:
+        await events.until_ping()
+        for notification in (button, button, withdrawal("1796000000.000000"), button, button,
+                             withdrawal("1796000100.000000"), button, button):
+            receipt = await stack.gateway.hooks.deliver_notification(
+                stack.gateway, notification, "people")
+            assert receipt == DeliveryReceipt.delivered()
+        received = [await events.next() for _ in range(5)]
+        assert [r.event for r in received] == [
+            "join_button", "join_button_withdrawn", "join_button", "join_button_withdrawn",
+            "join_button"]
+        assert received[2].data == received[0].data
+        assert await events.until_ping() == []

@@ -106,6 +106,31 @@ async def test_an_endpoint_taking_join_buttons_hears_of_their_withdrawal(
     assert (withdrawn["event_id"], withdrawn["reason"]) == ("e1", "declined")
     assert presence.requests == []
 
+
+async def test_a_join_button_offered_again_after_its_withdrawal_is_a_new_message(
+        live: PeopleStack) -> None:
+    """The core offers a withdrawn Join button anew, under the same key, when its meeting
+    holds again: the endpoint gets it again, under a new ``webhook-id`` (receivers drop a
+    repeated one), once however often the sink is called."""
+    user = await live.add_user("bob")
+    withdrawal = Notification(
+        kind=NotificationKind.JOIN_BUTTON_WITHDRAWN, user=user,
+        key="withdrawn|u|e|t|1796000000.000000",
+        payload={"event_id": "e1", "button": "u|e|t", "reason": "declined",
+                 "start": "2026-11-30T10:00:00+00:00", "end": "2026-11-30T10:30:00+00:00"})
+    async with running_receiver() as buttons:
+        await _register(live, buttons.url, allow_host="127.0.0.1", events=["join_button"])
+        await _join_button(live, user)
+        await offer(live, withdrawal)
+        for _ in range(2):  # the core forgot the withdrawn button: offered anew, repeated
+            await live.gateway.store.forget_notifications(user, ["u|e|t"])
+            await _join_button(live, user)
+    assert [json.loads(r.body)["type"] for r in buttons.requests] == [
+        "join_button.due", "join_button.withdrawn", "join_button.due"]
+    ids = [r.headers["webhook-id"] for r in buttons.requests]
+    assert len(set(ids)) == 3
+    assert json.loads(buttons.requests[2].body)["data"]["title"] == "Design review"
+
 async def test_https_endpoints_are_verified_with_their_host_name(
         live: PeopleStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     trusted, other = trustme.CA(), trustme.CA()

@@ -84,15 +84,14 @@ class WebhookSender:
                   if subscription in e.events]
         if not wanted:
             return None
-        source_key = f"{name}:{notification.key}"
         body = json.dumps({"type": event_type,
                            "timestamp": self.gateway.clock.now().isoformat(),
                            "data": {"user_id": user.id, "user_email": user.email,
                                     **dict(notification.payload)}},
                           separators=(",", ":")).encode()
         by_id = {e.id: e for e in wanted}
-        stored = await self._commits.run(  # read with others' (one store call per batch)
-            lambda handle: webhooks.message_rows(handle, source_key, list(by_id)))
+        source_key, stored = await self._commits.run(  # read with others' (one store call)
+            lambda handle: webhooks.message_rows(handle, name, notification.key, list(by_id)))
         made = {d.endpoint_id: d for d in await webhooks.open_deliveries(self.gateway, stored)}
         now = self.gateway.clock.now()
         fresh = {e.id for e in wanted if e.id not in made}

@@ -25,6 +25,7 @@ from hybrid_calendar.store.sqlite_base import ts
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
+    from hybrid_calendar.store.base import Sealer
 
 _FLOOR = "outbox_purged_seq"
 
@@ -40,10 +41,11 @@ class OutboxEvent:
     data: dict[str, Any]
 
 
-async def seal_payload(gateway: Gateway, user: User, key: str, data: dict[str, Any]) -> str:
-    """An event's payload sealed under the user's data key, bound to its key."""
-    return (await sealer(gateway, user.org_id, user.id)).seal(
-        json.dumps(data), table="people_outbox", row_id=key, column="payload")
+def seal_with(user_sealer: Sealer, key: str, data: dict[str, Any]) -> str:
+    """An event's payload sealed under the user's data key (``user_sealer``), bound to
+    its record key."""
+    return user_sealer.seal(json.dumps(data), table="people_outbox", row_id=key,
+                            column="payload")
 
 
 def insert(handle: Handle, user_id: str, kind: str, key: str, sealed: str,

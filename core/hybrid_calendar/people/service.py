@@ -52,7 +52,7 @@ class PeopleService:
         name = EVENT_NAMES.get(notification.kind)
         if name is None:
             return None
-        return await self.writer.submit(notification.user, name, f"{name}:{notification.key}",
+        return await self.writer.submit(notification.user, name, notification.key,
                                         dict(notification.payload))
 
     async def start(self) -> None:

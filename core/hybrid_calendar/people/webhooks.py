@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.people.db import Handle, execute, execute_many, rows, run, sealer, write
+from hybrid_calendar.people.redelivery import JOIN_BUTTON, record_key, withdrawals_between
 from hybrid_calendar.people.signing import new_secret
 from hybrid_calendar.store.sqlite_base import dt, ts
 
@@ -140,14 +141,25 @@ def message_id(endpoint: Endpoint, source_key: str) -> str:
     return "msg_" + mac.hexdigest()[:32]
 
 
-def message_rows(handle: Handle, source_key: str, endpoint_ids: list[str]
-                 ) -> list[dict[str, Any]]:
-    """The stored messages of a notification to these endpoints."""
-    if not endpoint_ids:
-        return []
+def message_rows(handle: Handle, name: str, key: str, endpoint_ids: list[str]
+                 ) -> tuple[str, list[dict[str, Any]]]:
+    """The source key of a notification (stream event ``name``, the notification's
+    ``key``) to these endpoints, and its stored messages. A Join button's names the
+    latest withdrawal of it these endpoints were sent (:mod:`.redelivery`): one offered
+    again after a withdrawal is a new message."""
     marks = ", ".join("?" for _ in endpoint_ids)
-    return rows(handle, "SELECT * FROM people_webhook_deliveries WHERE endpoint_id IN "
-                f"({marks}) AND source_key = ?", (*endpoint_ids, source_key))
+    latest = None
+    if name == JOIN_BUTTON and endpoint_ids:
+        first, below = withdrawals_between(key)
+        latest = execute(handle, "SELECT max(source_key) FROM people_webhook_deliveries "
+                         f"WHERE endpoint_id IN ({marks}) AND source_key >= ? AND "
+                         "source_key < ?", (*endpoint_ids, first, below)).fetchone()[0]
+    source_key = record_key(name, key, latest)
+    if not endpoint_ids:
+        return source_key, []
+    return source_key, rows(handle, "SELECT * FROM people_webhook_deliveries WHERE "
+                            f"endpoint_id IN ({marks}) AND source_key = ?",
+                            (*endpoint_ids, source_key))
 
 
 @dataclass(frozen=True, slots=True)

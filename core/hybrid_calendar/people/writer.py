@@ -7,6 +7,10 @@ thousands of commits into a few dozen. On PostgreSQL the transaction also announ
 users with new events (``NOTIFY``), and every process's listener (:mod:`.listener`) wakes
 their streams, which read the new rows: the hub's events then come from the database, in
 commit order, whichever process wrote them.
+
+A Join button's record key is settled inside that transaction (:mod:`.redelivery`: it
+names the latest withdrawal of the button recorded before), and its payload is sealed
+there, bound to that key.
 """
 
 from __future__ import annotations
@@ -17,8 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 from hybrid_calendar.models import User
 from hybrid_calendar.people import outbox
-from hybrid_calendar.people.db import Handle, announce, run, serialize_outbox, write
+from hybrid_calendar.people.db import (
+    Handle,
+    announce,
+    execute,
+    run,
+    sealer,
+    serialize_outbox,
+    write,
+)
 from hybrid_calendar.people.outbox import OutboxEvent
+from hybrid_calendar.people.redelivery import record_key, withdrawals_between
 
 if TYPE_CHECKING:
     from hybrid_calendar.gateway import Gateway
@@ -30,8 +43,18 @@ class _Pending:
     user: User
     kind: str
     key: str
+    """The notification's key (a Join button's record key is settled at the write)."""
     data: dict[str, Any]
     done: asyncio.Future[OutboxEvent | None]
+
+    def record_key(self, handle: Handle) -> str:
+        """The key this event is recorded under (:mod:`.redelivery`)."""
+        latest = None
+        if self.kind == "join_button":
+            first, below = withdrawals_between(self.key)
+            latest = execute(handle, "SELECT max(key) FROM people_outbox WHERE key >= ? AND "
+                             "key < ?", (first, below)).fetchone()[0]
+        return record_key(self.kind, self.key, latest)
 
 
 class OutboxWriter:
@@ -45,7 +68,8 @@ class OutboxWriter:
 
     async def submit(self, user: User, kind: str, key: str, data: dict[str, Any]
                      ) -> OutboxEvent | None:
-        """Record one event durably; None when its key was recorded before."""
+        """Record one event (stream event name ``kind``, the notification's ``key``)
+        durably; None when it was recorded before."""
         done: asyncio.Future[OutboxEvent | None] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(user, kind, key, data, done))
         if self._flusher is None or self._flusher.done():
@@ -70,18 +94,20 @@ class OutboxWriter:
 
     async def _write(self, batch: list[_Pending]) -> list[OutboxEvent | None]:
         now = self.gateway.clock.now()
-        sealed = [await outbox.seal_payload(self.gateway, p.user, p.key, p.data)
-                  for p in batch]
+        sealers = {p.user.id: await sealer(self.gateway, p.user.org_id, p.user.id)
+                   for p in batch}
 
-        def work(handle: Handle) -> list[int | None]:
+        def work(handle: Handle) -> list[tuple[int | None, str]]:
             with write(handle):
                 serialize_outbox(handle)
-                seqs = [outbox.insert(handle, p.user.id, p.kind, p.key, payload, now)
-                        for p, payload in zip(batch, sealed, strict=True)]
+                keys = [p.record_key(handle) for p in batch]
+                seqs = [outbox.insert(handle, p.user.id, p.kind, key, outbox.seal_with(
+                    sealers[p.user.id], key, p.data), now)
+                        for p, key in zip(batch, keys, strict=True)]
                 announce(handle, [p.user.id for p, seq in zip(batch, seqs, strict=True)
                                   if seq is not None])
-                return seqs
+                return list(zip(seqs, keys, strict=True))
 
-        seqs = await run(self.gateway, work)
-        return [None if seq is None else OutboxEvent(seq, p.user.id, p.kind, p.key, p.data)
-                for p, seq in zip(batch, seqs, strict=True)]
+        written = await run(self.gateway, work)
+        return [None if seq is None else OutboxEvent(seq, p.user.id, p.kind, key, p.data)
+                for p, (seq, key) in zip(batch, written, strict=True)]
