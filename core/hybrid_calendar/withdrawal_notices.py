@@ -18,11 +18,15 @@ PREFIX = "withdrawn|"
 """How a withdrawal notice's key starts: ``withdrawn|<button's key>|<its delivery time>``."""
 
 
-def withdrawal_reason(user: User, meeting: Meeting | None) -> str:
-    """Why ``user``'s delivered Join button of ``meeting`` (``None``: deleted, or gone
-    from the calendar) no longer holds: ``cancelled``, ``declined``, ``no_join`` or
-    ``moved`` (its start, the button's key, changed; or it became all-day)."""
-    if meeting is None or meeting.status == "cancelled":
+def withdrawal_reason(user: User, meeting: Meeting | None, *, moved_away: bool = False
+                      ) -> str:
+    """Why ``user``'s delivered Join button of ``meeting`` (``None``: deleted, gone from
+    the calendar, or ``moved_away``: moved out of the kept window) no longer holds:
+    ``cancelled``, ``declined``, ``no_join`` or ``moved`` (its start, the button's key,
+    changed; or it became all-day)."""
+    if meeting is None:
+        return "moved" if moved_away else "cancelled"
+    if meeting.status == "cancelled":
         return "cancelled"
     if meeting.declined_by(user.email):
         return "declined"
@@ -32,16 +36,16 @@ def withdrawal_reason(user: User, meeting: Meeting | None) -> str:
 
 
 def withdrawal_notice(user: User, button: ScheduledNotification, meeting: Meeting | None,
-                      at: datetime) -> ScheduledNotification:
+                      at: datetime, *, moved_away: bool = False) -> ScheduledNotification:
     """The :attr:`~NotificationKind.JOIN_BUTTON_WITHDRAWN` notice of the delivered
-    ``button`` (its meeting now ``meeting``, ``None`` when deleted), due ``at``: keyed by
-    the button's key and delivery time, so the same delivered button is never withdrawn
-    twice, and carrying its event, key, start, end and the reason."""
+    ``button`` (its meeting now ``meeting``, ``None`` when deleted or ``moved_away``), due
+    ``at``: keyed by the button's key and delivery time, so the same delivered button is
+    never withdrawn twice, and carrying its event, key, start, end and the reason."""
     sent = (button.sent_at or button.due_at).timestamp()
     payload = {"event_id": button.event_id, "button": button.key,
                "start": button.start.isoformat() if button.start else None,
                "end": button.end.isoformat() if button.end else None,
-               "reason": withdrawal_reason(user, meeting)}
+               "reason": withdrawal_reason(user, meeting, moved_away=moved_away)}
     return ScheduledNotification(
         key=f"{PREFIX}{button.key}|{sent:.6f}", user_id=user.id, event_id=button.event_id,
         due_at=at, start=button.start, end=button.end, payload=payload,

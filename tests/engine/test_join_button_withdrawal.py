@@ -152,3 +152,15 @@ async def test_a_withdrawal_still_owed_is_called_off_when_the_button_holds_again
     assert bob is not None
     bobs = await stack.gateway.store.list_notifications(bob, kind=NotificationKind.JOIN_BUTTON)
     assert [(n.key, n.state) for n in bobs] == [(button_key(stack, BOB), "delivered")]
+
+
+async def test_a_meeting_moved_past_the_kept_window_withdraws_as_moved(stack: Stack) -> None:
+    """Moved beyond ``sync.retention_future_days``, the meeting leaves the store like a
+    deleted one, but its button is withdrawn as moved, not as cancelled."""
+    event = await delivered_budget(stack)
+    far = stack.clock.now().replace(microsecond=0) + timedelta(days=40)
+    stack.emu.state.patch_event(ALICE, event["id"], {
+        "start": {"dateTime": far.isoformat()},
+        "end": {"dateTime": (far + timedelta(minutes=30)).isoformat()}})
+    await stack.idle()
+    assert sorted(w[:2] for w in withdrawals(stack)) == [(ALICE, "moved"), (BOB, "moved")]

@@ -108,6 +108,7 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     start, end = retention_window(gateway)
     upserts: list[Meeting] = []
     deleted: list[str] = []
+    moved_away: list[str] = []  # of deleted: out of the window, not cancelled
     series_done: set[str] = set()
     keywords = invites.keywords_for(gateway, context.organisation)
     inline_text = 0  # characters of join text parsed on the loop since its last turn
@@ -119,6 +120,8 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
         await _follow(gateway, user, event)
         if event.cancelled or not _in_window(event, start, end):
             deleted.append(event.id)
+            if not event.cancelled:
+                moved_away.append(event.id)
             continue
         try:
             event = await invites.schedule_keyword_meeting(gateway, user, event, keywords,
@@ -148,7 +151,8 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
         user, upserts, deleted, batch.next_cursor, full_sync=batch.full_sync,
         synced_at=gateway.clock.now(), buttons=buttons,
         announcement=announcement, announce_at=announce_at, health=health,
-        withdraw=withdraw_plan(gateway, first_sync=state.last_sync_at is None)))
+        withdraw=withdraw_plan(gateway, first_sync=state.last_sync_at is None,
+                               moved_away=moved_away)))
     await record_sync_success(gateway, user.id, health, stored=written.health_recorded,
                               seconds=time.perf_counter() - started)
     changed = written.applied.upserted + written.applied.deleted

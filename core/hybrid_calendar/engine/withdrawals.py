@@ -23,7 +23,7 @@ user's delivered Join buttons whose meeting has not ended (a handful of rows, by
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -40,15 +40,18 @@ log = logging.getLogger(__name__)
 KIND = NotificationKind.JOIN_BUTTON_WITHDRAWN
 
 
-def withdraw_plan(gateway: Gateway, *, first_sync: bool) -> WithdrawPlan | None:
+def withdraw_plan(gateway: Gateway, *, first_sync: bool, moved_away: Collection[str] = ()
+                  ) -> WithdrawPlan | None:
     """What a sync's write needs to withdraw the delivered Join buttons it undoes
-    (:attr:`SyncWrite.withdraw`), or ``None`` when nothing can be withdrawn: the user's
-    first sync, or no enabled sink delivers withdrawals. The notices' first attempt is a
-    lease ahead: :func:`try_withdrawals` tries them right after the write."""
+    (:attr:`SyncWrite.withdraw`; ``moved_away``: the events it deletes because they moved
+    out of the kept window), or ``None`` when nothing can be withdrawn: the user's first
+    sync, or no enabled sink delivers withdrawals. The notices' first attempt is a lease
+    ahead: :func:`try_withdrawals` tries them right after the write."""
     if first_sync or not sinks_by_kind(gateway.hooks)[KIND]:
         return None
     now = gateway.clock.now()
-    return WithdrawPlan(at=now, first_attempt=now + timedelta(seconds=claim_seconds(gateway)))
+    return WithdrawPlan(at=now, first_attempt=now + timedelta(seconds=claim_seconds(gateway)),
+                        moved_away=frozenset(moved_away))
 
 
 async def try_withdrawals(gateway: Gateway, user: User,

@@ -200,6 +200,9 @@ class WithdrawPlan:
     first_attempt: datetime
     """The notices' first attempt: a lease ahead when the caller tries them at once after
     the write (so the outbox loop does not also take them), else ``at``."""
+    moved_away: frozenset[str] = frozenset()
+    """Of the write's deleted event ids, those of events moved out of the kept window (not
+    cancelled): their buttons are withdrawn as ``moved``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,10 +286,12 @@ def withdrawal_notices(write: SyncWrite, undone: Iterable[ScheduledNotification]
                        ) -> list[ScheduledNotification]:
     """The notices withdrawing the ``undone`` buttons (:func:`undone_buttons`), due at
     ``write.withdraw.at``."""
-    assert write.withdraw is not None
+    plan = write.withdraw
+    assert plan is not None
     meetings = {meeting.event_id: meeting for meeting in write.upserts}
     return [withdrawal_notice(write.user, button, meetings.get(button.event_id or ""),
-                              write.withdraw.at) for button in undone]
+                              plan.at, moved_away=button.event_id in plan.moved_away)
+            for button in undone]
 
 
 @dataclass(frozen=True, slots=True)
