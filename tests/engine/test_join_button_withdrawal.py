@@ -5,7 +5,7 @@ and on PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,13 @@ async def delivered_budget(stack: Stack, **extra: Any) -> dict[str, Any]:
 def withdrawals(stack: Stack) -> list[tuple[str, str, str]]:
     return [(n.user.email, n.payload["reason"], n.payload["button"])
             for n in stack.sink.of_kind("join_button_withdrawn")]
+
+
+def move(stack: Stack, event: dict[str, Any], start: datetime) -> None:
+    """Alice moves ``event`` to ``start`` (30 minutes long)."""
+    stack.emu.state.patch_event(ALICE, event["id"], {
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()}})
 
 
 def button_key(stack: Stack, email: str) -> str:
@@ -89,9 +96,7 @@ async def test_a_moved_meeting_withdraws_the_old_button_and_pops_the_new_one(
     event = await delivered_budget(stack)
     old = button_key(stack, ALICE)
     later = stack.clock.now().replace(microsecond=0) + timedelta(hours=2)
-    stack.emu.state.patch_event(ALICE, event["id"], {
-        "start": {"dateTime": later.isoformat()},
-        "end": {"dateTime": (later + timedelta(minutes=30)).isoformat()}})
+    move(stack, event, later)
     await stack.idle()
     assert sorted(w[:2] for w in withdrawals(stack)) == [(ALICE, "moved"), (BOB, "moved")]
     assert (ALICE, "moved", old) in withdrawals(stack)
@@ -119,9 +124,7 @@ async def test_a_withdrawal_not_delivered_yet_outlives_the_next_change(stack: St
     keys = {email: button_key(stack, email) for email in (ALICE, BOB)}
     stack.sink.fail_next = 1000  # the devices are unreachable for now
     later = stack.clock.now().replace(microsecond=0) + timedelta(hours=2)
-    stack.emu.state.patch_event(ALICE, event["id"], {
-        "start": {"dateTime": later.isoformat()},
-        "end": {"dateTime": (later + timedelta(minutes=30)).isoformat()}})
+    move(stack, event, later)
     await stack.idle()
     stack.emu.state.patch_event(ALICE, event["id"], {"summary": "Budget (moved)"})
     await stack.idle()
@@ -159,8 +162,6 @@ async def test_a_meeting_moved_past_the_kept_window_withdraws_as_moved(stack: St
     deleted one, but its button is withdrawn as moved, not as cancelled."""
     event = await delivered_budget(stack)
     far = stack.clock.now().replace(microsecond=0) + timedelta(days=40)
-    stack.emu.state.patch_event(ALICE, event["id"], {
-        "start": {"dateTime": far.isoformat()},
-        "end": {"dateTime": (far + timedelta(minutes=30)).isoformat()}})
+    move(stack, event, far)
     await stack.idle()
     assert sorted(w[:2] for w in withdrawals(stack)) == [(ALICE, "moved"), (BOB, "moved")]
