@@ -15,7 +15,7 @@ from hybrid_calendar.engine import notify
 from hybrid_calendar.models import NotificationKind
 from hybrid_calendar_google_emulator.testing import RunningEmulator
 
-from .conftest import ALICE, BOB, Stack, running_stack
+from .conftest import ALICE, BOB, CaptureSink, Stack, running_stack
 
 pytestmark = pytest.mark.anyio
 
@@ -165,3 +165,24 @@ async def test_a_meeting_moved_past_the_kept_window_withdraws_as_moved(stack: St
     move(stack, event, far)
     await stack.idle()
     assert sorted(w[:2] for w in withdrawals(stack)) == [(ALICE, "moved"), (BOB, "moved")]
+
+
+async def test_a_button_another_sink_still_owes_is_withdrawn_where_it_was_shown(
+        stack: Stack) -> None:
+    """A second sink keeps failing, so the Join buttons stay pending in the outbox
+    although the first sink showed them. Cancelling the meeting must not just drop them:
+    the first sink is told to withdraw, once the buttons' delivery lease has run out (an
+    attempt may still be in flight)."""
+    failing = CaptureSink()
+    failing.fail_next = 1000
+    stack.gateway.hooks.pm.register(failing, name="wall")
+    event = await delivered_budget(stack)
+    keys = {email: button_key(stack, email) for email in (ALICE, BOB)}
+    stack.emu.state.delete_event(ALICE, event["id"])
+    await stack.idle()
+    await notify.deliver_due(stack.gateway)
+    assert withdrawals(stack) == []  # not while an attempt may be in flight
+    await stack.advance(timedelta(seconds=notify.claim_seconds(stack.gateway) + 1))
+    await notify.deliver_due(stack.gateway)
+    assert sorted(withdrawals(stack)) == sorted(
+        [(ALICE, "cancelled", keys[ALICE]), (BOB, "cancelled", keys[BOB])])

@@ -229,11 +229,14 @@ class SyncWrite:
     """The sync's health record, for a backend that stores it with the write
     (:attr:`SyncWriteResult.health_recorded` says whether it did)."""
     withdraw: WithdrawPlan | None = None
-    """Given, the write also withdraws the user's delivered Join buttons it undoes
+    """Given, the write also withdraws the user's Join buttons it undoes
     (:func:`undone_buttons`: of an event it touches, the meeting ending after
-    ``withdraw.at``, the key not among ``buttons``): each is deleted with its per-sink
-    records (as :meth:`Store.forget_notifications`: its key is free again, so a meeting
-    that holds again gets its button anew) and its notice
+    ``withdraw.at``, the key not among ``buttons``) that a sink may show: those delivered,
+    and, in the built-in stores, those due by ``withdraw.at`` and still pending (offered
+    to the sinks, some of which may have shown them, or be showing them right now, while
+    another failed). Each is deleted with its per-sink records (as
+    :meth:`Store.forget_notifications`: its key is free again, so a meeting that holds
+    again gets its button anew) and its notice
     (:func:`~hybrid_calendar.withdrawal_notices.withdrawal_notice`) enqueued, first
     attempt ``withdraw.first_attempt``. The built-in stores do it in the write's
     transaction, so a change is never stored without its withdrawal."""
@@ -265,19 +268,22 @@ class SyncWriteResult:
     meetings its listing no longer has, an incremental sync's deleted ids that were
     stored (``None``: the backend did not say which)."""
     withdrawn: tuple[ScheduledNotification, ...] = ()
-    """The withdrawal notices the write enqueued (:attr:`SyncWrite.withdraw`), by the
-    withdrawn button's key."""
+    """The withdrawal notices of delivered buttons the write enqueued
+    (:attr:`SyncWrite.withdraw`), by the withdrawn button's key: the caller may try them
+    at once. Those of buttons still pending are not here: an attempt at the button may be
+    in flight, so the outbox loop tries them after ``withdraw.first_attempt``."""
 
 
-def undone_buttons(write: SyncWrite, delivered: Iterable[ScheduledNotification],
-                   gone: Collection[str] = ()) -> list[ScheduledNotification]:
-    """Of the user's ``delivered`` Join buttons whose meeting has not ended, those
-    ``write`` undoes: the key is not among its buttons, and the event is one it touches
-    (``upserts``, ``deleted_event_ids`` and ``gone``, the meetings it deleted besides; a
-    full sync touches every event: one it did not list is gone). By key."""
+def undone_buttons(write: SyncWrite, offered: Iterable[ScheduledNotification]
+                   ) -> list[ScheduledNotification]:
+    """Of the user's ``offered`` Join buttons (delivered, or due and pending) whose
+    meeting has not ended, those ``write`` undoes: the key is not among its buttons, and
+    the event is one it touches (``upserts`` and ``deleted_event_ids``, which hold every
+    meeting it deletes; a full sync touches every event: one it did not list is gone).
+    By key."""
     keys = {button.key for button in write.buttons}
-    touched = None if write.full_sync else {*write.touched_event_ids, *gone}
-    return sorted((button for button in delivered if button.key not in keys
+    touched = None if write.full_sync else set(write.touched_event_ids)
+    return sorted((button for button in offered if button.key not in keys
                    and (touched is None or button.event_id in touched)),
                   key=lambda button: button.key)
 
@@ -596,10 +602,9 @@ class Store(abc.ABC):
                 announcement_failed(write, err)
         withdrawn: list[ScheduledNotification] = []
         if write.withdraw is not None:  # after the write: a crash between loses them
-            gone = applied.deleted_event_ids or frozenset()
-            events = None if write.full_sync else [*write.touched_event_ids, *gone]
+            events = None if write.full_sync else write.touched_event_ids
             undone = undone_buttons(write, await self.delivered_join_buttons(
-                user, events, ending_after=write.withdraw.at), gone)
+                user, events, ending_after=write.withdraw.at))
             for notice in withdrawal_notices(write, undone):  # queued, then forgotten
                 if await self.enqueue_notification(
                         user, notice, next_attempt_at=write.withdraw.first_attempt):

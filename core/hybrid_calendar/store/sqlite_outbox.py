@@ -198,38 +198,47 @@ class SqliteOutbox(SqliteConnection):
         return await self._run(work) if wanted else 0
 
 
-_DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
+_DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at, state FROM {_TABLE} "
               "WHERE user_id=? AND kind='join_button' AND state='delivered' AND end_at > ?")
 """A user's delivered Join buttons whose meeting ends after a time (the index on
 ``user_id, kind, state``: a handful of rows)."""
 
+_DUE_PENDING = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at, state FROM {_TABLE} "
+                "WHERE user_id=? AND kind='join_button' AND state='pending' AND end_at > ? "
+                "AND due_at <= ?")
+"""A user's Join buttons due by a time and still pending, their meeting not ended."""
 
-def withdraw_rows(conn: sqlite3.Connection, sealer: Sealer, write: SyncWrite,
-                  gone: Collection[str]) -> list[ScheduledNotification]:
-    """:attr:`SyncWrite.withdraw` inside the sync write's open transaction ``conn``
-    (``gone``: the meetings it deleted besides its deleted ids): each Join button it
-    undoes deleted with its per-sink records, its withdrawal notice enqueued; returns the
-    notices that went in."""
+
+def withdraw_rows(conn: sqlite3.Connection, sealer: Sealer, write: SyncWrite
+                  ) -> list[ScheduledNotification]:
+    """:attr:`SyncWrite.withdraw` inside the sync write's open transaction ``conn``,
+    before its meetings and buttons are written (which would drop the pending ones): each
+    Join button it undoes that was delivered, or is due and pending, deleted with its
+    per-sink records and its withdrawal notice enqueued; returns the notices of the
+    delivered ones that went in."""
     plan, user = write.withdraw, write.user
     assert plan is not None
-    delivered = [_delivered_button(user, row)
-                 for row in conn.execute(_DELIVERED, (user.id, ts(plan.at)))]
-    undone = undone_buttons(write, delivered, gone)
+    at = ts(plan.at)
+    offered = [_delivered_button(user, row) for row in (
+        *conn.execute(_DELIVERED, (user.id, at)), *conn.execute(_DUE_PENDING,
+                                                                (user.id, at, at)))]
+    undone = undone_buttons(write, offered)
     withdrawn = []
     for button, notice in zip(undone, withdrawal_notices(write, undone), strict=True):
         conn.execute(f"DELETE FROM {_TABLE} WHERE user_id=? AND key=?", (user.id, button.key))
         if enqueue_row(conn, sealer, user, notice, supersede=False,
-                       next_at=plan.first_attempt):
+                       next_at=plan.first_attempt) \
+                and button.state is DeliveryState.DELIVERED:
             withdrawn.append(notice)
     return withdrawn
 
 
 def _delivered_button(user: User, row: Sequence[Any]) -> ScheduledNotification:
-    key, event_id, due_at, start_at, end_at, sent_at = row
+    key, event_id, due_at, start_at, end_at, sent_at, state = row
     due = dt(due_at)
     assert due is not None
     return ScheduledNotification(key, user.id, event_id, due, dt(start_at), dt(end_at), {},
-                                 sent_at=dt(sent_at), state=DeliveryState.DELIVERED)
+                                 sent_at=dt(sent_at), state=DeliveryState(state))
 
 
 def schedule_rows(conn: sqlite3.Connection, sealer: Sealer, user: User,

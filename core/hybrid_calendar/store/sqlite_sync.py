@@ -85,6 +85,8 @@ class SqliteSyncWrites(SqliteConnection):
 
         def work() -> SyncWriteResult:
             with transaction(self._conn_or_fail()) as conn:
+                withdrawn = ([] if write.withdraw is None  # first: the pending ones go below
+                             else withdraw_rows(conn, sealer, write))
                 applied, unchanged, changed, deleted = apply_meetings(
                     conn, sealer, user, write.upserts, write.deleted_event_ids, write.cursor,
                     full_sync=write.full_sync, synced_at=write.synced_at)
@@ -103,8 +105,6 @@ class SqliteSyncWrites(SqliteConnection):
                         if isinstance(err, sqlite3.Error) and not conn.in_transaction:
                             raise
                         announcement_failed(write, err)
-                withdrawn = ([] if write.withdraw is None
-                             else withdraw_rows(conn, sealer, write, deleted))
                 if write.health is not None:
                     conn.execute(SYNC_SUCCESS, sync_success_params(user.id, write.health))
             return SyncWriteResult(applied, announced, frozenset(changed),

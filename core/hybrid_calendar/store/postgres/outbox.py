@@ -187,35 +187,45 @@ class PostgresOutbox(PostgresConnection):
             f"DELETE FROM {_TABLE} WHERE user_id = %s AND key = ANY(%s)", (user.id, wanted))
 
 
-DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at FROM {_TABLE} "
-              "WHERE user_id = %s AND kind = 'join_button' AND state = 'delivered' AND "
-              "end_at > %s")
+DELIVERED = (f"SELECT key, event_id, due_at, start_at, end_at, sent_at, state FROM {_TABLE} "
+             "WHERE user_id = %s AND kind = 'join_button' AND state = 'delivered' AND "
+             "end_at > %s")
 """A user's delivered Join buttons whose meeting ends after a time (the index on
 ``user_id, kind, state``: a handful of rows)."""
 
+OFFERED = (f"{DELIVERED} UNION ALL SELECT key, event_id, due_at, start_at, end_at, sent_at, "
+           f"state FROM {_TABLE} WHERE user_id = %s AND kind = 'join_button' AND "
+           "state = 'pending' AND end_at > %s AND due_at <= %s")
+"""A user's Join buttons a sink may show, their meeting not ended after a time: delivered,
+or due by that time and still pending (parameters: user, time, user, time, time)."""
 
-async def withdraw_in(conn: Conn, sealer: Sealer, write: SyncWrite, gone: Collection[str],
-                      delivered: Sequence[Row] | None = None) -> list[ScheduledNotification]:
+
+def offered_params(user_id: str, at: float) -> list[Any]:
+    """:data:`OFFERED`'s parameters."""
+    return [user_id, at, user_id, at, at]
+
+
+async def withdraw_in(conn: Conn, sealer: Sealer, write: SyncWrite,
+                      offered: Sequence[Row]) -> list[ScheduledNotification]:
     """:attr:`SyncWrite.withdraw` on ``conn``, in the sync write's transaction, after
-    its meetings (``gone``: the meetings it deleted besides its deleted ids;
-    ``delivered``: the user's delivered Join buttons as the write's statement found them,
-    else they are read here): each Join button it undoes deleted with its per-sink
-    records (``ON DELETE CASCADE``), its withdrawal notice enqueued; returns the notices
-    that went in. No statement when nothing is undone and ``delivered`` is given."""
+    its meetings and buttons (``offered``: the user's Join buttons of :data:`OFFERED` as
+    read before them; the pending ones are gone with the write's replaced buttons): each
+    it undoes deleted with its per-sink records (``ON DELETE CASCADE``), its withdrawal
+    notice enqueued; returns those of the delivered ones that went in. No statement when
+    nothing is undone."""
     plan, user = write.withdraw, write.user
     assert plan is not None
-    if delivered is None:
-        delivered = await (await conn.execute(DELIVERED, (user.id, ts(plan.at)))).fetchall()
-    undone = undone_buttons(write, [_delivered_button(user, row) for row in delivered], gone)
+    undone = undone_buttons(write, [_delivered_button(user, row) for row in offered])
     if not undone:
         return []
     await conn.execute(f"DELETE FROM {_TABLE} WHERE user_id = %s AND key = ANY(%s)",
                        (user.id, [button.key for button in undone]))
     withdrawn = []
-    for notice in withdrawal_notices(write, undone):
+    for button, notice in zip(undone, withdrawal_notices(write, undone), strict=True):
         sql, row = enqueue_statement(sealer, user, notice, supersede=False,
                                      next_at=plan.first_attempt)
-        if await (await conn.execute(sql, row)).fetchall():
+        if await (await conn.execute(sql, row)).fetchall() \
+                and button.state is DeliveryState.DELIVERED:
             withdrawn.append(notice)
     return withdrawn
 
@@ -225,7 +235,7 @@ def _delivered_button(user: User, row: Row) -> ScheduledNotification:
     assert due is not None
     return ScheduledNotification(row["key"], user.id, row["event_id"], due,
                                  dt(row["start_at"]), dt(row["end_at"]), {},
-                                 sent_at=dt(row["sent_at"]), state=DeliveryState.DELIVERED)
+                                 sent_at=dt(row["sent_at"]), state=DeliveryState(row["state"]))
 
 REPLACED = (
     "state = 'pending' AND ((kind = 'join_button' AND NOT (key = ANY(%b::text[]))) OR "

@@ -44,8 +44,10 @@ from hybrid_calendar.store.postgres.keys import (
 )
 from hybrid_calendar.store.postgres.leases import PostgresLeases
 from hybrid_calendar.store.postgres.outbox import (
+    OFFERED,
     PostgresOutbox,
     enqueue_statement,
+    offered_params,
     schedule_statement,
     withdraw_in,
 )
@@ -344,7 +346,7 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
             announcement=announce_row,
             buttons=[notification_row(sealer, user, button, button.due_at)
                      for button in write.buttons], health=health,
-            delivered_after=None if write.withdraw is None else ts(write.withdraw.at))
+            offered_after=None if write.withdraw is None else ts(write.withdraw.at))
         try:
             if write.withdraw is not None:
                 return await self.write(self._withdrawing_sync(sealer, write, one, rows,
@@ -365,23 +367,27 @@ class PostgresStore(PostgresQueue, PostgresOutbox, PostgresBudgets, PostgresLeas
                           rows: list[dict[str, Any]], synced_at: float | None
                           ) -> WriteFn[SyncWriteResult]:
         """A sync write with :attr:`SyncWrite.withdraw`, as one transaction: the write
-        (its one statement, which also reads the user's delivered Join buttons; or the
-        separate ones and that read), then the withdrawals (:func:`.outbox.withdraw_in`: a
-        delete and an insert per button, only when the write undid one)."""
+        (its one statement, which also reads the Join buttons a sink may show; or that
+        read, then the separate statements), then the withdrawals
+        (:func:`.outbox.withdraw_in`: a delete and an insert per button, only when the
+        write undid one)."""
         separate = None if one is not None else self._sync_transaction(sealer, write, rows,
                                                                       synced_at)
+        assert write.withdraw is not None
+        at = write.withdraw.at.timestamp()
 
         async def work(conn: Conn) -> SyncWriteResult:
-            delivered = None
             if one is not None:
                 found = (await (await conn.execute(*one)).fetchall())[0]
                 applied, changed, gone, announced = _one_result(found)
-                delivered = found["delivered"] or []
+                offered = found["offered"] or []
             else:
                 assert separate is not None
+                offered = await (await conn.execute(
+                    OFFERED, offered_params(write.user.id, at))).fetchall()
                 applied, changed, deleted, announced = await separate(conn)
                 gone = frozenset(deleted)
-            withdrawn = await withdraw_in(conn, sealer, write, gone, delivered)
+            withdrawn = await withdraw_in(conn, sealer, write, offered)
             return SyncWriteResult(applied, announced, frozenset(changed),
                                    health_recorded=write.health is not None,
                                    deleted_event_ids=gone, withdrawn=tuple(withdrawn))

@@ -24,7 +24,11 @@ from typing import Any
 
 from hybrid_calendar.store import codec
 from hybrid_calendar.store.health_rows import SYNC_SUCCESS_PG
-from hybrid_calendar.store.postgres.outbox import DELIVERED, sync_notification_parts
+from hybrid_calendar.store.postgres.outbox import (
+    OFFERED,
+    offered_params,
+    sync_notification_parts,
+)
 
 Statement = tuple[str, list[Any]]
 
@@ -154,7 +158,7 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
                          buttons: Sequence[tuple[Any, ...]],
                          announcement: tuple[Any, ...] | None,
                          health: Sequence[Any] | None = None,
-                         delivered_after: float | None = None) -> Statement | None:
+                         offered_after: float | None = None) -> Statement | None:
     """A whole sync write (``Store.write_sync``) as one statement returning one row,
     ``deleted`` (meetings removed), ``upserted`` (meetings added or changed),
     ``changed_ids`` (their event ids, or ``NULL``), ``gone_ids`` (the removed meetings'
@@ -170,9 +174,10 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
     when the sync added, changed or deleted a meeting (``changed`` or ``gone`` has a row),
     never for a sync that found everything as stored. With ``health`` (the parameters of
     :data:`.health_rows.SYNC_SUCCESS`), the sync's health record is a part too. With
-    ``delivered_after``, the row also has ``delivered``: the user's delivered Join buttons
-    whose meeting ends after it, as the statement found them (JSON objects, or ``NULL``),
-    for the withdrawals (:func:`.outbox.withdraw_in`).
+    ``offered_after``, the row also has ``offered``: the user's Join buttons a sink may
+    show whose meeting ends after it (:data:`.outbox.OFFERED`: delivered, or due and
+    pending), as the statement found them before its deletions (JSON objects, or
+    ``NULL``), for the withdrawals (:func:`.outbox.withdraw_in`).
     """
     apply = apply_parts(user_id, rows, deleted_event_ids, cursor, synced_at,
                         full_sync=full_sync, current_prefix=current_prefix)
@@ -188,17 +193,17 @@ def sync_write_statement(user_id: str, rows: Sequence[dict[str, Any]],
     if health is not None:
         more.append(f"health AS ({SYNC_SUCCESS_PG})")
         more_params = [*more_params, *health]
-    delivered = ""
-    if delivered_after is not None:
-        more.append(f"delivered AS ({DELIVERED})")
-        more_params = [*more_params, user_id, delivered_after]
-        delivered = ", (SELECT json_agg(d) FROM delivered d) AS delivered"
+    offered = ""
+    if offered_after is not None:
+        more.append(f"offered AS ({OFFERED})")
+        more_params = [*more_params, *offered_params(user_id, offered_after)]
+        offered = ", (SELECT json_agg(o) FROM offered o) AS offered"
     announced = "(SELECT count(*) FROM announced)" if announcement is not None else "0"
     return ("WITH " + ", ".join(parts + more) + " SELECT (SELECT count(*) FROM gone) AS "
             f"deleted, {_upserted(rows)} AS upserted, "
             f"{_changed_ids(rows)} AS changed_ids, "
             f"(SELECT array_agg(event_id) FROM gone) AS gone_ids, {announced} AS announced"
-            + delivered, params + more_params)
+            + offered, params + more_params)
 
 
 def apply_statements(user_id: str, rows: Sequence[dict[str, Any]],
