@@ -21,9 +21,12 @@ locks its PIN after a few wrong tries).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -43,6 +46,19 @@ _AUTHENTICATION_FAILURES = (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange,
                             p11.GeneralError, p11.FunctionFailed)
 """What tokens raise when a GCM tag does not verify (SoftHSM2: CKR_GENERAL_ERROR)."""
 
+class _Vanished(Exception):
+    """The token listed no KEK of a label this process has seen a version of."""
+
+
+_CHANGED_MEANWHILE = (p11.ObjectHandleInvalid, _Vanished)
+"""Another process stored or destroyed an object on the token while this one listed or
+read its objects (SoftHSM's file store: processes starting together on a fresh token each
+generate a KEK): a stale handle, or a listing without the KEK this process saw. The token
+is fine, so the operation runs again on a fresh session."""
+ATTEMPTS = 5
+SETTLE_SECONDS = 0.2
+"""How long after generating a KEK this process looks for it again (see ``ensure``)."""
+
 _PIN_REFUSALS = (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinLocked,
                  p11.PinExpired)
 """Login failures that the same PIN will meet again."""
@@ -59,7 +75,11 @@ class _Shared:
     a version at once), valid while ``session`` is."""
     pin_refused: str | None = None
     """Why the token refused this PIN (then it is not offered again)."""
+    seen: set[str] = field(default_factory=set)
+    """KEK labels this process has seen (or made) a version of."""
 
+
+log = logging.getLogger(__name__)
 
 _SHARED: dict[tuple[str, str, str], _Shared] = {}
 _SHARED_LOCK = threading.Lock()
@@ -85,18 +105,39 @@ class HsmKeyring:
 
     # ------------------------------------------------------------------ operations
     def ensure(self) -> str:
-        """Check the token is usable and holds a KEK, generating version 1 on first start."""
-        def run(session: Any) -> str:
+        """Check the token is usable and holds a KEK, generating version 1 on first start.
+
+        A version this process generated is looked for again after
+        :data:`SETTLE_SECONDS`, on a fresh session, before anything is wrapped under it:
+        SoftHSM's file store can lose one of two objects that processes starting together
+        create at once, and a data key wrapped under a lost KEK could never be opened. A
+        lost one is made again, or the version another process kept is used."""
+        def run(session: Any) -> tuple[str, bytes | None]:
             versions = self._versions(session)
             if not versions:
                 return self._generate(session, 1)
-            return key_ref(self.key_label, max(versions))
-        return self._call("start", run)
+            return key_ref(self.key_label, max(versions)), None
+
+        for _ in range(ATTEMPTS):
+            ref, made = self._call("start", run)
+            if made is None:
+                return ref
+            time.sleep(SETTLE_SECONDS)
+            self.close()  # the next look is on a fresh session
+            if self._call("start", functools.partial(self._holds, object_id=made)):
+                return ref
+            log.warning("KEK %s generated on token %r is not on it any more (another "
+                        "process stored one at the same moment); looking again", ref,
+                        self.token_label)
+        raise KeyManagementError(f"PKCS#11 start failed on token {self.token_label!r}: the "
+                                 f"KEK it generated did not stay on the token")
 
     def wrap(self, plaintext: bytes, context: bytes) -> WrappedKey:
         """Encrypt a data key under the newest KEK version, inside the token."""
         def run(session: Any) -> WrappedKey:
             versions = self._versions(session)
+            if not versions and self.key_label in self._shared.seen:
+                raise _Vanished()  # it was there: another process is writing the token
             if not versions:
                 raise KeyManagementError(f"token {self.token_label!r} holds no key labelled "
                                          f"{self.key_label}-v<N>; start the gateway once")
@@ -146,7 +187,7 @@ class HsmKeyring:
     def rotate(self) -> str:
         """Generate the next KEK version in the token; it becomes current at once."""
         return self._call("rotate", lambda s: self._generate(
-            s, max(self._versions(s), default=0) + 1))
+            s, max(self._versions(s), default=0) + 1))[0]
 
     def check(self) -> None:
         """Open the token and list its KEKs (a token with none yet is fine).
@@ -174,15 +215,28 @@ class HsmKeyring:
 
     # ------------------------------------------------------------------ internals
     def _call(self, operation: str, fn: Callable[[Any], T]) -> T:
+        """Run ``fn`` on the shared session; a handle that another process's change to the
+        token's objects made invalid (:data:`_CHANGED_MEANWHILE`) is read again on a fresh
+        session, up to :data:`ATTEMPTS` times."""
         with self._shared.lock:
-            try:
-                return fn(self._session())
-            except KeyManagementError:
-                raise
-            except p11.PKCS11Error as err:
-                self._reset()
-                raise KeyManagementError(f"PKCS#11 {operation} failed on token "
-                                         f"{self.token_label!r}: {type(err).__name__}") from err
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    return fn(self._session())
+                except KeyManagementError:
+                    raise
+                except _CHANGED_MEANWHILE as err:
+                    self._reset()
+                    if attempt == ATTEMPTS:
+                        raise self._failed(operation, err) from err
+                    time.sleep(0.02 * attempt)
+                except p11.PKCS11Error as err:
+                    self._reset()
+                    raise self._failed(operation, err) from err
+            raise AssertionError("unreachable")
+
+    def _failed(self, operation: str, err: Exception) -> KeyManagementError:
+        return KeyManagementError(f"PKCS#11 {operation} failed on token "
+                                  f"{self.token_label!r}: {type(err).__name__}")
 
     def _session(self) -> Any:
         if self._shared.session is not None:
@@ -233,14 +287,25 @@ class HsmKeyring:
         for version, objects in found.items():
             objects.sort(key=lambda obj: int(obj.handle))
             self._shared.keys[key_ref(self.key_label, version)] = objects
+        if found:
+            self._shared.seen.add(self.key_label)
         return found
 
-    def _generate(self, session: Any, version: int) -> str:
+    def _holds(self, session: Any, object_id: bytes) -> bool:
+        """Whether the token holds the secret key object with ``CKA_ID`` ``object_id``."""
+        return bool(list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY,
+                                              Attribute.ID: object_id})))
+
+    def _generate(self, session: Any, version: int) -> tuple[str, bytes]:
+        """Generate KEK ``version``: its reference, and its ``CKA_ID`` (the reference and
+        a random suffix, so this process can tell its object from a twin's)."""
         ref = key_ref(self.key_label, version)
+        object_id = f"{ref}|{os.urandom(8).hex()}".encode()
         key = session.generate_key(
-            KeyType.AES, 256, label=ref, id=ref.encode(), store=True,
+            KeyType.AES, 256, label=ref, id=object_id, store=True,
             template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
                       Attribute.ENCRYPT: True, Attribute.DECRYPT: True,
                       Attribute.WRAP: False, Attribute.UNWRAP: False})
         self._shared.keys.setdefault(ref, []).append(key)
-        return ref
+        self._shared.seen.add(self.key_label)
+        return ref, object_id
