@@ -87,7 +87,7 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
     full sync no longer found) and announces the meetings-changed notification: a full
     sync that finds the calendar as stored (the safety-net re-sync, a sync after a token
     reset) tells no one. The write also withdraws the delivered Join buttons the sync's
-    changes undid (:mod:`.withdrawals`), tried here after ``mirror_meetings``.
+    changes undid (:mod:`.withdrawals`), tried here right after it.
 
     :param context: the user with their organisation (its keyword table) and sync state
         (the cursor), as the job read them together (:meth:`Store.get_user_context`).
@@ -155,13 +155,14 @@ async def sync_user(gateway: Gateway, context: UserContext) -> int:
                                moved_away=moved_away)))
     await record_sync_success(gateway, user.id, health, stored=written.health_recorded,
                               seconds=time.perf_counter() - started)
+    if written.withdrawn:  # also after a sync that found every meeting as stored
+        await try_withdrawals(gateway, user, written.withdrawn)
     changed = written.applied.upserted + written.applied.deleted
     if not changed:  # everything as stored (e.g. a safety-net full sync): nothing to tell
         return 0
     changed_meetings = _changed_meetings(upserts, written.changed_event_ids)
     deleted_ids = _deleted_ids(deleted, written.deleted_event_ids)
     await gateway.hooks.mirror_meetings(gateway, user, changed_meetings, deleted_ids)
-    await try_withdrawals(gateway, user, written.withdrawn)
     await _announce(gateway, user, announcement, sinks, written.announced)
     return changed
 
