@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 def sinks_by_kind(hooks: Hooks) -> dict[NotificationKind, tuple[str, ...]]:
     """Every notification kind and the names of the enabled sinks that declared it."""
     found: dict[NotificationKind, list[str]] = {kind: [] for kind in NotificationKind}
-    for sink, kinds in hooks.sink_kinds().items():
+    for sink, kinds in hooks.declared_sink_kinds().items():
         for kind in kinds:
             found[kind].append(sink)
     return {kind: tuple(sorted(sinks)) for kind, sinks in found.items()}
